@@ -1,0 +1,109 @@
+# tern build. Plain make, no generator: every src/<layer>/*.c goes into libtern.a,
+# src/cli/main.c links it into build/tern. The same rules build a sanitizer tree
+# (build/asan) when SAN=1; `make check` builds both and runs every test on each.
+
+BUILD   ?= build
+SAN     ?= 0
+CC      ?= cc
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS_COMMON := -std=c17 -D_GNU_SOURCE -Isrc $(WARN) $(PKG_CFLAGS) -MMD -MP -pthread
+
+ifeq ($(SAN),1)
+CFLAGS_MODE := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+LDFLAGS_MODE := -fsanitize=address,undefined
+else
+CFLAGS_MODE := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDFLAGS_MODE :=
+endif
+
+CFLAGS  += $(CFLAGS_COMMON) $(CFLAGS_MODE)
+LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
+LDFLAGS += $(LDFLAGS_MODE)
+
+LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
+                              src/auth/*.c src/imap/*.c src/cli/*.c))
+LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.SECONDARY:
+.PHONY: all deps run check unit integration fuzz fuzz-build bench format clean
+
+all: $(BUILD)/tern
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libtern.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tern: $(BUILD)/obj/src/cli/main.o $(BUILD)/libtern.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtern.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit-bins: $(UNIT_BIN)
+
+deps:
+	@sh scripts/deps.sh
+
+# A newcomer's first command: dependencies, build, a data directory with a test
+# account on first use, then the server in the foreground.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@test -d var || ./$(BUILD)/tern init var
+	./$(BUILD)/tern -d var serve
+
+# Both trees, unit tests on both, integration tests against the sanitizer build
+# (it catches what the optimised one hides) and a smoke subset against the
+# normal one. The last line is "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+	@python3 tests/run.py --build build --build-asan build/asan
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# libFuzzer harnesses (clang). `make fuzz` builds them and runs each for
+# FUZZ_SECONDS on its corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_LIB_SRC := $(filter-out src/cli/% src/net/%,$(LIB_SRC))
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+fuzz-build: deps $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@for f in $(FUZZ_BIN); do \
+		n=$$(basename $$f | sed 's/^fuzz_//'); \
+		mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$$n.dict \
+			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: all
+	@python3 bench/run.py --build $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
