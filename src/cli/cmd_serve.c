@@ -171,6 +171,10 @@ out:
 		event_free(ev_term);
 		event_free(ev_int);
 		event_free(ev_hup);
+		/* Freeing the signal events restored the default actions; a
+		   second SIGTERM during cleanup must not kill us half-way. */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
 	}
 	net_jobs_free(&jobs);
 	net_server_free(&st.net);

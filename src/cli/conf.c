@@ -122,8 +122,18 @@ conf_print_keys(void)
 			       (int)(dot - k->name), k->name);
 			section = k->name;
 		}
-		printf("| `%s` | `%s` | %s%s%s%s |\n", dot + 1, k->def, k->doc,
-		       k->choices ? " One of `" : "", k->choices ? k->choices : "",
-		       k->choices ? "`." : "");
+		printf("| `%s` | `%s` | %s", dot + 1, k->def, k->doc);
+		if (k->choices != NULL) {
+			/* A '|' would split the Markdown cell. */
+			printf(" One of:");
+			const char *c = k->choices;
+			while (*c != '\0') {
+				size_t n = strcspn(c, "|");
+				printf(" `%.*s`", (int)n, c);
+				c += n + (c[n] == '|');
+			}
+			printf(".");
+		}
+		printf(" |\n");
 	}
 }

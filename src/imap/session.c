@@ -274,10 +274,12 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 		imap_reply_bad(cmd, "Unknown command %s", log_str(s->cmd_arena, pc->name, strlen(pc->name)));
 		s->bad_in_a_row++;
 	} else if ((def->states & s->state) == 0) {
-		imap_reply_bad(cmd, "%s not allowed %s", def->name,
-			       s->state == IMAP_STATE_NOT_AUTH ? "before login"
-			       : s->state == IMAP_STATE_AUTH   ? "without a selected mailbox"
-							       : "in this state");
+		const char *why = "in this state";
+		if (s->state == IMAP_STATE_NOT_AUTH && (def->states & IMAP_STATE_AUTHED))
+			why = "before login";
+		else if (s->state == IMAP_STATE_AUTH && def->states == IMAP_STATE_SELECTED)
+			why = "without a selected mailbox";
+		imap_reply_bad(cmd, "%s not allowed %s", def->name, why);
 		s->bad_in_a_row++;
 	} else {
 		s->bad_in_a_row = 0;
