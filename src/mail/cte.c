@@ -55,9 +55,14 @@ mail_base64_decode(const unsigned char *in, size_t len, struct buf *out)
 
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '=') {
+			/* Padding ends the data; what follows on the same line
+			   is garbage (a signature, a footer), but a new line may
+			   start another base64 block glued on by a mailer. */
 			b64_flush(acc, n, out);
 			acc = 0;
 			n = 0;
+			while (i + 1 < len && in[i + 1] != '\n')
+				i++;
 			continue;
 		}
 		int v = b64_value(in[i]);

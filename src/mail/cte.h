@@ -12,7 +12,8 @@
 struct buf;
 
 /* Appends the bytes of base64 text; characters outside the alphabet are
-   skipped, "=" ends a group, and decoding goes on after it. */
+   skipped, "=" ends a group and the rest of its line is ignored, and
+   decoding goes on at the next line. */
 void mail_base64_decode(const unsigned char *in, size_t len, struct buf *out);
 /* Appends the bytes of quoted-printable text: =XX, soft line breaks
    (also with blanks before the line end), trailing blanks of a line dropped,

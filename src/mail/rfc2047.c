@@ -22,6 +22,8 @@ struct pending {
 	char charset[CHARSET_MAX + 1]; /* "" when nothing is pending */
 	struct buf raw;		       /* decoded bytes, not yet converted */
 	size_t orig_start, orig_end;   /* the encoded words, for unknown charsets */
+	size_t gap_start, gap_end;     /* blanks before them, after another word */
+	bool last_failed;	       /* the previous group was left encoded */
 };
 
 struct word {
@@ -72,20 +74,6 @@ word_parse(const unsigned char *in, size_t len, size_t i, struct word *w)
 	return true;
 }
 
-static void
-pending_flush(struct pending *pd, const unsigned char *in, struct buf *out)
-{
-	if (pd->charset[0] == '\0')
-		return;
-	if (mail_charset_to_utf8(pd->charset, (const unsigned char *)pd->raw.data, pd->raw.len,
-				 out) < 0) {
-		/* Unknown charset: leave the words as they were written. */
-		mail_utf8_append_guess(out, in + pd->orig_start, pd->orig_end - pd->orig_start);
-	}
-	pd->charset[0] = '\0';
-	buf_reset(&pd->raw);
-}
-
 /* Appends raw text, without CR and LF. */
 static void
 text_append(const unsigned char *in, size_t start, size_t end, struct buf *out)
@@ -101,6 +89,30 @@ text_append(const unsigned char *in, size_t start, size_t end, struct buf *out)
 	mail_utf8_append_guess(out, in + s, end - s);
 }
 
+static void
+pending_flush(struct pending *pd, const unsigned char *in, struct buf *out)
+{
+	if (pd->charset[0] == '\0')
+		return;
+	size_t mark = out->len;
+	if (pd->last_failed)
+		text_append(in, pd->gap_start, pd->gap_end, out);
+	if (mail_charset_to_utf8(pd->charset, (const unsigned char *)pd->raw.data, pd->raw.len,
+				 out) < 0) {
+		/* Unknown charset: leave the words as they were written, and
+		   the blanks before them, since they now separate text. */
+		out->len = mark;
+		out->data[mark] = '\0';
+		text_append(in, pd->gap_start, pd->orig_end, out);
+		pd->last_failed = true;
+	} else {
+		pd->last_failed = false;
+	}
+	pd->charset[0] = '\0';
+	pd->gap_start = pd->gap_end = 0;
+	buf_reset(&pd->raw);
+}
+
 void
 mail_rfc2047_decode_buf(const unsigned char *in, size_t len, struct buf *out)
 {
@@ -110,6 +122,8 @@ mail_rfc2047_decode_buf(const unsigned char *in, size_t len, struct buf *out)
 	bool after_word = false;
 
 	pd.charset[0] = '\0';
+	pd.gap_start = pd.gap_end = 0;
+	pd.last_failed = false;
 	buf_init(&pd.raw);
 	while (i < len) {
 		struct word w;
@@ -134,6 +148,8 @@ mail_rfc2047_decode_buf(const unsigned char *in, size_t len, struct buf *out)
 		if (pd.charset[0] == '\0') {
 			memcpy(pd.charset, w.charset, sizeof(w.charset));
 			pd.orig_start = i;
+			pd.gap_start = after_word ? text_start : i;
+			pd.gap_end = i;
 		}
 		pd.orig_end = w.end;
 		if (w.enc == 'B')
