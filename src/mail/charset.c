@@ -68,6 +68,8 @@ append_no_nul(struct buf *out, const unsigned char *in, size_t len)
 {
 	size_t start = 0;
 
+	if (len == 0)
+		return; /* in may be NULL (an empty struct buf) */
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '\0') {
 			buf_append(out, in + start, i - start);

@@ -101,8 +101,10 @@ pending_flush(struct pending *pd, const unsigned char *in, struct buf *out)
 				 out) < 0) {
 		/* Unknown charset: leave the words as they were written, and
 		   the blanks before them, since they now separate text. */
-		out->len = mark;
-		out->data[mark] = '\0';
+		if (out->data != NULL) {
+			out->len = mark;
+			out->data[mark] = '\0';
+		}
 		text_append(in, pd->gap_start, pd->orig_end, out);
 		pd->last_failed = true;
 	} else {

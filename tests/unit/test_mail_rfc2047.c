@@ -37,6 +37,10 @@ test_encoded_words_decode(void)
 		{"a\r\n b", "a b"},					/* unfolded */
 		{"=?utf-8?Q?a=00b?=", "ab"},				/* no NUL in output */
 		{"=?utf-8?B?/w==?=", "\xc3\xbf"},			/* invalid UTF-8: Latin-1 */
+		/* Fuzzer crash 914b5599: a word decoding to nothing passed a
+		   NULL buffer on (UB: NULL + 0). */
+		{"=?utf-8?B?!?=", ""},
+		{"a =?utf-8?B?!?= b", "a  b"},
 	};
 	struct arena *a = arena_new(1024);
 
