@@ -141,7 +141,7 @@ node_child(const unsigned char *parts, size_t len, const struct node *parent, ui
 {
 	if (num == 0 || num > parent->nchildren)
 		return false;
-	size_t off = parent->off + FIXED_LEN + parent->enc_len;
+	size_t off = parent->off + FIXED_LEN + parent->enc_len + 1;
 	size_t end = parent->off + parent->subtree;
 	for (uint32_t i = 1;; i++) {
 		if (off >= end || !node_read(parts, end, off, child))

@@ -41,6 +41,9 @@ test_encoded_words_decode(void)
 		   NULL buffer on (UB: NULL + 0). */
 		{"=?utf-8?B?!?=", ""},
 		{"a =?utf-8?B?!?= b", "a  b"},
+		/* Fuzzer crash 71ee930b: the same through iconv (a charset
+		   other than UTF-8) with nothing converted. */
+		{"=?iso-2022-jp?B?3?=", ""},
 	};
 	struct arena *a = arena_new(1024);
 
