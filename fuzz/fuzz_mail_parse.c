@@ -21,7 +21,7 @@ static void
 check(const unsigned char *msg, size_t len)
 {
 	static const uint32_t paths[][4] = {
-		{0}, {1}, {2}, {1, 1}, {1, 2}, {2, 1}, {3, 1}, {1, 1, 1}, {2, 2, 1}, {1, 1, 1, 1},
+	        {0}, {1}, {2}, {1, 1}, {1, 2}, {2, 1}, {3, 1}, {1, 1, 1}, {2, 2, 1}, {1, 1, 1, 1},
 	};
 	static const size_t path_lens[] = {0, 1, 1, 2, 2, 2, 2, 3, 3, 4};
 	struct arena *a = arena_new(4096);
@@ -39,7 +39,8 @@ check(const unsigned char *msg, size_t len)
 		if (s.is_message) {
 			assert(s.inner_header_off <= len &&
 			       s.inner_header_len <= len - s.inner_header_off);
-			assert(s.inner_body_off <= len && s.inner_body_len <= len - s.inner_body_off);
+			assert(s.inner_body_off <= len &&
+			       s.inner_body_len <= len - s.inner_body_off);
 		}
 		struct buf b;
 		buf_init(&b);

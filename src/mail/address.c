@@ -66,7 +66,7 @@ tok_push(struct toks *t, struct tok tk)
 /* Reads a quoted string or comment body from in[*i] (just past the opener). */
 static char *
 read_delimited(struct arena *a, const unsigned char *in, size_t len, size_t *i, bool comment,
-	       size_t *len_out)
+               size_t *len_out)
 {
 	struct buf b;
 	int depth = 1;
@@ -243,7 +243,7 @@ glued_run_start(const struct tok *v, size_t s, size_t e)
 /* Tokens [s, e) hold "local@domain" with perhaps a name before it. */
 static void
 addr_spec(struct arena *a, struct list *l, const struct tok *v, size_t s, size_t e,
-	  const char *name, bool take_name)
+          const char *name, bool take_name)
 {
 	size_t at = e;
 	const char *comment = NULL;
@@ -288,7 +288,7 @@ addr_spec(struct arena *a, struct list *l, const struct tok *v, size_t s, size_t
 /* Tokens [s, e) are the inside of "<...>": [route ":"] addr-spec. */
 static void
 angle_addr(struct arena *a, struct list *l, const struct tok *v, size_t s, size_t e,
-	   const char *name)
+           const char *name)
 {
 	const char *route = NULL;
 
@@ -343,7 +343,7 @@ mail_address_parse(struct arena *a, const unsigned char *value, size_t len)
 					in_angle = false;
 					gt = j;
 				} else if ((is_sp(&v[j], ',') || is_sp(&v[j], ';')) &&
-					   !(j + 1 < t.n && is_sp(&v[j + 1], '@'))) {
+				           !(j + 1 < t.n && is_sp(&v[j + 1], '@'))) {
 					break; /* unclosed "<" */
 				}
 				continue;
@@ -356,7 +356,7 @@ mail_address_parse(struct arena *a, const unsigned char *value, size_t len)
 			} else if (is_sp(&v[j], '@') && at == SIZE_MAX) {
 				at = j;
 			} else if (is_sp(&v[j], ':') && colon == SIZE_MAX && lt == SIZE_MAX &&
-				   at == SIZE_MAX && !in_group) {
+			           at == SIZE_MAX && !in_group) {
 				colon = j;
 				break;
 			}

@@ -75,7 +75,7 @@ write_dsp_lang_loc(const struct mail_mime_content *mc, struct buf *out)
 
 static void
 write_multipart(struct arena *a, const struct mail_mime_part *part, const unsigned char *msg,
-		bool extended, struct buf *out)
+                bool extended, struct buf *out)
 {
 	const struct mail_mime_content *mc = &part->c;
 
@@ -94,7 +94,7 @@ write_multipart(struct arena *a, const struct mail_mime_part *part, const unsign
 
 static void
 write_leaf(struct arena *a, const struct mail_mime_part *part, const unsigned char *msg,
-	   bool extended, struct buf *out)
+           bool extended, struct buf *out)
 {
 	const struct mail_mime_content *mc = &part->c;
 	bool typed = mc->type != NULL && !part->is_demoted;
@@ -147,7 +147,7 @@ write_leaf(struct arena *a, const struct mail_mime_part *part, const unsigned ch
 
 void
 mail_bodystructure_write(struct arena *a, const struct mail_mime_part *part,
-			 const unsigned char *msg, bool extended, struct buf *out)
+                         const unsigned char *msg, bool extended, struct buf *out)
 {
 	buf_putc(out, '(');
 	if (part->kind == MAIL_MIME_MULTIPART)

@@ -19,6 +19,6 @@ struct mail_mime_part;
  * tree's offsets refer to (inner envelopes are read from it).
  */
 void mail_bodystructure_write(struct arena *a, const struct mail_mime_part *part,
-			      const unsigned char *msg, bool extended, struct buf *out);
+                              const unsigned char *msg, bool extended, struct buf *out);
 
 #endif

@@ -170,7 +170,7 @@ mail_charset_to_utf8(const char *charset, const unsigned char *in, size_t len, s
 	/* glibc writes valid UTF-8; check anyway, since callers promise it. */
 	if (out->len > start_len &&
 	    !mail_utf8_is_valid((const unsigned char *)out->data + start_len,
-				out->len - start_len)) {
+	                        out->len - start_len)) {
 		size_t n = out->len - start_len;
 		char *copy = memcpy(xmalloc(n), out->data + start_len, n);
 		out->len = start_len;

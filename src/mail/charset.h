@@ -26,7 +26,6 @@ void mail_utf8_append_guess(struct buf *out, const unsigned char *in, size_t len
  * invalid in the charset become U+FFFD. Returns 0, or -1 (nothing appended)
  * when iconv does not know the charset or its name is not a plausible one.
  */
-int mail_charset_to_utf8(const char *charset, const unsigned char *in, size_t len,
-			 struct buf *out);
+int mail_charset_to_utf8(const char *charset, const unsigned char *in, size_t len, struct buf *out);
 
 #endif

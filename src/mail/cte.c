@@ -71,7 +71,7 @@ mail_base64_decode(const unsigned char *in, size_t len, struct buf *out)
 		acc = (acc << 6) | (unsigned int)v;
 		if (++n == 4) {
 			unsigned char b[3] = {(unsigned char)(acc >> 16), (unsigned char)(acc >> 8),
-					      (unsigned char)acc};
+			                      (unsigned char)acc};
 			buf_append(out, b, 3);
 			acc = 0;
 			n = 0;

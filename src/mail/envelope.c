@@ -31,13 +31,13 @@ enum field {
 };
 
 static const char *const field_names[F_COUNT] = {
-	"Date", "Subject", "From",	  "Sender",	"Reply-To",   "To",
-	"Cc",	"Bcc",	   "In-Reply-To", "Message-ID", "References",
+        "Date", "Subject", "From",        "Sender",     "Reply-To",   "To",
+        "Cc",   "Bcc",     "In-Reply-To", "Message-ID", "References",
 };
 
 void
 mail_envelope_parse(struct arena *a, const unsigned char *hdr, size_t len,
-		    struct mail_envelope *out)
+                    struct mail_envelope *out)
 {
 	struct mail_header_iter it;
 	struct mail_header_field f;

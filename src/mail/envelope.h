@@ -22,7 +22,7 @@ struct mail_envelope {
 
 /* Reads the fields from the header block hdr[0..len). In the arena. */
 void mail_envelope_parse(struct arena *a, const unsigned char *hdr, size_t len,
-			 struct mail_envelope *out);
+                         struct mail_envelope *out);
 
 /*
  * Appends "(date subject from sender reply-to to cc bcc in-reply-to

@@ -29,13 +29,13 @@ buf_to_arena(struct arena *a, struct buf *b)
 
 void
 mail_parse(struct arena *a, const unsigned char *msg, size_t len, size_t max_text,
-	   struct mail_parsed *out)
+           struct mail_parsed *out)
 {
 	struct mail_envelope env;
 	struct buf b;
 
 	memset(out, 0, sizeof(*out));
-	struct mail_mime_part *root = mail_mime_parse(a, msg, len);	/* mime.c */
+	struct mail_mime_part *root = mail_mime_parse(a, msg, len); /* mime.c */
 	out->header_size = root->header_len;
 	out->body_size = len - root->header_len;
 
@@ -52,6 +52,6 @@ mail_parse(struct arena *a, const unsigned char *msg, size_t len, size_t max_tex
 	out->body = buf_to_arena(a, &b);
 
 	out->parts = mail_parts_serialise(a, root, &out->parts_len); /* parts.c */
-	mail_sortkeys_fill(a, &env, out);			      /* sortkeys.c */
+	mail_sortkeys_fill(a, &env, out);                            /* sortkeys.c */
 	mail_text_extract(a, msg, root, max_text, &out->header_text, &out->body_text); /* text.c */
 }

@@ -257,7 +257,7 @@ parse_content(struct cursor *c, struct mail_mime_part *part)
 		} else if (mail_header_field_is(&f, "Content-ID") && mc->id == NULL) {
 			mc->id = v;
 		} else if (mail_header_field_is(&f, "Content-Description") &&
-			   mc->description == NULL) {
+		           mc->description == NULL) {
 			mc->description = v;
 		} else if (mail_header_field_is(&f, "Content-MD5") && mc->md5 == NULL) {
 			mc->md5 = v;
@@ -287,11 +287,10 @@ child_append(struct mail_mime_part *parent, struct mail_mime_part *child)
 }
 
 static struct mail_mime_part *parse_entity(struct cursor *c, struct mail_mime_part *parent,
-					   bool default_message, size_t depth);
+                                           bool default_message, size_t depth);
 
 static void
-parse_multipart(struct cursor *c, struct mail_mime_part *part, const char *boundary,
-		size_t depth)
+parse_multipart(struct cursor *c, struct mail_mime_part *part, const char *boundary, size_t depth)
 {
 	bool is_digest = strcasecmp(part->c.subtype, "digest") == 0;
 	bool is_close, popped = false;
@@ -336,8 +335,7 @@ parse_multipart(struct cursor *c, struct mail_mime_part *part, const char *bound
 }
 
 static struct mail_mime_part *
-parse_entity(struct cursor *c, struct mail_mime_part *parent, bool default_message,
-	     size_t depth)
+parse_entity(struct cursor *c, struct mail_mime_part *parent, bool default_message, size_t depth)
 {
 	struct mail_mime_part *part = arena_zalloc(c->a, sizeof(*part));
 	const char *boundary = NULL;
@@ -363,8 +361,8 @@ parse_entity(struct cursor *c, struct mail_mime_part *parent, bool default_messa
 		else
 			part->is_demoted = true;
 	} else if (strcasecmp(mc->type, "message") == 0 &&
-		   (strcasecmp(mc->subtype, "rfc822") == 0 ||
-		    strcasecmp(mc->subtype, "global") == 0)) {
+	           (strcasecmp(mc->subtype, "rfc822") == 0 ||
+	            strcasecmp(mc->subtype, "global") == 0)) {
 		if (depth < MAIL_MIME_MAX_DEPTH)
 			part->kind = MAIL_MIME_MESSAGE;
 		else

@@ -49,13 +49,13 @@ struct mail_mime_part {
 	size_t nchildren;
 	size_t header_off, header_len; /* header including its blank line */
 	size_t body_off, body_len;     /* CRLF before a boundary excluded */
-	size_t body_lines;	       /* LFs in the body */
+	size_t body_lines;             /* LFs in the body */
 	enum mail_mime_kind kind;
-	bool is_text;		/* text/<any>, including the default text/plain */
-	bool is_demoted;	/* multipart or message read as text/plain (limits,
-				   no boundary): Content-Type is to be ignored */
-	bool is_message_root;	/* header is a message header (top, or in message/rfc822) */
-	bool is_synthetic;	/* the empty part a multipart with no parts is given */
+	bool is_text;         /* text/<any>, including the default text/plain */
+	bool is_demoted;      /* multipart or message read as text/plain (limits,
+	                         no boundary): Content-Type is to be ignored */
+	bool is_message_root; /* header is a message header (top, or in message/rfc822) */
+	bool is_synthetic;    /* the empty part a multipart with no parts is given */
 	struct mail_mime_content c;
 	const char *charset; /* the charset parameter, decoded, or NULL */
 };

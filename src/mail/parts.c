@@ -76,7 +76,7 @@ write_part(struct arena *a, const struct mail_mime_part *part, struct buf *out)
 		enc_len = strlen(enc);
 	}
 	rec[0] = (unsigned char)((part->kind == MAIL_MIME_MULTIPART ? FLAG_MULTI : 0) |
-				 (part->kind == MAIL_MIME_MESSAGE ? FLAG_MESSAGE : 0));
+	                         (part->kind == MAIL_MIME_MESSAGE ? FLAG_MESSAGE : 0));
 	put_u32(rec + 1, (uint32_t)part->nchildren);
 	put_u32(rec + 5, 0); /* patched below */
 	put_u64(rec + 9, part->header_off);
@@ -137,7 +137,7 @@ node_read(const unsigned char *parts, size_t len, size_t off, struct node *n)
 /* Reads child number num (1-based) of parent into *child. */
 static bool
 node_child(const unsigned char *parts, size_t len, const struct node *parent, uint32_t num,
-	   struct node *child)
+           struct node *child)
 {
 	if (num == 0 || num > parent->nchildren)
 		return false;
@@ -154,7 +154,7 @@ node_child(const unsigned char *parts, size_t len, const struct node *parent, ui
 
 int
 mail_section_lookup(const unsigned char *parts, size_t parts_len, const uint32_t *path, size_t n,
-		    struct mail_section *out)
+                    struct mail_section *out)
 {
 	struct node node, next, inner;
 	bool fresh = true; /* node is a message: its "1" may be itself */

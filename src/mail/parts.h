@@ -13,6 +13,6 @@ struct mail_mime_part;
 
 /* Serialises the tree under root into the arena; *len_out is its size. */
 const unsigned char *mail_parts_serialise(struct arena *a, const struct mail_mime_part *root,
-					  size_t *len_out);
+                                          size_t *len_out);
 
 #endif

@@ -20,10 +20,10 @@
 
 struct pending {
 	char charset[CHARSET_MAX + 1]; /* "" when nothing is pending */
-	struct buf raw;		       /* decoded bytes, not yet converted */
+	struct buf raw;                /* decoded bytes, not yet converted */
 	size_t orig_start, orig_end;   /* the encoded words, for unknown charsets */
 	size_t gap_start, gap_end;     /* blanks before them, after another word */
-	bool last_failed;	       /* the previous group was left encoded */
+	bool last_failed;              /* the previous group was left encoded */
 };
 
 struct word {
@@ -98,7 +98,7 @@ pending_flush(struct pending *pd, const unsigned char *in, struct buf *out)
 	if (pd->last_failed)
 		text_append(in, pd->gap_start, pd->gap_end, out);
 	if (mail_charset_to_utf8(pd->charset, (const unsigned char *)pd->raw.data, pd->raw.len,
-				 out) < 0) {
+	                         out) < 0) {
 		/* Unknown charset: leave the words as they were written, and
 		   the blanks before them, since they now separate text. */
 		if (out->data != NULL) {
@@ -130,8 +130,10 @@ mail_rfc2047_decode_buf(const unsigned char *in, size_t len, struct buf *out)
 	while (i < len) {
 		struct word w;
 
-		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?' || !word_parse(in, len, i, &w)) {
-			bool blank = in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n';
+		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?' ||
+		    !word_parse(in, len, i, &w)) {
+			bool blank =
+			        in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n';
 			if (!blank && after_word) {
 				pending_flush(&pd, in, out);
 				after_word = false;

@@ -23,7 +23,7 @@
 #define PARAMS_MAX 256 /* a header has a few; more is an attack */
 
 struct raw_param {
-	char *key;   /* base name for RFC 2231 sections */
+	char *key; /* base name for RFC 2231 sections */
 	char *value;
 	unsigned int idx;
 	bool is_section, is_extended;
@@ -151,7 +151,7 @@ section_split(struct arena *a, const char *key, struct raw_param *rp)
 
 void
 mail_params_parse(struct arena *a, const char *value, const char **token_out,
-		  struct mail_param **params_out, size_t *count_out)
+                  struct mail_param **params_out, size_t *count_out)
 {
 	struct scanner s = {value};
 	struct raw_param *raw = NULL;
@@ -237,8 +237,9 @@ mail_params_parse(struct arena *a, const char *value, const char **token_out,
 		}
 		if (!complete) {
 			for (size_t j = i; j < next; j++) {
-				out[n].name = arena_printf(a, sec[j].is_extended ? "%s*%u*" : "%s*%u",
-							   sec[j].key, sec[j].idx);
+				out[n].name =
+				        arena_printf(a, sec[j].is_extended ? "%s*%u*" : "%s*%u",
+				                     sec[j].key, sec[j].idx);
 				out[n].value = sec[j].value;
 				n++;
 			}
@@ -296,8 +297,8 @@ extended_decode(struct arena *a, const char *v)
 		}
 	}
 	buf_init(&out);
-	if (*charset == '\0' || mail_charset_to_utf8(charset, (const unsigned char *)raw.data,
-						     raw.len, &out) < 0)
+	if (*charset == '\0' ||
+	    mail_charset_to_utf8(charset, (const unsigned char *)raw.data, raw.len, &out) < 0)
 		mail_utf8_append_guess(&out, (const unsigned char *)raw.data, raw.len);
 	const char *s = arena_strndup(a, out.data != NULL ? out.data : "", out.len);
 	buf_deinit(&raw);

@@ -27,7 +27,7 @@ struct mail_param {
  * index is kept unmerged. Never fails; garbage is skipped.
  */
 void mail_params_parse(struct arena *a, const char *value, const char **token_out,
-		       struct mail_param **params_out, size_t *count_out);
+                       struct mail_param **params_out, size_t *count_out);
 
 /*
  * Returns the value of parameter name (case-insensitive), decoding an
@@ -35,6 +35,6 @@ void mail_params_parse(struct arena *a, const char *value, const char **token_ou
  * read as UTF-8 or Latin-1), or NULL when absent. In the arena.
  */
 const char *mail_params_get(struct arena *a, const struct mail_param *params, size_t count,
-			    const char *name);
+                            const char *name);
 
 #endif

@@ -91,9 +91,9 @@ zone_offset(const char **pp, bool *ok)
 		const char *name;
 		int minutes;
 	} zones[] = {
-		{"UT", 0},	  {"UTC", 0},	    {"GMT", 0},	      {"Z", 0},
-		{"EST", -5 * 60}, {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60},
-		{"MST", -7 * 60}, {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60},
+	        {"UT", 0},        {"UTC", 0},       {"GMT", 0},       {"Z", 0},
+	        {"EST", -5 * 60}, {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60},
+	        {"MST", -7 * 60}, {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60},
 	};
 	const char *p = *pp;
 
@@ -194,7 +194,7 @@ mail_date_parse(const char *s)
 	if (!ok)
 		return 0;
 	long long t = days_from_civil(year, month, day) * 86400LL + hour * 3600 + min * 60 + sec -
-		      (long long)zone * 60;
+	              (long long)zone * 60;
 	return (time_t)t;
 }
 
@@ -269,8 +269,9 @@ mail_base_subject(struct arena *a, const char *subject)
 
 	/* (1) tabs to spaces, runs of spaces to one */
 	for (size_t i = 0; i < len; i++) {
-		char c = subject[i] == '\t' || subject[i] == '\r' || subject[i] == '\n' ? ' '
-											 : subject[i];
+		char c = subject[i] == '\t' || subject[i] == '\r' || subject[i] == '\n'
+		                 ? ' '
+		                 : subject[i];
 		if (c == ' ' && n > 0 && s[n - 1] == ' ')
 			continue;
 		s[n++] = c;
@@ -413,8 +414,8 @@ display_key(struct arena *a, const struct mail_address *ad)
 	if (ad == NULL)
 		return "";
 	if (ad->name != NULL) {
-		const char *d = mail_rfc2047_decode(a, (const unsigned char *)ad->name,
-						    strlen(ad->name));
+		const char *d =
+		        mail_rfc2047_decode(a, (const unsigned char *)ad->name, strlen(ad->name));
 		if (*d != '\0')
 			return d;
 	}
@@ -429,10 +430,10 @@ void
 mail_sortkeys_fill(struct arena *a, const struct mail_envelope *env, struct mail_parsed *out)
 {
 	out->sent_date = mail_date_parse(env->date);
-	out->subject = env->subject == NULL ? ""
-					    : mail_rfc2047_decode(a,
-								  (const unsigned char *)env->subject,
-								  strlen(env->subject));
+	out->subject = env->subject == NULL
+	                       ? ""
+	                       : mail_rfc2047_decode(a, (const unsigned char *)env->subject,
+	                                             strlen(env->subject));
 	out->base_subject = mail_base_subject(a, out->subject);
 	out->from_addr = addr_key(a, env->from);
 	out->from_display = display_key(a, env->from);

@@ -60,12 +60,11 @@ part_text(struct sink *s, const unsigned char *msg, const struct mail_mime_part 
 	size_t in_len = MIN(part->body_len, room * INPUT_PER_OUTPUT + 64);
 
 	buf_init(&decoded);
-	if (mail_decode_cte(mail_mime_encoding(tmp, part), msg + part->body_off, in_len,
-			    &decoded) < 0)
+	if (mail_decode_cte(mail_mime_encoding(tmp, part), msg + part->body_off, in_len, &decoded) <
+	    0)
 		buf_append(&decoded, msg + part->body_off, in_len);
 	const unsigned char *d = (const unsigned char *)decoded.data;
-	if (part->charset == NULL ||
-	    mail_charset_to_utf8(part->charset, d, decoded.len, &s->b) < 0)
+	if (part->charset == NULL || mail_charset_to_utf8(part->charset, d, decoded.len, &s->b) < 0)
 		mail_utf8_append_guess(&s->b, d, decoded.len);
 	buf_putc(&s->b, '\n');
 	buf_deinit(&decoded);
@@ -107,7 +106,7 @@ finish(struct arena *a, struct sink *s)
 
 void
 mail_text_extract(struct arena *a, const unsigned char *msg, const struct mail_mime_part *root,
-		  size_t max_text, const char **header_out, const char **body_out)
+                  size_t max_text, const char **header_out, const char **body_out)
 {
 	struct sink s;
 

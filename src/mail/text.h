@@ -17,6 +17,6 @@ struct mail_mime_part;
  * most max_text bytes (cut at a character boundary). In the arena.
  */
 void mail_text_extract(struct arena *a, const unsigned char *msg, const struct mail_mime_part *root,
-		       size_t max_text, const char **header_out, const char **body_out);
+                       size_t max_text, const char **header_out, const char **body_out);
 
 #endif

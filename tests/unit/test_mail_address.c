@@ -33,45 +33,49 @@ test_address_lists(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"user@example.com", "((NIL NIL \"user\" \"example.com\"))"},
-		{"John Doe <jdoe@machine.example>", "((\"John Doe\" NIL \"jdoe\" \"machine.example\"))"},
-		{"\"Joe Q. Public\" <john.q.public@example.com>",
-		 "((\"Joe Q. Public\" NIL \"john.q.public\" \"example.com\"))"},
-		{"Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>",
-		 "((\"Mary Smith\" NIL \"mary\" \"x.test\")(NIL NIL \"jdoe\" \"example.org\")"
-		 "(\"Who?\" NIL \"one\" \"y.test\"))"},
-		{"<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
-		 "((NIL NIL \"boss\" \"nil.test\")(\"Giant; \\\"Big\\\" Box\" NIL \"sysservices\" "
-		 "\"example.net\"))"},
-		/* RFC 5322 appendix A.1.3: groups */
-		{"A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;",
-		 "((NIL NIL \"A Group\" NIL)(\"Ed Jones\" NIL \"c\" \"a.test\")(NIL NIL \"joe\" "
-		 "\"where.test\")(\"John\" NIL \"jdoe\" \"one.test\")(NIL NIL NIL NIL))"},
-		{"Undisclosed recipients:;", "((NIL NIL \"Undisclosed recipients\" NIL)(NIL NIL NIL NIL))"},
-		{"g: a@b", "((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL NIL NIL))"}, /* no ";" */
-		/* Appendix A.5: comments */
-		{"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
-		 "((\"Pete\" NIL \"pete\" \"silly.test\"))"},
-		{"jdoe@example.org (John Doe)", "((\"John Doe\" NIL \"jdoe\" \"example.org\"))"},
-		/* Appendix A.6.1: obsolete route and obs-phrase */
-		{"Joe Q. Public <@a.example,@b.example:joe@c.example>",
-		 "((\"Joe Q. Public\" \"@a.example,@b.example\" \"joe\" \"c.example\"))"},
-		{"\"john doe\"@example.com", "((NIL NIL \"john doe\" \"example.com\"))"},
-		{"user@[192.0.2.1]", "((NIL NIL \"user\" \"[192.0.2.1]\"))"},
-		/* Broken input */
-		{"", "NIL"},
-		{" , ,", "NIL"},
-		{"foo", "((NIL NIL \"foo\" \"MISSING_DOMAIN\"))"},
-		{"<>", "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))"},
-		{"@example.com", "((NIL NIL \"MISSING_MAILBOX\" \"example.com\"))"},
-		{"Name <user@host", "((\"Name\" NIL \"user\" \"host\"))"},
-		{"Name <user@host, other@x", "((\"Name\" NIL \"user\" \"host\")(NIL NIL \"other\" \"x\"))"},
-		{"John Doe john@example.com", "((\"John Doe\" NIL \"john\" \"example.com\"))"},
-		{"a@b;, c@d", "((NIL NIL \"a\" \"b\")(NIL NIL \"c\" \"d\"))"},
-		{"\"unclosed <a@b>", "((NIL NIL \"unclosed <a@b>\" \"MISSING_DOMAIN\"))"},
-		{"=?utf-8?Q?Ren=C3=A9?= <r@x>", "((\"=?utf-8?Q?Ren=C3=A9?=\" NIL \"r\" \"x\"))"},
-		{"J\xc3\xb6rg <j@x>", "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x\"))"},
-		{"a@b\r\n\t, c@d", "((NIL NIL \"a\" \"b\")(NIL NIL \"c\" \"d\"))"},
+	        {"user@example.com", "((NIL NIL \"user\" \"example.com\"))"},
+	        {"John Doe <jdoe@machine.example>",
+	         "((\"John Doe\" NIL \"jdoe\" \"machine.example\"))"},
+	        {"\"Joe Q. Public\" <john.q.public@example.com>",
+	         "((\"Joe Q. Public\" NIL \"john.q.public\" \"example.com\"))"},
+	        {"Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>",
+	         "((\"Mary Smith\" NIL \"mary\" \"x.test\")(NIL NIL \"jdoe\" \"example.org\")"
+	         "(\"Who?\" NIL \"one\" \"y.test\"))"},
+	        {"<boss@nil.test>, \"Giant; \\\"Big\\\" Box\" <sysservices@example.net>",
+	         "((NIL NIL \"boss\" \"nil.test\")(\"Giant; \\\"Big\\\" Box\" NIL \"sysservices\" "
+	         "\"example.net\"))"},
+	        /* RFC 5322 appendix A.1.3: groups */
+	        {"A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;",
+	         "((NIL NIL \"A Group\" NIL)(\"Ed Jones\" NIL \"c\" \"a.test\")(NIL NIL \"joe\" "
+	         "\"where.test\")(\"John\" NIL \"jdoe\" \"one.test\")(NIL NIL NIL NIL))"},
+	        {"Undisclosed recipients:;",
+	         "((NIL NIL \"Undisclosed recipients\" NIL)(NIL NIL NIL NIL))"},
+	        {"g: a@b",
+	         "((NIL NIL \"g\" NIL)(NIL NIL \"a\" \"b\")(NIL NIL NIL NIL))"}, /* no ";" */
+	        /* Appendix A.5: comments */
+	        {"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+	         "((\"Pete\" NIL \"pete\" \"silly.test\"))"},
+	        {"jdoe@example.org (John Doe)", "((\"John Doe\" NIL \"jdoe\" \"example.org\"))"},
+	        /* Appendix A.6.1: obsolete route and obs-phrase */
+	        {"Joe Q. Public <@a.example,@b.example:joe@c.example>",
+	         "((\"Joe Q. Public\" \"@a.example,@b.example\" \"joe\" \"c.example\"))"},
+	        {"\"john doe\"@example.com", "((NIL NIL \"john doe\" \"example.com\"))"},
+	        {"user@[192.0.2.1]", "((NIL NIL \"user\" \"[192.0.2.1]\"))"},
+	        /* Broken input */
+	        {"", "NIL"},
+	        {" , ,", "NIL"},
+	        {"foo", "((NIL NIL \"foo\" \"MISSING_DOMAIN\"))"},
+	        {"<>", "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))"},
+	        {"@example.com", "((NIL NIL \"MISSING_MAILBOX\" \"example.com\"))"},
+	        {"Name <user@host", "((\"Name\" NIL \"user\" \"host\"))"},
+	        {"Name <user@host, other@x",
+	         "((\"Name\" NIL \"user\" \"host\")(NIL NIL \"other\" \"x\"))"},
+	        {"John Doe john@example.com", "((\"John Doe\" NIL \"john\" \"example.com\"))"},
+	        {"a@b;, c@d", "((NIL NIL \"a\" \"b\")(NIL NIL \"c\" \"d\"))"},
+	        {"\"unclosed <a@b>", "((NIL NIL \"unclosed <a@b>\" \"MISSING_DOMAIN\"))"},
+	        {"=?utf-8?Q?Ren=C3=A9?= <r@x>", "((\"=?utf-8?Q?Ren=C3=A9?=\" NIL \"r\" \"x\"))"},
+	        {"J\xc3\xb6rg <j@x>", "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x\"))"},
+	        {"a@b\r\n\t, c@d", "((NIL NIL \"a\" \"b\")(NIL NIL \"c\" \"d\"))"},
 	};
 	struct arena *a = arena_new(1024);
 

@@ -31,30 +31,32 @@ test_params_parse(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"text/plain", "text/plain"},
-		{"text/plain; charset=us-ascii", "text/plain|charset=us-ascii"},
-		{"text/plain ; charset = \"utf-8\" ; format=flowed",
-		 "text/plain|charset=utf-8|format=flowed"},
-		{"multipart/mixed; boundary=\"----=_Part_1\"", "multipart/mixed|boundary=----=_Part_1"},
-		{"multipart/mixed; boundary=----=_Part_1", "multipart/mixed|boundary=----=_Part_1"},
-		{"text/plain; charset=utf-8 format=flowed", "text/plain|charset=utf-8|format=flowed"},
-		{"text/plain; (comment) charset=x", "text/plain|charset=x"},
-		{"a/b; q=\"with \\\"quote\\\" inside\"", "a/b|q=with \"quote\" inside"},
-		{"a/b; q=\"unclosed", "a/b|q=unclosed"},
-		{"a/b; novalue; x=1", "a/b|x=1"},
-		{"a/b; ;;; x=1;", "a/b|x=1"},
-		{"", "(null)"},
-		/* RFC 2231 section 3: continuations, in any order. */
-		{"a/b; t*1=\"World\"; t*0=\"Hello \"", "a/b|t=Hello World"},
-		/* Section 4: charset and language, Dovecot's merged form. */
-		{"a/b; title*=us-ascii'en-us'This%20is", "a/b|title*=us-ascii'en-us'This%20is"},
-		{"a/b; t*0*=us-ascii'en'This%20is%20; t*1*=%2A%2Afun; t*2=\"isn't 100%\"",
-		 "a/b|t*=us-ascii'en'This%20is%20%2A%2Afunisn't 100%25"},
-		{"a/b; t*0=\"50%\"; t*1*=%41", "a/b|t*=''50%25%41"},
-		/* A missing index: kept as written. */
-		{"a/b; t*0=x; t*2=z", "a/b|t*0=x|t*2=z"},
-		/* Merged ones come after the plain ones. */
-		{"a/b; f*0=x; name=n; f*1=y", "a/b|name=n|f=xy"},
+	        {"text/plain", "text/plain"},
+	        {"text/plain; charset=us-ascii", "text/plain|charset=us-ascii"},
+	        {"text/plain ; charset = \"utf-8\" ; format=flowed",
+	         "text/plain|charset=utf-8|format=flowed"},
+	        {"multipart/mixed; boundary=\"----=_Part_1\"",
+	         "multipart/mixed|boundary=----=_Part_1"},
+	        {"multipart/mixed; boundary=----=_Part_1", "multipart/mixed|boundary=----=_Part_1"},
+	        {"text/plain; charset=utf-8 format=flowed",
+	         "text/plain|charset=utf-8|format=flowed"},
+	        {"text/plain; (comment) charset=x", "text/plain|charset=x"},
+	        {"a/b; q=\"with \\\"quote\\\" inside\"", "a/b|q=with \"quote\" inside"},
+	        {"a/b; q=\"unclosed", "a/b|q=unclosed"},
+	        {"a/b; novalue; x=1", "a/b|x=1"},
+	        {"a/b; ;;; x=1;", "a/b|x=1"},
+	        {"", "(null)"},
+	        /* RFC 2231 section 3: continuations, in any order. */
+	        {"a/b; t*1=\"World\"; t*0=\"Hello \"", "a/b|t=Hello World"},
+	        /* Section 4: charset and language, Dovecot's merged form. */
+	        {"a/b; title*=us-ascii'en-us'This%20is", "a/b|title*=us-ascii'en-us'This%20is"},
+	        {"a/b; t*0*=us-ascii'en'This%20is%20; t*1*=%2A%2Afun; t*2=\"isn't 100%\"",
+	         "a/b|t*=us-ascii'en'This%20is%20%2A%2Afunisn't 100%25"},
+	        {"a/b; t*0=\"50%\"; t*1*=%41", "a/b|t*=''50%25%41"},
+	        /* A missing index: kept as written. */
+	        {"a/b; t*0=x; t*2=z", "a/b|t*0=x|t*2=z"},
+	        /* Merged ones come after the plain ones. */
+	        {"a/b; f*0=x; name=n; f*1=y", "a/b|name=n|f=xy"},
 	};
 	struct arena *a = arena_new(1024);
 
@@ -69,13 +71,13 @@ test_params_get_decodes(void)
 	static const struct {
 		const char *in, *name, *want;
 	} cases[] = {
-		{"attachment; filename*0*=utf-8''%C3%A9t%C3%A9; filename*1=\".pdf\"", "filename",
-		 "\xc3\xa9t\xc3\xa9.pdf"},
-		{"attachment; filename*=iso-8859-1''K%F6ln.txt", "filename", "K\xc3\xb6ln.txt"},
-		{"attachment; filename=\"plain.txt\"; filename*=utf-8''better.txt", "FILENAME",
-		 "better.txt"},
-		{"attachment; filename*=x-bogus''caf%C3%A9", "filename", "caf\xc3\xa9"},
-		{"attachment; filename=a.txt", "name", NULL},
+	        {"attachment; filename*0*=utf-8''%C3%A9t%C3%A9; filename*1=\".pdf\"", "filename",
+	         "\xc3\xa9t\xc3\xa9.pdf"},
+	        {"attachment; filename*=iso-8859-1''K%F6ln.txt", "filename", "K\xc3\xb6ln.txt"},
+	        {"attachment; filename=\"plain.txt\"; filename*=utf-8''better.txt", "FILENAME",
+	         "better.txt"},
+	        {"attachment; filename*=x-bogus''caf%C3%A9", "filename", "caf\xc3\xa9"},
+	        {"attachment; filename=a.txt", "name", NULL},
 	};
 	struct arena *a = arena_new(1024);
 
@@ -95,12 +97,12 @@ test_imap_string_forms(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"abc", "\"abc\""},
-		{"", "\"\""},
-		{"a \"b\" \\c", "\"a \\\"b\\\" \\\\c\""},
-		{"caf\xc3\xa9", "{5}\r\ncaf\xc3\xa9"},
-		{"a\r\nb", "{4}\r\na\r\nb"},
-		{NULL, "NIL"},
+	        {"abc", "\"abc\""},
+	        {"", "\"\""},
+	        {"a \"b\" \\c", "\"a \\\"b\\\" \\\\c\""},
+	        {"caf\xc3\xa9", "{5}\r\ncaf\xc3\xa9"},
+	        {"a\r\nb", "{4}\r\na\r\nb"},
+	        {NULL, "NIL"},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
