@@ -22,9 +22,9 @@ struct arena;
 /* What the store caches per message. Strings are NUL-terminated, in the arena. */
 struct mail_parsed {
 	/* IMAP strings, ready to send (RFC 9051 section 7.5.2). */
-	const char *envelope;	   /* "(date subject from sender ...)" */
+	const char *envelope;      /* "(date subject from sender ...)" */
 	const char *bodystructure; /* with extension data */
-	const char *body;	   /* BODY: without extension data */
+	const char *body;          /* BODY: without extension data */
 
 	/*
 	 * The MIME part tree as an opaque byte string (not NUL-safe: use
@@ -37,16 +37,16 @@ struct mail_parsed {
 	size_t body_size;
 
 	/* For SORT (RFC 5256) and THREAD; decoded to UTF-8; "" when absent. */
-	time_t sent_date;	  /* Date: header as UTC; 0 when missing or bad */
-	const char *subject;	  /* decoded */
+	time_t sent_date;         /* Date: header as UTC; 0 when missing or bad */
+	const char *subject;      /* decoded */
 	const char *base_subject; /* RFC 5256 section 2.1 */
-	const char *from_addr;	  /* first From mailbox, "local@domain", lowercased */
+	const char *from_addr;    /* first From mailbox, "local@domain", lowercased */
 	const char *from_display; /* RFC 5957 display name, or addr when none */
 	const char *to_addr, *to_display;
 	const char *cc_addr;
-	const char *message_id;	 /* "<...>" or "" */
+	const char *message_id;  /* "<...>" or "" */
 	const char *in_reply_to; /* first msg-id of In-Reply-To */
-	const char *references;	 /* msg-ids, space separated, in order */
+	const char *references;  /* msg-ids, space separated, in order */
 
 	/*
 	 * Text for the full-text index: decoded header field values and the
@@ -59,25 +59,30 @@ struct mail_parsed {
 
 /* Parses msg (CRLF line ends). Cannot fail: bad input gives a best effort. */
 void mail_parse(struct arena *a, const unsigned char *msg, size_t len, size_t max_text,
-		struct mail_parsed *out);
+                struct mail_parsed *out);
 
 /* Where a section of a message lies, for BODY[section] and BINARY[section]. */
 struct mail_section {
 	size_t header_off, header_len; /* the part's MIME header (or message header) */
 	size_t body_off, body_len;     /* the part's body */
-	bool is_message;	       /* message/rfc822: HEADER/TEXT refer to the inner msg */
+	bool is_message;               /* message/rfc822: HEADER/TEXT refer to the inner msg */
 	size_t inner_header_off, inner_header_len; /* when is_message */
 	size_t inner_body_off, inner_body_len;
-	const char *encoding; /* Content-Transfer-Encoding, lowercased ("7bit" default) */
+	/* Content-Transfer-Encoding, lowercased ("7bit" default); points into
+	   parts, so it lives as long as the part table does. */
+	const char *encoding;
 	bool is_multipart;
 };
 
 /*
  * Finds the part named by a section path of part numbers, e.g. {1, 2} for
- * "1.2" (n = 0 is the whole message). Returns 0, or -1 when no such part.
+ * "1.2" (n = 0 is the whole message: header and body are the message's,
+ * is_message is false). Numbering is RFC 9051 section 6.4.5.1: a
+ * non-multipart message (or one inside message/rfc822) has only part 1, its
+ * body. Returns 0, or -1 when no such part or the table is corrupt.
  */
 int mail_section_lookup(const unsigned char *parts, size_t parts_len, const uint32_t *path,
-			size_t n, struct mail_section *out);
+                        size_t n, struct mail_section *out);
 
 /*
  * Bare LF to CRLF normalisation, incremental so a message can be streamed to
