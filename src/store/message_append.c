@@ -326,6 +326,17 @@ out:
 			if (locked)
 				keywords_load(a, db); /* forget names added by this txn */
 		}
+		bool any_created = false;
+		enum store_error ignored;
+
+		for (size_t i = 0; i < n; i++)
+			any_created |= p[i].created;
+		if (any_created && db == NULL && db_get(a, &db, &ignored) < 0)
+			db = NULL;
+		if (any_created && db != NULL && !locked) {
+			pthread_mutex_lock(&a->write_lock);
+			locked = true;
+		}
 		/* Without a connection we cannot tell whether another
 		   writer uses the file: leave it to check. */
 		for (size_t i = 0; locked && i < n; i++) {
