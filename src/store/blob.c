@@ -173,6 +173,8 @@ blob_write(const char *blob_dir, const char *hex, const unsigned char *data, siz
 	}
 	if (rename(tmp, final) < 0)
 		goto fail;
+	/* From here the file is ours to remove if the rest fails. */
+	*created_out = true;
 	step = "fsync-dir";
 	if (!no_fsync && fsync_dir(dir) < 0)
 		goto fail;
