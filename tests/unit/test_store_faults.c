@@ -111,8 +111,10 @@ test_check_finds_and_repairs_damage(void)
 	fputc('X', f);
 	fclose(f);
 	free(path);
+	path = xasprintf("%s/accounts/7/blobs/00", t.dir);
+	mkdir(path, 0700);
+	free(path);
 	path = xasprintf("%s/accounts/7/blobs/00/tmp.junk", t.dir);
-	mkdir(xasprintf("%s/accounts/7/blobs/00", t.dir), 0700);
 	f = fopen(path, "w");
 	fputs("half", f);
 	fclose(f);
