@@ -126,9 +126,10 @@ int
 store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
 		  struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
-	/* Index lookups: ?1 mailbox, ?2 FTS query. */
+	/* Index lookups: ?1 mailbox, ?2 FTS query. CROSS JOIN keeps the FTS
+	   table outermost: the other order would run the MATCH once per row. */
 	static const char fts_sql[] =
-		"SELECT m.uid FROM fts JOIN messages m ON m.blob_id = fts.rowid"
+		"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"
 		" WHERE fts MATCH ?2 AND m.mailbox_id = ?1";
 	/* Scans of the cached text: ?1 mailbox, ?3 needle. */
 	static const char scan_body[] =
