@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_serve.c: `tern serve`, the daemon. Order matters for safety:
+ *   1. read tern.conf (refuse to start on any error, with file:line);
+ *   2. load the TLS key and bind every port (may need root);
+ *   3. drop to server.user if root, before any client byte is read;
+ *   4. run the loops (job threads open accounts.db on first use).
+ * Signals are events on the acceptor loop: SIGTERM/SIGINT stop (sessions
+ * finish their command and get BYE), SIGHUP reloads config and certificate.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "auth/auth.h"
+#include "cli/cli.h"
+#include "cli/conf.h"
+#include "imap/imap.h"
+#include "lib/log.h"
+#include "lib/version.h"
+#include "net/jobs.h"
+#include "net/net.h"
+#include "net/tls.h"
+
+struct serve_state {
+	const char *data_dir;
+	struct tern_conf conf;
+	struct net_server *net;
+	struct imap_server *imap;
+};
+
+static struct net_tls *
+load_tls(const char *data_dir, const struct tern_conf *conf, char **error_out)
+{
+	char *cert = conf_path(data_dir, conf->tls_cert), *key = conf_path(data_dir, conf->tls_key);
+	struct net_tls *tls = net_tls_new(cert, key, error_out);
+
+	free(cert);
+	free(key);
+	return tls;
+}
+
+static int
+drop_privileges(const char *user, const char *data_dir)
+{
+	if (geteuid() != 0 || user[0] == '\0')
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL)
+		return cli_fail("server.user: no such user '%s'", user);
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+		return cli_fail("cannot switch to user %s: %s", user, strerror(errno));
+	if (setuid(0) == 0)
+		return cli_fail("privilege drop to %s did not hold", user);
+	if (access(data_dir, R_OK | W_OK | X_OK) < 0)
+		return cli_fail("%s is not writable by %s: chown it", data_dir, user);
+	log_info("server", "event=privileges-dropped user=%s uid=%u", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+static void
+on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve_state *st = arg;
+
+	log_info("server", "event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	net_server_stop(st->net, st->conf.shutdown_grace_ms);
+}
+
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve_state *st = arg;
+	struct tern_conf conf;
+	char *err = NULL;
+
+	if (conf_load(st->data_dir, &conf, &err) < 0) {
+		log_error("server", "event=reload-failed err=\"%s\"", err);
+		free(err);
+		return;
+	}
+	struct net_tls *tls = load_tls(st->data_dir, &conf, &err);
+	if (tls == NULL) {
+		log_error("server", "event=reload-failed err=\"%s\"", err);
+		free(err);
+		conf_free(&conf);
+		return;
+	}
+	if (strcmp(conf.listen, st->conf.listen) != 0 || conf.imap_port != st->conf.imap_port ||
+	    conf.imaps_port != st->conf.imaps_port || conf.imap_enabled != st->conf.imap_enabled)
+		log_warn("server", "event=reload-partial reason=\"listeners change only on restart\"");
+	log_configure(conf.log_level, conf.syslog);
+	net_server_reload(st->net, &conf.net, tls);
+	imap_server_reload(st->imap, &conf.imap, &conf.auth, true);
+	conf_free(&st->conf);
+	st->conf = conf;
+	log_info("server", "event=reloaded");
+}
+
+int
+cli_serve(const char *data_dir, int argc, char **argv)
+{
+	struct serve_state st = {.data_dir = data_dir};
+	char *err = NULL;
+	int rc = 1;
+	struct net_tls *tls = NULL;
+	struct auth_service *auth = NULL;
+	struct net_jobs *jobs = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+
+	if (argc > 0)
+		return cli_fail("serve takes no arguments (see tern serve --help)");
+	if (conf_load(data_dir, &st.conf, &err) < 0) {
+		cli_fail("%s", err);
+		free(err);
+		return 1;
+	}
+	log_configure(st.conf.log_level, st.conf.syslog);
+	signal(SIGPIPE, SIG_IGN);
+	if ((tls = load_tls(data_dir, &st.conf, &err)) == NULL) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	/* accounts.db is opened lazily by the job threads, after the drop. */
+	if ((auth = auth_service_new(data_dir, &err)) == NULL) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	jobs = net_jobs_new(st.conf.auth_workers);
+	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth, auth, jobs, true);
+	struct net_listener_spec specs[2];
+	size_t n = 0;
+	if (st.conf.imap_enabled) {
+		specs[n++] = (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imap_port,
+							false, &imap_protocol, st.imap};
+		specs[n++] = (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imaps_port,
+							true, &imap_protocol, st.imap};
+	}
+	net_tls_ref(tls);
+	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
+	if (st.net == NULL) {
+		net_tls_unref(&tls);
+		cli_fail("%s", err);
+		goto out;
+	}
+	if (drop_privileges(st.conf.user, data_dir) != 0)
+		goto out;
+
+	struct event_base *base = net_server_base(st.net);
+	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
+	ev_int = evsignal_new(base, SIGINT, on_stop, &st);
+	ev_hup = evsignal_new(base, SIGHUP, on_reload, &st);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	log_info("server", "event=started version=%s dir=%s imap=%s:%llu imaps=%s:%llu", TERN_VERSION,
+		 data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port, st.conf.listen,
+		 (unsigned long long)st.conf.imaps_port);
+	net_server_run(st.net);
+	log_info("server", "event=stopped");
+	rc = 0;
+out:
+	if (ev_term != NULL) {
+		event_free(ev_term);
+		event_free(ev_int);
+		event_free(ev_hup);
+		/* Freeing the signal events restored the default actions; a
+		   second SIGTERM during cleanup must not kill us half-way. */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+	}
+	net_jobs_free(&jobs);
+	net_server_free(&st.net);
+	imap_server_free(&st.imap);
+	auth_service_free(&auth);
+	net_tls_unref(&tls);
+	free(err);
+	conf_free(&st.conf);
+	return rc;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf.c: the tern.conf key table. Every key the server reads is here with
+ * its type, default and one line of documentation; lib/config.c does the
+ * parsing and reports "file:line: message" for anything else.
+ */
+#include "cli/conf.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define F(field) offsetof(struct tern_conf, field)
+#define DAY_MS	 (86400000ull)
+
+static const struct config_key keys[] = {
+	{"server.hostname", CONFIG_STRING, F(hostname), "localhost", 0, 0, NULL,
+	 "Name the server gives itself (greeting, certificate)."},
+	{"server.domain", CONFIG_STRING, F(domain), "localhost", 0, 0, NULL,
+	 "Default mail domain (the test account of `tern init`)."},
+	{"server.listen", CONFIG_STRING, F(listen), "127.0.0.1", 0, 0, NULL,
+	 "Address every listener binds to (\"0.0.0.0\", \"::\" for all)."},
+	{"server.port_base", CONFIG_UINT, F(port_base), "10000", 0, 60000, NULL,
+	 "Added to the standard ports (143, 993, ...) for ports left at 0; 0 gives the standard ports."},
+	{"server.user", CONFIG_STRING, F(user), "", 0, 0, NULL,
+	 "When started as root, switch to this user after binding the ports (empty: stay)."},
+	{"server.log_level", CONFIG_ENUM, F(log_level), "info", 0, 0, "debug|info|warn|error",
+	 "Least severe log level written."},
+	{"server.syslog", CONFIG_BOOL, F(syslog), "no", 0, 0, NULL,
+	 "Also log to syslog (facility mail)."},
+	{"server.workers", CONFIG_UINT, F(net.workers), "0", 0, 256, NULL,
+	 "Event-loop threads; 0 = one per core. Read at start only."},
+	{"server.shutdown_grace", CONFIG_DURATION, F(shutdown_grace_ms), "10s", 0, DAY_MS, NULL,
+	 "On SIGTERM, how long running commands get before the process exits."},
+	{"tls.cert", CONFIG_STRING, F(tls_cert), "tls/cert.pem", 0, 0, NULL,
+	 "PEM certificate chain, relative to the data directory or absolute."},
+	{"tls.key", CONFIG_STRING, F(tls_key), "tls/key.pem", 0, 0, NULL,
+	 "PEM private key. Re-read with the certificate on SIGHUP."},
+	{"limits.max_connections", CONFIG_UINT, F(net.max_connections), "10000", 1, 10000000,
+	 NULL, "Connections open at once, all listeners together."},
+	{"limits.max_connections_per_ip", CONFIG_UINT, F(net.max_connections_per_ip), "100", 0,
+	 10000000, NULL, "Connections open at once from one address; 0 = no limit."},
+	{"limits.max_output", CONFIG_SIZE, F(net.max_output), "1m", 4096, 1ull << 30, NULL,
+	 "Bytes queued to a slow client before the server waits for it to read."},
+	{"imap.enabled", CONFIG_BOOL, F(imap_enabled), "yes", 0, 0, NULL,
+	 "Run the IMAP listeners."},
+	{"imap.port", CONFIG_UINT, F(imap_port), "0", 0, 65535, NULL,
+	 "IMAP with STARTTLS; 0 = port_base + 143."},
+	{"imap.tls_port", CONFIG_UINT, F(imaps_port), "0", 0, 65535, NULL,
+	 "IMAP over implicit TLS; 0 = port_base + 993."},
+	{"imap.max_line", CONFIG_SIZE, F(imap.max_line), "64k", 1024, 16ull << 20, NULL,
+	 "Longest command line, literals excluded (RFC 2683 section 3.2.1.5 asks for at least 8000)."},
+	{"imap.max_literal", CONFIG_SIZE, F(imap.max_literal), "64m", 1024, 4ull << 30, NULL,
+	 "Largest literal, and so the largest message APPEND accepts."},
+	{"imap.login_timeout", CONFIG_DURATION, F(imap.login_timeout_ms), "60s", 1000, DAY_MS,
+	 NULL, "Idle time allowed before login."},
+	{"imap.idle_timeout", CONFIG_DURATION, F(imap.idle_timeout_ms), "30m", 1000, DAY_MS, NULL,
+	 "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
+	{"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
+	 "Invalid commands in a row before the server says BYE."},
+	{"auth.plaintext", CONFIG_ENUM, F(auth.plaintext), "loopback", 0, 0,
+	 "never|loopback|always",
+	 "Where passwords may be sent without TLS: never, only from loopback, or always."},
+	{"auth.fail_delay", CONFIG_DURATION, F(auth.fail_delay_ms), "2s", 0, 60000, NULL,
+	 "How long the answer to a failed login waits."},
+	{"auth.workers", CONFIG_UINT, F(auth_workers), "2", 1, 256, NULL,
+	 "Threads that check passwords (slow by design), off the event loops."},
+};
+
+int
+conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
+{
+	char *path = xasprintf("%s/tern.conf", data_dir);
+
+	config_defaults(keys, ARRAY_LEN(keys), conf);
+	int rc = config_load(path, keys, ARRAY_LEN(keys), conf, error_out);
+	free(path);
+	if (rc < 0) {
+		config_free(keys, ARRAY_LEN(keys), conf);
+		return -1;
+	}
+	if (conf->imap_port == 0)
+		conf->imap_port = conf->port_base + 143;
+	if (conf->imaps_port == 0)
+		conf->imaps_port = conf->port_base + 993;
+	if (conf->imap_port > 65535 || conf->imaps_port > 65535) {
+		*error_out = xasprintf("%s/tern.conf: port_base %llu puts IMAP ports past 65535",
+				       data_dir, (unsigned long long)conf->port_base);
+		config_free(keys, ARRAY_LEN(keys), conf);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conf_free(struct tern_conf *conf)
+{
+	config_free(keys, ARRAY_LEN(keys), conf);
+}
+
+char *
+conf_path(const char *data_dir, const char *path)
+{
+	return path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", data_dir, path);
+}
+
+void
+conf_print_keys(void)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct config_key *k = &keys[i];
+		const char *dot = strchr(k->name, '.');
+		if (strncmp(section, k->name, (size_t)(dot - k->name + 1)) != 0) {
+			printf("\n## [%.*s]\n\n| key | default | meaning |\n|---|---|---|\n",
+			       (int)(dot - k->name), k->name);
+			section = k->name;
+		}
+		printf("| `%s` | `%s` | %s", dot + 1, k->def, k->doc);
+		if (k->choices != NULL) {
+			/* A '|' would split the Markdown cell. */
+			printf(" One of:");
+			const char *c = k->choices;
+			while (*c != '\0') {
+				size_t n = strcspn(c, "|");
+				printf(" `%.*s`", (int)n, c);
+				c += n + (c[n] == '|');
+			}
+			printf(".");
+		}
+		printf(" |\n");
+	}
+}

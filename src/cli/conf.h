@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * conf.h: tern.conf as the daemon and the admin commands see it: one struct
+ * holding every module's settings, loaded from DIR/tern.conf. The key table
+ * (conf.c) is the single source of docs/CONFIG.md (`tern config-keys`).
+ */
+#ifndef TERN_CLI_CONF_H
+#define TERN_CLI_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "imap/imap.h"
+#include "net/net.h"
+
+struct tern_conf {
+	char *hostname;
+	char *domain;
+	char *listen;
+	uint64_t port_base;
+	char *user;
+	int log_level;
+	bool syslog;
+	uint64_t shutdown_grace_ms;
+	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
+	bool imap_enabled;
+	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
+	uint64_t auth_workers;
+	struct net_settings net;
+	struct imap_settings imap;
+	struct auth_settings auth;
+};
+
+/* Loads DIR/tern.conf over the defaults. 0, or -1 with a heap "file:line: msg". */
+int conf_load(const char *data_dir, struct tern_conf *conf, char **error_out);
+void conf_free(struct tern_conf *conf);
+/* Resolves a path from the config against the data directory (heap). */
+char *conf_path(const char *data_dir, const char *path);
+/* Prints the key table as a Markdown table (docs/CONFIG.md). */
+void conf_print_keys(void);
+
+#endif

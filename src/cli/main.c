@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c: `tern [-d DIR] COMMAND [ARGS]`. Finds the subcommand in the table
+ * and runs it; the table's usage strings are the --help text.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/conf.h"
+#include "lib/version.h"
+
+static int cli_version(const char *data_dir, int argc, char **argv);
+static int cli_config_keys(const char *data_dir, int argc, char **argv);
+
+static const struct cli_command commands[] = {
+	{"init", cli_init,
+	 "init DIR [--port-base N] [--hostname NAME] [--domain DOMAIN]\n"
+	 "  Create a data directory: tern.conf, a self-signed TLS certificate, the\n"
+	 "  account database and a test account, whose password is printed once.\n"
+	 "  Ports are N+143 (IMAP), N+993 (IMAPS), ...; N defaults to 10000."},
+	{"serve", cli_serve,
+	 "serve\n"
+	 "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
+	 "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
+	{"user", cli_user,
+	 "user add|del|list|passwd|show ...\n"
+	 "  user add ADDRESS [--password-stdin]   create an account\n"
+	 "  user del ADDRESS                      delete an account\n"
+	 "  user list                             list accounts\n"
+	 "  user passwd ADDRESS [--password-stdin] set a new password\n"
+	 "  user show ADDRESS                     show an account\n"
+	 "  Without --password-stdin a password is asked for on a terminal, or else\n"
+	 "  generated and printed."},
+	{"version", cli_version, "version\n  Print the version."},
+	{"config-keys", cli_config_keys,
+	 "config-keys\n  Print every tern.conf key with its default, as Markdown."},
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: tern [-d DIR] COMMAND [ARGS]\n\n"
+		   "tern is a mail server. DIR is the data directory (default ./var).\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);
+	}
+	fprintf(f, "\nRun `tern COMMAND --help` for a command's details.\n");
+}
+
+int
+cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tern: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int
+cli_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cli_version(const char *data_dir, int argc, char **argv)
+{
+	if (argc > 0)
+		return cli_fail("version takes no arguments");
+	printf("tern %s\n", TERN_VERSION);
+	return 0;
+}
+
+static int
+cli_config_keys(const char *data_dir, int argc, char **argv)
+{
+	if (argc > 0)
+		return cli_fail("config-keys takes no arguments");
+	conf_print_keys();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *data_dir = "var";
+	int i = 1;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
+			data_dir = argv[++i];
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("tern %s\n", TERN_VERSION);
+			return 0;
+		} else {
+			usage(stderr);
+			return cli_fail("unknown option '%s'", argv[i]);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) != 0)
+			continue;
+		if (cli_wants_help(argc - i - 1, argv + i + 1)) {
+			printf("usage: tern [-d DIR] %s\n", commands[c].usage);
+			return 0;
+		}
+		return commands[c].run(data_dir, argc - i - 1, argv + i + 1);
+	}
+	usage(stderr);
+	return cli_fail("unknown command '%s'", argv[i]);
+}

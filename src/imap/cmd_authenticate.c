@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_authenticate.c: AUTHENTICATE (RFC 9051 section 6.2.2) with SASL-IR
+ * (RFC 4959). Each SASL step runs on the job pool; between steps the command
+ * reads one raw client line: base64, or "*" to cancel (answered BAD, as the
+ * RFC requires). Final server data that the mechanism returns with success is
+ * sent as a last challenge whose answer must be empty.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/commands.h"
+#include "imap/imap_auth.h"
+
+static enum imap_cmd_status on_line(struct imap_cmd *cmd, const char *line, size_t len);
+
+static void
+step_done(struct imap_auth_job *job)
+{
+	struct imap_session *s = job->s;
+	struct imap_cmd *cmd = &s->cmd;
+
+	if (job->status == AUTH_CONTINUE ||
+	    (job->status == AUTH_OK && job->out_b64 != NULL)) {
+		imap_reply_continue(s, job->out_b64 != NULL ? job->out_b64 : "");
+		if (job->status == AUTH_OK) {
+			s->sasl_awaiting_final = true;
+			s->user = job->id; /* logged in once the client agrees */
+		} else {
+			s->sasl = job->sasl;
+			job->sasl = NULL;
+		}
+		imap_auth_job_free(job);
+		imap_cmd_read_line(cmd, on_line);
+		return;
+	}
+	if (imap_auth_conclude(cmd, job->status, &job->id, s->sasl_mech, NULL) == IMAP_CMD_DONE)
+		imap_cmd_finish(cmd);
+	imap_auth_job_free(job);
+}
+
+static void
+submit_step(struct imap_session *s, struct auth_sasl *sasl, const char *in, bool has_input)
+{
+	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
+
+	job->sasl = sasl;
+	job->in_b64 = in != NULL ? xstrdup(in) : NULL;
+	job->has_input = has_input;
+	job->done = step_done;
+	imap_auth_submit(s, job);
+}
+
+static enum imap_cmd_status
+on_line(struct imap_cmd *cmd, const char *line, size_t len)
+{
+	struct imap_session *s = cmd->session;
+
+	if (len == 1 && line[0] == '*') {
+		auth_sasl_free(&s->sasl);
+		s->sasl_awaiting_final = false;
+		memset(&s->user, 0, sizeof(s->user));
+		imap_reply_bad(cmd, "Authentication cancelled");
+		return IMAP_CMD_DONE;
+	}
+	if (s->sasl_awaiting_final) {
+		struct auth_identity id = s->user;
+		s->sasl_awaiting_final = false;
+		memset(&s->user, 0, sizeof(s->user));
+		return imap_auth_conclude(cmd, len == 0 ? AUTH_OK : AUTH_MALFORMED, &id,
+					  s->sasl_mech, NULL);
+	}
+	struct auth_sasl *sasl = s->sasl;
+	s->sasl = NULL;
+	submit_step(s, sasl, line, true);
+	return IMAP_CMD_WAIT;
+}
+
+enum imap_cmd_status
+imap_cmd_authenticate(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	/* authenticate = "AUTHENTICATE" SP auth-type [SP initial-resp] *(CRLF base64)
+	   initial-resp = (base64 / "=") */
+	if (cmd->nargs < 1 || cmd->nargs > 2 || cmd->args[0].type != IMAP_ARG_ATOM ||
+	    (cmd->nargs == 2 && cmd->args[1].type != IMAP_ARG_ATOM)) {
+		imap_reply_bad(cmd, "Expected: AUTHENTICATE <mechanism> [<initial response>]");
+		return IMAP_CMD_DONE;
+	}
+	/* Every mechanism offered carries the password itself. */
+	if (imap_auth_refuse_plaintext(cmd))
+		return IMAP_CMD_DONE;
+	struct auth_sasl *sasl = auth_sasl_new(s->srv->auth, AUTH_PROTO_IMAP, cmd->args[0].str);
+	if (sasl == NULL) {
+		imap_reply_no(cmd, "Unsupported authentication mechanism");
+		return IMAP_CMD_DONE;
+	}
+	s->sasl_mech = strcasecmp(cmd->args[0].str, "PLAIN") == 0 ? "PLAIN" : "LOGIN";
+	const char *ir = NULL;
+	if (cmd->nargs == 2)
+		ir = strcmp(cmd->args[1].str, "=") == 0 ? "" : cmd->args[1].str;
+	submit_step(s, sasl, ir, ir != NULL);
+	return IMAP_CMD_WAIT;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_capability.c: CAPABILITY (RFC 9051 section 6.1.1) and the capability
+ * list itself, which the greeting and LOGIN/AUTHENTICATE replies repeat.
+ * Before login the list says how to log in: STARTTLS while TLS is available
+ * and not active; LOGINDISABLED and no AUTH= while passwords may not be sent
+ * on this connection (section 6.2.3, RFC 8314).
+ */
+#include <string.h>
+
+#include "imap/commands.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "net/net.h"
+
+/* What every state offers; keep in step with docs/IMAP.md. */
+#define CAPS_BASE "IMAP4rev1 SASL-IR LITERAL+ ID"
+
+const char *
+imap_capability(struct imap_session *s)
+{
+	if (s->state != IMAP_STATE_NOT_AUTH)
+		return CAPS_BASE;
+
+	bool is_tls = net_conn_is_tls(s->conn);
+	bool plain_ok = auth_plaintext_allowed(&s->auth_settings, is_tls,
+					       net_conn_is_loopback(s->conn));
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, CAPS_BASE);
+	if (!is_tls && s->srv->tls_available)
+		buf_puts(&b, " STARTTLS");
+	if (!plain_ok) {
+		buf_puts(&b, " LOGINDISABLED");
+	} else {
+		const char *mechs = auth_mechanisms(true);
+		while (*mechs != '\0') {
+			size_t n = strcspn(mechs, " ");
+			buf_printf(&b, " AUTH=%.*s", (int)n, mechs);
+			mechs += n;
+			while (*mechs == ' ')
+				mechs++;
+		}
+	}
+	const char *out = arena_strdup(s->cmd_arena, b.data);
+	buf_deinit(&b);
+	return out;
+}
+
+enum imap_cmd_status
+imap_cmd_capability(struct imap_cmd *cmd)
+{
+	/* capability = "CAPABILITY" */
+	if (!imap_args_end(cmd, 0)) {
+		imap_reply_bad(cmd, "Expected: CAPABILITY");
+		return IMAP_CMD_DONE;
+	}
+	imap_reply_untagged(cmd->session, "CAPABILITY %s", imap_capability(cmd->session));
+	imap_reply_ok(cmd, "CAPABILITY completed");
+	return IMAP_CMD_DONE;
+}

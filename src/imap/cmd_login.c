@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_login.c: LOGIN (RFC 9051 section 6.2.3). Refused with PRIVACYREQUIRED
+ * where passwords may not travel in plaintext. The check itself (a database
+ * lookup and a deliberately slow hash) runs on the job pool.
+ */
+#include <stdlib.h>
+
+#include "imap/commands.h"
+#include "imap/imap_auth.h"
+
+static void
+login_done(struct imap_auth_job *job)
+{
+	struct imap_cmd *cmd = &job->s->cmd;
+
+	if (imap_auth_conclude(cmd, job->status, &job->id, "LOGIN", job->user) == IMAP_CMD_DONE)
+		imap_cmd_finish(cmd);
+	imap_auth_job_free(job);
+}
+
+enum imap_cmd_status
+imap_cmd_login(struct imap_cmd *cmd)
+{
+	const char *user, *password;
+
+	/* login = "LOGIN" SP userid SP password */
+	if (!imap_args_astring(cmd, 0, &user) || !imap_args_astring(cmd, 1, &password) ||
+	    !imap_args_end(cmd, 2)) {
+		imap_reply_bad(cmd, "Expected: LOGIN <user> <password>");
+		return IMAP_CMD_DONE;
+	}
+	if (imap_auth_refuse_plaintext(cmd))
+		return IMAP_CMD_DONE;
+	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
+	job->user = xstrdup(user);
+	job->password = xstrdup(password);
+	job->done = login_done;
+	imap_auth_submit(cmd->session, job);
+	return IMAP_CMD_WAIT;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_starttls.c: STARTTLS (RFC 9051 section 6.2.1). The OK goes out in
+ * plaintext, then the handshake starts; anything the client pipelined after
+ * the command is thrown away by net (a man in the middle could have put it
+ * there). After TLS the client must ask for capabilities again, which now
+ * include the AUTH= mechanisms that plaintext hid.
+ */
+#include "imap/commands.h"
+#include "lib/log.h"
+#include "net/net.h"
+
+enum imap_cmd_status
+imap_cmd_starttls(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	if (!imap_args_end(cmd, 0)) {
+		imap_reply_bad(cmd, "Expected: STARTTLS");
+		return IMAP_CMD_DONE;
+	}
+	if (net_conn_is_tls(s->conn)) {
+		imap_reply_bad(cmd, "TLS is already active");
+		return IMAP_CMD_DONE;
+	}
+	if (!s->srv->tls_available) {
+		imap_reply_no(cmd, "TLS is not configured");
+		return IMAP_CMD_DONE;
+	}
+	imap_reply_ok(cmd, "Begin TLS negotiation now");
+	if (net_conn_starttls(s->conn) < 0) {
+		log_error("imap", "sid=%s event=starttls-failed", s->sid);
+		imap_session_bye(s, "TLS could not start");
+	}
+	return IMAP_CMD_DONE;
+}

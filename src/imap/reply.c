@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * reply.c: the response writer (RFC 9051 section 7). Everything the server
+ * sends goes through here, so framing (tag, CRLF) and string quoting are in
+ * one place. Client-supplied text is never put in a reply unquoted.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "imap/session.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "net/net.h"
+
+static void
+write_line(struct imap_session *s, const char *tag, const char *status, const char *fmt,
+	   va_list ap)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, tag);
+	buf_putc(&b, ' ');
+	if (status != NULL) {
+		buf_puts(&b, status);
+		buf_putc(&b, ' ');
+	}
+	buf_vprintf(&b, fmt, ap);
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("imap", "sid=%s event=send line=%s", s->sid, log_str(s->cmd_arena, b.data, b.len));
+	buf_append(&b, "\r\n", 2);
+	net_conn_write(s->conn, b.data, b.len);
+	buf_deinit(&b);
+}
+
+void
+imap_reply_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	write_line(s, "*", NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	write_line(cmd->session, cmd->tag != NULL ? cmd->tag : "*", status, fmt, ap);
+	va_end(ap);
+}
+
+void
+imap_reply_continue(struct imap_session *s, const char *text)
+{
+	net_conn_printf(s->conn, "+ %s\r\n", text);
+}
+
+const char *
+imap_quote(struct arena *a, const char *s)
+{
+	size_t len = strlen(s), extra = 0;
+	bool literal = false;
+
+	for (const char *p = s; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '\r' || c == '\n' || c >= 0x80)
+			literal = true;
+		else if (c == '"' || c == '\\')
+			extra++;
+	}
+	if (literal)
+		return arena_printf(a, "{%zu}\r\n%s", len, s);
+	char *out = arena_alloc(a, len + extra + 3), *q = out;
+	*q++ = '"';
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			*q++ = '\\';
+		*q++ = *p;
+	}
+	*q++ = '"';
+	*q = '\0';
+	return out;
+}
+
+bool
+imap_args_astring(const struct imap_cmd *cmd, size_t i, const char **out)
+{
+	if (i >= cmd->nargs || cmd->args[i].type == IMAP_ARG_LIST)
+		return false;
+	/* A literal with a NUL cannot be a user name or a password. */
+	if (strlen(cmd->args[i].str) != cmd->args[i].len)
+		return false;
+	*out = cmd->args[i].str;
+	return true;
+}
+
+bool
+imap_args_end(const struct imap_cmd *cmd, size_t n)
+{
+	return cmd->nargs == n;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.c: the IMAP connection lifecycle and input loop. net calls the
+ * functions in imap_protocol; input is fed to the parser (or, in LINE mode,
+ * read as raw lines) and each complete command is dispatched through the
+ * command table. One command runs at a time; a waiting command pauses input,
+ * and imap_cmd_finish() resumes it and runs what the client pipelined.
+ */
+#include "imap/session.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "net/net.h"
+
+#define CMD_ARENA_BLOCK 4096
+
+static void session_run(struct imap_session *s);
+
+struct imap_server *
+imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
+		struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
+{
+	struct imap_server *srv = xcalloc(1, sizeof(*srv));
+	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
+
+	pthread_mutex_init(lock, NULL);
+	srv->lock = lock;
+	srv->settings = *settings;
+	srv->auth_settings = *auth_settings;
+	srv->auth = auth;
+	srv->jobs = jobs;
+	srv->tls_available = tls_available;
+	return srv;
+}
+
+void
+imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
+		   const struct auth_settings *auth_settings, bool tls_available)
+{
+	pthread_mutex_lock(srv->lock);
+	srv->settings = *settings;
+	srv->auth_settings = *auth_settings;
+	srv->tls_available = tls_available;
+	pthread_mutex_unlock(srv->lock);
+}
+
+void
+imap_server_free(struct imap_server **srvp)
+{
+	struct imap_server *srv = *srvp;
+
+	if (srv == NULL)
+		return;
+	*srvp = NULL;
+	pthread_mutex_destroy(srv->lock);
+	free(srv->lock);
+	free(srv);
+}
+
+static void *
+session_accept(struct net_conn *conn, void *arg)
+{
+	struct imap_server *srv = arg;
+	struct imap_session *s = xcalloc(1, sizeof(*s));
+	uint32_t sid;
+
+	s->srv = srv;
+	s->conn = conn;
+	pthread_mutex_lock(srv->lock);
+	s->settings = srv->settings;
+	s->auth_settings = srv->auth_settings;
+	pthread_mutex_unlock(srv->lock);
+	struct imap_parser_limits limits = {
+		.max_line = s->settings.max_line,
+		.max_literal = s->settings.max_literal,
+		.max_depth = 32,
+	};
+	s->parser = imap_parser_new(&limits);
+	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
+	s->state = IMAP_STATE_NOT_AUTH;
+	if (RAND_bytes((unsigned char *)&sid, sizeof(sid)) != 1)
+		sid = (uint32_t)(uintptr_t)s;
+	snprintf(s->sid, sizeof(s->sid), "%08x", sid);
+	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
+	log_info("imap", "sid=%s event=connect ip=%s port=%u tls=%s", s->sid, net_conn_peer(conn),
+		 net_conn_local_port(conn), net_conn_is_tls(conn) ? "yes" : "no");
+	/* RFC 9051 section 7.1: the greeting may carry the capabilities, which
+	   saves the client a round trip. */
+	imap_reply_untagged(s, "OK [CAPABILITY %s] tern ready", imap_capability(s));
+	return s;
+}
+
+void
+imap_session_bye(struct imap_session *s, const char *text)
+{
+	if (s->is_closing)
+		return;
+	imap_reply_untagged(s, "BYE %s", text);
+	s->is_closing = true;
+	net_conn_close(s->conn);
+}
+
+static void
+session_timeout(void *arg)
+{
+	struct imap_session *s = arg;
+
+	log_info("imap", "sid=%s event=timeout state=%d", s->sid, s->state);
+	imap_session_bye(s, "Autologout; idle for too long");
+}
+
+static void
+session_shutdown(void *arg)
+{
+	struct imap_session *s = arg;
+
+	/* An in-flight command finishes first (imap_cmd_finish checks this). */
+	if (s->is_running) {
+		s->shutdown_requested = true;
+		return;
+	}
+	imap_session_bye(s, "Server shutting down");
+}
+
+static void
+session_closed(void *arg)
+{
+	struct imap_session *s = arg;
+
+	log_info("imap", "sid=%s event=disconnect user=%s cmds=%llu", s->sid,
+		 s->user.address[0] ? s->user.address : "-", (unsigned long long)s->commands);
+	if (s->job != NULL)
+		imap_session_forget_job(s);
+	auth_sasl_free(&s->sasl);
+	if (s->delay_ev != NULL)
+		event_free(s->delay_ev);
+	imap_parser_free(&s->parser);
+	arena_free(&s->cmd_arena);
+	explicit_bzero(&s->user, sizeof(s->user));
+	free(s);
+}
+
+static void
+session_input(void *arg)
+{
+	session_run(arg);
+}
+
+const struct net_protocol imap_protocol = {
+	.name = "imap",
+	.accept = session_accept,
+	.input = session_input,
+	.drained = NULL,
+	.timeout = session_timeout,
+	.shutdown = session_shutdown,
+	.closed = session_closed,
+};
+
+/* ---- commands ---- */
+
+static void
+cmd_reset(struct imap_session *s)
+{
+	s->is_running = false;
+	s->is_waiting = false;
+	s->is_line_mode = false;
+	memset(&s->cmd, 0, sizeof(s->cmd));
+	arena_reset(s->cmd_arena);
+}
+
+static void
+after_command(struct imap_session *s)
+{
+	if (s->shutdown_requested && !s->is_closing)
+		imap_session_bye(s, "Server shutting down");
+}
+
+void
+imap_cmd_finish(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	cmd_reset(s);
+	after_command(s);
+	if (s->is_closing)
+		return;
+	net_conn_pause_input(s->conn, false);
+	session_run(s); /* what the client pipelined meanwhile */
+}
+
+static void
+delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+
+	imap_reply_tagged(&s->cmd, s->delayed_status, "%s", s->delayed_text);
+	imap_cmd_finish(&s->cmd);
+}
+
+void
+imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *status,
+			const char *text)
+{
+	struct imap_session *s = cmd->session;
+	struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000};
+
+	if (s->delay_ev == NULL)
+		s->delay_ev = evtimer_new(net_conn_base(s->conn), delay_cb, s);
+	s->delayed_status = status;
+	s->delayed_text = text; /* static strings only */
+	evtimer_add(s->delay_ev, &tv);
+}
+
+void
+imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn)
+{
+	struct imap_session *s = cmd->session;
+
+	cmd->on_line = fn;
+	s->is_line_mode = true;
+	s->is_waiting = false;
+	net_conn_pause_input(s->conn, false);
+}
+
+void
+imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech)
+{
+	s->user = *id;
+	s->state = IMAP_STATE_AUTH;
+	net_conn_set_timeout(s->conn, s->settings.idle_timeout_ms);
+	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s", s->sid,
+		 log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
+		 mech, net_conn_is_tls(s->conn) ? "yes" : "no");
+}
+
+static void
+handle_status(struct imap_session *s, enum imap_cmd_status st)
+{
+	if (st == IMAP_CMD_WAIT && !s->is_line_mode) {
+		s->is_waiting = true;
+		net_conn_pause_input(s->conn, true);
+		return;
+	}
+	if (st == IMAP_CMD_WAIT)
+		return; /* LINE mode: input keeps flowing to on_line */
+	cmd_reset(s);
+	after_command(s);
+}
+
+static void
+dispatch(struct imap_session *s, const struct imap_command *pc)
+{
+	const struct imap_command_def *def = imap_command_lookup(pc->name);
+	struct imap_cmd *cmd = &s->cmd;
+
+	s->commands++;
+	cmd->session = s;
+	cmd->arena = s->cmd_arena;
+	cmd->tag = pc->tag;
+	cmd->name = pc->name;
+	cmd->args = pc->args;
+	cmd->nargs = pc->nargs;
+	s->is_running = true;
+	if (def == NULL) {
+		imap_reply_bad(cmd, "Unknown command %s", log_str(s->cmd_arena, pc->name, strlen(pc->name)));
+		s->bad_in_a_row++;
+	} else if ((def->states & s->state) == 0) {
+		const char *why = "in this state";
+		if (s->state == IMAP_STATE_NOT_AUTH && (def->states & IMAP_STATE_AUTHED))
+			why = "before login";
+		else if (s->state == IMAP_STATE_AUTH && def->states == IMAP_STATE_SELECTED)
+			why = "without a selected mailbox";
+		imap_reply_bad(cmd, "%s not allowed %s", def->name, why);
+		s->bad_in_a_row++;
+	} else {
+		s->bad_in_a_row = 0;
+		handle_status(s, def->fn(cmd));
+		return;
+	}
+	handle_status(s, IMAP_CMD_DONE);
+}
+
+static void
+too_many_errors(struct imap_session *s)
+{
+	log_info("imap", "sid=%s event=too-many-errors ip=%s", s->sid, net_conn_peer(s->conn));
+	imap_session_bye(s, "Too many invalid commands");
+}
+
+/* LINE mode: one raw line for the running command. */
+static bool
+run_line(struct imap_session *s, struct evbuffer *in)
+{
+	size_t len;
+	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+
+	if (line == NULL) {
+		if (evbuffer_get_length(in) > s->settings.max_line) {
+			imap_reply_bad(&s->cmd, "Line too long");
+			imap_session_bye(s, "Line too long");
+		}
+		return false;
+	}
+	s->is_line_mode = false;
+	enum imap_cmd_status st = s->cmd.on_line(&s->cmd, line, len);
+	explicit_bzero(line, len);
+	free(line);
+	handle_status(s, st);
+	return true;
+}
+
+static void
+session_run(struct imap_session *s)
+{
+	struct evbuffer *in = net_conn_input(s->conn);
+
+	while (!s->is_closing && !s->is_waiting) {
+		if (s->is_line_mode) {
+			if (!run_line(s, in))
+				return;
+			continue;
+		}
+		if (s->is_running)
+			return; /* a handler's own callbacks will continue */
+		struct evbuffer_iovec vec;
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
+			return;
+		struct imap_command pc;
+		const char *error;
+		bool toobig;
+		size_t used;
+		enum imap_parse_status st = imap_parser_feed(s->parser, s->cmd_arena, vec.iov_base,
+							     vec.iov_len, &used, &pc, &error, &toobig);
+		evbuffer_drain(in, used);
+		switch (st) {
+		case IMAP_PARSE_MORE:
+			break;
+		case IMAP_PARSE_LITERAL_WAIT:
+			imap_reply_continue(s, "Ready for literal data");
+			break;
+		case IMAP_PARSE_DONE:
+			dispatch(s, &pc);
+			break;
+		case IMAP_PARSE_ERROR: {
+			struct imap_cmd *cmd = &s->cmd;
+			cmd->session = s;
+			cmd->arena = s->cmd_arena;
+			cmd->tag = pc.tag;
+			if (toobig)
+				imap_reply_bad(cmd, "[TOOBIG] %s", error);
+			else
+				imap_reply_bad(cmd, "%s", error);
+			s->commands++;
+			s->bad_in_a_row++;
+			cmd_reset(s);
+			break;
+		}
+		}
+		if (s->bad_in_a_row >= s->settings.max_bad_commands && !s->is_closing)
+			too_many_errors(s);
+	}
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h: one IMAP connection's state and the interface command handlers
+ * use: the command being run, the reply writer and completion.
+ *
+ * Session states (RFC 9051 section 3): NOT_AUTHENTICATED -> AUTHENTICATED
+ * (LOGIN, AUTHENTICATE) -> SELECTED (SELECT, EXAMINE) -> LOGOUT. The
+ * dispatcher checks a command's allowed states from the command table, so
+ * handlers never do.
+ *
+ * Input modes: COMMAND (the parser), and LINE for a command that reads raw
+ * client lines (an AUTHENTICATE response, IDLE's DONE). While a command waits
+ * (IMAP_CMD_WAIT) input is paused, so pipelined commands stay unread.
+ */
+#ifndef TERN_IMAP_SESSION_H
+#define TERN_IMAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "imap/imap.h"
+#include "imap/parser.h"
+#include "lib/util.h"
+
+struct arena;
+struct event;
+struct net_conn;
+
+enum imap_state {
+	IMAP_STATE_NOT_AUTH = 1 << 0,
+	IMAP_STATE_AUTH = 1 << 1,
+	IMAP_STATE_SELECTED = 1 << 2,
+	IMAP_STATE_LOGOUT = 1 << 3,
+};
+#define IMAP_STATE_ANY (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+#define IMAP_STATE_AUTHED (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+
+enum imap_cmd_status {
+	IMAP_CMD_DONE, /* tagged reply sent */
+	IMAP_CMD_WAIT, /* will call imap_cmd_finish() later */
+};
+
+struct imap_session;
+struct imap_cmd;
+
+typedef enum imap_cmd_status imap_cmd_fn(struct imap_cmd *cmd);
+/* A raw line arrived for a command in LINE mode (no CRLF, NUL-terminated). */
+typedef enum imap_cmd_status imap_line_fn(struct imap_cmd *cmd, const char *line, size_t len);
+
+struct imap_server {
+	struct imap_settings settings;
+	struct auth_settings auth_settings;
+	struct auth_service *auth;
+	struct net_jobs *jobs;
+	bool tls_available;
+	void *lock; /* pthread_mutex_t *, guards the settings copies */
+};
+
+struct imap_cmd {
+	struct imap_session *session;
+	struct arena *arena; /* freed when the tagged reply has gone */
+	const char *tag;
+	const char *name;
+	const struct imap_arg *args;
+	size_t nargs;
+	imap_line_fn *on_line; /* LINE mode */
+	void *data;	       /* the handler's own state */
+};
+
+struct imap_session {
+	struct imap_server *srv;
+	struct net_conn *conn;
+	struct imap_parser *parser;
+	struct arena *cmd_arena;
+	struct imap_settings settings;
+	struct auth_settings auth_settings;
+	enum imap_state state;
+	char sid[9];
+	struct auth_identity user;
+	struct imap_cmd cmd;   /* the command being run */
+	bool is_running;       /* cmd is in progress */
+	bool is_waiting;       /* ... and returned IMAP_CMD_WAIT */
+	bool is_line_mode;
+	bool is_closing;
+	bool shutdown_requested;
+	uint64_t bad_in_a_row;
+	uint64_t commands;
+	void *job; /* a pending auth job that names this session (imap_auth.c) */
+	struct auth_sasl *sasl;	  /* AUTHENTICATE between steps */
+	bool sasl_awaiting_final; /* sent final server data, waiting for "" */
+	const char *sasl_mech;	  /* static */
+	struct event *delay_ev;
+	const char *delayed_status; /* for a delayed tagged reply */
+	const char *delayed_text;
+};
+
+/* Reply writer: adds "* ", the tag and CRLF. */
+void imap_reply_untagged(struct imap_session *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+	PRINTF_LIKE(3, 4);
+#define imap_reply_ok(cmd, ...)	 imap_reply_tagged(cmd, "OK", __VA_ARGS__)
+#define imap_reply_no(cmd, ...)	 imap_reply_tagged(cmd, "NO", __VA_ARGS__)
+#define imap_reply_bad(cmd, ...) imap_reply_tagged(cmd, "BAD", __VA_ARGS__)
+void imap_reply_continue(struct imap_session *s, const char *text);
+/* Returns s as an IMAP string (quoted, or a literal when it must), from a. */
+const char *imap_quote(struct arena *a, const char *s);
+
+/* The CAPABILITY list for the session's current state. */
+const char *imap_capability(struct imap_session *s);
+
+/* Ends a command that returned IMAP_CMD_WAIT (after its tagged reply). */
+void imap_cmd_finish(struct imap_cmd *cmd);
+/* Sends the tagged reply after the failed-login delay, then finishes. */
+void imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *status,
+			     const char *text);
+/* Switches the command into LINE mode (the next client line goes to fn). */
+void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
+/* Moves to AUTHENTICATED as user; logs it. */
+void imap_session_login(struct imap_session *s, const struct auth_identity *id,
+			const char *mech);
+/* The session is closing: its pending auth job must not call back. */
+void imap_session_forget_job(struct imap_session *s);
+/* Says BYE and closes after the output drains. */
+void imap_session_bye(struct imap_session *s, const char *text);
+
+/* Argument helpers for handlers. */
+bool imap_args_astring(const struct imap_cmd *cmd, size_t i, const char **out);
+bool imap_args_end(const struct imap_cmd *cmd, size_t n);
+
+/* The command table. */
+struct imap_command_def {
+	const char *name;
+	imap_cmd_fn *fn;
+	unsigned states; /* enum imap_state bits where it may run */
+};
+const struct imap_command_def *imap_command_lookup(const char *name);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net.h: listeners, worker threads and connections. Bytes, not protocols.
+ *
+ * The daemon runs one acceptor (the main thread's event loop) and N worker
+ * threads, each with its own libevent loop. A connection is handed to a worker
+ * round-robin and lives there for its life, so a protocol session never needs
+ * a lock for its own state. Each protocol registers a struct net_protocol; net
+ * calls it, and nothing below calls back into a protocol any other way.
+ *
+ * TLS: implicit-TLS listeners wrap the socket at once; a plaintext listener can
+ * be upgraded with net_conn_starttls(). TLS 1.2+ only. The certificate is
+ * re-read on net_server_reload() (SIGHUP); live connections keep theirs.
+ */
+#ifndef TERN_NET_H
+#define TERN_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/util.h"
+
+struct evbuffer;
+struct event_base;
+struct net_conn;
+struct net_server;
+struct net_tls;
+
+/* Limits and timeouts; all may change on reload. */
+struct net_settings {
+	uint64_t workers;		  /* 0 = one per core */
+	uint64_t max_connections;	  /* total, all listeners */
+	uint64_t max_connections_per_ip; /* per source address */
+	uint64_t max_output;		  /* bytes queued before a writer must wait */
+};
+
+/* What a protocol gives net. Every callback runs on the connection's worker. */
+struct net_protocol {
+	const char *name; /* "imap": for logs */
+	/* A new connection: returns the session (never NULL). May write a greeting. */
+	void *(*accept)(struct net_conn *conn, void *protocol_arg);
+	/* Bytes arrived in net_conn_input(). */
+	void (*input)(void *session);
+	/* The output queue fell below net_settings.max_output / 4: write more. */
+	void (*drained)(void *session);
+	/* The read timeout set with net_conn_set_timeout() expired. */
+	void (*timeout)(void *session);
+	/* The server is stopping: finish, say goodbye, net_conn_close(). */
+	void (*shutdown)(void *session);
+	/* The connection is gone (closed by either side): free the session.
+	   net_conn is still valid during the call, not after. */
+	void (*closed)(void *session);
+};
+
+struct net_listener_spec {
+	const char *address; /* "127.0.0.1", "::1", "0.0.0.0" */
+	uint16_t port;
+	bool implicit_tls;
+	const struct net_protocol *protocol;
+	void *protocol_arg;
+};
+
+/* Creates the server: binds every listener now (as root if need be). Returns
+   NULL with *error_out (static or heap? heap, caller frees) on failure. */
+struct net_server *net_server_new(const struct net_settings *settings,
+				  const struct net_listener_spec *listeners, size_t n,
+				  struct net_tls *tls, char **error_out);
+/* Starts the workers and runs the acceptor loop until net_server_stop().
+   Returns when every worker has finished. */
+void net_server_run(struct net_server *srv);
+/* Async-signal-unsafe; call from the acceptor loop (signal events run there).
+   Stops accepting, asks every session to shut down, and makes run() return
+   once connections are gone or grace_ms passed. */
+void net_server_stop(struct net_server *srv, uint64_t grace_ms);
+/* Applies new limits and TLS (NULL = keep); takes ownership of tls. */
+void net_server_reload(struct net_server *srv, const struct net_settings *settings,
+		       struct net_tls *tls);
+struct event_base *net_server_base(struct net_server *srv);
+void net_server_free(struct net_server **srvp);
+/* Number of live connections (for tests and metrics). */
+size_t net_server_connections(struct net_server *srv);
+
+/* Connection verbs: only from the connection's worker thread. */
+struct evbuffer *net_conn_input(struct net_conn *c);
+void net_conn_write(struct net_conn *c, const void *data, size_t len);
+void net_conn_printf(struct net_conn *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Bytes queued for the client and not yet sent. */
+size_t net_conn_output_pending(struct net_conn *c);
+/* True when the writer should stop and wait for the drained callback. */
+bool net_conn_output_full(struct net_conn *c);
+/* Stops (or resumes) reading: a session busy with a command leaves later
+   pipelined input unread until it is done. */
+void net_conn_pause_input(struct net_conn *c, bool paused);
+/* Read timeout; 0 disables. */
+void net_conn_set_timeout(struct net_conn *c, uint64_t ms);
+/*
+ * Starts TLS on a plaintext connection after the caller queued its "go ahead"
+ * reply; that reply goes out in plaintext first. Input already buffered is
+ * discarded (RFC 3207 section 4.2, RFC 9051 section 6.2.1: nothing sent before
+ * the handshake may be acted on). Returns -1 if TLS is not configured.
+ */
+int net_conn_starttls(struct net_conn *c);
+bool net_conn_is_tls(const struct net_conn *c);
+/* True for 127.0.0.0/8 and ::1. */
+bool net_conn_is_loopback(const struct net_conn *c);
+const char *net_conn_peer(const struct net_conn *c); /* "198.51.100.7" */
+uint16_t net_conn_local_port(const struct net_conn *c);
+struct event_base *net_conn_base(struct net_conn *c);
+/* The TLS session (SSL *), for channel binding; NULL on plaintext. */
+void *net_conn_ssl(struct net_conn *c);
+/* Flushes what is queued, then closes; the closed callback follows later,
+   never from inside this call. */
+void net_conn_close(struct net_conn *c);
+
+#endif

@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c: the acceptor, the worker threads and the connection lifecycle.
+ *
+ * Flow: the acceptor's evconnlistener accepts a socket, checks the total and
+ * per-IP limits, and queues the fd to a worker (round-robin), waking it with
+ * event_active() (thread-safe once evthread_use_pthreads() ran). The worker
+ * wraps the fd in a bufferevent (OpenSSL-wrapped for implicit TLS) and calls
+ * the protocol's accept. From then on everything about the connection happens
+ * on that worker.
+ *
+ * Connection states: open -> closing (net_conn_close: reading stopped, output
+ * draining) -> freed (conn_free: protocol's closed(), bufferevent freed). A
+ * peer EOF, an error or a timeout in any state goes straight to freed.
+ *
+ * Shutdown: net_server_stop() closes the listeners and asks each worker to
+ * call every session's shutdown(); a worker's loop ends when its last
+ * connection is freed or the grace period ends.
+ */
+#include "net/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "lib/log.h"
+#include "net/iplimit.h"
+#include "net/tls.h"
+
+/* A read buffer this full stops reading until the protocol consumes it. */
+#define NET_READ_HIGH_WATER (256 * 1024)
+
+struct net_listener {
+	struct net_server *srv;
+	struct evconnlistener *evl;
+	struct net_listener_spec spec;
+	char *address;
+};
+
+struct pending_fd {
+	struct pending_fd *next;
+	int fd;
+	struct sockaddr_storage addr;
+	struct net_listener *listener;
+};
+
+struct net_worker {
+	struct net_server *srv;
+	pthread_t thread;
+	struct event_base *base;
+	struct event *adopt_ev; /* fds queued by the acceptor */
+	struct event *stop_ev;
+	struct event *grace_ev;
+	pthread_mutex_t lock; /* guards queue */
+	struct pending_fd *queue;
+	struct net_conn *conns; /* this worker's connections */
+	size_t nconns;
+	bool stopping;
+	uint64_t grace_ms;
+};
+
+struct net_server {
+	struct event_base *base; /* the acceptor's loop, on the caller's thread */
+	struct net_listener *listeners;
+	size_t nlisteners;
+	struct net_worker *workers;
+	size_t nworkers;
+	size_t next_worker;
+	pthread_mutex_t lock; /* guards tls and settings */
+	struct net_tls *tls;
+	struct net_settings settings;
+	struct net_iplimit *iplimit;
+	_Atomic size_t total;
+	bool stopping;
+};
+
+struct net_conn {
+	struct net_worker *w;
+	struct net_conn *prev, *next;
+	struct bufferevent *bev;
+	const struct net_protocol *proto;
+	void *session;
+	struct event *close_ev;
+	uint64_t timeout_ms;
+	size_t max_output;
+	char peer[INET6_ADDRSTRLEN];
+	uint16_t local_port;
+	unsigned close_polls;
+	bool is_tls, is_loopback, is_closing, is_paused;
+};
+
+static void conn_free(struct net_conn *c);
+
+/* ---- connections ---- */
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (!c->is_closing)
+		c->proto->input(c->session);
+}
+
+/* Bytes not yet handed to the kernel: with STARTTLS, the filter's own
+   output and its underlying socket bufferevent's. */
+static size_t
+conn_unsent(struct net_conn *c)
+{
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+/* Closing: free once everything is sent. The underlying bufferevent of a
+   filter has no callback of ours, so its draining is polled briefly. */
+static void
+conn_close_when_sent(struct net_conn *c)
+{
+	if (conn_unsent(c) == 0) {
+		event_active(c->close_ev, EV_TIMEOUT, 0);
+	} else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		struct timeval tv = {0, 10000};
+		evtimer_add(c->close_ev, &tv);
+	}
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (c->is_closing) {
+		conn_close_when_sent(c);
+		return;
+	}
+	if (c->proto->drained != NULL)
+		c->proto->drained(c->session);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* the TLS handshake finished */
+	if ((what & BEV_EVENT_TIMEOUT) && !c->is_closing && c->proto->timeout != NULL) {
+		/* The protocol says goodbye and closes; keep the write side alive. */
+		bufferevent_enable(bev, EV_WRITE);
+		c->proto->timeout(c->session);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		if (e != 0) {
+			char buf[160];
+			ERR_error_string_n(e, buf, sizeof(buf));
+			log_info("net", "event=tls-error ip=%s err=\"%s\"", c->peer, buf);
+		}
+	}
+	conn_free(c);
+}
+
+static void
+conn_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_conn *c = arg;
+
+	if (conn_unsent(c) == 0 || ++c->close_polls > 500) /* 5 s for a stuck peer */
+		conn_free(c);
+	else
+		conn_close_when_sent(c);
+}
+
+static void
+conn_apply_timeouts(struct net_conn *c)
+{
+	struct timeval tv = {(time_t)(c->timeout_ms / 1000), (suseconds_t)(c->timeout_ms % 1000) * 1000};
+
+	bufferevent_set_timeouts(c->bev, c->timeout_ms ? &tv : NULL, c->timeout_ms ? &tv : NULL);
+}
+
+static void
+conn_setup_bev(struct net_conn *c)
+{
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_READ_HIGH_WATER);
+	bufferevent_setwatermark(c->bev, EV_WRITE, c->max_output / 4, 0);
+	conn_apply_timeouts(c);
+	bufferevent_enable(c->bev, c->is_paused ? EV_WRITE : EV_READ | EV_WRITE);
+}
+
+static SSL *
+new_ssl(struct net_server *srv)
+{
+	SSL *ssl = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	if (srv->tls != NULL)
+		ssl = SSL_new(net_tls_ctx(srv->tls));
+	pthread_mutex_unlock(&srv->lock);
+	return ssl;
+}
+
+static void
+conn_adopt(struct net_worker *w, struct pending_fd *p)
+{
+	struct net_server *srv = w->srv;
+	struct net_listener *l = p->listener;
+	struct net_conn *c = xcalloc(1, sizeof(*c));
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+
+	c->w = w;
+	net_addr_format(&p->addr, c->peer, sizeof(c->peer));
+	if (p->addr.ss_family == AF_INET6)
+		c->is_loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&p->addr)->sin6_addr);
+	else
+		c->is_loopback = (ntohl(((struct sockaddr_in *)&p->addr)->sin_addr.s_addr) >> 24) == 127;
+	if (getsockname(p->fd, (struct sockaddr *)&local, &llen) == 0)
+		c->local_port = ntohs(local.ss_family == AF_INET6
+					      ? ((struct sockaddr_in6 *)&local)->sin6_port
+					      : ((struct sockaddr_in *)&local)->sin_port);
+	pthread_mutex_lock(&srv->lock);
+	c->max_output = srv->settings.max_output;
+	pthread_mutex_unlock(&srv->lock);
+	c->proto = l->spec.protocol;
+	c->close_ev = evtimer_new(w->base, conn_close_cb, c);
+	evutil_make_socket_nonblocking(p->fd);
+	if (l->spec.implicit_tls) {
+		SSL *ssl = new_ssl(srv);
+		if (ssl == NULL) {
+			log_error("net", "event=no-tls port=%u", l->spec.port);
+			close(p->fd);
+			event_free(c->close_ev);
+			free(c);
+			net_iplimit_release(srv->iplimit, c->peer);
+			atomic_fetch_sub(&srv->total, 1);
+			return;
+		}
+		c->bev = bufferevent_openssl_socket_new(w->base, p->fd, ssl,
+							BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+		c->is_tls = true;
+	} else {
+		c->bev = bufferevent_socket_new(w->base, p->fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	conn_setup_bev(c);
+	c->session = c->proto->accept(c, l->spec.protocol_arg);
+	if (w->stopping && !c->is_closing && c->proto->shutdown != NULL)
+		c->proto->shutdown(c->session);
+}
+
+static void
+conn_free(struct net_conn *c)
+{
+	struct net_worker *w = c->w;
+	struct net_server *srv = w->srv;
+
+	c->proto->closed(c->session);
+	net_iplimit_release(srv->iplimit, c->peer);
+	bufferevent_free(c->bev);
+	event_free(c->close_ev);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	w->nconns--;
+	free(c);
+	atomic_fetch_sub(&srv->total, 1);
+	if (w->stopping && w->nconns == 0)
+		event_base_loopexit(w->base, NULL);
+}
+
+struct evbuffer *
+net_conn_input(struct net_conn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+void
+net_conn_write(struct net_conn *c, const void *data, size_t len)
+{
+	bufferevent_write(c->bev, data, len);
+}
+
+void
+net_conn_printf(struct net_conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+size_t
+net_conn_output_pending(struct net_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+bool
+net_conn_output_full(struct net_conn *c)
+{
+	return net_conn_output_pending(c) >= c->max_output;
+}
+
+void
+net_conn_pause_input(struct net_conn *c, bool paused)
+{
+	c->is_paused = paused;
+	if (c->is_closing)
+		return;
+	if (paused)
+		bufferevent_disable(c->bev, EV_READ);
+	else
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+void
+net_conn_set_timeout(struct net_conn *c, uint64_t ms)
+{
+	c->timeout_ms = ms;
+	conn_apply_timeouts(c);
+}
+
+int
+net_conn_starttls(struct net_conn *c)
+{
+	if (c->is_tls)
+		return -1;
+	SSL *ssl = new_ssl(c->w->srv);
+	if (ssl == NULL)
+		return -1;
+	/* Plaintext pipelined after STARTTLS must never be read as if it came
+	   over TLS (the CVE-2011-0411 class of bug). */
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	struct bufferevent *tls = bufferevent_openssl_filter_new(
+		c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	c->bev = tls;
+	c->is_tls = true;
+	conn_setup_bev(c);
+	return 0;
+}
+
+bool
+net_conn_is_tls(const struct net_conn *c)
+{
+	return c->is_tls;
+}
+
+bool
+net_conn_is_loopback(const struct net_conn *c)
+{
+	return c->is_loopback;
+}
+
+const char *
+net_conn_peer(const struct net_conn *c)
+{
+	return c->peer;
+}
+
+uint16_t
+net_conn_local_port(const struct net_conn *c)
+{
+	return c->local_port;
+}
+
+struct event_base *
+net_conn_base(struct net_conn *c)
+{
+	return c->w->base;
+}
+
+void *
+net_conn_ssl(struct net_conn *c)
+{
+	return c->is_tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+}
+
+void
+net_conn_close(struct net_conn *c)
+{
+	if (c->is_closing)
+		return;
+	c->is_closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	conn_close_when_sent(c);
+}
+
+/* ---- workers ---- */
+
+static void
+worker_adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+	struct pending_fd *list;
+
+	pthread_mutex_lock(&w->lock);
+	list = w->queue;
+	w->queue = NULL;
+	pthread_mutex_unlock(&w->lock);
+	/* The queue is LIFO; adopt in arrival order. */
+	struct pending_fd *rev = NULL;
+	while (list != NULL) {
+		struct pending_fd *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	while (rev != NULL) {
+		struct pending_fd *next = rev->next;
+		conn_adopt(w, rev);
+		free(rev);
+		rev = next;
+	}
+}
+
+static void
+worker_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+
+	log_warn("net", "event=shutdown-grace-expired connections=%zu", w->nconns);
+	event_base_loopexit(w->base, NULL);
+}
+
+static void
+worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+	struct timeval tv = {(time_t)(w->grace_ms / 1000), (suseconds_t)(w->grace_ms % 1000) * 1000};
+
+	w->stopping = true;
+	if (w->nconns == 0) {
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	evtimer_add(w->grace_ev, &tv);
+	for (struct net_conn *c = w->conns, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->is_closing)
+			continue;
+		if (c->proto->shutdown != NULL)
+			c->proto->shutdown(c->session);
+		else
+			net_conn_close(c);
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct net_worker *w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	while (w->conns != NULL)
+		conn_free(w->conns);
+	return NULL;
+}
+
+/* ---- acceptor ---- */
+
+static void
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr, int len,
+	  void *arg)
+{
+	struct net_listener *l = arg;
+	struct net_server *srv = l->srv;
+	uint64_t max_total, max_ip;
+
+	pthread_mutex_lock(&srv->lock);
+	max_total = srv->settings.max_connections;
+	max_ip = srv->settings.max_connections_per_ip;
+	pthread_mutex_unlock(&srv->lock);
+	if (srv->stopping) {
+		close(fd);
+		return;
+	}
+	if (atomic_load(&srv->total) >= max_total) {
+		log_warn("net", "event=refused reason=max-connections limit=%llu",
+			 (unsigned long long)max_total);
+		close(fd);
+		return;
+	}
+	struct pending_fd *p = xcalloc(1, sizeof(*p));
+	char ip[INET6_ADDRSTRLEN];
+	memcpy(&p->addr, addr, MIN((size_t)len, sizeof(p->addr)));
+	net_addr_format(&p->addr, ip, sizeof(ip));
+	if (!net_iplimit_acquire(srv->iplimit, ip, max_ip)) {
+		log_warn("net", "event=refused reason=max-connections-per-ip ip=%s limit=%llu", ip,
+			 (unsigned long long)max_ip);
+		close(fd);
+		free(p);
+		return;
+	}
+	atomic_fetch_add(&srv->total, 1);
+	p->fd = fd;
+	p->listener = l;
+	struct net_worker *w = &srv->workers[srv->next_worker++ % srv->nworkers];
+	pthread_mutex_lock(&w->lock);
+	p->next = w->queue;
+	w->queue = p;
+	pthread_mutex_unlock(&w->lock);
+	event_active(w->adopt_ev, EV_READ, 0);
+}
+
+static void
+accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* EMFILE and friends: log and keep going; the listener retries. */
+	log_error("net", "event=accept-failed err=\"%s\"", evutil_socket_error_to_string(err));
+}
+
+static int
+bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
+{
+	struct sockaddr_storage ss;
+	int slen = sizeof(ss);
+	char spec[128];
+
+	snprintf(spec, sizeof(spec), strchr(l->address, ':') ? "[%s]:%u" : "%s:%u", l->address,
+		 l->spec.port);
+	memset(&ss, 0, sizeof(ss));
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &slen) < 0) {
+		*error_out = xasprintf("bad listen address '%s'", l->address);
+		return -1;
+	}
+	l->evl = evconnlistener_new_bind(srv->base, accept_cb, l,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+						 LEV_OPT_CLOSE_ON_EXEC,
+					 1024, (struct sockaddr *)&ss, slen);
+	if (l->evl == NULL) {
+		*error_out = xasprintf("cannot listen on %s (%s): %s", spec,
+				       l->spec.protocol->name, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->evl, accept_error_cb);
+	return 0;
+}
+
+struct net_server *
+net_server_new(const struct net_settings *settings, const struct net_listener_spec *specs,
+	       size_t n, struct net_tls *tls, char **error_out)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+
+	struct net_server *srv = xcalloc(1, sizeof(*srv));
+	pthread_mutex_init(&srv->lock, NULL);
+	srv->settings = *settings;
+	srv->tls = tls;
+	srv->iplimit = net_iplimit_new();
+	srv->base = event_base_new();
+	srv->nlisteners = n;
+	srv->listeners = xcalloc(n ? n : 1, sizeof(*srv->listeners));
+	for (size_t i = 0; i < n; i++) {
+		struct net_listener *l = &srv->listeners[i];
+		l->srv = srv;
+		l->spec = specs[i];
+		l->address = xstrdup(specs[i].address);
+		if (specs[i].implicit_tls && tls == NULL) {
+			*error_out = xasprintf("port %u needs TLS but no certificate is configured",
+					       specs[i].port);
+			net_server_free(&srv);
+			return NULL;
+		}
+		if (bind_listener(srv, l, error_out) < 0) {
+			net_server_free(&srv);
+			return NULL;
+		}
+	}
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	srv->nworkers = settings->workers ? settings->workers : (size_t)(cores > 0 ? cores : 1);
+	srv->workers = xcalloc(srv->nworkers, sizeof(*srv->workers));
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct net_worker *w = &srv->workers[i];
+		w->srv = srv;
+		w->base = event_base_new();
+		pthread_mutex_init(&w->lock, NULL);
+		w->adopt_ev = event_new(w->base, -1, 0, worker_adopt_cb, w);
+		w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
+		w->grace_ev = evtimer_new(w->base, worker_grace_cb, w);
+	}
+	return srv;
+}
+
+void
+net_server_run(struct net_server *srv)
+{
+	for (size_t i = 0; i < srv->nworkers; i++)
+		if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]) !=
+		    0) {
+			log_error("net", "event=thread-create-failed err=\"%s\"", strerror(errno));
+			abort();
+		}
+	event_base_loop(srv->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	for (size_t i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i].thread, NULL);
+}
+
+void
+net_server_stop(struct net_server *srv, uint64_t grace_ms)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].evl != NULL) {
+			evconnlistener_free(srv->listeners[i].evl);
+			srv->listeners[i].evl = NULL;
+		}
+	}
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		srv->workers[i].grace_ms = grace_ms;
+		event_active(srv->workers[i].stop_ev, EV_READ, 0);
+	}
+	event_base_loopexit(srv->base, NULL);
+}
+
+void
+net_server_reload(struct net_server *srv, const struct net_settings *settings,
+		  struct net_tls *tls)
+{
+	struct net_tls *old = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	/* The worker count is fixed at start. */
+	uint64_t workers = srv->settings.workers;
+	srv->settings = *settings;
+	srv->settings.workers = workers;
+	if (tls != NULL) {
+		old = srv->tls;
+		srv->tls = tls;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	net_tls_unref(&old);
+}
+
+struct event_base *
+net_server_base(struct net_server *srv)
+{
+	return srv->base;
+}
+
+size_t
+net_server_connections(struct net_server *srv)
+{
+	return atomic_load(&srv->total);
+}
+
+void
+net_server_free(struct net_server **srvp)
+{
+	struct net_server *srv = *srvp;
+
+	if (srv == NULL)
+		return;
+	*srvp = NULL;
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		if (srv->listeners[i].evl != NULL)
+			evconnlistener_free(srv->listeners[i].evl);
+		free(srv->listeners[i].address);
+	}
+	free(srv->listeners);
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct net_worker *w = &srv->workers[i];
+		while (w->queue != NULL) {
+			struct pending_fd *p = w->queue;
+			w->queue = p->next;
+			close(p->fd);
+			free(p);
+		}
+		event_free(w->adopt_ev);
+		event_free(w->stop_ev);
+		event_free(w->grace_ev);
+		event_base_free(w->base);
+		pthread_mutex_destroy(&w->lock);
+	}
+	free(srv->workers);
+	net_iplimit_free(&srv->iplimit);
+	net_tls_unref(&srv->tls);
+	event_base_free(srv->base);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""run.py: runs every test and prints one total, "N passed, N failed".
+
+Unit tests: each build/<tree>/tests/test_* binary, in the normal and the
+sanitizer tree; a binary's last line is "<name>: P passed, F failed", and a
+crash counts as one failure. Integration tests: tests/integration/test_*.py
+(Python unittest) against the sanitizer build's `tern`, so ASan/UBSan and
+LeakSanitizer watch every server the suite starts, then again against the
+normal build.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LINE = re.compile(r"^(\S+): (\d+) passed, (\d+) failed$")
+
+
+def run_unit(tree):
+    passed = failed = 0
+    bindir = os.path.join(ROOT, tree, "tests")
+    if not os.path.isdir(bindir):
+        print(f"unit [{tree}]: no test binaries in {bindir}")
+        return 0, 1
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    for name in sorted(os.listdir(bindir)):
+        path = os.path.join(bindir, name)
+        if not name.startswith("test_") or not os.access(path, os.X_OK):
+            continue
+        proc = subprocess.run([path], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        last = proc.stdout.strip().splitlines()[-1:] or [""]
+        m = LINE.match(last[0])
+        if m and proc.returncode in (0, 1):
+            p, f = int(m.group(2)), int(m.group(3))
+        else:
+            p, f = 0, 1
+        passed += p
+        failed += f
+        status = "ok" if f == 0 and proc.returncode == 0 else "FAILED"
+        print(f"unit [{tree}] {name}: {p} passed, {f} failed {status}")
+        if status != "ok":
+            sys.stdout.write(proc.stdout[-4000:])
+            sys.stdout.write(proc.stderr[-4000:])
+    return passed, failed
+
+
+class CountingResult(unittest.TextTestResult):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.passed = 0
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.passed += 1
+
+
+def run_integration(tern, label, pattern):
+    os.environ["TERN_BIN"] = os.path.join(ROOT, tern)
+    loader = unittest.TestLoader()
+    suite = loader.discover(os.path.join(HERE, "integration"), pattern=pattern,
+                            top_level_dir=os.path.join(HERE, "integration"))
+    print(f"integration [{label}]: {suite.countTestCases()} tests against {tern}")
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=1,
+                                     resultclass=CountingResult)
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    return result.passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--build-asan", default="build/asan")
+    ap.add_argument("--pattern", default="test_*.py")
+    ap.add_argument("--no-unit", action="store_true")
+    args = ap.parse_args()
+
+    start = time.monotonic()
+    passed = failed = 0
+    if not args.no_unit:
+        for tree in (args.build, args.build_asan):
+            p, f = run_unit(tree)
+            passed += p
+            failed += f
+    for tree, label in ((args.build_asan, "asan"), (args.build, "release")):
+        p, f = run_integration(os.path.join(tree, "tern"), label, args.pattern)
+        passed += p
+        failed += f
+    print(f"time: {time.monotonic() - start:.0f}s")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
