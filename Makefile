@@ -33,9 +33,11 @@ LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Helper programs the integration tests run (not tests themselves).
+UNIT_BIN  += $(BUILD)/tests/crash_store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build bench format clean
+.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store format clean
 
 all: $(BUILD)/tern
 
@@ -116,6 +118,14 @@ fuzz: fuzz-build
 
 bench: all
 	@python3 bench/run.py --build $(BUILD)
+
+# Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-store: $(BUILD)/bench/store_bench
+	./$(BUILD)/bench/store_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build

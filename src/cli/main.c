@@ -34,6 +34,11 @@ static const struct cli_command commands[] = {
 	 "  user show ADDRESS                     show an account\n"
 	 "  Without --password-stdin a password is asked for on a terminal, or else\n"
 	 "  generated and printed."},
+	{"check", cli_check,
+	 "check [--repair] [--account ID]\n"
+	 "  Verify the mail store: counters, blob references, blob files against\n"
+	 "  their SHA-256, leftovers of a crash. --repair fixes what it finds\n"
+	 "  (stop the server first). Exit 0 clean, 1 problems remain."},
 	{"version", cli_version, "version\n  Print the version."},
 	{"config-keys", cli_config_keys,
 	 "config-keys\n  Print every tern.conf key with its default, as Markdown."},

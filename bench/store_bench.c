@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_bench.c: figures for docs/PERFORMANCE.md (not a timed test).
+ *   store_bench [-n MESSAGES] [-d DIR]
+ * Measures, on a fresh data directory: append rate with fsync (one writer,
+ * then 8 concurrent writers on one account), then builds a mailbox of
+ * MESSAGES messages (default 200000; fsync off for the build only) and times
+ * STATUS, GETQUOTAROOT, opening the view cold and warm, copying 100,000
+ * messages and substring search over the bodies.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/arena.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *const words[] = {
+	"meeting", "report",  "budget", "review", "project", "deadline", "lunch",  "update",
+	"invoice", "release", "server", "backup", "quarter", "customer", "design", "draft",
+	"monday",  "friday",  "agenda", "notes",  "travel",  "contract", "launch", "feedback",
+};
+
+/* A unique ~1.5 KiB message: headers, then text with a unique token. */
+static char *
+make_message(unsigned i, size_t *len_out)
+{
+	char *m = xmalloc(4096);
+	size_t n;
+	unsigned r = i * 2654435761u;
+
+	n = (size_t)snprintf(m, 4096,
+			     "From: User %u <user%u@example.org>\r\nTo: you@example.org\r\n"
+			     "Subject: %s %s number %u\r\nMessage-ID: <%u@bench>\r\n"
+			     "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nHello,\r\n",
+			     r % 1000, r % 1000, words[r % 24], words[(r >> 8) % 24], i, i);
+	for (int line = 0; line < 20; line++) {
+		for (int w = 0; w < 8; w++) {
+			r = r * 1103515245u + 12345u;
+			n += (size_t)snprintf(m + n, 4096 - n, "%s ", words[(r >> 16) % 24]);
+		}
+		n += (size_t)snprintf(m + n, 4096 - n, "\r\n");
+	}
+	n += (size_t)snprintf(m + n, 4096 - n, "ref token%08u end\r\n", i);
+	*len_out = n;
+	return m;
+}
+
+struct writer {
+	struct store *store;
+	unsigned first, count;
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct store_account *acct;
+	enum store_error err;
+
+	if (store_account_open(w->store, 1, &acct, &err) < 0)
+		return NULL;
+	for (unsigned i = 0; i < w->count; i++) {
+		size_t len;
+		char *m = make_message(w->first + i, &len);
+		struct store_append ap = {(const unsigned char *)m, len, 0, NULL, 0, 0};
+
+		if (store_message_append(acct, "INBOX", &ap, 1, NULL, NULL, &err) < 0)
+			fprintf(stderr, "append: %s\n", store_error_str(err));
+		free(m);
+	}
+	store_account_close(&acct);
+	return NULL;
+}
+
+static void
+bench_append(const char *dir, unsigned threads, unsigned per_thread)
+{
+	struct store_settings set;
+	struct store *store;
+	struct writer w[8];
+	pthread_t th[8];
+	enum store_error err;
+	char *sub = xasprintf("%s/append%u", dir, threads);
+	double t0, t1;
+
+	store_settings_defaults(&set);
+	if (store_open(sub, &set, &store, &err) < 0)
+		exit(1);
+	writer_main(&(struct writer){store, 1000000, 1}); /* create the account */
+	t0 = now_ms();
+	for (unsigned i = 0; i < threads; i++) {
+		w[i] = (struct writer){store, i * per_thread, per_thread};
+		pthread_create(&th[i], NULL, writer_main, &w[i]);
+	}
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	t1 = now_ms();
+	printf("append_fsync writers=%u messages=%u ms=%.0f rate=%.0f/s\n", threads,
+	       threads * per_thread, t1 - t0, threads * per_thread * 1000.0 / (t1 - t0));
+	store_close(&store);
+	free(sub);
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned total = 200000, batch = 1000;
+	const char *dir = "build/bench-data";
+	struct store_settings set;
+	struct store *store;
+	struct store_account *acct;
+	struct store_mailbox *mb, *mb2;
+	struct store_mailbox_info info;
+	struct store_quota q;
+	struct arena *a = arena_new(1 << 20);
+	enum store_error err;
+	double t0, t1;
+	int opt;
+	char *cmd;
+
+	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+		if (opt == 'n')
+			total = (unsigned)atoi(optarg);
+		else if (opt == 'd')
+			dir = optarg;
+	}
+	cmd = xasprintf("rm -rf '%s' && mkdir -p '%s'", dir, dir);
+	if (system(cmd) != 0)
+		return 1;
+	free(cmd);
+
+	bench_append(dir, 1, 200);
+	bench_append(dir, 8, 50);
+
+	/* The big mailbox: fsync off while building (the build is not measured). */
+	store_settings_defaults(&set);
+	set.no_fsync = true;
+	cmd = xasprintf("%s/big", dir);
+	if (store_open(cmd, &set, &store, &err) < 0 || store_account_open(store, 1, &acct, &err) < 0)
+		return 1;
+	free(cmd);
+	t0 = now_ms();
+	for (unsigned i = 0; i < total; i += batch) {
+		struct store_append ap[1000];
+		char *msgs[1000];
+		unsigned k = MIN(batch, total - i);
+
+		for (unsigned j = 0; j < k; j++) {
+			size_t len;
+
+			msgs[j] = make_message(i + j, &len);
+			ap[j] = (struct store_append){(const unsigned char *)msgs[j], len,
+						      (i + j) % 3 ? STORE_FLAG_SEEN : 0, NULL, 0, 0};
+		}
+		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0) {
+			fprintf(stderr, "append: %s\n", store_error_str(err));
+			return 1;
+		}
+		for (unsigned j = 0; j < k; j++)
+			free(msgs[j]);
+	}
+	t1 = now_ms();
+	printf("build messages=%u ms=%.0f rate=%.0f/s (no fsync, batches of %u)\n", total,
+	       t1 - t0, total * 1000.0 / (t1 - t0), batch);
+
+	/* STATUS and GETQUOTAROOT: one row each. */
+	t0 = now_ms();
+	for (int i = 0; i < 1000; i++) {
+		arena_reset(a);
+		store_mailbox_status(acct, "INBOX", a, &info, &err);
+	}
+	t1 = now_ms();
+	printf("status messages=%u unseen=%u avg_ms=%.4f\n", info.messages, info.unseen,
+	       (t1 - t0) / 1000);
+	t0 = now_ms();
+	for (int i = 0; i < 1000; i++)
+		store_quota_get(acct, &q, &err);
+	t1 = now_ms();
+	printf("getquotaroot storage=%llu avg_ms=%.4f\n", (unsigned long long)q.storage_used,
+	       (t1 - t0) / 1000);
+
+	/* View: cold (first open after the account was closed), then warm. */
+	store_account_close(&acct);
+	store_account_open(store, 1, &acct, &err);
+	t0 = now_ms();
+	store_mailbox_open(acct, "INBOX", 0, &mb, &err);
+	t1 = now_ms();
+	printf("view_open cold messages=%u ms=%.1f\n", store_mailbox_count(mb), t1 - t0);
+	t0 = now_ms();
+	store_mailbox_open(acct, "INBOX", 0, &mb2, &err);
+	t1 = now_ms();
+	printf("view_open warm ms=%.3f\n", t1 - t0);
+	store_mailbox_close(&mb2);
+
+	/* COPY 100,000 (or all, if fewer). */
+	{
+		uint32_t n_copy = MIN(100000u, store_mailbox_count(mb)), cnt;
+		const uint32_t *uids = store_mailbox_uids(mb, &cnt);
+		uint32_t *src = xmalloc(n_copy * sizeof(*src)), *dst = xmalloc(n_copy * sizeof(*dst));
+		size_t copied;
+
+		t0 = now_ms();
+		if (store_message_copy(mb, uids, n_copy, "Archive", false, NULL, src, dst, &copied,
+				       &err) < 0)
+			fprintf(stderr, "copy: %s\n", store_error_str(err));
+		t1 = now_ms();
+		printf("copy messages=%zu ms=%.0f\n", copied, t1 - t0);
+		free(src);
+		free(dst);
+	}
+
+	/* Substring search over the bodies. */
+	{
+		static const struct {
+			enum store_text_field f;
+			const char *needle;
+		} q2[] = {
+			{STORE_TEXT_BODY, "token00012345"},   /* one message */
+			{STORE_TEXT_BODY, "oken0001234"},     /* 10 messages, mid-word */
+			{STORE_TEXT_BODY, "TOKEN0000"},	      /* 10,000 messages */
+			{STORE_TEXT_SUBJECT, "number 4242"},  /* header field */
+			{STORE_TEXT_BODY, "zz"},	      /* short: scan fallback */
+		};
+		for (size_t i = 0; i < ARRAY_LEN(q2); i++) {
+			uint32_t *uids;
+			size_t n = 0;
+
+			arena_reset(a);
+			t0 = now_ms();
+			store_search_text(mb, q2[i].f, q2[i].needle, a, &uids, &n, &err);
+			t1 = now_ms();
+			printf("search needle=\"%s\" hits=%zu ms=%.1f\n", q2[i].needle, n, t1 - t0);
+		}
+	}
+	store_mailbox_close(&mb);
+	store_account_close(&acct);
+	store_close(&store);
+	arena_free(&a);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * account.c: opening and closing accounts. An account is the directory
+ * DATA_DIR/accounts/<id>/ (index.db + blobs/), built only from the numeric id
+ * the auth module gives, never from a client string. The first open creates
+ * it (schema, default mailboxes, default quota). Sessions get a small handle;
+ * the shared struct account (connection pool, views, keywords) lives while
+ * any handle does, in the store's registry.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+static void
+account_free(struct account *a)
+{
+	struct db *db;
+
+	view_drop_all(a);
+	while ((db = a->idle) != NULL) {
+		a->idle = db->next;
+		db_close(db);
+	}
+	for (unsigned i = 0; i < a->n_keywords; i++)
+		free(a->keywords[i]);
+	pthread_mutex_destroy(&a->pool_lock);
+	pthread_mutex_destroy(&a->write_lock);
+	pthread_mutex_destroy(&a->views_lock);
+	pthread_mutex_destroy(&a->kw_lock);
+	free(a->dir);
+	free(a->blob_dir);
+	free(a);
+}
+
+/* Creates the directory and database on first use; loads keywords. */
+static int
+account_init(struct account *a, enum store_error *err_out)
+{
+	char *path;
+	struct db *db;
+	struct stat st;
+	bool is_new;
+	int rc = 0;
+
+	if ((mkdir(a->dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(a->blob_dir, 0700) < 0 && errno != EEXIST)) {
+		log_error("store", "event=account-create-failed account=%llu err=\"%s\"",
+			  (unsigned long long)a->id, strerror(errno));
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	path = xasprintf("%s/index.db", a->dir);
+	is_new = stat(path, &st) < 0;
+	if (db_open_file(path, a->store->set.no_fsync, &db) < 0) {
+		free(path);
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	free(path);
+	if (is_new || schema_check(db) < 0)
+		rc = schema_create(db, &a->store->set);
+	if (rc == 0)
+		rc = keywords_load(a, db);
+	if (rc < 0) {
+		db_close(db);
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	db_put(a, db);
+	return 0;
+}
+
+int
+store_account_open(struct store *store, uint64_t account_id, struct store_account **acct_out,
+		   enum store_error *err_out)
+{
+	size_t b = account_id % ACCOUNT_BUCKETS;
+	struct account *a;
+
+	/* The registry lock is held across creation so two first sessions of
+	   one account cannot both build its directory. Creation is rare. */
+	pthread_mutex_lock(&store->lock);
+	for (a = store->buckets[b]; a != NULL; a = a->next)
+		if (a->id == account_id)
+			break;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof(*a));
+		a->store = store;
+		a->id = account_id;
+		a->dir = xasprintf("%s/accounts/%llu", store->data_dir,
+				   (unsigned long long)account_id);
+		a->blob_dir = xasprintf("%s/blobs", a->dir);
+		pthread_mutex_init(&a->pool_lock, NULL);
+		pthread_mutex_init(&a->write_lock, NULL);
+		pthread_mutex_init(&a->views_lock, NULL);
+		pthread_mutex_init(&a->kw_lock, NULL);
+		if (account_init(a, err_out) < 0) {
+			pthread_mutex_unlock(&store->lock);
+			account_free(a);
+			return -1;
+		}
+		a->next = store->buckets[b];
+		store->buckets[b] = a;
+	}
+	a->refs++;
+	pthread_mutex_unlock(&store->lock);
+
+	*acct_out = xmalloc(sizeof(**acct_out));
+	(*acct_out)->a = a;
+	return 0;
+}
+
+void
+store_account_close(struct store_account **acctp)
+{
+	struct store_account *h = *acctp;
+	struct account *a, **pp;
+	struct store *store;
+
+	if (h == NULL)
+		return;
+	a = h->a;
+	store = a->store;
+	free(h);
+	*acctp = NULL;
+
+	pthread_mutex_lock(&store->lock);
+	if (--a->refs > 0) {
+		pthread_mutex_unlock(&store->lock);
+		return;
+	}
+	for (pp = &store->buckets[a->id % ACCOUNT_BUCKETS]; *pp != a; pp = &(*pp)->next)
+		;
+	*pp = a->next;
+	pthread_mutex_unlock(&store->lock);
+	account_free(a);
+}
+
+uint64_t
+store_account_id(const struct store_account *acct)
+{
+	return acct->a->id;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expunge.c: EXPUNGE, UID EXPUNGE (RFC 9051 6.4.3, 6.4.9), POP3 delete at
+ * QUIT, the expunge history for QRESYNC (RFC 7162 3.2.10 VANISHED), and the
+ * collection of blobs whose last reference went.
+ *
+ * Which messages carry \Deleted is read from the shared view (current,
+ * since every writer updates it under the write lock), so EXPUNGE of a huge
+ * mailbox does not scan the table. One transaction bumps the modseq and
+ * deletes the rows; the delete trigger fixes the counters and records each
+ * uid with that modseq. After COMMIT, blobs with no reference left are
+ * deleted from the index in a second transaction and then unlinked: a crash
+ * in between leaves an orphan file that check removes, never a row
+ * without its file.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/arena.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+bool
+blob_is_referenced(struct db *db, const char *hash)
+{
+	static const char sql[] = "SELECT 1 FROM blobs WHERE hash = ?";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return true; /* unknown: keep the file */
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc != SQLITE_DONE;
+}
+
+void
+blobs_collect(struct account *acct, struct db *db)
+{
+	static const char list_sql[] = "SELECT id, hash FROM blobs WHERE refs = 0";
+	static const char fts_sql[] = "INSERT INTO fts(fts, rowid, header, body)"
+				      " SELECT 'delete', id, header, body FROM texts WHERE id = ?";
+	static const char text_sql[] = "DELETE FROM texts WHERE id = ?";
+	static const char blob_sql[] = "DELETE FROM blobs WHERE id = ?";
+	const char *const dels[] = {fts_sql, text_sql, blob_sql};
+	char (*hashes)[65] = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+
+	if (db_begin(db, true) < 0)
+		return;
+	st = db_stmt(db, list_sql);
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+			hashes = xrealloc(hashes, cap * sizeof(*hashes));
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		snprintf(hashes[n], sizeof(hashes[n]), "%s",
+			 (const char *)sqlite3_column_text(st, 1));
+		n++;
+	}
+	if (st != NULL)
+		sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < ARRAY_LEN(dels); k++) {
+			st = db_stmt(db, dels[k]);
+			if (st == NULL)
+				goto fail;
+			sqlite3_bind_int64(st, 1, ids[i]);
+			if (db_step_done(db, st) < 0)
+				goto fail;
+		}
+	}
+	if (n == 0) {
+		db_rollback(db);
+		goto out;
+	}
+	if (db_commit(db) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		blob_unlink(acct->blob_dir, hashes[i]);
+	goto out;
+fail:
+	/* Left for the next expunge or for check; nothing is lost. */
+	log_error("store", "event=blob-collect-failed account=%llu",
+		  (unsigned long long)acct->id);
+	db_rollback(db);
+out:
+	free(ids);
+	free(hashes);
+}
+
+int
+expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
+	     uint64_t modseq, enum store_error *err_out)
+{
+	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?";
+
+	(void)modseq; /* the trigger reads it from the mailbox row */
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = db_stmt(db, sql);
+
+		if (st == NULL) {
+			*err_out = STORE_ERR_TEMP;
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		if (db_step_done(db, st) < 0) {
+			*err_out = db_error(db);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The uids to remove, ascending, from the view (write_lock held). */
+static size_t
+pick_uids(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool only_deleted,
+	  uint32_t *out)
+{
+	struct view *v = mbox->view;
+	size_t k = 0;
+
+	pthread_mutex_lock(&v->lock);
+	if (uids == NULL) {
+		for (uint32_t i = 0; i < v->count; i++)
+			if (v->flags[i] & STORE_FLAG_DELETED)
+				out[k++] = v->buf->uids[i];
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int64_t at = view_index_locked(v, uids[i]);
+
+			if (at >= 0 && (!only_deleted || (v->flags[at] & STORE_FLAG_DELETED)))
+				out[k++] = uids[i];
+		}
+		qsort(out, k, sizeof(*out), cmp_u32);
+		/* Drop duplicates the caller's set may hold. */
+		size_t w = 0;
+		for (size_t i = 0; i < k; i++)
+			if (w == 0 || out[w - 1] != out[i])
+				out[w++] = out[i];
+		k = w;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return k;
+}
+
+static int
+remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool only_deleted,
+		struct arena *a, uint32_t **expunged_out, size_t *n_out,
+		enum store_error *err_out)
+{
+	struct account *acct = mbox->acct;
+	struct db *db = NULL;
+	uint32_t *pick;
+	size_t k, cap;
+	uint64_t modseq;
+	int rc = -1;
+
+	*n_out = 0;
+	*expunged_out = NULL;
+	if (mbox->open_flags & STORE_OPEN_READONLY) {
+		*err_out = STORE_ERR_PERM;
+		return -1;
+	}
+	if (db_get(acct, &db, err_out) < 0)
+		return -1;
+	pthread_mutex_lock(&acct->write_lock);
+	pthread_mutex_lock(&mbox->view->lock);
+	cap = uids == NULL ? mbox->view->count : n;
+	pthread_mutex_unlock(&mbox->view->lock);
+	pick = xmalloc((cap ? cap : 1) * sizeof(*pick));
+	k = pick_uids(mbox, uids, n, only_deleted, pick);
+	if (k == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (db_begin(db, true) < 0)
+		goto db_fail;
+	modseq = mailbox_modseq_next(db, mbox->id);
+	if (modseq == 0)
+		goto db_fail;
+	if (expunge_rows(db, mbox->id, pick, k, modseq, err_out) < 0)
+		goto out;
+	if (db_commit(db) < 0)
+		goto db_fail;
+	changes_expunged(acct, db, mbox->id, mbox, pick, k, modseq);
+	blobs_collect(acct, db);
+	*expunged_out = arena_memdup(a, pick, k * sizeof(*pick));
+	*n_out = k;
+	rc = 0;
+	goto out;
+db_fail:
+	*err_out = db_error(db);
+out:
+	if (rc < 0)
+		db_rollback(db);
+	pthread_mutex_unlock(&acct->write_lock);
+	db_put(acct, db);
+	free(pick);
+	return rc;
+}
+
+int
+store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+		      struct arena *a, uint32_t **expunged_out, size_t *n_out,
+		      enum store_error *err_out)
+{
+	return remove_messages(mbox, uids, n, true, a, expunged_out, n_out, err_out);
+}
+
+int
+store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+		     struct arena *a, uint32_t **expunged_out, size_t *n_out,
+		     enum store_error *err_out)
+{
+	if (uids == NULL) {
+		*err_out = STORE_ERR_PERM;
+		return -1;
+	}
+	return remove_messages(mbox, uids, n, false, a, expunged_out, n_out, err_out);
+}
+
+static int
+uids_query(struct store_mailbox *mbox, const char *sql, uint64_t since, struct arena *a,
+	   uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+{
+	struct db *db;
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	if (db_get(mbox->acct, &db, err_out) < 0)
+		return -1;
+	st = db_stmt(db, sql);
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
+		sqlite3_bind_int64(st, 2, (int64_t)since);
+		rc = db_collect_uids(db, st, a, uids_out, n_out);
+	}
+	if (rc < 0)
+		*err_out = db_error(db);
+	db_put(mbox->acct, db);
+	return rc;
+}
+
+int
+store_expunged_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
+		     uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+{
+	static const char sql[] = "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ?"
+				  " ORDER BY uid";
+
+	return uids_query(mbox, sql, since, a, uids_out, n_out, err_out);
+}
+
+int
+store_changed_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
+		    uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+{
+	static const char sql[] = "SELECT uid FROM messages WHERE mailbox_id = ? AND modseq > ?"
+				  " ORDER BY uid";
+
+	return uids_query(mbox, sql, since, a, uids_out, n_out, err_out);
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * message_append.c: APPEND, MULTIAPPEND and delivery. For each message,
+ * outside any lock: bare LF becomes CRLF (mail_crlf_*), the size limit is
+ * checked, the bytes are hashed, the blob is written durably (blob.c) and
+ * the message is parsed once (mail_parse) for the cached ENVELOPE,
+ * BODYSTRUCTURE, sort fields and FTS text. Then, under the account's write
+ * lock, one transaction adds every row (all or none), checks quota and
+ * commits; the shared view is updated and watchers woken. The caller
+ * replies only after this returns 0: the message is on disk.
+ *
+ * Input is hostile: any bytes up to the limit. A failure after blobs were
+ * written removes the blobs nobody references (under the write lock, so a
+ * concurrent writer of the same content cannot lose its file: it re-checks
+ * existence inside its own transaction).
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "mail/message.h"
+
+struct prepared {
+	struct buf data; /* CRLF-normalised message */
+	char hash[65];
+	bool created; /* this call wrote the blob file */
+	struct mail_parsed parsed;
+	uint64_t keywords;
+	uint32_t uid;
+};
+
+/* Normalise, check the size, hash, write the blob, parse. */
+static int
+prepare_one(struct account *a, struct arena *ar, const struct store_append *in,
+	    struct prepared *p, enum store_error *err_out)
+{
+	const struct store_settings *set = &a->store->set;
+	struct mail_crlf crlf;
+
+	/* A message already larger than the limit is refused before copying
+	   (CRLF can only grow it). */
+	if (in->len > set->max_message_size) {
+		*err_out = STORE_ERR_TOOBIG;
+		return -1;
+	}
+	mail_crlf_init(&crlf);
+	mail_crlf_feed(&crlf, in->data, in->len, &p->data);
+	if (p->data.len > set->max_message_size) {
+		*err_out = STORE_ERR_TOOBIG;
+		return -1;
+	}
+	blob_hash_hex((const unsigned char *)p->data.data, p->data.len, p->hash);
+	if (blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
+		       set->no_fsync, false, &p->created, err_out) < 0)
+		return -1;
+	mail_parse(ar, (const unsigned char *)p->data.data, p->data.len, set->max_index_text,
+		   &p->parsed);
+	return 0;
+}
+
+static void
+bind_text_or_empty(sqlite3_stmt *st, int col, const char *s)
+{
+	sqlite3_bind_text(st, col, s ? s : "", -1, SQLITE_STATIC);
+}
+
+/* Finds or creates the blob row for p; returns its id, or -1. In a txn. */
+static int64_t
+blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error *err_out)
+{
+	static const char find_sql[] = "SELECT id FROM blobs WHERE hash = ?";
+	static const char ins_sql[] =
+		"INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
+		" sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"
+		" cc_addr, message_id, in_reply_to, refs_hdr)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
+	static const char fts_sql[] = "INSERT INTO fts(rowid, header, body) VALUES (?, ?, ?)";
+	const struct mail_parsed *m = &p->parsed;
+	sqlite3_stmt *st = db_stmt(db, find_sql);
+	int64_t id = -1;
+	bool created;
+
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, p->hash, 64, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+
+	/* The file may have been collected between our write and this
+	   transaction (it had no reference then): write it again. */
+	if (!blob_exists(a->blob_dir, p->hash) &&
+	    blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
+		       a->store->set.no_fsync, true, &created, err_out) < 0)
+		return -1;
+	if (id >= 0)
+		return id;
+
+	st = db_stmt(db, ins_sql);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_text(st, 1, p->hash, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)p->data.len);
+	sqlite3_bind_int64(st, 3, (int64_t)m->header_size);
+	bind_text_or_empty(st, 4, m->envelope);
+	bind_text_or_empty(st, 5, m->bodystructure);
+	bind_text_or_empty(st, 6, m->body);
+	sqlite3_bind_blob(st, 7, m->parts ? (const void *)m->parts : "", (int)m->parts_len,
+			  SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)m->sent_date);
+	bind_text_or_empty(st, 9, m->subject);
+	bind_text_or_empty(st, 10, m->base_subject);
+	bind_text_or_empty(st, 11, m->from_addr);
+	bind_text_or_empty(st, 12, m->from_display);
+	bind_text_or_empty(st, 13, m->to_addr);
+	bind_text_or_empty(st, 14, m->to_display);
+	bind_text_or_empty(st, 15, m->cc_addr);
+	bind_text_or_empty(st, 16, m->message_id);
+	bind_text_or_empty(st, 17, m->in_reply_to);
+	bind_text_or_empty(st, 18, m->references);
+	if (db_step_done(db, st) < 0)
+		goto fail;
+	id = sqlite3_last_insert_rowid(db->h);
+	for (int i = 0; i < 2; i++) {
+		st = db_stmt(db, i == 0 ? text_sql : fts_sql);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		bind_text_or_empty(st, 2, m->header_text);
+		bind_text_or_empty(st, 3, m->body_text);
+		if (db_step_done(db, st) < 0)
+			goto fail;
+	}
+	return id;
+fail:
+	*err_out = db_error(db);
+	return -1;
+}
+
+static int64_t
+email_id_next(struct db *db)
+{
+	static const char sql[] = "UPDATE account SET next_email_id = next_email_id + 1"
+				  " RETURNING next_email_id - 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int64_t id = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	return id;
+}
+
+/* THREADID: the thread of the first known message this one refers to
+   (In-Reply-To, then References), else a new thread named by email_id. */
+static int64_t
+thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
+{
+	static const char find_sql[] = "SELECT thread_id FROM threads WHERE message_id = ?";
+	static const char ins_sql[] =
+		"INSERT OR IGNORE INTO threads(message_id, thread_id) VALUES (?, ?)";
+	sqlite3_stmt *st = db_stmt(db, find_sql);
+	int64_t thread = 0;
+	char *refs = xstrdup(m->references ? m->references : ""), *save = NULL;
+	const char *cand[3] = {m->in_reply_to, m->message_id, NULL};
+
+	for (size_t i = 0; st != NULL && thread == 0; i++) {
+		const char *id = i < 2 ? cand[i] : strtok_r(i == 2 ? refs : NULL, " ", &save);
+
+		if (i >= 2 && id == NULL)
+			break;
+		if (id == NULL || id[0] == '\0')
+			continue;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			thread = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	free(refs);
+	if (thread == 0)
+		thread = email_id;
+	if (m->message_id != NULL && m->message_id[0] != '\0' &&
+	    (st = db_stmt(db, ins_sql)) != NULL) {
+		sqlite3_bind_text(st, 1, m->message_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, thread);
+		db_step_done(db, st);
+	}
+	return thread;
+}
+
+int
+store_message_append(struct store_account *acct, const char *mailbox,
+		     const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
+		     uint32_t *uids_out, enum store_error *err_out)
+{
+	static const char box_sql[] = "SELECT uidvalidity, uidnext FROM mailboxes WHERE id = ?";
+	static const char ins_sql[] =
+		"INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
+		" internal_date, save_date, email_id, thread_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+	static const char next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
+	struct account *a = acct->a;
+	struct prepared *p = xcalloc(n ? n : 1, sizeof(*p));
+	struct arena *ar = arena_new(16384);
+	char *canon = mailbox_name_canon(mailbox);
+	struct db *db = NULL;
+	uint64_t box_id, modseq, storage_before = 0, messages_before = 0;
+	uint32_t uidvalidity = 0, uidnext = 0, *flags = NULL;
+	uint64_t *kws = NULL;
+	uint32_t *uids = NULL;
+	int64_t now = (int64_t)time(NULL);
+	bool locked = false;
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		buf_init(&p[i].data);
+	if (canon == NULL) {
+		*err_out = STORE_ERR_NOTFOUND;
+		goto out;
+	}
+	if (n == 0) {
+		*err_out = STORE_ERR_PERM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (prepare_one(a, ar, &msgs[i], &p[i], err_out) < 0)
+			goto out;
+
+	if (db_get(a, &db, err_out) < 0)
+		goto out;
+	pthread_mutex_lock(&a->write_lock);
+	locked = true;
+	if (db_begin(db, true) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
+	if (mailbox_id_lookup(db, canon, &box_id, err_out) < 0)
+		goto out;
+	st = db_stmt(db, box_sql);
+	if (st == NULL)
+		goto db_fail;
+	sqlite3_bind_int64(st, 1, (int64_t)box_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		goto db_fail;
+	}
+	uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+	uidnext = (uint32_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if ((uint64_t)uidnext + n >= 0xffffffffull) {
+		*err_out = STORE_ERR_LIMIT;
+		goto out;
+	}
+	if (quota_usage(db, &storage_before, &messages_before) < 0)
+		goto db_fail;
+	modseq = mailbox_modseq_next(db, box_id);
+	if (modseq == 0)
+		goto db_fail;
+
+	uids = xcalloc(n, sizeof(*uids));
+	flags = xcalloc(n, sizeof(*flags));
+	kws = xcalloc(n, sizeof(*kws));
+	for (size_t i = 0; i < n; i++) {
+		int64_t blob_id, email_id;
+
+		if (keywords_mask_make(a, db, msgs[i].keywords, msgs[i].n_keywords, &kws[i],
+				       err_out) < 0)
+			goto out;
+		blob_id = blob_row(a, db, &p[i], err_out);
+		if (blob_id < 0)
+			goto out;
+		email_id = email_id_next(db);
+		if (email_id < 0)
+			goto db_fail;
+		uids[i] = uidnext++;
+		flags[i] = msgs[i].flags & STORE_FLAGS_ALL;
+		st = db_stmt(db, ins_sql);
+		if (st == NULL)
+			goto db_fail;
+		sqlite3_bind_int64(st, 1, (int64_t)box_id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		sqlite3_bind_int64(st, 3, blob_id);
+		sqlite3_bind_int64(st, 4, (int64_t)p[i].data.len);
+		sqlite3_bind_int64(st, 5, flags[i]);
+		sqlite3_bind_int64(st, 6, (int64_t)kws[i]);
+		sqlite3_bind_int64(st, 7, (int64_t)modseq);
+		sqlite3_bind_int64(st, 8, msgs[i].internal_date ? msgs[i].internal_date : now);
+		sqlite3_bind_int64(st, 9, now);
+		sqlite3_bind_int64(st, 10, email_id);
+		sqlite3_bind_int64(st, 11, thread_id_for(db, &p[i].parsed, email_id));
+		if (db_step_done(db, st) < 0)
+			goto db_fail;
+	}
+	st = db_stmt(db, next_sql);
+	if (st == NULL)
+		goto db_fail;
+	sqlite3_bind_int64(st, 1, uidnext);
+	sqlite3_bind_int64(st, 2, (int64_t)box_id);
+	if (db_step_done(db, st) < 0)
+		goto db_fail;
+	if (quota_enforce(db, storage_before, messages_before, err_out) < 0)
+		goto out;
+	if (db_commit(db) < 0)
+		goto db_fail;
+	rc = 0;
+	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
+	if (uidvalidity_out != NULL)
+		*uidvalidity_out = uidvalidity;
+	if (uids_out != NULL)
+		memcpy(uids_out, uids, n * sizeof(*uids));
+	goto out;
+db_fail:
+	*err_out = db_error(db);
+out:
+	if (rc < 0) {
+		if (db != NULL) {
+			db_rollback(db);
+			if (locked)
+				keywords_load(a, db); /* forget names added by this txn */
+		}
+		bool any_created = false;
+		enum store_error ignored;
+
+		for (size_t i = 0; i < n; i++)
+			any_created |= p[i].created;
+		if (any_created && db == NULL && db_get(a, &db, &ignored) < 0)
+			db = NULL;
+		if (any_created && db != NULL && !locked) {
+			pthread_mutex_lock(&a->write_lock);
+			locked = true;
+		}
+		/* Without a connection we cannot tell whether another
+		   writer uses the file: leave it to check. */
+		for (size_t i = 0; locked && i < n; i++) {
+			if (p[i].created && !blob_is_referenced(db, p[i].hash))
+				blob_unlink(a->blob_dir, p[i].hash);
+		}
+	}
+	if (locked)
+		pthread_mutex_unlock(&a->write_lock);
+	db_put(a, db);
+	for (size_t i = 0; i < n; i++)
+		buf_deinit(&p[i].data);
+	free(p);
+	free(uids);
+	free(flags);
+	free(kws);
+	free(canon);
+	arena_free(&ar);
+	return rc;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * schema.c: the index.db schema of the SQLite backend and a new account's
+ * first contents. Counters (per mailbox: messages, unseen, deleted, recent,
+ * size; per account: storage and message usage) and blob reference counts
+ * are kept by triggers, so they change in the same transaction as the rows
+ * and no writer can forget one; store_check() recounts them. The expunge
+ * trigger records each removed uid with the mailbox's current (already
+ * bumped) highestmodseq, for QRESYNC VANISHED. docs/STORE.md explains it all.
+ */
+#include "store/store_int.h"
+
+#include <time.h>
+
+#include "lib/log.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema_sql[] =
+	"CREATE TABLE account("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" schema_version INTEGER NOT NULL,"
+	" last_uidvalidity INTEGER NOT NULL,"
+	" next_email_id INTEGER NOT NULL,"
+	" storage_used INTEGER NOT NULL DEFAULT 0,"
+	" messages_used INTEGER NOT NULL DEFAULT 0,"
+	" storage_limit INTEGER NOT NULL DEFAULT 0,"
+	" messages_limit INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE keywords(idx INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
+	"CREATE TABLE mailboxes("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE,"
+	" objectid TEXT NOT NULL UNIQUE,"
+	" special_use INTEGER NOT NULL DEFAULT 0,"
+	" uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
+	" recent_uid INTEGER NOT NULL DEFAULT 1,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" unseen INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" recent INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TABLE blobs("
+	" id INTEGER PRIMARY KEY,"
+	" hash TEXT NOT NULL UNIQUE,"
+	" size INTEGER NOT NULL,"
+	" refs INTEGER NOT NULL DEFAULT 0,"
+	" header_size INTEGER NOT NULL DEFAULT 0,"
+	" envelope TEXT, bodystructure TEXT, body TEXT, parts BLOB,"
+	" sent_date INTEGER NOT NULL DEFAULT 0,"
+	" subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
+	" to_addr TEXT, to_display TEXT, cc_addr TEXT,"
+	" message_id TEXT, in_reply_to TEXT, refs_hdr TEXT);"
+	"CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;"
+	"CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
+	"CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
+	" tokenize='trigram case_sensitive 0');"
+	"CREATE TABLE threads(message_id TEXT PRIMARY KEY, thread_id INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE messages("
+	" mailbox_id INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" blob_id INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" keywords INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL,"
+	" internal_date INTEGER NOT NULL,"
+	" save_date INTEGER NOT NULL,"
+	" email_id INTEGER NOT NULL,"
+	" thread_id INTEGER NOT NULL,"
+	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
+	"CREATE INDEX messages_blob ON messages(blob_id);"
+	"CREATE TABLE expunged(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
+
+	/* Counters and reference counts, in the writer's transaction. */
+	"CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages + 1, size = size + NEW.size,"
+	"  unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),"
+	"  recent = recent + (NEW.uid >= recent_uid) WHERE id = NEW.mailbox_id;"
+	" UPDATE account SET storage_used = storage_used + NEW.size,"
+	"  messages_used = messages_used + 1;"
+	" UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"
+	"END;"
+	"CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN"
+	" UPDATE mailboxes SET messages = messages - 1, size = size - OLD.size,"
+	"  unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),"
+	"  recent = recent - (OLD.uid >= recent_uid) WHERE id = OLD.mailbox_id;"
+	" UPDATE account SET storage_used = storage_used - OLD.size,"
+	"  messages_used = messages_used - 1;"
+	" UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"
+	" INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (OLD.mailbox_id,"
+	"  OLD.uid, (SELECT highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id));"
+	"END;"
+	"CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages"
+	" WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN"
+	" UPDATE mailboxes SET"
+	"  unseen = unseen - ((OLD.flags & 1) = 0) + ((NEW.flags & 1) = 0),"
+	"  deleted = deleted - ((OLD.flags & 8) != 0) + ((NEW.flags & 8) != 0)"
+	"  WHERE id = NEW.mailbox_id;"
+	"END;";
+
+static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent", "Trash", "Junk",
+						 "Archive"};
+static const unsigned default_special[] = {0,
+					   STORE_SPECIAL_DRAFTS,
+					   STORE_SPECIAL_SENT,
+					   STORE_SPECIAL_TRASH,
+					   STORE_SPECIAL_JUNK,
+					   STORE_SPECIAL_ARCHIVE};
+
+int
+schema_check(struct db *db)
+{
+	static const char sql[] = "SELECT schema_version FROM account WHERE id = 1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int version = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (version != SCHEMA_VERSION)
+		return -1;
+	return 0;
+}
+
+int
+schema_create(struct db *db, const struct store_settings *set)
+{
+	static const char ins_sql[] =
+		"INSERT INTO account(id, schema_version, last_uidvalidity, next_email_id,"
+		" storage_limit, messages_limit) VALUES (1, ?, ?, 1, ?, ?)";
+	sqlite3_stmt *st;
+	uint64_t id;
+
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, schema_sql) < 0)
+		goto fail;
+	st = db_stmt(db, ins_sql);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int(st, 1, SCHEMA_VERSION);
+	/* UIDVALIDITY starts near the clock so a recreated account does not
+	   reuse old values (RFC 9051 section 2.3.1.1). */
+	sqlite3_bind_int64(st, 2, (int64_t)(time(NULL) & 0x7fffffff) - 100);
+	sqlite3_bind_int64(st, 3, (int64_t)set->quota_storage);
+	sqlite3_bind_int64(st, 4, (int64_t)set->quota_messages);
+	if (db_step_done(db, st) < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
+		if (mailbox_insert(db, default_mailboxes[i], default_special[i], &id) < 0)
+			goto fail;
+	}
+	if (db_exec(db, "DELETE FROM subscriptions; INSERT INTO subscriptions"
+			" SELECT name FROM mailboxes") < 0)
+		goto fail;
+	if (db_commit(db) < 0)
+		goto fail;
+	return 0;
+fail:
+	log_error("store", "event=schema-create-failed");
+	db_rollback(db);
+	return -1;
+}

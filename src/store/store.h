@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h: the storage API. Accounts, mailboxes, messages, flags and keywords
+ * with modseq, expunge history, quota, full-text search, shared mailbox views
+ * and change notification. Everything IMAP4rev2 (+CONDSTORE, QRESYNC,
+ * OBJECTID, SAVEDATE, QUOTA, SPECIAL-USE, MULTIAPPEND, MOVE), POP3 and
+ * SMTP/LMTP delivery need, in protocol-neutral words: nothing here knows IMAP
+ * syntax except that it keeps the ENVELOPE/BODYSTRUCTURE strings src/mail
+ * builds. The default backend is SQLite (WAL) + one immutable blob file per
+ * message (docs/STORE.md); the header does not depend on it.
+ *
+ * Threads: one struct store per process. struct store_account and
+ * struct store_mailbox handles belong to the thread that opened them (a
+ * session's worker); the state behind them (database connections, shared
+ * views) is shared by all threads and locked inside. Every call is short:
+ * index lookups and one small transaction; the only O(n) calls are named.
+ *
+ * Errors: functions that can fail return 0 or -1 and put the reason in
+ * *err_out (never NULL). Nothing is changed when a write fails.
+ * Strings: mailbox names are UTF-8, hierarchy delimiter '/', "INBOX" matched
+ * case-insensitively and always returned as "INBOX".
+ */
+#ifndef TERN_STORE_STORE_H
+#define TERN_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct arena;
+struct buf;
+
+struct store;	      /* process-wide: data directory, settings, open accounts */
+struct store_account; /* a session's reference to an account */
+struct store_mailbox; /* a session's open (selected) mailbox */
+
+enum store_error {
+	STORE_ERR_NONE = 0,
+	STORE_ERR_TEMP,	       /* I/O error, disk full, busy: try again later */
+	STORE_ERR_NOTFOUND,    /* no such mailbox (IMAP [NONEXISTENT]) or account */
+	STORE_ERR_EXISTS,      /* mailbox already exists ([ALREADYEXISTS]) */
+	STORE_ERR_PERM,	       /* operation not allowed, e.g. delete INBOX ([CANNOT]) */
+	STORE_ERR_BADNAME,     /* invalid mailbox name ([CANNOT]) */
+	STORE_ERR_HASCHILDREN, /* delete of a mailbox with children ([HASCHILDREN]) */
+	STORE_ERR_QUOTA,       /* over storage or message quota ([OVERQUOTA], 552/452) */
+	STORE_ERR_TOOBIG,      /* message over store.max_message_size ([TOOBIG], 552) */
+	STORE_ERR_LIMIT,       /* other limit: too many keywords, name too deep ([LIMIT]) */
+	STORE_ERR_INUSE,       /* locked by another user of the account ([INUSE]) */
+	STORE_ERR_EXPUNGED,    /* message was expunged meanwhile ([EXPUNGEISSUED]) */
+	STORE_ERR_CORRUPT,     /* blob missing or not matching its hash ([SERVERBUG]) */
+};
+
+/* A short English phrase for logs ("temporary failure"); never NULL. */
+const char *store_error_str(enum store_error err);
+
+/* ---- The store ------------------------------------------------------ */
+
+struct store_settings {
+	uint64_t max_message_size;     /* bytes after CRLF normalisation; 0 = 64 MiB */
+	uint64_t quota_storage;	       /* default limit for new accounts, bytes; 0 = none */
+	uint64_t quota_messages;       /* default limit for new accounts; 0 = none */
+	uint64_t view_cache_bytes;     /* per account, unused shared views kept; 0 = 64 MiB */
+	unsigned pool_idle;	       /* idle SQLite connections kept per account; 0 = 4 */
+	size_t max_index_text;	       /* text per message given to the FTS index; 0 = 1 MiB */
+	bool no_fsync;		       /* tests and benchmarks only: skip every fsync */
+};
+
+/* Fills s with the defaults above. */
+void store_settings_defaults(struct store_settings *s);
+
+/*
+ * Opens the store rooted at data_dir (creates data_dir/accounts if
+ * missing). settings may be NULL for defaults. Returns 0 with *store_out,
+ * freed by store_close(), or -1 (STORE_ERR_TEMP: unusable directory).
+ */
+int store_open(const char *data_dir, const struct store_settings *settings,
+	       struct store **store_out, enum store_error *err_out);
+/* Closes the store; every account and mailbox handle must be closed first. */
+void store_close(struct store **storep);
+
+/* ---- Accounts ------------------------------------------------------- */
+
+/*
+ * Opens account id (assigned by the auth module) for one session. The first
+ * open of an id that has no directory yet creates it with INBOX, Drafts,
+ * Sent, Trash, Junk and Archive and the default quota. Handles are cheap
+ * (a pointer and a reference count): sessions of one account share one
+ * connection pool and one view cache, whatever thread they run on.
+ * Returns 0 with *acct_out (close with store_account_close()), or -1.
+ */
+int store_account_open(struct store *store, uint64_t account_id,
+		       struct store_account **acct_out, enum store_error *err_out);
+void store_account_close(struct store_account **acctp);
+uint64_t store_account_id(const struct store_account *acct);
+
+/* ---- Mailboxes ------------------------------------------------------ */
+
+enum store_special_use {
+	STORE_SPECIAL_NONE = 0,
+	STORE_SPECIAL_ALL = 1 << 0, /* RFC 6154 */
+	STORE_SPECIAL_ARCHIVE = 1 << 1,
+	STORE_SPECIAL_DRAFTS = 1 << 2,
+	STORE_SPECIAL_FLAGGED = 1 << 3,
+	STORE_SPECIAL_JUNK = 1 << 4,
+	STORE_SPECIAL_SENT = 1 << 5,
+	STORE_SPECIAL_TRASH = 1 << 6,
+	STORE_SPECIAL_IMPORTANT = 1 << 7, /* RFC 8457 */
+};
+
+/* Per-mailbox state and counters; every field is a stored column (O(1)). */
+struct store_mailbox_info {
+	uint64_t id;
+	const char *name;     /* in the caller's arena, or NULL from the view */
+	char objectid[24];    /* RFC 8474 MAILBOXID, e.g. "F5a3c...": stable across rename */
+	unsigned special_use; /* enum store_special_use bits */
+	bool is_subscribed;
+	bool has_children;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages, unseen, deleted, recent;
+	uint64_t size; /* sum of message sizes (STATUS SIZE, RFC 8438) */
+};
+
+/*
+ * True if name is acceptable: valid UTF-8, 1..255 bytes, no control
+ * characters, no '*' or '%', no empty, "." or ".." level, at most 32 levels.
+ * No file system path is ever built from a name; this is hygiene for clients.
+ */
+bool store_mailbox_name_is_valid(const char *name);
+
+/*
+ * Creates name with the given special-use bits and any missing parents
+ * (RFC 9051 section 6.3.4). -1 with STORE_ERR_EXISTS, _BADNAME.
+ */
+int store_mailbox_create(struct store_account *acct, const char *name, unsigned special_use,
+			 enum store_error *err_out);
+/*
+ * Deletes name and its messages (blobs go when their last reference does).
+ * Sessions that have it open find it gone at their next sync.
+ * -1 with _NOTFOUND, _PERM (INBOX), _HASCHILDREN.
+ */
+int store_mailbox_delete(struct store_account *acct, const char *name, enum store_error *err_out);
+/*
+ * Renames old_name and every child (old/x becomes new/x), keeping ids,
+ * UIDVALIDITY and messages; creates missing parents of new_name. Renaming
+ * INBOX moves its messages to a new mailbox new_name and leaves INBOX empty,
+ * children not moved (RFC 9051 section 6.3.6). -1 with _NOTFOUND,
+ * _EXISTS, _BADNAME, _PERM (into own child).
+ */
+int store_mailbox_rename(struct store_account *acct, const char *old_name, const char *new_name,
+			 enum store_error *err_out);
+/* Reads one mailbox's state without opening it (STATUS). name in a. */
+int store_mailbox_status(struct store_account *acct, const char *name, struct arena *a,
+			 struct store_mailbox_info *out, enum store_error *err_out);
+/*
+ * Lists every mailbox, sorted by name (bytewise, INBOX first), with counters.
+ * LIST pattern matching is the caller's job. Array and names in a.
+ */
+int store_mailbox_list(struct store_account *acct, struct arena *a,
+		       struct store_mailbox_info **list_out, size_t *n_out,
+		       enum store_error *err_out);
+/* Sets or clears a subscription; a subscribed name need not exist (RFC 9051 6.3.7). */
+int store_subscription_set(struct store_account *acct, const char *name, bool subscribed,
+			   enum store_error *err_out);
+/* All subscribed names, sorted; in a. */
+int store_subscription_list(struct store_account *acct, struct arena *a, const char ***names_out,
+			    size_t *n_out, enum store_error *err_out);
+
+/* ---- Opening a mailbox: the shared view ----------------------------- */
+
+enum store_open_flags {
+	STORE_OPEN_READONLY = 1 << 0, /* EXAMINE: flag and expunge calls fail with _PERM */
+};
+
+/*
+ * Opens name for one session (SELECT/EXAMINE, POP3 login). The handle
+ * points at the account's shared in-memory view of the mailbox (UID list,
+ * flags, keywords, modseq), loaded from the index on first use (the only
+ * O(messages) step; later opens reuse it) and kept, once no session uses it,
+ * in a per-account LRU bounded by view_cache_bytes. The handle has its own
+ * snapshot of the UID list: sequence numbers stay as the session was last
+ * told until store_mailbox_sync(). Returns 0 with *mbox_out, or -1 with
+ * _NOTFOUND, _TEMP.
+ */
+int store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
+		       struct store_mailbox **mbox_out, enum store_error *err_out);
+/* Unregisters any watch and drops the snapshot. */
+void store_mailbox_close(struct store_mailbox **mboxp);
+
+/* Counters and ids as of the latest change (not the session snapshot). */
+void store_mailbox_info_get(struct store_mailbox *mbox, struct store_mailbox_info *out);
+/* Number of messages in the session's snapshot (EXISTS). */
+uint32_t store_mailbox_count(const struct store_mailbox *mbox);
+/* UID of sequence number seq (1..count); 0 when out of range. */
+uint32_t store_mailbox_uid(const struct store_mailbox *mbox, uint32_t seq);
+/* Sequence number of uid in the snapshot; 0 when not there. O(log n). */
+uint32_t store_mailbox_seq(const struct store_mailbox *mbox, uint32_t uid);
+/* The whole snapshot, ascending, borrowed until the next sync or close. */
+const uint32_t *store_mailbox_uids(const struct store_mailbox *mbox, uint32_t *count_out);
+
+/*
+ * Current flags (enum store_flag bits), keyword mask and modseq of uid.
+ * Returns 0, or -1 with _EXPUNGED when it is still in the session's
+ * snapshot but already expunged by someone else.
+ */
+int store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flags_out,
+			    uint64_t *keywords_out, uint64_t *modseq_out, enum store_error *err_out);
+
+/*
+ * \Recent (RFC 3501): the messages nobody has been shown yet go to exactly
+ * one session. Claims, atomically for the account, every UID not claimed by
+ * anyone; the session remembers them (store_mailbox_is_recent). Call at
+ * SELECT and after each sync that reported new messages; never for EXAMINE.
+ */
+int store_mailbox_claim_recent(struct store_mailbox *mbox, uint32_t *claimed_out,
+			       enum store_error *err_out);
+bool store_mailbox_is_recent(const struct store_mailbox *mbox, uint32_t uid);
+
+/* ---- Change notification -------------------------------------------- */
+
+/*
+ * Called, from any thread, when another session changed the mailbox. It
+ * must only signal (libevent event_active()): it runs under a store lock
+ * and must not call the store or block. NULL stops watching.
+ */
+typedef void store_wake_fn(void *arg);
+void store_mailbox_watch(struct store_mailbox *mbox, store_wake_fn *wake, void *arg);
+
+/* What a session is told at a sync; see store_mailbox_sync(). */
+struct store_sync_fns {
+	/* An expunged message, in descending seq order so each seq is right as
+	   sent (IMAP EXPUNGE), or collect the uids for VANISHED. */
+	void (*expunged)(void *ctx, uint32_t seq, uint32_t uid);
+	/* The new message count, once, when it changed (EXISTS). */
+	void (*exists)(void *ctx, uint32_t count);
+	/* Flags or keywords of a message changed by someone else (FETCH FLAGS). */
+	void (*flags)(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords,
+		      uint64_t modseq);
+};
+
+/*
+ * Pulls every change made since the handle's last sync by other sessions
+ * (appends, expunges, flag changes of any thread) in order, calls fns (any
+ * may be NULL) and moves the snapshot to the current state. The callbacks
+ * run under the view lock: no store calls from them. Returns 0, or -1 with
+ * _NOTFOUND when the mailbox was deleted or renamed away from under it.
+ */
+int store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns, void *ctx,
+		       enum store_error *err_out);
+
+/* ---- Flags and keywords --------------------------------------------- */
+
+enum store_flag {
+	STORE_FLAG_SEEN = 1 << 0,
+	STORE_FLAG_ANSWERED = 1 << 1,
+	STORE_FLAG_FLAGGED = 1 << 2,
+	STORE_FLAG_DELETED = 1 << 3,
+	STORE_FLAG_DRAFT = 1 << 4,
+};
+#define STORE_FLAGS_ALL 0x1fu
+
+/*
+ * Keywords are per account: each name gets a bit in a 64-bit mask the first
+ * time it is used (case-insensitive, RFC 9051 atoms; the protocol layer
+ * validates syntax). A 65th keyword fails with STORE_ERR_LIMIT.
+ * store_keyword_names() gives the names of mask's bits (in a); cannot fail.
+ */
+size_t store_keyword_names(struct store_account *acct, uint64_t mask, struct arena *a,
+			   const char ***names_out);
+/* Mask of keywords already known by name; unknown names are skipped. */
+uint64_t store_keyword_mask(struct store_account *acct, const char *const *names, size_t n);
+
+enum store_flags_op { STORE_FLAGS_SET, STORE_FLAGS_ADD, STORE_FLAGS_REMOVE };
+
+struct store_flags_change {
+	enum store_flags_op op;
+	uint32_t flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	uint64_t unchanged_since; /* CONDSTORE UNCHANGEDSINCE; 0 = unconditional */
+};
+
+struct store_flags_result {
+	uint32_t *changed; /* uids whose flags changed, ascending, in the arena */
+	size_t n_changed;
+	uint32_t *failed; /* uids refused by UNCHANGEDSINCE (MODIFIED response) */
+	size_t n_failed;
+	uint64_t modseq; /* the new modseq of every changed message; 0 if none */
+};
+
+/*
+ * STORE: applies ch to uids (ascending or not; uids not in the mailbox are
+ * skipped, as IMAP wants). One transaction, one new modseq for all changed
+ * messages; unchanged messages keep theirs. -1 with _PERM (read-only), _LIMIT.
+ */
+int store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+		       const struct store_flags_change *ch, struct arena *a,
+		       struct store_flags_result *res_out, enum store_error *err_out);
+
+/* ---- Messages ------------------------------------------------------- */
+
+struct store_append {
+	const unsigned char *data; /* the message; bare LF becomes CRLF */
+	size_t len;
+	uint32_t flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	int64_t internal_date; /* seconds since the epoch; 0 = now */
+};
+
+/*
+ * APPEND, MULTIAPPEND, delivery: stores n messages into mailbox, all or
+ * none, durably (blob fsync'd and renamed, then one transaction commits;
+ * return means committed). uids_out (n entries, may be NULL) receives the
+ * new UIDs for APPENDUID. -1 with _NOTFOUND, _TOOBIG, _QUOTA, _LIMIT, _TEMP.
+ */
+int store_message_append(struct store_account *acct, const char *mailbox,
+			 const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
+			 uint32_t *uids_out, enum store_error *err_out);
+
+/*
+ * COPY and MOVE: new rows in dest point at the same blobs (reference
+ * counted), keeping email id, thread id, flags, keywords and internal date;
+ * save date is now. uids absent from the source are skipped. With move the
+ * source rows are expunged in the same transaction. dst_uids_out (n
+ * entries) gets the new uid of each copied message in source uid order;
+ * *n_copied_out how many. -1 with _NOTFOUND (dest), _QUOTA, _PERM.
+ */
+int store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n,
+		       const char *dest, bool move, uint32_t *uidvalidity_out,
+		       uint32_t *src_uids_out, uint32_t *dst_uids_out, size_t *n_copied_out,
+		       enum store_error *err_out);
+
+enum store_fetch_fields {
+	STORE_FETCH_BASIC = 0,		  /* uid, size, flags, dates, ids: always */
+	STORE_FETCH_ENVELOPE = 1 << 0,	  /* envelope */
+	STORE_FETCH_STRUCTURE = 1 << 1,	  /* bodystructure, body, parts, header_size */
+	STORE_FETCH_SORT = 1 << 2,	  /* subject ... references */
+};
+
+/* One message's metadata. Strings and parts in the caller's arena. */
+struct store_message_info {
+	uint32_t uid;
+	uint64_t size; /* RFC822.SIZE, after CRLF normalisation */
+	uint32_t flags;
+	uint64_t keywords;
+	uint64_t modseq;
+	int64_t internal_date, save_date, sent_date;
+	char email_id[24];  /* RFC 8474 EMAILID, same in every copy; also a POP3 UIDL */
+	char thread_id[24]; /* RFC 8474 THREADID */
+	char blob_hash[65]; /* SHA-256 hex of the stored bytes */
+	uint64_t header_size;
+	const char *envelope, *bodystructure, *body;
+	const unsigned char *parts;
+	size_t parts_len;
+	const char *subject, *base_subject, *from_addr, *from_display, *to_addr, *to_display,
+		*cc_addr, *message_id, *in_reply_to, *references;
+};
+
+/*
+ * Metadata of n messages by uid (cached at delivery: nothing is reparsed).
+ * out has n entries; an uid no longer in the mailbox gets out[i].uid = 0.
+ * Returns 0, or -1 with _TEMP.
+ */
+int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+			 unsigned fields, struct arena *a, struct store_message_info *out,
+			 enum store_error *err_out);
+
+/*
+ * The raw message as a stream: a read-only fd positioned at 0 (caller
+ * closes; suits sendfile/evbuffer_add_file) and its size. Expunge does not
+ * invalidate an open fd. -1 with _EXPUNGED, _CORRUPT (blob missing), _TEMP.
+ */
+int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
+		       enum store_error *err_out);
+/*
+ * Appends bytes [offset, offset+len) of the message to out (clamped to its
+ * size: BODY[]<partial>). -1 with _EXPUNGED, _CORRUPT, _TEMP.
+ */
+int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
+		       struct buf *out, enum store_error *err_out);
+
+/*
+ * EXPUNGE / UID EXPUNGE / POP3 QUIT: removes the messages of uids that have
+ * \Deleted (uids NULL: every \Deleted message). The removed uids go to the
+ * expunge history with the new modseq (QRESYNC VANISHED). *expunged_out
+ * (arena, ascending) says which went. -1 with _PERM (read-only), _TEMP.
+ */
+int store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+			  struct arena *a, uint32_t **expunged_out, size_t *n_out,
+			  enum store_error *err_out);
+/* POP3 DELE+QUIT, admin: removes uids whatever their flags. */
+int store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+			 struct arena *a, uint32_t **expunged_out, size_t *n_out,
+			 enum store_error *err_out);
+
+/* UIDs expunged with a modseq above since (QRESYNC VANISHED (EARLIER)). */
+int store_expunged_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
+			 uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+/* UIDs (still present) whose modseq is above since (CHANGEDSINCE). */
+int store_changed_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
+			uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+
+/* ---- Search and sort ------------------------------------------------ */
+
+enum store_text_field {
+	STORE_TEXT_BODY,    /* text parts */
+	STORE_TEXT_TEXT,    /* headers and text parts */
+	STORE_TEXT_HEADERS, /* all decoded header values */
+	STORE_TEXT_SUBJECT,
+	STORE_TEXT_FROM, /* address and display name */
+	STORE_TEXT_TO,
+	STORE_TEXT_CC,
+};
+
+/*
+ * Case-insensitive substring search (IMAP SEARCH BODY/TEXT/SUBJECT/...).
+ * Needles of 3 characters or more are FTS5 trigram index lookups; shorter
+ * ones scan the cached text of the mailbox (correct, O(mailbox)). Result:
+ * ascending uids in a. An empty needle matches every message.
+ */
+int store_search_text(struct store_mailbox *mbox, enum store_text_field field,
+		      const char *needle, struct arena *a, uint32_t **uids_out, size_t *n_out,
+		      enum store_error *err_out);
+
+enum store_column {
+	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */
+	STORE_COL_SENT_DATE,	 /* SENTBEFORE/SENTON/SENTSINCE */
+	STORE_COL_SAVE_DATE,	 /* SAVEDBEFORE/... (RFC 8514) */
+	STORE_COL_SIZE,		 /* LARGER/SMALLER */
+	STORE_COL_MODSEQ,	 /* MODSEQ */
+};
+
+/* uids whose column lies in [min, max]; ascending, in a. Indexed or one scan. */
+int store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t min,
+		       int64_t max, struct arena *a, uint32_t **uids_out, size_t *n_out,
+		       enum store_error *err_out);
+
+enum store_sort_key {
+	STORE_SORT_ARRIVAL,
+	STORE_SORT_CC,
+	STORE_SORT_DATE, /* sent date, internal date when none (RFC 5256) */
+	STORE_SORT_FROM,
+	STORE_SORT_SIZE,
+	STORE_SORT_SUBJECT, /* base subject */
+	STORE_SORT_TO,
+	STORE_SORT_DISPLAYFROM, /* RFC 5957 */
+	STORE_SORT_DISPLAYTO,
+};
+
+struct store_sort {
+	enum store_sort_key key;
+	bool reverse;
+};
+
+/* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */
+int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
+		    struct arena *a, uint32_t **uids_out, size_t *n_out,
+		    enum store_error *err_out);
+
+/* ---- Quota ---------------------------------------------------------- */
+
+struct store_quota {
+	uint64_t storage_used, storage_limit; /* bytes; limit 0 = none */
+	uint64_t messages_used, messages_limit;
+};
+
+/* GETQUOTA/GETQUOTAROOT: one row read, whatever the size. */
+int store_quota_get(struct store_account *acct, struct store_quota *out,
+		    enum store_error *err_out);
+/* Sets the limits (0 = none); usage above a new limit refuses further adds. */
+int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
+		    enum store_error *err_out);
+
+/* ---- Check and repair ----------------------------------------------- */
+
+/*
+ * `tern check [--repair]`: for every account under data_dir, verifies the
+ * schema, every counter against a recount, blob reference counts, that every
+ * referenced blob exists and matches its SHA-256, and looks for orphan blob
+ * and temp files. Problems are written to report one per line
+ * ("account=7 problem=blob-missing hash=..."). With repair: recomputes
+ * counters and reference counts, removes orphans and zero-reference blobs,
+ * and removes messages whose blob is missing or corrupt (logged, with the
+ * expunge recorded so clients see it). Must not run while a server writes
+ * the same account. Returns 0 when clean (or all repaired), 1 when
+ * problems remain, -1 when the check itself could not run.
+ */
+int store_check(const char *data_dir, bool repair, FILE *report);
+int store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE *report);
+
+#endif

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_int.h: what the files of src/store share and nobody else sees: the
+ * account and view structs, the connection pool, the blob helpers. Included
+ * only by the files of src/store (and the store's white-box tests for the fault hook).
+ *
+ * Locks, always taken in this order, never the reverse:
+ *   store->lock (account registry)  >  acct->write_lock (one writer per
+ *   account, in process)  >  acct->views_lock (view list, LRU)  >
+ *   view->lock (one view's arrays, watchers)  >  acct->kw_lock, acct->pool_lock.
+ */
+#ifndef TERN_STORE_STORE_INT_H
+#define TERN_STORE_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define ACCOUNT_BUCKETS 1024
+#define DB_STMT_CACHE	48
+#define VIEW_JOURNAL	256
+#define KEYWORDS_MAX	64
+
+struct store {
+	char *data_dir;
+	struct store_settings set;
+	pthread_mutex_t lock;
+	struct account *buckets[ACCOUNT_BUCKETS];
+};
+
+/* One SQLite connection with its cache of prepared statements (keyed by the
+   address of the static SQL text). */
+struct db {
+	sqlite3 *h;
+	struct db *next;
+	unsigned n_stmts;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[DB_STMT_CACHE];
+};
+
+/* The shared state of one account; store_account handles point here. */
+struct account {
+	struct store *store;
+	uint64_t id;
+	char *dir, *blob_dir;
+	int refs; /* under store->lock */
+	struct account *next;
+
+	pthread_mutex_t pool_lock;
+	struct db *idle;
+	unsigned n_idle;
+
+	pthread_mutex_t write_lock;
+
+	pthread_mutex_t views_lock;
+	struct view *views; /* most recently used first */
+	size_t views_bytes; /* of views no session holds */
+
+	pthread_mutex_t kw_lock;
+	char *keywords[KEYWORDS_MAX];
+	unsigned n_keywords;
+};
+
+struct store_account {
+	struct account *a;
+};
+
+/* An append-only UID array shared by the view and the snapshots of sessions. */
+struct uidbuf {
+	uint32_t *uids;
+	uint32_t len, cap;
+	int refs; /* under the view lock */
+};
+
+struct journal_entry {
+	uint64_t modseq;
+	uint32_t uid;
+	const struct store_mailbox *origin;
+};
+
+struct view {
+	struct account *acct;
+	uint64_t mailbox_id;
+	struct view *prev, *next; /* acct->views */
+	int refs;		  /* sessions holding it; under views_lock */
+	size_t charged;		  /* bytes counted in views_bytes while refs == 0 */
+
+	pthread_mutex_t lock;
+	bool is_deleted;
+	struct uidbuf *buf; /* buf->uids[0..count) is the current mailbox */
+	uint32_t count;
+	uint8_t *flags;	    /* parallel to buf->uids, cap entries */
+	uint64_t *keywords; /* NULL while no message has a keyword */
+	uint64_t *modseqs;
+	uint32_t cap;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+	struct store_mailbox_info info; /* counters, kept as of highestmodseq */
+	struct journal_entry journal[VIEW_JOURNAL];
+	uint64_t journal_total;
+	uint64_t journal_lost; /* highest modseq pushed out of the ring */
+	struct store_mailbox *watchers;
+};
+
+struct store_mailbox {
+	struct account *acct;
+	struct view *view;
+	uint64_t id;
+	unsigned open_flags;
+	struct uidbuf *buf; /* the session's snapshot: buf->uids[0..count) */
+	uint32_t count;
+	uint64_t modseq; /* synced up to */
+	store_wake_fn *wake;
+	void *wake_arg;
+	struct store_mailbox *wnext, *wprev;
+	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
+};
+
+/* ---- db.c ---- */
+int db_get(struct account *acct, struct db **db_out, enum store_error *err_out);
+void db_put(struct account *acct, struct db *db);
+void db_close(struct db *db);
+int db_open_file(const char *path, bool no_fsync, struct db **db_out);
+/* A reset statement for sql (static text), prepared once per connection. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+int db_exec(struct db *db, const char *sql);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int db_begin(struct db *db, bool write);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+/* Steps st to SQLITE_DONE; logs and returns -1 otherwise. */
+int db_step_done(struct db *db, sqlite3_stmt *st);
+/* Logs a SQLite failure once, in detail. */
+void db_log_error(struct db *db, const char *what);
+enum store_error db_error(struct db *db);
+/* Steps st and gathers column 0 as uids into a (in row order). */
+struct arena;
+int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t **uids_out,
+		    size_t *n_out);
+
+/* ---- search.c ---- */
+/* Registers tern_icontains() on a new connection. */
+void search_register(sqlite3 *h);
+
+/* ---- schema.c ---- */
+int schema_create(struct db *db, const struct store_settings *set);
+int schema_check(struct db *db);
+
+/* ---- blob.c ---- */
+void blob_hash_hex(const unsigned char *data, size_t len, char hex_out[65]);
+char *blob_path(const char *blob_dir, const char *hex);
+/* tmp, write, fsync, rename, fsync dir. Skips the write when the file exists
+   and force is false. Returns 0 or -1 (_TEMP). */
+int blob_write(const char *blob_dir, const char *hex, const unsigned char *data, size_t len,
+	       bool no_fsync, bool force, bool *created_out, enum store_error *err_out);
+bool blob_exists(const char *blob_dir, const char *hex);
+int blob_unlink(const char *blob_dir, const char *hex);
+
+/* ---- mailbox.c ---- */
+/* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */
+char *mailbox_name_canon(const char *name);
+/* Finds the mailbox row; -1 with _NOTFOUND or _TEMP. */
+int mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out,
+		      enum store_error *err_out);
+/* Bumps highestmodseq in the current transaction; returns the new value or 0. */
+uint64_t mailbox_modseq_next(struct db *db, uint64_t mailbox_id);
+/* Inserts a row for canon (no parents) in the current write transaction. */
+int mailbox_insert(struct db *db, const char *canon, unsigned special_use, uint64_t *id_out);
+int mailbox_info_read(struct db *db, uint64_t id, struct arena *a,
+		      struct store_mailbox_info *out);
+
+/* ---- keywords (flags.c) ---- */
+int keywords_load(struct account *acct, struct db *db);
+/* Mask for names, adding new ones in the current write transaction. */
+int keywords_mask_make(struct account *acct, struct db *db, const char *const *names, size_t n,
+		       uint64_t *mask_out, enum store_error *err_out);
+
+/* ---- view.c / changes.c ---- */
+/* The cached view of mailbox_id if loaded (no reference taken); views_lock held. */
+struct view *view_find_locked(struct account *acct, uint64_t mailbox_id);
+int view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id,
+		 struct view **view_out, enum store_error *err_out);
+void view_release(struct view *v);
+void view_drop_all(struct account *acct);
+void view_forget_locked(struct account *acct, struct view *v);
+int64_t view_index_locked(const struct view *v, uint32_t uid);
+void uidbuf_unref(struct uidbuf *b);
+/* Called by writers after commit, with write_lock held. */
+void changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id,
+		      const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
+		      uint64_t modseq);
+void changes_flags(struct account *acct, struct db *db, uint64_t mailbox_id,
+		   const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
+		   const uint64_t *kw, size_t n, uint64_t modseq);
+void changes_expunged(struct account *acct, struct db *db, uint64_t mailbox_id,
+		      const struct store_mailbox *origin, const uint32_t *uids, size_t n,
+		      uint64_t modseq);
+void changes_deleted(struct account *acct, uint64_t mailbox_id);
+/* Refreshes the cached counters of the view from the database. */
+void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
+
+/* ---- expunge.c ---- */
+/* Deletes rows of uids (already in a write transaction); sets expunged history. */
+int expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
+		 uint64_t modseq, enum store_error *err_out);
+/* True if a blobs row names hash (so a file must stay). */
+bool blob_is_referenced(struct db *db, const char *hash);
+/* Removes blob files with no reference left (write_lock held, no transaction). */
+void blobs_collect(struct account *acct, struct db *db);
+
+/* ---- message_copy.c ---- */
+/* Copies (or moves) uids from src to dst in the caller's write transaction.
+   Fills src_uids/dst_uids (n entries) and the two new modseqs. */
+int copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
+		uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
+		uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out,
+		uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out,
+		uint64_t *dst_modseq_out, enum store_error *err_out);
+
+/* ---- quota.c ---- */
+/* In a write transaction after the change: -1 with _QUOTA when over a limit
+   and the change grew usage. */
+int quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
+		  enum store_error *err_out);
+int quota_usage(struct db *db, uint64_t *storage_out, uint64_t *messages_out);
+
+/* ---- test hooks (blob.c) ---- */
+enum store_fault {
+	STORE_FAULT_NONE,
+	STORE_FAULT_WRITE,
+	STORE_FAULT_FSYNC,
+	STORE_FAULT_RENAME,
+	STORE_FAULT_DIRSYNC,
+	STORE_FAULT_COMMIT, /* the metadata commit (db.c) */
+};
+/* Makes the nth (1-based) next occurrence of f fail; NONE clears. Tests only. */
+void store_fault_set(enum store_fault f, unsigned nth);
+bool store_fault_hit(enum store_fault f);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_test_util.h: helpers shared by the test_store*.c files: a fresh
+ * data directory per test, a store opened without fsync (tests are about
+ * logic; durability order is tested with the fault hooks), and one-line
+ * append/status helpers.
+ */
+#ifndef TERN_TESTS_STORE_TEST_UTIL_H
+#define TERN_TESTS_STORE_TEST_UTIL_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+#include "store/store.h"
+
+static int
+rm_one_(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void
+tdir_remove(char *dir)
+{
+	nftw(dir, rm_one_, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
+static inline char *
+tdir_new(void)
+{
+	char *d = xstrdup("/tmp/tern-test-store-XXXXXX");
+
+	if (mkdtemp(d) == NULL)
+		abort();
+	return d;
+}
+
+struct tstore {
+	char *dir;
+	struct store *store;
+	struct store_account *acct;
+};
+
+static inline void
+tstore_open_with(struct tstore *t, struct store_settings *set)
+{
+	enum store_error err;
+
+	t->dir = tdir_new();
+	set->no_fsync = true;
+	if (store_open(t->dir, set, &t->store, &err) < 0 ||
+	    store_account_open(t->store, 7, &t->acct, &err) < 0) {
+		printf("cannot open store: %s\n", store_error_str(err));
+		abort();
+	}
+}
+
+static inline void
+tstore_open(struct tstore *t)
+{
+	struct store_settings set;
+
+	store_settings_defaults(&set);
+	tstore_open_with(t, &set);
+}
+
+static inline void
+tstore_close(struct tstore *t)
+{
+	store_account_close(&t->acct);
+	store_close(&t->store);
+	tdir_remove(t->dir);
+}
+
+/* Appends one message; returns its uid or 0 (err in *errp if given). */
+static inline uint32_t
+tappend(struct tstore *t, const char *box, const char *msg, uint32_t flags)
+{
+	struct store_append ap = {(const unsigned char *)msg, strlen(msg), flags, NULL, 0, 0};
+	uint32_t uid = 0, uv;
+	enum store_error err;
+
+	if (store_message_append(t->acct, box, &ap, 1, &uv, &uid, &err) < 0)
+		return 0;
+	return uid;
+}
+
+static inline struct store_mailbox_info
+tstatus(struct tstore *t, const char *box)
+{
+	struct store_mailbox_info info;
+	enum store_error err;
+	struct arena *a = arena_new(1024);
+
+	memset(&info, 0, sizeof(info));
+	if (store_mailbox_status(t->acct, box, a, &info, &err) < 0)
+		info.uidvalidity = 0;
+	info.name = NULL;
+	arena_free(&a);
+	return info;
+}
+
+static inline int
+tcheck(struct tstore *t, bool repair, char *report, size_t cap)
+{
+	FILE *f = fmemopen(report, cap, "w");
+	int rc = store_check(t->dir, repair, f);
+
+	fclose(f);
+	return rc;
+}
+
+#endif

@@ -1,0 +1,692 @@
+/* SPDX-License-Identifier: MIT */
+/* test_store.c: tests for the store API (src/store): mailboxes, messages,
+   flags, expunge, copy/move, counters, quota, search. */
+#include "store_test_util.h"
+
+#include <sys/stat.h>
+
+#include "test.h"
+
+static const char msg1[] = "From: Alice <alice@example.org>\nTo: bob@example.org\n"
+			   "Subject: Hello there\nMessage-ID: <m1@x>\n\nFirst body line\n"
+			   "Second line with \xc3\x9c" "BER content\n";
+static const char msg2[] = "From: carol@example.org\r\nSubject: Re: Hello there\r\n"
+			   "In-Reply-To: <m1@x>\r\nMessage-ID: <m2@x>\r\n\r\nok\r\n";
+
+static void
+test_mailbox_names_are_validated(void)
+{
+	static const struct {
+		const char *name;
+		bool ok;
+	} cases[] = {
+		{"INBOX", true},
+		{"a/b/c", true},
+		{"Caf\xc3\xa9", true},
+		{"", false},
+		{"/a", false},
+		{"a/", false},
+		{"a//b", false},
+		{"a/../b", false},
+		{".", false},
+		{"a*", false},
+		{"a%b", false},
+		{"tab\there", false},
+		{"bad\xc3", false},     /* truncated UTF-8 */
+		{"\xff\xfe", false},    /* not UTF-8 */
+		{"a/./b", false},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		test_int_eq(i, store_mailbox_name_is_valid(cases[i].name), cases[i].ok);
+}
+
+static void
+test_new_account_has_default_mailboxes(void)
+{
+	static const struct {
+		const char *name;
+		unsigned special;
+	} want[] = {
+		{"INBOX", 0},
+		{"Archive", STORE_SPECIAL_ARCHIVE},
+		{"Drafts", STORE_SPECIAL_DRAFTS},
+		{"Junk", STORE_SPECIAL_JUNK},
+		{"Sent", STORE_SPECIAL_SENT},
+		{"Trash", STORE_SPECIAL_TRASH},
+	};
+	struct tstore t;
+	struct arena *a = arena_new(4096);
+	struct store_mailbox_info *list;
+	size_t n;
+	enum store_error err;
+
+	tstore_open(&t);
+	test_int_eq(-1, store_mailbox_list(t.acct, a, &list, &n, &err), 0);
+	test_int_eq(-1, n, ARRAY_LEN(want));
+	for (size_t i = 0; i < n && i < ARRAY_LEN(want); i++) {
+		test_str_eq(i, list[i].name, want[i].name);
+		test_int_eq(i, list[i].special_use, want[i].special);
+		test_int_eq(i, list[i].is_subscribed, 1);
+		test_int_eq(i, list[i].uidnext, 1);
+		test_assert(i, list[i].objectid[0] == 'F');
+	}
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_create_rename_delete(void)
+{
+	struct tstore t;
+	struct store_mailbox_info before, after;
+	enum store_error err;
+
+	tstore_open(&t);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b/c", 0, &err), 0);
+	test_assert(-1, tstatus(&t, "a").uidvalidity != 0);	/* parents made */
+	test_assert(-1, tstatus(&t, "a/b").uidvalidity != 0);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b", 0, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXISTS);
+	test_int_eq(-1, store_mailbox_create(t.acct, "inbox", 0, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXISTS);
+	test_int_eq(-1, store_mailbox_create(t.acct, "x*", 0, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_BADNAME);
+	test_assert(-1, tappend(&t, "a/b", msg1, 0) == 1);
+
+	before = tstatus(&t, "a/b");
+	test_int_eq(-1, store_mailbox_rename(t.acct, "a", "z/y", &err), 0);
+	test_int_eq(-1, tstatus(&t, "a").uidvalidity, 0);
+	after = tstatus(&t, "z/y/b");
+	test_int_eq(-1, after.id, before.id);
+	test_int_eq(-1, after.uidvalidity, before.uidvalidity);
+	test_str_eq(-1, after.objectid, before.objectid);
+	test_int_eq(-1, after.messages, 1);
+	test_assert(-1, tstatus(&t, "z/y/b/c").uidvalidity != 0);
+	test_assert(-1, tstatus(&t, "z").uidvalidity != 0); /* parent of new name */
+
+	test_int_eq(-1, store_mailbox_rename(t.acct, "z/y", "z/y/b/q", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_PERM);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "z/y", "Sent", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXISTS);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "nope", "n2", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
+
+	test_int_eq(-1, store_mailbox_delete(t.acct, "z/y", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_HASCHILDREN);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "INBOX", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_PERM);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "z/y/b/c", &err), 0);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "z/y/b", &err), 0);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "z/y/b", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
+
+	/* Deleting a mailbox released its message: usage back to zero. */
+	struct store_quota q;
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, q.messages_used, 0);
+	test_int_eq(-1, q.storage_used, 0);
+	tstore_close(&t);
+}
+
+static void
+test_inbox_rename_moves_messages_not_children(void)
+{
+	struct tstore t;
+	struct store_mailbox_info inbox, old;
+	enum store_error err;
+
+	tstore_open(&t);
+	test_int_eq(-1, store_mailbox_create(t.acct, "INBOX/kid", 0, &err), 0);
+	tappend(&t, "INBOX", msg1, 0);
+	tappend(&t, "INBOX", msg2, STORE_FLAG_SEEN);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "Inbox", "Old", &err), 0);
+	inbox = tstatus(&t, "INBOX");
+	old = tstatus(&t, "Old");
+	test_int_eq(-1, inbox.messages, 0);
+	test_int_eq(-1, inbox.unseen, 0);
+	test_int_eq(-1, inbox.size, 0);
+	test_int_eq(-1, old.messages, 2);
+	test_int_eq(-1, old.unseen, 1);
+	test_assert(-1, old.uidvalidity != inbox.uidvalidity);
+	test_assert(-1, tstatus(&t, "INBOX/kid").uidvalidity != 0);
+	test_int_eq(-1, tstatus(&t, "Old/kid").uidvalidity, 0);
+	tstore_close(&t);
+}
+
+static void
+test_subscriptions(void)
+{
+	struct tstore t;
+	struct arena *a = arena_new(1024);
+	const char **names;
+	size_t n;
+	enum store_error err;
+
+	tstore_open(&t);
+	test_int_eq(-1, store_subscription_set(t.acct, "Sent", false, &err), 0);
+	test_int_eq(-1, store_subscription_set(t.acct, "not/there", true, &err), 0);
+	test_int_eq(-1, store_subscription_set(t.acct, "bad*", true, &err), -1);
+	test_int_eq(-1, store_subscription_list(t.acct, a, &names, &n, &err), 0);
+	test_int_eq(-1, n, 6);
+	test_str_eq(-1, n > 5 ? names[5] : NULL, "not/there");
+	test_int_eq(-1, tstatus(&t, "Sent").is_subscribed, 0);
+	/* Rename carries subscriptions along. */
+	test_int_eq(-1, store_mailbox_rename(t.acct, "Junk", "Spam", &err), 0);
+	test_int_eq(-1, tstatus(&t, "Spam").is_subscribed, 1);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_append_fetch_is_byte_identical(void)
+{
+	static const struct {
+		uint64_t off, len;
+	} ranges[] = {{0, 4}, {6, 5}, {0, 100000}, {50, 0}, {100000, 10}, {3, 1}};
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct buf want, got;
+	struct arena *a = arena_new(4096);
+	struct store_message_info info[2];
+	uint32_t uids[2];
+	enum store_error err;
+	int fd;
+	uint64_t size;
+
+	tstore_open(&t);
+	buf_init(&want);
+	buf_init(&got);
+	for (const char *p = msg1; *p; p++) { /* bare LF -> CRLF */
+		if (*p == '\n')
+			buf_putc(&want, '\r');
+		buf_putc(&want, *p);
+	}
+	uids[0] = tappend(&t, "INBOX", msg1, 0);
+	uids[1] = tappend(&t, "INBOX", msg2, 0);
+	test_int_eq(-1, uids[0], 1);
+	test_int_eq(-1, uids[1], 2);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, store_message_read(mb, 1, 0, UINT64_MAX, &got, &err), 0);
+	test_int_eq(-1, got.len, want.len);
+	test_assert(-1, got.len == want.len && memcmp(got.data, want.data, got.len) == 0);
+	for (size_t i = 0; i < ARRAY_LEN(ranges); i++) {
+		uint64_t off = MIN(ranges[i].off, want.len);
+		uint64_t len = MIN(ranges[i].len, want.len - off);
+
+		buf_reset(&got);
+		test_int_eq(i, store_message_read(mb, 1, ranges[i].off, ranges[i].len, &got, &err),
+			    0);
+		test_int_eq(i, got.len, len);
+		test_assert(i, memcmp(got.data, want.data + off, len) == 0);
+	}
+	buf_reset(&got);
+	test_int_eq(-1, store_message_read(mb, 2, 0, UINT64_MAX, &got, &err), 0);
+	test_str_eq(-1, got.data, msg2); /* CRLF already: unchanged */
+	test_int_eq(-1, store_message_open(mb, 1, &fd, &size, &err), 0);
+	test_int_eq(-1, size, want.len);
+	close(fd);
+	test_int_eq(-1, store_message_read(mb, 9, 0, 1, &got, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
+
+	test_int_eq(-1,
+		    store_message_lookup(mb, uids, 2, STORE_FETCH_ENVELOPE | STORE_FETCH_SORT, a,
+					 info, &err),
+		    0);
+	test_int_eq(-1, info[0].size, want.len);
+	test_str_eq(-1, info[0].subject, "Hello there");
+	test_assert(-1, info[0].envelope != NULL && strstr(info[0].envelope, "Hello") != NULL);
+	test_assert(-1, strcmp(info[0].email_id, info[1].email_id) != 0);
+	/* msg2 replies to msg1: same thread. */
+	test_str_eq(-1, info[1].thread_id, info[0].thread_id);
+	test_assert(-1, info[0].save_date > 0 && info[0].internal_date > 0);
+	store_mailbox_close(&mb);
+	buf_deinit(&want);
+	buf_deinit(&got);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static size_t
+count_blob_files(const char *dir)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "find %s/accounts/7/blobs -type f | wc -l", dir);
+	p = popen(cmd, "r");
+	if (p == NULL || fscanf(p, "%zu", &n) != 1)
+		n = (size_t)-1;
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
+static void
+test_multiappend_is_atomic(void)
+{
+	struct store_settings set;
+	struct tstore t;
+	char *big = xmalloc(5000);
+	struct store_append ap[3];
+	uint32_t uids[3];
+	enum store_error err;
+
+	store_settings_defaults(&set);
+	set.max_message_size = 4096;
+	tstore_open_with(&t, &set);
+	memset(big, 'x', 4999);
+	big[4999] = '\0';
+	ap[0] = (struct store_append){(const unsigned char *)msg1, strlen(msg1), 0, NULL, 0, 0};
+	ap[1] = (struct store_append){(const unsigned char *)big, strlen(big), 0, NULL, 0, 0};
+	ap[2] = (struct store_append){(const unsigned char *)msg2, strlen(msg2), 0, NULL, 0, 0};
+	test_int_eq(-1, store_message_append(t.acct, "INBOX", ap, 3, NULL, uids, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_TOOBIG);
+	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
+	test_int_eq(-1, tstatus(&t, "INBOX").uidnext, 1);
+	test_int_eq(-1, count_blob_files(t.dir), 0);
+	ap[1] = ap[2];
+	test_int_eq(-1, store_message_append(t.acct, "INBOX", ap, 2, NULL, uids, &err), 0);
+	test_int_eq(-1, uids[0], 1);
+	test_int_eq(-1, uids[1], 2);
+	test_int_eq(-1, store_message_append(t.acct, "Nope", ap, 1, NULL, uids, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
+	test_int_eq(-1, count_blob_files(t.dir), 2);
+	free(big);
+	tstore_close(&t);
+}
+
+static void
+test_copy_and_move_share_blobs(void)
+{
+	struct tstore t;
+	struct store_mailbox *inbox, *trash;
+	struct arena *a = arena_new(1024);
+	uint32_t uids[] = {1, 2, 99}, src[3], dst[3], *gone, uv;
+	size_t n, ng;
+	enum store_error err;
+	char report[4096];
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg1, 0);
+	tappend(&t, "INBOX", msg2, STORE_FLAG_SEEN);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &inbox, &err), 0);
+	test_int_eq(-1, store_message_copy(inbox, uids, 3, "Archive", false, &uv, src, dst, &n, &err),
+		    0);
+	test_int_eq(-1, n, 2);
+	test_int_eq(-1, dst[0], 1);
+	test_int_eq(-1, uv, tstatus(&t, "Archive").uidvalidity);
+	test_int_eq(-1, store_message_copy(inbox, uids, 2, "Trash", true, &uv, src, dst, &n, &err),
+		    0);
+	test_int_eq(-1, n, 2);
+	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
+	test_int_eq(-1, tstatus(&t, "Trash").messages, 2);
+	test_int_eq(-1, tstatus(&t, "Trash").unseen, 1);
+	test_int_eq(-1, tstatus(&t, "Archive").messages, 2);
+	test_int_eq(-1, count_blob_files(t.dir), 2); /* no bytes copied */
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+
+	/* The blob goes only with its last reference. */
+	test_int_eq(-1, store_mailbox_open(t.acct, "Trash", 0, &trash, &err), 0);
+	test_int_eq(-1, store_message_remove(trash, dst, 2, a, &gone, &ng, &err), 0);
+	test_int_eq(-1, ng, 2);
+	test_int_eq(-1, count_blob_files(t.dir), 2);
+	store_mailbox_close(&trash);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "Archive", &err), 0);
+	test_int_eq(-1, count_blob_files(t.dir), 0);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+	store_mailbox_close(&inbox);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_expunge_records_vanished(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(1024);
+	struct store_flags_result res;
+	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0};
+	uint32_t del[] = {2, 4}, *out;
+	size_t n;
+	uint64_t before;
+	enum store_error err;
+
+	tstore_open(&t);
+	for (int i = 0; i < 5; i++)
+		tappend(&t, "INBOX", msg1, 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	before = tstatus(&t, "INBOX").highestmodseq;
+	test_int_eq(-1, store_flags_update(mb, del, 2, &ch, a, &res, &err), 0);
+	test_int_eq(-1, tstatus(&t, "INBOX").deleted, 2);
+	test_int_eq(-1, store_message_expunge(mb, NULL, 0, a, &out, &n, &err), 0);
+	test_int_eq(-1, n, 2);
+	test_int_eq(-1, n == 2 ? out[0] * 10 + out[1] : 0, 24);
+	test_int_eq(-1, tstatus(&t, "INBOX").messages, 3);
+	test_int_eq(-1, tstatus(&t, "INBOX").deleted, 0);
+	test_int_eq(-1, store_expunged_since(mb, before, a, &out, &n, &err), 0);
+	test_int_eq(-1, n, 2);
+	test_int_eq(-1, store_expunged_since(mb, tstatus(&t, "INBOX").highestmodseq, a, &out, &n,
+					     &err),
+		    0);
+	test_int_eq(-1, n, 0);
+	/* UID EXPUNGE of a message without \Deleted removes nothing. */
+	uint32_t one = 1;
+	test_int_eq(-1, store_message_expunge(mb, &one, 1, a, &out, &n, &err), 0);
+	test_int_eq(-1, n, 0);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_flags_modseq_and_unchangedsince(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb, *ro;
+	struct arena *a = arena_new(1024);
+	struct store_flags_result res;
+	const char *kw[] = {"$Forwarded", "Work"};
+	const char **names;
+	uint32_t uids[] = {1, 2, 3}, flags;
+	uint64_t kwmask, m1, m2, modseq;
+	enum store_error err;
+
+	tstore_open(&t);
+	for (int i = 0; i < 3; i++)
+		tappend(&t, "INBOX", msg1, 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_SEEN, kw, 2, 0};
+	test_int_eq(-1, store_flags_update(mb, uids, 2, &ch, a, &res, &err), 0);
+	test_int_eq(-1, res.n_changed, 2);
+	m1 = res.modseq;
+	test_int_eq(-1, tstatus(&t, "INBOX").unseen, 1);
+	test_int_eq(-1, tstatus(&t, "INBOX").highestmodseq, m1);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 1, &flags, &kwmask, &modseq, &err), 0);
+	test_int_eq(-1, flags, STORE_FLAG_SEEN);
+	test_int_eq(-1, modseq, m1);
+	test_int_eq(-1, store_keyword_names(t.acct, kwmask, a, &names), 2);
+	test_str_eq(-1, names[1], "Work");
+	test_int_eq(-1, store_keyword_mask(t.acct, (const char *[]){"work"}, 1), 2);
+
+	/* Same again: no change, no new modseq. */
+	test_int_eq(-1, store_flags_update(mb, uids, 2, &ch, a, &res, &err), 0);
+	test_int_eq(-1, res.n_changed, 0);
+	test_int_eq(-1, tstatus(&t, "INBOX").highestmodseq, m1);
+
+	/* UNCHANGEDSINCE below message 1's modseq: 1 and 2 fail, 3 changes. */
+	struct store_flags_change cond = {STORE_FLAGS_SET, STORE_FLAG_FLAGGED, NULL, 0, m1 - 1};
+	test_int_eq(-1, store_flags_update(mb, uids, 3, &cond, a, &res, &err), 0);
+	test_int_eq(-1, res.n_failed, 2);
+	test_int_eq(-1, res.n_changed, 1);
+	test_int_eq(-1, res.n_changed ? res.changed[0] : 0, 3);
+	m2 = res.modseq;
+	test_assert(-1, m2 > m1);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 1, &flags, &kwmask, &modseq, &err), 0);
+	test_int_eq(-1, flags, STORE_FLAG_SEEN); /* untouched */
+
+	struct store_flags_change rm = {STORE_FLAGS_REMOVE, STORE_FLAG_SEEN, kw, 1, 0};
+	test_int_eq(-1, store_flags_update(mb, uids, 1, &rm, a, &res, &err), 0);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 1, &flags, &kwmask, &modseq, &err), 0);
+	test_int_eq(-1, flags, 0);
+	test_int_eq(-1, kwmask, 2);
+	test_int_eq(-1, tstatus(&t, "INBOX").unseen, 2);
+
+	uint32_t *changed;
+	size_t n;
+	test_int_eq(-1, store_changed_since(mb, m1, a, &changed, &n, &err), 0);
+	test_int_eq(-1, n, 2); /* 3 (flagged) and 1 (seen removed) */
+
+	/* Read-only handle refuses. */
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", STORE_OPEN_READONLY, &ro, &err), 0);
+	test_int_eq(-1, store_flags_update(ro, uids, 1, &ch, a, &res, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_PERM);
+	store_mailbox_close(&ro);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_keyword_limit(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	struct store_flags_result res;
+	uint32_t uid = 1;
+	enum store_error err;
+	int rc = 0;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg1, 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	for (int i = 0; i < 65 && rc == 0; i++) {
+		const char *kw = arena_printf(a, "k%d", i);
+		struct store_flags_change ch = {STORE_FLAGS_ADD, 0, &kw, 1, 0};
+
+		rc = store_flags_update(mb, &uid, 1, &ch, a, &res, &err);
+		if (i < 64)
+			test_int_eq(i, rc, 0);
+	}
+	test_int_eq(-1, rc, -1);
+	test_int_eq(-1, err, STORE_ERR_LIMIT);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_counters_follow_every_operation(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(1024);
+	struct store_flags_result res;
+	struct store_quota q;
+	uint32_t uids[] = {1, 2, 3}, *gone, src[3], dst[3];
+	size_t n;
+	enum store_error err;
+	char report[4096];
+	struct store_mailbox_info s;
+	uint64_t s1 = strlen(msg1) + 7, s2 = strlen(msg2); /* msg1 has 7 bare LFs */
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg1, 0);
+	tappend(&t, "INBOX", msg2, STORE_FLAG_SEEN | STORE_FLAG_DELETED);
+	tappend(&t, "INBOX", msg1, STORE_FLAG_DELETED);
+	s = tstatus(&t, "INBOX");
+	test_int_eq(-1, s.messages, 3);
+	test_int_eq(-1, s.unseen, 2);
+	test_int_eq(-1, s.deleted, 2);
+	test_int_eq(-1, s.recent, 3);
+	test_int_eq(-1, s.size, 2 * s1 + s2);
+	test_int_eq(-1, s.uidnext, 4);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, q.messages_used, 3);
+	test_int_eq(-1, q.storage_used, 2 * s1 + s2);
+
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	uint32_t claimed;
+	test_int_eq(-1, store_mailbox_claim_recent(mb, &claimed, &err), 0);
+	test_int_eq(-1, claimed, 3);
+	test_int_eq(-1, store_mailbox_is_recent(mb, 3), 1);
+	test_int_eq(-1, tstatus(&t, "INBOX").recent, 0);
+	struct store_mailbox *other;
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &other, &err), 0);
+	test_int_eq(-1, store_mailbox_claim_recent(other, &claimed, &err), 0);
+	test_int_eq(-1, claimed, 0); /* \Recent goes to one session only */
+	test_int_eq(-1, store_mailbox_is_recent(other, 3), 0);
+	store_mailbox_close(&other);
+
+	struct store_flags_change ch = {STORE_FLAGS_SET, STORE_FLAG_SEEN, NULL, 0, 0};
+	test_int_eq(-1, store_flags_update(mb, uids, 3, &ch, a, &res, &err), 0);
+	s = tstatus(&t, "INBOX");
+	test_int_eq(-1, s.unseen, 0);
+	test_int_eq(-1, s.deleted, 0);
+	test_int_eq(-1, store_message_copy(mb, uids, 2, "Sent", false, NULL, src, dst, &n, &err),
+		    0);
+	s = tstatus(&t, "Sent");
+	test_int_eq(-1, s.messages, 2);
+	test_int_eq(-1, s.size, s1 + s2);
+	test_int_eq(-1, s.recent, 2);
+	test_int_eq(-1, store_message_remove(mb, uids, 1, a, &gone, &n, &err), 0);
+	s = tstatus(&t, "INBOX");
+	test_int_eq(-1, s.messages, 2);
+	test_int_eq(-1, s.size, s1 + s2);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, q.messages_used, 4);
+	test_int_eq(-1, q.storage_used, 2 * (s1 + s2));
+
+	/* The view's counters agree with the table's. */
+	struct store_mailbox_info vi;
+	store_mailbox_info_get(mb, &vi);
+	test_int_eq(-1, vi.messages, 2);
+	test_int_eq(-1, vi.highestmodseq, s.highestmodseq);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_quota_is_enforced(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	uint32_t uids[] = {1, 2}, src[2], dst[2];
+	size_t n;
+	enum store_error err;
+	struct store_quota q;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg2, 0);
+	tappend(&t, "INBOX", msg2, 0);
+	test_int_eq(-1, store_quota_set(t.acct, 0, 3, &err), 0);
+	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 3);
+	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 0);
+	struct store_append ap = {(const unsigned char *)msg2, strlen(msg2), 0, NULL, 0, 0};
+	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, store_message_copy(mb, uids, 2, "Trash", false, NULL, src, dst, &n, &err),
+		    -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, tstatus(&t, "Trash").messages, 0);
+	/* MOVE does not grow usage: allowed at the limit. */
+	test_int_eq(-1, store_message_copy(mb, uids, 2, "Trash", true, NULL, src, dst, &n, &err),
+		    0);
+	test_int_eq(-1, store_quota_set(t.acct, strlen(msg2) * 3 - 1, 0, &err), 0);
+	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 0);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, q.storage_limit, strlen(msg2) * 3 - 1);
+	test_int_eq(-1, q.messages_used, 3);
+	store_mailbox_close(&mb);
+	tstore_close(&t);
+}
+
+static void
+test_fts_substring_search(void)
+{
+	static const struct {
+		enum store_text_field field;
+		const char *needle;
+		uint32_t want; /* bit per uid */
+	} cases[] = {
+		{STORE_TEXT_BODY, "second LINE", 1 << 1},
+		{STORE_TEXT_BODY, "\xc3\xbc" "ber", 1 << 1},	/* ü matches Ü */
+		{STORE_TEXT_BODY, "ok", 1 << 2},		/* short: fallback scan */
+		{STORE_TEXT_BODY, "O", (1 << 1) | (1 << 2) | (1 << 3)},
+		{STORE_TEXT_BODY, "\xc3\xbc", 1 << 1},		/* one char, non-ASCII */
+		{STORE_TEXT_BODY, "Hello there", 0},		/* header only */
+		{STORE_TEXT_TEXT, "hello THERE", (1 << 1) | (1 << 2)},
+		{STORE_TEXT_HEADERS, "carol@", 1 << 2},
+		{STORE_TEXT_SUBJECT, "re: hello", 1 << 2},
+		{STORE_TEXT_SUBJECT, "re", (1 << 1) | (1 << 2)}, /* "there" */
+		{STORE_TEXT_FROM, "ALICE", 1 << 1},
+		{STORE_TEXT_TO, "bob", 1 << 1},
+		{STORE_TEXT_BODY, "quote\"d", 1 << 3},
+		{STORE_TEXT_BODY, "nothing like this", 0},
+		{STORE_TEXT_BODY, "", (1 << 1) | (1 << 2) | (1 << 3)},
+	};
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg1, 0);
+	tappend(&t, "INBOX", msg2, 0);
+	tappend(&t, "INBOX", "Subject: x\r\n\r\nsome quote\"d text, O\r\n", 0);
+	tappend(&t, "Sent", msg1, 0); /* other mailbox: never found */
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		uint32_t *uids, got = 0;
+		size_t n;
+
+		test_int_eq(i, store_search_text(mb, cases[i].field, cases[i].needle, a, &uids, &n,
+						 &err),
+			    0);
+		for (size_t k = 0; k < n; k++)
+			got |= 1u << uids[k];
+		test_int_eq(i, got, cases[i].want);
+	}
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+static void
+test_sort_and_ranges(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	uint32_t *uids;
+	size_t n;
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: b\r\nFrom: z@x\r\n\r\n1234567890\r\n", 0);
+	tappend(&t, "INBOX", "Subject: a\r\nFrom: y@x\r\n\r\n1\r\n", 0);
+	tappend(&t, "INBOX", "Subject: c\r\nFrom: x@x\r\n\r\n12345\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	struct store_sort by_subject = {STORE_SORT_SUBJECT, false};
+	test_int_eq(-1, store_sort_uids(mb, &by_subject, 1, a, &uids, &n, &err), 0);
+	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 213);
+	struct store_sort by_size_rev = {STORE_SORT_SIZE, true};
+	test_int_eq(-1, store_sort_uids(mb, &by_size_rev, 1, a, &uids, &n, &err), 0);
+	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 132);
+	test_int_eq(-1, store_search_range(mb, STORE_COL_SIZE, 0, 30, a, &uids, &n, &err), 0);
+	test_int_eq(-1, n, 1);
+	test_int_eq(-1, store_search_range(mb, STORE_COL_SAVE_DATE, 1, INT64_MAX, a, &uids, &n,
+					   &err),
+		    0);
+	test_int_eq(-1, n, 3);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+int
+main(void)
+{
+	TEST_RUN(test_mailbox_names_are_validated);
+	TEST_RUN(test_new_account_has_default_mailboxes);
+	TEST_RUN(test_create_rename_delete);
+	TEST_RUN(test_inbox_rename_moves_messages_not_children);
+	TEST_RUN(test_subscriptions);
+	TEST_RUN(test_append_fetch_is_byte_identical);
+	TEST_RUN(test_multiappend_is_atomic);
+	TEST_RUN(test_copy_and_move_share_blobs);
+	TEST_RUN(test_expunge_records_vanished);
+	TEST_RUN(test_flags_modseq_and_unchangedsince);
+	TEST_RUN(test_keyword_limit);
+	TEST_RUN(test_counters_follow_every_operation);
+	TEST_RUN(test_quota_is_enforced);
+	TEST_RUN(test_fts_substring_search);
+	TEST_RUN(test_sort_and_ranges);
+	return TEST_DONE("test_store");
+}
