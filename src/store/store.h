@@ -385,7 +385,10 @@ int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset
  * EXPUNGE / UID EXPUNGE / POP3 QUIT: removes the messages of uids that have
  * \Deleted (uids NULL: every \Deleted message). The removed uids go to the
  * expunge history with the new modseq (QRESYNC VANISHED). *expunged_out
- * (arena, ascending) says which went. -1 with _PERM (read-only), _TEMP.
+ * (arena, ascending) says which went. The caller's own snapshot still
+ * numbers them: its next store_mailbox_sync() reports them, so send the
+ * EXPUNGE/VANISHED responses from that sync, not from *expunged_out (the
+ * same holds for the source of a MOVE). -1 with _PERM (read-only), _TEMP.
  */
 int store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 			  struct arena *a, uint32_t **expunged_out, size_t *n_out,
