@@ -4,7 +4,8 @@
  *   1. read tern.conf (refuse to start on any error, with file:line);
  *   2. load the TLS key and bind every port (may need root);
  *   3. drop to server.user if root, before any client byte is read;
- *   4. run the loops (job threads open accounts.db on first use).
+ *   4. open the mail store and run the loops (job threads open accounts.db
+ *      on first use).
  * Signals are events on the acceptor loop: SIGTERM/SIGINT stop (sessions
  * finish their command and get BYE), SIGHUP reloads config and certificate.
  */
@@ -28,6 +29,7 @@
 #include "net/jobs.h"
 #include "net/net.h"
 #include "net/tls.h"
+#include "store/store.h"
 
 struct serve_state {
 	const char *data_dir;
@@ -113,6 +115,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
 	struct net_jobs *jobs = NULL;
+	struct store *store = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 
 	if (argc > 0)
@@ -152,6 +155,13 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	}
 	if (drop_privileges(st.conf.user, data_dir) != 0)
 		goto out;
+	/* After the drop, so the store's files belong to the service user. */
+	enum store_error serr;
+	if (store_open(data_dir, &st.conf.store, &store, &serr) < 0) {
+		cli_fail("%s: cannot open the mail store: %s", data_dir, store_error_str(serr));
+		goto out;
+	}
+	imap_server_set_store(st.imap, store);
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -180,6 +190,7 @@ out:
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
 	auth_service_free(&auth);
+	store_close(&store);
 	net_tls_unref(&tls);
 	free(err);
 	conf_free(&st.conf);

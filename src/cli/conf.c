@@ -63,6 +63,14 @@ static const struct config_key keys[] = {
 	 "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
 	{"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
 	 "Invalid commands in a row before the server says BYE."},
+	{"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024,
+	 4ull << 30, NULL, "Largest message stored (after CRLF normalisation)."},
+	{"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
+	 "Storage quota given to new accounts, bytes; 0 = none."},
+	{"store.quota_messages", CONFIG_UINT, F(store.quota_messages), "0", 0, 0, NULL,
+	 "Message-count quota given to new accounts; 0 = none."},
+	{"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024,
+	 1ull << 40, NULL, "Memory per account for mailbox views no session uses (LRU)."},
 	{"auth.plaintext", CONFIG_ENUM, F(auth.plaintext), "loopback", 0, 0,
 	 "never|loopback|always",
 	 "Where passwords may be sent without TLS: never, only from loopback, or always."},
@@ -77,6 +85,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 {
 	char *path = xasprintf("%s/tern.conf", data_dir);
 
+	store_settings_defaults(&conf->store);
 	config_defaults(keys, ARRAY_LEN(keys), conf);
 	int rc = config_load(path, keys, ARRAY_LEN(keys), conf, error_out);
 	free(path);

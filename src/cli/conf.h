@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "imap/imap.h"
 #include "net/net.h"
+#include "store/store.h"
 
 struct tern_conf {
 	char *hostname;
@@ -30,6 +31,7 @@ struct tern_conf {
 	struct net_settings net;
 	struct imap_settings imap;
 	struct auth_settings auth;
+	struct store_settings store;
 };
 
 /* Loads DIR/tern.conf over the defaults. 0, or -1 with a heap "file:line: msg". */

@@ -14,13 +14,19 @@
 #include "net/net.h"
 
 /* What every state offers; keep in step with docs/IMAP.md. */
-#define CAPS_BASE "IMAP4rev1 SASL-IR LITERAL+ ID"
+#define CAPS_BASE "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"
+
+/* After login: the mailbox extensions. */
+#define CAPS_AUTHED                                                                             \
+	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND " \
+	"UTF8=ACCEPT OBJECTID"
 
 const char *
 imap_capability(struct imap_session *s)
 {
 	if (s->state != IMAP_STATE_NOT_AUTH)
-		return CAPS_BASE;
+		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
+				    (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->conn);
 	bool plain_ok = auth_plaintext_allowed(&s->auth_settings, is_tls,

@@ -12,5 +12,18 @@ imap_cmd_fn imap_cmd_id;
 imap_cmd_fn imap_cmd_starttls;
 imap_cmd_fn imap_cmd_login;
 imap_cmd_fn imap_cmd_authenticate;
+imap_cmd_fn imap_cmd_enable;
+imap_cmd_fn imap_cmd_select; /* and EXAMINE */
+imap_cmd_fn imap_cmd_create;
+imap_cmd_fn imap_cmd_delete;
+imap_cmd_fn imap_cmd_rename;
+imap_cmd_fn imap_cmd_subscribe; /* and UNSUBSCRIBE */
+imap_cmd_fn imap_cmd_list;	/* and LSUB */
+imap_cmd_fn imap_cmd_namespace;
+imap_cmd_fn imap_cmd_status;
+imap_cmd_fn imap_cmd_append;
+imap_cmd_fn imap_cmd_idle;
+imap_cmd_fn imap_cmd_close; /* and UNSELECT */
+imap_cmd_fn imap_cmd_expunge;
 
 #endif

@@ -31,6 +31,9 @@ struct imap_server *imap_server_new(const struct imap_settings *settings,
 				    const struct auth_settings *auth_settings,
 				    struct auth_service *auth, struct net_jobs *jobs,
 				    bool tls_available);
+/* The mail store sessions open accounts in; set before the first accept. */
+struct store;
+void imap_server_set_store(struct imap_server *srv, struct store *store);
 /* New sessions use the new settings; live ones keep theirs. */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
 			const struct auth_settings *auth_settings, bool tls_available);

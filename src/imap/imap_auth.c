@@ -90,7 +90,10 @@ imap_auth_conclude(struct imap_cmd *cmd, enum auth_status st, const struct auth_
 
 	switch (st) {
 	case AUTH_OK:
-		imap_session_login(s, id, mech);
+		if (imap_session_login(s, id, mech) < 0) {
+			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)", s->sid);
+			return IMAP_CMD_DONE;
+		}
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
 		return IMAP_CMD_DONE;
 	case AUTH_CONTINUE: /* not a conclusion; callers handle it */

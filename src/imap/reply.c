@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 
+#include "imap/imap_mailbox.h"
 #include "imap/session.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -50,10 +51,15 @@ imap_reply_untagged(struct imap_session *s, const char *fmt, ...)
 void
 imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
 {
+	struct imap_session *s = cmd->session;
 	va_list ap;
 
+	/* Other sessions' changes go out before the tagged reply, where the
+	   command allows them (imap_mailbox.c). */
+	if (s->mbox != NULL && cmd->def != NULL && s->state == IMAP_STATE_SELECTED)
+		imap_mailbox_sync(s, cmd->is_uid || !(cmd->def->flags & IMAP_CMD_NO_EXPUNGE));
 	va_start(ap, fmt);
-	write_line(cmd->session, cmd->tag != NULL ? cmd->tag : "*", status, fmt, ap);
+	write_line(s, cmd->tag != NULL ? cmd->tag : "*", status, fmt, ap);
 	va_end(ap);
 }
 

@@ -17,9 +17,11 @@
 #include <event2/event.h>
 #include <openssl/rand.h>
 
+#include "imap/imap_mailbox.h"
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "net/net.h"
+#include "store/store.h"
 
 #define CMD_ARENA_BLOCK 4096
 
@@ -40,6 +42,12 @@ imap_server_new(const struct imap_settings *settings, const struct auth_settings
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
 	return srv;
+}
+
+void
+imap_server_set_store(struct imap_server *srv, struct store *store)
+{
+	srv->store = store;
 }
 
 void
@@ -143,6 +151,10 @@ session_closed(void *arg)
 	auth_sasl_free(&s->sasl);
 	if (s->delay_ev != NULL)
 		event_free(s->delay_ev);
+	imap_mailbox_deselect(s);
+	if (s->wake_ev != NULL)
+		event_free(s->wake_ev);
+	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	explicit_bzero(&s->user, sizeof(s->user));
@@ -231,15 +243,23 @@ imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn)
 	net_conn_pause_input(s->conn, false);
 }
 
-void
+int
 imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech)
 {
+	enum store_error err;
+
+	if (store_account_open(s->srv->store, id->account_id, &s->account, &err) < 0) {
+		log_error("imap", "sid=%s event=account-open-failed account=%llu err=\"%s\"", s->sid,
+			  (unsigned long long)id->account_id, store_error_str(err));
+		return -1;
+	}
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
 	net_conn_set_timeout(s->conn, s->settings.idle_timeout_ms);
 	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s", s->sid,
 		 log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
 		 mech, net_conn_is_tls(s->conn) ? "yes" : "no");
+	return 0;
 }
 
 static void
@@ -270,6 +290,22 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 	cmd->args = pc->args;
 	cmd->nargs = pc->nargs;
 	s->is_running = true;
+	/* "UID FETCH ..." runs FETCH with is_uid (RFC 9051 6.4.9). */
+	if (def != NULL && def->fn == NULL && pc->nargs > 0 && pc->args[0].type == IMAP_ARG_ATOM) {
+		const struct imap_command_def *sub = imap_command_lookup(pc->args[0].str);
+		if (sub != NULL && (sub->flags & IMAP_CMD_UID_ALLOWED)) {
+			def = sub;
+			cmd->is_uid = true;
+			cmd->name = arena_printf(s->cmd_arena, "UID %s", sub->name);
+			cmd->args = pc->args + 1;
+			cmd->nargs = pc->nargs - 1;
+		} else {
+			def = NULL;
+		}
+	} else if (def != NULL && def->fn == NULL) {
+		def = NULL;
+	}
+	cmd->def = def;
 	if (def == NULL) {
 		imap_reply_bad(cmd, "Unknown command %s", log_str(s->cmd_arena, pc->name, strlen(pc->name)));
 		s->bad_in_a_row++;

@@ -26,6 +26,9 @@
 struct arena;
 struct event;
 struct net_conn;
+struct store;
+struct store_account;
+struct store_mailbox;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -49,6 +52,7 @@ typedef enum imap_cmd_status imap_cmd_fn(struct imap_cmd *cmd);
 typedef enum imap_cmd_status imap_line_fn(struct imap_cmd *cmd, const char *line, size_t len);
 
 struct imap_server {
+	struct store *store;
 	struct imap_settings settings;
 	struct auth_settings auth_settings;
 	struct auth_service *auth;
@@ -59,6 +63,8 @@ struct imap_server {
 
 struct imap_cmd {
 	struct imap_session *session;
+	const struct imap_command_def *def;
+	bool is_uid; /* UID FETCH, UID STORE, ... */
 	struct arena *arena; /* freed when the tagged reply has gone */
 	const char *tag;
 	const char *name;
@@ -91,6 +97,22 @@ struct imap_session {
 	bool sasl_awaiting_final; /* sent final server data, waiting for "" */
 	const char *sasl_mech;	  /* static */
 	struct event *delay_ev;
+
+	/* authenticated */
+	struct store_account *account;
+	bool utf8_names;      /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool is_rev2;	      /* ENABLE IMAP4rev2 */
+	bool condstore;	      /* CONDSTORE enabled (RFC 7162) */
+	bool qresync;	      /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+
+	/* selected */
+	struct store_mailbox *mbox;
+	const char *mbox_name; /* heap */
+	bool is_readonly;
+	struct event *wake_ev;	 /* another session changed the mailbox */
+	bool is_idling;
+	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
+	size_t n_saved;
 	const char *delayed_status; /* for a delayed tagged reply */
 	const char *delayed_text;
 };
@@ -116,8 +138,9 @@ void imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char
 			     const char *text);
 /* Switches the command into LINE mode (the next client line goes to fn). */
 void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
-/* Moves to AUTHENTICATED as user; logs it. */
-void imap_session_login(struct imap_session *s, const struct auth_identity *id,
+/* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
+   0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
+int imap_session_login(struct imap_session *s, const struct auth_identity *id,
 			const char *mech);
 /* The session is closing: its pending auth job must not call back. */
 void imap_session_forget_job(struct imap_session *s);
@@ -129,10 +152,18 @@ bool imap_args_astring(const struct imap_cmd *cmd, size_t i, const char **out);
 bool imap_args_end(const struct imap_cmd *cmd, size_t n);
 
 /* The command table. */
+enum imap_cmd_flags {
+	/* RFC 9051 section 7.5.1: no EXPUNGE while answering FETCH, STORE or
+	   SEARCH by sequence number; their replies carry no mailbox updates. */
+	IMAP_CMD_NO_EXPUNGE = 1 << 0,
+	IMAP_CMD_UID_ALLOWED = 1 << 1, /* may follow "UID" */
+};
+
 struct imap_command_def {
 	const char *name;
 	imap_cmd_fn *fn;
 	unsigned states; /* enum imap_state bits where it may run */
+	unsigned flags;	 /* enum imap_cmd_flags */
 };
 const struct imap_command_def *imap_command_lookup(const char *name);
 

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_delete.c: DELETE (RFC 9051 section 6.3.5). INBOX cannot be deleted; a
+ * mailbox with children is refused with [HASCHILDREN] (our hierarchy has no
+ * \\Noselect placeholders). Deleting the selected mailbox is allowed; that
+ * session is told at its next sync.
+ */
+#include "imap/commands.h"
+#include "imap/imap_mailbox.h"
+
+enum imap_cmd_status
+imap_cmd_delete(struct imap_cmd *cmd)
+{
+	const char *name;
+	enum store_error err;
+
+	/* delete = "DELETE" SP mailbox */
+	if (cmd->nargs != 1) {
+		imap_reply_bad(cmd, "Expected: DELETE <mailbox>");
+		return IMAP_CMD_DONE;
+	}
+	if (!imap_mailbox_arg(cmd, 0, &name))
+		return IMAP_CMD_DONE;
+	if (store_mailbox_delete(cmd->session->account, name, &err) < 0) {
+		imap_reply_store_error(cmd, err);
+		return IMAP_CMD_DONE;
+	}
+	imap_reply_ok(cmd, "DELETE completed");
+	return IMAP_CMD_DONE;
+}

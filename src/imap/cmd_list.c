@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_list.c: LIST (RFC 9051 section 6.3.9) with LIST-EXTENDED (RFC 5258:
+ * selection options SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE; return
+ * options SUBSCRIBED, CHILDREN, SPECIAL-USE), LIST-STATUS (RFC 5819) and
+ * SPECIAL-USE (RFC 6154), and LSUB (RFC 3501 section 6.3.9).
+ *
+ * The store gives every mailbox with its attributes in one read; patterns
+ * are matched here: '*' matches anything, '%' anything but the delimiter.
+ * Names are matched in UTF-8; INBOX case-insensitively.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/commands.h"
+#include "imap/imap_mailbox.h"
+#include "imap/imap_status.h"
+#include "imap/mutf7.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+enum {
+	SEL_SUBSCRIBED = 1 << 0,
+	SEL_RECURSIVEMATCH = 1 << 1,
+	SEL_SPECIAL_USE = 1 << 2,
+	RET_SUBSCRIBED = 1 << 3,
+	RET_CHILDREN = 1 << 4,
+	RET_SPECIAL_USE = 1 << 5,
+	RET_STATUS = 1 << 6,
+};
+
+static bool
+match(const char *pat, const char *name)
+{
+	for (; *pat != '\0'; pat++, name++) {
+		if (*pat == '*' || *pat == '%') {
+			bool any = *pat == '*';
+			for (const char *n = name;; n++) {
+				if (match(pat + 1, n))
+					return true;
+				if (*n == '\0' || (!any && *n == '/'))
+					return false;
+			}
+		}
+		if (*pat != *name)
+			return false;
+	}
+	return *name == '\0';
+}
+
+/* INBOX is case-insensitive: give the pattern the name's spelling. */
+static bool
+pattern_matches(struct arena *a, const char *pat, const char *name)
+{
+	if (strncmp(name, "INBOX", 5) == 0 && strncasecmp(pat, "INBOX", 5) == 0) {
+		char *p = arena_strdup(a, pat);
+		memcpy(p, "INBOX", 5);
+		pat = p;
+	}
+	return match(pat, name);
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} options[] = {
+	{"SUBSCRIBED", SEL_SUBSCRIBED},	 {"REMOTE", 0},
+	{"RECURSIVEMATCH", SEL_RECURSIVEMATCH}, {"SPECIAL-USE", SEL_SPECIAL_USE},
+}, returns[] = {
+	{"SUBSCRIBED", RET_SUBSCRIBED},
+	{"CHILDREN", RET_CHILDREN},
+	{"SPECIAL-USE", RET_SPECIAL_USE},
+	{"STATUS", RET_STATUS},
+};
+
+static const char *
+special_use_names(unsigned bits)
+{
+	static const char *const names[] = {"\\All",    "\\Archive", "\\Drafts", "\\Flagged",
+					    "\\Junk",   "\\Sent",    "\\Trash",  "\\Important"};
+	static _Thread_local char out[128];
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < 8; i++)
+		if (bits & (1u << i))
+			len += (size_t)snprintf(out + len, sizeof(out) - len, " %s", names[i]);
+	return out;
+}
+
+struct list_ctx {
+	struct imap_cmd *cmd;
+	bool lsub;
+	unsigned opts;
+	unsigned status_items;
+	const char **patterns;
+	size_t npatterns;
+	struct store_mailbox_info *boxes;
+	size_t nboxes;
+	const char **subs;
+	size_t nsubs;
+};
+
+static bool
+any_pattern(struct list_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->npatterns; i++)
+		if (pattern_matches(c->cmd->arena, c->patterns[i], name))
+			return true;
+	return false;
+}
+
+static const struct store_mailbox_info *
+find_box(struct list_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nboxes; i++)
+		if (strcmp(c->boxes[i].name, name) == 0)
+			return &c->boxes[i];
+	return NULL;
+}
+
+static bool
+is_subscribed(struct list_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (strcmp(c->subs[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* True if a subscribed name lies below name (RECURSIVEMATCH, LSUB). */
+static bool
+has_subscribed_child(struct list_ctx *c, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < c->nsubs; i++)
+		if (strncmp(c->subs[i], name, len) == 0 && c->subs[i][len] == '/')
+			return true;
+	return false;
+}
+
+static void
+emit(struct list_ctx *c, const char *name, const struct store_mailbox_info *box, bool childinfo)
+{
+	struct imap_session *s = c->cmd->session;
+	struct buf attrs;
+
+	buf_init(&attrs);
+	if (c->lsub) {
+		if (box == NULL || !is_subscribed(c, name))
+			buf_puts(&attrs, " \\Noselect");
+	} else {
+		if (box == NULL)
+			buf_puts(&attrs, " \\NonExistent");
+		else
+			buf_puts(&attrs, box->has_children ? " \\HasChildren" : " \\HasNoChildren");
+		if ((c->opts & (SEL_SUBSCRIBED | RET_SUBSCRIBED)) && is_subscribed(c, name))
+			buf_puts(&attrs, " \\Subscribed");
+		if (box != NULL && box->special_use != 0)
+			buf_puts(&attrs, special_use_names(box->special_use));
+	}
+	const char *ext = childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : "";
+	imap_reply_untagged(s, "%s (%s) \"/\" %s%s", c->lsub ? "LSUB" : "LIST",
+			    attrs.data ? attrs.data + 1 : "", imap_mailbox_wire(s, name), ext);
+	buf_deinit(&attrs);
+	if ((c->opts & RET_STATUS) && box != NULL)
+		imap_status_reply(s, name, c->status_items, box);
+}
+
+static void
+list_subscribed(struct list_ctx *c)
+{
+	const char *last = NULL;
+
+	for (size_t i = 0; i < c->nsubs; i++) {
+		const char *name = c->subs[i];
+		if (any_pattern(c, name)) {
+			emit(c, name, find_box(c, name), false);
+			continue;
+		}
+		/* A parent matched by '%' (LSUB) or RECURSIVEMATCH. */
+		if (!c->lsub && !(c->opts & SEL_RECURSIVEMATCH))
+			continue;
+		for (const char *slash = strchr(name, '/'); slash != NULL;
+		     slash = strchr(slash + 1, '/')) {
+			const char *parent = arena_strndup(c->cmd->arena, name, (size_t)(slash - name));
+			if (is_subscribed(c, parent) || !any_pattern(c, parent) ||
+			    (last != NULL && strcmp(last, parent) == 0))
+				continue;
+			last = parent;
+			emit(c, parent, find_box(c, parent), !c->lsub && has_subscribed_child(c, parent));
+			break;
+		}
+	}
+}
+
+static bool
+parse_options(struct imap_cmd *cmd, const struct imap_arg *list, bool is_return,
+	      struct list_ctx *c)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct imap_arg *o = &list->list[i];
+		size_t k, n = is_return ? ARRAY_LEN(returns) : ARRAY_LEN(options);
+		if (o->type != IMAP_ARG_ATOM) {
+			imap_reply_bad(cmd, "Invalid LIST option");
+			return false;
+		}
+		for (k = 0; k < n; k++)
+			if (strcasecmp(o->str, is_return ? returns[k].name : options[k].name) == 0)
+				break;
+		if (k == n) {
+			imap_reply_bad(cmd, "Unknown LIST option %s", is_return ? "in RETURN" : "");
+			return false;
+		}
+		c->opts |= is_return ? returns[k].bit : options[k].bit;
+		if (is_return && returns[k].bit == RET_STATUS) {
+			if (i + 1 >= list->count) {
+				imap_reply_bad(cmd, "RETURN STATUS needs a list of items");
+				return false;
+			}
+			if (!imap_status_items_parse(cmd, &list->list[++i], &c->status_items))
+				return false;
+		}
+	}
+	/* RFC 5258 3.1: RECURSIVEMATCH alone is an error. */
+	if ((c->opts & SEL_RECURSIVEMATCH) && !(c->opts & (SEL_SUBSCRIBED | SEL_SPECIAL_USE))) {
+		imap_reply_bad(cmd, "RECURSIVEMATCH needs another selection option");
+		return false;
+	}
+	return true;
+}
+
+static const char *
+decode_pattern(struct imap_cmd *cmd, const char *ref, const char *pat)
+{
+	const char *full = arena_printf(cmd->arena, "%s%s", ref, pat);
+
+	if (cmd->session->utf8_names)
+		return full;
+	return imap_mutf7_decode(cmd->arena, full);
+}
+
+enum imap_cmd_status
+imap_cmd_list(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct list_ctx c = {.cmd = cmd, .lsub = strcasecmp(cmd->def->name, "LSUB") == 0};
+	enum store_error err;
+	size_t i = 0;
+	const char *ref;
+
+	if (!c.lsub && cmd->nargs > 0 && cmd->args[0].type == IMAP_ARG_LIST) {
+		if (!parse_options(cmd, &cmd->args[0], false, &c))
+			return IMAP_CMD_DONE;
+		i = 1;
+	}
+	if (!imap_args_astring(cmd, i, &ref) || i + 1 >= cmd->nargs) {
+		imap_reply_bad(cmd, "Expected: %s <reference> <pattern>", cmd->def->name);
+		return IMAP_CMD_DONE;
+	}
+	const struct imap_arg *pats = &cmd->args[i + 1];
+	size_t npats = pats->type == IMAP_ARG_LIST ? pats->count : 1;
+	if (pats->type == IMAP_ARG_LIST && (c.lsub || npats == 0)) {
+		imap_reply_bad(cmd, "Expected a mailbox pattern");
+		return IMAP_CMD_DONE;
+	}
+	size_t rest = i + 2;
+	if (!c.lsub && rest < cmd->nargs) {
+		if (rest + 2 != cmd->nargs || cmd->args[rest].type != IMAP_ARG_ATOM ||
+		    strcasecmp(cmd->args[rest].str, "RETURN") != 0 ||
+		    cmd->args[rest + 1].type != IMAP_ARG_LIST) {
+			imap_reply_bad(cmd, "Expected: RETURN (<options>)");
+			return IMAP_CMD_DONE;
+		}
+		if (!parse_options(cmd, &cmd->args[rest + 1], true, &c))
+			return IMAP_CMD_DONE;
+	} else if (rest != cmd->nargs) {
+		imap_reply_bad(cmd, "Too many arguments");
+		return IMAP_CMD_DONE;
+	}
+
+	c.patterns = arena_alloc(cmd->arena, npats * sizeof(char *));
+	for (size_t p = 0; p < npats; p++) {
+		const struct imap_arg *pa = pats->type == IMAP_ARG_LIST ? &pats->list[p] : pats;
+		if (pa->type == IMAP_ARG_LIST) {
+			imap_reply_bad(cmd, "Expected a mailbox pattern");
+			return IMAP_CMD_DONE;
+		}
+		/* RFC 9051 6.3.9: an empty pattern asks for the delimiter. */
+		if (pa->str[0] == '\0' && npats == 1 && !c.lsub) {
+			imap_reply_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
+			imap_reply_ok(cmd, "LIST completed");
+			return IMAP_CMD_DONE;
+		}
+		const char *full = decode_pattern(cmd, ref, pa->str);
+		if (full == NULL) {
+			imap_reply_bad(cmd, "Pattern is not valid modified UTF-7");
+			return IMAP_CMD_DONE;
+		}
+		c.patterns[c.npatterns++] = full;
+	}
+	if (store_mailbox_list(s->account, cmd->arena, &c.boxes, &c.nboxes, &err) < 0 ||
+	    ((c.lsub || (c.opts & (SEL_SUBSCRIBED | RET_SUBSCRIBED))) &&
+	     store_subscription_list(s->account, cmd->arena, &c.subs, &c.nsubs, &err) < 0)) {
+		imap_reply_store_error(cmd, err);
+		return IMAP_CMD_DONE;
+	}
+	if (c.lsub || (c.opts & SEL_SUBSCRIBED)) {
+		list_subscribed(&c);
+	} else {
+		for (size_t b = 0; b < c.nboxes; b++) {
+			const struct store_mailbox_info *box = &c.boxes[b];
+			if ((c.opts & SEL_SPECIAL_USE) && box->special_use == 0)
+				continue;
+			if (any_pattern(&c, box->name))
+				emit(&c, box->name, box, false);
+		}
+	}
+	imap_reply_ok(cmd, "%s completed", cmd->def->name);
+	return IMAP_CMD_DONE;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_rename.c: RENAME (RFC 9051 section 6.3.6). Children move with their
+ * parent; renaming INBOX moves its messages into a new mailbox and leaves
+ * INBOX empty (the store implements both).
+ */
+#include "imap/commands.h"
+#include "imap/imap_mailbox.h"
+
+enum imap_cmd_status
+imap_cmd_rename(struct imap_cmd *cmd)
+{
+	const char *from, *to;
+	enum store_error err;
+
+	/* rename = "RENAME" SP mailbox SP mailbox */
+	if (cmd->nargs != 2) {
+		imap_reply_bad(cmd, "Expected: RENAME <old> <new>");
+		return IMAP_CMD_DONE;
+	}
+	if (!imap_mailbox_arg(cmd, 0, &from) || !imap_mailbox_arg(cmd, 1, &to))
+		return IMAP_CMD_DONE;
+	if (store_mailbox_rename(cmd->session->account, from, to, &err) < 0) {
+		imap_reply_store_error(cmd, err);
+		return IMAP_CMD_DONE;
+	}
+	imap_reply_ok(cmd, "RENAME completed");
+	return IMAP_CMD_DONE;
+}

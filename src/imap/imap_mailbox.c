@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_mailbox.c: mailbox names, store errors, the selected mailbox and the
+ * updates other sessions cause.
+ *
+ * Updates (RFC 9051 section 5.2, 7.5.1): store_mailbox_sync() reports changes
+ * under the store's view lock, so they are collected first and written after
+ * (keyword names need the store). They are sent before a command's tagged
+ * reply (reply.c calls imap_mailbox_sync) and at once while IDLE; never for
+ * FETCH, STORE or SEARCH by sequence number, whose sequence numbers must not
+ * move under the client.
+ */
+#include "imap/imap_mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "imap/mutf7.h"
+#include "imap/seqset.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "net/net.h"
+
+bool
+imap_mailbox_arg(struct imap_cmd *cmd, size_t i, const char **name_out)
+{
+	struct imap_session *s = cmd->session;
+	const char *raw;
+
+	if (!imap_args_astring(cmd, i, &raw)) {
+		imap_reply_bad(cmd, "Expected a mailbox name");
+		return false;
+	}
+	const char *name = raw;
+	if (!s->utf8_names) {
+		/* RFC 3501 5.1.3; 8-bit names are allowed only after ENABLE. */
+		name = imap_mutf7_decode(cmd->arena, raw);
+		if (name == NULL) {
+			imap_reply_no(cmd, "[CANNOT] Mailbox name is not valid modified UTF-7");
+			return false;
+		}
+	} else if (!imap_utf8_is_valid(raw)) {
+		imap_reply_bad(cmd, "Mailbox name is not valid UTF-8");
+		return false;
+	}
+	if (strcasecmp(name, "INBOX") == 0)
+		name = "INBOX";
+	else if (strncasecmp(name, "INBOX/", 6) == 0)
+		name = arena_printf(cmd->arena, "INBOX/%s", name + 6);
+	*name_out = name;
+	return true;
+}
+
+const char *
+imap_mailbox_encode(struct imap_session *s, const char *name)
+{
+	if (s->utf8_names)
+		return name;
+	const char *enc = imap_mutf7_encode(s->cmd_arena, name);
+	return enc != NULL ? enc : name;
+}
+
+const char *
+imap_mailbox_wire(struct imap_session *s, const char *name)
+{
+	return imap_quote(s->cmd_arena, imap_mailbox_encode(s, name));
+}
+
+void
+imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
+{
+	struct imap_session *s = cmd->session;
+
+	switch (err) {
+	case STORE_ERR_NONE:
+	case STORE_ERR_TEMP:
+		log_error("imap", "sid=%s event=store-error cmd=%s err=\"%s\"", s->sid, cmd->name,
+			  store_error_str(err));
+		imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again (sid %s)", s->sid);
+		return;
+	case STORE_ERR_NOTFOUND:
+		imap_reply_no(cmd, "[NONEXISTENT] No such mailbox");
+		return;
+	case STORE_ERR_EXISTS:
+		imap_reply_no(cmd, "[ALREADYEXISTS] Mailbox already exists");
+		return;
+	case STORE_ERR_PERM:
+		imap_reply_no(cmd, "[CANNOT] Operation not permitted");
+		return;
+	case STORE_ERR_BADNAME:
+		imap_reply_no(cmd, "[CANNOT] Invalid mailbox name");
+		return;
+	case STORE_ERR_HASCHILDREN:
+		imap_reply_no(cmd, "[HASCHILDREN] Mailbox has children; delete them first");
+		return;
+	case STORE_ERR_QUOTA:
+		imap_reply_no(cmd, "[OVERQUOTA] Quota exceeded");
+		return;
+	case STORE_ERR_TOOBIG:
+		imap_reply_no(cmd, "[TOOBIG] Message too large");
+		return;
+	case STORE_ERR_LIMIT:
+		imap_reply_no(cmd, "[LIMIT] Too many keywords or names");
+		return;
+	case STORE_ERR_INUSE:
+		imap_reply_no(cmd, "[INUSE] Mailbox in use, try again");
+		return;
+	case STORE_ERR_EXPUNGED:
+		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
+		return;
+	case STORE_ERR_CORRUPT:
+		log_error("imap", "sid=%s event=store-corrupt cmd=%s", s->sid, cmd->name);
+		imap_reply_no(cmd, "[SERVERBUG] Internal error (sid %s)", s->sid);
+		return;
+	}
+}
+
+const char *
+imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, bool recent)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+		{STORE_FLAG_ANSWERED, "\\Answered"}, {STORE_FLAG_FLAGGED, "\\Flagged"},
+		{STORE_FLAG_DELETED, "\\Deleted"},   {STORE_FLAG_SEEN, "\\Seen"},
+		{STORE_FLAG_DRAFT, "\\Draft"},
+	};
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (flags & names[i].bit)
+			buf_printf(&b, "%s%s", b.len ? " " : "", names[i].name);
+	if (recent && !s->is_rev2)
+		buf_printf(&b, "%s\\Recent", b.len ? " " : "");
+	if (keywords != 0 && s->account != NULL) {
+		const char **kw;
+		size_t n = store_keyword_names(s->account, keywords, s->cmd_arena, &kw);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "%s%s", b.len ? " " : "", kw[i]);
+	}
+	const char *out = arena_strdup(s->cmd_arena, b.data ? b.data : "");
+	buf_deinit(&b);
+	return out;
+}
+
+static void
+wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct imap_session *s = arg;
+
+	/* Outside IDLE the next command's reply carries the updates. */
+	if (s->is_idling && s->mbox != NULL)
+		imap_mailbox_sync(s, true);
+}
+
+static void
+store_wake(void *arg)
+{
+	/* Any thread, under a store lock: only signal. */
+	event_active(arg, EV_READ, 0);
+}
+
+void
+imap_mailbox_watch(struct imap_session *s)
+{
+	if (s->wake_ev == NULL)
+		s->wake_ev = event_new(net_conn_base(s->conn), -1, 0, wake_cb, s);
+	store_mailbox_watch(s->mbox, store_wake, s->wake_ev);
+}
+
+void
+imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
+		      bool readonly)
+{
+	s->mbox = mbox;
+	s->mbox_name = xstrdup(name);
+	s->is_readonly = readonly;
+	s->state = IMAP_STATE_SELECTED;
+	imap_mailbox_watch(s);
+}
+
+void
+imap_mailbox_deselect(struct imap_session *s)
+{
+	if (s->mbox != NULL) {
+		store_mailbox_watch(s->mbox, NULL, NULL);
+		store_mailbox_close(&s->mbox);
+	}
+	free((void *)s->mbox_name);
+	s->mbox_name = NULL;
+	free(s->saved_uids);
+	s->saved_uids = NULL;
+	s->n_saved = 0;
+	if (s->state == IMAP_STATE_SELECTED)
+		s->state = IMAP_STATE_AUTH;
+}
+
+/* Changes collected under the view lock, written after it. */
+struct pending {
+	struct imap_session *s;
+	struct buf expunges; /* "* n EXPUNGE" lines, in the order given */
+	uint32_t *vanished;
+	size_t n_vanished, cap_vanished;
+	bool has_exists;
+	uint32_t exists;
+	struct flag_change {
+		uint32_t seq, uid, flags;
+		uint64_t keywords, modseq;
+	} *changes;
+	size_t n_changes, cap_changes;
+};
+
+static void
+on_expunged(void *ctx, uint32_t seq, uint32_t uid)
+{
+	struct pending *p = ctx;
+
+	if (p->s->qresync) {
+		if (p->n_vanished == p->cap_vanished) {
+			p->cap_vanished = p->cap_vanished ? p->cap_vanished * 2 : 64;
+			p->vanished = xrealloc(p->vanished, p->cap_vanished * sizeof(uint32_t));
+		}
+		p->vanished[p->n_vanished++] = uid;
+	} else {
+		buf_printf(&p->expunges, "* %u EXPUNGE\r\n", seq);
+	}
+}
+
+static void
+on_exists(void *ctx, uint32_t count)
+{
+	struct pending *p = ctx;
+
+	p->has_exists = true;
+	p->exists = count;
+}
+
+static void
+on_flags(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords,
+	 uint64_t modseq)
+{
+	struct pending *p = ctx;
+
+	if (p->n_changes == p->cap_changes) {
+		p->cap_changes = p->cap_changes ? p->cap_changes * 2 : 16;
+		p->changes = xrealloc(p->changes, p->cap_changes * sizeof(*p->changes));
+	}
+	p->changes[p->n_changes++] = (struct flag_change){seq, uid, flags, keywords, modseq};
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+uint32_t
+imap_mailbox_recent_count(struct imap_session *s)
+{
+	uint32_t count, n = 0;
+	const uint32_t *uids = store_mailbox_uids(s->mbox, &count);
+
+	for (uint32_t i = 0; i < count; i++)
+		n += store_mailbox_is_recent(s->mbox, uids[i]);
+	return n;
+}
+
+void
+imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
+{
+	static const struct store_sync_fns fns = {on_expunged, on_exists, on_flags};
+	struct pending p = {.s = s};
+	enum store_error err;
+
+	if (s->mbox == NULL || !allow_expunge)
+		return;
+	buf_init(&p.expunges);
+	if (store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
+		if (err == STORE_ERR_NOTFOUND) {
+			/* Deleted or renamed away by another session: nothing left
+			   to show; RFC 9051 7.1 lets the server say BYE. */
+			imap_session_bye(s, "Selected mailbox was deleted");
+		}
+		goto out;
+	}
+	if (p.expunges.len > 0)
+		net_conn_write(s->conn, p.expunges.data, p.expunges.len);
+	if (p.n_vanished > 0) {
+		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), cmp_u32);
+		imap_reply_untagged(s, "VANISHED %s",
+				    imap_seqset_format(s->cmd_arena, p.vanished, p.n_vanished));
+	}
+	if (p.has_exists) {
+		imap_reply_untagged(s, "%u EXISTS", p.exists);
+		if (!s->is_rev2) {
+			/* RFC 3501 7.3.2: RECENT is the number of \Recent messages;
+			   new ones go to this session unless another claimed them. */
+			uint32_t claimed;
+			if (!s->is_readonly)
+				(void)store_mailbox_claim_recent(s->mbox, &claimed, &err);
+			imap_reply_untagged(s, "%u RECENT", imap_mailbox_recent_count(s));
+		}
+	}
+	for (size_t i = 0; i < p.n_changes; i++) {
+		const struct flag_change *c = &p.changes[i];
+		const char *flags = imap_flags_format(s, c->flags, c->keywords,
+						      store_mailbox_is_recent(s->mbox, c->uid));
+		if (s->condstore)
+			imap_reply_untagged(s, "%u FETCH (UID %u FLAGS (%s) MODSEQ (%llu))", c->seq,
+					    c->uid, flags, (unsigned long long)c->modseq);
+		else
+			imap_reply_untagged(s, "%u FETCH (FLAGS (%s))", c->seq, flags);
+	}
+out:
+	buf_deinit(&p.expunges);
+	free(p.vanished);
+	free(p.changes);
+}

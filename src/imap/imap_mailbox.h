@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_mailbox.h: what the mailbox commands share: mailbox names on the wire
+ * (modified UTF-7 or UTF-8), store errors as IMAP replies, the selected
+ * mailbox's lifecycle, and sending other sessions' changes (EXISTS,
+ * EXPUNGE/VANISHED, FETCH FLAGS) at the points the RFC allows.
+ */
+#ifndef TERN_IMAP_MAILBOX_H
+#define TERN_IMAP_MAILBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imap/session.h"
+#include "store/store.h"
+
+/*
+ * Reads argument i as a mailbox name and gives its UTF-8 form ("INBOX" for
+ * any case of inbox). On failure replies BAD or NO and returns false.
+ */
+bool imap_mailbox_arg(struct imap_cmd *cmd, size_t i, const char **name_out);
+/* A UTF-8 name as the client must see it, quoted or literal, in the arena. */
+const char *imap_mailbox_wire(struct imap_session *s, const char *name);
+/* The wire form without quoting (for pattern matching), in the arena. */
+const char *imap_mailbox_encode(struct imap_session *s, const char *name);
+
+/* Replies NO with the RFC 5530 code for err; logs TEMP/CORRUPT as errors. */
+void imap_reply_store_error(struct imap_cmd *cmd, enum store_error err);
+
+/* "\\Seen \\Flagged $Junk" for flags, keywords and (rev1) \\Recent, in the arena. */
+const char *imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords,
+			      bool recent);
+
+/* Closes the selected mailbox (if any) and returns to AUTHENTICATED. */
+void imap_mailbox_deselect(struct imap_session *s);
+/* Makes mbox the selected mailbox (SELECT/EXAMINE did the replies). */
+void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
+			   bool readonly);
+
+/*
+ * Sends what other sessions changed since the last sync: EXPUNGE (or
+ * VANISHED with QRESYNC) unless allow_expunge is false (then nothing is
+ * sent: sequence numbers must not move), EXISTS, RECENT (rev1) and FETCH
+ * FLAGS. If the mailbox was deleted under us, says BYE-less NO by closing it.
+ */
+void imap_mailbox_sync(struct imap_session *s, bool allow_expunge);
+
+/* Messages with \\Recent for this session (rev1 RECENT), O(messages). */
+uint32_t imap_mailbox_recent_count(struct imap_session *s);
+
+/* Tells the session about the store's wake-ups (IDLE pushes; otherwise
+   the next command picks them up). */
+void imap_mailbox_watch(struct imap_session *s);
+
+#endif

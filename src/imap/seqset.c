@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * seqset.c: sequence-set parsing and resolution. Resolution walks each range
+ * over the snapshot with binary search for UID ranges, so "1:*" on a million
+ * messages is one linear pass, and a small UID set on a huge mailbox is
+ * O(ranges log n). Overlapping ranges are merged by a final sort+unique.
+ */
+#include "imap/seqset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/util.h"
+
+static bool
+parse_number(const char **p, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+
+	if (*s == '*') {
+		*out = IMAP_SEQ_STAR;
+		*p = s + 1;
+		return true;
+	}
+	/* nz-number: no leading zero, 1..4294967295 */
+	if (*s < '1' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX - 1)
+			return false;
+	}
+	*out = (uint32_t)v;
+	*p = s;
+	return true;
+}
+
+bool
+imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out)
+{
+	size_t cap = 1;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(s, "$") == 0) {
+		out->is_saved = true;
+		return true;
+	}
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p == ',')
+			cap++;
+	out->ranges = arena_alloc(a, cap * sizeof(*out->ranges));
+	const char *p = s;
+	for (;;) {
+		uint32_t lo, hi;
+		if (!parse_number(&p, &lo))
+			return false;
+		hi = lo;
+		if (*p == ':') {
+			p++;
+			if (!parse_number(&p, &hi))
+				return false;
+		}
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		out->ranges[out->n++] = (struct imap_seq_range){lo, hi};
+		if (*p == '\0')
+			return true;
+		if (*p != ',')
+			return false;
+		p++;
+	}
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* First index i with uids[i] >= v. */
+static uint32_t
+lower_bound(const uint32_t *uids, uint32_t count, uint32_t v)
+{
+	uint32_t lo = 0, hi = count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (uids[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First index i with uids[i] > v. */
+static uint32_t
+upper_bound(const uint32_t *uids, uint32_t count, uint32_t v)
+{
+	return v == UINT32_MAX ? count : lower_bound(uids, count, v + 1);
+}
+
+bool
+imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *uids,
+		    uint32_t count, struct arena *a, uint32_t **out, size_t *n_out)
+{
+	size_t total = 0;
+	uint32_t star = is_uid ? (count ? uids[count - 1] : 0) : count;
+
+	*out = NULL;
+	*n_out = 0;
+	/* First pass: validate and count, so one allocation suffices. */
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->ranges[i].lo, hi = set->ranges[i].hi;
+		lo = lo == IMAP_SEQ_STAR ? star : lo;
+		hi = hi == IMAP_SEQ_STAR ? star : hi;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (!is_uid) {
+			if (hi > count || lo == 0)
+				return false;
+			total += hi - lo + 1;
+		} else {
+			total += upper_bound(uids, count, hi) - lower_bound(uids, count, lo);
+		}
+	}
+	if (total == 0)
+		return true;
+	uint32_t *res = arena_alloc(a, total * sizeof(*res));
+	size_t n = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->ranges[i].lo, hi = set->ranges[i].hi;
+		lo = lo == IMAP_SEQ_STAR ? star : lo;
+		hi = hi == IMAP_SEQ_STAR ? star : hi;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (!is_uid) {
+			for (uint32_t s = lo; s <= hi; s++)
+				res[n++] = uids[s - 1];
+		} else {
+			uint32_t end = upper_bound(uids, count, hi);
+			for (uint32_t j = lower_bound(uids, count, lo); j < end; j++)
+				res[n++] = uids[j];
+		}
+	}
+	if (set->n > 1) {
+		qsort(res, n, sizeof(*res), cmp_u32);
+		size_t w = 0;
+		for (size_t r = 0; r < n; r++)
+			if (w == 0 || res[w - 1] != res[r])
+				res[w++] = res[r];
+		n = w;
+	}
+	*out = res;
+	*n_out = n;
+	return true;
+}
+
+const char *
+imap_seqset_format(struct arena *a, const uint32_t *uids, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (b.len > 0)
+			buf_putc(&b, ',');
+		if (j == i)
+			buf_printf(&b, "%u", uids[i]);
+		else
+			buf_printf(&b, "%u:%u", uids[i], uids[j]);
+		i = j + 1;
+	}
+	const char *s = arena_strdup(a, b.data != NULL ? b.data : "");
+	buf_deinit(&b);
+	return s;
+}
