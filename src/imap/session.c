@@ -167,11 +167,30 @@ session_input(void *arg)
 	session_run(arg);
 }
 
+void
+imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn)
+{
+	cmd->on_drain = fn;
+}
+
+static void
+session_drained(void *arg)
+{
+	struct imap_session *s = arg;
+	imap_resume_fn *fn = s->cmd.on_drain;
+
+	if (fn == NULL || !s->is_running || s->is_closing)
+		return;
+	s->cmd.on_drain = NULL;
+	if (fn(&s->cmd) == IMAP_CMD_DONE)
+		imap_cmd_finish(&s->cmd);
+}
+
 const struct net_protocol imap_protocol = {
 	.name = "imap",
 	.accept = session_accept,
 	.input = session_input,
-	.drained = NULL,
+	.drained = session_drained,
 	.timeout = session_timeout,
 	.shutdown = session_shutdown,
 	.closed = session_closed,

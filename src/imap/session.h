@@ -48,6 +48,9 @@ struct imap_session;
 struct imap_cmd;
 
 typedef enum imap_cmd_status imap_cmd_fn(struct imap_cmd *cmd);
+/* Continues a command that paused for the client to read (see
+   imap_cmd_resume_on_drain). */
+typedef enum imap_cmd_status imap_resume_fn(struct imap_cmd *cmd);
 /* A raw line arrived for a command in LINE mode (no CRLF, NUL-terminated). */
 typedef enum imap_cmd_status imap_line_fn(struct imap_cmd *cmd, const char *line, size_t len);
 
@@ -70,7 +73,8 @@ struct imap_cmd {
 	const char *name;
 	const struct imap_arg *args;
 	size_t nargs;
-	imap_line_fn *on_line; /* LINE mode */
+	imap_line_fn *on_line;	  /* LINE mode */
+	imap_resume_fn *on_drain; /* waiting for the output queue to drain */
 	void *data;	       /* the handler's own state */
 };
 
@@ -136,6 +140,14 @@ void imap_cmd_finish(struct imap_cmd *cmd);
 /* Sends the tagged reply after the failed-login delay, then finishes. */
 void imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *status,
 			     const char *text);
+/*
+ * For commands with big output (FETCH of many bodies): when
+ * net_conn_output_full() says the client is behind, the handler calls this
+ * and returns IMAP_CMD_WAIT; fn runs when the queue has drained to a
+ * quarter, and returns DONE (tagged reply sent) or WAIT (called again, or
+ * waiting otherwise). Keeps memory per session bounded by limits.max_output.
+ */
+void imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn);
 /* Switches the command into LINE mode (the next client line goes to fn). */
 void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
