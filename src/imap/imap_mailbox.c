@@ -67,7 +67,7 @@ imap_mailbox_encode(struct imap_session *s, const char *name)
 const char *
 imap_mailbox_wire(struct imap_session *s, const char *name)
 {
-	return imap_quote(s->cmd_arena, imap_mailbox_encode(s, name));
+	return imap_quote_utf8(s->cmd_arena, imap_mailbox_encode(s, name), s->utf8_names);
 }
 
 void

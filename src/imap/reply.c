@@ -72,12 +72,18 @@ imap_reply_continue(struct imap_session *s, const char *text)
 const char *
 imap_quote(struct arena *a, const char *s)
 {
+	return imap_quote_utf8(a, s, false);
+}
+
+const char *
+imap_quote_utf8(struct arena *a, const char *s, bool utf8_ok)
+{
 	size_t len = strlen(s), extra = 0;
 	bool literal = false;
 
 	for (const char *p = s; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
-		if (c == '\r' || c == '\n' || c >= 0x80)
+		if (c == '\r' || c == '\n' || (c >= 0x80 && !utf8_ok))
 			literal = true;
 		else if (c == '"' || c == '\\')
 			extra++;

@@ -131,6 +131,8 @@ void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt
 void imap_reply_continue(struct imap_session *s, const char *text);
 /* Returns s as an IMAP string (quoted, or a literal when it must), from a. */
 const char *imap_quote(struct arena *a, const char *s);
+/* The same, but 8-bit UTF-8 may be quoted (UTF8=ACCEPT, RFC 6855 section 3). */
+const char *imap_quote_utf8(struct arena *a, const char *s, bool utf8_ok);
 
 /* The CAPABILITY list for the session's current state. */
 const char *imap_capability(struct imap_session *s);
