@@ -493,6 +493,27 @@ test_deep_nesting_is_bounded(void)
 	buf_deinit(&m);
 }
 
+/* message/rfc822 nested past the limit: the innermost is read as text. */
+static void
+test_deep_messages_are_bounded(void)
+{
+	struct buf m;
+	struct mail_parsed p;
+
+	buf_init(&m);
+	for (int i = 0; i < 300; i++)
+		buf_puts(&m, "Content-Type: message/rfc822\r\n\r\n");
+	buf_puts(&m, "Subject: deep\r\n\r\nx\r\n");
+	struct arena *a = arena_new(4096);
+	mail_parse(a, (const unsigned char *)m.data, m.len, 4096, &p);
+	size_t n = 0;
+	for (const char *s = p.bodystructure; (s = strstr(s, "\"message\"")) != NULL; s++)
+		n++;
+	test_int_eq(-1, n, 100);
+	arena_free(&a);
+	buf_deinit(&m);
+}
+
 /* Many parts: capped, the rest left in the last multipart's epilogue. */
 static void
 test_part_count_is_bounded(void)
@@ -577,6 +598,7 @@ main(void)
 	TEST_RUN(test_text_extraction);
 	TEST_RUN(test_huge_header);
 	TEST_RUN(test_deep_nesting_is_bounded);
+	TEST_RUN(test_deep_messages_are_bounded);
 	TEST_RUN(test_part_count_is_bounded);
 	TEST_RUN(test_edge_messages);
 	return TEST_DONE("test_mail_message");
