@@ -107,54 +107,56 @@ upper_bound(const uint32_t *uids, uint32_t count, uint32_t v)
 	return v == UINT32_MAX ? count : lower_bound(uids, count, v + 1);
 }
 
+/* The indexes [first, end) of uids that range r covers; false when a
+   sequence number is out of range. */
+static bool
+range_span(struct imap_seq_range r, bool is_uid, const uint32_t *uids, uint32_t count,
+	   uint32_t *first, uint32_t *end)
+{
+	uint32_t star = is_uid ? (count ? uids[count - 1] : 0) : count;
+	uint32_t lo = r.lo == IMAP_SEQ_STAR ? star : r.lo;
+	uint32_t hi = r.hi == IMAP_SEQ_STAR ? star : r.hi;
+
+	if (lo > hi) {
+		uint32_t t = lo;
+		lo = hi;
+		hi = t;
+	}
+	if (is_uid) {
+		*first = lower_bound(uids, count, lo);
+		*end = upper_bound(uids, count, hi);
+		return true;
+	}
+	if (lo == 0 || hi > count)
+		return false;
+	*first = lo - 1;
+	*end = hi;
+	return true;
+}
+
 bool
 imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *uids,
 		    uint32_t count, struct arena *a, uint32_t **out, size_t *n_out)
 {
 	size_t total = 0;
-	uint32_t star = is_uid ? (count ? uids[count - 1] : 0) : count;
+	uint32_t first, end;
 
 	*out = NULL;
 	*n_out = 0;
 	/* First pass: validate and count, so one allocation suffices. */
 	for (size_t i = 0; i < set->n; i++) {
-		uint32_t lo = set->ranges[i].lo, hi = set->ranges[i].hi;
-		lo = lo == IMAP_SEQ_STAR ? star : lo;
-		hi = hi == IMAP_SEQ_STAR ? star : hi;
-		if (lo > hi) {
-			uint32_t t = lo;
-			lo = hi;
-			hi = t;
-		}
-		if (!is_uid) {
-			if (hi > count || lo == 0)
-				return false;
-			total += hi - lo + 1;
-		} else {
-			total += upper_bound(uids, count, hi) - lower_bound(uids, count, lo);
-		}
+		if (!range_span(set->ranges[i], is_uid, uids, count, &first, &end))
+			return false;
+		total += end - first;
 	}
 	if (total == 0)
 		return true;
 	uint32_t *res = arena_alloc(a, total * sizeof(*res));
 	size_t n = 0;
 	for (size_t i = 0; i < set->n; i++) {
-		uint32_t lo = set->ranges[i].lo, hi = set->ranges[i].hi;
-		lo = lo == IMAP_SEQ_STAR ? star : lo;
-		hi = hi == IMAP_SEQ_STAR ? star : hi;
-		if (lo > hi) {
-			uint32_t t = lo;
-			lo = hi;
-			hi = t;
-		}
-		if (!is_uid) {
-			for (uint32_t s = lo; s <= hi; s++)
-				res[n++] = uids[s - 1];
-		} else {
-			uint32_t end = upper_bound(uids, count, hi);
-			for (uint32_t j = lower_bound(uids, count, lo); j < end; j++)
-				res[n++] = uids[j];
-		}
+		range_span(set->ranges[i], is_uid, uids, count, &first, &end);
+		memcpy(res + n, uids + first, (end - first) * sizeof(*res));
+		n += end - first;
 	}
 	if (set->n > 1) {
 		qsort(res, n, sizeof(*res), cmp_u32);
