@@ -148,7 +148,11 @@ imap_cmd_store(struct imap_cmd *cmd)
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 		return IMAP_CMD_DONE;
 	}
-	if (store_flags_update(s->mbox, uids, n, &ch, cmd->arena, &res, &err) < 0) {
+	if (has_unchanged && ch.unchanged_since == 0) {
+		/* RFC 7162 3.1.3: UNCHANGEDSINCE 0 always fails (the store
+		   reads 0 as "unconditional"); nothing is changed. */
+		res = (struct store_flags_result){.failed = uids, .n_failed = n};
+	} else if (store_flags_update(s->mbox, uids, n, &ch, cmd->arena, &res, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
