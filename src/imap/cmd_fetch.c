@@ -100,7 +100,7 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 	if (cmd->nargs < 2 || cmd->nargs > 3 || cmd->args[0].type != IMAP_ARG_ATOM ||
 	    !imap_seqset_parse(cmd->arena, cmd->args[0].str, &set)) {
 		imap_reply_bad(cmd, "Expected: %s <sequence set> <attributes> [(<modifiers>)]",
-			       cmd->name);
+		               cmd->name);
 		return IMAP_CMD_DONE;
 	}
 	if (!imap_fetch_request_parse(cmd->arena, &cmd->args[1], &req, &error)) {
@@ -121,7 +121,8 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all, n * sizeof(uint32_t));
+		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
+		                    n * sizeof(uint32_t));
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;
@@ -134,14 +135,16 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 	if (cmd->nargs == 3) {
 		uint32_t *changed;
 		size_t n_changed;
-		if (store_changed_since(s->mbox, since, cmd->arena, &changed, &n_changed, &err) < 0) {
+		if (store_changed_since(s->mbox, since, cmd->arena, &changed, &n_changed, &err) <
+		    0) {
 			imap_reply_store_error(cmd, err);
 			return IMAP_CMD_DONE;
 		}
 		qsort(changed, n_changed, sizeof(uint32_t), cmp_u32);
 		n = intersect(uids, n, changed, n_changed);
 		if (!req.has_modseq) {
-			struct imap_fetch_item *items = arena_alloc(cmd->arena, (req.n + 1) * sizeof(*items));
+			struct imap_fetch_item *items =
+			        arena_alloc(cmd->arena, (req.n + 1) * sizeof(*items));
 			memcpy(items, req.items, req.n * sizeof(*items));
 			if (!imap_fetch_item_parse(cmd->arena, "MODSEQ", &items[req.n], &error))
 				abort();

@@ -56,7 +56,8 @@ parse_modifier(const struct imap_arg *arg, uint64_t *out)
 	char *end;
 
 	if (arg->count != 2 || arg->list[0].type != IMAP_ARG_ATOM ||
-	    arg->list[1].type != IMAP_ARG_ATOM || strcasecmp(arg->list[0].str, "UNCHANGEDSINCE") != 0)
+	    arg->list[1].type != IMAP_ARG_ATOM ||
+	    strcasecmp(arg->list[0].str, "UNCHANGEDSINCE") != 0)
 		return false;
 	const char *v = arg->list[1].str;
 	unsigned long long n = strtoull(v, &end, 10);
@@ -83,8 +84,10 @@ imap_cmd_store(struct imap_cmd *cmd)
 
 	if (cmd->nargs < 3 || cmd->args[0].type != IMAP_ARG_ATOM ||
 	    !imap_seqset_parse(cmd->arena, cmd->args[0].str, &set)) {
-		imap_reply_bad(cmd, "Expected: %s <set> [(UNCHANGEDSINCE <modseq>)] [+|-]FLAGS[.SILENT] (<flags>)",
-			       cmd->name);
+		imap_reply_bad(
+		        cmd,
+		        "Expected: %s <set> [(UNCHANGEDSINCE <modseq>)] [+|-]FLAGS[.SILENT] (<flags>)",
+		        cmd->name);
 		return IMAP_CMD_DONE;
 	}
 	if (cmd->args[1].type == IMAP_ARG_LIST) {
@@ -110,8 +113,9 @@ imap_cmd_store(struct imap_cmd *cmd)
 	}
 	i++;
 	/* Flags as one list, or as atoms (RFC 9051 9: flag *(SP flag)). */
-	struct imap_arg list = {.type = IMAP_ARG_LIST, .list = (struct imap_arg *)&cmd->args[i],
-				.count = cmd->nargs - i};
+	struct imap_arg list = {.type = IMAP_ARG_LIST,
+	                        .list = (struct imap_arg *)&cmd->args[i],
+	                        .count = cmd->nargs - i};
 	const struct imap_arg *flags_arg = cmd->nargs - i == 1 ? &cmd->args[i] : &list;
 	if (cmd->nargs - i > 1) {
 		for (size_t j = i; j < cmd->nargs; j++) {
@@ -133,7 +137,8 @@ imap_cmd_store(struct imap_cmd *cmd)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all, n * sizeof(uint32_t));
+		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
+		                    n * sizeof(uint32_t));
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;
@@ -165,7 +170,8 @@ imap_cmd_store(struct imap_cmd *cmd)
 		uint32_t flags, seq;
 		uint64_t kw, modseq;
 		bool changed = uid_in(res.changed, res.n_changed, uids[k]);
-		if (uid_in(res.failed, res.n_failed, uids[k]) || (silent && !(has_unchanged && changed)))
+		if (uid_in(res.failed, res.n_failed, uids[k]) ||
+		    (silent && !(has_unchanged && changed)))
 			continue;
 		if (store_mailbox_flags_get(s->mbox, uids[k], &flags, &kw, &modseq, &err) < 0 ||
 		    (seq = store_mailbox_seq(s->mbox, uids[k])) == 0)
@@ -176,7 +182,7 @@ imap_cmd_store(struct imap_cmd *cmd)
 		if (!silent) {
 			buf_puts(&line, "FLAGS (");
 			imap_flags_append(s, cmd->arena, &line, flags, kw,
-					  store_mailbox_is_recent(s->mbox, uids[k]));
+			                  store_mailbox_is_recent(s->mbox, uids[k]));
 			buf_puts(&line, ") ");
 		}
 		if (s->condstore)
@@ -194,7 +200,7 @@ imap_cmd_store(struct imap_cmd *cmd)
 			qsort(failed, res.n_failed, sizeof(uint32_t), cmp_u32);
 		}
 		imap_reply_ok(cmd, "[MODIFIED %s] Conditional STORE failed",
-			      imap_seqset_format(cmd->arena, failed, res.n_failed));
+		              imap_seqset_format(cmd->arena, failed, res.n_failed));
 		return IMAP_CMD_DONE;
 	}
 	imap_reply_ok(cmd, "%s completed", cmd->name);

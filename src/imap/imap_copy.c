@@ -34,7 +34,8 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all, n * sizeof(uint32_t));
+		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
+		                    n * sizeof(uint32_t));
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;
@@ -62,7 +63,7 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 	uint32_t *dst = arena_alloc(cmd->arena, n * sizeof(uint32_t));
 	size_t copied;
 	if (store_message_copy(s->mbox, uids, n, dest, move, &uidvalidity, src, dst, &copied,
-			       &err) < 0) {
+	                       &err) < 0) {
 		if (err == STORE_ERR_NOTFOUND)
 			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 		else
@@ -75,8 +76,8 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 		return IMAP_CMD_DONE;
 	}
 	const char *code = arena_printf(cmd->arena, "COPYUID %u %s %s", uidvalidity,
-					imap_seqset_format(cmd->arena, src, copied),
-					imap_seqset_format(cmd->arena, dst, copied));
+	                                imap_seqset_format(cmd->arena, src, copied),
+	                                imap_seqset_format(cmd->arena, dst, copied));
 	if (move) {
 		/* RFC 6851 4.3: before the EXPUNGEs, which the sync in the
 		   tagged reply sends. */

@@ -45,8 +45,8 @@
 #include "net/net.h"
 #include "store/store.h"
 
-#define CHUNK	    (64 * 1024) /* bytes per write; the pump checks the queue between */
-#define MSG_ARENA   8192
+#define CHUNK     (64 * 1024) /* bytes per write; the pump checks the queue between */
+#define MSG_ARENA 8192
 
 /* Response text (data != NULL) or bytes [off, off + len) of the message file. */
 struct piece {
@@ -61,7 +61,7 @@ struct fetch {
 	const uint32_t *seen_set;
 	size_t n_seen_set;
 	struct arena *msg_arena; /* one message's metadata, text and transformed bytes */
-	int fd;			 /* the current message, or -1 */
+	int fd;                  /* the current message, or -1 */
 	uint64_t fd_size;
 	struct piece *pieces;
 	size_t n_pieces, cap_pieces, cur;
@@ -151,7 +151,7 @@ read_range(struct fetch *f, uint64_t off, uint64_t len)
  */
 static bool
 section_locate(const struct store_message_info *info, const struct imap_fetch_item *it,
-	       struct mail_section *sec, uint64_t *off_out, uint64_t *len_out)
+               struct mail_section *sec, uint64_t *off_out, uint64_t *len_out)
 {
 	if (mail_section_lookup(info->parts, info->parts_len, it->path, it->path_len, sec) < 0) {
 		if (it->path_len > 0)
@@ -231,7 +231,7 @@ literal_header(struct buf *text, uint64_t len, bool literal8)
  */
 static void
 add_section(struct fetch *f, const struct store_message_info *info,
-	    const struct imap_fetch_item *it, struct buf *text)
+            const struct imap_fetch_item *it, struct buf *text)
 {
 	struct mail_section sec;
 	uint64_t off, len;
@@ -249,7 +249,7 @@ add_section(struct fetch *f, const struct store_message_info *info,
 		buf_init(&sub);
 		if (hdr != NULL)
 			imap_fetch_header_filter(hdr, len, it->fields, it->n_fields,
-						 it->text == IMAP_SECTION_HEADER_FIELDS, &sub);
+			                         it->text == IMAP_SECTION_HEADER_FIELDS, &sub);
 		/* RFC 9051 6.4.5: the partial applies after subsetting. */
 		uint64_t soff = 0, slen = sub.len;
 		apply_partial(it, text, &soff, &slen);
@@ -271,8 +271,8 @@ add_section(struct fetch *f, const struct store_message_info *info,
  * when the encoding is unknown (the command fails with UNKNOWN-CTE).
  */
 static int
-add_binary(struct fetch *f, const struct store_message_info *info,
-	   const struct imap_fetch_item *it, struct buf *text)
+add_binary(struct fetch *f, const struct store_message_info *info, const struct imap_fetch_item *it,
+           struct buf *text)
 {
 	struct mail_section sec;
 	uint64_t off, len;
@@ -320,12 +320,13 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 	uint64_t keywords, modseq;
 	enum store_error err;
 
-	if (store_message_lookup(s->mbox, &uid, 1, f->req.store_fields, f->msg_arena, &info,
-				 &err) < 0) {
+	if (store_message_lookup(s->mbox, &uid, 1, f->req.store_fields, f->msg_arena, &info, &err) <
+	    0) {
 		log_error("imap", "sid=%s event=fetch-lookup-failed uid=%u err=\"%s\"", s->sid, uid,
-			  store_error_str(err));
+		          store_error_str(err));
 		f->fail_status = "NO";
-		f->fail_text = arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)", s->sid);
+		f->fail_text = arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+		                            s->sid);
 		return -1;
 	}
 	if (info.uid == 0 ||
@@ -335,12 +336,17 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		if (store_message_open(s->mbox, uid, &f->fd, &f->fd_size, &err) < 0) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
-			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"", s->sid, uid,
-				  store_error_str(err));
+			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",
+			          s->sid, uid, store_error_str(err));
 			f->fail_status = "NO";
-			f->fail_text = err == STORE_ERR_CORRUPT
-					       ? arena_printf(cmd->arena, "[SERVERBUG] Internal error (sid %s)", s->sid)
-					       : arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)", s->sid);
+			f->fail_text =
+			        err == STORE_ERR_CORRUPT
+			                ? arena_printf(cmd->arena,
+			                               "[SERVERBUG] Internal error (sid %s)",
+			                               s->sid)
+			                : arena_printf(cmd->arena,
+			                               "[UNAVAILABLE] Temporary failure (sid %s)",
+			                               s->sid);
 			return -1;
 		}
 		if (f->fd_size < info.size)
@@ -369,12 +375,12 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		case IMAP_FETCH_FLAGS:
 			buf_puts(&text, "FLAGS (");
 			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
-					  store_mailbox_is_recent(s->mbox, uid));
+			                  store_mailbox_is_recent(s->mbox, uid));
 			buf_putc(&text, ')');
 			break;
 		case IMAP_FETCH_INTERNALDATE:
 			buf_printf(&text, "INTERNALDATE \"%s\"",
-				   imap_date_time_format(f->msg_arena, info.internal_date));
+			           imap_date_time_format(f->msg_arena, info.internal_date));
 			break;
 		case IMAP_FETCH_RFC822_SIZE:
 			buf_printf(&text, "RFC822.SIZE %llu", (unsigned long long)info.size);
@@ -387,7 +393,7 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 			break;
 		case IMAP_FETCH_BODYSTRUCTURE:
 			buf_printf(&text, "BODYSTRUCTURE %s",
-				   info.bodystructure ? info.bodystructure : "NIL");
+			           info.bodystructure ? info.bodystructure : "NIL");
 			break;
 		case IMAP_FETCH_UID:
 			buf_printf(&text, "UID %u", uid);
@@ -407,7 +413,7 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		case IMAP_FETCH_SAVEDATE:
 			if (info.save_date != 0)
 				buf_printf(&text, "SAVEDATE \"%s\"",
-					   imap_date_time_format(f->msg_arena, info.save_date));
+				           imap_date_time_format(f->msg_arena, info.save_date));
 			else
 				buf_puts(&text, "SAVEDATE NIL");
 			break;
@@ -418,7 +424,8 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		case IMAP_FETCH_BINARY_SIZE:
 			if (add_binary(f, &info, it, &text) < 0) {
 				f->fail_status = "NO";
-				f->fail_text = "[UNKNOWN-CTE] Cannot decode this Content-Transfer-Encoding";
+				f->fail_text =
+				        "[UNKNOWN-CTE] Cannot decode this Content-Transfer-Encoding";
 				rc = -1;
 			}
 			break;
@@ -430,13 +437,13 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		if (seen_now && !f->req.has_flags) {
 			buf_puts(&text, first ? "FLAGS (" : " FLAGS (");
 			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
-					  store_mailbox_is_recent(s->mbox, uid));
+			                  store_mailbox_is_recent(s->mbox, uid));
 			buf_putc(&text, ')');
 			first = false;
 		}
 		if (seen_now && s->condstore && !f->req.has_modseq)
 			buf_printf(&text, "%sMODSEQ (%llu)", first ? "" : " ",
-				   (unsigned long long)modseq);
+			           (unsigned long long)modseq);
 		buf_puts(&text, ")\r\n");
 		flush_text(f, &text);
 	}
@@ -499,8 +506,9 @@ fetch_pump(struct imap_cmd *cmd)
 			if (write_some(cmd, f) < 0) {
 				/* The literal's length is out; nothing correct can
 				   follow. Dovecot disconnects here too. */
-				log_error("imap", "sid=%s event=fetch-read-failed uid=%u err=\"%s\"",
-					  s->sid, f->uids[f->next - 1], strerror(errno));
+				log_error("imap",
+				          "sid=%s event=fetch-read-failed uid=%u err=\"%s\"",
+				          s->sid, f->uids[f->next - 1], strerror(errno));
 				fetch_release(cmd);
 				imap_session_bye(s, "Internal error reading a message");
 				return IMAP_CMD_DONE;
@@ -530,7 +538,7 @@ fetch_pump(struct imap_cmd *cmd)
 
 enum imap_cmd_status
 imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const uint32_t *uids,
-	       size_t n, const uint32_t *seen_set, size_t n_seen_set)
+               size_t n, const uint32_t *seen_set, size_t n_seen_set)
 {
 	struct fetch *f = arena_zalloc(cmd->arena, sizeof(*f));
 

@@ -23,7 +23,7 @@
  * (the client is slow; continues on the drained callback).
  */
 enum imap_cmd_status imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req,
-				    const uint32_t *uids, size_t n, const uint32_t *seen_set,
-				    size_t n_seen_set);
+                                    const uint32_t *uids, size_t n, const uint32_t *seen_set,
+                                    size_t n_seen_set);
 
 #endif

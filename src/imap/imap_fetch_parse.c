@@ -33,24 +33,24 @@
 #include "lib/buf.h"
 #include "store/store.h"
 
-#define MAX_PATH   64	/* deeper MIME nesting is refused by the MIME parser anyway */
-#define MAX_FIELDS 256	/* names in one HEADER.FIELDS list; real clients send < 30 */
+#define MAX_PATH   64  /* deeper MIME nesting is refused by the MIME parser anyway */
+#define MAX_FIELDS 256 /* names in one HEADER.FIELDS list; real clients send < 30 */
 
 static const struct {
 	const char *name;
 	enum imap_fetch_kind kind;
 } simple_items[] = {
-	{"FLAGS", IMAP_FETCH_FLAGS},
-	{"INTERNALDATE", IMAP_FETCH_INTERNALDATE},
-	{"RFC822.SIZE", IMAP_FETCH_RFC822_SIZE},
-	{"ENVELOPE", IMAP_FETCH_ENVELOPE},
-	{"BODY", IMAP_FETCH_BODY},
-	{"BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE},
-	{"UID", IMAP_FETCH_UID},
-	{"MODSEQ", IMAP_FETCH_MODSEQ},
-	{"EMAILID", IMAP_FETCH_EMAILID},
-	{"THREADID", IMAP_FETCH_THREADID},
-	{"SAVEDATE", IMAP_FETCH_SAVEDATE},
+        {"FLAGS", IMAP_FETCH_FLAGS},
+        {"INTERNALDATE", IMAP_FETCH_INTERNALDATE},
+        {"RFC822.SIZE", IMAP_FETCH_RFC822_SIZE},
+        {"ENVELOPE", IMAP_FETCH_ENVELOPE},
+        {"BODY", IMAP_FETCH_BODY},
+        {"BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE},
+        {"UID", IMAP_FETCH_UID},
+        {"MODSEQ", IMAP_FETCH_MODSEQ},
+        {"EMAILID", IMAP_FETCH_EMAILID},
+        {"THREADID", IMAP_FETCH_THREADID},
+        {"SAVEDATE", IMAP_FETCH_SAVEDATE},
 };
 
 /* Parses a decimal number at *p (no sign, no leading zeros unless "0"),
@@ -94,7 +94,7 @@ is_atom_safe(unsigned char c)
  */
 static bool
 parse_header_list(struct arena *a, const char **pp, struct imap_fetch_item *it, struct buf *name,
-		  const char **error_out)
+                  const char **error_out)
 {
 	const char *p = *pp;
 	const char **fields = arena_alloc(a, MAX_FIELDS * sizeof(char *));
@@ -172,18 +172,18 @@ parse_header_list(struct arena *a, const char **pp, struct imap_fetch_item *it, 
 /* The inside of "[...]"; *pp points after '[' and is left after ']'. */
 static bool
 parse_section(struct arena *a, const char **pp, bool binary, struct imap_fetch_item *it,
-	      struct buf *name, const char **error_out)
+              struct buf *name, const char **error_out)
 {
 	static const struct {
 		const char *word;
 		enum imap_section_text text;
 	} texts[] = {
-		/* Longest first: HEADER is a prefix of the others. */
-		{"HEADER.FIELDS.NOT", IMAP_SECTION_HEADER_FIELDS_NOT},
-		{"HEADER.FIELDS", IMAP_SECTION_HEADER_FIELDS},
-		{"HEADER", IMAP_SECTION_HEADER},
-		{"TEXT", IMAP_SECTION_TEXT},
-		{"MIME", IMAP_SECTION_MIME},
+	        /* Longest first: HEADER is a prefix of the others. */
+	        {"HEADER.FIELDS.NOT", IMAP_SECTION_HEADER_FIELDS_NOT},
+	        {"HEADER.FIELDS", IMAP_SECTION_HEADER_FIELDS},
+	        {"HEADER", IMAP_SECTION_HEADER},
+	        {"TEXT", IMAP_SECTION_TEXT},
+	        {"MIME", IMAP_SECTION_MIME},
 	};
 	const char *p = *pp;
 	uint32_t path[MAX_PATH];
@@ -259,18 +259,18 @@ parse_partial(const char **pp, struct imap_fetch_item *it)
 
 bool
 imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item *out,
-		      const char **error_out)
+                      const char **error_out)
 {
 	static const struct {
 		const char *prefix, *name;
 		enum imap_fetch_kind kind;
 		bool sets_seen;
 	} sectioned[] = {
-		{"BODY[", "BODY[", IMAP_FETCH_SECTION, true},
-		{"BODY.PEEK[", "BODY[", IMAP_FETCH_SECTION, false},
-		{"BINARY[", "BINARY[", IMAP_FETCH_BINARY, true},
-		{"BINARY.PEEK[", "BINARY[", IMAP_FETCH_BINARY, false},
-		{"BINARY.SIZE[", "BINARY.SIZE[", IMAP_FETCH_BINARY_SIZE, false},
+	        {"BODY[", "BODY[", IMAP_FETCH_SECTION, true},
+	        {"BODY.PEEK[", "BODY[", IMAP_FETCH_SECTION, false},
+	        {"BINARY[", "BINARY[", IMAP_FETCH_BINARY, true},
+	        {"BINARY.PEEK[", "BINARY[", IMAP_FETCH_BINARY, false},
+	        {"BINARY.SIZE[", "BINARY.SIZE[", IMAP_FETCH_BINARY_SIZE, false},
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -286,12 +286,12 @@ imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item 
 	if (strcasecmp(atom, "RFC822") == 0 || strcasecmp(atom, "RFC822.HEADER") == 0 ||
 	    strcasecmp(atom, "RFC822.TEXT") == 0) {
 		out->kind = IMAP_FETCH_SECTION;
-		out->name = atom[6] == '\0' ? "RFC822" : atom[7] == 'H' || atom[7] == 'h'
-								? "RFC822.HEADER"
-								: "RFC822.TEXT";
-		out->text = atom[6] == '\0' ? IMAP_SECTION_WHOLE
-			    : out->name[7] == 'H' ? IMAP_SECTION_HEADER
-						  : IMAP_SECTION_TEXT;
+		out->name = atom[6] == '\0'                    ? "RFC822"
+		            : atom[7] == 'H' || atom[7] == 'h' ? "RFC822.HEADER"
+		                                               : "RFC822.TEXT";
+		out->text = atom[6] == '\0'       ? IMAP_SECTION_WHOLE
+		            : out->name[7] == 'H' ? IMAP_SECTION_HEADER
+		                                  : IMAP_SECTION_TEXT;
 		out->sets_seen = out->text != IMAP_SECTION_HEADER;
 		return true;
 	}
@@ -305,7 +305,8 @@ imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item 
 		buf_puts(&name, sectioned[i].name);
 		out->kind = sectioned[i].kind;
 		out->sets_seen = sectioned[i].sets_seen;
-		bool ok = parse_section(a, &p, out->kind != IMAP_FETCH_SECTION, out, &name, error_out);
+		bool ok = parse_section(a, &p, out->kind != IMAP_FETCH_SECTION, out, &name,
+		                        error_out);
 		buf_putc(&name, ']');
 		if (ok && *p == '<' && out->kind != IMAP_FETCH_BINARY_SIZE) {
 			ok = parse_partial(&p, out);
@@ -324,8 +325,7 @@ imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item 
 }
 
 static bool
-add_item(struct arena *a, const char *atom, struct imap_fetch_request *req,
-	 const char **error_out)
+add_item(struct arena *a, const char *atom, struct imap_fetch_request *req, const char **error_out)
 {
 	struct imap_fetch_item *it = &req->items[req->n];
 
@@ -364,16 +364,16 @@ add_item(struct arena *a, const char *atom, struct imap_fetch_request *req,
 
 bool
 imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
-			 struct imap_fetch_request *out, const char **error_out)
+                         struct imap_fetch_request *out, const char **error_out)
 {
 	static const struct {
 		const char *name;
 		const char *const items[5];
 	} macros[] = {
-		/* RFC 9051 6.4.5 */
-		{"ALL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", NULL}},
-		{"FAST", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", NULL}},
-		{"FULL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"}},
+	        /* RFC 9051 6.4.5 */
+	        {"ALL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", NULL}},
+	        {"FAST", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", NULL}},
+	        {"FULL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"}},
 	};
 
 	memset(out, 0, sizeof(*out));
@@ -426,8 +426,8 @@ field_matches(const char *line, size_t len, const char *const *names, size_t n_n
 }
 
 void
-imap_fetch_header_filter(const char *header, size_t len, const char *const *names,
-			 size_t n_names, bool keep_matching, struct buf *out)
+imap_fetch_header_filter(const char *header, size_t len, const char *const *names, size_t n_names,
+                         bool keep_matching, struct buf *out)
 {
 	size_t pos = 0;
 

@@ -25,16 +25,16 @@ enum imap_fetch_kind {
 	IMAP_FETCH_INTERNALDATE,
 	IMAP_FETCH_RFC822_SIZE,
 	IMAP_FETCH_ENVELOPE,
-	IMAP_FETCH_BODY,	  /* BODYSTRUCTURE without extension data */
+	IMAP_FETCH_BODY, /* BODYSTRUCTURE without extension data */
 	IMAP_FETCH_BODYSTRUCTURE,
 	IMAP_FETCH_UID,
-	IMAP_FETCH_MODSEQ,	  /* RFC 7162 */
-	IMAP_FETCH_EMAILID,	  /* RFC 8474 */
-	IMAP_FETCH_THREADID,	  /* RFC 8474 */
-	IMAP_FETCH_SAVEDATE,	  /* RFC 8514 */
-	IMAP_FETCH_SECTION,	  /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER, RFC822.TEXT */
-	IMAP_FETCH_BINARY,	  /* BINARY[..], BINARY.PEEK[..] (RFC 3516) */
-	IMAP_FETCH_BINARY_SIZE,	  /* BINARY.SIZE[..] */
+	IMAP_FETCH_MODSEQ,      /* RFC 7162 */
+	IMAP_FETCH_EMAILID,     /* RFC 8474 */
+	IMAP_FETCH_THREADID,    /* RFC 8474 */
+	IMAP_FETCH_SAVEDATE,    /* RFC 8514 */
+	IMAP_FETCH_SECTION,     /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER, RFC822.TEXT */
+	IMAP_FETCH_BINARY,      /* BINARY[..], BINARY.PEEK[..] (RFC 3516) */
+	IMAP_FETCH_BINARY_SIZE, /* BINARY.SIZE[..] */
 };
 
 /* The non-numeric end of a section (section-msgtext / "MIME"). */
@@ -65,11 +65,11 @@ struct imap_fetch_item {
 struct imap_fetch_request {
 	struct imap_fetch_item *items;
 	size_t n;
-	bool sets_seen;	     /* some item sets \Seen */
-	bool has_uid;	     /* UID was asked for */
-	bool has_flags;	     /* FLAGS was asked for */
-	bool has_modseq;     /* MODSEQ was asked for */
-	bool needs_content;  /* some item reads the message bytes */
+	bool sets_seen;        /* some item sets \Seen */
+	bool has_uid;          /* UID was asked for */
+	bool has_flags;        /* FLAGS was asked for */
+	bool has_modseq;       /* MODSEQ was asked for */
+	bool needs_content;    /* some item reads the message bytes */
 	unsigned store_fields; /* enum store_fetch_fields the items need */
 };
 
@@ -79,7 +79,7 @@ struct imap_fetch_request {
  * Everything in a.
  */
 bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item *out,
-			   const char **error_out);
+                           const char **error_out);
 
 /*
  * Parses FETCH's second argument: a macro (ALL, FAST, FULL), one attribute
@@ -87,7 +87,7 @@ bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_
  * *error_out static (the client is told BAD). Everything in a.
  */
 bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
-			      struct imap_fetch_request *out, const char **error_out);
+                              struct imap_fetch_request *out, const char **error_out);
 
 /*
  * HEADER.FIELDS / HEADER.FIELDS.NOT subsetting: appends to out the fields
@@ -97,6 +97,6 @@ bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
  * the blank line "\r\n" (RFC 9051 6.4.5.1: subsetting keeps it).
  */
 void imap_fetch_header_filter(const char *header, size_t len, const char *const *names,
-			      size_t n_names, bool keep_matching, struct buf *out);
+                              size_t n_names, bool keep_matching, struct buf *out);
 
 #endif

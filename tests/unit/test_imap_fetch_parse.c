@@ -10,8 +10,8 @@
 static const char *
 dump(struct arena *a, const char *atom)
 {
-	static const char *const texts[] = {"WHOLE", "HEADER", "FIELDS", "FIELDS.NOT", "TEXT",
-					    "MIME"};
+	static const char *const texts[] = {"WHOLE",      "HEADER", "FIELDS",
+	                                    "FIELDS.NOT", "TEXT",   "MIME"};
 	struct imap_fetch_item it;
 	const char *error;
 	struct buf b;
@@ -27,7 +27,7 @@ dump(struct arena *a, const char *atom)
 		buf_printf(&b, "%s%s", i ? "," : "", it.fields[i]);
 	if (it.has_partial)
 		buf_printf(&b, "|<%llu.%llu>", (unsigned long long)it.partial_offset,
-			   (unsigned long long)it.partial_length);
+		           (unsigned long long)it.partial_length);
 	const char *out = arena_strdup(a, b.data);
 	buf_deinit(&b);
 	return out;
@@ -39,67 +39,68 @@ test_items(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"FLAGS", "FLAGS|0|0||WHOLE|"},
-		{"flags", "FLAGS|0|0||WHOLE|"},
-		{"RFC822.SIZE", "RFC822.SIZE|2|0||WHOLE|"},
-		{"BODY", "BODY|4|0||WHOLE|"},
-		{"bodystructure", "BODYSTRUCTURE|5|0||WHOLE|"},
-		{"MODSEQ", "MODSEQ|7|0||WHOLE|"},
-		{"SAVEDATE", "SAVEDATE|10|0||WHOLE|"},
-		{"RFC822", "RFC822|11|1||WHOLE|"},
-		{"rfc822.header", "RFC822.HEADER|11|0||HEADER|"},
-		{"RFC822.TEXT", "RFC822.TEXT|11|1||TEXT|"},
-		{"BODY[]", "BODY[]|11|1||WHOLE|"},
-		{"body.peek[]", "BODY[]|11|0||WHOLE|"},
-		{"BODY[HEADER]", "BODY[HEADER]|11|1||HEADER|"},
-		{"BODY[text]", "BODY[TEXT]|11|1||TEXT|"},
-		{"BODY[1]", "BODY[1]|11|1|1|WHOLE|"},
-		{"BODY[1.2.3]", "BODY[1.2.3]|11|1|1.2.3|WHOLE|"},
-		{"BODY[1.MIME]", "BODY[1.MIME]|11|1|1|MIME|"},
-		{"BODY[4.2.HEADER]", "BODY[4.2.HEADER]|11|1|4.2|HEADER|"},
-		{"BODY[3.TEXT]", "BODY[3.TEXT]|11|1|3|TEXT|"},
-		{"BODY.PEEK[HEADER.FIELDS (FROM to)]<0.100>",
-		 "BODY[HEADER.FIELDS (FROM TO)]|11|0||FIELDS|FROM,TO|<0.100>"},
-		{"BODY[2.HEADER.FIELDS.NOT (Subject)]",
-		 "BODY[2.HEADER.FIELDS.NOT (SUBJECT)]|11|1|2|FIELDS.NOT|SUBJECT"},
-		{"BODY[HEADER.FIELDS (\"X-A\" B)]", "BODY[HEADER.FIELDS (X-A B)]|11|1||FIELDS|X-A,B"},
-		{"BODY[HEADER.FIELDS (\"x(y\")]", "BODY[HEADER.FIELDS (\"X(Y\")]|11|1||FIELDS|X(Y"},
-		{"BODY[]<5.10>", "BODY[]|11|1||WHOLE||<5.10>"},
-		{"BODY[]<0.4294967296>", "BODY[]|11|1||WHOLE||<0.4294967296>"},
-		{"BINARY[1]", "BINARY[1]|12|1|1|WHOLE|"},
-		{"BINARY.PEEK[1.2]<0.5>", "BINARY[1.2]|12|0|1.2|WHOLE||<0.5>"},
-		{"BINARY[]", "BINARY[]|12|1||WHOLE|"},
-		{"BINARY.SIZE[3]", "BINARY.SIZE[3]|13|0|3|WHOLE|"},
-		/* errors */
-		{"", "ERR"},
-		{"FOO", "ERR"},
-		{"BODY[", "ERR"},
-		{"BODY[]x", "ERR"},
-		{"BODY[0]", "ERR"},
-		{"BODY[01]", "ERR"},
-		{"BODY[1.]", "ERR"},
-		{"BODY[.1]", "ERR"},
-		{"BODY[1..2]", "ERR"},
-		{"BODY[4294967296]", "ERR"},
-		{"BODY[MIME]", "ERR"},
-		{"BODY[HEADERX]", "ERR"},
-		{"BODY[1HEADER]", "ERR"},
-		{"BODY[HEADER.FIELDS]", "ERR"},
-		{"BODY[HEADER.FIELDS ()]", "ERR"},
-		{"BODY[HEADER.FIELDS (A  B)]", "ERR"},
-		{"BODY[HEADER.FIELDS (A:B)]", "ERR"},
-		{"BODY[HEADER.FIELDS (A)", "ERR"},
-		{"BODY[TEXT (A)]", "ERR"},
-		{"BODY[]<1.0>", "ERR"},
-		{"BODY[]<1>", "ERR"},
-		{"BODY[]<1.2", "ERR"},
-		{"BODY[]<-1.2>", "ERR"},
-		{"BODY[]<99999999999999999999.1>", "ERR"},
-		{"BINARY[HEADER]", "ERR"},
-		{"BINARY[1.MIME]", "ERR"},
-		{"BINARY.SIZE[1]<0.1>", "ERR"},
-		{"BODY.PEEK", "ERR"},
-		{"RFC822.PEEK", "ERR"},
+	        {"FLAGS", "FLAGS|0|0||WHOLE|"},
+	        {"flags", "FLAGS|0|0||WHOLE|"},
+	        {"RFC822.SIZE", "RFC822.SIZE|2|0||WHOLE|"},
+	        {"BODY", "BODY|4|0||WHOLE|"},
+	        {"bodystructure", "BODYSTRUCTURE|5|0||WHOLE|"},
+	        {"MODSEQ", "MODSEQ|7|0||WHOLE|"},
+	        {"SAVEDATE", "SAVEDATE|10|0||WHOLE|"},
+	        {"RFC822", "RFC822|11|1||WHOLE|"},
+	        {"rfc822.header", "RFC822.HEADER|11|0||HEADER|"},
+	        {"RFC822.TEXT", "RFC822.TEXT|11|1||TEXT|"},
+	        {"BODY[]", "BODY[]|11|1||WHOLE|"},
+	        {"body.peek[]", "BODY[]|11|0||WHOLE|"},
+	        {"BODY[HEADER]", "BODY[HEADER]|11|1||HEADER|"},
+	        {"BODY[text]", "BODY[TEXT]|11|1||TEXT|"},
+	        {"BODY[1]", "BODY[1]|11|1|1|WHOLE|"},
+	        {"BODY[1.2.3]", "BODY[1.2.3]|11|1|1.2.3|WHOLE|"},
+	        {"BODY[1.MIME]", "BODY[1.MIME]|11|1|1|MIME|"},
+	        {"BODY[4.2.HEADER]", "BODY[4.2.HEADER]|11|1|4.2|HEADER|"},
+	        {"BODY[3.TEXT]", "BODY[3.TEXT]|11|1|3|TEXT|"},
+	        {"BODY.PEEK[HEADER.FIELDS (FROM to)]<0.100>",
+	         "BODY[HEADER.FIELDS (FROM TO)]|11|0||FIELDS|FROM,TO|<0.100>"},
+	        {"BODY[2.HEADER.FIELDS.NOT (Subject)]",
+	         "BODY[2.HEADER.FIELDS.NOT (SUBJECT)]|11|1|2|FIELDS.NOT|SUBJECT"},
+	        {"BODY[HEADER.FIELDS (\"X-A\" B)]",
+	         "BODY[HEADER.FIELDS (X-A B)]|11|1||FIELDS|X-A,B"},
+	        {"BODY[HEADER.FIELDS (\"x(y\")]", "BODY[HEADER.FIELDS (\"X(Y\")]|11|1||FIELDS|X(Y"},
+	        {"BODY[]<5.10>", "BODY[]|11|1||WHOLE||<5.10>"},
+	        {"BODY[]<0.4294967296>", "BODY[]|11|1||WHOLE||<0.4294967296>"},
+	        {"BINARY[1]", "BINARY[1]|12|1|1|WHOLE|"},
+	        {"BINARY.PEEK[1.2]<0.5>", "BINARY[1.2]|12|0|1.2|WHOLE||<0.5>"},
+	        {"BINARY[]", "BINARY[]|12|1||WHOLE|"},
+	        {"BINARY.SIZE[3]", "BINARY.SIZE[3]|13|0|3|WHOLE|"},
+	        /* errors */
+	        {"", "ERR"},
+	        {"FOO", "ERR"},
+	        {"BODY[", "ERR"},
+	        {"BODY[]x", "ERR"},
+	        {"BODY[0]", "ERR"},
+	        {"BODY[01]", "ERR"},
+	        {"BODY[1.]", "ERR"},
+	        {"BODY[.1]", "ERR"},
+	        {"BODY[1..2]", "ERR"},
+	        {"BODY[4294967296]", "ERR"},
+	        {"BODY[MIME]", "ERR"},
+	        {"BODY[HEADERX]", "ERR"},
+	        {"BODY[1HEADER]", "ERR"},
+	        {"BODY[HEADER.FIELDS]", "ERR"},
+	        {"BODY[HEADER.FIELDS ()]", "ERR"},
+	        {"BODY[HEADER.FIELDS (A  B)]", "ERR"},
+	        {"BODY[HEADER.FIELDS (A:B)]", "ERR"},
+	        {"BODY[HEADER.FIELDS (A)", "ERR"},
+	        {"BODY[TEXT (A)]", "ERR"},
+	        {"BODY[]<1.0>", "ERR"},
+	        {"BODY[]<1>", "ERR"},
+	        {"BODY[]<1.2", "ERR"},
+	        {"BODY[]<-1.2>", "ERR"},
+	        {"BODY[]<99999999999999999999.1>", "ERR"},
+	        {"BINARY[HEADER]", "ERR"},
+	        {"BINARY[1.MIME]", "ERR"},
+	        {"BINARY.SIZE[1]<0.1>", "ERR"},
+	        {"BODY.PEEK", "ERR"},
+	        {"RFC822.PEEK", "ERR"},
 	};
 	struct arena *a = arena_new(1024);
 
@@ -154,29 +155,29 @@ static void
 test_header_filter(void)
 {
 	static const char hdr[] = "From: a@b\r\n"
-				  "Subject: one\r\n two\r\n"
-				  "X-Note : x\r\n"
-				  "to: c@d\r\n"
-				  "\r\n";
+	                          "Subject: one\r\n two\r\n"
+	                          "X-Note : x\r\n"
+	                          "to: c@d\r\n"
+	                          "\r\n";
 	static const struct {
 		const char *names[3];
 		size_t n;
 		bool keep;
 		const char *want;
 	} cases[] = {
-		{{"SUBJECT"}, 1, true, "Subject: one\r\n two\r\n\r\n"},
-		{{"TO", "FROM"}, 2, true, "From: a@b\r\nto: c@d\r\n\r\n"},
-		{{"X-NOTE"}, 1, true, "X-Note : x\r\n\r\n"},
-		{{"NONE"}, 1, true, "\r\n"},
-		{{"SUBJECT", "X-NOTE"}, 2, false, "From: a@b\r\nto: c@d\r\n\r\n"},
-		{{"SUBJ"}, 1, true, "\r\n"}, /* exact names only */
+	        {{"SUBJECT"}, 1, true, "Subject: one\r\n two\r\n\r\n"},
+	        {{"TO", "FROM"}, 2, true, "From: a@b\r\nto: c@d\r\n\r\n"},
+	        {{"X-NOTE"}, 1, true, "X-Note : x\r\n\r\n"},
+	        {{"NONE"}, 1, true, "\r\n"},
+	        {{"SUBJECT", "X-NOTE"}, 2, false, "From: a@b\r\nto: c@d\r\n\r\n"},
+	        {{"SUBJ"}, 1, true, "\r\n"}, /* exact names only */
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct buf b;
 		buf_init(&b);
 		imap_fetch_header_filter(hdr, sizeof(hdr) - 1, cases[i].names, cases[i].n,
-					 cases[i].keep, &b);
+		                         cases[i].keep, &b);
 		test_str_eq(i, b.data, cases[i].want);
 		buf_deinit(&b);
 	}
