@@ -121,8 +121,7 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
-		                    n * sizeof(uint32_t));
+		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;
@@ -140,7 +139,8 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 			imap_reply_store_error(cmd, err);
 			return IMAP_CMD_DONE;
 		}
-		qsort(changed, n_changed, sizeof(uint32_t), cmp_u32);
+		if (n_changed > 1)
+			qsort(changed, n_changed, sizeof(uint32_t), cmp_u32);
 		n = intersect(uids, n, changed, n_changed);
 		if (!req.has_modseq) {
 			struct imap_fetch_item *items =

@@ -137,8 +137,7 @@ imap_cmd_store(struct imap_cmd *cmd)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
-		                    n * sizeof(uint32_t));
+		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;
@@ -161,8 +160,10 @@ imap_cmd_store(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
-	qsort(res.changed, res.n_changed, sizeof(uint32_t), cmp_u32);
-	qsort(res.failed, res.n_failed, sizeof(uint32_t), cmp_u32);
+	if (res.n_changed > 1)
+		qsort(res.changed, res.n_changed, sizeof(uint32_t), cmp_u32);
+	if (res.n_failed > 1)
+		qsort(res.failed, res.n_failed, sizeof(uint32_t), cmp_u32);
 
 	struct buf line;
 	buf_init(&line);

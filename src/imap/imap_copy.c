@@ -34,8 +34,7 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
 	if (set.is_saved) {
 		n = s->n_saved;
-		uids = arena_memdup(cmd->arena, s->saved_uids ? s->saved_uids : all,
-		                    n * sizeof(uint32_t));
+		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
 	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
 		imap_reply_bad(cmd, "Invalid message sequence number");
 		return IMAP_CMD_DONE;

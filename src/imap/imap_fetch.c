@@ -302,7 +302,7 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	uint64_t doff = 0, dlen = dec.len;
 	apply_partial(it, text, &doff, &dlen);
 	/* RFC 3516 4.3: literal8 only when the data holds NUL. */
-	literal_header(text, dlen, memchr(dec.data + doff, '\0', dlen) != NULL);
+	literal_header(text, dlen, dlen > 0 && memchr(dec.data + doff, '\0', dlen) != NULL);
 	flush_text(f, text);
 	if (dlen > 0)
 		add_piece(f, arena_memdup(f->msg_arena, dec.data + doff, dlen), 0, dlen);
