@@ -210,6 +210,8 @@ class FetchTest(ServerTestCase):
                          b"* 1 FETCH (BINARY[1]<6> {4}\r\nbody)")
         self.assertEqual(c.run("d", "FETCH 1 BINARY.SIZE[1]")[0],
                          b"* 1 FETCH (BINARY.SIZE[1] 10)")
+        self.assertEqual(c.run("e", "FETCH 1 BINARY.PEEK[1]<100.5>")[0],
+                         b"* 1 FETCH (BINARY[1]<100> {0}\r\n)")
         c.close()
 
     def test_binary_unknown_cte(self):
