@@ -44,6 +44,10 @@ static const struct imap_command_def commands[] = {
 	{"CLOSE", imap_cmd_close, SELECTED, 0},
 	{"UNSELECT", imap_cmd_close, SELECTED, 0},
 	{"EXPUNGE", imap_cmd_expunge, SELECTED, IMAP_CMD_UID_ALLOWED},
+	{"FETCH", imap_cmd_fetch, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
+	{"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
+	{"COPY", imap_cmd_copy, SELECTED, IMAP_CMD_UID_ALLOWED},
+	{"MOVE", imap_cmd_move, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 6851 */
 	{"UID", NULL, SELECTED, 0},
 };
 

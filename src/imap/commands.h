@@ -25,5 +25,9 @@ imap_cmd_fn imap_cmd_append;
 imap_cmd_fn imap_cmd_idle;
 imap_cmd_fn imap_cmd_close; /* and UNSELECT */
 imap_cmd_fn imap_cmd_expunge;
+imap_cmd_fn imap_cmd_fetch;
+imap_cmd_fn imap_cmd_store;
+imap_cmd_fn imap_cmd_copy;
+imap_cmd_fn imap_cmd_move;
 
 #endif

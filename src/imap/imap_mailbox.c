@@ -119,8 +119,9 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 	}
 }
 
-const char *
-imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, bool recent)
+void
+imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32_t flags,
+		  uint64_t keywords, bool recent)
 {
 	static const struct {
 		uint32_t bit;
@@ -130,20 +131,28 @@ imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, boo
 		{STORE_FLAG_DELETED, "\\Deleted"},   {STORE_FLAG_SEEN, "\\Seen"},
 		{STORE_FLAG_DRAFT, "\\Draft"},
 	};
+	size_t start = b->len;
+
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (flags & names[i].bit)
+			buf_printf(b, "%s%s", b->len > start ? " " : "", names[i].name);
+	if (recent && !s->is_rev2)
+		buf_printf(b, "%s\\Recent", b->len > start ? " " : "");
+	if (keywords != 0 && s->account != NULL) {
+		const char **kw;
+		size_t n = store_keyword_names(s->account, keywords, a, &kw);
+		for (size_t i = 0; i < n; i++)
+			buf_printf(b, "%s%s", b->len > start ? " " : "", kw[i]);
+	}
+}
+
+const char *
+imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, bool recent)
+{
 	struct buf b;
 
 	buf_init(&b);
-	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		if (flags & names[i].bit)
-			buf_printf(&b, "%s%s", b.len ? " " : "", names[i].name);
-	if (recent && !s->is_rev2)
-		buf_printf(&b, "%s\\Recent", b.len ? " " : "");
-	if (keywords != 0 && s->account != NULL) {
-		const char **kw;
-		size_t n = store_keyword_names(s->account, keywords, s->cmd_arena, &kw);
-		for (size_t i = 0; i < n; i++)
-			buf_printf(&b, "%s%s", b.len ? " " : "", kw[i]);
-	}
+	imap_flags_append(s, s->cmd_arena, &b, flags, keywords, recent);
 	const char *out = arena_strdup(s->cmd_arena, b.data ? b.data : "");
 	buf_deinit(&b);
 	return out;

@@ -31,6 +31,13 @@ void imap_reply_store_error(struct imap_cmd *cmd, enum store_error err);
 const char *imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords,
 			      bool recent);
 
+/* The same flags appended to b (no parentheses); keyword names from a. For
+   writers that run long (FETCH) and must not grow the command arena. */
+struct buf;
+struct arena;
+void imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32_t flags,
+		       uint64_t keywords, bool recent);
+
 /* Closes the selected mailbox (if any) and returns to AUTHENTICATED. */
 void imap_mailbox_deselect(struct imap_session *s);
 /* Makes mbox the selected mailbox (SELECT/EXAMINE did the replies). */

@@ -26,6 +26,7 @@
 #define CMD_ARENA_BLOCK 4096
 
 static void session_run(struct imap_session *s);
+static void cmd_release(struct imap_cmd *cmd);
 
 struct imap_server *
 imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
@@ -151,6 +152,7 @@ session_closed(void *arg)
 	auth_sasl_free(&s->sasl);
 	if (s->delay_ev != NULL)
 		event_free(s->delay_ev);
+	cmd_release(&s->cmd); /* a command waiting for output to drain */
 	imap_mailbox_deselect(s);
 	if (s->wake_ev != NULL)
 		event_free(s->wake_ev);
@@ -199,8 +201,19 @@ const struct net_protocol imap_protocol = {
 /* ---- commands ---- */
 
 static void
+cmd_release(struct imap_cmd *cmd)
+{
+	void (*fn)(struct imap_cmd *) = cmd->on_free;
+
+	cmd->on_free = NULL;
+	if (fn != NULL)
+		fn(cmd);
+}
+
+static void
 cmd_reset(struct imap_session *s)
 {
+	cmd_release(&s->cmd);
 	s->is_running = false;
 	s->is_waiting = false;
 	s->is_line_mode = false;

@@ -76,6 +76,9 @@ struct imap_cmd {
 	imap_line_fn *on_line;	  /* LINE mode */
 	imap_resume_fn *on_drain; /* waiting for the output queue to drain */
 	void *data;	       /* the handler's own state */
+	/* Releases what the handler holds outside arena (fds, heap buffers):
+	   called once when the command ends or its session closes. */
+	void (*on_free)(struct imap_cmd *cmd);
 };
 
 struct imap_session {

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_fetch.c: FETCH and UID FETCH (RFC 9051 sections 6.4.5, 6.4.9) with the
+ * CHANGEDSINCE modifier (RFC 7162 section 3.1.4.1). Checks the arguments,
+ * resolves the set against the session's snapshot, sets \Seen where the
+ * request implies it, then hands over to the response writer (imap_fetch.c),
+ * which streams the answers.
+ *
+ * fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" /
+ *         fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
+ * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+ *
+ * A sequence number beyond the mailbox is BAD; a UID that is not there is
+ * ignored. FETCH by sequence number is IMAP_CMD_NO_EXPUNGE (commands.c): no
+ * EXPUNGE may reach the client while it is answered (RFC 9051 7.5.1).
+ * The implicit \Seen (BODY[], BINARY[], RFC822, RFC822.TEXT on a read-write
+ * mailbox) is set for the whole set in one store transaction before the
+ * first response, so every response can carry the new FLAGS.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "imap/commands.h"
+#include "imap/imap_fetch.h"
+#include "imap/imap_mailbox.h"
+#include "imap/seqset.h"
+#include "lib/arena.h"
+
+/* Keeps the uids of set that are also in sub (both ascending). */
+static size_t
+intersect(uint32_t *set, size_t n, const uint32_t *sub, size_t n_sub)
+{
+	size_t i = 0, j = 0, out = 0;
+
+	while (i < n && j < n_sub) {
+		if (set[i] < sub[j])
+			i++;
+		else if (set[i] > sub[j])
+			j++;
+		else {
+			set[out++] = set[i++];
+			j++;
+		}
+	}
+	return out;
+}
+
+static int
+cmp_u32(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* (CHANGEDSINCE modseq [VANISHED]): true with *since_out, or false (BAD). */
+static bool
+parse_modifiers(const struct imap_arg *arg, uint64_t *since_out, bool *vanished_out)
+{
+	bool has_since = false;
+
+	if (arg->type != IMAP_ARG_LIST || arg->count == 0)
+		return false;
+	for (size_t i = 0; i < arg->count; i++) {
+		const struct imap_arg *m = &arg->list[i];
+		if (m->type != IMAP_ARG_ATOM)
+			return false;
+		if (strcasecmp(m->str, "CHANGEDSINCE") == 0 && i + 1 < arg->count &&
+		    arg->list[i + 1].type == IMAP_ARG_ATOM) {
+			char *end;
+			const char *v = arg->list[++i].str;
+			unsigned long long n = strtoull(v, &end, 10);
+			/* mod-sequence-value = 1*DIGIT, at most 2^63-1 */
+			if (*v < '0' || *v > '9' || *end != '\0' || n > INT64_MAX)
+				return false;
+			*since_out = n;
+			has_since = true;
+		} else if (strcasecmp(m->str, "VANISHED") == 0) {
+			*vanished_out = true;
+		} else {
+			return false;
+		}
+	}
+	return has_since;
+}
+
+enum imap_cmd_status
+imap_cmd_fetch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct imap_seqset set;
+	struct imap_fetch_request req;
+	const char *error;
+	uint64_t since = 0;
+	bool vanished = false;
+	uint32_t *uids;
+	size_t n;
+	enum store_error err;
+
+	if (cmd->nargs < 2 || cmd->nargs > 3 || cmd->args[0].type != IMAP_ARG_ATOM ||
+	    !imap_seqset_parse(cmd->arena, cmd->args[0].str, &set)) {
+		imap_reply_bad(cmd, "Expected: %s <sequence set> <attributes> [(<modifiers>)]",
+		               cmd->name);
+		return IMAP_CMD_DONE;
+	}
+	if (!imap_fetch_request_parse(cmd->arena, &cmd->args[1], &req, &error)) {
+		imap_reply_bad(cmd, "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	if (cmd->nargs == 3 && !parse_modifiers(&cmd->args[2], &since, &vanished)) {
+		imap_reply_bad(cmd, "Expected: (CHANGEDSINCE <modseq>)");
+		return IMAP_CMD_DONE;
+	}
+	/* RFC 7162 3.2.5.2 (QRESYNC): VANISHED needs UID FETCH and QRESYNC. */
+	if (vanished) {
+		imap_reply_bad(cmd, "VANISHED needs UID FETCH with QRESYNC enabled");
+		return IMAP_CMD_DONE;
+	}
+
+	uint32_t count;
+	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
+	if (set.is_saved) {
+		n = s->n_saved;
+		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
+	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
+		imap_reply_bad(cmd, "Invalid message sequence number");
+		return IMAP_CMD_DONE;
+	}
+
+	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE are CONDSTORE enabling; from
+	   now on flag updates carry MODSEQ. CHANGEDSINCE implies MODSEQ. */
+	if (req.has_modseq || cmd->nargs == 3)
+		s->condstore = true;
+	if (cmd->nargs == 3) {
+		uint32_t *changed;
+		size_t n_changed;
+		if (store_changed_since(s->mbox, since, cmd->arena, &changed, &n_changed, &err) <
+		    0) {
+			imap_reply_store_error(cmd, err);
+			return IMAP_CMD_DONE;
+		}
+		if (n_changed > 1)
+			qsort(changed, n_changed, sizeof(uint32_t), cmp_u32);
+		n = intersect(uids, n, changed, n_changed);
+		if (!req.has_modseq) {
+			struct imap_fetch_item *items =
+			        arena_alloc(cmd->arena, (req.n + 1) * sizeof(*items));
+			memcpy(items, req.items, req.n * sizeof(*items));
+			if (!imap_fetch_item_parse(cmd->arena, "MODSEQ", &items[req.n], &error))
+				abort();
+			req.items = items;
+			req.n++;
+			req.has_modseq = true;
+		}
+	}
+
+	const uint32_t *seen_set = NULL;
+	size_t n_seen_set = 0;
+	if (req.sets_seen && !s->is_readonly && n > 0) {
+		struct store_flags_change ch = {.op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN};
+		struct store_flags_result res;
+		if (store_flags_update(s->mbox, uids, n, &ch, cmd->arena, &res, &err) < 0) {
+			imap_reply_store_error(cmd, err);
+			return IMAP_CMD_DONE;
+		}
+		seen_set = res.changed;
+		n_seen_set = res.n_changed;
+	}
+	return imap_fetch_run(cmd, &req, uids, n, seen_set, n_seen_set);
+}

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_fetch.c: writes FETCH responses (RFC 9051 sections 6.4.5, 7.5.2;
+ * RFC 3516 BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514
+ * SAVEDATE), one message at a time, with bounded memory.
+ *
+ * Flow per message: metadata from the store cache (store_message_lookup,
+ * nothing reparsed), flags from the shared view, the message file opened
+ * once (store_message_open: an open fd survives an expunge, so a literal
+ * whose length is sent can always be finished), then a list of pieces:
+ * response text in memory, or byte ranges of the file. The pump writes at
+ * most CHUNK bytes at a time and, when net_conn_output_full() says the
+ * client is behind, parks the command (imap_cmd_resume_on_drain) and goes
+ * on from the same piece and offset when the queue has drained. So a
+ * session holds at most one message's metadata, the bytes of the sections
+ * that must be transformed (HEADER.FIELDS subsets, BINARY decoding) and
+ * limits.max_output + CHUNK of queued output, whatever the FETCH asks for.
+ *
+ * Sections: the store's part table (mail_section_lookup) gives each part's
+ * header and body offsets. HEADER/TEXT/HEADER.FIELDS after part numbers
+ * need a message/rfc822 part; a part that does not exist, or a section
+ * that does not apply to it, is answered NIL (as Dovecot does) rather
+ * than failing the whole FETCH. BINARY of a multipart or message part is
+ * NIL too (RFC 3516 allows BINARY on leaf parts only); an unknown
+ * Content-Transfer-Encoding fails the command with NO [UNKNOWN-CTE].
+ *
+ * Expunged meanwhile (by another session): such a message is skipped before
+ * any of its bytes are sent. FETCH then ends with NO [EXPUNGEISSUED]: the
+ * client asked for a sequence number its view still has and did not get it;
+ * UID FETCH ends with OK, because a UID that is gone is simply ignored
+ * (RFC 9051 6.4.9) and its EXPUNGE is sent just before the tagged reply.
+ */
+#include "imap/imap_fetch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "imap/imap_flags.h"
+#include "imap/imap_mailbox.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "mail/message.h"
+#include "net/net.h"
+#include "store/store.h"
+
+#define CHUNK     (64 * 1024) /* bytes per write; the pump checks the queue between */
+#define MSG_ARENA 8192
+
+/* Response text (data != NULL) or bytes [off, off + len) of the message file. */
+struct piece {
+	const char *data;
+	uint64_t off, len;
+};
+
+struct fetch {
+	struct imap_fetch_request req;
+	const uint32_t *uids;
+	size_t n, next;
+	const uint32_t *seen_set;
+	size_t n_seen_set;
+	struct arena *msg_arena; /* one message's metadata, text and transformed bytes */
+	int fd;                  /* the current message, or -1 */
+	uint64_t fd_size;
+	struct piece *pieces;
+	size_t n_pieces, cap_pieces, cur;
+	uint64_t done; /* bytes of pieces[cur] written */
+	unsigned char *chunk;
+	bool skipped_expunged;
+	const char *fail_status, *fail_text; /* a tagged reply other than OK */
+};
+
+static void
+fetch_release(struct imap_cmd *cmd)
+{
+	struct fetch *f = cmd->data;
+
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	arena_free(&f->msg_arena);
+}
+
+static bool
+uid_in(const uint32_t *set, size_t n, uint32_t uid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (set[mid] == uid)
+			return true;
+		if (set[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void
+add_piece(struct fetch *f, const char *data, uint64_t off, uint64_t len)
+{
+	if (len == 0)
+		return;
+	if (f->n_pieces == f->cap_pieces) {
+		size_t cap = f->cap_pieces ? f->cap_pieces * 2 : 16;
+		struct piece *p = arena_alloc(f->msg_arena, cap * sizeof(*p));
+		if (f->n_pieces > 0)
+			memcpy(p, f->pieces, f->n_pieces * sizeof(*p));
+		f->pieces = p;
+		f->cap_pieces = cap;
+	}
+	f->pieces[f->n_pieces++] = (struct piece){data, off, len};
+}
+
+/* Moves the response text gathered so far into a piece. */
+static void
+flush_text(struct fetch *f, struct buf *text)
+{
+	if (text->len == 0)
+		return;
+	add_piece(f, arena_memdup(f->msg_arena, text->data, text->len), 0, text->len);
+	buf_reset(text);
+}
+
+/* Reads [off, off + len) of the open message into the message arena. */
+static const char *
+read_range(struct fetch *f, uint64_t off, uint64_t len)
+{
+	char *out = arena_alloc(f->msg_arena, len + 1);
+	uint64_t got = 0;
+
+	while (got < len) {
+		ssize_t r = pread(f->fd, out + got, len - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return NULL;
+		got += (uint64_t)r;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+/*
+ * Where item's section lies: *off_out and *len_out in the message; for
+ * HEADER.FIELDS the header to subset. *sec_out has the part's encoding.
+ * False when the message has no such section (answered NIL).
+ */
+static bool
+section_locate(const struct store_message_info *info, const struct imap_fetch_item *it,
+               struct mail_section *sec, uint64_t *off_out, uint64_t *len_out)
+{
+	if (mail_section_lookup(info->parts, info->parts_len, it->path, it->path_len, sec) < 0) {
+		if (it->path_len > 0)
+			return false;
+		/* No part table (cannot happen for a stored message): the top
+		   level is still known from the sizes. */
+		memset(sec, 0, sizeof(*sec));
+		sec->header_len = info->header_size;
+		sec->body_off = info->header_size;
+		sec->body_len = info->size - info->header_size;
+		sec->encoding = "7bit";
+	}
+	uint64_t hoff = sec->header_off, hlen = sec->header_len;
+	uint64_t boff = sec->body_off, blen = sec->body_len;
+	if (it->path_len > 0 && it->text != IMAP_SECTION_WHOLE && it->text != IMAP_SECTION_MIME) {
+		/* HEADER, TEXT, HEADER.FIELDS after numbers: the message
+		   inside a message/rfc822 part (RFC 9051 6.4.5.1). */
+		if (!sec->is_message)
+			return false;
+		hoff = sec->inner_header_off;
+		hlen = sec->inner_header_len;
+		boff = sec->inner_body_off;
+		blen = sec->inner_body_len;
+	}
+	switch (it->text) {
+	case IMAP_SECTION_WHOLE:
+		if (it->path_len == 0) {
+			*off_out = 0;
+			*len_out = info->size;
+		} else {
+			*off_out = boff;
+			*len_out = blen;
+		}
+		break;
+	case IMAP_SECTION_MIME:
+	case IMAP_SECTION_HEADER:
+	case IMAP_SECTION_HEADER_FIELDS:
+	case IMAP_SECTION_HEADER_FIELDS_NOT:
+		*off_out = hoff;
+		*len_out = hlen;
+		break;
+	case IMAP_SECTION_TEXT:
+		*off_out = boff;
+		*len_out = blen;
+		break;
+	}
+	/* The part table comes from the store; never read past the file. */
+	if (*off_out > info->size || *len_out > info->size - *off_out)
+		return false;
+	return true;
+}
+
+/* Clamps the range at *off (*len bytes) to the item's <partial>; adds "<origin>" to text. */
+static void
+apply_partial(const struct imap_fetch_item *it, struct buf *text, uint64_t *off, uint64_t *len)
+{
+	if (!it->has_partial)
+		return;
+	/* RFC 9051 6.4.5: beyond the end gives an empty string; the origin
+	   is echoed even when the data was truncated. */
+	uint64_t start = it->partial_offset < *len ? it->partial_offset : *len;
+	uint64_t n = *len - start < it->partial_length ? *len - start : it->partial_length;
+	*off += start;
+	*len = n;
+	buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
+}
+
+static void
+literal_header(struct buf *text, uint64_t len, bool literal8)
+{
+	buf_printf(text, " %s{%llu}\r\n", literal8 ? "~" : "", (unsigned long long)len);
+}
+
+/*
+ * BODY[...] and RFC822*: a range of the file, or, for HEADER.FIELDS, the
+ * subset built in memory.
+ */
+static void
+add_section(struct fetch *f, const struct store_message_info *info,
+            const struct imap_fetch_item *it, struct buf *text)
+{
+	struct mail_section sec;
+	uint64_t off, len;
+
+	buf_puts(text, it->name);
+	if (!section_locate(info, it, &sec, &off, &len)) {
+		if (it->has_partial)
+			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
+		buf_puts(text, " NIL");
+		return;
+	}
+	if (it->text == IMAP_SECTION_HEADER_FIELDS || it->text == IMAP_SECTION_HEADER_FIELDS_NOT) {
+		const char *hdr = read_range(f, off, len);
+		struct buf sub;
+		buf_init(&sub);
+		if (hdr != NULL)
+			imap_fetch_header_filter(hdr, len, it->fields, it->n_fields,
+			                         it->text == IMAP_SECTION_HEADER_FIELDS, &sub);
+		/* RFC 9051 6.4.5: the partial applies after subsetting. */
+		uint64_t soff = 0, slen = sub.len;
+		apply_partial(it, text, &soff, &slen);
+		literal_header(text, slen, false);
+		flush_text(f, text);
+		if (slen > 0)
+			add_piece(f, arena_memdup(f->msg_arena, sub.data + soff, slen), 0, slen);
+		buf_deinit(&sub);
+		return;
+	}
+	apply_partial(it, text, &off, &len);
+	literal_header(text, len, false);
+	flush_text(f, text);
+	add_piece(f, NULL, off, len);
+}
+
+/*
+ * BINARY[...] and BINARY.SIZE[...]: the part's body decoded. Returns -1
+ * when the encoding is unknown (the command fails with UNKNOWN-CTE).
+ */
+static int
+add_binary(struct fetch *f, const struct store_message_info *info, const struct imap_fetch_item *it,
+           struct buf *text)
+{
+	struct mail_section sec;
+	uint64_t off, len;
+
+	buf_puts(text, it->name);
+	if (!section_locate(info, it, &sec, &off, &len) ||
+	    (it->path_len > 0 && (sec.is_multipart || sec.is_message))) {
+		if (it->has_partial)
+			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
+		buf_puts(text, it->kind == IMAP_FETCH_BINARY_SIZE ? " 0" : " NIL");
+		return 0;
+	}
+	const char *raw = read_range(f, off, len);
+	struct buf dec;
+	buf_init(&dec);
+	/* BINARY[] is the whole message: there is no single encoding to undo. */
+	const char *enc = it->path_len == 0 ? "binary" : sec.encoding;
+	if (raw == NULL || mail_decode_cte(enc, (const unsigned char *)raw, len, &dec) < 0) {
+		buf_deinit(&dec);
+		return raw == NULL ? 0 : -1;
+	}
+	if (it->kind == IMAP_FETCH_BINARY_SIZE) {
+		buf_printf(text, " %zu", dec.len);
+		buf_deinit(&dec);
+		return 0;
+	}
+	uint64_t doff = 0, dlen = dec.len;
+	apply_partial(it, text, &doff, &dlen);
+	/* RFC 3516 4.3: literal8 only when the data holds NUL. */
+	literal_header(text, dlen, dlen > 0 && memchr(dec.data + doff, '\0', dlen) != NULL);
+	flush_text(f, text);
+	if (dlen > 0)
+		add_piece(f, arena_memdup(f->msg_arena, dec.data + doff, dlen), 0, dlen);
+	buf_deinit(&dec);
+	return 0;
+}
+
+/* "* seq FETCH (...)" for uid. 1: pieces ready; 0: expunged, skip; -1: failed. */
+static int
+prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
+{
+	struct imap_session *s = cmd->session;
+	struct store_message_info info;
+	uint32_t flags;
+	uint64_t keywords, modseq;
+	enum store_error err;
+
+	if (store_message_lookup(s->mbox, &uid, 1, f->req.store_fields, f->msg_arena, &info, &err) <
+	    0) {
+		log_error("imap", "sid=%s event=fetch-lookup-failed uid=%u err=\"%s\"", s->sid, uid,
+		          store_error_str(err));
+		f->fail_status = "NO";
+		f->fail_text = arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+		                            s->sid);
+		return -1;
+	}
+	if (info.uid == 0 ||
+	    store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0)
+		return 0;
+	if (f->req.needs_content) {
+		if (store_message_open(s->mbox, uid, &f->fd, &f->fd_size, &err) < 0) {
+			if (err == STORE_ERR_EXPUNGED)
+				return 0;
+			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",
+			          s->sid, uid, store_error_str(err));
+			f->fail_status = "NO";
+			f->fail_text =
+			        err == STORE_ERR_CORRUPT
+			                ? arena_printf(cmd->arena,
+			                               "[SERVERBUG] Internal error (sid %s)",
+			                               s->sid)
+			                : arena_printf(cmd->arena,
+			                               "[UNAVAILABLE] Temporary failure (sid %s)",
+			                               s->sid);
+			return -1;
+		}
+		if (f->fd_size < info.size)
+			info.size = f->fd_size; /* never promise bytes the file lacks */
+	}
+
+	uint32_t seq = store_mailbox_seq(s->mbox, uid);
+	bool seen_now = uid_in(f->seen_set, f->n_seen_set, uid);
+	bool first = true;
+	struct buf text;
+	int rc = 1;
+
+	buf_init(&text);
+	buf_printf(&text, "* %u FETCH (", seq);
+	/* RFC 9051 6.4.9: UID FETCH responses always carry UID. */
+	if (cmd->is_uid && !f->req.has_uid) {
+		buf_printf(&text, "UID %u", uid);
+		first = false;
+	}
+	for (size_t i = 0; i < f->req.n && rc > 0; i++) {
+		const struct imap_fetch_item *it = &f->req.items[i];
+		if (!first)
+			buf_putc(&text, ' ');
+		first = false;
+		switch (it->kind) {
+		case IMAP_FETCH_FLAGS:
+			buf_puts(&text, "FLAGS (");
+			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
+			                  store_mailbox_is_recent(s->mbox, uid));
+			buf_putc(&text, ')');
+			break;
+		case IMAP_FETCH_INTERNALDATE:
+			buf_printf(&text, "INTERNALDATE \"%s\"",
+			           imap_date_time_format(f->msg_arena, info.internal_date));
+			break;
+		case IMAP_FETCH_RFC822_SIZE:
+			buf_printf(&text, "RFC822.SIZE %llu", (unsigned long long)info.size);
+			break;
+		case IMAP_FETCH_ENVELOPE:
+			buf_printf(&text, "ENVELOPE %s", info.envelope ? info.envelope : "NIL");
+			break;
+		case IMAP_FETCH_BODY:
+			buf_printf(&text, "BODY %s", info.body ? info.body : "NIL");
+			break;
+		case IMAP_FETCH_BODYSTRUCTURE:
+			buf_printf(&text, "BODYSTRUCTURE %s",
+			           info.bodystructure ? info.bodystructure : "NIL");
+			break;
+		case IMAP_FETCH_UID:
+			buf_printf(&text, "UID %u", uid);
+			break;
+		case IMAP_FETCH_MODSEQ:
+			buf_printf(&text, "MODSEQ (%llu)", (unsigned long long)modseq);
+			break;
+		case IMAP_FETCH_EMAILID:
+			buf_printf(&text, "EMAILID (%s)", info.email_id);
+			break;
+		case IMAP_FETCH_THREADID:
+			if (info.thread_id[0] != '\0')
+				buf_printf(&text, "THREADID (%s)", info.thread_id);
+			else
+				buf_puts(&text, "THREADID NIL");
+			break;
+		case IMAP_FETCH_SAVEDATE:
+			if (info.save_date != 0)
+				buf_printf(&text, "SAVEDATE \"%s\"",
+				           imap_date_time_format(f->msg_arena, info.save_date));
+			else
+				buf_puts(&text, "SAVEDATE NIL");
+			break;
+		case IMAP_FETCH_SECTION:
+			add_section(f, &info, it, &text);
+			break;
+		case IMAP_FETCH_BINARY:
+		case IMAP_FETCH_BINARY_SIZE:
+			if (add_binary(f, &info, it, &text) < 0) {
+				f->fail_status = "NO";
+				f->fail_text =
+				        "[UNKNOWN-CTE] Cannot decode this Content-Transfer-Encoding";
+				rc = -1;
+			}
+			break;
+		}
+	}
+	if (rc > 0) {
+		/* RFC 9051 6.4.5: the \Seen this FETCH set goes out with it; with
+		   CONDSTORE so does the new MODSEQ (RFC 7162 3.2). */
+		if (seen_now && !f->req.has_flags) {
+			buf_puts(&text, first ? "FLAGS (" : " FLAGS (");
+			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
+			                  store_mailbox_is_recent(s->mbox, uid));
+			buf_putc(&text, ')');
+			first = false;
+		}
+		if (seen_now && s->condstore && !f->req.has_modseq)
+			buf_printf(&text, "%sMODSEQ (%llu)", first ? "" : " ",
+			           (unsigned long long)modseq);
+		buf_puts(&text, ")\r\n");
+		flush_text(f, &text);
+	}
+	buf_deinit(&text);
+	return rc;
+}
+
+/* Writes up to CHUNK bytes of the current piece. -1 when the file fails. */
+static int
+write_some(struct imap_cmd *cmd, struct fetch *f)
+{
+	struct piece *p = &f->pieces[f->cur];
+	uint64_t left = p->len - f->done;
+	size_t n = left < CHUNK ? (size_t)left : CHUNK;
+
+	if (p->data != NULL) {
+		net_conn_write(cmd->session->conn, p->data + f->done, n);
+	} else {
+		ssize_t r;
+		do
+			r = pread(f->fd, f->chunk, n, (off_t)(p->off + f->done));
+		while (r < 0 && errno == EINTR);
+		if (r <= 0)
+			return -1;
+		n = (size_t)r;
+		net_conn_write(cmd->session->conn, f->chunk, n);
+	}
+	f->done += n;
+	if (f->done == p->len) {
+		f->cur++;
+		f->done = 0;
+	}
+	return 0;
+}
+
+static void
+end_message(struct fetch *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	f->pieces = NULL;
+	f->n_pieces = f->cap_pieces = f->cur = 0;
+	f->done = 0;
+	arena_reset(f->msg_arena);
+}
+
+static enum imap_cmd_status
+fetch_pump(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct fetch *f = cmd->data;
+
+	for (;;) {
+		if (net_conn_output_full(s->conn)) {
+			imap_cmd_resume_on_drain(cmd, fetch_pump);
+			return IMAP_CMD_WAIT;
+		}
+		if (f->cur < f->n_pieces) {
+			if (write_some(cmd, f) < 0) {
+				/* The literal's length is out; nothing correct can
+				   follow. Dovecot disconnects here too. */
+				log_error("imap",
+				          "sid=%s event=fetch-read-failed uid=%u err=\"%s\"",
+				          s->sid, f->uids[f->next - 1], strerror(errno));
+				fetch_release(cmd);
+				imap_session_bye(s, "Internal error reading a message");
+				return IMAP_CMD_DONE;
+			}
+			continue;
+		}
+		end_message(f);
+		if (f->fail_status != NULL || f->next == f->n)
+			break;
+		int rc = prepare_message(cmd, f, f->uids[f->next++]);
+		if (rc == 0) {
+			f->skipped_expunged = true;
+			end_message(f);
+		} else if (rc < 0) {
+			end_message(f);
+		}
+	}
+	fetch_release(cmd);
+	if (f->fail_status != NULL)
+		imap_reply_tagged(cmd, f->fail_status, "%s", f->fail_text);
+	else if (f->skipped_expunged && !cmd->is_uid)
+		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
+	else
+		imap_reply_ok(cmd, "%s completed", cmd->name);
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_status
+imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const uint32_t *uids,
+               size_t n, const uint32_t *seen_set, size_t n_seen_set)
+{
+	struct fetch *f = arena_zalloc(cmd->arena, sizeof(*f));
+
+	f->req = *req;
+	f->uids = uids;
+	f->n = n;
+	f->seen_set = seen_set;
+	f->n_seen_set = n_seen_set;
+	f->fd = -1;
+	f->msg_arena = arena_new(MSG_ARENA);
+	if (req->needs_content)
+		f->chunk = arena_alloc(cmd->arena, CHUNK);
+	cmd->data = f;
+	cmd->on_free = fetch_release;
+	return fetch_pump(cmd);
+}
