@@ -29,6 +29,12 @@ def imap(server):
     return m
 
 
+def strip_tuid(body):
+    """mbsync adds an X-TUID header to messages it propagates (its own
+    bookkeeping, not content); compare without it."""
+    return re.sub(rb"(?m)^X-TUID: [^\r\n]*\r?\n", b"", body, count=1)
+
+
 def server_messages(server, folder):
     """{Message-ID: (bytes, flags)} of a folder, read with FETCH."""
     m = imap(server)
@@ -37,7 +43,7 @@ def server_messages(server, folder):
     out = {}
     for item in data:
         if isinstance(item, tuple):
-            body = item[1]
+            body = strip_tuid(item[1])
             flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode().split()
             mid = re.search(rb"Message-ID: (<[^>]+>)", body).group(1).decode()
             out[mid] = (body, sorted(flags))
@@ -46,14 +52,15 @@ def server_messages(server, folder):
 
 
 def maildir_messages(path):
+    """{Message-ID: (bytes, path below the folder)}, without X-TUID."""
     out = {}
     for sub in ("cur", "new"):
         d = os.path.join(path, sub)
         for name in os.listdir(d) if os.path.isdir(d) else []:
             with open(os.path.join(d, name), "rb") as f:
-                body = f.read()
+                body = strip_tuid(f.read())
             mid = re.search(rb"Message-ID: (<[^>]+>)", body).group(1).decode()
-            out[mid] = (body, name)
+            out[mid] = (body, os.path.join(sub, name))
     return out
 
 
@@ -136,11 +143,14 @@ SyncState *
         with open(os.path.join(self.local_path("INBOX"), "new", "1790000000.local.test"), "wb") as f:
             f.write(new_local)
         gone_mid, (_, gone_name) = sorted(inbox.items())[5]
-        os.unlink(os.path.join(self.local_path("INBOX"), "cur", gone_name))
-        seen_mid, (_, seen_name) = next((k, v) for k, v in sorted(inbox.items()) if ":2," in v[1] and "S" not in v[1].split(":2,")[1])
-        base, flags = seen_name.split(":2,")
-        os.rename(os.path.join(self.local_path("INBOX"), "cur", seen_name),
-                  os.path.join(self.local_path("INBOX"), "cur", base + ":2," + "".join(sorted(flags + "S"))))
+        os.unlink(os.path.join(self.local_path("INBOX"), gone_name))
+        seen_mid, (_, seen_name) = next(
+            (k, v) for k, v in sorted(inbox.items())
+            if k != gone_mid and "S" not in v[1].partition(":2,")[2])
+        base, _, flags = os.path.basename(seen_name).partition(":2,")
+        os.rename(os.path.join(self.local_path("INBOX"), seen_name),
+                  os.path.join(self.local_path("INBOX"), "cur",
+                               base + ":2," + "".join(sorted(flags + "S"))))
 
         self.mbsync()
         remote = server_messages(self.server, "INBOX")

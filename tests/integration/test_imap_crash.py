@@ -79,6 +79,8 @@ class CrashTest(unittest.TestCase):
 
             proc = tern("check", data_dir=srv.dir, check=False)
             for line in proc.stdout.splitlines():
+                if " problems=" in line:
+                    continue  # the per-account summary
                 self.assertTrue(any(a in line for a in ALLOWED_AFTER_CRASH), line)
             tern("check", "--repair", data_dir=srv.dir, check=False)
             proc = tern("check", data_dir=srv.dir, check=False)
