@@ -44,6 +44,11 @@ static const struct imap_command_def commands[] = {
 	{"CLOSE", imap_cmd_close, SELECTED, 0},
 	{"UNSELECT", imap_cmd_close, SELECTED, 0},
 	{"EXPUNGE", imap_cmd_expunge, SELECTED, IMAP_CMD_UID_ALLOWED},
+	{"SEARCH", imap_cmd_search, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+	/* RFC 5256 BASE.6.4.SORT/THREAD: no EXPUNGE during SORT or THREAD
+	   either, though UID SORT/THREAD may carry them. */
+	{"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+	{"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
 	{"UID", NULL, SELECTED, 0},
 };
 

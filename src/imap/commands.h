@@ -25,5 +25,8 @@ imap_cmd_fn imap_cmd_append;
 imap_cmd_fn imap_cmd_idle;
 imap_cmd_fn imap_cmd_close; /* and UNSELECT */
 imap_cmd_fn imap_cmd_expunge;
+imap_cmd_fn imap_cmd_search;
+imap_cmd_fn imap_cmd_sort;
+imap_cmd_fn imap_cmd_thread;
 
 #endif
