@@ -362,13 +362,22 @@ thread_references(struct tree *t, const uint32_t *msgs, size_t n,
 		  const struct store_message_info *info)
 {
 	struct table ids;
+	size_t cap_ids = n + 16, used_ids = 0;
 
-	table_init(&ids, t->a, n * 4 + 16);
+	/* Room for every id any message names, so no reference is dropped. */
+	for (size_t i = 0; i < n; i++) {
+		const char *refs = info[i].references;
+		if (refs == NULL || *refs == '\0')
+			refs = info[i].in_reply_to;
+		for (const char *p = refs != NULL ? refs : ""; *p != '\0'; p++)
+			cap_ids += *p == ' ';
+		cap_ids++;
+	}
+	table_init(&ids, t->a, cap_ids);
 	/* Step 1: each message claims its Message-ID (the first one to carry
 	   an id keeps it; later duplicates and messages without one get no
 	   entry: a "unique id"). A dummy made for an earlier reference is
 	   taken over. */
-	size_t cap_ids = n * 4 + 16, used_ids = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *id = info[i].message_id;
 		if (id == NULL || *id == '\0')
@@ -399,13 +408,13 @@ thread_references(struct tree *t, const uint32_t *msgs, size_t n,
 			uint32_t r;
 			if (ids.keys[slot] != NULL) {
 				r = ids.vals[slot];
-			} else if (used_ids * 2 + 2 < cap_ids) {
+			} else if (used_ids < cap_ids) {
 				r = node_new(t); /* a dummy */
 				ids.keys[slot] = id;
 				ids.vals[slot] = r;
 				used_ids++;
 			} else {
-				break; /* more ids than the table was sized for */
+				break; /* cannot happen: sized above */
 			}
 			/* 1.A: link prev -> r unless r has a parent or a loop */
 			if (prev != NONE && prev != r && t->nodes[r].parent == NONE &&
