@@ -19,8 +19,8 @@
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                             \
 	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND " \
-	"UTF8=ACCEPT OBJECTID"                                                                 \
-	" MOVE BINARY"
+	"UTF8=ACCEPT OBJECTID MOVE BINARY"                                                      \
+	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 
 const char *
 imap_capability(struct imap_session *s)

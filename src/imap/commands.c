@@ -48,6 +48,11 @@ static const struct imap_command_def commands[] = {
 	{"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
 	{"COPY", imap_cmd_copy, SELECTED, IMAP_CMD_UID_ALLOWED},
 	{"MOVE", imap_cmd_move, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 6851 */
+	{"SEARCH", imap_cmd_search, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+	/* RFC 5256 BASE.6.4.SORT/THREAD: no EXPUNGE during SORT or THREAD
+	   either, though UID SORT/THREAD may carry them. */
+	{"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+	{"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
 	{"UID", NULL, SELECTED, 0},
 };
 

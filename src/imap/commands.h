@@ -29,5 +29,8 @@ imap_cmd_fn imap_cmd_fetch;
 imap_cmd_fn imap_cmd_store;
 imap_cmd_fn imap_cmd_copy;
 imap_cmd_fn imap_cmd_move;
+imap_cmd_fn imap_cmd_search;
+imap_cmd_fn imap_cmd_sort;
+imap_cmd_fn imap_cmd_thread;
 
 #endif

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_search.c: SEARCH and UID SEARCH (RFC 9051 section 6.4.4, RFC 3501
+ * 6.4.4), with ESEARCH result options (RFC 4731), SEARCHRES (RFC 5182: RETURN
+ * (SAVE) and "$") and the MODSEQ key's reply data (RFC 7162 3.1.5, 3.1.6).
+ *
+ * search = "SEARCH" [search-return-opts] SP search-program
+ *
+ * Answers: an IMAP4rev1 session without RETURN gets "* SEARCH n n n"; a
+ * RETURN, or any IMAP4rev2 session (RFC 9051 6.4.4: ESEARCH replaces
+ * SEARCH), gets "* ESEARCH (TAG "t") [UID] MIN.. MAX.. ALL.. COUNT..". The
+ * numbers are sequence numbers, or UIDs for UID SEARCH. SEARCH by number
+ * carries no EXPUNGE (IMAP_CMD_NO_EXPUNGE in commands.c).
+ *
+ * The saved result ("$") is kept as ascending UIDs whatever the command,
+ * so it survives renumbering; expunged UIDs in it simply match nothing.
+ * Parsing is search_parse.c, evaluation search.c.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "imap/commands.h"
+#include "imap/imap_mailbox.h"
+#include "imap/search.h"
+#include "imap/search_parse.h"
+#include "imap/seqset.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+
+static void
+save_result(struct imap_session *s, const uint32_t *uids, size_t n)
+{
+	free(s->saved_uids);
+	s->saved_uids = NULL;
+	s->n_saved = n;
+	if (n > 0) {
+		s->saved_uids = xmalloc(n * sizeof(uint32_t));
+		memcpy(s->saved_uids, uids, n * sizeof(uint32_t));
+	}
+}
+
+/* RFC 5182 section 2.4 (RFC 9051 6.4.4.1 table 4): SAVE with only MIN
+   and/or MAX saves those; with ALL or COUNT everything found. */
+static void
+save_for_options(struct imap_session *s, unsigned ret, const uint32_t *uids, size_t n)
+{
+	uint32_t pick[2];
+	size_t np = 0;
+
+	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
+	    !(ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) || n == 0) {
+		save_result(s, uids, n);
+		return;
+	}
+	if (ret & IMAP_SEARCH_RET_MIN)
+		pick[np++] = uids[0];
+	if ((ret & IMAP_SEARCH_RET_MAX) && (np == 0 || uids[n - 1] != pick[0]))
+		pick[np++] = uids[n - 1];
+	save_result(s, pick, np);
+}
+
+/* The ESEARCH response (RFC 4731 section 3.1; MODSEQ per section 3.2). */
+static void
+reply_esearch(struct imap_cmd *cmd, unsigned ret, bool has_modseq,
+			  const uint32_t *uids, size_t n)
+{
+	struct imap_session *s = cmd->session;
+	const uint32_t *nums = cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n,
+									      cmd->arena);
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "ESEARCH (TAG %s)%s", imap_quote(cmd->arena, cmd->tag),
+		   cmd->is_uid ? " UID" : "");
+	if (n > 0 && (ret & IMAP_SEARCH_RET_MIN))
+		buf_printf(&b, " MIN %u", nums[0]);
+	if (n > 0 && (ret & IMAP_SEARCH_RET_MAX))
+		buf_printf(&b, " MAX %u", nums[n - 1]);
+	if (n > 0 && (ret & IMAP_SEARCH_RET_ALL))
+		buf_printf(&b, " ALL %s", imap_seqset_format(cmd->arena, nums, n));
+	if (ret & IMAP_SEARCH_RET_COUNT)
+		buf_printf(&b, " COUNT %zu", n);
+	if (has_modseq && n > 0) {
+		uint64_t m;
+		if (!(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))) {
+			/* Only MIN and/or MAX: the modseq of what they name. */
+			uint32_t pick[2];
+			size_t np = 0;
+			if (ret & IMAP_SEARCH_RET_MIN)
+				pick[np++] = uids[0];
+			if (ret & IMAP_SEARCH_RET_MAX)
+				pick[np++] = uids[n - 1];
+			m = imap_search_max_modseq(s->mbox, pick, np);
+		} else {
+			m = imap_search_max_modseq(s->mbox, uids, n);
+		}
+		buf_printf(&b, " MODSEQ %llu", (unsigned long long)m);
+	}
+	imap_reply_untagged(s, "%s", b.data);
+	buf_deinit(&b);
+}
+
+/* "* SEARCH 2 3 5" (RFC 3501 7.2.5) with "(MODSEQ n)" (RFC 7162 3.1.6). */
+static void
+reply_search(struct imap_cmd *cmd, bool has_modseq, const uint32_t *uids, size_t n)
+{
+	struct imap_session *s = cmd->session;
+	const uint32_t *nums = cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n,
+									      cmd->arena);
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "SEARCH");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, " %u", nums[i]);
+	if (has_modseq && n > 0)
+		buf_printf(&b, " (MODSEQ %llu)",
+			   (unsigned long long)imap_search_max_modseq(s->mbox, uids, n));
+	imap_reply_untagged(s, "%s", b.data);
+	buf_deinit(&b);
+}
+
+enum imap_cmd_status
+imap_cmd_search(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct imap_search_program prog;
+	const char *error;
+	enum store_error err;
+	uint32_t *uids;
+	size_t n;
+
+	switch (imap_search_parse(cmd->arena, cmd->args, cmd->nargs, true, &prog, &error)) {
+	case IMAP_SEARCH_OK:
+		break;
+	case IMAP_SEARCH_BAD:
+		/* RFC 5182 2.1: a BAD SEARCH leaves the saved result alone. */
+		imap_reply_bad(cmd, "%s", error);
+		return IMAP_CMD_DONE;
+	case IMAP_SEARCH_BADCHARSET:
+		if (prog.ret & IMAP_SEARCH_RET_SAVE)
+			save_result(s, NULL, 0);
+		imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+		return IMAP_CMD_DONE;
+	}
+
+	struct imap_search_input in = {
+		.mbox = s->mbox,
+		.acct = s->account,
+		.saved = s->saved_uids,
+		.n_saved = s->n_saved,
+		.now = (int64_t)time(NULL),
+	};
+	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
+		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$". */
+		if (prog.ret & IMAP_SEARCH_RET_SAVE)
+			save_result(s, NULL, 0);
+		imap_reply_store_error(cmd, err);
+		return IMAP_CMD_DONE;
+	}
+
+	if (prog.has_return || s->is_rev2) {
+		unsigned ret = prog.has_return ? prog.ret : IMAP_SEARCH_RET_ALL;
+		/* SAVE alone suppresses the ESEARCH response (RFC 9051 6.4.4). */
+		if (ret != IMAP_SEARCH_RET_SAVE)
+			reply_esearch(cmd, ret, prog.has_modseq, uids, n);
+		if (ret & IMAP_SEARCH_RET_SAVE)
+			save_for_options(s, ret, uids, n);
+	} else {
+		reply_search(cmd, prog.has_modseq, uids, n);
+	}
+	imap_reply_ok(cmd, "%s completed", cmd->name);
+	return IMAP_CMD_DONE;
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * search.h: evaluates a search program (search_parse.h) against the
+ * session's snapshot of the selected mailbox. Shared by SEARCH, SORT and
+ * THREAD.
+ */
+#ifndef TERN_IMAP_SEARCH_H
+#define TERN_IMAP_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imap/search_parse.h"
+#include "store/store.h"
+
+struct arena;
+
+struct imap_search_input {
+	struct store_mailbox *mbox;
+	struct store_account *acct;
+	const uint32_t *saved; /* SEARCHRES "$": ascending UIDs (may hold expunged ones) */
+	size_t n_saved;
+	int64_t now; /* OLDER/YOUNGER reference time, seconds */
+};
+
+/*
+ * The UIDs of the snapshot (store_mailbox_uids) that match root, ascending,
+ * in a. Returns 0, or -1 with *err_out from the store.
+ */
+int imap_search_eval(const struct imap_search_input *in, const struct imap_search_key *root,
+		     struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+
+/* The highest modseq of uids (0 for none): RFC 7162 3.1.6 "(MODSEQ n)". */
+uint64_t imap_search_max_modseq(struct store_mailbox *mbox, const uint32_t *uids, size_t n);
+
+/*
+ * Sequence numbers of uids (ascending, all in the snapshot) in a: one
+ * merge walk over the snapshot, O(count).
+ */
+uint32_t *imap_search_uids_to_seqs(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+				   struct arena *a);
+
+#endif

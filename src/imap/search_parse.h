@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * search_parse.h: the search program of SEARCH, SORT and THREAD as a tree
+ * (RFC 9051 section 6.4.4 and the "search-key" grammar of section 9, the
+ * RFC 3501 keys RECENT/NEW/OLD, OLDER/YOUNGER of RFC 5032, MODSEQ of RFC
+ * 7162, SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED of RFC 8514,
+ * EMAILID/THREADID of RFC 8474) and the RETURN options of RFC 4731/5182.
+ *
+ * Pure: parser arguments in, a tree in the caller's arena out; no store, no
+ * session. search.c evaluates the tree. Strings are converted to UTF-8 from
+ * the CHARSET the client named, so the evaluator sees only UTF-8.
+ */
+#ifndef TERN_IMAP_SEARCH_PARSE_H
+#define TERN_IMAP_SEARCH_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imap/parser.h"
+#include "imap/seqset.h"
+
+struct arena;
+struct buf;
+
+/* Deepest nesting of NOT/OR/parentheses accepted; the parser and the
+   evaluator recurse, so this bounds their stack (about 200 bytes a level).
+   Machine-written OR chains (one OR per term) stay far below it. */
+#define IMAP_SEARCH_MAX_DEPTH 256
+
+enum imap_search_type {
+	IMAP_SK_ALL,
+	IMAP_SK_AND, /* children: every one must match */
+	IMAP_SK_OR,  /* children: two */
+	IMAP_SK_NOT, /* children: one */
+	IMAP_SK_SEQSET, /* set: message sequence numbers (or "$") */
+	IMAP_SK_UIDSET, /* set: UIDs (or "$") */
+	IMAP_SK_FLAG,	/* flag (enum store_flag bit) is set */
+	IMAP_SK_UNFLAG, /* ... is not set */
+	IMAP_SK_KEYWORD,   /* str */
+	IMAP_SK_UNKEYWORD, /* str */
+	IMAP_SK_RECENT,
+	IMAP_SK_TEXT,	/* text field contains str */
+	IMAP_SK_HEADER, /* header field `field` contains str (BCC is HEADER Bcc) */
+	IMAP_SK_DATE,	/* date (which) compared (op) with the day starting at num */
+	IMAP_SK_LARGER, /* size > num */
+	IMAP_SK_SMALLER,
+	IMAP_SK_OLDER,	 /* internal date <= now - num */
+	IMAP_SK_YOUNGER, /* internal date >= now - num */
+	IMAP_SK_MODSEQ,	 /* modseq >= num (field/str: entry name and type, ignored) */
+	IMAP_SK_SAVEDATESUPPORTED,
+	IMAP_SK_EMAILID, /* str, exact */
+	IMAP_SK_THREADID,
+};
+
+enum imap_search_text {
+	IMAP_SEARCH_BODY,
+	IMAP_SEARCH_TEXT,
+	IMAP_SEARCH_SUBJECT,
+	IMAP_SEARCH_FROM,
+	IMAP_SEARCH_TO,
+	IMAP_SEARCH_CC,
+};
+
+enum imap_search_date { IMAP_DATE_INTERNAL, IMAP_DATE_SENT, IMAP_DATE_SAVED };
+enum imap_search_op { IMAP_OP_BEFORE, IMAP_OP_ON, IMAP_OP_SINCE };
+
+struct imap_search_key {
+	enum imap_search_type type;
+	struct imap_search_key *child; /* AND, OR, NOT: first child */
+	struct imap_search_key *next;  /* next sibling */
+	struct imap_seqset set;	       /* SEQSET, UIDSET */
+	uint32_t flag;		       /* FLAG, UNFLAG */
+	enum imap_search_text text;    /* TEXT */
+	enum imap_search_date date;    /* DATE */
+	enum imap_search_op op;	       /* DATE */
+	const char *field;	       /* HEADER field name; MODSEQ entry name or NULL */
+	const char *str;	       /* UTF-8 needle, keyword, object id; MODSEQ entry type */
+	int64_t num;		       /* day start, size, seconds, modseq */
+};
+
+enum imap_search_return {
+	IMAP_SEARCH_RET_MIN = 1 << 0,
+	IMAP_SEARCH_RET_MAX = 1 << 1,
+	IMAP_SEARCH_RET_ALL = 1 << 2,
+	IMAP_SEARCH_RET_COUNT = 1 << 3,
+	IMAP_SEARCH_RET_SAVE = 1 << 4,
+};
+
+struct imap_search_program {
+	bool has_return;     /* RETURN (...) was given: answer with ESEARCH */
+	unsigned ret;	     /* enum imap_search_return bits; RETURN () means ALL */
+	const char *charset; /* as given, or NULL */
+	struct imap_search_key *root;
+	bool has_modseq; /* a MODSEQ key: replies carry the highest modseq */
+	bool uses_saved; /* "$" somewhere */
+};
+
+enum imap_search_status {
+	IMAP_SEARCH_OK,
+	IMAP_SEARCH_BAD,	/* syntax: the client gets BAD */
+	IMAP_SEARCH_BADCHARSET, /* NO [BADCHARSET (UTF-8 US-ASCII)] */
+};
+
+/*
+ * SEARCH's arguments: [RETURN (opts)] [CHARSET name] key *(key). With
+ * allow_return false (SORT, THREAD) RETURN is not recognised. On failure
+ * *error_out is a static message for the client. Tree in a.
+ */
+enum imap_search_status imap_search_parse(struct arena *a, const struct imap_arg *args,
+					  size_t nargs, bool allow_return,
+					  struct imap_search_program *out, const char **error_out);
+
+/*
+ * The keys alone, their strings in charset (SORT and THREAD name the
+ * charset without the CHARSET word). Same results as imap_search_parse().
+ */
+enum imap_search_status imap_search_parse_keys(struct arena *a, const struct imap_arg *args,
+					       size_t nargs, const char *charset,
+					       struct imap_search_program *out,
+					       const char **error_out);
+
+/* Appends a one-line S-expression of the tree to b ("(AND SEEN (BODY \"x\"))"):
+   for tests and debug logs. */
+void imap_search_dump(struct buf *b, const struct imap_search_key *key);
+
+#endif
