@@ -13,13 +13,17 @@
 #include "lib/buf.h"
 #include "net/net.h"
 
-/* What every state offers; keep in step with docs/IMAP.md. */
-#define CAPS_BASE "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"
+/* What every state offers; keep in step with docs/IMAP.md. LITERAL+ and not
+   LITERAL-: RFC 7888 section 5 forbids advertising both, and LITERAL+ is the
+   wider one (every IMAP4rev2 client handles it). */
+#define CAPS_BASE                                                                              \
+	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS " \
+	"CHILDREN"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                             \
 	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND " \
-	"UTF8=ACCEPT OBJECTID MOVE BINARY"                                                      \
+	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                             \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 
 const char *
