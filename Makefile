@@ -98,7 +98,9 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 # Parsers are pure (bytes in, structs out), so harnesses link only them.
-FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) src/imap/parser.c
+FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
+                $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
+                                      mutf7.c imap_flags.c)
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
