@@ -197,9 +197,12 @@ auth_throttle_failure(struct auth_throttle *t, const char *ip, const char *accou
 
 	pthread_mutex_lock(&t->lock);
 	unsigned n = count(t, &t->ip, ip, t->s.block_after_ip, now_ms, &blocked);
-	if (account != NULL && account[0] != '\0')
-		n = MAX(n, count(t, &t->account, account, t->s.block_after_account, now_ms,
-				 &blocked));
+	if (account != NULL && account[0] != '\0') {
+		/* Not inside MAX(): it would count twice. */
+		unsigned na = count(t, &t->account, account, t->s.block_after_account, now_ms,
+				    &blocked);
+		n = MAX(n, na);
+	}
 	uint64_t delay = t->s.fail_delay_ms;
 	for (unsigned i = 3; i < n && delay < t->s.max_fail_delay_ms; i++)
 		delay *= 2;
