@@ -263,6 +263,24 @@ commit(struct auth_db *db, bool ok)
 	return -1;
 }
 
+int
+auth_db_begin(struct auth_db *db)
+{
+	return begin(db);
+}
+
+int
+auth_db_commit(struct auth_db *db)
+{
+	return commit(db, true);
+}
+
+void
+auth_db_rollback(struct auth_db *db)
+{
+	commit(db, false);
+}
+
 static const char *
 nz(const char *s)
 {

@@ -90,6 +90,11 @@ struct auth_change {
    *error_out. */
 int auth_db_open(const char *data_dir, struct auth_db **db_out, char **error_out);
 void auth_db_close(struct auth_db **dbp);
+/* An explicit transaction around many calls (an import): one fsync for all.
+   begin returns 0 or -1; commit -1 if it failed (then rolled back). */
+int auth_db_begin(struct auth_db *db);
+int auth_db_commit(struct auth_db *db);
+void auth_db_rollback(struct auth_db *db);
 
 /* True for a plausible "local@domain" address (no spaces, controls, '/'). */
 bool auth_address_is_valid(const char *address);
