@@ -54,27 +54,35 @@ struct auth_changes {
 };
 
 static const char *const mech_names[AUTH_MECH_COUNT] = {
-	[AUTH_MECH_PLAIN] = "PLAIN",
-	[AUTH_MECH_LOGIN] = "LOGIN",
-	[AUTH_MECH_CRAM_MD5] = "CRAM-MD5",
-	[AUTH_MECH_DIGEST_MD5] = "DIGEST-MD5",
-	[AUTH_MECH_SCRAM_SHA_1] = "SCRAM-SHA-1",
-	[AUTH_MECH_SCRAM_SHA_1_PLUS] = "SCRAM-SHA-1-PLUS",
-	[AUTH_MECH_SCRAM_SHA_256] = "SCRAM-SHA-256",
-	[AUTH_MECH_SCRAM_SHA_256_PLUS] = "SCRAM-SHA-256-PLUS",
-	[AUTH_MECH_EXTERNAL] = "EXTERNAL",
-	[AUTH_MECH_ANONYMOUS] = "ANONYMOUS",
-	[AUTH_MECH_OAUTHBEARER] = "OAUTHBEARER",
-	[AUTH_MECH_XOAUTH2] = "XOAUTH2",
+        [AUTH_MECH_PLAIN] = "PLAIN",
+        [AUTH_MECH_LOGIN] = "LOGIN",
+        [AUTH_MECH_CRAM_MD5] = "CRAM-MD5",
+        [AUTH_MECH_DIGEST_MD5] = "DIGEST-MD5",
+        [AUTH_MECH_SCRAM_SHA_1] = "SCRAM-SHA-1",
+        [AUTH_MECH_SCRAM_SHA_1_PLUS] = "SCRAM-SHA-1-PLUS",
+        [AUTH_MECH_SCRAM_SHA_256] = "SCRAM-SHA-256",
+        [AUTH_MECH_SCRAM_SHA_256_PLUS] = "SCRAM-SHA-256-PLUS",
+        [AUTH_MECH_EXTERNAL] = "EXTERNAL",
+        [AUTH_MECH_ANONYMOUS] = "ANONYMOUS",
+        [AUTH_MECH_OAUTHBEARER] = "OAUTHBEARER",
+        [AUTH_MECH_XOAUTH2] = "XOAUTH2",
 };
 
 /* Advertised strongest first; clients that take the first they know get
    the best one. */
 static const enum auth_mech mech_order[AUTH_MECH_COUNT] = {
-	AUTH_MECH_SCRAM_SHA_256_PLUS, AUTH_MECH_SCRAM_SHA_256, AUTH_MECH_SCRAM_SHA_1_PLUS,
-	AUTH_MECH_SCRAM_SHA_1,	      AUTH_MECH_OAUTHBEARER,   AUTH_MECH_XOAUTH2,
-	AUTH_MECH_EXTERNAL,	      AUTH_MECH_DIGEST_MD5,    AUTH_MECH_CRAM_MD5,
-	AUTH_MECH_PLAIN,	      AUTH_MECH_LOGIN,	       AUTH_MECH_ANONYMOUS,
+        AUTH_MECH_SCRAM_SHA_256_PLUS,
+        AUTH_MECH_SCRAM_SHA_256,
+        AUTH_MECH_SCRAM_SHA_1_PLUS,
+        AUTH_MECH_SCRAM_SHA_1,
+        AUTH_MECH_OAUTHBEARER,
+        AUTH_MECH_XOAUTH2,
+        AUTH_MECH_EXTERNAL,
+        AUTH_MECH_DIGEST_MD5,
+        AUTH_MECH_CRAM_MD5,
+        AUTH_MECH_PLAIN,
+        AUTH_MECH_LOGIN,
+        AUTH_MECH_ANONYMOUS,
 };
 
 const char *
@@ -178,7 +186,7 @@ policy_new(const struct auth_config *cfg, char **error_out)
 	p->oauth_url = xstrdup(cfg->oauth_configuration_url);
 	if (cfg->oauth_hs256_secret_file[0] != '\0' || cfg->oauth_public_keys_file[0] != '\0') {
 		p->jwt_keys = auth_jwt_keys_load(cfg->oauth_hs256_secret_file,
-						 cfg->oauth_public_keys_file, error_out);
+		                                 cfg->oauth_public_keys_file, error_out);
 		if (p->jwt_keys == NULL) {
 			policy_free(p);
 			return NULL;
@@ -236,7 +244,6 @@ auth_decoy_key(struct auth_service *svc)
 {
 	return svc->decoy_key;
 }
-
 
 struct auth_service *
 auth_service_new(const char *data_dir, const struct auth_config *cfg, char **error_out)
@@ -370,7 +377,7 @@ auth_result_clear(struct auth_result *r)
 
 bool
 auth_check_blocked(struct auth_service *svc, const struct auth_conn *conn, const char *account,
-		   struct auth_result *r)
+                   struct auth_result *r)
 {
 	if (!auth_throttle_is_blocked(svc->throttle, conn->ip, account, time_mono_ms()))
 		return false;
@@ -382,7 +389,7 @@ auth_check_blocked(struct auth_service *svc, const struct auth_conn *conn, const
 
 void
 auth_result_fail(struct auth_service *svc, const struct auth_conn *conn, struct auth_result *r,
-		 enum auth_status st, const char *reason, const char *account)
+                 enum auth_status st, const char *reason, const char *account)
 {
 	r->status = st;
 	r->reason = reason;
@@ -391,10 +398,10 @@ auth_result_fail(struct auth_service *svc, const struct auth_conn *conn, struct 
 		return;
 	bool blocked = false;
 	r->delay_ms = auth_throttle_failure(svc->throttle, conn->ip, account, time_mono_ms(),
-					    &r->failures, &blocked);
+	                                    &r->failures, &blocked);
 	if (blocked)
 		log_warn("auth", "event=auth-block ip=%s user=%s failures=%u", conn->ip,
-			 account != NULL && account[0] != '\0' ? account : "-", r->failures);
+		         account != NULL && account[0] != '\0' ? account : "-", r->failures);
 }
 
 void
@@ -404,7 +411,7 @@ auth_result_succeed(struct auth_service *svc, struct auth_result *r)
 	r->reason = "ok";
 	r->delay_ms = 0;
 	auth_throttle_success(svc->throttle,
-			      r->id.master[0] != '\0' ? r->id.master : r->id.address);
+	                      r->id.master[0] != '\0' ? r->id.master : r->id.address);
 }
 
 /* ---- names ---- */
@@ -425,7 +432,7 @@ auth_name_prep(const char *name)
 
 int
 auth_split_login(const struct auth_policy *pol, const char *authzid, const char *authcid,
-		 char **login_out, char **target_out)
+                 char **login_out, char **target_out)
 {
 	char *login = auth_name_prep(authcid);
 	char *target = NULL;
@@ -484,8 +491,8 @@ access_denied(bool is_admin, const bool *enabled, enum auth_protocol proto)
 
 enum auth_status
 auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
-	       const struct auth_conn *conn, const struct auth_account *login, const char *target,
-	       struct auth_result *r)
+               const struct auth_conn *conn, const struct auth_account *login, const char *target,
+               struct auth_result *r)
 {
 	struct auth_account acct;
 	const struct auth_account *a = login;
@@ -517,8 +524,8 @@ auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
 		if (a != login) {
 			snprintf(r->id.master, sizeof(r->id.master), "%s", login->address);
 			log_info("auth", "event=master-login master=%s user=%s ip=%s proto=%s",
-				 login->address, a->address, conn->ip,
-				 auth_protocol_name(conn->proto));
+			         login->address, a->address, conn->ip,
+			         auth_protocol_name(conn->proto));
 		}
 	}
 	if (a != login)
@@ -531,7 +538,7 @@ auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
    password is at hand anyway ("rehash on login"). */
 static void
 upgrade_credentials(struct auth_service *svc, const struct auth_policy *pol,
-		    const struct auth_account *a, const char *password)
+                    const struct auth_account *a, const char *password)
 {
 	bool want_cram = pol->mech_enabled[AUTH_MECH_CRAM_MD5];
 	bool want_digest = pol->mech_enabled[AUTH_MECH_DIGEST_MD5];
@@ -541,11 +548,11 @@ upgrade_credentials(struct auth_service *svc, const struct auth_policy *pol,
 	    (!want_digest || a->cred.digest_md5[0] != '\0'))
 		return;
 	struct auth_cred_options o = {
-		.scram_iterations = pol->scram_iterations,
-		.cram_md5 = want_cram,
-		.digest_md5 = want_digest,
-		.digest_realm = pol->realm,
-		.address = a->address,
+	        .scram_iterations = pol->scram_iterations,
+	        .cram_md5 = want_cram,
+	        .digest_md5 = want_digest,
+	        .digest_realm = pol->realm,
+	        .address = a->address,
 	};
 	struct auth_credentials c;
 	struct auth_db *db = auth_thread_db(svc);
@@ -559,8 +566,8 @@ upgrade_credentials(struct auth_service *svc, const struct auth_policy *pol,
 
 void
 auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
-		 const struct auth_conn *conn, const char *authzid, const char *authcid,
-		 const char *password, struct auth_result *r)
+                 const struct auth_conn *conn, const char *authzid, const char *authcid,
+                 const char *password, struct auth_result *r)
 {
 	char *login = NULL, *target = NULL;
 	struct auth_db *db = auth_thread_db(svc);
@@ -582,10 +589,12 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 		r->reason = "temporary";
 	} else if (auth_account_lookup(db, login, &acct, &err) < 0) {
 		auth_password_verify_dummy(password);
-		if (err == AUTH_ERR_NOTFOUND)
+		if (err == AUTH_ERR_NOTFOUND) {
 			auth_result_fail(svc, conn, r, AUTH_FAILED, "unknown-user", login);
-		else
-			r->status = AUTH_TEMP, r->reason = "temporary";
+		} else {
+			r->status = AUTH_TEMP;
+			r->reason = "temporary";
+		}
 	} else {
 		bool ok = pw != NULL && auth_password_verify(acct.password, pw);
 		struct auth_app_password *apps = NULL;
@@ -607,7 +616,7 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 		} else if (auth_authorize(svc, pol, conn, &acct, target, r) == AUTH_OK) {
 			if (app != NULL)
 				snprintf(r->id.app_password, sizeof(r->id.app_password), "%s",
-					 app->name);
+				         app->name);
 			else if (target[0] == '\0')
 				upgrade_credentials(svc, pol, &acct, pw);
 			auth_result_succeed(svc, r);
@@ -625,7 +634,7 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 
 void
 auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
-	   const char *password, struct auth_result *r)
+           const char *password, struct auth_result *r)
 {
 	struct auth_policy *pol = auth_policy_get(svc);
 
@@ -700,7 +709,7 @@ auth_changes_count(const struct auth_changes *c)
 
 bool
 auth_changes_revokes(const struct auth_changes *c, const struct auth_identity *id,
-		     enum auth_protocol proto)
+                     enum auth_protocol proto)
 {
 	struct auth_change key = {.account_id = id->account_id};
 	const struct auth_change *ch = bsearch(&key, c->v, c->n, sizeof(*c->v), change_cmp);

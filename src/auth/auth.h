@@ -40,13 +40,13 @@ struct buf;
 
 /* Settings each session copies (plain data, no pointers). */
 enum auth_plaintext {
-	AUTH_PLAINTEXT_NEVER,	 /* passwords only over TLS */
+	AUTH_PLAINTEXT_NEVER,    /* passwords only over TLS */
 	AUTH_PLAINTEXT_LOOPBACK, /* and over plaintext from 127.0.0.0/8, ::1 */
 	AUTH_PLAINTEXT_ALWAYS,
 };
 
 struct auth_settings {
-	int plaintext;		 /* enum auth_plaintext */
+	int plaintext;          /* enum auth_plaintext */
 	uint64_t fail_delay_ms; /* answer to a failed login waits at least this */
 };
 
@@ -55,13 +55,13 @@ struct auth_settings {
 struct auth_config {
 	struct auth_settings s;
 	uint64_t max_fail_delay_ms, block_after_ip, block_after_account, block_time_ms,
-		fail_window_ms;
-	char *mechanisms;	 /* space- or comma-separated */
-	char *master_users;	 /* addresses allowed to log in as anyone */
+	        fail_window_ms;
+	char *mechanisms;       /* space- or comma-separated */
+	char *master_users;     /* addresses allowed to log in as anyone */
 	char *master_separator; /* "user*master" */
 	char *anonymous_account;
-	char *digest_realm;	/* "" = hostname */
-	char *hostname;		/* CRAM-MD5 challenge, DIGEST-MD5 realm default */
+	char *digest_realm; /* "" = hostname */
+	char *hostname;     /* CRAM-MD5 challenge, DIGEST-MD5 realm default */
 	uint64_t scram_iterations;
 	char *oauth_issuer, *oauth_audience, *oauth_claim;
 	char *oauth_hs256_secret_file, *oauth_public_keys_file; /* absolute paths */
@@ -103,41 +103,40 @@ struct auth_conn {
 
 enum auth_status {
 	AUTH_OK,
-	AUTH_CONTINUE,	/* SASL: send the challenge, wait for the next response */
-	AUTH_FAILED,	/* wrong user or password: one answer for both */
-	AUTH_DISABLED,	/* right password, but the account may not use this protocol */
-	AUTH_AUTHZ,	/* right password, but may not act as the requested user */
-	AUTH_BLOCKED,	/* too many failures from this IP or on this account */
+	AUTH_CONTINUE,  /* SASL: send the challenge, wait for the next response */
+	AUTH_FAILED,    /* wrong user or password: one answer for both */
+	AUTH_DISABLED,  /* right password, but the account may not use this protocol */
+	AUTH_AUTHZ,     /* right password, but may not act as the requested user */
+	AUTH_BLOCKED,   /* too many failures from this IP or on this account */
 	AUTH_MALFORMED, /* client sent something that is not valid for the mechanism */
-	AUTH_TEMP,	/* our side failed; logged */
+	AUTH_TEMP,      /* our side failed; logged */
 };
 
 /* Who logged in. */
 struct auth_identity {
 	uint64_t account_id;
 	char address[256];
-	char master[256];	 /* the master user acting as address, or "" */
+	char master[256];      /* the master user acting as address, or "" */
 	char app_password[64]; /* name of the app password used, or "" */
 	bool is_admin;
 };
 
 struct auth_result {
 	enum auth_status status;
-	const char *reason; /* static, for the log: "bad-credentials", ... */
-	uint64_t delay_ms;  /* a failure's answer waits this long (0 on success) */
-	unsigned failures;  /* the failure count behind delay_ms */
-	char user[256];	    /* the login name the client gave, "" if none yet */
+	const char *reason;      /* static, for the log: "bad-credentials", ... */
+	uint64_t delay_ms;       /* a failure's answer waits this long (0 on success) */
+	unsigned failures;       /* the failure count behind delay_ms */
+	char user[256];          /* the login name the client gave, "" if none yet */
 	struct auth_identity id; /* AUTH_OK */
-	char *out_b64;		 /* heap: challenge (CONTINUE) or final data (OK), or NULL */
+	char *out_b64;           /* heap: challenge (CONTINUE) or final data (OK), or NULL */
 };
 
 /* Process-wide. data_dir holds accounts.db. NULL with heap *error_out (an
    unreadable OAuth key file, an unknown mechanism name). */
 struct auth_service *auth_service_new(const char *data_dir, const struct auth_config *cfg,
-				      char **error_out);
+                                      char **error_out);
 /* New settings for new logins; on error (-1, heap *error_out) the old stay. */
-int auth_service_reload(struct auth_service *svc, const struct auth_config *cfg,
-			char **error_out);
+int auth_service_reload(struct auth_service *svc, const struct auth_config *cfg, char **error_out);
 void auth_service_free(struct auth_service **svcp);
 
 /* Whether passwords may be sent on this connection. */
@@ -145,8 +144,7 @@ bool auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_
 
 /* Appends the SASL mechanisms offered on conn, space separated, to out
    (nothing when passwords may not travel here). Event-loop safe. */
-void auth_mechanisms_list(struct auth_service *svc, const struct auth_conn *conn,
-			  struct buf *out);
+void auth_mechanisms_list(struct auth_service *svc, const struct auth_conn *conn, struct buf *out);
 /* Parses a mechanism name (case-insensitive); -1 if unknown. */
 int auth_mech_parse(const char *name);
 const char *auth_mech_name(enum auth_mech m);
@@ -157,12 +155,12 @@ bool auth_ip_is_blocked(struct auth_service *svc, const struct auth_conn *conn);
 
 /* Blocking password check (job thread): LOGIN, USER/PASS. Fills *r. */
 void auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
-		const char *password, struct auth_result *r);
+                const char *password, struct auth_result *r);
 
 /* Starts a SASL exchange for mech (case-insensitive); NULL if the mechanism
    is not offered on conn. Event-loop safe (no I/O). conn is copied. */
 struct auth_sasl *auth_sasl_new(struct auth_service *svc, const struct auth_conn *conn,
-				const char *mech);
+                                const char *mech);
 /* The canonical name of the exchange's mechanism (static). */
 const char *auth_sasl_mech(const struct auth_sasl *s);
 /*
@@ -191,6 +189,6 @@ size_t auth_changes_count(const struct auth_changes *c);
 /* Whether the session of id on proto must end: the account was deleted, the
    protocol switched off, or the account became an administrator. */
 bool auth_changes_revokes(const struct auth_changes *c, const struct auth_identity *id,
-			  enum auth_protocol proto);
+                          enum auth_protocol proto);
 
 #endif

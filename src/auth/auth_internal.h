@@ -30,8 +30,7 @@ struct auth_policy {
 
 struct auth_policy *auth_policy_get(struct auth_service *svc);
 /* Whether mechanism m can work on conn under p (keys, TLS, certificate). */
-bool auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn,
-		       enum auth_mech m);
+bool auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn, enum auth_mech m);
 /* GNU SASL's callback (sasl.c). */
 int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop);
 void auth_policy_unref(struct auth_policy **pp);
@@ -50,13 +49,13 @@ char *auth_name_prep(const char *name);
  * Both heap. -1 (MALFORMED) when a name fails SASLprep.
  */
 int auth_split_login(const struct auth_policy *pol, const char *authzid, const char *authcid,
-		     char **login_out, char **target_out);
+                     char **login_out, char **target_out);
 
 /* The PLAIN/LOGIN core: verifies password for authcid (main password, then
    app passwords), then authorizes. Fills r fully (throttling included). */
 void auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
-		      const struct auth_conn *conn, const char *authzid, const char *authcid,
-		      const char *password, struct auth_result *r);
+                      const struct auth_conn *conn, const char *authzid, const char *authcid,
+                      const char *password, struct auth_result *r);
 
 /*
  * After login (an account whose credentials were proven) authenticated:
@@ -64,18 +63,17 @@ void auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
  * reached may use conn->proto. Fills r->id on AUTH_OK. Does not throttle.
  */
 enum auth_status auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
-				const struct auth_conn *conn, const struct auth_account *login,
-				const char *target, struct auth_result *r);
+                                const struct auth_conn *conn, const struct auth_account *login,
+                                const char *target, struct auth_result *r);
 
 /* Ends r as a failure: records it with the throttle (FAILED and MALFORMED
    count) and sets the delay. account may be NULL. */
-void auth_result_fail(struct auth_service *svc, const struct auth_conn *conn,
-		      struct auth_result *r, enum auth_status st, const char *reason,
-		      const char *account);
+void auth_result_fail(struct auth_service *svc, const struct auth_conn *conn, struct auth_result *r,
+                      enum auth_status st, const char *reason, const char *account);
 /* Ends r as a success (r->id set): resets the account's failure count. */
 void auth_result_succeed(struct auth_service *svc, struct auth_result *r);
 /* True (and r filled as AUTH_BLOCKED) when ip or account is blocked. */
-bool auth_check_blocked(struct auth_service *svc, const struct auth_conn *conn,
-			const char *account, struct auth_result *r);
+bool auth_check_blocked(struct auth_service *svc, const struct auth_conn *conn, const char *account,
+                        struct auth_result *r);
 
 #endif

@@ -37,20 +37,20 @@ auth_jwt_parse(struct arena *a, const char *token, struct auth_jwt *out, const c
 {
 	size_t len = strlen(token);
 	const char *dot1 = memchr(token, '.', len);
-	const char *dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token))
-					: NULL;
+	const char *dot2 =
+	        dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
 	size_t hlen, plen;
 
 	memset(out, 0, sizeof(*out));
 	*error_out = "not a JWS compact token";
 	if (dot1 == NULL || dot2 == NULL || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - token)))
 		return -1;
-	const char *hdr = (const char *)sasl_base64_decode(a, token, (size_t)(dot1 - token), true,
-							   &hlen);
+	const char *hdr =
+	        (const char *)sasl_base64_decode(a, token, (size_t)(dot1 - token), true, &hlen);
 	const char *payload = (const char *)sasl_base64_decode(
-		a, dot1 + 1, (size_t)(dot2 - dot1 - 1), true, &plen);
+	        a, dot1 + 1, (size_t)(dot2 - dot1 - 1), true, &plen);
 	out->sig = sasl_base64_decode(a, dot2 + 1, len - (size_t)(dot2 + 1 - token), true,
-				      &out->sig_len);
+	                              &out->sig_len);
 	if (hdr == NULL || payload == NULL || out->sig == NULL) {
 		*error_out = "bad base64url in token";
 		return -1;
@@ -117,7 +117,7 @@ auth_jwt_keys_load(const char *hmac_secret_file, const char *public_keys_file, c
 		/* RFC 7518 section 3.2: the key is at least as long as the hash. */
 		if (k->hmac_len < 32) {
 			*error_out = xasprintf("%s: an HS256 secret needs at least 32 bytes",
-					       hmac_secret_file);
+			                       hmac_secret_file);
 			goto fail;
 		}
 	}
@@ -131,11 +131,12 @@ auth_jwt_keys_load(const char *hmac_secret_file, const char *public_keys_file, c
 		while (k->npub < JWT_MAX_KEYS &&
 		       (pk = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
 			int id = EVP_PKEY_get_base_id(pk);
-			if (id != EVP_PKEY_RSA && !(id == EVP_PKEY_EC && EVP_PKEY_get_bits(pk) == 256)) {
+			if (id != EVP_PKEY_RSA &&
+			    !(id == EVP_PKEY_EC && EVP_PKEY_get_bits(pk) == 256)) {
 				EVP_PKEY_free(pk);
 				BIO_free(bio);
 				*error_out = xasprintf("%s: only RSA and P-256 keys are supported",
-						       public_keys_file);
+				                       public_keys_file);
 				goto fail;
 			}
 			k->pub[k->npub++] = pk;
@@ -184,7 +185,7 @@ verify_hs256(const struct auth_jwt_keys *k, const struct auth_jwt *t)
 	if (k->hmac == NULL || t->sig_len != 32)
 		return false;
 	if (HMAC(EVP_sha256(), k->hmac, (int)k->hmac_len, (const unsigned char *)t->signing_input,
-		 t->signing_input_len, mac, &maclen) == NULL)
+	         t->signing_input_len, mac, &maclen) == NULL)
 		return false;
 	return maclen == 32 && CRYPTO_memcmp(mac, t->sig, 32) == 0;
 }
@@ -194,8 +195,8 @@ verify_pkey(EVP_PKEY *pk, const struct auth_jwt *t, const unsigned char *sig, si
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	bool ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pk) == 1 &&
-		  EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)t->signing_input,
-				   t->signing_input_len) == 1;
+	          EVP_DigestVerify(ctx, sig, sig_len, (const unsigned char *)t->signing_input,
+	                           t->signing_input_len) == 1;
 
 	EVP_MD_CTX_free(ctx);
 	return ok;
@@ -247,7 +248,7 @@ verify_signature(const struct auth_jwt_keys *k, const struct auth_jwt *t)
 		if (EVP_PKEY_get_base_id(k->pub[i]) != want)
 			continue;
 		ok = want == EVP_PKEY_EC ? verify_pkey(k->pub[i], t, der, der_len)
-					 : verify_pkey(k->pub[i], t, t->sig, t->sig_len);
+		                         : verify_pkey(k->pub[i], t, t->sig, t->sig_len);
 	}
 	OPENSSL_free(der);
 	return ok;
@@ -269,8 +270,8 @@ audience_matches(const struct sasl_json_member *aud, const char *want)
 
 int
 auth_jwt_verify(struct arena *a, const char *token, const struct auth_jwt_keys *keys,
-		const struct auth_jwt_policy *policy, int64_t now, const char **account_out,
-		const char **error_out)
+                const struct auth_jwt_policy *policy, int64_t now, const char **account_out,
+                const char **error_out)
 {
 	struct auth_jwt t;
 
@@ -298,8 +299,8 @@ auth_jwt_verify(struct arena *a, const char *token, const struct auth_jwt_keys *
 		*error_out = "token not yet valid";
 		return -1;
 	}
-	if (policy->issuer[0] != '\0' &&
-	    (iss == NULL || iss->type != SASL_JSON_STRING || strcmp(iss->str, policy->issuer) != 0)) {
+	if (policy->issuer[0] != '\0' && (iss == NULL || iss->type != SASL_JSON_STRING ||
+	                                  strcmp(iss->str, policy->issuer) != 0)) {
 		*error_out = "wrong issuer";
 		return -1;
 	}

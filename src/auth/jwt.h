@@ -32,14 +32,14 @@ struct auth_jwt {
 
 /* Splits and decodes a compact JWS. 0, or -1 with a static *error_out. */
 int auth_jwt_parse(struct arena *a, const char *token, struct auth_jwt *out,
-		   const char **error_out);
+                   const char **error_out);
 
 /* Loads the HS256 secret (raw bytes of a file; a final newline is dropped)
    and the PEM public keys (RSA for RS256, P-256 for ES256; several may follow
    one another in the file). Either path may be "". NULL with a heap
    *error_out. */
-struct auth_jwt_keys *auth_jwt_keys_load(const char *hmac_secret_file,
-					 const char *public_keys_file, char **error_out);
+struct auth_jwt_keys *auth_jwt_keys_load(const char *hmac_secret_file, const char *public_keys_file,
+                                         char **error_out);
 void auth_jwt_keys_free(struct auth_jwt_keys **kp);
 /* True when at least one key is loaded. */
 int auth_jwt_keys_count(const struct auth_jwt_keys *k);
@@ -57,7 +57,7 @@ struct auth_jwt_policy {
  * a) in *account_out, or -1 with a static *error_out for the log.
  */
 int auth_jwt_verify(struct arena *a, const char *token, const struct auth_jwt_keys *keys,
-		    const struct auth_jwt_policy *policy, int64_t now, const char **account_out,
-		    const char **error_out);
+                    const struct auth_jwt_policy *policy, int64_t now, const char **account_out,
+                    const char **error_out);
 
 #endif

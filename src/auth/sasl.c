@@ -47,7 +47,7 @@ struct auth_sasl {
 	struct arena *arena; /* the exchange's strings */
 	Gsasl_session *gs;
 	struct auth_result *r; /* where the gsasl callback writes, during a step */
-	bool decided;	       /* the callback already settled r */
+	bool decided;          /* the callback already settled r */
 	/* SCRAM, CRAM-MD5 */
 	char *login, *target; /* heap */
 	bool has_account;
@@ -61,7 +61,6 @@ struct auth_sasl {
 	   after the client acknowledged the error challenge. */
 	struct auth_result pending;
 };
-
 
 static bool
 uses_gsasl(enum auth_mech m)
@@ -258,12 +257,12 @@ sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
 		if (s->conn.cert_identity[0] == '\0')
 			return GSASL_AUTHENTICATION_ERROR;
 		return validate_identity(s, s->conn.cert_identity,
-					 gsasl_property_fast(gs, GSASL_AUTHZID));
+		                         gsasl_property_fast(gs, GSASL_AUTHZID));
 	case GSASL_VALIDATE_ANONYMOUS: {
 		const char *token = gsasl_property_fast(gs, GSASL_ANONYMOUS_TOKEN);
 		struct arena *a = s->arena;
 		log_info("auth", "event=anonymous-login ip=%s trace=%s", s->conn.ip,
-			 token != NULL ? log_str(a, token, strlen(token)) : "-");
+		         token != NULL ? log_str(a, token, strlen(token)) : "-");
 		return validate_identity(s, s->pol->anonymous, NULL);
 	}
 	default:
@@ -284,7 +283,7 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		r->status = AUTH_CONTINUE;
 		r->out_b64 = xstrdup(out != NULL ? out : "");
 	} else if (rc == GSASL_OK && s->mech == AUTH_MECH_DIGEST_MD5 && s->has_account &&
-		   !s->decided) {
+	           !s->decided) {
 		/* GNU SASL verified the response against H(A1); now the
 		   authorization (master users, switches). */
 		if (auth_authorize(s->svc, s->pol, &s->conn, &s->acct, s->target, r) == AUTH_OK)
@@ -294,7 +293,7 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 	} else if (s->decided && r->status != AUTH_OK && r->status != AUTH_CONTINUE) {
 		/* settled by the callback */
 	} else if (rc == GSASL_AUTHENTICATION_ERROR || rc == GSASL_NO_PASSWORD ||
-		   rc == GSASL_NO_CALLBACK) {
+	           rc == GSASL_NO_CALLBACK) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "bad-credentials", s->login);
 	} else {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", s->login);
@@ -364,33 +363,32 @@ scram_first(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 		/* RFC 5802 section 6: -PLUS requires channel binding. */
 		if (f.cbflag != 'p') {
 			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "no-channel-binding",
-					 NULL);
+			                 NULL);
 			return;
 		}
 		if (strcmp(f.cbname, "tls-exporter") == 0 && s->conn.has_cb_exporter) {
 			s->cb_data = s->conn.cb_exporter;
 			s->cb_len = sizeof(s->conn.cb_exporter);
 		} else if (strcmp(f.cbname, "tls-server-end-point") == 0 &&
-			   s->conn.cb_endpoint_len > 0) {
+		           s->conn.cb_endpoint_len > 0) {
 			s->cb_data = s->conn.cb_endpoint;
 			s->cb_len = s->conn.cb_endpoint_len;
 		} else {
 			auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED,
-					 "unsupported-channel-binding-type", NULL);
+			                 "unsupported-channel-binding-type", NULL);
 			return;
 		}
 	} else if (f.cbflag == 'p') {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "channel-binding-not-plus",
-				 NULL);
+		                 NULL);
 		return;
-	} else if (f.cbflag == 'y' &&
-		   auth_mech_offered(s->pol, &s->conn,
-				     sha256 ? AUTH_MECH_SCRAM_SHA_256_PLUS
-					    : AUTH_MECH_SCRAM_SHA_1_PLUS)) {
+	} else if (f.cbflag == 'y' && auth_mech_offered(s->pol, &s->conn,
+	                                                sha256 ? AUTH_MECH_SCRAM_SHA_256_PLUS
+	                                                       : AUTH_MECH_SCRAM_SHA_1_PLUS)) {
 		/* The client could bind but thought we could not, though we
 		   offered -PLUS: someone removed it from our list (downgrade). */
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "channel-binding-downgrade",
-				 NULL);
+		                 NULL);
 		return;
 	}
 	if (auth_split_login(s->pol, f.authzid, f.user, &s->login, &s->target) < 0) {
@@ -404,8 +402,8 @@ scram_first(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 		temp_failure(r);
 		return;
 	}
-	const char *stored = rc == 0 ? (sha256 ? s->acct.cred.scram_sha256 : s->acct.cred.scram_sha1)
-				     : "";
+	const char *stored =
+	        rc == 0 ? (sha256 ? s->acct.cred.scram_sha256 : s->acct.cred.scram_sha1) : "";
 	if (stored[0] == '\0' || auth_scram_keys_parse(stored, sha256, &s->keys) < 0)
 		scram_decoy(s, sha256);
 	unsigned char rnd[18];
@@ -415,8 +413,8 @@ scram_first(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 	s->client_first_bare = f.bare;
 	s->nonce = arena_printf(s->arena, "%s%s", f.nonce, sasl_base64_encode(s->arena, rnd, 18));
 	s->server_first = arena_printf(s->arena, "r=%s,s=%s,i=%u", s->nonce,
-				       sasl_base64_encode(s->arena, s->keys.salt, s->keys.salt_len),
-				       s->keys.iterations);
+	                               sasl_base64_encode(s->arena, s->keys.salt, s->keys.salt_len),
+	                               s->keys.iterations);
 	r->status = AUTH_CONTINUE;
 	r->out_b64 = b64_heap(s->server_first, strlen(s->server_first));
 	s->step = 1;
@@ -442,11 +440,11 @@ scram_final(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 	if (f.cbind_len != hlen + s->cb_len || memcmp(f.cbind, s->gs2_header, hlen) != 0 ||
 	    CRYPTO_memcmp(f.cbind + hlen, s->cb_data, s->cb_len) != 0) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "channel-binding-mismatch",
-				 s->login);
+		                 s->login);
 		return;
 	}
 	const char *auth_message = arena_printf(s->arena, "%s,%s,%s", s->client_first_bare,
-						s->server_first, f.without_proof);
+	                                        s->server_first, f.without_proof);
 	unsigned char sig[32], client_key[32], stored[32];
 	unsigned int n = 0;
 	HMAC(md, s->keys.stored_key, (int)klen, (const unsigned char *)auth_message,
@@ -458,7 +456,7 @@ scram_final(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 	explicit_bzero(client_key, sizeof(client_key));
 	if (!ok) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED,
-				 s->has_account ? "bad-credentials" : "unknown-user", s->login);
+		                 s->has_account ? "bad-credentials" : "unknown-user", s->login);
 		return;
 	}
 	if (auth_authorize(s->svc, s->pol, &s->conn, &s->acct, s->target, r) != AUTH_OK)
@@ -482,8 +480,8 @@ cram_start(struct auth_sasl *s, struct auth_result *r)
 		abort();
 	/* RFC 2195: a unique msg-id-like string. */
 	s->challenge = arena_printf(s->arena, "<%s.%lld@%s>",
-				    sasl_base64_encode(s->arena, rnd, sizeof(rnd)),
-				    (long long)time(NULL), s->pol->hostname);
+	                            sasl_base64_encode(s->arena, rnd, sizeof(rnd)),
+	                            (long long)time(NULL), s->pol->hostname);
 	r->status = AUTH_CONTINUE;
 	r->out_b64 = b64_heap(s->challenge, strlen(s->challenge));
 	s->step = 1;
@@ -514,13 +512,14 @@ cram_response(struct auth_sasl *s, const char *msg, size_t len, struct auth_resu
 	}
 	/* An unknown user or one without a key runs the same computation. */
 	static const char none[] = "00000000000000000000000000000000"
-				   "00000000000000000000000000000000";
-	const char *key = rc == 0 && s->acct.cred.cram_md5[0] != '\0' ? s->acct.cred.cram_md5 : none;
+	                           "00000000000000000000000000000000";
+	const char *key =
+	        rc == 0 && s->acct.cred.cram_md5[0] != '\0' ? s->acct.cred.cram_md5 : none;
 	bool ok = auth_cram_md5_verify(key, s->challenge, strlen(s->challenge), sp + 1) &&
-		  key != none;
+	          key != none;
 	if (!ok) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED,
-				 rc == 0 ? "bad-credentials" : "unknown-user", s->login);
+		                 rc == 0 ? "bad-credentials" : "unknown-user", s->login);
 		return;
 	}
 	if (auth_authorize(s->svc, s->pol, &s->conn, &s->acct, s->target, r) == AUTH_OK)
@@ -537,7 +536,7 @@ oauth_token(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 	const char *err, *who = NULL;
 	bool bearer = s->mech == AUTH_MECH_OAUTHBEARER;
 	int prc = bearer ? sasl_oauthbearer_parse(s->arena, msg, len, &o, &err)
-			 : sasl_xoauth2_parse(s->arena, msg, len, &o, &err);
+	                 : sasl_xoauth2_parse(s->arena, msg, len, &o, &err);
 
 	if (prc < 0) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", NULL);
@@ -550,12 +549,12 @@ oauth_token(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 	if (auth_check_blocked(s->svc, &s->conn, NULL, r))
 		return;
 	if (auth_jwt_verify(s->arena, o.token, s->pol->jwt_keys, &s->pol->jwt, (int64_t)time(NULL),
-			    &who, &err) < 0) {
+	                    &who, &err) < 0) {
 		why = err;
 	} else if ((login = auth_name_prep(who)) == NULL) {
 		why = "bad account claim";
 	} else if (o.authzid != NULL && o.authzid[0] != '\0' &&
-		   ((z = auth_name_prep(o.authzid)) == NULL || strcmp(z, login) != 0)) {
+	           ((z = auth_name_prep(o.authzid)) == NULL || strcmp(z, login) != 0)) {
 		why = "user differs from the token's account";
 	} else if ((rc = load_account(s, login)) != 0) {
 		why = rc < 0 ? NULL : "no such account";
@@ -567,14 +566,14 @@ oauth_token(struct auth_sasl *s, const char *msg, size_t len, struct auth_result
 		/* RFC 7628 section 3.2.2: the error is a challenge the client
 		   answers with a dummy response; then the exchange fails. */
 		auth_result_fail(s->svc, &s->conn, &s->pending, AUTH_FAILED, "invalid-token",
-				 login);
+		                 login);
 		set_user(&s->pending, r->user);
 		const char *json;
 		if (bearer && s->pol->oauth_url[0] != '\0')
 			json = arena_printf(s->arena,
-					    "{\"status\":\"invalid_token\",\"schemes\":\"bearer\","
-					    "\"openid-configuration\":\"%s\"}",
-					    s->pol->oauth_url);
+			                    "{\"status\":\"invalid_token\",\"schemes\":\"bearer\","
+			                    "\"openid-configuration\":\"%s\"}",
+			                    s->pol->oauth_url);
 		else if (bearer)
 			json = "{\"status\":\"invalid_token\",\"schemes\":\"bearer\"}";
 		else
@@ -607,10 +606,10 @@ auth_sasl_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 	}
 	if (in_b64 != NULL) {
 		msg = (const char *)sasl_base64_decode(s->arena, in_b64, strlen(in_b64), false,
-						       &len);
+		                                       &len);
 		if (msg == NULL) {
 			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "bad-base64",
-					 s->login);
+			                 s->login);
 			return;
 		}
 	}
@@ -623,7 +622,8 @@ auth_sasl_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		} else if (s->step == 1) {
 			scram_final(s, msg, len, r);
 		} else {
-			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", s->login);
+			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed",
+			                 s->login);
 		}
 	} else if (s->mech == AUTH_MECH_CRAM_MD5) {
 		if (s->step == 0 && msg == NULL)

@@ -86,7 +86,7 @@ char *
 sasl_base64_encode(struct arena *a, const unsigned char *in, size_t len)
 {
 	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char *out = arena_alloc(a, (len + 2) / 3 * 4 + 1);
 	size_t o = 0;
 
@@ -167,8 +167,8 @@ has_nul(const char *s, size_t len)
 }
 
 int
-sasl_scram_parse_first(struct arena *a, const char *msg, size_t len,
-		       struct sasl_scram_first *out, const char **error_out)
+sasl_scram_parse_first(struct arena *a, const char *msg, size_t len, struct sasl_scram_first *out,
+                       const char **error_out)
 {
 	const char *p = msg, *end = msg + len, *f;
 	size_t flen;
@@ -229,8 +229,8 @@ sasl_scram_parse_first(struct arena *a, const char *msg, size_t len,
 }
 
 int
-sasl_scram_parse_final(struct arena *a, const char *msg, size_t len,
-		       struct sasl_scram_final *out, const char **error_out)
+sasl_scram_parse_final(struct arena *a, const char *msg, size_t len, struct sasl_scram_final *out,
+                       const char **error_out)
 {
 	const char *p = msg, *end = msg + len, *f;
 	size_t flen;
@@ -241,8 +241,7 @@ sasl_scram_parse_final(struct arena *a, const char *msg, size_t len,
 		return -1;
 	/* channel-binding = "c=" base64 */
 	if (!next_field(&p, end, &f, &flen) || flen < 2 || f[0] != 'c' || f[1] != '=' ||
-	    (out->cbind = sasl_base64_decode(a, f + 2, flen - 2, false, &out->cbind_len)) ==
-		    NULL)
+	    (out->cbind = sasl_base64_decode(a, f + 2, flen - 2, false, &out->cbind_len)) == NULL)
 		return -1;
 	if (!next_field(&p, end, &f, &flen) || flen < 3 || f[0] != 'r' || f[1] != '=' ||
 	    !is_printable(f + 2, flen - 2))
@@ -284,7 +283,7 @@ is_b64token(const char *s, size_t len)
 	size_t i = 0;
 
 	while (i < len && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-			   (s[i] >= '0' && s[i] <= '9') || strchr("-._~+/", s[i]) != NULL))
+	                   (s[i] >= '0' && s[i] <= '9') || strchr("-._~+/", s[i]) != NULL))
 		i++;
 	if (i == 0)
 		return false;
@@ -309,7 +308,7 @@ bearer_token(struct arena *a, const char *v, size_t len)
 
 int
 sasl_oauthbearer_parse(struct arena *a, const char *msg, size_t len, struct sasl_oauth *out,
-		       const char **error_out)
+                       const char **error_out)
 {
 	const char *end = msg + len;
 
@@ -369,7 +368,7 @@ sasl_oauthbearer_parse(struct arena *a, const char *msg, size_t len, struct sasl
 
 int
 sasl_xoauth2_parse(struct arena *a, const char *msg, size_t len, struct sasl_oauth *out,
-		   const char **error_out)
+                   const char **error_out)
 {
 	const char *end = msg + len;
 
@@ -414,10 +413,10 @@ hex4(const char *p, uint32_t *out)
 	*out = 0;
 	for (int i = 0; i < 4; i++) {
 		char c = p[i];
-		int v = c >= '0' && c <= '9'	 ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
+		int v = c >= '0' && c <= '9'   ? c - '0'
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
 		if (v < 0)
 			return -1;
 		*out = *out << 4 | (uint32_t)v;
@@ -652,7 +651,7 @@ json_skip(struct json *j, int depth)
 
 int
 sasl_json_parse_object(struct arena *a, const char *in, size_t len, struct sasl_json_object *out,
-		       const char **error_out)
+                       const char **error_out)
 {
 	struct json j = {a, in, in + len};
 	size_t cap = 8;
@@ -710,12 +709,14 @@ sasl_json_parse_object(struct arena *a, const char *in, size_t len, struct sasl_
 				for (;;) {
 					json_ws(&j);
 					const char *s;
-					if (j.p >= j.end || *j.p != '"' || json_string(&j, &s) < 0) {
+					if (j.p >= j.end || *j.p != '"' ||
+					    json_string(&j, &s) < 0) {
 						m.type = SASL_JSON_OTHER;
 						break;
 					}
 					if (m.nstrings == scap) {
-						const char **n = arena_alloc(a, 2 * scap * sizeof(*n));
+						const char **n =
+						        arena_alloc(a, 2 * scap * sizeof(*n));
 						memcpy(n, m.strings, scap * sizeof(*n));
 						m.strings = n;
 						scap *= 2;

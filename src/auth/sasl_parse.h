@@ -23,7 +23,7 @@ struct arena;
    NUL-terminated bytes (len in *len_out) from a, or NULL on any invalid
    character, bad padding or non-zero trailing bits. */
 unsigned char *sasl_base64_decode(struct arena *a, const char *in, size_t inlen, bool url,
-				  size_t *len_out);
+                                  size_t *len_out);
 /* Encodes with the standard alphabet and padding; NUL-terminated, from a. */
 char *sasl_base64_encode(struct arena *a, const unsigned char *in, size_t len);
 
@@ -33,17 +33,17 @@ char *sasl_saslname_decode(struct arena *a, const char *in, size_t len);
 
 /* client-first-message = gs2-header client-first-message-bare */
 struct sasl_scram_first {
-	char cbflag;	    /* 'n', 'y' or 'p' */
-	const char *cbname; /* for 'p': "tls-exporter", ... */
+	char cbflag;         /* 'n', 'y' or 'p' */
+	const char *cbname;  /* for 'p': "tls-exporter", ... */
 	const char *authzid; /* NULL when absent; decoded */
 	const char *user;    /* decoded saslname, not yet SASLprep'd */
 	const char *nonce;
 	const char *gs2_header; /* "p=tls-exporter,," verbatim, for c= */
-	const char *bare;	/* client-first-message-bare verbatim */
+	const char *bare;       /* client-first-message-bare verbatim */
 };
 /* 0, or -1 with a static *error_out. */
 int sasl_scram_parse_first(struct arena *a, const char *msg, size_t len,
-			   struct sasl_scram_first *out, const char **error_out);
+                           struct sasl_scram_first *out, const char **error_out);
 
 /* client-final-message = channel-binding "," nonce ["," extensions] "," proof */
 struct sasl_scram_final {
@@ -55,7 +55,7 @@ struct sasl_scram_final {
 	const char *without_proof; /* client-final-message-without-proof verbatim */
 };
 int sasl_scram_parse_final(struct arena *a, const char *msg, size_t len,
-			   struct sasl_scram_final *out, const char **error_out);
+                           struct sasl_scram_final *out, const char **error_out);
 
 /* OAUTHBEARER: gs2-header kvsep *kvpair kvsep, kvsep = %x01.
    XOAUTH2: "user=" user %x01 "auth=Bearer " token %x01 %x01. */
@@ -64,10 +64,10 @@ struct sasl_oauth {
 	const char *token;   /* the bearer token */
 	const char *host;    /* OAUTHBEARER host=, NULL when absent */
 };
-int sasl_oauthbearer_parse(struct arena *a, const char *msg, size_t len,
-			   struct sasl_oauth *out, const char **error_out);
+int sasl_oauthbearer_parse(struct arena *a, const char *msg, size_t len, struct sasl_oauth *out,
+                           const char **error_out);
 int sasl_xoauth2_parse(struct arena *a, const char *msg, size_t len, struct sasl_oauth *out,
-		       const char **error_out);
+                       const char **error_out);
 
 /* A JSON object's top-level members that JWT validation needs: strings,
    integers and arrays of strings; anything else is skipped (but must be
@@ -82,7 +82,7 @@ struct sasl_json_member {
 	const char *name;
 	enum sasl_json_type type;
 	const char *str;      /* STRING (UTF-8, unescaped) */
-	int64_t num;	      /* NUMBER (integers only; fractions truncated) */
+	int64_t num;          /* NUMBER (integers only; fractions truncated) */
 	const char **strings; /* STRINGS */
 	size_t nstrings;
 };
@@ -91,7 +91,7 @@ struct sasl_json_object {
 	size_t n;
 };
 int sasl_json_parse_object(struct arena *a, const char *in, size_t len,
-			   struct sasl_json_object *out, const char **error_out);
+                           struct sasl_json_object *out, const char **error_out);
 /* The member called name, or NULL. Names are unique: the parser rejects an
    object that repeats one (RFC 7519 section 4). */
 const struct sasl_json_member *sasl_json_get(const struct sasl_json_object *o, const char *name);

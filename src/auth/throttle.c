@@ -156,7 +156,7 @@ find(struct auth_throttle *t, struct table *tb, const char *key, bool create, ui
 
 bool
 auth_throttle_is_blocked(struct auth_throttle *t, const char *ip, const char *account,
-			 uint64_t now_ms)
+                         uint64_t now_ms)
 {
 	bool blocked = false;
 
@@ -190,8 +190,8 @@ count(struct auth_throttle *t, struct table *tb, const char *key, uint64_t limit
 }
 
 uint64_t
-auth_throttle_failure(struct auth_throttle *t, const char *ip, const char *account,
-		      uint64_t now_ms, unsigned *failures_out, bool *blocked_out)
+auth_throttle_failure(struct auth_throttle *t, const char *ip, const char *account, uint64_t now_ms,
+                      unsigned *failures_out, bool *blocked_out)
 {
 	bool blocked = false;
 
@@ -199,8 +199,8 @@ auth_throttle_failure(struct auth_throttle *t, const char *ip, const char *accou
 	unsigned n = count(t, &t->ip, ip, t->s.block_after_ip, now_ms, &blocked);
 	if (account != NULL && account[0] != '\0') {
 		/* Not inside MAX(): it would count twice. */
-		unsigned na = count(t, &t->account, account, t->s.block_after_account, now_ms,
-				    &blocked);
+		unsigned na =
+		        count(t, &t->account, account, t->s.block_after_account, now_ms, &blocked);
 		n = MAX(n, na);
 	}
 	uint64_t delay = t->s.fail_delay_ms;
