@@ -98,9 +98,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 # Parsers are pure (bytes in, structs out), so harnesses link only them.
+# Parsers are pure (bytes in, structs out); the auth decoders too (jwt.c adds
+# only OpenSSL crypto).
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
-                                      mutf7.c imap_flags.c)
+                                      mutf7.c imap_flags.c) \
+                src/auth/sasl_parse.c src/auth/jwt.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)

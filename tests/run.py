@@ -63,6 +63,12 @@ class CountingResult(unittest.TextTestResult):
 
 def run_integration(tern, label, pattern):
     os.environ["TERN_BIN"] = os.path.join(ROOT, tern)
+    # harness.TERN is read at import: drop the modules the previous tree's
+    # pass imported, or the second pass would run the first tree's binary.
+    integration = os.path.join(HERE, "integration") + os.sep
+    for name, mod in list(sys.modules.items()):
+        if (getattr(mod, "__file__", None) or "").startswith(integration):
+            del sys.modules[name]
     loader = unittest.TestLoader()
     suite = loader.discover(os.path.join(HERE, "integration"), pattern=pattern,
                             top_level_dir=os.path.join(HERE, "integration"))

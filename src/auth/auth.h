@@ -3,76 +3,192 @@
  * auth.h: authentication for every protocol (IMAP, POP3, SMTP submission).
  *
  * A protocol asks two kinds of question: a plain user/password check (IMAP
- * LOGIN, POP3 USER/PASS) and a SASL exchange (AUTHENTICATE, AUTH), driven by
- * GNU SASL. Both block (password hashing, the accounts database) and must run
- * on a job thread (net/jobs.h), never on an event loop. Results say why a
- * login failed so each protocol can answer with its own code.
+ * LOGIN, POP3 USER/PASS) and a SASL exchange (AUTHENTICATE, AUTH). Both
+ * block (password hashing, the accounts database) and must run on a job
+ * thread (net/jobs.h), never on an event loop; what may run on a loop says
+ * so. The protocol describes its connection in a struct auth_conn (TLS,
+ * channel bindings, client certificate: auth itself knows no sockets) and
+ * gets a struct auth_result back that says why a login failed, how long the
+ * failure answer must wait (brute-force defence: throttle.h) and who logged
+ * in, so each protocol can answer with its own codes:
+ *
+ *   status          IMAP                      POP3           SMTP
+ *   AUTH_FAILED     NO [AUTHENTICATIONFAILED]  -ERR [AUTH]    535 5.7.8
+ *   AUTH_DISABLED   NO [CONTACTADMIN]          -ERR [AUTH]    535 5.7.8
+ *   AUTH_AUTHZ      NO [AUTHORIZATIONFAILED]   -ERR [AUTH]    535 5.7.8
+ *   AUTH_BLOCKED    NO [UNAVAILABLE]           -ERR [IN-USE]  454 4.7.0
+ *   AUTH_MALFORMED  BAD                        -ERR           501 5.5.2
+ *   AUTH_TEMP       NO [UNAVAILABLE]           -ERR [SYS/TEMP] 454 4.7.0
+ *
+ * Mechanisms (docs/AUTH.md): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, EXTERNAL,
+ * ANONYMOUS through GNU SASL; SCRAM-SHA-1(-PLUS), SCRAM-SHA-256(-PLUS),
+ * OAUTHBEARER and XOAUTH2 here (sasl.c), because GNU SASL 2.2 knows no
+ * tls-server-end-point binding and cannot take a JWT.
  */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "auth/accounts.h"
 
 struct auth_service;
 struct auth_sasl;
+struct buf;
 
-/* Settings shared by every protocol. */
+/* Settings each session copies (plain data, no pointers). */
 enum auth_plaintext {
-	AUTH_PLAINTEXT_NEVER,	 /* passwords only over TLS */
+	AUTH_PLAINTEXT_NEVER,    /* passwords only over TLS */
 	AUTH_PLAINTEXT_LOOPBACK, /* and over plaintext from 127.0.0.0/8, ::1 */
 	AUTH_PLAINTEXT_ALWAYS,
 };
 
 struct auth_settings {
-	int plaintext;		 /* enum auth_plaintext */
-	uint64_t fail_delay_ms; /* answer to a failed login waits this long */
+	int plaintext;          /* enum auth_plaintext */
+	uint64_t fail_delay_ms; /* answer to a failed login waits at least this */
+};
+
+/* Process-wide settings from tern.conf (strings borrowed for the call that
+   takes them; auth_service copies what it keeps). */
+struct auth_config {
+	struct auth_settings s;
+	uint64_t max_fail_delay_ms, block_after_ip, block_after_account, block_time_ms,
+	        fail_window_ms;
+	char *mechanisms;       /* space- or comma-separated */
+	char *master_users;     /* addresses allowed to log in as anyone */
+	char *master_separator; /* "user*master" */
+	char *anonymous_account;
+	char *digest_realm; /* "" = hostname */
+	char *hostname;     /* CRAM-MD5 challenge, DIGEST-MD5 realm default */
+	uint64_t scram_iterations;
+	char *oauth_issuer, *oauth_audience, *oauth_claim;
+	char *oauth_hs256_secret_file, *oauth_public_keys_file; /* absolute paths */
+	char *oauth_configuration_url; /* "openid-configuration" in the error JSON */
+	uint64_t oauth_leeway_ms;
+};
+
+enum auth_mech {
+	AUTH_MECH_PLAIN,
+	AUTH_MECH_LOGIN,
+	AUTH_MECH_CRAM_MD5,
+	AUTH_MECH_DIGEST_MD5,
+	AUTH_MECH_SCRAM_SHA_1,
+	AUTH_MECH_SCRAM_SHA_1_PLUS,
+	AUTH_MECH_SCRAM_SHA_256,
+	AUTH_MECH_SCRAM_SHA_256_PLUS,
+	AUTH_MECH_EXTERNAL,
+	AUTH_MECH_ANONYMOUS,
+	AUTH_MECH_OAUTHBEARER,
+	AUTH_MECH_XOAUTH2,
+	AUTH_MECH_COUNT,
+};
+
+/* What auth needs to know about the client's connection. Plain data. */
+struct auth_conn {
+	enum auth_protocol proto;
+	char ip[64];
+	bool is_tls, is_loopback;
+	/* RFC 9266 tls-exporter: only with TLS 1.3 (RFC 9266 section 3). */
+	bool has_cb_exporter;
+	unsigned char cb_exporter[32];
+	/* RFC 5929 section 4 tls-server-end-point: hash of our certificate. */
+	size_t cb_endpoint_len; /* 0: none */
+	unsigned char cb_endpoint[64];
+	/* A client certificate verified against tls.client_ca: its email
+	   address (subjectAltName rfc822Name, else emailAddress). "" if none. */
+	char cert_identity[256];
 };
 
 enum auth_status {
 	AUTH_OK,
-	AUTH_CONTINUE, /* SASL: send the challenge, wait for the next response */
-	AUTH_FAILED,   /* wrong user or password: one answer for both */
-	AUTH_DISABLED, /* right password, protocol switched off for the account */
+	AUTH_CONTINUE,  /* SASL: send the challenge, wait for the next response */
+	AUTH_FAILED,    /* wrong user or password: one answer for both */
+	AUTH_DISABLED,  /* right password, but the account may not use this protocol */
+	AUTH_AUTHZ,     /* right password, but may not act as the requested user */
+	AUTH_BLOCKED,   /* too many failures from this IP or on this account */
 	AUTH_MALFORMED, /* client sent something that is not valid for the mechanism */
-	AUTH_TEMP,	/* our side failed; logged */
+	AUTH_TEMP,      /* our side failed; logged */
 };
 
 /* Who logged in. */
 struct auth_identity {
 	uint64_t account_id;
 	char address[256];
+	char master[256];      /* the master user acting as address, or "" */
+	char app_password[64]; /* name of the app password used, or "" */
+	bool is_admin;
 };
 
-/* Process-wide. data_dir holds accounts.db. NULL with heap *error_out. */
-struct auth_service *auth_service_new(const char *data_dir, char **error_out);
+struct auth_result {
+	enum auth_status status;
+	const char *reason;      /* static, for the log: "bad-credentials", ... */
+	uint64_t delay_ms;       /* a failure's answer waits this long (0 on success) */
+	unsigned failures;       /* the failure count behind delay_ms */
+	char user[256];          /* the login name the client gave, "" if none yet */
+	struct auth_identity id; /* AUTH_OK */
+	char *out_b64;           /* heap: challenge (CONTINUE) or final data (OK), or NULL */
+};
+
+/* Process-wide. data_dir holds accounts.db. NULL with heap *error_out (an
+   unreadable OAuth key file, an unknown mechanism name). */
+struct auth_service *auth_service_new(const char *data_dir, const struct auth_config *cfg,
+                                      char **error_out);
+/* New settings for new logins; on error (-1, heap *error_out) the old stay. */
+int auth_service_reload(struct auth_service *svc, const struct auth_config *cfg, char **error_out);
 void auth_service_free(struct auth_service **svcp);
 
 /* Whether passwords may be sent on this connection. */
 bool auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_loopback);
 
-/* The SASL mechanisms offered, space separated ("PLAIN LOGIN"). Static. */
-const char *auth_mechanisms(bool plaintext_allowed);
+/* Appends the SASL mechanisms offered on conn, space separated, to out
+   (nothing when passwords may not travel here). Event-loop safe. */
+void auth_mechanisms_list(struct auth_service *svc, const struct auth_conn *conn, struct buf *out);
+/* Parses a mechanism name (case-insensitive); -1 if unknown. */
+int auth_mech_parse(const char *name);
+const char *auth_mech_name(enum auth_mech m);
 
-/* Blocking password check (job thread). On AUTH_OK fills *id. */
-enum auth_status auth_check_password(struct auth_service *svc, enum auth_protocol proto,
-				     const char *user, const char *password,
-				     struct auth_identity *id);
+/* Event-loop safe: true when conn's IP is blocked now (refuse before any
+   work). */
+bool auth_ip_is_blocked(struct auth_service *svc, const struct auth_conn *conn);
 
-/* Starts a SASL exchange for mech (case-insensitive); NULL if the mechanism is
-   not offered. May be called on the event loop (no I/O). */
-struct auth_sasl *auth_sasl_new(struct auth_service *svc, enum auth_protocol proto,
-				const char *mech);
+/* Blocking password check (job thread): LOGIN, USER/PASS. Fills *r. */
+void auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+                const char *password, struct auth_result *r);
+
+/* Starts a SASL exchange for mech (case-insensitive); NULL if the mechanism
+   is not offered on conn. Event-loop safe (no I/O). conn is copied. */
+struct auth_sasl *auth_sasl_new(struct auth_service *svc, const struct auth_conn *conn,
+                                const char *mech);
+/* The canonical name of the exchange's mechanism (static). */
+const char *auth_sasl_mech(const struct auth_sasl *s);
 /*
  * One step (job thread): in_b64 is the client's base64 response ("" for an
- * empty one, NULL when the client sent no initial response). On
- * AUTH_CONTINUE *out_b64 (heap) is the challenge to send; on AUTH_OK the
- * identity is in *id, and *out_b64 may hold final server data (or NULL).
+ * empty one, NULL when the client sent no initial response). Fills *r (free
+ * r->out_b64 with auth_result_clear): on AUTH_CONTINUE r->out_b64 is the
+ * challenge; on AUTH_OK r->id is set and r->out_b64 may hold final server
+ * data, which the protocol sends before success (RFC 4422 section 5).
  */
-enum auth_status auth_sasl_step(struct auth_sasl *s, const char *in_b64, char **out_b64,
-				struct auth_identity *id);
+void auth_sasl_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r);
 void auth_sasl_free(struct auth_sasl **sp);
+
+void auth_result_clear(struct auth_result *r);
+
+/*
+ * Access changes made by `tern user set` (or del) while the server runs.
+ * auth_changes_poll (job thread) returns the accounts changed since the last
+ * poll, or NULL when none; the first call only notes where the log is.
+ * The result is shared by every worker: ref/unref it.
+ */
+struct auth_changes;
+struct auth_changes *auth_changes_poll(struct auth_service *svc);
+void auth_changes_ref(struct auth_changes *c);
+void auth_changes_unref(struct auth_changes **cp);
+size_t auth_changes_count(const struct auth_changes *c);
+/* Whether the session of id on proto must end: the account was deleted, the
+   protocol switched off, or the account became an administrator. */
+bool auth_changes_revokes(const struct auth_changes *c, const struct auth_identity *id,
+                          enum auth_protocol proto);
 
 #endif

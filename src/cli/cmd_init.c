@@ -18,6 +18,7 @@
 #include "auth/accounts.h"
 #include "auth/password.h"
 #include "cli/cli.h"
+#include "cli/conf.h"
 #include "lib/util.h"
 #include "net/tls.h"
 
@@ -115,7 +116,9 @@ cli_init(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct auth_db *db = NULL;
 	char *password = cli_random_password(16);
-	char *hash = NULL;
+	struct auth_credentials cred = {0};
+	struct tern_conf conf;
+	bool conf_loaded = false;
 	enum auth_error aerr;
 
 	if (mkdir(tls_dir, 0750) < 0 && errno != EEXIST) {
@@ -130,11 +133,14 @@ cli_init(const char *data_dir, int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	if ((hash = auth_password_hash(password, AUTH_SCHEME_YESCRYPT)) == NULL) {
-		cli_fail("cannot hash the password");
+	if (conf_load(dir, &conf, &err) < 0) {
+		cli_fail("%s", err);
 		goto out;
 	}
-	if (auth_account_add(db, address, hash, NULL, &aerr) < 0) {
+	conf_loaded = true;
+	if (cli_make_credentials(&conf, address, password, &cred) != 0)
+		goto out;
+	if (auth_account_add_credentials(db, address, &cred, NULL, &aerr) < 0) {
 		cli_fail("%s: %s", address, auth_error_str(aerr));
 		goto out;
 	}
@@ -156,7 +162,9 @@ out:
 	auth_db_close(&db);
 	explicit_bzero(password, strlen(password));
 	free(password);
-	free(hash);
+	auth_credentials_clear(&cred);
+	if (conf_loaded)
+		conf_free(&conf);
 	free(address);
 	free(tls_dir);
 	free(cert);

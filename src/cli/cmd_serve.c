@@ -8,6 +8,11 @@
  *      on first use).
  * Signals are events on the acceptor loop: SIGTERM/SIGINT stop (sessions
  * finish their command and get BYE), SIGHUP reloads config and certificate.
+ *
+ * Access watch: every second a job reads accounts.db's change log
+ * (auth_changes_poll); when `tern user set/del` switched an account's
+ * protocol off, the list of changed accounts is broadcast to every session
+ * (net_server_broadcast), and the sessions of those accounts say BYE.
  */
 #include <errno.h>
 #include <grp.h>
@@ -31,11 +36,19 @@
 #include "net/tls.h"
 #include "store/store.h"
 
+/* How often the server looks for access changes made by the CLI. */
+#define ACCESS_POLL_MS 1000
+
 struct serve_state {
 	const char *data_dir;
 	struct tern_conf conf;
 	struct net_server *net;
 	struct imap_server *imap;
+	struct auth_service *auth;
+	struct net_jobs *jobs;
+	struct event *poll_ev;
+	bool poll_running;
+	struct auth_changes *changes; /* the poll job's result */
 };
 
 static struct net_tls *
@@ -46,6 +59,9 @@ load_tls(const char *data_dir, const struct tern_conf *conf, char **error_out)
 
 	free(cert);
 	free(key);
+	if (tls != NULL && conf->tls_client_ca[0] != '\0' &&
+	    net_tls_set_client_ca(tls, conf->tls_client_ca, error_out) < 0)
+		net_tls_unref(&tls);
 	return tls;
 }
 
@@ -68,10 +84,51 @@ drop_privileges(const char *user, const char *data_dir)
 }
 
 static void
+release_changes(void *msg)
+{
+	struct auth_changes *c = msg;
+
+	auth_changes_unref(&c);
+}
+
+static void
+poll_work(void *arg)
+{
+	struct serve_state *st = arg;
+
+	st->changes = auth_changes_poll(st->auth);
+}
+
+static void
+poll_done(void *arg)
+{
+	struct serve_state *st = arg;
+
+	st->poll_running = false;
+	if (st->changes != NULL && st->net != NULL)
+		net_server_broadcast(st->net, st->changes, release_changes);
+	else
+		auth_changes_unref(&st->changes);
+	st->changes = NULL;
+}
+
+static void
+on_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (st->poll_running)
+		return;
+	st->poll_running = true;
+	net_jobs_submit(st->jobs, net_server_base(st->net), poll_work, poll_done, st);
+}
+
+static void
 on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve_state *st = arg;
 
+	event_del(st->poll_ev);
 	log_info("server", "event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	net_server_stop(st->net, st->conf.shutdown_grace_ms);
 }
@@ -98,9 +155,16 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (strcmp(conf.listen, st->conf.listen) != 0 || conf.imap_port != st->conf.imap_port ||
 	    conf.imaps_port != st->conf.imaps_port || conf.imap_enabled != st->conf.imap_enabled)
 		log_warn("server", "event=reload-partial reason=\"listeners change only on restart\"");
+	if (auth_service_reload(st->auth, &conf.auth, &err) < 0) {
+		log_error("server", "event=reload-failed err=\"%s\"", err);
+		free(err);
+		net_tls_unref(&tls);
+		conf_free(&conf);
+		return;
+	}
 	log_configure(conf.log_level, conf.syslog);
 	net_server_reload(st->net, &conf.net, tls);
-	imap_server_reload(st->imap, &conf.imap, &conf.auth, true);
+	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
 	conf_free(&st->conf);
 	st->conf = conf;
 	log_info("server", "event=reloaded");
@@ -132,12 +196,14 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	/* accounts.db is opened lazily by the job threads, after the drop. */
-	if ((auth = auth_service_new(data_dir, &err)) == NULL) {
+	if ((auth = auth_service_new(data_dir, &st.conf.auth, &err)) == NULL) {
 		cli_fail("%s", err);
 		goto out;
 	}
 	jobs = net_jobs_new(st.conf.auth_workers);
-	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth, auth, jobs, true);
+	st.auth = auth;
+	st.jobs = jobs;
+	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
 	struct net_listener_spec specs[2];
 	size_t n = 0;
 	if (st.conf.imap_enabled) {
@@ -170,6 +236,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	st.poll_ev = event_new(base, -1, EV_PERSIST, on_poll, &st);
+	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
+	event_add(st.poll_ev, &poll_tv);
+	on_poll(-1, 0, &st); /* notes where the change log is now */
 	log_info("server", "event=started version=%s dir=%s imap=%s:%llu imaps=%s:%llu", TERN_VERSION,
 		 data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port, st.conf.listen,
 		 (unsigned long long)st.conf.imaps_port);
@@ -186,7 +256,9 @@ out:
 		signal(SIGTERM, SIG_IGN);
 		signal(SIGINT, SIG_IGN);
 	}
-	net_jobs_free(&jobs);
+	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
+	if (st.poll_ev != NULL)
+		event_free(st.poll_ev);
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
 	auth_service_free(&auth);

@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_user.c: `tern user add|del|list|passwd|show`: account administration
- * on accounts.db. Safe while the server runs: SQLite serialises the writes
- * and the server reads accounts at each login.
+ * cmd_user.c: `tern user ...`: account administration on accounts.db.
+ *
+ *   add|del|list|passwd|show       accounts and their credentials
+ *   set TARGET key=value...        protocol switches and role, for one account
+ *                                  or in bulk (--from-file, --domain, --all)
+ *   app-password add|list|del      named app passwords, optionally per protocol
+ *   import-passwd FILE             a Dovecot passwd-file
+ *
+ * Safe while the server runs: SQLite serialises the writes, the server reads
+ * accounts at each login, and access changes are logged in the database's
+ * change table, which the server polls every second to close the sessions of
+ * accounts that lost a protocol. Credentials follow tern.conf: SCRAM keys
+ * always, CRAM-MD5 and DIGEST-MD5 keys only while those mechanisms are in
+ * auth.mechanisms (docs/AUTH.md).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +24,10 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "auth/auth.h"
 #include "auth/password.h"
 #include "cli/cli.h"
+#include "cli/conf.h"
 #include "lib/util.h"
 
 #define PASSWORD_MAX 1024
@@ -62,11 +76,60 @@ read_password(bool from_stdin, bool *generated_out)
 	return first;
 }
 
+void
+cli_cred_options(const struct tern_conf *conf, const char *address, struct auth_cred_options *o)
+{
+	char *mechs = xstrdup(conf->auth.mechanisms), *save = NULL;
+
+	memset(o, 0, sizeof(*o));
+	o->scram_iterations = (unsigned)conf->auth.scram_iterations;
+	for (char *t = strtok_r(mechs, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
+		if (auth_mech_parse(t) == AUTH_MECH_CRAM_MD5)
+			o->cram_md5 = true;
+		if (auth_mech_parse(t) == AUTH_MECH_DIGEST_MD5)
+			o->digest_md5 = true;
+	}
+	free(mechs);
+	o->digest_realm = conf->auth.digest_realm[0] != '\0' ? conf->auth.digest_realm
+							      : conf->hostname;
+	o->address = address;
+}
+
+/* Every credential for a password (SASLprep'd first). 0, or 1 after
+   printing why not. */
+int
+cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
+		     struct auth_credentials *out)
+{
+	struct auth_cred_options o;
+	char *lower = xstrdup(address);
+
+	for (char *p = lower; *p != '\0'; p++)
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	char *prepped = auth_saslprep(password, true);
+	int rc = 0;
+	if (prepped == NULL || prepped[0] == '\0') {
+		rc = cli_fail("the password has characters SASLprep (RFC 4013) prohibits");
+	} else {
+		cli_cred_options(conf, lower, &o);
+		if (auth_credentials_make(prepped, &o, out) < 0)
+			rc = cli_fail("cannot hash the password");
+	}
+	if (prepped != NULL) {
+		explicit_bzero(prepped, strlen(prepped));
+		free(prepped);
+	}
+	free(lower);
+	return rc;
+}
+
 static int
-set_password(struct auth_db *db, const char *address, bool adding, bool from_stdin)
+set_password(struct auth_db *db, const struct tern_conf *conf, const char *address, bool adding,
+	     bool from_stdin)
 {
 	bool generated;
 	char *password = read_password(from_stdin, &generated);
+	struct auth_credentials cred = {0};
 	enum auth_error err;
 	int rc = 1;
 
@@ -76,11 +139,10 @@ set_password(struct auth_db *db, const char *address, bool adding, bool from_std
 		free(password);
 		return cli_fail("the password is empty");
 	}
-	char *hash = auth_password_hash(password, AUTH_SCHEME_YESCRYPT);
-	if (hash == NULL) {
-		cli_fail("cannot hash the password");
-	} else if ((adding ? auth_account_add(db, address, hash, NULL, &err)
-			   : auth_account_set_password(db, address, hash, &err)) < 0) {
+	if (cli_make_credentials(conf, address, password, &cred) != 0) {
+		/* said why */
+	} else if ((adding ? auth_account_add_credentials(db, address, &cred, NULL, &err)
+			   : auth_account_set_credentials(db, address, &cred, &err)) < 0) {
 		cli_fail("%s: %s", address, auth_error_str(err));
 	} else {
 		if (generated)
@@ -89,17 +151,59 @@ set_password(struct auth_db *db, const char *address, bool adding, bool from_std
 	}
 	explicit_bzero(password, strlen(password));
 	free(password);
-	free(hash);
+	auth_credentials_clear(&cred);
 	return rc;
 }
+
+static const char *
+onoff(bool b)
+{
+	return b ? "on" : "off";
+}
+
+struct list_filter {
+	int disabled; /* protocol, or -1 */
+	size_t n;
+};
 
 static int
 print_row(const struct auth_account *a, void *arg)
 {
+	struct list_filter *f = arg;
+
+	if (f->disabled >= 0 && a->enabled[f->disabled])
+		return 0;
+	f->n++;
 	printf("%-40s %-5s imap=%s pop3=%s smtp=%s\n", a->address, a->role,
-	       a->enabled[AUTH_PROTO_IMAP] ? "on" : "off", a->enabled[AUTH_PROTO_POP3] ? "on" : "off",
-	       a->enabled[AUTH_PROTO_SMTP] ? "on" : "off");
+	       onoff(a->enabled[AUTH_PROTO_IMAP]), onoff(a->enabled[AUTH_PROTO_POP3]),
+	       onoff(a->enabled[AUTH_PROTO_SMTP]));
 	return 0;
+}
+
+static const char *
+scheme_name(const char *hash)
+{
+	if (strncmp(hash, "$y$", 3) == 0)
+		return "yescrypt";
+	if (strncmp(hash, "$6$", 3) == 0)
+		return "sha512-crypt";
+	if (strncmp(hash, "$2", 2) == 0)
+		return "bcrypt";
+	if (hash[0] == '$')
+		return "crypt";
+	return "none";
+}
+
+static void
+protocols_str(unsigned mask, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
+		if (mask & (1u << p))
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+					      auth_protocol_name((enum auth_protocol)p));
 }
 
 static int
@@ -107,7 +211,9 @@ show(struct auth_db *db, const char *address)
 {
 	struct auth_account a;
 	enum auth_error err;
-	char when[64];
+	char when[64], protos[64];
+	struct auth_app_password *apps = NULL;
+	size_t napps = 0;
 
 	if (auth_account_lookup(db, address, &a, &err) < 0)
 		return cli_fail("%s: %s", address, auth_error_str(err));
@@ -116,56 +222,309 @@ show(struct auth_db *db, const char *address)
 	printf("address: %s\nid:      %llu\nrole:    %s\ncreated: %s\n", a.address,
 	       (unsigned long long)a.id, a.role, when);
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
-		printf("%-8s %s\n", auth_protocol_name((enum auth_protocol)p),
-		       a.enabled[p] ? "on" : "off");
+		printf("%-8s %s\n", auth_protocol_name((enum auth_protocol)p), onoff(a.enabled[p]));
+	if (strcmp(a.role, "admin") == 0)
+		printf("note:    administrators cannot log in to IMAP or POP3\n");
+	printf("credentials: %s%s%s%s%s\n", scheme_name(a.password),
+	       a.cred.scram_sha1[0] ? " scram-sha-1" : "",
+	       a.cred.scram_sha256[0] ? " scram-sha-256" : "", a.cred.cram_md5[0] ? " cram-md5" : "",
+	       a.cred.digest_md5[0] ? " digest-md5" : "");
+	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
+		printf("app passwords: %zu\n", napps);
+		for (size_t i = 0; i < napps; i++) {
+			protocols_str(apps[i].protocols, protos, sizeof(protos));
+			printf("  %-20s %s\n", apps[i].name, protos);
+		}
+	}
+	auth_app_passwords_free(&apps, napps);
 	auth_account_clear(&a);
 	return 0;
+}
+
+/* ---- set ---- */
+
+static void
+report_missing(const char *address, void *arg)
+{
+	size_t *n = arg;
+
+	if (*n < 20)
+		fprintf(stderr, "tern: %s: no such account\n", address);
+	(*n)++;
+}
+
+/* Reads addresses, one a line ('#' comments, blank lines skipped). */
+static char **
+read_addresses(const char *path, size_t *n_out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0, vcap = 64;
+	char **v;
+
+	if (f == NULL)
+		return NULL;
+	v = xmalloc(vcap * sizeof(*v));
+	while (getline(&line, &cap, f) >= 0) {
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		s[strcspn(s, " \t\r\n")] = '\0';
+		if (*s == '\0' || *s == '#')
+			continue;
+		if (n == vcap) {
+			vcap *= 2;
+			v = xrealloc(v, vcap * sizeof(*v));
+		}
+		v[n++] = xstrdup(s);
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	*n_out = n;
+	return v;
+}
+
+static int
+cmd_set(struct auth_db *db, int argc, char **argv)
+{
+	struct auth_access_change c = {.role = NULL};
+	const char *address = NULL, *file = NULL, *domain = NULL;
+	bool all = false;
+	int targets = 0;
+
+	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
+		c.enabled[p] = -1;
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (strcmp(argv[i], "--from-file") == 0 && i + 1 < argc) {
+			file = argv[++i];
+			targets++;
+		} else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc) {
+			domain = argv[++i];
+			targets++;
+		} else if (strcmp(argv[i], "--all") == 0) {
+			all = true;
+			targets++;
+		} else if (eq != NULL && argv[i][0] != '-') {
+			*eq = '\0';
+			const char *v = eq + 1;
+			int p = auth_protocol_parse(argv[i]);
+			bool on = strcmp(v, "on") == 0 || strcmp(v, "yes") == 0;
+			bool off = strcmp(v, "off") == 0 || strcmp(v, "no") == 0;
+			if (strcmp(argv[i], "role") == 0 &&
+			    (strcmp(v, "user") == 0 || strcmp(v, "admin") == 0))
+				c.role = v;
+			else if (p >= 0 && (on || off))
+				c.enabled[p] = on;
+			else
+				return cli_fail("user set: bad setting '%s=%s' (imap|pop3|smtp=on|off, "
+						"role=user|admin)",
+						argv[i], v);
+		} else if (argv[i][0] != '-' && address == NULL) {
+			address = argv[i];
+			targets++;
+		} else {
+			return cli_fail("user set: unexpected '%s' (see tern user --help)", argv[i]);
+		}
+	}
+	if (targets != 1)
+		return cli_fail("user set: give one of ADDRESS, --from-file FILE, --domain DOMAIN, "
+				"--all");
+	bool any = c.role != NULL;
+	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
+		any = any || c.enabled[p] >= 0;
+	if (!any)
+		return cli_fail("user set: nothing to set (e.g. imap=off)");
+	size_t changed = 0, missing = 0;
+	enum auth_error err;
+	int rc;
+	if (address != NULL || file != NULL) {
+		size_t n = 1;
+		char **v = NULL;
+		const char *one[1] = {address};
+		if (file != NULL && (v = read_addresses(file, &n)) == NULL)
+			return cli_fail("%s: %s", file, strerror(errno));
+		rc = auth_access_set_addresses(db, v != NULL ? (const char *const *)v : one, n, &c,
+					       &changed, report_missing, &missing, &err);
+		for (size_t i = 0; v != NULL && i < n; i++)
+			free(v[i]);
+		free(v);
+	} else {
+		rc = auth_access_set_domain(db, all ? NULL : domain, &c, &changed, &err);
+	}
+	if (rc < 0)
+		return cli_fail("%s", auth_error_str(err));
+	if (address != NULL && missing > 0)
+		return 1; /* "no such account" already said */
+	if (address == NULL)
+		printf("%zu account%s updated%s", changed, changed == 1 ? "" : "s",
+		       missing ? "" : "\n");
+	if (missing > 0)
+		printf(", %zu not found\n", missing);
+	return missing > 0 ? 1 : 0;
+}
+
+/* ---- app passwords ---- */
+
+static int
+parse_protocols(const char *list, unsigned *mask)
+{
+	char *copy = xstrdup(list), *save = NULL;
+
+	*mask = 0;
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		int p = auth_protocol_parse(t);
+		if (p < 0) {
+			free(copy);
+			return -1;
+		}
+		*mask |= 1u << p;
+	}
+	free(copy);
+	return *mask != 0 ? 0 : -1;
+}
+
+static bool
+name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+		       n;
+}
+
+static int
+cmd_app_password(struct auth_db *db, int argc, char **argv)
+{
+	enum auth_error err;
+
+	if (argc >= 3 && strcmp(argv[0], "add") == 0) {
+		unsigned mask = AUTH_PROTO_ALL;
+		if (argc == 5 && strcmp(argv[3], "--protocols") == 0) {
+			if (parse_protocols(argv[4], &mask) < 0)
+				return cli_fail("--protocols: a list of imap, pop3, smtp");
+		} else if (argc != 3) {
+			return cli_fail("user app-password add ADDRESS NAME [--protocols LIST]");
+		}
+		if (!name_is_valid(argv[2]))
+			return cli_fail("app password names are letters, digits, '.', '_', '-'");
+		char *plain, *hash;
+		auth_app_password_generate(&plain, &hash);
+		int rc = auth_app_password_add(db, argv[1], argv[2], hash, mask, &err);
+		if (rc == 0)
+			printf("%s\napp password '%s': %s\n", argv[1], argv[2], plain);
+		explicit_bzero(plain, strlen(plain));
+		free(plain);
+		free(hash);
+		if (rc < 0)
+			return err == AUTH_ERR_EXISTS
+				       ? cli_fail("%s: an app password named '%s' exists", argv[1],
+						  argv[2])
+				       : cli_fail("%s: %s", argv[1], auth_error_str(err));
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[0], "list") == 0) {
+		struct auth_account a;
+		struct auth_app_password *apps = NULL;
+		size_t n = 0;
+		char when[64], protos[64];
+		if (auth_account_lookup(db, argv[1], &a, &err) < 0)
+			return cli_fail("%s: %s", argv[1], auth_error_str(err));
+		int rc = auth_app_password_list(db, a.id, &apps, &n, &err);
+		auth_account_clear(&a);
+		if (rc < 0)
+			return cli_fail("%s", auth_error_str(err));
+		for (size_t i = 0; i < n; i++) {
+			time_t t = (time_t)apps[i].created;
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+			protocols_str(apps[i].protocols, protos, sizeof(protos));
+			printf("%-20s %-15s %s\n", apps[i].name, protos, when);
+		}
+		auth_app_passwords_free(&apps, n);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[0], "del") == 0) {
+		if (auth_app_password_delete(db, argv[1], argv[2], &err) < 0)
+			return err == AUTH_ERR_NOTFOUND
+				       ? cli_fail("%s: no app password named '%s'", argv[1], argv[2])
+				       : cli_fail("%s", auth_error_str(err));
+		return 0;
+	}
+	return cli_fail("user app-password add|list|del ... (see tern user --help)");
 }
 
 int
 cli_user(const char *data_dir, int argc, char **argv)
 {
 	struct auth_db *db = NULL;
+	struct tern_conf conf;
 	char *err = NULL;
 	enum auth_error aerr;
 	int rc;
 
 	if (argc < 1)
-		return cli_fail("user: expected add, del, list, passwd or show");
+		return cli_fail("user: expected add, del, list, passwd, show, set, app-password "
+				"or import-passwd");
 	const char *verb = argv[0];
 	const char *address = argc >= 2 ? argv[1] : NULL;
 	bool from_stdin = argc >= 3 && strcmp(argv[2], "--password-stdin") == 0;
-	int want = strcmp(verb, "list") == 0 ? 1 : (from_stdin ? 3 : 2);
-	bool known = strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0 ||
-		     strcmp(verb, "list") == 0 || strcmp(verb, "passwd") == 0 ||
-		     strcmp(verb, "show") == 0;
+	bool simple = strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0 ||
+		      strcmp(verb, "passwd") == 0 || strcmp(verb, "show") == 0;
+	bool known = simple || strcmp(verb, "list") == 0 || strcmp(verb, "set") == 0 ||
+		     strcmp(verb, "app-password") == 0 || strcmp(verb, "import-passwd") == 0;
 	if (!known)
 		return cli_fail("user: unknown action '%s'", verb);
-	if (argc != want)
+	if (simple && argc != (from_stdin ? 3 : 2))
 		return cli_fail("user %s: wrong arguments (see tern user --help)", verb);
+	int disabled = -1;
+	if (strcmp(verb, "list") == 0) {
+		if (argc == 3 && strcmp(argv[1], "--disabled") == 0) {
+			if ((disabled = auth_protocol_parse(argv[2])) < 0)
+				return cli_fail("--disabled: imap, pop3 or smtp");
+		} else if (argc != 1) {
+			return cli_fail("user list: wrong arguments (see tern user --help)");
+		}
+	}
 	if (access(data_dir, F_OK) < 0)
 		return cli_fail("%s: no data directory (run tern init %s first)", data_dir, data_dir);
-	if (auth_db_open(data_dir, &db, &err) < 0) {
+	if (conf_load(data_dir, &conf, &err) < 0) {
 		cli_fail("%s", err);
 		free(err);
 		return 1;
 	}
+	if (auth_db_open(data_dir, &db, &err) < 0) {
+		cli_fail("%s", err);
+		free(err);
+		conf_free(&conf);
+		return 1;
+	}
 	if (strcmp(verb, "add") == 0) {
-		rc = auth_address_is_valid(address) ? set_password(db, address, true, from_stdin)
-						    : cli_fail("'%s' is not a valid address", address);
+		rc = auth_address_is_valid(address)
+			     ? set_password(db, &conf, address, true, from_stdin)
+			     : cli_fail("'%s' is not a valid address", address);
 	} else if (strcmp(verb, "passwd") == 0) {
-		rc = set_password(db, address, false, from_stdin);
+		rc = set_password(db, &conf, address, false, from_stdin);
 	} else if (strcmp(verb, "del") == 0) {
 		rc = auth_account_delete(db, address, &aerr) == 0
 			     ? 0
 			     : cli_fail("%s: %s", address, auth_error_str(aerr));
 	} else if (strcmp(verb, "show") == 0) {
 		rc = show(db, address);
+	} else if (strcmp(verb, "set") == 0) {
+		rc = cmd_set(db, argc - 1, argv + 1);
+	} else if (strcmp(verb, "app-password") == 0) {
+		rc = cmd_app_password(db, argc - 1, argv + 1);
+	} else if (strcmp(verb, "import-passwd") == 0) {
+		rc = cli_import_passwd(db, &conf, argc - 1, argv + 1);
 	} else {
-		rc = auth_account_foreach(db, print_row, NULL, &aerr) == 0
+		struct list_filter f = {.disabled = disabled};
+		rc = auth_account_foreach(db, print_row, &f, &aerr) == 0
 			     ? 0
 			     : cli_fail("%s", auth_error_str(aerr));
 	}
 	auth_db_close(&db);
+	conf_free(&conf);
 	return rc;
 }

@@ -41,6 +41,8 @@ static const struct config_key keys[] = {
 	 "PEM certificate chain, relative to the data directory or absolute."},
 	{"tls.key", CONFIG_STRING, F(tls_key), "tls/key.pem", 0, 0, NULL,
 	 "PEM private key. Re-read with the certificate on SIGHUP."},
+	{"tls.client_ca", CONFIG_STRING, F(tls_client_ca), "", 0, 0, NULL,
+	 "PEM CA certificates for client certificates (SASL EXTERNAL); empty: none asked for."},
 	{"limits.max_connections", CONFIG_UINT, F(net.max_connections), "10000", 1, 10000000,
 	 NULL, "Connections open at once, all listeners together."},
 	{"limits.max_connections_per_ip", CONFIG_UINT, F(net.max_connections_per_ip), "100", 0,
@@ -71,13 +73,53 @@ static const struct config_key keys[] = {
 	 "Message-count quota given to new accounts; 0 = none."},
 	{"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024,
 	 1ull << 40, NULL, "Memory per account for mailbox views no session uses (LRU)."},
-	{"auth.plaintext", CONFIG_ENUM, F(auth.plaintext), "loopback", 0, 0,
+	{"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,
 	 "never|loopback|always",
 	 "Where passwords may be sent without TLS: never, only from loopback, or always."},
-	{"auth.fail_delay", CONFIG_DURATION, F(auth.fail_delay_ms), "2s", 0, 60000, NULL,
-	 "How long the answer to a failed login waits."},
+	{"auth.fail_delay", CONFIG_DURATION, F(auth.s.fail_delay_ms), "2s", 0, 60000, NULL,
+	 "How long the answer to a failed login waits (the first three failures in a row)."},
+	{"auth.max_fail_delay", CONFIG_DURATION, F(auth.max_fail_delay_ms), "15s", 0, 300000, NULL,
+	 "After three failures the delay doubles with each failure, up to this."},
+	{"auth.block_after_ip", CONFIG_UINT, F(auth.block_after_ip), "20", 0, 1000000, NULL,
+	 "Failed logins from one IP within fail_window that block it for block_time; 0 = never."},
+	{"auth.block_after_account", CONFIG_UINT, F(auth.block_after_account), "50", 0, 1000000,
+	 NULL,
+	 "Failed logins on one account (from anywhere) that block it for block_time; 0 = never."},
+	{"auth.block_time", CONFIG_DURATION, F(auth.block_time_ms), "15m", 1000, DAY_MS, NULL,
+	 "How long a blocked IP or account is refused."},
+	{"auth.fail_window", CONFIG_DURATION, F(auth.fail_window_ms), "15m", 1000, DAY_MS, NULL,
+	 "Failures are forgotten after this long without another."},
+	{"auth.mechanisms", CONFIG_STRING, F(auth.mechanisms),
+	 "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS "
+	 "OAUTHBEARER XOAUTH2",
+	 0, 0, NULL,
+	 "SASL mechanisms offered (also DIGEST-MD5, EXTERNAL, ANONYMOUS); see docs/AUTH.md."},
+	{"auth.master_users", CONFIG_STRING, F(auth.master_users), "", 0, 0, NULL,
+	 "Accounts that may log in as any user with \"user*master\" and their own password."},
+	{"auth.master_separator", CONFIG_STRING, F(auth.master_separator), "*", 0, 0, NULL,
+	 "Separates the user from the master user in a login name."},
+	{"auth.anonymous_account", CONFIG_STRING, F(auth.anonymous_account), "", 0, 0, NULL,
+	 "Account that SASL ANONYMOUS logs in to; empty: ANONYMOUS is not offered."},
+	{"auth.digest_realm", CONFIG_STRING, F(auth.digest_realm), "", 0, 0, NULL,
+	 "DIGEST-MD5 realm (empty: server.hostname); keys are made for it at passwd time."},
+	{"auth.scram_iterations", CONFIG_UINT, F(auth.scram_iterations), "4096", 4096, 10000000,
+	 NULL, "PBKDF2 iterations for new SCRAM keys (RFC 7677: at least 4096)."},
 	{"auth.workers", CONFIG_UINT, F(auth_workers), "2", 1, 256, NULL,
 	 "Threads that check passwords (slow by design), off the event loops."},
+	{"oauth.issuer", CONFIG_STRING, F(auth.oauth_issuer), "", 0, 0, NULL,
+	 "Required \"iss\" of bearer tokens (OAUTHBEARER, XOAUTH2); empty: not checked."},
+	{"oauth.audience", CONFIG_STRING, F(auth.oauth_audience), "", 0, 0, NULL,
+	 "Value that must be in a token's \"aud\"; empty: not checked."},
+	{"oauth.claim", CONFIG_STRING, F(auth.oauth_claim), "email", 0, 0, NULL,
+	 "Claim that names the account (its address)."},
+	{"oauth.hs256_secret_file", CONFIG_STRING, F(auth.oauth_hs256_secret_file), "", 0, 0, NULL,
+	 "File holding the HS256 secret (at least 32 bytes); empty: no HS256."},
+	{"oauth.public_keys_file", CONFIG_STRING, F(auth.oauth_public_keys_file), "", 0, 0, NULL,
+	 "PEM public keys (RSA for RS256, P-256 for ES256); empty: none. OAuth is offered when a key is set."},
+	{"oauth.configuration_url", CONFIG_STRING, F(auth.oauth_configuration_url), "", 0, 0, NULL,
+	 "OpenID configuration URL given to clients in the RFC 7628 error."},
+	{"oauth.leeway", CONFIG_DURATION, F(auth.oauth_leeway_ms), "60s", 0, 3600000, NULL,
+	 "Clock skew allowed on a token's exp and nbf."},
 };
 
 int
@@ -97,6 +139,16 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		conf->imap_port = conf->port_base + 143;
 	if (conf->imaps_port == 0)
 		conf->imaps_port = conf->port_base + 993;
+	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
+	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
+			  &conf->tls_client_ca};
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		if ((*paths[i])[0] != '\0') {
+			char *abs = conf_path(data_dir, *paths[i]);
+			free(*paths[i]);
+			*paths[i] = abs;
+		}
+	}
 	if (conf->imap_port > 65535 || conf->imaps_port > 65535) {
 		*error_out = xasprintf("%s/tern.conf: port_base %llu puts IMAP ports past 65535",
 				       data_dir, (unsigned long long)conf->port_base);

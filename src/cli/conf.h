@@ -25,12 +25,13 @@ struct tern_conf {
 	bool syslog;
 	uint64_t shutdown_grace_ms;
 	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
+	char *tls_client_ca;	  /* "" = no client certificates asked for */
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
 	uint64_t auth_workers;
 	struct net_settings net;
 	struct imap_settings imap;
-	struct auth_settings auth;
+	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 };
 

@@ -26,14 +26,23 @@ static const struct cli_command commands[] = {
 	 "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
 	 "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
 	{"user", cli_user,
-	 "user add|del|list|passwd|show ...\n"
+	 "user add|del|list|passwd|show|set|app-password|import-passwd ...\n"
 	 "  user add ADDRESS [--password-stdin]   create an account\n"
-	 "  user del ADDRESS                      delete an account\n"
-	 "  user list                             list accounts\n"
-	 "  user passwd ADDRESS [--password-stdin] set a new password\n"
+	 "  user del ADDRESS                      delete an account (its sessions end)\n"
+	 "  user list [--disabled PROTO]          list accounts (only those with PROTO off)\n"
+	 "  user passwd ADDRESS [--password-stdin] set a new password (and every key)\n"
 	 "  user show ADDRESS                     show an account\n"
+	 "  user set TARGET SETTING...            switch protocols or the role:\n"
+	 "      TARGET:  ADDRESS | --from-file FILE (one address a line) |\n"
+	 "               --domain DOMAIN | --all\n"
+	 "      SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
+	 "      A running server closes the sessions of a protocol switched off.\n"
+	 "  user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
+	 "  user app-password list ADDRESS\n"
+	 "  user app-password del ADDRESS NAME\n"
+	 "  user import-passwd FILE [--domain DOMAIN]   import a Dovecot passwd-file\n"
 	 "  Without --password-stdin a password is asked for on a terminal, or else\n"
-	 "  generated and printed."},
+	 "  generated and printed. See docs/AUTH.md."},
 	{"check", cli_check,
 	 "check [--repair] [--account ID]\n"
 	 "  Verify the mail store: counters, blob references, blob files against\n"

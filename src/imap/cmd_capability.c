@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imap/commands.h"
+#include "imap/imap_auth.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "net/net.h"
@@ -45,14 +46,19 @@ imap_capability(struct imap_session *s)
 	if (!plain_ok) {
 		buf_puts(&b, " LOGINDISABLED");
 	} else {
-		const char *mechs = auth_mechanisms(true);
-		while (*mechs != '\0') {
-			size_t n = strcspn(mechs, " ");
-			buf_printf(&b, " AUTH=%.*s", (int)n, mechs);
-			mechs += n;
-			while (*mechs == ' ')
-				mechs++;
+		struct auth_conn conn;
+		struct buf mechs;
+		imap_auth_conn(s, &conn);
+		buf_init(&mechs);
+		auth_mechanisms_list(s->srv->auth, &conn, &mechs);
+		for (const char *m = mechs.data; m != NULL && *m != '\0';) {
+			size_t n = strcspn(m, " ");
+			buf_printf(&b, " AUTH=%.*s", (int)n, m);
+			m += n;
+			while (*m == ' ')
+				m++;
 		}
+		buf_deinit(&mechs);
 	}
 	const char *out = arena_strdup(s->cmd_arena, b.data);
 	buf_deinit(&b);

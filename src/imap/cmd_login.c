@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_login.c: LOGIN (RFC 9051 section 6.2.3). Refused with PRIVACYREQUIRED
- * where passwords may not travel in plaintext. The check itself (a database
- * lookup and a deliberately slow hash) runs on the job pool.
+ * where passwords may not travel in plaintext, and at once while the
+ * client's IP is blocked. The check itself (a database lookup and a
+ * deliberately slow hash) runs on the job pool; "user*master" logins and app
+ * passwords are handled there (auth_login).
  */
 #include <stdlib.h>
 
@@ -14,7 +16,7 @@ login_done(struct imap_auth_job *job)
 {
 	struct imap_cmd *cmd = &job->s->cmd;
 
-	if (imap_auth_conclude(cmd, job->status, &job->id, "LOGIN", job->user) == IMAP_CMD_DONE)
+	if (imap_auth_conclude(cmd, &job->result, "LOGIN") == IMAP_CMD_DONE)
 		imap_cmd_finish(cmd);
 	imap_auth_job_free(job);
 }
@@ -33,6 +35,11 @@ imap_cmd_login(struct imap_cmd *cmd)
 	if (imap_auth_refuse_plaintext(cmd))
 		return IMAP_CMD_DONE;
 	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
+	imap_auth_conn(cmd->session, &job->conn);
+	if (imap_auth_refuse_blocked(cmd, &job->conn, "LOGIN")) {
+		imap_auth_job_free(job);
+		return IMAP_CMD_DONE;
+	}
 	job->user = xstrdup(user);
 	job->password = xstrdup(password);
 	job->done = login_done;

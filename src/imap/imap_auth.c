@@ -5,15 +5,41 @@
  * (imap_session_forget_job), and both happen on the same worker thread, so
  * the done callback never sees a freed session. The pool thread touches only
  * the job's own copies of the inputs.
+ *
+ * Every failed login is logged here in one stable line that fail2ban can
+ * match (docs/AUTH.md):
+ *   ... info imap sid=… event=auth-failed ip=198.51.100.7 user=… mech=PLAIN reason=…
  */
 #include "imap/imap_auth.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "net/jobs.h"
 #include "net/net.h"
+#include "net/tls.h"
+
+void
+imap_auth_conn(struct imap_session *s, struct auth_conn *conn)
+{
+	void *ssl = net_conn_ssl(s->conn);
+
+	memset(conn, 0, sizeof(*conn));
+	conn->proto = AUTH_PROTO_IMAP;
+	snprintf(conn->ip, sizeof(conn->ip), "%s", net_conn_peer(s->conn));
+	conn->is_tls = net_conn_is_tls(s->conn);
+	conn->is_loopback = net_conn_is_loopback(s->conn);
+	if (ssl == NULL)
+		return;
+	conn->has_cb_exporter = net_tls_cb_exporter(ssl, conn->cb_exporter) == 0;
+	conn->cb_endpoint_len = sizeof(conn->cb_endpoint);
+	if (net_tls_cb_endpoint(ssl, conn->cb_endpoint, &conn->cb_endpoint_len) < 0)
+		conn->cb_endpoint_len = 0;
+	if (net_tls_peer_email(ssl, conn->cert_identity, sizeof(conn->cert_identity)) < 0)
+		conn->cert_identity[0] = '\0';
+}
 
 static void
 job_work(void *arg)
@@ -21,11 +47,9 @@ job_work(void *arg)
 	struct imap_auth_job *job = arg;
 
 	if (job->sasl != NULL)
-		job->status = auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL,
-					     &job->out_b64, &job->id);
+		auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL, &job->result);
 	else
-		job->status = auth_check_password(job->svc, AUTH_PROTO_IMAP, job->user,
-						  job->password, &job->id);
+		auth_login(job->svc, &job->conn, job->user, job->password, &job->result);
 }
 
 static void
@@ -74,58 +98,64 @@ imap_auth_job_free(struct imap_auth_job *job)
 	free_secret(job->user);
 	free_secret(job->password);
 	free_secret(job->in_b64);
-	free_secret(job->out_b64);
+	auth_result_clear(&job->result);
 	auth_sasl_free(&job->sasl);
-	explicit_bzero(&job->id, sizeof(job->id));
 	free(job);
 }
 
+static void
+log_failure(struct imap_session *s, const char *user, const char *mech, const char *reason,
+	    unsigned failures)
+{
+	struct arena *a = s->cmd_arena;
+
+	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
+	log_info("imap", "sid=%s event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
+		 s->sid, net_conn_peer(s->conn),
+		 user != NULL && user[0] != '\0' ? log_str(a, user, strlen(user)) : "-", mech,
+		 reason, failures);
+}
+
 enum imap_cmd_status
-imap_auth_conclude(struct imap_cmd *cmd, enum auth_status st, const struct auth_identity *id,
-		   const char *mech, const char *user)
+imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char *mech)
 {
 	struct imap_session *s = cmd->session;
-	const char *reason = "";
-	const char *who = user != NULL ? log_str(cmd->arena, user, strlen(user)) : "-";
+	const char *reason = r->reason != NULL ? r->reason : "failed";
 
-	switch (st) {
-	case AUTH_OK:
-		if (imap_session_login(s, id, mech) < 0) {
+	if (r->status == AUTH_OK) {
+		if (imap_session_login(s, &r->id, mech) < 0) {
 			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)", s->sid);
 			return IMAP_CMD_DONE;
 		}
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
 		return IMAP_CMD_DONE;
-	case AUTH_CONTINUE: /* not a conclusion; callers handle it */
-	case AUTH_FAILED:
-		reason = "bad-credentials";
-		break;
-	case AUTH_DISABLED:
-		reason = "protocol-disabled";
-		break;
-	case AUTH_MALFORMED:
-		reason = "malformed";
-		break;
-	case AUTH_TEMP:
-		reason = "temporary";
-		break;
 	}
-	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
-	log_info("imap", "sid=%s event=auth-failed ip=%s user=%s mech=%s reason=%s", s->sid,
-		 net_conn_peer(s->conn), who, mech, reason);
-	switch (st) {
+	log_failure(s, r->user, mech, reason, r->failures);
+	switch (r->status) {
 	case AUTH_DISABLED:
-		imap_reply_no(cmd, "[CONTACTADMIN] IMAP access is disabled for this account");
+		if (strcmp(reason, "admin-account") == 0)
+			imap_reply_no(cmd, "[CONTACTADMIN] Administrator accounts cannot use IMAP");
+		else if (strcmp(reason, "app-password-protocol") == 0)
+			imap_reply_no(cmd,
+				      "[AUTHORIZATIONFAILED] This app password is not valid for IMAP");
+		else
+			imap_reply_no(cmd, "[CONTACTADMIN] IMAP access is disabled for this account");
 		return IMAP_CMD_DONE;
-	case AUTH_MALFORMED:
-		imap_reply_bad(cmd, "Invalid authentication data");
+	case AUTH_AUTHZ:
+		imap_reply_no(cmd, "[AUTHORIZATIONFAILED] Not authorized to log in as that user");
+		return IMAP_CMD_DONE;
+	case AUTH_BLOCKED:
+		imap_reply_no(cmd, "[UNAVAILABLE] Too many failed logins; try again later");
 		return IMAP_CMD_DONE;
 	case AUTH_TEMP:
 		imap_reply_no(cmd, "[UNAVAILABLE] Authentication is temporarily unavailable");
 		return IMAP_CMD_DONE;
+	case AUTH_MALFORMED:
+		imap_cmd_finish_delayed(cmd, r->delay_ms, "BAD", "Invalid authentication data");
+		return IMAP_CMD_WAIT;
 	default:
 		/* A failed guess costs time; a right password never waits. */
-		imap_cmd_finish_delayed(cmd, s->auth_settings.fail_delay_ms, "NO",
+		imap_cmd_finish_delayed(cmd, r->delay_ms, "NO",
 					"[AUTHENTICATIONFAILED] Authentication failed");
 		return IMAP_CMD_WAIT;
 	}
@@ -141,5 +171,17 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
 	imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in");
+	return true;
+}
+
+bool
+imap_auth_refuse_blocked(struct imap_cmd *cmd, const struct auth_conn *conn, const char *mech)
+{
+	struct imap_session *s = cmd->session;
+
+	if (!auth_ip_is_blocked(s->srv->auth, conn))
+		return false;
+	log_failure(s, NULL, mech, "blocked", 0);
+	imap_reply_no(cmd, "[UNAVAILABLE] Too many failed logins; try again later");
 	return true;
 }

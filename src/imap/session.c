@@ -140,6 +140,27 @@ session_shutdown(void *arg)
 	imap_session_bye(s, "Server shutting down");
 }
 
+/* The only broadcast today: accounts whose access changed (cmd_serve.c). A
+   session whose account lost IMAP ends at once, or after its command. */
+static void
+session_notify(void *arg, void *msg)
+{
+	struct imap_session *s = arg;
+	const struct auth_changes *changes = msg;
+
+	if (s->state == IMAP_STATE_NOT_AUTH || s->is_closing ||
+	    !auth_changes_revokes(changes, &s->user, AUTH_PROTO_IMAP))
+		return;
+	log_info("imap", "sid=%s event=access-revoked user=%s", s->sid,
+		 log_str(s->cmd_arena, s->user.address, strlen(s->user.address)));
+	s->bye_text = "IMAP access has been disabled for this account";
+	if (s->is_running) {
+		s->shutdown_requested = true;
+		return;
+	}
+	imap_session_bye(s, s->bye_text);
+}
+
 static void
 session_closed(void *arg)
 {
@@ -196,6 +217,7 @@ const struct net_protocol imap_protocol = {
 	.timeout = session_timeout,
 	.shutdown = session_shutdown,
 	.closed = session_closed,
+	.notify = session_notify,
 };
 
 /* ---- commands ---- */
@@ -225,7 +247,7 @@ static void
 after_command(struct imap_session *s)
 {
 	if (s->shutdown_requested && !s->is_closing)
-		imap_session_bye(s, "Server shutting down");
+		imap_session_bye(s, s->bye_text != NULL ? s->bye_text : "Server shutting down");
 }
 
 void
@@ -288,9 +310,14 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
 	net_conn_set_timeout(s->conn, s->settings.idle_timeout_ms);
-	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s", s->sid,
+	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s%s%s%s%s", s->sid,
 		 log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
-		 mech, net_conn_is_tls(s->conn) ? "yes" : "no");
+		 mech, net_conn_is_tls(s->conn) ? "yes" : "no", id->master[0] ? " master=" : "",
+		 id->master[0] ? log_str(s->cmd_arena, id->master, strlen(id->master)) : "",
+		 id->app_password[0] ? " app_password=" : "",
+		 id->app_password[0]
+			 ? log_str(s->cmd_arena, id->app_password, strlen(id->app_password))
+			 : "");
 	return 0;
 }
 

@@ -97,6 +97,7 @@ struct imap_session {
 	bool is_line_mode;
 	bool is_closing;
 	bool shutdown_requested;
+	const char *bye_text; /* static: the BYE a requested shutdown sends */
 	uint64_t bad_in_a_row;
 	uint64_t commands;
 	void *job; /* a pending auth job that names this session (imap_auth.c) */

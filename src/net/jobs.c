@@ -3,6 +3,8 @@
  * jobs.c: FIFO queue + condition variable + N threads. Completion is posted
  * back with event_active() on an event created on the submitter's base, which
  * libevent makes thread-safe once evthread_use_pthreads() ran (net_server_new).
+ * Finished jobs stay on a list until their done callback ran, so jobs whose
+ * loop stopped first (a shutdown) are still completed by net_jobs_free().
  */
 #include "net/jobs.h"
 
@@ -15,7 +17,9 @@
 #include "lib/util.h"
 
 struct job {
+	struct net_jobs *pool;
 	struct job *next;
+	struct job *dprev, *dnext; /* on the finished list */
 	net_job_fn *work, *done;
 	void *arg;
 	struct event *done_ev;
@@ -25,16 +29,33 @@ struct net_jobs {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct job *head, *tail;
+	struct job *finished; /* work done, done() not yet run */
 	bool stopping;
 	size_t nthreads;
 	pthread_t *threads;
 };
 
 static void
+unlink_finished(struct job *j)
+{
+	struct net_jobs *p = j->pool;
+
+	pthread_mutex_lock(&p->lock);
+	if (j->dprev != NULL)
+		j->dprev->dnext = j->dnext;
+	else
+		p->finished = j->dnext;
+	if (j->dnext != NULL)
+		j->dnext->dprev = j->dprev;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
 job_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
 
+	unlink_finished(j);
 	j->done(j->arg);
 	event_free(j->done_ev);
 	free(j);
@@ -59,6 +80,12 @@ jobs_thread(void *arg)
 			p->tail = NULL;
 		pthread_mutex_unlock(&p->lock);
 		j->work(j->arg);
+		pthread_mutex_lock(&p->lock);
+		j->dnext = p->finished;
+		if (p->finished != NULL)
+			p->finished->dprev = j;
+		p->finished = j;
+		pthread_mutex_unlock(&p->lock);
 		event_active(j->done_ev, EV_READ, 0);
 	}
 }
@@ -92,6 +119,15 @@ net_jobs_free(struct net_jobs **pp)
 	pthread_mutex_unlock(&p->lock);
 	for (size_t i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
+	/* Their loops have stopped: complete the jobs here, so what they own
+	   is freed by their own done callbacks. */
+	while (p->finished != NULL) {
+		struct job *j = p->finished;
+		p->finished = j->dnext;
+		event_free(j->done_ev);
+		j->done(j->arg);
+		free(j);
+	}
 	free(p->threads);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
@@ -104,6 +140,7 @@ net_jobs_submit(struct net_jobs *p, struct event_base *base, net_job_fn *work, n
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 
+	j->pool = p;
 	j->work = work;
 	j->done = done;
 	j->arg = arg;

@@ -17,7 +17,9 @@ struct net_jobs;
 typedef void net_job_fn(void *arg);
 
 struct net_jobs *net_jobs_new(size_t threads);
-/* Waits for queued work to finish (done callbacks not run), joins threads. */
+/* Waits for queued work to finish and joins the threads, then runs the done
+   callbacks their loops never ran (call it after those loops stopped, before
+   their event bases are freed). */
 void net_jobs_free(struct net_jobs **pp);
 /* Queues work(arg) then done(arg) on base. Never fails. */
 void net_jobs_submit(struct net_jobs *p, struct event_base *base, net_job_fn *work,

@@ -51,6 +51,11 @@ struct net_protocol {
 	/* The connection is gone (closed by either side): free the session.
 	   net_conn is still valid during the call, not after. */
 	void (*closed)(void *session);
+	/* A message from net_server_broadcast() (optional). What it means is
+	   between the sender and the protocol (e.g. "these accounts lost
+	   access": auth_changes); the session may close itself. The message
+	   is borrowed for the call. */
+	void (*notify)(void *session, void *msg);
 };
 
 struct net_listener_spec {
@@ -78,6 +83,15 @@ void net_server_reload(struct net_server *srv, const struct net_settings *settin
 		       struct net_tls *tls);
 struct event_base *net_server_base(struct net_server *srv);
 void net_server_free(struct net_server **srvp);
+/*
+ * Calls protocol->notify(session, msg) for every open connection of every
+ * worker, on that worker's thread, then release(msg) once, after the last
+ * worker is done (on whichever worker finished last). From the acceptor
+ * loop. This is how a change made outside the server (an administrator
+ * switching a protocol off) reaches live sessions without net knowing what
+ * it is about.
+ */
+void net_server_broadcast(struct net_server *srv, void *msg, void (*release)(void *msg));
 /* Number of live connections (for tests and metrics). */
 size_t net_server_connections(struct net_server *srv);
 

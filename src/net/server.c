@@ -16,6 +16,10 @@
  * Shutdown: net_server_stop() closes the listeners and asks each worker to
  * call every session's shutdown(); a worker's loop ends when its last
  * connection is freed or the grace period ends.
+ *
+ * Broadcast: net_server_broadcast() queues one message on every worker (the
+ * same mutex-guarded queue pattern as adoption) and wakes it; the worker
+ * hands it to each connection's protocol->notify and drops its reference.
  */
 #include "net/net.h"
 
@@ -61,11 +65,24 @@ struct pending_fd {
 	struct net_listener *listener;
 };
 
+struct broadcast {
+	void *msg;
+	void (*release)(void *msg);
+	_Atomic size_t pending; /* workers yet to deliver it */
+};
+
+struct broadcast_item {
+	struct broadcast_item *next;
+	struct broadcast *b;
+};
+
 struct net_worker {
 	struct net_server *srv;
 	pthread_t thread;
 	struct event_base *base;
 	struct event *adopt_ev; /* fds queued by the acceptor */
+	struct event *notify_ev; /* broadcasts queued by the acceptor */
+	struct broadcast_item *notify_queue; /* guarded by lock */
 	struct event *stop_ev;
 	struct event *grace_ev;
 	pthread_mutex_t lock; /* guards queue */
@@ -455,6 +472,64 @@ worker_adopt_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+broadcast_done(struct broadcast *b)
+{
+	if (atomic_fetch_sub(&b->pending, 1) == 1) {
+		b->release(b->msg);
+		free(b);
+	}
+}
+
+static void
+worker_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct net_worker *w = arg;
+	struct broadcast_item *list, *rev = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	list = w->notify_queue;
+	w->notify_queue = NULL;
+	pthread_mutex_unlock(&w->lock);
+	while (list != NULL) { /* LIFO: deliver in the order sent */
+		struct broadcast_item *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	while (rev != NULL) {
+		struct broadcast_item *next = rev->next;
+		for (struct net_conn *c = w->conns, *cn; c != NULL; c = cn) {
+			cn = c->next; /* notify may close c (freed later, not now) */
+			if (!c->is_closing && c->proto->notify != NULL)
+				c->proto->notify(c->session, rev->b->msg);
+		}
+		broadcast_done(rev->b);
+		free(rev);
+		rev = next;
+	}
+}
+
+void
+net_server_broadcast(struct net_server *srv, void *msg, void (*release)(void *msg))
+{
+	struct broadcast *b = xcalloc(1, sizeof(*b));
+
+	b->msg = msg;
+	b->release = release;
+	atomic_init(&b->pending, srv->nworkers);
+	for (size_t i = 0; i < srv->nworkers; i++) {
+		struct net_worker *w = &srv->workers[i];
+		struct broadcast_item *it = xcalloc(1, sizeof(*it));
+		it->b = b;
+		pthread_mutex_lock(&w->lock);
+		it->next = w->notify_queue;
+		w->notify_queue = it;
+		pthread_mutex_unlock(&w->lock);
+		event_active(w->notify_ev, EV_READ, 0);
+	}
+}
+
+static void
 worker_grace_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_worker *w = arg;
@@ -619,6 +694,7 @@ net_server_new(const struct net_settings *settings, const struct net_listener_sp
 		w->base = event_base_new();
 		pthread_mutex_init(&w->lock, NULL);
 		w->adopt_ev = event_new(w->base, -1, 0, worker_adopt_cb, w);
+		w->notify_ev = event_new(w->base, -1, 0, worker_notify_cb, w);
 		w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
 		w->grace_ev = evtimer_new(w->base, worker_grace_cb, w);
 	}
@@ -711,7 +787,14 @@ net_server_free(struct net_server **srvp)
 			close(p->fd);
 			free(p);
 		}
+		while (w->notify_queue != NULL) {
+			struct broadcast_item *it = w->notify_queue;
+			w->notify_queue = it->next;
+			broadcast_done(it->b);
+			free(it);
+		}
 		event_free(w->adopt_ev);
+		event_free(w->notify_ev);
 		event_free(w->stop_ev);
 		event_free(w->grace_ev);
 		event_base_free(w->base);

@@ -92,6 +92,97 @@ net_tls_unref(struct net_tls **tp)
 	}
 }
 
+/* Verification failures do not fail the handshake: the certificate is then
+   simply not an identity (net_tls_peer_email checks the result). */
+static int
+accept_any_cert(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	return 1;
+}
+
+int
+net_tls_set_client_ca(struct net_tls *t, const char *ca_file, char **error_out)
+{
+	STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(ca_file);
+
+	if (names == NULL || SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
+		sk_X509_NAME_pop_free(names, X509_NAME_free);
+		*error_out = ssl_error("cannot load client CA", ca_file);
+		return -1;
+	}
+	SSL_CTX_set_client_CA_list(t->ctx, names);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, accept_any_cert);
+	return 0;
+}
+
+int
+net_tls_cb_exporter(void *ssl, unsigned char out[32])
+{
+	static const char label[] = "EXPORTER-Channel-Binding";
+
+	if (ssl == NULL || SSL_version(ssl) != TLS1_3_VERSION)
+		return -1;
+	return SSL_export_keying_material(ssl, out, 32, label, sizeof(label) - 1, NULL, 0, 1) == 1
+		       ? 0
+		       : -1;
+}
+
+int
+net_tls_cb_endpoint(void *ssl, unsigned char *out, size_t *len)
+{
+	X509 *cert = ssl != NULL ? SSL_get_certificate(ssl) : NULL;
+	int md_nid = NID_undef;
+	unsigned int n = 0;
+
+	if (cert == NULL || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, NULL))
+		return -1;
+	const EVP_MD *md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256()
+								    : EVP_get_digestbynid(md_nid);
+	if (md == NULL || (size_t)EVP_MD_get_size(md) > *len || X509_digest(cert, md, out, &n) != 1)
+		return -1;
+	*len = n;
+	return 0;
+}
+
+int
+net_tls_peer_email(void *ssl, char *out, size_t len)
+{
+	if (ssl == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		return -1;
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	if (cert == NULL)
+		return -1;
+	int rc = -1;
+	GENERAL_NAMES *sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; rc < 0 && i < sk_GENERAL_NAME_num(sans); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type != GEN_EMAIL)
+			continue;
+		const unsigned char *d = ASN1_STRING_get0_data(g->d.rfc822Name);
+		int dl = ASN1_STRING_length(g->d.rfc822Name);
+		if (dl > 0 && (size_t)dl < len && memchr(d, '\0', (size_t)dl) == NULL) {
+			memcpy(out, d, (size_t)dl);
+			out[dl] = '\0';
+			rc = 0;
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	if (rc == 0)
+		return 0;
+	X509_NAME *subj = X509_get_subject_name(cert);
+	int idx = X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, -1);
+	if (idx < 0)
+		return -1;
+	ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, idx));
+	int dl = ASN1_STRING_length(v);
+	const unsigned char *d = ASN1_STRING_get0_data(v);
+	if (dl <= 0 || (size_t)dl >= len || memchr(d, '\0', (size_t)dl) != NULL)
+		return -1;
+	memcpy(out, d, (size_t)dl);
+	out[dl] = '\0';
+	return 0;
+}
+
 void *
 net_tls_ctx(struct net_tls *t)
 {

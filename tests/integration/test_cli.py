@@ -66,7 +66,7 @@ class CliTest(unittest.TestCase):
 
     def test_user_mistakes_are_one_line_errors(self):
         cases = [
-            (("user",), "tern: user: expected add, del, list, passwd or show"),
+            (("user",), "tern: user: expected add, del, list, passwd, show, set, app-password or import-passwd"),
             (("user", "frob"), "tern: user: unknown action 'frob'"),
             (("user", "add"), "tern: user add: wrong arguments (see tern user --help)"),
             (("user", "add", "not-an-address", "--password-stdin"),
