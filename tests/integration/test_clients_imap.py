@@ -1,6 +1,7 @@
 """Real IMAP clients from Debian against a real server: isync's mbsync
 (first full sync of several folders, then incremental sync with changes on
-both sides, compared byte for byte) and curl (imap:// and imaps://)."""
+both sides, compared byte for byte), offlineimap3 (sync to a Maildir and a
+deletion back) and curl (imap:// and imaps://)."""
 import email.utils
 import os
 import re
@@ -204,3 +205,64 @@ class CurlTest(ServerTestCase):
     def test_imaps_examine_and_search(self):
         out = self.curl(f"imaps://127.0.0.1:{self.server.imaps_port}/Curl", "-X", "EXAMINE Curl")
         self.assertIn(b"* 3 EXISTS", out)
+
+
+@unittest.skipUnless(shutil.which("offlineimap"), "offlineimap3 not installed")
+class OfflineimapTest(ServerTestCase):
+    def test_sync_to_maildir_and_back(self):
+        m = imap(self.server)
+        m.create("Archive/2026")
+        for i in range(40):
+            m.append("INBOX", "(\\Seen)" if i % 2 else None, None, message(i, "INBOX"))
+        for i in range(10):
+            m.append("Archive/2026", None, None, message(i, "Archive"))
+        m.logout()
+        tmp = tempfile.mkdtemp(prefix="tern-offlineimap-")
+        try:
+            conf = os.path.join(tmp, "offlineimaprc")
+            with open(conf, "w") as f:
+                f.write(f"""[general]
+accounts = tern
+metadata = {tmp}/meta
+
+[Account tern]
+localrepository = local
+remoterepository = remote
+
+[Repository local]
+type = Maildir
+localfolders = {tmp}/mail
+
+[Repository remote]
+type = IMAP
+remotehost = localhost
+remoteport = {self.server.imaps_port}
+ssl = yes
+sslcacertfile = {self.server.dir}/tls/cert.pem
+remoteuser = {self.server.user}
+remotepass = {self.server.password}
+""")
+
+            def run():
+                proc = subprocess.run(["offlineimap", "-c", conf, "-o", "-u", "quiet"],
+                                      capture_output=True, text=True, timeout=300)
+                self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+
+            run()
+            local = maildir_messages(os.path.join(tmp, "mail", "INBOX"))
+            remote = server_messages(self.server, "INBOX")
+            self.assertEqual(set(local), set(remote))
+            for mid, (body, _) in local.items():
+                self.assertEqual(body.replace(b"\r\n", b"\n"),
+                                 remote[mid][0].replace(b"\r\n", b"\n"), mid)
+            self.assertEqual(len(maildir_messages(os.path.join(tmp, "mail", "Archive.2026"))
+                                 if os.path.isdir(os.path.join(tmp, "mail", "Archive.2026"))
+                                 else maildir_messages(os.path.join(tmp, "mail", "Archive", "2026"))),
+                             10)
+            # A local deletion goes back to the server.
+            gone, (_, path) = sorted(local.items())[0]
+            os.unlink(os.path.join(tmp, "mail", "INBOX", path))
+            run()
+            self.assertNotIn(gone, server_messages(self.server, "INBOX"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
