@@ -121,8 +121,10 @@ fuzz: fuzz-build
 			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
 
-bench: all
-	@python3 bench/run.py --build $(BUILD)
+# tern and Dovecot side by side (bench/imap_bench.py installs dovecot-imapd
+# if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
+bench: deps all
+	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
