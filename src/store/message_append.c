@@ -6,7 +6,9 @@
  * the message is parsed once (mail_parse) for the cached ENVELOPE,
  * BODYSTRUCTURE, sort fields and FTS text. Then, under the account's write
  * lock, one transaction adds every row (all or none), checks quota and
- * commits; the shared view is updated and watchers woken. The caller
+ * commits; the shared view is updated and watchers woken. The text goes
+ * into `texts` and the indexer's queue, not into the FTS index: indexer.c
+ * indexes it in a later batch, and search scans it meanwhile. The caller
  * replies only after this returns 0: the message is on disk.
  *
  * Input is hostile: any bytes up to the limit. A failure after blobs were
@@ -29,7 +31,8 @@
 struct prepared {
 	struct buf data; /* CRLF-normalised message */
 	char hash[65];
-	bool created; /* this call wrote the blob file */
+	bool created;  /* this call wrote the blob file */
+	bool new_text; /* this call queued a text for the indexer */
 	struct mail_parsed parsed;
 	uint64_t keywords;
 	uint32_t uid;
@@ -81,7 +84,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 		" cc_addr, message_id, in_reply_to, refs_hdr)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
-	static const char fts_sql[] = "INSERT INTO fts(rowid, header, body) VALUES (?, ?, ?)";
+	static const char pending_sql[] = "INSERT INTO fts_pending(id) VALUES (?)";
 	const struct mail_parsed *m = &p->parsed;
 	sqlite3_stmt *st = db_stmt(db, find_sql);
 	int64_t id = -1;
@@ -128,16 +131,20 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(db->h);
+	/* The text is indexed later, in batches (indexer.c). */
 	for (int i = 0; i < 2; i++) {
-		st = db_stmt(db, i == 0 ? text_sql : fts_sql);
+		st = db_stmt(db, i == 0 ? text_sql : pending_sql);
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
-		bind_text_or_empty(st, 2, m->header_text);
-		bind_text_or_empty(st, 3, m->body_text);
+		if (i == 0) {
+			bind_text_or_empty(st, 2, m->header_text);
+			bind_text_or_empty(st, 3, m->body_text);
+		}
 		if (db_step_done(db, st) < 0)
 			goto fail;
 	}
+	p->new_text = true;
 	return id;
 fail:
 	*err_out = db_error(db);
@@ -216,7 +223,7 @@ store_message_append(struct store_account *acct, const char *mailbox,
 	uint64_t *kws = NULL;
 	uint32_t *uids = NULL;
 	int64_t now = (int64_t)time(NULL);
-	bool locked = false;
+	bool locked = false, kick = false;
 	sqlite3_stmt *st;
 	int rc = -1;
 
@@ -312,6 +319,12 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		goto db_fail;
 	rc = 0;
 	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
+	for (size_t i = 0; i < n; i++)
+		a->fts_backlog += p[i].new_text;
+	/* The queue is bounded: past the limit the writer helps. */
+	if (a->fts_backlog > INDEX_BACKLOG_MAX)
+		indexer_batch(a, db, INDEX_BATCH);
+	kick = a->fts_backlog > 0;
 	if (uidvalidity_out != NULL)
 		*uidvalidity_out = uidvalidity;
 	if (uids_out != NULL)
@@ -347,6 +360,8 @@ out:
 	if (locked)
 		pthread_mutex_unlock(&a->write_lock);
 	db_put(a, db);
+	if (kick)
+		indexer_kick(a);
 	for (size_t i = 0; i < n; i++)
 		buf_deinit(&p[i].data);
 	free(p);
