@@ -83,6 +83,26 @@ fail:
 	return -1;
 }
 
+int
+store_account_index_flush(struct store_account *acct, enum store_error *err_out)
+{
+	struct account *a = acct->a;
+	struct db *db;
+	int n;
+
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	do {
+		pthread_mutex_lock(&a->write_lock);
+		n = indexer_batch(a, db, INDEX_BATCH);
+		pthread_mutex_unlock(&a->write_lock);
+	} while (n > 0);
+	db_put(a, db);
+	if (n < 0)
+		*err_out = STORE_ERR_TEMP;
+	return n < 0 ? -1 : 0;
+}
+
 /* Opens the account like a session would (sharing it if open), so no
    pointer outlives its owner, and indexes until nothing is pending. */
 static void
