@@ -38,7 +38,22 @@ account_free(struct account *a)
 	free(a);
 }
 
-/* Creates the directory and database on first use; loads keywords. */
+/* Counts the texts a previous run committed but did not index. */
+static int
+backlog_load(struct account *a, struct db *db)
+{
+	static const char sql[] = "SELECT count(*) FROM fts_pending";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+		return -1;
+	a->fts_backlog = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Creates the directory and database on first use; loads keywords and the
+   indexer backlog. */
 static int
 account_init(struct account *a, enum store_error *err_out)
 {
@@ -67,6 +82,8 @@ account_init(struct account *a, enum store_error *err_out)
 		rc = schema_create(db, &a->store->set);
 	if (rc == 0)
 		rc = keywords_load(a, db);
+	if (rc == 0)
+		rc = backlog_load(a, db);
 	if (rc < 0) {
 		db_close(db);
 		*err_out = STORE_ERR_TEMP;
@@ -82,6 +99,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 {
 	size_t b = account_id % ACCOUNT_BUCKETS;
 	struct account *a;
+	bool kick = false;
 
 	/* The registry lock is held across creation so two first sessions of
 	   one account cannot both build its directory. Creation is rare. */
@@ -107,10 +125,14 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		}
 		a->next = store->buckets[b];
 		store->buckets[b] = a;
+		kick = a->fts_backlog > 0;
 	}
 	a->refs++;
 	pthread_mutex_unlock(&store->lock);
 
+	/* Texts a previous run left unindexed (search scans them meanwhile). */
+	if (kick)
+		indexer_kick(a);
 	*acct_out = xmalloc(sizeof(**acct_out));
 	(*acct_out)->a = a;
 	return 0;

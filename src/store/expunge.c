@@ -41,11 +41,16 @@ void
 blobs_collect(struct account *acct, struct db *db)
 {
 	static const char list_sql[] = "SELECT id, hash FROM blobs WHERE refs = 0";
-	static const char fts_sql[] = "INSERT INTO fts(fts, rowid, header, body)"
-				      " SELECT 'delete', id, header, body FROM texts WHERE id = ?";
+	/* A text still pending was never in fts: an FTS5 'delete' of it
+	   would damage the index. */
+	static const char fts_sql[] =
+		"INSERT INTO fts(fts, rowid, header, body)"
+		" SELECT 'delete', id, header, body FROM texts WHERE id = ?1"
+		" AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE id = ?1)";
+	static const char pending_sql[] = "DELETE FROM fts_pending WHERE id = ?";
 	static const char text_sql[] = "DELETE FROM texts WHERE id = ?";
 	static const char blob_sql[] = "DELETE FROM blobs WHERE id = ?";
-	const char *const dels[] = {fts_sql, text_sql, blob_sql};
+	const char *const dels[] = {fts_sql, pending_sql, text_sql, blob_sql};
 	char (*hashes)[65] = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;

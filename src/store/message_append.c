@@ -6,8 +6,14 @@
  * the message is parsed once (mail_parse) for the cached ENVELOPE,
  * BODYSTRUCTURE, sort fields and FTS text. Then, under the account's write
  * lock, one transaction adds every row (all or none), checks quota and
- * commits; the shared view is updated and watchers woken. The caller
+ * commits; the shared view is updated and watchers woken. The text goes
+ * into `texts` and the indexer's queue, not into the FTS index: indexer.c
+ * indexes it in a later batch, and search scans it meanwhile. The caller
  * replies only after this returns 0: the message is on disk.
+ *
+ * The messages of a MULTIAPPEND are prepared on up to PREPARE_THREADS
+ * threads, so their blob fsyncs overlap; each blob is still durable
+ * (file fsync, rename, directory fsync) before the one commit.
  *
  * Input is hostile: any bytes up to the limit. A failure after blobs were
  * written removes the blobs nobody references (under the write lock, so a
@@ -16,6 +22,7 @@
  */
 #include "store/store_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,7 +36,8 @@
 struct prepared {
 	struct buf data; /* CRLF-normalised message */
 	char hash[65];
-	bool created; /* this call wrote the blob file */
+	bool created;  /* this call wrote the blob file */
+	bool new_text; /* this call queued a text for the indexer */
 	struct mail_parsed parsed;
 	uint64_t keywords;
 	uint32_t uid;
@@ -64,6 +72,70 @@ prepare_one(struct account *a, struct arena *ar, const struct store_append *in,
 	return 0;
 }
 
+/* Up to this many threads write and fsync the blobs of one MULTIAPPEND. */
+#define PREPARE_THREADS 8
+
+/* The blobs of a MULTIAPPEND, shared by the threads preparing them. */
+struct prepare_job {
+	struct account *a;
+	const struct store_append *msgs;
+	struct prepared *p;
+	size_t n;
+	_Atomic size_t next;
+	_Atomic bool failed;
+	_Atomic int err; /* the first failure's enum store_error */
+};
+
+/* Prepares messages until none is left or one failed; returns the arena
+   holding the parse results (freed by the caller after the commit). */
+static void *
+prepare_worker(void *arg)
+{
+	struct prepare_job *j = arg;
+	struct arena *ar = arena_new(16384);
+	enum store_error err;
+	size_t i;
+
+	while (!atomic_load(&j->failed) && (i = atomic_fetch_add(&j->next, 1)) < j->n) {
+		if (prepare_one(j->a, ar, &j->msgs[i], &j->p[i], &err) < 0) {
+			int none = STORE_ERR_NONE;
+
+			atomic_compare_exchange_strong(&j->err, &none, (int)err);
+			atomic_store(&j->failed, true);
+		}
+	}
+	return ar;
+}
+
+/*
+ * Writes and parses every message. A MULTIAPPEND does it on several
+ * threads: each blob still gets its own fsync, rename and directory fsync
+ * before the commit, but the fsyncs of the batch wait for the disk
+ * together instead of one after another (the kernel merges concurrent
+ * journal commits and cache flushes). arenas_out gets one arena per thread.
+ */
+static int
+prepare_all(struct account *a, const struct store_append *msgs, struct prepared *p, size_t n,
+	    struct arena **arenas_out, size_t *n_arenas_out, enum store_error *err_out)
+{
+	struct prepare_job j = {.a = a, .msgs = msgs, .p = p, .n = n, .err = STORE_ERR_NONE};
+	pthread_t th[PREPARE_THREADS];
+	size_t k = 0, want = n < PREPARE_THREADS ? n : PREPARE_THREADS;
+
+	/* The caller's thread is one of them. */
+	while (k + 1 < want && pthread_create(&th[k], NULL, prepare_worker, &j) == 0)
+		k++;
+	arenas_out[k] = prepare_worker(&j);
+	for (size_t i = 0; i < k; i++)
+		pthread_join(th[i], (void **)&arenas_out[i]);
+	*n_arenas_out = k + 1;
+	if (atomic_load(&j.failed)) {
+		*err_out = (enum store_error)atomic_load(&j.err);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 bind_text_or_empty(sqlite3_stmt *st, int col, const char *s)
 {
@@ -81,7 +153,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 		" cc_addr, message_id, in_reply_to, refs_hdr)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
-	static const char fts_sql[] = "INSERT INTO fts(rowid, header, body) VALUES (?, ?, ?)";
+	static const char pending_sql[] = "INSERT INTO fts_pending(id) VALUES (?)";
 	const struct mail_parsed *m = &p->parsed;
 	sqlite3_stmt *st = db_stmt(db, find_sql);
 	int64_t id = -1;
@@ -128,16 +200,20 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(db->h);
+	/* The text is indexed later, in batches (indexer.c). */
 	for (int i = 0; i < 2; i++) {
-		st = db_stmt(db, i == 0 ? text_sql : fts_sql);
+		st = db_stmt(db, i == 0 ? text_sql : pending_sql);
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
-		bind_text_or_empty(st, 2, m->header_text);
-		bind_text_or_empty(st, 3, m->body_text);
+		if (i == 0) {
+			bind_text_or_empty(st, 2, m->header_text);
+			bind_text_or_empty(st, 3, m->body_text);
+		}
 		if (db_step_done(db, st) < 0)
 			goto fail;
 	}
+	p->new_text = true;
 	return id;
 fail:
 	*err_out = db_error(db);
@@ -208,7 +284,8 @@ store_message_append(struct store_account *acct, const char *mailbox,
 	static const char next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
 	struct account *a = acct->a;
 	struct prepared *p = xcalloc(n ? n : 1, sizeof(*p));
-	struct arena *ar = arena_new(16384);
+	struct arena *arenas[PREPARE_THREADS];
+	size_t n_arenas = 0;
 	char *canon = mailbox_name_canon(mailbox);
 	struct db *db = NULL;
 	uint64_t box_id, modseq, storage_before = 0, messages_before = 0;
@@ -216,7 +293,7 @@ store_message_append(struct store_account *acct, const char *mailbox,
 	uint64_t *kws = NULL;
 	uint32_t *uids = NULL;
 	int64_t now = (int64_t)time(NULL);
-	bool locked = false;
+	bool locked = false, kick = false;
 	sqlite3_stmt *st;
 	int rc = -1;
 
@@ -230,9 +307,8 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		*err_out = STORE_ERR_PERM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (prepare_one(a, ar, &msgs[i], &p[i], err_out) < 0)
-			goto out;
+	if (prepare_all(a, msgs, p, n, arenas, &n_arenas, err_out) < 0)
+		goto out;
 
 	if (db_get(a, &db, err_out) < 0)
 		goto out;
@@ -312,6 +388,12 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		goto db_fail;
 	rc = 0;
 	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
+	for (size_t i = 0; i < n; i++)
+		a->fts_backlog += p[i].new_text;
+	/* The queue is bounded: past the limit the writer helps. */
+	if (a->fts_backlog > INDEX_BACKLOG_MAX)
+		indexer_batch(a, db, INDEX_BATCH);
+	kick = a->fts_backlog > 0;
 	if (uidvalidity_out != NULL)
 		*uidvalidity_out = uidvalidity;
 	if (uids_out != NULL)
@@ -347,6 +429,8 @@ out:
 	if (locked)
 		pthread_mutex_unlock(&a->write_lock);
 	db_put(a, db);
+	if (kick)
+		indexer_kick(a);
 	for (size_t i = 0; i < n; i++)
 		buf_deinit(&p[i].data);
 	free(p);
@@ -354,6 +438,7 @@ out:
 	free(flags);
 	free(kws);
 	free(canon);
-	arena_free(&ar);
+	for (size_t i = 0; i < n_arenas; i++)
+		arena_free(&arenas[i]);
 	return rc;
 }

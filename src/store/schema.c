@@ -7,6 +7,10 @@
  * and no writer can forget one; store_check() recounts them. The expunge
  * trigger records each removed uid with the mailbox's current (already
  * bumped) highestmodseq, for QRESYNC VANISHED. docs/STORE.md explains it all.
+ *
+ * Versions: 1 indexed every text at append; 2 adds fts_pending, the texts
+ * the background indexer has not moved into fts yet. schema_check() upgrades
+ * a version 1 database in place (every text of it is already indexed).
  */
 #include "store/store_int.h"
 
@@ -14,7 +18,10 @@
 
 #include "lib/log.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* Texts committed but not yet in fts (indexer.c moves them in batches). */
+#define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
 
 static const char schema_sql[] =
 	"CREATE TABLE account("
@@ -57,6 +64,7 @@ static const char schema_sql[] =
 	"CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
 	"CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
 	" tokenize='trigram case_sensitive 0');"
+	FTS_PENDING_SQL
 	"CREATE TABLE threads(message_id TEXT PRIMARY KEY, thread_id INTEGER NOT NULL)"
 	" WITHOUT ROWID;"
 	"CREATE TABLE messages("
@@ -114,6 +122,21 @@ static const unsigned default_special[] = {0,
 					   STORE_SPECIAL_JUNK,
 					   STORE_SPECIAL_ARCHIVE};
 
+/* Version 1 -> 2: the empty queue of texts to index. */
+static int
+schema_upgrade_1(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, FTS_PENDING_SQL "UPDATE account SET schema_version = 2") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=1");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 int
 schema_check(struct db *db)
 {
@@ -125,6 +148,8 @@ schema_check(struct db *db)
 		version = sqlite3_column_int(st, 0);
 	if (st != NULL)
 		sqlite3_reset(st);
+	if (version == 1 && schema_upgrade_1(db) == 0)
+		version = 2;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

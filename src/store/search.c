@@ -6,6 +6,9 @@
  *
  * Text: an FTS5 table with the trigram tokenizer (case_sensitive 0, so
  * Unicode case folding) over decoded headers and text parts of each blob.
+ * The index is filled in the background (indexer.c): texts still in
+ * fts_pending are scanned with tern_icontains() in the same statement, so
+ * the answer is exact whatever the indexer's progress.
  * A needle of 3+ characters is a phrase query, i.e. an index lookup of its
  * trigrams; SUBJECT/FROM/TO/CC use the header index to narrow, then check
  * the cached field. Shorter needles cannot use trigrams and scan the cached
@@ -126,11 +129,21 @@ int
 store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
 		  struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
-	/* Index lookups: ?1 mailbox, ?2 FTS query. CROSS JOIN keeps the FTS
-	   table outermost: the other order would run the MATCH once per row. */
-	static const char fts_sql[] =
-		"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"
-		" WHERE fts MATCH ?2 AND m.mailbox_id = ?1";
+	/* Index lookups: ?1 mailbox, ?2 FTS query, plus a scan of the texts
+	   the indexer has not reached yet (?3 needle): a text is in exactly
+	   one of the two at any snapshot. CROSS JOIN keeps the FTS table
+	   (and the small pending table) outermost: the other order would run
+	   the MATCH once per row. */
+#define FTS_SQL(expr) \
+	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid" \
+	" WHERE fts MATCH ?2 AND m.mailbox_id = ?1" \
+	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id" \
+	" JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " expr
+	static const char fts_body[] = FTS_SQL("tern_icontains(t.body, ?3)");
+	static const char fts_text[] =
+		FTS_SQL("(tern_icontains(t.header, ?3) OR tern_icontains(t.body, ?3))");
+	static const char fts_headers[] = FTS_SQL("tern_icontains(t.header, ?3)");
+#undef FTS_SQL
 	/* Scans of the cached text: ?1 mailbox, ?3 needle. */
 	static const char scan_body[] =
 		"SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
@@ -146,7 +159,8 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 #define FIELD_SQL(expr) \
 	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id" \
 	" WHERE m.mailbox_id = ?1 AND tern_icontains(" expr ", ?3)" \
-	" AND (?2 IS NULL OR m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ?2))"
+	" AND (?2 IS NULL OR m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ?2)" \
+	" OR m.blob_id IN (SELECT id FROM fts_pending))"
 	static const char f_subject[] = FIELD_SQL("b.subject");
 	static const char f_from[] = FIELD_SQL("b.from_addr || ' ' || b.from_display");
 	static const char f_to[] = FIELD_SQL("b.to_addr || ' ' || b.to_display");
@@ -162,15 +176,15 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 
 	switch (field) {
 	case STORE_TEXT_BODY:
-		sql = indexed ? fts_sql : scan_body;
+		sql = indexed ? fts_body : scan_body;
 		query = fts_phrase(a, "body", needle);
 		break;
 	case STORE_TEXT_TEXT:
-		sql = indexed ? fts_sql : scan_text;
+		sql = indexed ? fts_text : scan_text;
 		query = fts_phrase(a, NULL, needle);
 		break;
 	case STORE_TEXT_HEADERS:
-		sql = indexed ? fts_sql : scan_headers;
+		sql = indexed ? fts_headers : scan_headers;
 		query = fts_phrase(a, "header", needle);
 		break;
 	case STORE_TEXT_SUBJECT:
@@ -197,10 +211,9 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 		if (sql != all_sql) {
-			if (sql == fts_sql || query != NULL)
+			if (query != NULL)
 				sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
-			if (sql != fts_sql)
-				sqlite3_bind_text(st, 3, needle, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, needle, -1, SQLITE_STATIC);
 		}
 		rc = db_collect_uids(db, st, a, uids_out, n_out);
 	}

@@ -86,6 +86,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.max_index_text = 1u << 20;
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->idx_cond, NULL);
 	*store_out = s;
 	return 0;
 }
@@ -97,11 +98,13 @@ store_close(struct store **storep)
 
 	if (s == NULL)
 		return;
+	indexer_stop(s);
 	for (size_t i = 0; i < ACCOUNT_BUCKETS; i++)
 		if (s->buckets[i] != NULL)
 			log_error("store", "event=close-leak account=%llu",
 				  (unsigned long long)s->buckets[i]->id);
 	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);
 	free(s);
 	*storep = NULL;

@@ -94,6 +94,14 @@ int store_account_open(struct store *store, uint64_t account_id,
 void store_account_close(struct store_account **acctp);
 uint64_t store_account_id(const struct store_account *acct);
 
+/*
+ * Full-text indexing runs in the background after appends (search is exact
+ * meanwhile). This indexes everything pending now, in the caller's thread,
+ * in short batches (writers interleave): for benchmarks, import and admin
+ * tools that want the index complete. Returns 0, or -1 (_TEMP).
+ */
+int store_account_index_flush(struct store_account *acct, enum store_error *err_out);
+
 /* ---- Mailboxes ------------------------------------------------------ */
 
 enum store_special_use {

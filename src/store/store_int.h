@@ -22,11 +22,24 @@
 #define VIEW_JOURNAL	256
 #define KEYWORDS_MAX	64
 
+/* Texts the background indexer moves into fts per transaction, and the
+   backlog past which a writer indexes a batch itself (indexer.c). */
+#define INDEX_BATCH	  256
+#define INDEX_BACKLOG_MAX 8192
+
 struct store {
 	char *data_dir;
 	struct store_settings set;
 	pthread_mutex_t lock;
 	struct account *buckets[ACCOUNT_BUCKETS];
+
+	/* The background FTS indexer (indexer.c): account ids to index,
+	   under lock. */
+	pthread_cond_t idx_cond;
+	pthread_t idx_thread;
+	bool idx_running, idx_stop;
+	uint64_t *idx_ids;
+	size_t idx_n, idx_cap;
 };
 
 /* One SQLite connection with its cache of prepared statements (keyed by the
@@ -54,6 +67,7 @@ struct account {
 	unsigned n_idle;
 
 	pthread_mutex_t write_lock;
+	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
 
 	pthread_mutex_t views_lock;
 	struct view *views; /* most recently used first */
@@ -144,6 +158,16 @@ int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t *
 /* ---- search.c ---- */
 /* Registers tern_icontains() on a new connection. */
 void search_register(sqlite3 *h);
+
+/* ---- indexer.c ---- */
+/* Queues the account (by id) for the background indexer. Call with neither
+   store->lock nor the write lock held. */
+void indexer_kick(struct account *a);
+/* Moves up to max texts from fts_pending into fts in one transaction; the
+   caller holds write_lock. Returns how many, or -1. */
+int indexer_batch(struct account *a, struct db *db, unsigned max);
+/* Stops the indexer thread (store_close); queued work stays pending. */
+void indexer_stop(struct store *s);
 
 /* ---- schema.c ---- */
 int schema_create(struct db *db, const struct store_settings *set);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_faults.c: durability and repair: injected I/O failures in the
    blob write and the commit (src/store/blob.c hooks) leave the store
-   consistent; check (src/store/check.c) finds and repairs damage. */
+   consistent; check (src/store/check.c) finds and repairs damage; the
+   background indexer (src/store/indexer.c) never changes a search answer. */
 #include "store_test_util.h"
 
 #include <sqlite3.h>
@@ -80,6 +81,124 @@ sql(const char *dir, const char *stmt)
 		printf("sql failed: %s\n", sqlite3_errmsg(h));
 	sqlite3_close(h);
 	free(path);
+}
+
+static int64_t
+sql_int(const char *dir, const char *stmt)
+{
+	char *path = xasprintf("%s/accounts/7/index.db", dir);
+	sqlite3 *h;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, stmt, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	free(path);
+	return v;
+}
+
+/* Waits (up to 10 s) for the indexer to empty fts_pending. */
+static int64_t
+pending_after_indexing(const char *dir)
+{
+	int64_t n = -1;
+
+	for (int i = 0; i < 1000 && n != 0; i++) {
+		n = sql_int(dir, "SELECT count(*) FROM fts_pending");
+		if (n != 0)
+			usleep(10000);
+	}
+	return n;
+}
+
+/* Bit per uid found by a search of mb. */
+static uint32_t
+search_bits(struct store_mailbox *mb, enum store_text_field f, const char *needle)
+{
+	struct arena *a = arena_new(1024);
+	enum store_error err;
+	uint32_t *uids, got = 0;
+	size_t n = 0;
+
+	if (store_search_text(mb, f, needle, a, &uids, &n, &err) < 0)
+		got = 1u << 31;
+	for (size_t k = 0; k < n; k++)
+		got |= 1u << uids[k];
+	arena_free(&a);
+	return got;
+}
+
+static void
+test_search_is_exact_before_and_after_indexing(void)
+{
+	static const struct {
+		enum store_text_field field;
+		const char *needle;
+		uint32_t want; /* bit per uid, after uid 2 is expunged */
+	} cases[] = {
+		{STORE_TEXT_BODY, "needle", (1 << 1) | (1 << 3)},
+		{STORE_TEXT_BODY, "NEEDLE ONE", 1 << 1},
+		{STORE_TEXT_TEXT, "gamma", 1 << 3},
+		{STORE_TEXT_HEADERS, "alpha", 1 << 1},
+		{STORE_TEXT_SUBJECT, "gam", 1 << 3},
+		{STORE_TEXT_BODY, "two", 0}, /* only in the expunged message */
+	};
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(1024);
+	uint32_t two = 2, *gone;
+	size_t n;
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: alpha\r\n\r\nneedle one\r\n", 0);
+	tappend(&t, "INBOX", "Subject: beta\r\n\r\nneedle two\r\n", 0);
+	tappend(&t, "INBOX", "Subject: gamma\r\n\r\nneedle three\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	/* Expunged (and its blob collected) while its text is still pending:
+	   the collection must not touch the FTS index for it. */
+	test_int_eq(-1, store_message_remove(mb, &two, 1, a, &gone, &n, &err), 0);
+	test_int_eq(-1, n, 1);
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			test_int_eq(-1, pending_after_indexing(t.dir), 0);
+		for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+			test_int_eq(round * 100 + (int)i,
+				    search_bits(mb, cases[i].field, cases[i].needle),
+				    cases[i].want);
+	}
+	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM fts WHERE fts MATCH 'needle'"), 2);
+	sql(t.dir, "INSERT INTO fts(fts) VALUES ('integrity-check')");
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+/* A version 1 database (every text indexed at append, no fts_pending) is
+   upgraded in place on open and keeps working. */
+static void
+test_version_1_database_is_upgraded(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: old\r\n\r\nold text\r\n", 0);
+	store_account_close(&t.acct);
+	test_int_eq(-1, pending_after_indexing(t.dir), 0);
+	sql(t.dir, "DROP TABLE fts_pending; UPDATE account SET schema_version = 1");
+	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
+	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 2);
+	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
+	store_mailbox_close(&mb);
+	tstore_close(&t);
 }
 
 static void
@@ -162,5 +281,7 @@ main(void)
 {
 	TEST_RUN(test_injected_io_failures_leave_store_consistent);
 	TEST_RUN(test_check_finds_and_repairs_damage);
+	TEST_RUN(test_search_is_exact_before_and_after_indexing);
+	TEST_RUN(test_version_1_database_is_upgraded);
 	return TEST_DONE("test_store_faults");
 }

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * indexer.c: the background full-text indexer of the SQLite backend.
+ * Appends commit each new text into `texts` and its id into `fts_pending`
+ * (message_append.c) instead of indexing it in their own transaction: an
+ * FTS5 insert per commit writes a new index segment, which was most of the
+ * CPU and most of the WAL pages of an append. This thread moves pending
+ * texts into `fts` in batches of INDEX_BATCH per transaction, so the index
+ * work is shared by many messages and runs off the append path.
+ *
+ * Nothing depends on the indexer for correctness: store_search_text()
+ * matches pending texts by scanning them (search.c), so SEARCH is exact at
+ * any moment; a crash loses no work (fts_pending is committed with the
+ * message, and the move is one transaction); the next open of the account
+ * resumes the backlog. The queue is bounded: past INDEX_BACKLOG_MAX pending
+ * texts a writer indexes one batch itself before it returns.
+ *
+ * Flow: indexer_kick() (after an append commits) queues the account id on
+ * store->idx_ids; the thread, started on the first kick, waits
+ * INDEX_DELAY_MS so a burst of appends becomes one batch, opens the account
+ * by id like a session (so a delivery that closed its account at once is
+ * still indexed, and no pointer is shared with a session), and takes the
+ * write lock per batch (writers wait at most one batch). Its commits use
+ * no fault hook, so tests injecting commit faults hit only their writes.
+ * indexer_stop() (store_close) joins the thread; what was queued stays
+ * pending and the account's next open queues it again.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define INDEX_DELAY_MS 50
+
+int
+indexer_batch(struct account *a, struct db *db, unsigned max)
+{
+	static const char last_sql[] =
+		"SELECT count(*), max(id) FROM (SELECT id FROM fts_pending ORDER BY id LIMIT ?)";
+	static const char ins_sql[] = "INSERT INTO fts(rowid, header, body)"
+				      " SELECT t.id, t.header, t.body FROM fts_pending p"
+				      " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
+	static const char del_sql[] = "DELETE FROM fts_pending WHERE id <= ?";
+	sqlite3_stmt *st;
+	int64_t n = 0, last = 0;
+
+	if (db_begin(db, true) < 0)
+		return -1;
+	st = db_stmt(db, last_sql);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, max);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (n == 0) {
+		db_rollback(db);
+		a->fts_backlog = 0;
+		return 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		st = db_stmt(db, i == 0 ? ins_sql : del_sql);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, last);
+		if (db_step_done(db, st) < 0)
+			goto fail;
+	}
+	if (db_exec(db, "COMMIT") < 0)
+		goto fail;
+	a->fts_backlog = a->fts_backlog > n ? a->fts_backlog - n : 0;
+	return (int)n;
+fail:
+	log_error("store", "event=index-failed account=%llu", (unsigned long long)a->id);
+	db_rollback(db);
+	return -1;
+}
+
+int
+store_account_index_flush(struct store_account *acct, enum store_error *err_out)
+{
+	struct account *a = acct->a;
+	struct db *db;
+	int n;
+
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	do {
+		pthread_mutex_lock(&a->write_lock);
+		n = indexer_batch(a, db, INDEX_BATCH);
+		pthread_mutex_unlock(&a->write_lock);
+	} while (n > 0);
+	db_put(a, db);
+	if (n < 0)
+		*err_out = STORE_ERR_TEMP;
+	return n < 0 ? -1 : 0;
+}
+
+/* Opens the account like a session would (sharing it if open), so no
+   pointer outlives its owner, and indexes until nothing is pending. */
+static void
+index_account(struct store *s, uint64_t id)
+{
+	struct store_account *h;
+	enum store_error err;
+	struct account *a;
+	struct db *db;
+	char *path;
+	int n;
+
+	/* A removed account stays removed. */
+	path = xasprintf("%s/accounts/%llu/index.db", s->data_dir, (unsigned long long)id);
+	n = access(path, F_OK);
+	free(path);
+	if (n < 0 || store_account_open(s, id, &h, &err) < 0)
+		return;
+	a = h->a;
+	if (db_get(a, &db, &err) == 0) {
+		do {
+			pthread_mutex_lock(&a->write_lock);
+			n = indexer_batch(a, db, INDEX_BATCH);
+			pthread_mutex_unlock(&a->write_lock);
+		} while (n > 0 && !__atomic_load_n(&s->idx_stop, __ATOMIC_RELAXED));
+		db_put(a, db);
+	}
+	store_account_close(&h);
+}
+
+static void *
+indexer_main(void *arg)
+{
+	struct store *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		uint64_t *ids;
+		size_t n;
+
+		while (s->idx_n == 0 && !s->idx_stop)
+			pthread_cond_wait(&s->idx_cond, &s->lock);
+		if (s->idx_stop)
+			break;
+		/* Let a burst of appends gather into one batch (store_close
+		   cuts the wait short). */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += INDEX_DELAY_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!s->idx_stop &&
+		       pthread_cond_timedwait(&s->idx_cond, &s->lock, &until) != ETIMEDOUT)
+			;
+		if (s->idx_stop)
+			break;
+		ids = s->idx_ids;
+		n = s->idx_n;
+		s->idx_ids = NULL;
+		s->idx_n = s->idx_cap = 0;
+		pthread_mutex_unlock(&s->lock);
+		for (size_t i = 0; i < n && !__atomic_load_n(&s->idx_stop, __ATOMIC_RELAXED); i++)
+			index_account(s, ids[i]);
+		free(ids);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+void
+indexer_kick(struct account *a)
+{
+	struct store *s = a->store;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < s->idx_n && s->idx_ids[i] != a->id; i++)
+		;
+	if (i == s->idx_n && !s->idx_stop) {
+		if (!s->idx_running) {
+			if (pthread_create(&s->idx_thread, NULL, indexer_main, s) != 0) {
+				/* Texts stay pending (search scans them); the
+				   backlog bound makes writers index. */
+				log_error("store", "event=indexer-start-failed");
+				pthread_mutex_unlock(&s->lock);
+				return;
+			}
+			s->idx_running = true;
+		}
+		if (s->idx_n == s->idx_cap) {
+			s->idx_cap = s->idx_cap ? s->idx_cap * 2 : 16;
+			s->idx_ids = xrealloc(s->idx_ids, s->idx_cap * sizeof(*s->idx_ids));
+		}
+		s->idx_ids[s->idx_n++] = a->id;
+		pthread_cond_signal(&s->idx_cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+indexer_stop(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	__atomic_store_n(&s->idx_stop, true, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&s->idx_cond);
+	pthread_mutex_unlock(&s->lock);
+	if (s->idx_running)
+		pthread_join(s->idx_thread, NULL);
+	free(s->idx_ids);
+	s->idx_ids = NULL;
+	s->idx_n = s->idx_cap = 0;
+}
