@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -244,6 +245,15 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		 data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port, st.conf.listen,
 		 (unsigned long long)st.conf.imaps_port);
 	net_server_run(st.net);
+	/* Only this thread takes signals (the others block them all); from
+	   here on a second SIGTERM must not kill cleanup half-way, also once
+	   freeing the signal events below restores the default actions. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	sigaddset(&stop_signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	log_info("server", "event=stopped");
 	rc = 0;
 out:
@@ -251,10 +261,6 @@ out:
 		event_free(ev_term);
 		event_free(ev_int);
 		event_free(ev_hup);
-		/* Freeing the signal events restored the default actions; a
-		   second SIGTERM during cleanup must not kill us half-way. */
-		signal(SIGTERM, SIG_IGN);
-		signal(SIGINT, SIG_IGN);
 	}
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	if (st.poll_ev != NULL)

@@ -37,6 +37,10 @@ bool str_ieq_n(const char *s, size_t len, const char *cstr);
 /* Parses a decimal number in [0, max]; false on anything else. */
 bool str_to_u64(const char *s, uint64_t max, uint64_t *out);
 
+/* Blocks every signal in the calling thread. Threads tern starts call it
+   first, so signals reach only the main thread's event loop. */
+void thread_block_signals(void);
+
 /* Monotonic clock in milliseconds. */
 uint64_t time_mono_ms(void);
 

@@ -66,6 +66,8 @@ jobs_thread(void *arg)
 {
 	struct net_jobs *p = arg;
 
+	thread_block_signals();
+
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		while (p->head == NULL && !p->stopping)

@@ -44,6 +44,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "lib/util.h"
 #include "lib/log.h"
 #include "net/iplimit.h"
 #include "net/tls.h"
@@ -565,6 +566,8 @@ static void *
 worker_main(void *arg)
 {
 	struct net_worker *w = arg;
+
+	thread_block_signals();
 
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	while (w->conns != NULL)

@@ -139,6 +139,8 @@ indexer_main(void *arg)
 	struct store *s = arg;
 	struct timespec until;
 
+	thread_block_signals();
+
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		uint64_t *ids;

@@ -96,6 +96,8 @@ prepare_worker(void *arg)
 	enum store_error err;
 	size_t i;
 
+	thread_block_signals();
+
 	while (!atomic_load(&j->failed) && (i = atomic_fetch_add(&j->next, 1)) < j->n) {
 		if (prepare_one(j->a, ar, &j->msgs[i], &j->p[i], &err) < 0) {
 			int none = STORE_ERR_NONE;
