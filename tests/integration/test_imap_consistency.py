@@ -1,0 +1,114 @@
+"""Many clients at once: sequence numbers never drift and flag changes are
+never lost. Several sessions on one mailbox make random appends, flag
+changes and expunges; each session keeps its own model of seq -> uid from
+the EXISTS and EXPUNGE responses it is sent, exactly as a client does, and
+after every step its model must equal what FETCH 1:* (UID) says."""
+import random
+import re
+import threading
+
+from harness import ServerTestCase
+from test_imap_mailbox import MSG, Session, new_account
+
+
+class ModelSession(Session):
+    def __init__(self, server, user, password):
+        super().__init__(server, user, password)
+        self.uids = []
+        self.known_max = 0
+
+    def apply(self, lines):
+        """Applies untagged EXPUNGE/EXISTS to the model, as a client would."""
+        for line in lines:
+            m = re.match(r"\* (\d+) EXPUNGE$", line)
+            if m:
+                del self.uids[int(m.group(1)) - 1]
+                continue
+            m = re.match(r"\* (\d+) EXISTS$", line)
+            if m:
+                n = int(m.group(1))
+                if n > len(self.uids):
+                    # New messages: their UIDs are learnt with a UID FETCH.
+                    fetched = self.ok(f"FETCH {len(self.uids) + 1}:{n} (UID)")
+                    self.apply(fetched[:-1])
+                    for l in fetched:
+                        mm = re.match(r"\* (\d+) FETCH \(UID (\d+)\)$", l)
+                        if mm and int(mm.group(1)) > len(self.uids):
+                            self.uids.append(int(mm.group(2)))
+        return lines
+
+    def run(self, text):
+        return self.apply(self.ok(text))
+
+    def check(self, testcase):
+        self.run("NOOP")
+        lines = self.ok("FETCH 1:* (UID)") if self.uids else self.ok("NOOP")
+        seen = [int(m.group(2)) for m in
+                (re.match(r"\* (\d+) FETCH \(UID (\d+)\)$", l) for l in lines) if m]
+        testcase.assertEqual(seen, self.uids)
+
+
+class ConsistencyTest(ServerTestCase):
+    def test_sequence_numbers_never_drift(self):
+        addr, pw = new_account(self.server, "consistency@localhost")
+        sessions = [ModelSession(self.server, addr, pw) for _ in range(3)]
+        for s in sessions:
+            s.run("SELECT INBOX")
+        rng = random.Random(20261125)
+        for step in range(120):
+            s = rng.choice(sessions)
+            op = rng.random()
+            if op < 0.45 or not s.uids:
+                s.apply(s.append("INBOX", MSG))
+            elif op < 0.8:
+                uid = rng.choice(s.uids)
+                s.run(f"UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
+                s.run(f"UID EXPUNGE {uid}")
+            else:
+                lo = rng.randint(1, len(s.uids))
+                s.run(f"STORE {lo}:{min(len(s.uids), lo + 3)} +FLAGS.SILENT ($k{step % 5})")
+            for other in sessions:
+                other.check(self)
+        for s in sessions:
+            s.close()
+
+    def test_concurrent_flag_changes_are_never_lost(self):
+        addr, pw = new_account(self.server, "flags@localhost")
+        setup = Session(self.server, addr, pw)
+        for _ in range(5):
+            setup.append("INBOX")
+        setup.close()
+        errors = []
+
+        system = ["\\Seen", "\\Flagged", "\\Answered", "\\Draft"]
+
+        def worker(n):
+            # Each worker adds its own system flag and four keywords, one
+            # STORE at a time, interleaved with the others' on the same
+            # messages: a lost update would drop someone's flag.
+            try:
+                s = Session(self.server, addr, pw)
+                s.ok("SELECT INBOX")
+                for i in range(24):
+                    s.ok(f"STORE 1:5 +FLAGS.SILENT (w{n}k{i % 4})")
+                    if i % 6 == 0:
+                        s.ok(f"STORE 1:5 +FLAGS.SILENT ({system[n]})")
+                        s.ok(f"STORE 1:5 -FLAGS.SILENT (w{n}k{(i + 1) % 4})")
+                s.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        s = Session(self.server, addr, pw)
+        s.ok("SELECT INBOX")
+        lines = s.ok("FETCH 1:5 (FLAGS)")
+        want = sorted(system + [f"w{n}k{k}" for n in range(4) for k in range(4)])
+        for line in lines[:-1]:
+            flags = re.search(r"FLAGS \(([^)]*)\)", line).group(1).split()
+            self.assertEqual(sorted(f for f in flags if f != "\\Recent"), want, line)
+        s.close()
