@@ -132,8 +132,10 @@ session_shutdown(void *arg)
 {
 	struct imap_session *s = arg;
 
-	/* An in-flight command finishes first (imap_cmd_finish checks this). */
-	if (s->is_running) {
+	/* An in-flight command finishes first (imap_cmd_finish checks this);
+	   one waiting for the client (IDLE, an AUTHENTICATE step) is not in
+	   flight: it gets the BYE now. */
+	if (s->is_running && !s->is_line_mode) {
 		s->shutdown_requested = true;
 		return;
 	}

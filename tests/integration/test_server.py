@@ -102,6 +102,19 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(r.line(), "* BYE Server shutting down")
         self.assertEqual(self.srv.stop(), 0)
 
+    def test_sigterm_ends_idle_at_once(self):
+        self.srv.start()
+        r = Raw(self.srv.imaps_port, tls=True)
+        r.line()
+        r.cmd("a1", f"LOGIN {self.srv.user} {self.srv.password}")
+        r.cmd("a2", "SELECT INBOX")
+        r.send("a3 IDLE\r\n")
+        self.assertEqual(r.line(), "+ idling")
+        start = time.monotonic()
+        self.assertEqual(self.srv.stop(), 0)
+        self.assertEqual(r.line(), "* BYE Server shutting down")
+        self.assertLess(time.monotonic() - start, 5)  # not the 10 s grace
+
     def test_sighup_reloads_certificate_without_dropping_connections(self):
         self.srv.start()
         before = cert_fingerprint(self.srv.imaps_port)
