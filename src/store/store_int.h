@@ -46,6 +46,7 @@ struct account {
 	struct store *store;
 	uint64_t id;
 	char *dir, *blob_dir;
+	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
 	int refs; /* under store->lock */
 	struct account *next;
 
