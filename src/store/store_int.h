@@ -118,6 +118,7 @@ struct store_mailbox {
 	void *wake_arg;
 	struct store_mailbox *wnext, *wprev;
 	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
+	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
 };
 
 /* ---- db.c ---- */
