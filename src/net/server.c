@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -248,6 +249,11 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 	c->proto = l->spec.protocol;
 	c->close_ev = evtimer_new(w->base, conn_close_cb, c);
 	evutil_make_socket_nonblocking(p->fd);
+	/* Output leaves in whole bufferevent flushes, never byte by byte, so
+	   Nagle only delays a reply's last small segment (a tagged OK after a
+	   FETCH's data) until the client's delayed ACK, up to 40 ms. */
+	int one = 1;
+	(void)setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->spec.implicit_tls) {
 		SSL *ssl = new_ssl(srv);
 		if (ssl == NULL) {
