@@ -61,6 +61,15 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id," \
 	" b.in_reply_to, b.refs_hdr"                                                       \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
+/* The same columns, NULL for the cached strings: SQLite loads every result
+   column, and the strings (often on overflow pages) are most of a row. */
+#define LOOKUP_COLUMNS_LEAN                                                                \
+	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
+	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
+	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"      \
+	" NULL, NULL"                                                                      \
+	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
+#define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
 
 /* One row of LOOKUP_COLUMNS into m (zeroed by the caller). */
 static void
@@ -125,9 +134,11 @@ static int
 lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	     unsigned fields, struct arena *a, struct store_message_info *out)
 {
-	static const char sql[] = LOOKUP_COLUMNS
-		" WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid";
-	sqlite3_stmt *st = db_stmt(db, sql);
+#define RANGE " WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid"
+	static const char sql[] = LOOKUP_COLUMNS RANGE;
+	static const char lean_sql[] = LOOKUP_COLUMNS_LEAN RANGE;
+#undef RANGE
+	sqlite3_stmt *st = db_stmt(db, fields & LOOKUP_STRINGS ? sql : lean_sql);
 	size_t i = 0;
 	int step;
 
@@ -156,9 +167,10 @@ lookup_each(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, siz
 	    unsigned fields, struct arena *a, struct store_message_info *out)
 {
 	static const char sql[] = LOOKUP_COLUMNS " WHERE m.mailbox_id = ? AND m.uid = ?";
+	static const char lean_sql[] = LOOKUP_COLUMNS_LEAN " WHERE m.mailbox_id = ? AND m.uid = ?";
 
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = db_stmt(db, sql);
+		sqlite3_stmt *st = db_stmt(db, fields & LOOKUP_STRINGS ? sql : lean_sql);
 		int step;
 
 		if (st == NULL)
