@@ -323,6 +323,23 @@ net_conn_write(struct net_conn *c, const void *data, size_t len)
 	bufferevent_write(c->bev, data, len);
 }
 
+static void
+free_sent(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
+void
+net_conn_write_take(struct net_conn *c, void *data, size_t len)
+{
+	if (len == 0) {
+		free(data);
+		return;
+	}
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), data, len, free_sent, NULL) < 0)
+		abort(); /* out of memory */
+}
+
 void
 net_conn_printf(struct net_conn *c, const char *fmt, ...)
 {
