@@ -599,10 +599,14 @@ write_some(struct fetch *f)
 static void
 flush_out(struct imap_session *s, struct fetch *f)
 {
-	if (f->out.len == 0)
+	size_t len = f->out.len;
+
+	if (len == 0)
 		return;
-	net_conn_write(s->conn, f->out.data, f->out.len);
-	buf_reset(&f->out);
+	/* Handed over, not copied: net frees the block once it is sent. */
+	char *data = buf_steal(&f->out);
+	net_conn_write_take(s->conn, xrealloc(data, len), len);
+	buf_reserve(&f->out, FLUSH + CHUNK - 1); /* one allocation, not a doubling series */
 }
 
 static void
