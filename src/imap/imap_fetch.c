@@ -13,11 +13,12 @@
  * can always be finished), then a list of pieces is made: response text,
  * transformed bytes in memory, or byte ranges of the file. The pump copies
  * at most CHUNK bytes of a piece at a time into one output buffer (file
- * bytes are read straight into it) and hands that to net once FLUSH bytes
- * have gathered, so a FETCH 1:* is a few large writes rather than one per
- * response. When net_conn_output_full() says the client is behind, the
- * command parks (imap_cmd_resume_on_drain) and goes on from the same piece
- * and offset when the queue has drained. So a session holds at most one
+ * bytes are read straight into it) and hands that block to net once FLUSH
+ * bytes have gathered (net_conn_write_take: no copy), so a FETCH 1:* is a
+ * few large writes rather than one per response. When
+ * net_conn_output_full() says the client is behind, the command parks
+ * (imap_cmd_resume_on_drain) and goes on from the same piece and offset
+ * when the queue has drained. So a session holds at most one
  * batch's metadata, one message's transformed sections (HEADER.FIELDS
  * subsets, BINARY decoding), FLUSH + CHUNK gathered bytes and
  * limits.max_output of queued output, whatever the FETCH asks for.
