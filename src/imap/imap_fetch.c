@@ -4,17 +4,24 @@
  * RFC 3516 BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514
  * SAVEDATE), one message at a time, with bounded memory.
  *
- * Flow per message: metadata from the store cache (store_message_lookup,
- * nothing reparsed), flags from the shared view, the message file opened
- * once (store_message_open: an open fd survives an expunge, so a literal
- * whose length is sent can always be finished), then a list of pieces:
- * response text in memory, or byte ranges of the file. The pump writes at
- * most CHUNK bytes at a time and, when net_conn_output_full() says the
- * client is behind, parks the command (imap_cmd_resume_on_drain) and goes
- * on from the same piece and offset when the queue has drained. So a
- * session holds at most one message's metadata, the bytes of the sections
- * that must be transformed (HEADER.FIELDS subsets, BINARY decoding) and
- * limits.max_output + CHUNK of queued output, whatever the FETCH asks for.
+ * Flow: metadata from the store cache (store_message_lookup, nothing
+ * reparsed) for a batch of messages in one read transaction, and only when
+ * an item needs it: FLAGS, UID and MODSEQ come from the shared view
+ * (store_mailbox_flags_get) with no index read at all. Per message, the
+ * file is opened once (store_message_open_info: by the hash the lookup
+ * gave; an open fd survives an expunge, so a literal whose length is sent
+ * can always be finished), then a list of pieces is made: response text,
+ * transformed bytes in memory, or byte ranges of the file. The pump copies
+ * at most CHUNK bytes of a piece at a time into one output buffer (file
+ * bytes are read straight into it) and hands that block to net once FLUSH
+ * bytes have gathered (net_conn_write_take: no copy), so a FETCH 1:* is a
+ * few large writes rather than one per response. When
+ * net_conn_output_full() says the client is behind, the command parks
+ * (imap_cmd_resume_on_drain) and goes on from the same piece and offset
+ * when the queue has drained. So a session holds at most one
+ * batch's metadata, one message's transformed sections (HEADER.FIELDS
+ * subsets, BINARY decoding), FLUSH + CHUNK gathered bytes and
+ * limits.max_output of queued output, whatever the FETCH asks for.
  *
  * Sections: the store's part table (mail_section_lookup) gives each part's
  * header and body offsets. HEADER/TEXT/HEADER.FIELDS after part numbers
@@ -45,11 +52,21 @@
 #include "net/net.h"
 #include "store/store.h"
 
-#define CHUNK     (64 * 1024) /* bytes per write; the pump checks the queue between */
-#define MSG_ARENA 8192
+#define CHUNK       (64 * 1024) /* bytes of one piece copied per step */
+#define FLUSH       (64 * 1024) /* gathered output handed to net at once */
+#define BATCH       64          /* messages per metadata lookup */
+#define BATCH_TEXTS 16          /* ... when ENVELOPE, BODYSTRUCTURE etc. are copied too */
+#define MSG_ARENA   8192
 
-/* Response text (data != NULL) or bytes [off, off + len) of the message file. */
+/* What a message's response is made of, in order. */
+enum piece_kind {
+	PIECE_TEXT, /* bytes [off, off + len) of the message's response text */
+	PIECE_MEM,  /* len bytes at data (message arena): transformed sections */
+	PIECE_FILE, /* bytes [off, off + len) of the message file */
+};
+
 struct piece {
+	enum piece_kind kind;
 	const char *data;
 	uint64_t off, len;
 };
@@ -60,13 +77,21 @@ struct fetch {
 	size_t n, next;
 	const uint32_t *seen_set;
 	size_t n_seen_set;
-	struct arena *msg_arena; /* one message's metadata, text and transformed bytes */
+	bool needs_meta;           /* some item needs store_message_lookup() */
+	struct arena *batch_arena; /* metadata of uids[batch_start, +batch_n) */
+	struct store_message_info *infos;
+	size_t batch_start, batch_n, batch_max;
+	struct arena *msg_arena; /* one message's transformed bytes, pieces */
+	struct buf text;         /* one message's response text */
 	int fd;                  /* the current message, or -1 */
 	uint64_t fd_size;
 	struct piece *pieces;
 	size_t n_pieces, cap_pieces, cur;
-	uint64_t done; /* bytes of pieces[cur] written */
-	unsigned char *chunk;
+	uint64_t done;     /* bytes of pieces[cur] copied */
+	struct buf out;    /* gathered output, not yet handed to net */
+	uint32_t seq_next; /* snapshot index after the last message sent */
+	uint64_t kw_mask;  /* keywords last formatted, and their names */
+	struct buf kw_names;
 	bool skipped_expunged;
 	const char *fail_status, *fail_text; /* a tagged reply other than OK */
 };
@@ -80,6 +105,10 @@ fetch_release(struct imap_cmd *cmd)
 		close(f->fd);
 	f->fd = -1;
 	arena_free(&f->msg_arena);
+	arena_free(&f->batch_arena);
+	buf_deinit(&f->text);
+	buf_deinit(&f->out);
+	buf_deinit(&f->kw_names);
 }
 
 static bool
@@ -100,29 +129,27 @@ uid_in(const uint32_t *set, size_t n, uint32_t uid)
 }
 
 static void
-add_piece(struct fetch *f, const char *data, uint64_t off, uint64_t len)
+add_piece(struct fetch *f, enum piece_kind kind, const char *data, uint64_t off, uint64_t len)
 {
 	if (len == 0)
 		return;
 	if (f->n_pieces == f->cap_pieces) {
-		size_t cap = f->cap_pieces ? f->cap_pieces * 2 : 16;
+		size_t cap = f->cap_pieces ? f->cap_pieces * 2 : 8;
 		struct piece *p = arena_alloc(f->msg_arena, cap * sizeof(*p));
 		if (f->n_pieces > 0)
 			memcpy(p, f->pieces, f->n_pieces * sizeof(*p));
 		f->pieces = p;
 		f->cap_pieces = cap;
 	}
-	f->pieces[f->n_pieces++] = (struct piece){data, off, len};
+	f->pieces[f->n_pieces++] = (struct piece){kind, data, off, len};
 }
 
-/* Moves the response text gathered so far into a piece. */
+/* Ends the text piece that started at *mark: the text gathered since. */
 static void
-flush_text(struct fetch *f, struct buf *text)
+flush_text(struct fetch *f, size_t *mark)
 {
-	if (text->len == 0)
-		return;
-	add_piece(f, arena_memdup(f->msg_arena, text->data, text->len), 0, text->len);
-	buf_reset(text);
+	add_piece(f, PIECE_TEXT, NULL, *mark, f->text.len - *mark);
+	*mark = f->text.len;
 }
 
 /* Reads [off, off + len) of the open message into the message arena. */
@@ -227,12 +254,13 @@ literal_header(struct buf *text, uint64_t len, bool literal8)
 
 /*
  * BODY[...] and RFC822*: a range of the file, or, for HEADER.FIELDS, the
- * subset built in memory.
+ * subset built in memory. *mark: where the current text piece starts.
  */
 static void
 add_section(struct fetch *f, const struct store_message_info *info,
-            const struct imap_fetch_item *it, struct buf *text)
+            const struct imap_fetch_item *it, size_t *mark)
 {
+	struct buf *text = &f->text;
 	struct mail_section sec;
 	uint64_t off, len;
 
@@ -254,16 +282,17 @@ add_section(struct fetch *f, const struct store_message_info *info,
 		uint64_t soff = 0, slen = sub.len;
 		apply_partial(it, text, &soff, &slen);
 		literal_header(text, slen, false);
-		flush_text(f, text);
+		flush_text(f, mark);
 		if (slen > 0)
-			add_piece(f, arena_memdup(f->msg_arena, sub.data + soff, slen), 0, slen);
+			add_piece(f, PIECE_MEM, arena_memdup(f->msg_arena, sub.data + soff, slen),
+			          0, slen);
 		buf_deinit(&sub);
 		return;
 	}
 	apply_partial(it, text, &off, &len);
 	literal_header(text, len, false);
-	flush_text(f, text);
-	add_piece(f, NULL, off, len);
+	flush_text(f, mark);
+	add_piece(f, PIECE_FILE, NULL, off, len);
 }
 
 /*
@@ -272,8 +301,9 @@ add_section(struct fetch *f, const struct store_message_info *info,
  */
 static int
 add_binary(struct fetch *f, const struct store_message_info *info, const struct imap_fetch_item *it,
-           struct buf *text)
+           size_t *mark)
 {
+	struct buf *text = &f->text;
 	struct mail_section sec;
 	uint64_t off, len;
 
@@ -303,37 +333,102 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	apply_partial(it, text, &doff, &dlen);
 	/* RFC 3516 4.3: literal8 only when the data holds NUL. */
 	literal_header(text, dlen, dlen > 0 && memchr(dec.data + doff, '\0', dlen) != NULL);
-	flush_text(f, text);
+	flush_text(f, mark);
 	if (dlen > 0)
-		add_piece(f, arena_memdup(f->msg_arena, dec.data + doff, dlen), 0, dlen);
+		add_piece(f, PIECE_MEM, arena_memdup(f->msg_arena, dec.data + doff, dlen), 0, dlen);
 	buf_deinit(&dec);
 	return 0;
 }
 
-/* "* seq FETCH (...)" for uid. 1: pieces ready; 0: expunged, skip; -1: failed. */
+/* "FLAGS (...)": system flags, \Recent, then keywords, whose names are
+   formatted once per distinct mask (the store takes a lock for them). */
+static void
+add_flags(struct imap_session *s, struct fetch *f, uint32_t uid, uint32_t flags, uint64_t keywords)
+{
+	struct buf *text = &f->text;
+	size_t start;
+
+	buf_puts(text, "FLAGS (");
+	start = text->len;
+	imap_flags_append(s, f->msg_arena, text, flags, 0, store_mailbox_is_recent(s->mbox, uid));
+	if (keywords != 0) {
+		if (keywords != f->kw_mask) {
+			buf_reset(&f->kw_names);
+			imap_flags_append(s, f->msg_arena, &f->kw_names, 0, keywords, false);
+			f->kw_mask = keywords;
+		}
+		if (text->len > start && f->kw_names.len > 0)
+			buf_putc(text, ' ');
+		buf_append(text, f->kw_names.data, f->kw_names.len);
+	}
+	buf_putc(text, ')');
+}
+
+/* Sequence number of uid. uids ascend through the session's snapshot,
+   which does not move during the command, so the index after the last one
+   is nearly always right; otherwise search. */
+static uint32_t
+seq_of(struct imap_session *s, struct fetch *f, uint32_t uid)
+{
+	uint32_t count, seq;
+	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
+
+	if (f->seq_next < count && all[f->seq_next] == uid)
+		seq = f->seq_next + 1;
+	else
+		seq = store_mailbox_seq(s->mbox, uid);
+	if (seq != 0)
+		f->seq_next = seq;
+	return seq;
+}
+
+/* The metadata of uids[i]: looked up with the next messages when not in
+   the current batch. NULL with *err_out when the store failed. */
+static const struct store_message_info *
+batch_info(struct imap_session *s, struct fetch *f, size_t i, enum store_error *err_out)
+{
+	if (i < f->batch_start || i >= f->batch_start + f->batch_n) {
+		size_t n = f->n - i < f->batch_max ? f->n - i : f->batch_max;
+		arena_reset(f->batch_arena);
+		f->batch_n = 0;
+		if (store_message_lookup(s->mbox, f->uids + i, n, f->req.store_fields,
+		                         f->batch_arena, f->infos, err_out) < 0)
+			return NULL;
+		f->batch_start = i;
+		f->batch_n = n;
+	}
+	return &f->infos[i - f->batch_start];
+}
+
+/* "* seq FETCH (...)" for uids[i]. 1: pieces ready; 0: expunged, skip; -1: failed. */
 static int
-prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
+prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 {
 	struct imap_session *s = cmd->session;
-	struct store_message_info info;
+	uint32_t uid = f->uids[i];
+	struct store_message_info none = {.uid = uid};
+	const struct store_message_info *info = &none;
 	uint32_t flags;
-	uint64_t keywords, modseq;
+	uint64_t keywords, modseq, size;
 	enum store_error err;
 
-	if (store_message_lookup(s->mbox, &uid, 1, f->req.store_fields, f->msg_arena, &info, &err) <
-	    0) {
-		log_error("imap", "sid=%s event=fetch-lookup-failed uid=%u err=\"%s\"", s->sid, uid,
-		          store_error_str(err));
-		f->fail_status = "NO";
-		f->fail_text = arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
-		                            s->sid);
-		return -1;
+	if (f->needs_meta) {
+		info = batch_info(s, f, i, &err);
+		if (info == NULL) {
+			log_error("imap", "sid=%s event=fetch-lookup-failed uid=%u err=\"%s\"",
+			          s->sid, uid, store_error_str(err));
+			f->fail_status = "NO";
+			f->fail_text = arena_printf(
+			        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)", s->sid);
+			return -1;
+		}
 	}
-	if (info.uid == 0 ||
+	if (info->uid == 0 ||
 	    store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0)
 		return 0;
+	size = info->size;
 	if (f->req.needs_content) {
-		if (store_message_open(s->mbox, uid, &f->fd, &f->fd_size, &err) < 0) {
+		if (store_message_open_info(s->mbox, info, &f->fd, &f->fd_size, &err) < 0) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
 			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",
@@ -349,80 +444,92 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 			                               s->sid);
 			return -1;
 		}
-		if (f->fd_size < info.size)
-			info.size = f->fd_size; /* never promise bytes the file lacks */
+		if (f->fd_size < size)
+			size = f->fd_size; /* never promise bytes the file lacks */
+	}
+	struct store_message_info sized;
+	if (size != info->size) {
+		sized = *info;
+		sized.size = size;
+		info = &sized;
 	}
 
-	uint32_t seq = store_mailbox_seq(s->mbox, uid);
 	bool seen_now = uid_in(f->seen_set, f->n_seen_set, uid);
 	bool first = true;
-	struct buf text;
+	struct buf *text = &f->text;
+	size_t mark = 0;
 	int rc = 1;
 
-	buf_init(&text);
-	buf_printf(&text, "* %u FETCH (", seq);
+	buf_reset(text);
+	buf_puts(text, "* ");
+	buf_put_u64(text, seq_of(s, f, uid));
+	buf_puts(text, " FETCH (");
 	/* RFC 9051 6.4.9: UID FETCH responses always carry UID. */
 	if (cmd->is_uid && !f->req.has_uid) {
-		buf_printf(&text, "UID %u", uid);
+		buf_puts(text, "UID ");
+		buf_put_u64(text, uid);
 		first = false;
 	}
-	for (size_t i = 0; i < f->req.n && rc > 0; i++) {
-		const struct imap_fetch_item *it = &f->req.items[i];
+	for (size_t k = 0; k < f->req.n && rc > 0; k++) {
+		const struct imap_fetch_item *it = &f->req.items[k];
 		if (!first)
-			buf_putc(&text, ' ');
+			buf_putc(text, ' ');
 		first = false;
 		switch (it->kind) {
 		case IMAP_FETCH_FLAGS:
-			buf_puts(&text, "FLAGS (");
-			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
-			                  store_mailbox_is_recent(s->mbox, uid));
-			buf_putc(&text, ')');
+			add_flags(s, f, uid, flags, keywords);
 			break;
 		case IMAP_FETCH_INTERNALDATE:
-			buf_printf(&text, "INTERNALDATE \"%s\"",
-			           imap_date_time_format(f->msg_arena, info.internal_date));
+			buf_printf(text, "INTERNALDATE \"%s\"",
+			           imap_date_time_format(f->msg_arena, info->internal_date));
 			break;
 		case IMAP_FETCH_RFC822_SIZE:
-			buf_printf(&text, "RFC822.SIZE %llu", (unsigned long long)info.size);
+			buf_puts(text, "RFC822.SIZE ");
+			buf_put_u64(text, info->size);
 			break;
 		case IMAP_FETCH_ENVELOPE:
-			buf_printf(&text, "ENVELOPE %s", info.envelope ? info.envelope : "NIL");
+			buf_puts(text, "ENVELOPE ");
+			buf_puts(text, info->envelope ? info->envelope : "NIL");
 			break;
 		case IMAP_FETCH_BODY:
-			buf_printf(&text, "BODY %s", info.body ? info.body : "NIL");
+			buf_puts(text, "BODY ");
+			buf_puts(text, info->body ? info->body : "NIL");
 			break;
 		case IMAP_FETCH_BODYSTRUCTURE:
-			buf_printf(&text, "BODYSTRUCTURE %s",
-			           info.bodystructure ? info.bodystructure : "NIL");
+			buf_puts(text, "BODYSTRUCTURE ");
+			buf_puts(text, info->bodystructure ? info->bodystructure : "NIL");
 			break;
 		case IMAP_FETCH_UID:
-			buf_printf(&text, "UID %u", uid);
+			buf_puts(text, "UID ");
+			buf_put_u64(text, uid);
 			break;
 		case IMAP_FETCH_MODSEQ:
-			buf_printf(&text, "MODSEQ (%llu)", (unsigned long long)modseq);
+			buf_puts(text, "MODSEQ (");
+			buf_put_u64(text, modseq);
+			buf_putc(text, ')');
 			break;
 		case IMAP_FETCH_EMAILID:
-			buf_printf(&text, "EMAILID (%s)", info.email_id);
+			buf_printf(text, "EMAILID (%s)", info->email_id);
 			break;
 		case IMAP_FETCH_THREADID:
-			if (info.thread_id[0] != '\0')
-				buf_printf(&text, "THREADID (%s)", info.thread_id);
+			if (info->thread_id[0] != '\0')
+				buf_printf(text, "THREADID (%s)", info->thread_id);
 			else
-				buf_puts(&text, "THREADID NIL");
+				buf_puts(text, "THREADID NIL");
 			break;
 		case IMAP_FETCH_SAVEDATE:
-			if (info.save_date != 0)
-				buf_printf(&text, "SAVEDATE \"%s\"",
-				           imap_date_time_format(f->msg_arena, info.save_date));
+			if (info->save_date != 0)
+				buf_printf(text, "SAVEDATE \"%s\"",
+				           imap_date_time_format(f->msg_arena, info->save_date));
 			else
-				buf_puts(&text, "SAVEDATE NIL");
+				buf_puts(text, "SAVEDATE NIL");
 			break;
 		case IMAP_FETCH_SECTION:
-			add_section(f, &info, it, &text);
+			add_section(f, info, it, &mark);
 			break;
 		case IMAP_FETCH_BINARY:
 		case IMAP_FETCH_BINARY_SIZE:
-			if (add_binary(f, &info, it, &text) < 0) {
+			if (add_binary(f, info, it, &mark) < 0) {
 				f->fail_status = "NO";
 				f->fail_text =
 				        "[UNKNOWN-CTE] Cannot decode this Content-Transfer-Encoding";
@@ -435,41 +542,51 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, uint32_t uid)
 		/* RFC 9051 6.4.5: the \Seen this FETCH set goes out with it; with
 		   CONDSTORE so does the new MODSEQ (RFC 7162 3.2). */
 		if (seen_now && !f->req.has_flags) {
-			buf_puts(&text, first ? "FLAGS (" : " FLAGS (");
-			imap_flags_append(s, f->msg_arena, &text, flags, keywords,
-			                  store_mailbox_is_recent(s->mbox, uid));
-			buf_putc(&text, ')');
+			if (!first)
+				buf_putc(text, ' ');
+			add_flags(s, f, uid, flags, keywords);
 			first = false;
 		}
-		if (seen_now && s->condstore && !f->req.has_modseq)
-			buf_printf(&text, "%sMODSEQ (%llu)", first ? "" : " ",
-			           (unsigned long long)modseq);
-		buf_puts(&text, ")\r\n");
-		flush_text(f, &text);
+		if (seen_now && s->condstore && !f->req.has_modseq) {
+			buf_puts(text, first ? "MODSEQ (" : " MODSEQ (");
+			buf_put_u64(text, modseq);
+			buf_putc(text, ')');
+		}
+		buf_puts(text, ")\r\n");
+		flush_text(f, &mark);
 	}
-	buf_deinit(&text);
 	return rc;
 }
 
-/* Writes up to CHUNK bytes of the current piece. -1 when the file fails. */
+/* Copies up to CHUNK bytes of the current piece into the output buffer.
+   -1 when the file fails. */
 static int
-write_some(struct imap_cmd *cmd, struct fetch *f)
+write_some(struct fetch *f)
 {
 	struct piece *p = &f->pieces[f->cur];
 	uint64_t left = p->len - f->done;
 	size_t n = left < CHUNK ? (size_t)left : CHUNK;
 
-	if (p->data != NULL) {
-		net_conn_write(cmd->session->conn, p->data + f->done, n);
-	} else {
+	switch (p->kind) {
+	case PIECE_TEXT:
+		buf_append(&f->out, f->text.data + p->off + f->done, n);
+		break;
+	case PIECE_MEM:
+		buf_append(&f->out, p->data + f->done, n);
+		break;
+	case PIECE_FILE: {
+		/* Straight from the page cache into the output buffer. */
+		char *dst = buf_reserve(&f->out, n);
 		ssize_t r;
 		do
-			r = pread(f->fd, f->chunk, n, (off_t)(p->off + f->done));
+			r = pread(f->fd, dst, n, (off_t)(p->off + f->done));
 		while (r < 0 && errno == EINTR);
 		if (r <= 0)
 			return -1;
 		n = (size_t)r;
-		net_conn_write(cmd->session->conn, f->chunk, n);
+		buf_advance(&f->out, n);
+		break;
+	}
 	}
 	f->done += n;
 	if (f->done == p->len) {
@@ -477,6 +594,20 @@ write_some(struct imap_cmd *cmd, struct fetch *f)
 		f->done = 0;
 	}
 	return 0;
+}
+
+/* Hands the gathered output to net. */
+static void
+flush_out(struct imap_session *s, struct fetch *f)
+{
+	size_t len = f->out.len;
+
+	if (len == 0)
+		return;
+	/* Handed over, not copied: net frees the block once it is sent. */
+	char *data = buf_steal(&f->out);
+	net_conn_write_take(s->conn, xrealloc(data, len), len);
+	buf_reserve(&f->out, FLUSH + CHUNK - 1); /* one allocation, not a doubling series */
 }
 
 static void
@@ -498,17 +629,21 @@ fetch_pump(struct imap_cmd *cmd)
 	struct fetch *f = cmd->data;
 
 	for (;;) {
+		if (f->out.len >= FLUSH)
+			flush_out(s, f);
 		if (net_conn_output_full(s->conn)) {
+			/* Whatever is still gathered goes after the drain. */
 			imap_cmd_resume_on_drain(cmd, fetch_pump);
 			return IMAP_CMD_WAIT;
 		}
 		if (f->cur < f->n_pieces) {
-			if (write_some(cmd, f) < 0) {
+			if (write_some(f) < 0) {
 				/* The literal's length is out; nothing correct can
 				   follow. Dovecot disconnects here too. */
 				log_error("imap",
 				          "sid=%s event=fetch-read-failed uid=%u err=\"%s\"",
 				          s->sid, f->uids[f->next - 1], strerror(errno));
+				flush_out(s, f);
 				fetch_release(cmd);
 				imap_session_bye(s, "Internal error reading a message");
 				return IMAP_CMD_DONE;
@@ -518,7 +653,7 @@ fetch_pump(struct imap_cmd *cmd)
 		end_message(f);
 		if (f->fail_status != NULL || f->next == f->n)
 			break;
-		int rc = prepare_message(cmd, f, f->uids[f->next++]);
+		int rc = prepare_message(cmd, f, f->next++);
 		if (rc == 0) {
 			f->skipped_expunged = true;
 			end_message(f);
@@ -526,6 +661,7 @@ fetch_pump(struct imap_cmd *cmd)
 			end_message(f);
 		}
 	}
+	flush_out(s, f);
 	fetch_release(cmd);
 	if (f->fail_status != NULL)
 		imap_reply_tagged(cmd, f->fail_status, "%s", f->fail_text);
@@ -534,6 +670,18 @@ fetch_pump(struct imap_cmd *cmd)
 	else
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 	return IMAP_CMD_DONE;
+}
+
+/* True when some item needs more than the view has (FLAGS, UID, MODSEQ). */
+static bool
+needs_meta(const struct imap_fetch_request *req)
+{
+	for (size_t i = 0; i < req->n; i++) {
+		enum imap_fetch_kind k = req->items[i].kind;
+		if (k != IMAP_FETCH_FLAGS && k != IMAP_FETCH_UID && k != IMAP_FETCH_MODSEQ)
+			return true;
+	}
+	return false;
 }
 
 enum imap_cmd_status
@@ -549,8 +697,20 @@ imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const
 	f->n_seen_set = n_seen_set;
 	f->fd = -1;
 	f->msg_arena = arena_new(MSG_ARENA);
-	if (req->needs_content)
-		f->chunk = arena_alloc(cmd->arena, CHUNK);
+	f->needs_meta = needs_meta(req);
+	if (f->needs_meta) {
+		/* Cached strings can be long (a BODYSTRUCTURE of many parts):
+		   smaller batches keep the metadata held at once small. */
+		f->batch_max = req->store_fields & (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE |
+		                                    STORE_FETCH_SORT)
+		                       ? BATCH_TEXTS
+		                       : BATCH;
+		f->batch_arena = arena_new(MSG_ARENA);
+		f->infos = arena_alloc(cmd->arena, f->batch_max * sizeof(*f->infos));
+	}
+	buf_init(&f->text);
+	buf_init(&f->out);
+	buf_init(&f->kw_names);
 	cmd->data = f;
 	cmd->on_free = fetch_release;
 	return fetch_pump(cmd);

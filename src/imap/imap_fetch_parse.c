@@ -353,7 +353,10 @@ add_item(struct arena *a, const char *atom, struct imap_fetch_request *req, cons
 	case IMAP_FETCH_SECTION:
 	case IMAP_FETCH_BINARY:
 	case IMAP_FETCH_BINARY_SIZE:
-		req->store_fields |= STORE_FETCH_STRUCTURE; /* the part table */
+		/* The part table says where sections lie; BODY[] and
+		   BODY[]<partial> are the whole file and need only its size. */
+		if (it->path_len > 0 || it->text != IMAP_SECTION_WHOLE)
+			req->store_fields |= STORE_FETCH_PARTS;
 		req->needs_content = true;
 		break;
 	default:

@@ -133,16 +133,27 @@ imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32
 	};
 	size_t start = b->len;
 
-	for (size_t i = 0; i < ARRAY_LEN(names); i++)
-		if (flags & names[i].bit)
-			buf_printf(b, "%s%s", b->len > start ? " " : "", names[i].name);
-	if (recent && !s->is_rev2)
-		buf_printf(b, "%s\\Recent", b->len > start ? " " : "");
+	/* FETCH 1:* calls this for every message: no printf. */
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		if (flags & names[i].bit) {
+			if (b->len > start)
+				buf_putc(b, ' ');
+			buf_puts(b, names[i].name);
+		}
+	}
+	if (recent && !s->is_rev2) {
+		if (b->len > start)
+			buf_putc(b, ' ');
+		buf_puts(b, "\\Recent");
+	}
 	if (keywords != 0 && s->account != NULL) {
 		const char **kw;
 		size_t n = store_keyword_names(s->account, keywords, a, &kw);
-		for (size_t i = 0; i < n; i++)
-			buf_printf(b, "%s%s", b->len > start ? " " : "", kw[i]);
+		for (size_t i = 0; i < n; i++) {
+			if (b->len > start)
+				buf_putc(b, ' ');
+			buf_puts(b, kw[i]);
+		}
 	}
 }
 

@@ -75,13 +75,18 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list ap2;
 	int n;
 
+	/* Format once into the spare room; only when it does not fit, grow
+	   and format again. */
+	reserve(b, 64);
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap2);
 	va_end(ap2);
 	if (n < 0)
 		abort();
-	reserve(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	if ((size_t)n >= b->cap - b->len) {
+		reserve(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -102,4 +107,31 @@ buf_steal(struct buf *b)
 
 	buf_init(b);
 	return p;
+}
+
+void
+buf_put_u64(struct buf *b, uint64_t v)
+{
+	char tmp[20], *p = tmp + sizeof(tmp); /* UINT64_MAX has 20 digits */
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+char *
+buf_reserve(struct buf *b, size_t n)
+{
+	reserve(b, n);
+	return b->data + b->len;
+}
+
+void
+buf_advance(struct buf *b, size_t used)
+{
+	if (used > b->cap - b->len - 1)
+		abort(); /* more than buf_reserve() gave */
+	b->len += used;
+	b->data[b->len] = '\0';
 }

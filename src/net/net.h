@@ -98,6 +98,9 @@ size_t net_server_connections(struct net_server *srv);
 /* Connection verbs: only from the connection's worker thread. */
 struct evbuffer *net_conn_input(struct net_conn *c);
 void net_conn_write(struct net_conn *c, const void *data, size_t len);
+/* net_conn_write() of a heap block (malloc) the caller gives away: queued
+   without a copy and freed by net once sent or when the connection goes. */
+void net_conn_write_take(struct net_conn *c, void *data, size_t len);
 void net_conn_printf(struct net_conn *c, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* Bytes queued for the client and not yet sent. */
 size_t net_conn_output_pending(struct net_conn *c);

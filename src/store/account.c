@@ -10,9 +10,11 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/util.h"
@@ -33,6 +35,8 @@ account_free(struct account *a)
 	pthread_mutex_destroy(&a->write_lock);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
+	if (a->blob_dirfd >= 0)
+		close(a->blob_dirfd);
 	free(a->dir);
 	free(a->blob_dir);
 	free(a);
@@ -90,6 +94,9 @@ account_init(struct account *a, enum store_error *err_out)
 		return -1;
 	}
 	db_put(a, db);
+	/* Reads open "ab/ab12..." relative to this: two path components to
+	   look up per message instead of the whole data directory path. */
+	a->blob_dirfd = open(a->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return 0;
 }
 
@@ -114,6 +121,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		a->dir = xasprintf("%s/accounts/%llu", store->data_dir,
 				   (unsigned long long)account_id);
 		a->blob_dir = xasprintf("%s/blobs", a->dir);
+		a->blob_dirfd = -1;
 		pthread_mutex_init(&a->pool_lock, NULL);
 		pthread_mutex_init(&a->write_lock, NULL);
 		pthread_mutex_init(&a->views_lock, NULL);

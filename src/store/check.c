@@ -406,6 +406,7 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 	fake.store = &fake_store;
 	fake.id = account_id;
 	fake.blob_dir = c.blob_dir;
+	fake.blob_dirfd = -1;
 
 	if (db_begin(c.db, true) < 0)
 		goto out;

@@ -29,23 +29,176 @@ col_text(sqlite3_stmt *st, int col, struct arena *a)
 	return arena_strdup(a, s ? (const char *)s : "");
 }
 
+/* "M7_123" into out[24]: EMAILID and THREADID (RFC 8474), without printf. */
+static void
+format_id(char out[24], char prefix, uint64_t account, uint64_t n)
+{
+	char tmp[48], *p = tmp + sizeof(tmp);
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	*--p = '_';
+	do
+		*--p = (char)('0' + account % 10);
+	while ((account /= 10) != 0);
+	*--p = prefix;
+	/* Two 20-digit numbers need 43 bytes; real ids fit in 24, and a
+	   longer one is cut rather than overrun (as snprintf did before). */
+	size_t len = (size_t)(tmp + sizeof(tmp) - p);
+	if (len > 24) {
+		len = 24;
+		p[23] = '\0';
+	}
+	memcpy(out, p, len);
+}
+
+#define LOOKUP_COLUMNS                                                                     \
+	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
+	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
+	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"        \
+	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id," \
+	" b.in_reply_to, b.refs_hdr"                                                       \
+	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
+/* The same columns, NULL for the cached strings: SQLite loads every result
+   column, and the strings (often on overflow pages) are most of a row. */
+#define LOOKUP_COLUMNS_LEAN                                                                \
+	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
+	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
+	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"      \
+	" NULL, NULL"                                                                      \
+	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
+#define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
+
+/* One row of LOOKUP_COLUMNS into m (zeroed by the caller). */
+static void
+info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct arena *a,
+	  struct store_message_info *m)
+{
+	const unsigned char *hash = sqlite3_column_text(st, 9);
+	size_t hash_len = (size_t)sqlite3_column_bytes(st, 9);
+
+	m->uid = (uint32_t)sqlite3_column_int64(st, 0);
+	m->size = (uint64_t)sqlite3_column_int64(st, 1);
+	m->flags = (uint32_t)sqlite3_column_int(st, 2);
+	m->keywords = (uint64_t)sqlite3_column_int64(st, 3);
+	m->modseq = (uint64_t)sqlite3_column_int64(st, 4);
+	m->internal_date = sqlite3_column_int64(st, 5);
+	m->save_date = sqlite3_column_int64(st, 6);
+	format_id(m->email_id, 'M', acct->id, (uint64_t)sqlite3_column_int64(st, 7));
+	format_id(m->thread_id, 'T', acct->id, (uint64_t)sqlite3_column_int64(st, 8));
+	if (hash != NULL && hash_len < sizeof(m->blob_hash))
+		memcpy(m->blob_hash, hash, hash_len + 1);
+	m->header_size = (uint64_t)sqlite3_column_int64(st, 10);
+	m->sent_date = sqlite3_column_int64(st, 11);
+	if (fields & STORE_FETCH_ENVELOPE)
+		m->envelope = col_text(st, 12, a);
+	if (fields & STORE_FETCH_STRUCTURE) {
+		m->bodystructure = col_text(st, 13, a);
+		m->body = col_text(st, 14, a);
+	}
+	if (fields & (STORE_FETCH_STRUCTURE | STORE_FETCH_PARTS)) {
+		m->parts_len = (size_t)sqlite3_column_bytes(st, 15);
+		m->parts = arena_memdup(a, sqlite3_column_blob(st, 15) ?: "", m->parts_len);
+	}
+	if (fields & STORE_FETCH_SORT) {
+		m->subject = col_text(st, 16, a);
+		m->base_subject = col_text(st, 17, a);
+		m->from_addr = col_text(st, 18, a);
+		m->from_display = col_text(st, 19, a);
+		m->to_addr = col_text(st, 20, a);
+		m->to_display = col_text(st, 21, a);
+		m->cc_addr = col_text(st, 22, a);
+		m->message_id = col_text(st, 23, a);
+		m->in_reply_to = col_text(st, 24, a);
+		m->references = col_text(st, 25, a);
+	}
+}
+
+/* True when uids are strictly ascending and dense enough that one range
+   scan reads fewer rows than twice the point lookups would. */
+static bool
+is_dense(const uint32_t *uids, size_t n)
+{
+	if (n < 4)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (uids[i] <= uids[i - 1])
+			return false;
+	return (uint64_t)uids[n - 1] - uids[0] < 2 * (uint64_t)n;
+}
+
+/* Dense ascending uids: one scan of [uids[0], uids[n-1]], merged with uids. */
+static int
+lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+	     unsigned fields, struct arena *a, struct store_message_info *out)
+{
+#define RANGE " WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid"
+	static const char sql[] = LOOKUP_COLUMNS RANGE;
+	static const char lean_sql[] = LOOKUP_COLUMNS_LEAN RANGE;
+#undef RANGE
+	sqlite3_stmt *st = db_stmt(db, fields & LOOKUP_STRINGS ? sql : lean_sql);
+	size_t i = 0;
+	int step;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
+	sqlite3_bind_int64(st, 2, uids[0]);
+	sqlite3_bind_int64(st, 3, uids[n - 1]);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t uid = (uint32_t)sqlite3_column_int64(st, 0);
+
+		while (i < n && uids[i] < uid)
+			i++; /* expunged: uid stays 0 */
+		if (i == n)
+			break;
+		if (uids[i] == uid)
+			info_fill(st, mbox->acct, fields, a, &out[i++]);
+	}
+	sqlite3_reset(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
+}
+
+/* Any uids: one indexed lookup each. */
+static int
+lookup_each(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+	    unsigned fields, struct arena *a, struct store_message_info *out)
+{
+	static const char sql[] = LOOKUP_COLUMNS " WHERE m.mailbox_id = ? AND m.uid = ?";
+	static const char lean_sql[] = LOOKUP_COLUMNS_LEAN " WHERE m.mailbox_id = ? AND m.uid = ?";
+
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = db_stmt(db, fields & LOOKUP_STRINGS ? sql : lean_sql);
+		int step;
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
+		sqlite3_bind_int64(st, 2, uids[i]);
+		step = sqlite3_step(st);
+		if (step == SQLITE_ROW)
+			info_fill(st, mbox->acct, fields, a, &out[i]);
+		sqlite3_reset(st);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return -1; /* SQLITE_DONE: expunged, uid stays 0 */
+	}
+	return 0;
+}
+
 int
 store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 		     unsigned fields, struct arena *a, struct store_message_info *out,
 		     enum store_error *err_out)
 {
-	static const char sql[] =
-		"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"
-		" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"
-		" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"
-		" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"
-		" b.in_reply_to, b.refs_hdr"
-		" FROM messages m JOIN blobs b ON b.id = m.blob_id"
-		" WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct account *acct = mbox->acct;
 	struct db *db;
-	int rc = 0;
+	int rc;
 
+	if (n == 0)
+		return 0;
+	memset(out, 0, n * sizeof(*out));
 	if (db_get(acct, &db, err_out) < 0)
 		return -1;
 	/* One read transaction: a consistent picture of all n messages. */
@@ -54,68 +207,10 @@ store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 		db_put(acct, db);
 		return -1;
 	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct store_message_info *m = &out[i];
-		sqlite3_stmt *st = db_stmt(db, sql);
-		int step;
-
-		memset(m, 0, sizeof(*m));
-		if (st == NULL) {
-			rc = -1;
-			break;
-		}
-		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
-		sqlite3_bind_int64(st, 2, uids[i]);
-		step = sqlite3_step(st);
-		if (step == SQLITE_DONE) {
-			sqlite3_reset(st);
-			continue; /* expunged: uid stays 0 */
-		}
-		if (step != SQLITE_ROW) {
-			sqlite3_reset(st);
-			rc = -1;
-			break;
-		}
-		m->uid = (uint32_t)sqlite3_column_int64(st, 0);
-		m->size = (uint64_t)sqlite3_column_int64(st, 1);
-		m->flags = (uint32_t)sqlite3_column_int(st, 2);
-		m->keywords = (uint64_t)sqlite3_column_int64(st, 3);
-		m->modseq = (uint64_t)sqlite3_column_int64(st, 4);
-		m->internal_date = sqlite3_column_int64(st, 5);
-		m->save_date = sqlite3_column_int64(st, 6);
-		snprintf(m->email_id, sizeof(m->email_id), "M%llu_%llu",
-			 (unsigned long long)acct->id,
-			 (unsigned long long)sqlite3_column_int64(st, 7));
-		snprintf(m->thread_id, sizeof(m->thread_id), "T%llu_%llu",
-			 (unsigned long long)acct->id,
-			 (unsigned long long)sqlite3_column_int64(st, 8));
-		snprintf(m->blob_hash, sizeof(m->blob_hash), "%s",
-			 (const char *)sqlite3_column_text(st, 9));
-		m->header_size = (uint64_t)sqlite3_column_int64(st, 10);
-		m->sent_date = sqlite3_column_int64(st, 11);
-		if (fields & STORE_FETCH_ENVELOPE)
-			m->envelope = col_text(st, 12, a);
-		if (fields & STORE_FETCH_STRUCTURE) {
-			m->bodystructure = col_text(st, 13, a);
-			m->body = col_text(st, 14, a);
-			m->parts_len = (size_t)sqlite3_column_bytes(st, 15);
-			m->parts = arena_memdup(a, sqlite3_column_blob(st, 15) ?: "",
-						m->parts_len);
-		}
-		if (fields & STORE_FETCH_SORT) {
-			m->subject = col_text(st, 16, a);
-			m->base_subject = col_text(st, 17, a);
-			m->from_addr = col_text(st, 18, a);
-			m->from_display = col_text(st, 19, a);
-			m->to_addr = col_text(st, 20, a);
-			m->to_display = col_text(st, 21, a);
-			m->cc_addr = col_text(st, 22, a);
-			m->message_id = col_text(st, 23, a);
-			m->in_reply_to = col_text(st, 24, a);
-			m->references = col_text(st, 25, a);
-		}
-		sqlite3_reset(st);
-	}
+	if (is_dense(uids, n))
+		rc = lookup_range(db, mbox, uids, n, fields, a, out);
+	else
+		rc = lookup_each(db, mbox, uids, n, fields, a, out);
 	if (rc < 0)
 		*err_out = db_error(db);
 	db_rollback(db);
@@ -155,35 +250,86 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 	return step == SQLITE_ROW ? 0 : -1;
 }
 
+/* Opens the blob named hash and checks its size; logs and fails with
+   _CORRUPT (missing or wrong size) or _TEMP. *is_missing_out: ENOENT. */
+static int
+blob_open(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t size,
+	  bool log_missing, int *fd_out, bool *is_missing_out, enum store_error *err_out)
+{
+	const struct account *a = mbox->acct;
+	struct stat st;
+	int fd;
+
+	*is_missing_out = false;
+	if (a->blob_dirfd >= 0 && strlen(hash) == 64) {
+		char rel[2 + 1 + 64 + 1]; /* "ab/" + 64 hex digits + NUL */
+
+		memcpy(rel, hash, 2);
+		rel[2] = '/';
+		memcpy(rel + 3, hash, 65);
+		fd = openat(a->blob_dirfd, rel, O_RDONLY | O_CLOEXEC);
+	} else {
+		char *path = blob_path(a->blob_dir, hash);
+
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		free(path);
+	}
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
+		bool missing = fd < 0 && errno == ENOENT;
+
+		*is_missing_out = missing;
+		if (!missing || log_missing)
+			log_error("store", "event=blob-%s account=%llu mailbox=%llu uid=%u hash=%s",
+				  missing ? "missing" : "bad", (unsigned long long)a->id,
+				  (unsigned long long)mbox->id, uid, hash);
+		*err_out = missing || fd >= 0 ? STORE_ERR_CORRUPT : STORE_ERR_TEMP;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
 int
 store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
 		   enum store_error *err_out)
 {
-	char hash[65], *path;
+	char hash[65];
 	uint64_t size;
-	struct stat st;
-	int fd;
+	bool missing;
 
-	if (blob_of(mbox, uid, hash, &size, err_out) < 0)
+	if (blob_of(mbox, uid, hash, &size, err_out) < 0 ||
+	    blob_open(mbox, uid, hash, size, true, fd_out, &missing, err_out) < 0)
 		return -1;
-	path = blob_path(mbox->acct->blob_dir, hash);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != size) {
-		bool missing = fd < 0 && errno == ENOENT;
-
-		log_error("store", "event=blob-%s account=%llu mailbox=%llu uid=%u hash=%s",
-			  missing ? "missing" : "bad", (unsigned long long)mbox->acct->id,
-			  (unsigned long long)mbox->id, uid, hash);
-		*err_out = missing || fd >= 0 ? STORE_ERR_CORRUPT : STORE_ERR_TEMP;
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		return -1;
-	}
-	free(path);
-	*fd_out = fd;
 	*size_out = size;
 	return 0;
+}
+
+int
+store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
+			int *fd_out, uint64_t *size_out, enum store_error *err_out)
+{
+	char hash[65];
+	uint64_t size;
+	bool missing;
+
+	if (info->uid == 0 || info->blob_hash[0] == '\0') {
+		*err_out = STORE_ERR_EXPUNGED;
+		return -1;
+	}
+	if (blob_open(mbox, info->uid, info->blob_hash, info->size, false, fd_out, &missing,
+		      err_out) == 0) {
+		*size_out = info->size;
+		return 0;
+	}
+	if (!missing)
+		return -1;
+	/* Expunged since the lookup and its blob collected (rows go before
+	   files, docs/STORE.md), or really missing: ask the index. */
+	if (blob_of(mbox, info->uid, hash, &size, err_out) < 0)
+		return -1;
+	return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
 }
 
 int

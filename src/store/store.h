@@ -345,6 +345,7 @@ enum store_fetch_fields {
 	STORE_FETCH_ENVELOPE = 1 << 0,	  /* envelope */
 	STORE_FETCH_STRUCTURE = 1 << 1,	  /* bodystructure, body, parts, header_size */
 	STORE_FETCH_SORT = 1 << 2,	  /* subject ... references */
+	STORE_FETCH_PARTS = 1 << 3,	  /* parts only (where sections lie): BODY[1], TEXT */
 };
 
 /* One message's metadata. Strings and parts in the caller's arena. */
@@ -369,6 +370,12 @@ struct store_message_info {
 /*
  * Metadata of n messages by uid (cached at delivery: nothing is reparsed).
  * out has n entries; an uid no longer in the mailbox gets out[i].uid = 0.
+ * fields (enum store_fetch_fields) says which strings to copy into a; ask
+ * only for what you send. One read transaction for all n: call it for a
+ * batch (FETCH asks for 64 at a time), not once per message. Strictly
+ * ascending, dense uids (a FETCH 1:*) are read with one range scan, others
+ * with one indexed lookup each. Flags, keywords and modseq are also in the
+ * view: store_mailbox_flags_get() needs no index read at all.
  * Returns 0, or -1 with _TEMP.
  */
 int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
@@ -382,6 +389,14 @@ int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_
  */
 int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
 		       enum store_error *err_out);
+/*
+ * store_message_open() for a message whose metadata the caller already
+ * has (store_message_lookup): opens the blob info->blob_hash names without
+ * another index read. info->uid 0, or expunged and collected since the
+ * lookup: -1 with _EXPUNGED; else as store_message_open().
+ */
+int store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
+			    int *fd_out, uint64_t *size_out, enum store_error *err_out);
 /*
  * Appends bytes [offset, offset+len) of the message to out (clamped to its
  * size: BODY[]<partial>). -1 with _EXPUNGED, _CORRUPT, _TEMP.

@@ -59,6 +59,7 @@ struct account {
 	struct store *store;
 	uint64_t id;
 	char *dir, *blob_dir;
+	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
 	int refs; /* under store->lock */
 	struct account *next;
 
@@ -131,6 +132,7 @@ struct store_mailbox {
 	void *wake_arg;
 	struct store_mailbox *wnext, *wprev;
 	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
+	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
 };
 
 /* ---- db.c ---- */

@@ -397,8 +397,17 @@ store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flag
 	int64_t i;
 
 	pthread_mutex_lock(&v->lock);
-	i = view_index_locked(v, uid);
+	/* Callers walk the mailbox in uid order: try the last index found
+	   and the next before searching. */
+	uint32_t h = mbox->flags_hint;
+	if (h < v->count && v->buf->uids[h] == uid)
+		i = h;
+	else if (h + 1 < v->count && v->buf->uids[h + 1] == uid)
+		i = h + 1;
+	else
+		i = view_index_locked(v, uid);
 	if (i >= 0) {
+		mbox->flags_hint = (uint32_t)i;
 		*flags_out = v->flags[i];
 		*keywords_out = v->keywords ? v->keywords[i] : 0;
 		*modseq_out = v->modseqs[i];

@@ -51,6 +51,44 @@ test_buf_grows_and_stays_terminated(void)
 }
 
 static void
+test_buf_numbers_and_reserved_room(void)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} cases[] = {
+		{0, "0"},
+		{7, "7"},
+		{10, "10"},
+		{4294967295u, "4294967295"},
+		{UINT64_MAX, "18446744073709551615"},
+	};
+	struct buf b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		buf_reset(&b);
+		buf_puts(&b, "x");
+		buf_put_u64(&b, cases[i].v);
+		test_str_eq(i, b.data + 1, cases[i].want);
+	}
+	/* A long printf into a buffer with a little room left formats in full. */
+	buf_reset(&b);
+	buf_printf(&b, "%0300d|%s", 5, "end");
+	test_int_eq(-1, b.len, 304);
+	test_str_eq(-1, b.data + 300, "|end");
+	/* Reserve, fill part of it, advance: stays terminated. */
+	buf_reset(&b);
+	buf_puts(&b, "ab");
+	char *p = buf_reserve(&b, 100000);
+	memset(p, 'z', 3);
+	buf_advance(&b, 3);
+	test_str_eq(-1, b.data, "abzzz");
+	test_assert(-1, b.cap >= 100000);
+	buf_deinit(&b);
+}
+
+static void
 test_log_str_escapes_client_input(void)
 {
 	static const struct {
@@ -74,6 +112,7 @@ main(void)
 {
 	TEST_RUN(test_allocations_are_aligned_and_distinct);
 	TEST_RUN(test_buf_grows_and_stays_terminated);
+	TEST_RUN(test_buf_numbers_and_reserved_room);
 	TEST_RUN(test_log_str_escapes_client_input);
 	return TEST_DONE("test_arena");
 }

@@ -247,6 +247,99 @@ test_append_fetch_is_byte_identical(void)
 	tstore_close(&t);
 }
 
+/* FETCH reads metadata in batches: one range scan for dense ascending uids,
+   point lookups otherwise; both must give the same answer, with uid 0 for
+   expunged messages, and open_info must open by the looked-up hash. */
+static void
+test_lookup_batches_and_open_by_info(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	struct store_flags_result res;
+	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0};
+	struct store_message_info range[10], each[3], parts[1], early[1];
+	uint32_t all[10], some[3] = {10, 1, 5}, del[] = {3, 7}, two = 2, *out, flags;
+	uint64_t kw, modseq, size;
+	size_t n;
+	struct buf want, got;
+	enum store_error err;
+	int fd;
+
+	tstore_open(&t);
+	buf_init(&want);
+	buf_init(&got);
+	for (uint32_t i = 0; i < 10; i++) {
+		char msg[128];
+		snprintf(msg, sizeof(msg), "Subject: m%u\r\n\r\nbody %u\r\n", i + 1, i + 1);
+		all[i] = tappend(&t, "INBOX", msg, 0);
+	}
+	test_int_eq(-1, all[9], 10);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	/* Looked up before uid 2 goes: its blob is collected afterwards. */
+	test_int_eq(-1, store_message_lookup(mb, &two, 1, STORE_FETCH_BASIC, a, early, &err), 0);
+	test_int_eq(-1, store_flags_update(mb, del, 2, &ch, a, &res, &err), 0);
+	test_int_eq(-1, store_flags_update(mb, &two, 1, &ch, a, &res, &err), 0);
+	test_int_eq(-1, store_message_expunge(mb, NULL, 0, a, &out, &n, &err), 0);
+	test_int_eq(-1, n, 3);
+
+	test_int_eq(-1, store_message_lookup(mb, all, 10, STORE_FETCH_BASIC, a, range, &err), 0);
+	test_int_eq(-1, store_message_lookup(mb, some, 3, STORE_FETCH_BASIC, a, each, &err), 0);
+	for (uint32_t i = 0; i < 10; i++) {
+		bool gone = i + 1 == 2 || i + 1 == 3 || i + 1 == 7;
+		test_int_eq(i, range[i].uid, gone ? 0 : i + 1);
+		test_assert(i, gone || range[i].size == strlen("Subject: m1\r\n\r\nbody 1\r\n") +
+		                                              (i + 1 >= 10 ? 2 : 0));
+		test_assert(i, gone || strlen(range[i].blob_hash) == 64);
+		test_assert(i, range[i].parts == NULL && range[i].envelope == NULL);
+	}
+	/* "M<account>_<n>": account 7, ids given in order from 1. */
+	test_str_eq(-1, range[0].email_id, "M7_1");
+	test_str_eq(-1, range[9].email_id, "M7_10");
+	test_assert(-1, range[0].thread_id[0] == 'T');
+	for (size_t i = 0; i < 3; i++) {
+		const struct store_message_info *r = &range[some[i] - 1];
+		test_int_eq(i, each[i].uid, r->uid);
+		test_int_eq(i, each[i].size, r->size);
+		test_str_eq(i, each[i].blob_hash, r->blob_hash);
+		test_str_eq(i, each[i].email_id, r->email_id);
+		test_int_eq(i, each[i].internal_date, r->internal_date);
+	}
+
+	/* PARTS: the part table without the cached strings. */
+	test_int_eq(-1, store_message_lookup(mb, all, 1, STORE_FETCH_PARTS, a, parts, &err), 0);
+	test_assert(-1, parts[0].parts != NULL && parts[0].parts_len > 0);
+	test_assert(-1, parts[0].bodystructure == NULL && parts[0].body == NULL);
+
+	/* Opened by the hash, the same bytes as the other way. */
+	test_int_eq(-1, store_message_open_info(mb, &range[0], &fd, &size, &err), 0);
+	test_int_eq(-1, size, range[0].size);
+	char bytes[256];
+	ssize_t r = pread(fd, bytes, sizeof(bytes), 0);
+	close(fd);
+	test_int_eq(-1, store_message_read(mb, 1, 0, UINT64_MAX, &want, &err), 0);
+	test_assert(-1, r == (ssize_t)want.len && memcmp(bytes, want.data, want.len) == 0);
+	/* Expunged: uid 0 from a lookup, or gone (file too) since the lookup. */
+	test_int_eq(-1, store_message_open_info(mb, &range[1], &fd, &size, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
+	test_int_eq(-1, early[0].uid, 2);
+	test_int_eq(-1, store_message_open_info(mb, &early[0], &fd, &size, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
+
+	/* The view answers in any order (FETCH remembers where it was). */
+	test_int_eq(-1, store_mailbox_flags_get(mb, 10, &flags, &kw, &modseq, &err), 0);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 1, &flags, &kw, &modseq, &err), 0);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 4, &flags, &kw, &modseq, &err), 0);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 7, &flags, &kw, &modseq, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
+	test_int_eq(-1, store_mailbox_flags_get(mb, 8, &flags, &kw, &modseq, &err), 0);
+	store_mailbox_close(&mb);
+	buf_deinit(&want);
+	buf_deinit(&got);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 static size_t
 count_blob_files(const char *dir)
 {
@@ -679,6 +772,7 @@ main(void)
 	TEST_RUN(test_inbox_rename_moves_messages_not_children);
 	TEST_RUN(test_subscriptions);
 	TEST_RUN(test_append_fetch_is_byte_identical);
+	TEST_RUN(test_lookup_batches_and_open_by_info);
 	TEST_RUN(test_multiappend_is_atomic);
 	TEST_RUN(test_copy_and_move_share_blobs);
 	TEST_RUN(test_expunge_records_vanished);
