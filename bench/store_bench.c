@@ -30,9 +30,9 @@ now_ms(void)
 }
 
 static const char *const words[] = {
-	"meeting", "report",  "budget", "review", "project", "deadline", "lunch",  "update",
-	"invoice", "release", "server", "backup", "quarter", "customer", "design", "draft",
-	"monday",  "friday",  "agenda", "notes",  "travel",  "contract", "launch", "feedback",
+        "meeting", "report",  "budget", "review", "project", "deadline", "lunch",  "update",
+        "invoice", "release", "server", "backup", "quarter", "customer", "design", "draft",
+        "monday",  "friday",  "agenda", "notes",  "travel",  "contract", "launch", "feedback",
 };
 
 /* A unique ~1.5 KiB message: headers, then text with a unique token. */
@@ -44,10 +44,10 @@ make_message(unsigned i, size_t *len_out)
 	unsigned r = i * 2654435761u;
 
 	n = (size_t)snprintf(m, 4096,
-			     "From: User %u <user%u@example.org>\r\nTo: you@example.org\r\n"
-			     "Subject: %s %s number %u\r\nMessage-ID: <%u@bench>\r\n"
-			     "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nHello,\r\n",
-			     r % 1000, r % 1000, words[r % 24], words[(r >> 8) % 24], i, i);
+	                     "From: User %u <user%u@example.org>\r\nTo: you@example.org\r\n"
+	                     "Subject: %s %s number %u\r\nMessage-ID: <%u@bench>\r\n"
+	                     "Date: Mon, 1 Jan 2024 10:00:00 +0000\r\n\r\nHello,\r\n",
+	                     r % 1000, r % 1000, words[r % 24], words[(r >> 8) % 24], i, i);
 	for (int line = 0; line < 20; line++) {
 		for (int w = 0; w < 8; w++) {
 			r = r * 1103515245u + 12345u;
@@ -83,7 +83,8 @@ writer_main(void *arg)
 			size_t len;
 
 			m[j] = make_message(w->first + i + j, &len);
-			ap[j] = (struct store_append){(const unsigned char *)m[j], len, 0, NULL, 0, 0};
+			ap[j] = (struct store_append){
+			        (const unsigned char *)m[j], len, 0, NULL, 0, 0};
 		}
 		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0)
 			fprintf(stderr, "append: %s\n", store_error_str(err));
@@ -117,8 +118,8 @@ bench_append(const char *dir, unsigned threads, unsigned per_thread, unsigned ba
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_ms();
-	printf("append_fsync writers=%u batch=%u messages=%u ms=%.0f rate=%.0f/s\n", threads,
-	       batch, threads * per_thread, t1 - t0, threads * per_thread * 1000.0 / (t1 - t0));
+	printf("append_fsync writers=%u batch=%u messages=%u ms=%.0f rate=%.0f/s\n", threads, batch,
+	       threads * per_thread, t1 - t0, threads * per_thread * 1000.0 / (t1 - t0));
 	store_close(&store);
 	free(sub);
 }
@@ -159,7 +160,8 @@ main(int argc, char **argv)
 	store_settings_defaults(&set);
 	set.no_fsync = true;
 	cmd = xasprintf("%s/big", dir);
-	if (store_open(cmd, &set, &store, &err) < 0 || store_account_open(store, 1, &acct, &err) < 0)
+	if (store_open(cmd, &set, &store, &err) < 0 ||
+	    store_account_open(store, 1, &acct, &err) < 0)
 		return 1;
 	free(cmd);
 	t0 = now_ms();
@@ -172,8 +174,12 @@ main(int argc, char **argv)
 			size_t len;
 
 			msgs[j] = make_message(i + j, &len);
-			ap[j] = (struct store_append){(const unsigned char *)msgs[j], len,
-						      (i + j) % 3 ? STORE_FLAG_SEEN : 0, NULL, 0, 0};
+			ap[j] = (struct store_append){(const unsigned char *)msgs[j],
+			                              len,
+			                              (i + j) % 3 ? STORE_FLAG_SEEN : 0,
+			                              NULL,
+			                              0,
+			                              0};
 		}
 		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0) {
 			fprintf(stderr, "append: %s\n", store_error_str(err));
@@ -183,8 +189,8 @@ main(int argc, char **argv)
 			free(msgs[j]);
 	}
 	t1 = now_ms();
-	printf("build messages=%u ms=%.0f rate=%.0f/s (no fsync, batches of %u)\n", total,
-	       t1 - t0, total * 1000.0 / (t1 - t0), batch);
+	printf("build messages=%u ms=%.0f rate=%.0f/s (no fsync, batches of %u)\n", total, t1 - t0,
+	       total * 1000.0 / (t1 - t0), batch);
 	/* The FTS index fills in the background; complete it so the search
 	   figures below are of the index, not of the pending scan. */
 	if (store_account_index_flush(acct, &err) < 0)
@@ -226,12 +232,13 @@ main(int argc, char **argv)
 	{
 		uint32_t n_copy = MIN(100000u, store_mailbox_count(mb)), cnt;
 		const uint32_t *uids = store_mailbox_uids(mb, &cnt);
-		uint32_t *src = xmalloc(n_copy * sizeof(*src)), *dst = xmalloc(n_copy * sizeof(*dst));
+		uint32_t *src = xmalloc(n_copy * sizeof(*src)),
+		         *dst = xmalloc(n_copy * sizeof(*dst));
 		size_t copied;
 
 		t0 = now_ms();
 		if (store_message_copy(mb, uids, n_copy, "Archive", false, NULL, src, dst, &copied,
-				       &err) < 0)
+		                       &err) < 0)
 			fprintf(stderr, "copy: %s\n", store_error_str(err));
 		t1 = now_ms();
 		printf("copy messages=%zu ms=%.0f\n", copied, t1 - t0);
@@ -245,11 +252,11 @@ main(int argc, char **argv)
 			enum store_text_field f;
 			const char *needle;
 		} q2[] = {
-			{STORE_TEXT_BODY, "token00012345"},   /* one message */
-			{STORE_TEXT_BODY, "oken0001234"},     /* 10 messages, mid-word */
-			{STORE_TEXT_BODY, "TOKEN0000"},	      /* 10,000 messages */
-			{STORE_TEXT_SUBJECT, "number 4242"},  /* header field */
-			{STORE_TEXT_BODY, "zz"},	      /* short: scan fallback */
+		        {STORE_TEXT_BODY, "token00012345"},  /* one message */
+		        {STORE_TEXT_BODY, "oken0001234"},    /* 10 messages, mid-word */
+		        {STORE_TEXT_BODY, "TOKEN0000"},      /* 10,000 messages */
+		        {STORE_TEXT_SUBJECT, "number 4242"}, /* header field */
+		        {STORE_TEXT_BODY, "zz"},             /* short: scan fallback */
 		};
 		for (size_t i = 0; i < ARRAY_LEN(q2); i++) {
 			uint32_t *uids;

@@ -66,9 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct imap_parser_limits limits = {.max_line = 8192,
-							 .max_literal = 8192,
-							 .max_depth = 16};
+	static const struct imap_parser_limits limits = {
+	        .max_line = 8192, .max_literal = 8192, .max_depth = 16};
 	struct imap_parser *p = imap_parser_new(&limits);
 	struct arena *a = arena_new(4096);
 	size_t off = 0;
@@ -78,8 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct imap_command cmd;
 		const char *err;
 		bool toobig;
-		enum imap_parse_status st = imap_parser_feed(p, a, (const char *)data + off,
-							     size - off, &used, &cmd, &err, &toobig);
+		enum imap_parse_status st = imap_parser_feed(
+		        p, a, (const char *)data + off, size - off, &used, &cmd, &err, &toobig);
 		off += used;
 		if (st == IMAP_PARSE_DONE)
 			try_command(a, &cmd);

@@ -31,9 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct imap_parser_limits limits = {.max_line = 1024,
-							 .max_literal = 4096,
-							 .max_depth = 8};
+	static const struct imap_parser_limits limits = {
+	        .max_line = 1024, .max_literal = 4096, .max_depth = 8};
 	volatile size_t sink = 0;
 
 	if (size < 1)
@@ -49,8 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct imap_command cmd;
 		const char *err;
 		bool toobig;
-		enum imap_parse_status st =
-			imap_parser_feed(p, a, (const char *)data + off, n, &used, &cmd, &err, &toobig);
+		enum imap_parse_status st = imap_parser_feed(p, a, (const char *)data + off, n,
+		                                             &used, &cmd, &err, &toobig);
 		if (used == 0 && st == IMAP_PARSE_MORE)
 			__builtin_trap(); /* no progress on non-empty input */
 		off += used;

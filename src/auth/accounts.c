@@ -24,38 +24,38 @@ struct auth_db {
 };
 
 static const char pragmas[] = "PRAGMA journal_mode=WAL;"
-			      "PRAGMA synchronous=FULL;";
+                              "PRAGMA synchronous=FULL;";
 
 /* Version 1: what the foundation created (user_version was left at 0). */
 static const char schema_v1[] = "CREATE TABLE IF NOT EXISTS accounts("
-				"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
-				"  address TEXT NOT NULL UNIQUE,"
-				"  password TEXT NOT NULL,"
-				"  role TEXT NOT NULL DEFAULT 'user',"
-				"  imap INTEGER NOT NULL DEFAULT 1,"
-				"  pop3 INTEGER NOT NULL DEFAULT 1,"
-				"  smtp INTEGER NOT NULL DEFAULT 1,"
-				"  created INTEGER NOT NULL);";
+                                "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                                "  address TEXT NOT NULL UNIQUE,"
+                                "  password TEXT NOT NULL,"
+                                "  role TEXT NOT NULL DEFAULT 'user',"
+                                "  imap INTEGER NOT NULL DEFAULT 1,"
+                                "  pop3 INTEGER NOT NULL DEFAULT 1,"
+                                "  smtp INTEGER NOT NULL DEFAULT 1,"
+                                "  created INTEGER NOT NULL);";
 
 /* Version 2: credentials for challenge-response mechanisms, app passwords
    and the change log a running server watches. */
 static const char schema_v2[] =
-	"ALTER TABLE accounts ADD COLUMN scram_sha1 TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE accounts ADD COLUMN scram_sha256 TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE accounts ADD COLUMN cram_md5 TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE accounts ADD COLUMN digest_md5 TEXT NOT NULL DEFAULT '';"
-	"CREATE TABLE app_passwords("
-	"  account_id INTEGER NOT NULL,"
-	"  name TEXT NOT NULL,"
-	"  hash TEXT NOT NULL,"
-	"  protocols INTEGER NOT NULL,"
-	"  created INTEGER NOT NULL,"
-	"  PRIMARY KEY(account_id, name));"
-	"CREATE TABLE changes("
-	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-	"  account_id INTEGER NOT NULL,"
-	"  at INTEGER NOT NULL);"
-	"CREATE INDEX accounts_domain ON accounts(substr(address, instr(address, '@') + 1));";
+        "ALTER TABLE accounts ADD COLUMN scram_sha1 TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE accounts ADD COLUMN scram_sha256 TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE accounts ADD COLUMN cram_md5 TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE accounts ADD COLUMN digest_md5 TEXT NOT NULL DEFAULT '';"
+        "CREATE TABLE app_passwords("
+        "  account_id INTEGER NOT NULL,"
+        "  name TEXT NOT NULL,"
+        "  hash TEXT NOT NULL,"
+        "  protocols INTEGER NOT NULL,"
+        "  created INTEGER NOT NULL,"
+        "  PRIMARY KEY(account_id, name));"
+        "CREATE TABLE changes("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  account_id INTEGER NOT NULL,"
+        "  at INTEGER NOT NULL);"
+        "CREATE INDEX accounts_domain ON accounts(substr(address, instr(address, '@') + 1));";
 
 #define SCHEMA_VERSION 2
 
@@ -127,7 +127,7 @@ migrate(sqlite3 *db, char **msg_out)
 	sqlite3_stmt *st = NULL;
 	bool existed = false;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'accounts'", -1, &st,
-			       NULL) == SQLITE_OK)
+	                       NULL) == SQLITE_OK)
 		existed = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	if (v < 1)
@@ -136,7 +136,7 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v2, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
-					   SCHEMA_VERSION);
+		                           SCHEMA_VERSION);
 		rc = SQLITE_ERROR;
 	}
 	if (rc == SQLITE_OK && v < SCHEMA_VERSION) {
@@ -164,8 +164,9 @@ auth_db_open(const char *data_dir, struct auth_db **db_out, char **error_out)
 	sqlite3 *db = NULL;
 	char *msg = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		*error_out = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
 		free(path);
@@ -289,14 +290,14 @@ nz(const char *s)
 
 int
 auth_account_add_credentials(struct auth_db *db, const char *address,
-			     const struct auth_credentials *cred, uint64_t *id_out,
-			     enum auth_error *err_out)
+                             const struct auth_credentials *cred, uint64_t *id_out,
+                             enum auth_error *err_out)
 {
 	if (!auth_address_is_valid(address))
 		return fail(err_out, AUTH_ERR_INVALID);
 	sqlite3_stmt *st = prepare(db, "INSERT INTO accounts(address, password, scram_sha1, "
-				       "scram_sha256, cram_md5, digest_md5, created) "
-				       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                               "scram_sha256, cram_md5, digest_md5, created) "
+	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *lower = lowercase(address);
@@ -323,7 +324,7 @@ auth_account_add_credentials(struct auth_db *db, const char *address,
 
 int
 auth_account_add(struct auth_db *db, const char *address, const char *password_hash,
-		 uint64_t *id_out, enum auth_error *err_out)
+                 uint64_t *id_out, enum auth_error *err_out)
 {
 	struct auth_credentials c = {.password = (char *)password_hash};
 
@@ -355,15 +356,16 @@ row_to_account(sqlite3_stmt *st, struct auth_account *a)
 	a->cred.digest_md5 = col_dup(st, 11);
 }
 
-#define ACCOUNT_COLUMNS \
-	"id, address, password, role, imap, pop3, smtp, created, scram_sha1, scram_sha256, " \
+#define ACCOUNT_COLUMNS                                                                            \
+	"id, address, password, role, imap, pop3, smtp, created, scram_sha1, scram_sha256, "       \
 	"cram_md5, digest_md5"
 
 int
 auth_account_lookup(struct auth_db *db, const char *address, struct auth_account *out,
-		    enum auth_error *err_out)
+                    enum auth_error *err_out)
 {
-	sqlite3_stmt *st = prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address = ?1");
+	sqlite3_stmt *st =
+	        prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *lower = lowercase(address);
@@ -386,7 +388,7 @@ static int
 log_change_where(struct auth_db *db, const char *where, const char *arg)
 {
 	char *sql = xasprintf("INSERT INTO changes(account_id, at) SELECT id, ?1 FROM accounts %s",
-			      where);
+	                      where);
 	sqlite3_stmt *st = prepare(db, sql);
 	free(sql);
 	if (st == NULL)
@@ -409,7 +411,7 @@ log_change_where(struct auth_db *db, const char *where, const char *arg)
 
 static int
 exec_by_address(struct auth_db *db, const char *sql, const char *address, const char *value,
-		enum auth_error *err_out)
+                enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, sql);
 	if (st == NULL)
@@ -443,14 +445,14 @@ auth_account_delete(struct auth_db *db, const char *address, enum auth_error *er
 		*err_out = AUTH_ERR_TEMP;
 	if (rc == 0)
 		rc = exec_by_address(db,
-				     "DELETE FROM app_passwords WHERE account_id = "
-				     "(SELECT id FROM accounts WHERE address = ?1)",
-				     lower, NULL, err_out);
+		                     "DELETE FROM app_passwords WHERE account_id = "
+		                     "(SELECT id FROM accounts WHERE address = ?1)",
+		                     lower, NULL, err_out);
 	if (rc < 0 && *err_out == AUTH_ERR_NOTFOUND)
 		rc = 0; /* no app passwords */
 	if (rc == 0)
 		rc = exec_by_address(db, "DELETE FROM accounts WHERE address = ?1", lower, NULL,
-				     err_out);
+		                     err_out);
 	free(lower);
 	if (commit(db, rc == 0) < 0 && rc == 0)
 		return fail(err_out, AUTH_ERR_TEMP);
@@ -459,11 +461,11 @@ auth_account_delete(struct auth_db *db, const char *address, enum auth_error *er
 
 int
 auth_account_set_credentials(struct auth_db *db, const char *address,
-			     const struct auth_credentials *cred, enum auth_error *err_out)
+                             const struct auth_credentials *cred, enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, "UPDATE accounts SET password = ?2, scram_sha1 = ?3, "
-				       "scram_sha256 = ?4, cram_md5 = ?5, digest_md5 = ?6 "
-				       "WHERE address = ?1");
+	                               "scram_sha256 = ?4, cram_md5 = ?5, digest_md5 = ?6 "
+	                               "WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *lower = lowercase(address);
@@ -487,7 +489,7 @@ auth_account_set_credentials(struct auth_db *db, const char *address,
 
 int
 auth_account_set_password(struct auth_db *db, const char *address, const char *password_hash,
-			  enum auth_error *err_out)
+                          enum auth_error *err_out)
 {
 	struct auth_credentials c = {.password = (char *)password_hash};
 
@@ -504,7 +506,7 @@ access_set_clause(const struct auth_access_change *c)
 	for (int i = 0; i < AUTH_PROTO_COUNT; i++)
 		if (c->enabled[i] >= 0)
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s = %d", n ? ", " : "",
-					      proto_names[i], c->enabled[i] ? 1 : 0);
+			                      proto_names[i], c->enabled[i] ? 1 : 0);
 	if (c->role != NULL)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%srole = ?9", n ? ", " : "");
 	return n == 0 ? NULL : xstrdup(buf);
@@ -512,9 +514,9 @@ access_set_clause(const struct auth_access_change *c)
 
 int
 auth_access_set_addresses(struct auth_db *db, const char *const *addresses, size_t n,
-			  const struct auth_access_change *c, size_t *changed_out,
-			  void (*missing)(const char *address, void *arg), void *arg,
-			  enum auth_error *err_out)
+                          const struct auth_access_change *c, size_t *changed_out,
+                          void (*missing)(const char *address, void *arg), void *arg,
+                          enum auth_error *err_out)
 {
 	char *set = access_set_clause(c);
 	*changed_out = 0;
@@ -528,7 +530,7 @@ auth_access_set_addresses(struct auth_db *db, const char *const *addresses, size
 	}
 	sqlite3_stmt *up = prepare(db, sql);
 	sqlite3_stmt *logst = prepare(db, "INSERT INTO changes(account_id, at) "
-					  "SELECT id, ?2 FROM accounts WHERE address = ?1");
+	                                  "SELECT id, ?2 FROM accounts WHERE address = ?1");
 	free(sql);
 	bool ok = up != NULL && logst != NULL;
 	for (size_t i = 0; ok && i < n; i++) {
@@ -565,12 +567,12 @@ auth_access_set_addresses(struct auth_db *db, const char *const *addresses, size
 
 int
 auth_access_set_domain(struct auth_db *db, const char *domain, const struct auth_access_change *c,
-		       size_t *changed_out, enum auth_error *err_out)
+                       size_t *changed_out, enum auth_error *err_out)
 {
 	char *set = access_set_clause(c);
 	/* The domain is the part after the last '@'; addresses hold one. */
 	const char *where =
-		domain != NULL ? "WHERE substr(address, instr(address, '@') + 1) = ?2" : "";
+	        domain != NULL ? "WHERE substr(address, instr(address, '@') + 1) = ?2" : "";
 
 	*changed_out = 0;
 	if (set == NULL)
@@ -606,12 +608,12 @@ auth_access_set_domain(struct auth_db *db, const char *domain, const struct auth
 }
 
 int
-auth_app_password_add(struct auth_db *db, const char *address, const char *name,
-		      const char *hash, unsigned protocols, enum auth_error *err_out)
+auth_app_password_add(struct auth_db *db, const char *address, const char *name, const char *hash,
+                      unsigned protocols, enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, "INSERT INTO app_passwords(account_id, name, hash, "
-				       "protocols, created) SELECT id, ?2, ?3, ?4, ?5 "
-				       "FROM accounts WHERE address = ?1");
+	                               "protocols, created) SELECT id, ?2, ?3, ?4, ?5 "
+	                               "FROM accounts WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *lower = lowercase(address);
@@ -626,7 +628,8 @@ auth_app_password_add(struct auth_db *db, const char *address, const char *name,
 	if (rc == SQLITE_CONSTRAINT)
 		return fail(err_out, AUTH_ERR_EXISTS);
 	if (rc != SQLITE_DONE) {
-		log_error("auth", "event=app-password-add-failed err=\"%s\"", sqlite3_errmsg(db->db));
+		log_error("auth", "event=app-password-add-failed err=\"%s\"",
+		          sqlite3_errmsg(db->db));
 		return fail(err_out, AUTH_ERR_TEMP);
 	}
 	if (sqlite3_changes(db->db) == 0)
@@ -636,20 +639,20 @@ auth_app_password_add(struct auth_db *db, const char *address, const char *name,
 
 int
 auth_app_password_delete(struct auth_db *db, const char *address, const char *name,
-			 enum auth_error *err_out)
+                         enum auth_error *err_out)
 {
 	return exec_by_address(db,
-			       "DELETE FROM app_passwords WHERE name = ?2 AND account_id = "
-			       "(SELECT id FROM accounts WHERE address = ?1)",
-			       address, name, err_out);
+	                       "DELETE FROM app_passwords WHERE name = ?2 AND account_id = "
+	                       "(SELECT id FROM accounts WHERE address = ?1)",
+	                       address, name, err_out);
 }
 
 int
 auth_app_password_list(struct auth_db *db, uint64_t account_id, struct auth_app_password **out,
-		       size_t *n_out, enum auth_error *err_out)
+                       size_t *n_out, enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, "SELECT name, hash, protocols, created FROM app_passwords "
-				       "WHERE account_id = ?1 ORDER BY name");
+	                               "WHERE account_id = ?1 ORDER BY name");
 	size_t n = 0, cap = 4;
 	struct auth_app_password *v = xcalloc(cap, sizeof(*v));
 	int rc;
@@ -714,13 +717,13 @@ auth_changes_head(struct auth_db *db, uint64_t *seq_out, enum auth_error *err_ou
 
 int
 auth_changes_read(struct auth_db *db, uint64_t *seq, struct auth_change **out, size_t *n_out,
-		  enum auth_error *err_out)
+                  enum auth_error *err_out)
 {
 	/* One row per account (the newest state), however often it changed. */
 	sqlite3_stmt *st = prepare(db, "SELECT c.account_id, MAX(c.seq), a.id, a.imap, a.pop3, "
-				       "a.smtp, a.role FROM changes c "
-				       "LEFT JOIN accounts a ON a.id = c.account_id "
-				       "WHERE c.seq > ?1 GROUP BY c.account_id");
+	                               "a.smtp, a.role FROM changes c "
+	                               "LEFT JOIN accounts a ON a.id = c.account_id "
+	                               "WHERE c.seq > ?1 GROUP BY c.account_id");
 	size_t n = 0, cap = 16;
 	struct auth_change *v;
 	int rc;
@@ -759,8 +762,8 @@ auth_changes_read(struct auth_db *db, uint64_t *seq, struct auth_change **out, s
 }
 
 int
-auth_account_foreach(struct auth_db *db, int (*fn)(const struct auth_account *, void *),
-		     void *arg, enum auth_error *err_out)
+auth_account_foreach(struct auth_db *db, int (*fn)(const struct auth_account *, void *), void *arg,
+                     enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, "SELECT " ACCOUNT_COLUMNS " FROM accounts ORDER BY address");
 	int rc;

@@ -30,7 +30,7 @@ struct auth_db;
 
 enum auth_error {
 	AUTH_ERR_NONE,
-	AUTH_ERR_TEMP,	   /* database trouble; logged */
+	AUTH_ERR_TEMP,     /* database trouble; logged */
 	AUTH_ERR_NOTFOUND, /* no such account */
 	AUTH_ERR_EXISTS,   /* address taken */
 	AUTH_ERR_INVALID,  /* bad address or value */
@@ -47,18 +47,18 @@ enum auth_protocol {
 
 /* Stored credentials; "" where absent. */
 struct auth_credentials {
-	char *password;	    /* crypt(3) hash */
-	char *scram_sha1;   /* "iter,salt,storedkey,serverkey" */
+	char *password;   /* crypt(3) hash */
+	char *scram_sha1; /* "iter,salt,storedkey,serverkey" */
 	char *scram_sha256;
-	char *cram_md5;	  /* 64 hex digits: inner and outer MD5 midstates */
+	char *cram_md5;   /* 64 hex digits: inner and outer MD5 midstates */
 	char *digest_md5; /* 32 hex digits: MD5(address:realm:password) */
 };
 
 struct auth_account {
 	uint64_t id;
-	char *address;	/* as stored: lowercased */
+	char *address;  /* as stored: lowercased */
 	char *password; /* crypt(3) hash (= cred.password) */
-	char *role;	/* "user" or "admin" */
+	char *role;     /* "user" or "admin" */
 	bool enabled[AUTH_PROTO_COUNT];
 	int64_t created; /* unix time */
 	struct auth_credentials cred;
@@ -87,7 +87,7 @@ struct auth_change {
 };
 
 /* Opens (creating if need be) DIR/accounts.db. Returns 0, or -1 with a heap
-   *error_out. */
+ *error_out. */
 int auth_db_open(const char *data_dir, struct auth_db **db_out, char **error_out);
 void auth_db_close(struct auth_db **dbp);
 /* An explicit transaction around many calls (an import): one fsync for all.
@@ -107,21 +107,21 @@ int auth_protocol_parse(const char *name);
 /* Adds an account with credentials (the hash alone is enough; derived keys
    may be "" or NULL). */
 int auth_account_add(struct auth_db *db, const char *address, const char *password_hash,
-		     uint64_t *id_out, enum auth_error *err_out);
+                     uint64_t *id_out, enum auth_error *err_out);
 int auth_account_add_credentials(struct auth_db *db, const char *address,
-				 const struct auth_credentials *cred, uint64_t *id_out,
-				 enum auth_error *err_out);
+                                 const struct auth_credentials *cred, uint64_t *id_out,
+                                 enum auth_error *err_out);
 /* Replaces every credential at once, so no old key outlives a new password. */
 int auth_account_set_credentials(struct auth_db *db, const char *address,
-				 const struct auth_credentials *cred, enum auth_error *err_out);
+                                 const struct auth_credentials *cred, enum auth_error *err_out);
 void auth_credentials_clear(struct auth_credentials *c);
 /* Fills out (free with auth_account_clear) or fails with NOTFOUND/TEMP. */
 int auth_account_lookup(struct auth_db *db, const char *address, struct auth_account *out,
-			enum auth_error *err_out);
+                        enum auth_error *err_out);
 int auth_account_delete(struct auth_db *db, const char *address, enum auth_error *err_out);
 /* Sets the hash and clears every derived key (SCRAM, CRAM-MD5, DIGEST-MD5). */
 int auth_account_set_password(struct auth_db *db, const char *address, const char *password_hash,
-			      enum auth_error *err_out);
+                              enum auth_error *err_out);
 
 /*
  * Access switches and role, for one account or in bulk, each in one
@@ -130,34 +130,34 @@ int auth_account_set_password(struct auth_db *db, const char *address, const cha
  * counts the accounts updated.
  */
 int auth_access_set_addresses(struct auth_db *db, const char *const *addresses, size_t n,
-			      const struct auth_access_change *c, size_t *changed_out,
-			      void (*missing)(const char *address, void *arg), void *arg,
-			      enum auth_error *err_out);
+                              const struct auth_access_change *c, size_t *changed_out,
+                              void (*missing)(const char *address, void *arg), void *arg,
+                              enum auth_error *err_out);
 /* domain NULL: every account. */
 int auth_access_set_domain(struct auth_db *db, const char *domain,
-			   const struct auth_access_change *c, size_t *changed_out,
-			   enum auth_error *err_out);
+                           const struct auth_access_change *c, size_t *changed_out,
+                           enum auth_error *err_out);
 
 /* App passwords of an account. add fails with EXISTS for a name in use. */
 int auth_app_password_add(struct auth_db *db, const char *address, const char *name,
-			  const char *hash, unsigned protocols, enum auth_error *err_out);
+                          const char *hash, unsigned protocols, enum auth_error *err_out);
 int auth_app_password_delete(struct auth_db *db, const char *address, const char *name,
-			     enum auth_error *err_out);
+                             enum auth_error *err_out);
 /* Fills a heap array (free with auth_app_passwords_free); 0 or -1 (TEMP). */
-int auth_app_password_list(struct auth_db *db, uint64_t account_id,
-			   struct auth_app_password **out, size_t *n_out, enum auth_error *err_out);
+int auth_app_password_list(struct auth_db *db, uint64_t account_id, struct auth_app_password **out,
+                           size_t *n_out, enum auth_error *err_out);
 void auth_app_passwords_free(struct auth_app_password **vp, size_t n);
 
 /* The change log's newest sequence number (0 when empty). */
 int auth_changes_head(struct auth_db *db, uint64_t *seq_out, enum auth_error *err_out);
 /* Accounts changed after *seq (one entry per account, heap array); moves
-   *seq to the newest change seen. */
-int auth_changes_read(struct auth_db *db, uint64_t *seq, struct auth_change **out,
-		      size_t *n_out, enum auth_error *err_out);
+ *seq to the newest change seen. */
+int auth_changes_read(struct auth_db *db, uint64_t *seq, struct auth_change **out, size_t *n_out,
+                      enum auth_error *err_out);
 /* Calls fn for each account in address order; stops early if fn returns
    non-zero. Returns 0 or -1 (TEMP). */
 int auth_account_foreach(struct auth_db *db, int (*fn)(const struct auth_account *, void *),
-			 void *arg, enum auth_error *err_out);
+                         void *arg, enum auth_error *err_out);
 void auth_account_clear(struct auth_account *a);
 
 #endif

@@ -29,9 +29,9 @@
 #include "lib/util.h"
 
 static const char *const scheme_prefix[] = {
-	[AUTH_SCHEME_YESCRYPT] = "$y$",
-	[AUTH_SCHEME_SHA512_CRYPT] = "$6$",
-	[AUTH_SCHEME_BCRYPT] = "$2b$",
+        [AUTH_SCHEME_YESCRYPT] = "$y$",
+        [AUTH_SCHEME_SHA512_CRYPT] = "$6$",
+        [AUTH_SCHEME_BCRYPT] = "$2b$",
 };
 
 char *
@@ -132,9 +132,9 @@ hex_decode(const char *in, unsigned char *out, size_t len)
 	for (size_t i = 0; i < 2 * len; i++) {
 		char c = in[i];
 		int v = c >= '0' && c <= '9'   ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
+		        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+		                               : -1;
 		if (v < 0)
 			return -1;
 		if (i % 2 == 0)
@@ -156,7 +156,7 @@ b64(const unsigned char *in, size_t len)
 
 void
 auth_scram_keys_derive(const char *plain, bool sha256, unsigned iterations,
-		       const unsigned char *salt, size_t salt_len, struct auth_scram_keys *out)
+                       const unsigned char *salt, size_t salt_len, struct auth_scram_keys *out)
 {
 	const EVP_MD *md = sha256 ? EVP_sha256() : EVP_sha1();
 	size_t n = sha256 ? 32 : 20;
@@ -171,7 +171,7 @@ auth_scram_keys_derive(const char *plain, bool sha256, unsigned iterations,
 	/* RFC 5802 section 3: SaltedPassword := Hi(password, salt, i) is
 	   PBKDF2 with HMAC; ClientKey, StoredKey, ServerKey follow. */
 	PKCS5_PBKDF2_HMAC(plain, (int)strlen(plain), salt, (int)salt_len, (int)iterations, md,
-			  (int)n, salted);
+	                  (int)n, salted);
 	HMAC(md, salted, (int)n, (const unsigned char *)"Client Key", 10, client_key, &len);
 	EVP_Digest(client_key, n, out->stored_key, &len, md, NULL);
 	HMAC(md, salted, (int)n, (const unsigned char *)"Server Key", 10, out->server_key, &len);
@@ -283,7 +283,7 @@ md5_from_midstate(MD5_CTX *ctx, const unsigned char *st)
 
 bool
 auth_cram_md5_verify(const char *stored_hex, const char *challenge, size_t challenge_len,
-		     const char *digest_hex)
+                     const char *digest_hex)
 {
 	unsigned char st[32], inner[16], mac[16], want[16];
 	MD5_CTX ctx;
@@ -302,7 +302,7 @@ auth_cram_md5_verify(const char *stored_hex, const char *challenge, size_t chall
 
 int
 auth_credentials_make(const char *plain, const struct auth_cred_options *o,
-		      struct auth_credentials *out)
+                      struct auth_credentials *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->password = auth_password_hash(plain, AUTH_SCHEME_YESCRYPT);
@@ -397,8 +397,8 @@ auth_app_password_verify(const char *hash, const char *plain)
 		return false;
 	struct arena *a = arena_new(128);
 	size_t salt_len = 0;
-	unsigned char *salt = sasl_base64_decode(a, salt_b64, (size_t)(dollar - salt_b64), false,
-						 &salt_len);
+	unsigned char *salt =
+	        sasl_base64_decode(a, salt_b64, (size_t)(dollar - salt_b64), false, &salt_len);
 	bool ok = false;
 	if (salt != NULL) {
 		char *norm = app_normalise(plain);

@@ -45,12 +45,12 @@ struct auth_cred_options {
 	bool cram_md5;
 	bool digest_md5;
 	const char *digest_realm; /* with digest_md5 */
-	const char *address;	  /* with digest_md5: lowercased */
+	const char *address;      /* with digest_md5: lowercased */
 };
 /* Fills every credential for plain (already SASLprep'd). 0, or -1 if
    hashing failed. Free with auth_credentials_clear(). */
 int auth_credentials_make(const char *plain, const struct auth_cred_options *o,
-			  struct auth_credentials *out);
+                          struct auth_credentials *out);
 
 /* SCRAM keys from a stored "iter,salt,storedkey,serverkey" string. */
 struct auth_scram_keys {
@@ -64,13 +64,13 @@ struct auth_scram_keys {
 int auth_scram_keys_parse(const char *stored, bool sha256, struct auth_scram_keys *out);
 /* Derives keys from a password (for the unknown-user decoy and tests). */
 void auth_scram_keys_derive(const char *plain, bool sha256, unsigned iterations,
-			    const unsigned char *salt, size_t salt_len,
-			    struct auth_scram_keys *out);
+                            const unsigned char *salt, size_t salt_len,
+                            struct auth_scram_keys *out);
 
 /* CRAM-MD5 (RFC 2195): true when digest_hex is HMAC-MD5(password, challenge)
    computed from the stored midstates (64 hex digits). Constant time. */
 bool auth_cram_md5_verify(const char *stored_hex, const char *challenge, size_t challenge_len,
-			  const char *digest_hex);
+                          const char *digest_hex);
 
 /* A new app password (letters and digits, grouped for typing) and its hash,
    both heap. */

@@ -30,13 +30,13 @@ struct auth_cred_options;
 struct tern_conf;
 /* What tern.conf says to derive from a password (cmd_user.c). */
 void cli_cred_options(const struct tern_conf *conf, const char *address,
-		      struct auth_cred_options *o);
+                      struct auth_cred_options *o);
 /* Every credential for password (SASLprep'd here); 0, or 1 after printing
    why not. Free with auth_credentials_clear(). */
 struct auth_db;
 /* `tern user import-passwd` (cmd_import.c). */
 int cli_import_passwd(struct auth_db *db, const struct tern_conf *conf, int argc, char **argv);
 int cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
-			 struct auth_credentials *out);
+                         struct auth_credentials *out);
 
 #endif

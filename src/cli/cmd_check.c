@@ -24,12 +24,12 @@ cli_check(const char *data_dir, int argc, char **argv)
 		if (strcmp(argv[i], "--repair") == 0)
 			repair = true;
 		else if (strcmp(argv[i], "--account") == 0 && i + 1 < argc &&
-			 str_to_u64(argv[i + 1], UINT64_MAX, &account))
+		         str_to_u64(argv[i + 1], UINT64_MAX, &account))
 			one = true, i++;
 		else
 			return cli_fail("check: unexpected argument '%s'", argv[i]);
 	}
 	rc = one ? store_check_account(data_dir, account, repair, stdout)
-		 : store_check(data_dir, repair, stdout);
+	         : store_check(data_dir, repair, stdout);
 	return rc < 0 ? 2 : rc;
 }

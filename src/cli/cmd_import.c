@@ -33,7 +33,7 @@ static bool
 crypt_scheme(const char *s)
 {
 	static const char *const names[] = {"SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT",
-					    "MD5-CRYPT", "CRYPT"};
+	                                    "MD5-CRYPT", "CRYPT"};
 
 	for (size_t i = 0; i < ARRAY_LEN(names); i++)
 		if (strcasecmp(s, names[i]) == 0)
@@ -43,7 +43,7 @@ crypt_scheme(const char *s)
 
 static enum import_outcome
 import_line(struct auth_db *db, const struct tern_conf *conf, const char *domain, char *line,
-	    unsigned lineno, const char *path)
+            unsigned lineno, const char *path)
 {
 	char *colon = strchr(line, ':');
 	if (colon == NULL) {
@@ -54,8 +54,8 @@ import_line(struct auth_db *db, const struct tern_conf *conf, const char *domain
 	char *pw = colon + 1;
 	pw[strcspn(pw, ":")] = '\0';
 	char *address = strchr(line, '@') != NULL || domain == NULL
-				? xstrdup(line)
-				: xasprintf("%s@%s", line, domain);
+	                        ? xstrdup(line)
+	                        : xasprintf("%s@%s", line, domain);
 	struct auth_credentials cred = {0};
 	enum import_outcome out = IMPORT_SKIPPED;
 	const char *why = NULL;
@@ -81,13 +81,13 @@ import_line(struct auth_db *db, const struct tern_conf *conf, const char *domain
 		}
 		cred.password = xstrdup(data);
 	} else if (strcasecmp(scheme, "PLAIN") == 0 || strcasecmp(scheme, "CLEAR") == 0 ||
-		   strcasecmp(scheme, "CLEARTEXT") == 0) {
+	           strcasecmp(scheme, "CLEARTEXT") == 0) {
 		if (cli_make_credentials(conf, address, data, &cred) != 0) {
 			why = "cannot derive credentials";
 			goto done;
 		}
 	} else if (strcasecmp(scheme, "SCRAM-SHA-1") == 0 ||
-		   strcasecmp(scheme, "SCRAM-SHA-256") == 0) {
+	           strcasecmp(scheme, "SCRAM-SHA-256") == 0) {
 		bool sha256 = strcasecmp(scheme, "SCRAM-SHA-256") == 0;
 		struct auth_scram_keys k;
 		if (auth_scram_keys_parse(data, sha256, &k) < 0) {
@@ -114,17 +114,18 @@ import_line(struct auth_db *db, const struct tern_conf *conf, const char *domain
 	if (auth_account_add_credentials(db, address, &cred, NULL, &err) == 0) {
 		out = IMPORT_ADDED;
 	} else if (err == AUTH_ERR_EXISTS &&
-		   auth_account_set_credentials(db, address, &cred, &err) == 0) {
+	           auth_account_set_credentials(db, address, &cred, &err) == 0) {
 		out = IMPORT_UPDATED;
 	} else {
-		fprintf(stderr, "tern: %s:%u: %s: %s\n", path, lineno, address, auth_error_str(err));
+		fprintf(stderr, "tern: %s:%u: %s: %s\n", path, lineno, address,
+		        auth_error_str(err));
 		out = IMPORT_FAILED;
 	}
 done:
 	if (why != NULL)
 		fprintf(stderr, "tern: %s:%u: %s: skipped: %s%s%s%s\n", path, lineno, address, why,
-			scheme != NULL ? " {" : "", scheme != NULL ? scheme : "",
-			scheme != NULL ? "}" : "");
+		        scheme != NULL ? " {" : "", scheme != NULL ? scheme : "",
+		        scheme != NULL ? "}" : "");
 	explicit_bzero(pw, strlen(pw));
 	auth_credentials_clear(&cred);
 	free(scheme);

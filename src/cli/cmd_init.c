@@ -49,21 +49,21 @@ write_conf(const char *dir, const char *hostname, const char *domain, uint64_t p
 		return rc;
 	}
 	fprintf(f,
-		"# tern.conf: written by `tern init`. Every key and its default is in\n"
-		"# docs/CONFIG.md (`tern config-keys`). Reload with SIGHUP.\n\n"
-		"[server]\n"
-		"hostname = %s\n"
-		"domain = %s\n"
-		"listen = 127.0.0.1\n"
-		"# Ports are port_base + the standard port (143, 993, ...).\n"
-		"port_base = %llu\n\n"
-		"[tls]\n"
-		"cert = tls/cert.pem\n"
-		"key = tls/key.pem\n\n"
-		"[auth]\n"
-		"# never | loopback | always\n"
-		"plaintext = loopback\n",
-		hostname, domain, (unsigned long long)port_base);
+	        "# tern.conf: written by `tern init`. Every key and its default is in\n"
+	        "# docs/CONFIG.md (`tern config-keys`). Reload with SIGHUP.\n\n"
+	        "[server]\n"
+	        "hostname = %s\n"
+	        "domain = %s\n"
+	        "listen = 127.0.0.1\n"
+	        "# Ports are port_base + the standard port (143, 993, ...).\n"
+	        "port_base = %llu\n\n"
+	        "[tls]\n"
+	        "cert = tls/cert.pem\n"
+	        "key = tls/key.pem\n\n"
+	        "[auth]\n"
+	        "# never | loopback | always\n"
+	        "plaintext = loopback\n",
+	        hostname, domain, (unsigned long long)port_base);
 	int rc = fclose(f) == 0 ? 0 : cli_fail("%s: %s", path, strerror(errno));
 	free(path);
 	return rc;
@@ -94,7 +94,7 @@ cli_init(const char *data_dir, int argc, char **argv)
 	if (dir == NULL)
 		dir = data_dir;
 	if (strspn(hostname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-		    strlen(hostname) ||
+	            strlen(hostname) ||
 	    hostname[0] == '\0')
 		return cli_fail("init: bad hostname '%s'", hostname);
 	char *address = xasprintf("test@%s", domain);

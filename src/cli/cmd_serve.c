@@ -155,7 +155,8 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	if (strcmp(conf.listen, st->conf.listen) != 0 || conf.imap_port != st->conf.imap_port ||
 	    conf.imaps_port != st->conf.imaps_port || conf.imap_enabled != st->conf.imap_enabled)
-		log_warn("server", "event=reload-partial reason=\"listeners change only on restart\"");
+		log_warn("server",
+		         "event=reload-partial reason=\"listeners change only on restart\"");
 	if (auth_service_reload(st->auth, &conf.auth, &err) < 0) {
 		log_error("server", "event=reload-failed err=\"%s\"", err);
 		free(err);
@@ -209,9 +210,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	size_t n = 0;
 	if (st.conf.imap_enabled) {
 		specs[n++] = (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imap_port,
-							false, &imap_protocol, st.imap};
-		specs[n++] = (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imaps_port,
-							true, &imap_protocol, st.imap};
+		                                        false, &imap_protocol, st.imap};
+		specs[n++] =
+		        (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imaps_port,
+		                                   true, &imap_protocol, st.imap};
 	}
 	net_tls_ref(tls);
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
@@ -241,9 +243,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
 	event_add(st.poll_ev, &poll_tv);
 	on_poll(-1, 0, &st); /* notes where the change log is now */
-	log_info("server", "event=started version=%s dir=%s imap=%s:%llu imaps=%s:%llu", TERN_VERSION,
-		 data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port, st.conf.listen,
-		 (unsigned long long)st.conf.imaps_port);
+	log_info("server", "event=started version=%s dir=%s imap=%s:%llu imaps=%s:%llu",
+	         TERN_VERSION, data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port,
+	         st.conf.listen, (unsigned long long)st.conf.imaps_port);
 	net_server_run(st.net);
 	/* Only this thread takes signals (the others block them all); from
 	   here on a second SIGTERM must not kill cleanup half-way, also once

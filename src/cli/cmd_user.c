@@ -90,8 +90,8 @@ cli_cred_options(const struct tern_conf *conf, const char *address, struct auth_
 			o->digest_md5 = true;
 	}
 	free(mechs);
-	o->digest_realm = conf->auth.digest_realm[0] != '\0' ? conf->auth.digest_realm
-							      : conf->hostname;
+	o->digest_realm =
+	        conf->auth.digest_realm[0] != '\0' ? conf->auth.digest_realm : conf->hostname;
 	o->address = address;
 }
 
@@ -99,7 +99,7 @@ cli_cred_options(const struct tern_conf *conf, const char *address, struct auth_
    printing why not. */
 int
 cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
-		     struct auth_credentials *out)
+                     struct auth_credentials *out)
 {
 	struct auth_cred_options o;
 	char *lower = xstrdup(address);
@@ -125,7 +125,7 @@ cli_make_credentials(const struct tern_conf *conf, const char *address, const ch
 
 static int
 set_password(struct auth_db *db, const struct tern_conf *conf, const char *address, bool adding,
-	     bool from_stdin)
+             bool from_stdin)
 {
 	bool generated;
 	char *password = read_password(from_stdin, &generated);
@@ -142,7 +142,7 @@ set_password(struct auth_db *db, const struct tern_conf *conf, const char *addre
 	if (cli_make_credentials(conf, address, password, &cred) != 0) {
 		/* said why */
 	} else if ((adding ? auth_account_add_credentials(db, address, &cred, NULL, &err)
-			   : auth_account_set_credentials(db, address, &cred, &err)) < 0) {
+	                   : auth_account_set_credentials(db, address, &cred, &err)) < 0) {
 		cli_fail("%s: %s", address, auth_error_str(err));
 	} else {
 		if (generated)
@@ -203,7 +203,7 @@ protocols_str(unsigned mask, char *out, size_t len)
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
 		if (mask & (1u << p))
 			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
-					      auth_protocol_name((enum auth_protocol)p));
+			                      auth_protocol_name((enum auth_protocol)p));
 }
 
 static int
@@ -227,8 +227,8 @@ show(struct auth_db *db, const char *address)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
 	printf("credentials: %s%s%s%s%s\n", scheme_name(a.password),
 	       a.cred.scram_sha1[0] ? " scram-sha-1" : "",
-	       a.cred.scram_sha256[0] ? " scram-sha-256" : "", a.cred.cram_md5[0] ? " cram-md5" : "",
-	       a.cred.digest_md5[0] ? " digest-md5" : "");
+	       a.cred.scram_sha256[0] ? " scram-sha-256" : "",
+	       a.cred.cram_md5[0] ? " cram-md5" : "", a.cred.digest_md5[0] ? " digest-md5" : "");
 	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
 		printf("app passwords: %zu\n", napps);
 		for (size_t i = 0; i < napps; i++) {
@@ -318,19 +318,21 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 			else if (p >= 0 && (on || off))
 				c.enabled[p] = on;
 			else
-				return cli_fail("user set: bad setting '%s=%s' (imap|pop3|smtp=on|off, "
-						"role=user|admin)",
-						argv[i], v);
+				return cli_fail(
+				        "user set: bad setting '%s=%s' (imap|pop3|smtp=on|off, "
+				        "role=user|admin)",
+				        argv[i], v);
 		} else if (argv[i][0] != '-' && address == NULL) {
 			address = argv[i];
 			targets++;
 		} else {
-			return cli_fail("user set: unexpected '%s' (see tern user --help)", argv[i]);
+			return cli_fail("user set: unexpected '%s' (see tern user --help)",
+			                argv[i]);
 		}
 	}
 	if (targets != 1)
 		return cli_fail("user set: give one of ADDRESS, --from-file FILE, --domain DOMAIN, "
-				"--all");
+		                "--all");
 	bool any = c.role != NULL;
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
 		any = any || c.enabled[p] >= 0;
@@ -346,7 +348,7 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 		if (file != NULL && (v = read_addresses(file, &n)) == NULL)
 			return cli_fail("%s: %s", file, strerror(errno));
 		rc = auth_access_set_addresses(db, v != NULL ? (const char *const *)v : one, n, &c,
-					       &changed, report_missing, &missing, &err);
+		                               &changed, report_missing, &missing, &err);
 		for (size_t i = 0; v != NULL && i < n; i++)
 			free(v[i]);
 		free(v);
@@ -392,7 +394,7 @@ name_is_valid(const char *name)
 
 	return n > 0 && n < 64 &&
 	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-		       n;
+	               n;
 }
 
 static int
@@ -420,9 +422,9 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 		free(hash);
 		if (rc < 0)
 			return err == AUTH_ERR_EXISTS
-				       ? cli_fail("%s: an app password named '%s' exists", argv[1],
-						  argv[2])
-				       : cli_fail("%s: %s", argv[1], auth_error_str(err));
+			               ? cli_fail("%s: an app password named '%s' exists", argv[1],
+			                          argv[2])
+			               : cli_fail("%s: %s", argv[1], auth_error_str(err));
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[0], "list") == 0) {
@@ -447,9 +449,9 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 	}
 	if (argc == 3 && strcmp(argv[0], "del") == 0) {
 		if (auth_app_password_delete(db, argv[1], argv[2], &err) < 0)
-			return err == AUTH_ERR_NOTFOUND
-				       ? cli_fail("%s: no app password named '%s'", argv[1], argv[2])
-				       : cli_fail("%s", auth_error_str(err));
+			return err == AUTH_ERR_NOTFOUND ? cli_fail("%s: no app password named '%s'",
+			                                           argv[1], argv[2])
+			                                : cli_fail("%s", auth_error_str(err));
 		return 0;
 	}
 	return cli_fail("user app-password add|list|del ... (see tern user --help)");
@@ -466,14 +468,14 @@ cli_user(const char *data_dir, int argc, char **argv)
 
 	if (argc < 1)
 		return cli_fail("user: expected add, del, list, passwd, show, set, app-password "
-				"or import-passwd");
+		                "or import-passwd");
 	const char *verb = argv[0];
 	const char *address = argc >= 2 ? argv[1] : NULL;
 	bool from_stdin = argc >= 3 && strcmp(argv[2], "--password-stdin") == 0;
 	bool simple = strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0 ||
-		      strcmp(verb, "passwd") == 0 || strcmp(verb, "show") == 0;
+	              strcmp(verb, "passwd") == 0 || strcmp(verb, "show") == 0;
 	bool known = simple || strcmp(verb, "list") == 0 || strcmp(verb, "set") == 0 ||
-		     strcmp(verb, "app-password") == 0 || strcmp(verb, "import-passwd") == 0;
+	             strcmp(verb, "app-password") == 0 || strcmp(verb, "import-passwd") == 0;
 	if (!known)
 		return cli_fail("user: unknown action '%s'", verb);
 	if (simple && argc != (from_stdin ? 3 : 2))
@@ -488,7 +490,8 @@ cli_user(const char *data_dir, int argc, char **argv)
 		}
 	}
 	if (access(data_dir, F_OK) < 0)
-		return cli_fail("%s: no data directory (run tern init %s first)", data_dir, data_dir);
+		return cli_fail("%s: no data directory (run tern init %s first)", data_dir,
+		                data_dir);
 	if (conf_load(data_dir, &conf, &err) < 0) {
 		cli_fail("%s", err);
 		free(err);
@@ -502,14 +505,14 @@ cli_user(const char *data_dir, int argc, char **argv)
 	}
 	if (strcmp(verb, "add") == 0) {
 		rc = auth_address_is_valid(address)
-			     ? set_password(db, &conf, address, true, from_stdin)
-			     : cli_fail("'%s' is not a valid address", address);
+		             ? set_password(db, &conf, address, true, from_stdin)
+		             : cli_fail("'%s' is not a valid address", address);
 	} else if (strcmp(verb, "passwd") == 0) {
 		rc = set_password(db, &conf, address, false, from_stdin);
 	} else if (strcmp(verb, "del") == 0) {
 		rc = auth_account_delete(db, address, &aerr) == 0
-			     ? 0
-			     : cli_fail("%s: %s", address, auth_error_str(aerr));
+		             ? 0
+		             : cli_fail("%s: %s", address, auth_error_str(aerr));
 	} else if (strcmp(verb, "show") == 0) {
 		rc = show(db, address);
 	} else if (strcmp(verb, "set") == 0) {
@@ -521,8 +524,8 @@ cli_user(const char *data_dir, int argc, char **argv)
 	} else {
 		struct list_filter f = {.disabled = disabled};
 		rc = auth_account_foreach(db, print_row, &f, &aerr) == 0
-			     ? 0
-			     : cli_fail("%s", auth_error_str(aerr));
+		             ? 0
+		             : cli_fail("%s", auth_error_str(aerr));
 	}
 	auth_db_close(&db);
 	conf_free(&conf);

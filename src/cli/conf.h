@@ -25,7 +25,7 @@ struct tern_conf {
 	bool syslog;
 	uint64_t shutdown_grace_ms;
 	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
-	char *tls_client_ca;	  /* "" = no client certificates asked for */
+	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
 	uint64_t auth_workers;

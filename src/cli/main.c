@@ -16,49 +16,49 @@ static int cli_version(const char *data_dir, int argc, char **argv);
 static int cli_config_keys(const char *data_dir, int argc, char **argv);
 
 static const struct cli_command commands[] = {
-	{"init", cli_init,
-	 "init DIR [--port-base N] [--hostname NAME] [--domain DOMAIN]\n"
-	 "  Create a data directory: tern.conf, a self-signed TLS certificate, the\n"
-	 "  account database and a test account, whose password is printed once.\n"
-	 "  Ports are N+143 (IMAP), N+993 (IMAPS), ...; N defaults to 10000."},
-	{"serve", cli_serve,
-	 "serve\n"
-	 "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
-	 "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
-	{"user", cli_user,
-	 "user add|del|list|passwd|show|set|app-password|import-passwd ...\n"
-	 "  user add ADDRESS [--password-stdin]   create an account\n"
-	 "  user del ADDRESS                      delete an account (its sessions end)\n"
-	 "  user list [--disabled PROTO]          list accounts (only those with PROTO off)\n"
-	 "  user passwd ADDRESS [--password-stdin] set a new password (and every key)\n"
-	 "  user show ADDRESS                     show an account\n"
-	 "  user set TARGET SETTING...            switch protocols or the role:\n"
-	 "      TARGET:  ADDRESS | --from-file FILE (one address a line) |\n"
-	 "               --domain DOMAIN | --all\n"
-	 "      SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
-	 "      A running server closes the sessions of a protocol switched off.\n"
-	 "  user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
-	 "  user app-password list ADDRESS\n"
-	 "  user app-password del ADDRESS NAME\n"
-	 "  user import-passwd FILE [--domain DOMAIN]   import a Dovecot passwd-file\n"
-	 "  Without --password-stdin a password is asked for on a terminal, or else\n"
-	 "  generated and printed. See docs/AUTH.md."},
-	{"check", cli_check,
-	 "check [--repair] [--account ID]\n"
-	 "  Verify the mail store: counters, blob references, blob files against\n"
-	 "  their SHA-256, leftovers of a crash. --repair fixes what it finds\n"
-	 "  (stop the server first). Exit 0 clean, 1 problems remain."},
-	{"version", cli_version, "version\n  Print the version."},
-	{"config-keys", cli_config_keys,
-	 "config-keys\n  Print every tern.conf key with its default, as Markdown."},
+        {"init", cli_init,
+         "init DIR [--port-base N] [--hostname NAME] [--domain DOMAIN]\n"
+         "  Create a data directory: tern.conf, a self-signed TLS certificate, the\n"
+         "  account database and a test account, whose password is printed once.\n"
+         "  Ports are N+143 (IMAP), N+993 (IMAPS), ...; N defaults to 10000."},
+        {"serve", cli_serve,
+         "serve\n"
+         "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
+         "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
+        {"user", cli_user,
+         "user add|del|list|passwd|show|set|app-password|import-passwd ...\n"
+         "  user add ADDRESS [--password-stdin]   create an account\n"
+         "  user del ADDRESS                      delete an account (its sessions end)\n"
+         "  user list [--disabled PROTO]          list accounts (only those with PROTO off)\n"
+         "  user passwd ADDRESS [--password-stdin] set a new password (and every key)\n"
+         "  user show ADDRESS                     show an account\n"
+         "  user set TARGET SETTING...            switch protocols or the role:\n"
+         "      TARGET:  ADDRESS | --from-file FILE (one address a line) |\n"
+         "               --domain DOMAIN | --all\n"
+         "      SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
+         "      A running server closes the sessions of a protocol switched off.\n"
+         "  user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
+         "  user app-password list ADDRESS\n"
+         "  user app-password del ADDRESS NAME\n"
+         "  user import-passwd FILE [--domain DOMAIN]   import a Dovecot passwd-file\n"
+         "  Without --password-stdin a password is asked for on a terminal, or else\n"
+         "  generated and printed. See docs/AUTH.md."},
+        {"check", cli_check,
+         "check [--repair] [--account ID]\n"
+         "  Verify the mail store: counters, blob references, blob files against\n"
+         "  their SHA-256, leftovers of a crash. --repair fixes what it finds\n"
+         "  (stop the server first). Exit 0 clean, 1 problems remain."},
+        {"version", cli_version, "version\n  Print the version."},
+        {"config-keys", cli_config_keys,
+         "config-keys\n  Print every tern.conf key with its default, as Markdown."},
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: tern [-d DIR] COMMAND [ARGS]\n\n"
-		   "tern is a mail server. DIR is the data directory (default ./var).\n\n"
-		   "commands:\n");
+	           "tern is a mail server. DIR is the data directory (default ./var).\n\n"
+	           "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *u = commands[i].usage;
 		fprintf(f, "  %.*s\n", (int)strcspn(u, "\n"), u);

@@ -24,7 +24,8 @@ imap_cmd_append(struct imap_cmd *cmd)
 	enum store_error err;
 
 	if (cmd->nargs < 2) {
-		imap_reply_bad(cmd, "Expected: APPEND <mailbox> [(<flags>)] [<date-time>] <literal>");
+		imap_reply_bad(cmd,
+		               "Expected: APPEND <mailbox> [(<flags>)] [<date-time>] <literal>");
 		return IMAP_CMD_DONE;
 	}
 	if (!imap_mailbox_arg(cmd, 0, &name))
@@ -79,6 +80,6 @@ imap_cmd_append(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	imap_reply_ok(cmd, "[APPENDUID %u %s] APPEND completed", uidvalidity,
-		      imap_seqset_format(cmd->arena, uids, n));
+	              imap_seqset_format(cmd->arena, uids, n));
 	return IMAP_CMD_DONE;
 }

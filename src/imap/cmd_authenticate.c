@@ -68,8 +68,8 @@ on_line(struct imap_cmd *cmd, const char *line, size_t len)
 	}
 	if (s->sasl_awaiting_final) {
 		struct auth_result r = {.status = len == 0 ? AUTH_OK : AUTH_MALFORMED,
-					.reason = len == 0 ? "ok" : "malformed",
-					.id = s->user};
+		                        .reason = len == 0 ? "ok" : "malformed",
+		                        .id = s->user};
 		s->sasl_awaiting_final = false;
 		memset(&s->user, 0, sizeof(s->user));
 		return imap_auth_conclude(cmd, &r, s->sasl_mech);

@@ -17,14 +17,14 @@
 /* What every state offers; keep in step with docs/IMAP.md. LITERAL+ and not
    LITERAL-: RFC 7888 section 5 forbids advertising both, and LITERAL+ is the
    wider one (every IMAP4rev2 client handles it). */
-#define CAPS_BASE                                                                              \
-	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS " \
+#define CAPS_BASE                                                                                  \
+	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "          \
 	"CHILDREN"
 
 /* After login: the mailbox extensions. */
-#define CAPS_AUTHED                                                                             \
-	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND " \
-	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                             \
+#define CAPS_AUTHED                                                                                \
+	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND "       \
+	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 
 const char *
@@ -32,11 +32,11 @@ imap_capability(struct imap_session *s)
 {
 	if (s->state != IMAP_STATE_NOT_AUTH)
 		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
-				    (unsigned long long)s->settings.max_literal);
+		                    (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->conn);
-	bool plain_ok = auth_plaintext_allowed(&s->auth_settings, is_tls,
-					       net_conn_is_loopback(s->conn));
+	bool plain_ok =
+	        auth_plaintext_allowed(&s->auth_settings, is_tls, net_conn_is_loopback(s->conn));
 	struct buf b;
 
 	buf_init(&b);

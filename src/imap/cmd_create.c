@@ -16,10 +16,10 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } special_uses[] = {
-	{"\\All", STORE_SPECIAL_ALL},	  {"\\Archive", STORE_SPECIAL_ARCHIVE},
-	{"\\Drafts", STORE_SPECIAL_DRAFTS}, {"\\Flagged", STORE_SPECIAL_FLAGGED},
-	{"\\Junk", STORE_SPECIAL_JUNK},	  {"\\Sent", STORE_SPECIAL_SENT},
-	{"\\Trash", STORE_SPECIAL_TRASH},	  {"\\Important", STORE_SPECIAL_IMPORTANT},
+        {"\\All", STORE_SPECIAL_ALL},       {"\\Archive", STORE_SPECIAL_ARCHIVE},
+        {"\\Drafts", STORE_SPECIAL_DRAFTS}, {"\\Flagged", STORE_SPECIAL_FLAGGED},
+        {"\\Junk", STORE_SPECIAL_JUNK},     {"\\Sent", STORE_SPECIAL_SENT},
+        {"\\Trash", STORE_SPECIAL_TRASH},   {"\\Important", STORE_SPECIAL_IMPORTANT},
 };
 
 /* Parses "(USE (\\Sent ...))"; false with a BAD/NO already sent. */

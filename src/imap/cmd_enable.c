@@ -38,7 +38,8 @@ imap_cmd_enable(struct imap_cmd *cmd)
 		} else {
 			continue;
 		}
-		buf_printf(&enabled, " %s", strcasecmp(c, "IMAP4rev2") == 0 ? "IMAP4rev2" : "UTF8=ACCEPT");
+		buf_printf(&enabled, " %s",
+		           strcasecmp(c, "IMAP4rev2") == 0 ? "IMAP4rev2" : "UTF8=ACCEPT");
 	}
 	imap_reply_untagged(s, "ENABLED%s", enabled.data ? enabled.data : "");
 	buf_deinit(&enabled);

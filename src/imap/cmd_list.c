@@ -64,21 +64,25 @@ pattern_matches(struct arena *a, const char *pat, const char *name)
 static const struct {
 	const char *name;
 	unsigned bit;
-} options[] = {
-	{"SUBSCRIBED", SEL_SUBSCRIBED},	 {"REMOTE", 0},
-	{"RECURSIVEMATCH", SEL_RECURSIVEMATCH}, {"SPECIAL-USE", SEL_SPECIAL_USE},
-}, returns[] = {
-	{"SUBSCRIBED", RET_SUBSCRIBED},
-	{"CHILDREN", RET_CHILDREN},
-	{"SPECIAL-USE", RET_SPECIAL_USE},
-	{"STATUS", RET_STATUS},
+} options[] =
+        {
+                {"SUBSCRIBED", SEL_SUBSCRIBED},
+                {"REMOTE", 0},
+                {"RECURSIVEMATCH", SEL_RECURSIVEMATCH},
+                {"SPECIAL-USE", SEL_SPECIAL_USE},
+},
+  returns[] = {
+          {"SUBSCRIBED", RET_SUBSCRIBED},
+          {"CHILDREN", RET_CHILDREN},
+          {"SPECIAL-USE", RET_SPECIAL_USE},
+          {"STATUS", RET_STATUS},
 };
 
 static const char *
 special_use_names(unsigned bits)
 {
-	static const char *const names[] = {"\\All",    "\\Archive", "\\Drafts", "\\Flagged",
-					    "\\Junk",   "\\Sent",    "\\Trash",  "\\Important"};
+	static const char *const names[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+	                                    "\\Junk", "\\Sent",    "\\Trash",  "\\Important"};
 	static _Thread_local char out[128];
 	size_t len = 0;
 
@@ -163,7 +167,7 @@ emit(struct list_ctx *c, const char *name, const struct store_mailbox_info *box,
 	}
 	const char *ext = childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : "";
 	imap_reply_untagged(s, "%s (%s) \"/\" %s%s", c->lsub ? "LSUB" : "LIST",
-			    attrs.data ? attrs.data + 1 : "", imap_mailbox_wire(s, name), ext);
+	                    attrs.data ? attrs.data + 1 : "", imap_mailbox_wire(s, name), ext);
 	buf_deinit(&attrs);
 	if ((c->opts & RET_STATUS) && box != NULL)
 		imap_status_reply(s, name, c->status_items, box);
@@ -185,20 +189,21 @@ list_subscribed(struct list_ctx *c)
 			continue;
 		for (const char *slash = strchr(name, '/'); slash != NULL;
 		     slash = strchr(slash + 1, '/')) {
-			const char *parent = arena_strndup(c->cmd->arena, name, (size_t)(slash - name));
+			const char *parent =
+			        arena_strndup(c->cmd->arena, name, (size_t)(slash - name));
 			if (is_subscribed(c, parent) || !any_pattern(c, parent) ||
 			    (last != NULL && strcmp(last, parent) == 0))
 				continue;
 			last = parent;
-			emit(c, parent, find_box(c, parent), !c->lsub && has_subscribed_child(c, parent));
+			emit(c, parent, find_box(c, parent),
+			     !c->lsub && has_subscribed_child(c, parent));
 			break;
 		}
 	}
 }
 
 static bool
-parse_options(struct imap_cmd *cmd, const struct imap_arg *list, bool is_return,
-	      struct list_ctx *c)
+parse_options(struct imap_cmd *cmd, const struct imap_arg *list, bool is_return, struct list_ctx *c)
 {
 	for (size_t i = 0; i < list->count; i++) {
 		const struct imap_arg *o = &list->list[i];

@@ -62,17 +62,16 @@ save_for_options(struct imap_session *s, unsigned ret, const uint32_t *uids, siz
 
 /* The ESEARCH response (RFC 4731 section 3.1; MODSEQ per section 3.2). */
 static void
-reply_esearch(struct imap_cmd *cmd, unsigned ret, bool has_modseq,
-			  const uint32_t *uids, size_t n)
+reply_esearch(struct imap_cmd *cmd, unsigned ret, bool has_modseq, const uint32_t *uids, size_t n)
 {
 	struct imap_session *s = cmd->session;
-	const uint32_t *nums = cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n,
-									      cmd->arena);
+	const uint32_t *nums =
+	        cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n, cmd->arena);
 	struct buf b;
 
 	buf_init(&b);
 	buf_printf(&b, "ESEARCH (TAG %s)%s", imap_quote(cmd->arena, cmd->tag),
-		   cmd->is_uid ? " UID" : "");
+	           cmd->is_uid ? " UID" : "");
 	if (n > 0 && (ret & IMAP_SEARCH_RET_MIN))
 		buf_printf(&b, " MIN %u", nums[0]);
 	if (n > 0 && (ret & IMAP_SEARCH_RET_MAX))
@@ -106,8 +105,8 @@ static void
 reply_search(struct imap_cmd *cmd, bool has_modseq, const uint32_t *uids, size_t n)
 {
 	struct imap_session *s = cmd->session;
-	const uint32_t *nums = cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n,
-									      cmd->arena);
+	const uint32_t *nums =
+	        cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n, cmd->arena);
 	struct buf b;
 
 	buf_init(&b);
@@ -116,7 +115,7 @@ reply_search(struct imap_cmd *cmd, bool has_modseq, const uint32_t *uids, size_t
 		buf_printf(&b, " %u", nums[i]);
 	if (has_modseq && n > 0)
 		buf_printf(&b, " (MODSEQ %llu)",
-			   (unsigned long long)imap_search_max_modseq(s->mbox, uids, n));
+		           (unsigned long long)imap_search_max_modseq(s->mbox, uids, n));
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 }
@@ -146,11 +145,11 @@ imap_cmd_search(struct imap_cmd *cmd)
 	}
 
 	struct imap_search_input in = {
-		.mbox = s->mbox,
-		.acct = s->account,
-		.saved = s->saved_uids,
-		.n_saved = s->n_saved,
-		.now = (int64_t)time(NULL),
+	        .mbox = s->mbox,
+	        .acct = s->account,
+	        .saved = s->saved_uids,
+	        .n_saved = s->n_saved,
+	        .now = (int64_t)time(NULL),
 	};
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
 		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$". */

@@ -59,8 +59,8 @@ imap_cmd_select(struct imap_cmd *cmd)
 		imap_mailbox_deselect(s);
 		imap_reply_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	}
-	if (store_mailbox_open(s->account, name, readonly ? STORE_OPEN_READONLY : 0, &mbox,
-			       &err) < 0) {
+	if (store_mailbox_open(s->account, name, readonly ? STORE_OPEN_READONLY : 0, &mbox, &err) <
+	    0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
@@ -86,9 +86,9 @@ imap_cmd_select(struct imap_cmd *cmd)
 		imap_reply_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
 	else
 		imap_reply_untagged(s,
-				    "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-				    "\\Draft%s \\*)] Flags permitted",
-				    keywords);
+		                    "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+		                    "\\Draft%s \\*)] Flags permitted",
+		                    keywords);
 	if (!s->is_rev2) {
 		uint32_t unseen = first_unseen(mbox);
 		if (unseen > 0)
@@ -97,12 +97,12 @@ imap_cmd_select(struct imap_cmd *cmd)
 	imap_reply_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", info.uidvalidity);
 	imap_reply_untagged(s, "OK [UIDNEXT %u] Predicted next UID", info.uidnext);
 	imap_reply_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			    (unsigned long long)info.highestmodseq);
+	                    (unsigned long long)info.highestmodseq);
 	imap_reply_untagged(s, "OK [MAILBOXID (%s)] Ok", info.objectid);
 	if (s->is_rev2)
 		imap_reply_untagged(s, "LIST () \"/\" %s", imap_mailbox_wire(s, name));
 	imap_mailbox_selected(s, mbox, name, readonly);
 	imap_reply_ok(cmd, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
-		      cmd->def->name);
+	              cmd->def->name);
 	return IMAP_CMD_DONE;
 }

@@ -26,17 +26,21 @@
 
 static bool
 parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_sort **keys_out,
-	       size_t *n_out)
+               size_t *n_out)
 {
 	static const struct {
 		const char *name;
 		enum store_sort_key key;
 	} names[] = {
-		{"ARRIVAL", STORE_SORT_ARRIVAL}, {"CC", STORE_SORT_CC},
-		{"DATE", STORE_SORT_DATE},	 {"FROM", STORE_SORT_FROM},
-		{"SIZE", STORE_SORT_SIZE},	 {"SUBJECT", STORE_SORT_SUBJECT},
-		{"TO", STORE_SORT_TO},		 {"DISPLAYFROM", STORE_SORT_DISPLAYFROM},
-		{"DISPLAYTO", STORE_SORT_DISPLAYTO},
+	        {"ARRIVAL", STORE_SORT_ARRIVAL},
+	        {"CC", STORE_SORT_CC},
+	        {"DATE", STORE_SORT_DATE},
+	        {"FROM", STORE_SORT_FROM},
+	        {"SIZE", STORE_SORT_SIZE},
+	        {"SUBJECT", STORE_SORT_SUBJECT},
+	        {"TO", STORE_SORT_TO},
+	        {"DISPLAYFROM", STORE_SORT_DISPLAYFROM},
+	        {"DISPLAYTO", STORE_SORT_DISPLAYTO},
 	};
 	struct store_sort *keys = arena_zalloc(cmd->arena, (list->count + 1) * sizeof(*keys));
 	size_t n = 0;
@@ -105,7 +109,7 @@ imap_cmd_sort(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	switch (imap_search_parse_keys(cmd->arena, cmd->args + 2, cmd->nargs - 2, cmd->args[1].str,
-				       &prog, &error)) {
+	                               &prog, &error)) {
 	case IMAP_SEARCH_OK:
 		break;
 	case IMAP_SEARCH_BAD:
@@ -117,11 +121,11 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	}
 
 	struct imap_search_input in = {
-		.mbox = s->mbox,
-		.acct = s->account,
-		.saved = s->saved_uids,
-		.n_saved = s->n_saved,
-		.now = (int64_t)time(NULL),
+	        .mbox = s->mbox,
+	        .acct = s->account,
+	        .saved = s->saved_uids,
+	        .n_saved = s->n_saved,
+	        .now = (int64_t)time(NULL),
 	};
 	if (imap_search_eval(&in, prog.root, cmd->arena, &match, &n_match, &err) < 0 ||
 	    store_sort_uids(s->mbox, keys, n_keys, cmd->arena, &sorted, &n_sorted, &err) < 0) {
@@ -139,12 +143,12 @@ imap_cmd_sort(struct imap_cmd *cmd)
 		if (!contains(match, n_match, sorted[i]))
 			continue;
 		buf_printf(&b, " %u",
-			   cmd->is_uid ? sorted[i] : store_mailbox_seq(s->mbox, sorted[i]));
+		           cmd->is_uid ? sorted[i] : store_mailbox_seq(s->mbox, sorted[i]));
 		n_out++;
 	}
 	if (prog.has_modseq && n_out > 0)
 		buf_printf(&b, " (MODSEQ %llu)",
-			   (unsigned long long)imap_search_max_modseq(s->mbox, match, n_match));
+		           (unsigned long long)imap_search_max_modseq(s->mbox, match, n_match));
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 	imap_reply_ok(cmd, "%s completed", cmd->name);

@@ -21,7 +21,8 @@ imap_cmd_status(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: STATUS <mailbox> (<items>)");
 		return IMAP_CMD_DONE;
 	}
-	if (!imap_mailbox_arg(cmd, 0, &name) || !imap_status_items_parse(cmd, &cmd->args[1], &items))
+	if (!imap_mailbox_arg(cmd, 0, &name) ||
+	    !imap_status_items_parse(cmd, &cmd->args[1], &items))
 		return IMAP_CMD_DONE;
 	if (store_mailbox_status(s->account, name, cmd->arena, &info, &err) < 0) {
 		imap_reply_store_error(cmd, err);

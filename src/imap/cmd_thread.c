@@ -33,8 +33,8 @@
 
 struct node {
 	uint32_t parent, child, last, prev, next; /* indexes into nodes, NONE */
-	uint32_t num;				  /* seq or uid printed; 0 = dummy */
-	uint32_t seq;				  /* tie break */
+	uint32_t num;                             /* seq or uid printed; 0 = dummy */
+	uint32_t seq;                             /* tie break */
 	int64_t date;
 	const char *subject; /* base subject, case folded; "" none */
 	bool is_reply;
@@ -314,9 +314,9 @@ subject_is_reply(const char *s)
 			break;
 		s = e + 1;
 	}
-	size_t w = strncasecmp(s, "fwd", 3) == 0 ? 3
-		   : strncasecmp(s, "fw", 2) == 0 || strncasecmp(s, "re", 2) == 0 ? 2
-										  : 0;
+	size_t w = strncasecmp(s, "fwd", 3) == 0                                  ? 3
+	           : strncasecmp(s, "fw", 2) == 0 || strncasecmp(s, "re", 2) == 0 ? 2
+	                                                                          : 0;
 	if (w == 0)
 		return false;
 	s += w;
@@ -359,7 +359,7 @@ thread_orderedsubject(struct tree *t, const uint32_t *msgs, size_t n)
 
 static void
 thread_references(struct tree *t, const uint32_t *msgs, size_t n,
-		  const struct store_message_info *info)
+                  const struct store_message_info *info)
 {
 	struct table ids;
 	size_t cap_ids = n + 16, used_ids = 0;
@@ -580,7 +580,7 @@ imap_cmd_thread(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	switch (imap_search_parse_keys(cmd->arena, cmd->args + 2, cmd->nargs - 2, cmd->args[1].str,
-				       &prog, &error)) {
+	                               &prog, &error)) {
 	case IMAP_SEARCH_OK:
 		break;
 	case IMAP_SEARCH_BAD:
@@ -591,11 +591,11 @@ imap_cmd_thread(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	struct imap_search_input in = {
-		.mbox = s->mbox,
-		.acct = s->account,
-		.saved = s->saved_uids,
-		.n_saved = s->n_saved,
-		.now = (int64_t)time(NULL),
+	        .mbox = s->mbox,
+	        .acct = s->account,
+	        .saved = s->saved_uids,
+	        .n_saved = s->n_saved,
+	        .now = (int64_t)time(NULL),
 	};
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
 		imap_reply_store_error(cmd, err);

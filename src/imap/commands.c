@@ -10,50 +10,50 @@
 #include "imap/session.h"
 #include "lib/util.h"
 
-#define ANY	 IMAP_STATE_ANY
-#define AUTHED	 IMAP_STATE_AUTHED
+#define ANY      IMAP_STATE_ANY
+#define AUTHED   IMAP_STATE_AUTHED
 #define SELECTED IMAP_STATE_SELECTED
 
 static const struct imap_command_def commands[] = {
-	/* RFC 9051 6.1: any state */
-	{"CAPABILITY", imap_cmd_capability, ANY, 0},
-	{"NOOP", imap_cmd_noop, ANY, 0},
-	{"LOGOUT", imap_cmd_logout, ANY, 0},
-	{"ID", imap_cmd_id, ANY, 0}, /* RFC 2971 */
-	/* 6.2: not authenticated */
-	{"STARTTLS", imap_cmd_starttls, IMAP_STATE_NOT_AUTH, 0},
-	{"LOGIN", imap_cmd_login, IMAP_STATE_NOT_AUTH, 0},
-	{"AUTHENTICATE", imap_cmd_authenticate, IMAP_STATE_NOT_AUTH, 0},
-	/* 6.3: authenticated */
-	{"ENABLE", imap_cmd_enable, AUTHED, 0},
-	{"SELECT", imap_cmd_select, AUTHED, 0},
-	{"EXAMINE", imap_cmd_select, AUTHED, 0},
-	{"CREATE", imap_cmd_create, AUTHED, 0},
-	{"DELETE", imap_cmd_delete, AUTHED, 0},
-	{"RENAME", imap_cmd_rename, AUTHED, 0},
-	{"SUBSCRIBE", imap_cmd_subscribe, AUTHED, 0},
-	{"UNSUBSCRIBE", imap_cmd_subscribe, AUTHED, 0},
-	{"LIST", imap_cmd_list, AUTHED, 0},
-	{"LSUB", imap_cmd_list, AUTHED, 0}, /* RFC 3501 6.3.9 */
-	{"NAMESPACE", imap_cmd_namespace, AUTHED, 0},
-	{"STATUS", imap_cmd_status, AUTHED, 0},
-	{"APPEND", imap_cmd_append, AUTHED, 0},
-	{"IDLE", imap_cmd_idle, AUTHED, 0}, /* RFC 2177 */
-	/* 6.4: selected */
-	{"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
-	{"CLOSE", imap_cmd_close, SELECTED, 0},
-	{"UNSELECT", imap_cmd_close, SELECTED, 0},
-	{"EXPUNGE", imap_cmd_expunge, SELECTED, IMAP_CMD_UID_ALLOWED},
-	{"FETCH", imap_cmd_fetch, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
-	{"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
-	{"COPY", imap_cmd_copy, SELECTED, IMAP_CMD_UID_ALLOWED},
-	{"MOVE", imap_cmd_move, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 6851 */
-	{"SEARCH", imap_cmd_search, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
-	/* RFC 5256 BASE.6.4.SORT/THREAD: no EXPUNGE during SORT or THREAD
-	   either, though UID SORT/THREAD may carry them. */
-	{"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
-	{"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
-	{"UID", NULL, SELECTED, 0},
+        /* RFC 9051 6.1: any state */
+        {"CAPABILITY", imap_cmd_capability, ANY, 0},
+        {"NOOP", imap_cmd_noop, ANY, 0},
+        {"LOGOUT", imap_cmd_logout, ANY, 0},
+        {"ID", imap_cmd_id, ANY, 0}, /* RFC 2971 */
+        /* 6.2: not authenticated */
+        {"STARTTLS", imap_cmd_starttls, IMAP_STATE_NOT_AUTH, 0},
+        {"LOGIN", imap_cmd_login, IMAP_STATE_NOT_AUTH, 0},
+        {"AUTHENTICATE", imap_cmd_authenticate, IMAP_STATE_NOT_AUTH, 0},
+        /* 6.3: authenticated */
+        {"ENABLE", imap_cmd_enable, AUTHED, 0},
+        {"SELECT", imap_cmd_select, AUTHED, 0},
+        {"EXAMINE", imap_cmd_select, AUTHED, 0},
+        {"CREATE", imap_cmd_create, AUTHED, 0},
+        {"DELETE", imap_cmd_delete, AUTHED, 0},
+        {"RENAME", imap_cmd_rename, AUTHED, 0},
+        {"SUBSCRIBE", imap_cmd_subscribe, AUTHED, 0},
+        {"UNSUBSCRIBE", imap_cmd_subscribe, AUTHED, 0},
+        {"LIST", imap_cmd_list, AUTHED, 0},
+        {"LSUB", imap_cmd_list, AUTHED, 0}, /* RFC 3501 6.3.9 */
+        {"NAMESPACE", imap_cmd_namespace, AUTHED, 0},
+        {"STATUS", imap_cmd_status, AUTHED, 0},
+        {"APPEND", imap_cmd_append, AUTHED, 0},
+        {"IDLE", imap_cmd_idle, AUTHED, 0}, /* RFC 2177 */
+        /* 6.4: selected */
+        {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
+        {"CLOSE", imap_cmd_close, SELECTED, 0},
+        {"UNSELECT", imap_cmd_close, SELECTED, 0},
+        {"EXPUNGE", imap_cmd_expunge, SELECTED, IMAP_CMD_UID_ALLOWED},
+        {"FETCH", imap_cmd_fetch, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
+        {"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
+        {"COPY", imap_cmd_copy, SELECTED, IMAP_CMD_UID_ALLOWED},
+        {"MOVE", imap_cmd_move, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 6851 */
+        {"SEARCH", imap_cmd_search, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+        /* RFC 5256 BASE.6.4.SORT/THREAD: no EXPUNGE during SORT or THREAD
+           either, though UID SORT/THREAD may carry them. */
+        {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+        {"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+        {"UID", NULL, SELECTED, 0},
 };
 
 const struct imap_command_def *

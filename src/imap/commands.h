@@ -18,7 +18,7 @@ imap_cmd_fn imap_cmd_create;
 imap_cmd_fn imap_cmd_delete;
 imap_cmd_fn imap_cmd_rename;
 imap_cmd_fn imap_cmd_subscribe; /* and UNSUBSCRIBE */
-imap_cmd_fn imap_cmd_list;	/* and LSUB */
+imap_cmd_fn imap_cmd_list;      /* and LSUB */
 imap_cmd_fn imap_cmd_namespace;
 imap_cmd_fn imap_cmd_status;
 imap_cmd_fn imap_cmd_append;

@@ -16,8 +16,8 @@ struct net_protocol;
 struct imap_server;
 
 struct imap_settings {
-	uint64_t max_line;	   /* command text, literals excluded */
-	uint64_t max_literal;	   /* one literal (APPEND message size) */
+	uint64_t max_line;         /* command text, literals excluded */
+	uint64_t max_literal;      /* one literal (APPEND message size) */
 	uint64_t login_timeout_ms; /* not authenticated */
 	uint64_t idle_timeout_ms;  /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands; /* in a row, then BYE */
@@ -28,15 +28,15 @@ extern const struct net_protocol imap_protocol;
 /* The shared state sessions get as their protocol_arg. auth and jobs are
    borrowed for the server's life. */
 struct imap_server *imap_server_new(const struct imap_settings *settings,
-				    const struct auth_settings *auth_settings,
-				    struct auth_service *auth, struct net_jobs *jobs,
-				    bool tls_available);
+                                    const struct auth_settings *auth_settings,
+                                    struct auth_service *auth, struct net_jobs *jobs,
+                                    bool tls_available);
 /* The mail store sessions open accounts in; set before the first accept. */
 struct store;
 void imap_server_set_store(struct imap_server *srv, struct store *store);
 /* New sessions use the new settings; live ones keep theirs. */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
-			const struct auth_settings *auth_settings, bool tls_available);
+                        const struct auth_settings *auth_settings, bool tls_available);
 void imap_server_free(struct imap_server **srvp);
 
 #endif

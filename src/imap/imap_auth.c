@@ -105,15 +105,15 @@ imap_auth_job_free(struct imap_auth_job *job)
 
 static void
 log_failure(struct imap_session *s, const char *user, const char *mech, const char *reason,
-	    unsigned failures)
+            unsigned failures)
 {
 	struct arena *a = s->cmd_arena;
 
 	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
 	log_info("imap", "sid=%s event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
-		 s->sid, net_conn_peer(s->conn),
-		 user != NULL && user[0] != '\0' ? log_str(a, user, strlen(user)) : "-", mech,
-		 reason, failures);
+	         s->sid, net_conn_peer(s->conn),
+	         user != NULL && user[0] != '\0' ? log_str(a, user, strlen(user)) : "-", mech,
+	         reason, failures);
 }
 
 enum imap_cmd_status
@@ -124,7 +124,8 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 
 	if (r->status == AUTH_OK) {
 		if (imap_session_login(s, &r->id, mech) < 0) {
-			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)", s->sid);
+			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)",
+			              s->sid);
 			return IMAP_CMD_DONE;
 		}
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
@@ -136,10 +137,12 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 		if (strcmp(reason, "admin-account") == 0)
 			imap_reply_no(cmd, "[CONTACTADMIN] Administrator accounts cannot use IMAP");
 		else if (strcmp(reason, "app-password-protocol") == 0)
-			imap_reply_no(cmd,
-				      "[AUTHORIZATIONFAILED] This app password is not valid for IMAP");
+			imap_reply_no(
+			        cmd,
+			        "[AUTHORIZATIONFAILED] This app password is not valid for IMAP");
 		else
-			imap_reply_no(cmd, "[CONTACTADMIN] IMAP access is disabled for this account");
+			imap_reply_no(cmd,
+			              "[CONTACTADMIN] IMAP access is disabled for this account");
 		return IMAP_CMD_DONE;
 	case AUTH_AUTHZ:
 		imap_reply_no(cmd, "[AUTHORIZATIONFAILED] Not authorized to log in as that user");
@@ -156,7 +159,7 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 	default:
 		/* A failed guess costs time; a right password never waits. */
 		imap_cmd_finish_delayed(cmd, r->delay_ms, "NO",
-					"[AUTHENTICATIONFAILED] Authentication failed");
+		                        "[AUTHENTICATIONFAILED] Authentication failed");
 		return IMAP_CMD_WAIT;
 	}
 }
@@ -167,7 +170,7 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->session;
 
 	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->conn),
-				   net_conn_is_loopback(s->conn)))
+	                           net_conn_is_loopback(s->conn)))
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
 	imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in");

@@ -38,11 +38,10 @@ void imap_auth_job_free(struct imap_auth_job *job);
  * when it follows after the delay (which then finishes the command itself).
  */
 enum imap_cmd_status imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r,
-					const char *mech);
+                                        const char *mech);
 /* True (after replying NO) if passwords may not be sent on this connection. */
 bool imap_auth_refuse_plaintext(struct imap_cmd *cmd);
 /* True (after replying NO [UNAVAILABLE]) if the client's IP is blocked. */
-bool imap_auth_refuse_blocked(struct imap_cmd *cmd, const struct auth_conn *conn,
-			      const char *mech);
+bool imap_auth_refuse_blocked(struct imap_cmd *cmd, const struct auth_conn *conn, const char *mech);
 
 #endif

@@ -14,7 +14,7 @@
 #include "store/store.h"
 
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 static bool
 is_keyword(const char *s)
@@ -31,15 +31,15 @@ is_keyword(const char *s)
 
 static bool
 add_flag(struct arena *a, const struct imap_arg *f, struct imap_flag_list *out, size_t cap,
-	 const char **error_out)
+         const char **error_out)
 {
 	static const struct {
 		const char *name;
 		uint32_t bit;
 	} system[] = {
-		{"\\Seen", STORE_FLAG_SEEN},	   {"\\Answered", STORE_FLAG_ANSWERED},
-		{"\\Flagged", STORE_FLAG_FLAGGED}, {"\\Deleted", STORE_FLAG_DELETED},
-		{"\\Draft", STORE_FLAG_DRAFT},
+	        {"\\Seen", STORE_FLAG_SEEN},       {"\\Answered", STORE_FLAG_ANSWERED},
+	        {"\\Flagged", STORE_FLAG_FLAGGED}, {"\\Deleted", STORE_FLAG_DELETED},
+	        {"\\Draft", STORE_FLAG_DRAFT},
 	};
 
 	if (f->type != IMAP_ARG_ATOM) {
@@ -54,7 +54,7 @@ add_flag(struct arena *a, const struct imap_arg *f, struct imap_flag_list *out, 
 			}
 		}
 		*error_out = strcasecmp(f->str, "\\Recent") == 0 ? "\\Recent cannot be set"
-								   : "Unknown system flag";
+		                                                 : "Unknown system flag";
 		return false;
 	}
 	if (!is_keyword(f->str)) {
@@ -71,7 +71,7 @@ add_flag(struct arena *a, const struct imap_arg *f, struct imap_flag_list *out, 
 
 bool
 imap_flag_list_parse(struct arena *a, const struct imap_arg *arg, struct imap_flag_list *out,
-		     const char **error_out)
+                     const char **error_out)
 {
 	memset(out, 0, sizeof(*out));
 	if (arg->type != IMAP_ARG_LIST) {
@@ -116,7 +116,7 @@ imap_date_time_parse(const char *s, int64_t *out)
 	if (s[0] == ' ')
 		s++;
 	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d%n", &day, mon, &year, &hh, &mm, &ss, &sign,
-		   &zone, &n) != 8 ||
+	           &zone, &n) != 8 ||
 	    s[n] != '\0' || (sign != '+' && sign != '-') || strlen(s) < 25)
 		return false;
 	mon[3] = '\0';
@@ -124,8 +124,12 @@ imap_date_time_parse(const char *s, int64_t *out)
 	if (m < 0 || year < 1900 || !valid_day(day, m, year) || hh > 23 || mm > 59 || ss > 60 ||
 	    zone % 100 > 59 || zone > 9999)
 		return false;
-	struct tm tm = {.tm_year = year - 1900, .tm_mon = m, .tm_mday = day, .tm_hour = hh,
-			.tm_min = mm, .tm_sec = ss};
+	struct tm tm = {.tm_year = year - 1900,
+	                .tm_mon = m,
+	                .tm_mday = day,
+	                .tm_hour = hh,
+	                .tm_min = mm,
+	                .tm_sec = ss};
 	int64_t t = (int64_t)timegm(&tm);
 	int64_t off = (int64_t)((zone / 100) * 3600 + (zone % 100) * 60);
 	*out = sign == '+' ? t - off : t + off;
@@ -140,7 +144,7 @@ imap_date_time_format(struct arena *a, int64_t t)
 
 	gmtime_r(&tt, &tm);
 	return arena_printf(a, "%02d-%s-%04d %02d:%02d:%02d +0000", tm.tm_mday, months[tm.tm_mon],
-			    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	                    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 bool

@@ -28,7 +28,7 @@ struct imap_flag_list {
  * flags are refused. On failure returns false with *error_out static.
  */
 bool imap_flag_list_parse(struct arena *a, const struct imap_arg *arg, struct imap_flag_list *out,
-			  const char **error_out);
+                          const char **error_out);
 
 /* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
    (the quotes are gone): "25-Nov-2026 10:00:00 +0100" -> seconds since the epoch. */

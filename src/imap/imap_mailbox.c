@@ -79,7 +79,7 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 	case STORE_ERR_NONE:
 	case STORE_ERR_TEMP:
 		log_error("imap", "sid=%s event=store-error cmd=%s err=\"%s\"", s->sid, cmd->name,
-			  store_error_str(err));
+		          store_error_str(err));
 		imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again (sid %s)", s->sid);
 		return;
 	case STORE_ERR_NOTFOUND:
@@ -121,15 +121,15 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 
 void
 imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32_t flags,
-		  uint64_t keywords, bool recent)
+                  uint64_t keywords, bool recent)
 {
 	static const struct {
 		uint32_t bit;
 		const char *name;
 	} names[] = {
-		{STORE_FLAG_ANSWERED, "\\Answered"}, {STORE_FLAG_FLAGGED, "\\Flagged"},
-		{STORE_FLAG_DELETED, "\\Deleted"},   {STORE_FLAG_SEEN, "\\Seen"},
-		{STORE_FLAG_DRAFT, "\\Draft"},
+	        {STORE_FLAG_ANSWERED, "\\Answered"}, {STORE_FLAG_FLAGGED, "\\Flagged"},
+	        {STORE_FLAG_DELETED, "\\Deleted"},   {STORE_FLAG_SEEN, "\\Seen"},
+	        {STORE_FLAG_DRAFT, "\\Draft"},
 	};
 	size_t start = b->len;
 
@@ -196,7 +196,7 @@ imap_mailbox_watch(struct imap_session *s)
 
 void
 imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
-		      bool readonly)
+                      bool readonly)
 {
 	s->mbox = mbox;
 	s->mbox_name = xstrdup(name);
@@ -232,7 +232,7 @@ struct pending {
 	struct flag_change {
 		uint32_t seq, uid, flags;
 		uint64_t keywords, modseq;
-	} *changes;
+	} * changes;
 	size_t n_changes, cap_changes;
 };
 
@@ -262,8 +262,7 @@ on_exists(void *ctx, uint32_t count)
 }
 
 static void
-on_flags(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords,
-	 uint64_t modseq)
+on_flags(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords, uint64_t modseq)
 {
 	struct pending *p = ctx;
 
@@ -315,7 +314,7 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	if (p.n_vanished > 0) {
 		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), cmp_u32);
 		imap_reply_untagged(s, "VANISHED %s",
-				    imap_seqset_format(s->cmd_arena, p.vanished, p.n_vanished));
+		                    imap_seqset_format(s->cmd_arena, p.vanished, p.n_vanished));
 	}
 	if (p.has_exists) {
 		imap_reply_untagged(s, "%u EXISTS", p.exists);
@@ -331,10 +330,10 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	for (size_t i = 0; i < p.n_changes; i++) {
 		const struct flag_change *c = &p.changes[i];
 		const char *flags = imap_flags_format(s, c->flags, c->keywords,
-						      store_mailbox_is_recent(s->mbox, c->uid));
+		                                      store_mailbox_is_recent(s->mbox, c->uid));
 		if (s->condstore)
 			imap_reply_untagged(s, "%u FETCH (UID %u FLAGS (%s) MODSEQ (%llu))", c->seq,
-					    c->uid, flags, (unsigned long long)c->modseq);
+			                    c->uid, flags, (unsigned long long)c->modseq);
 		else
 			imap_reply_untagged(s, "%u FETCH (FLAGS (%s))", c->seq, flags);
 	}

@@ -29,20 +29,20 @@ void imap_reply_store_error(struct imap_cmd *cmd, enum store_error err);
 
 /* "\\Seen \\Flagged $Junk" for flags, keywords and (rev1) \\Recent, in the arena. */
 const char *imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords,
-			      bool recent);
+                              bool recent);
 
 /* The same flags appended to b (no parentheses); keyword names from a. For
    writers that run long (FETCH) and must not grow the command arena. */
 struct buf;
 struct arena;
 void imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32_t flags,
-		       uint64_t keywords, bool recent);
+                       uint64_t keywords, bool recent);
 
 /* Closes the selected mailbox (if any) and returns to AUTHENTICATED. */
 void imap_mailbox_deselect(struct imap_session *s);
 /* Makes mbox the selected mailbox (SELECT/EXAMINE did the replies). */
 void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
-			   bool readonly);
+                           bool readonly);
 
 /*
  * Sends what other sessions changed since the last sync: EXPUNGE (or

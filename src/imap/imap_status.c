@@ -14,16 +14,11 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } items[] = {
-	{"MESSAGES", IMAP_STATUS_MESSAGES},
-	{"UIDNEXT", IMAP_STATUS_UIDNEXT},
-	{"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY},
-	{"UNSEEN", IMAP_STATUS_UNSEEN},
-	{"DELETED", IMAP_STATUS_DELETED},
-	{"SIZE", IMAP_STATUS_SIZE},
-	{"RECENT", IMAP_STATUS_RECENT},
-	{"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
-	{"APPENDLIMIT", IMAP_STATUS_APPENDLIMIT},
-	{"MAILBOXID", IMAP_STATUS_MAILBOXID},
+        {"MESSAGES", IMAP_STATUS_MESSAGES},       {"UIDNEXT", IMAP_STATUS_UIDNEXT},
+        {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY}, {"UNSEEN", IMAP_STATUS_UNSEEN},
+        {"DELETED", IMAP_STATUS_DELETED},         {"SIZE", IMAP_STATUS_SIZE},
+        {"RECENT", IMAP_STATUS_RECENT},           {"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
+        {"APPENDLIMIT", IMAP_STATUS_APPENDLIMIT}, {"MAILBOXID", IMAP_STATUS_MAILBOXID},
 };
 
 bool
@@ -51,7 +46,7 @@ imap_status_items_parse(struct imap_cmd *cmd, const struct imap_arg *arg, unsign
 
 void
 imap_status_reply(struct imap_session *s, const char *name, unsigned want,
-		  const struct store_mailbox_info *info)
+                  const struct store_mailbox_info *info)
 {
 	struct buf b;
 
@@ -84,10 +79,12 @@ imap_status_reply(struct imap_session *s, const char *name, unsigned want,
 			buf_printf(&b, "RECENT %u", info->recent);
 			break;
 		case IMAP_STATUS_HIGHESTMODSEQ:
-			buf_printf(&b, "HIGHESTMODSEQ %llu", (unsigned long long)info->highestmodseq);
+			buf_printf(&b, "HIGHESTMODSEQ %llu",
+			           (unsigned long long)info->highestmodseq);
 			break;
 		case IMAP_STATUS_APPENDLIMIT:
-			buf_printf(&b, "APPENDLIMIT %llu", (unsigned long long)s->settings.max_literal);
+			buf_printf(&b, "APPENDLIMIT %llu",
+			           (unsigned long long)s->settings.max_literal);
 			break;
 		case IMAP_STATUS_MAILBOXID:
 			buf_printf(&b, "MAILBOXID (%s)", info->objectid);

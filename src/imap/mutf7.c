@@ -204,7 +204,7 @@ imap_mutf7_decode(struct arena *a, const char *in)
 			} else if (unit >= 0xd800 && unit <= 0xdbff) {
 				high = unit;
 			} else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
-				   (unit >= 0x20 && unit < 0x7f)) {
+			           (unit >= 0x20 && unit < 0x7f)) {
 				/* a lone low surrogate; printable ASCII must not be encoded */
 				return finish(a, &b, false);
 			} else {

@@ -48,10 +48,10 @@ struct frame {
 struct imap_parser {
 	struct imap_parser_limits limits;
 	enum state state;
-	struct buf tok;	    /* atom, quoted or tag being read */
-	size_t line_len;    /* command text bytes so far */
-	size_t bracket;	    /* '[' depth inside an atom */
-	bool after_space;   /* ARG_START came from SP, not '(' */
+	struct buf tok;   /* atom, quoted or tag being read */
+	size_t line_len;  /* command text bytes so far */
+	size_t bracket;   /* '[' depth inside an atom */
+	bool after_space; /* ARG_START came from SP, not '(' */
 	bool busy;
 
 	/* literal being read */
@@ -257,8 +257,8 @@ skip_byte(struct imap_parser *p, unsigned char c)
 
 enum imap_parse_status
 imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_t len,
-		 size_t *used_out, struct imap_command *cmd, const char **error_out,
-		 bool *error_is_toobig)
+                 size_t *used_out, struct imap_command *cmd, const char **error_out,
+                 bool *error_is_toobig)
 {
 	size_t i = 0;
 	enum imap_parse_status st = IMAP_PARSE_MORE;
@@ -311,8 +311,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 				bool eol = c == '\r' || c == '\n';
 				if (eol)
 					p->tag = arena_strndup(a, p->tok.data, p->tok.len);
-				st = fail(p, cmd, error_out, eol ? "Missing command" : "Invalid tag",
-					  c == '\n');
+				st = fail(p, cmd, error_out,
+				          eol ? "Missing command" : "Invalid tag", c == '\n');
 				goto out;
 			}
 			break;
@@ -365,8 +365,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			if (p->state == ST_AFTER_ARG) {
 				if (c != ' ') {
-					st = fail(p, cmd, error_out, "Missing space between arguments",
-						  false);
+					st = fail(p, cmd, error_out,
+					          "Missing space between arguments", false);
 					goto out;
 				}
 				p->state = ST_ARG_START;
@@ -376,7 +376,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			/* ARG_START: an argument begins. */
 			if (c == '(') {
 				if (p->depth + 1 > p->limits.max_depth) {
-					st = fail(p, cmd, error_out, "Lists nested too deep", false);
+					st = fail(p, cmd, error_out, "Lists nested too deep",
+					          false);
 					goto out;
 				}
 				p->depth++;
@@ -397,7 +398,7 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 					p->bracket = 1;
 			} else {
 				st = fail(p, cmd, error_out,
-					  c == ' ' ? "Extra space" : "Invalid character", false);
+				          c == ' ' ? "Extra space" : "Invalid character", false);
 				goto out;
 			}
 			break;
@@ -441,7 +442,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			} else if (c == '\\') {
 				p->state = ST_QUOTED_ESC;
 			} else if (c == '\r' || c == '\n' || c == '\0') {
-				st = fail(p, cmd, error_out, "Unterminated quoted string", c == '\n');
+				st = fail(p, cmd, error_out, "Unterminated quoted string",
+				          c == '\n');
 				goto out;
 			} else {
 				buf_putc(&p->tok, (char)c);
@@ -451,7 +453,7 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			/* quoted-specials only (RFC 9051 section 9) */
 			if (c != '"' && c != '\\') {
 				st = fail(p, cmd, error_out, "Invalid escape in quoted string",
-					  c == '\n');
+				          c == '\n');
 				goto out;
 			}
 			buf_putc(&p->tok, (char)c);

@@ -23,10 +23,10 @@ struct arena;
 struct imap_parser;
 
 enum imap_arg_type {
-	IMAP_ARG_ATOM,	  /* includes NIL, numbers, flags, sequence sets */
+	IMAP_ARG_ATOM,    /* includes NIL, numbers, flags, sequence sets */
 	IMAP_ARG_QUOTED,  /* "..." with escapes removed */
 	IMAP_ARG_LITERAL, /* {n} / {n+} / ~{n} */
-	IMAP_ARG_LIST,	  /* ( ... ) */
+	IMAP_ARG_LIST,    /* ( ... ) */
 };
 
 struct imap_arg {
@@ -52,10 +52,10 @@ struct imap_parser_limits {
 };
 
 enum imap_parse_status {
-	IMAP_PARSE_MORE,	 /* all input used; feed more */
-	IMAP_PARSE_DONE,	 /* *cmd_out holds a command */
+	IMAP_PARSE_MORE,         /* all input used; feed more */
+	IMAP_PARSE_DONE,         /* *cmd_out holds a command */
 	IMAP_PARSE_LITERAL_WAIT, /* a synchronising literal: send "+ ...", feed more */
-	IMAP_PARSE_ERROR,	 /* syntax error: answer BAD; the parser skips the line */
+	IMAP_PARSE_ERROR,        /* syntax error: answer BAD; the parser skips the line */
 };
 
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits);
@@ -70,8 +70,8 @@ void imap_parser_free(struct imap_parser **pp);
  * for the next command: bytes after it are left unconsumed.
  */
 enum imap_parse_status imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data,
-					size_t len, size_t *used_out, struct imap_command *cmd_out,
-					const char **error_out, bool *error_is_toobig);
+                                        size_t len, size_t *used_out, struct imap_command *cmd_out,
+                                        const char **error_out, bool *error_is_toobig);
 
 /* True while the parser is in the middle of a command (some bytes read). */
 bool imap_parser_is_busy(const struct imap_parser *p);

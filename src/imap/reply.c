@@ -18,8 +18,7 @@
 #include "net/net.h"
 
 static void
-write_line(struct imap_session *s, const char *tag, const char *status, const char *fmt,
-	   va_list ap)
+write_line(struct imap_session *s, const char *tag, const char *status, const char *fmt, va_list ap)
 {
 	struct buf b;
 
@@ -32,7 +31,8 @@ write_line(struct imap_session *s, const char *tag, const char *status, const ch
 	}
 	buf_vprintf(&b, fmt, ap);
 	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug("imap", "sid=%s event=send line=%s", s->sid, log_str(s->cmd_arena, b.data, b.len));
+		log_debug("imap", "sid=%s event=send line=%s", s->sid,
+		          log_str(s->cmd_arena, b.data, b.len));
 	buf_append(&b, "\r\n", 2);
 	net_conn_write(s->conn, b.data, b.len);
 	buf_deinit(&b);

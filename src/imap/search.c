@@ -160,8 +160,8 @@ cost(const struct imap_search_key *k)
 	}
 }
 
-static struct uidset eval_key(struct eval *e, const struct imap_search_key *k,
-			      struct uidset cand, bool *ok);
+static struct uidset eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand,
+                              bool *ok);
 
 /* Sequence numbers beyond the mailbox match nothing rather than fail: a
    SEARCH is a question, and "1:*" on an empty mailbox is a fair one. */
@@ -169,7 +169,7 @@ static struct uidset
 eval_seqset(struct eval *e, const struct imap_seqset *set, struct uidset cand)
 {
 	struct imap_seqset clamped = {arena_alloc(e->a, (set->n + 1) * sizeof(*set->ranges)), 0,
-				      false};
+	                              false};
 	struct uidset r = {NULL, 0};
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -231,7 +231,7 @@ eval_flags(struct eval *e, const struct imap_search_key *k, struct uidset cand)
 		} else {
 			/* Expunged by another session meanwhile: no flags. */
 			if (store_mailbox_flags_get(e->in->mbox, cand.v[i], &flags, &kw, &modseq,
-						    &err) < 0)
+			                            &err) < 0)
 				flags = 0, kw = 0;
 			switch (k->type) {
 			case IMAP_SK_FLAG:
@@ -256,7 +256,7 @@ eval_flags(struct eval *e, const struct imap_search_key *k, struct uidset cand)
 
 static struct uidset
 eval_range(struct eval *e, enum store_column col, int64_t min, int64_t max, struct uidset cand,
-	   bool *ok)
+           bool *ok)
 {
 	struct uidset r = {NULL, 0};
 
@@ -273,9 +273,9 @@ static struct uidset
 eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
 	static const enum store_column cols[] = {
-		[IMAP_DATE_INTERNAL] = STORE_COL_INTERNAL_DATE,
-		[IMAP_DATE_SENT] = STORE_COL_SENT_DATE,
-		[IMAP_DATE_SAVED] = STORE_COL_SAVE_DATE,
+	        [IMAP_DATE_INTERNAL] = STORE_COL_INTERNAL_DATE,
+	        [IMAP_DATE_SENT] = STORE_COL_SENT_DATE,
+	        [IMAP_DATE_SAVED] = STORE_COL_SAVE_DATE,
 	};
 	int64_t day = k->num, min = INT64_MIN, max = INT64_MAX;
 
@@ -350,8 +350,7 @@ header_matches(struct eval *e, uint32_t uid, const char *field, const char *need
 }
 
 static struct uidset
-verify_header(struct eval *e, const char *field, const char *needle, struct uidset cand,
-	      bool *ok)
+verify_header(struct eval *e, const char *field, const char *needle, struct uidset cand, bool *ok)
 {
 	struct uidset r = {arena_alloc(e->a, (cand.n + 1) * sizeof(uint32_t)), 0};
 
@@ -376,7 +375,7 @@ eval_header(struct eval *e, const struct imap_search_key *k, struct uidset cand,
 	if (k->str[0] == '\0')
 		return verify_header(e, k->field, "", cand, ok);
 	if (store_search_text(e->in->mbox, STORE_TEXT_HEADERS, k->str, e->a, &idx.v, &idx.n,
-			      &e->err) < 0) {
+	                      &e->err) < 0) {
 		*ok = false;
 		return idx;
 	}
@@ -388,14 +387,14 @@ static struct uidset
 eval_text(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
 	static const enum store_text_field fields[] = {
-		[IMAP_SEARCH_BODY] = STORE_TEXT_BODY,	    [IMAP_SEARCH_TEXT] = STORE_TEXT_TEXT,
-		[IMAP_SEARCH_SUBJECT] = STORE_TEXT_SUBJECT, [IMAP_SEARCH_FROM] = STORE_TEXT_FROM,
-		[IMAP_SEARCH_TO] = STORE_TEXT_TO,	    [IMAP_SEARCH_CC] = STORE_TEXT_CC,
+	        [IMAP_SEARCH_BODY] = STORE_TEXT_BODY,       [IMAP_SEARCH_TEXT] = STORE_TEXT_TEXT,
+	        [IMAP_SEARCH_SUBJECT] = STORE_TEXT_SUBJECT, [IMAP_SEARCH_FROM] = STORE_TEXT_FROM,
+	        [IMAP_SEARCH_TO] = STORE_TEXT_TO,           [IMAP_SEARCH_CC] = STORE_TEXT_CC,
 	};
 	static const char *const header_names[] = {
-		[IMAP_SEARCH_FROM] = "From",
-		[IMAP_SEARCH_TO] = "To",
-		[IMAP_SEARCH_CC] = "Cc",
+	        [IMAP_SEARCH_FROM] = "From",
+	        [IMAP_SEARCH_TO] = "To",
+	        [IMAP_SEARCH_CC] = "Cc",
 	};
 	struct uidset r;
 
@@ -409,9 +408,8 @@ eval_text(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 		return r;
 	/* The cache holds the first address of the field (RFC 5256 sort
 	   keys); a match on a later address is found in the raw header. */
-	struct imap_search_key hk = {.type = IMAP_SK_HEADER,
-				     .field = header_names[k->text],
-				     .str = k->str};
+	struct imap_search_key hk = {
+	        .type = IMAP_SK_HEADER, .field = header_names[k->text], .str = k->str};
 	struct uidset rest = subtract(e->a, cand.v, cand.n, r.v, r.n);
 	struct uidset more = eval_header(e, &hk, rest, ok);
 	if (!*ok)
@@ -429,13 +427,13 @@ eval_objectid(struct eval *e, const struct imap_search_key *k, struct uidset can
 		size_t n = MIN(LOOKUP_BATCH, cand.n - off);
 		struct store_message_info *info = arena_alloc(tmp, n * sizeof(*info));
 		if (store_message_lookup(e->in->mbox, cand.v + off, n, STORE_FETCH_BASIC, tmp, info,
-					 &e->err) < 0) {
+		                         &e->err) < 0) {
 			*ok = false;
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			const char *id = k->type == IMAP_SK_EMAILID ? info[i].email_id
-								    : info[i].thread_id;
+			const char *id =
+			        k->type == IMAP_SK_EMAILID ? info[i].email_id : info[i].thread_id;
 			if (info[i].uid != 0 && strcmp(id, k->str) == 0)
 				r.v[r.n++] = cand.v[off + i];
 		}
@@ -511,15 +509,15 @@ eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand, bo
 		return eval_date(e, k, cand, ok);
 	case IMAP_SK_LARGER:
 		return eval_range(e, STORE_COL_SIZE, k->num == INT64_MAX ? INT64_MAX : k->num + 1,
-				  INT64_MAX, cand, ok);
+		                  INT64_MAX, cand, ok);
 	case IMAP_SK_SMALLER:
 		return eval_range(e, STORE_COL_SIZE, 0, k->num - 1, cand, ok);
 	case IMAP_SK_OLDER: /* RFC 5032 section 2: "less recent than or equal" */
 		return eval_range(e, STORE_COL_INTERNAL_DATE, INT64_MIN, e->in->now - k->num, cand,
-				  ok);
+		                  ok);
 	case IMAP_SK_YOUNGER:
 		return eval_range(e, STORE_COL_INTERNAL_DATE, e->in->now - k->num, INT64_MAX, cand,
-				  ok);
+		                  ok);
 	case IMAP_SK_MODSEQ:
 		/* One modseq per message: the entry name and type are ignored
 		   (RFC 7162 3.1.5). */
@@ -533,7 +531,7 @@ eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand, bo
 
 int
 imap_search_eval(const struct imap_search_input *in, const struct imap_search_key *root,
-		 struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                 struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	struct eval e = {.in = in, .a = a};
 	bool ok = true;
@@ -571,7 +569,7 @@ imap_search_max_modseq(struct store_mailbox *mbox, const uint32_t *uids, size_t 
 
 uint32_t *
 imap_search_uids_to_seqs(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-			 struct arena *a)
+                         struct arena *a)
 {
 	uint32_t count, *seqs = arena_alloc(a, (n + 1) * sizeof(uint32_t));
 	const uint32_t *snap = store_mailbox_uids(mbox, &count);

@@ -28,7 +28,8 @@ struct imap_search_input {
  * in a. Returns 0, or -1 with *err_out from the store.
  */
 int imap_search_eval(const struct imap_search_input *in, const struct imap_search_key *root,
-		     struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+                     struct arena *a, uint32_t **uids_out, size_t *n_out,
+                     enum store_error *err_out);
 
 /* The highest modseq of uids (0 for none): RFC 7162 3.1.6 "(MODSEQ n)". */
 uint64_t imap_search_max_modseq(struct store_mailbox *mbox, const uint32_t *uids, size_t n);
@@ -38,6 +39,6 @@ uint64_t imap_search_max_modseq(struct store_mailbox *mbox, const uint32_t *uids
  * merge walk over the snapshot, O(count).
  */
 uint32_t *imap_search_uids_to_seqs(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-				   struct arena *a);
+                                   struct arena *a);
 
 #endif

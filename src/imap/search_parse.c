@@ -210,24 +210,24 @@ static const struct {
 	enum imap_search_type type;
 	uint32_t flag;
 } flag_keys[] = {
-	{"ANSWERED", IMAP_SK_FLAG, STORE_FLAG_ANSWERED},
-	{"DELETED", IMAP_SK_FLAG, STORE_FLAG_DELETED},
-	{"DRAFT", IMAP_SK_FLAG, STORE_FLAG_DRAFT},
-	{"FLAGGED", IMAP_SK_FLAG, STORE_FLAG_FLAGGED},
-	{"SEEN", IMAP_SK_FLAG, STORE_FLAG_SEEN},
-	{"UNANSWERED", IMAP_SK_UNFLAG, STORE_FLAG_ANSWERED},
-	{"UNDELETED", IMAP_SK_UNFLAG, STORE_FLAG_DELETED},
-	{"UNDRAFT", IMAP_SK_UNFLAG, STORE_FLAG_DRAFT},
-	{"UNFLAGGED", IMAP_SK_UNFLAG, STORE_FLAG_FLAGGED},
-	{"UNSEEN", IMAP_SK_UNFLAG, STORE_FLAG_SEEN},
+        {"ANSWERED", IMAP_SK_FLAG, STORE_FLAG_ANSWERED},
+        {"DELETED", IMAP_SK_FLAG, STORE_FLAG_DELETED},
+        {"DRAFT", IMAP_SK_FLAG, STORE_FLAG_DRAFT},
+        {"FLAGGED", IMAP_SK_FLAG, STORE_FLAG_FLAGGED},
+        {"SEEN", IMAP_SK_FLAG, STORE_FLAG_SEEN},
+        {"UNANSWERED", IMAP_SK_UNFLAG, STORE_FLAG_ANSWERED},
+        {"UNDELETED", IMAP_SK_UNFLAG, STORE_FLAG_DELETED},
+        {"UNDRAFT", IMAP_SK_UNFLAG, STORE_FLAG_DRAFT},
+        {"UNFLAGGED", IMAP_SK_UNFLAG, STORE_FLAG_FLAGGED},
+        {"UNSEEN", IMAP_SK_UNFLAG, STORE_FLAG_SEEN},
 };
 
 static const struct {
 	const char *name;
 	enum imap_search_text text;
 } text_keys[] = {
-	{"BODY", IMAP_SEARCH_BODY}, {"TEXT", IMAP_SEARCH_TEXT}, {"SUBJECT", IMAP_SEARCH_SUBJECT},
-	{"FROM", IMAP_SEARCH_FROM}, {"TO", IMAP_SEARCH_TO},	{"CC", IMAP_SEARCH_CC},
+        {"BODY", IMAP_SEARCH_BODY}, {"TEXT", IMAP_SEARCH_TEXT}, {"SUBJECT", IMAP_SEARCH_SUBJECT},
+        {"FROM", IMAP_SEARCH_FROM}, {"TO", IMAP_SEARCH_TO},     {"CC", IMAP_SEARCH_CC},
 };
 
 static const struct {
@@ -235,15 +235,15 @@ static const struct {
 	enum imap_search_date date;
 	enum imap_search_op op;
 } date_keys[] = {
-	{"BEFORE", IMAP_DATE_INTERNAL, IMAP_OP_BEFORE},
-	{"ON", IMAP_DATE_INTERNAL, IMAP_OP_ON},
-	{"SINCE", IMAP_DATE_INTERNAL, IMAP_OP_SINCE},
-	{"SENTBEFORE", IMAP_DATE_SENT, IMAP_OP_BEFORE},
-	{"SENTON", IMAP_DATE_SENT, IMAP_OP_ON},
-	{"SENTSINCE", IMAP_DATE_SENT, IMAP_OP_SINCE},
-	{"SAVEDBEFORE", IMAP_DATE_SAVED, IMAP_OP_BEFORE},
-	{"SAVEDON", IMAP_DATE_SAVED, IMAP_OP_ON},
-	{"SAVEDSINCE", IMAP_DATE_SAVED, IMAP_OP_SINCE},
+        {"BEFORE", IMAP_DATE_INTERNAL, IMAP_OP_BEFORE},
+        {"ON", IMAP_DATE_INTERNAL, IMAP_OP_ON},
+        {"SINCE", IMAP_DATE_INTERNAL, IMAP_OP_SINCE},
+        {"SENTBEFORE", IMAP_DATE_SENT, IMAP_OP_BEFORE},
+        {"SENTON", IMAP_DATE_SENT, IMAP_OP_ON},
+        {"SENTSINCE", IMAP_DATE_SENT, IMAP_OP_SINCE},
+        {"SAVEDBEFORE", IMAP_DATE_SAVED, IMAP_OP_BEFORE},
+        {"SAVEDON", IMAP_DATE_SAVED, IMAP_OP_ON},
+        {"SAVEDSINCE", IMAP_DATE_SAVED, IMAP_OP_SINCE},
 };
 
 /* header-fld-name = astring; field-name of RFC 5322: printable ASCII but ':'. */
@@ -299,8 +299,8 @@ parse_named(struct ctx *c, const char *name)
 	if (strcasecmp(name, "SAVEDATESUPPORTED") == 0)
 		return new_key(c, IMAP_SK_SAVEDATESUPPORTED);
 	if (strcasecmp(name, "KEYWORD") == 0 || strcasecmp(name, "UNKEYWORD") == 0) {
-		k = new_key(c, name[0] == 'K' || name[0] == 'k' ? IMAP_SK_KEYWORD
-								 : IMAP_SK_UNKEYWORD);
+		k = new_key(c,
+		            name[0] == 'K' || name[0] == 'k' ? IMAP_SK_KEYWORD : IMAP_SK_UNKEYWORD);
 		return arg_keyword(c, &k->str) ? k : NULL;
 	}
 	if (strcasecmp(name, "BCC") == 0 || strcasecmp(name, "HEADER") == 0) {
@@ -352,13 +352,15 @@ parse_named(struct ctx *c, const char *name)
 	}
 	if (strcasecmp(name, "EMAILID") == 0 || strcasecmp(name, "THREADID") == 0) {
 		/* objectid = 1*255(ALPHA / DIGIT / "_" / "-") */
-		k = new_key(c, name[0] == 'E' || name[0] == 'e' ? IMAP_SK_EMAILID : IMAP_SK_THREADID);
+		k = new_key(c,
+		            name[0] == 'E' || name[0] == 'e' ? IMAP_SK_EMAILID : IMAP_SK_THREADID);
 		if (!arg_atom(c, &k->str))
 			return NULL;
 		size_t len = strlen(k->str);
-		if (len == 0 || len > 255 || strspn(k->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-							    "abcdefghijklmnopqrstuvwxyz"
-							    "0123456789_-") != len) {
+		if (len == 0 || len > 255 ||
+		    strspn(k->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                   "abcdefghijklmnopqrstuvwxyz"
+		                   "0123456789_-") != len) {
 			fail(c, "Invalid object id");
 			return NULL;
 		}
@@ -367,7 +369,8 @@ parse_named(struct ctx *c, const char *name)
 	if (strcasecmp(name, "UID") == 0) {
 		const struct imap_arg *s = next_arg(c);
 		k = new_key(c, IMAP_SK_UIDSET);
-		if (s == NULL || s->type != IMAP_ARG_ATOM || !imap_seqset_parse(c->a, s->str, &k->set)) {
+		if (s == NULL || s->type != IMAP_ARG_ATOM ||
+		    !imap_seqset_parse(c->a, s->str, &k->set)) {
 			fail(c, "UID needs a sequence set");
 			return NULL;
 		}
@@ -440,8 +443,7 @@ parse_key(struct ctx *c)
 
 enum imap_search_status
 imap_search_parse_keys(struct arena *a, const struct imap_arg *args, size_t nargs,
-		       const char *charset, struct imap_search_program *out,
-		       const char **error_out)
+                       const char *charset, struct imap_search_program *out, const char **error_out)
 {
 	struct ctx c = {.a = a, .args = args, .nargs = nargs, .prog = out};
 
@@ -467,9 +469,9 @@ parse_return(const struct imap_arg *list, unsigned *ret_out, const char **error_
 		const char *name;
 		unsigned bit;
 	} opts[] = {
-		{"MIN", IMAP_SEARCH_RET_MIN},	  {"MAX", IMAP_SEARCH_RET_MAX},
-		{"ALL", IMAP_SEARCH_RET_ALL},	  {"COUNT", IMAP_SEARCH_RET_COUNT},
-		{"SAVE", IMAP_SEARCH_RET_SAVE},
+	        {"MIN", IMAP_SEARCH_RET_MIN},   {"MAX", IMAP_SEARCH_RET_MAX},
+	        {"ALL", IMAP_SEARCH_RET_ALL},   {"COUNT", IMAP_SEARCH_RET_COUNT},
+	        {"SAVE", IMAP_SEARCH_RET_SAVE},
 	};
 	unsigned ret = 0;
 
@@ -493,7 +495,7 @@ parse_return(const struct imap_arg *list, unsigned *ret_out, const char **error_
 
 enum imap_search_status
 imap_search_parse(struct arena *a, const struct imap_arg *args, size_t nargs, bool allow_return,
-		  struct imap_search_program *out, const char **error_out)
+                  struct imap_search_program *out, const char **error_out)
 {
 	const char *charset = NULL;
 	size_t i = 0;
@@ -599,7 +601,9 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 	case IMAP_SK_AND:
 	case IMAP_SK_OR:
 	case IMAP_SK_NOT:
-		buf_puts(b, k->type == IMAP_SK_AND ? "(AND" : k->type == IMAP_SK_OR ? "(OR" : "(NOT");
+		buf_puts(b, k->type == IMAP_SK_AND  ? "(AND"
+		            : k->type == IMAP_SK_OR ? "(OR"
+		                                    : "(NOT");
 		for (const struct imap_search_key *ch = k->child; ch != NULL; ch = ch->next) {
 			buf_putc(b, ' ');
 			imap_search_dump(b, ch);
@@ -618,7 +622,8 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 		break;
 	case IMAP_SK_KEYWORD:
 	case IMAP_SK_UNKEYWORD:
-		buf_printf(b, "(%s %s)", k->type == IMAP_SK_KEYWORD ? "KEYWORD" : "UNKEYWORD", k->str);
+		buf_printf(b, "(%s %s)", k->type == IMAP_SK_KEYWORD ? "KEYWORD" : "UNKEYWORD",
+		           k->str);
 		break;
 	case IMAP_SK_RECENT:
 		buf_puts(b, "RECENT");
@@ -646,11 +651,11 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 	case IMAP_SK_OLDER:
 	case IMAP_SK_YOUNGER:
 		buf_printf(b, "(%s %lld)",
-			   k->type == IMAP_SK_LARGER    ? "LARGER"
-			   : k->type == IMAP_SK_SMALLER ? "SMALLER"
-			   : k->type == IMAP_SK_OLDER   ? "OLDER"
-							: "YOUNGER",
-			   (long long)k->num);
+		           k->type == IMAP_SK_LARGER    ? "LARGER"
+		           : k->type == IMAP_SK_SMALLER ? "SMALLER"
+		           : k->type == IMAP_SK_OLDER   ? "OLDER"
+		                                        : "YOUNGER",
+		           (long long)k->num);
 		break;
 	case IMAP_SK_MODSEQ:
 		buf_puts(b, "(MODSEQ ");
@@ -665,7 +670,8 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 		break;
 	case IMAP_SK_EMAILID:
 	case IMAP_SK_THREADID:
-		buf_printf(b, "(%s %s)", k->type == IMAP_SK_EMAILID ? "EMAILID" : "THREADID", k->str);
+		buf_printf(b, "(%s %s)", k->type == IMAP_SK_EMAILID ? "EMAILID" : "THREADID",
+		           k->str);
 		break;
 	}
 }

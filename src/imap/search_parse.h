@@ -30,24 +30,24 @@ struct buf;
 
 enum imap_search_type {
 	IMAP_SK_ALL,
-	IMAP_SK_AND, /* children: every one must match */
-	IMAP_SK_OR,  /* children: two */
-	IMAP_SK_NOT, /* children: one */
-	IMAP_SK_SEQSET, /* set: message sequence numbers (or "$") */
-	IMAP_SK_UIDSET, /* set: UIDs (or "$") */
-	IMAP_SK_FLAG,	/* flag (enum store_flag bit) is set */
-	IMAP_SK_UNFLAG, /* ... is not set */
+	IMAP_SK_AND,       /* children: every one must match */
+	IMAP_SK_OR,        /* children: two */
+	IMAP_SK_NOT,       /* children: one */
+	IMAP_SK_SEQSET,    /* set: message sequence numbers (or "$") */
+	IMAP_SK_UIDSET,    /* set: UIDs (or "$") */
+	IMAP_SK_FLAG,      /* flag (enum store_flag bit) is set */
+	IMAP_SK_UNFLAG,    /* ... is not set */
 	IMAP_SK_KEYWORD,   /* str */
 	IMAP_SK_UNKEYWORD, /* str */
 	IMAP_SK_RECENT,
-	IMAP_SK_TEXT,	/* text field contains str */
+	IMAP_SK_TEXT,   /* text field contains str */
 	IMAP_SK_HEADER, /* header field `field` contains str (BCC is HEADER Bcc) */
-	IMAP_SK_DATE,	/* date (which) compared (op) with the day starting at num */
+	IMAP_SK_DATE,   /* date (which) compared (op) with the day starting at num */
 	IMAP_SK_LARGER, /* size > num */
 	IMAP_SK_SMALLER,
-	IMAP_SK_OLDER,	 /* internal date <= now - num */
+	IMAP_SK_OLDER,   /* internal date <= now - num */
 	IMAP_SK_YOUNGER, /* internal date >= now - num */
-	IMAP_SK_MODSEQ,	 /* modseq >= num (field/str: entry name and type, ignored) */
+	IMAP_SK_MODSEQ,  /* modseq >= num (field/str: entry name and type, ignored) */
 	IMAP_SK_SAVEDATESUPPORTED,
 	IMAP_SK_EMAILID, /* str, exact */
 	IMAP_SK_THREADID,
@@ -69,14 +69,14 @@ struct imap_search_key {
 	enum imap_search_type type;
 	struct imap_search_key *child; /* AND, OR, NOT: first child */
 	struct imap_search_key *next;  /* next sibling */
-	struct imap_seqset set;	       /* SEQSET, UIDSET */
-	uint32_t flag;		       /* FLAG, UNFLAG */
+	struct imap_seqset set;        /* SEQSET, UIDSET */
+	uint32_t flag;                 /* FLAG, UNFLAG */
 	enum imap_search_text text;    /* TEXT */
 	enum imap_search_date date;    /* DATE */
-	enum imap_search_op op;	       /* DATE */
-	const char *field;	       /* HEADER field name; MODSEQ entry name or NULL */
-	const char *str;	       /* UTF-8 needle, keyword, object id; MODSEQ entry type */
-	int64_t num;		       /* day start, size, seconds, modseq */
+	enum imap_search_op op;        /* DATE */
+	const char *field;             /* HEADER field name; MODSEQ entry name or NULL */
+	const char *str;               /* UTF-8 needle, keyword, object id; MODSEQ entry type */
+	int64_t num;                   /* day start, size, seconds, modseq */
 };
 
 enum imap_search_return {
@@ -89,7 +89,7 @@ enum imap_search_return {
 
 struct imap_search_program {
 	bool has_return;     /* RETURN (...) was given: answer with ESEARCH */
-	unsigned ret;	     /* enum imap_search_return bits; RETURN () means ALL */
+	unsigned ret;        /* enum imap_search_return bits; RETURN () means ALL */
 	const char *charset; /* as given, or NULL */
 	struct imap_search_key *root;
 	bool has_modseq; /* a MODSEQ key: replies carry the highest modseq */
@@ -98,7 +98,7 @@ struct imap_search_program {
 
 enum imap_search_status {
 	IMAP_SEARCH_OK,
-	IMAP_SEARCH_BAD,	/* syntax: the client gets BAD */
+	IMAP_SEARCH_BAD,        /* syntax: the client gets BAD */
 	IMAP_SEARCH_BADCHARSET, /* NO [BADCHARSET (UTF-8 US-ASCII)] */
 };
 
@@ -108,17 +108,17 @@ enum imap_search_status {
  * *error_out is a static message for the client. Tree in a.
  */
 enum imap_search_status imap_search_parse(struct arena *a, const struct imap_arg *args,
-					  size_t nargs, bool allow_return,
-					  struct imap_search_program *out, const char **error_out);
+                                          size_t nargs, bool allow_return,
+                                          struct imap_search_program *out, const char **error_out);
 
 /*
  * The keys alone, their strings in charset (SORT and THREAD name the
  * charset without the CHARSET word). Same results as imap_search_parse().
  */
 enum imap_search_status imap_search_parse_keys(struct arena *a, const struct imap_arg *args,
-					       size_t nargs, const char *charset,
-					       struct imap_search_program *out,
-					       const char **error_out);
+                                               size_t nargs, const char *charset,
+                                               struct imap_search_program *out,
+                                               const char **error_out);
 
 /* Appends a one-line S-expression of the tree to b ("(AND SEEN (BODY \"x\"))"):
    for tests and debug logs. */

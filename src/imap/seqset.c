@@ -111,7 +111,7 @@ upper_bound(const uint32_t *uids, uint32_t count, uint32_t v)
    sequence number is out of range. */
 static bool
 range_span(struct imap_seq_range r, bool is_uid, const uint32_t *uids, uint32_t count,
-	   uint32_t *first, uint32_t *end)
+           uint32_t *first, uint32_t *end)
 {
 	uint32_t star = is_uid ? (count ? uids[count - 1] : 0) : count;
 	uint32_t lo = r.lo == IMAP_SEQ_STAR ? star : r.lo;
@@ -136,7 +136,7 @@ range_span(struct imap_seq_range r, bool is_uid, const uint32_t *uids, uint32_t 
 
 bool
 imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *uids,
-		    uint32_t count, struct arena *a, uint32_t **out, size_t *n_out)
+                    uint32_t count, struct arena *a, uint32_t **out, size_t *n_out)
 {
 	size_t total = 0;
 	uint32_t first, end;

@@ -37,7 +37,7 @@ bool imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out);
  * Result ascending, without duplicates, in a.
  */
 bool imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *uids,
-			 uint32_t count, struct arena *a, uint32_t **out, size_t *n_out);
+                         uint32_t count, struct arena *a, uint32_t **out, size_t *n_out);
 
 /* Formats ascending uids compactly ("1:3,7"), in a; "" for none. */
 const char *imap_seqset_format(struct arena *a, const uint32_t *uids, size_t n);

@@ -30,7 +30,7 @@ static void cmd_release(struct imap_cmd *cmd);
 
 struct imap_server *
 imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
-		struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
+                struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -53,7 +53,7 @@ imap_server_set_store(struct imap_server *srv, struct store *store)
 
 void
 imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
-		   const struct auth_settings *auth_settings, bool tls_available)
+                   const struct auth_settings *auth_settings, bool tls_available)
 {
 	pthread_mutex_lock(srv->lock);
 	srv->settings = *settings;
@@ -89,9 +89,9 @@ session_accept(struct net_conn *conn, void *arg)
 	s->auth_settings = srv->auth_settings;
 	pthread_mutex_unlock(srv->lock);
 	struct imap_parser_limits limits = {
-		.max_line = s->settings.max_line,
-		.max_literal = s->settings.max_literal,
-		.max_depth = 32,
+	        .max_line = s->settings.max_line,
+	        .max_literal = s->settings.max_literal,
+	        .max_depth = 32,
 	};
 	s->parser = imap_parser_new(&limits);
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
@@ -101,7 +101,7 @@ session_accept(struct net_conn *conn, void *arg)
 	snprintf(s->sid, sizeof(s->sid), "%08x", sid);
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
 	log_info("imap", "sid=%s event=connect ip=%s port=%u tls=%s", s->sid, net_conn_peer(conn),
-		 net_conn_local_port(conn), net_conn_is_tls(conn) ? "yes" : "no");
+	         net_conn_local_port(conn), net_conn_is_tls(conn) ? "yes" : "no");
 	/* RFC 9051 section 7.1: the greeting may carry the capabilities, which
 	   saves the client a round trip. */
 	imap_reply_untagged(s, "OK [CAPABILITY %s] tern ready", imap_capability(s));
@@ -154,7 +154,7 @@ session_notify(void *arg, void *msg)
 	    !auth_changes_revokes(changes, &s->user, AUTH_PROTO_IMAP))
 		return;
 	log_info("imap", "sid=%s event=access-revoked user=%s", s->sid,
-		 log_str(s->cmd_arena, s->user.address, strlen(s->user.address)));
+	         log_str(s->cmd_arena, s->user.address, strlen(s->user.address)));
 	s->bye_text = "IMAP access has been disabled for this account";
 	if (s->is_running) {
 		s->shutdown_requested = true;
@@ -169,7 +169,7 @@ session_closed(void *arg)
 	struct imap_session *s = arg;
 
 	log_info("imap", "sid=%s event=disconnect user=%s cmds=%llu", s->sid,
-		 s->user.address[0] ? s->user.address : "-", (unsigned long long)s->commands);
+	         s->user.address[0] ? s->user.address : "-", (unsigned long long)s->commands);
 	if (s->job != NULL)
 		imap_session_forget_job(s);
 	auth_sasl_free(&s->sasl);
@@ -212,14 +212,14 @@ session_drained(void *arg)
 }
 
 const struct net_protocol imap_protocol = {
-	.name = "imap",
-	.accept = session_accept,
-	.input = session_input,
-	.drained = session_drained,
-	.timeout = session_timeout,
-	.shutdown = session_shutdown,
-	.closed = session_closed,
-	.notify = session_notify,
+        .name = "imap",
+        .accept = session_accept,
+        .input = session_input,
+        .drained = session_drained,
+        .timeout = session_timeout,
+        .shutdown = session_shutdown,
+        .closed = session_closed,
+        .notify = session_notify,
 };
 
 /* ---- commands ---- */
@@ -276,7 +276,7 @@ delay_cb(evutil_socket_t fd, short what, void *arg)
 
 void
 imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *status,
-			const char *text)
+                        const char *text)
 {
 	struct imap_session *s = cmd->session;
 	struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000};
@@ -305,21 +305,21 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	enum store_error err;
 
 	if (store_account_open(s->srv->store, id->account_id, &s->account, &err) < 0) {
-		log_error("imap", "sid=%s event=account-open-failed account=%llu err=\"%s\"", s->sid,
-			  (unsigned long long)id->account_id, store_error_str(err));
+		log_error("imap", "sid=%s event=account-open-failed account=%llu err=\"%s\"",
+		          s->sid, (unsigned long long)id->account_id, store_error_str(err));
 		return -1;
 	}
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
 	net_conn_set_timeout(s->conn, s->settings.idle_timeout_ms);
 	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s%s%s%s%s", s->sid,
-		 log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
-		 mech, net_conn_is_tls(s->conn) ? "yes" : "no", id->master[0] ? " master=" : "",
-		 id->master[0] ? log_str(s->cmd_arena, id->master, strlen(id->master)) : "",
-		 id->app_password[0] ? " app_password=" : "",
-		 id->app_password[0]
-			 ? log_str(s->cmd_arena, id->app_password, strlen(id->app_password))
-			 : "");
+	         log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
+	         mech, net_conn_is_tls(s->conn) ? "yes" : "no", id->master[0] ? " master=" : "",
+	         id->master[0] ? log_str(s->cmd_arena, id->master, strlen(id->master)) : "",
+	         id->app_password[0] ? " app_password=" : "",
+	         id->app_password[0]
+	                 ? log_str(s->cmd_arena, id->app_password, strlen(id->app_password))
+	                 : "");
 	return 0;
 }
 
@@ -368,7 +368,8 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 	}
 	cmd->def = def;
 	if (def == NULL) {
-		imap_reply_bad(cmd, "Unknown command %s", log_str(s->cmd_arena, pc->name, strlen(pc->name)));
+		imap_reply_bad(cmd, "Unknown command %s",
+		               log_str(s->cmd_arena, pc->name, strlen(pc->name)));
 		s->bad_in_a_row++;
 	} else if ((def->states & s->state) == 0) {
 		const char *why = "in this state";
@@ -435,8 +436,9 @@ session_run(struct imap_session *s)
 		const char *error;
 		bool toobig;
 		size_t used;
-		enum imap_parse_status st = imap_parser_feed(s->parser, s->cmd_arena, vec.iov_base,
-							     vec.iov_len, &used, &pc, &error, &toobig);
+		enum imap_parse_status st =
+		        imap_parser_feed(s->parser, s->cmd_arena, vec.iov_base, vec.iov_len, &used,
+		                         &pc, &error, &toobig);
 		evbuffer_drain(in, used);
 		switch (st) {
 		case IMAP_PARSE_MORE:

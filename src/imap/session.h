@@ -36,7 +36,7 @@ enum imap_state {
 	IMAP_STATE_SELECTED = 1 << 2,
 	IMAP_STATE_LOGOUT = 1 << 3,
 };
-#define IMAP_STATE_ANY (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
+#define IMAP_STATE_ANY    (IMAP_STATE_NOT_AUTH | IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
 #define IMAP_STATE_AUTHED (IMAP_STATE_AUTH | IMAP_STATE_SELECTED)
 
 enum imap_cmd_status {
@@ -67,15 +67,15 @@ struct imap_server {
 struct imap_cmd {
 	struct imap_session *session;
 	const struct imap_command_def *def;
-	bool is_uid; /* UID FETCH, UID STORE, ... */
+	bool is_uid;         /* UID FETCH, UID STORE, ... */
 	struct arena *arena; /* freed when the tagged reply has gone */
 	const char *tag;
 	const char *name;
 	const struct imap_arg *args;
 	size_t nargs;
-	imap_line_fn *on_line;	  /* LINE mode */
+	imap_line_fn *on_line;    /* LINE mode */
 	imap_resume_fn *on_drain; /* waiting for the output queue to drain */
-	void *data;	       /* the handler's own state */
+	void *data;               /* the handler's own state */
 	/* Releases what the handler holds outside arena (fds, heap buffers):
 	   called once when the command ends or its session closes. */
 	void (*on_free)(struct imap_cmd *cmd);
@@ -91,33 +91,33 @@ struct imap_session {
 	enum imap_state state;
 	char sid[9];
 	struct auth_identity user;
-	struct imap_cmd cmd;   /* the command being run */
-	bool is_running;       /* cmd is in progress */
-	bool is_waiting;       /* ... and returned IMAP_CMD_WAIT */
+	struct imap_cmd cmd; /* the command being run */
+	bool is_running;     /* cmd is in progress */
+	bool is_waiting;     /* ... and returned IMAP_CMD_WAIT */
 	bool is_line_mode;
 	bool is_closing;
 	bool shutdown_requested;
 	const char *bye_text; /* static: the BYE a requested shutdown sends */
 	uint64_t bad_in_a_row;
 	uint64_t commands;
-	void *job; /* a pending auth job that names this session (imap_auth.c) */
-	struct auth_sasl *sasl;	  /* AUTHENTICATE between steps */
+	void *job;                /* a pending auth job that names this session (imap_auth.c) */
+	struct auth_sasl *sasl;   /* AUTHENTICATE between steps */
 	bool sasl_awaiting_final; /* sent final server data, waiting for "" */
-	const char *sasl_mech;	  /* static */
+	const char *sasl_mech;    /* static */
 	struct event *delay_ev;
 
 	/* authenticated */
 	struct store_account *account;
-	bool utf8_names;      /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
-	bool is_rev2;	      /* ENABLE IMAP4rev2 */
-	bool condstore;	      /* CONDSTORE enabled (RFC 7162) */
-	bool qresync;	      /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	bool utf8_names; /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool is_rev2;    /* ENABLE IMAP4rev2 */
+	bool condstore;  /* CONDSTORE enabled (RFC 7162) */
+	bool qresync;    /* QRESYNC enabled: VANISHED instead of EXPUNGE */
 
 	/* selected */
 	struct store_mailbox *mbox;
 	const char *mbox_name; /* heap */
 	bool is_readonly;
-	struct event *wake_ev;	 /* another session changed the mailbox */
+	struct event *wake_ev; /* another session changed the mailbox */
 	bool is_idling;
 	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
 	size_t n_saved;
@@ -128,9 +128,9 @@ struct imap_session {
 /* Reply writer: adds "* ", the tag and CRLF. */
 void imap_reply_untagged(struct imap_session *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
-#define imap_reply_ok(cmd, ...)	 imap_reply_tagged(cmd, "OK", __VA_ARGS__)
-#define imap_reply_no(cmd, ...)	 imap_reply_tagged(cmd, "NO", __VA_ARGS__)
+        PRINTF_LIKE(3, 4);
+#define imap_reply_ok(cmd, ...)  imap_reply_tagged(cmd, "OK", __VA_ARGS__)
+#define imap_reply_no(cmd, ...)  imap_reply_tagged(cmd, "NO", __VA_ARGS__)
 #define imap_reply_bad(cmd, ...) imap_reply_tagged(cmd, "BAD", __VA_ARGS__)
 void imap_reply_continue(struct imap_session *s, const char *text);
 /* Returns s as an IMAP string (quoted, or a literal when it must), from a. */
@@ -145,7 +145,7 @@ const char *imap_capability(struct imap_session *s);
 void imap_cmd_finish(struct imap_cmd *cmd);
 /* Sends the tagged reply after the failed-login delay, then finishes. */
 void imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *status,
-			     const char *text);
+                             const char *text);
 /*
  * For commands with big output (FETCH of many bodies): when
  * net_conn_output_full() says the client is behind, the handler calls this
@@ -158,8 +158,7 @@ void imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn);
 void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
    0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
-int imap_session_login(struct imap_session *s, const struct auth_identity *id,
-			const char *mech);
+int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
 /* The session is closing: its pending auth job must not call back. */
 void imap_session_forget_job(struct imap_session *s);
 /* Says BYE and closes after the output drains. */
@@ -181,7 +180,7 @@ struct imap_command_def {
 	const char *name;
 	imap_cmd_fn *fn;
 	unsigned states; /* enum imap_state bits where it may run */
-	unsigned flags;	 /* enum imap_cmd_flags */
+	unsigned flags;  /* enum imap_cmd_flags */
 };
 const struct imap_command_def *imap_command_lookup(const char *name);
 

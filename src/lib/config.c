@@ -15,7 +15,6 @@
 
 #include "lib/util.h"
 
-
 static const struct config_key *
 find_key(const struct config_key *keys, size_t n, const char *name)
 {
@@ -31,10 +30,15 @@ parse_scaled(const char *v, const struct config_key *k, uint64_t *out, const cha
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
-	} sizes[] = {{"", 1}, {"k", 1024}, {"kb", 1024}, {"m", 1024 * 1024}, {"mb", 1024 * 1024},
-		     {"g", 1024ull * 1024 * 1024}, {"gb", 1024ull * 1024 * 1024}},
-	  durations[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"min", 60000},
-			 {"h", 3600000}, {"d", 86400000}};
+	} sizes[] = {{"", 1},
+	             {"k", 1024},
+	             {"kb", 1024},
+	             {"m", 1024 * 1024},
+	             {"mb", 1024 * 1024},
+	             {"g", 1024ull * 1024 * 1024},
+	             {"gb", 1024ull * 1024 * 1024}},
+	  durations[] = {{"", 1000},     {"ms", 1},      {"s", 1000},    {"m", 60000},
+	                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
 	const char *p = v;
 	uint64_t num = 0;
 
@@ -68,7 +72,7 @@ parse_scaled(const char *v, const struct config_key *k, uint64_t *out, const cha
 		}
 		if (i == count) {
 			*error_out = is_size ? "bad size suffix (use k, m or g)"
-					     : "bad duration suffix (use ms, s, m, h or d)";
+			                     : "bad duration suffix (use ms, s, m, h or d)";
 			return -1;
 		}
 		uint64_t mult = is_size ? sizes[i].mult : durations[i].mult;
@@ -123,7 +127,7 @@ config_parse_value(const struct config_key *k, const char *v, void *dst, const c
 		    strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
 			b = true;
 		else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
-			 strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+		         strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
 			b = false;
 		else {
 			*error_out = "expected yes or no";
@@ -207,13 +211,12 @@ dup_strings(const struct config_key *keys, size_t n, void *copy)
 }
 
 int
-config_load(const char *path, const struct config_key *keys, size_t n, void *dst,
-	    char **error_out)
+config_load(const char *path, const struct config_key *keys, size_t n, void *dst, char **error_out)
 {
 	size_t size = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t end = keys[i].offset +
-			     (keys[i].type == CONFIG_STRING ? sizeof(char *) : sizeof(uint64_t));
+		             (keys[i].type == CONFIG_STRING ? sizeof(char *) : sizeof(uint64_t));
 		if (end > size)
 			size = end;
 	}
@@ -238,7 +241,8 @@ config_load(const char *path, const struct config_key *keys, size_t n, void *dst
 			continue;
 		if (*s == '[') {
 			char *end = strchr(s, ']');
-			if (end == NULL || end[1] != '\0' || end - s - 1 >= (long)sizeof(section) - 1) {
+			if (end == NULL || end[1] != '\0' ||
+			    end - s - 1 >= (long)sizeof(section) - 1) {
 				*error_out = xasprintf("%s:%u: bad section header", path, lineno);
 				rc = -1;
 				break;

@@ -17,12 +17,12 @@
 #include <stdint.h>
 
 enum config_type {
-	CONFIG_STRING,	 /* char *, heap; "" allowed */
-	CONFIG_UINT,	 /* uint64_t in [min, max] */
-	CONFIG_BOOL,	 /* bool: yes/no, true/false, on/off, 1/0 */
-	CONFIG_SIZE,	 /* uint64_t bytes; suffixes k, m, g (powers of 1024) */
+	CONFIG_STRING,   /* char *, heap; "" allowed */
+	CONFIG_UINT,     /* uint64_t in [min, max] */
+	CONFIG_BOOL,     /* bool: yes/no, true/false, on/off, 1/0 */
+	CONFIG_SIZE,     /* uint64_t bytes; suffixes k, m, g (powers of 1024) */
 	CONFIG_DURATION, /* uint64_t milliseconds; suffixes ms, s, m, h, d; bare = s */
-	CONFIG_ENUM,	 /* int: index of the value in choices, a '|'-separated list */
+	CONFIG_ENUM,     /* int: index of the value in choices, a '|'-separated list */
 };
 
 struct config_key {
@@ -44,13 +44,13 @@ void config_defaults(const struct config_key *keys, size_t n, void *dst);
  * dst is unchanged.
  */
 int config_load(const char *path, const struct config_key *keys, size_t n, void *dst,
-		char **error_out);
+                char **error_out);
 
 /* Frees the strings config_defaults/config_load put in dst. */
 void config_free(const struct config_key *keys, size_t n, void *dst);
 
 /* Parses one value as key would; for tests and command-line overrides. */
 int config_parse_value(const struct config_key *key, const char *value, void *dst,
-		       const char **error_out);
+                       const char **error_out);
 
 #endif

@@ -65,7 +65,7 @@ log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	k = snprintf(line + n, sizeof(line) - n, ".%03dZ %s %s ", (int)(tv.tv_usec / 1000),
-		     level_names[level], module);
+	             level_names[level], module);
 	size_t head = n + (size_t)k;
 	va_copy(ap2, ap);
 	k = vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap2);

@@ -33,10 +33,10 @@ bool log_enabled(enum log_level level);
 void log_msg(enum log_level level, const char *module, const char *fmt, ...) PRINTF_LIKE(3, 4);
 void log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap);
 
-#define log_debug(mod, ...) \
-	do { \
-		if (log_enabled(LOG_LEVEL_DEBUG)) \
-			log_msg(LOG_LEVEL_DEBUG, mod, __VA_ARGS__); \
+#define log_debug(mod, ...)                                                                        \
+	do {                                                                                       \
+		if (log_enabled(LOG_LEVEL_DEBUG))                                                  \
+			log_msg(LOG_LEVEL_DEBUG, mod, __VA_ARGS__);                                \
 	} while (0)
 #define log_info(mod, ...)  log_msg(LOG_LEVEL_INFO, mod, __VA_ARGS__)
 #define log_warn(mod, ...)  log_msg(LOG_LEVEL_WARN, mod, __VA_ARGS__)

@@ -137,7 +137,7 @@ net_addr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
 		inet_ntop(AF_INET6, &a6->sin6_addr, out, (socklen_t)outlen);
 	} else if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out,
-			  (socklen_t)outlen);
+		          (socklen_t)outlen);
 	} else {
 		snprintf(out, outlen, "unknown");
 	}

@@ -138,7 +138,7 @@ net_jobs_free(struct net_jobs **pp)
 
 void
 net_jobs_submit(struct net_jobs *p, struct event_base *base, net_job_fn *work, net_job_fn *done,
-		void *arg)
+                void *arg)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 

@@ -23,6 +23,6 @@ struct net_jobs *net_jobs_new(size_t threads);
 void net_jobs_free(struct net_jobs **pp);
 /* Queues work(arg) then done(arg) on base. Never fails. */
 void net_jobs_submit(struct net_jobs *p, struct event_base *base, net_job_fn *work,
-		     net_job_fn *done, void *arg);
+                     net_job_fn *done, void *arg);
 
 #endif

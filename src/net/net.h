@@ -29,10 +29,10 @@ struct net_tls;
 
 /* Limits and timeouts; all may change on reload. */
 struct net_settings {
-	uint64_t workers;		  /* 0 = one per core */
-	uint64_t max_connections;	  /* total, all listeners */
+	uint64_t workers;                /* 0 = one per core */
+	uint64_t max_connections;        /* total, all listeners */
 	uint64_t max_connections_per_ip; /* per source address */
-	uint64_t max_output;		  /* bytes queued before a writer must wait */
+	uint64_t max_output;             /* bytes queued before a writer must wait */
 };
 
 /* What a protocol gives net. Every callback runs on the connection's worker. */
@@ -69,8 +69,8 @@ struct net_listener_spec {
 /* Creates the server: binds every listener now (as root if need be). Returns
    NULL with *error_out (static or heap? heap, caller frees) on failure. */
 struct net_server *net_server_new(const struct net_settings *settings,
-				  const struct net_listener_spec *listeners, size_t n,
-				  struct net_tls *tls, char **error_out);
+                                  const struct net_listener_spec *listeners, size_t n,
+                                  struct net_tls *tls, char **error_out);
 /* Starts the workers and runs the acceptor loop until net_server_stop().
    Returns when every worker has finished. */
 void net_server_run(struct net_server *srv);
@@ -80,7 +80,7 @@ void net_server_run(struct net_server *srv);
 void net_server_stop(struct net_server *srv, uint64_t grace_ms);
 /* Applies new limits and TLS (NULL = keep); takes ownership of tls. */
 void net_server_reload(struct net_server *srv, const struct net_settings *settings,
-		       struct net_tls *tls);
+                       struct net_tls *tls);
 struct event_base *net_server_base(struct net_server *srv);
 void net_server_free(struct net_server **srvp);
 /*

@@ -51,8 +51,9 @@
 #include "net/tls.h"
 
 /* A read buffer this full stops reading until the protocol consumes it. */
-#define NET_READ_HIGH_WATER (256 * 1024)
-#define NET_MAX_SINGLE_WRITE (256 * 1024) /* bytes per write(2); a socket buffer takes about this */
+#define NET_READ_HIGH_WATER  (256 * 1024)
+#define NET_MAX_SINGLE_WRITE (256 * 1024) /* bytes per write(2); a socket buffer takes about this  \
+	                                   */
 
 struct net_listener {
 	struct net_server *srv;
@@ -83,8 +84,8 @@ struct net_worker {
 	struct net_server *srv;
 	pthread_t thread;
 	struct event_base *base;
-	struct event *adopt_ev; /* fds queued by the acceptor */
-	struct event *notify_ev; /* broadcasts queued by the acceptor */
+	struct event *adopt_ev;              /* fds queued by the acceptor */
+	struct event *notify_ev;             /* broadcasts queued by the acceptor */
 	struct broadcast_item *notify_queue; /* guarded by lock */
 	struct event *stop_ev;
 	struct event *grace_ev;
@@ -216,7 +217,8 @@ conn_close_cb(evutil_socket_t fd, short what, void *arg)
 static void
 conn_apply_timeouts(struct net_conn *c)
 {
-	struct timeval tv = {(time_t)(c->timeout_ms / 1000), (suseconds_t)(c->timeout_ms % 1000) * 1000};
+	struct timeval tv = {(time_t)(c->timeout_ms / 1000),
+	                     (suseconds_t)(c->timeout_ms % 1000) * 1000};
 
 	bufferevent_set_timeouts(c->bev, c->timeout_ms ? &tv : NULL, c->timeout_ms ? &tv : NULL);
 }
@@ -258,13 +260,15 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 	c->w = w;
 	net_addr_format(&p->addr, c->peer, sizeof(c->peer));
 	if (p->addr.ss_family == AF_INET6)
-		c->is_loopback = IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&p->addr)->sin6_addr);
+		c->is_loopback =
+		        IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&p->addr)->sin6_addr);
 	else
-		c->is_loopback = (ntohl(((struct sockaddr_in *)&p->addr)->sin_addr.s_addr) >> 24) == 127;
+		c->is_loopback =
+		        (ntohl(((struct sockaddr_in *)&p->addr)->sin_addr.s_addr) >> 24) == 127;
 	if (getsockname(p->fd, (struct sockaddr *)&local, &llen) == 0)
 		c->local_port = ntohs(local.ss_family == AF_INET6
-					      ? ((struct sockaddr_in6 *)&local)->sin6_port
-					      : ((struct sockaddr_in *)&local)->sin_port);
+		                              ? ((struct sockaddr_in6 *)&local)->sin6_port
+		                              : ((struct sockaddr_in *)&local)->sin_port);
 	pthread_mutex_lock(&srv->lock);
 	c->max_output = srv->settings.max_output;
 	pthread_mutex_unlock(&srv->lock);
@@ -287,9 +291,8 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 			atomic_fetch_sub(&srv->total, 1);
 			return;
 		}
-		c->bev = bufferevent_openssl_socket_new(w->base, p->fd, ssl,
-							BUFFEREVENT_SSL_ACCEPTING,
-							BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_openssl_socket_new(
+		        w->base, p->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 		c->is_tls = true;
 	} else {
@@ -412,7 +415,7 @@ net_conn_starttls(struct net_conn *c)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	struct bufferevent *tls = bufferevent_openssl_filter_new(
-		c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	        c->w->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (tls == NULL) {
 		SSL_free(ssl);
 		return -1;
@@ -570,7 +573,8 @@ static void
 worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct net_worker *w = arg;
-	struct timeval tv = {(time_t)(w->grace_ms / 1000), (suseconds_t)(w->grace_ms % 1000) * 1000};
+	struct timeval tv = {(time_t)(w->grace_ms / 1000),
+	                     (suseconds_t)(w->grace_ms % 1000) * 1000};
 
 	w->stopping = true;
 	if (w->nconns == 0) {
@@ -605,8 +609,7 @@ worker_main(void *arg)
 /* ---- acceptor ---- */
 
 static void
-accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr, int len,
-	  void *arg)
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr, int len, void *arg)
 {
 	struct net_listener *l = arg;
 	struct net_server *srv = l->srv;
@@ -622,7 +625,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr,
 	}
 	if (atomic_load(&srv->total) >= max_total) {
 		log_warn("net", "event=refused reason=max-connections limit=%llu",
-			 (unsigned long long)max_total);
+		         (unsigned long long)max_total);
 		close(fd);
 		return;
 	}
@@ -632,7 +635,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr,
 	net_addr_format(&p->addr, ip, sizeof(ip));
 	if (!net_iplimit_acquire(srv->iplimit, ip, max_ip)) {
 		log_warn("net", "event=refused reason=max-connections-per-ip ip=%s limit=%llu", ip,
-			 (unsigned long long)max_ip);
+		         (unsigned long long)max_ip);
 		close(fd);
 		free(p);
 		return;
@@ -665,19 +668,19 @@ bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
 	char spec[128];
 
 	snprintf(spec, sizeof(spec), strchr(l->address, ':') ? "[%s]:%u" : "%s:%u", l->address,
-		 l->spec.port);
+	         l->spec.port);
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &slen) < 0) {
 		*error_out = xasprintf("bad listen address '%s'", l->address);
 		return -1;
 	}
 	l->evl = evconnlistener_new_bind(srv->base, accept_cb, l,
-					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-						 LEV_OPT_CLOSE_ON_EXEC,
-					 1024, (struct sockaddr *)&ss, slen);
+	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                         LEV_OPT_CLOSE_ON_EXEC,
+	                                 1024, (struct sockaddr *)&ss, slen);
 	if (l->evl == NULL) {
-		*error_out = xasprintf("cannot listen on %s (%s): %s", spec,
-				       l->spec.protocol->name, strerror(errno));
+		*error_out = xasprintf("cannot listen on %s (%s): %s", spec, l->spec.protocol->name,
+		                       strerror(errno));
 		return -1;
 	}
 	evconnlistener_set_error_cb(l->evl, accept_error_cb);
@@ -685,8 +688,8 @@ bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
 }
 
 struct net_server *
-net_server_new(const struct net_settings *settings, const struct net_listener_spec *specs,
-	       size_t n, struct net_tls *tls, char **error_out)
+net_server_new(const struct net_settings *settings, const struct net_listener_spec *specs, size_t n,
+               struct net_tls *tls, char **error_out)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, (void (*)(void))evthread_use_pthreads);
@@ -706,7 +709,7 @@ net_server_new(const struct net_settings *settings, const struct net_listener_sp
 		l->address = xstrdup(specs[i].address);
 		if (specs[i].implicit_tls && tls == NULL) {
 			*error_out = xasprintf("port %u needs TLS but no certificate is configured",
-					       specs[i].port);
+			                       specs[i].port);
 			net_server_free(&srv);
 			return NULL;
 		}
@@ -765,8 +768,7 @@ net_server_stop(struct net_server *srv, uint64_t grace_ms)
 }
 
 void
-net_server_reload(struct net_server *srv, const struct net_settings *settings,
-		  struct net_tls *tls)
+net_server_reload(struct net_server *srv, const struct net_settings *settings, struct net_tls *tls)
 {
 	struct net_tls *old = NULL;
 

@@ -50,7 +50,7 @@ net_tls_new(const char *cert_path, const char *key_path, char **error_out)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-					 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	                                 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); /* idle sessions stay small */
 	SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
@@ -123,8 +123,8 @@ net_tls_cb_exporter(void *ssl, unsigned char out[32])
 	if (ssl == NULL || SSL_version(ssl) != TLS1_3_VERSION)
 		return -1;
 	return SSL_export_keying_material(ssl, out, 32, label, sizeof(label) - 1, NULL, 0, 1) == 1
-		       ? 0
-		       : -1;
+	               ? 0
+	               : -1;
 }
 
 int
@@ -137,7 +137,7 @@ net_tls_cb_endpoint(void *ssl, unsigned char *out, size_t *len)
 	if (cert == NULL || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, NULL))
 		return -1;
 	const EVP_MD *md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256()
-								    : EVP_get_digestbynid(md_nid);
+	                                                           : EVP_get_digestbynid(md_nid);
 	if (md == NULL || (size_t)EVP_MD_get_size(md) > *len || X509_digest(cert, md, out, &n) != 1)
 		return -1;
 	*len = n;
@@ -205,7 +205,7 @@ add_ext(X509 *cert, int nid, const char *value)
 
 int
 net_tls_write_selfsigned(const char *hostname, const char *cert_path, const char *key_path,
-			 char **error_out)
+                         char **error_out)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
@@ -232,9 +232,9 @@ net_tls_write_selfsigned(const char *hostname, const char *cert_path, const char
 	X509_set_pubkey(cert, key);
 	X509_NAME *name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"tern", -1, -1,
-				   0);
+	                           0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1,
-				   -1, 0);
+	                           -1, 0);
 	X509_set_issuer_name(cert, name);
 	snprintf(san, sizeof(san), "DNS:%s,DNS:localhost,IP:127.0.0.1,IP:::1", hostname);
 	if (add_ext(cert, NID_subject_alt_name, san) < 0 ||

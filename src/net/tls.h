@@ -29,7 +29,7 @@ void *net_tls_ctx(struct net_tls *t);
  * The key file is created 0600. Returns 0, or -1 with a heap *error_out.
  */
 int net_tls_write_selfsigned(const char *hostname, const char *cert_path, const char *key_path,
-			     char **error_out);
+                             char **error_out);
 
 /*
  * Channel bindings of an established TLS session (ssl is an SSL *), for

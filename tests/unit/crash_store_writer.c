@@ -51,8 +51,8 @@ writer(void *arg)
 		uint32_t uid;
 
 		buf_init(&m);
-		buf_printf(&m, "Subject: crash %u/%u\r\nMessage-ID: <%u.%u.%d@crash>\r\n\r\n", id, i,
-			   id, i, getpid());
+		buf_printf(&m, "Subject: crash %u/%u\r\nMessage-ID: <%u.%u.%d@crash>\r\n\r\n", id,
+		           i, id, i, getpid());
 		for (unsigned k = rand_r(&seed) % 200; k > 0; k--)
 			buf_printf(&m, "line %u %u\r\n", k, rand_r(&seed));
 		struct store_append ap = {(const unsigned char *)m.data, m.len, 0, NULL, 0, 0};

@@ -57,11 +57,11 @@ test_buf_numbers_and_reserved_room(void)
 		uint64_t v;
 		const char *want;
 	} cases[] = {
-		{0, "0"},
-		{7, "7"},
-		{10, "10"},
-		{4294967295u, "4294967295"},
-		{UINT64_MAX, "18446744073709551615"},
+	        {0, "0"},
+	        {7, "7"},
+	        {10, "10"},
+	        {4294967295u, "4294967295"},
+	        {UINT64_MAX, "18446744073709551615"},
 	};
 	struct buf b;
 
@@ -94,11 +94,9 @@ test_log_str_escapes_client_input(void)
 	static const struct {
 		const char *in, *want;
 	} cases[] = {
-		{"alice", "alice"},
-		{"", "\"\""},
-		{"a b", "\"a b\""},
-		{"evil\r\nuser=root", "\"evil\\x0d\\x0auser=root\""},
-		{"x\"y", "\"x\\x22y\""},
+	        {"alice", "alice"},      {"", "\"\""},
+	        {"a b", "\"a b\""},      {"evil\r\nuser=root", "\"evil\\x0d\\x0auser=root\""},
+	        {"x\"y", "\"x\\x22y\""},
 	};
 	struct arena *a = arena_new(1024);
 

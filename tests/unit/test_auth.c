@@ -24,14 +24,15 @@ test_hash_and_verify_each_scheme(void)
 		enum auth_scheme scheme;
 		const char *prefix;
 	} cases[] = {
-		{AUTH_SCHEME_YESCRYPT, "$y$"},
-		{AUTH_SCHEME_SHA512_CRYPT, "$6$"},
-		{AUTH_SCHEME_BCRYPT, "$2b$"},
+	        {AUTH_SCHEME_YESCRYPT, "$y$"},
+	        {AUTH_SCHEME_SHA512_CRYPT, "$6$"},
+	        {AUTH_SCHEME_BCRYPT, "$2b$"},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char *h = auth_password_hash("correct horse", cases[i].scheme);
-		test_assert(i, h != NULL && strncmp(h, cases[i].prefix, strlen(cases[i].prefix)) == 0);
+		test_assert(i,
+		            h != NULL && strncmp(h, cases[i].prefix, strlen(cases[i].prefix)) == 0);
 		test_assert(i, auth_password_verify(h, "correct horse"));
 		test_assert(i, !auth_password_verify(h, "correct horsE"));
 		test_assert(i, !auth_password_verify(h, ""));
@@ -45,7 +46,7 @@ test_imported_hashes_verify(void)
 	/* Made with Python's crypt.crypt('secret', '$6$saltsalt$') (Dovecot passwd-file
 	   style, without the {SHA512-CRYPT} prefix). */
 	static const char sha512[] = "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDeh"
-				     "y0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1";
+	                             "y0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1";
 
 	test_assert(-1, auth_password_verify(sha512, "secret"));
 	test_assert(-1, !auth_password_verify(sha512, "Secret"));
@@ -67,11 +68,11 @@ test_address_validation(void)
 		const char *addr;
 		bool ok;
 	} cases[] = {
-		{"alice@example.org", true}, {"a.b+c@sub.example.org", true},
-		{"test@localhost", true},    {"noat", false},
-		{"@example.org", false},     {"alice@", false},
-		{"al ice@example.org", false}, {"../x@example.org", false},
-		{"a*b@example.org", false},  {"alice@nodot", false},
+	        {"alice@example.org", true},   {"a.b+c@sub.example.org", true},
+	        {"test@localhost", true},      {"noat", false},
+	        {"@example.org", false},       {"alice@", false},
+	        {"al ice@example.org", false}, {"../x@example.org", false},
+	        {"a*b@example.org", false},    {"alice@nodot", false},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -137,27 +138,22 @@ test_base64_is_strict(void)
 		bool url;
 		const char *want; /* NULL: rejected */
 	} cases[] = {
-		{"", false, ""},
-		{"Zg==", false, "f"},
-		{"Zm8=", false, "fo"},
-		{"Zm9v", false, "foo"},
-		{"Zg", false, NULL},	 /* standard base64 needs padding */
-		{"Zh==", false, NULL},	 /* non-zero trailing bits */
-		{"Zm9v\r\n", false, NULL}, /* no whitespace */
-		{"Z===", false, NULL},
-		{"Zg=a", false, NULL},
-		{"Zg", true, "f"},	 /* base64url: padding optional */
-		{"-_8", true, "\xfb\xff"},
-		{"+/8=", false, "\xfb\xff"},
-		{"-_8", false, NULL},
+	        {"", false, ""},           {"Zg==", false, "f"},
+	        {"Zm8=", false, "fo"},     {"Zm9v", false, "foo"},
+	        {"Zg", false, NULL},       /* standard base64 needs padding */
+	        {"Zh==", false, NULL},     /* non-zero trailing bits */
+	        {"Zm9v\r\n", false, NULL}, /* no whitespace */
+	        {"Z===", false, NULL},     {"Zg=a", false, NULL},
+	        {"Zg", true, "f"}, /* base64url: padding optional */
+	        {"-_8", true, "\xfb\xff"}, {"+/8=", false, "\xfb\xff"},
+	        {"-_8", false, NULL},
 	};
 	struct arena *a = arena_new(256);
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		size_t len;
-		const char *got = (const char *)sasl_base64_decode(a, cases[i].in,
-								   strlen(cases[i].in),
-								   cases[i].url, &len);
+		const char *got = (const char *)sasl_base64_decode(
+		        a, cases[i].in, strlen(cases[i].in), cases[i].url, &len);
 		test_str_eq(i, got, cases[i].want);
 	}
 	test_str_eq(-1, sasl_base64_encode(a, (const unsigned char *)"fo", 2), "Zm8=");
@@ -172,18 +168,18 @@ test_scram_messages_parse(void)
 		bool ok;
 		const char *user, *authzid, *cbname;
 	} cases[] = {
-		{"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", true, "user", NULL, NULL},
-		{"y,,n=u=2Cv=3Dw,r=abc", true, "u,v=w", NULL, NULL},
-		{"p=tls-exporter,a=admin,n=user,r=abc", true, "user", "admin", "tls-exporter"},
-		{"n,,n=user,r=abc,x=ext", true, "user", NULL, NULL},
-		{"n,,m=ext,n=user,r=abc", false, NULL, NULL, NULL}, /* reserved m= */
-		{"n,,n=u=2X,r=abc", false, NULL, NULL, NULL},	      /* bad escape */
-		{"n,,n=,r=abc", false, NULL, NULL, NULL},
-		{"n,,n=user", false, NULL, NULL, NULL},
-		{"x,,n=user,r=abc", false, NULL, NULL, NULL},
-		{"p=,,n=user,r=abc", false, NULL, NULL, NULL},
-		{"n,b=x,n=user,r=abc", false, NULL, NULL, NULL},
-		{"n,,n=user,r=a\x01", false, NULL, NULL, NULL},
+	        {"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", true, "user", NULL, NULL},
+	        {"y,,n=u=2Cv=3Dw,r=abc", true, "u,v=w", NULL, NULL},
+	        {"p=tls-exporter,a=admin,n=user,r=abc", true, "user", "admin", "tls-exporter"},
+	        {"n,,n=user,r=abc,x=ext", true, "user", NULL, NULL},
+	        {"n,,m=ext,n=user,r=abc", false, NULL, NULL, NULL}, /* reserved m= */
+	        {"n,,n=u=2X,r=abc", false, NULL, NULL, NULL},       /* bad escape */
+	        {"n,,n=,r=abc", false, NULL, NULL, NULL},
+	        {"n,,n=user", false, NULL, NULL, NULL},
+	        {"x,,n=user,r=abc", false, NULL, NULL, NULL},
+	        {"p=,,n=user,r=abc", false, NULL, NULL, NULL},
+	        {"n,b=x,n=user,r=abc", false, NULL, NULL, NULL},
+	        {"n,,n=user,r=a\x01", false, NULL, NULL, NULL},
 	};
 	struct arena *a = arena_new(256);
 
@@ -218,22 +214,28 @@ test_oauth_messages_parse(void)
 	struct sasl_oauth o;
 	const char *err;
 	const char ok[] = "n,a=user@example.com,\x01host=server.example.com\x01port=143\x01"
-			  "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01";
+	                  "auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01";
 
 	test_int_eq(-1, sasl_oauthbearer_parse(a, ok, strlen(ok), &o, &err), 0);
 	test_str_eq(-1, o.authzid, "user@example.com");
 	test_str_eq(-1, o.token, "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
 	test_str_eq(-1, o.host, "server.example.com");
 	static const char *const bad[] = {
-		"n,,\x01" "auth=Bearer x\x01",	      /* no final kvsep */
-		"n,,\x01" "auth=Basic x\x01\x01",     /* not a bearer token */
-		"p=tls-unique,,\x01" "auth=Bearer x\x01\x01",
-		"n,,\x01" "host=x\x01\x01",	      /* no token */
-		"n,,\x01" "auth=Bearer a b\x01\x01", /* space in the token */
+	        "n,,\x01"
+	        "auth=Bearer x\x01", /* no final kvsep */
+	        "n,,\x01"
+	        "auth=Basic x\x01\x01", /* not a bearer token */
+	        "p=tls-unique,,\x01"
+	        "auth=Bearer x\x01\x01",
+	        "n,,\x01"
+	        "host=x\x01\x01", /* no token */
+	        "n,,\x01"
+	        "auth=Bearer a b\x01\x01", /* space in the token */
 	};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		test_int_eq(i, sasl_oauthbearer_parse(a, bad[i], strlen(bad[i]), &o, &err), -1);
-	const char x[] = "user=someuser@example.com\x01" "auth=Bearer ya29.vF9dft4qmTc2\x01\x01";
+	const char x[] = "user=someuser@example.com\x01"
+	                 "auth=Bearer ya29.vF9dft4qmTc2\x01\x01";
 	test_int_eq(-1, sasl_xoauth2_parse(a, x, strlen(x), &o, &err), 0);
 	test_str_eq(-1, o.authzid, "someuser@example.com");
 	test_str_eq(-1, o.token, "ya29.vF9dft4qmTc2");
@@ -247,16 +249,21 @@ test_json_objects(void)
 	struct sasl_json_object o;
 	const char *err;
 	const char *in = "{\"a\":\"x\\u00e9\\ud83d\\ude00\",\"n\":-12,\"l\":[\"p\",\"q\"],"
-			 "\"z\":{\"deep\":[1,2,{}]},\"t\":true,\"f\":1.5e3}";
+	                 "\"z\":{\"deep\":[1,2,{}]},\"t\":true,\"f\":1.5e3}";
 
 	test_int_eq(-1, sasl_json_parse_object(a, in, strlen(in), &o, &err), 0);
 	test_str_eq(-1, sasl_json_get(&o, "a")->str, "x\xc3\xa9\xf0\x9f\x98\x80");
 	test_int_eq(-1, sasl_json_get(&o, "n")->num, -12);
 	test_int_eq(-1, sasl_json_get(&o, "l")->nstrings, 2);
 	test_int_eq(-1, sasl_json_get(&o, "z")->type, SASL_JSON_OTHER);
-	static const char *const bad[] = {"{\"a\":1,\"a\":2}", "{\"a\":\"\\u0000\"}", "{\"a\":01}",
-					  "{\"a\":\"\\ud800\"}", "[1]", "{\"a\":1}x", "{\"a\"}",
-					  "{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}"};
+	static const char *const bad[] = {"{\"a\":1,\"a\":2}",
+	                                  "{\"a\":\"\\u0000\"}",
+	                                  "{\"a\":01}",
+	                                  "{\"a\":\"\\ud800\"}",
+	                                  "[1]",
+	                                  "{\"a\":1}x",
+	                                  "{\"a\"}",
+	                                  "{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		test_int_eq(i, sasl_json_parse_object(a, bad[i], strlen(bad[i]), &o, &err), -1);
 	arena_free(&a);
@@ -282,7 +289,7 @@ static const char *
 hs256_token(struct arena *a, const char *header, const char *claims, const char *secret)
 {
 	char *si = arena_printf(a, "%s.%s", b64url(a, header, strlen(header)),
-				b64url(a, claims, strlen(claims)));
+	                        b64url(a, claims, strlen(claims)));
 	unsigned char mac[32];
 	unsigned int n;
 
@@ -312,26 +319,33 @@ test_jwt_hs256_verification(void)
 		const char *header, *claims;
 		bool ok;
 	} cases[] = {
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}", true},
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"iss1\",\"aud\":[\"x\",\"aud1\"],\"exp\":1699999990,\"email\":\"a@b.c\"}",
-		 true}, /* within the leeway */
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1699999000,\"email\":\"a@b.c\"}", false},
-		{"{\"alg\":\"HS256\"}", "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"email\":\"a@b.c\"}", false},
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"other\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}", false},
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud2\",\"exp\":1700000100,\"email\":\"a@b.c\"}", false},
-		{"{\"alg\":\"HS256\"}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"nbf\":1700001000,"
-		 "\"email\":\"a@b.c\"}",
-		 false},
-		{"{\"alg\":\"none\"}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}", false},
-		{"{\"alg\":\"HS256\",\"crit\":[\"x\"]}",
-		 "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}", false},
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}",
+	         true},
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"iss1\",\"aud\":[\"x\",\"aud1\"],\"exp\":1699999990,\"email\":\"a@b.c\"}",
+	         true}, /* within the leeway */
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1699999000,\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"HS256\"}", "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"other\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud2\",\"exp\":1700000100,\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"HS256\"}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"nbf\":1700001000,"
+	         "\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"none\"}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}",
+	         false},
+	        {"{\"alg\":\"HS256\",\"crit\":[\"x\"]}",
+	         "{\"iss\":\"iss1\",\"aud\":\"aud1\",\"exp\":1700000100,\"email\":\"a@b.c\"}",
+	         false},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		const char *t = hs256_token(a, cases[i].header, cases[i].claims, secret);
@@ -340,7 +354,8 @@ test_jwt_hs256_verification(void)
 		if (rc == 0)
 			test_str_eq(i, account, "a@b.c");
 	}
-	const char *t = hs256_token(a, cases[0].header, cases[0].claims, "wrong-secret-wrong-secret-wrong!");
+	const char *t = hs256_token(a, cases[0].header, cases[0].claims,
+	                            "wrong-secret-wrong-secret-wrong!");
 	test_int_eq(-1, auth_jwt_verify(a, t, k, &pol, now, &account, &why), -1);
 	auth_jwt_keys_free(&k);
 	unlink(path);
@@ -359,9 +374,9 @@ test_cram_md5_rfc2195_example(void)
 
 	test_int_eq(-1, auth_credentials_make("tanstaaftanstaaf", &o, &c), 0);
 	test_assert(-1, auth_cram_md5_verify(c.cram_md5, ch, strlen(ch),
-					     "b913a602c7eda7a495b4e6e7334d3890"));
+	                                     "b913a602c7eda7a495b4e6e7334d3890"));
 	test_assert(-1, !auth_cram_md5_verify(c.cram_md5, ch, strlen(ch),
-					      "b913a602c7eda7a495b4e6e7334d3891"));
+	                                      "b913a602c7eda7a495b4e6e7334d3891"));
 	test_assert(-1, auth_password_verify(c.password, "tanstaaftanstaaf"));
 	struct auth_scram_keys k;
 	test_int_eq(-1, auth_scram_keys_parse(c.scram_sha256, true, &k), 0);
@@ -383,13 +398,13 @@ test_scram_keys_rfc7677_example(void)
 
 	auth_scram_keys_derive("pencil", true, 4096, salt, sl, &k);
 	char *s = arena_printf(a, "4096,W22ZaJ0SNY7soEsUEjb6gQ==,%s,%s",
-			       sasl_base64_encode(a, k.stored_key, 32),
-			       sasl_base64_encode(a, k.server_key, 32));
+	                       sasl_base64_encode(a, k.stored_key, 32),
+	                       sasl_base64_encode(a, k.server_key, 32));
 	test_int_eq(-1, auth_scram_keys_parse(s, true, &k2), 0);
 	test_assert(-1, memcmp(k.stored_key, k2.stored_key, 32) == 0);
 	/* ServerKey = HMAC(SaltedPassword, "Server Key"): known prefix. */
 	test_str_eq(-1, sasl_base64_encode(a, k.stored_key, 32),
-		    "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=");
+	            "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=");
 	arena_free(&a);
 }
 
@@ -426,9 +441,10 @@ test_throttle_delays_and_blocks(void)
 	bool blocked;
 
 	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
-		test_int_eq(i, auth_throttle_failure(t, "198.51.100.7", "a@b.c", 1000 + i, &n,
-						     &blocked),
-			    want[i]);
+		test_int_eq(
+		        i,
+		        auth_throttle_failure(t, "198.51.100.7", "a@b.c", 1000 + i, &n, &blocked),
+		        want[i]);
 		test_int_eq(i, blocked, i == 4);
 	}
 	test_assert(-1, auth_throttle_is_blocked(t, "198.51.100.7", NULL, 2000));
@@ -450,13 +466,14 @@ test_foundation_schema_migrates(void)
 	struct auth_account a;
 
 	test_assert(-1, mkdtemp(dir) != NULL);
-	char *cmd = xasprintf("sqlite3 %s/accounts.db \"CREATE TABLE accounts(id INTEGER PRIMARY KEY "
-			      "AUTOINCREMENT, address TEXT NOT NULL UNIQUE, password TEXT NOT NULL, "
-			      "role TEXT NOT NULL DEFAULT 'user', imap INTEGER NOT NULL DEFAULT 1, "
-			      "pop3 INTEGER NOT NULL DEFAULT 1, smtp INTEGER NOT NULL DEFAULT 1, "
-			      "created INTEGER NOT NULL); INSERT INTO accounts(address, password, "
-			      "created) VALUES ('old@x.org', '\\$y\\$h', 1)\" 2>/dev/null",
-			      dir);
+	char *cmd =
+	        xasprintf("sqlite3 %s/accounts.db \"CREATE TABLE accounts(id INTEGER PRIMARY KEY "
+	                  "AUTOINCREMENT, address TEXT NOT NULL UNIQUE, password TEXT NOT NULL, "
+	                  "role TEXT NOT NULL DEFAULT 'user', imap INTEGER NOT NULL DEFAULT 1, "
+	                  "pop3 INTEGER NOT NULL DEFAULT 1, smtp INTEGER NOT NULL DEFAULT 1, "
+	                  "created INTEGER NOT NULL); INSERT INTO accounts(address, password, "
+	                  "created) VALUES ('old@x.org', '\\$y\\$h', 1)\" 2>/dev/null",
+	                  dir);
 	bool have_cli = system(cmd) == 0;
 	free(cmd);
 	test_int_eq(-1, auth_db_open(dir, &db, &error), 0);
@@ -478,7 +495,7 @@ test_foundation_schema_migrates(void)
 	test_int_eq(-1, auth_changes_read(db, &seq, &v, &n, &err), 0);
 	test_int_eq(-1, n, 1);
 	test_assert(-1, n == 1 && v[0].exists && !v[0].enabled[AUTH_PROTO_IMAP] &&
-				v[0].enabled[AUTH_PROTO_POP3]);
+	                        v[0].enabled[AUTH_PROTO_POP3]);
 	free(v);
 	auth_db_close(&db);
 	cmd = xasprintf("rm -rf %s", dir);

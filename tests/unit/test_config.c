@@ -17,14 +17,14 @@ struct settings {
 };
 
 static const struct config_key keys[] = {
-	{"name", CONFIG_STRING, offsetof(struct settings, name), "tern", 0, 0, NULL, ""},
-	{"a.count", CONFIG_UINT, offsetof(struct settings, count), "3", 1, 100, NULL, ""},
-	{"a.flag", CONFIG_BOOL, offsetof(struct settings, flag), "no", 0, 0, NULL, ""},
-	{"b.size", CONFIG_SIZE, offsetof(struct settings, size), "64k", 0, 0, NULL, ""},
-	{"b.timeout", CONFIG_DURATION, offsetof(struct settings, timeout_ms), "30m", 0, 0, NULL,
-	 ""},
-	{"b.mode", CONFIG_ENUM, offsetof(struct settings, mode), "loopback", 0, 0,
-	 "never|loopback|always", ""},
+        {"name", CONFIG_STRING, offsetof(struct settings, name), "tern", 0, 0, NULL, ""},
+        {"a.count", CONFIG_UINT, offsetof(struct settings, count), "3", 1, 100, NULL, ""},
+        {"a.flag", CONFIG_BOOL, offsetof(struct settings, flag), "no", 0, 0, NULL, ""},
+        {"b.size", CONFIG_SIZE, offsetof(struct settings, size), "64k", 0, 0, NULL, ""},
+        {"b.timeout", CONFIG_DURATION, offsetof(struct settings, timeout_ms), "30m", 0, 0, NULL,
+         ""},
+        {"b.mode", CONFIG_ENUM, offsetof(struct settings, mode), "loopback", 0, 0,
+         "never|loopback|always", ""},
 };
 
 static char *
@@ -59,7 +59,7 @@ test_sections_and_values(void)
 	struct settings s;
 	char *err = NULL;
 	char *path = write_tmp("# comment\nname = \"mail server\"\n[a]\ncount=7\nflag = on\n"
-			       "[b]\nsize = 2M\ntimeout = 90s\nmode = ALWAYS\n");
+	                       "[b]\nsize = 2M\ntimeout = 90s\nmode = ALWAYS\n");
 
 	config_defaults(keys, ARRAY_LEN(keys), &s);
 	test_int_eq(-1, config_load(path, keys, ARRAY_LEN(keys), &s, &err), 0);
@@ -80,14 +80,14 @@ test_errors_name_file_and_line(void)
 	static const struct {
 		const char *text, *want_suffix;
 	} cases[] = {
-		{"name = x\nbogus = 1\n", ":2: unknown key 'bogus'"},
-		{"[a]\ncount = 0\n", ":2: a.count: value out of range"},
-		{"[a]\ncount = 12x\n", ":2: a.count: expected a whole number"},
-		{"[a]\nflag = maybe\n", ":2: a.flag: expected yes or no"},
-		{"[b]\nsize = 3q\n", ":2: b.size: bad size suffix (use k, m or g)"},
-		{"[b]\nmode = sometimes\n", ":2: b.mode: value not one of the choices"},
-		{"just words\n", ":1: expected key = value"},
-		{"[broken\n", ":1: bad section header"},
+	        {"name = x\nbogus = 1\n", ":2: unknown key 'bogus'"},
+	        {"[a]\ncount = 0\n", ":2: a.count: value out of range"},
+	        {"[a]\ncount = 12x\n", ":2: a.count: expected a whole number"},
+	        {"[a]\nflag = maybe\n", ":2: a.flag: expected yes or no"},
+	        {"[b]\nsize = 3q\n", ":2: b.size: bad size suffix (use k, m or g)"},
+	        {"[b]\nmode = sometimes\n", ":2: b.mode: value not one of the choices"},
+	        {"just words\n", ":1: expected key = value"},
+	        {"[broken\n", ":1: bad section header"},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {

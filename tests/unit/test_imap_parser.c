@@ -5,8 +5,8 @@
 #include "lib/buf.h"
 #include "test.h"
 
-static const struct imap_parser_limits limits = {.max_line = 200, .max_literal = 64,
-						 .max_depth = 4};
+static const struct imap_parser_limits limits = {
+        .max_line = 200, .max_literal = 64, .max_depth = 4};
 
 static void
 dump_args(struct buf *b, const struct imap_arg *args, size_t n)
@@ -53,7 +53,7 @@ parse(const char *input, size_t step)
 		const char *err;
 		bool toobig;
 		enum imap_parse_status st =
-			imap_parser_feed(p, a, input + off, n, &used, &cmd, &err, &toobig);
+		        imap_parser_feed(p, a, input + off, n, &used, &cmd, &err, &toobig);
 		off += used;
 		switch (st) {
 		case IMAP_PARSE_MORE:
@@ -69,7 +69,7 @@ parse(const char *input, size_t step)
 			break;
 		case IMAP_PARSE_ERROR:
 			buf_printf(&out, "ERR %s: %s%s;", cmd.tag ? cmd.tag : "*", err,
-				   toobig ? " [TOOBIG]" : "");
+			           toobig ? " [TOOBIG]" : "");
 			arena_reset(a);
 			break;
 		}
@@ -84,40 +84,41 @@ parse(const char *input, size_t step)
 static const struct {
 	const char *in, *want;
 } cases[] = {
-	{"a1 NOOP\r\n", "a1|NOOP|;"},
-	{"a1 noop\n", "a1|noop|;"},
-	{"a1 LOGIN alice secret\r\n", "a1|LOGIN|A:alice A:secret;"},
-	{"a1 LOGIN \"al ice\" \"se\\\"c\\\\\"\r\n", "a1|LOGIN|Q:al ice Q:se\"c\\;"},
-	{"a1 LOGIN {5}\r\nalice {2+}\r\npw\r\n", "+;a1|LOGIN|L:alice L:pw;"},
-	{"a1 APPEND INBOX ~{3}\r\nx\0y\r\n", "+;a1|APPEND|A:INBOX L8:x;"},
-	{"t FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>)\r\n",
-	 "t|FETCH|A:1:* (A:FLAGS A:BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>);"},
-	{"t STORE 1 +FLAGS (\\Seen \\Deleted)\r\n", "t|STORE|A:1 A:+FLAGS (A:\\Seen A:\\Deleted);"},
-	{"t LIST \"\" %\r\n", "t|LIST|Q: A:%;"},
-	{"t X ()\r\n", "t|X|();"},
-	{"t X (a (b (c)))\r\n", "t|X|(A:a (A:b (A:c)));"},
-	{"\r\n\r\na NOOP\r\n", "a|NOOP|;"},
-	{"a NOOP\r\nb NOOP\r\n", "a|NOOP|;b|NOOP|;"},
-	/* errors, and the next command parses */
-	{"a NOOP (\r\nb NOOP\r\n", "ERR a: Missing ')';b|NOOP|;"},
-	{"a NOOP )\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
-	{"a NOOP  x\r\n", "ERR a: Extra space;"},
-	{"a NOOP x(y\r\n", "ERR a: Missing space between arguments;"},
-	{"a LOGIN \"x\r\n", "ERR a: Unterminated quoted string;"},
-	{"a LOGIN \"\\x\"\r\n", "ERR a: Invalid escape in quoted string;"},
-	{"lonely\r\n", "ERR lonely: Missing command;"},
-	{"+x NOOP\r\n", "ERR *: Invalid tag;"},
-	{"a X {3}junk\r\n", "ERR a: Literal must end the line;"},
-	{"a X {}\r\n", "ERR a: Invalid literal;"},
-	{"a X (((((x)))))\r\n", "ERR a: Lists nested too deep;"},
-	{"a X {65}\r\nb NOOP\r\n", "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
-	{"a X {65+}\r\n" "01234567890123456789012345678901234567890123456789012345678901234"
-	 " more\r\nb NOOP\r\n",
-	 "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
-	/* a non-synchronising literal on a bad line is skipped too */
-	{"a X ) {3+}\r\n)\r\n\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
-	{"a X BODY[TEXT\r\n", "ERR a: Missing ']';"},
-	{"a NOOP\r", "(busy)"},
+        {"a1 NOOP\r\n", "a1|NOOP|;"},
+        {"a1 noop\n", "a1|noop|;"},
+        {"a1 LOGIN alice secret\r\n", "a1|LOGIN|A:alice A:secret;"},
+        {"a1 LOGIN \"al ice\" \"se\\\"c\\\\\"\r\n", "a1|LOGIN|Q:al ice Q:se\"c\\;"},
+        {"a1 LOGIN {5}\r\nalice {2+}\r\npw\r\n", "+;a1|LOGIN|L:alice L:pw;"},
+        {"a1 APPEND INBOX ~{3}\r\nx\0y\r\n", "+;a1|APPEND|A:INBOX L8:x;"},
+        {"t FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>)\r\n",
+         "t|FETCH|A:1:* (A:FLAGS A:BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>);"},
+        {"t STORE 1 +FLAGS (\\Seen \\Deleted)\r\n", "t|STORE|A:1 A:+FLAGS (A:\\Seen A:\\Deleted);"},
+        {"t LIST \"\" %\r\n", "t|LIST|Q: A:%;"},
+        {"t X ()\r\n", "t|X|();"},
+        {"t X (a (b (c)))\r\n", "t|X|(A:a (A:b (A:c)));"},
+        {"\r\n\r\na NOOP\r\n", "a|NOOP|;"},
+        {"a NOOP\r\nb NOOP\r\n", "a|NOOP|;b|NOOP|;"},
+        /* errors, and the next command parses */
+        {"a NOOP (\r\nb NOOP\r\n", "ERR a: Missing ')';b|NOOP|;"},
+        {"a NOOP )\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
+        {"a NOOP  x\r\n", "ERR a: Extra space;"},
+        {"a NOOP x(y\r\n", "ERR a: Missing space between arguments;"},
+        {"a LOGIN \"x\r\n", "ERR a: Unterminated quoted string;"},
+        {"a LOGIN \"\\x\"\r\n", "ERR a: Invalid escape in quoted string;"},
+        {"lonely\r\n", "ERR lonely: Missing command;"},
+        {"+x NOOP\r\n", "ERR *: Invalid tag;"},
+        {"a X {3}junk\r\n", "ERR a: Literal must end the line;"},
+        {"a X {}\r\n", "ERR a: Invalid literal;"},
+        {"a X (((((x)))))\r\n", "ERR a: Lists nested too deep;"},
+        {"a X {65}\r\nb NOOP\r\n", "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
+        {"a X {65+}\r\n"
+         "01234567890123456789012345678901234567890123456789012345678901234"
+         " more\r\nb NOOP\r\n",
+         "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
+        /* a non-synchronising literal on a bad line is skipped too */
+        {"a X ) {3+}\r\n)\r\n\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
+        {"a X BODY[TEXT\r\n", "ERR a: Missing ']';"},
+        {"a NOOP\r", "(busy)"},
 };
 
 static void
@@ -159,12 +160,12 @@ test_literal_may_hold_nul(void)
 	size_t used, off = 0;
 
 	test_int_eq(-1, imap_parser_feed(p, a, in, sizeof(in) - 1, &used, &cmd, &err, &toobig),
-		    IMAP_PARSE_LITERAL_WAIT);
+	            IMAP_PARSE_LITERAL_WAIT);
 	off += used;
-	test_int_eq(-1,
-		    imap_parser_feed(p, a, in + off, sizeof(in) - 1 - off, &used, &cmd, &err,
-				     &toobig),
-		    IMAP_PARSE_DONE);
+	test_int_eq(
+	        -1,
+	        imap_parser_feed(p, a, in + off, sizeof(in) - 1 - off, &used, &cmd, &err, &toobig),
+	        IMAP_PARSE_DONE);
 	test_int_eq(-1, cmd.nargs, 2);
 	test_int_eq(-1, cmd.args[1].len, 3);
 	test_assert(-1, cmd.args[1].is_literal8);

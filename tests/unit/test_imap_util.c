@@ -30,31 +30,31 @@ test_seqset(void)
 		bool is_uid;
 		const char *want;
 	} cases[] = {
-		{"1", false, "3"},
-		{"1:*", false, "3:5,9:10,20"},
-		{"*", false, "20"},
-		{"2,4:3", false, "4:5,9"},
-		{"6:4", false, "9:10,20"},
-		{"7", false, "RANGE"},
-		{"1,1,1", false, "3"},
-		{"1:*", true, "3:5,9:10,20"},
-		{"4:9", true, "4:5,9"},
-		{"6:8", true, ""},
-		{"*", true, "20"},
-		{"100:*", true, "20"}, /* '*' is 20: "20:100" */
-		{"21:25", true, ""},
-		{"0", false, "PARSE"},
-		{"01", false, "PARSE"},
-		{"1:", false, "PARSE"},
-		{"1,,2", false, "PARSE"},
-		{"a", false, "PARSE"},
-		{"4294967296", true, "PARSE"},
+	        {"1", false, "3"},
+	        {"1:*", false, "3:5,9:10,20"},
+	        {"*", false, "20"},
+	        {"2,4:3", false, "4:5,9"},
+	        {"6:4", false, "9:10,20"},
+	        {"7", false, "RANGE"},
+	        {"1,1,1", false, "3"},
+	        {"1:*", true, "3:5,9:10,20"},
+	        {"4:9", true, "4:5,9"},
+	        {"6:8", true, ""},
+	        {"*", true, "20"},
+	        {"100:*", true, "20"}, /* '*' is 20: "20:100" */
+	        {"21:25", true, ""},
+	        {"0", false, "PARSE"},
+	        {"01", false, "PARSE"},
+	        {"1:", false, "PARSE"},
+	        {"1,,2", false, "PARSE"},
+	        {"a", false, "PARSE"},
+	        {"4294967296", true, "PARSE"},
 	};
 	struct arena *a = arena_new(1024);
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 		test_str_eq(i, resolve(a, cases[i].set, cases[i].is_uid, uids, ARRAY_LEN(uids)),
-			    cases[i].want);
+		            cases[i].want);
 	test_str_eq(-1, resolve(a, "1:*", true, uids, 0), "");
 	test_str_eq(-1, resolve(a, "*", false, uids, 0), "RANGE");
 	arena_free(&a);
@@ -66,13 +66,13 @@ test_mutf7_round_trip(void)
 	static const struct {
 		const char *utf8, *mutf7;
 	} cases[] = {
-		{"INBOX", "INBOX"},
-		{"a&b", "a&-b"},
-		{"Entwürfe", "Entw&APw-rfe"},
-		{"日本語", "&ZeVnLIqe-"},
-		{"~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
-		{"\xf0\x9f\x98\x80", "&2D3eAA-"}, /* U+1F600, a surrogate pair */
-		{"", ""},
+	        {"INBOX", "INBOX"},
+	        {"a&b", "a&-b"},
+	        {"Entwürfe", "Entw&APw-rfe"},
+	        {"日本語", "&ZeVnLIqe-"},
+	        {"~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
+	        {"\xf0\x9f\x98\x80", "&2D3eAA-"}, /* U+1F600, a surrogate pair */
+	        {"", ""},
 	};
 	struct arena *a = arena_new(1024);
 
@@ -87,13 +87,13 @@ static void
 test_mutf7_rejects_non_canonical(void)
 {
 	static const char *const bad[] = {
-		"&",	      /* unterminated */
-		"&AGE-",      /* encodes ASCII 'a' */
-		"&-&AOQ",     /* unterminated shift */
-		"&AOQ-&APw-", /* two adjacent shifts must be one */
-		"&Jjo!-",     /* bad base64 */
-		"&2D0-",      /* lone high surrogate */
-		"\xc3\xa4",   /* 8-bit in a modified UTF-7 name */
+	        "&",          /* unterminated */
+	        "&AGE-",      /* encodes ASCII 'a' */
+	        "&-&AOQ",     /* unterminated shift */
+	        "&AOQ-&APw-", /* two adjacent shifts must be one */
+	        "&Jjo!-",     /* bad base64 */
+	        "&2D0-",      /* lone high surrogate */
+	        "\xc3\xa4",   /* 8-bit in a modified UTF-7 name */
 	};
 	struct arena *a = arena_new(1024);
 
@@ -110,15 +110,15 @@ test_dates(void)
 		const char *in;
 		int64_t want; /* -1: invalid */
 	} cases[] = {
-		{"25-Nov-2026 10:00:00 +0000", 1795600800},
-		{" 5-Nov-2026 10:00:00 +0100", 1793869200},
-		{"05-Nov-2026 10:00:00 -0130", 1793878200},
-		{"29-Feb-2024 00:00:00 +0000", 1709164800},
-		{"29-Feb-2023 00:00:00 +0000", -1},
-		{"25-Nox-2026 10:00:00 +0000", -1},
-		{"25-Nov-2026 24:00:00 +0000", -1},
-		{"25-Nov-2026 10:00:00", -1},
-		{"25-Nov-2026 10:00:00 +0000x", -1},
+	        {"25-Nov-2026 10:00:00 +0000", 1795600800},
+	        {" 5-Nov-2026 10:00:00 +0100", 1793869200},
+	        {"05-Nov-2026 10:00:00 -0130", 1793878200},
+	        {"29-Feb-2024 00:00:00 +0000", 1709164800},
+	        {"29-Feb-2023 00:00:00 +0000", -1},
+	        {"25-Nox-2026 10:00:00 +0000", -1},
+	        {"25-Nov-2026 24:00:00 +0000", -1},
+	        {"25-Nov-2026 10:00:00", -1},
+	        {"25-Nov-2026 10:00:00 +0000x", -1},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -145,13 +145,14 @@ test_flag_lists(void)
 		uint32_t flags;
 		size_t nkw;
 	} cases[] = {
-		{"t X (\\Seen \\dRaFt $Label work)\r\n", NULL, STORE_FLAG_SEEN | STORE_FLAG_DRAFT, 2},
-		{"t X ()\r\n", NULL, 0, 0},
-		{"t X \\Flagged\r\n", NULL, STORE_FLAG_FLAGGED, 0},
-		{"t X ($a $A)\r\n", NULL, 0, 1},
-		{"t X (\\Recent)\r\n", "\\Recent cannot be set", 0, 0},
-		{"t X (\\Bogus)\r\n", "Unknown system flag", 0, 0},
-		{"t X (\"quoted\")\r\n", "Flags must be atoms", 0, 0},
+	        {"t X (\\Seen \\dRaFt $Label work)\r\n", NULL, STORE_FLAG_SEEN | STORE_FLAG_DRAFT,
+	         2},
+	        {"t X ()\r\n", NULL, 0, 0},
+	        {"t X \\Flagged\r\n", NULL, STORE_FLAG_FLAGGED, 0},
+	        {"t X ($a $A)\r\n", NULL, 0, 1},
+	        {"t X (\\Recent)\r\n", "\\Recent cannot be set", 0, 0},
+	        {"t X (\\Bogus)\r\n", "Unknown system flag", 0, 0},
+	        {"t X (\"quoted\")\r\n", "Flags must be atoms", 0, 0},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -160,9 +161,9 @@ test_flag_lists(void)
 		bool toobig;
 		size_t used;
 		test_int_eq(i,
-			    imap_parser_feed(p, a, cases[i].line, strlen(cases[i].line), &used, &cmd,
-					     &err, &toobig),
-			    IMAP_PARSE_DONE);
+		            imap_parser_feed(p, a, cases[i].line, strlen(cases[i].line), &used,
+		                             &cmd, &err, &toobig),
+		            IMAP_PARSE_DONE);
 		struct imap_flag_list fl;
 		bool ok = imap_flag_list_parse(a, &cmd.args[0], &fl, &err);
 		test_int_eq(i, ok, cases[i].err == NULL);

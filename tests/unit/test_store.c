@@ -8,10 +8,11 @@
 #include "test.h"
 
 static const char msg1[] = "From: Alice <alice@example.org>\nTo: bob@example.org\n"
-			   "Subject: Hello there\nMessage-ID: <m1@x>\n\nFirst body line\n"
-			   "Second line with \xc3\x9c" "BER content\n";
+                           "Subject: Hello there\nMessage-ID: <m1@x>\n\nFirst body line\n"
+                           "Second line with \xc3\x9c"
+                           "BER content\n";
 static const char msg2[] = "From: carol@example.org\r\nSubject: Re: Hello there\r\n"
-			   "In-Reply-To: <m1@x>\r\nMessage-ID: <m2@x>\r\n\r\nok\r\n";
+                           "In-Reply-To: <m1@x>\r\nMessage-ID: <m2@x>\r\n\r\nok\r\n";
 
 static void
 test_mailbox_names_are_validated(void)
@@ -20,21 +21,12 @@ test_mailbox_names_are_validated(void)
 		const char *name;
 		bool ok;
 	} cases[] = {
-		{"INBOX", true},
-		{"a/b/c", true},
-		{"Caf\xc3\xa9", true},
-		{"", false},
-		{"/a", false},
-		{"a/", false},
-		{"a//b", false},
-		{"a/../b", false},
-		{".", false},
-		{"a*", false},
-		{"a%b", false},
-		{"tab\there", false},
-		{"bad\xc3", false},     /* truncated UTF-8 */
-		{"\xff\xfe", false},    /* not UTF-8 */
-		{"a/./b", false},
+	        {"INBOX", true},     {"a/b/c", true}, {"Caf\xc3\xa9", true}, {"", false},
+	        {"/a", false},       {"a/", false},   {"a//b", false},       {"a/../b", false},
+	        {".", false},        {"a*", false},   {"a%b", false},        {"tab\there", false},
+	        {"bad\xc3", false},  /* truncated UTF-8 */
+	        {"\xff\xfe", false}, /* not UTF-8 */
+	        {"a/./b", false},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
@@ -48,12 +40,12 @@ test_new_account_has_default_mailboxes(void)
 		const char *name;
 		unsigned special;
 	} want[] = {
-		{"INBOX", 0},
-		{"Archive", STORE_SPECIAL_ARCHIVE},
-		{"Drafts", STORE_SPECIAL_DRAFTS},
-		{"Junk", STORE_SPECIAL_JUNK},
-		{"Sent", STORE_SPECIAL_SENT},
-		{"Trash", STORE_SPECIAL_TRASH},
+	        {"INBOX", 0},
+	        {"Archive", STORE_SPECIAL_ARCHIVE},
+	        {"Drafts", STORE_SPECIAL_DRAFTS},
+	        {"Junk", STORE_SPECIAL_JUNK},
+	        {"Sent", STORE_SPECIAL_SENT},
+	        {"Trash", STORE_SPECIAL_TRASH},
 	};
 	struct tstore t;
 	struct arena *a = arena_new(4096);
@@ -84,7 +76,7 @@ test_create_rename_delete(void)
 
 	tstore_open(&t);
 	test_int_eq(-1, store_mailbox_create(t.acct, "a/b/c", 0, &err), 0);
-	test_assert(-1, tstatus(&t, "a").uidvalidity != 0);	/* parents made */
+	test_assert(-1, tstatus(&t, "a").uidvalidity != 0); /* parents made */
 	test_assert(-1, tstatus(&t, "a/b").uidvalidity != 0);
 	test_int_eq(-1, store_mailbox_create(t.acct, "a/b", 0, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_EXISTS);
@@ -216,7 +208,7 @@ test_append_fetch_is_byte_identical(void)
 
 		buf_reset(&got);
 		test_int_eq(i, store_message_read(mb, 1, ranges[i].off, ranges[i].len, &got, &err),
-			    0);
+		            0);
 		test_int_eq(i, got.len, len);
 		test_assert(i, memcmp(got.data, want.data + off, len) == 0);
 	}
@@ -230,9 +222,9 @@ test_append_fetch_is_byte_identical(void)
 	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
 
 	test_int_eq(-1,
-		    store_message_lookup(mb, uids, 2, STORE_FETCH_ENVELOPE | STORE_FETCH_SORT, a,
-					 info, &err),
-		    0);
+	            store_message_lookup(mb, uids, 2, STORE_FETCH_ENVELOPE | STORE_FETCH_SORT, a,
+	                                 info, &err),
+	            0);
 	test_int_eq(-1, info[0].size, want.len);
 	test_str_eq(-1, info[0].subject, "Hello there");
 	test_assert(-1, info[0].envelope != NULL && strstr(info[0].envelope, "Hello") != NULL);
@@ -289,7 +281,7 @@ test_lookup_batches_and_open_by_info(void)
 		bool gone = i + 1 == 2 || i + 1 == 3 || i + 1 == 7;
 		test_int_eq(i, range[i].uid, gone ? 0 : i + 1);
 		test_assert(i, gone || range[i].size == strlen("Subject: m1\r\n\r\nbody 1\r\n") +
-		                                              (i + 1 >= 10 ? 2 : 0));
+		                                                (i + 1 >= 10 ? 2 : 0));
 		test_assert(i, gone || strlen(range[i].blob_hash) == 64);
 		test_assert(i, range[i].parts == NULL && range[i].envelope == NULL);
 	}
@@ -405,13 +397,14 @@ test_copy_and_move_share_blobs(void)
 	tappend(&t, "INBOX", msg1, 0);
 	tappend(&t, "INBOX", msg2, STORE_FLAG_SEEN);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &inbox, &err), 0);
-	test_int_eq(-1, store_message_copy(inbox, uids, 3, "Archive", false, &uv, src, dst, &n, &err),
-		    0);
+	test_int_eq(-1,
+	            store_message_copy(inbox, uids, 3, "Archive", false, &uv, src, dst, &n, &err),
+	            0);
 	test_int_eq(-1, n, 2);
 	test_int_eq(-1, dst[0], 1);
 	test_int_eq(-1, uv, tstatus(&t, "Archive").uidvalidity);
 	test_int_eq(-1, store_message_copy(inbox, uids, 2, "Trash", true, &uv, src, dst, &n, &err),
-		    0);
+	            0);
 	test_int_eq(-1, n, 2);
 	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
 	test_int_eq(-1, tstatus(&t, "Trash").messages, 2);
@@ -461,9 +454,9 @@ test_expunge_records_vanished(void)
 	test_int_eq(-1, tstatus(&t, "INBOX").deleted, 0);
 	test_int_eq(-1, store_expunged_since(mb, before, a, &out, &n, &err), 0);
 	test_int_eq(-1, n, 2);
-	test_int_eq(-1, store_expunged_since(mb, tstatus(&t, "INBOX").highestmodseq, a, &out, &n,
-					     &err),
-		    0);
+	test_int_eq(-1,
+	            store_expunged_since(mb, tstatus(&t, "INBOX").highestmodseq, a, &out, &n, &err),
+	            0);
 	test_int_eq(-1, n, 0);
 	/* UID EXPUNGE of a message without \Deleted removes nothing. */
 	uint32_t one = 1;
@@ -620,7 +613,7 @@ test_counters_follow_every_operation(void)
 	test_int_eq(-1, s.unseen, 0);
 	test_int_eq(-1, s.deleted, 0);
 	test_int_eq(-1, store_message_copy(mb, uids, 2, "Sent", false, NULL, src, dst, &n, &err),
-		    0);
+	            0);
 	s = tstatus(&t, "Sent");
 	test_int_eq(-1, s.messages, 2);
 	test_int_eq(-1, s.size, s1 + s2);
@@ -665,12 +658,12 @@ test_quota_is_enforced(void)
 	test_int_eq(-1, err, STORE_ERR_QUOTA);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, store_message_copy(mb, uids, 2, "Trash", false, NULL, src, dst, &n, &err),
-		    -1);
+	            -1);
 	test_int_eq(-1, err, STORE_ERR_QUOTA);
 	test_int_eq(-1, tstatus(&t, "Trash").messages, 0);
 	/* MOVE does not grow usage: allowed at the limit. */
 	test_int_eq(-1, store_message_copy(mb, uids, 2, "Trash", true, NULL, src, dst, &n, &err),
-		    0);
+	            0);
 	test_int_eq(-1, store_quota_set(t.acct, strlen(msg2) * 3 - 1, 0, &err), 0);
 	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 0);
 	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
@@ -688,21 +681,24 @@ test_fts_substring_search(void)
 		const char *needle;
 		uint32_t want; /* bit per uid */
 	} cases[] = {
-		{STORE_TEXT_BODY, "second LINE", 1 << 1},
-		{STORE_TEXT_BODY, "\xc3\xbc" "ber", 1 << 1},	/* ü matches Ü */
-		{STORE_TEXT_BODY, "ok", 1 << 2},		/* short: fallback scan */
-		{STORE_TEXT_BODY, "O", (1 << 1) | (1 << 2) | (1 << 3)},
-		{STORE_TEXT_BODY, "\xc3\xbc", 1 << 1},		/* one char, non-ASCII */
-		{STORE_TEXT_BODY, "Hello there", 0},		/* header only */
-		{STORE_TEXT_TEXT, "hello THERE", (1 << 1) | (1 << 2)},
-		{STORE_TEXT_HEADERS, "carol@", 1 << 2},
-		{STORE_TEXT_SUBJECT, "re: hello", 1 << 2},
-		{STORE_TEXT_SUBJECT, "re", (1 << 1) | (1 << 2)}, /* "there" */
-		{STORE_TEXT_FROM, "ALICE", 1 << 1},
-		{STORE_TEXT_TO, "bob", 1 << 1},
-		{STORE_TEXT_BODY, "quote\"d", 1 << 3},
-		{STORE_TEXT_BODY, "nothing like this", 0},
-		{STORE_TEXT_BODY, "", (1 << 1) | (1 << 2) | (1 << 3)},
+	        {STORE_TEXT_BODY, "second LINE", 1 << 1},
+	        {STORE_TEXT_BODY,
+	         "\xc3\xbc"
+	         "ber",
+	         1 << 1},                        /* ü matches Ü */
+	        {STORE_TEXT_BODY, "ok", 1 << 2}, /* short: fallback scan */
+	        {STORE_TEXT_BODY, "O", (1 << 1) | (1 << 2) | (1 << 3)},
+	        {STORE_TEXT_BODY, "\xc3\xbc", 1 << 1}, /* one char, non-ASCII */
+	        {STORE_TEXT_BODY, "Hello there", 0},   /* header only */
+	        {STORE_TEXT_TEXT, "hello THERE", (1 << 1) | (1 << 2)},
+	        {STORE_TEXT_HEADERS, "carol@", 1 << 2},
+	        {STORE_TEXT_SUBJECT, "re: hello", 1 << 2},
+	        {STORE_TEXT_SUBJECT, "re", (1 << 1) | (1 << 2)}, /* "there" */
+	        {STORE_TEXT_FROM, "ALICE", 1 << 1},
+	        {STORE_TEXT_TO, "bob", 1 << 1},
+	        {STORE_TEXT_BODY, "quote\"d", 1 << 3},
+	        {STORE_TEXT_BODY, "nothing like this", 0},
+	        {STORE_TEXT_BODY, "", (1 << 1) | (1 << 2) | (1 << 3)},
 	};
 	struct tstore t;
 	struct store_mailbox *mb;
@@ -719,9 +715,10 @@ test_fts_substring_search(void)
 		uint32_t *uids, got = 0;
 		size_t n;
 
-		test_int_eq(i, store_search_text(mb, cases[i].field, cases[i].needle, a, &uids, &n,
-						 &err),
-			    0);
+		test_int_eq(
+		        i,
+		        store_search_text(mb, cases[i].field, cases[i].needle, a, &uids, &n, &err),
+		        0);
 		for (size_t k = 0; k < n; k++)
 			got |= 1u << uids[k];
 		test_int_eq(i, got, cases[i].want);
@@ -754,9 +751,9 @@ test_sort_and_ranges(void)
 	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 132);
 	test_int_eq(-1, store_search_range(mb, STORE_COL_SIZE, 0, 30, a, &uids, &n, &err), 0);
 	test_int_eq(-1, n, 1);
-	test_int_eq(-1, store_search_range(mb, STORE_COL_SAVE_DATE, 1, INT64_MAX, a, &uids, &n,
-					   &err),
-		    0);
+	test_int_eq(-1,
+	            store_search_range(mb, STORE_COL_SAVE_DATE, 1, INT64_MAX, a, &uids, &n, &err),
+	            0);
 	test_int_eq(-1, n, 3);
 	store_mailbox_close(&mb);
 	arena_free(&a);

@@ -35,16 +35,16 @@ test_injected_io_failures_leave_store_consistent(void)
 		enum store_fault fault;
 		const char *name;
 	} cases[] = {
-		{STORE_FAULT_WRITE, "write"},	  {STORE_FAULT_FSYNC, "fsync"},
-		{STORE_FAULT_RENAME, "rename"},	  {STORE_FAULT_DIRSYNC, "dirsync"},
-		{STORE_FAULT_COMMIT, "commit"},
+	        {STORE_FAULT_WRITE, "write"},   {STORE_FAULT_FSYNC, "fsync"},
+	        {STORE_FAULT_RENAME, "rename"}, {STORE_FAULT_DIRSYNC, "dirsync"},
+	        {STORE_FAULT_COMMIT, "commit"},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct tstore t;
 		struct store_append ap[2] = {
-			{(const unsigned char *)msg, strlen(msg), 0, NULL, 0, 0},
-			{(const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0},
+		        {(const unsigned char *)msg, strlen(msg), 0, NULL, 0, 0},
+		        {(const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0},
 		};
 		enum store_error err = STORE_ERR_NONE;
 		struct store_mailbox_info s;
@@ -140,12 +140,12 @@ test_search_is_exact_before_and_after_indexing(void)
 		const char *needle;
 		uint32_t want; /* bit per uid, after uid 2 is expunged */
 	} cases[] = {
-		{STORE_TEXT_BODY, "needle", (1 << 1) | (1 << 3)},
-		{STORE_TEXT_BODY, "NEEDLE ONE", 1 << 1},
-		{STORE_TEXT_TEXT, "gamma", 1 << 3},
-		{STORE_TEXT_HEADERS, "alpha", 1 << 1},
-		{STORE_TEXT_SUBJECT, "gam", 1 << 3},
-		{STORE_TEXT_BODY, "two", 0}, /* only in the expunged message */
+	        {STORE_TEXT_BODY, "needle", (1 << 1) | (1 << 3)},
+	        {STORE_TEXT_BODY, "NEEDLE ONE", 1 << 1},
+	        {STORE_TEXT_TEXT, "gamma", 1 << 3},
+	        {STORE_TEXT_HEADERS, "alpha", 1 << 1},
+	        {STORE_TEXT_SUBJECT, "gam", 1 << 3},
+	        {STORE_TEXT_BODY, "two", 0}, /* only in the expunged message */
 	};
 	struct tstore t;
 	struct store_mailbox *mb;
@@ -168,8 +168,8 @@ test_search_is_exact_before_and_after_indexing(void)
 			test_int_eq(-1, pending_after_indexing(t.dir), 0);
 		for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 			test_int_eq(round * 100 + (int)i,
-				    search_bits(mb, cases[i].field, cases[i].needle),
-				    cases[i].want);
+			            search_bits(mb, cases[i].field, cases[i].needle),
+			            cases[i].want);
 	}
 	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM fts WHERE fts MATCH 'needle'"), 2);
 	sql(t.dir, "INSERT INTO fts(fts) VALUES ('integrity-check')");
