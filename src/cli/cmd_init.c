@@ -125,6 +125,14 @@ cli_init(const char *data_dir, int argc, char **argv)
 		cli_fail("%s: %s", tls_dir, strerror(errno));
 		goto out;
 	}
+	/* The store's root, so `tern check` finds a (clean, empty) store at once. */
+	char *accounts_dir = xasprintf("%s/accounts", dir);
+	if (mkdir(accounts_dir, 0750) < 0 && errno != EEXIST) {
+		cli_fail("%s: %s", accounts_dir, strerror(errno));
+		free(accounts_dir);
+		goto out;
+	}
+	free(accounts_dir);
 	if (net_tls_write_selfsigned(hostname, cert, key, &err) < 0) {
 		cli_fail("%s", err);
 		goto out;

@@ -17,11 +17,15 @@ class CliTest(unittest.TestCase):
         self.srv.cleanup()
 
     def test_init_writes_config_certificate_and_account(self):
-        for name in ("tern.conf", "tls/cert.pem", "tls/key.pem", "accounts.db"):
+        for name in ("tern.conf", "tls/cert.pem", "tls/key.pem", "accounts.db", "accounts"):
             self.assertTrue(os.path.exists(os.path.join(self.d, name)), name)
         self.assertEqual(os.stat(os.path.join(self.d, "tls/key.pem")).st_mode & 0o777, 0o600)
         self.assertEqual(self.srv.user, "test@localhost")
         self.assertGreaterEqual(len(self.srv.password), 16)
+
+    def test_check_of_a_fresh_data_directory_is_clean(self):
+        proc = tern("check", data_dir=self.d, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
 
     def test_init_refuses_to_overwrite(self):
         proc = tern("init", self.d, check=False)
