@@ -26,14 +26,8 @@ imap_cmd_expunge(struct imap_cmd *cmd)
 			imap_reply_bad(cmd, "Expected: UID EXPUNGE <uid set>");
 			return IMAP_CMD_DONE;
 		}
-		uint32_t count;
-		const uint32_t *all = store_mailbox_uids(s->mbox, &count);
-		if (set.is_saved) {
-			resolved = s->saved_uids;
-			n = s->n_saved;
-		} else {
-			imap_seqset_resolve(&set, true, all, count, cmd->arena, &resolved, &n);
-		}
+		if (!imap_mailbox_resolve_set(cmd, &set, &resolved, &n))
+			return IMAP_CMD_DONE;
 		uids = resolved;
 		if (n == 0) {
 			imap_reply_ok(cmd, "UID EXPUNGE completed");

@@ -26,6 +26,7 @@
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
+#include "lib/util.h"
 
 /* Keeps the uids of set that are also in sub (both ascending). */
 static size_t
@@ -44,13 +45,6 @@ intersect(uint32_t *set, size_t n, const uint32_t *sub, size_t n_sub)
 		}
 	}
 	return out;
-}
-
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
 }
 
 /* (CHANGEDSINCE modseq [VANISHED]): true with *since_out, or false (BAD). */
@@ -117,15 +111,8 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 
-	uint32_t count;
-	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
-	if (set.is_saved) {
-		n = s->n_saved;
-		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
-	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
-		imap_reply_bad(cmd, "Invalid message sequence number");
+	if (!imap_mailbox_resolve_set(cmd, &set, &uids, &n))
 		return IMAP_CMD_DONE;
-	}
 
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE are CONDSTORE enabling; from
 	   now on flag updates carry MODSEQ. CHANGEDSINCE implies MODSEQ. */
@@ -140,7 +127,7 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 			return IMAP_CMD_DONE;
 		}
 		if (n_changed > 1)
-			qsort(changed, n_changed, sizeof(uint32_t), cmp_u32);
+			qsort(changed, n_changed, sizeof(uint32_t), uid_cmp);
 		n = intersect(uids, n, changed, n_changed);
 		if (!req.has_modseq) {
 			struct imap_fetch_item *items =

@@ -25,6 +25,7 @@
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
+#include "lib/util.h"
 #include "lib/buf.h"
 
 static bool
@@ -40,13 +41,6 @@ uid_in(const uint32_t *set, size_t n, uint32_t uid)
 			hi = mid;
 	}
 	return false;
-}
-
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
 }
 
 /* (UNCHANGEDSINCE n): true with *out, false when malformed. */
@@ -133,15 +127,8 @@ imap_cmd_store(struct imap_cmd *cmd)
 	ch.keywords = (const char *const *)fl.keywords;
 	ch.n_keywords = fl.n_keywords;
 
-	uint32_t count;
-	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
-	if (set.is_saved) {
-		n = s->n_saved;
-		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
-	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
-		imap_reply_bad(cmd, "Invalid message sequence number");
+	if (!imap_mailbox_resolve_set(cmd, &set, &uids, &n))
 		return IMAP_CMD_DONE;
-	}
 	if (s->is_readonly) {
 		imap_reply_no(cmd, "[READ-ONLY] Mailbox is read-only");
 		return IMAP_CMD_DONE;
@@ -161,9 +148,9 @@ imap_cmd_store(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	if (res.n_changed > 1)
-		qsort(res.changed, res.n_changed, sizeof(uint32_t), cmp_u32);
+		qsort(res.changed, res.n_changed, sizeof(uint32_t), uid_cmp);
 	if (res.n_failed > 1)
-		qsort(res.failed, res.n_failed, sizeof(uint32_t), cmp_u32);
+		qsort(res.failed, res.n_failed, sizeof(uint32_t), uid_cmp);
 
 	struct buf line;
 	buf_init(&line);
@@ -198,7 +185,7 @@ imap_cmd_store(struct imap_cmd *cmd)
 		if (!cmd->is_uid) {
 			for (size_t k = 0; k < res.n_failed; k++)
 				failed[k] = store_mailbox_seq(s->mbox, failed[k]);
-			qsort(failed, res.n_failed, sizeof(uint32_t), cmp_u32);
+			qsort(failed, res.n_failed, sizeof(uint32_t), uid_cmp);
 		}
 		imap_reply_ok(cmd, "[MODIFIED %s] Conditional STORE failed",
 		              imap_seqset_format(cmd->arena, failed, res.n_failed));

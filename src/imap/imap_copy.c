@@ -30,15 +30,8 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 	}
 	if (!imap_mailbox_arg(cmd, 1, &dest))
 		return IMAP_CMD_DONE;
-	uint32_t count;
-	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
-	if (set.is_saved) {
-		n = s->n_saved;
-		uids = n > 0 ? arena_memdup(cmd->arena, s->saved_uids, n * sizeof(uint32_t)) : NULL;
-	} else if (!imap_seqset_resolve(&set, cmd->is_uid, all, count, cmd->arena, &uids, &n)) {
-		imap_reply_bad(cmd, "Invalid message sequence number");
+	if (!imap_mailbox_resolve_set(cmd, &set, &uids, &n))
 		return IMAP_CMD_DONE;
-	}
 	if (move && s->is_readonly) {
 		imap_reply_no(cmd, "[READ-ONLY] Mailbox is read-only");
 		return IMAP_CMD_DONE;

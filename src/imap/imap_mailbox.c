@@ -21,6 +21,7 @@
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
+#include "lib/util.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "net/net.h"
@@ -68,6 +69,28 @@ const char *
 imap_mailbox_wire(struct imap_session *s, const char *name)
 {
 	return imap_quote_utf8(s->cmd_arena, imap_mailbox_encode(s, name), s->utf8_names);
+}
+
+bool
+imap_mailbox_resolve_set(struct imap_cmd *cmd, const struct imap_seqset *set, uint32_t **uids_out,
+                         size_t *n_out)
+{
+	struct imap_session *s = cmd->session;
+	uint32_t count;
+	const uint32_t *all = store_mailbox_uids(s->mbox, &count);
+
+	if (set->is_saved) {
+		*n_out = s->n_saved;
+		*uids_out = s->n_saved > 0 ? arena_memdup(cmd->arena, s->saved_uids,
+		                                          s->n_saved * sizeof(uint32_t))
+		                           : NULL;
+		return true;
+	}
+	if (!imap_seqset_resolve(set, cmd->is_uid, all, count, cmd->arena, uids_out, n_out)) {
+		imap_reply_bad(cmd, "Invalid message sequence number");
+		return false;
+	}
+	return true;
 }
 
 void
@@ -273,13 +296,6 @@ on_flags(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keyword
 	p->changes[p->n_changes++] = (struct flag_change){seq, uid, flags, keywords, modseq};
 }
 
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 uint32_t
 imap_mailbox_recent_count(struct imap_session *s)
 {
@@ -312,7 +328,7 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	if (p.expunges.len > 0)
 		net_conn_write(s->conn, p.expunges.data, p.expunges.len);
 	if (p.n_vanished > 0) {
-		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), cmp_u32);
+		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), uid_cmp);
 		imap_reply_untagged(s, "VANISHED %s",
 		                    imap_seqset_format(s->cmd_arena, p.vanished, p.n_vanished));
 	}

@@ -24,6 +24,16 @@ const char *imap_mailbox_wire(struct imap_session *s, const char *name);
 /* The wire form without quoting (for pattern matching), in the arena. */
 const char *imap_mailbox_encode(struct imap_session *s, const char *name);
 
+struct imap_seqset;
+/*
+ * Resolves a parsed message set against the session's snapshot ("$" is the
+ * saved search result, RFC 5182) into ascending UIDs in the arena; by UID
+ * when cmd->is_uid. Replies BAD and returns false for a sequence number
+ * beyond the mailbox.
+ */
+bool imap_mailbox_resolve_set(struct imap_cmd *cmd, const struct imap_seqset *set,
+                              uint32_t **uids_out, size_t *n_out);
+
 /* Replies NO with the RFC 5530 code for err; logs TEMP/CORRUPT as errors. */
 void imap_reply_store_error(struct imap_cmd *cmd, enum store_error err);
 

@@ -77,13 +77,6 @@ imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out)
 	}
 }
 
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 /* First index i with uids[i] >= v. */
 static uint32_t
 lower_bound(const uint32_t *uids, uint32_t count, uint32_t v)
@@ -159,7 +152,7 @@ imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *
 		n += end - first;
 	}
 	if (set->n > 1) {
-		qsort(res, n, sizeof(*res), cmp_u32);
+		qsort(res, n, sizeof(*res), uid_cmp);
 		size_t w = 0;
 		for (size_t r = 0; r < n; r++)
 			if (w == 0 || res[w - 1] != res[r])

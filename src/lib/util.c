@@ -86,6 +86,14 @@ str_ieq_n(const char *s, size_t len, const char *cstr)
 	return strlen(cstr) == len && strncasecmp(s, cstr, len) == 0;
 }
 
+int
+uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 bool
 str_to_u64(const char *s, uint64_t max, uint64_t *out)
 {

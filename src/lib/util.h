@@ -34,6 +34,8 @@ char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 
 /* Case-insensitive ASCII comparison of a counted string with a C string. */
 bool str_ieq_n(const char *s, size_t len, const char *cstr);
+/* qsort/bsearch comparator for uint32_t (UIDs). */
+int uid_cmp(const void *a, const void *b);
 /* Parses a decimal number in [0, max]; false on anything else. */
 bool str_to_u64(const char *s, uint64_t max, uint64_t *out);
 
