@@ -132,7 +132,7 @@ static int
 check_blobs(struct check *c)
 {
 	static const char sql[] =
-		"SELECT id, hash, size, data IS NOT NULL, data FROM blobs WHERE refs > 0";
+		"SELECT id, hash, size, typeof(data) = 'blob', data FROM blobs WHERE refs > 0";
 	sqlite3_stmt *st = db_stmt(c->db, sql);
 	int64_t *bad = NULL;
 	size_t n_bad = 0, cap = 0;

@@ -26,7 +26,7 @@
 bool
 blob_is_referenced(struct db *db, const char *hash)
 {
-	static const char sql[] = "SELECT 1 FROM blobs WHERE hash = ? AND data IS NULL";
+	static const char sql[] = "SELECT 1 FROM blobs WHERE hash = ? AND typeof(data) = 'null'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc;
 
@@ -42,7 +42,7 @@ void
 blobs_collect(struct account *acct, struct db *db)
 {
 	static const char list_sql[] =
-		"SELECT id, hash, data IS NULL FROM blobs WHERE refs = 0";
+		"SELECT id, hash, typeof(data) = 'null' FROM blobs WHERE refs = 0";
 	/* A text still pending was never in fts: an FTS5 'delete' of it
 	   would damage the index. */
 	static const char fts_sql[] =

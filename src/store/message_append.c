@@ -157,7 +157,7 @@ bind_text_or_empty(sqlite3_stmt *st, int col, const char *s)
 static int64_t
 blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error *err_out)
 {
-	static const char find_sql[] = "SELECT id, data IS NOT NULL FROM blobs WHERE hash = ?";
+	static const char find_sql[] = "SELECT id, typeof(data) = 'blob' FROM blobs WHERE hash = ?";
 	static const char ins_sql[] =
 		"INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
 		" sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"

@@ -62,7 +62,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
 	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"        \
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id," \
-	" b.in_reply_to, b.refs_hdr"                                                       \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob'"                              \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 /* The same columns, NULL for the cached strings: SQLite loads every result
    column, and the strings (often on overflow pages) are most of a row. */
@@ -70,7 +70,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
 	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"      \
-	" NULL, NULL"                                                                      \
+	" NULL, NULL, typeof(b.data) = 'blob'"                                             \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 #define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
 
@@ -93,6 +93,7 @@ info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct 
 	format_id(m->thread_id, 'T', acct->id, (uint64_t)sqlite3_column_int64(st, 8));
 	if (hash != NULL && hash_len < sizeof(m->blob_hash))
 		memcpy(m->blob_hash, hash, hash_len + 1);
+	m->blob_inline = sqlite3_column_int(st, 26) != 0;
 	m->header_size = (uint64_t)sqlite3_column_int64(st, 10);
 	m->sent_date = sqlite3_column_int64(st, 11);
 	if (fields & STORE_FETCH_ENVELOPE)
@@ -228,10 +229,10 @@ static int
 blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *size_out,
 	bool *is_inline_out, struct buf *data, enum store_error *err_out)
 {
-	static const char sql[] = "SELECT b.hash, b.size, b.data IS NOT NULL FROM messages m"
+	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob' FROM messages m"
 				  " JOIN blobs b ON b.id = m.blob_id"
 				  " WHERE m.mailbox_id = ? AND m.uid = ?";
-	static const char data_sql[] = "SELECT b.hash, b.size, b.data IS NOT NULL, b.data"
+	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', b.data"
 				       " FROM messages m JOIN blobs b ON b.id = m.blob_id"
 				       " WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct db *db;
@@ -380,6 +381,49 @@ store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64
 	return 0;
 }
 
+/* The memfd of the inline blob info names, by its hash (one primary-key
+   read, no join); *missing_out when no row has that hash any more. */
+static int
+inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info,
+		 int *fd_out, bool *missing_out, enum store_error *err_out)
+{
+	static const char sql[] = "SELECT data FROM blobs WHERE hash = ?";
+	struct db *db;
+	sqlite3_stmt *st;
+	int step = SQLITE_ERROR, rc = -1;
+
+	*missing_out = false;
+	if (db_get(mbox->acct, &db, err_out) < 0)
+		return -1;
+	st = db_stmt(db, sql);
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, info->blob_hash, -1, SQLITE_STATIC);
+		step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			/* Straight from SQLite's copy into the memfd. */
+			const void *bytes = sqlite3_column_blob(st, 0);
+			struct buf view = {(char *)(uintptr_t)bytes,
+					   (size_t)sqlite3_column_bytes(st, 0), 0};
+
+			if (view.len > 0 && bytes == NULL) {
+				step = SQLITE_NOMEM;
+			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size, &view,
+						 err_out) == 0) {
+				rc = inline_fd(&view, fd_out, err_out);
+			}
+		}
+		sqlite3_reset(st);
+	}
+	if (step == SQLITE_DONE) {
+		*missing_out = true;
+		*err_out = STORE_ERR_EXPUNGED;
+	} else if (step != SQLITE_ROW) {
+		*err_out = db_error(db);
+	}
+	db_put(mbox->acct, db);
+	return rc;
+}
+
 int
 store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
 			int *fd_out, uint64_t *size_out, enum store_error *err_out)
@@ -389,6 +433,16 @@ store_message_open_info(struct store_mailbox *mbox, const struct store_message_i
 	if (info->uid == 0 || info->blob_hash[0] == '\0') {
 		*err_out = STORE_ERR_EXPUNGED;
 		return -1;
+	}
+	if (info->blob_inline) {
+		int rc = inline_open_hash(mbox, info, fd_out, &missing, err_out);
+
+		if (rc == 0)
+			*size_out = info->size;
+		if (rc == 0 || !missing)
+			return rc;
+		/* Its row is gone: expunged and collected since the lookup. */
+		return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
 	}
 	if (blob_open(mbox, info->uid, info->blob_hash, info->size, false, fd_out, &missing,
 		      err_out) == 0) {

@@ -361,6 +361,7 @@ struct store_message_info {
 	char email_id[24];  /* RFC 8474 EMAILID, same in every copy; also a POP3 UIDL */
 	char thread_id[24]; /* RFC 8474 THREADID */
 	char blob_hash[65]; /* SHA-256 hex of the stored bytes */
+	bool blob_inline;   /* the bytes are in the index, not a file (backend detail) */
 	uint64_t header_size;
 	const char *envelope, *bodystructure, *body;
 	const unsigned char *parts;
