@@ -71,6 +71,8 @@ static const struct config_key keys[] = {
 	 "Storage quota given to new accounts, bytes; 0 = none."},
 	{"store.quota_messages", CONFIG_UINT, F(store.quota_messages), "0", 0, 0, NULL,
 	 "Message-count quota given to new accounts; 0 = none."},
+	{"store.inline_max", CONFIG_SIZE, F(store.inline_max), "64k", 0, 16ull << 20, NULL,
+	 "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
 	{"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024,
 	 1ull << 40, NULL, "Memory per account for mailbox views no session uses (LRU)."},
 	{"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check.c: `tern check [--repair]`. Verifies one account or all of them:
- * the database (quick_check, schema version), every blob file against its
- * size and SHA-256, every counter and reference count against a recount,
+ * the database (quick_check, schema version), every blob (file, or inline
+ * bytes in blobs.data) against its size and SHA-256, every counter and reference count against a recount,
  * and the blob directory for orphans and temp files left by a crash. With
  * repair it fixes what it found, in this order: messages whose blob is
  * missing or corrupt are removed (recorded as expunges, so clients are
@@ -90,6 +90,18 @@ blob_verify(const char *blob_dir, const char *hash, uint64_t size)
 	return rc;
 }
 
+/* The same for an inline blob's bytes: 0 ok, 2 wrong size or hash. */
+static int
+inline_verify(const void *data, size_t len, const char *hash, uint64_t size)
+{
+	char hex[65];
+
+	if ((uint64_t)len != size)
+		return 2;
+	blob_hash_hex(data != NULL ? data : (const void *)"", len, hex);
+	return strcmp(hex, hash) != 0 ? 2 : 0;
+}
+
 /* Removes every message using blob id (recorded as expunged). In a txn. */
 static int
 drop_blob_messages(struct check *c, int64_t blob_id)
@@ -119,7 +131,8 @@ drop_blob_messages(struct check *c, int64_t blob_id)
 static int
 check_blobs(struct check *c)
 {
-	static const char sql[] = "SELECT id, hash, size FROM blobs WHERE refs > 0";
+	static const char sql[] =
+		"SELECT id, hash, size, typeof(data) = 'blob', data FROM blobs WHERE refs > 0";
 	sqlite3_stmt *st = db_stmt(c->db, sql);
 	int64_t *bad = NULL;
 	size_t n_bad = 0, cap = 0;
@@ -129,7 +142,11 @@ check_blobs(struct check *c)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *hash = (const char *)sqlite3_column_text(st, 1);
-		int v = blob_verify(c->blob_dir, hash, (uint64_t)sqlite3_column_int64(st, 2));
+		uint64_t size = (uint64_t)sqlite3_column_int64(st, 2);
+		int v = sqlite3_column_int(st, 3)
+				? inline_verify(sqlite3_column_blob(st, 4),
+						(size_t)sqlite3_column_bytes(st, 4), hash, size)
+				: blob_verify(c->blob_dir, hash, size);
 
 		if (v == 0)
 			continue;
@@ -327,7 +344,8 @@ is_hex64(const char *s)
 	return i == 64;
 }
 
-/* Files in blobs/ that no row names: crash leftovers. */
+/* Files in blobs/ that no file row names: crash leftovers (a file whose
+   hash only an inline row has is one too). */
 static int
 check_orphans(struct check *c)
 {

@@ -11,7 +11,8 @@
  * uid with that modseq. After COMMIT, blobs with no reference left are
  * deleted from the index in a second transaction and then unlinked: a crash
  * in between leaves an orphan file that check removes, never a row
- * without its file.
+ * without its file. An inline blob (blobs.data) has no file: deleting its
+ * row is the whole collection.
  */
 #include "store/store_int.h"
 
@@ -25,7 +26,7 @@
 bool
 blob_is_referenced(struct db *db, const char *hash)
 {
-	static const char sql[] = "SELECT 1 FROM blobs WHERE hash = ?";
+	static const char sql[] = "SELECT 1 FROM blobs WHERE hash = ? AND typeof(data) = 'null'";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc;
 
@@ -40,7 +41,8 @@ blob_is_referenced(struct db *db, const char *hash)
 void
 blobs_collect(struct account *acct, struct db *db)
 {
-	static const char list_sql[] = "SELECT id, hash FROM blobs WHERE refs = 0";
+	static const char list_sql[] =
+		"SELECT id, hash, typeof(data) = 'null' FROM blobs WHERE refs = 0";
 	/* A text still pending was never in fts: an FTS5 'delete' of it
 	   would damage the index. */
 	static const char fts_sql[] =
@@ -66,8 +68,9 @@ blobs_collect(struct account *acct, struct db *db)
 			hashes = xrealloc(hashes, cap * sizeof(*hashes));
 		}
 		ids[n] = sqlite3_column_int64(st, 0);
+		/* An empty name: inline, no file to unlink. */
 		snprintf(hashes[n], sizeof(hashes[n]), "%s",
-			 (const char *)sqlite3_column_text(st, 1));
+			 sqlite3_column_int(st, 2) ? (const char *)sqlite3_column_text(st, 1) : "");
 		n++;
 	}
 	if (st != NULL)
@@ -89,7 +92,8 @@ blobs_collect(struct account *acct, struct db *db)
 	if (db_commit(db) < 0)
 		goto fail;
 	for (size_t i = 0; i < n; i++)
-		blob_unlink(acct->blob_dir, hashes[i]);
+		if (hashes[i][0] != '\0')
+			blob_unlink(acct->blob_dir, hashes[i]);
 	goto out;
 fail:
 	/* Left for the next expunge or for check; nothing is lost. */

@@ -11,8 +11,14 @@
  * indexes it in a later batch, and search scans it meanwhile. The caller
  * replies only after this returns 0: the message is on disk.
  *
+ * A message up to store.inline_max is not written to a file at all: its
+ * bytes go into blobs.data in the same transaction as its rows, so the
+ * commit (one WAL fsync) makes message and row durable together. Larger
+ * ones keep the file path. Content addressing spans both kinds: a row
+ * with the same hash is reused whatever its kind.
+ *
  * The messages of a MULTIAPPEND are prepared on up to PREPARE_THREADS
- * threads, so their blob fsyncs overlap; each blob is still durable
+ * threads, so their blob fsyncs overlap; each file blob is still durable
  * (file fsync, rename, directory fsync) before the one commit.
  *
  * Input is hostile: any bytes up to the limit. A failure after blobs were
@@ -36,7 +42,9 @@
 struct prepared {
 	struct buf data; /* CRLF-normalised message */
 	char hash[65];
+	bool is_inline; /* stored in blobs.data, no file */
 	bool created;  /* this call wrote the blob file */
+	bool stray;    /* created, but an inline row of that hash was reused */
 	bool new_text; /* this call queued a text for the indexer */
 	struct mail_parsed parsed;
 	uint64_t keywords;
@@ -64,7 +72,8 @@ prepare_one(struct account *a, struct arena *ar, const struct store_append *in,
 		return -1;
 	}
 	blob_hash_hex((const unsigned char *)p->data.data, p->data.len, p->hash);
-	if (blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
+	p->is_inline = p->data.len <= set->inline_max && set->inline_max > 0;
+	if (!p->is_inline && blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
 		       set->no_fsync, false, &p->created, err_out) < 0)
 		return -1;
 	mail_parse(ar, (const unsigned char *)p->data.data, p->data.len, set->max_index_text,
@@ -148,32 +157,43 @@ bind_text_or_empty(sqlite3_stmt *st, int col, const char *s)
 static int64_t
 blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error *err_out)
 {
-	static const char find_sql[] = "SELECT id FROM blobs WHERE hash = ?";
+	static const char find_sql[] = "SELECT id, typeof(data) = 'blob' FROM blobs WHERE hash = ?";
 	static const char ins_sql[] =
 		"INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
 		" sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"
-		" cc_addr, message_id, in_reply_to, refs_hdr)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+		" cc_addr, message_id, in_reply_to, refs_hdr, data)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
 	static const char pending_sql[] = "INSERT INTO fts_pending(id) VALUES (?)";
 	const struct mail_parsed *m = &p->parsed;
 	sqlite3_stmt *st = db_stmt(db, find_sql);
 	int64_t id = -1;
-	bool created;
+	bool created, row_inline = false;
 
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, p->hash, 64, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	if (sqlite3_step(st) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
+		row_inline = sqlite3_column_int(st, 1) != 0;
+	}
 	sqlite3_reset(st);
 
-	/* The file may have been collected between our write and this
-	   transaction (it had no reference then): write it again. */
-	if (!blob_exists(a->blob_dir, p->hash) &&
-	    blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
-		       a->store->set.no_fsync, true, &created, err_out) < 0)
-		return -1;
+	/* An existing row is reused whatever its kind. A file row needs its
+	   file: it may have been collected between our write and this
+	   transaction (it had no reference then), or this message was meant
+	   to be inline: write it (rare, under the lock). An inline row needs
+	   nothing; a file this call wrote for the same bytes is then unused. */
+	if (id >= 0 && row_inline) {
+		p->stray = p->created;
+		return id;
+	}
+	if ((id >= 0 || !p->is_inline) && !blob_exists(a->blob_dir, p->hash)) {
+		if (blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data,
+			       p->data.len, a->store->set.no_fsync, true, &created, err_out) < 0)
+			return -1;
+		p->created |= created;
+	}
 	if (id >= 0)
 		return id;
 
@@ -199,6 +219,11 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	bind_text_or_empty(st, 16, m->message_id);
 	bind_text_or_empty(st, 17, m->in_reply_to);
 	bind_text_or_empty(st, 18, m->references);
+	if (p->is_inline)
+		sqlite3_bind_blob64(st, 19, p->data.len ? (const void *)p->data.data : "",
+				    p->data.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 19);
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(db->h);
@@ -389,6 +414,10 @@ store_message_append(struct store_account *acct, const char *mailbox,
 	if (db_commit(db) < 0)
 		goto db_fail;
 	rc = 0;
+	/* Files nobody names (an inline row of the same bytes was reused). */
+	for (size_t i = 0; i < n; i++)
+		if (p[i].stray)
+			blob_unlink(a->blob_dir, p[i].hash);
 	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
 	for (size_t i = 0; i < n; i++)
 		a->fts_backlog += p[i].new_text;

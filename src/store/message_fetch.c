@@ -3,7 +3,9 @@
  * message_fetch.c: reading messages for FETCH, POP3 RETR/TOP and export.
  * Metadata comes from the rows cached at delivery (ENVELOPE, BODYSTRUCTURE,
  * the MIME part map, sort fields): nothing is reparsed. The bytes come from
- * the blob file, as an fd to stream or a byte range (BODY[]<partial>). A
+ * the blob file, as an fd to stream or a byte range (BODY[]<partial>). An
+ * inline blob (blobs.data, up to store.inline_max) is handed out as a
+ * memfd holding its bytes, so callers stream both kinds alike. A
  * missing or wrong-sized blob is reported as STORE_ERR_CORRUPT and logged,
  * never trusted: the caller answers NO and the session goes on.
  */
@@ -13,6 +15,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,7 +62,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
 	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"        \
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id," \
-	" b.in_reply_to, b.refs_hdr"                                                       \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob'"                              \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 /* The same columns, NULL for the cached strings: SQLite loads every result
    column, and the strings (often on overflow pages) are most of a row. */
@@ -67,7 +70,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
 	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"      \
-	" NULL, NULL"                                                                      \
+	" NULL, NULL, typeof(b.data) = 'blob'"                                             \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 #define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
 
@@ -90,6 +93,7 @@ info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct 
 	format_id(m->thread_id, 'T', acct->id, (uint64_t)sqlite3_column_int64(st, 8));
 	if (hash != NULL && hash_len < sizeof(m->blob_hash))
 		memcpy(m->blob_hash, hash, hash_len + 1);
+	m->blob_inline = sqlite3_column_int(st, 26) != 0;
 	m->header_size = (uint64_t)sqlite3_column_int64(st, 10);
 	m->sent_date = sqlite3_column_int64(st, 11);
 	if (fields & STORE_FETCH_ENVELOPE)
@@ -218,20 +222,27 @@ store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	return rc;
 }
 
-/* The blob hash and size of uid; -1 with _EXPUNGED or _TEMP. */
+/* The blob hash and size of uid; -1 with _EXPUNGED or _TEMP. When the blob
+   is inline, *is_inline_out is set and its bytes are appended to data
+   (NULL: not read). */
 static int
 blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *size_out,
-	enum store_error *err_out)
+	bool *is_inline_out, struct buf *data, enum store_error *err_out)
 {
-	static const char sql[] = "SELECT b.hash, b.size FROM messages m JOIN blobs b"
-				  " ON b.id = m.blob_id WHERE m.mailbox_id = ? AND m.uid = ?";
+	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob' FROM messages m"
+				  " JOIN blobs b ON b.id = m.blob_id"
+				  " WHERE m.mailbox_id = ? AND m.uid = ?";
+	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', b.data"
+				       " FROM messages m JOIN blobs b ON b.id = m.blob_id"
+				       " WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct db *db;
 	sqlite3_stmt *st;
 	int step = SQLITE_ERROR;
 
+	*is_inline_out = false;
 	if (db_get(mbox->acct, &db, err_out) < 0)
 		return -1;
-	st = db_stmt(db, sql);
+	st = db_stmt(db, data != NULL ? data_sql : sql);
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 		sqlite3_bind_int64(st, 2, uid);
@@ -239,6 +250,16 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 		if (step == SQLITE_ROW) {
 			snprintf(hash_out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
 			*size_out = (uint64_t)sqlite3_column_int64(st, 1);
+			*is_inline_out = sqlite3_column_int(st, 2) != 0;
+			if (*is_inline_out && data != NULL) {
+				const void *bytes = sqlite3_column_blob(st, 3);
+				size_t len = (size_t)sqlite3_column_bytes(st, 3);
+
+				if (len > 0 && bytes == NULL)
+					step = SQLITE_NOMEM;
+				else
+					buf_append(data, bytes, len);
+			}
 		}
 		sqlite3_reset(st);
 	}
@@ -248,6 +269,49 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 		*err_out = db_error(db);
 	db_put(mbox->acct, db);
 	return step == SQLITE_ROW ? 0 : -1;
+}
+
+/* An inline blob's bytes must have its recorded size; logs and fails with
+   _CORRUPT otherwise. */
+static int
+inline_verify(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t size,
+	      const struct buf *data, enum store_error *err_out)
+{
+	if ((uint64_t)data->len == size)
+		return 0;
+	log_error("store", "event=blob-bad account=%llu mailbox=%llu uid=%u hash=%s inline=1",
+		  (unsigned long long)mbox->acct->id, (unsigned long long)mbox->id, uid, hash);
+	*err_out = STORE_ERR_CORRUPT;
+	return -1;
+}
+
+/* A memfd holding an inline blob's bytes (sealed against change), or -1
+   with _TEMP. */
+static int
+inline_fd(const struct buf *data, int *fd_out, enum store_error *err_out)
+{
+	int fd = memfd_create("tern-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		goto fail;
+	for (size_t off = 0; off < data->len;) {
+		ssize_t w = write(fd, data->data + off, data->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		off += (size_t)w;
+	}
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	*fd_out = fd;
+	return 0;
+fail:
+	log_error("store", "event=blob-memfd-failed err=\"%s\"", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	*err_out = STORE_ERR_TEMP;
+	return -1;
 }
 
 /* Opens the blob named hash and checks its size; logs and fails with
@@ -297,26 +361,88 @@ store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64
 {
 	char hash[65];
 	uint64_t size;
-	bool missing;
+	bool missing, is_inline;
+	struct buf data;
+	int rc;
 
-	if (blob_of(mbox, uid, hash, &size, err_out) < 0 ||
-	    blob_open(mbox, uid, hash, size, true, fd_out, &missing, err_out) < 0)
+	buf_init(&data);
+	rc = blob_of(mbox, uid, hash, &size, &is_inline, &data, err_out);
+	if (rc == 0 && is_inline) {
+		rc = inline_verify(mbox, uid, hash, size, &data, err_out);
+		if (rc == 0)
+			rc = inline_fd(&data, fd_out, err_out);
+	} else if (rc == 0) {
+		rc = blob_open(mbox, uid, hash, size, true, fd_out, &missing, err_out);
+	}
+	buf_deinit(&data);
+	if (rc < 0)
 		return -1;
 	*size_out = size;
 	return 0;
+}
+
+/* The memfd of the inline blob info names, by its hash (one primary-key
+   read, no join); *missing_out when no row has that hash any more. */
+static int
+inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info,
+		 int *fd_out, bool *missing_out, enum store_error *err_out)
+{
+	static const char sql[] = "SELECT data FROM blobs WHERE hash = ?";
+	struct db *db;
+	sqlite3_stmt *st;
+	int step = SQLITE_ERROR, rc = -1;
+
+	*missing_out = false;
+	if (db_get(mbox->acct, &db, err_out) < 0)
+		return -1;
+	st = db_stmt(db, sql);
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, info->blob_hash, -1, SQLITE_STATIC);
+		step = sqlite3_step(st);
+		if (step == SQLITE_ROW) {
+			/* Straight from SQLite's copy into the memfd. */
+			const void *bytes = sqlite3_column_blob(st, 0);
+			struct buf view = {(char *)(uintptr_t)bytes,
+					   (size_t)sqlite3_column_bytes(st, 0), 0};
+
+			if (view.len > 0 && bytes == NULL) {
+				step = SQLITE_NOMEM;
+			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size, &view,
+						 err_out) == 0) {
+				rc = inline_fd(&view, fd_out, err_out);
+			}
+		}
+		sqlite3_reset(st);
+	}
+	if (step == SQLITE_DONE) {
+		*missing_out = true;
+		*err_out = STORE_ERR_EXPUNGED;
+	} else if (step != SQLITE_ROW) {
+		*err_out = db_error(db);
+	}
+	db_put(mbox->acct, db);
+	return rc;
 }
 
 int
 store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
 			int *fd_out, uint64_t *size_out, enum store_error *err_out)
 {
-	char hash[65];
-	uint64_t size;
 	bool missing;
 
 	if (info->uid == 0 || info->blob_hash[0] == '\0') {
 		*err_out = STORE_ERR_EXPUNGED;
 		return -1;
+	}
+	if (info->blob_inline) {
+		int rc = inline_open_hash(mbox, info, fd_out, &missing, err_out);
+
+		if (rc == 0)
+			*size_out = info->size;
+		if (rc == 0 || !missing)
+			return rc;
+		/* Its row is gone: expunged and collected since the lookup. */
+		return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
 	}
 	if (blob_open(mbox, info->uid, info->blob_hash, info->size, false, fd_out, &missing,
 		      err_out) == 0) {
@@ -325,10 +451,9 @@ store_message_open_info(struct store_mailbox *mbox, const struct store_message_i
 	}
 	if (!missing)
 		return -1;
-	/* Expunged since the lookup and its blob collected (rows go before
-	   files, docs/STORE.md), or really missing: ask the index. */
-	if (blob_of(mbox, info->uid, hash, &size, err_out) < 0)
-		return -1;
+	/* An inline blob (no file), expunged since the lookup and its blob
+	   collected (rows go before files, docs/STORE.md), or really missing:
+	   ask the index. */
 	return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
 }
 
@@ -337,10 +462,28 @@ store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, ui
 		   struct buf *out, enum store_error *err_out)
 {
 	uint64_t size, end;
-	char chunk[16384];
+	char chunk[16384], hash[65];
+	bool is_inline;
+	struct buf data;
 	int fd;
 
-	if (store_message_open(mbox, uid, &fd, &size, err_out) < 0)
+	/* An inline blob is copied from the row, without an fd. */
+	buf_init(&data);
+	if (blob_of(mbox, uid, hash, &size, &is_inline, &data, err_out) < 0) {
+		buf_deinit(&data);
+		return -1;
+	}
+	if (is_inline) {
+		int rc = inline_verify(mbox, uid, hash, size, &data, err_out);
+
+		if (rc == 0 && offset < size)
+			buf_append(out, data.data + offset,
+				   (size_t)(len > size - offset ? size - offset : len));
+		buf_deinit(&data);
+		return rc;
+	}
+	buf_deinit(&data);
+	if (blob_open(mbox, uid, hash, size, true, &fd, &is_inline, err_out) < 0)
 		return -1;
 	if (offset > size)
 		offset = size;

@@ -11,6 +11,10 @@
  * Versions: 1 indexed every text at append; 2 adds fts_pending, the texts
  * the background indexer has not moved into fts yet. schema_check() upgrades
  * a version 1 database in place (every text of it is already indexed).
+ * 3 adds blobs.data: the bytes of a message up to store.inline_max, kept in
+ * the row so the message and its row commit in one transaction (NULL: the
+ * bytes are in blobs/<2 hex>/<hash>). A version 2 database is upgraded in
+ * place (its blobs are all files).
  */
 #include "store/store_int.h"
 
@@ -18,7 +22,7 @@
 
 #include "lib/log.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -59,7 +63,7 @@ static const char schema_sql[] =
 	" sent_date INTEGER NOT NULL DEFAULT 0,"
 	" subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
 	" to_addr TEXT, to_display TEXT, cc_addr TEXT,"
-	" message_id TEXT, in_reply_to TEXT, refs_hdr TEXT);"
+	" message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
 	"CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;"
 	"CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
 	"CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
@@ -137,6 +141,22 @@ schema_upgrade_1(struct db *db)
 	return 0;
 }
 
+/* Version 2 -> 3: inline message bytes; every existing blob is a file. */
+static int
+schema_upgrade_2(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, "ALTER TABLE blobs ADD COLUMN data BLOB;"
+			"UPDATE account SET schema_version = 3") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=2");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 int
 schema_check(struct db *db)
 {
@@ -150,6 +170,8 @@ schema_check(struct db *db)
 		sqlite3_reset(st);
 	if (version == 1 && schema_upgrade_1(db) == 0)
 		version = 2;
+	if (version == 2 && schema_upgrade_2(db) == 0)
+		version = 3;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

@@ -47,6 +47,7 @@ store_settings_defaults(struct store_settings *s)
 	s->view_cache_bytes = 64ull << 20;
 	s->pool_idle = 4;
 	s->max_index_text = 1u << 20;
+	s->inline_max = 64u << 10;
 }
 
 int

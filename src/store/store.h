@@ -63,10 +63,12 @@ struct store_settings {
 	uint64_t view_cache_bytes;     /* per account, unused shared views kept; 0 = 64 MiB */
 	unsigned pool_idle;	       /* idle SQLite connections kept per account; 0 = 4 */
 	size_t max_index_text;	       /* text per message given to the FTS index; 0 = 1 MiB */
+	uint64_t inline_max;	       /* messages up to this size live in the index, not a
+					  file (one fsync per append); 0 = none inline */
 	bool no_fsync;		       /* tests and benchmarks only: skip every fsync */
 };
 
-/* Fills s with the defaults above. */
+/* Fills s with the defaults above (inline_max: 64 KiB). */
 void store_settings_defaults(struct store_settings *s);
 
 /*
@@ -359,6 +361,7 @@ struct store_message_info {
 	char email_id[24];  /* RFC 8474 EMAILID, same in every copy; also a POP3 UIDL */
 	char thread_id[24]; /* RFC 8474 THREADID */
 	char blob_hash[65]; /* SHA-256 hex of the stored bytes */
+	bool blob_inline;   /* the bytes are in the index, not a file (backend detail) */
 	uint64_t header_size;
 	const char *envelope, *bodystructure, *body;
 	const unsigned char *parts;

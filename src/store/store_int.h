@@ -232,7 +232,8 @@ void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
 /* Deletes rows of uids (already in a write transaction); sets expunged history. */
 int expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
 		 uint64_t modseq, enum store_error *err_out);
-/* True if a blobs row names hash (so a file must stay). */
+/* True if a file blob row (data NULL) names hash, so the file must stay.
+   (Kind tests use typeof(data): SQLite then reads the type, not the bytes.) */
 bool blob_is_referenced(struct db *db, const char *hash);
 /* Removes blob files with no reference left (write_lock held, no transaction). */
 void blobs_collect(struct account *acct, struct db *db);

@@ -10,6 +10,8 @@
  *   crash_store_writer repair DIR          store_check() with repair
  * The script SIGKILLs "write" at random moments: every line it printed must
  * survive, byte for byte. fsync is on: this is the real durability path.
+ * store.inline_max is 2 KiB here, so the messages (up to ~5 KiB) fall on
+ * both sides of it: inline blobs and blob files are both crash-tested.
  */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -113,7 +115,11 @@ main(int argc, char **argv)
 		int rc = store_check(argv[2], strcmp(argv[1], "repair") == 0, stdout);
 		return rc < 0 ? 2 : rc;
 	}
-	if (store_open(argv[2], NULL, &store, &err) < 0)
+	struct store_settings set;
+
+	store_settings_defaults(&set);
+	set.inline_max = 2048;
+	if (store_open(argv[2], &set, &store, &err) < 0)
 		return 2;
 	if (strcmp(argv[1], "dump") == 0)
 		return dump();

@@ -360,6 +360,7 @@ test_multiappend_is_atomic(void)
 
 	store_settings_defaults(&set);
 	set.max_message_size = 4096;
+	set.inline_max = 0; /* blob files, counted below (test_store_inline.c: inline) */
 	tstore_open_with(&t, &set);
 	memset(big, 'x', 4999);
 	big[4999] = '\0';
@@ -392,8 +393,11 @@ test_copy_and_move_share_blobs(void)
 	size_t n, ng;
 	enum store_error err;
 	char report[4096];
+	struct store_settings set;
 
-	tstore_open(&t);
+	store_settings_defaults(&set);
+	set.inline_max = 0; /* blob files, counted below (test_store_inline.c: inline) */
+	tstore_open_with(&t, &set);
 	tappend(&t, "INBOX", msg1, 0);
 	tappend(&t, "INBOX", msg2, STORE_FLAG_SEEN);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &inbox, &err), 0);

@@ -28,48 +28,10 @@ blob_files(const char *dir)
 	return n;
 }
 
-static void
-test_injected_io_failures_leave_store_consistent(void)
-{
-	static const struct {
-		enum store_fault fault;
-		const char *name;
-	} cases[] = {
-	        {STORE_FAULT_WRITE, "write"},   {STORE_FAULT_FSYNC, "fsync"},
-	        {STORE_FAULT_RENAME, "rename"}, {STORE_FAULT_DIRSYNC, "dirsync"},
-	        {STORE_FAULT_COMMIT, "commit"},
-	};
-
-	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
-		struct tstore t;
-		struct store_append ap[2] = {
-		        {(const unsigned char *)msg, strlen(msg), 0, NULL, 0, 0},
-		        {(const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0},
-		};
-		enum store_error err = STORE_ERR_NONE;
-		struct store_mailbox_info s;
-		char report[4096];
-
-		tstore_open(&t);
-		test_int_eq(i, tappend(&t, "INBOX", "Subject: before\r\n\r\n.\r\n", 0), 1);
-		/* Fail on the second blob (or the commit) of a MULTIAPPEND. */
-		store_fault_set(cases[i].fault, cases[i].fault == STORE_FAULT_COMMIT ? 1 : 2);
-		test_int_eq(i, store_message_append(t.acct, "INBOX", ap, 2, NULL, NULL, &err), -1);
-		test_int_eq(i, err, STORE_ERR_TEMP);
-		store_fault_set(STORE_FAULT_NONE, 0);
-		s = tstatus(&t, "INBOX");
-		test_int_eq(i, s.messages, 1);
-		test_int_eq(i, s.uidnext, 2);
-		test_int_eq(i, blob_files(t.dir), 1);
-		test_int_eq(i, tcheck(&t, false, report, sizeof(report)), 0);
-		if (strstr(report, "problems=0") == NULL)
-			printf("  row %zu (%s): %s", i, cases[i].name, report);
-		/* And the store still works. */
-		test_int_eq(i, store_message_append(t.acct, "INBOX", ap, 2, NULL, NULL, &err), 0);
-		test_int_eq(i, tstatus(&t, "INBOX").messages, 3);
-		tstore_close(&t);
-	}
-}
+/* Every message of these tests is above this, so it is a blob file and the
+   file faults apply to it (the default inline_max would keep them in the
+   index, where only the commit can fail). */
+#define FILE_INLINE_MAX 16
 
 static void
 sql(const char *dir, const char *stmt)
@@ -99,6 +61,67 @@ sql_int(const char *dir, const char *stmt)
 	sqlite3_close(h);
 	free(path);
 	return v;
+}
+
+static void
+tstore_open_files(struct tstore *t)
+{
+	struct store_settings set;
+
+	store_settings_defaults(&set);
+	set.inline_max = FILE_INLINE_MAX;
+	tstore_open_with(t, &set);
+}
+
+static void
+test_injected_io_failures_leave_store_consistent(void)
+{
+	static const struct {
+		enum store_fault fault;
+		const char *name;
+	} cases[] = {
+	        {STORE_FAULT_WRITE, "write"},
+	        {STORE_FAULT_FSYNC, "fsync"},
+	        {STORE_FAULT_RENAME, "rename"},
+	        {STORE_FAULT_DIRSYNC, "dirsync"},
+	        {STORE_FAULT_COMMIT, "commit"},
+	        {STORE_FAULT_COMMIT, "commit-inline"}, /* default inline_max: no file */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		bool is_inline = i == ARRAY_LEN(cases) - 1;
+		struct tstore t;
+		struct store_append ap[2] = {
+		        {(const unsigned char *)msg, strlen(msg), 0, NULL, 0, 0},
+		        {(const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0},
+		};
+		enum store_error err = STORE_ERR_NONE;
+		struct store_mailbox_info s;
+		char report[4096];
+
+		if (is_inline)
+			tstore_open(&t);
+		else
+			tstore_open_files(&t);
+		test_int_eq(i, tappend(&t, "INBOX", "Subject: before\r\n\r\n.\r\n", 0), 1);
+		/* Fail on the second blob (or the commit) of a MULTIAPPEND. */
+		store_fault_set(cases[i].fault, cases[i].fault == STORE_FAULT_COMMIT ? 1 : 2);
+		test_int_eq(i, store_message_append(t.acct, "INBOX", ap, 2, NULL, NULL, &err), -1);
+		test_int_eq(i, err, STORE_ERR_TEMP);
+		store_fault_set(STORE_FAULT_NONE, 0);
+		s = tstatus(&t, "INBOX");
+		test_int_eq(i, s.messages, 1);
+		test_int_eq(i, s.uidnext, 2);
+		test_int_eq(i, blob_files(t.dir), is_inline ? 0 : 1);
+		test_int_eq(i, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+		test_int_eq(i, tcheck(&t, false, report, sizeof(report)), 0);
+		if (strstr(report, "problems=0") == NULL)
+			printf("  row %zu (%s): %s", i, cases[i].name, report);
+		/* And the store still works. */
+		test_int_eq(i, store_message_append(t.acct, "INBOX", ap, 2, NULL, NULL, &err), 0);
+		test_int_eq(i, tstatus(&t, "INBOX").messages, 3);
+		tstore_close(&t);
+	}
 }
 
 /* Waits (up to 10 s) for the indexer to empty fts_pending. */
@@ -178,8 +201,8 @@ test_search_is_exact_before_and_after_indexing(void)
 	tstore_close(&t);
 }
 
-/* A version 1 database (every text indexed at append, no fts_pending) is
-   upgraded in place on open and keeps working. */
+/* A version 1 database (every text indexed at append, no fts_pending, no
+   blobs.data) is upgraded in place on open (1 -> 2 -> 3) and keeps working. */
 static void
 test_version_1_database_is_upgraded(void)
 {
@@ -187,13 +210,14 @@ test_version_1_database_is_upgraded(void)
 	struct store_mailbox *mb;
 	enum store_error err;
 
-	tstore_open(&t);
+	tstore_open_files(&t); /* an old database has only blob files */
 	tappend(&t, "INBOX", "Subject: old\r\n\r\nold text\r\n", 0);
 	store_account_close(&t.acct);
 	test_int_eq(-1, pending_after_indexing(t.dir), 0);
-	sql(t.dir, "DROP TABLE fts_pending; UPDATE account SET schema_version = 1");
+	sql(t.dir, "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
+	           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 2);
+	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 3);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
@@ -214,7 +238,7 @@ test_check_finds_and_repairs_damage(void)
 	char report[8192], *path;
 	FILE *f;
 
-	tstore_open(&t);
+	tstore_open_files(&t); /* file damage; inline: test_store_inline.c */
 	tappend(&t, "INBOX", "Subject: one\r\n\r\n1\r\n", 0);
 	tappend(&t, "INBOX", "Subject: two\r\n\r\n2\r\n", 0);
 	tappend(&t, "INBOX", "Subject: three\r\n\r\n3\r\n", 0);
