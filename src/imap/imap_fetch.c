@@ -85,6 +85,8 @@ struct fetch {
 	struct buf text;         /* one message's response text */
 	int fd;                  /* the current message, or -1 */
 	uint64_t fd_size;
+	struct buf mem; /* ... or its bytes, for a message kept in the index */
+	bool in_mem;
 	struct piece *pieces;
 	size_t n_pieces, cap_pieces, cur;
 	uint64_t done;     /* bytes of pieces[cur] copied */
@@ -104,6 +106,7 @@ fetch_release(struct imap_cmd *cmd)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	buf_deinit(&f->mem);
 	arena_free(&f->msg_arena);
 	arena_free(&f->batch_arena);
 	buf_deinit(&f->text);
@@ -159,6 +162,13 @@ read_range(struct fetch *f, uint64_t off, uint64_t len)
 	char *out = arena_alloc(f->msg_arena, len + 1);
 	uint64_t got = 0;
 
+	if (f->in_mem) {
+		if (off > f->mem.len || len > f->mem.len - off)
+			return NULL;
+		memcpy(out, f->mem.data + off, len);
+		out[len] = '\0';
+		return out;
+	}
 	while (got < len) {
 		ssize_t r = pread(f->fd, out + got, len - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
@@ -428,7 +438,12 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		return 0;
 	size = info->size;
 	if (f->req.needs_content) {
-		if (store_message_open_info(s->mbox, info, &f->fd, &f->fd_size, &err) < 0) {
+		buf_reset(&f->mem);
+		int kind = store_message_load_info(s->mbox, info, &f->mem, &err);
+		f->in_mem = kind == 0;
+		f->fd_size = f->mem.len;
+		if (kind < 0 ||
+		    (kind == 1 && store_message_open_info(s->mbox, info, &f->fd, &f->fd_size, &err) < 0)) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
 			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",
@@ -578,9 +593,16 @@ write_some(struct fetch *f)
 		/* Straight from the page cache into the output buffer. */
 		char *dst = buf_reserve(&f->out, n);
 		ssize_t r;
-		do
-			r = pread(f->fd, dst, n, (off_t)(p->off + f->done));
-		while (r < 0 && errno == EINTR);
+		if (f->in_mem) {
+			uint64_t at = p->off + f->done;
+			r = at < f->mem.len ? (ssize_t)MIN((uint64_t)n, f->mem.len - at) : 0;
+			if (r > 0)
+				memcpy(dst, f->mem.data + at, (size_t)r);
+		} else {
+			do
+				r = pread(f->fd, dst, n, (off_t)(p->off + f->done));
+			while (r < 0 && errno == EINTR);
+		}
 		if (r <= 0)
 			return -1;
 		n = (size_t)r;
@@ -616,6 +638,7 @@ end_message(struct fetch *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
+	f->in_mem = false;
 	f->pieces = NULL;
 	f->n_pieces = f->cap_pieces = f->cur = 0;
 	f->done = 0;
@@ -709,6 +732,7 @@ imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const
 		f->infos = arena_alloc(cmd->arena, f->batch_max * sizeof(*f->infos));
 	}
 	buf_init(&f->text);
+	buf_init(&f->mem);
 	buf_init(&f->out);
 	buf_init(&f->kw_names);
 	cmd->data = f;

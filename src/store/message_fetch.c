@@ -385,7 +385,7 @@ store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64
    read, no join); *missing_out when no row has that hash any more. */
 static int
 inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info,
-		 int *fd_out, bool *missing_out, enum store_error *err_out)
+		 int *fd_out, struct buf *copy_out, bool *missing_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT data FROM blobs WHERE hash = ?";
 	struct db *db;
@@ -409,7 +409,12 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 				step = SQLITE_NOMEM;
 			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size, &view,
 						 err_out) == 0) {
-				rc = inline_fd(&view, fd_out, err_out);
+				if (copy_out != NULL) {
+					buf_append(copy_out, view.data, view.len);
+					rc = 0;
+				} else {
+					rc = inline_fd(&view, fd_out, err_out);
+				}
 			}
 		}
 		sqlite3_reset(st);
@@ -425,6 +430,21 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 }
 
 int
+store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
+			struct buf *out, enum store_error *err_out)
+{
+	bool missing;
+
+	if (info->uid == 0 || info->blob_hash[0] == '\0') {
+		*err_out = STORE_ERR_EXPUNGED;
+		return -1;
+	}
+	if (!info->blob_inline)
+		return 1;
+	return inline_open_hash(mbox, info, NULL, out, &missing, err_out);
+}
+
+int
 store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
 			int *fd_out, uint64_t *size_out, enum store_error *err_out)
 {
@@ -435,7 +455,7 @@ store_message_open_info(struct store_mailbox *mbox, const struct store_message_i
 		return -1;
 	}
 	if (info->blob_inline) {
-		int rc = inline_open_hash(mbox, info, fd_out, &missing, err_out);
+		int rc = inline_open_hash(mbox, info, fd_out, NULL, &missing, err_out);
 
 		if (rc == 0)
 			*size_out = info->size;

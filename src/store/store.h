@@ -398,6 +398,15 @@ int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, ui
  * another index read. info->uid 0, or expunged and collected since the
  * lookup: -1 with _EXPUNGED; else as store_message_open().
  */
+/*
+ * For a message kept inside the index (info->blob_inline, store.inline_max):
+ * appends its bytes to out, verified, without the memfd store_message_open
+ * would make (FETCH of many small messages). Returns 0, 1 when the message
+ * is a file (use store_message_open_info), or -1 with _EXPUNGED, _CORRUPT,
+ * _TEMP.
+ */
+int store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
+			    struct buf *out, enum store_error *err_out);
 int store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
 			    int *fd_out, uint64_t *size_out, enum store_error *err_out);
 /*
