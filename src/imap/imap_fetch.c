@@ -442,8 +442,8 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		int kind = store_message_load_info(s->mbox, info, &f->mem, &err);
 		f->in_mem = kind == 0;
 		f->fd_size = f->mem.len;
-		if (kind < 0 ||
-		    (kind == 1 && store_message_open_info(s->mbox, info, &f->fd, &f->fd_size, &err) < 0)) {
+		if (kind < 0 || (kind == 1 && store_message_open_info(s->mbox, info, &f->fd,
+		                                                      &f->fd_size, &err) < 0)) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
 			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",

@@ -51,9 +51,10 @@
 #include "net/tls.h"
 
 /* A read buffer this full stops reading until the protocol consumes it. */
-#define NET_READ_HIGH_WATER  (256 * 1024)
-#define NET_MAX_SINGLE_WRITE (256 * 1024) /* bytes per write(2); a socket buffer takes about this  \
-	                                   */
+#define NET_READ_HIGH_WATER (256 * 1024)
+#define NET_MAX_SINGLE_WRITE                                                                       \
+	(256 * 1024) /* bytes per write(2); a socket buffer takes about this                       \
+	              */
 
 struct net_listener {
 	struct net_server *srv;

@@ -70,7 +70,7 @@ account_init(struct account *a, enum store_error *err_out)
 	if ((mkdir(a->dir, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(a->blob_dir, 0700) < 0 && errno != EEXIST)) {
 		log_error("store", "event=account-create-failed account=%llu err=\"%s\"",
-			  (unsigned long long)a->id, strerror(errno));
+		          (unsigned long long)a->id, strerror(errno));
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
@@ -102,7 +102,7 @@ account_init(struct account *a, enum store_error *err_out)
 
 int
 store_account_open(struct store *store, uint64_t account_id, struct store_account **acct_out,
-		   enum store_error *err_out)
+                   enum store_error *err_out)
 {
 	size_t b = account_id % ACCOUNT_BUCKETS;
 	struct account *a;
@@ -119,7 +119,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		a->store = store;
 		a->id = account_id;
 		a->dir = xasprintf("%s/accounts/%llu", store->data_dir,
-				   (unsigned long long)account_id);
+		                   (unsigned long long)account_id);
 		a->blob_dir = xasprintf("%s/blobs", a->dir);
 		a->blob_dirfd = -1;
 		pthread_mutex_init(&a->pool_lock, NULL);

@@ -89,7 +89,7 @@ blob_unlink(const char *blob_dir, const char *hex)
 
 	if (rc < 0 && errno != ENOENT)
 		log_error("store", "event=blob-unlink-failed path=%s err=\"%s\"", path,
-			  strerror(errno));
+		          strerror(errno));
 	free(path);
 	return rc < 0 && errno != ENOENT ? -1 : 0;
 }
@@ -113,7 +113,7 @@ fsync_dir(const char *dir)
 
 int
 blob_write(const char *blob_dir, const char *hex, const unsigned char *data, size_t len,
-	   bool no_fsync, bool force, bool *created_out, enum store_error *err_out)
+           bool no_fsync, bool force, bool *created_out, enum store_error *err_out)
 {
 	char *dir = xasprintf("%s/%.2s", blob_dir, hex);
 	char *final = blob_path(blob_dir, hex);
@@ -187,7 +187,7 @@ blob_write(const char *blob_dir, const char *hex, const unsigned char *data, siz
 	goto out;
 fail:
 	log_error("store", "event=blob-write-failed step=%s hash=%s err=\"%s\"", step, hex,
-		  strerror(errno));
+	          strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);

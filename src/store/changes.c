@@ -80,9 +80,8 @@ grow_arrays(struct view *v, uint32_t need)
 }
 
 void
-changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id,
-		 const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
-		 uint64_t modseq)
+changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id, const uint32_t *uids,
+                 const uint32_t *flags, const uint64_t *kw, size_t n, uint64_t modseq)
 {
 	struct view *v = view_lock(acct, mailbox_id);
 	struct uidbuf *b;
@@ -139,8 +138,8 @@ journal_push(struct view *v, uint64_t modseq, uint32_t uid, const struct store_m
 
 void
 changes_flags(struct account *acct, struct db *db, uint64_t mailbox_id,
-	      const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
-	      const uint64_t *kw, size_t n, uint64_t modseq)
+              const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
+              const uint64_t *kw, size_t n, uint64_t modseq)
 {
 	struct view *v = view_lock(acct, mailbox_id);
 
@@ -168,8 +167,8 @@ changes_flags(struct account *acct, struct db *db, uint64_t mailbox_id,
 
 void
 changes_expunged(struct account *acct, struct db *db, uint64_t mailbox_id,
-		 const struct store_mailbox *origin, const uint32_t *uids, size_t n,
-		 uint64_t modseq)
+                 const struct store_mailbox *origin, const uint32_t *uids, size_t n,
+                 uint64_t modseq)
 {
 	struct view *v = view_lock(acct, mailbox_id);
 	struct uidbuf *nb;
@@ -271,7 +270,7 @@ store_mailbox_watch(struct store_mailbox *mbox, store_wake_fn *wake, void *arg)
 
 int
 store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns, void *ctx,
-		   enum store_error *err_out)
+                   enum store_error *err_out)
 {
 	static const struct store_sync_fns none;
 	struct view *v = mbox->view;
@@ -320,8 +319,8 @@ store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns,
 	if (fns->flags != NULL && v->highestmodseq > mbox->modseq) {
 		if (v->journal_lost <= mbox->modseq) {
 			uint64_t first = v->journal_total > VIEW_JOURNAL
-						 ? v->journal_total - VIEW_JOURNAL
-						 : 0;
+			                         ? v->journal_total - VIEW_JOURNAL
+			                         : 0;
 
 			for (uint64_t k = first; k < v->journal_total; k++) {
 				const struct journal_entry *e = &v->journal[k % VIEW_JOURNAL];
@@ -333,15 +332,14 @@ store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns,
 				at = view_index_locked(v, e->uid);
 				if (at >= 0)
 					fns->flags(ctx, (uint32_t)at + 1, e->uid, v->flags[at],
-						   v->keywords ? v->keywords[at] : 0,
-						   v->modseqs[at]);
+					           v->keywords ? v->keywords[at] : 0,
+					           v->modseqs[at]);
 			}
 		} else {
 			for (uint32_t i = 0; i < cc && cur->uids[i] <= old_max; i++)
 				if (v->modseqs[i] > mbox->modseq)
 					fns->flags(ctx, i + 1, cur->uids[i], v->flags[i],
-						   v->keywords ? v->keywords[i] : 0,
-						   v->modseqs[i]);
+					           v->keywords ? v->keywords[i] : 0, v->modseqs[i]);
 		}
 	}
 	if (old != cur) {

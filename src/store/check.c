@@ -2,11 +2,10 @@
 /*
  * check.c: `tern check [--repair]`. Verifies one account or all of them:
  * the database (quick_check, schema version), every blob (file, or inline
- * bytes in blobs.data) against its size and SHA-256, every counter and reference count against a recount,
- * and the blob directory for orphans and temp files left by a crash. With
- * repair it fixes what it found, in this order: messages whose blob is
- * missing or corrupt are removed (recorded as expunges, so clients are
- * told); counters and reference counts are recomputed; unreferenced blobs,
+ * bytes in blobs.data) against its size and SHA-256, every counter and reference count against a
+ * recount, and the blob directory for orphans and temp files left by a crash. With repair it fixes
+ * what it found, in this order: messages whose blob is missing or corrupt are removed (recorded as
+ * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs,
  * orphan and temp files are removed. One line per problem goes to report:
  *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
  * Runs with its own connection; must not run while a server writes the
@@ -34,8 +33,7 @@ struct check {
 	unsigned problems, repaired;
 };
 
-static void
-problem(struct check *c, bool fixed, const char *fmt, ...) PRINTF_LIKE(3, 4);
+static void problem(struct check *c, bool fixed, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 static void
 problem(struct check *c, bool fixed, const char *fmt, ...)
@@ -106,7 +104,8 @@ inline_verify(const void *data, size_t len, const char *hash, uint64_t size)
 static int
 drop_blob_messages(struct check *c, int64_t blob_id)
 {
-	static const char boxes_sql[] = "SELECT DISTINCT mailbox_id FROM messages WHERE blob_id = ?";
+	static const char boxes_sql[] =
+	        "SELECT DISTINCT mailbox_id FROM messages WHERE blob_id = ?";
 	static const char del_sql[] = "DELETE FROM messages WHERE blob_id = ?";
 	sqlite3_stmt *st = db_stmt(c->db, boxes_sql);
 	int64_t boxes[64];
@@ -132,7 +131,7 @@ static int
 check_blobs(struct check *c)
 {
 	static const char sql[] =
-		"SELECT id, hash, size, typeof(data) = 'blob', data FROM blobs WHERE refs > 0";
+	        "SELECT id, hash, size, typeof(data) = 'blob', data FROM blobs WHERE refs > 0";
 	sqlite3_stmt *st = db_stmt(c->db, sql);
 	int64_t *bad = NULL;
 	size_t n_bad = 0, cap = 0;
@@ -144,14 +143,17 @@ check_blobs(struct check *c)
 		const char *hash = (const char *)sqlite3_column_text(st, 1);
 		uint64_t size = (uint64_t)sqlite3_column_int64(st, 2);
 		int v = sqlite3_column_int(st, 3)
-				? inline_verify(sqlite3_column_blob(st, 4),
-						(size_t)sqlite3_column_bytes(st, 4), hash, size)
-				: blob_verify(c->blob_dir, hash, size);
+		                ? inline_verify(sqlite3_column_blob(st, 4),
+		                                (size_t)sqlite3_column_bytes(st, 4), hash, size)
+		                : blob_verify(c->blob_dir, hash, size);
 
 		if (v == 0)
 			continue;
 		problem(c, c->repair, "problem=%s hash=%s",
-			v == 1 ? "blob-missing" : v == 2 ? "blob-corrupt" : "blob-unreadable", hash);
+		        v == 1   ? "blob-missing"
+		        : v == 2 ? "blob-corrupt"
+		                 : "blob-unreadable",
+		        hash);
 		if (n_bad == cap) {
 			cap = cap ? cap * 2 : 16;
 			bad = xrealloc(bad, cap * sizeof(*bad));
@@ -172,35 +174,35 @@ static int
 check_counters(struct check *c)
 {
 	static const char box_sql[] =
-		"SELECT mb.id, mb.name, mb.messages, mb.unseen, mb.deleted, mb.recent, mb.size,"
-		" mb.uidnext, count(m.uid), coalesce(sum((m.flags & 1) = 0), 0),"
-		" coalesce(sum((m.flags & 8) != 0), 0), coalesce(sum(m.uid >= mb.recent_uid), 0),"
-		" coalesce(sum(m.size), 0), coalesce(max(m.uid), 0)"
-		" FROM mailboxes mb LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id";
+	        "SELECT mb.id, mb.name, mb.messages, mb.unseen, mb.deleted, mb.recent, mb.size,"
+	        " mb.uidnext, count(m.uid), coalesce(sum((m.flags & 1) = 0), 0),"
+	        " coalesce(sum((m.flags & 8) != 0), 0), coalesce(sum(m.uid >= mb.recent_uid), 0),"
+	        " coalesce(sum(m.size), 0), coalesce(max(m.uid), 0)"
+	        " FROM mailboxes mb LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id";
 	static const char fix_box_sql[] =
-		"UPDATE mailboxes SET messages = ?, unseen = ?, deleted = ?, recent = ?, size = ?,"
-		" uidnext = max(uidnext, ?) WHERE id = ?";
+	        "UPDATE mailboxes SET messages = ?, unseen = ?, deleted = ?, recent = ?, size = ?,"
+	        " uidnext = max(uidnext, ?) WHERE id = ?";
 	static const char acct_sql[] =
-		"SELECT a.storage_used, a.messages_used, (SELECT coalesce(sum(size), 0) FROM"
-		" messages), (SELECT count(*) FROM messages) FROM account a WHERE id = 1";
+	        "SELECT a.storage_used, a.messages_used, (SELECT coalesce(sum(size), 0) FROM"
+	        " messages), (SELECT count(*) FROM messages) FROM account a WHERE id = 1";
 	static const char fix_acct_sql[] =
-		"UPDATE account SET storage_used = ?, messages_used = ? WHERE id = 1";
+	        "UPDATE account SET storage_used = ?, messages_used = ? WHERE id = 1";
 	static const char refs_sql[] =
-		"SELECT b.id, b.hash, b.refs, (SELECT count(*) FROM messages m WHERE m.blob_id = b.id)"
-		" AS n FROM blobs b WHERE b.refs <> n";
+	        "SELECT b.id, b.hash, b.refs, (SELECT count(*) FROM messages m WHERE m.blob_id = b.id)"
+	        " AS n FROM blobs b WHERE b.refs <> n";
 	static const char fix_refs_sql[] = "UPDATE blobs SET refs = ? WHERE id = ?";
 	static const char dangling_sql[] =
-		"SELECT count(*) FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id"
-		" WHERE b.id IS NULL";
+	        "SELECT count(*) FROM messages m LEFT JOIN blobs b ON b.id = m.blob_id"
+	        " WHERE b.id IS NULL";
 	static const char fix_dangling_sql[] =
-		"DELETE FROM messages WHERE blob_id NOT IN (SELECT id FROM blobs)";
+	        "DELETE FROM messages WHERE blob_id NOT IN (SELECT id FROM blobs)";
 	sqlite3_stmt *st, *fix;
 	int rc;
 
 	st = db_stmt(c->db, dangling_sql);
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
 		problem(c, c->repair, "problem=message-without-blob count=%lld",
-			(long long)sqlite3_column_int64(st, 0));
+		        (long long)sqlite3_column_int64(st, 0));
 		sqlite3_reset(st);
 		if (c->repair && db_exec(c->db, fix_dangling_sql) < 0)
 			return -1;
@@ -231,12 +233,12 @@ check_counters(struct check *c)
 		if (!bad)
 			continue;
 		problem(c, c->repair,
-			"problem=counters mailbox=%lld have=%lld/%lld/%lld/%lld/%lld"
-			" want=%lld/%lld/%lld/%lld/%lld",
-			(long long)sqlite3_column_int64(st, 0), (long long)have[0],
-			(long long)have[1], (long long)have[2], (long long)have[3],
-			(long long)have[4], (long long)want[0], (long long)want[1],
-			(long long)want[2], (long long)want[3], (long long)want[4]);
+		        "problem=counters mailbox=%lld have=%lld/%lld/%lld/%lld/%lld"
+		        " want=%lld/%lld/%lld/%lld/%lld",
+		        (long long)sqlite3_column_int64(st, 0), (long long)have[0],
+		        (long long)have[1], (long long)have[2], (long long)have[3],
+		        (long long)have[4], (long long)want[0], (long long)want[1],
+		        (long long)want[2], (long long)want[3], (long long)want[4]);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			fixes = xrealloc(fixes, cap * sizeof(*fixes));
@@ -269,7 +271,7 @@ check_counters(struct check *c)
 		sqlite3_reset(st);
 		if (su != sw || mu != mw) {
 			problem(c, c->repair, "problem=usage have=%lld/%lld want=%lld/%lld",
-				(long long)su, (long long)mu, (long long)sw, (long long)mw);
+			        (long long)su, (long long)mu, (long long)sw, (long long)mw);
 			if (c->repair && (fix = db_stmt(c->db, fix_acct_sql)) != NULL) {
 				sqlite3_bind_int64(fix, 1, sw);
 				sqlite3_bind_int64(fix, 2, mw);
@@ -288,9 +290,9 @@ check_counters(struct check *c)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		problem(c, c->repair, "problem=blob-refs hash=%s have=%lld want=%lld",
-			(const char *)sqlite3_column_text(st, 1),
-			(long long)sqlite3_column_int64(st, 2),
-			(long long)sqlite3_column_int64(st, 3));
+		        (const char *)sqlite3_column_text(st, 1),
+		        (long long)sqlite3_column_int64(st, 2),
+		        (long long)sqlite3_column_int64(st, 3));
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			refs = xrealloc(refs, cap * sizeof(*refs));
@@ -372,8 +374,8 @@ check_orphans(struct check *c)
 				continue;
 			path = xasprintf("%s/%s", dir, e->d_name);
 			problem(c, c->repair, "problem=%s file=%s",
-				strncmp(e->d_name, "tmp.", 4) == 0 ? "temp-file" : "orphan-blob",
-				e->d_name);
+			        strncmp(e->d_name, "tmp.", 4) == 0 ? "temp-file" : "orphan-blob",
+			        e->d_name);
 			if (c->repair)
 				unlink(path);
 			free(path);
@@ -402,7 +404,7 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 	if (stat(path, &sb) < 0 || db_open_file(path, false, &c.db) < 0) {
 		if (report != NULL)
 			fprintf(report, "account=%llu problem=no-database\n",
-				(unsigned long long)account_id);
+			        (unsigned long long)account_id);
 		goto out;
 	}
 	st = db_stmt(c.db, "PRAGMA quick_check");
@@ -410,14 +412,14 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
 		if (report != NULL)
 			fprintf(report, "account=%llu problem=database-corrupt\n",
-				(unsigned long long)account_id);
+			        (unsigned long long)account_id);
 		goto out;
 	}
 	sqlite3_reset(st);
 	if (schema_check(c.db) < 0) {
 		if (report != NULL)
 			fprintf(report, "account=%llu problem=schema-version\n",
-				(unsigned long long)account_id);
+			        (unsigned long long)account_id);
 		goto out;
 	}
 	store_settings_defaults(&fake_store.set);
@@ -437,7 +439,7 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 		goto out;
 	if (report != NULL)
 		fprintf(report, "account=%llu problems=%u repaired=%u\n",
-			(unsigned long long)account_id, c.problems, c.repaired);
+		        (unsigned long long)account_id, c.problems, c.repaired);
 	rc = c.problems == c.repaired ? 0 : 1;
 out:
 	db_close(c.db);

@@ -29,12 +29,11 @@ db_open_file(const char *path, bool no_fsync, struct db **db_out)
 	struct db *db;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &h,
-			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			     NULL);
+	rc = sqlite3_open_v2(
+	        path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		log_error("store", "event=db-open-failed path=%s err=\"%s\"", path,
-			  h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		          h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 		sqlite3_close(h);
 		return -1;
 	}
@@ -125,12 +124,11 @@ db_stmt(struct db *db, const char *sql)
 			return st;
 		}
 	}
-	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		/* Our SQL is static: a failure here is a programming error or
 		   a damaged schema. Callers see NULL and fail with _TEMP. */
 		log_error("store", "event=prepare-failed err=\"%s\" sql=\"%.60s\"",
-			  sqlite3_errmsg(db->h), sql);
+		          sqlite3_errmsg(db->h), sql);
 		return NULL;
 	}
 	if (db->n_stmts < DB_STMT_CACHE) {
@@ -154,7 +152,7 @@ db_exec(struct db *db, const char *sql)
 
 	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		log_error("store", "event=sql-failed err=\"%s\" sql=\"%.60s\"", msg ? msg : "?",
-			  sql);
+		          sql);
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -218,7 +216,7 @@ db_error(struct db *db)
 
 int
 db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t **uids_out,
-		size_t *n_out)
+                size_t *n_out)
 {
 	uint32_t *tmp = NULL;
 	size_t n = 0, cap = 0;

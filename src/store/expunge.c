@@ -42,18 +42,17 @@ void
 blobs_collect(struct account *acct, struct db *db)
 {
 	static const char list_sql[] =
-		"SELECT id, hash, typeof(data) = 'null' FROM blobs WHERE refs = 0";
+	        "SELECT id, hash, typeof(data) = 'null' FROM blobs WHERE refs = 0";
 	/* A text still pending was never in fts: an FTS5 'delete' of it
 	   would damage the index. */
-	static const char fts_sql[] =
-		"INSERT INTO fts(fts, rowid, header, body)"
-		" SELECT 'delete', id, header, body FROM texts WHERE id = ?1"
-		" AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE id = ?1)";
+	static const char fts_sql[] = "INSERT INTO fts(fts, rowid, header, body)"
+	                              " SELECT 'delete', id, header, body FROM texts WHERE id = ?1"
+	                              " AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE id = ?1)";
 	static const char pending_sql[] = "DELETE FROM fts_pending WHERE id = ?";
 	static const char text_sql[] = "DELETE FROM texts WHERE id = ?";
 	static const char blob_sql[] = "DELETE FROM blobs WHERE id = ?";
 	const char *const dels[] = {fts_sql, pending_sql, text_sql, blob_sql};
-	char (*hashes)[65] = NULL;
+	char(*hashes)[65] = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *st;
@@ -70,7 +69,7 @@ blobs_collect(struct account *acct, struct db *db)
 		ids[n] = sqlite3_column_int64(st, 0);
 		/* An empty name: inline, no file to unlink. */
 		snprintf(hashes[n], sizeof(hashes[n]), "%s",
-			 sqlite3_column_int(st, 2) ? (const char *)sqlite3_column_text(st, 1) : "");
+		         sqlite3_column_int(st, 2) ? (const char *)sqlite3_column_text(st, 1) : "");
 		n++;
 	}
 	if (st != NULL)
@@ -97,8 +96,7 @@ blobs_collect(struct account *acct, struct db *db)
 	goto out;
 fail:
 	/* Left for the next expunge or for check; nothing is lost. */
-	log_error("store", "event=blob-collect-failed account=%llu",
-		  (unsigned long long)acct->id);
+	log_error("store", "event=blob-collect-failed account=%llu", (unsigned long long)acct->id);
 	db_rollback(db);
 out:
 	free(ids);
@@ -106,8 +104,8 @@ out:
 }
 
 int
-expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
-	     uint64_t modseq, enum store_error *err_out)
+expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n, uint64_t modseq,
+             enum store_error *err_out)
 {
 	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?";
 
@@ -140,7 +138,7 @@ cmp_u32(const void *x, const void *y)
 /* The uids to remove, ascending, from the view (write_lock held). */
 static size_t
 pick_uids(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool only_deleted,
-	  uint32_t *out)
+          uint32_t *out)
 {
 	struct view *v = mbox->view;
 	size_t k = 0;
@@ -171,8 +169,7 @@ pick_uids(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool only_
 
 static int
 remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool only_deleted,
-		struct arena *a, uint32_t **expunged_out, size_t *n_out,
-		enum store_error *err_out)
+                struct arena *a, uint32_t **expunged_out, size_t *n_out, enum store_error *err_out)
 {
 	struct account *acct = mbox->acct;
 	struct db *db = NULL;
@@ -226,17 +223,15 @@ out:
 }
 
 int
-store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-		      struct arena *a, uint32_t **expunged_out, size_t *n_out,
-		      enum store_error *err_out)
+store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n, struct arena *a,
+                      uint32_t **expunged_out, size_t *n_out, enum store_error *err_out)
 {
 	return remove_messages(mbox, uids, n, true, a, expunged_out, n_out, err_out);
 }
 
 int
-store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-		     struct arena *a, uint32_t **expunged_out, size_t *n_out,
-		     enum store_error *err_out)
+store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n, struct arena *a,
+                     uint32_t **expunged_out, size_t *n_out, enum store_error *err_out)
 {
 	if (uids == NULL) {
 		*err_out = STORE_ERR_PERM;
@@ -247,7 +242,7 @@ store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 
 static int
 uids_query(struct store_mailbox *mbox, const char *sql, uint64_t since, struct arena *a,
-	   uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+           uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	struct db *db;
 	sqlite3_stmt *st;
@@ -269,20 +264,20 @@ uids_query(struct store_mailbox *mbox, const char *sql, uint64_t since, struct a
 
 int
 store_expunged_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
-		     uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                     uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ?"
-				  " ORDER BY uid";
+	                          " ORDER BY uid";
 
 	return uids_query(mbox, sql, since, a, uids_out, n_out, err_out);
 }
 
 int
 store_changed_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
-		    uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                    uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT uid FROM messages WHERE mailbox_id = ? AND modseq > ?"
-				  " ORDER BY uid";
+	                          " ORDER BY uid";
 
 	return uids_query(mbox, sql, since, a, uids_out, n_out, err_out);
 }

@@ -73,7 +73,7 @@ keyword_find_locked(struct account *acct, const char *name)
 
 int
 keywords_mask_make(struct account *acct, struct db *db, const char *const *names, size_t n,
-		   uint64_t *mask_out, enum store_error *err_out)
+                   uint64_t *mask_out, enum store_error *err_out)
 {
 	static const char sql[] = "INSERT INTO keywords(idx, name) VALUES (?, ?)";
 	uint64_t mask = 0;
@@ -121,7 +121,7 @@ keywords_mask_make(struct account *acct, struct db *db, const char *const *names
 
 size_t
 store_keyword_names(struct store_account *acct, uint64_t mask, struct arena *a,
-		    const char ***names_out)
+                    const char ***names_out)
 {
 	struct account *ac = acct->a;
 	const char **names = arena_alloc(a, KEYWORDS_MAX * sizeof(*names));
@@ -163,13 +163,13 @@ cmp_u32(const void *x, const void *y)
 
 int
 store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-		   const struct store_flags_change *ch, struct arena *a,
-		   struct store_flags_result *res_out, enum store_error *err_out)
+                   const struct store_flags_change *ch, struct arena *a,
+                   struct store_flags_result *res_out, enum store_error *err_out)
 {
 	static const char get_sql[] = "SELECT flags, keywords, modseq FROM messages"
-				      " WHERE mailbox_id = ? AND uid = ?";
+	                              " WHERE mailbox_id = ? AND uid = ?";
 	static const char set_sql[] = "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
-				      " WHERE mailbox_id = ? AND uid = ?";
+	                              " WHERE mailbox_id = ? AND uid = ?";
 	struct account *acct = mbox->acct;
 	struct store_account h = {acct};
 	uint32_t *sorted = NULL, *new_flags = NULL;
@@ -280,7 +280,7 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	if (res_out->n_changed > 0) {
 		res_out->modseq = modseq;
 		changes_flags(acct, db, mbox->id, mbox, res_out->changed, new_flags, new_kw,
-			      res_out->n_changed, modseq);
+		              res_out->n_changed, modseq);
 	}
 	rc = 0;
 	goto out;

@@ -41,10 +41,10 @@ int
 indexer_batch(struct account *a, struct db *db, unsigned max)
 {
 	static const char last_sql[] =
-		"SELECT count(*), max(id) FROM (SELECT id FROM fts_pending ORDER BY id LIMIT ?)";
+	        "SELECT count(*), max(id) FROM (SELECT id FROM fts_pending ORDER BY id LIMIT ?)";
 	static const char ins_sql[] = "INSERT INTO fts(rowid, header, body)"
-				      " SELECT t.id, t.header, t.body FROM fts_pending p"
-				      " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
+	                              " SELECT t.id, t.header, t.body FROM fts_pending p"
+	                              " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
 	static const char del_sql[] = "DELETE FROM fts_pending WHERE id <= ?";
 	sqlite3_stmt *st;
 	int64_t n = 0, last = 0;

@@ -22,15 +22,15 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define NAME_MAX_BYTES	255
+#define NAME_MAX_BYTES  255
 #define NAME_MAX_LEVELS 32
 
 /* Columns of mailbox_info_read() and the list, in this order. */
-#define INFO_COLUMNS \
-	"m.id, m.name, m.objectid, m.special_use, m.uidvalidity, m.uidnext, m.highestmodseq," \
-	" m.messages, m.unseen, m.deleted, m.recent, m.size," \
-	" EXISTS(SELECT 1 FROM mailboxes c WHERE c.name > m.name || '/'" \
-	"  AND c.name < m.name || '0')," \
+#define INFO_COLUMNS                                                                               \
+	"m.id, m.name, m.objectid, m.special_use, m.uidvalidity, m.uidnext, m.highestmodseq,"      \
+	" m.messages, m.unseen, m.deleted, m.recent, m.size,"                                      \
+	" EXISTS(SELECT 1 FROM mailboxes c WHERE c.name > m.name || '/'"                           \
+	"  AND c.name < m.name || '0'),"                                                           \
 	" EXISTS(SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
 
 bool
@@ -106,7 +106,7 @@ uint64_t
 mailbox_modseq_next(struct db *db, uint64_t mailbox_id)
 {
 	static const char sql[] = "UPDATE mailboxes SET highestmodseq = highestmodseq + 1"
-				  " WHERE id = ? RETURNING highestmodseq";
+	                          " WHERE id = ? RETURNING highestmodseq";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	uint64_t modseq = 0;
 
@@ -125,10 +125,10 @@ int
 mailbox_insert(struct db *db, const char *canon, unsigned special_use, uint64_t *id_out)
 {
 	static const char uv_sql[] =
-		"UPDATE account SET last_uidvalidity = max(last_uidvalidity + 1, ?)"
-		" RETURNING last_uidvalidity";
+	        "UPDATE account SET last_uidvalidity = max(last_uidvalidity + 1, ?)"
+	        " RETURNING last_uidvalidity";
 	static const char ins_sql[] =
-		"INSERT INTO mailboxes(name, objectid, special_use, uidvalidity) VALUES (?, ?, ?, ?)";
+	        "INSERT INTO mailboxes(name, objectid, special_use, uidvalidity) VALUES (?, ?, ?, ?)";
 	sqlite3_stmt *st;
 	unsigned char rnd[8];
 	char objectid[24];
@@ -146,7 +146,7 @@ mailbox_insert(struct db *db, const char *canon, unsigned special_use, uint64_t 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return -1;
 	snprintf(objectid, sizeof(objectid), "F%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1],
-		 rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	         rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	st = db_stmt(db, ins_sql);
 	if (st == NULL)
 		return -1;
@@ -167,7 +167,7 @@ info_from_row(sqlite3_stmt *st, struct arena *a, struct store_mailbox_info *out)
 	out->id = (uint64_t)sqlite3_column_int64(st, 0);
 	out->name = a ? arena_strdup(a, (const char *)sqlite3_column_text(st, 1)) : NULL;
 	snprintf(out->objectid, sizeof(out->objectid), "%s",
-		 (const char *)sqlite3_column_text(st, 2));
+	         (const char *)sqlite3_column_text(st, 2));
 	out->special_use = (unsigned)sqlite3_column_int(st, 3);
 	out->uidvalidity = (uint32_t)sqlite3_column_int64(st, 4);
 	out->uidnext = (uint32_t)sqlite3_column_int64(st, 5);
@@ -219,7 +219,7 @@ create_parents(struct db *db, const char *canon)
 
 int
 store_mailbox_create(struct store_account *acct, const char *name, unsigned special_use,
-		     enum store_error *err_out)
+                     enum store_error *err_out)
 {
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
@@ -265,7 +265,7 @@ static int
 has_children(struct db *db, const char *canon, bool *yes_out)
 {
 	static const char sql[] = "SELECT EXISTS(SELECT 1 FROM mailboxes"
-				  " WHERE name > ?1 || '/' AND name < ?1 || '0')";
+	                          " WHERE name > ?1 || '/' AND name < ?1 || '0')";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (st == NULL)
@@ -385,7 +385,7 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 	src_uids = xcalloc(n ? n : 1, sizeof(*src_uids));
 	dst_uids = xcalloc(n ? n : 1, sizeof(*dst_uids));
 	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, src_uids, dst_uids, NULL,
-			NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0)
+	                NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0) {
 		*err_out = db_error(db);
@@ -403,14 +403,14 @@ out:
 
 int
 store_mailbox_rename(struct store_account *acct, const char *old_name, const char *new_name,
-		     enum store_error *err_out)
+                     enum store_error *err_out)
 {
 	static const char ren_sql[] =
-		"UPDATE mailboxes SET name = ?2 || substr(name, length(?1) + 1)"
-		" WHERE name = ?1 OR (name > ?1 || '/' AND name < ?1 || '0')";
+	        "UPDATE mailboxes SET name = ?2 || substr(name, length(?1) + 1)"
+	        " WHERE name = ?1 OR (name > ?1 || '/' AND name < ?1 || '0')";
 	static const char sub_sql[] =
-		"UPDATE OR REPLACE subscriptions SET name = ?2 || substr(name, length(?1) + 1)"
-		" WHERE name = ?1 OR (name > ?1 || '/' AND name < ?1 || '0')";
+	        "UPDATE OR REPLACE subscriptions SET name = ?2 || substr(name, length(?1) + 1)"
+	        " WHERE name = ?1 OR (name > ?1 || '/' AND name < ?1 || '0')";
 	struct account *a = acct->a;
 	char *old_canon = mailbox_name_canon(old_name), *new_canon = mailbox_name_canon(new_name);
 	struct db *db = NULL;
@@ -467,8 +467,8 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 		if (db_step_done(db, st) < 0) {
 			/* A child's new name already taken. */
 			*err_out = (sqlite3_errcode(db->h) & 0xff) == SQLITE_CONSTRAINT
-					   ? STORE_ERR_EXISTS
-					   : db_error(db);
+			                   ? STORE_ERR_EXISTS
+			                   : db_error(db);
 			goto out;
 		}
 	}
@@ -490,7 +490,7 @@ out_free:
 
 int
 store_mailbox_status(struct store_account *acct, const char *name, struct arena *a,
-		     struct store_mailbox_info *out, enum store_error *err_out)
+                     struct store_mailbox_info *out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT " INFO_COLUMNS " FROM mailboxes m WHERE m.name = ?";
 	char *canon = mailbox_name_canon(name);
@@ -528,11 +528,12 @@ store_mailbox_status(struct store_account *acct, const char *name, struct arena 
 
 int
 store_mailbox_list(struct store_account *acct, struct arena *a,
-		   struct store_mailbox_info **list_out, size_t *n_out, enum store_error *err_out)
+                   struct store_mailbox_info **list_out, size_t *n_out, enum store_error *err_out)
 {
-	static const char sql[] = "SELECT " INFO_COLUMNS " FROM mailboxes m"
-				  " ORDER BY (m.name <> 'INBOX' AND substr(m.name, 1, 6) <> 'INBOX/'),"
-				  " m.name";
+	static const char sql[] =
+	        "SELECT " INFO_COLUMNS " FROM mailboxes m"
+	        " ORDER BY (m.name <> 'INBOX' AND substr(m.name, 1, 6) <> 'INBOX/'),"
+	        " m.name";
 	struct store_mailbox_info *list = NULL;
 	size_t n = 0, cap = 0;
 	struct db *db;
@@ -570,7 +571,7 @@ store_mailbox_list(struct store_account *acct, struct arena *a,
 
 int
 store_subscription_set(struct store_account *acct, const char *name, bool subscribed,
-		       enum store_error *err_out)
+                       enum store_error *err_out)
 {
 	static const char on_sql[] = "INSERT OR IGNORE INTO subscriptions(name) VALUES (?)";
 	static const char off_sql[] = "DELETE FROM subscriptions WHERE name = ?";
@@ -604,7 +605,7 @@ store_subscription_set(struct store_account *acct, const char *name, bool subscr
 
 int
 store_subscription_list(struct store_account *acct, struct arena *a, const char ***names_out,
-			size_t *n_out, enum store_error *err_out)
+                        size_t *n_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT name FROM subscriptions ORDER BY name";
 	const char **names = NULL;

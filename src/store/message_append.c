@@ -43,9 +43,9 @@ struct prepared {
 	struct buf data; /* CRLF-normalised message */
 	char hash[65];
 	bool is_inline; /* stored in blobs.data, no file */
-	bool created;  /* this call wrote the blob file */
-	bool stray;    /* created, but an inline row of that hash was reused */
-	bool new_text; /* this call queued a text for the indexer */
+	bool created;   /* this call wrote the blob file */
+	bool stray;     /* created, but an inline row of that hash was reused */
+	bool new_text;  /* this call queued a text for the indexer */
 	struct mail_parsed parsed;
 	uint64_t keywords;
 	uint32_t uid;
@@ -53,8 +53,8 @@ struct prepared {
 
 /* Normalise, check the size, hash, write the blob, parse. */
 static int
-prepare_one(struct account *a, struct arena *ar, const struct store_append *in,
-	    struct prepared *p, enum store_error *err_out)
+prepare_one(struct account *a, struct arena *ar, const struct store_append *in, struct prepared *p,
+            enum store_error *err_out)
 {
 	const struct store_settings *set = &a->store->set;
 	struct mail_crlf crlf;
@@ -73,11 +73,12 @@ prepare_one(struct account *a, struct arena *ar, const struct store_append *in,
 	}
 	blob_hash_hex((const unsigned char *)p->data.data, p->data.len, p->hash);
 	p->is_inline = p->data.len <= set->inline_max && set->inline_max > 0;
-	if (!p->is_inline && blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
-		       set->no_fsync, false, &p->created, err_out) < 0)
+	if (!p->is_inline &&
+	    blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
+	               set->no_fsync, false, &p->created, err_out) < 0)
 		return -1;
 	mail_parse(ar, (const unsigned char *)p->data.data, p->data.len, set->max_index_text,
-		   &p->parsed);
+	           &p->parsed);
 	return 0;
 }
 
@@ -127,7 +128,7 @@ prepare_worker(void *arg)
  */
 static int
 prepare_all(struct account *a, const struct store_append *msgs, struct prepared *p, size_t n,
-	    struct arena **arenas_out, size_t *n_arenas_out, enum store_error *err_out)
+            struct arena **arenas_out, size_t *n_arenas_out, enum store_error *err_out)
 {
 	struct prepare_job j = {.a = a, .msgs = msgs, .p = p, .n = n, .err = STORE_ERR_NONE};
 	pthread_t th[PREPARE_THREADS];
@@ -159,10 +160,10 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 {
 	static const char find_sql[] = "SELECT id, typeof(data) = 'blob' FROM blobs WHERE hash = ?";
 	static const char ins_sql[] =
-		"INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
-		" sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"
-		" cc_addr, message_id, in_reply_to, refs_hdr, data)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	        "INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
+	        " sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"
+	        " cc_addr, message_id, in_reply_to, refs_hdr, data)"
+	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
 	static const char pending_sql[] = "INSERT INTO fts_pending(id) VALUES (?)";
 	const struct mail_parsed *m = &p->parsed;
@@ -190,7 +191,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	}
 	if ((id >= 0 || !p->is_inline) && !blob_exists(a->blob_dir, p->hash)) {
 		if (blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data,
-			       p->data.len, a->store->set.no_fsync, true, &created, err_out) < 0)
+		               p->data.len, a->store->set.no_fsync, true, &created, err_out) < 0)
 			return -1;
 		p->created |= created;
 	}
@@ -207,7 +208,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	bind_text_or_empty(st, 5, m->bodystructure);
 	bind_text_or_empty(st, 6, m->body);
 	sqlite3_bind_blob(st, 7, m->parts ? (const void *)m->parts : "", (int)m->parts_len,
-			  SQLITE_STATIC);
+	                  SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, (int64_t)m->sent_date);
 	bind_text_or_empty(st, 9, m->subject);
 	bind_text_or_empty(st, 10, m->base_subject);
@@ -221,7 +222,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	bind_text_or_empty(st, 18, m->references);
 	if (p->is_inline)
 		sqlite3_bind_blob64(st, 19, p->data.len ? (const void *)p->data.data : "",
-				    p->data.len, SQLITE_STATIC);
+		                    p->data.len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 19);
 	if (db_step_done(db, st) < 0)
@@ -251,7 +252,7 @@ static int64_t
 email_id_next(struct db *db)
 {
 	static const char sql[] = "UPDATE account SET next_email_id = next_email_id + 1"
-				  " RETURNING next_email_id - 1";
+	                          " RETURNING next_email_id - 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int64_t id = -1;
 
@@ -269,7 +270,7 @@ thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
 {
 	static const char find_sql[] = "SELECT thread_id FROM threads WHERE message_id = ?";
 	static const char ins_sql[] =
-		"INSERT OR IGNORE INTO threads(message_id, thread_id) VALUES (?, ?)";
+	        "INSERT OR IGNORE INTO threads(message_id, thread_id) VALUES (?, ?)";
 	sqlite3_stmt *st = db_stmt(db, find_sql);
 	int64_t thread = 0;
 	char *refs = xstrdup(m->references ? m->references : ""), *save = NULL;
@@ -301,13 +302,13 @@ thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
 
 int
 store_message_append(struct store_account *acct, const char *mailbox,
-		     const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
-		     uint32_t *uids_out, enum store_error *err_out)
+                     const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
+                     uint32_t *uids_out, enum store_error *err_out)
 {
 	static const char box_sql[] = "SELECT uidvalidity, uidnext FROM mailboxes WHERE id = ?";
 	static const char ins_sql[] =
-		"INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
-		" internal_date, save_date, email_id, thread_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+	        "INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
+	        " internal_date, save_date, email_id, thread_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 	static const char next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
 	struct account *a = acct->a;
 	struct prepared *p = xcalloc(n ? n : 1, sizeof(*p));
@@ -375,7 +376,7 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		int64_t blob_id, email_id;
 
 		if (keywords_mask_make(a, db, msgs[i].keywords, msgs[i].n_keywords, &kws[i],
-				       err_out) < 0)
+		                       err_out) < 0)
 			goto out;
 		blob_id = blob_row(a, db, &p[i], err_out);
 		if (blob_id < 0)

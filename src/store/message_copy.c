@@ -26,18 +26,18 @@ cmp_u32(const void *x, const void *y)
 
 int
 copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
-	    uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
-	    uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out,
-	    uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out,
-	    uint64_t *dst_modseq_out, enum store_error *err_out)
+            uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
+            uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out, uint64_t *kw_out,
+            size_t *n_out, uint64_t *src_modseq_out, uint64_t *dst_modseq_out,
+            enum store_error *err_out)
 {
 	static const char next_sql[] = "SELECT uidnext FROM mailboxes WHERE id = ?";
 	static const char copy_sql[] =
-		"INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
-		" internal_date, save_date, email_id, thread_id)"
-		" SELECT ?1, ?2, blob_id, size, flags, keywords, ?3, internal_date, ?4, email_id,"
-		" thread_id FROM messages WHERE mailbox_id = ?5 AND uid = ?6"
-		" RETURNING flags, keywords";
+	        "INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
+	        " internal_date, save_date, email_id, thread_id)"
+	        " SELECT ?1, ?2, blob_id, size, flags, keywords, ?3, internal_date, ?4, email_id,"
+	        " thread_id FROM messages WHERE mailbox_id = ?5 AND uid = ?6"
+	        " RETURNING flags, keywords";
 	static const char set_next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
 	sqlite3_stmt *st;
 	uint32_t uidnext;
@@ -122,8 +122,8 @@ db_fail:
 
 int
 store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, const char *dest,
-		   bool move, uint32_t *uidvalidity_out, uint32_t *src_uids_out,
-		   uint32_t *dst_uids_out, size_t *n_copied_out, enum store_error *err_out)
+                   bool move, uint32_t *uidvalidity_out, uint32_t *src_uids_out,
+                   uint32_t *dst_uids_out, size_t *n_copied_out, enum store_error *err_out)
 {
 	struct account *acct = src->acct;
 	char *canon = mailbox_name_canon(dest);
@@ -161,8 +161,8 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 		goto out;
 	if (quota_usage(db, &storage_before, &messages_before) < 0)
 		goto db_fail;
-	if (copy_in_txn(acct, db, src, src->id, dst_id, sorted, n, move, src_uids_out,
-			dst_uids_out, flags, kws, &k, &src_modseq, &dst_modseq, err_out) < 0)
+	if (copy_in_txn(acct, db, src, src->id, dst_id, sorted, n, move, src_uids_out, dst_uids_out,
+	                flags, kws, &k, &src_modseq, &dst_modseq, err_out) < 0)
 		goto out;
 	if (quota_enforce(db, storage_before, messages_before, err_out) < 0)
 		goto out;

@@ -57,27 +57,27 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	memcpy(out, p, len);
 }
 
-#define LOOKUP_COLUMNS                                                                     \
-	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
-	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
-	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"        \
-	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id," \
-	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob'"                              \
+#define LOOKUP_COLUMNS                                                                             \
+	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"                    \
+	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
+	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"                \
+	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"          \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob'"                                      \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 /* The same columns, NULL for the cached strings: SQLite loads every result
    column, and the strings (often on overflow pages) are most of a row. */
-#define LOOKUP_COLUMNS_LEAN                                                                \
-	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"            \
-	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"       \
-	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"      \
-	" NULL, NULL, typeof(b.data) = 'blob'"                                             \
+#define LOOKUP_COLUMNS_LEAN                                                                        \
+	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"                    \
+	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
+	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"              \
+	" NULL, NULL, typeof(b.data) = 'blob'"                                                     \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 #define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
 
 /* One row of LOOKUP_COLUMNS into m (zeroed by the caller). */
 static void
 info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct arena *a,
-	  struct store_message_info *m)
+          struct store_message_info *m)
 {
 	const unsigned char *hash = sqlite3_column_text(st, 9);
 	size_t hash_len = (size_t)sqlite3_column_bytes(st, 9);
@@ -136,7 +136,7 @@ is_dense(const uint32_t *uids, size_t n)
 /* Dense ascending uids: one scan of [uids[0], uids[n-1]], merged with uids. */
 static int
 lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-	     unsigned fields, struct arena *a, struct store_message_info *out)
+             unsigned fields, struct arena *a, struct store_message_info *out)
 {
 #define RANGE " WHERE m.mailbox_id = ? AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid"
 	static const char sql[] = LOOKUP_COLUMNS RANGE;
@@ -168,7 +168,7 @@ lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, si
 /* Any uids: one indexed lookup each. */
 static int
 lookup_each(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-	    unsigned fields, struct arena *a, struct store_message_info *out)
+            unsigned fields, struct arena *a, struct store_message_info *out)
 {
 	static const char sql[] = LOOKUP_COLUMNS " WHERE m.mailbox_id = ? AND m.uid = ?";
 	static const char lean_sql[] = LOOKUP_COLUMNS_LEAN " WHERE m.mailbox_id = ? AND m.uid = ?";
@@ -192,9 +192,8 @@ lookup_each(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, siz
 }
 
 int
-store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-		     unsigned fields, struct arena *a, struct store_message_info *out,
-		     enum store_error *err_out)
+store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n, unsigned fields,
+                     struct arena *a, struct store_message_info *out, enum store_error *err_out)
 {
 	struct account *acct = mbox->acct;
 	struct db *db;
@@ -227,14 +226,14 @@ store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
    (NULL: not read). */
 static int
 blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *size_out,
-	bool *is_inline_out, struct buf *data, enum store_error *err_out)
+        bool *is_inline_out, struct buf *data, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob' FROM messages m"
-				  " JOIN blobs b ON b.id = m.blob_id"
-				  " WHERE m.mailbox_id = ? AND m.uid = ?";
+	                          " JOIN blobs b ON b.id = m.blob_id"
+	                          " WHERE m.mailbox_id = ? AND m.uid = ?";
 	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', b.data"
-				       " FROM messages m JOIN blobs b ON b.id = m.blob_id"
-				       " WHERE m.mailbox_id = ? AND m.uid = ?";
+	                               " FROM messages m JOIN blobs b ON b.id = m.blob_id"
+	                               " WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct db *db;
 	sqlite3_stmt *st;
 	int step = SQLITE_ERROR;
@@ -275,12 +274,12 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
    _CORRUPT otherwise. */
 static int
 inline_verify(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t size,
-	      const struct buf *data, enum store_error *err_out)
+              const struct buf *data, enum store_error *err_out)
 {
 	if ((uint64_t)data->len == size)
 		return 0;
 	log_error("store", "event=blob-bad account=%llu mailbox=%llu uid=%u hash=%s inline=1",
-		  (unsigned long long)mbox->acct->id, (unsigned long long)mbox->id, uid, hash);
+	          (unsigned long long)mbox->acct->id, (unsigned long long)mbox->id, uid, hash);
 	*err_out = STORE_ERR_CORRUPT;
 	return -1;
 }
@@ -318,7 +317,7 @@ fail:
    _CORRUPT (missing or wrong size) or _TEMP. *is_missing_out: ENOENT. */
 static int
 blob_open(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t size,
-	  bool log_missing, int *fd_out, bool *is_missing_out, enum store_error *err_out)
+          bool log_missing, int *fd_out, bool *is_missing_out, enum store_error *err_out)
 {
 	const struct account *a = mbox->acct;
 	struct stat st;
@@ -344,8 +343,8 @@ blob_open(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t s
 		*is_missing_out = missing;
 		if (!missing || log_missing)
 			log_error("store", "event=blob-%s account=%llu mailbox=%llu uid=%u hash=%s",
-				  missing ? "missing" : "bad", (unsigned long long)a->id,
-				  (unsigned long long)mbox->id, uid, hash);
+			          missing ? "missing" : "bad", (unsigned long long)a->id,
+			          (unsigned long long)mbox->id, uid, hash);
 		*err_out = missing || fd >= 0 ? STORE_ERR_CORRUPT : STORE_ERR_TEMP;
 		if (fd >= 0)
 			close(fd);
@@ -357,7 +356,7 @@ blob_open(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t s
 
 int
 store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
-		   enum store_error *err_out)
+                   enum store_error *err_out)
 {
 	char hash[65];
 	uint64_t size;
@@ -384,8 +383,8 @@ store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64
 /* The memfd of the inline blob info names, by its hash (one primary-key
    read, no join); *missing_out when no row has that hash any more. */
 static int
-inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info,
-		 int *fd_out, struct buf *copy_out, bool *missing_out, enum store_error *err_out)
+inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info, int *fd_out,
+                 struct buf *copy_out, bool *missing_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT data FROM blobs WHERE hash = ?";
 	struct db *db;
@@ -403,12 +402,12 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 			/* Straight from SQLite's copy into the memfd. */
 			const void *bytes = sqlite3_column_blob(st, 0);
 			struct buf view = {(char *)(uintptr_t)bytes,
-					   (size_t)sqlite3_column_bytes(st, 0), 0};
+			                   (size_t)sqlite3_column_bytes(st, 0), 0};
 
 			if (view.len > 0 && bytes == NULL) {
 				step = SQLITE_NOMEM;
-			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size, &view,
-						 err_out) == 0) {
+			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size,
+			                         &view, err_out) == 0) {
 				if (copy_out != NULL) {
 					buf_append(copy_out, view.data, view.len);
 					rc = 0;
@@ -431,7 +430,7 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 
 int
 store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
-			struct buf *out, enum store_error *err_out)
+                        struct buf *out, enum store_error *err_out)
 {
 	bool missing;
 
@@ -446,7 +445,7 @@ store_message_load_info(struct store_mailbox *mbox, const struct store_message_i
 
 int
 store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
-			int *fd_out, uint64_t *size_out, enum store_error *err_out)
+                        int *fd_out, uint64_t *size_out, enum store_error *err_out)
 {
 	bool missing;
 
@@ -465,7 +464,7 @@ store_message_open_info(struct store_mailbox *mbox, const struct store_message_i
 		return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
 	}
 	if (blob_open(mbox, info->uid, info->blob_hash, info->size, false, fd_out, &missing,
-		      err_out) == 0) {
+	              err_out) == 0) {
 		*size_out = info->size;
 		return 0;
 	}
@@ -479,7 +478,7 @@ store_message_open_info(struct store_mailbox *mbox, const struct store_message_i
 
 int
 store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
-		   struct buf *out, enum store_error *err_out)
+                   struct buf *out, enum store_error *err_out)
 {
 	uint64_t size, end;
 	char chunk[16384], hash[65];
@@ -498,7 +497,7 @@ store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, ui
 
 		if (rc == 0 && offset < size)
 			buf_append(out, data.data + offset,
-				   (size_t)(len > size - offset ? size - offset : len));
+			           (size_t)(len > size - offset ? size - offset : len));
 		buf_deinit(&data);
 		return rc;
 	}
@@ -516,8 +515,8 @@ store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, ui
 			continue;
 		if (got <= 0) {
 			log_error("store", "event=blob-read-failed account=%llu uid=%u err=\"%s\"",
-				  (unsigned long long)mbox->acct->id, uid,
-				  got < 0 ? strerror(errno) : "short file");
+			          (unsigned long long)mbox->acct->id, uid,
+			          got < 0 ? strerror(errno) : "short file");
 			close(fd);
 			*err_out = got < 0 ? STORE_ERR_TEMP : STORE_ERR_CORRUPT;
 			return -1;

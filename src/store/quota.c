@@ -29,7 +29,7 @@ static int
 quota_read(struct db *db, struct store_quota *q)
 {
 	static const char sql[] = "SELECT storage_used, storage_limit, messages_used,"
-				  " messages_limit FROM account WHERE id = 1";
+	                          " messages_limit FROM account WHERE id = 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc = -1;
 
@@ -48,7 +48,7 @@ quota_read(struct db *db, struct store_quota *q)
 
 int
 quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
-	      enum store_error *err_out)
+              enum store_error *err_out)
 {
 	struct store_quota q;
 
@@ -85,10 +85,10 @@ store_quota_get(struct store_account *acct, struct store_quota *out, enum store_
 
 int
 store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
-		enum store_error *err_out)
+                enum store_error *err_out)
 {
 	static const char sql[] =
-		"UPDATE account SET storage_limit = ?, messages_limit = ? WHERE id = 1";
+	        "UPDATE account SET storage_limit = ?, messages_limit = ? WHERE id = 1";
 	struct db *db;
 	sqlite3_stmt *st;
 	int rc = -1;

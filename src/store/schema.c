@@ -28,103 +28,102 @@
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
 
 static const char schema_sql[] =
-	"CREATE TABLE account("
-	" id INTEGER PRIMARY KEY CHECK (id = 1),"
-	" schema_version INTEGER NOT NULL,"
-	" last_uidvalidity INTEGER NOT NULL,"
-	" next_email_id INTEGER NOT NULL,"
-	" storage_used INTEGER NOT NULL DEFAULT 0,"
-	" messages_used INTEGER NOT NULL DEFAULT 0,"
-	" storage_limit INTEGER NOT NULL DEFAULT 0,"
-	" messages_limit INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE keywords(idx INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
-	"CREATE TABLE mailboxes("
-	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
-	" name TEXT NOT NULL UNIQUE,"
-	" objectid TEXT NOT NULL UNIQUE,"
-	" special_use INTEGER NOT NULL DEFAULT 0,"
-	" uidvalidity INTEGER NOT NULL,"
-	" uidnext INTEGER NOT NULL DEFAULT 1,"
-	" highestmodseq INTEGER NOT NULL DEFAULT 1,"
-	" recent_uid INTEGER NOT NULL DEFAULT 1,"
-	" messages INTEGER NOT NULL DEFAULT 0,"
-	" unseen INTEGER NOT NULL DEFAULT 0,"
-	" deleted INTEGER NOT NULL DEFAULT 0,"
-	" recent INTEGER NOT NULL DEFAULT 0,"
-	" size INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;"
-	"CREATE TABLE blobs("
-	" id INTEGER PRIMARY KEY,"
-	" hash TEXT NOT NULL UNIQUE,"
-	" size INTEGER NOT NULL,"
-	" refs INTEGER NOT NULL DEFAULT 0,"
-	" header_size INTEGER NOT NULL DEFAULT 0,"
-	" envelope TEXT, bodystructure TEXT, body TEXT, parts BLOB,"
-	" sent_date INTEGER NOT NULL DEFAULT 0,"
-	" subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
-	" to_addr TEXT, to_display TEXT, cc_addr TEXT,"
-	" message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
-	"CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;"
-	"CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
-	"CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
-	" tokenize='trigram case_sensitive 0');"
-	FTS_PENDING_SQL
-	"CREATE TABLE threads(message_id TEXT PRIMARY KEY, thread_id INTEGER NOT NULL)"
-	" WITHOUT ROWID;"
-	"CREATE TABLE messages("
-	" mailbox_id INTEGER NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" blob_id INTEGER NOT NULL,"
-	" size INTEGER NOT NULL,"
-	" flags INTEGER NOT NULL,"
-	" keywords INTEGER NOT NULL,"
-	" modseq INTEGER NOT NULL,"
-	" internal_date INTEGER NOT NULL,"
-	" save_date INTEGER NOT NULL,"
-	" email_id INTEGER NOT NULL,"
-	" thread_id INTEGER NOT NULL,"
-	" PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
-	"CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
-	"CREATE INDEX messages_blob ON messages(blob_id);"
-	"CREATE TABLE expunged(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
-	" modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
-	"CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
+        "CREATE TABLE account("
+        " id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " schema_version INTEGER NOT NULL,"
+        " last_uidvalidity INTEGER NOT NULL,"
+        " next_email_id INTEGER NOT NULL,"
+        " storage_used INTEGER NOT NULL DEFAULT 0,"
+        " messages_used INTEGER NOT NULL DEFAULT 0,"
+        " storage_limit INTEGER NOT NULL DEFAULT 0,"
+        " messages_limit INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE keywords(idx INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
+        "CREATE TABLE mailboxes("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " name TEXT NOT NULL UNIQUE,"
+        " objectid TEXT NOT NULL UNIQUE,"
+        " special_use INTEGER NOT NULL DEFAULT 0,"
+        " uidvalidity INTEGER NOT NULL,"
+        " uidnext INTEGER NOT NULL DEFAULT 1,"
+        " highestmodseq INTEGER NOT NULL DEFAULT 1,"
+        " recent_uid INTEGER NOT NULL DEFAULT 1,"
+        " messages INTEGER NOT NULL DEFAULT 0,"
+        " unseen INTEGER NOT NULL DEFAULT 0,"
+        " deleted INTEGER NOT NULL DEFAULT 0,"
+        " recent INTEGER NOT NULL DEFAULT 0,"
+        " size INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;"
+        "CREATE TABLE blobs("
+        " id INTEGER PRIMARY KEY,"
+        " hash TEXT NOT NULL UNIQUE,"
+        " size INTEGER NOT NULL,"
+        " refs INTEGER NOT NULL DEFAULT 0,"
+        " header_size INTEGER NOT NULL DEFAULT 0,"
+        " envelope TEXT, bodystructure TEXT, body TEXT, parts BLOB,"
+        " sent_date INTEGER NOT NULL DEFAULT 0,"
+        " subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
+        " to_addr TEXT, to_display TEXT, cc_addr TEXT,"
+        " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
+        "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;"
+        "CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
+        "CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
+        " tokenize='trigram case_sensitive 0');" FTS_PENDING_SQL
+        "CREATE TABLE threads(message_id TEXT PRIMARY KEY, thread_id INTEGER NOT NULL)"
+        " WITHOUT ROWID;"
+        "CREATE TABLE messages("
+        " mailbox_id INTEGER NOT NULL,"
+        " uid INTEGER NOT NULL,"
+        " blob_id INTEGER NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " flags INTEGER NOT NULL,"
+        " keywords INTEGER NOT NULL,"
+        " modseq INTEGER NOT NULL,"
+        " internal_date INTEGER NOT NULL,"
+        " save_date INTEGER NOT NULL,"
+        " email_id INTEGER NOT NULL,"
+        " thread_id INTEGER NOT NULL,"
+        " PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+        "CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
+        "CREATE INDEX messages_blob ON messages(blob_id);"
+        "CREATE TABLE expunged(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+        " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+        "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-	/* Counters and reference counts, in the writer's transaction. */
-	"CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN"
-	" UPDATE mailboxes SET messages = messages + 1, size = size + NEW.size,"
-	"  unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),"
-	"  recent = recent + (NEW.uid >= recent_uid) WHERE id = NEW.mailbox_id;"
-	" UPDATE account SET storage_used = storage_used + NEW.size,"
-	"  messages_used = messages_used + 1;"
-	" UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"
-	"END;"
-	"CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN"
-	" UPDATE mailboxes SET messages = messages - 1, size = size - OLD.size,"
-	"  unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),"
-	"  recent = recent - (OLD.uid >= recent_uid) WHERE id = OLD.mailbox_id;"
-	" UPDATE account SET storage_used = storage_used - OLD.size,"
-	"  messages_used = messages_used - 1;"
-	" UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"
-	" INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (OLD.mailbox_id,"
-	"  OLD.uid, (SELECT highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id));"
-	"END;"
-	"CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages"
-	" WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN"
-	" UPDATE mailboxes SET"
-	"  unseen = unseen - ((OLD.flags & 1) = 0) + ((NEW.flags & 1) = 0),"
-	"  deleted = deleted - ((OLD.flags & 8) != 0) + ((NEW.flags & 8) != 0)"
-	"  WHERE id = NEW.mailbox_id;"
-	"END;";
+        /* Counters and reference counts, in the writer's transaction. */
+        "CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN"
+        " UPDATE mailboxes SET messages = messages + 1, size = size + NEW.size,"
+        "  unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),"
+        "  recent = recent + (NEW.uid >= recent_uid) WHERE id = NEW.mailbox_id;"
+        " UPDATE account SET storage_used = storage_used + NEW.size,"
+        "  messages_used = messages_used + 1;"
+        " UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"
+        "END;"
+        "CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN"
+        " UPDATE mailboxes SET messages = messages - 1, size = size - OLD.size,"
+        "  unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),"
+        "  recent = recent - (OLD.uid >= recent_uid) WHERE id = OLD.mailbox_id;"
+        " UPDATE account SET storage_used = storage_used - OLD.size,"
+        "  messages_used = messages_used - 1;"
+        " UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"
+        " INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (OLD.mailbox_id,"
+        "  OLD.uid, (SELECT highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id));"
+        "END;"
+        "CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages"
+        " WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN"
+        " UPDATE mailboxes SET"
+        "  unseen = unseen - ((OLD.flags & 1) = 0) + ((NEW.flags & 1) = 0),"
+        "  deleted = deleted - ((OLD.flags & 8) != 0) + ((NEW.flags & 8) != 0)"
+        "  WHERE id = NEW.mailbox_id;"
+        "END;";
 
-static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent", "Trash", "Junk",
-						 "Archive"};
+static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
+                                                "Trash", "Junk",   "Archive"};
 static const unsigned default_special[] = {0,
-					   STORE_SPECIAL_DRAFTS,
-					   STORE_SPECIAL_SENT,
-					   STORE_SPECIAL_TRASH,
-					   STORE_SPECIAL_JUNK,
-					   STORE_SPECIAL_ARCHIVE};
+                                           STORE_SPECIAL_DRAFTS,
+                                           STORE_SPECIAL_SENT,
+                                           STORE_SPECIAL_TRASH,
+                                           STORE_SPECIAL_JUNK,
+                                           STORE_SPECIAL_ARCHIVE};
 
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
@@ -148,7 +147,7 @@ schema_upgrade_2(struct db *db)
 	if (db_begin(db, true) < 0)
 		return -1;
 	if (db_exec(db, "ALTER TABLE blobs ADD COLUMN data BLOB;"
-			"UPDATE account SET schema_version = 3") < 0 ||
+	                "UPDATE account SET schema_version = 3") < 0 ||
 	    db_commit(db) < 0) {
 		log_error("store", "event=schema-upgrade-failed from=2");
 		db_rollback(db);
@@ -181,8 +180,8 @@ int
 schema_create(struct db *db, const struct store_settings *set)
 {
 	static const char ins_sql[] =
-		"INSERT INTO account(id, schema_version, last_uidvalidity, next_email_id,"
-		" storage_limit, messages_limit) VALUES (1, ?, ?, 1, ?, ?)";
+	        "INSERT INTO account(id, schema_version, last_uidvalidity, next_email_id,"
+	        " storage_limit, messages_limit) VALUES (1, ?, ?, 1, ?, ?)";
 	sqlite3_stmt *st;
 	uint64_t id;
 
@@ -206,7 +205,7 @@ schema_create(struct db *db, const struct store_settings *set)
 			goto fail;
 	}
 	if (db_exec(db, "DELETE FROM subscriptions; INSERT INTO subscriptions"
-			" SELECT name FROM mailboxes") < 0)
+	                " SELECT name FROM mailboxes") < 0)
 		goto fail;
 	if (db_commit(db) < 0)
 		goto fail;

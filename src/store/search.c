@@ -91,8 +91,8 @@ void
 search_register(sqlite3 *h)
 {
 	sqlite3_create_function(h, "tern_icontains", 2,
-				SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-				fn_icontains, NULL, NULL);
+	                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+	                        fn_icontains, NULL, NULL);
 }
 
 /* "{col} : "needle"" with quotes doubled; col NULL for every column. */
@@ -127,39 +127,39 @@ cmp_u32(const void *x, const void *y)
 
 int
 store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
-		  struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                  struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	/* Index lookups: ?1 mailbox, ?2 FTS query, plus a scan of the texts
 	   the indexer has not reached yet (?3 needle): a text is in exactly
 	   one of the two at any snapshot. CROSS JOIN keeps the FTS table
 	   (and the small pending table) outermost: the other order would run
 	   the MATCH once per row. */
-#define FTS_SQL(expr) \
-	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid" \
-	" WHERE fts MATCH ?2 AND m.mailbox_id = ?1" \
-	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id" \
+#define FTS_SQL(expr)                                                                              \
+	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"                     \
+	" WHERE fts MATCH ?2 AND m.mailbox_id = ?1"                                                \
+	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
 	" JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " expr
 	static const char fts_body[] = FTS_SQL("tern_icontains(t.body, ?3)");
 	static const char fts_text[] =
-		FTS_SQL("(tern_icontains(t.header, ?3) OR tern_icontains(t.body, ?3))");
+	        FTS_SQL("(tern_icontains(t.header, ?3) OR tern_icontains(t.body, ?3))");
 	static const char fts_headers[] = FTS_SQL("tern_icontains(t.header, ?3)");
 #undef FTS_SQL
 	/* Scans of the cached text: ?1 mailbox, ?3 needle. */
 	static const char scan_body[] =
-		"SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-		" WHERE m.mailbox_id = ?1 AND tern_icontains(t.body, ?3)";
+	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
+	        " WHERE m.mailbox_id = ?1 AND tern_icontains(t.body, ?3)";
 	static const char scan_text[] =
-		"SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-		" WHERE m.mailbox_id = ?1 AND (tern_icontains(t.header, ?3)"
-		" OR tern_icontains(t.body, ?3))";
+	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
+	        " WHERE m.mailbox_id = ?1 AND (tern_icontains(t.header, ?3)"
+	        " OR tern_icontains(t.body, ?3))";
 	static const char scan_headers[] =
-		"SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-		" WHERE m.mailbox_id = ?1 AND tern_icontains(t.header, ?3)";
+	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
+	        " WHERE m.mailbox_id = ?1 AND tern_icontains(t.header, ?3)";
 	/* Cached fields, narrowed by the header index (?2) when it can. */
-#define FIELD_SQL(expr) \
-	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id" \
-	" WHERE m.mailbox_id = ?1 AND tern_icontains(" expr ", ?3)" \
-	" AND (?2 IS NULL OR m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ?2)" \
+#define FIELD_SQL(expr)                                                                            \
+	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"                            \
+	" WHERE m.mailbox_id = ?1 AND tern_icontains(" expr ", ?3)"                                \
+	" AND (?2 IS NULL OR m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ?2)"              \
 	" OR m.blob_id IN (SELECT id FROM fts_pending))"
 	static const char f_subject[] = FIELD_SQL("b.subject");
 	static const char f_from[] = FIELD_SQL("b.from_addr || ' ' || b.from_display");
@@ -227,17 +227,17 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 
 int
 store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t min, int64_t max,
-		   struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                   struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
-#define RANGE_SQL(expr) \
-	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id" \
+#define RANGE_SQL(expr)                                                                            \
+	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"                            \
 	" WHERE m.mailbox_id = ?1 AND " expr " BETWEEN ?2 AND ?3 ORDER BY m.uid"
 	static const char *const sqls[] = {
-		[STORE_COL_INTERNAL_DATE] = RANGE_SQL("m.internal_date"),
-		[STORE_COL_SENT_DATE] = RANGE_SQL("b.sent_date"),
-		[STORE_COL_SAVE_DATE] = RANGE_SQL("m.save_date"),
-		[STORE_COL_SIZE] = RANGE_SQL("m.size"),
-		[STORE_COL_MODSEQ] = RANGE_SQL("m.modseq"),
+	        [STORE_COL_INTERNAL_DATE] = RANGE_SQL("m.internal_date"),
+	        [STORE_COL_SENT_DATE] = RANGE_SQL("b.sent_date"),
+	        [STORE_COL_SAVE_DATE] = RANGE_SQL("m.save_date"),
+	        [STORE_COL_SIZE] = RANGE_SQL("m.size"),
+	        [STORE_COL_MODSEQ] = RANGE_SQL("m.modseq"),
 	};
 #undef RANGE_SQL
 	struct db *db;
@@ -265,19 +265,19 @@ store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t mi
 
 int
 store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
-		struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
 	static const char *const exprs[] = {
-		[STORE_SORT_ARRIVAL] = "m.internal_date",
-		[STORE_SORT_CC] = "b.cc_addr COLLATE NOCASE",
-		[STORE_SORT_DATE] = "(CASE WHEN b.sent_date <> 0 THEN b.sent_date"
-				    " ELSE m.internal_date END)",
-		[STORE_SORT_FROM] = "b.from_addr COLLATE NOCASE",
-		[STORE_SORT_SIZE] = "m.size",
-		[STORE_SORT_SUBJECT] = "b.base_subject COLLATE NOCASE",
-		[STORE_SORT_TO] = "b.to_addr COLLATE NOCASE",
-		[STORE_SORT_DISPLAYFROM] = "b.from_display COLLATE NOCASE",
-		[STORE_SORT_DISPLAYTO] = "b.to_display COLLATE NOCASE",
+	        [STORE_SORT_ARRIVAL] = "m.internal_date",
+	        [STORE_SORT_CC] = "b.cc_addr COLLATE NOCASE",
+	        [STORE_SORT_DATE] = "(CASE WHEN b.sent_date <> 0 THEN b.sent_date"
+	                            " ELSE m.internal_date END)",
+	        [STORE_SORT_FROM] = "b.from_addr COLLATE NOCASE",
+	        [STORE_SORT_SIZE] = "m.size",
+	        [STORE_SORT_SUBJECT] = "b.base_subject COLLATE NOCASE",
+	        [STORE_SORT_TO] = "b.to_addr COLLATE NOCASE",
+	        [STORE_SORT_DISPLAYFROM] = "b.from_display COLLATE NOCASE",
+	        [STORE_SORT_DISPLAYTO] = "b.to_display COLLATE NOCASE",
 	};
 	struct buf sql;
 	struct db *db;
@@ -286,7 +286,7 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"
-		       " WHERE m.mailbox_id = ?1 ORDER BY ");
+	               " WHERE m.mailbox_id = ?1 ORDER BY ");
 	for (size_t i = 0; i < n_keys; i++) {
 		if ((size_t)keys[i].key >= ARRAY_LEN(exprs)) {
 			buf_deinit(&sql);

@@ -19,19 +19,19 @@ const char *
 store_error_str(enum store_error err)
 {
 	static const char *const names[] = {
-		[STORE_ERR_NONE] = "no error",
-		[STORE_ERR_TEMP] = "temporary failure",
-		[STORE_ERR_NOTFOUND] = "no such mailbox",
-		[STORE_ERR_EXISTS] = "mailbox already exists",
-		[STORE_ERR_PERM] = "not permitted",
-		[STORE_ERR_BADNAME] = "invalid mailbox name",
-		[STORE_ERR_HASCHILDREN] = "mailbox has children",
-		[STORE_ERR_QUOTA] = "over quota",
-		[STORE_ERR_TOOBIG] = "message too big",
-		[STORE_ERR_LIMIT] = "limit reached",
-		[STORE_ERR_INUSE] = "in use",
-		[STORE_ERR_EXPUNGED] = "message expunged",
-		[STORE_ERR_CORRUPT] = "message data missing or corrupt",
+	        [STORE_ERR_NONE] = "no error",
+	        [STORE_ERR_TEMP] = "temporary failure",
+	        [STORE_ERR_NOTFOUND] = "no such mailbox",
+	        [STORE_ERR_EXISTS] = "mailbox already exists",
+	        [STORE_ERR_PERM] = "not permitted",
+	        [STORE_ERR_BADNAME] = "invalid mailbox name",
+	        [STORE_ERR_HASCHILDREN] = "mailbox has children",
+	        [STORE_ERR_QUOTA] = "over quota",
+	        [STORE_ERR_TOOBIG] = "message too big",
+	        [STORE_ERR_LIMIT] = "limit reached",
+	        [STORE_ERR_INUSE] = "in use",
+	        [STORE_ERR_EXPUNGED] = "message expunged",
+	        [STORE_ERR_CORRUPT] = "message data missing or corrupt",
 	};
 
 	if ((size_t)err < ARRAY_LEN(names) && names[err] != NULL)
@@ -52,7 +52,7 @@ store_settings_defaults(struct store_settings *s)
 
 int
 store_open(const char *data_dir, const struct store_settings *settings, struct store **store_out,
-	   enum store_error *err_out)
+           enum store_error *err_out)
 {
 	struct store *s;
 	char *path;
@@ -103,7 +103,7 @@ store_close(struct store **storep)
 	for (size_t i = 0; i < ACCOUNT_BUCKETS; i++)
 		if (s->buckets[i] != NULL)
 			log_error("store", "event=close-leak account=%llu",
-				  (unsigned long long)s->buckets[i]->id);
+			          (unsigned long long)s->buckets[i]->id);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);

@@ -31,16 +31,16 @@
 struct arena;
 struct buf;
 
-struct store;	      /* process-wide: data directory, settings, open accounts */
+struct store;         /* process-wide: data directory, settings, open accounts */
 struct store_account; /* a session's reference to an account */
 struct store_mailbox; /* a session's open (selected) mailbox */
 
 enum store_error {
 	STORE_ERR_NONE = 0,
-	STORE_ERR_TEMP,	       /* I/O error, disk full, busy: try again later */
+	STORE_ERR_TEMP,        /* I/O error, disk full, busy: try again later */
 	STORE_ERR_NOTFOUND,    /* no such mailbox (IMAP [NONEXISTENT]) or account */
 	STORE_ERR_EXISTS,      /* mailbox already exists ([ALREADYEXISTS]) */
-	STORE_ERR_PERM,	       /* operation not allowed, e.g. delete INBOX ([CANNOT]) */
+	STORE_ERR_PERM,        /* operation not allowed, e.g. delete INBOX ([CANNOT]) */
 	STORE_ERR_BADNAME,     /* invalid mailbox name ([CANNOT]) */
 	STORE_ERR_HASCHILDREN, /* delete of a mailbox with children ([HASCHILDREN]) */
 	STORE_ERR_QUOTA,       /* over storage or message quota ([OVERQUOTA], 552/452) */
@@ -57,15 +57,15 @@ const char *store_error_str(enum store_error err);
 /* ---- The store ------------------------------------------------------ */
 
 struct store_settings {
-	uint64_t max_message_size;     /* bytes after CRLF normalisation; 0 = 64 MiB */
-	uint64_t quota_storage;	       /* default limit for new accounts, bytes; 0 = none */
-	uint64_t quota_messages;       /* default limit for new accounts; 0 = none */
-	uint64_t view_cache_bytes;     /* per account, unused shared views kept; 0 = 64 MiB */
-	unsigned pool_idle;	       /* idle SQLite connections kept per account; 0 = 4 */
-	size_t max_index_text;	       /* text per message given to the FTS index; 0 = 1 MiB */
-	uint64_t inline_max;	       /* messages up to this size live in the index, not a
-					  file (one fsync per append); 0 = none inline */
-	bool no_fsync;		       /* tests and benchmarks only: skip every fsync */
+	uint64_t max_message_size; /* bytes after CRLF normalisation; 0 = 64 MiB */
+	uint64_t quota_storage;    /* default limit for new accounts, bytes; 0 = none */
+	uint64_t quota_messages;   /* default limit for new accounts; 0 = none */
+	uint64_t view_cache_bytes; /* per account, unused shared views kept; 0 = 64 MiB */
+	unsigned pool_idle;        /* idle SQLite connections kept per account; 0 = 4 */
+	size_t max_index_text;     /* text per message given to the FTS index; 0 = 1 MiB */
+	uint64_t inline_max;       /* messages up to this size live in the index, not a
+	                              file (one fsync per append); 0 = none inline */
+	bool no_fsync;             /* tests and benchmarks only: skip every fsync */
 };
 
 /* Fills s with the defaults above (inline_max: 64 KiB). */
@@ -77,7 +77,7 @@ void store_settings_defaults(struct store_settings *s);
  * freed by store_close(), or -1 (STORE_ERR_TEMP: unusable directory).
  */
 int store_open(const char *data_dir, const struct store_settings *settings,
-	       struct store **store_out, enum store_error *err_out);
+               struct store **store_out, enum store_error *err_out);
 /* Closes the store; every account and mailbox handle must be closed first. */
 void store_close(struct store **storep);
 
@@ -91,8 +91,8 @@ void store_close(struct store **storep);
  * connection pool and one view cache, whatever thread they run on.
  * Returns 0 with *acct_out (close with store_account_close()), or -1.
  */
-int store_account_open(struct store *store, uint64_t account_id,
-		       struct store_account **acct_out, enum store_error *err_out);
+int store_account_open(struct store *store, uint64_t account_id, struct store_account **acct_out,
+                       enum store_error *err_out);
 void store_account_close(struct store_account **acctp);
 uint64_t store_account_id(const struct store_account *acct);
 
@@ -144,7 +144,7 @@ bool store_mailbox_name_is_valid(const char *name);
  * (RFC 9051 section 6.3.4). -1 with STORE_ERR_EXISTS, _BADNAME.
  */
 int store_mailbox_create(struct store_account *acct, const char *name, unsigned special_use,
-			 enum store_error *err_out);
+                         enum store_error *err_out);
 /*
  * Deletes name and its messages (blobs go when their last reference does).
  * Sessions that have it open find it gone at their next sync.
@@ -159,23 +159,23 @@ int store_mailbox_delete(struct store_account *acct, const char *name, enum stor
  * _EXISTS, _BADNAME, _PERM (into own child).
  */
 int store_mailbox_rename(struct store_account *acct, const char *old_name, const char *new_name,
-			 enum store_error *err_out);
+                         enum store_error *err_out);
 /* Reads one mailbox's state without opening it (STATUS). name in a. */
 int store_mailbox_status(struct store_account *acct, const char *name, struct arena *a,
-			 struct store_mailbox_info *out, enum store_error *err_out);
+                         struct store_mailbox_info *out, enum store_error *err_out);
 /*
  * Lists every mailbox, sorted by name (bytewise, INBOX first), with counters.
  * LIST pattern matching is the caller's job. Array and names in a.
  */
 int store_mailbox_list(struct store_account *acct, struct arena *a,
-		       struct store_mailbox_info **list_out, size_t *n_out,
-		       enum store_error *err_out);
+                       struct store_mailbox_info **list_out, size_t *n_out,
+                       enum store_error *err_out);
 /* Sets or clears a subscription; a subscribed name need not exist (RFC 9051 6.3.7). */
 int store_subscription_set(struct store_account *acct, const char *name, bool subscribed,
-			   enum store_error *err_out);
+                           enum store_error *err_out);
 /* All subscribed names, sorted; in a. */
 int store_subscription_list(struct store_account *acct, struct arena *a, const char ***names_out,
-			    size_t *n_out, enum store_error *err_out);
+                            size_t *n_out, enum store_error *err_out);
 
 /* ---- Opening a mailbox: the shared view ----------------------------- */
 
@@ -194,7 +194,7 @@ enum store_open_flags {
  * _NOTFOUND, _TEMP.
  */
 int store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
-		       struct store_mailbox **mbox_out, enum store_error *err_out);
+                       struct store_mailbox **mbox_out, enum store_error *err_out);
 /* Unregisters any watch and drops the snapshot. */
 void store_mailbox_close(struct store_mailbox **mboxp);
 
@@ -215,7 +215,8 @@ const uint32_t *store_mailbox_uids(const struct store_mailbox *mbox, uint32_t *c
  * snapshot but already expunged by someone else.
  */
 int store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flags_out,
-			    uint64_t *keywords_out, uint64_t *modseq_out, enum store_error *err_out);
+                            uint64_t *keywords_out, uint64_t *modseq_out,
+                            enum store_error *err_out);
 
 /*
  * \Recent (RFC 3501): the messages nobody has been shown yet go to exactly
@@ -224,7 +225,7 @@ int store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *
  * SELECT and after each sync that reported new messages; never for EXAMINE.
  */
 int store_mailbox_claim_recent(struct store_mailbox *mbox, uint32_t *claimed_out,
-			       enum store_error *err_out);
+                               enum store_error *err_out);
 bool store_mailbox_is_recent(const struct store_mailbox *mbox, uint32_t uid);
 
 /* ---- Change notification -------------------------------------------- */
@@ -246,7 +247,7 @@ struct store_sync_fns {
 	void (*exists)(void *ctx, uint32_t count);
 	/* Flags or keywords of a message changed by someone else (FETCH FLAGS). */
 	void (*flags)(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords,
-		      uint64_t modseq);
+	              uint64_t modseq);
 };
 
 /*
@@ -257,7 +258,7 @@ struct store_sync_fns {
  * _NOTFOUND when the mailbox was deleted or renamed away from under it.
  */
 int store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns, void *ctx,
-		       enum store_error *err_out);
+                       enum store_error *err_out);
 
 /* ---- Flags and keywords --------------------------------------------- */
 
@@ -277,7 +278,7 @@ enum store_flag {
  * store_keyword_names() gives the names of mask's bits (in a); cannot fail.
  */
 size_t store_keyword_names(struct store_account *acct, uint64_t mask, struct arena *a,
-			   const char ***names_out);
+                           const char ***names_out);
 /* Mask of keywords already known by name; unknown names are skipped. */
 uint64_t store_keyword_mask(struct store_account *acct, const char *const *names, size_t n);
 
@@ -305,8 +306,8 @@ struct store_flags_result {
  * messages; unchanged messages keep theirs. -1 with _PERM (read-only), _LIMIT.
  */
 int store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-		       const struct store_flags_change *ch, struct arena *a,
-		       struct store_flags_result *res_out, enum store_error *err_out);
+                       const struct store_flags_change *ch, struct arena *a,
+                       struct store_flags_result *res_out, enum store_error *err_out);
 
 /* ---- Messages ------------------------------------------------------- */
 
@@ -326,8 +327,8 @@ struct store_append {
  * new UIDs for APPENDUID. -1 with _NOTFOUND, _TOOBIG, _QUOTA, _LIMIT, _TEMP.
  */
 int store_message_append(struct store_account *acct, const char *mailbox,
-			 const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
-			 uint32_t *uids_out, enum store_error *err_out);
+                         const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
+                         uint32_t *uids_out, enum store_error *err_out);
 
 /*
  * COPY and MOVE: new rows in dest point at the same blobs (reference
@@ -337,17 +338,16 @@ int store_message_append(struct store_account *acct, const char *mailbox,
  * entries) gets the new uid of each copied message in source uid order;
  * *n_copied_out how many. -1 with _NOTFOUND (dest), _QUOTA, _PERM.
  */
-int store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n,
-		       const char *dest, bool move, uint32_t *uidvalidity_out,
-		       uint32_t *src_uids_out, uint32_t *dst_uids_out, size_t *n_copied_out,
-		       enum store_error *err_out);
+int store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, const char *dest,
+                       bool move, uint32_t *uidvalidity_out, uint32_t *src_uids_out,
+                       uint32_t *dst_uids_out, size_t *n_copied_out, enum store_error *err_out);
 
 enum store_fetch_fields {
-	STORE_FETCH_BASIC = 0,		  /* uid, size, flags, dates, ids: always */
-	STORE_FETCH_ENVELOPE = 1 << 0,	  /* envelope */
-	STORE_FETCH_STRUCTURE = 1 << 1,	  /* bodystructure, body, parts, header_size */
-	STORE_FETCH_SORT = 1 << 2,	  /* subject ... references */
-	STORE_FETCH_PARTS = 1 << 3,	  /* parts only (where sections lie): BODY[1], TEXT */
+	STORE_FETCH_BASIC = 0,          /* uid, size, flags, dates, ids: always */
+	STORE_FETCH_ENVELOPE = 1 << 0,  /* envelope */
+	STORE_FETCH_STRUCTURE = 1 << 1, /* bodystructure, body, parts, header_size */
+	STORE_FETCH_SORT = 1 << 2,      /* subject ... references */
+	STORE_FETCH_PARTS = 1 << 3,     /* parts only (where sections lie): BODY[1], TEXT */
 };
 
 /* One message's metadata. Strings and parts in the caller's arena. */
@@ -367,7 +367,7 @@ struct store_message_info {
 	const unsigned char *parts;
 	size_t parts_len;
 	const char *subject, *base_subject, *from_addr, *from_display, *to_addr, *to_display,
-		*cc_addr, *message_id, *in_reply_to, *references;
+	        *cc_addr, *message_id, *in_reply_to, *references;
 };
 
 /*
@@ -382,8 +382,8 @@ struct store_message_info {
  * Returns 0, or -1 with _TEMP.
  */
 int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-			 unsigned fields, struct arena *a, struct store_message_info *out,
-			 enum store_error *err_out);
+                         unsigned fields, struct arena *a, struct store_message_info *out,
+                         enum store_error *err_out);
 
 /*
  * The raw message as a stream: a read-only fd positioned at 0 (caller
@@ -391,7 +391,7 @@ int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_
  * invalidate an open fd. -1 with _EXPUNGED, _CORRUPT (blob missing), _TEMP.
  */
 int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
-		       enum store_error *err_out);
+                       enum store_error *err_out);
 /*
  * store_message_open() for a message whose metadata the caller already
  * has (store_message_lookup): opens the blob info->blob_hash names without
@@ -406,15 +406,15 @@ int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, ui
  * _TEMP.
  */
 int store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
-			    struct buf *out, enum store_error *err_out);
+                            struct buf *out, enum store_error *err_out);
 int store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
-			    int *fd_out, uint64_t *size_out, enum store_error *err_out);
+                            int *fd_out, uint64_t *size_out, enum store_error *err_out);
 /*
  * Appends bytes [offset, offset+len) of the message to out (clamped to its
  * size: BODY[]<partial>). -1 with _EXPUNGED, _CORRUPT, _TEMP.
  */
 int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
-		       struct buf *out, enum store_error *err_out);
+                       struct buf *out, enum store_error *err_out);
 
 /*
  * EXPUNGE / UID EXPUNGE / POP3 QUIT: removes the messages of uids that have
@@ -426,19 +426,19 @@ int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset
  * same holds for the source of a MOVE). -1 with _PERM (read-only), _TEMP.
  */
 int store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-			  struct arena *a, uint32_t **expunged_out, size_t *n_out,
-			  enum store_error *err_out);
+                          struct arena *a, uint32_t **expunged_out, size_t *n_out,
+                          enum store_error *err_out);
 /* POP3 DELE+QUIT, admin: removes uids whatever their flags. */
 int store_message_remove(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
-			 struct arena *a, uint32_t **expunged_out, size_t *n_out,
-			 enum store_error *err_out);
+                         struct arena *a, uint32_t **expunged_out, size_t *n_out,
+                         enum store_error *err_out);
 
 /* UIDs expunged with a modseq above since (QRESYNC VANISHED (EARLIER)). */
 int store_expunged_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
-			 uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+                         uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 /* UIDs (still present) whose modseq is above since (CHANGEDSINCE). */
 int store_changed_since(struct store_mailbox *mbox, uint64_t since, struct arena *a,
-			uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+                        uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 
 /* ---- Search and sort ------------------------------------------------ */
 
@@ -458,22 +458,22 @@ enum store_text_field {
  * ones scan the cached text of the mailbox (correct, O(mailbox)). Result:
  * ascending uids in a. An empty needle matches every message.
  */
-int store_search_text(struct store_mailbox *mbox, enum store_text_field field,
-		      const char *needle, struct arena *a, uint32_t **uids_out, size_t *n_out,
-		      enum store_error *err_out);
+int store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
+                      struct arena *a, uint32_t **uids_out, size_t *n_out,
+                      enum store_error *err_out);
 
 enum store_column {
 	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */
-	STORE_COL_SENT_DATE,	 /* SENTBEFORE/SENTON/SENTSINCE */
-	STORE_COL_SAVE_DATE,	 /* SAVEDBEFORE/... (RFC 8514) */
-	STORE_COL_SIZE,		 /* LARGER/SMALLER */
-	STORE_COL_MODSEQ,	 /* MODSEQ */
+	STORE_COL_SENT_DATE,     /* SENTBEFORE/SENTON/SENTSINCE */
+	STORE_COL_SAVE_DATE,     /* SAVEDBEFORE/... (RFC 8514) */
+	STORE_COL_SIZE,          /* LARGER/SMALLER */
+	STORE_COL_MODSEQ,        /* MODSEQ */
 };
 
 /* uids whose column lies in [min, max]; ascending, in a. Indexed or one scan. */
-int store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t min,
-		       int64_t max, struct arena *a, uint32_t **uids_out, size_t *n_out,
-		       enum store_error *err_out);
+int store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t min, int64_t max,
+                       struct arena *a, uint32_t **uids_out, size_t *n_out,
+                       enum store_error *err_out);
 
 enum store_sort_key {
 	STORE_SORT_ARRIVAL,
@@ -494,8 +494,7 @@ struct store_sort {
 
 /* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */
 int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
-		    struct arena *a, uint32_t **uids_out, size_t *n_out,
-		    enum store_error *err_out);
+                    struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 
 /* ---- Quota ---------------------------------------------------------- */
 
@@ -505,11 +504,10 @@ struct store_quota {
 };
 
 /* GETQUOTA/GETQUOTAROOT: one row read, whatever the size. */
-int store_quota_get(struct store_account *acct, struct store_quota *out,
-		    enum store_error *err_out);
+int store_quota_get(struct store_account *acct, struct store_quota *out, enum store_error *err_out);
 /* Sets the limits (0 = none); usage above a new limit refuses further adds. */
 int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
-		    enum store_error *err_out);
+                    enum store_error *err_out);
 
 /* ---- Check and repair ----------------------------------------------- */
 

@@ -18,13 +18,13 @@
 #include "store/store.h"
 
 #define ACCOUNT_BUCKETS 1024
-#define DB_STMT_CACHE	48
-#define VIEW_JOURNAL	256
-#define KEYWORDS_MAX	64
+#define DB_STMT_CACHE   48
+#define VIEW_JOURNAL    256
+#define KEYWORDS_MAX    64
 
 /* Texts the background indexer moves into fts per transaction, and the
    backlog past which a writer indexes a batch itself (indexer.c). */
-#define INDEX_BATCH	  256
+#define INDEX_BATCH       256
 #define INDEX_BACKLOG_MAX 8192
 
 struct store {
@@ -60,7 +60,7 @@ struct account {
 	uint64_t id;
 	char *dir, *blob_dir;
 	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
-	int refs; /* under store->lock */
+	int refs;       /* under store->lock */
 	struct account *next;
 
 	pthread_mutex_t pool_lock;
@@ -100,14 +100,14 @@ struct view {
 	struct account *acct;
 	uint64_t mailbox_id;
 	struct view *prev, *next; /* acct->views */
-	int refs;		  /* sessions holding it; under views_lock */
-	size_t charged;		  /* bytes counted in views_bytes while refs == 0 */
+	int refs;                 /* sessions holding it; under views_lock */
+	size_t charged;           /* bytes counted in views_bytes while refs == 0 */
 
 	pthread_mutex_t lock;
 	bool is_deleted;
 	struct uidbuf *buf; /* buf->uids[0..count) is the current mailbox */
 	uint32_t count;
-	uint8_t *flags;	    /* parallel to buf->uids, cap entries */
+	uint8_t *flags;     /* parallel to buf->uids, cap entries */
 	uint64_t *keywords; /* NULL while no message has a keyword */
 	uint64_t *modseqs;
 	uint32_t cap;
@@ -155,7 +155,7 @@ enum store_error db_error(struct db *db);
 /* Steps st and gathers column 0 as uids into a (in row order). */
 struct arena;
 int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t **uids_out,
-		    size_t *n_out);
+                    size_t *n_out);
 
 /* ---- search.c ---- */
 /* Registers tern_icontains() on a new connection. */
@@ -181,7 +181,7 @@ char *blob_path(const char *blob_dir, const char *hex);
 /* tmp, write, fsync, rename, fsync dir. Skips the write when the file exists
    and force is false. Returns 0 or -1 (_TEMP). */
 int blob_write(const char *blob_dir, const char *hex, const unsigned char *data, size_t len,
-	       bool no_fsync, bool force, bool *created_out, enum store_error *err_out);
+               bool no_fsync, bool force, bool *created_out, enum store_error *err_out);
 bool blob_exists(const char *blob_dir, const char *hex);
 int blob_unlink(const char *blob_dir, const char *hex);
 
@@ -190,25 +190,24 @@ int blob_unlink(const char *blob_dir, const char *hex);
 char *mailbox_name_canon(const char *name);
 /* Finds the mailbox row; -1 with _NOTFOUND or _TEMP. */
 int mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out,
-		      enum store_error *err_out);
+                      enum store_error *err_out);
 /* Bumps highestmodseq in the current transaction; returns the new value or 0. */
 uint64_t mailbox_modseq_next(struct db *db, uint64_t mailbox_id);
 /* Inserts a row for canon (no parents) in the current write transaction. */
 int mailbox_insert(struct db *db, const char *canon, unsigned special_use, uint64_t *id_out);
-int mailbox_info_read(struct db *db, uint64_t id, struct arena *a,
-		      struct store_mailbox_info *out);
+int mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mailbox_info *out);
 
 /* ---- keywords (flags.c) ---- */
 int keywords_load(struct account *acct, struct db *db);
 /* Mask for names, adding new ones in the current write transaction. */
 int keywords_mask_make(struct account *acct, struct db *db, const char *const *names, size_t n,
-		       uint64_t *mask_out, enum store_error *err_out);
+                       uint64_t *mask_out, enum store_error *err_out);
 
 /* ---- view.c / changes.c ---- */
 /* The cached view of mailbox_id if loaded (no reference taken); views_lock held. */
 struct view *view_find_locked(struct account *acct, uint64_t mailbox_id);
-int view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id,
-		 struct view **view_out, enum store_error *err_out);
+int view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
+                 enum store_error *err_out);
 void view_release(struct view *v);
 void view_drop_all(struct account *acct);
 void view_forget_locked(struct account *acct, struct view *v);
@@ -216,14 +215,14 @@ int64_t view_index_locked(const struct view *v, uint32_t uid);
 void uidbuf_unref(struct uidbuf *b);
 /* Called by writers after commit, with write_lock held. */
 void changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id,
-		      const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
-		      uint64_t modseq);
+                      const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
+                      uint64_t modseq);
 void changes_flags(struct account *acct, struct db *db, uint64_t mailbox_id,
-		   const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
-		   const uint64_t *kw, size_t n, uint64_t modseq);
+                   const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
+                   const uint64_t *kw, size_t n, uint64_t modseq);
 void changes_expunged(struct account *acct, struct db *db, uint64_t mailbox_id,
-		      const struct store_mailbox *origin, const uint32_t *uids, size_t n,
-		      uint64_t modseq);
+                      const struct store_mailbox *origin, const uint32_t *uids, size_t n,
+                      uint64_t modseq);
 void changes_deleted(struct account *acct, uint64_t mailbox_id);
 /* Refreshes the cached counters of the view from the database. */
 void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
@@ -231,7 +230,7 @@ void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
 /* ---- expunge.c ---- */
 /* Deletes rows of uids (already in a write transaction); sets expunged history. */
 int expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
-		 uint64_t modseq, enum store_error *err_out);
+                 uint64_t modseq, enum store_error *err_out);
 /* True if a file blob row (data NULL) names hash, so the file must stay.
    (Kind tests use typeof(data): SQLite then reads the type, not the bytes.) */
 bool blob_is_referenced(struct db *db, const char *hash);
@@ -242,16 +241,16 @@ void blobs_collect(struct account *acct, struct db *db);
 /* Copies (or moves) uids from src to dst in the caller's write transaction.
    Fills src_uids/dst_uids (n entries) and the two new modseqs. */
 int copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
-		uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
-		uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out,
-		uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out,
-		uint64_t *dst_modseq_out, enum store_error *err_out);
+                uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
+                uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out,
+                uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out, uint64_t *dst_modseq_out,
+                enum store_error *err_out);
 
 /* ---- quota.c ---- */
 /* In a write transaction after the change: -1 with _QUOTA when over a limit
    and the change grew usage. */
 int quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
-		  enum store_error *err_out);
+                  enum store_error *err_out);
 int quota_usage(struct db *db, uint64_t *storage_out, uint64_t *messages_out);
 
 /* ---- test hooks (blob.c) ---- */

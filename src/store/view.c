@@ -31,7 +31,7 @@ static size_t
 view_bytes(const struct view *v)
 {
 	return sizeof(*v) + (size_t)v->cap * (sizeof(uint32_t) + 1 + sizeof(uint64_t) +
-					      (v->keywords ? sizeof(uint64_t) : 0));
+	                                      (v->keywords ? sizeof(uint64_t) : 0));
 }
 
 void
@@ -89,10 +89,10 @@ view_find_locked(struct account *acct, uint64_t mailbox_id)
    can commit between the read and the view's entry into the cache. */
 static int
 view_load(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
-	  enum store_error *err_out)
+          enum store_error *err_out)
 {
 	static const char sql[] = "SELECT uid, flags, keywords, modseq FROM messages"
-				  " WHERE mailbox_id = ? ORDER BY uid";
+	                          " WHERE mailbox_id = ? ORDER BY uid";
 	struct view *v = xcalloc(1, sizeof(*v));
 	sqlite3_stmt *st;
 	uint32_t cap = 64;
@@ -145,7 +145,7 @@ view_load(struct account *acct, struct db *db, uint64_t mailbox_id, struct view 
 	}
 	if (rc == SQLITE_ROW)
 		log_error("store", "event=view-load-short account=%llu mailbox=%llu",
-			  (unsigned long long)acct->id, (unsigned long long)mailbox_id);
+		          (unsigned long long)acct->id, (unsigned long long)mailbox_id);
 	v->buf->len = v->count;
 	v->uidvalidity = v->info.uidvalidity;
 	v->uidnext = v->info.uidnext;
@@ -179,7 +179,7 @@ evict_locked(struct account *a)
 
 int
 view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
-	     enum store_error *err_out)
+             enum store_error *err_out)
 {
 	struct view *v;
 
@@ -265,7 +265,7 @@ view_forget_locked(struct account *acct, struct view *v)
 
 int
 store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
-		   struct store_mailbox **mbox_out, enum store_error *err_out)
+                   struct store_mailbox **mbox_out, enum store_error *err_out)
 {
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
@@ -391,7 +391,7 @@ store_mailbox_uids(const struct store_mailbox *mbox, uint32_t *count_out)
 
 int
 store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flags_out,
-			uint64_t *keywords_out, uint64_t *modseq_out, enum store_error *err_out)
+                        uint64_t *keywords_out, uint64_t *modseq_out, enum store_error *err_out)
 {
 	struct view *v = mbox->view;
 	int64_t i;
@@ -422,12 +422,12 @@ store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flag
 
 int
 store_mailbox_claim_recent(struct store_mailbox *mbox, uint32_t *claimed_out,
-			   enum store_error *err_out)
+                           enum store_error *err_out)
 {
 	static const char get_sql[] = "SELECT recent_uid, uidnext, recent FROM mailboxes"
-				      " WHERE id = ?";
+	                              " WHERE id = ?";
 	static const char set_sql[] = "UPDATE mailboxes SET recent_uid = uidnext, recent = 0"
-				      " WHERE id = ?";
+	                              " WHERE id = ?";
 	struct account *a = mbox->acct;
 	struct db *db;
 	sqlite3_stmt *st;

@@ -182,8 +182,9 @@ test_copy_shares_and_last_expunge_removes_row(void)
 	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
 	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs"), 2);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &inbox, &err), 0);
-	test_int_eq(-1, store_message_copy(inbox, &one, 1, "Archive", false, &uv, src, dst, &n, &err),
-		    0);
+	test_int_eq(-1,
+	            store_message_copy(inbox, &one, 1, "Archive", false, &uv, src, dst, &n, &err),
+	            0);
 	test_int_eq(-1, n, 1);
 	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
 	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs"), 3);
@@ -277,7 +278,7 @@ test_check_verifies_inline_blobs(void)
 	tappend(&t, "INBOX", "Subject: three\r\n\r\n3\r\n", 0);
 	/* Same size, other bytes: only the hash tells. And a short one. */
 	sql(t.dir, "UPDATE blobs SET data = CAST(replace(CAST(data AS TEXT), 'small body',"
-		   " 'SMALL BODY') AS BLOB) WHERE id = 1");
+	           " 'SMALL BODY') AS BLOB) WHERE id = 1");
 	sql(t.dir, "UPDATE blobs SET data = X'41' WHERE id = 2");
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	buf_init(&b);
@@ -330,9 +331,10 @@ test_version_2_database_is_upgraded(void)
 	store_account_close(&t.acct);
 	store_close(&t.store);
 	sql(t.dir, "ALTER TABLE blobs DROP COLUMN data; UPDATE account SET schema_version = 2");
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM pragma_table_info('blobs')"
-				       " WHERE name = 'data'"),
-		    0);
+	test_int_eq(-1,
+	            sql_int(t.dir, "SELECT count(*) FROM pragma_table_info('blobs')"
+	                           " WHERE name = 'data'"),
+	            0);
 	store_settings_defaults(&set);
 	set.no_fsync = true;
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
