@@ -141,11 +141,15 @@ main(int argc, char **argv)
 	int opt;
 	char *cmd;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	long inline_max = -1; /* -i: store.inline_max for the big mailbox */
+
+	while ((opt = getopt(argc, argv, "n:d:i:")) != -1) {
 		if (opt == 'n')
 			total = (unsigned)atoi(optarg);
 		else if (opt == 'd')
 			dir = optarg;
+		else if (opt == 'i')
+			inline_max = atol(optarg);
 	}
 	cmd = xasprintf("rm -rf '%s' && mkdir -p '%s'", dir, dir);
 	if (system(cmd) != 0)
@@ -159,6 +163,8 @@ main(int argc, char **argv)
 	/* The big mailbox: fsync off while building (the build is not measured). */
 	store_settings_defaults(&set);
 	set.no_fsync = true;
+	if (inline_max >= 0)
+		set.inline_max = (uint64_t)inline_max;
 	cmd = xasprintf("%s/big", dir);
 	if (store_open(cmd, &set, &store, &err) < 0 ||
 	    store_account_open(store, 1, &acct, &err) < 0)

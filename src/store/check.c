@@ -131,7 +131,8 @@ static int
 check_blobs(struct check *c)
 {
 	static const char sql[] =
-	        "SELECT id, hash, size, typeof(data) = 'blob', data FROM blobs WHERE refs > 0";
+	        "SELECT b.id, b.hash, b.size, typeof(b.data) = 'blob', d.data FROM blobs b"
+	        " LEFT JOIN blob_data d ON d.id = b.id WHERE b.refs > 0";
 	sqlite3_stmt *st = db_stmt(c->db, sql);
 	int64_t *bad = NULL;
 	size_t n_bad = 0, cap = 0;

@@ -220,14 +220,25 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	bind_text_or_empty(st, 16, m->message_id);
 	bind_text_or_empty(st, 17, m->in_reply_to);
 	bind_text_or_empty(st, 18, m->references);
+	/* X'' marks an inline blob; its bytes go to blob_data (schema.c). */
 	if (p->is_inline)
-		sqlite3_bind_blob64(st, 19, p->data.len ? (const void *)p->data.data : "",
-		                    p->data.len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 19, "", 0, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 19);
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(db->h);
+	if (p->is_inline) {
+		static const char data_sql[] = "INSERT INTO blob_data(id, data) VALUES (?, ?)";
+		st = db_stmt(db, data_sql);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_blob64(st, 2, p->data.len ? (const void *)p->data.data : "",
+		                    p->data.len, SQLITE_STATIC);
+		if (db_step_done(db, st) < 0)
+			goto fail;
+	}
 	/* The text is indexed later, in batches (indexer.c). */
 	for (int i = 0; i < 2; i++) {
 		st = db_stmt(db, i == 0 ? text_sql : pending_sql);

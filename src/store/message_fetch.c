@@ -231,8 +231,9 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob' FROM messages m"
 	                          " JOIN blobs b ON b.id = m.blob_id"
 	                          " WHERE m.mailbox_id = ? AND m.uid = ?";
-	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', b.data"
+	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', d.data"
 	                               " FROM messages m JOIN blobs b ON b.id = m.blob_id"
+	                               " LEFT JOIN blob_data d ON d.id = b.id"
 	                               " WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct db *db;
 	sqlite3_stmt *st;
@@ -386,7 +387,8 @@ static int
 inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info, int *fd_out,
                  struct buf *copy_out, bool *missing_out, enum store_error *err_out)
 {
-	static const char sql[] = "SELECT data FROM blobs WHERE hash = ?";
+	static const char sql[] = "SELECT d.data FROM blobs b JOIN blob_data d ON d.id = b.id"
+	                          " WHERE b.hash = ?";
 	struct db *db;
 	sqlite3_stmt *st;
 	int step = SQLITE_ERROR, rc = -1;

@@ -22,7 +22,13 @@
 
 #include "lib/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
+
+/* Inline message bytes, one row per inline blob (blobs.data = X''). */
+#define BLOB_DATA_SQL                                                                      \
+	"CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);" \
+	"CREATE TRIGGER IF NOT EXISTS blob_data_gc AFTER DELETE ON blobs BEGIN"            \
+	" DELETE FROM blob_data WHERE id = old.id; END;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -64,7 +70,7 @@ static const char schema_sql[] =
         " subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
         " to_addr TEXT, to_display TEXT, cc_addr TEXT,"
         " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
-        "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;"
+        "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;" BLOB_DATA_SQL
         "CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
         "CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
         " tokenize='trigram case_sensitive 0');" FTS_PENDING_SQL
@@ -125,6 +131,27 @@ static const unsigned default_special[] = {0,
                                            STORE_SPECIAL_JUNK,
                                            STORE_SPECIAL_ARCHIVE};
 
+/* Version 3 -> 4: the bytes of inline blobs move to blob_data, so the
+   frequent refcount updates of blobs rows (COPY, expunge) do not rewrite
+   them; blobs.data keeps X'' as the "inline" mark. */
+static int
+schema_upgrade_3(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, BLOB_DATA_SQL
+	                "INSERT OR IGNORE INTO blob_data(id, data)"
+	                " SELECT id, data FROM blobs WHERE typeof(data) = 'blob';"
+	                "UPDATE blobs SET data = X'' WHERE typeof(data) = 'blob';"
+	                "UPDATE account SET schema_version = 4") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=3");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -171,6 +198,8 @@ schema_check(struct db *db)
 		version = 2;
 	if (version == 2 && schema_upgrade_2(db) == 0)
 		version = 3;
+	if (version == 3 && schema_upgrade_3(db) == 0)
+		version = 4;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

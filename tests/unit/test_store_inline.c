@@ -277,9 +277,9 @@ test_check_verifies_inline_blobs(void)
 	tappend(&t, "INBOX", "Subject: two\r\n\r\n2\r\n", 0);
 	tappend(&t, "INBOX", "Subject: three\r\n\r\n3\r\n", 0);
 	/* Same size, other bytes: only the hash tells. And a short one. */
-	sql(t.dir, "UPDATE blobs SET data = CAST(replace(CAST(data AS TEXT), 'small body',"
+	sql(t.dir, "UPDATE blob_data SET data = CAST(replace(CAST(data AS TEXT), 'small body',"
 	           " 'SMALL BODY') AS BLOB) WHERE id = 1");
-	sql(t.dir, "UPDATE blobs SET data = X'41' WHERE id = 2");
+	sql(t.dir, "UPDATE blob_data SET data = X'41' WHERE id = 2");
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	buf_init(&b);
 	test_int_eq(-1, store_message_read(mb, 2, 0, 10, &b, &err), -1);
@@ -339,7 +339,7 @@ test_version_2_database_is_upgraded(void)
 	set.no_fsync = true;
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 3);
+	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 4);
 	test_int_eq(-1, tappend(&t, "INBOX", small, 0), 2);
 	test_int_eq(-1, blob_files(t.dir), 1);
 	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
