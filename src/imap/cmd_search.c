@@ -22,6 +22,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_search_cmd.h"
 #include "imap/search.h"
 #include "imap/search_parse.h"
 #include "imap/seqset.h"
@@ -144,13 +145,8 @@ imap_cmd_search(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 
-	struct imap_search_input in = {
-	        .mbox = s->mbox,
-	        .acct = s->account,
-	        .saved = s->saved_uids,
-	        .n_saved = s->n_saved,
-	        .now = (int64_t)time(NULL),
-	};
+	struct imap_search_input in;
+	imap_search_input_init(&in, s);
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
 		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$". */
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)

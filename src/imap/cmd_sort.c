@@ -19,6 +19,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_search_cmd.h"
 #include "imap/search.h"
 #include "imap/search_parse.h"
 #include "lib/arena.h"
@@ -96,7 +97,6 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	struct store_sort *keys;
 	size_t n_keys, n_match, n_sorted;
 	uint32_t *match, *sorted;
-	const char *error;
 	enum store_error err;
 
 	if (cmd->nargs < 3 || cmd->args[0].type != IMAP_ARG_LIST ||
@@ -108,25 +108,11 @@ imap_cmd_sort(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "SORT needs a charset");
 		return IMAP_CMD_DONE;
 	}
-	switch (imap_search_parse_keys(cmd->arena, cmd->args + 2, cmd->nargs - 2, cmd->args[1].str,
-	                               &prog, &error)) {
-	case IMAP_SEARCH_OK:
-		break;
-	case IMAP_SEARCH_BAD:
-		imap_reply_bad(cmd, "%s", error);
+	if (!imap_search_keys_arg(cmd, 1, &prog))
 		return IMAP_CMD_DONE;
-	case IMAP_SEARCH_BADCHARSET:
-		imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-		return IMAP_CMD_DONE;
-	}
 
-	struct imap_search_input in = {
-	        .mbox = s->mbox,
-	        .acct = s->account,
-	        .saved = s->saved_uids,
-	        .n_saved = s->n_saved,
-	        .now = (int64_t)time(NULL),
-	};
+	struct imap_search_input in;
+	imap_search_input_init(&in, s);
 	if (imap_search_eval(&in, prog.root, cmd->arena, &match, &n_match, &err) < 0 ||
 	    store_sort_uids(s->mbox, keys, n_keys, cmd->arena, &sorted, &n_sorted, &err) < 0) {
 		imap_reply_store_error(cmd, err);

@@ -24,6 +24,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_search_cmd.h"
 #include "imap/search.h"
 #include "imap/search_parse.h"
 #include "lib/arena.h"
@@ -563,7 +564,7 @@ imap_cmd_thread(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
 	struct imap_search_program prog = {0};
-	const char *error, *alg;
+	const char *alg;
 	enum store_error err;
 	uint32_t *uids;
 	size_t n;
@@ -579,24 +580,10 @@ imap_cmd_thread(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Unknown threading algorithm");
 		return IMAP_CMD_DONE;
 	}
-	switch (imap_search_parse_keys(cmd->arena, cmd->args + 2, cmd->nargs - 2, cmd->args[1].str,
-	                               &prog, &error)) {
-	case IMAP_SEARCH_OK:
-		break;
-	case IMAP_SEARCH_BAD:
-		imap_reply_bad(cmd, "%s", error);
+	if (!imap_search_keys_arg(cmd, 1, &prog))
 		return IMAP_CMD_DONE;
-	case IMAP_SEARCH_BADCHARSET:
-		imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
-		return IMAP_CMD_DONE;
-	}
-	struct imap_search_input in = {
-	        .mbox = s->mbox,
-	        .acct = s->account,
-	        .saved = s->saved_uids,
-	        .n_saved = s->n_saved,
-	        .now = (int64_t)time(NULL),
-	};
+	struct imap_search_input in;
+	imap_search_input_init(&in, s);
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_search_cmd.h: what SEARCH, SORT and THREAD share around the search
+ * engine: the session's search input, and SORT/THREAD's "charset keys..."
+ * arguments with their BAD and NO [BADCHARSET] replies.
+ */
+#ifndef TERN_IMAP_SEARCH_CMD_H
+#define TERN_IMAP_SEARCH_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "imap/search.h"
+#include "imap/search_parse.h"
+#include "imap/session.h"
+
+/* The selected mailbox's snapshot, the saved result "$" and the clock. */
+void imap_search_input_init(struct imap_search_input *in, struct imap_session *s);
+
+/*
+ * SORT and THREAD (RFC 5256): args[charset_i] is the charset, the search
+ * keys follow. Returns true with *prog; false after replying BAD (syntax) or
+ * NO [BADCHARSET] (RFC 9051 7.1).
+ */
+bool imap_search_keys_arg(struct imap_cmd *cmd, size_t charset_i, struct imap_search_program *prog);
+
+#endif
