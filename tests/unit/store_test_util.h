@@ -9,6 +9,8 @@
 #define TERN_TESTS_STORE_TEST_UTIL_H
 
 #include <ftw.h>
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,55 @@ tdir_new(void)
 	if (mkdtemp(d) == NULL)
 		abort();
 	return d;
+}
+
+/* Files under the test account's blobs/ (-1 if find fails). */
+static inline size_t
+tblob_files(const char *dir)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "find %s/accounts/7/blobs -type f | wc -l", dir);
+	p = popen(cmd, "r");
+	if (p == NULL || fscanf(p, "%zu", &n) != 1)
+		n = (size_t)-1;
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
+/* Runs SQL on the test account's index.db behind the store's back. */
+static inline void
+tsql(const char *dir, const char *stmt)
+{
+	char *path = xasprintf("%s/accounts/7/index.db", dir);
+	sqlite3 *h;
+
+	if (sqlite3_open(path, &h) != SQLITE_OK || sqlite3_exec(h, stmt, 0, 0, 0) != SQLITE_OK)
+		printf("sql failed: %s\n", sqlite3_errmsg(h));
+	sqlite3_close(h);
+	free(path);
+}
+
+/* The first column of the first row of stmt, or -1. */
+static inline int64_t
+tsql_int(const char *dir, const char *stmt)
+{
+	char *path = xasprintf("%s/accounts/7/index.db", dir);
+	sqlite3 *h;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &h) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h, stmt, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	free(path);
+	return v;
 }
 
 struct tstore {

@@ -332,22 +332,6 @@ test_lookup_batches_and_open_by_info(void)
 	tstore_close(&t);
 }
 
-static size_t
-count_blob_files(const char *dir)
-{
-	char cmd[512];
-	FILE *p;
-	size_t n = 0;
-
-	snprintf(cmd, sizeof(cmd), "find %s/accounts/7/blobs -type f | wc -l", dir);
-	p = popen(cmd, "r");
-	if (p == NULL || fscanf(p, "%zu", &n) != 1)
-		n = (size_t)-1;
-	if (p != NULL)
-		pclose(p);
-	return n;
-}
-
 static void
 test_multiappend_is_atomic(void)
 {
@@ -371,14 +355,14 @@ test_multiappend_is_atomic(void)
 	test_int_eq(-1, err, STORE_ERR_TOOBIG);
 	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
 	test_int_eq(-1, tstatus(&t, "INBOX").uidnext, 1);
-	test_int_eq(-1, count_blob_files(t.dir), 0);
+	test_int_eq(-1, tblob_files(t.dir), 0);
 	ap[1] = ap[2];
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", ap, 2, NULL, uids, &err), 0);
 	test_int_eq(-1, uids[0], 1);
 	test_int_eq(-1, uids[1], 2);
 	test_int_eq(-1, store_message_append(t.acct, "Nope", ap, 1, NULL, uids, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
-	test_int_eq(-1, count_blob_files(t.dir), 2);
+	test_int_eq(-1, tblob_files(t.dir), 2);
 	free(big);
 	tstore_close(&t);
 }
@@ -414,17 +398,17 @@ test_copy_and_move_share_blobs(void)
 	test_int_eq(-1, tstatus(&t, "Trash").messages, 2);
 	test_int_eq(-1, tstatus(&t, "Trash").unseen, 1);
 	test_int_eq(-1, tstatus(&t, "Archive").messages, 2);
-	test_int_eq(-1, count_blob_files(t.dir), 2); /* no bytes copied */
+	test_int_eq(-1, tblob_files(t.dir), 2); /* no bytes copied */
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 
 	/* The blob goes only with its last reference. */
 	test_int_eq(-1, store_mailbox_open(t.acct, "Trash", 0, &trash, &err), 0);
 	test_int_eq(-1, store_message_remove(trash, dst, 2, a, &gone, &ng, &err), 0);
 	test_int_eq(-1, ng, 2);
-	test_int_eq(-1, count_blob_files(t.dir), 2);
+	test_int_eq(-1, tblob_files(t.dir), 2);
 	store_mailbox_close(&trash);
 	test_int_eq(-1, store_mailbox_delete(t.acct, "Archive", &err), 0);
-	test_int_eq(-1, count_blob_files(t.dir), 0);
+	test_int_eq(-1, tblob_files(t.dir), 0);
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	store_mailbox_close(&inbox);
 	arena_free(&a);

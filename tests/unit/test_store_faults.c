@@ -12,56 +12,10 @@
 
 static const char msg[] = "Subject: fault\r\n\r\nbody\r\n";
 
-static size_t
-blob_files(const char *dir)
-{
-	char cmd[512];
-	FILE *p;
-	size_t n = 0;
-
-	snprintf(cmd, sizeof(cmd), "find %s/accounts/7/blobs -type f | wc -l", dir);
-	p = popen(cmd, "r");
-	if (p == NULL || fscanf(p, "%zu", &n) != 1)
-		n = (size_t)-1;
-	if (p != NULL)
-		pclose(p);
-	return n;
-}
-
 /* Every message of these tests is above this, so it is a blob file and the
    file faults apply to it (the default inline_max would keep them in the
    index, where only the commit can fail). */
 #define FILE_INLINE_MAX 16
-
-static void
-sql(const char *dir, const char *stmt)
-{
-	char *path = xasprintf("%s/accounts/7/index.db", dir);
-	sqlite3 *h;
-
-	if (sqlite3_open(path, &h) != SQLITE_OK || sqlite3_exec(h, stmt, 0, 0, 0) != SQLITE_OK)
-		printf("sql failed: %s\n", sqlite3_errmsg(h));
-	sqlite3_close(h);
-	free(path);
-}
-
-static int64_t
-sql_int(const char *dir, const char *stmt)
-{
-	char *path = xasprintf("%s/accounts/7/index.db", dir);
-	sqlite3 *h;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &h) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, stmt, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	free(path);
-	return v;
-}
 
 static void
 tstore_open_files(struct tstore *t)
@@ -112,8 +66,8 @@ test_injected_io_failures_leave_store_consistent(void)
 		s = tstatus(&t, "INBOX");
 		test_int_eq(i, s.messages, 1);
 		test_int_eq(i, s.uidnext, 2);
-		test_int_eq(i, blob_files(t.dir), is_inline ? 0 : 1);
-		test_int_eq(i, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+		test_int_eq(i, tblob_files(t.dir), is_inline ? 0 : 1);
+		test_int_eq(i, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
 		test_int_eq(i, tcheck(&t, false, report, sizeof(report)), 0);
 		if (strstr(report, "problems=0") == NULL)
 			printf("  row %zu (%s): %s", i, cases[i].name, report);
@@ -131,7 +85,7 @@ pending_after_indexing(const char *dir)
 	int64_t n = -1;
 
 	for (int i = 0; i < 1000 && n != 0; i++) {
-		n = sql_int(dir, "SELECT count(*) FROM fts_pending");
+		n = tsql_int(dir, "SELECT count(*) FROM fts_pending");
 		if (n != 0)
 			usleep(10000);
 	}
@@ -194,8 +148,8 @@ test_search_is_exact_before_and_after_indexing(void)
 			            search_bits(mb, cases[i].field, cases[i].needle),
 			            cases[i].want);
 	}
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM fts WHERE fts MATCH 'needle'"), 2);
-	sql(t.dir, "INSERT INTO fts(fts) VALUES ('integrity-check')");
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fts WHERE fts MATCH 'needle'"), 2);
+	tsql(t.dir, "INSERT INTO fts(fts) VALUES ('integrity-check')");
 	store_mailbox_close(&mb);
 	arena_free(&a);
 	tstore_close(&t);
@@ -214,10 +168,10 @@ test_version_1_database_is_upgraded(void)
 	tappend(&t, "INBOX", "Subject: old\r\n\r\nold text\r\n", 0);
 	store_account_close(&t.acct);
 	test_int_eq(-1, pending_after_indexing(t.dir), 0);
-	sql(t.dir, "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
-	           " UPDATE account SET schema_version = 1");
+	tsql(t.dir, "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
+	            " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 4);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 4);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
@@ -262,7 +216,7 @@ test_check_finds_and_repairs_damage(void)
 	fputs("half", f);
 	fclose(f);
 	free(path);
-	sql(t.dir, "UPDATE mailboxes SET unseen = 99 WHERE name = 'INBOX'");
+	tsql(t.dir, "UPDATE mailboxes SET unseen = 99 WHERE name = 'INBOX'");
 
 	/* Reported, never a crash. */
 	buf_init(&b);

@@ -16,52 +16,6 @@
 
 static const char small[] = "From: a@example.org\r\nSubject: small\r\n\r\nsmall body\r\n";
 
-static size_t
-blob_files(const char *dir)
-{
-	char cmd[512];
-	FILE *p;
-	size_t n = 0;
-
-	snprintf(cmd, sizeof(cmd), "find %s/accounts/7/blobs -type f | wc -l", dir);
-	p = popen(cmd, "r");
-	if (p == NULL || fscanf(p, "%zu", &n) != 1)
-		n = (size_t)-1;
-	if (p != NULL)
-		pclose(p);
-	return n;
-}
-
-static void
-sql(const char *dir, const char *stmt)
-{
-	char *path = xasprintf("%s/accounts/7/index.db", dir);
-	sqlite3 *h;
-
-	if (sqlite3_open(path, &h) != SQLITE_OK || sqlite3_exec(h, stmt, 0, 0, 0) != SQLITE_OK)
-		printf("sql failed: %s\n", sqlite3_errmsg(h));
-	sqlite3_close(h);
-	free(path);
-}
-
-static int64_t
-sql_int(const char *dir, const char *stmt)
-{
-	char *path = xasprintf("%s/accounts/7/index.db", dir);
-	sqlite3 *h;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &h) == SQLITE_OK &&
-	    sqlite3_prepare_v2(h, stmt, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(h);
-	free(path);
-	return v;
-}
-
 static void
 topen(struct tstore *t)
 {
@@ -145,13 +99,13 @@ test_small_inline_big_file(void)
 
 	topen(&t);
 	test_int_eq(-1, tappend(&t, "INBOX", small, 0), 1);
-	test_int_eq(-1, blob_files(t.dir), 0); /* inline: no file */
+	test_int_eq(-1, tblob_files(t.dir), 0); /* inline: no file */
 	test_int_eq(-1, tappend(&t, "INBOX", edge, 0), 2);
-	test_int_eq(-1, blob_files(t.dir), 0); /* exactly inline_max: inline */
+	test_int_eq(-1, tblob_files(t.dir), 0); /* exactly inline_max: inline */
 	test_int_eq(-1, tappend(&t, "INBOX", big, 0), 3);
-	test_int_eq(-1, blob_files(t.dir), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NULL"), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 2);
+	test_int_eq(-1, tblob_files(t.dir), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NULL"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 2);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	expect_bytes(1, mb, 1, small);
 	expect_bytes(2, mb, 2, edge);
@@ -179,25 +133,25 @@ test_copy_shares_and_last_expunge_removes_row(void)
 	tappend(&t, "INBOX", small, 0);
 	/* The same bytes again: the same row, a second reference. */
 	tappend(&t, "INBOX", small, 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs"), 2);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs"), 2);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &inbox, &err), 0);
 	test_int_eq(-1,
 	            store_message_copy(inbox, &one, 1, "Archive", false, &uv, src, dst, &n, &err),
 	            0);
 	test_int_eq(-1, n, 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs"), 3);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs"), 3);
 	uint32_t both[] = {1, 2};
 	test_int_eq(-1, store_message_remove(inbox, both, 2, a, &gone, &ng, &err), 0);
 	test_int_eq(-1, ng, 2);
-	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs"), 1);
 	test_int_eq(-1, store_mailbox_open(t.acct, "Archive", 0, &arch, &err), 0);
 	expect_bytes(-1, arch, dst[0], small);
 	test_int_eq(-1, store_message_remove(arch, dst, 1, a, &gone, &ng, &err), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM texts"), 0);
-	test_int_eq(-1, blob_files(t.dir), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM texts"), 0);
+	test_int_eq(-1, tblob_files(t.dir), 0);
 	/* Read after the expunge: _EXPUNGED, not _CORRUPT. */
 	struct buf b;
 	buf_init(&b);
@@ -227,7 +181,7 @@ test_dedup_across_kinds(void)
 	set.inline_max = 0;
 	tstore_open_with(&t, &set);
 	tappend(&t, "INBOX", small, 0);
-	test_int_eq(-1, blob_files(t.dir), 1);
+	test_int_eq(-1, tblob_files(t.dir), 1);
 	/* Same data dir, inline now. */
 	store_account_close(&t.acct);
 	store_close(&t.store);
@@ -235,9 +189,9 @@ test_dedup_across_kinds(void)
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
 	tappend(&t, "INBOX", small, 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs WHERE data IS NULL"), 2);
-	test_int_eq(-1, blob_files(t.dir), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs WHERE data IS NULL"), 2);
+	test_int_eq(-1, tblob_files(t.dir), 1);
 	tappend(&t, "INBOX", mid, 0); /* inline */
 	/* And back: a file-sized limit meets the inline row. */
 	store_account_close(&t.acct);
@@ -246,8 +200,8 @@ test_dedup_across_kinds(void)
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
 	test_int_eq(-1, tappend(&t, "INBOX", mid, 0), 4);
-	test_int_eq(-1, sql_int(t.dir, "SELECT refs FROM blobs WHERE data IS NOT NULL"), 2);
-	test_int_eq(-1, blob_files(t.dir), 1); /* no stray file for the inline row */
+	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs WHERE data IS NOT NULL"), 2);
+	test_int_eq(-1, tblob_files(t.dir), 1); /* no stray file for the inline row */
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	expect_bytes(1, mb, 2, small);
 	expect_bytes(2, mb, 4, mid);
@@ -277,9 +231,9 @@ test_check_verifies_inline_blobs(void)
 	tappend(&t, "INBOX", "Subject: two\r\n\r\n2\r\n", 0);
 	tappend(&t, "INBOX", "Subject: three\r\n\r\n3\r\n", 0);
 	/* Same size, other bytes: only the hash tells. And a short one. */
-	sql(t.dir, "UPDATE blob_data SET data = CAST(replace(CAST(data AS TEXT), 'small body',"
-	           " 'SMALL BODY') AS BLOB) WHERE id = 1");
-	sql(t.dir, "UPDATE blob_data SET data = X'41' WHERE id = 2");
+	tsql(t.dir, "UPDATE blob_data SET data = CAST(replace(CAST(data AS TEXT), 'small body',"
+	            " 'SMALL BODY') AS BLOB) WHERE id = 1");
+	tsql(t.dir, "UPDATE blob_data SET data = X'41' WHERE id = 2");
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	buf_init(&b);
 	test_int_eq(-1, store_message_read(mb, 2, 0, 10, &b, &err), -1);
@@ -303,7 +257,7 @@ test_check_verifies_inline_blobs(void)
 	test_assert(-1, strstr(report, "problems=0") != NULL);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
 	test_int_eq(-1, tstatus(&t, "INBOX").messages, 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 1);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, store_expunged_since(mb, 1, a, &gone, &n, &err), 0);
 	test_int_eq(-1, n, 2);
@@ -330,19 +284,19 @@ test_version_2_database_is_upgraded(void)
 	tappend(&t, "INBOX", old, 0);
 	store_account_close(&t.acct);
 	store_close(&t.store);
-	sql(t.dir, "ALTER TABLE blobs DROP COLUMN data; UPDATE account SET schema_version = 2");
+	tsql(t.dir, "ALTER TABLE blobs DROP COLUMN data; UPDATE account SET schema_version = 2");
 	test_int_eq(-1,
-	            sql_int(t.dir, "SELECT count(*) FROM pragma_table_info('blobs')"
-	                           " WHERE name = 'data'"),
+	            tsql_int(t.dir, "SELECT count(*) FROM pragma_table_info('blobs')"
+	                            " WHERE name = 'data'"),
 	            0);
 	store_settings_defaults(&set);
 	set.no_fsync = true;
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, sql_int(t.dir, "SELECT schema_version FROM account"), 4);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 4);
 	test_int_eq(-1, tappend(&t, "INBOX", small, 0), 2);
-	test_int_eq(-1, blob_files(t.dir), 1);
-	test_int_eq(-1, sql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
+	test_int_eq(-1, tblob_files(t.dir), 1);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	expect_bytes(1, mb, 1, old);
 	expect_bytes(2, mb, 2, small);
