@@ -288,6 +288,23 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* Binds ?1 (the lowercased address) and ?2..?6 (the credentials), as the
+   INSERT and the UPDATE of credentials both number them. Returns the
+   lowercased address (heap; SQLite has its own copy). */
+static char *
+bind_credentials(sqlite3_stmt *st, const char *address, const struct auth_credentials *cred)
+{
+	char *lower = lowercase(address);
+
+	sqlite3_bind_text(st, 1, lower, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, nz(cred->password), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, nz(cred->scram_sha1), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, nz(cred->scram_sha256), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, nz(cred->cram_md5), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, nz(cred->digest_md5), -1, SQLITE_STATIC);
+	return lower;
+}
+
 int
 auth_account_add_credentials(struct auth_db *db, const char *address,
                              const struct auth_credentials *cred, uint64_t *id_out,
@@ -300,13 +317,7 @@ auth_account_add_credentials(struct auth_db *db, const char *address,
 	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
-	char *lower = lowercase(address);
-	sqlite3_bind_text(st, 1, lower, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, nz(cred->password), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, nz(cred->scram_sha1), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, nz(cred->scram_sha256), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(cred->cram_md5), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, nz(cred->digest_md5), -1, SQLITE_STATIC);
+	char *lower = bind_credentials(st, address, cred);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -468,14 +479,7 @@ auth_account_set_credentials(struct auth_db *db, const char *address,
 	                               "WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
-	char *lower = lowercase(address);
-	sqlite3_bind_text(st, 1, lower, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, nz(cred->password), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, nz(cred->scram_sha1), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, nz(cred->scram_sha256), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, nz(cred->cram_md5), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, nz(cred->digest_md5), -1, SQLITE_STATIC);
-	free(lower);
+	free(bind_credentials(st, address, cred));
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
