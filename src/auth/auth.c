@@ -479,14 +479,14 @@ is_master(const struct auth_policy *pol, const char *address)
 
 /* Administrators manage the server; they have no mailbox to read, so IMAP
    and POP3 are closed to them whatever the switches say. */
-static const char *
+static enum auth_denial
 access_denied(bool is_admin, const bool *enabled, enum auth_protocol proto)
 {
 	if (is_admin && proto != AUTH_PROTO_SMTP)
-		return "admin-account";
+		return AUTH_DENIAL_ADMIN;
 	if (!enabled[proto])
-		return "protocol-disabled";
-	return NULL;
+		return AUTH_DENIAL_PROTOCOL;
+	return AUTH_DENIAL_NONE;
 }
 
 enum auth_status
@@ -512,10 +512,12 @@ auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
 		}
 		a = &acct;
 	}
-	const char *denied = access_denied(strcmp(a->role, "admin") == 0, a->enabled, conn->proto);
-	if (denied != NULL) {
+	enum auth_denial denied =
+	        access_denied(strcmp(a->role, "admin") == 0, a->enabled, conn->proto);
+	if (denied != AUTH_DENIAL_NONE) {
 		r->status = AUTH_DISABLED;
-		r->reason = denied;
+		r->denial = denied;
+		r->reason = denied == AUTH_DENIAL_ADMIN ? "admin-account" : "protocol-disabled";
 	} else {
 		r->status = AUTH_OK;
 		r->id.account_id = a->id;
@@ -612,6 +614,7 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 			auth_result_fail(svc, conn, r, AUTH_FAILED, "bad-credentials", login);
 		} else if (app != NULL && !(app->protocols & (1u << conn->proto))) {
 			r->status = AUTH_DISABLED;
+			r->denial = AUTH_DENIAL_APP_PASSWORD;
 			r->reason = "app-password-protocol";
 		} else if (auth_authorize(svc, pol, conn, &acct, target, r) == AUTH_OK) {
 			if (app != NULL)
@@ -716,5 +719,5 @@ auth_changes_revokes(const struct auth_changes *c, const struct auth_identity *i
 
 	if (ch == NULL)
 		return false;
-	return !ch->exists || access_denied(ch->is_admin, ch->enabled, proto) != NULL;
+	return !ch->exists || access_denied(ch->is_admin, ch->enabled, proto) != AUTH_DENIAL_NONE;
 }

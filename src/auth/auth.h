@@ -112,6 +112,15 @@ enum auth_status {
 	AUTH_TEMP,      /* our side failed; logged */
 };
 
+/* Why AUTH_DISABLED: what the protocol tells the client (its own words and
+   codes); reason says the same for the log. */
+enum auth_denial {
+	AUTH_DENIAL_NONE,
+	AUTH_DENIAL_PROTOCOL,     /* the account's switch for this protocol is off */
+	AUTH_DENIAL_ADMIN,        /* administrators have no mailbox (IMAP, POP3) */
+	AUTH_DENIAL_APP_PASSWORD, /* the app password is not valid for this protocol */
+};
+
 /* Who logged in. */
 struct auth_identity {
 	uint64_t account_id;
@@ -124,6 +133,7 @@ struct auth_identity {
 struct auth_result {
 	enum auth_status status;
 	const char *reason;      /* static, for the log: "bad-credentials", ... */
+	enum auth_denial denial; /* AUTH_DISABLED: which kind */
 	uint64_t delay_ms;       /* a failure's answer waits this long (0 on success) */
 	unsigned failures;       /* the failure count behind delay_ms */
 	char user[256];          /* the login name the client gave, "" if none yet */

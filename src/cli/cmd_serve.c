@@ -30,11 +30,13 @@
 #include "cli/cli.h"
 #include "cli/conf.h"
 #include "imap/imap.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/version.h"
 #include "net/jobs.h"
 #include "net/net.h"
 #include "net/tls.h"
+#include "session/session.h"
 #include "store/store.h"
 
 /* How often the server looks for access changes made by the CLI. */
@@ -51,6 +53,49 @@ struct serve_state {
 	bool poll_running;
 	struct auth_changes *changes; /* the poll job's result */
 };
+
+/*
+ * The service table: every listener `tern serve` can open, one row each,
+ * built from tern.conf. A protocol joins the server by adding its rows here
+ * (its session_service comes from its module); net and the session core need
+ * no change.
+ */
+struct service {
+	const char *name; /* for the log: "imaps" */
+	bool enabled;
+	uint64_t port;
+	bool implicit_tls;
+	const struct session_service *svc;
+};
+
+#define MAX_SERVICES 16
+
+static size_t
+services_build(const struct serve_state *st, const struct tern_conf *conf, struct service *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct service){"imap", conf->imap_enabled, conf->imap_port, false,
+	                            imap_server_service(st->imap)};
+	out[n++] = (struct service){"imaps", conf->imap_enabled, conf->imaps_port, true,
+	                            imap_server_service(st->imap)};
+	return n;
+}
+
+/* True when the listeners conf asks for differ from the running ones. */
+static bool
+services_changed(const struct serve_state *st, const struct tern_conf *conf)
+{
+	struct service now[MAX_SERVICES], next[MAX_SERVICES];
+	size_t n = services_build(st, &st->conf, now), m = services_build(st, conf, next);
+
+	if (strcmp(conf->listen, st->conf.listen) != 0 || n != m)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (now[i].enabled != next[i].enabled || now[i].port != next[i].port)
+			return true;
+	return false;
+}
 
 static struct net_tls *
 load_tls(const char *data_dir, const struct tern_conf *conf, char **error_out)
@@ -153,8 +198,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		conf_free(&conf);
 		return;
 	}
-	if (strcmp(conf.listen, st->conf.listen) != 0 || conf.imap_port != st->conf.imap_port ||
-	    conf.imaps_port != st->conf.imaps_port || conf.imap_enabled != st->conf.imap_enabled)
+	if (services_changed(st, &conf))
 		log_warn("server",
 		         "event=reload-partial reason=\"listeners change only on restart\"");
 	if (auth_service_reload(st->auth, &conf.auth, &err) < 0) {
@@ -183,6 +227,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct net_jobs *jobs = NULL;
 	struct store *store = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
+
+	buf_init(&started);
 
 	if (argc > 0)
 		return cli_fail("serve takes no arguments (see tern serve --help)");
@@ -206,14 +253,17 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.auth = auth;
 	st.jobs = jobs;
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
-	struct net_listener_spec specs[2];
-	size_t n = 0;
-	if (st.conf.imap_enabled) {
-		specs[n++] = (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imap_port,
-		                                        false, &imap_protocol, st.imap};
-		specs[n++] =
-		        (struct net_listener_spec){st.conf.listen, (uint16_t)st.conf.imaps_port,
-		                                   true, &imap_protocol, st.imap};
+	struct service services[MAX_SERVICES];
+	struct net_listener_spec specs[MAX_SERVICES];
+	size_t n_services = services_build(&st, &st.conf, services), n = 0;
+	for (size_t i = 0; i < n_services; i++) {
+		if (!services[i].enabled)
+			continue;
+		specs[n++] = (struct net_listener_spec){
+		        st.conf.listen, (uint16_t)services[i].port, services[i].implicit_tls,
+		        &session_net_protocol, (void *)services[i].svc};
+		buf_printf(&started, " %s=%s:%llu", services[i].name, st.conf.listen,
+		           (unsigned long long)services[i].port);
 	}
 	net_tls_ref(tls);
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
@@ -243,9 +293,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
 	event_add(st.poll_ev, &poll_tv);
 	on_poll(-1, 0, &st); /* notes where the change log is now */
-	log_info("server", "event=started version=%s dir=%s imap=%s:%llu imaps=%s:%llu",
-	         TERN_VERSION, data_dir, st.conf.listen, (unsigned long long)st.conf.imap_port,
-	         st.conf.listen, (unsigned long long)st.conf.imaps_port);
+	log_info("server", "event=started version=%s dir=%s%s", TERN_VERSION, data_dir,
+	         started.data != NULL ? started.data : "");
 	net_server_run(st.net);
 	/* Only this thread takes signals (the others block them all); from
 	   here on a second SIGTERM must not kill cleanup half-way, also once
@@ -273,6 +322,7 @@ out:
 	store_close(&store);
 	net_tls_unref(&tls);
 	free(err);
+	buf_deinit(&started);
 	conf_free(&st.conf);
 	return rc;
 }

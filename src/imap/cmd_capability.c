@@ -34,9 +34,9 @@ imap_capability(struct imap_session *s)
 		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
 		                    (unsigned long long)s->settings.max_literal);
 
-	bool is_tls = net_conn_is_tls(s->conn);
-	bool plain_ok =
-	        auth_plaintext_allowed(&s->auth_settings, is_tls, net_conn_is_loopback(s->conn));
+	bool is_tls = net_conn_is_tls(s->base.conn);
+	bool plain_ok = auth_plaintext_allowed(&s->auth_settings, is_tls,
+	                                       net_conn_is_loopback(s->base.conn));
 	struct buf b;
 
 	buf_init(&b);

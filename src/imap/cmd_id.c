@@ -44,7 +44,7 @@ imap_cmd_id(struct imap_cmd *cmd)
 			buf_printf(&b, " id.%s=%s", log_str(cmd->arena, k->str, k->len),
 			           imap_arg_is_nil(v) ? "-" : log_str(cmd->arena, v->str, v->len));
 		}
-		log_info("imap", "sid=%s event=client-id%s", s->sid, b.data ? b.data : "");
+		log_info("imap", "event=client-id%s", b.data ? b.data : "");
 		buf_deinit(&b);
 	}
 	imap_reply_untagged(s, "ID (\"name\" \"tern\" \"version\" \"%s\")", TERN_VERSION);

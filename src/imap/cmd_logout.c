@@ -18,7 +18,6 @@ imap_cmd_logout(struct imap_cmd *cmd)
 	imap_reply_untagged(s, "BYE Logging out");
 	imap_reply_ok(cmd, "LOGOUT completed");
 	s->state = IMAP_STATE_LOGOUT;
-	s->is_closing = true;
-	net_conn_close(s->conn);
+	session_close(&s->base);
 	return IMAP_CMD_DONE;
 }

@@ -19,7 +19,7 @@ imap_cmd_starttls(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: STARTTLS");
 		return IMAP_CMD_DONE;
 	}
-	if (net_conn_is_tls(s->conn)) {
+	if (net_conn_is_tls(s->base.conn)) {
 		imap_reply_bad(cmd, "TLS is already active");
 		return IMAP_CMD_DONE;
 	}
@@ -28,8 +28,8 @@ imap_cmd_starttls(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	imap_reply_ok(cmd, "Begin TLS negotiation now");
-	if (net_conn_starttls(s->conn) < 0) {
-		log_error("imap", "sid=%s event=starttls-failed", s->sid);
+	if (net_conn_starttls(s->base.conn) < 0) {
+		log_error("imap", "event=starttls-failed");
 		imap_session_bye(s, "TLS could not start");
 	}
 	return IMAP_CMD_DONE;

@@ -23,7 +23,7 @@ struct imap_settings {
 	uint64_t max_bad_commands; /* in a row, then BYE */
 };
 
-extern const struct net_protocol imap_protocol;
+struct session_service;
 
 /* The shared state sessions get as their protocol_arg. auth and jobs are
    borrowed for the server's life. */
@@ -31,6 +31,9 @@ struct imap_server *imap_server_new(const struct imap_settings *settings,
                                     const struct auth_settings *auth_settings,
                                     struct auth_service *auth, struct net_jobs *jobs,
                                     bool tls_available);
+/* What a listener's protocol_arg is for IMAP (session/session.h); a
+   listener uses session_net_protocol. */
+const struct session_service *imap_server_service(struct imap_server *srv);
 /* The mail store sessions open accounts in; set before the first accept. */
 struct store;
 void imap_server_set_store(struct imap_server *srv, struct store *store);

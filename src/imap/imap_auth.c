@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * imap_auth.c: the auth job's trip to the pool and back. The job names its
- * session by pointer, but the session clears that pointer when it closes
- * (imap_session_forget_job), and both happen on the same worker thread, so
- * the done callback never sees a freed session. The pool thread touches only
- * the job's own copies of the inputs.
+ * session by id (session_job_submit): its done callback gets the session
+ * looked up again, or drops the result when the client left. The pool
+ * thread touches only the job's own copies of the inputs.
  *
  * Every failed login is logged here in one stable line that fail2ban can
  * match (docs/AUTH.md):
@@ -24,13 +23,13 @@
 void
 imap_auth_conn(struct imap_session *s, struct auth_conn *conn)
 {
-	void *ssl = net_conn_ssl(s->conn);
+	void *ssl = net_conn_ssl(s->base.conn);
 
 	memset(conn, 0, sizeof(*conn));
 	conn->proto = AUTH_PROTO_IMAP;
-	snprintf(conn->ip, sizeof(conn->ip), "%s", net_conn_peer(s->conn));
-	conn->is_tls = net_conn_is_tls(s->conn);
-	conn->is_loopback = net_conn_is_loopback(s->conn);
+	snprintf(conn->ip, sizeof(conn->ip), "%s", net_conn_peer(s->base.conn));
+	conn->is_tls = net_conn_is_tls(s->base.conn);
+	conn->is_loopback = net_conn_is_loopback(s->base.conn);
 	if (ssl == NULL)
 		return;
 	conn->has_cb_exporter = net_tls_cb_exporter(ssl, conn->cb_exporter) == 0;
@@ -52,35 +51,25 @@ job_work(void *arg)
 		auth_login(job->svc, &job->conn, job->user, job->password, &job->result);
 }
 
+/* The session is looked up again by id: NULL when it closed meanwhile. */
 static void
-job_done(void *arg)
+job_done(struct session *base, void *arg)
 {
 	struct imap_auth_job *job = arg;
 
-	if (job->s == NULL) {
+	if (base == NULL) {
 		imap_auth_job_free(job);
 		return;
 	}
-	job->s->job = NULL;
+	job->s = (struct imap_session *)base;
 	job->done(job);
 }
 
 void
 imap_auth_submit(struct imap_session *s, struct imap_auth_job *job)
 {
-	job->s = s;
 	job->svc = s->srv->auth;
-	s->job = job;
-	net_jobs_submit(s->srv->jobs, net_conn_base(s->conn), job_work, job_done, job);
-}
-
-void
-imap_session_forget_job(struct imap_session *s)
-{
-	struct imap_auth_job *job = s->job;
-
-	job->s = NULL;
-	s->job = NULL;
+	session_job_submit(&s->base, s->srv->jobs, job_work, job_done, job);
 }
 
 static void
@@ -110,8 +99,8 @@ log_failure(struct imap_session *s, const char *user, const char *mech, const ch
 	struct arena *a = s->cmd_arena;
 
 	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
-	log_info("imap", "sid=%s event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
-	         s->sid, net_conn_peer(s->conn),
+	log_info("imap", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
+	         net_conn_peer(s->base.conn),
 	         user != NULL && user[0] != '\0' ? log_str(a, user, strlen(user)) : "-", mech,
 	         reason, failures);
 }
@@ -125,7 +114,7 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 	if (r->status == AUTH_OK) {
 		if (imap_session_login(s, &r->id, mech) < 0) {
 			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)",
-			              s->sid);
+			              s->base.log.sid);
 			return IMAP_CMD_DONE;
 		}
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
@@ -134,9 +123,9 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 	log_failure(s, r->user, mech, reason, r->failures);
 	switch (r->status) {
 	case AUTH_DISABLED:
-		if (strcmp(reason, "admin-account") == 0)
+		if (r->denial == AUTH_DENIAL_ADMIN)
 			imap_reply_no(cmd, "[CONTACTADMIN] Administrator accounts cannot use IMAP");
-		else if (strcmp(reason, "app-password-protocol") == 0)
+		else if (r->denial == AUTH_DENIAL_APP_PASSWORD)
 			imap_reply_no(
 			        cmd,
 			        "[AUTHORIZATIONFAILED] This app password is not valid for IMAP");
@@ -169,8 +158,8 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
 
-	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->conn),
-	                           net_conn_is_loopback(s->conn)))
+	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
+	                           net_conn_is_loopback(s->base.conn)))
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
 	imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in");

@@ -12,7 +12,7 @@
 #include "imap/session.h"
 
 struct imap_auth_job {
-	struct imap_session *s; /* NULL once the session is gone */
+	struct imap_session *s; /* set for done(), on the worker */
 	struct auth_service *svc;
 	struct auth_conn conn;
 	/* LOGIN */

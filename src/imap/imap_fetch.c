@@ -425,11 +425,12 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 	if (f->needs_meta) {
 		info = batch_info(s, f, i, &err);
 		if (info == NULL) {
-			log_error("imap", "sid=%s event=fetch-lookup-failed uid=%u err=\"%s\"",
-			          s->sid, uid, store_error_str(err));
+			log_error("imap", "event=fetch-lookup-failed uid=%u err=\"%s\"", uid,
+			          store_error_str(err));
 			f->fail_status = "NO";
-			f->fail_text = arena_printf(
-			        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)", s->sid);
+			f->fail_text =
+			        arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+			                     s->base.log.sid);
 			return -1;
 		}
 	}
@@ -446,17 +447,17 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		                                                      &f->fd_size, &err) < 0)) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
-			log_error("imap", "sid=%s event=fetch-open-failed uid=%u err=\"%s\"",
-			          s->sid, uid, store_error_str(err));
+			log_error("imap", "event=fetch-open-failed uid=%u err=\"%s\"", uid,
+			          store_error_str(err));
 			f->fail_status = "NO";
 			f->fail_text =
 			        err == STORE_ERR_CORRUPT
 			                ? arena_printf(cmd->arena,
 			                               "[SERVERBUG] Internal error (sid %s)",
-			                               s->sid)
+			                               s->base.log.sid)
 			                : arena_printf(cmd->arena,
 			                               "[UNAVAILABLE] Temporary failure (sid %s)",
-			                               s->sid);
+			                               s->base.log.sid);
 			return -1;
 		}
 		if (f->fd_size < size)
@@ -628,7 +629,7 @@ flush_out(struct imap_session *s, struct fetch *f)
 		return;
 	/* Handed over, not copied: net frees the block once it is sent. */
 	char *data = buf_steal(&f->out);
-	net_conn_write_take(s->conn, xrealloc(data, len), len);
+	net_conn_write_take(s->base.conn, xrealloc(data, len), len);
 	buf_reserve(&f->out, FLUSH + CHUNK - 1); /* one allocation, not a doubling series */
 }
 
@@ -654,7 +655,7 @@ fetch_pump(struct imap_cmd *cmd)
 	for (;;) {
 		if (f->out.len >= FLUSH)
 			flush_out(s, f);
-		if (net_conn_output_full(s->conn)) {
+		if (net_conn_output_full(s->base.conn)) {
 			/* Whatever is still gathered goes after the drain. */
 			imap_cmd_resume_on_drain(cmd, fetch_pump);
 			return IMAP_CMD_WAIT;
@@ -663,9 +664,8 @@ fetch_pump(struct imap_cmd *cmd)
 			if (write_some(f) < 0) {
 				/* The literal's length is out; nothing correct can
 				   follow. Dovecot disconnects here too. */
-				log_error("imap",
-				          "sid=%s event=fetch-read-failed uid=%u err=\"%s\"",
-				          s->sid, f->uids[f->next - 1], strerror(errno));
+				log_error("imap", "event=fetch-read-failed uid=%u err=\"%s\"",
+				          f->uids[f->next - 1], strerror(errno));
 				flush_out(s, f);
 				fetch_release(cmd);
 				imap_session_bye(s, "Internal error reading a message");

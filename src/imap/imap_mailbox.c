@@ -101,9 +101,10 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 	switch (err) {
 	case STORE_ERR_NONE:
 	case STORE_ERR_TEMP:
-		log_error("imap", "sid=%s event=store-error cmd=%s err=\"%s\"", s->sid, cmd->name,
+		log_error("imap", "event=store-error cmd=%s err=\"%s\"", cmd->name,
 		          store_error_str(err));
-		imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again (sid %s)", s->sid);
+		imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again (sid %s)",
+		              s->base.log.sid);
 		return;
 	case STORE_ERR_NOTFOUND:
 		imap_reply_no(cmd, "[NONEXISTENT] No such mailbox");
@@ -136,8 +137,8 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
 		return;
 	case STORE_ERR_CORRUPT:
-		log_error("imap", "sid=%s event=store-corrupt cmd=%s", s->sid, cmd->name);
-		imap_reply_no(cmd, "[SERVERBUG] Internal error (sid %s)", s->sid);
+		log_error("imap", "event=store-corrupt cmd=%s", cmd->name);
+		imap_reply_no(cmd, "[SERVERBUG] Internal error (sid %s)", s->base.log.sid);
 		return;
 	}
 }
@@ -193,9 +194,9 @@ imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, boo
 }
 
 static void
-wake_cb(evutil_socket_t fd, short what, void *arg)
+wake_cb(struct session *base)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 
 	/* Outside IDLE the next command's reply carries the updates. */
 	if (s->is_idling && s->mbox != NULL)
@@ -206,15 +207,15 @@ static void
 store_wake(void *arg)
 {
 	/* Any thread, under a store lock: only signal. */
-	event_active(arg, EV_READ, 0);
+	session_event_activate(arg);
 }
 
 void
 imap_mailbox_watch(struct imap_session *s)
 {
-	if (s->wake_ev == NULL)
-		s->wake_ev = event_new(net_conn_base(s->conn), -1, 0, wake_cb, s);
-	store_mailbox_watch(s->mbox, store_wake, s->wake_ev);
+	if (s->wake == NULL)
+		s->wake = session_event_new(&s->base, wake_cb);
+	store_mailbox_watch(s->mbox, store_wake, s->wake);
 }
 
 void
@@ -326,7 +327,7 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		goto out;
 	}
 	if (p.expunges.len > 0)
-		net_conn_write(s->conn, p.expunges.data, p.expunges.len);
+		net_conn_write(s->base.conn, p.expunges.data, p.expunges.len);
 	if (p.n_vanished > 0) {
 		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), uid_cmp);
 		imap_reply_untagged(s, "VANISHED %s",

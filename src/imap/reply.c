@@ -31,10 +31,9 @@ write_line(struct imap_session *s, const char *tag, const char *status, const ch
 	}
 	buf_vprintf(&b, fmt, ap);
 	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug("imap", "sid=%s event=send line=%s", s->sid,
-		          log_str(s->cmd_arena, b.data, b.len));
+		log_debug("imap", "event=send line=%s", log_str(s->cmd_arena, b.data, b.len));
 	buf_append(&b, "\r\n", 2);
-	net_conn_write(s->conn, b.data, b.len);
+	net_conn_write(s->base.conn, b.data, b.len);
 	buf_deinit(&b);
 }
 
@@ -66,7 +65,7 @@ imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...
 void
 imap_reply_continue(struct imap_session *s, const char *text)
 {
-	net_conn_printf(s->conn, "+ %s\r\n", text);
+	net_conn_printf(s->base.conn, "+ %s\r\n", text);
 }
 
 const char *

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * session.c: the IMAP connection lifecycle and input loop. net calls the
- * functions in imap_protocol; input is fed to the parser (or, in LINE mode,
- * read as raw lines) and each complete command is dispatched through the
- * command table. One command runs at a time; a waiting command pauses input,
- * and imap_cmd_finish() resumes it and runs what the client pipelined.
+ * session.c: the IMAP side of a session. The session core
+ * (session/session.h) calls imap_session_ops; input is fed to the parser (or,
+ * in LINE mode, read as raw lines) and each complete command is dispatched
+ * through the command table. One command runs at a time; a waiting command
+ * pauses input, and imap_cmd_finish() resumes it and runs what the client
+ * pipelined.
  */
 #include "imap/session.h"
 
@@ -15,7 +16,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <openssl/rand.h>
 
 #include "imap/imap_mailbox.h"
 #include "lib/arena.h"
@@ -27,6 +27,8 @@
 
 static void session_run(struct imap_session *s);
 static void cmd_release(struct imap_cmd *cmd);
+static void resume_drained(struct session *base);
+static struct session *imap_open(struct net_conn *conn, void *arg);
 
 struct imap_server *
 imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
@@ -42,7 +44,14 @@ imap_server_new(const struct imap_settings *settings, const struct auth_settings
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
+	srv->service = (struct session_service){.open = imap_open, .arg = srv};
 	return srv;
+}
+
+const struct session_service *
+imap_server_service(struct imap_server *srv)
+{
+	return &srv->service;
 }
 
 void
@@ -75,15 +84,16 @@ imap_server_free(struct imap_server **srvp)
 	free(srv);
 }
 
-static void *
-session_accept(struct net_conn *conn, void *arg)
+static const struct session_ops imap_session_ops;
+
+static struct session *
+imap_open(struct net_conn *conn, void *arg)
 {
 	struct imap_server *srv = arg;
 	struct imap_session *s = xcalloc(1, sizeof(*s));
-	uint32_t sid;
 
+	session_init(&s->base, conn, &imap_session_ops);
 	s->srv = srv;
-	s->conn = conn;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	s->auth_settings = srv->auth_settings;
@@ -96,130 +106,112 @@ session_accept(struct net_conn *conn, void *arg)
 	s->parser = imap_parser_new(&limits);
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
 	s->state = IMAP_STATE_NOT_AUTH;
-	if (RAND_bytes((unsigned char *)&sid, sizeof(sid)) != 1)
-		sid = (uint32_t)(uintptr_t)s;
-	snprintf(s->sid, sizeof(s->sid), "%08x", sid);
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
-	log_info("imap", "sid=%s event=connect ip=%s port=%u tls=%s", s->sid, net_conn_peer(conn),
-	         net_conn_local_port(conn), net_conn_is_tls(conn) ? "yes" : "no");
+	const struct log_ctx *prev = session_log_enter(&s->base);
+	log_info("imap", "event=connect port=%u tls=%s", net_conn_local_port(conn),
+	         net_conn_is_tls(conn) ? "yes" : "no");
 	/* RFC 9051 section 7.1: the greeting may carry the capabilities, which
 	   saves the client a round trip. */
 	imap_reply_untagged(s, "OK [CAPABILITY %s] tern ready", imap_capability(s));
-	return s;
+	session_log_leave(prev);
+	return &s->base;
 }
 
 void
 imap_session_bye(struct imap_session *s, const char *text)
 {
-	if (s->is_closing)
+	if (s->base.is_closing)
 		return;
 	imap_reply_untagged(s, "BYE %s", text);
-	s->is_closing = true;
-	net_conn_close(s->conn);
+	session_close(&s->base);
 }
 
 static void
-session_timeout(void *arg)
+imap_timeout(struct session *base)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 
-	log_info("imap", "sid=%s event=timeout state=%d", s->sid, s->state);
+	log_info("imap", "event=timeout state=%d", s->state);
 	imap_session_bye(s, "Autologout; idle for too long");
 }
 
+/* The core calls this between commands, or while the command only waits
+   for the client (IDLE, an AUTHENTICATE step): those get the BYE at once. */
 static void
-session_shutdown(void *arg)
+imap_stop(struct session *base, enum session_stop why)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 
-	/* An in-flight command finishes first (imap_cmd_finish checks this);
-	   one waiting for the client (IDLE, an AUTHENTICATE step) is not in
-	   flight: it gets the BYE now. */
-	if (s->is_running && !s->is_line_mode) {
-		s->shutdown_requested = true;
-		return;
-	}
-	imap_session_bye(s, "Server shutting down");
+	imap_session_bye(s, why == SESSION_STOP_REVOKED
+	                            ? "IMAP access has been disabled for this account"
+	                            : "Server shutting down");
 }
 
 /* The only broadcast today: accounts whose access changed (cmd_serve.c). A
    session whose account lost IMAP ends at once, or after its command. */
 static void
-session_notify(void *arg, void *msg)
+imap_notify(struct session *base, void *msg)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 	const struct auth_changes *changes = msg;
 
-	if (s->state == IMAP_STATE_NOT_AUTH || s->is_closing ||
+	if (s->state == IMAP_STATE_NOT_AUTH ||
 	    !auth_changes_revokes(changes, &s->user, AUTH_PROTO_IMAP))
 		return;
-	log_info("imap", "sid=%s event=access-revoked user=%s", s->sid,
-	         log_str(s->cmd_arena, s->user.address, strlen(s->user.address)));
-	s->bye_text = "IMAP access has been disabled for this account";
-	if (s->is_running) {
-		s->shutdown_requested = true;
-		return;
-	}
-	imap_session_bye(s, s->bye_text);
+	log_info("imap", "event=access-revoked");
+	session_stop(&s->base, SESSION_STOP_REVOKED);
 }
 
 static void
-session_closed(void *arg)
+imap_free(struct session *base)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 
-	log_info("imap", "sid=%s event=disconnect user=%s cmds=%llu", s->sid,
-	         s->user.address[0] ? s->user.address : "-", (unsigned long long)s->commands);
-	if (s->job != NULL)
-		imap_session_forget_job(s);
+	log_info("imap", "event=disconnect cmds=%llu", (unsigned long long)s->commands);
 	auth_sasl_free(&s->sasl);
-	if (s->delay_ev != NULL)
-		event_free(s->delay_ev);
-	cmd_release(&s->cmd); /* a command waiting for output to drain */
+	cmd_release(&s->cmd); /* a command waiting for a job or a drain */
 	imap_mailbox_deselect(s);
-	if (s->wake_ev != NULL)
-		event_free(s->wake_ev);
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	explicit_bzero(&s->user, sizeof(s->user));
+	session_deinit(&s->base);
 	free(s);
 }
 
 static void
-session_input(void *arg)
+imap_input(struct session *base)
 {
-	session_run(arg);
+	session_run((struct imap_session *)base);
 }
 
 void
 imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn)
 {
 	cmd->on_drain = fn;
+	session_resume_on_drain(&cmd->session->base, resume_drained);
 }
 
 static void
-session_drained(void *arg)
+resume_drained(struct session *base)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 	imap_resume_fn *fn = s->cmd.on_drain;
 
-	if (fn == NULL || !s->is_running || s->is_closing)
+	if (fn == NULL || !s->base.is_busy)
 		return;
 	s->cmd.on_drain = NULL;
 	if (fn(&s->cmd) == IMAP_CMD_DONE)
 		imap_cmd_finish(&s->cmd);
 }
 
-const struct net_protocol imap_protocol = {
-        .name = "imap",
-        .accept = session_accept,
-        .input = session_input,
-        .drained = session_drained,
-        .timeout = session_timeout,
-        .shutdown = session_shutdown,
-        .closed = session_closed,
-        .notify = session_notify,
+static const struct session_ops imap_session_ops = {
+        .proto = "imap",
+        .input = imap_input,
+        .timeout = imap_timeout,
+        .stop = imap_stop,
+        .notify = imap_notify,
+        .free = imap_free,
 };
 
 /* ---- commands ---- */
@@ -238,18 +230,9 @@ static void
 cmd_reset(struct imap_session *s)
 {
 	cmd_release(&s->cmd);
-	s->is_running = false;
-	s->is_waiting = false;
 	s->is_line_mode = false;
 	memset(&s->cmd, 0, sizeof(s->cmd));
 	arena_reset(s->cmd_arena);
-}
-
-static void
-after_command(struct imap_session *s)
-{
-	if (s->shutdown_requested && !s->is_closing)
-		imap_session_bye(s, s->bye_text != NULL ? s->bye_text : "Server shutting down");
 }
 
 void
@@ -258,17 +241,13 @@ imap_cmd_finish(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->session;
 
 	cmd_reset(s);
-	after_command(s);
-	if (s->is_closing)
-		return;
-	net_conn_pause_input(s->conn, false);
-	session_run(s); /* what the client pipelined meanwhile */
+	session_command_finish(&s->base); /* runs what the client pipelined */
 }
 
 static void
-delay_cb(evutil_socket_t fd, short what, void *arg)
+delay_done(struct session *base)
 {
-	struct imap_session *s = arg;
+	struct imap_session *s = (struct imap_session *)base;
 
 	imap_reply_tagged(&s->cmd, s->delayed_status, "%s", s->delayed_text);
 	imap_cmd_finish(&s->cmd);
@@ -279,13 +258,10 @@ imap_cmd_finish_delayed(struct imap_cmd *cmd, uint64_t delay_ms, const char *sta
                         const char *text)
 {
 	struct imap_session *s = cmd->session;
-	struct timeval tv = {(time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000};
 
-	if (s->delay_ev == NULL)
-		s->delay_ev = evtimer_new(net_conn_base(s->conn), delay_cb, s);
 	s->delayed_status = status;
 	s->delayed_text = text; /* static strings only */
-	evtimer_add(s->delay_ev, &tv);
+	session_delay(&s->base, delay_ms, delay_done);
 }
 
 void
@@ -295,8 +271,8 @@ imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn)
 
 	cmd->on_line = fn;
 	s->is_line_mode = true;
-	s->is_waiting = false;
-	net_conn_pause_input(s->conn, false);
+	/* Waiting for the client: a shutdown or revocation ends it now. */
+	session_command_wait_client(&s->base);
 }
 
 int
@@ -305,16 +281,18 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	enum store_error err;
 
 	if (store_account_open(s->srv->store, id->account_id, &s->account, &err) < 0) {
-		log_error("imap", "sid=%s event=account-open-failed account=%llu err=\"%s\"",
-		          s->sid, (unsigned long long)id->account_id, store_error_str(err));
+		log_error("imap", "event=account-open-failed account=%llu err=\"%s\"",
+		          (unsigned long long)id->account_id, store_error_str(err));
 		return -1;
 	}
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
-	net_conn_set_timeout(s->conn, s->settings.idle_timeout_ms);
-	log_info("imap", "sid=%s event=login user=%s ip=%s mech=%s tls=%s%s%s%s%s", s->sid,
-	         log_str(s->cmd_arena, id->address, strlen(id->address)), net_conn_peer(s->conn),
-	         mech, net_conn_is_tls(s->conn) ? "yes" : "no", id->master[0] ? " master=" : "",
+	session_set_user(&s->base, id->address);
+	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);
+	/* user and ip spelled out: this line's key order is documented. */
+	log_info("imap", "event=login user=%s ip=%s mech=%s tls=%s%s%s%s%s", s->base.log.user,
+	         s->base.log.ip, mech, net_conn_is_tls(s->base.conn) ? "yes" : "no",
+	         id->master[0] ? " master=" : "",
 	         id->master[0] ? log_str(s->cmd_arena, id->master, strlen(id->master)) : "",
 	         id->app_password[0] ? " app_password=" : "",
 	         id->app_password[0]
@@ -326,15 +304,14 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 static void
 handle_status(struct imap_session *s, enum imap_cmd_status st)
 {
-	if (st == IMAP_CMD_WAIT && !s->is_line_mode) {
-		s->is_waiting = true;
-		net_conn_pause_input(s->conn, true);
+	if (st == IMAP_CMD_WAIT) {
+		/* LINE mode: input keeps flowing to on_line. */
+		if (!s->is_line_mode)
+			session_command_wait(&s->base);
 		return;
 	}
-	if (st == IMAP_CMD_WAIT)
-		return; /* LINE mode: input keeps flowing to on_line */
 	cmd_reset(s);
-	after_command(s);
+	session_command_end(&s->base);
 }
 
 static void
@@ -350,7 +327,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 	cmd->name = pc->name;
 	cmd->args = pc->args;
 	cmd->nargs = pc->nargs;
-	s->is_running = true;
+	session_command_begin(&s->base);
 	/* "UID FETCH ..." runs FETCH with is_uid (RFC 9051 6.4.9). */
 	if (def != NULL && def->fn == NULL && pc->nargs > 0 && pc->args[0].type == IMAP_ARG_ATOM) {
 		const struct imap_command_def *sub = imap_command_lookup(pc->args[0].str);
@@ -390,28 +367,31 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 static void
 too_many_errors(struct imap_session *s)
 {
-	log_info("imap", "sid=%s event=too-many-errors ip=%s", s->sid, net_conn_peer(s->conn));
+	log_info("imap", "event=too-many-errors");
 	imap_session_bye(s, "Too many invalid commands");
 }
 
 /* LINE mode: one raw line for the running command. */
 static bool
-run_line(struct imap_session *s, struct evbuffer *in)
+run_line(struct imap_session *s)
 {
-	size_t len;
-	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+	struct buf *line = &s->base.line;
 
-	if (line == NULL) {
-		if (evbuffer_get_length(in) > s->settings.max_line) {
-			imap_reply_bad(&s->cmd, "Line too long");
-			imap_session_bye(s, "Line too long");
-		}
+	switch (session_read_line(&s->base, s->settings.max_line)) {
+	case SESSION_LINE_MORE:
 		return false;
+	case SESSION_LINE_TOOLONG:
+		imap_reply_bad(&s->cmd, "Line too long");
+		imap_session_bye(s, "Line too long");
+		return false;
+	case SESSION_LINE_OK:
+		break;
 	}
 	s->is_line_mode = false;
-	enum imap_cmd_status st = s->cmd.on_line(&s->cmd, line, len);
-	explicit_bzero(line, len);
-	free(line);
+	/* The command runs again: stops wait for it (session_stop). */
+	session_command_begin(&s->base);
+	enum imap_cmd_status st = s->cmd.on_line(&s->cmd, line->data, line->len);
+	explicit_bzero(line->data, line->len); /* may have been a SASL response */
 	handle_status(s, st);
 	return true;
 }
@@ -419,15 +399,15 @@ run_line(struct imap_session *s, struct evbuffer *in)
 static void
 session_run(struct imap_session *s)
 {
-	struct evbuffer *in = net_conn_input(s->conn);
+	struct evbuffer *in = session_input(&s->base);
 
-	while (!s->is_closing && !s->is_waiting) {
+	while (!s->base.is_closing && !s->base.is_waiting) {
 		if (s->is_line_mode) {
-			if (!run_line(s, in))
+			if (!run_line(s))
 				return;
 			continue;
 		}
-		if (s->is_running)
+		if (s->base.is_busy)
 			return; /* a handler's own callbacks will continue */
 		struct evbuffer_iovec vec;
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
@@ -464,7 +444,7 @@ session_run(struct imap_session *s)
 			break;
 		}
 		}
-		if (s->bad_in_a_row >= s->settings.max_bad_commands && !s->is_closing)
+		if (s->bad_in_a_row >= s->settings.max_bad_commands && !s->base.is_closing)
 			too_many_errors(s);
 	}
 }

@@ -10,7 +10,9 @@
  *
  * Input modes: COMMAND (the parser), and LINE for a command that reads raw
  * client lines (an AUTHENTICATE response, IDLE's DONE). While a command waits
- * (IMAP_CMD_WAIT) input is paused, so pipelined commands stay unread.
+ * (IMAP_CMD_WAIT) input is paused, so pipelined commands stay unread. The
+ * lifecycle, sid, log context and jobs are the session core's
+ * (session/session.h); struct session is the first member.
  */
 #ifndef TERN_IMAP_SESSION_H
 #define TERN_IMAP_SESSION_H
@@ -22,6 +24,7 @@
 #include "imap/imap.h"
 #include "imap/parser.h"
 #include "lib/util.h"
+#include "session/session.h"
 
 struct arena;
 struct event;
@@ -55,6 +58,7 @@ typedef enum imap_cmd_status imap_resume_fn(struct imap_cmd *cmd);
 typedef enum imap_cmd_status imap_line_fn(struct imap_cmd *cmd, const char *line, size_t len);
 
 struct imap_server {
+	struct session_service service;
 	struct store *store;
 	struct imap_settings settings;
 	struct auth_settings auth_settings;
@@ -82,29 +86,21 @@ struct imap_cmd {
 };
 
 struct imap_session {
+	struct session base; /* sid, log context, command lifecycle, conn */
 	struct imap_server *srv;
-	struct net_conn *conn;
 	struct imap_parser *parser;
 	struct arena *cmd_arena;
 	struct imap_settings settings;
 	struct auth_settings auth_settings;
 	enum imap_state state;
-	char sid[9];
 	struct auth_identity user;
 	struct imap_cmd cmd; /* the command being run */
-	bool is_running;     /* cmd is in progress */
-	bool is_waiting;     /* ... and returned IMAP_CMD_WAIT */
-	bool is_line_mode;
-	bool is_closing;
-	bool shutdown_requested;
-	const char *bye_text; /* static: the BYE a requested shutdown sends */
+	bool is_line_mode;   /* cmd reads raw lines (on_line) */
 	uint64_t bad_in_a_row;
 	uint64_t commands;
-	void *job;                /* a pending auth job that names this session (imap_auth.c) */
 	struct auth_sasl *sasl;   /* AUTHENTICATE between steps */
 	bool sasl_awaiting_final; /* sent final server data, waiting for "" */
 	const char *sasl_mech;    /* static */
-	struct event *delay_ev;
 
 	/* authenticated */
 	struct store_account *account;
@@ -117,7 +113,7 @@ struct imap_session {
 	struct store_mailbox *mbox;
 	const char *mbox_name; /* heap */
 	bool is_readonly;
-	struct event *wake_ev; /* another session changed the mailbox */
+	struct session_event *wake; /* another session changed the mailbox */
 	bool is_idling;
 	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
 	size_t n_saved;
@@ -159,8 +155,6 @@ void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
    0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
 int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
-/* The session is closing: its pending auth job must not call back. */
-void imap_session_forget_job(struct imap_session *s);
 /* Says BYE and closes after the output drains. */
 void imap_session_bye(struct imap_session *s, const char *text);
 

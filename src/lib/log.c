@@ -22,7 +22,55 @@
 static _Atomic int min_level = LOG_LEVEL_INFO;
 static _Atomic bool use_syslog;
 
+static _Thread_local const struct log_ctx *thread_ctx;
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+const struct log_ctx *
+log_ctx_swap(const struct log_ctx *ctx)
+{
+	const struct log_ctx *old = thread_ctx;
+
+	thread_ctx = ctx != NULL && ctx->sid[0] != '\0' ? ctx : NULL;
+	return old;
+}
+
+void
+log_ctx_set_user(struct log_ctx *ctx, const char *user, size_t len)
+{
+	size_t n = 0;
+	bool quote = len == 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (user[i] == ' ' || user[i] == '"' || user[i] == '=')
+			quote = true;
+	if (quote)
+		ctx->user[n++] = '"';
+	for (size_t i = 0; i < len && n + 6 < sizeof(ctx->user); i++) {
+		unsigned char c = (unsigned char)user[i];
+		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"')
+			n += (size_t)snprintf(ctx->user + n, sizeof(ctx->user) - n, "\\x%02x", c);
+		else
+			ctx->user[n++] = (char)c;
+	}
+	if (quote)
+		ctx->user[n++] = '"';
+	ctx->user[n] = '\0';
+}
+
+/* True when line (the message part) already has " key=" or starts with it. */
+static bool
+has_key(const char *msg, const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (strncmp(msg, key, klen) == 0)
+		return true;
+	for (const char *p = msg; (p = strstr(p, key)) != NULL; p += klen)
+		if (p > msg && p[-1] == ' ')
+			return true;
+	return false;
+}
 
 void
 log_configure(enum log_level min, bool to_syslog)
@@ -67,10 +115,26 @@ log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
 	k = snprintf(line + n, sizeof(line) - n, ".%03dZ %s %s ", (int)(tv.tv_usec / 1000),
 	             level_names[level], module);
 	size_t head = n + (size_t)k;
+	const struct log_ctx *ctx = thread_ctx;
+	if (ctx != NULL) {
+		k = snprintf(line + head, sizeof(line) - head, "sid=%s ", ctx->sid);
+		head += (size_t)k;
+	}
 	va_copy(ap2, ap);
 	k = vsnprintf(line + head, sizeof(line) - head - 1, fmt, ap2);
 	va_end(ap2);
 	n = head + (size_t)(k < 0 ? 0 : k);
+	if (ctx != NULL && n < sizeof(line) - 1) {
+		const char *msg = line + head;
+		bool ip = ctx->ip[0] != '\0' && !has_key(msg, "ip=");
+		bool user = ctx->user[0] != '\0' && !has_key(msg, "user=");
+		bool proto = ctx->proto[0] != '\0' && strcmp(module, ctx->proto) != 0 &&
+		             !has_key(msg, "proto=");
+		k = snprintf(line + n, sizeof(line) - n - 1, "%s%s%s%s%s%s", proto ? " proto=" : "",
+		             proto ? ctx->proto : "", ip ? " ip=" : "", ip ? ctx->ip : "",
+		             user ? " user=" : "", user ? ctx->user : "");
+		n += (size_t)(k < 0 ? 0 : k);
+	}
 	if (n >= sizeof(line) - 1) {
 		n = sizeof(line) - 5;
 		memcpy(line + n, "...", 3);

@@ -24,6 +24,28 @@ enum log_level {
 	LOG_LEVEL_ERROR,
 };
 
+/*
+ * A log context: who a line is about. A thread that works for a session
+ * (its worker while it runs the session's callbacks, a pool thread while it
+ * runs the session's job) sets it, and every line logged meanwhile, the
+ * store's and auth's included, carries it: "sid=" right after the module,
+ * then the message, then "proto=" (when the module is not the protocol),
+ * "ip=" and "user=" unless the message has those keys itself. So a sid a
+ * user reports leads to every line of their session.
+ */
+struct log_ctx {
+	char sid[9];   /* 8 hex digits; "" = no context */
+	char proto[8]; /* "imap", "smtp", ... */
+	char ip[48];
+	char user[192]; /* escaped as log_str() does; "" before login */
+};
+
+/* Makes ctx (copied by reference: it must outlive the call's scope of use)
+   the calling thread's context; returns the previous one. NULL clears. */
+const struct log_ctx *log_ctx_swap(const struct log_ctx *ctx);
+/* Sets ctx->user from a client string, escaped (truncated if long). */
+void log_ctx_set_user(struct log_ctx *ctx, const char *user, size_t len);
+
 /* Sets the threshold and whether lines also go to syslog (facility mail). */
 void log_configure(enum log_level min, bool to_syslog);
 /* Parses "debug", "info", "warn", "error"; -1 if none of them. */

@@ -287,8 +287,8 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 			log_error("net", "event=no-tls port=%u", l->spec.port);
 			close(p->fd);
 			event_free(c->close_ev);
-			free(c);
 			net_iplimit_release(srv->iplimit, c->peer);
+			free(c);
 			atomic_fetch_sub(&srv->total, 1);
 			return;
 		}

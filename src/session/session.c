@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.c: the session core (session.h). net calls session_net_protocol;
+ * each callback enters the session's log context and hands over to the
+ * protocol's ops. The per-worker session table is a slot array owned by the
+ * worker thread (thread-local): a job or wake-up carries (slot, id) and
+ * finds its session again in O(1), or finds the slot reused or empty and
+ * knows the session is gone. A table whose last session closed is freed, so
+ * a stopped worker leaves nothing behind.
+ */
+#include "session/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "lib/util.h"
+#include "net/jobs.h"
+#include "net/net.h"
+
+struct session_event {
+	struct event *ev;
+	struct session *s;
+	session_fn *fn;
+	struct session_event *prev, *next; /* the session's events */
+};
+
+struct table {
+	struct session **slots;
+	uint32_t cap, used;
+	uint32_t *free_slots;
+	uint32_t n_free;
+};
+
+static _Thread_local struct table *worker_table;
+
+static uint32_t
+table_add(struct session *s)
+{
+	struct table *t = worker_table;
+
+	if (t == NULL)
+		t = worker_table = xcalloc(1, sizeof(*t));
+	uint32_t slot;
+	if (t->n_free > 0) {
+		slot = t->free_slots[--t->n_free];
+	} else {
+		if (t->cap == UINT32_MAX)
+			abort();
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		t->slots = xrealloc(t->slots, cap * sizeof(*t->slots));
+		t->free_slots = xrealloc(t->free_slots, cap * sizeof(*t->free_slots));
+		for (uint32_t i = cap; i > t->cap; i--)
+			t->free_slots[t->n_free++] = i - 1;
+		memset(t->slots + t->cap, 0, (cap - t->cap) * sizeof(*t->slots));
+		t->cap = cap;
+		slot = t->free_slots[--t->n_free];
+	}
+	t->slots[slot] = s;
+	t->used++;
+	return slot;
+}
+
+static void
+table_remove(struct session *s)
+{
+	struct table *t = worker_table;
+
+	t->slots[s->slot] = NULL;
+	t->free_slots[t->n_free++] = s->slot;
+	if (--t->used == 0) {
+		free(t->slots);
+		free(t->free_slots);
+		free(t);
+		worker_table = NULL;
+	}
+}
+
+struct session *
+session_lookup(struct session_ref ref)
+{
+	struct table *t = worker_table;
+
+	if (t == NULL || ref.slot >= t->cap || t->slots[ref.slot] == NULL ||
+	    t->slots[ref.slot]->id != ref.id)
+		return NULL;
+	return t->slots[ref.slot];
+}
+
+struct session_ref
+session_ref_get(const struct session *s)
+{
+	return (struct session_ref){s->slot, s->id};
+}
+
+void
+session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops)
+{
+	s->conn = conn;
+	s->ops = ops;
+	/* Random, so sids do not reveal connection counts. Lookups go by
+	   (slot, id), so two live sessions with one id (1 in 2^32) would
+	   only share a log prefix, never each other's jobs. */
+	if (RAND_bytes((unsigned char *)&s->id, sizeof(s->id)) != 1)
+		s->id = (uint32_t)(uintptr_t)s;
+	s->slot = table_add(s);
+	snprintf(s->log.sid, sizeof(s->log.sid), "%08x", s->id);
+	snprintf(s->log.proto, sizeof(s->log.proto), "%s", ops->proto);
+	snprintf(s->log.ip, sizeof(s->log.ip), "%s", net_conn_peer(conn));
+	buf_init(&s->line);
+}
+
+void
+session_set_user(struct session *s, const char *user)
+{
+	log_ctx_set_user(&s->log, user, strlen(user));
+}
+
+const struct log_ctx *
+session_log_enter(struct session *s)
+{
+	return log_ctx_swap(&s->log);
+}
+
+void
+session_log_leave(const struct log_ctx *prev)
+{
+	log_ctx_swap(prev);
+}
+
+/* ---- net callbacks ---- */
+
+static void *
+net_accept(struct net_conn *conn, void *arg)
+{
+	const struct session_service *svc = arg;
+	const struct log_ctx *prev = log_ctx_swap(NULL);
+	struct session *s = svc->open(conn, svc->arg);
+
+	log_ctx_swap(prev);
+	return s;
+}
+
+static void
+net_input(void *arg)
+{
+	struct session *s = arg;
+	const struct log_ctx *prev = session_log_enter(s);
+
+	if (!s->is_closing)
+		s->ops->input(s);
+	session_log_leave(prev);
+}
+
+static void
+net_drained(void *arg)
+{
+	struct session *s = arg;
+	session_fn *fn = s->on_drain;
+
+	if (fn == NULL || s->is_closing)
+		return;
+	const struct log_ctx *prev = session_log_enter(s);
+	s->on_drain = NULL;
+	fn(s);
+	session_log_leave(prev);
+}
+
+static void
+net_timeout(void *arg)
+{
+	struct session *s = arg;
+	const struct log_ctx *prev = session_log_enter(s);
+
+	if (!s->is_closing)
+		s->ops->timeout(s);
+	session_log_leave(prev);
+}
+
+static void
+net_shutdown(void *arg)
+{
+	struct session *s = arg;
+	const struct log_ctx *prev = session_log_enter(s);
+
+	session_stop(s, SESSION_STOP_SHUTDOWN);
+	session_log_leave(prev);
+}
+
+static void
+net_notify(void *arg, void *msg)
+{
+	struct session *s = arg;
+
+	if (s->is_closing || s->ops->notify == NULL)
+		return;
+	const struct log_ctx *prev = session_log_enter(s);
+	s->ops->notify(s, msg);
+	session_log_leave(prev);
+}
+
+static void
+net_closed(void *arg)
+{
+	struct session *s = arg;
+	/* The context lives in s, which ops->free releases. */
+	struct log_ctx ctx = s->log;
+	const struct log_ctx *prev = log_ctx_swap(&ctx);
+
+	s->is_closing = true;
+	table_remove(s); /* a job finishing from now on finds no session */
+	s->ops->free(s);
+	session_log_leave(prev);
+}
+
+void
+session_deinit(struct session *s)
+{
+	struct session_event *e = s->events;
+
+	while (e != NULL) {
+		struct session_event *next = e->next;
+		event_free(e->ev);
+		free(e);
+		e = next;
+	}
+	s->events = NULL;
+	s->delay = NULL;
+	buf_deinit(&s->line);
+}
+
+const struct net_protocol session_net_protocol = {
+        .name = "session",
+        .accept = net_accept,
+        .input = net_input,
+        .drained = net_drained,
+        .timeout = net_timeout,
+        .shutdown = net_shutdown,
+        .closed = net_closed,
+        .notify = net_notify,
+};
+
+/* ---- reading ---- */
+
+struct evbuffer *
+session_input(struct session *s)
+{
+	return net_conn_input(s->conn);
+}
+
+enum session_line
+session_read_line(struct session *s, size_t max)
+{
+	struct evbuffer *in = net_conn_input(s->conn);
+	size_t eol_len;
+
+	if (s->is_discarding) {
+		struct evbuffer_ptr lf = evbuffer_search(in, "\n", 1, NULL);
+		if (lf.pos < 0) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return SESSION_LINE_MORE;
+		}
+		evbuffer_drain(in, (size_t)lf.pos + 1);
+		s->is_discarding = false;
+		return SESSION_LINE_TOOLONG;
+	}
+	struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+	if (eol.pos < 0) {
+		/* max + 1: a CR may be waiting for its LF. */
+		if (evbuffer_get_length(in) > max + 1) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			s->is_discarding = true;
+		}
+		return SESSION_LINE_MORE;
+	}
+	if ((size_t)eol.pos > max) {
+		evbuffer_drain(in, (size_t)eol.pos + eol_len);
+		return SESSION_LINE_TOOLONG;
+	}
+	buf_reset(&s->line);
+	char *p = buf_reserve(&s->line, (size_t)eol.pos + 1);
+	evbuffer_remove(in, p, (size_t)eol.pos);
+	p[eol.pos] = '\0';
+	buf_advance(&s->line, (size_t)eol.pos);
+	evbuffer_drain(in, eol_len);
+	return SESSION_LINE_OK;
+}
+
+size_t
+session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, void *arg)
+{
+	struct evbuffer *in = net_conn_input(s->conn);
+	size_t done = 0;
+
+	while (done < max) {
+		struct evbuffer_iovec vec;
+		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
+			break;
+		size_t n = MIN(vec.iov_len, max - done);
+		sink(arg, vec.iov_base, n);
+		evbuffer_drain(in, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- commands ---- */
+
+void
+session_command_begin(struct session *s)
+{
+	s->is_busy = true;
+	s->is_waiting = false;
+	s->is_interruptible = false;
+}
+
+void
+session_command_wait(struct session *s)
+{
+	s->is_waiting = true;
+	s->is_interruptible = false;
+	net_conn_pause_input(s->conn, true);
+}
+
+void
+session_command_wait_client(struct session *s)
+{
+	s->is_waiting = false;
+	s->is_interruptible = true;
+	net_conn_pause_input(s->conn, false);
+	if (s->has_stop) {
+		s->has_stop = false;
+		s->ops->stop(s, s->stop_why);
+	}
+}
+
+void
+session_command_end(struct session *s)
+{
+	bool was_waiting = s->is_waiting;
+
+	s->is_busy = false;
+	s->is_waiting = false;
+	s->is_interruptible = false;
+	s->on_drain = NULL;
+	if (s->has_stop && !s->is_closing) {
+		s->has_stop = false;
+		s->ops->stop(s, s->stop_why);
+		return;
+	}
+	if (was_waiting && !s->is_closing)
+		net_conn_pause_input(s->conn, false);
+}
+
+void
+session_command_finish(struct session *s)
+{
+	session_command_end(s);
+	if (!s->is_closing)
+		s->ops->input(s);
+}
+
+void
+session_resume_on_drain(struct session *s, session_fn *fn)
+{
+	s->on_drain = fn;
+}
+
+static void
+delay_fired(struct session *s)
+{
+	session_fn *fn = s->on_delay;
+
+	s->on_delay = NULL;
+	if (fn != NULL && !s->is_closing)
+		fn(s);
+}
+
+void
+session_delay(struct session *s, uint64_t ms, session_fn *fn)
+{
+	if (s->delay == NULL)
+		s->delay = session_event_new(s, delay_fired);
+	s->on_delay = fn;
+	session_event_add(s->delay, ms);
+}
+
+/* ---- jobs ---- */
+
+struct session_job {
+	struct session_ref ref;
+	struct log_ctx log;
+	session_job_work_fn *work;
+	session_job_done_fn *done;
+	void *arg;
+};
+
+static void
+job_work(void *arg)
+{
+	struct session_job *j = arg;
+	const struct log_ctx *prev = log_ctx_swap(&j->log);
+
+	j->work(j->arg);
+	log_ctx_swap(prev);
+}
+
+static void
+job_done(void *arg)
+{
+	struct session_job *j = arg;
+	struct session *s = session_lookup(j->ref);
+	const struct log_ctx *prev = log_ctx_swap(s != NULL ? &s->log : &j->log);
+
+	j->done(s != NULL && !s->is_closing ? s : NULL, j->arg);
+	log_ctx_swap(prev);
+	free(j);
+}
+
+void
+session_job_submit(struct session *s, struct net_jobs *pool, session_job_work_fn *work,
+                   session_job_done_fn *done, void *arg)
+{
+	struct session_job *j = xmalloc(sizeof(*j));
+
+	j->ref = session_ref_get(s);
+	j->log = s->log;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	net_jobs_submit(pool, net_conn_base(s->conn), job_work, job_done, j);
+}
+
+/* ---- events ---- */
+
+static void
+event_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct session_event *e = arg;
+	const struct log_ctx *prev = session_log_enter(e->s);
+
+	e->fn(e->s);
+	session_log_leave(prev);
+}
+
+struct session_event *
+session_event_new(struct session *s, session_fn *fn)
+{
+	struct session_event *e = xcalloc(1, sizeof(*e));
+	struct session_event **head = &s->events;
+
+	e->ev = event_new(net_conn_base(s->conn), -1, 0, event_fired, e);
+	e->s = s;
+	e->fn = fn;
+	e->next = *head;
+	if (*head != NULL)
+		(*head)->prev = e;
+	*head = e;
+	return e;
+}
+
+void
+session_event_activate(struct session_event *e)
+{
+	event_active(e->ev, EV_READ, 0);
+}
+
+void
+session_event_add(struct session_event *e, uint64_t ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+	event_add(e->ev, &tv);
+}
+
+void
+session_event_free(struct session_event **ep)
+{
+	struct session_event *e = *ep;
+
+	if (e == NULL)
+		return;
+	*ep = NULL;
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		e->s->events = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	event_free(e->ev);
+	free(e);
+}
+
+/* ---- ending ---- */
+
+void
+session_stop(struct session *s, enum session_stop why)
+{
+	if (s->is_closing)
+		return;
+	if (s->is_busy && !s->is_interruptible) {
+		/* A command in flight finishes first; session_command_end
+		   delivers the stop (the first reason given is kept). */
+		if (!s->has_stop) {
+			s->has_stop = true;
+			s->stop_why = why;
+		}
+		return;
+	}
+	s->ops->stop(s, why);
+}
+
+void
+session_close(struct session *s)
+{
+	if (s->is_closing)
+		return;
+	s->is_closing = true;
+	net_conn_close(s->conn);
+}

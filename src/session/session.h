@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * session.h: the protocol-neutral session core. Every protocol module (IMAP,
+ * POP3, SMTP/LMTP, HTTP) embeds a struct session in its own session struct
+ * and gets from here what they all need, so each module holds only its
+ * parser, state machine and commands:
+ *
+ *   - a session id (sid) and a log context that stamps sid, protocol, IP and
+ *     user on every line logged while working for the session, on its worker
+ *     and on pool threads (lib/log.h);
+ *   - reading: whole lines with a length limit (an over-long line is
+ *     discarded as it streams, never buffered), and raw byte runs for
+ *     literals, BDAT chunks and DATA handed to a sink as they arrive;
+ *   - the command lifecycle: one command at a time; a command that waits
+ *     (for a job, a timer, the client draining output) pauses input, so
+ *     pipelined commands stay unread until it ends;
+ *   - the failure-delay timer, resume-on-drain for big outputs;
+ *   - jobs on a pool (net/jobs.h) that name their session by id: the done
+ *     callback gets the session looked up again in its worker's table, or
+ *     NULL when it is gone;
+ *   - stopping: server shutdown and access revocation are delivered when the
+ *     session is between commands or in a command waiting for the client
+ *     (IDLE, a SASL step), never in the middle of one.
+ *
+ * Flow: net -> session core (session_net_protocol) -> ops of the protocol.
+ * Everything runs on the connection's worker thread except a job's work.
+ */
+#ifndef TERN_SESSION_SESSION_H
+#define TERN_SESSION_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+
+struct evbuffer;
+struct net_conn;
+struct net_jobs;
+struct net_protocol;
+struct session;
+struct session_event;
+
+enum session_stop {
+	SESSION_STOP_SHUTDOWN, /* the server is stopping */
+	SESSION_STOP_REVOKED,  /* the account lost access to this protocol */
+};
+
+/* What a protocol gives the core. Each callback runs with the session's log
+   context set. */
+struct session_ops {
+	const char *proto; /* "imap": the log module and context */
+	/* Bytes are waiting (session_input()); consume what can be. Also called
+	   after session_command_finish() for what the client pipelined. */
+	void (*input)(struct session *s);
+	/* The read timeout expired. */
+	void (*timeout)(struct session *s);
+	/* Say goodbye (why says what to say) and session_close(). Called only
+	   between commands or while the command waits for the client. */
+	void (*stop)(struct session *s, enum session_stop why);
+	/* A broadcast message (net_server_broadcast); may call session_stop(). */
+	void (*notify)(struct session *s, void *msg);
+	/* The connection is gone: release the protocol's state (first what
+	   other threads may still signal, such as store watches), then
+	   session_deinit(), then the struct holding the struct session.
+	   Jobs no longer find the session; net_conn is valid during the call. */
+	void (*free)(struct session *s);
+};
+
+/* A session named by value, for work that outlives a pointer's safety. */
+struct session_ref {
+	uint32_t slot, id;
+};
+
+typedef void session_fn(struct session *s);
+/* A job's completion: s is NULL when the session went away meanwhile (free
+   what arg owns and return). */
+typedef void session_job_done_fn(struct session *s, void *arg);
+typedef void session_job_work_fn(void *arg);
+/* Receives a run of raw input bytes (session_read_bytes). */
+typedef void session_sink_fn(void *arg, const char *data, size_t len);
+
+struct session {
+	struct net_conn *conn;
+	const struct session_ops *ops;
+	uint32_t id; /* also the sid, in hex */
+	uint32_t slot;
+	struct log_ctx log;
+	bool is_busy;          /* a command is in progress */
+	bool is_waiting;       /* ... and paused input until it ends */
+	bool is_interruptible; /* ... but only waits for the client (IDLE) */
+	bool is_closing;
+	bool has_stop; /* a stop arrived during a command */
+	enum session_stop stop_why;
+	/* reading */
+	struct buf line;      /* the last line read, without CRLF, NUL-terminated */
+	bool is_discarding;   /* dropping the rest of an over-long line */
+	session_fn *on_drain; /* resume when output drained */
+	struct session_event *delay;
+	session_fn *on_delay;
+	struct session_event *events; /* all of the session's, freed at close */
+};
+
+/* The single net_protocol of every session-core service; its protocol_arg
+   is a struct session_service. */
+extern const struct net_protocol session_net_protocol;
+
+/* One protocol on one listener: how a session is made. */
+struct session_service {
+	/* Allocates the protocol's session, calls session_init() on its
+	   struct session, then may greet. Never NULL. */
+	struct session *(*open)(struct net_conn *conn, void *arg);
+	void *arg;
+};
+
+/* Sets up s for conn (s zeroed by the caller): a fresh sid, the log context
+   (proto, peer IP), an entry in the worker's session table. */
+void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
+/* Releases the core's parts of s (events, buffers): from ops->free. */
+void session_deinit(struct session *s);
+/* The session's log context now names user (after login). */
+void session_set_user(struct session *s, const char *user);
+/* Makes s's log context current on this thread until session_log_leave(). */
+const struct log_ctx *session_log_enter(struct session *s);
+void session_log_leave(const struct log_ctx *prev);
+
+/* ---- reading -------------------------------------------------------- */
+
+struct evbuffer *session_input(struct session *s);
+
+enum session_line {
+	SESSION_LINE_MORE,    /* no complete line yet */
+	SESSION_LINE_OK,      /* s->line holds it (CRLF or bare LF removed) */
+	SESSION_LINE_TOOLONG, /* a line longer than max ended; it was dropped */
+};
+/*
+ * Reads one line of at most max bytes (CRLF excluded). Bytes of a longer
+ * line are dropped as they arrive; TOOLONG comes once, when its end has
+ * arrived, so the protocol answers one error per line and stays in sync.
+ */
+enum session_line session_read_line(struct session *s, size_t max);
+/* Hands up to max bytes of buffered input to sink and drains them;
+   returns how many. For literals, BDAT chunks and the like. */
+size_t session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, void *arg);
+
+/* ---- commands ------------------------------------------------------- */
+
+/* A command starts: stops and revocations wait until it ends. */
+void session_command_begin(struct session *s);
+/* The command continues later (job, timer, drain): input is paused. */
+void session_command_wait(struct session *s);
+/* The command now waits only for the client (IDLE, a SASL challenge):
+   input flows again, and a stop is delivered at once. */
+void session_command_wait_client(struct session *s);
+/* The command ended (its reply is queued): delivers a deferred stop. Call
+   from within the protocol's input loop. */
+void session_command_end(struct session *s);
+/* The command ended outside the input loop (job done, timer, drain):
+   session_command_end(), then input for what the client pipelined. */
+void session_command_finish(struct session *s);
+/* Calls fn once the output queue drained (see net_conn_output_full). */
+void session_resume_on_drain(struct session *s, session_fn *fn);
+/* Calls fn after ms (the failed-login delay); the command keeps waiting. */
+void session_delay(struct session *s, uint64_t ms, session_fn *fn);
+
+/* ---- jobs ------------------------------------------------------------ */
+
+/*
+ * Runs work(arg) on the pool with the session's log context, then done(s,
+ * arg) on the session's worker, s looked up by id (NULL if it closed).
+ * Never fails; arg belongs to the job until done.
+ */
+void session_job_submit(struct session *s, struct net_jobs *pool, session_job_work_fn *work,
+                        session_job_done_fn *done, void *arg);
+struct session_ref session_ref_get(const struct session *s);
+/* The session ref names, on the calling worker; NULL when it is gone. */
+struct session *session_lookup(struct session_ref ref);
+
+/* ---- events ---------------------------------------------------------- */
+
+/* An event on the session's worker whose callback fn(s) runs with the log
+   context set: for wake-ups from other threads (session_event_activate is
+   thread-safe) and timers. Freed with the session at the latest. */
+struct session_event *session_event_new(struct session *s, session_fn *fn);
+void session_event_activate(struct session_event *e);
+void session_event_add(struct session_event *e, uint64_t ms);
+void session_event_free(struct session_event **ep);
+
+/* ---- ending ---------------------------------------------------------- */
+
+/* Asks the session to stop: ops->stop now, or when its command ends. */
+void session_stop(struct session *s, enum session_stop why);
+/* Closes after queued output is sent; ops->free follows later. */
+void session_close(struct session *s);
+
+#endif
