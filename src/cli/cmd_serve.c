@@ -224,7 +224,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL;
 	struct store *store = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
@@ -280,7 +280,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s: cannot open the mail store: %s", data_dir, store_error_str(serr));
 		goto out;
 	}
-	imap_server_set_store(st.imap, store);
+	store_pool = net_jobs_new(st.conf.store_writers);
+	imap_server_set_store(st.imap, store, store_pool);
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -314,6 +315,7 @@ out:
 		event_free(ev_hup);
 	}
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
+	net_jobs_free(&store_pool);
 	if (st.poll_ev != NULL)
 		event_free(st.poll_ev);
 	net_server_free(&st.net);

@@ -29,6 +29,7 @@ struct tern_conf {
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
 	uint64_t auth_workers;
+	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
 	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
