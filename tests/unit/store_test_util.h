@@ -137,7 +137,8 @@ tstore_close(struct tstore *t)
 static inline uint32_t
 tappend(struct tstore *t, const char *box, const char *msg, uint32_t flags)
 {
-	struct store_append ap = {(const unsigned char *)msg, strlen(msg), flags, NULL, 0, 0};
+	struct store_append ap = {
+	        .data = (const unsigned char *)msg, .len = strlen(msg), .flags = flags};
 	uint32_t uid = 0, uv;
 	enum store_error err;
 
