@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "cli/conf.h"
 #include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/version.h"
@@ -47,6 +48,7 @@ struct serve_state {
 	struct tern_conf conf;
 	struct net_server *net;
 	struct imap_server *imap;
+	struct pop3_server *pop3;
 	struct auth_service *auth;
 	struct net_jobs *jobs;
 	struct event *poll_ev;
@@ -79,6 +81,10 @@ services_build(const struct serve_state *st, const struct tern_conf *conf, struc
 	                            imap_server_service(st->imap)};
 	out[n++] = (struct service){"imaps", conf->imap_enabled, conf->imaps_port, true,
 	                            imap_server_service(st->imap)};
+	out[n++] = (struct service){"pop3", conf->pop3_enabled, conf->pop3_port, false,
+	                            pop3_server_service(st->pop3)};
+	out[n++] = (struct service){"pop3s", conf->pop3_enabled, conf->pop3s_port, true,
+	                            pop3_server_service(st->pop3)};
 	return n;
 }
 
@@ -211,6 +217,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	log_configure(conf.log_level, conf.syslog);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
+	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
 	conf_free(&st->conf);
 	st->conf = conf;
 	log_info("server", "event=reloaded");
@@ -253,6 +260,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.auth = auth;
 	st.jobs = jobs;
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
+	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;
@@ -282,6 +290,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	}
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
+	pop3_server_set_store(st.pop3, store, store_pool);
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -320,6 +329,7 @@ out:
 		event_free(st.poll_ev);
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
+	pop3_server_free(&st.pop3);
 	auth_service_free(&auth);
 	store_close(&store);
 	net_tls_unref(&tls);

@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "net/net.h"
 #include "store/store.h"
 
@@ -28,10 +29,15 @@ struct tern_conf {
 	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
+	bool pop3_enabled;
+	uint64_t pop3_port, pop3s_port; /* 0: port_base + 110 / + 995 */
+	uint64_t pop3_login_delay_ms;
+	int pop3_expire; /* index in "never|0" */
 	uint64_t auth_workers;
 	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
+	struct pop3_settings pop3;
 	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 };
