@@ -339,6 +339,30 @@ test_seal_failure_fails_the_append(void)
 	tstore_close(&t);
 }
 
+/* A named spool a crash left in tmp/ (the fallback where O_TMPFILE is
+   missing) is reported by check and removed by repair. */
+static void
+test_check_removes_leftover_spools(void)
+{
+	struct tstore t;
+	char report[4096], *path;
+	FILE *f;
+
+	tstore_open(&t);
+	path = xasprintf("%s/tmp/spool.AbC123", t.dir);
+	f = fopen(path, "w");
+	fputs("half a message", f);
+	fclose(f);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 1);
+	test_assert(-1,
+	            strstr(report, "problem=temp-file file=tmp/spool.AbC123 repaired=no") != NULL);
+	test_int_eq(-1, tcheck(&t, true, report, sizeof(report)), 0);
+	test_assert(-1, access(path, F_OK) < 0);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+	free(path);
+	tstore_close(&t);
+}
+
 int
 main(void)
 {
@@ -347,5 +371,6 @@ main(void)
 	TEST_RUN(test_spool_leaves_no_file);
 	TEST_RUN(test_injected_failures_leave_store_consistent);
 	TEST_RUN(test_seal_failure_fails_the_append);
+	TEST_RUN(test_check_removes_leftover_spools);
 	return TEST_DONE("test_store_spool");
 }
