@@ -170,7 +170,8 @@ class DeliverTest(ServerTestCase):
         try:
             with open(tmp, "w") as f:
                 f.write("not a directory")
-            rc, err = self.deliver(message("tempfail"), "erin@example.org")
+            # Larger than the spool's buffer, so it needs its file.
+            rc, err = self.deliver(message("tempfail", body_lines=2000), "erin@example.org")
         finally:
             os.unlink(tmp)
             os.rename(tmp + ".away", tmp)
