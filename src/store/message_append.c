@@ -11,11 +11,11 @@
  *
  * Then the request goes to the account's group commit (commit.c): a leader
  * adds its rows (append_rows, all messages or none, quota checked) in a
- * transaction shared with the other requests queued meanwhile, commits,
- * and updates the shared views (commit.c, then append_committed). The text goes into
- * `texts` and the indexer's queue, not into the FTS index: indexer.c indexes
- * it in a later batch, and search scans it meanwhile. The caller replies
- * only after this returns 0: the message is on disk.
+ * transaction shared with the other requests queued meanwhile, commits and
+ * updates the shared views. The text goes into `texts` and the indexer's
+ * queue, not into the FTS index: indexer.c indexes it in a later batch, and
+ * search scans it meanwhile. The caller replies only after this returns 0:
+ * the message is on disk.
  *
  * A message up to store.inline_max is not written to a file at all: its
  * bytes go into blob_data in the same transaction as its rows, so the

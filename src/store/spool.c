@@ -169,7 +169,7 @@ store_spool_write(struct store_spool *sp, const void *data, size_t len, enum sto
 		*err_out = sp->is_sealed ? STORE_ERR_PERM : sp->fail;
 		return -1;
 	}
-	if (!sp->has_nul && memchr(in, '\0', len) != NULL)
+	if (len > 0 && !sp->has_nul && memchr(in, '\0', len) != NULL)
 		sp->has_nul = true;
 	for (size_t off = 0; off < len;) {
 		size_t k = MIN(len - off, SPOOL_BUF / 4), before = sp->out.len;
@@ -230,7 +230,6 @@ store_spool_free(struct store_spool **spp)
 int
 spool_seal(struct store_spool *sp, enum store_error *err_out)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
@@ -251,11 +250,7 @@ spool_seal(struct store_spool *sp, enum store_error *err_out)
 	}
 	if (EVP_DigestFinal_ex(sp->sha, md, &mdlen) != 1 || mdlen != 32)
 		abort();
-	for (unsigned i = 0; i < 32; i++) {
-		sp->hash[2 * i] = digits[md[i] >> 4];
-		sp->hash[2 * i + 1] = digits[md[i] & 15];
-	}
-	sp->hash[64] = '\0';
+	blob_hex(md, sp->hash);
 	sp->is_sealed = true;
 	if (sp->fd >= 0)
 		buf_deinit(&sp->out);

@@ -270,6 +270,8 @@ int schema_check(struct db *db);
 
 /* ---- blob.c ---- */
 void blob_hash_hex(const unsigned char *data, size_t len, char hex_out[65]);
+/* The hex name of a SHA-256 digest. */
+void blob_hex(const unsigned char md[32], char hex_out[65]);
 char *blob_path(const char *blob_dir, const char *hex);
 /* tmp, write, fsync, rename, fsync dir. Skips the write when the file exists
    and force is false. Returns 0 or -1 (_TEMP). */
