@@ -80,7 +80,7 @@ resolve(struct auth_db *db, const char *address, uint64_t *id_out)
 
 /* Streams fd into sp, dropping a first line that starts with "From " (an
    mbox envelope: no RFC 5322 header field can start that way). 0, or -1
-   with *err_out (_TEMP for a read error). */
+   with *err_out (_TEMP for a read error, said on stderr). */
 static int
 read_message(int fd, struct store_spool *sp, enum store_error *err_out)
 {
@@ -100,9 +100,8 @@ read_message(int fd, struct store_spool *sp, enum store_error *err_out)
 			cli_fail("deliver: reading the message: %s", strerror(errno));
 			*err_out = STORE_ERR_TEMP;
 			rc = -1;
-			break;
 		}
-		if (n == 0)
+		if (n <= 0)
 			break;
 		while (n > 0 && state == CHECK) {
 			if (*p == from[head]) {
@@ -114,8 +113,7 @@ read_message(int fd, struct store_spool *sp, enum store_error *err_out)
 			}
 			/* Not an envelope: what matched is message. */
 			state = BODY;
-			if (head > 0 && store_spool_write(sp, from, head, err_out) < 0)
-				goto fail;
+			rc = store_spool_write(sp, from, head, err_out);
 		}
 		if (state == SKIP) {
 			const char *nl = memchr(p, '\n', (size_t)n);
@@ -126,17 +124,16 @@ read_message(int fd, struct store_spool *sp, enum store_error *err_out)
 			p = nl + 1;
 			state = BODY;
 		}
-		if (n > 0 && store_spool_write(sp, p, (size_t)n, err_out) < 0)
-			goto fail;
+		if (rc == 0 && n > 0)
+			rc = store_spool_write(sp, p, (size_t)n, err_out);
+		if (rc < 0)
+			break;
 	}
 	/* A message shorter than "From " that matched it so far. */
-	if (rc == 0 && state == CHECK && head > 0 && store_spool_write(sp, from, head, err_out) < 0)
-		goto fail;
+	if (rc == 0 && state == CHECK)
+		rc = store_spool_write(sp, from, head, err_out);
 	free(buf);
 	return rc;
-fail:
-	free(buf);
-	return -1;
 }
 
 /* The exit status for a failed target, and a line on stderr. */
