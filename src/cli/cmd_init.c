@@ -159,11 +159,14 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "Client settings (self-signed certificate: accept it once, or use\n"
 	       "%s as the trusted CA):\n"
 	       "  IMAP:  host 127.0.0.1, port %llu, STARTTLS\n"
-	       "  IMAPS: host 127.0.0.1, port %llu, TLS\n\n"
+	       "  IMAPS: host 127.0.0.1, port %llu, TLS\n"
+	       "  POP3:  host 127.0.0.1, port %llu, STARTTLS (STLS)\n"
+	       "  POP3S: host 127.0.0.1, port %llu, TLS\n\n"
 	       "Start it with:  tern -d %s serve\n"
 	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n",
 	       dir, address, password, cert, (unsigned long long)port_base + 143,
-	       (unsigned long long)port_base + 993, dir, (unsigned long long)port_base + 993);
+	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 110,
+	       (unsigned long long)port_base + 995, dir, (unsigned long long)port_base + 993);
 	rc = 0;
 out:
 	free(err);
