@@ -8,8 +8,10 @@
  * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs,
  * orphan and temp files are removed. One line per problem goes to report:
  *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
- * Runs with its own connection; must not run while a server writes the
- * same account (the server's views would not see the repair).
+ * Runs with its own connection (store_check_account() then has the views
+ * catch up and tells a listening server); must not run while a server
+ * writes the same account: repair removes files a concurrent append may be
+ * about to reuse.
  */
 #include "store/store_int.h"
 
@@ -390,12 +392,11 @@ check_orphans(struct check *c)
 }
 
 int
-store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE *report)
+check_account(struct store *s, uint64_t account_id, bool repair, FILE *report)
 {
 	struct check c = {.id = account_id, .repair = repair, .report = report};
-	struct store fake_store = {0};
 	struct account fake = {0};
-	char *dir = xasprintf("%s/accounts/%llu", data_dir, (unsigned long long)account_id);
+	char *dir = xasprintf("%s/accounts/%llu", s->data_dir, (unsigned long long)account_id);
 	char *path = xasprintf("%s/index.db", dir);
 	sqlite3_stmt *st;
 	struct stat sb;
@@ -423,8 +424,7 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 			        (unsigned long long)account_id);
 		goto out;
 	}
-	store_settings_defaults(&fake_store.set);
-	fake.store = &fake_store;
+	fake.store = s;
 	fake.id = account_id;
 	fake.blob_dir = c.blob_dir;
 	fake.blob_dirfd = -1;
@@ -448,32 +448,4 @@ out:
 	free(path);
 	free(dir);
 	return rc;
-}
-
-int
-store_check(const char *data_dir, bool repair, FILE *report)
-{
-	char *path = xasprintf("%s/accounts", data_dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int worst = 0;
-
-	free(path);
-	if (d == NULL) {
-		if (report != NULL)
-			fprintf(report, "problem=no-accounts-dir dir=%s\n", data_dir);
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		uint64_t id;
-		int rc;
-
-		if (!str_to_u64(e->d_name, UINT64_MAX, &id))
-			continue;
-		rc = store_check_account(data_dir, id, repair, report);
-		if (rc < 0 || (rc > worst && worst >= 0))
-			worst = rc;
-	}
-	closedir(d);
-	return worst;
 }

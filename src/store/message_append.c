@@ -430,7 +430,7 @@ store_message_append(struct store_account *acct, const char *mailbox,
 	for (size_t i = 0; i < n; i++)
 		if (p[i].stray)
 			blob_unlink(a->blob_dir, p[i].hash);
-	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
+	changes_appended(a, box_id, uids, flags, kws, n, modseq);
 	for (size_t i = 0; i < n; i++)
 		a->fts_backlog += p[i].new_text;
 	/* The queue is bounded: past the limit the writer helps. */
