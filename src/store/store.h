@@ -382,10 +382,14 @@ struct store_message_info {
 	uint64_t keywords;
 	uint64_t modseq;
 	int64_t internal_date, save_date, sent_date;
-	char email_id[24];  /* RFC 8474 EMAILID, same in every copy; also a POP3 UIDL */
-	char thread_id[24]; /* RFC 8474 THREADID */
-	char blob_hash[65]; /* SHA-256 hex of the stored bytes */
-	bool blob_inline;   /* the bytes are in the index, not a file (backend detail) */
+	/* RFC 8474 EMAILID: the same in every copy (COPY keeps it), so not a
+	   POP3 UIDL, which must be unique per maildrop (RFC 1939 section 7):
+	   that derives from UIDVALIDITY and UID. */
+	char email_id[24];
+	char thread_id[24];   /* RFC 8474 THREADID */
+	char blob_hash[65];   /* SHA-256 hex of the stored bytes */
+	uint64_t storage_ref; /* the backend's note of where the bytes are: opaque,
+	                         for store_reader_open() */
 	uint64_t header_size;
 	const char *envelope, *bodystructure, *body;
 	const unsigned char *parts;
@@ -410,32 +414,50 @@ int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_
                          enum store_error *err_out);
 
 /*
- * The raw message as a stream: a read-only fd positioned at 0 (caller
- * closes; suits sendfile/evbuffer_add_file) and its size. Expunge does not
- * invalidate an open fd. -1 with _EXPUNGED, _CORRUPT (blob missing), _TEMP.
+ * The raw bytes of a message, wherever the backend keeps them (inside the
+ * index or in a file), through a reader: made once, it opens one message
+ * after another (store_reader_open/_close), keeping its buffer, so a FETCH
+ * of many messages allocates nothing per message. store_reader_new()
+ * cannot fail; free with store_reader_free().
  */
-int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
-                       enum store_error *err_out);
+struct store_reader;
+struct store_reader *store_reader_new(void);
+void store_reader_free(struct store_reader **rp);
 /*
- * store_message_open() for a message whose metadata the caller already
- * has (store_message_lookup): opens the blob info->blob_hash names without
- * another index read. info->uid 0, or expunged and collected since the
- * lookup: -1 with _EXPUNGED; else as store_message_open().
+ * Opens in r the message whose metadata the caller looked up
+ * (store_message_lookup): no second index read is needed. It stays
+ * readable after the message is expunged (a FETCH whose literal length is
+ * sent can always be finished). info->uid 0, or expunged and gone since
+ * the lookup: -1 with _EXPUNGED; missing or damaged bytes: -1 with
+ * _CORRUPT (logged); else _TEMP. Closes what r had open first.
  */
+int store_reader_open(struct store_reader *r, struct store_mailbox *mbox,
+                      const struct store_message_info *info, enum store_error *err_out);
+/* Lets the message go; r is ready for the next open. */
+void store_reader_close(struct store_reader *r);
+/* The open message's size in bytes (RFC822.SIZE), checked against the
+   stored bytes at open. */
+uint64_t store_reader_size(const struct store_reader *r);
 /*
- * For a message kept inside the index (info->blob_inline, store.inline_max):
- * appends its bytes to out, verified, without the memfd store_message_open
- * would make (FETCH of many small messages). Returns 0, 1 when the message
- * is a file (use store_message_open_info), or -1 with _EXPUNGED, _CORRUPT,
+ * Appends bytes [offset, offset+len) of the open message to out, clamped
+ * to its size (nothing past the end). Straight into out: no copy in
+ * between. Returns 0, or -1 with _CORRUPT (short file, logged), _TEMP, or
+ * _EXPUNGED when no message is open.
+ */
+int store_reader_read(struct store_reader *r, uint64_t offset, uint64_t len, struct buf *out,
+                      enum store_error *err_out);
+/*
+ * A read-only fd (use pread, sendfile, evbuffer_add_file with offsets) for
+ * a message kept in a file, owned by the reader until close; -1 when the
+ * bytes are in memory: then copy them with store_reader_read().
+ */
+int store_reader_fd(const struct store_reader *r);
+
+/*
+ * Appends bytes [offset, offset+len) of the message uid to out (clamped to
+ * its size: BODY[]<partial>, POP3 TOP). One index read; for more than one
+ * range of the same message, open a reader. -1 with _EXPUNGED, _CORRUPT,
  * _TEMP.
- */
-int store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                            struct buf *out, enum store_error *err_out);
-int store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                            int *fd_out, uint64_t *size_out, enum store_error *err_out);
-/*
- * Appends bytes [offset, offset+len) of the message to out (clamped to its
- * size: BODY[]<partial>). -1 with _EXPUNGED, _CORRUPT, _TEMP.
  */
 int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
                        struct buf *out, enum store_error *err_out);
