@@ -40,9 +40,7 @@
  */
 #include "imap/imap_fetch.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"

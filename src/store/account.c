@@ -15,17 +15,24 @@
 
 #include "lib/util.h"
 
+/* What account_open's caller set up: locks and the keyword names. */
 static void
-account_free(struct account *a)
+account_destroy(struct account *a)
 {
-	view_drop_all(a);
-	a->store->backend->account_close(a);
 	for (unsigned i = 0; i < a->n_keywords; i++)
 		free(a->keywords[i]);
 	pthread_mutex_destroy(&a->write_lock);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
 	free(a);
+}
+
+static void
+account_free(struct account *a)
+{
+	view_drop_all(a);
+	a->store->backend->account_close(a);
+	account_destroy(a);
 }
 
 int
@@ -52,10 +59,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		if (store->backend->account_open(a, err_out) < 0) {
 			/* The backend left nothing open. */
 			pthread_mutex_unlock(&store->lock);
-			pthread_mutex_destroy(&a->write_lock);
-			pthread_mutex_destroy(&a->views_lock);
-			pthread_mutex_destroy(&a->kw_lock);
-			free(a);
+			account_destroy(a);
 			return -1;
 		}
 		a->next = store->buckets[b];

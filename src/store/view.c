@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
 #include "lib/util.h"
 
 static size_t

@@ -60,8 +60,6 @@ watch_init(struct store *s)
 	n = snprintf(s->notify_addr.sun_path, sizeof(s->notify_addr.sun_path), "%s/%s", s->data_dir,
 	             NOTIFY_NAME);
 	s->has_notify_addr = n > 0 && (size_t)n < sizeof(s->notify_addr.sun_path);
-	if (!s->has_notify_addr)
-		log_warn("store", "event=notify-path-too-long dir=%s", s->data_dir);
 	atomic_init(&s->send_fd, -1);
 	atomic_init(&s->is_listener, false);
 	s->listen_fd = s->stop_fd = -1;
@@ -292,8 +290,13 @@ listen_bind(struct store *s)
 	const struct sockaddr *addr = (const struct sockaddr *)&s->notify_addr;
 	int fd;
 
-	if (!s->has_notify_addr)
+	if (!s->has_notify_addr) {
+		log_warn("store",
+		         "event=watch-no-socket dir=%s reason=\"path too long for a"
+		         " unix socket; sweeping only\"",
+		         s->data_dir);
 		return -1;
+	}
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		goto fail;
