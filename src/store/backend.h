@@ -21,8 +21,9 @@
  *   it (uidnext > every uid) and never reused;
  * - mailbox ids are never reused, so a view can never confuse a new
  *   mailbox with a deleted one;
- * - every commit calls watch_committed() for its account, so a process
- *   listening for other processes' changes hears of it;
+ * - every commit that changes what a view holds calls watch_committed()
+ *   for its account, so a process listening for other processes' changes
+ *   hears of it;
  * - reads of one call see one consistent snapshot.
  * With these, a view that is current up to modseq M catches up from the
  * backend alone: the state, the uids expunged after M, the messages
