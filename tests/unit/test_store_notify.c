@@ -10,6 +10,8 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -486,6 +488,53 @@ test_sweep_finds_what_nobody_said(void)
 	tstore_close(&t);
 }
 
+/* One listener per data directory: a socket file a dead listener left is
+   replaced; a second store that wants to listen only sweeps, sends like
+   any writer, and leaves the listener's socket alone when it closes. */
+static void
+test_one_listener_per_directory(void)
+{
+	struct tstore t;
+	struct store_settings set;
+	struct store *second;
+	struct store_account *acct2;
+	struct store_mailbox *mb;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	enum store_error err;
+	int fd;
+
+	tstore_open(&t);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/store-notify.sock", t.dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	test_int_eq(-1, bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd); /* the file stays, nobody behind it */
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+
+	store_settings_defaults(&set);
+	set.no_fsync = true;
+	test_int_eq(-1, store_open(t.dir, &set, &second, &err), 0);
+	test_int_eq(-1, store_watch_start(second, &err), 0); /* sweeps only */
+	test_int_eq(-1, store_account_open(second, 7, &acct2, &err), 0);
+	struct store_append ap = {
+	        (const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0};
+	test_int_eq(-1, store_message_append(acct2, "INBOX", &ap, 1, NULL, NULL, &err), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 2000), 1);
+	store_account_close(&acct2);
+	store_close(&second);
+	test_int_eq(-1, access(addr.sun_path, F_OK), 0);
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 2, 2000), 2);
+	store_mailbox_close(&mb);
+	/* The listener removes its socket when it closes. */
+	store_account_close(&t.acct);
+	store_close(&t.store);
+	test_int_eq(-1, access(addr.sun_path, F_OK), -1);
+	tdir_remove(t.dir);
+}
+
 /* This process's write right after another process's: the view sees the
    gap in modseqs and catches up, so the session hears of both, and of the
    other's flag change but not its own. */
@@ -589,6 +638,7 @@ main(int argc, char **argv)
 	TEST_RUN(test_one_flags_response_per_message);
 	TEST_RUN(test_changes_from_another_process_reach_a_watch);
 	TEST_RUN(test_sweep_finds_what_nobody_said);
+	TEST_RUN(test_one_listener_per_directory);
 	TEST_RUN(test_own_write_after_anothers_catches_up);
 	TEST_RUN(test_view_cache_is_bounded);
 	TEST_RUN(test_idle_session_is_small);
