@@ -4,7 +4,7 @@
  * (store_core.h: registry, shared views, session snapshots, change
  * publication, the watch for other processes, check dispatch) and a
  * backend that keeps the data. The core never touches storage; what it
- * needs is this table, chosen by name at store_open() (store.backend,
+ * needs is this table, chosen by name at store_open() (store_settings.backend,
  * "sqlite" by default: backend_sqlite.c over the files of store_int.h).
  * The rest of store.h (append, copy, flags, expunge, search, quota) is
  * written directly by the SQLite files today; a second backend would add

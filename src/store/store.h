@@ -6,7 +6,7 @@
  * OBJECTID, SAVEDATE, QUOTA, SPECIAL-USE, MULTIAPPEND, MOVE), POP3 and
  * SMTP/LMTP delivery need, in protocol-neutral words: nothing here knows IMAP
  * syntax except that it keeps the ENVELOPE/BODYSTRUCTURE strings src/mail
- * builds. The backend is chosen by name (store.backend); the default is
+ * builds. The backend is chosen by name (store_settings.backend); the default is
  * SQLite (WAL) holding the index and small messages, plus one immutable
  * file per larger message (docs/STORE.md); the header does not depend on
  * it. Changes made by other processes reach this one's sessions once it
@@ -94,7 +94,7 @@ void store_close(struct store **storep);
  * fire, usually within milliseconds. One process per data directory
  * listens (the server); every process that writes through the store tells
  * it after each commit (a datagram to DATA_DIR/store-notify.sock, never
- * blocking the write), and a sweep every store.watch_sweep_ms finds what a
+ * blocking the write), and a sweep every store_settings.watch_sweep_ms finds what a
  * lost datagram did not say (docs/STORE.md "Changes from other
  * processes"). Runs one thread until store_close(). When another process
  * already listens, only the sweep runs (logged). Returns 0, or -1 with

@@ -19,7 +19,7 @@
  *   The listener sends nothing: its own writers feed its views directly.
  * - The safety net, for datagrams lost to a full queue or writers that
  *   did not say (an old binary, the sqlite3 shell): every
- *   store.watch_sweep_ms (5 s) the thread asks the backend whether each
+ *   store_settings.watch_sweep_ms (5 s) the thread asks the backend whether each
  *   open account with loaded views changed (SQLite: PRAGMA data_version,
  *   ~5 us an account, so 10,000 open accounts cost ~50 ms of one thread
  *   per sweep) and catches those up.
