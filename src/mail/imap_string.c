@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistr.h>
 
@@ -90,4 +91,37 @@ mail_imap_string_quote(struct arena *a, const char *s, unsigned flags)
 	r = arena_strndup(a, b.data, b.len);
 	buf_deinit(&b);
 	return r;
+}
+
+const char *
+mail_imap_nstring_read(struct arena *a, const char **pp)
+{
+	const char *p = *pp;
+
+	if (strncmp(p, "NIL", 3) == 0) {
+		*pp = p + 3;
+		return NULL;
+	}
+	if (*p == '"') {
+		char *out = arena_alloc(a, strlen(p)), *q = out;
+		for (p++; *p != '"'; p++) {
+			if (*p == '\\')
+				p++;
+			if (*p == '\0')
+				return NULL;
+			*q++ = *p;
+		}
+		*q = '\0';
+		*pp = p + 1;
+		return out;
+	}
+	if (*p == '{') {
+		char *end;
+		unsigned long long n = strtoull(p + 1, &end, 10);
+		if (end == p + 1 || strncmp(end, "}\r\n", 3) != 0 || strnlen(end + 3, n) < n)
+			return NULL;
+		*pp = end + 3 + n;
+		return arena_strndup(a, end + 3, n);
+	}
+	return NULL;
 }

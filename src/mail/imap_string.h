@@ -44,4 +44,12 @@ void mail_imap_nstring_append(struct buf *out, const char *s);
 /* The C string s as an IMAP string, in a. */
 const char *mail_imap_string_quote(struct arena *a, const char *s, unsigned flags);
 
+/*
+ * Reads back an nstring this writer wrote, at *pp (the cached ENVELOPE,
+ * say): a quoted string, a literal or NIL. Returns the value in a (NULL
+ * for NIL) and moves *pp past it; on anything else returns NULL and leaves
+ * *pp alone. For our own output, not for client input.
+ */
+const char *mail_imap_nstring_read(struct arena *a, const char **pp);
+
 #endif
