@@ -37,7 +37,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store format clean
+.PHONY: all deps run check unit integration fuzz fuzz-build fuzz-check bench bench-store \
+        format clean
 
 all: $(BUILD)/tern
 
@@ -82,44 +83,67 @@ run: deps
 	./$(BUILD)/tern -d var serve
 
 # Both trees, unit tests on both, integration tests against the sanitizer build
-# (it catches what the optimised one hides) and a smoke subset against the
-# normal one. The last line is "N passed, N failed".
+# (it catches what the optimised one hides) and again against the normal one,
+# then a short replay of every fuzz corpus. The last line is "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
-	@python3 tests/run.py --build build --build-asan build/asan
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@python3 tests/run.py --build build --build-asan build/asan --fuzz build/fuzz \
+		--fuzz-seconds $(FUZZ_CHECK_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-# libFuzzer harnesses (clang). `make fuzz` builds them and runs each for
-# FUZZ_SECONDS on its corpus.
+# libFuzzer harnesses (clang). The parsers are compiled once into
+# build/fuzz/libfuzz.a with coverage instrumentation and linked into each
+# fuzz/fuzz_<name>.c. `make fuzz` runs each for FUZZ_SECONDS on its corpus;
+# `make fuzz-check` (part of `make check`) replays fuzz/corpus/<name>/ and
+# mutates it for FUZZ_CHECK_SECONDS each: tests/run.py --fuzz.
 FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 3
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-# Parsers are pure (bytes in, structs out), so harnesses link only them.
-# Parsers are pure (bytes in, structs out); the auth decoders too (jwt.c adds
-# only OpenSSL crypto).
+# Parsers are pure (bytes in, structs out), so harnesses link only them;
+# the auth decoders too (jwt.c adds only OpenSSL crypto).
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
-                                      mutf7.c imap_flags.c) \
+                                      mutf7.c imap_flags.c list_pattern.c thread.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	$(say) CC $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libfuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzz/libfuzz.a
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzz.a $(LDLIBS)
 
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
 		n=$$(basename $$f | sed 's/^fuzz_//'); \
-		mkdir -p build/fuzz/corpus-$$n; \
+		mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$$n.dict \
+			-artifact_prefix=build/fuzz/artifacts/$$n- \
 			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
+
+fuzz-check: fuzz-build
+	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \
+		--fuzz-seconds $(FUZZ_CHECK_SECONDS)
 
 # tern and Dovecot side by side (bench/imap_bench.py installs dovecot-imapd
 # if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
@@ -138,3 +162,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)
