@@ -1,6 +1,7 @@
 # tern build. Plain make, no generator: every src/<layer>/*.c goes into libtern.a,
 # src/cli/main.c links it into build/tern. The same rules build a sanitizer tree
-# (build/asan) when SAN=1; `make check` builds both and runs every test on each.
+# (build/asan) when SAN=1 and a ThreadSanitizer tree (build/tsan) when SAN=tsan;
+# `make check` builds all three and runs every test on each.
 
 BUILD   ?= build
 SAN     ?= 0
@@ -18,6 +19,9 @@ ifeq ($(SAN),1)
 CFLAGS_MODE := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 LDFLAGS_MODE := -fsanitize=address,undefined
+else ifeq ($(SAN),tsan)
+CFLAGS_MODE := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_MODE := -fsanitize=thread
 else
 CFLAGS_MODE := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDFLAGS_MODE :=
@@ -37,7 +41,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build fuzz-check bench bench-store \
+.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
         format clean
 
 all: $(BUILD)/tern
@@ -82,15 +86,24 @@ run: deps
 	@test -d var || ./$(BUILD)/tern init var
 	./$(BUILD)/tern -d var serve
 
-# Both trees, unit tests on both, integration tests against the sanitizer build
-# (it catches what the optimised one hides) and again against the normal one,
-# then a short replay of every fuzz corpus. The last line is "N passed, N failed".
+# Three trees: unit tests on the normal and the ASan+UBSan one, integration
+# tests against the sanitizer build (it catches what the optimised one hides)
+# and again against the normal one, a short replay of every fuzz corpus, then
+# the ThreadSanitizer tree on its unit tests and the concurrency tests (`make
+# tsan` alone). The last line is "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan all unit-bins
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@python3 tests/run.py --build build --build-asan build/asan --fuzz build/fuzz \
-		--fuzz-seconds $(FUZZ_CHECK_SECONDS)
+		--fuzz-seconds $(FUZZ_CHECK_SECONDS) --tsan build/tsan
+
+# ThreadSanitizer: a third tree, its unit tests, and the integration tests
+# where several threads touch shared state (tests/run.py TSAN_PATTERNS).
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan all unit-bins
+	@python3 tests/run.py --no-unit --no-integration --tsan build/tsan
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

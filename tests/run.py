@@ -10,7 +10,10 @@ normal build. Fuzz harnesses (--fuzz build/fuzz): each libFuzzer binary
 replays its corpus fuzz/corpus/<name>/ and mutates it, with its dictionary,
 for --fuzz-seconds; a harness is one test, failed by any crash, leak,
 sanitizer report or timeout. New inputs go to a temporary directory, never
-into fuzz/corpus; crashing inputs to build/fuzz/artifacts/.
+into fuzz/corpus; crashing inputs to build/fuzz/artifacts/. ThreadSanitizer
+(--tsan build/tsan): that tree's unit binaries, then the integration tests
+where threads share state (TSAN_PATTERNS); a race report makes the binary or
+server exit non-zero, which fails the test.
 """
 import argparse
 import os
@@ -25,6 +28,11 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LINE = re.compile(r"^(\S+): (\d+) passed, (\d+) failed$")
+# Integration tests where several sessions, workers or writer threads touch
+# the same account at once: what ThreadSanitizer is run on.
+TSAN_PATTERNS = ("test_imap_consistency.py", "test_store_crash.py", "test_imap_crash.py",
+                 "test_imap_mailbox.py")
+TSAN_OPTIONS = "halt_on_error=0:second_deadlock_stack=1:history_size=4"
 
 
 def run_unit(tree):
@@ -34,7 +42,7 @@ def run_unit(tree):
         print(f"unit [{tree}]: no test binaries in {bindir}")
         return 0, 1
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1", TSAN_OPTIONS=TSAN_OPTIONS)
     for name in sorted(os.listdir(bindir)):
         path = os.path.join(bindir, name)
         if not name.startswith("test_") or not os.access(path, os.X_OK):
@@ -135,6 +143,7 @@ def main():
     ap.add_argument("--no-integration", action="store_true")
     ap.add_argument("--fuzz", metavar="DIR", help="replay the fuzz corpora with DIR/fuzz_*")
     ap.add_argument("--fuzz-seconds", type=int, default=3)
+    ap.add_argument("--tsan", metavar="DIR", help="also the ThreadSanitizer tree in DIR")
     args = ap.parse_args()
 
     start = time.monotonic()
@@ -153,6 +162,15 @@ def main():
         p, f = run_fuzz(args.fuzz, args.fuzz_seconds)
         passed += p
         failed += f
+    if args.tsan:
+        os.environ["TSAN_OPTIONS"] = TSAN_OPTIONS
+        p, f = run_unit(args.tsan)
+        passed += p
+        failed += f
+        for pattern in TSAN_PATTERNS:
+            p, f = run_integration(os.path.join(args.tsan, "tern"), "tsan", pattern)
+            passed += p
+            failed += f
     print(f"time: {time.monotonic() - start:.0f}s")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
