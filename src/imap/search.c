@@ -279,7 +279,7 @@ eval_range(struct eval *e, enum store_column col, int64_t min, int64_t max, stru
 	return intersect(e->a, cand.v, cand.n, r.v, r.n);
 }
 
-/* Whether uid's Date: field, read in its own zone, lies in [lo, hi]
+/* Whether the message's Date: field, read in its own zone, lies in [lo, hi]
    (seconds of a UTC-like clock: UTC + zone). */
 static bool
 sent_local_in(const struct store_message_info *info, struct arena *a, int64_t lo, int64_t hi)

@@ -98,21 +98,6 @@ unlink_node(struct tree *t, uint32_t x)
 	nd->parent = nd->prev = nd->next = NONE;
 }
 
-static void
-append_child(struct tree *t, uint32_t parent, uint32_t x)
-{
-	struct node *p = &t->nodes[parent], *nd = &t->nodes[x];
-
-	nd->parent = parent;
-	nd->next = NONE;
-	nd->prev = p->last;
-	if (p->last != NONE)
-		t->nodes[p->last].next = x;
-	else
-		p->child = x;
-	p->last = x;
-}
-
 /* Makes x (unlinked) a child of parent just before its child after, or
    the last child when after is NONE. */
 static void
@@ -131,6 +116,12 @@ insert_before(struct tree *t, uint32_t parent, uint32_t after, uint32_t x)
 		t->nodes[after].prev = x;
 	else
 		p->last = x;
+}
+
+static void
+append_child(struct tree *t, uint32_t parent, uint32_t x)
+{
+	insert_before(t, parent, NONE, x);
 }
 
 /* The node after x in a pre-order walk of top's subtree, or NONE. */
@@ -243,7 +234,6 @@ sort_all(struct tree *t)
  * thread-members = nz-number *(SP nz-number) [SP thread-nested]
  * thread-nested = 2*thread-list
  * A chain of only children is one list; a fork opens one list per child.
- * Frames: a node whose list is open, and whether it needs ")" after.
  */
 static void
 emit(const struct tree *t, struct buf *b)
