@@ -28,9 +28,15 @@
  *                              empty s), checked in the raw header: fields
  *                              named f, RFC 2047 decoded and unfolded,
  *                              case-insensitive substring (Unicode folding)
- *   dates, sizes, MODSEQ,      store_search_range on cached columns; dates
- *   OLDER/YOUNGER              are whole UTC days ("disregarding time and
- *                              timezone": we keep UTC seconds only)
+ *   dates, sizes, MODSEQ,      store_search_range on cached columns. The
+ *   OLDER/YOUNGER              internal and save dates are whole UTC days
+ *                              ("disregarding time and timezone": we keep
+ *                              UTC seconds only, and INTERNALDATE is sent
+ *                              as +0000, so that is the day clients see).
+ *                              SENT* compare the day written in the Date:
+ *                              field: messages within ZONE_MAX of a day's
+ *                              edge are checked against the zone in their
+ *                              cached ENVELOPE date
  *   EMAILID, THREADID          store_message_lookup of the candidates
  *
  * Known limits: runs on the session's worker thread (store handles belong
@@ -49,13 +55,17 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "mail/header.h"
+#include "mail/imap_string.h"
 #include "mail/rfc2047.h"
+#include "mail/sortkeys.h"
 
 /* Raw header bytes read per message for HEADER/BCC checks: headers are
    rarely over a few KiB; a field past this point is not found. */
 #define HEADER_READ_MAX (256 * 1024)
 /* Messages looked up per store_message_lookup() call (EMAILID/THREADID). */
 #define LOOKUP_BATCH 512
+/* The farthest an RFC 5322 zone ("+9959") puts a Date: from UTC, seconds. */
+#define ZONE_MAX ((99 * 60 + 59) * 60)
 
 struct uidset {
 	uint32_t *v;
@@ -269,6 +279,82 @@ eval_range(struct eval *e, enum store_column col, int64_t min, int64_t max, stru
 	return intersect(e->a, cand.v, cand.n, r.v, r.n);
 }
 
+/* Whether the message's Date: field, read in its own zone, lies in [lo, hi]
+   (seconds of a UTC-like clock: UTC + zone). */
+static bool
+sent_local_in(const struct store_message_info *info, struct arena *a, int64_t lo, int64_t hi)
+{
+	const char *p = info->envelope;
+	int zone;
+
+	/* envelope = "(" env-date SP ...: the Date: field as received */
+	if (p == NULL || *p++ != '(')
+		return false;
+	const char *date = mail_imap_nstring_read(a, &p);
+	int64_t utc = (int64_t)mail_date_parse_zone(date, &zone);
+	if (utc == 0 || utc != info->sent_date)
+		return false;
+	int64_t local = utc + (int64_t)zone * 60;
+	return local >= lo && local <= hi;
+}
+
+/* The members of cand whose Date: field, in its own zone, lies in [lo, hi]. */
+static struct uidset
+verify_sent(struct eval *e, struct uidset cand, int64_t lo, int64_t hi, bool *ok)
+{
+	struct uidset r = {arena_alloc(e->a, (cand.n + 1) * sizeof(uint32_t)), 0};
+	struct arena *tmp = arena_new(16 * 1024);
+
+	for (size_t off = 0; off < cand.n; off += LOOKUP_BATCH) {
+		size_t n = MIN(LOOKUP_BATCH, cand.n - off);
+		struct store_message_info *info = arena_alloc(tmp, n * sizeof(*info));
+		if (store_message_lookup(e->in->mbox, cand.v + off, n, STORE_FETCH_ENVELOPE, tmp,
+		                         info, &e->err) < 0) {
+			*ok = false;
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (info[i].uid != 0 && sent_local_in(&info[i], tmp, lo, hi))
+				r.v[r.n++] = cand.v[off + i];
+		arena_reset(tmp);
+	}
+	arena_free(&tmp);
+	return r;
+}
+
+/* x + d, where INT64_MIN and INT64_MAX stand for "no bound" and stay so. */
+static int64_t
+bound_add(int64_t x, int64_t d)
+{
+	return x == INT64_MIN || x == INT64_MAX ? x : x + d;
+}
+
+/*
+ * SENTBEFORE/SENTON/SENTSINCE (RFC 9051 6.4.4): the Date: field's own day,
+ * "disregarding time and timezone", so "Wed, 1 Mar 2023 23:30 -0800" is on
+ * 1 March although it is 2 March in UTC. The store keeps UTC seconds: a
+ * message whose UTC time lies ZONE_MAX inside [lo, hi] matches whatever its
+ * zone; one within ZONE_MAX outside may, and its zone decides. No Date:
+ * (stored as 0) matches none of the three.
+ */
+static struct uidset
+eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
+{
+	struct uidset sure = {NULL, 0}, maybe;
+
+	maybe = eval_range(e, STORE_COL_SENT_DATE, MAX(1, bound_add(lo, -ZONE_MAX)),
+	                   bound_add(hi, ZONE_MAX), cand, ok);
+	if (!*ok || maybe.n == 0)
+		return maybe;
+	sure = eval_range(e, STORE_COL_SENT_DATE, MAX(1, bound_add(lo, ZONE_MAX)),
+	                  bound_add(hi, -ZONE_MAX), maybe, ok);
+	if (!*ok)
+		return sure;
+	struct uidset edge = subtract(e->a, maybe.v, maybe.n, sure.v, sure.n);
+	struct uidset more = verify_sent(e, edge, lo, hi, ok);
+	return unite(e->a, sure.v, sure.n, more.v, more.n);
+}
+
 static struct uidset
 eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
@@ -279,22 +365,20 @@ eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 	};
 	int64_t day = k->num, min = INT64_MIN, max = INT64_MAX;
 
-	/* No Date: field is stored as 0; such a message has no sent date to
-	   compare, so it matches none of SENTBEFORE/SENTON/SENTSINCE. */
-	if (k->date == IMAP_DATE_SENT)
-		min = 1;
 	switch (k->op) {
 	case IMAP_OP_BEFORE:
 		max = day - 1;
 		break;
 	case IMAP_OP_ON:
-		min = MAX(min, day);
+		min = day;
 		max = day + 86399;
 		break;
 	case IMAP_OP_SINCE:
-		min = MAX(min, day);
+		min = day;
 		break;
 	}
+	if (k->date == IMAP_DATE_SENT)
+		return eval_sent_date(e, min, max, cand, ok);
 	return eval_range(e, cols[k->date], min, max, cand, ok);
 }
 

@@ -19,6 +19,10 @@ struct mail_parsed;
  * seconds. Returns 0 when s is NULL or not a date.
  */
 time_t mail_date_parse(const char *s);
+/* The same, and the date's zone in minutes east of UTC in *zone_out (0 for
+   UT, "-0000", a missing or unknown zone, and when s is not a date), so the
+   date as written is UTC seconds + zone * 60 (SEARCH SENTON). */
+time_t mail_date_parse_zone(const char *s, int *zone_out);
 
 /* Returns the RFC 5256 section 2.1 base subject of an already decoded
    subject (case kept). In the arena. */

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 
+#include "lib/hash.h"
 #include "lib/util.h"
 
 /* What account_open's caller set up: locks and the keyword names. */
@@ -40,16 +41,13 @@ int
 store_account_open(struct store *store, uint64_t account_id, struct store_account **acct_out,
                    enum store_error *err_out)
 {
-	size_t b = account_id % ACCOUNT_BUCKETS;
 	struct account *a;
 	bool is_new = false;
 
 	/* The registry lock is held across creation so two first sessions of
 	   one account cannot both build its storage. Creation is rare. */
 	pthread_mutex_lock(&store->lock);
-	for (a = store->buckets[b]; a != NULL; a = a->next)
-		if (a->id == account_id)
-			break;
+	a = hash_u64_find(store->accounts, account_id);
 	if (a == NULL) {
 		a = xcalloc(1, sizeof(*a));
 		a->store = store;
@@ -64,8 +62,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 			account_destroy(a);
 			return -1;
 		}
-		a->next = store->buckets[b];
-		store->buckets[b] = a;
+		hash_u64_set(store->accounts, account_id, a);
 		is_new = true;
 	}
 	a->refs++;
@@ -85,9 +82,7 @@ account_lookup(struct store *s, uint64_t account_id)
 	struct account *a;
 
 	pthread_mutex_lock(&s->lock);
-	for (a = s->buckets[account_id % ACCOUNT_BUCKETS]; a != NULL; a = a->next)
-		if (a->id == account_id)
-			break;
+	a = hash_u64_find(s->accounts, account_id);
 	if (a != NULL)
 		a->refs++;
 	pthread_mutex_unlock(&s->lock);
@@ -98,16 +93,13 @@ void
 account_unref(struct account *a)
 {
 	struct store *store = a->store;
-	struct account **pp;
 
 	pthread_mutex_lock(&store->lock);
 	if (--a->refs > 0) {
 		pthread_mutex_unlock(&store->lock);
 		return;
 	}
-	for (pp = &store->buckets[a->id % ACCOUNT_BUCKETS]; *pp != a; pp = &(*pp)->next)
-		;
-	*pp = a->next;
+	hash_u64_remove(store->accounts, a->id);
 	pthread_mutex_unlock(&store->lock);
 	account_free(a);
 }

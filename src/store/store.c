@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -109,6 +110,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.watch_sweep_ms = 5000;
 	}
 	s->set.backend = backend->name;
+	s->accounts = hash_new(HASH_KEYS_U64, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idx_cond, NULL);
 	watch_init(s);
@@ -129,10 +131,10 @@ store_close(struct store **storep)
 		return;
 	watch_deinit(s);
 	s->backend->store_close(s);
-	for (size_t i = 0; i < ACCOUNT_BUCKETS; i++)
-		if (s->buckets[i] != NULL)
-			log_error("store", "event=close-leak account=%llu",
-			          (unsigned long long)s->buckets[i]->id);
+	struct hash_entry e;
+	for (size_t pos = 0; hash_next(s->accounts, &pos, &e);)
+		log_error("store", "event=close-leak account=%llu", (unsigned long long)e.u64);
+	hash_free(&s->accounts);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);

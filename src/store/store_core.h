@@ -24,9 +24,8 @@
 
 #include "store/store.h"
 
-#define ACCOUNT_BUCKETS 1024
-#define VIEW_JOURNAL    256
-#define KEYWORDS_MAX    64
+#define VIEW_JOURNAL 256
+#define KEYWORDS_MAX 64
 
 struct append_req;
 struct store_backend;
@@ -38,7 +37,7 @@ struct store {
 	struct store_settings set;
 	const struct store_backend *backend;
 	pthread_mutex_t lock;
-	struct account *buckets[ACCOUNT_BUCKETS];
+	struct hash *accounts; /* id -> struct account, under lock */
 
 	/* The background FTS indexer (indexer.c): account ids to index,
 	   under lock. */
@@ -65,7 +64,6 @@ struct account {
 	struct store *store;
 	uint64_t id;
 	int refs; /* under store->lock */
-	struct account *next;
 
 	pthread_mutex_t write_lock;
 

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sorted.h"
 #include "lib/util.h"
 
 static size_t
@@ -389,18 +390,10 @@ store_mailbox_uid(const struct store_mailbox *mbox, uint32_t seq)
 static uint32_t
 uid_index(const uint32_t *uids, uint32_t count, uint32_t uid, bool *found)
 {
-	uint32_t lo = 0, hi = count;
+	uint32_t i = (uint32_t)sorted_u32_lower_bound(uids, count, uid);
 
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < count && uids[lo] == uid;
-	return lo;
+	*found = i < count && uids[i] == uid;
+	return i;
 }
 
 uint32_t

@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -207,22 +208,22 @@ open_accounts(struct store *s, struct account ***list_out)
 	size_t n = 0, cap = 0;
 
 	pthread_mutex_lock(&s->lock);
-	for (size_t b = 0; b < ACCOUNT_BUCKETS; b++) {
-		for (struct account *a = s->buckets[b]; a != NULL; a = a->next) {
-			bool has_views;
+	struct hash_entry e;
+	for (size_t pos = 0; hash_next(s->accounts, &pos, &e);) {
+		struct account *a = e.value;
+		bool has_views;
 
-			pthread_mutex_lock(&a->views_lock);
-			has_views = a->views != NULL;
-			pthread_mutex_unlock(&a->views_lock);
-			if (!has_views)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				list = xrealloc(list, cap * sizeof(*list));
-			}
-			a->refs++;
-			list[n++] = a;
+		pthread_mutex_lock(&a->views_lock);
+		has_views = a->views != NULL;
+		pthread_mutex_unlock(&a->views_lock);
+		if (!has_views)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			list = xrealloc(list, cap * sizeof(*list));
 		}
+		a->refs++;
+		list[n++] = a;
 	}
 	pthread_mutex_unlock(&s->lock);
 	*list_out = list;

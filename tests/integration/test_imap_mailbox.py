@@ -98,6 +98,24 @@ class MailboxTest(ServerTestCase):
         lines = self.s.ok('LIST "" ("Sent" "Trash")')
         self.assertEqual(len(lines), 3)
 
+    def test_list_hostile_patterns_answer_at_once(self):
+        # The old matcher backtracked: "*%*%...*%x" pinned a worker for
+        # ever, and a million '*' (sent as a literal) overflowed its stack.
+        self.s.ok("CREATE Archive/2023/Projects/a-rather-long-folder-name")
+        for pattern, want in (("*%" * 2000 + "x", 0), ("*%" * 2000 + "s", 2)):
+            start = time.monotonic()
+            lines = self.s.ok(f'LIST "" "{pattern}"')
+            self.assertLess(time.monotonic() - start, 0.5)
+            self.assertEqual(len(lines) - 1, want, lines)  # Drafts, .../Projects
+        tag = self.s.tag()
+        stars = b"*" * 1000000
+        start = time.monotonic()
+        self.s.send(f'{tag} LIST "" {{{len(stars)}+}}\r\n'.encode() + stars + b"\r\n")
+        lines = self.s.until_tagged(tag)
+        self.assertLess(time.monotonic() - start, 0.5)
+        self.assertIn(" OK ", lines[-1])
+        self.assertEqual(len(lines) - 1, 9)  # six folders, three created
+
     def test_create_delete_rename(self):
         s = self.s
         s.ok("CREATE Projects/")
@@ -157,6 +175,32 @@ class MailboxTest(ServerTestCase):
         self.assertEqual(lines[-1].split()[1], "BAD")
         lines = self.s.append("INBOX", date="31-Feb-2026 12:00:00 +0100")
         self.assertEqual(lines[-1].split()[1], "BAD")
+
+    def test_append_date_time_zones_and_internaldate(self):
+        # APPEND's date-time in zones far from UTC; INTERNALDATE gives the
+        # same instant back in +0000, and SEARCH ON compares that UTC day.
+        cases = [
+            ("01-Mar-2023 23:30:00 -0800", "02-Mar-2023 07:30:00 +0000"),
+            ("02-Mar-2023 09:00:00 +1400", "01-Mar-2023 19:00:00 +0000"),
+            ("02-Mar-2023 05:00:00 +0530", "01-Mar-2023 23:30:00 +0000"),
+            ("01-Mar-2023 13:00:00 -1200", "02-Mar-2023 01:00:00 +0000"),
+            (" 1-Jan-2023 00:00:00 +1400", "31-Dec-2022 10:00:00 +0000"),
+        ]
+        self.s.ok("CREATE Zones")
+        for date, _ in cases:
+            self.assertIn(" OK ", self.s.append("Zones", date=date)[-1])
+        self.s.ok("EXAMINE Zones")
+        lines = self.s.ok("FETCH 1:* (INTERNALDATE)")
+        got = [l.split('"')[1] for l in lines[:-1]]
+        self.assertEqual(got, [want for _, want in cases])
+        self.assertEqual(self.s.ok("SEARCH ON 1-Mar-2023")[0], "* SEARCH 2 3")
+        self.assertEqual(self.s.ok("SEARCH ON 2-Mar-2023")[0], "* SEARCH 1 4")
+        self.assertEqual(self.s.ok("SEARCH BEFORE 1-Jan-2023")[0], "* SEARCH 5")
+        self.assertEqual(self.s.ok("SEARCH SINCE 2-Mar-2023")[0], "* SEARCH 1 4")
+        # a sign where the digits belong is not a zone
+        for bad in ("01-Mar-2023 00:00:00 +-800", "01-Mar-2023 00:00:00 +800",
+                    "01-Mar-2023 00:00:00 +0860"):
+            self.assertEqual(self.s.append("Zones", date=bad)[-1].split()[1], "BAD", bad)
 
     def test_multiappend_is_atomic_and_returns_uid_set(self):
         tag = self.s.tag()

@@ -42,6 +42,35 @@ test_dates_parse(void)
 	test_int_eq(-1, mail_date_parse(NULL), 0);
 }
 
+/* Zones far from UTC, both ways, and what each date says as written. */
+static void
+test_dates_in_odd_zones(void)
+{
+	static const struct {
+		const char *in;
+		long long utc;
+		int zone; /* minutes east */
+	} cases[] = {
+	        {"Wed, 1 Mar 2023 23:30:00 -0800", 1677742200, -480},
+	        {"Thu, 2 Mar 2023 09:00:00 +1400", 1677697200, 840},
+	        {"Thu, 2 Mar 2023 05:00:00 +0530", 1677713400, 330},
+	        {"Wed, 1 Mar 2023 13:00:00 -1200", 1677718800, -720},
+	        {"Sat, 31 Dec 2022 23:59:59 +0545", 1672510499, 345}, /* Nepal, across a year */
+	        {"Tue, 28 Feb 2023 23:59:59 -0100", 1677632399, -60},
+	        {"1 Mar 2023 00:00:00 +9959", 1677268860, 5999}, /* the largest RFC 5322 allows */
+	        {"1 Mar 2023 00:00:00 -0000", 1677628800, 0},
+	        {"1 Mar 2023 00:00:00 PDT", 1677654000, -420},
+	        {"1 Mar 2023 00:00:00 +1460", 0, 0}, /* not a date: no zone either */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		int zone = 12345;
+		test_int_eq(i, mail_date_parse_zone(cases[i].in, &zone), cases[i].utc);
+		test_int_eq(i, zone, cases[i].zone);
+		test_int_eq(i, mail_date_parse(cases[i].in), cases[i].utc);
+	}
+}
+
 static void
 test_base_subject(void)
 {
@@ -158,6 +187,7 @@ int
 main(void)
 {
 	TEST_RUN(test_dates_parse);
+	TEST_RUN(test_dates_in_odd_zones);
 	TEST_RUN(test_base_subject);
 	TEST_RUN(test_msgids);
 	TEST_RUN(test_header_fields_iterate);
