@@ -1,42 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * iplimit.c: a chained hash of address -> live connection count under one
- * mutex. Entries are removed when their count drops to zero, so the table
- * holds only hosts that are connected now.
+ * iplimit.c: address -> live connection count, a lib/hash table under one
+ * mutex (SipHash-keyed: a client cannot pick addresses that collide).
+ * Entries are removed when their count drops to zero, so the table holds
+ * only hosts that are connected now.
  */
 #include "net/iplimit.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/util.h"
 
-#define IPLIMIT_BUCKETS 4096
-
 struct ip_entry {
-	struct ip_entry *next;
 	uint64_t count;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN]; /* the entry's key */
 };
 
 struct net_iplimit {
 	pthread_mutex_t lock;
-	struct ip_entry *buckets[IPLIMIT_BUCKETS];
+	struct hash *ips; /* ip -> struct ip_entry */
 };
-
-static size_t
-hash_ip(const char *ip)
-{
-	size_t h = 5381;
-
-	for (; *ip != '\0'; ip++)
-		h = h * 33 + (unsigned char)*ip;
-	return h % IPLIMIT_BUCKETS;
-}
 
 struct net_iplimit *
 net_iplimit_new(void)
@@ -44,7 +33,15 @@ net_iplimit_new(void)
 	struct net_iplimit *l = xcalloc(1, sizeof(*l));
 
 	pthread_mutex_init(&l->lock, NULL);
+	l->ips = hash_new(HASH_KEYS_STR, 0);
 	return l;
+}
+
+static bool
+drop_all(const struct hash_entry *e, void *ctx)
+{
+	free(e->value);
+	return true;
 }
 
 void
@@ -54,25 +51,11 @@ net_iplimit_free(struct net_iplimit **lp)
 
 	if (l == NULL)
 		return;
-	for (size_t i = 0; i < IPLIMIT_BUCKETS; i++) {
-		for (struct ip_entry *e = l->buckets[i], *next; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-	}
+	hash_remove_if(l->ips, drop_all, NULL);
+	hash_free(&l->ips);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 	*lp = NULL;
-}
-
-static struct ip_entry **
-find(struct net_iplimit *l, const char *ip)
-{
-	struct ip_entry **ep = &l->buckets[hash_ip(ip)];
-
-	while (*ep != NULL && strcmp((*ep)->ip, ip) != 0)
-		ep = &(*ep)->next;
-	return ep;
 }
 
 bool
@@ -81,20 +64,16 @@ net_iplimit_acquire(struct net_iplimit *l, const char *ip, uint64_t max)
 	bool ok = true;
 
 	pthread_mutex_lock(&l->lock);
-	struct ip_entry **ep = find(l, ip);
-	if (*ep == NULL) {
-		struct ip_entry *e = xcalloc(1, sizeof(*e));
-		snprintf(e->ip, sizeof(e->ip), "%s", ip);
-		*ep = e;
-	}
-	if (max != 0 && (*ep)->count >= max)
+	struct ip_entry *e = hash_str_find(l->ips, ip);
+	if (max != 0 && e != NULL && e->count >= max) {
 		ok = false;
-	else
-		(*ep)->count++;
-	if ((*ep)->count == 0) {
-		struct ip_entry *e = *ep;
-		*ep = e->next;
-		free(e);
+	} else {
+		if (e == NULL) {
+			e = xcalloc(1, sizeof(*e));
+			snprintf(e->ip, sizeof(e->ip), "%s", ip);
+			hash_str_set(l->ips, e->ip, e);
+		}
+		e->count++;
 	}
 	pthread_mutex_unlock(&l->lock);
 	return ok;
@@ -104,10 +83,9 @@ void
 net_iplimit_release(struct net_iplimit *l, const char *ip)
 {
 	pthread_mutex_lock(&l->lock);
-	struct ip_entry **ep = find(l, ip);
-	if (*ep != NULL && --(*ep)->count == 0) {
-		struct ip_entry *e = *ep;
-		*ep = e->next;
+	struct ip_entry *e = hash_str_find(l->ips, ip);
+	if (e != NULL && --e->count == 0) {
+		hash_str_remove(l->ips, e->ip);
 		free(e);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -119,8 +97,8 @@ net_iplimit_count(struct net_iplimit *l, const char *ip)
 	uint64_t n;
 
 	pthread_mutex_lock(&l->lock);
-	struct ip_entry **ep = find(l, ip);
-	n = *ep != NULL ? (*ep)->count : 0;
+	struct ip_entry *e = hash_str_find(l->ips, ip);
+	n = e != NULL ? e->count : 0;
 	pthread_mutex_unlock(&l->lock);
 	return n;
 }

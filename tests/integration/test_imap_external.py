@@ -85,6 +85,23 @@ class ExternalWriterTest(ServerTestCase):
         self.s.send("DONE\r\n")
         self.assertEqual(self.s.line(), f"{tag} OK IDLE terminated")
 
+    def test_idle_sees_tern_deliver_within_a_second(self):
+        """The LDA an MTA runs (tern deliver) is such another process."""
+        self.s.ok("SELECT INBOX")
+        tag = self.s.idle()
+        start = time.monotonic()
+        proc = tern("deliver", self.addr, data_dir=self.server.dir,
+                    input=MSG.decode(), check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.s.sock.settimeout(5)
+        self.assertEqual(self.s.line(), "* 1 EXISTS")
+        self.assertLess(time.monotonic() - start, 1.0 if "asan" not in harness.TERN else 3.0)
+        self.s.line()  # RECENT
+        self.s.send("DONE\r\n")
+        self.assertEqual(self.s.line(), f"{tag} OK IDLE terminated")
+        lines = self.s.ok("FETCH 1 BODY.PEEK[]")
+        self.assertIn("hello", "\n".join(lines))
+
     def test_idle_sees_flags_and_expunges_from_another_process(self):
         for _ in range(3):
             self.s.append("INBOX")
