@@ -83,8 +83,8 @@ writer_main(void *arg)
 			size_t len;
 
 			m[j] = make_message(w->first + i + j, &len);
-			ap[j] = (struct store_append){
-			        (const unsigned char *)m[j], len, 0, NULL, 0, 0};
+			ap[j] = (struct store_append){.data = (const unsigned char *)m[j],
+			                              .len = len};
 		}
 		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0)
 			fprintf(stderr, "append: %s\n", store_error_str(err));
@@ -180,12 +180,9 @@ main(int argc, char **argv)
 			size_t len;
 
 			msgs[j] = make_message(i + j, &len);
-			ap[j] = (struct store_append){(const unsigned char *)msgs[j],
-			                              len,
-			                              (i + j) % 3 ? STORE_FLAG_SEEN : 0,
-			                              NULL,
-			                              0,
-			                              0};
+			ap[j] = (struct store_append){.data = (const unsigned char *)msgs[j],
+			                              .len = len,
+			                              .flags = (i + j) % 3 ? STORE_FLAG_SEEN : 0};
 		}
 		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0) {
 			fprintf(stderr, "append: %s\n", store_error_str(err));

@@ -33,6 +33,7 @@ account_free(struct account *a)
 		free(a->keywords[i]);
 	pthread_mutex_destroy(&a->pool_lock);
 	pthread_mutex_destroy(&a->write_lock);
+	commit_deinit(a);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
 	if (a->blob_dirfd >= 0)
@@ -124,6 +125,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		a->blob_dirfd = -1;
 		pthread_mutex_init(&a->pool_lock, NULL);
 		pthread_mutex_init(&a->write_lock, NULL);
+		commit_init(a);
 		pthread_mutex_init(&a->views_lock, NULL);
 		pthread_mutex_init(&a->kw_lock, NULL);
 		if (account_init(a, err_out) < 0) {

@@ -5,13 +5,17 @@
  * its bytes (so equal messages share a file, and check can verify it).
  * Writing is the first half of the durability order (docs/STORE.md): a temp
  * file in the same directory, write, fsync, rename over the final name,
- * fsync the directory; only then does the caller commit the row. A crash
- * leaves at worst a temp file or an unreferenced blob, which check removes.
- * Names come only from our own hex digests, never from client input.
+ * fsync the directory; only then does the caller commit the row. A streamed
+ * message (spool.c) is already a complete, fsync'd file: blob_link gives it
+ * the final name with link(2) instead (no copy; the same inode may be linked
+ * into several accounts), then fsyncs the directory. A crash leaves at worst
+ * a temp file or an unreferenced blob, which check removes. Names come only
+ * from our own hex digests, never from client input.
  *
  * Fault injection: store_fault_set() makes the nth next write, fsync,
- * rename or directory fsync fail (like SQLite's SQLITE_TEST I/O hooks), so
- * tests prove a failure leaves the store consistent. Costs one atomic load.
+ * rename (or link) or directory fsync fail (like SQLite's SQLITE_TEST I/O
+ * hooks), so tests prove a failure leaves the store consistent. Costs one
+ * atomic load.
  */
 #include "store/store_int.h"
 
@@ -111,6 +115,66 @@ fsync_dir(const char *dir)
 	return rc;
 }
 
+/* Makes the fan-out directory dir of blob_dir. A new one must itself be
+   durable in blobs/ before a file in it can be. 0, or -1 with errno and
+   *step_out. */
+static int
+fanout_make(const char *blob_dir, const char *dir, bool no_fsync, const char **step_out)
+{
+	if (mkdir(dir, 0700) < 0) {
+		*step_out = "mkdir";
+		return errno == EEXIST ? 0 : -1;
+	}
+	*step_out = "fsync-dir";
+	return no_fsync ? 0 : fsync_dir(blob_dir);
+}
+
+int
+blob_link(const char *blob_dir, const char *hex, const char *src, bool no_fsync, bool *created_out,
+          enum store_error *err_out)
+{
+	char *dir = xasprintf("%s/%.2s", blob_dir, hex);
+	char *final = blob_path(blob_dir, hex);
+	const char *step = "mkdir";
+	int rc = -1;
+
+	*created_out = false;
+	if (fanout_make(blob_dir, dir, no_fsync, &step) < 0)
+		goto fail;
+	step = "link";
+	if (store_fault_hit(STORE_FAULT_RENAME)) {
+		errno = EIO;
+		goto fail;
+	}
+	/* AT_SYMLINK_FOLLOW: src may be /proc/self/fd/N (an O_TMPFILE). An
+	   existing file of this name has the same bytes (it was complete
+	   before it got its name); it may be another writer's that is not yet
+	   durable in the directory, so the fsync below runs either way. */
+	if (linkat(AT_FDCWD, src, AT_FDCWD, final, AT_SYMLINK_FOLLOW) == 0)
+		*created_out = true;
+	else if (errno != EEXIST)
+		goto fail;
+	step = "fsync-dir";
+	if (!no_fsync && fsync_dir(dir) < 0)
+		goto fail;
+	if (no_fsync && store_fault_hit(STORE_FAULT_DIRSYNC)) {
+		errno = EIO;
+		goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	log_error("store", "event=blob-link-failed step=%s hash=%s err=\"%s\"", step, hex,
+	          strerror(errno));
+	/* A linked file whose directory fsync failed stays, as in blob_write:
+	   the caller removes it under the write lock if nobody uses it. */
+	*err_out = STORE_ERR_TEMP;
+out:
+	free(dir);
+	free(final);
+	return rc;
+}
+
 int
 blob_write(const char *blob_dir, const char *hex, const unsigned char *data, size_t len,
            bool no_fsync, bool force, bool *created_out, enum store_error *err_out)
@@ -119,7 +183,6 @@ blob_write(const char *blob_dir, const char *hex, const unsigned char *data, siz
 	char *final = blob_path(blob_dir, hex);
 	char *tmp = xasprintf("%s/tmp.%s.XXXXXX", dir, hex);
 	const char *step = "open";
-	bool made_dir = false;
 	int fd = -1, rc = -1;
 
 	*created_out = false;
@@ -127,15 +190,9 @@ blob_write(const char *blob_dir, const char *hex, const unsigned char *data, siz
 		rc = 0;
 		goto out;
 	}
-	if (mkdir(dir, 0700) == 0)
-		made_dir = true;
-	else if (errno != EEXIST)
+	if (fanout_make(blob_dir, dir, no_fsync, &step) < 0)
 		goto fail;
-	/* A new fan-out directory must itself be durable in blobs/. */
-	if (made_dir && !no_fsync && fsync_dir(blob_dir) < 0) {
-		step = "fsync-dir";
-		goto fail;
-	}
+	step = "open";
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;

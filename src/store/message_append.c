@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * message_append.c: APPEND, MULTIAPPEND and delivery. For each message,
- * outside any lock: bare LF becomes CRLF (mail_crlf_*), the size limit is
- * checked, the bytes are hashed, the blob is written durably (blob.c) and
- * the message is parsed once (mail_parse) for the cached ENVELOPE,
- * BODYSTRUCTURE, sort fields and FTS text. Then, under the account's write
- * lock, one transaction adds every row (all or none), checks quota and
- * commits; the shared view is updated and watchers woken. The text goes
- * into `texts` and the indexer's queue, not into the FTS index: indexer.c
- * indexes it in a later batch, and search scans it meanwhile. The caller
- * replies only after this returns 0: the message is on disk.
+ * message_append.c: APPEND and MULTIAPPEND, and the rows of every delivery.
+ * For each message, outside any lock: bare LF becomes CRLF (mail_crlf_*),
+ * the size limit is checked, the bytes are hashed, the blob is written
+ * durably (blob.c) and the message is parsed once (mail_parse) for the
+ * cached ENVELOPE, BODYSTRUCTURE, sort fields and FTS text. A streamed
+ * message (struct store_append.spool, spool.c) arrives normalised and
+ * hashed; it is parsed from the spool file mapped read-only, and its blob
+ * file is the spool file itself, linked into blobs/ (no copy).
+ *
+ * Then the request goes to the account's group commit (commit.c): a leader
+ * adds its rows (append_rows, all messages or none, quota checked) in a
+ * transaction shared with the other requests queued meanwhile, commits,
+ * and updates the shared views (append_committed). The text goes into
+ * `texts` and the indexer's queue, not into the FTS index: indexer.c indexes
+ * it in a later batch, and search scans it meanwhile. The caller replies
+ * only after this returns 0: the message is on disk.
  *
  * A message up to store.inline_max is not written to a file at all: its
- * bytes go into blobs.data in the same transaction as its rows, so the
+ * bytes go into blob_data in the same transaction as its rows, so the
  * commit (one WAL fsync) makes message and row durable together. Larger
  * ones keep the file path. Content addressing spans both kinds: a row
  * with the same hash is reused whatever its kind.
@@ -39,46 +45,66 @@
 #include "lib/util.h"
 #include "mail/message.h"
 
-struct prepared {
-	struct buf data; /* CRLF-normalised message */
-	char hash[65];
-	bool is_inline; /* stored in blobs.data, no file */
-	bool created;   /* this call wrote the blob file */
-	bool stray;     /* created, but an inline row of that hash was reused */
-	bool new_text;  /* this call queued a text for the indexer */
-	struct mail_parsed parsed;
-	uint64_t keywords;
-	uint32_t uid;
-};
-
-/* Normalise, check the size, hash, write the blob, parse. */
+/* Normalise (or take the spool's bytes), check the size, hash, write or
+   link the blob, parse. */
 static int
 prepare_one(struct account *a, struct arena *ar, const struct store_append *in, struct prepared *p,
             enum store_error *err_out)
 {
 	const struct store_settings *set = &a->store->set;
-	struct mail_crlf crlf;
+	struct store_spool *sp = in->spool;
 
-	/* A message already larger than the limit is refused before copying
-	   (CRLF can only grow it). */
-	if (in->len > set->max_message_size) {
+	if (sp != NULL) {
+		if (spool_seal(sp, err_out) < 0 || spool_bytes(sp, &p->bytes, err_out) < 0)
+			return -1;
+		p->spool = sp;
+		p->len = store_spool_size(sp);
+		memcpy(p->hash, spool_hash(sp), sizeof(p->hash));
+	} else {
+		struct mail_crlf crlf;
+
+		/* A message already larger than the limit is refused before
+		   copying (CRLF can only grow it). */
+		if (in->len > set->max_message_size) {
+			*err_out = STORE_ERR_TOOBIG;
+			return -1;
+		}
+		mail_crlf_init(&crlf);
+		mail_crlf_feed(&crlf, in->data, in->len, &p->data);
+		p->bytes = (const unsigned char *)p->data.data;
+		p->len = p->data.len;
+		blob_hash_hex(p->bytes, p->len, p->hash);
+	}
+	if (p->len > set->max_message_size) {
 		*err_out = STORE_ERR_TOOBIG;
 		return -1;
 	}
-	mail_crlf_init(&crlf);
-	mail_crlf_feed(&crlf, in->data, in->len, &p->data);
-	if (p->data.len > set->max_message_size) {
-		*err_out = STORE_ERR_TOOBIG;
+	p->is_inline = p->len <= set->inline_max && set->inline_max > 0;
+	if (!p->is_inline) {
+		if (sp != NULL ? spool_sync(sp, err_out) < 0 ||
+		                         spool_link(sp, a->blob_dir, &p->created, err_out) < 0
+		               : blob_write(a->blob_dir, p->hash, p->bytes, p->len, set->no_fsync,
+		                            false, &p->created, err_out) < 0)
+			return -1;
+	}
+	mail_parse(ar, p->bytes, p->len, set->max_index_text, &p->parsed);
+	return 0;
+}
+
+int
+prepared_file_rewrite(struct account *a, struct prepared *p, enum store_error *err_out)
+{
+	bool created;
+
+	if (p->spool != NULL) {
+		if (spool_sync(p->spool, err_out) < 0 ||
+		    spool_link(p->spool, a->blob_dir, &created, err_out) < 0)
+			return -1;
+	} else if (blob_write(a->blob_dir, p->hash, p->bytes, p->len, a->store->set.no_fsync, true,
+	                      &created, err_out) < 0) {
 		return -1;
 	}
-	blob_hash_hex((const unsigned char *)p->data.data, p->data.len, p->hash);
-	p->is_inline = p->data.len <= set->inline_max && set->inline_max > 0;
-	if (!p->is_inline &&
-	    blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data, p->data.len,
-	               set->no_fsync, false, &p->created, err_out) < 0)
-		return -1;
-	mail_parse(ar, (const unsigned char *)p->data.data, p->data.len, set->max_index_text,
-	           &p->parsed);
+	p->created |= created;
 	return 0;
 }
 
@@ -169,7 +195,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	const struct mail_parsed *m = &p->parsed;
 	sqlite3_stmt *st = db_stmt(db, find_sql);
 	int64_t id = -1;
-	bool created, row_inline = false;
+	bool row_inline = false;
 
 	if (st == NULL)
 		goto fail;
@@ -189,12 +215,9 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 		p->stray = p->created;
 		return id;
 	}
-	if ((id >= 0 || !p->is_inline) && !blob_exists(a->blob_dir, p->hash)) {
-		if (blob_write(a->blob_dir, p->hash, (const unsigned char *)p->data.data,
-		               p->data.len, a->store->set.no_fsync, true, &created, err_out) < 0)
-			return -1;
-		p->created |= created;
-	}
+	if ((id >= 0 || !p->is_inline) && !blob_exists(a->blob_dir, p->hash) &&
+	    prepared_file_rewrite(a, p, err_out) < 0)
+		return -1;
 	if (id >= 0)
 		return id;
 
@@ -202,7 +225,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, p->hash, 64, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)p->data.len);
+	sqlite3_bind_int64(st, 2, (int64_t)p->len);
 	sqlite3_bind_int64(st, 3, (int64_t)m->header_size);
 	bind_text_or_empty(st, 4, m->envelope);
 	bind_text_or_empty(st, 5, m->bodystructure);
@@ -234,8 +257,8 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_blob64(st, 2, p->data.len ? (const void *)p->data.data : "",
-		                    p->data.len, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 2, p->len ? (const void *)p->bytes : "", p->len,
+		                    SQLITE_STATIC);
 		if (db_step_done(db, st) < 0)
 			goto fail;
 	}
@@ -312,28 +335,135 @@ thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
 }
 
 int
-store_message_append(struct store_account *acct, const char *mailbox,
-                     const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
-                     uint32_t *uids_out, enum store_error *err_out)
+append_rows(struct account *a, struct db *db, struct append_req *r)
 {
 	static const char box_sql[] = "SELECT uidvalidity, uidnext FROM mailboxes WHERE id = ?";
 	static const char ins_sql[] =
 	        "INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
 	        " internal_date, save_date, email_id, thread_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 	static const char next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
+	uint64_t storage_before = 0, messages_before = 0;
+	uint32_t uidnext;
+	int64_t now = (int64_t)time(NULL);
+	sqlite3_stmt *st;
+
+	if (mailbox_id_lookup(db, r->canon, &r->box_id, &r->err) < 0)
+		return -1;
+	st = db_stmt(db, box_sql);
+	if (st == NULL)
+		goto db_fail;
+	sqlite3_bind_int64(st, 1, (int64_t)r->box_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		goto db_fail;
+	}
+	r->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+	uidnext = (uint32_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if ((uint64_t)uidnext + r->n >= 0xffffffffull) {
+		r->err = STORE_ERR_LIMIT;
+		return -1;
+	}
+	if (quota_usage(db, &storage_before, &messages_before) < 0)
+		goto db_fail;
+	r->modseq = mailbox_modseq_next(db, r->box_id);
+	if (r->modseq == 0)
+		goto db_fail;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct store_append *m = &r->msgs[i];
+		int64_t blob_id, email_id;
+
+		if (keywords_mask_make(a, db, m->keywords, m->n_keywords, &r->kws[i], &r->err) < 0)
+			return -1;
+		blob_id = blob_row(a, db, &r->p[i], &r->err);
+		if (blob_id < 0)
+			return -1;
+		email_id = email_id_next(db);
+		if (email_id < 0)
+			goto db_fail;
+		r->uids[i] = uidnext++;
+		r->flags[i] = m->flags & STORE_FLAGS_ALL;
+		st = db_stmt(db, ins_sql);
+		if (st == NULL)
+			goto db_fail;
+		sqlite3_bind_int64(st, 1, (int64_t)r->box_id);
+		sqlite3_bind_int64(st, 2, r->uids[i]);
+		sqlite3_bind_int64(st, 3, blob_id);
+		sqlite3_bind_int64(st, 4, (int64_t)r->p[i].len);
+		sqlite3_bind_int64(st, 5, r->flags[i]);
+		sqlite3_bind_int64(st, 6, (int64_t)r->kws[i]);
+		sqlite3_bind_int64(st, 7, (int64_t)r->modseq);
+		sqlite3_bind_int64(st, 8, m->internal_date ? m->internal_date : now);
+		sqlite3_bind_int64(st, 9, now);
+		sqlite3_bind_int64(st, 10, email_id);
+		sqlite3_bind_int64(st, 11, thread_id_for(db, &r->p[i].parsed, email_id));
+		if (db_step_done(db, st) < 0)
+			goto db_fail;
+	}
+	st = db_stmt(db, next_sql);
+	if (st == NULL)
+		goto db_fail;
+	sqlite3_bind_int64(st, 1, uidnext);
+	sqlite3_bind_int64(st, 2, (int64_t)r->box_id);
+	if (db_step_done(db, st) < 0)
+		goto db_fail;
+	return quota_enforce(db, storage_before, messages_before, &r->err);
+db_fail:
+	r->err = db_error(db);
+	return -1;
+}
+
+void
+append_committed(struct account *a, struct db *db, struct append_req *r)
+{
+	/* Files nobody names (an inline row of the same bytes was reused). */
+	for (size_t i = 0; i < r->n; i++)
+		if (r->p[i].stray)
+			blob_unlink(a->blob_dir, r->p[i].hash);
+	changes_appended(a, db, r->box_id, r->uids, r->flags, r->kws, r->n, r->modseq);
+	for (size_t i = 0; i < r->n; i++)
+		a->fts_backlog += r->p[i].new_text;
+}
+
+void
+append_discard(struct account *a, struct db *db, struct append_req *r)
+{
+	/* Without a connection we cannot tell whether another writer uses
+	   the file: leave it to check. */
+	for (size_t i = 0; db != NULL && i < r->n; i++)
+		if (r->p[i].created && !blob_is_referenced(db, r->p[i].hash))
+			blob_unlink(a->blob_dir, r->p[i].hash);
+}
+
+void
+append_abandon(struct account *a, struct append_req *r)
+{
+	struct db *db = NULL;
+	enum store_error ignored;
+	bool any_created = false;
+
+	for (size_t i = 0; i < r->n; i++)
+		any_created |= r->p[i].created;
+	if (!any_created || db_get(a, &db, &ignored) < 0)
+		return;
+	pthread_mutex_lock(&a->write_lock);
+	append_discard(a, db, r);
+	pthread_mutex_unlock(&a->write_lock);
+	db_put(a, db);
+}
+
+int
+store_message_append(struct store_account *acct, const char *mailbox,
+                     const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
+                     uint32_t *uids_out, enum store_error *err_out)
+{
 	struct account *a = acct->a;
 	struct prepared *p = xcalloc(n ? n : 1, sizeof(*p));
+	struct append_req r = {.msgs = msgs, .p = p, .n = n};
 	struct arena *arenas[PREPARE_THREADS];
 	size_t n_arenas = 0;
 	char *canon = mailbox_name_canon(mailbox);
-	struct db *db = NULL;
-	uint64_t box_id, modseq, storage_before = 0, messages_before = 0;
-	uint32_t uidvalidity = 0, uidnext = 0, *flags = NULL;
-	uint64_t *kws = NULL;
-	uint32_t *uids = NULL;
-	int64_t now = (int64_t)time(NULL);
-	bool locked = false, kick = false;
-	sqlite3_stmt *st;
 	int rc = -1;
 
 	for (size_t i = 0; i < n; i++)
@@ -346,140 +476,30 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		*err_out = STORE_ERR_PERM;
 		goto out;
 	}
-	if (prepare_all(a, msgs, p, n, arenas, &n_arenas, err_out) < 0)
-		goto out;
-
-	if (db_get(a, &db, err_out) < 0)
-		goto out;
-	pthread_mutex_lock(&a->write_lock);
-	locked = true;
-	if (db_begin(db, true) < 0) {
-		*err_out = db_error(db);
+	if (prepare_all(a, msgs, p, n, arenas, &n_arenas, err_out) < 0) {
+		append_abandon(a, &r);
 		goto out;
 	}
-	if (mailbox_id_lookup(db, canon, &box_id, err_out) < 0)
-		goto out;
-	st = db_stmt(db, box_sql);
-	if (st == NULL)
-		goto db_fail;
-	sqlite3_bind_int64(st, 1, (int64_t)box_id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		goto db_fail;
-	}
-	uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
-	uidnext = (uint32_t)sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
-	if ((uint64_t)uidnext + n >= 0xffffffffull) {
-		*err_out = STORE_ERR_LIMIT;
+	r.canon = canon;
+	r.uids = xcalloc(n, sizeof(*r.uids));
+	r.flags = xcalloc(n, sizeof(*r.flags));
+	r.kws = xcalloc(n, sizeof(*r.kws));
+	if (commit_submit(a, &r) < 0) {
+		*err_out = r.err;
 		goto out;
 	}
-	if (quota_usage(db, &storage_before, &messages_before) < 0)
-		goto db_fail;
-	modseq = mailbox_modseq_next(db, box_id);
-	if (modseq == 0)
-		goto db_fail;
-
-	uids = xcalloc(n, sizeof(*uids));
-	flags = xcalloc(n, sizeof(*flags));
-	kws = xcalloc(n, sizeof(*kws));
-	for (size_t i = 0; i < n; i++) {
-		int64_t blob_id, email_id;
-
-		if (keywords_mask_make(a, db, msgs[i].keywords, msgs[i].n_keywords, &kws[i],
-		                       err_out) < 0)
-			goto out;
-		blob_id = blob_row(a, db, &p[i], err_out);
-		if (blob_id < 0)
-			goto out;
-		email_id = email_id_next(db);
-		if (email_id < 0)
-			goto db_fail;
-		uids[i] = uidnext++;
-		flags[i] = msgs[i].flags & STORE_FLAGS_ALL;
-		st = db_stmt(db, ins_sql);
-		if (st == NULL)
-			goto db_fail;
-		sqlite3_bind_int64(st, 1, (int64_t)box_id);
-		sqlite3_bind_int64(st, 2, uids[i]);
-		sqlite3_bind_int64(st, 3, blob_id);
-		sqlite3_bind_int64(st, 4, (int64_t)p[i].data.len);
-		sqlite3_bind_int64(st, 5, flags[i]);
-		sqlite3_bind_int64(st, 6, (int64_t)kws[i]);
-		sqlite3_bind_int64(st, 7, (int64_t)modseq);
-		sqlite3_bind_int64(st, 8, msgs[i].internal_date ? msgs[i].internal_date : now);
-		sqlite3_bind_int64(st, 9, now);
-		sqlite3_bind_int64(st, 10, email_id);
-		sqlite3_bind_int64(st, 11, thread_id_for(db, &p[i].parsed, email_id));
-		if (db_step_done(db, st) < 0)
-			goto db_fail;
-	}
-	st = db_stmt(db, next_sql);
-	if (st == NULL)
-		goto db_fail;
-	sqlite3_bind_int64(st, 1, uidnext);
-	sqlite3_bind_int64(st, 2, (int64_t)box_id);
-	if (db_step_done(db, st) < 0)
-		goto db_fail;
-	if (quota_enforce(db, storage_before, messages_before, err_out) < 0)
-		goto out;
-	if (db_commit(db) < 0)
-		goto db_fail;
 	rc = 0;
-	/* Files nobody names (an inline row of the same bytes was reused). */
-	for (size_t i = 0; i < n; i++)
-		if (p[i].stray)
-			blob_unlink(a->blob_dir, p[i].hash);
-	changes_appended(a, db, box_id, uids, flags, kws, n, modseq);
-	for (size_t i = 0; i < n; i++)
-		a->fts_backlog += p[i].new_text;
-	/* The queue is bounded: past the limit the writer helps. */
-	if (a->fts_backlog > INDEX_BACKLOG_MAX)
-		indexer_batch(a, db, INDEX_BATCH);
-	kick = a->fts_backlog > 0;
 	if (uidvalidity_out != NULL)
-		*uidvalidity_out = uidvalidity;
+		*uidvalidity_out = r.uidvalidity;
 	if (uids_out != NULL)
-		memcpy(uids_out, uids, n * sizeof(*uids));
-	goto out;
-db_fail:
-	*err_out = db_error(db);
+		memcpy(uids_out, r.uids, n * sizeof(*r.uids));
 out:
-	if (rc < 0) {
-		if (db != NULL) {
-			db_rollback(db);
-			if (locked)
-				keywords_load(a, db); /* forget names added by this txn */
-		}
-		bool any_created = false;
-		enum store_error ignored;
-
-		for (size_t i = 0; i < n; i++)
-			any_created |= p[i].created;
-		if (any_created && db == NULL && db_get(a, &db, &ignored) < 0)
-			db = NULL;
-		if (any_created && db != NULL && !locked) {
-			pthread_mutex_lock(&a->write_lock);
-			locked = true;
-		}
-		/* Without a connection we cannot tell whether another
-		   writer uses the file: leave it to check. */
-		for (size_t i = 0; locked && i < n; i++) {
-			if (p[i].created && !blob_is_referenced(db, p[i].hash))
-				blob_unlink(a->blob_dir, p[i].hash);
-		}
-	}
-	if (locked)
-		pthread_mutex_unlock(&a->write_lock);
-	db_put(a, db);
-	if (kick)
-		indexer_kick(a);
 	for (size_t i = 0; i < n; i++)
 		buf_deinit(&p[i].data);
 	free(p);
-	free(uids);
-	free(flags);
-	free(kws);
+	free(r.uids);
+	free(r.flags);
+	free(r.kws);
 	free(canon);
 	for (size_t i = 0; i < n_arenas; i++)
 		arena_free(&arenas[i]);

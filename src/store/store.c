@@ -55,18 +55,23 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
            enum store_error *err_out)
 {
 	struct store *s;
-	char *path;
+	char *path, *tmp;
 
 	if (sqlite3_threadsafe() == 0) {
 		log_error("store", "event=open-failed err=\"sqlite built without threads\"");
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
+	/* tmp/ holds the spools of messages on their way in (spool.c). */
 	path = xasprintf("%s/accounts", data_dir);
+	tmp = xasprintf("%s/tmp", data_dir);
 	if ((mkdir(data_dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(path, 0700) < 0 && errno != EEXIST)) {
-		log_error("store", "event=open-failed dir=%s err=\"%s\"", path, strerror(errno));
+	    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(tmp, 0700) < 0 && errno != EEXIST)) {
+		log_error("store", "event=open-failed dir=%s err=\"%s\"", data_dir,
+		          strerror(errno));
 		free(path);
+		free(tmp);
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
@@ -74,6 +79,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 
 	s = xcalloc(1, sizeof(*s));
 	s->data_dir = xstrdup(data_dir);
+	s->tmp_dir = tmp;
 	store_settings_defaults(&s->set);
 	if (settings != NULL) {
 		s->set = *settings;
@@ -107,6 +113,7 @@ store_close(struct store **storep)
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);
+	free(s->tmp_dir);
 	free(s);
 	*storep = NULL;
 }

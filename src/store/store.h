@@ -311,6 +311,31 @@ int store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t 
 
 /* ---- Messages ------------------------------------------------------- */
 
+/* ---- Streaming delivery -------------------------------------------- */
+struct store_spool; /* one message as it arrives */
+
+/* Starts a message: a spool file under the data directory (same file system
+   as the accounts, so it can become a blob without copying; O_TMPFILE or a
+   named temp file in DIR/tmp), a CRLF normaliser and a running SHA-256.
+   Cheap and non-blocking apart from creating the file: callable on an event
+   loop. Returns 0 with *spool_out, or -1 (_TEMP). */
+int store_spool_new(struct store *store, struct store_spool **spool_out, enum store_error *err_out);
+/* Appends bytes as they arrive, any split: bare LF becomes CRLF, the bytes are
+   hashed on the fly and written (write(2), no fsync) through a small
+   fixed buffer (a few KiB; the message is never held in memory). -1 with
+   _TOOBIG once the normalised size passes store.max_message_size (every later
+   write fails the same way), _TEMP on I/O error (disk full). Once a
+   store_message_append or store_deliver has used the spool it is read-only
+   (its file may be a blob now): later writes fail with _PERM. */
+int store_spool_write(struct store_spool *sp, const void *data, size_t len,
+                      enum store_error *err_out);
+/* Normalised size so far. */
+uint64_t store_spool_size(const struct store_spool *sp);
+/* True when the spool holds a NUL byte (IMAP: a plain literal may not; RFC 3516 4.4). */
+bool store_spool_has_nul(const struct store_spool *sp);
+/* Frees the spool and removes its file, committed or not. */
+void store_spool_free(struct store_spool **spp);
+
 struct store_append {
 	const unsigned char *data; /* the message; bare LF becomes CRLF */
 	size_t len;
@@ -318,6 +343,9 @@ struct store_append {
 	const char *const *keywords;
 	size_t n_keywords;
 	int64_t internal_date; /* seconds since the epoch; 0 = now */
+	/* When set, the message comes from the spool and data/len are ignored
+	   (each spool at most once per call). The caller frees it after. */
+	struct store_spool *spool;
 };
 
 /*
@@ -325,10 +353,35 @@ struct store_append {
  * none, durably (blob fsync'd and renamed, then one transaction commits;
  * return means committed). uids_out (n entries, may be NULL) receives the
  * new UIDs for APPENDUID. -1 with _NOTFOUND, _TOOBIG, _QUOTA, _LIMIT, _TEMP.
+ * Blocking (file writes and fsyncs): call it from a pool thread. Concurrent
+ * calls for one account share transactions (group commit: one WAL fsync
+ * for all that overlap), each keeping its own all-or-none result.
  */
 int store_message_append(struct store_account *acct, const char *mailbox,
                          const struct store_append *msgs, size_t n, uint32_t *uidvalidity_out,
                          uint32_t *uids_out, enum store_error *err_out);
+
+/* One recipient of store_deliver (SMTP/LMTP with several local recipients). */
+struct store_delivery_target {
+	struct store_account *acct;
+	const char *mailbox; /* usually "INBOX" */
+	uint32_t flags;
+	const char *const *keywords;
+	size_t n_keywords;
+	int64_t internal_date; /* 0 = now */
+	/* out */
+	uint32_t uidvalidity, uid;
+	enum store_error err; /* STORE_ERR_NONE when stored */
+};
+
+/* Stores the spooled message into every target: parsed once, its bytes
+   written once (a file blob is hard-linked into each account's blobs/, so N
+   accounts share one copy on disk; inline ones go into each index), each
+   account in its own transaction. Blocking: call it from a pool thread, not an
+   event loop. Returns how many targets were stored; each target's err says
+   why one was not (_NOTFOUND mailbox, _QUOTA, _TOOBIG, _TEMP). The spool stays
+   usable (free it after). */
+size_t store_deliver(struct store_spool *sp, struct store_delivery_target *targets, size_t n);
 
 /*
  * COPY and MOVE: new rows in dest point at the same blobs (reference

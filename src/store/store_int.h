@@ -6,8 +6,10 @@
  *
  * Locks, always taken in this order, never the reverse:
  *   store->lock (account registry)  >  acct->write_lock (one writer per
- *   account, in process)  >  acct->views_lock (view list, LRU)  >
- *   view->lock (one view's arrays, watchers)  >  acct->kw_lock, acct->pool_lock.
+ *   account, in process)  >  acct->commit_lock (the group-commit queue;
+ *   a submitter takes it alone, the leader inside write_lock)  >
+ *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
+ *   watchers)  >  acct->kw_lock, acct->pool_lock.
  */
 #ifndef TERN_STORE_STORE_INT_H
 #define TERN_STORE_STORE_INT_H
@@ -15,6 +17,8 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+#include "lib/buf.h"
+#include "mail/message.h"
 #include "store/store.h"
 
 #define ACCOUNT_BUCKETS 1024
@@ -29,6 +33,7 @@
 
 struct store {
 	char *data_dir;
+	char *tmp_dir; /* DATA_DIR/tmp: spools (spool.c) */
 	struct store_settings set;
 	pthread_mutex_t lock;
 	struct account *buckets[ACCOUNT_BUCKETS];
@@ -69,6 +74,15 @@ struct account {
 
 	pthread_mutex_t write_lock;
 	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
+
+	/* Group commit (commit.c): appends waiting for a transaction, and
+	   whether a leader is running one. Under commit_lock. */
+	pthread_mutex_t commit_lock;
+	pthread_cond_t commit_cond;
+	struct append_req *queue_head, *queue_tail;
+	size_t queued;
+	bool has_leader;
+	uint64_t commits, committed_reqs; /* transactions and requests, for tests */
 
 	pthread_mutex_t views_lock;
 	struct view *views; /* most recently used first */
@@ -135,6 +149,83 @@ struct store_mailbox {
 	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
 };
 
+/* ---- message_append.c: one message ready for its rows ---- */
+struct prepared {
+	const unsigned char *bytes; /* CRLF-normalised message: data, or the spool's */
+	size_t len;
+	struct buf data;           /* the copy of an in-memory append */
+	struct store_spool *spool; /* streamed: its file is the blob file */
+	char hash[65];
+	bool is_inline; /* stored in blob_data, no file */
+	bool created;   /* this call wrote (or linked) the blob file */
+	bool stray;     /* created, but an inline row of that hash was reused */
+	bool new_text;  /* this call queued a text for the indexer */
+	struct mail_parsed parsed;
+};
+
+/* One caller's all-or-none write into one mailbox: a MULTIAPPEND or one
+   delivery target. The caller owns it and blocks in commit_submit() while
+   a leader thread (maybe another caller's) commits it. */
+struct append_req {
+	const char *canon; /* canonical mailbox name */
+	const struct store_append *msgs;
+	struct prepared *p;
+	size_t n;
+	uint32_t *uids, *flags; /* n entries each, the caller's */
+	uint64_t *kws;
+	/* Set in the transaction. */
+	uint64_t box_id, modseq;
+	uint32_t uidvalidity;
+	/* The result, valid once done. */
+	int rc;
+	enum store_error err;
+	bool done;
+	struct append_req *next; /* the account's queue */
+};
+
+/* Adds r's rows inside the leader's transaction (a savepoint around it).
+   0, or -1 with r->err. */
+int append_rows(struct account *a, struct db *db, struct append_req *r);
+/* After the commit, r succeeded: views, watchers, stray files. write_lock held. */
+void append_committed(struct account *a, struct db *db, struct append_req *r);
+/* r failed (alone or with the batch): removes blob files it created that no
+   row references. db may be NULL (then the files are left to check). */
+void append_discard(struct account *a, struct db *db, struct append_req *r);
+/* r failed before it was submitted: append_discard under the write lock. */
+void append_abandon(struct account *a, struct append_req *r);
+/* Writes (or links) p's blob file again under the write lock, when the file
+   of an existing row was collected meanwhile. */
+int prepared_file_rewrite(struct account *a, struct prepared *p, enum store_error *err_out);
+
+/* ---- commit.c: group commit ---- */
+/*
+ * Queues r for the account's next transaction and returns once it is
+ * committed or failed (r->rc, r->err). The first submitter with no leader
+ * running becomes the leader: it takes the write lock, then every request
+ * queued by then, and commits them in one transaction (one WAL fsync), a
+ * savepoint each, so one request's failure does not fail the others.
+ * Call with no store lock held.
+ */
+int commit_submit(struct account *a, struct append_req *r);
+void commit_init(struct account *a);
+void commit_deinit(struct account *a);
+
+/* ---- spool.c ---- */
+/* Flushes the buffer, finishes the hash and makes the spool read-only
+   (idempotent). 0, or -1 with its sticky error (_TOOBIG, _TEMP). */
+int spool_seal(struct store_spool *sp, enum store_error *err_out);
+/* SHA-256 hex of the sealed bytes. */
+const char *spool_hash(const struct store_spool *sp);
+/* The sealed bytes (read into memory up to inline_max, else mapped
+   read-only), valid until store_spool_free. 0, or -1 (_TEMP). */
+int spool_bytes(struct store_spool *sp, const unsigned char **data_out, enum store_error *err_out);
+/* fsyncs the file, once. 0, or -1 (_TEMP). */
+int spool_sync(struct store_spool *sp, enum store_error *err_out);
+/* Links the synced file into blob_dir under its hash (blob_link); safe from
+   several threads at once. */
+int spool_link(struct store_spool *sp, const char *blob_dir, bool *created_out,
+               enum store_error *err_out);
+
 /* ---- db.c ---- */
 int db_get(struct account *acct, struct db **db_out, enum store_error *err_out);
 void db_put(struct account *acct, struct db *db);
@@ -182,6 +273,11 @@ char *blob_path(const char *blob_dir, const char *hex);
    and force is false. Returns 0 or -1 (_TEMP). */
 int blob_write(const char *blob_dir, const char *hex, const unsigned char *data, size_t len,
                bool no_fsync, bool force, bool *created_out, enum store_error *err_out);
+/* Gives the complete, fsync'd file src (a path, or /proc/self/fd/N) the
+   name of hex with link(2), then fsyncs the directory. An existing file of
+   that name is kept (*created_out false). 0 or -1 (_TEMP). */
+int blob_link(const char *blob_dir, const char *hex, const char *src, bool no_fsync,
+              bool *created_out, enum store_error *err_out);
 bool blob_exists(const char *blob_dir, const char *hex);
 int blob_unlink(const char *blob_dir, const char *hex);
 

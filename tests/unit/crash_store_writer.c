@@ -57,7 +57,8 @@ writer(void *arg)
 		           i, id, i, getpid());
 		for (unsigned k = rand_r(&seed) % 200; k > 0; k--)
 			buf_printf(&m, "line %u %u\r\n", k, rand_r(&seed));
-		struct store_append ap = {(const unsigned char *)m.data, m.len, 0, NULL, 0, 0};
+		struct store_append ap = {
+		        .data = (const unsigned char *)m.data, .len = m.len, .flags = 0};
 		if (store_message_append(acct, "INBOX", &ap, 1, NULL, &uid, &err) == 0) {
 			sha256_hex(m.data, m.len, hex);
 			pthread_mutex_lock(&out_lock);

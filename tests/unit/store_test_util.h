@@ -137,13 +137,56 @@ tstore_close(struct tstore *t)
 static inline uint32_t
 tappend(struct tstore *t, const char *box, const char *msg, uint32_t flags)
 {
-	struct store_append ap = {(const unsigned char *)msg, strlen(msg), flags, NULL, 0, 0};
+	struct store_append ap = {
+	        .data = (const unsigned char *)msg, .len = strlen(msg), .flags = flags};
 	uint32_t uid = 0, uv;
 	enum store_error err;
 
 	if (store_message_append(t->acct, box, &ap, 1, &uv, &uid, &err) < 0)
 		return 0;
 	return uid;
+}
+
+/* A spool holding len bytes of msg, written in chunks of chunk bytes
+   (0: one write); NULL if a write failed (*errp says why). */
+static inline struct store_spool *
+tspool(struct store *store, const void *msg, size_t len, size_t chunk, enum store_error *errp)
+{
+	struct store_spool *sp;
+	enum store_error err = STORE_ERR_NONE;
+
+	if (store_spool_new(store, &sp, &err) < 0) {
+		*errp = err;
+		return NULL;
+	}
+	for (size_t off = 0; off < len;) {
+		size_t k = chunk == 0 || chunk > len - off ? len - off : chunk;
+
+		if (store_spool_write(sp, (const char *)msg + off, k, &err) < 0) {
+			*errp = err;
+			store_spool_free(&sp);
+			return NULL;
+		}
+		off += k;
+	}
+	*errp = STORE_ERR_NONE;
+	return sp;
+}
+
+/* Every byte of uid in box of acct into out (reset first); 0 or -1. */
+static inline int
+tread(struct store_account *acct, const char *box, uint32_t uid, struct buf *out)
+{
+	struct store_mailbox *mb;
+	enum store_error err;
+	int rc;
+
+	out->len = 0;
+	if (store_mailbox_open(acct, box, STORE_OPEN_READONLY, &mb, &err) < 0)
+		return -1;
+	rc = store_message_read(mb, uid, 0, UINT64_MAX, out, &err);
+	store_mailbox_close(&mb);
+	return rc;
 }
 
 static inline struct store_mailbox_info

@@ -348,9 +348,12 @@ test_multiappend_is_atomic(void)
 	tstore_open_with(&t, &set);
 	memset(big, 'x', 4999);
 	big[4999] = '\0';
-	ap[0] = (struct store_append){(const unsigned char *)msg1, strlen(msg1), 0, NULL, 0, 0};
-	ap[1] = (struct store_append){(const unsigned char *)big, strlen(big), 0, NULL, 0, 0};
-	ap[2] = (struct store_append){(const unsigned char *)msg2, strlen(msg2), 0, NULL, 0, 0};
+	ap[0] = (struct store_append){
+	        .data = (const unsigned char *)msg1, .len = strlen(msg1), .flags = 0};
+	ap[1] = (struct store_append){
+	        .data = (const unsigned char *)big, .len = strlen(big), .flags = 0};
+	ap[2] = (struct store_append){
+	        .data = (const unsigned char *)msg2, .len = strlen(msg2), .flags = 0};
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", ap, 3, NULL, uids, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_TOOBIG);
 	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
@@ -641,7 +644,8 @@ test_quota_is_enforced(void)
 	test_int_eq(-1, store_quota_set(t.acct, 0, 3, &err), 0);
 	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 3);
 	test_int_eq(-1, tappend(&t, "INBOX", msg2, 0), 0);
-	struct store_append ap = {(const unsigned char *)msg2, strlen(msg2), 0, NULL, 0, 0};
+	struct store_append ap = {
+	        .data = (const unsigned char *)msg2, .len = strlen(msg2), .flags = 0};
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_QUOTA);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);

@@ -46,8 +46,10 @@ test_injected_io_failures_leave_store_consistent(void)
 		bool is_inline = i == ARRAY_LEN(cases) - 1;
 		struct tstore t;
 		struct store_append ap[2] = {
-		        {(const unsigned char *)msg, strlen(msg), 0, NULL, 0, 0},
-		        {(const unsigned char *)"Subject: 2\r\n\r\nx\r\n", 17, 0, NULL, 0, 0},
+		        {.data = (const unsigned char *)msg, .len = strlen(msg), .flags = 0},
+		        {.data = (const unsigned char *)"Subject: 2\r\n\r\nx\r\n",
+		         .len = 17,
+		         .flags = 0},
 		};
 		enum store_error err = STORE_ERR_NONE;
 		struct store_mailbox_info s;

@@ -108,7 +108,7 @@ writer_thread(void *arg)
 	store_mailbox_open(acct, "INBOX", 0, &mb, &err);
 	if (job->step == 0) {
 		struct store_append ap = {
-		        (const unsigned char *)"Subject: new\r\n\r\nx\r\n", 20, 0, NULL, 0, 0};
+		        .data = (const unsigned char *)"Subject: new\r\n\r\nx\r\n", .len = 20};
 		store_message_append(acct, "INBOX", &ap, 1, NULL, NULL, &err);
 	} else if (job->step == 1) {
 		struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0, 0};
@@ -219,8 +219,8 @@ test_flag_journal_overflow_falls_back(void)
 	tstore_open(&t);
 	struct store_append ap[300];
 	for (int i = 0; i < 300; i++) {
-		ap[i] = (struct store_append){
-		        (const unsigned char *)"S: x\r\n\r\nb\r\n", 11, 0, NULL, 0, 0};
+		ap[i] = (struct store_append){.data = (const unsigned char *)"S: x\r\n\r\nb\r\n",
+		                              .len = 11};
 		uids[i] = (uint32_t)i + 1;
 	}
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", ap, 300, NULL, NULL, &err), 0);

@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * spool.c: one message as it arrives (IMAP APPEND literal, SMTP DATA, LMTP,
+ * `tern deliver` stdin), streamed to a file so it is never held whole in
+ * memory. Each write is normalised (bare LF becomes CRLF, mail_crlf_*),
+ * hashed (SHA-256, the blob's name) and written through a fixed buffer of
+ * SPOOL_BUF bytes with write(2), no fsync: a message that is never committed
+ * costs no disk flush.
+ *
+ * The file is an O_TMPFILE in DATA_DIR/tmp, on the accounts' file system, so
+ * a committed file blob is the spool file itself, hard-linked into blobs/
+ * (spool_link; no byte is copied, and one message delivered to N accounts
+ * is one inode with N links). An unnamed file vanishes with the process, so
+ * a crash leaves nothing behind. Where the file system has no O_TMPFILE a
+ * named file tmp/spool.XXXXXX is used instead (removed by store_spool_free;
+ * after a crash `tern check --repair` removes it).
+ *
+ * States: writing (store_spool_write) -> sealed (spool_seal: buffer
+ * flushed, hash final, read-only from then on; the commit paths seal) ->
+ * synced (spool_sync: one fsync, only for file blobs) -> linked into any
+ * number of accounts. A write error or passing store.max_message_size is
+ * sticky: every later call fails the same way.
+ *
+ * A spool belongs to one thread at a time (created on an event loop, handed
+ * to a pool thread for the commit); after sealing, only reads happen, so
+ * store_deliver links it from several threads at once.
+ */
+#include "store/store_int.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "mail/message.h"
+
+/* Normalised bytes buffered before a write(2). Input is fed in slices of a
+   quarter of it and flushed past half, and CRLF at most doubles a slice, so
+   the buffer never holds more than SPOOL_BUF bytes. */
+#define SPOOL_BUF (8u << 10)
+
+struct store_spool {
+	struct store *store;
+	int fd;
+	char *path; /* the named fallback file, or NULL for an O_TMPFILE */
+	EVP_MD_CTX *sha;
+	struct mail_crlf crlf;
+	struct buf out;        /* normalised, not yet written */
+	uint64_t size;         /* normalised bytes so far (written + buffered) */
+	enum store_error fail; /* sticky: TOOBIG or TEMP */
+	bool has_nul, is_sealed, is_synced;
+	char hash[65];
+	/* The sealed bytes for parsing and inline rows: read into memory up to
+	   store.inline_max, else mapped read-only (spool_bytes). */
+	unsigned char *mem;
+	void *map;
+};
+
+int
+store_spool_new(struct store *store, struct store_spool **spool_out, enum store_error *err_out)
+{
+	struct store_spool *sp;
+	int fd;
+	char *path = NULL;
+
+	fd = open(store->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		path = xasprintf("%s/spool.XXXXXX", store->tmp_dir);
+		fd = mkostemp(path, O_CLOEXEC);
+	}
+	if (fd < 0) {
+		log_error("store", "event=spool-create-failed dir=%s err=\"%s\"", store->tmp_dir,
+		          strerror(errno));
+		free(path);
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	sp = xcalloc(1, sizeof(*sp));
+	sp->store = store;
+	sp->fd = fd;
+	sp->path = path;
+	sp->sha = EVP_MD_CTX_new();
+	if (sp->sha == NULL || EVP_DigestInit_ex(sp->sha, EVP_sha256(), NULL) != 1)
+		abort(); /* OpenSSL cannot compute SHA-256: nothing sane to do */
+	mail_crlf_init(&sp->crlf);
+	buf_init(&sp->out);
+	buf_reserve(&sp->out, SPOOL_BUF);
+	*spool_out = sp;
+	return 0;
+}
+
+/* Hashes and writes the buffered bytes. */
+static int
+spool_flush(struct store_spool *sp)
+{
+	const char *p = sp->out.data;
+	size_t left = sp->out.len;
+
+	if (left == 0)
+		return 0;
+	if (EVP_DigestUpdate(sp->sha, p, left) != 1)
+		abort();
+	while (left > 0) {
+		ssize_t w;
+
+		if (store_fault_hit(STORE_FAULT_WRITE)) {
+			errno = ENOSPC;
+			w = -1;
+		} else {
+			w = write(sp->fd, p, left);
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_error("store", "event=spool-write-failed err=\"%s\"",
+			          w < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	buf_reset(&sp->out);
+	return 0;
+}
+
+int
+store_spool_write(struct store_spool *sp, const void *data, size_t len, enum store_error *err_out)
+{
+	const unsigned char *in = data;
+	uint64_t max = sp->store->set.max_message_size;
+
+	if (sp->fail != STORE_ERR_NONE || sp->is_sealed) {
+		*err_out = sp->is_sealed ? STORE_ERR_PERM : sp->fail;
+		return -1;
+	}
+	if (!sp->has_nul && memchr(in, '\0', len) != NULL)
+		sp->has_nul = true;
+	for (size_t off = 0; off < len;) {
+		size_t k = MIN(len - off, SPOOL_BUF / 4), before = sp->out.len;
+
+		mail_crlf_feed(&sp->crlf, in + off, k, &sp->out);
+		sp->size += sp->out.len - before;
+		off += k;
+		if (sp->size > max) {
+			sp->fail = STORE_ERR_TOOBIG;
+			break;
+		}
+		if (sp->out.len >= SPOOL_BUF / 2 && spool_flush(sp) < 0) {
+			sp->fail = STORE_ERR_TEMP;
+			break;
+		}
+	}
+	if (sp->fail != STORE_ERR_NONE) {
+		*err_out = sp->fail;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t
+store_spool_size(const struct store_spool *sp)
+{
+	return sp->size;
+}
+
+bool
+store_spool_has_nul(const struct store_spool *sp)
+{
+	return sp->has_nul;
+}
+
+void
+store_spool_free(struct store_spool **spp)
+{
+	struct store_spool *sp = *spp;
+
+	if (sp == NULL)
+		return;
+	if (sp->map != NULL)
+		munmap(sp->map, sp->size);
+	free(sp->mem);
+	close(sp->fd);
+	if (sp->path != NULL)
+		unlink(sp->path);
+	free(sp->path);
+	EVP_MD_CTX_free(sp->sha);
+	buf_deinit(&sp->out);
+	free(sp);
+	*spp = NULL;
+}
+
+int
+spool_seal(struct store_spool *sp, enum store_error *err_out)
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (sp->fail != STORE_ERR_NONE) {
+		*err_out = sp->fail;
+		return -1;
+	}
+	if (sp->is_sealed)
+		return 0;
+	if (spool_flush(sp) < 0) {
+		sp->fail = STORE_ERR_TEMP;
+		*err_out = sp->fail;
+		return -1;
+	}
+	if (EVP_DigestFinal_ex(sp->sha, md, &mdlen) != 1 || mdlen != 32)
+		abort();
+	for (unsigned i = 0; i < 32; i++) {
+		sp->hash[2 * i] = digits[md[i] >> 4];
+		sp->hash[2 * i + 1] = digits[md[i] & 15];
+	}
+	sp->hash[64] = '\0';
+	sp->is_sealed = true;
+	buf_deinit(&sp->out);
+	return 0;
+}
+
+const char *
+spool_hash(const struct store_spool *sp)
+{
+	assert(sp->is_sealed);
+	return sp->hash;
+}
+
+int
+spool_bytes(struct store_spool *sp, const unsigned char **data_out, enum store_error *err_out)
+{
+	assert(sp->is_sealed);
+	if (sp->size == 0) {
+		*data_out = (const unsigned char *)"";
+		return 0;
+	}
+	if (sp->mem == NULL && sp->map == NULL) {
+		if (sp->size <= sp->store->set.inline_max) {
+			/* Small: it goes into the row as bytes anyway. */
+			sp->mem = xmalloc(sp->size);
+			for (uint64_t off = 0; off < sp->size;) {
+				ssize_t r =
+				        pread(sp->fd, sp->mem + off, sp->size - off, (off_t)off);
+
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0) {
+					log_error("store", "event=spool-read-failed err=\"%s\"",
+					          r < 0 ? strerror(errno) : "short file");
+					free(sp->mem);
+					sp->mem = NULL;
+					*err_out = STORE_ERR_TEMP;
+					return -1;
+				}
+				off += (uint64_t)r;
+			}
+		} else {
+			void *m = mmap(NULL, sp->size, PROT_READ, MAP_SHARED, sp->fd, 0);
+
+			if (m == MAP_FAILED) {
+				log_error("store", "event=spool-map-failed err=\"%s\"",
+				          strerror(errno));
+				*err_out = STORE_ERR_TEMP;
+				return -1;
+			}
+			sp->map = m;
+		}
+	}
+	*data_out = sp->mem != NULL ? sp->mem : sp->map;
+	return 0;
+}
+
+int
+spool_sync(struct store_spool *sp, enum store_error *err_out)
+{
+	assert(sp->is_sealed);
+	if (sp->is_synced)
+		return 0;
+	if (store_fault_hit(STORE_FAULT_FSYNC)) {
+		errno = EIO;
+		goto fail;
+	}
+	if (!sp->store->set.no_fsync && fsync(sp->fd) < 0)
+		goto fail;
+	sp->is_synced = true;
+	return 0;
+fail:
+	log_error("store", "event=spool-fsync-failed err=\"%s\"", strerror(errno));
+	*err_out = STORE_ERR_TEMP;
+	return -1;
+}
+
+int
+spool_link(struct store_spool *sp, const char *blob_dir, bool *created_out,
+           enum store_error *err_out)
+{
+	char proc_path[64];
+	const char *src = sp->path;
+
+	assert(sp->is_synced);
+	if (src == NULL) {
+		/* An O_TMPFILE gets its first name through /proc (open(2)):
+		   linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH. */
+		snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", sp->fd);
+		src = proc_path;
+	}
+	return blob_link(blob_dir, sp->hash, src, sp->store->set.no_fsync, created_out, err_out);
+}
