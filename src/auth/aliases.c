@@ -62,8 +62,7 @@ alias_is_valid(const char *alias)
 }
 
 int
-auth_alias_add(struct auth_db *db, const char *alias, const char *target,
-               enum auth_error *err_out)
+auth_alias_add(struct auth_db *db, const char *alias, const char *target, enum auth_error *err_out)
 {
 	if (!alias_is_valid(alias) || !auth_address_is_valid(target))
 		return fail(err_out, AUTH_ERR_INVALID);
@@ -103,10 +102,10 @@ int
 auth_alias_delete(struct auth_db *db, const char *alias, const char *target,
                   enum auth_error *err_out)
 {
-	sqlite3_stmt *st = prepare(db, target != NULL
-	                                       ? "DELETE FROM aliases WHERE address = ?1 AND "
-	                                         "target = ?2"
-	                                       : "DELETE FROM aliases WHERE address = ?1");
+	sqlite3_stmt *st =
+	        prepare(db, target != NULL ? "DELETE FROM aliases WHERE address = ?1 AND "
+	                                     "target = ?2"
+	                                   : "DELETE FROM aliases WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *a = lowercase(alias), *t = target != NULL ? lowercase(target) : NULL;
@@ -128,11 +127,11 @@ int
 auth_alias_list(struct auth_db *db, const char *alias, struct auth_alias **out, size_t *n_out,
                 enum auth_error *err_out)
 {
-	sqlite3_stmt *st = prepare(db, alias != NULL
-	                                       ? "SELECT address, target, created FROM aliases "
-	                                         "WHERE address = ?1 ORDER BY address, target"
-	                                       : "SELECT address, target, created FROM aliases "
-	                                         "ORDER BY address, target");
+	sqlite3_stmt *st =
+	        prepare(db, alias != NULL ? "SELECT address, target, created FROM aliases "
+	                                    "WHERE address = ?1 ORDER BY address, target"
+	                                  : "SELECT address, target, created FROM aliases "
+	                                    "ORDER BY address, target");
 	struct auth_alias *v = NULL;
 	size_t n = 0;
 	int step;

@@ -13,6 +13,7 @@
 #include "auth/auth.h"
 #include "imap/imap.h"
 #include "net/net.h"
+#include "smtp/smtp.h"
 #include "store/store.h"
 
 struct tern_conf {
@@ -28,10 +29,17 @@ struct tern_conf {
 	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
+	bool smtp_enabled, submission_enabled, lmtp_enabled;
+	uint64_t smtp_port;                         /* 0: port_base + 25 */
+	uint64_t submission_port, submissions_port; /* 0: + 587 / + 465 */
+	uint64_t lmtp_port;                         /* 0: + 24 */
+	char *lmtp_socket;                          /* "" = none; made absolute */
 	uint64_t auth_workers;
+	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
-	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
+	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */
+	struct auth_config auth;   /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 };
 

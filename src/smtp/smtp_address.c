@@ -91,9 +91,8 @@ refuse(const char **why_out, const char *why)
 }
 
 enum smtp_addr_class
-smtp_address_classify(struct arena *a, const struct smtp_path *p,
-                      const struct smtp_domains *local, bool allow_remote,
-                      const char **address_out, const char **why_out)
+smtp_address_classify(struct arena *a, const struct smtp_path *p, const struct smtp_domains *local,
+                      bool allow_remote, const char **address_out, const char **why_out)
 {
 	*address_out = NULL;
 	*why_out = NULL;
@@ -137,8 +136,8 @@ smtp_header_from(struct arena *a, const unsigned char *hdr, size_t len, size_t *
 	while (mail_header_iter_next(&it, &f)) {
 		if (!mail_header_field_is(&f, "From"))
 			continue;
-		for (struct mail_address *m = mail_address_parse(a, f.value, f.value_len); m != NULL;
-		     m = m->next) {
+		for (struct mail_address *m = mail_address_parse(a, f.value, f.value_len);
+		     m != NULL; m = m->next) {
 			if (m->domain == NULL)
 				continue; /* group start or end */
 			if (n == cap) {

@@ -68,7 +68,6 @@ char *smtp_address_lower(struct arena *a, const char *address);
  * section 3.6.2), lowercased, as a NULL-terminated array in a; *n_out of
  * them. A message without From: gives none.
  */
-const char **smtp_header_from(struct arena *a, const unsigned char *hdr, size_t len,
-                              size_t *n_out);
+const char **smtp_header_from(struct arena *a, const unsigned char *hdr, size_t len, size_t *n_out);
 
 #endif

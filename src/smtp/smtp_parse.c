@@ -339,7 +339,8 @@ smtp_xtext_decode(struct arena *a, const char *s, size_t len)
 			if (len - i < 3 || hexval((unsigned char)s[i + 1]) < 0 ||
 			    hexval((unsigned char)s[i + 2]) < 0)
 				return NULL;
-			int v = hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]);
+			int v = hexval((unsigned char)s[i + 1]) * 16 +
+			        hexval((unsigned char)s[i + 2]);
 			if (v == 0)
 				return NULL;
 			out[n++] = (char)v;
@@ -408,7 +409,8 @@ params_each(struct arena *a, const char *s, param_fn *fn, void *arg, const char 
 		if (*s == '=') {
 			val = ++s;
 			while (*s != '\0' && *s != ' ' && *s != '=' &&
-			       ((unsigned char)*s >= 0x80 || ((unsigned char)*s >= 33 && *s != 127)))
+			       ((unsigned char)*s >= 0x80 ||
+			        ((unsigned char)*s >= 33 && *s != 127)))
 				s++;
 			val_len = (size_t)(s - val);
 			if (val_len == 0) {
@@ -652,8 +654,7 @@ smtp_dot_decoder_init(struct smtp_dot_decoder *d)
 }
 
 size_t
-smtp_dot_decode(struct smtp_dot_decoder *d, const char *in, size_t len, char *out,
-                size_t *out_len)
+smtp_dot_decode(struct smtp_dot_decoder *d, const char *in, size_t len, char *out, size_t *out_len)
 {
 	size_t i = 0, n = 0;
 	int st = d->state;

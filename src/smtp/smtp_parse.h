@@ -61,14 +61,14 @@ void smtp_command_parse(const char *line, struct smtp_command *out);
 
 /* What a path says, as written. */
 struct smtp_path {
-	bool is_null;       /* "<>" (reverse-path only) */
-	bool is_postmaster; /* "<Postmaster>" without a domain (RCPT only) */
-	bool has_route;     /* "<@a,@b:user@c>": a source route (RFC 5321 4.1.1.3) */
-	bool is_quoted;     /* the local part is a quoted string */
-	bool is_literal;    /* the domain is an address literal "[...]" */
-	bool is_utf8;       /* non-ASCII in the local part or domain (RFC 6531) */
-	const char *local;  /* as written (quotes kept), in the arena */
-	const char *domain; /* as written, in the arena; "" for is_postmaster */
+	bool is_null;        /* "<>" (reverse-path only) */
+	bool is_postmaster;  /* "<Postmaster>" without a domain (RCPT only) */
+	bool has_route;      /* "<@a,@b:user@c>": a source route (RFC 5321 4.1.1.3) */
+	bool is_quoted;      /* the local part is a quoted string */
+	bool is_literal;     /* the domain is an address literal "[...]" */
+	bool is_utf8;        /* non-ASCII in the local part or domain (RFC 6531) */
+	const char *local;   /* as written (quotes kept), in the arena */
+	const char *domain;  /* as written, in the arena; "" for is_postmaster */
 	const char *address; /* local@domain (no route), in the arena; "" when null */
 };
 
