@@ -100,6 +100,7 @@ smtp_message_begin(struct smtp_session *s)
 	buf_reset(&s->header);
 	s->has_header = false;
 	s->data_error = SMTP_DATA_OK;
+	s->data_size = 0;
 	if (tx->n_rcpts > tx->n_remote) {
 		if (store_spool_new(s->srv->store, &s->spool, &err) < 0) {
 			log_error(s->base.ops->proto, "event=spool-failed err=\"%s\"",
@@ -165,6 +166,13 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 
 	if (s->data_error != SMTP_DATA_OK)
 		return; /* the rest is read and dropped */
+	s->data_size += len;
+	if (s->data_size > s->cfg->s.max_message_size) {
+		s->data_error = SMTP_DATA_TOOBIG;
+		store_spool_free(&s->spool);
+		smtp_queue_msg_free(&s->qmsg);
+		return;
+	}
 	if (s->role == SMTP_ROLE_SUBMISSION && !s->has_header)
 		keep_header(s, data, len);
 	if (s->spool != NULL && store_spool_write(s->spool, data, len, &err) < 0)
@@ -172,8 +180,6 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 	if (s->qmsg != NULL && s->data_error == SMTP_DATA_OK) {
 		if (smtp_queue_msg_write(s->qmsg, data, len) < 0)
 			s->data_error = SMTP_DATA_TEMP;
-		else if (smtp_queue_msg_size(s->qmsg) > s->cfg->s.max_message_size)
-			s->data_error = SMTP_DATA_TOOBIG;
 	}
 	if (s->data_error != SMTP_DATA_OK) {
 		store_spool_free(&s->spool);

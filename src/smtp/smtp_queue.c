@@ -165,12 +165,6 @@ smtp_queue_msg_write(struct smtp_queue_msg *m, const void *data, size_t len)
 	return 0;
 }
 
-uint64_t
-smtp_queue_msg_size(const struct smtp_queue_msg *m)
-{
-	return m->size;
-}
-
 static const char *
 notify_str(struct arena *a, unsigned notify)
 {

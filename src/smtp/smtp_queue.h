@@ -38,7 +38,6 @@ void smtp_queue_close(struct smtp_queue **qp);
 int smtp_queue_msg_new(struct smtp_queue *q, struct smtp_queue_msg **m_out);
 /* Appends message bytes (bare LF becomes CRLF), buffered; -1 on I/O error. */
 int smtp_queue_msg_write(struct smtp_queue_msg *m, const void *data, size_t len);
-uint64_t smtp_queue_msg_size(const struct smtp_queue_msg *m);
 
 struct smtp_queue_rcpt {
 	const char *address;

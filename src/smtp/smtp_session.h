@@ -131,6 +131,7 @@ struct smtp_session {
 		SMTP_DATA_TOOBIG,
 		SMTP_DATA_TEMP,
 	} data_error;
+	uint64_t data_size; /* message bytes so far (smtp.max_message_size) */
 	struct smtp_dot_decoder dot;
 	char *decode_buf;   /* heap, SMTP_DECODE_CHUNK */
 	struct buf header;  /* the header block, up to SMTP_HEADER_MAX (From: check) */
