@@ -82,10 +82,13 @@ def mailbox(srv, user, password, name="INBOX"):
         m._encoding = "utf-8"  # a UTF-8 login name, as a quoted string
         user = '"%s"' % user
     m.login(user, password)
-    typ, _ = m.select(f'"{name}"', readonly=True)
+    typ, data = m.select(f'"{name}"', readonly=True)
     if typ != "OK":
         m.logout()
         return None
+    if int(data[0]) == 0:
+        m.logout()
+        return []
     typ, data = m.fetch("1:*", "(BODY.PEEK[])")
     m.logout()
     return [item[1] for item in data if isinstance(item, tuple)]
