@@ -28,8 +28,8 @@ LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
-                              src/auth/*.c src/session/*.c src/imap/*.c src/smtp/*.c \
-                              src/cli/*.c))
+                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c \
+                              src/smtp/*.c src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))

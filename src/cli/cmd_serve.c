@@ -30,6 +30,7 @@
 #include "cli/cli.h"
 #include "cli/conf.h"
 #include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/version.h"
@@ -49,10 +50,10 @@ struct serve_state {
 	struct tern_conf conf;
 	struct net_server *net;
 	struct imap_server *imap;
+	struct pop3_server *pop3;
 	struct smtp_server *smtp;
 	struct auth_service *auth;
 	struct net_jobs *jobs;
-	struct net_jobs *store_pool; /* store writers: SMTP/LMTP delivery */
 	struct event *poll_ev;
 	bool poll_running;
 	struct auth_changes *changes; /* the poll job's result */
@@ -84,6 +85,10 @@ services_build(const struct serve_state *st, const struct tern_conf *conf, struc
 	                            false,  imap_server_service(st->imap)};
 	out[n++] = (struct service){"imaps", conf->imap_enabled,           conf->imaps_port, NULL,
 	                            true,    imap_server_service(st->imap)};
+	out[n++] = (struct service){"pop3", conf->pop3_enabled,           conf->pop3_port, NULL,
+	                            false,  pop3_server_service(st->pop3)};
+	out[n++] = (struct service){"pop3s", conf->pop3_enabled,           conf->pop3s_port, NULL,
+	                            true,    pop3_server_service(st->pop3)};
 	out[n++] = (struct service){"smtp",          conf->smtp_enabled,
 	                            conf->smtp_port, NULL,
 	                            false,           smtp_server_service(st->smtp, SMTP_ROLE_MX)};
@@ -241,6 +246,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	log_configure(conf.log_level, conf.syslog);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
+	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
 	smtp_server_reload(st->smtp, &conf.smtp, &conf.auth.s, true);
 	conf_free(&st->conf);
 	st->conf = conf;
@@ -255,7 +261,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
@@ -282,13 +288,11 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	jobs = net_jobs_new(st.conf.auth_workers);
-	/* The store's writers: deliveries block on fsync, so they get their
-	   own threads, never the event loops' or the password checks'. */
-	st.store_pool = net_jobs_new(st.conf.store_writers);
 	st.auth = auth;
 	st.jobs = jobs;
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
-	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, st.store_pool, true);
+	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
+	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, true);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;
@@ -320,12 +324,14 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s: cannot open the mail store: %s", data_dir, store_error_str(serr));
 		goto out;
 	}
-	imap_server_set_store(st.imap, store);
+	store_pool = net_jobs_new(st.conf.store_writers);
+	imap_server_set_store(st.imap, store, store_pool);
+	pop3_server_set_store(st.pop3, store, store_pool);
 	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
 		cli_fail("%s", err);
 		goto out;
 	}
-	smtp_server_set_store(st.smtp, store, queue);
+	smtp_server_set_store(st.smtp, store, store_pool, queue);
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -359,11 +365,12 @@ out:
 		event_free(ev_hup);
 	}
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
-	net_jobs_free(&st.store_pool);
+	net_jobs_free(&store_pool);
 	if (st.poll_ev != NULL)
 		event_free(st.poll_ev);
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
+	pop3_server_free(&st.pop3);
 	smtp_server_free(&st.smtp);
 	smtp_queue_close(&queue);
 	auth_service_free(&auth);

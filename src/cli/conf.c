@@ -59,12 +59,35 @@ static const struct config_key keys[] = {
          "Longest command line, literals excluded (RFC 2683 section 3.2.1.5 asks for at least 8000)."},
         {"imap.max_literal", CONFIG_SIZE, F(imap.max_literal), "64m", 1024, 4ull << 30, NULL,
          "Largest literal, and so the largest message APPEND accepts."},
+        {"imap.max_literal_before_login", CONFIG_SIZE, F(imap.max_literal_before_login), "8k", 256,
+         16ull << 20, NULL, "Literal bytes one command may carry before login (LOGIN needs few)."},
+        {"imap.max_command_literals", CONFIG_SIZE, F(imap.max_command_literals), "1m", 1024,
+         4ull << 30, NULL,
+         "Literal bytes one command may hold in memory; APPEND messages stream to disk instead."},
         {"imap.login_timeout", CONFIG_DURATION, F(imap.login_timeout_ms), "60s", 1000, DAY_MS, NULL,
          "Idle time allowed before login."},
         {"imap.idle_timeout", CONFIG_DURATION, F(imap.idle_timeout_ms), "30m", 1000, DAY_MS, NULL,
          "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
         {"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
          "Invalid commands in a row before the server says BYE."},
+        {"pop3.enabled", CONFIG_BOOL, F(pop3_enabled), "yes", 0, 0, NULL,
+         "Run the POP3 listeners."},
+        {"pop3.port", CONFIG_UINT, F(pop3_port), "0", 0, 65535, NULL,
+         "POP3 with STLS; 0 = port_base + 110."},
+        {"pop3.tls_port", CONFIG_UINT, F(pop3s_port), "0", 0, 65535, NULL,
+         "POP3 over implicit TLS; 0 = port_base + 995."},
+        {"pop3.login_timeout", CONFIG_DURATION, F(pop3.login_timeout_ms), "60s", 1000, DAY_MS, NULL,
+         "Idle time allowed before login."},
+        {"pop3.idle_timeout", CONFIG_DURATION, F(pop3.idle_timeout_ms), "10m", 600000, DAY_MS, NULL,
+         "Idle time allowed after login (RFC 1939 section 3: at least 10 minutes)."},
+        {"pop3.max_bad_commands", CONFIG_UINT, F(pop3.max_bad_commands), "20", 1, 100000, NULL,
+         "Invalid commands in a row before the server ends the session."},
+        {"pop3.login_delay", CONFIG_DURATION, F(pop3_login_delay_ms), "0", 0, DAY_MS, NULL,
+         "Shortest time between two POP3 logins of one account (RFC 2449 LOGIN-DELAY); 0 = any."},
+        {"pop3.expire", CONFIG_ENUM, F(pop3_expire), "never", 0, 0, "never|0",
+         "RFC 2449 EXPIRE: never, or 0 (messages read with RETR are removed at QUIT)."},
+        {"pop3.retr_sets_seen", CONFIG_BOOL, F(pop3.retr_sets_seen), "no", 0, 0, NULL,
+         "Messages read with RETR get \\Seen for IMAP clients (applied at QUIT)."},
         {"smtp.enabled", CONFIG_BOOL, F(smtp_enabled), "yes", 0, 0, NULL,
          "Run the SMTP (MX) listener: mail for the local domains only."},
         {"smtp.port", CONFIG_UINT, F(smtp_port), "0", 0, 65535, NULL,
@@ -102,8 +125,6 @@ static const struct config_key keys[] = {
          "LMTP over TCP; 0 = port_base + 24."},
         {"lmtp.socket", CONFIG_STRING, F(lmtp_socket), "", 0, 0, NULL,
          "Also LMTP on this Unix socket (relative to the data directory); empty: none."},
-        {"store.writers", CONFIG_UINT, F(store_writers), "4", 1, 256, NULL,
-         "Threads that store delivered messages (fsync), off the event loops."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -147,6 +168,8 @@ static const struct config_key keys[] = {
          NULL, "PBKDF2 iterations for new SCRAM keys (RFC 7677: at least 4096)."},
         {"auth.workers", CONFIG_UINT, F(auth_workers), "2", 1, 256, NULL,
          "Threads that check passwords (slow by design), off the event loops."},
+        {"store.writers", CONFIG_UINT, F(store_writers), "4", 1, 256, NULL,
+         "Threads that commit arriving messages (fsync), off the event loops."},
         {"oauth.issuer", CONFIG_STRING, F(auth.oauth_issuer), "", 0, 0, NULL,
          "Required \"iss\" of bearer tokens (OAUTHBEARER, XOAUTH2); empty: not checked."},
         {"oauth.audience", CONFIG_STRING, F(auth.oauth_audience), "", 0, 0, NULL,
@@ -180,6 +203,12 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		conf->imap_port = conf->port_base + 143;
 	if (conf->imaps_port == 0)
 		conf->imaps_port = conf->port_base + 993;
+	if (conf->pop3_port == 0)
+		conf->pop3_port = conf->port_base + 110;
+	if (conf->pop3s_port == 0)
+		conf->pop3s_port = conf->port_base + 995;
+	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
+	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;
 	if (conf->smtp_port == 0)
 		conf->smtp_port = conf->port_base + 25;
 	if (conf->submission_port == 0)
@@ -202,8 +231,9 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 			*paths[i] = abs;
 		}
 	}
-	if (conf->imap_port > 65535 || conf->imaps_port > 65535 || conf->smtp_port > 65535 ||
-	    conf->submission_port > 65535 || conf->lmtp_port > 65535) {
+	if (conf->imap_port > 65535 || conf->imaps_port > 65535 || conf->pop3_port > 65535 ||
+	    conf->pop3s_port > 65535 || conf->smtp_port > 65535 || conf->submission_port > 65535 ||
+	    conf->submissions_port > 65535 || conf->lmtp_port > 65535) {
 		*error_out = xasprintf("%s/tern.conf: port_base %llu puts ports past 65535",
 		                       data_dir, (unsigned long long)conf->port_base);
 		config_free(keys, ARRAY_LEN(keys), conf);

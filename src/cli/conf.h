@@ -12,6 +12,7 @@
 
 #include "auth/auth.h"
 #include "imap/imap.h"
+#include "pop3/pop3.h"
 #include "net/net.h"
 #include "smtp/smtp.h"
 #include "store/store.h"
@@ -34,12 +35,17 @@ struct tern_conf {
 	uint64_t submission_port, submissions_port; /* 0: + 587 / + 465 */
 	uint64_t lmtp_port;                         /* 0: + 24 */
 	char *lmtp_socket;                          /* "" = none; made absolute */
+	bool pop3_enabled;
+	uint64_t pop3_port, pop3s_port; /* 0: port_base + 110 / + 995 */
+	uint64_t pop3_login_delay_ms;
+	int pop3_expire; /* index in "never|0" */
 	uint64_t auth_workers;
 	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
 	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */
-	struct auth_config auth;   /* .s is what sessions copy; oauth paths made absolute */
+	struct pop3_settings pop3;
+	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 };
 

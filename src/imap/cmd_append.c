@@ -1,20 +1,114 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_append.c: APPEND (RFC 9051 section 6.3.12) with MULTIAPPEND (RFC 3502),
- * literal8 (RFC 3516) and APPENDUID (RFC 4315). Every message of the
- * command is stored, or none: the store commits them in one transaction,
- * after each blob is on disk, and only then is OK sent.
+ * literal8 (RFC 3516) and APPENDUID (RFC 4315). The messages arrived in
+ * spool files while the command was read (imap_append.c); here they are
+ * committed, all or none, on the store pool: the fsyncs and the transaction
+ * never run on the event loop. OK is sent only after the commit returned,
+ * so the messages are on disk. The job owns everything it uses (its own
+ * account reference, the spools, copies of flags and keywords), so a client
+ * that leaves meanwhile frees nothing under it.
  *
  * append = "APPEND" SP mailbox 1*append-message
  * append-message = [SP flag-list] [SP date-time] SP literal
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "imap/commands.h"
+#include "imap/imap_append.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
+
+struct append_job {
+	struct arena *arena; /* msgs, keywords, uids, mailbox name */
+	struct store_account *acct;
+	const char *mailbox;
+	struct store_append *msgs;
+	size_t n;
+	/* result */
+	int rc;
+	enum store_error err;
+	uint32_t uidvalidity, *uids;
+};
+
+static void
+job_free(struct append_job *job)
+{
+	for (size_t i = 0; i < job->n; i++)
+		store_spool_free(&job->msgs[i].spool);
+	store_account_close(&job->acct);
+	arena_free(&job->arena);
+	free(job);
+}
+
+static void
+append_work(void *arg)
+{
+	struct append_job *job = arg;
+
+	job->rc = store_message_append(job->acct, job->mailbox, job->msgs, job->n,
+	                               &job->uidvalidity, job->uids, &job->err);
+}
+
+static void
+append_done(struct session *base, void *arg)
+{
+	struct append_job *job = arg;
+
+	if (base != NULL) {
+		struct imap_session *s = (struct imap_session *)base;
+		struct imap_cmd *cmd = &s->cmd;
+		if (job->rc < 0 && job->err == STORE_ERR_NOTFOUND)
+			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
+		else if (job->rc < 0)
+			imap_reply_store_error(cmd, job->err);
+		else
+			imap_reply_ok(cmd, "[APPENDUID %u %s] APPEND completed", job->uidvalidity,
+			              imap_seqset_format(cmd->arena, job->uids, job->n));
+		imap_cmd_finish(cmd);
+	}
+	job_free(job);
+}
+
+/* Takes message i's bytes into the job: the spool a streamed literal
+   filled, else a copy of an in-memory one. Replies and returns false when
+   the message cannot be stored. */
+static bool
+take_message(struct imap_cmd *cmd, const struct imap_arg *arg, struct append_job *job,
+             struct store_append *m)
+{
+	struct imap_append_literal *lit = arg->stream;
+
+	if (lit != NULL && lit->err != STORE_ERR_NONE) {
+		if (lit->err == STORE_ERR_TOOBIG)
+			imap_reply_no(cmd, "[TOOBIG] Message too big");
+		else
+			imap_reply_store_error(cmd, lit->err);
+		return false;
+	}
+	/* RFC 3516 4.4: a literal8 may hold NUL; a plain literal may not. */
+	bool has_nul = lit != NULL ? store_spool_has_nul(lit->spool)
+	                           : memchr(arg->str, '\0', arg->len) != NULL;
+	if (!arg->is_literal8 && has_nul) {
+		imap_reply_no(cmd, "Message contains NUL; use a literal8 (~{n})");
+		return false;
+	}
+	if (arg->len == 0) {
+		imap_reply_no(cmd, "Empty message");
+		return false;
+	}
+	if (lit != NULL) {
+		m->spool = lit->spool;
+		lit->spool = NULL; /* the job's now */
+	} else {
+		m->data = arena_memdup(job->arena, arg->str, arg->len);
+		m->len = arg->len;
+	}
+	return true;
+}
 
 enum imap_cmd_status
 imap_cmd_append(struct imap_cmd *cmd)
@@ -30,15 +124,17 @@ imap_cmd_append(struct imap_cmd *cmd)
 	}
 	if (!imap_mailbox_arg(cmd, 0, &name))
 		return IMAP_CMD_DONE;
-	struct store_append *msgs = arena_zalloc(cmd->arena, cmd->nargs * sizeof(*msgs));
-	size_t n = 0;
+	struct append_job *job = xcalloc(1, sizeof(*job));
+	job->arena = arena_new(4096);
+	job->mailbox = arena_strdup(job->arena, name);
+	job->msgs = arena_zalloc(job->arena, cmd->nargs * sizeof(*job->msgs));
 	for (size_t i = 1; i < cmd->nargs;) {
-		struct store_append *m = &msgs[n++];
+		struct store_append *m = &job->msgs[job->n++];
 		if (cmd->args[i].type == IMAP_ARG_LIST) {
 			struct imap_flag_list fl;
-			if (!imap_flag_list_parse(cmd->arena, &cmd->args[i], &fl, &error)) {
+			if (!imap_flag_list_parse(job->arena, &cmd->args[i], &fl, &error)) {
 				imap_reply_bad(cmd, "%s", error);
-				return IMAP_CMD_DONE;
+				goto fail;
 			}
 			m->flags = fl.flags;
 			m->keywords = fl.keywords;
@@ -49,37 +145,27 @@ imap_cmd_append(struct imap_cmd *cmd)
 			int64_t t;
 			if (!imap_date_time_parse(cmd->args[i].str, &t)) {
 				imap_reply_bad(cmd, "Invalid date-time");
-				return IMAP_CMD_DONE;
+				goto fail;
 			}
 			m->internal_date = t;
 			i++;
 		}
 		if (i >= cmd->nargs || cmd->args[i].type != IMAP_ARG_LITERAL) {
 			imap_reply_bad(cmd, "Expected the message as a literal");
-			return IMAP_CMD_DONE;
+			goto fail;
 		}
-		/* RFC 3516 4.4: a literal8 may hold NUL; a plain literal may not. */
-		if (!cmd->args[i].is_literal8 && memchr(cmd->args[i].str, '\0', cmd->args[i].len)) {
-			imap_reply_no(cmd, "Message contains NUL; use a literal8 (~{n})");
-			return IMAP_CMD_DONE;
-		}
-		if (cmd->args[i].len == 0) {
-			imap_reply_no(cmd, "Empty message");
-			return IMAP_CMD_DONE;
-		}
-		m->data = (const unsigned char *)cmd->args[i].str;
-		m->len = cmd->args[i].len;
+		if (!take_message(cmd, &cmd->args[i], job, m))
+			goto fail;
 		i++;
 	}
-	uint32_t uidvalidity, *uids = arena_alloc(cmd->arena, n * sizeof(uint32_t));
-	if (store_message_append(s->account, name, msgs, n, &uidvalidity, uids, &err) < 0) {
-		if (err == STORE_ERR_NOTFOUND)
-			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
-		else
-			imap_reply_store_error(cmd, err);
-		return IMAP_CMD_DONE;
+	job->uids = arena_alloc(job->arena, job->n * sizeof(uint32_t));
+	if (store_account_open(s->srv->store, store_account_id(s->account), &job->acct, &err) < 0) {
+		imap_reply_store_error(cmd, err);
+		goto fail;
 	}
-	imap_reply_ok(cmd, "[APPENDUID %u %s] APPEND completed", uidvalidity,
-	              imap_seqset_format(cmd->arena, uids, n));
+	session_job_submit(&s->base, s->srv->store_pool, append_work, append_done, job);
+	return IMAP_CMD_WAIT;
+fail:
+	job_free(job);
 	return IMAP_CMD_DONE;
 }

@@ -16,11 +16,13 @@ struct net_protocol;
 struct imap_server;
 
 struct imap_settings {
-	uint64_t max_line;         /* command text, literals excluded */
-	uint64_t max_literal;      /* one literal (APPEND message size) */
-	uint64_t login_timeout_ms; /* not authenticated */
-	uint64_t idle_timeout_ms;  /* authenticated; RFC 9051 5.4: at least 30 min */
-	uint64_t max_bad_commands; /* in a row, then BYE */
+	uint64_t max_line;                 /* command text, literals excluded */
+	uint64_t max_literal;              /* one literal (APPEND message size) */
+	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
+	uint64_t max_command_literals;     /* in-memory literals of a command */
+	uint64_t login_timeout_ms;         /* not authenticated */
+	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
+	uint64_t max_bad_commands;         /* in a row, then BYE */
 };
 
 struct session_service;
@@ -34,9 +36,11 @@ struct imap_server *imap_server_new(const struct imap_settings *settings,
 /* What a listener's protocol_arg is for IMAP (session/session.h); a
    listener uses session_net_protocol. */
 const struct session_service *imap_server_service(struct imap_server *srv);
-/* The mail store sessions open accounts in; set before the first accept. */
+/* The mail store sessions open accounts in, and the pool that commits
+   messages to it (APPEND); set before the first accept. */
 struct store;
-void imap_server_set_store(struct imap_server *srv, struct store *store);
+void imap_server_set_store(struct imap_server *srv, struct store *store,
+                           struct net_jobs *store_pool);
 /* New sessions use the new settings; live ones keep theirs. */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
                         const struct auth_settings *auth_settings, bool tls_available);

@@ -199,8 +199,16 @@ wake_cb(struct session *base)
 	struct imap_session *s = (struct imap_session *)base;
 
 	/* Outside IDLE the next command's reply carries the updates. */
-	if (s->is_idling && s->mbox != NULL)
-		imap_mailbox_sync(s, true);
+	if (!s->is_idling || s->mbox == NULL)
+		return;
+	/* No command ends after a wake-up, so nothing would reset the
+	   command arena: a day in IDLE would grow it with every change.
+	   The sync allocates from a scratch arena instead, freed at once. */
+	struct arena *cmd_arena = s->cmd_arena;
+	s->cmd_arena = arena_new(2048);
+	imap_mailbox_sync(s, true);
+	arena_free(&s->cmd_arena);
+	s->cmd_arena = cmd_arena;
 }
 
 static void

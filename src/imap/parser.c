@@ -54,10 +54,12 @@ struct imap_parser {
 	bool after_space; /* ARG_START came from SP, not '(' */
 	bool busy;
 
-	/* literal being read */
+	/* literal being read: into lit_buf (as it arrives) or to the sink */
 	size_t lit_len, lit_got;
 	bool lit_plus, lit_8, lit_digits;
-	char *lit_data;
+	struct buf lit_buf;
+	void *lit_stream;
+	const struct imap_literal_sink *sink;
 
 	/* skipping a bad line: literal announcement tracking */
 	enum { SK_NONE, SK_BRACE, SK_DIGITS, SK_PLUS, SK_CLOSE, SK_CR } sk;
@@ -79,7 +81,14 @@ imap_parser_new(const struct imap_parser_limits *limits)
 	if (p->limits.max_depth == 0 || p->limits.max_depth >= ARRAY_LEN(p->stack))
 		p->limits.max_depth = ARRAY_LEN(p->stack) - 1;
 	buf_init(&p->tok);
+	buf_init(&p->lit_buf);
 	return p;
+}
+
+void
+imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink)
+{
+	p->sink = sink;
 }
 
 void
@@ -88,6 +97,7 @@ imap_parser_free(struct imap_parser **pp)
 	if (*pp == NULL)
 		return;
 	buf_deinit(&(*pp)->tok);
+	buf_deinit(&(*pp)->lit_buf);
 	free(*pp);
 	*pp = NULL;
 }
@@ -109,7 +119,8 @@ reset(struct imap_parser *p)
 	memset(&p->stack[0], 0, sizeof(p->stack[0]));
 	p->tag = NULL;
 	p->name = NULL;
-	p->lit_data = NULL;
+	buf_deinit(&p->lit_buf); /* a literal cut short: its memory goes now */
+	p->lit_stream = NULL;
 	p->busy = false;
 }
 
@@ -269,8 +280,10 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 		/* Literal bodies are copied (or skipped) in bulk. */
 		if (p->state == ST_LITERAL_DATA || p->state == ST_SKIP_LITERAL) {
 			size_t n = MIN(len - i, p->lit_len - p->lit_got);
-			if (p->state == ST_LITERAL_DATA)
-				memcpy(p->lit_data + p->lit_got, data + i, n);
+			if (p->state == ST_LITERAL_DATA && p->lit_stream != NULL)
+				p->sink->write(p->sink->ctx, p->lit_stream, data + i, n);
+			else if (p->state == ST_LITERAL_DATA)
+				buf_append(&p->lit_buf, data + i, n);
 			p->lit_got += n;
 			i += n;
 			if (p->lit_got < p->lit_len)
@@ -279,12 +292,20 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 				p->state = ST_SKIP;
 				continue;
 			}
-			p->lit_data[p->lit_len] = '\0';
 			struct imap_arg *arg = push_arg(p, a, IMAP_ARG_LITERAL);
-			arg->str = p->lit_data;
 			arg->len = p->lit_len;
 			arg->is_literal8 = p->lit_8;
-			p->lit_data = NULL;
+			if (p->lit_stream != NULL) {
+				arg->str = "";
+				arg->stream = p->lit_stream;
+				p->lit_stream = NULL;
+			} else {
+				/* The bytes become the arena's, without a copy. */
+				buf_putc(&p->lit_buf, '\0');
+				char *bytes = buf_steal(&p->lit_buf);
+				arena_on_free(a, free, bytes);
+				arg->str = bytes;
+			}
 			p->state = ST_AFTER_ARG;
 			continue;
 		}
@@ -484,7 +505,13 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 				st = fail(p, cmd, error_out, "Literal must end the line", false);
 				goto out;
 			}
-			if (p->lit_len > p->limits.max_literal) {
+			enum imap_literal_route route = IMAP_LITERAL_KEEP;
+			void *handle = NULL;
+			if (p->lit_len <= p->limits.max_literal && p->sink != NULL)
+				route = p->sink->begin(p->sink->ctx, a, p->name, p->depth,
+				                       p->stack[p->depth].count, p->lit_len,
+				                       p->lit_8, &handle);
+			if (p->lit_len > p->limits.max_literal || route == IMAP_LITERAL_REFUSE) {
 				*error_is_toobig = true;
 				cmd->tag = p->tag;
 				cmd->name = p->name;
@@ -501,7 +528,10 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 				st = IMAP_PARSE_ERROR;
 				goto out;
 			}
-			p->lit_data = arena_alloc(a, p->lit_len + 1);
+			/* Nothing is allocated ahead: the bytes have not come yet
+			   (a client may announce 4 GB and send nothing). */
+			buf_deinit(&p->lit_buf);
+			p->lit_stream = route == IMAP_LITERAL_STREAM ? handle : NULL;
 			p->lit_got = 0;
 			p->state = ST_LITERAL_DATA;
 			if (!p->lit_plus) {

@@ -36,6 +36,7 @@ struct imap_arg {
 	struct imap_arg *list; /* IMAP_ARG_LIST */
 	size_t count;
 	bool is_literal8;
+	void *stream; /* a literal whose bytes went to the sink (str is ""): its handle */
 };
 
 struct imap_command {
@@ -51,6 +52,27 @@ struct imap_parser_limits {
 	size_t max_depth;   /* parenthesis nesting */
 };
 
+/*
+ * Where a literal's bytes go. When a literal's announcement has been read
+ * (and its size checked against max_literal), begin() is asked, before any
+ * of its bytes arrive: KEEP collects them in memory (growing as they come,
+ * never allocated ahead), STREAM hands them to write() as they arrive (the
+ * argument then carries *handle_out and no bytes), REFUSE fails the command
+ * as too big (TOOBIG; a non-synchronising literal's bytes are skipped).
+ * depth is the list nesting (0: a command argument), index the position
+ * among its siblings. begin() owns cleaning up its handle (e.g. with
+ * arena_on_free on a), whether or not the command completes.
+ */
+enum imap_literal_route { IMAP_LITERAL_KEEP, IMAP_LITERAL_STREAM, IMAP_LITERAL_REFUSE };
+
+struct imap_literal_sink {
+	enum imap_literal_route (*begin)(void *ctx, struct arena *a, const char *name, size_t depth,
+	                                 size_t index, size_t len, bool is_literal8,
+	                                 void **handle_out);
+	void (*write)(void *ctx, void *handle, const char *data, size_t len);
+	void *ctx;
+};
+
 enum imap_parse_status {
 	IMAP_PARSE_MORE,         /* all input used; feed more */
 	IMAP_PARSE_DONE,         /* *cmd_out holds a command */
@@ -60,6 +82,9 @@ enum imap_parse_status {
 
 struct imap_parser *imap_parser_new(const struct imap_parser_limits *limits);
 void imap_parser_free(struct imap_parser **pp);
+/* Routes literals through sink (borrowed for the parser's life); without
+   one, every literal is kept in memory. */
+void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink);
 
 /*
  * Consumes input from data (len bytes); *used_out says how many. Strings in

@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "imap/imap_append.h"
 #include "imap/imap_mailbox.h"
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -29,6 +31,34 @@ static void session_run(struct imap_session *s);
 static void cmd_release(struct imap_cmd *cmd);
 static void resume_drained(struct session *base);
 static struct session *imap_open(struct net_conn *conn, void *arg);
+
+/*
+ * Where a literal's bytes go, decided when it is announced (parser.h).
+ * APPEND's messages stream to a spool file (imap_append.c); every other
+ * literal is kept in memory, within a budget per command: a few KiB before
+ * login (LOGIN needs no more), max_command_literals after. The budget is on
+ * announced sizes, so nothing over it is ever read into memory.
+ */
+static enum imap_literal_route
+literal_begin(void *ctx, struct arena *a, const char *name, size_t depth, size_t index, size_t len,
+              bool is_literal8, void **handle_out)
+{
+	struct imap_session *s = ctx;
+	uint64_t budget = s->settings.max_command_literals;
+
+	if (s->state == IMAP_STATE_NOT_AUTH)
+		budget = s->settings.max_literal_before_login;
+	else if (depth == 0 && index >= 1 && name != NULL && strcasecmp(name, "APPEND") == 0)
+		return imap_append_literal_begin(s, a, len, handle_out);
+	s->literal_bytes += len;
+	return s->literal_bytes > budget ? IMAP_LITERAL_REFUSE : IMAP_LITERAL_KEEP;
+}
+
+static void
+literal_write(void *ctx, void *handle, const char *data, size_t len)
+{
+	imap_append_literal_write(handle, data, len);
+}
 
 struct imap_server *
 imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
@@ -55,9 +85,10 @@ imap_server_service(struct imap_server *srv)
 }
 
 void
-imap_server_set_store(struct imap_server *srv, struct store *store)
+imap_server_set_store(struct imap_server *srv, struct store *store, struct net_jobs *store_pool)
 {
 	srv->store = store;
+	srv->store_pool = store_pool;
 }
 
 void
@@ -104,6 +135,8 @@ imap_open(struct net_conn *conn, void *arg)
 	        .max_depth = 32,
 	};
 	s->parser = imap_parser_new(&limits);
+	s->literal_sink = (struct imap_literal_sink){literal_begin, literal_write, s};
+	imap_parser_set_sink(s->parser, &s->literal_sink);
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
 	s->state = IMAP_STATE_NOT_AUTH;
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
@@ -231,6 +264,7 @@ cmd_reset(struct imap_session *s)
 {
 	cmd_release(&s->cmd);
 	s->is_line_mode = false;
+	s->literal_bytes = 0;
 	memset(&s->cmd, 0, sizeof(s->cmd));
 	arena_reset(s->cmd_arena);
 }

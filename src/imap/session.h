@@ -63,7 +63,8 @@ struct imap_server {
 	struct imap_settings settings;
 	struct auth_settings auth_settings;
 	struct auth_service *auth;
-	struct net_jobs *jobs;
+	struct net_jobs *jobs;       /* auth checks */
+	struct net_jobs *store_pool; /* message commits (fsync) */
 	bool tls_available;
 	void *lock; /* pthread_mutex_t *, guards the settings copies */
 };
@@ -89,6 +90,8 @@ struct imap_session {
 	struct session base; /* sid, log context, command lifecycle, conn */
 	struct imap_server *srv;
 	struct imap_parser *parser;
+	struct imap_literal_sink literal_sink;
+	uint64_t literal_bytes; /* in-memory literals of the command being read */
 	struct arena *cmd_arena;
 	struct imap_settings settings;
 	struct auth_settings auth_settings;

@@ -20,11 +20,40 @@ struct arena_block {
 	_Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+struct arena_cleanup {
+	struct arena_cleanup *next;
+	void (*fn)(void *p);
+	void *p;
+};
+
 struct arena {
 	struct arena_block *head; /* current block; older ones follow */
 	size_t block_size;
 	size_t total;
+	struct arena_cleanup *cleanups; /* newest first; nodes live in the blocks */
 };
+
+/* Runs the cleanups, newest first, before the blocks holding them go. */
+static void
+run_cleanups(struct arena *a)
+{
+	while (a->cleanups != NULL) {
+		struct arena_cleanup *c = a->cleanups;
+		a->cleanups = c->next;
+		c->fn(c->p);
+	}
+}
+
+void
+arena_on_free(struct arena *a, void (*fn)(void *p), void *p)
+{
+	struct arena_cleanup *c = arena_alloc(a, sizeof(*c));
+
+	c->fn = fn;
+	c->p = p;
+	c->next = a->cleanups;
+	a->cleanups = c;
+}
 
 static struct arena_block *
 block_new(size_t size)
@@ -47,6 +76,7 @@ arena_new(size_t block_size)
 	a->block_size = block_size;
 	a->head = block_new(block_size);
 	a->total = 0;
+	a->cleanups = NULL;
 	return a;
 }
 
@@ -67,6 +97,7 @@ arena_free(struct arena **ap)
 
 	if (a == NULL)
 		return;
+	run_cleanups(a);
 	free_blocks(a->head);
 	free(a);
 	*ap = NULL;
@@ -77,6 +108,7 @@ arena_reset(struct arena *a)
 {
 	struct arena_block *first = a->head;
 
+	run_cleanups(a);
 	/* The first block allocated is the last in the chain. */
 	while (first->next != NULL)
 		first = first->next;

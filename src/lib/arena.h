@@ -29,6 +29,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) PRINTF_LIKE(2, 3);
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+/* Calls fn(p) at the next arena_reset() or arena_free(), newest first:
+   ties heap memory, files and the like to the arena's lifetime. */
+void arena_on_free(struct arena *a, void (*fn)(void *p), void *p);
 /* Bytes handed out since creation or the last reset (for limits and tests). */
 size_t arena_used(const struct arena *a);
 

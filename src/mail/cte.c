@@ -133,11 +133,17 @@ mail_qp_decode(const unsigned char *in, size_t len, int is_q, struct buf *out)
 	}
 }
 
+bool
+mail_cte_is_identity(const char *encoding)
+{
+	return encoding == NULL || *encoding == '\0' || strcasecmp(encoding, "7bit") == 0 ||
+	       strcasecmp(encoding, "8bit") == 0 || strcasecmp(encoding, "binary") == 0;
+}
+
 int
 mail_decode_cte(const char *encoding, const unsigned char *in, size_t len, struct buf *out)
 {
-	if (encoding == NULL || *encoding == '\0' || strcasecmp(encoding, "7bit") == 0 ||
-	    strcasecmp(encoding, "8bit") == 0 || strcasecmp(encoding, "binary") == 0) {
+	if (mail_cte_is_identity(encoding)) {
 		buf_append(out, in, len);
 		return 0;
 	}

@@ -102,5 +102,7 @@ void mail_crlf_feed(struct mail_crlf *c, const unsigned char *in, size_t len, st
  * encoding is unknown (IMAP answers UNKNOWN-CTE).
  */
 int mail_decode_cte(const char *encoding, const unsigned char *in, size_t len, struct buf *out);
+/* True for 7bit, 8bit, binary and none: the body is its own decoding. */
+bool mail_cte_is_identity(const char *encoding);
 
 #endif

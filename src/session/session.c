@@ -21,6 +21,7 @@
 #include "lib/util.h"
 #include "net/jobs.h"
 #include "net/net.h"
+#include "net/tls.h"
 
 struct session_event {
 	struct event *ev;
@@ -130,6 +131,28 @@ void
 session_log_leave(const struct log_ctx *prev)
 {
 	log_ctx_swap(prev);
+}
+
+/* What auth needs to know of the connection (TLS, channel bindings,
+   a verified client certificate). */
+void
+session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn *conn)
+{
+	void *ssl = net_conn_ssl(s->conn);
+
+	memset(conn, 0, sizeof(*conn));
+	conn->proto = proto;
+	snprintf(conn->ip, sizeof(conn->ip), "%s", net_conn_peer(s->conn));
+	conn->is_tls = net_conn_is_tls(s->conn);
+	conn->is_loopback = net_conn_is_loopback(s->conn);
+	if (ssl == NULL)
+		return;
+	conn->has_cb_exporter = net_tls_cb_exporter(ssl, conn->cb_exporter) == 0;
+	conn->cb_endpoint_len = sizeof(conn->cb_endpoint);
+	if (net_tls_cb_endpoint(ssl, conn->cb_endpoint, &conn->cb_endpoint_len) < 0)
+		conn->cb_endpoint_len = 0;
+	if (net_tls_peer_email(ssl, conn->cert_identity, sizeof(conn->cert_identity)) < 0)
+		conn->cert_identity[0] = '\0';
 }
 
 /* ---- net callbacks ---- */

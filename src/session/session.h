@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 
@@ -121,6 +122,8 @@ void session_init(struct session *s, struct net_conn *conn, const struct session
 void session_deinit(struct session *s);
 /* The session's log context now names user (after login). */
 void session_set_user(struct session *s, const char *user);
+/* Fills conn (for auth_login, auth_sasl_new) from the session's connection. */
+void session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn *conn);
 /* Makes s's log context current on this thread until session_log_leave(). */
 const struct log_ctx *session_log_enter(struct session *s);
 void session_log_leave(const struct log_ctx *prev);

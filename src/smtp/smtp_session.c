@@ -76,8 +76,7 @@ static struct session *smtp_open(struct net_conn *conn, void *arg);
 
 struct smtp_server *
 smtp_server_new(const struct smtp_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *jobs, struct net_jobs *store_pool,
-                bool tls_available)
+                struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -86,7 +85,6 @@ smtp_server_new(const struct smtp_settings *settings, const struct auth_settings
 	srv->lock = lock;
 	srv->auth = auth;
 	srv->jobs = jobs;
-	srv->store_pool = store_pool;
 	srv->config = config_new(settings, auth_settings, tls_available);
 	for (int r = 0; r < SMTP_ROLE_COUNT; r++) {
 		srv->listeners[r] = (struct smtp_listener){srv, (enum smtp_role)r};
@@ -103,9 +101,11 @@ smtp_server_service(struct smtp_server *srv, enum smtp_role role)
 }
 
 void
-smtp_server_set_store(struct smtp_server *srv, struct store *store, struct smtp_queue *queue)
+smtp_server_set_store(struct smtp_server *srv, struct store *store, struct net_jobs *store_pool,
+                      struct smtp_queue *queue)
 {
 	srv->store = store;
+	srv->store_pool = store_pool;
 	srv->queue = queue;
 }
 

@@ -304,6 +304,8 @@ inline_fd(const struct buf *data, int *fd_out, enum store_error *err_out)
 		off += (size_t)w;
 	}
 	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+	if (lseek(fd, 0, SEEK_SET) != 0) /* store.h: "positioned at 0" */
+		goto fail;
 	*fd_out = fd;
 	return 0;
 fail:

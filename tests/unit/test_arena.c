@@ -105,9 +105,35 @@ test_log_str_escapes_client_input(void)
 	arena_free(&a);
 }
 
+static void
+count_cleanup(void *p)
+{
+	(*(int *)p)++;
+}
+
+static void
+test_cleanups_run_at_reset_and_free(void)
+{
+	struct arena *a = arena_new(256);
+	int n = 0;
+
+	arena_on_free(a, count_cleanup, &n);
+	arena_on_free(a, count_cleanup, &n);
+	test_int_eq(-1, n, 0);
+	arena_reset(a);
+	test_int_eq(-1, n, 2);
+	arena_reset(a); /* once each */
+	test_int_eq(-1, n, 2);
+	arena_on_free(a, count_cleanup, &n);
+	arena_on_free(a, free, arena_strdup(a, "x") ? malloc(10) : NULL);
+	arena_free(&a);
+	test_int_eq(-1, n, 3);
+}
+
 int
 main(void)
 {
+	TEST_RUN(test_cleanups_run_at_reset_and_free);
 	TEST_RUN(test_allocations_are_aligned_and_distinct);
 	TEST_RUN(test_buf_grows_and_stays_terminated);
 	TEST_RUN(test_buf_numbers_and_reserved_room);

@@ -187,9 +187,92 @@ test_line_limit(void)
 	free(got);
 }
 
+/* A sink that streams APPEND's message literals and refuses literals of
+   "BIG"; it records what it was given. */
+struct sink_log {
+	struct buf streamed;
+	int begins, handle;
+};
+
+static enum imap_literal_route
+sink_begin(void *ctx, struct arena *a, const char *name, size_t depth, size_t index, size_t len,
+           bool is_literal8, void **handle_out)
+{
+	struct sink_log *log = ctx;
+
+	log->begins++;
+	if (strcmp(name, "BIG") == 0)
+		return IMAP_LITERAL_REFUSE;
+	if (strcmp(name, "APPEND") != 0 || depth != 0 || index < 1)
+		return IMAP_LITERAL_KEEP;
+	*handle_out = &log->handle;
+	return IMAP_LITERAL_STREAM;
+}
+
+static void
+sink_write(void *ctx, void *handle, const char *data, size_t len)
+{
+	struct sink_log *log = ctx;
+
+	if (handle == &log->handle)
+		buf_append(&log->streamed, data, len);
+}
+
+static void
+test_literal_sink_routes(void)
+{
+	static const char input[] = "a APPEND {5+}\r\nINBOX (\\Seen) {11+}\r\nhello world\r\n"
+	                            "b BIG {3+}\r\nxyz\r\nc NOOP\r\n";
+	static const size_t steps[] = {0, 1, 2, 7};
+
+	for (size_t k = 0; k < ARRAY_LEN(steps); k++) {
+		struct sink_log log = {.begins = 0};
+		struct imap_literal_sink sink = {sink_begin, sink_write, &log};
+		struct imap_parser *p = imap_parser_new(&limits);
+		struct arena *a = arena_new(1024);
+		struct buf out;
+		size_t len = strlen(input), off = 0;
+
+		buf_init(&out);
+		buf_init(&log.streamed);
+		imap_parser_set_sink(p, &sink);
+		while (off < len) {
+			size_t n = steps[k] ? MIN(steps[k], len - off) : len - off, used;
+			struct imap_command cmd;
+			const char *err;
+			bool toobig;
+			enum imap_parse_status st =
+			        imap_parser_feed(p, a, input + off, n, &used, &cmd, &err, &toobig);
+			off += used;
+			if (st == IMAP_PARSE_DONE) {
+				buf_printf(&out, "%s:", cmd.tag);
+				for (size_t i = 0; i < cmd.nargs; i++)
+					buf_printf(&out, " %s%s", cmd.args[i].stream ? "S" : "",
+					           cmd.args[i].type == IMAP_ARG_LIST
+					                   ? "()"
+					                   : cmd.args[i].str);
+				buf_putc(&out, ';');
+			} else if (st == IMAP_PARSE_ERROR) {
+				buf_printf(&out, "ERR %s %s%s;", cmd.tag, toobig ? "TOOBIG " : "",
+				           err);
+			}
+		}
+		/* The mailbox literal is kept, the message streamed (no bytes
+		   in the argument), BIG's refused and its bytes skipped. */
+		test_str_eq((int)k, out.data, "a: INBOX () S;ERR b TOOBIG Literal too big;c:;");
+		test_str_eq((int)k, log.streamed.data, "hello world");
+		test_int_eq((int)k, log.begins, 3);
+		buf_deinit(&out);
+		buf_deinit(&log.streamed);
+		arena_free(&a);
+		imap_parser_free(&p);
+	}
+}
+
 int
 main(void)
 {
+	TEST_RUN(test_literal_sink_routes);
 	TEST_RUN(test_commands_parse_whole);
 	TEST_RUN(test_commands_parse_byte_by_byte);
 	TEST_RUN(test_literal_may_hold_nul);

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_append.h: APPEND's messages as they arrive. The parser hands each
+ * message literal's bytes here (parser.h, IMAP_LITERAL_STREAM) and they go
+ * straight into a store spool file: no message is ever held in memory, and
+ * none is allocated before its bytes come. cmd_append.c then commits the
+ * spools on the store pool.
+ */
+#ifndef TERN_IMAP_APPEND_H
+#define TERN_IMAP_APPEND_H
+
+#include <stddef.h>
+
+#include "imap/parser.h"
+#include "store/store.h"
+
+struct arena;
+struct imap_session;
+
+/* One message literal: its spool, or why it has none. */
+struct imap_append_literal {
+	struct store_spool *spool; /* NULL once taken by the commit, or on error */
+	enum store_error err;      /* the first failure (TOOBIG, TEMP), else NONE */
+};
+
+/* A message literal of len bytes is announced: makes its spool (freed with
+   the command's arena). Always streams: a failure is kept for the command
+   to report, and the bytes that follow are dropped. */
+enum imap_literal_route imap_append_literal_begin(struct imap_session *s, struct arena *a,
+                                                  size_t len, void **handle_out);
+void imap_append_literal_write(void *handle, const char *data, size_t len);
+
+#endif
