@@ -146,7 +146,7 @@ def run_senders(port, lmtp, n_messages, n_senders, accounts, delivered=None):
 class Tern:
     name = "tern"
 
-    def __init__(self, tmp, binary, accounts):
+    def __init__(self, tmp, binary, accounts, extra_conf=""):
         self.dir = os.path.join(tmp, "tern")
         base = 20000 + random.randrange(0, 20000, 100)
         subprocess.run([binary, "init", self.dir, "--port-base", str(base), "--domain", DOMAIN],
@@ -155,7 +155,8 @@ class Tern:
             subprocess.run([binary, "-d", self.dir, "user", "add", a, "--password-stdin"],
                            input="bench-password\n", text=True, check=True, capture_output=True)
         with open(os.path.join(self.dir, "tern.conf"), "a") as f:
-            f.write("\n[limits]\nmax_connections_per_ip = 0\n[smtp]\nmax_junk_commands = 100000\n")
+            f.write("\n[limits]\nmax_connections_per_ip = 0\n[smtp]\nmax_junk_commands = 100000\n"
+                    + extra_conf.replace("\\n", "\n") + "\n")
         self.smtp_port, self.lmtp_port = base + 25, base + 24
         self.log = open(os.path.join(tmp, "tern.log"), "w")
         self.proc = subprocess.Popen([binary, "-d", self.dir, "serve"], stdout=self.log,
@@ -259,6 +260,7 @@ default_process_limit = 200
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_recipient_restrictions = permit_mynetworks, reject
+maillog_file_prefixes = {tmp}
 maillog_file = {self.dir}/maillog
 """)
         with open("/etc/postfix/master.cf") as src, \
@@ -266,12 +268,12 @@ maillog_file = {self.dir}/maillog
             for line in src:
                 if line.startswith("smtp ") and " inet " in line:
                     line = f"127.0.0.1:{self.port} inet n - y - - smtpd\n"
-                elif line.startswith("postlog "):
-                    line = "#" + line
                 dst.write(line)
         self.conf = conf
-        subprocess.run(["postfix", "-c", conf, "check"], check=True, capture_output=True)
-        subprocess.run(["postfix", "-c", conf, "start"], check=True, capture_output=True)
+        for verb in ("check", "start"):
+            p = subprocess.run(["postfix", "-c", conf, verb], capture_output=True, text=True)
+            if p.returncode != 0:
+                raise RuntimeError(f"postfix {verb}: {p.stderr}")
         wait_port(self.port)
 
     def stop(self):
@@ -288,6 +290,8 @@ def main():
     ap.add_argument("--senders", default="10,50")
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--tern-conf", default="",
+                    help='extra tern.conf lines, e.g. "[store]\\nwriters = 16"')
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("smtp_bench: needs root (Postfix's master runs as root)")
@@ -296,10 +300,11 @@ def main():
     accounts = [f"user{i}@{DOMAIN}" for i in range(args.accounts)]
     senders = [int(x) for x in args.senders.split(",")]
     tmp = tempfile.mkdtemp(prefix="tern-smtp-bench-")
+    os.chmod(tmp, 0o755)  # Postfix's and Dovecot's unprivileged processes look inside
     rows = []
     tern = dovecot = postfix = None
     try:
-        tern = Tern(tmp, binary, accounts)
+        tern = Tern(tmp, binary, accounts, args.tern_conf)
         dovecot = Dovecot(tmp, accounts)
         postfix = Postfix(tmp, dovecot.port)
         # Warm up both paths (processes, caches, first account opens).

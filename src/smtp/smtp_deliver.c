@@ -32,6 +32,7 @@
 #include "lib/log.h"
 #include "net/net.h"
 #include "net/tls.h"
+#include "smtp/smtp_accounts.h"
 #include "smtp/smtp_queue.h"
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_trace.h"
@@ -191,8 +192,9 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 
 struct target {
 	uint64_t account_id;
-	const char *folder; /* "" for INBOX */
-	struct store_account *acct;
+	const char *folder;         /* "" for INBOX */
+	struct store_account *acct; /* from the thread's cache, unless is_owned */
+	bool is_owned;
 	enum store_error err;
 };
 
@@ -295,15 +297,23 @@ delivery_work(void *arg)
 	if (d->check_from && !check_from(d))
 		return;
 	if (d->spool != NULL && d->n_targets > 0) {
+		/* The thread's cache holds SMTP_ACCOUNTS_PER_THREAD at once:
+		   targets past that get handles of their own. */
 		for (size_t i = 0; i < d->n_targets; i++) {
 			struct target *t = &d->targets[i];
-			if (store_account_open(d->store, t->account_id, &t->acct, &err) < 0)
+			t->is_owned = i >= SMTP_ACCOUNTS_PER_THREAD;
+			if (t->is_owned
+			            ? store_account_open(d->store, t->account_id, &t->acct, &err) <
+			                      0
+			            : (t->acct = smtp_account_get(d->store, t->account_id, &err)) ==
+			                      NULL)
 				t->err = err;
 		}
 		deliver_some(d, false);
 		deliver_some(d, true); /* a sub-address folder deleted since RCPT */
 		for (size_t i = 0; i < d->n_targets; i++)
-			store_account_close(&d->targets[i].acct);
+			if (d->targets[i].is_owned)
+				store_account_close(&d->targets[i].acct);
 	}
 	store_spool_free(&d->spool);
 	if (d->qmsg != NULL)

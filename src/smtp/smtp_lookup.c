@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * smtp_lookup.c: MAIL's and RCPT's trips to the job pool (smtp_lookup.h).
- * The work touches only the job's copies; the store handles it opens are
- * opened and closed on the pool thread (store.h: a handle belongs to the
- * thread that opened it).
+ * The work touches only the job's copies; store handles come from the pool
+ * thread's own cache (smtp_accounts.h).
  */
 #include "smtp/smtp_lookup.h"
 
@@ -13,17 +12,18 @@
 
 #include "lib/arena.h"
 #include "lib/log.h"
+#include "smtp/smtp_accounts.h"
 #include "smtp/smtp_session.h"
 
 /* Quota, and the folder of a sub-address, for one account. */
 static void
 check_account(struct smtp_lookup *l, struct auth_recipient *r)
 {
-	struct store_account *acct = NULL;
 	struct store_quota q;
 	enum store_error err;
+	struct store_account *acct = smtp_account_get(l->store, r->account_id, &err);
 
-	if (store_account_open(l->store, r->account_id, &acct, &err) < 0) {
+	if (acct == NULL) {
 		l->store_err = STORE_ERR_TEMP;
 		return;
 	}
@@ -48,7 +48,6 @@ check_account(struct smtp_lookup *l, struct auth_recipient *r)
 		snprintf(r->folder, sizeof(r->folder), "%s", match != NULL ? match : "");
 		arena_free(&a);
 	}
-	store_account_close(&acct);
 }
 
 static void
