@@ -38,7 +38,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store format clean
+.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store bench-smtp format \
+        clean
 
 all: $(BUILD)/tern
 
@@ -127,6 +128,12 @@ fuzz: fuzz-build
 # if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
 bench: deps all
 	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
+
+# Inbound delivery, tern against Postfix + Dovecot LMTP (bench/smtp_bench.py
+# installs postfix and dovecot-lmtpd if missing; needs root);
+# BENCH_SMTP_ARGS="--messages 10000 --senders 10,50 --markdown".
+bench-smtp: deps all
+	@python3 bench/smtp_bench.py --build $(BUILD) $(BENCH_SMTP_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
