@@ -263,6 +263,8 @@ smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *c)
 	char *args = arena_strdup(s->cmd_arena, c->arg);
 	char *ir = strchr(args, ' ');
 
+	/* The line may hold a password (PLAIN's initial response). */
+	explicit_bzero(s->base.line.data, s->base.line.len);
 	if (ir != NULL)
 		*ir++ = '\0';
 	if (s->is_authed) {
