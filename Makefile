@@ -105,7 +105,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c) \
-                src/auth/sasl_parse.c src/auth/jwt.c \
+                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)

@@ -2,9 +2,12 @@
 /*
  * store_bench.c: figures for docs/PERFORMANCE.md (not a timed test).
  *   store_bench [-n MESSAGES] [-d DIR]
- * Measures, on a fresh data directory: append rate with fsync (one writer,
- * then 8 concurrent writers on one account, then one writer appending
- * batches of 200 like MULTIAPPEND), then builds a mailbox of
+ * Measures, on a fresh data directory: append rate with fsync, for
+ * messages of 1.5 KiB (inline) and 128 KiB (blob files), from memory
+ * (struct store_append.data) and streamed through a spool: one writer, 8
+ * concurrent writers on one account (the group commit's transactions are
+ * counted), one message delivered to 4 accounts (store_deliver), and one
+ * writer appending batches of 200 like MULTIAPPEND. Then it builds a mailbox of
  * MESSAGES messages (default 200000; fsync off for the build only) and times
  * STATUS, GETQUOTAROOT, opening the view cold and warm, copying 100,000
  * messages and substring search over the bodies.
@@ -19,6 +22,7 @@
 #include "lib/arena.h"
 #include "lib/util.h"
 #include "store/store.h"
+#include "store/store_int.h" /* the group commit's transaction count */
 
 static double
 now_ms(void)
@@ -60,20 +64,62 @@ make_message(unsigned i, size_t *len_out)
 	return m;
 }
 
+/* make_message() grown to ~128 KiB: above store.inline_max, a blob file. */
+static char *
+make_large(unsigned i, size_t *len_out)
+{
+	size_t len, cap = 140000;
+	char *small = make_message(i, &len), *m = xmalloc(cap);
+
+	memcpy(m, small, len);
+	free(small);
+	while (len < 128 * 1024)
+		len += (size_t)snprintf(m + len, cap - len,
+		                        "padding line %zu of a large message\r\n", len);
+	*len_out = len;
+	return m;
+}
+
+enum bench_path {
+	PATH_MEMORY,  /* struct store_append.data: the message in memory */
+	PATH_SPOOL,   /* streamed through a spool in 16 KiB writes, as from a socket */
+	PATH_DELIVER, /* a spool, store_deliver to DELIVER_ACCOUNTS accounts */
+};
+static const char *const path_names[] = {"memory", "spool", "deliver"};
+#define DELIVER_ACCOUNTS 4
+
 struct writer {
 	struct store *store;
 	unsigned first, count, batch; /* batch: messages per append call */
+	enum bench_path path;
+	bool large;
 };
+
+static struct store_spool *
+spool_of(struct store *store, const char *m, size_t len)
+{
+	struct store_spool *sp;
+	enum store_error err;
+
+	if (store_spool_new(store, &sp, &err) < 0)
+		exit(1);
+	for (size_t off = 0; off < len; off += 16384)
+		if (store_spool_write(sp, m + off, MIN((size_t)16384, len - off), &err) < 0)
+			exit(1);
+	return sp;
+}
 
 static void *
 writer_main(void *arg)
 {
 	struct writer *w = arg;
-	struct store_account *acct;
+	struct store_account *acct[DELIVER_ACCOUNTS];
+	unsigned n_acct = w->path == PATH_DELIVER ? DELIVER_ACCOUNTS : 1;
 	enum store_error err;
 
-	if (store_account_open(w->store, 1, &acct, &err) < 0)
-		return NULL;
+	for (unsigned a = 0; a < n_acct; a++)
+		if (store_account_open(w->store, 1 + a, &acct[a], &err) < 0)
+			return NULL;
 	for (unsigned i = 0; i < w->count; i += w->batch) {
 		struct store_append ap[200];
 		char *m[200];
@@ -82,44 +128,77 @@ writer_main(void *arg)
 		for (unsigned j = 0; j < k; j++) {
 			size_t len;
 
-			m[j] = make_message(w->first + i + j, &len);
+			m[j] = w->large ? make_large(w->first + i + j, &len)
+			                : make_message(w->first + i + j, &len);
 			ap[j] = (struct store_append){.data = (const unsigned char *)m[j],
 			                              .len = len};
+			if (w->path != PATH_MEMORY)
+				ap[j].spool = spool_of(w->store, m[j], len);
 		}
-		if (store_message_append(acct, "INBOX", ap, k, NULL, NULL, &err) < 0)
+		if (w->path == PATH_DELIVER) {
+			struct store_delivery_target tg[DELIVER_ACCOUNTS] = {{0}};
+
+			for (unsigned a = 0; a < n_acct; a++)
+				tg[a] = (struct store_delivery_target){.acct = acct[a],
+				                                       .mailbox = "INBOX"};
+			for (unsigned j = 0; j < k; j++)
+				if (store_deliver(ap[j].spool, tg, n_acct) != n_acct)
+					fprintf(stderr, "deliver: %s\n",
+					        store_error_str(tg[0].err));
+		} else if (store_message_append(acct[0], "INBOX", ap, k, NULL, NULL, &err) < 0) {
 			fprintf(stderr, "append: %s\n", store_error_str(err));
-		for (unsigned j = 0; j < k; j++)
+		}
+		for (unsigned j = 0; j < k; j++) {
+			store_spool_free(&ap[j].spool);
 			free(m[j]);
+		}
 	}
-	store_account_close(&acct);
+	for (unsigned a = 0; a < n_acct; a++)
+		store_account_close(&acct[a]);
 	return NULL;
 }
 
+/* Appends with fsync on: threads writers, per_thread messages each, batch
+   per call; prints messages per second (for deliver: messages stored, one
+   per account) and how many transactions the group commit made. */
 static void
-bench_append(const char *dir, unsigned threads, unsigned per_thread, unsigned batch)
+bench_append(const char *dir, unsigned threads, unsigned per_thread, unsigned batch,
+             enum bench_path path, bool large)
 {
 	struct store_settings set;
 	struct store *store;
+	struct store_account *acct;
 	struct writer w[8];
 	pthread_t th[8];
 	enum store_error err;
-	char *sub = xasprintf("%s/append%u-%u", dir, threads, batch);
+	char *sub = xasprintf("%s/append-%s-%s-%u-%u", dir, path_names[path],
+	                      large ? "large" : "small", threads, batch);
+	unsigned stored = threads * per_thread * (path == PATH_DELIVER ? DELIVER_ACCOUNTS : 1);
+	uint64_t commits;
 	double t0, t1;
 
 	store_settings_defaults(&set);
 	if (store_open(sub, &set, &store, &err) < 0)
 		exit(1);
-	writer_main(&(struct writer){store, 1000000, 1, 1}); /* create the account */
+	/* Create the accounts, and keep one open for the commit count. */
+	writer_main(&(struct writer){store, 1000000, 1, 1, path, false});
+	if (store_account_open(store, 1, &acct, &err) < 0)
+		exit(1);
+	commits = acct->a->commits;
 	t0 = now_ms();
 	for (unsigned i = 0; i < threads; i++) {
-		w[i] = (struct writer){store, i * per_thread, per_thread, batch};
+		w[i] = (struct writer){store, i * per_thread, per_thread, batch, path, large};
 		pthread_create(&th[i], NULL, writer_main, &w[i]);
 	}
 	for (unsigned i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	t1 = now_ms();
-	printf("append_fsync writers=%u batch=%u messages=%u ms=%.0f rate=%.0f/s\n", threads, batch,
-	       threads * per_thread, t1 - t0, threads * per_thread * 1000.0 / (t1 - t0));
+	commits = acct->a->commits - commits;
+	printf("append_fsync path=%s size=%s writers=%u batch=%u messages=%u ms=%.0f rate=%.0f/s"
+	       " commits=%llu\n",
+	       path_names[path], large ? "128k" : "1.5k", threads, batch, stored, t1 - t0,
+	       stored * 1000.0 / (t1 - t0), (unsigned long long)commits);
+	store_account_close(&acct);
 	store_close(&store);
 	free(sub);
 }
@@ -156,9 +235,17 @@ main(int argc, char **argv)
 		return 1;
 	free(cmd);
 
-	bench_append(dir, 1, 200, 1);
-	bench_append(dir, 8, 50, 1);
-	bench_append(dir, 1, 1000, 200); /* MULTIAPPEND */
+	for (int large = 0; large < 2; large++) {
+		unsigned n = large ? 100 : 200;
+
+		for (enum bench_path path = PATH_MEMORY; path <= PATH_SPOOL; path++) {
+			bench_append(dir, 1, n, 1, path, large);
+			bench_append(dir, 8, n / 4, 1, path, large);
+		}
+		bench_append(dir, 1, n / 2, 1, PATH_DELIVER, large);
+	}
+	bench_append(dir, 1, 1000, 200, PATH_MEMORY, false); /* MULTIAPPEND */
+	bench_append(dir, 1, 1000, 200, PATH_SPOOL, false);
 
 	/* The big mailbox: fsync off while building (the build is not measured). */
 	store_settings_defaults(&set);

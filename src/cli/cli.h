@@ -17,6 +17,7 @@ int cli_init(const char *data_dir, int argc, char **argv);
 int cli_serve(const char *data_dir, int argc, char **argv);
 int cli_user(const char *data_dir, int argc, char **argv);
 int cli_check(const char *data_dir, int argc, char **argv);
+int cli_deliver(const char *data_dir, int argc, char **argv);
 int cli_alias(const char *data_dir, int argc, char **argv);
 int cli_queue(const char *data_dir, int argc, char **argv);
 

@@ -160,6 +160,8 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "%s as the trusted CA):\n"
 	       "  IMAP:        host 127.0.0.1, port %llu, STARTTLS\n"
 	       "  IMAPS:       host 127.0.0.1, port %llu, TLS\n"
+	       "  POP3:        host 127.0.0.1, port %llu, STARTTLS (STLS)\n"
+	       "  POP3S:       host 127.0.0.1, port %llu, TLS\n"
 	       "  Submission:  host 127.0.0.1, port %llu, STARTTLS, password login\n"
 	       "  Submissions: host 127.0.0.1, port %llu, TLS, password login\n"
 	       "  SMTP (MX):   127.0.0.1:%llu, mail for %s (no relay)\n"
@@ -168,7 +170,8 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n"
 	       "Send mail with: swaks --server 127.0.0.1:%llu --to %s\n",
 	       dir, address, password, cert, (unsigned long long)port_base + 143,
-	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 587,
+	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 110,
+	       (unsigned long long)port_base + 995, (unsigned long long)port_base + 587,
 	       (unsigned long long)port_base + 465, (unsigned long long)port_base + 25, domain,
 	       (unsigned long long)port_base + 24, dir, (unsigned long long)port_base + 993,
 	       (unsigned long long)port_base + 25, address);

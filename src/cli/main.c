@@ -62,6 +62,22 @@ static const struct cli_command commands[] = {
          "  Verify the mail store: counters, blob references, blob files against\n"
          "  their SHA-256, leftovers of a crash. --repair fixes what it finds\n"
          "  (stop the server first). Exit 0 clean, 1 problems remain."},
+        {"deliver", cli_deliver,
+         "deliver [--mailbox NAME] ADDRESS... < MESSAGE\n"
+         "  Local delivery for an MTA (Postfix mailbox_command or a pipe transport):\n"
+         "  store the message on stdin for each ADDRESS (an account; user+tag@domain\n"
+         "  goes to user@domain; one copy per account) into INBOX, or into NAME\n"
+         "  (INBOX when NAME does not exist). A leading mbox \"From \" line is\n"
+         "  dropped. Safe while tern serve runs on the same DIR; run it as the user\n"
+         "  that owns DIR (server.user).\n"
+         "  Exit status (sysexits.h; with several addresses the first that applies):\n"
+         "    75 EX_TEMPFAIL     disk or database trouble, over quota: retry later\n"
+         "    67 EX_NOUSER       an ADDRESS is no account (the others got it)\n"
+         "    69 EX_UNAVAILABLE  larger than store.max_message_size or than the\n"
+         "                       account's whole quota: bounce\n"
+         "    65 EX_DATAERR      empty message\n"
+         "    64 EX_USAGE        bad arguments;  78 EX_CONFIG  tern.conf unreadable\n"
+         "     0                 stored for every ADDRESS"},
         {"version", cli_version, "version\n  Print the version."},
         {"config-keys", cli_config_keys,
          "config-keys\n  Print every tern.conf key with its default, as Markdown."},

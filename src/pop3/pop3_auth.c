@@ -25,7 +25,7 @@
 struct auth_job {
 	struct auth_service *svc;
 	struct auth_conn conn;
-	char *user, *password; /* USER/PASS */
+	char *user, *password;  /* USER/PASS */
 	struct auth_sasl *sasl; /* AUTH: one step */
 	char *in_b64;
 	bool has_input;
@@ -81,8 +81,8 @@ log_failure(struct pop3_session *s, const char *user, const char *mech, const ch
 {
 	log_info("pop3", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
 	         s->base.log.ip,
-	         user != NULL && user[0] != '\0' ? log_str(s->arena, user, strlen(user)) : "-", mech,
-	         reason, failures);
+	         user != NULL && user[0] != '\0' ? log_str(s->arena, user, strlen(user)) : "-",
+	         mech, reason, failures);
 }
 
 static bool
@@ -360,7 +360,8 @@ open_done(struct session *base, void *arg)
 		return;
 	}
 	if (job->rc < 0) {
-		log_error("pop3", "event=maildrop-open-failed err=\"%s\"", store_error_str(job->err));
+		log_error("pop3", "event=maildrop-open-failed err=\"%s\"",
+		          store_error_str(job->err));
 		pop3_lock_release(job->account_id);
 		s->holds_lock = false;
 		memset(&s->id, 0, sizeof(s->id));

@@ -95,7 +95,8 @@ scan(struct pop3_session *s, const struct pop3_command *cmd, bool uidl)
 	uint32_t i;
 
 	if (cmd->nargs > 1) {
-		pop3_reply_err(s, uidl ? "Expected: UIDL [<message>]" : "Expected: LIST [<message>]");
+		pop3_reply_err(s,
+		               uidl ? "Expected: UIDL [<message>]" : "Expected: LIST [<message>]");
 		return true;
 	}
 	if (cmd->nargs == 1) {
@@ -204,11 +205,13 @@ update_work(void *arg)
 				uids[n++] = md->uids[i];
 		if (n > 0) {
 			struct arena *a = arena_new(4096);
-			struct store_flags_change ch = {.op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN};
+			struct store_flags_change ch = {.op = STORE_FLAGS_ADD,
+			                                .flags = STORE_FLAG_SEEN};
 			struct store_flags_result res;
 			enum store_error err;
 			if (store_flags_update(md->mbox, uids, n, &ch, a, &res, &err) < 0)
-				log_warn("pop3", "event=seen-failed err=\"%s\"", store_error_str(err));
+				log_warn("pop3", "event=seen-failed err=\"%s\"",
+				         store_error_str(err));
 			arena_free(&a);
 		}
 		free(uids);
@@ -225,7 +228,8 @@ update_done(struct session *base, void *arg)
 
 	if (s != NULL) {
 		if (job->rc < 0) {
-			log_error("pop3", "event=update-failed err=\"%s\"", store_error_str(job->err));
+			log_error("pop3", "event=update-failed err=\"%s\"",
+			          store_error_str(job->err));
 			pop3_session_end(s, "-ERR [SYS/TEMP] Deleted messages were not removed; "
 			                    "they will be there next time");
 		} else {
@@ -270,8 +274,8 @@ pop3_cmd_capa(struct pop3_session *s, const struct pop3_command *cmd)
 	struct auth_conn conn;
 	struct buf mechs;
 	bool tls = net_conn_is_tls(s->base.conn);
-	bool plaintext = auth_plaintext_allowed(&s->auth_settings, tls,
-	                                        net_conn_is_loopback(s->base.conn));
+	bool plaintext =
+	        auth_plaintext_allowed(&s->auth_settings, tls, net_conn_is_loopback(s->base.conn));
 
 	pop3_reply_ok(s, "Capability list follows");
 	pop3_reply_line(s, "TOP");
@@ -284,7 +288,8 @@ pop3_cmd_capa(struct pop3_session *s, const struct pop3_command *cmd)
 	else
 		pop3_reply_line(s, "EXPIRE %lld", (long long)s->settings.expire_days);
 	if (s->settings.login_delay_s > 0)
-		pop3_reply_line(s, "LOGIN-DELAY %llu", (unsigned long long)s->settings.login_delay_s);
+		pop3_reply_line(s, "LOGIN-DELAY %llu",
+		                (unsigned long long)s->settings.login_delay_s);
 	pop3_reply_line(s, "IMPLEMENTATION tern");
 	pop3_reply_line(s, "UTF8 USER");
 	pop3_reply_line(s, "LANG");

@@ -49,6 +49,10 @@ pop3_command_parse(char *line, size_t len, struct pop3_command *out, const char 
 	if (i == len)
 		return 0;
 	out->rest = line + i + 1; /* after the single space */
+	/* RFC 1939 section 7: PASS has exactly one argument, so its spaces
+	   are part of the password; it is not split. */
+	if (strcmp(out->keyword, "PASS") == 0)
+		return 0;
 	/* Arguments: single spaces between, none empty. */
 	char *p = line + i;
 	while (*p == ' ') {
@@ -114,8 +118,6 @@ pop3_stuffer_feed(struct pop3_stuffer *st, const char *data, size_t len, struct 
 
 	while (i < len && !st->done) {
 		if (st->at_line_start) {
-			if (data[i] == '.')
-				buf_putc(out, '.');
 			/* The empty line that ends the header (TOP). */
 			if (!st->in_body && (data[i] == '\r' || data[i] == '\n')) {
 				st->in_body = true;
@@ -129,6 +131,8 @@ pop3_stuffer_feed(struct pop3_stuffer *st, const char *data, size_t len, struct 
 				}
 				st->body_lines--;
 			}
+			if (data[i] == '.')
+				buf_putc(out, '.');
 			st->at_line_start = false;
 		}
 		const char *lf = memchr(data + i, '\n', len - i);

@@ -20,7 +20,7 @@ struct pop3_command {
 	char keyword[9];                 /* upper-cased; RFC 2449 allows 3-4, we take 1-8 */
 	const char *args[POP3_MAX_ARGS]; /* into the line */
 	size_t nargs;
-	const char *rest; /* everything after "KEYWORD ", for PASS (spaces allowed) */
+	const char *rest; /* everything after "KEYWORD "; PASS has only this (spaces allowed) */
 };
 
 /*
@@ -48,7 +48,7 @@ bool pop3_number_parse(const char *s, uint32_t max, uint32_t *out);
 struct pop3_stuffer {
 	bool at_line_start;
 	bool in_body;
-	bool done; /* TOP has what it wants: feeding more is a no-op */
+	bool done;          /* TOP has what it wants: feeding more is a no-op */
 	int64_t body_lines; /* lines still to send after the header; -1 = all */
 	char last[2];       /* the last two bytes sent */
 };

@@ -192,8 +192,7 @@ pop3_notify(struct session *base, void *msg)
 {
 	struct pop3_session *s = (struct pop3_session *)base;
 
-	if (s->state == POP3_AUTHORIZATION ||
-	    !auth_changes_revokes(msg, &s->id, AUTH_PROTO_POP3))
+	if (s->state == POP3_AUTHORIZATION || !auth_changes_revokes(msg, &s->id, AUTH_PROTO_POP3))
 		return;
 	log_info("pop3", "event=access-revoked");
 	session_stop(&s->base, SESSION_STOP_REVOKED);
@@ -227,14 +226,14 @@ static const struct {
 	pop3_cmd_fn *fn;
 	unsigned states;
 } commands[] = {
-        {"USER", pop3_cmd_user, AUTHZ}, {"PASS", pop3_cmd_pass, AUTHZ},
-        {"APOP", pop3_cmd_apop, AUTHZ}, {"AUTH", pop3_cmd_auth, AUTHZ},
-        {"STLS", pop3_cmd_stls, AUTHZ}, {"UTF8", pop3_cmd_utf8, AUTHZ},
+        {"USER", pop3_cmd_user, AUTHZ},         {"PASS", pop3_cmd_pass, AUTHZ},
+        {"APOP", pop3_cmd_apop, AUTHZ},         {"AUTH", pop3_cmd_auth, AUTHZ},
+        {"STLS", pop3_cmd_stls, AUTHZ},         {"UTF8", pop3_cmd_utf8, AUTHZ},
         {"CAPA", pop3_cmd_capa, AUTHZ | TRANS}, {"LANG", pop3_cmd_lang, AUTHZ | TRANS},
         {"QUIT", pop3_cmd_quit, AUTHZ | TRANS}, {"NOOP", pop3_cmd_noop, TRANS},
-        {"STAT", pop3_cmd_stat, TRANS}, {"LIST", pop3_cmd_list, TRANS},
-        {"UIDL", pop3_cmd_uidl, TRANS}, {"RETR", pop3_cmd_retr, TRANS},
-        {"TOP", pop3_cmd_top, TRANS}, {"DELE", pop3_cmd_dele, TRANS},
+        {"STAT", pop3_cmd_stat, TRANS},         {"LIST", pop3_cmd_list, TRANS},
+        {"UIDL", pop3_cmd_uidl, TRANS},         {"RETR", pop3_cmd_retr, TRANS},
+        {"TOP", pop3_cmd_top, TRANS},           {"DELE", pop3_cmd_dele, TRANS},
         {"RSET", pop3_cmd_rset, TRANS},
 };
 

@@ -54,19 +54,26 @@ store_fault_hit(enum store_fault f)
 }
 
 void
-blob_hash_hex(const unsigned char *data, size_t len, char hex_out[65])
+blob_hex(const unsigned char md[32], char hex_out[65])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
 
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		abort(); /* OpenSSL cannot compute SHA-256: nothing sane to do */
 	for (unsigned i = 0; i < 32; i++) {
 		hex_out[2 * i] = digits[md[i] >> 4];
 		hex_out[2 * i + 1] = digits[md[i] & 15];
 	}
 	hex_out[64] = '\0';
+}
+
+void
+blob_hash_hex(const unsigned char *data, size_t len, char hex_out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		abort(); /* OpenSSL cannot compute SHA-256: nothing sane to do */
+	blob_hex(md, hex_out);
 }
 
 char *

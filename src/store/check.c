@@ -8,6 +8,8 @@
  * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs,
  * orphan and temp files are removed. One line per problem goes to report:
  *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
+ * A whole-store check also reports (and repair removes) files left in
+ * DATA_DIR/tmp, the spool directory: "problem=temp-file file=tmp/...".
  * Runs with its own connection; must not run while a server writes the
  * same account (the server's views would not see the repair).
  */
@@ -450,13 +452,43 @@ out:
 	return rc;
 }
 
+/* Files in DATA_DIR/tmp: named spools (spool.c's fallback where the file
+   system has no O_TMPFILE) that a crash left. 0 when none remain. */
+static int
+check_spools(const char *data_dir, bool repair, FILE *report)
+{
+	char *path = xasprintf("%s/tmp", data_dir);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int rc = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		char *file;
+		bool fixed;
+
+		if (e->d_name[0] == '.')
+			continue;
+		file = xasprintf("%s/%s", path, e->d_name);
+		fixed = repair && unlink(file) == 0;
+		if (report != NULL)
+			fprintf(report, "problem=temp-file file=tmp/%s repaired=%s\n", e->d_name,
+			        fixed ? "yes" : "no");
+		rc |= !fixed;
+		free(file);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(path);
+	return rc;
+}
+
 int
 store_check(const char *data_dir, bool repair, FILE *report)
 {
 	char *path = xasprintf("%s/accounts", data_dir);
 	DIR *d = opendir(path);
 	struct dirent *e;
-	int worst = 0;
+	int worst = check_spools(data_dir, repair, report);
 
 	free(path);
 	if (d == NULL) {

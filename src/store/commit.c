@@ -17,9 +17,11 @@
  * a savepoint, and a request that fails (mailbox gone, over quota, too many
  * keywords) is rolled back to it alone while the others go on. Only a
  * failure of the transaction itself (an I/O error SQLite rolls everything
- * back for, the commit) fails the whole batch, with _TEMP. Durability is
- * unchanged: a caller returns only after the commit that holds its rows,
- * and the views are updated, as before, under the write lock after COMMIT.
+ * back for, the commit) fails the whole batch, with _TEMP. As for any write
+ * transaction, a mailbox gets one new modseq however many requests of the
+ * batch went into it. Durability is unchanged: a caller returns only after
+ * the commit that holds its rows, and the views are updated, as before,
+ * under the write lock after COMMIT, one call per mailbox (publish).
  *
  * States of a request: queued (commit_submit) -> taken by a leader ->
  * done (rc, err set; the owner may return and free it). A leader never
@@ -28,6 +30,10 @@
 #include "store/store_int.h"
 
 #include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
 
 void
 commit_init(struct account *a)
@@ -83,7 +89,7 @@ commit_batch(struct account *a, struct db *db, struct append_req *batch)
 		return 0;
 	}
 	for (struct append_req *r = batch; r != NULL; r = r->next) {
-		if (savepoint(db, savepoint_sql) == 0 && append_rows(a, db, r) == 0 &&
+		if (savepoint(db, savepoint_sql) == 0 && append_rows(a, db, r, batch) == 0 &&
 		    savepoint(db, release_sql) == 0) {
 			n_ok++;
 			continue;
@@ -114,6 +120,47 @@ commit_batch(struct account *a, struct db *db, struct append_req *batch)
 	return n_ok;
 }
 
+/* Tells the views about the committed appends, one call per mailbox with
+   all of its messages (they share the transaction's modseq), so a session
+   never sees a mailbox's counters or HIGHESTMODSEQ ahead of its UIDs. */
+static void
+publish(struct account *a, struct db *db, struct append_req *batch)
+{
+	for (struct append_req *r = batch; r != NULL; r = r->next) {
+		uint32_t *uids = r->uids, *flags = r->flags;
+		uint64_t *kws = r->kws;
+		size_t n = 0, k = 0;
+
+		if (r->rc != 0 || r->is_published)
+			continue;
+		for (struct append_req *q = r; q != NULL; q = q->next)
+			if (q->rc == 0 && q->box_id == r->box_id)
+				n += q->n;
+		if (n > r->n) {
+			uids = xmalloc(n * sizeof(*uids));
+			flags = xmalloc(n * sizeof(*flags));
+			kws = xmalloc(n * sizeof(*kws));
+		}
+		for (struct append_req *q = r; q != NULL; q = q->next) {
+			if (q->rc != 0 || q->box_id != r->box_id)
+				continue;
+			if (n > r->n) {
+				memcpy(uids + k, q->uids, q->n * sizeof(*uids));
+				memcpy(flags + k, q->flags, q->n * sizeof(*flags));
+				memcpy(kws + k, q->kws, q->n * sizeof(*kws));
+			}
+			k += q->n;
+			q->is_published = true;
+		}
+		changes_appended(a, db, r->box_id, uids, flags, kws, n, r->modseq);
+		if (n > r->n) {
+			free(uids);
+			free(flags);
+			free(kws);
+		}
+	}
+}
+
 /* The leader's work: one batch, from the queue to every request done. */
 static void
 lead(struct account *a)
@@ -139,9 +186,11 @@ lead(struct account *a)
 			r->rc = 0;
 		fail_rest(batch, err);
 	}
+	if (n_ok > 0)
+		publish(a, db, batch);
 	for (struct append_req *r = batch; r != NULL; r = r->next) {
 		if (r->rc == 0)
-			append_committed(a, db, r);
+			append_committed(a, r);
 		else
 			append_discard(a, db, r);
 	}
@@ -173,6 +222,7 @@ commit_submit(struct account *a, struct append_req *r)
 {
 	r->next = NULL;
 	r->done = false;
+	r->is_published = false;
 	r->err = STORE_ERR_NONE;
 	pthread_mutex_lock(&a->commit_lock);
 	if (a->queue_tail != NULL)

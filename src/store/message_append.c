@@ -11,11 +11,11 @@
  *
  * Then the request goes to the account's group commit (commit.c): a leader
  * adds its rows (append_rows, all messages or none, quota checked) in a
- * transaction shared with the other requests queued meanwhile, commits,
- * and updates the shared views (append_committed). The text goes into
- * `texts` and the indexer's queue, not into the FTS index: indexer.c indexes
- * it in a later batch, and search scans it meanwhile. The caller replies
- * only after this returns 0: the message is on disk.
+ * transaction shared with the other requests queued meanwhile, commits and
+ * updates the shared views. The text goes into `texts` and the indexer's
+ * queue, not into the FTS index: indexer.c indexes it in a later batch, and
+ * search scans it meanwhile. The caller replies only after this returns 0:
+ * the message is on disk.
  *
  * A message up to store.inline_max is not written to a file at all: its
  * bytes go into blob_data in the same transaction as its rows, so the
@@ -335,7 +335,7 @@ thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
 }
 
 int
-append_rows(struct account *a, struct db *db, struct append_req *r)
+append_rows(struct account *a, struct db *db, struct append_req *r, struct append_req *batch)
 {
 	static const char box_sql[] = "SELECT uidvalidity, uidnext FROM mailboxes WHERE id = ?";
 	static const char ins_sql[] =
@@ -366,8 +366,13 @@ append_rows(struct account *a, struct db *db, struct append_req *r)
 	}
 	if (quota_usage(db, &storage_before, &messages_before) < 0)
 		goto db_fail;
-	r->modseq = mailbox_modseq_next(db, r->box_id);
-	if (r->modseq == 0)
+	/* One new modseq per mailbox and transaction, as for any write: the
+	   requests of a batch before this one may have taken it already. */
+	r->modseq = 0;
+	for (struct append_req *q = batch; q != r && r->modseq == 0; q = q->next)
+		if (q->rc == 0 && q->box_id == r->box_id)
+			r->modseq = q->modseq;
+	if (r->modseq == 0 && (r->modseq = mailbox_modseq_next(db, r->box_id)) == 0)
 		goto db_fail;
 
 	for (size_t i = 0; i < r->n; i++) {
@@ -415,13 +420,12 @@ db_fail:
 }
 
 void
-append_committed(struct account *a, struct db *db, struct append_req *r)
+append_committed(struct account *a, struct append_req *r)
 {
 	/* Files nobody names (an inline row of the same bytes was reused). */
 	for (size_t i = 0; i < r->n; i++)
 		if (r->p[i].stray)
 			blob_unlink(a->blob_dir, r->p[i].hash);
-	changes_appended(a, db, r->box_id, r->uids, r->flags, r->kws, r->n, r->modseq);
 	for (size_t i = 0; i < r->n; i++)
 		a->fts_backlog += r->p[i].new_text;
 }

@@ -15,15 +15,24 @@
  * named file tmp/spool.XXXXXX is used instead (removed by store_spool_free;
  * after a crash `tern check --repair` removes it).
  *
- * States: writing (store_spool_write) -> sealed (spool_seal: buffer
- * flushed, hash final, read-only from then on; the commit paths seal) ->
- * synced (spool_sync: one fsync, only for file blobs) -> linked into any
- * number of accounts. A write error or passing store.max_message_size is
- * sticky: every later call fails the same way.
+ * The file is created only when the message outgrows the buffer (or must
+ * become a blob file): most mail is a few KiB and is stored inline, and a
+ * file per message costs more than the rest of its spooling (ext4 inode
+ * allocation: ~90 us per file once many are created and deleted, against
+ * ~8 us for the normalising, hashing and writing). Such a message is never
+ * written before its commit puts it into the index.
+ *
+ * States: writing (store_spool_write) -> sealed (spool_seal: hash final,
+ * buffer flushed if there is a file, read-only from then on; the commit
+ * paths seal) -> synced (spool_sync: the file exists and is fsync'd, once;
+ * only for file blobs) -> linked into any number of accounts. A write error
+ * or passing store.max_message_size is sticky: every later call fails the
+ * same way.
  *
  * A spool belongs to one thread at a time (created on an event loop, handed
- * to a pool thread for the commit); after sealing, only reads happen, so
- * store_deliver links it from several threads at once.
+ * to a pool thread for the commit); after sealing, only reads happen (and
+ * the once-only spool_sync, under its lock), so store_deliver links it
+ * from several threads at once.
  */
 #include "store/store_int.h"
 
@@ -50,17 +59,18 @@
 
 struct store_spool {
 	struct store *store;
-	int fd;
+	int fd;     /* -1 until the message outgrows the buffer */
 	char *path; /* the named fallback file, or NULL for an O_TMPFILE */
 	EVP_MD_CTX *sha;
 	struct mail_crlf crlf;
-	struct buf out;        /* normalised, not yet written */
+	struct buf out;        /* normalised, not yet written (all of it while fd < 0) */
 	uint64_t size;         /* normalised bytes so far (written + buffered) */
 	enum store_error fail; /* sticky: TOOBIG or TEMP */
 	bool has_nul, is_sealed, is_synced;
+	pthread_mutex_t sync_lock;
 	char hash[65];
-	/* The sealed bytes for parsing and inline rows: read into memory up to
-	   store.inline_max, else mapped read-only (spool_bytes). */
+	/* The sealed bytes of a file for parsing and inline rows: read into
+	   memory up to store.inline_max, else mapped read-only (spool_bytes). */
 	unsigned char *mem;
 	void *map;
 };
@@ -68,26 +78,12 @@ struct store_spool {
 int
 store_spool_new(struct store *store, struct store_spool **spool_out, enum store_error *err_out)
 {
-	struct store_spool *sp;
-	int fd;
-	char *path = NULL;
+	struct store_spool *sp = xcalloc(1, sizeof(*sp));
 
-	fd = open(store->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-		path = xasprintf("%s/spool.XXXXXX", store->tmp_dir);
-		fd = mkostemp(path, O_CLOEXEC);
-	}
-	if (fd < 0) {
-		log_error("store", "event=spool-create-failed dir=%s err=\"%s\"", store->tmp_dir,
-		          strerror(errno));
-		free(path);
-		*err_out = STORE_ERR_TEMP;
-		return -1;
-	}
-	sp = xcalloc(1, sizeof(*sp));
+	(void)err_out; /* the file, and its failures, come with the first flush */
 	sp->store = store;
-	sp->fd = fd;
-	sp->path = path;
+	sp->fd = -1;
+	pthread_mutex_init(&sp->sync_lock, NULL);
 	sp->sha = EVP_MD_CTX_new();
 	if (sp->sha == NULL || EVP_DigestInit_ex(sp->sha, EVP_sha256(), NULL) != 1)
 		abort(); /* OpenSSL cannot compute SHA-256: nothing sane to do */
@@ -98,17 +94,35 @@ store_spool_new(struct store *store, struct store_spool **spool_out, enum store_
 	return 0;
 }
 
-/* Hashes and writes the buffered bytes. */
+/* Creates the file: an O_TMPFILE, or a named one where there is none. */
 static int
-spool_flush(struct store_spool *sp)
+spool_file_open(struct store_spool *sp)
 {
-	const char *p = sp->out.data;
-	size_t left = sp->out.len;
+	const char *dir = sp->store->tmp_dir;
 
-	if (left == 0)
-		return 0;
-	if (EVP_DigestUpdate(sp->sha, p, left) != 1)
-		abort();
+	sp->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (sp->fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		sp->path = xasprintf("%s/spool.XXXXXX", dir);
+		sp->fd = mkostemp(sp->path, O_CLOEXEC);
+		if (sp->fd < 0) {
+			free(sp->path);
+			sp->path = NULL;
+		}
+	}
+	if (sp->fd < 0) {
+		log_error("store", "event=spool-create-failed dir=%s err=\"%s\"", dir,
+		          strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends p to the file, creating it first if need be. */
+static int
+spool_file_write(struct store_spool *sp, const char *p, size_t left)
+{
+	if (sp->fd < 0 && spool_file_open(sp) < 0)
+		return -1;
 	while (left > 0) {
 		ssize_t w;
 
@@ -128,6 +142,19 @@ spool_flush(struct store_spool *sp)
 		p += w;
 		left -= (size_t)w;
 	}
+	return 0;
+}
+
+/* Hashes the buffered bytes, writes them and empties the buffer. */
+static int
+spool_flush(struct store_spool *sp)
+{
+	if (sp->out.len == 0)
+		return 0;
+	if (EVP_DigestUpdate(sp->sha, sp->out.data, sp->out.len) != 1)
+		abort();
+	if (spool_file_write(sp, sp->out.data, sp->out.len) < 0)
+		return -1;
 	buf_reset(&sp->out);
 	return 0;
 }
@@ -142,7 +169,7 @@ store_spool_write(struct store_spool *sp, const void *data, size_t len, enum sto
 		*err_out = sp->is_sealed ? STORE_ERR_PERM : sp->fail;
 		return -1;
 	}
-	if (!sp->has_nul && memchr(in, '\0', len) != NULL)
+	if (len > 0 && !sp->has_nul && memchr(in, '\0', len) != NULL)
 		sp->has_nul = true;
 	for (size_t off = 0; off < len;) {
 		size_t k = MIN(len - off, SPOOL_BUF / 4), before = sp->out.len;
@@ -188,11 +215,13 @@ store_spool_free(struct store_spool **spp)
 	if (sp->map != NULL)
 		munmap(sp->map, sp->size);
 	free(sp->mem);
-	close(sp->fd);
+	if (sp->fd >= 0)
+		close(sp->fd);
 	if (sp->path != NULL)
 		unlink(sp->path);
 	free(sp->path);
 	EVP_MD_CTX_free(sp->sha);
+	pthread_mutex_destroy(&sp->sync_lock);
 	buf_deinit(&sp->out);
 	free(sp);
 	*spp = NULL;
@@ -201,7 +230,6 @@ store_spool_free(struct store_spool **spp)
 int
 spool_seal(struct store_spool *sp, enum store_error *err_out)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
@@ -211,20 +239,21 @@ spool_seal(struct store_spool *sp, enum store_error *err_out)
 	}
 	if (sp->is_sealed)
 		return 0;
-	if (spool_flush(sp) < 0) {
+	/* Without a file the message stays in the buffer, hashed. */
+	if (sp->fd < 0) {
+		if (EVP_DigestUpdate(sp->sha, sp->out.data, sp->out.len) != 1)
+			abort();
+	} else if (spool_flush(sp) < 0) {
 		sp->fail = STORE_ERR_TEMP;
 		*err_out = sp->fail;
 		return -1;
 	}
 	if (EVP_DigestFinal_ex(sp->sha, md, &mdlen) != 1 || mdlen != 32)
 		abort();
-	for (unsigned i = 0; i < 32; i++) {
-		sp->hash[2 * i] = digits[md[i] >> 4];
-		sp->hash[2 * i + 1] = digits[md[i] & 15];
-	}
-	sp->hash[64] = '\0';
+	blob_hex(md, sp->hash);
 	sp->is_sealed = true;
-	buf_deinit(&sp->out);
+	if (sp->fd >= 0)
+		buf_deinit(&sp->out);
 	return 0;
 }
 
@@ -239,8 +268,9 @@ int
 spool_bytes(struct store_spool *sp, const unsigned char **data_out, enum store_error *err_out)
 {
 	assert(sp->is_sealed);
-	if (sp->size == 0) {
-		*data_out = (const unsigned char *)"";
+	if (sp->fd < 0 || sp->size == 0) {
+		*data_out =
+		        sp->size == 0 ? (const unsigned char *)"" : (unsigned char *)sp->out.data;
 		return 0;
 	}
 	if (sp->mem == NULL && sp->map == NULL) {
@@ -282,9 +312,30 @@ spool_bytes(struct store_spool *sp, const unsigned char **data_out, enum store_e
 int
 spool_sync(struct store_spool *sp, enum store_error *err_out)
 {
+	int rc = 0;
+
 	assert(sp->is_sealed);
+	/* Once per spool, but a blob rewrite (message_append.c) may come
+	   from the threads of several accounts at once. */
+	pthread_mutex_lock(&sp->sync_lock);
 	if (sp->is_synced)
-		return 0;
+		goto out;
+	rc = -1;
+	/* A message that never outgrew the buffer gets its file now; its
+	   bytes stay in the buffer (spool_bytes may have handed them out). */
+	if (sp->fd < 0 && spool_file_write(sp, sp->out.data, sp->out.len) < 0) {
+		if (sp->fd >= 0) {
+			/* A partial file must not become a blob. */
+			close(sp->fd);
+			sp->fd = -1;
+			if (sp->path != NULL)
+				unlink(sp->path);
+			free(sp->path);
+			sp->path = NULL;
+		}
+		*err_out = STORE_ERR_TEMP;
+		goto out;
+	}
 	if (store_fault_hit(STORE_FAULT_FSYNC)) {
 		errno = EIO;
 		goto fail;
@@ -292,11 +343,14 @@ spool_sync(struct store_spool *sp, enum store_error *err_out)
 	if (!sp->store->set.no_fsync && fsync(sp->fd) < 0)
 		goto fail;
 	sp->is_synced = true;
-	return 0;
+	rc = 0;
+	goto out;
 fail:
 	log_error("store", "event=spool-fsync-failed err=\"%s\"", strerror(errno));
 	*err_out = STORE_ERR_TEMP;
-	return -1;
+out:
+	pthread_mutex_unlock(&sp->sync_lock);
+	return rc;
 }
 
 int

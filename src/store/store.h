@@ -318,7 +318,10 @@ struct store_spool; /* one message as it arrives */
    as the accounts, so it can become a blob without copying; O_TMPFILE or a
    named temp file in DIR/tmp), a CRLF normaliser and a running SHA-256.
    Cheap and non-blocking apart from creating the file: callable on an event
-   loop. Returns 0 with *spool_out, or -1 (_TEMP). */
+   loop. The file is created only once the message outgrows the spool's
+   buffer (a message that fits it and is stored inline never touches the
+   disk before its commit), so creating it, and failing to, happens in
+   store_spool_write. Returns 0 with *spool_out, or -1 (_TEMP). */
 int store_spool_new(struct store *store, struct store_spool **spool_out, enum store_error *err_out);
 /* Appends bytes as they arrive, any split: bare LF becomes CRLF, the bytes are
    hashed on the fly and written (write(2), no fsync) through a small

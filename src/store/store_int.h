@@ -180,14 +180,16 @@ struct append_req {
 	int rc;
 	enum store_error err;
 	bool done;
+	bool is_published;       /* the views know (commit.c) */
 	struct append_req *next; /* the account's queue */
 };
 
-/* Adds r's rows inside the leader's transaction (a savepoint around it).
-   0, or -1 with r->err. */
-int append_rows(struct account *a, struct db *db, struct append_req *r);
-/* After the commit, r succeeded: views, watchers, stray files. write_lock held. */
-void append_committed(struct account *a, struct db *db, struct append_req *r);
+/* Adds r's rows inside the leader's transaction (a savepoint around it);
+   batch is the transaction's requests, r among them. 0, or -1 with r->err. */
+int append_rows(struct account *a, struct db *db, struct append_req *r, struct append_req *batch);
+/* After the commit, r succeeded: stray files, the indexer's backlog (the
+   views are commit.c's). write_lock held. */
+void append_committed(struct account *a, struct append_req *r);
 /* r failed (alone or with the batch): removes blob files it created that no
    row references. db may be NULL (then the files are left to check). */
 void append_discard(struct account *a, struct db *db, struct append_req *r);
@@ -268,6 +270,8 @@ int schema_check(struct db *db);
 
 /* ---- blob.c ---- */
 void blob_hash_hex(const unsigned char *data, size_t len, char hex_out[65]);
+/* The hex name of a SHA-256 digest. */
+void blob_hex(const unsigned char md[32], char hex_out[65]);
 char *blob_path(const char *blob_dir, const char *hex);
 /* tmp, write, fsync, rename, fsync dir. Skips the write when the file exists
    and force is false. Returns 0 or -1 (_TEMP). */

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: MIT
 """test_store_crash.py: the store survives SIGKILL at any moment.
 
-Runs build/tests/crash_store_writer (appends from several threads, prints
-"uid sha256" after each commit), kills it with SIGKILL at random points
-several times, and checks after each kill that every printed message is
-present and byte-identical, and that check finds nothing but the orphan
-blobs a crash may leave (written, never committed), which repair removes.
+Runs build/tests/crash_store_writer (appends from several threads, half of
+them streaming through a spool and delivering to two accounts; prints
+"account uid sha256" after each commit), kills it with SIGKILL at random
+points several times, and checks after each kill that every printed
+message is present and byte-identical, and that check finds nothing but the
+orphan blobs a crash may leave (written, never committed), which repair
+removes.
 
 Standalone: python3 -m unittest tests/integration/test_store_crash.py
 Build first: make unit-bins (TERN_BUILD=build/asan for the sanitizer tree).
@@ -49,15 +51,16 @@ class StoreCrashTest(unittest.TestCase):
             lines = out.decode().split("\n")
             # A line cut by the kill was never fully printed: ignore it.
             for line in lines[:-1]:
-                uid, digest = line.split()
-                committed[int(uid)] = digest
+                account, uid, digest = line.split()
+                committed[(int(account), int(uid))] = digest
 
             dump = self.run_tool("dump")
             self.assertEqual(dump.returncode, 0, dump.stdout[-2000:])
-            stored = dict((int(u), h) for u, h in (l.split() for l in dump.stdout.splitlines()))
-            for uid, digest in committed.items():
-                self.assertIn(uid, stored, "round %d: committed uid %d lost" % (round_, uid))
-                self.assertEqual(stored[uid], digest, "round %d: uid %d changed" % (round_, uid))
+            stored = dict(((int(a), int(u)), h)
+                          for a, u, h in (l.split() for l in dump.stdout.splitlines()))
+            for key, digest in committed.items():
+                self.assertIn(key, stored, "round %d: committed %s lost" % (round_, key))
+                self.assertEqual(stored[key], digest, "round %d: %s changed" % (round_, key))
 
             check = self.run_tool("check")
             problems = [l for l in check.stdout.splitlines() if "problem=" in l]
@@ -69,6 +72,8 @@ class StoreCrashTest(unittest.TestCase):
                 self.assertEqual(again.returncode, 0, again.stdout)
                 self.assertIn("problems=0", again.stdout)
         self.assertGreater(len(committed), 0)
+        # Both paths ran: account 2 only gets spooled deliveries.
+        self.assertTrue(any(a == 2 for a, _ in committed), "no spooled delivery committed")
 
 
 if __name__ == "__main__":

@@ -3,15 +3,20 @@
  * crash_store_writer.c: helper for tests/integration/test_store_crash.py
  * (not a unit test itself; the Makefile builds it with the unit tests).
  *   crash_store_writer write DIR THREADS   append forever from THREADS threads;
- *                                          after each commit print "uid sha256"
- *   crash_store_writer dump DIR            print "uid sha256" of every INBOX
- *                                          message, hashing the stored bytes
+ *                                          after each commit print
+ *                                          "account uid sha256"
+ *   crash_store_writer dump DIR            print "account uid sha256" of every
+ *                                          INBOX message of accounts 1 and 2,
+ *                                          hashing the stored bytes
  *   crash_store_writer check DIR           store_check() without repair
  *   crash_store_writer repair DIR          store_check() with repair
  * The script SIGKILLs "write" at random moments: every line it printed must
  * survive, byte for byte. fsync is on: this is the real durability path.
  * store.inline_max is 2 KiB here, so the messages (up to ~5 KiB) fall on
  * both sides of it: inline blobs and blob files are both crash-tested.
+ * Even threads append from memory to account 1; odd ones stream each
+ * message through a spool in random chunks and store_deliver it to
+ * accounts 1 and 2 (one file linked into both).
  */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -38,14 +43,54 @@ sha256_hex(const void *data, size_t len, char out[65])
 		sprintf(out + 2 * i, "%02x", md[i]);
 }
 
+static void
+print_stored(uint64_t account, uint32_t uid, const char *hex)
+{
+	pthread_mutex_lock(&out_lock);
+	printf("%llu %u %s\n", (unsigned long long)account, uid, hex);
+	fflush(stdout);
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* Streams m through a spool in random chunks, delivers it to both accounts
+   and prints each target that was stored. */
+static void
+deliver_spooled(struct store_account *acct[2], const struct buf *m, unsigned *seed, const char *hex)
+{
+	struct store_delivery_target tg[2] = {{0}, {0}};
+	struct store_spool *sp;
+	enum store_error err;
+
+	if (store_spool_new(store, &sp, &err) < 0)
+		return;
+	for (size_t off = 0; off < m->len;) {
+		size_t k = 1 + (size_t)rand_r(seed) % 3000;
+
+		k = k > m->len - off ? m->len - off : k;
+		if (store_spool_write(sp, m->data + off, k, &err) < 0)
+			break;
+		off += k;
+	}
+	for (int i = 0; i < 2; i++) {
+		tg[i].acct = acct[i];
+		tg[i].mailbox = "INBOX";
+	}
+	store_deliver(sp, tg, 2);
+	for (int i = 0; i < 2; i++)
+		if (tg[i].err == STORE_ERR_NONE)
+			print_stored(store_account_id(acct[i]), tg[i].uid, hex);
+	store_spool_free(&sp);
+}
+
 static void *
 writer(void *arg)
 {
 	unsigned id = (unsigned)(uintptr_t)arg, seed = id * 7919u + (unsigned)getpid();
-	struct store_account *acct;
+	struct store_account *acct[2];
 	enum store_error err;
 
-	if (store_account_open(store, 1, &acct, &err) < 0)
+	if (store_account_open(store, 1, &acct[0], &err) < 0 ||
+	    store_account_open(store, 2, &acct[1], &err) < 0)
 		return NULL;
 	for (unsigned i = 0;; i++) {
 		struct buf m;
@@ -57,14 +102,14 @@ writer(void *arg)
 		           i, id, i, getpid());
 		for (unsigned k = rand_r(&seed) % 200; k > 0; k--)
 			buf_printf(&m, "line %u %u\r\n", k, rand_r(&seed));
-		struct store_append ap = {
-		        .data = (const unsigned char *)m.data, .len = m.len, .flags = 0};
-		if (store_message_append(acct, "INBOX", &ap, 1, NULL, &uid, &err) == 0) {
-			sha256_hex(m.data, m.len, hex);
-			pthread_mutex_lock(&out_lock);
-			printf("%u %s\n", uid, hex);
-			fflush(stdout);
-			pthread_mutex_unlock(&out_lock);
+		sha256_hex(m.data, m.len, hex);
+		if (id % 2 == 1) {
+			deliver_spooled(acct, &m, &seed, hex);
+		} else {
+			struct store_append ap = {.data = (const unsigned char *)m.data,
+			                          .len = m.len};
+			if (store_message_append(acct[0], "INBOX", &ap, 1, NULL, &uid, &err) == 0)
+				print_stored(1, uid, hex);
 		}
 		buf_deinit(&m);
 	}
@@ -72,7 +117,7 @@ writer(void *arg)
 }
 
 static int
-dump(void)
+dump_account(uint64_t id)
 {
 	struct store_account *acct;
 	struct store_mailbox *mb;
@@ -81,7 +126,7 @@ dump(void)
 	const uint32_t *uids;
 	int rc = 0;
 
-	if (store_account_open(store, 1, &acct, &err) < 0 ||
+	if (store_account_open(store, id, &acct, &err) < 0 ||
 	    store_mailbox_open(acct, "INBOX", STORE_OPEN_READONLY, &mb, &err) < 0)
 		return 1;
 	uids = store_mailbox_uids(mb, &count);
@@ -91,11 +136,12 @@ dump(void)
 
 		buf_init(&b);
 		if (store_message_read(mb, uids[i], 0, UINT64_MAX, &b, &err) < 0) {
-			printf("%u error %s\n", uids[i], store_error_str(err));
+			printf("%llu %u error %s\n", (unsigned long long)id, uids[i],
+			       store_error_str(err));
 			rc = 1;
 		} else {
 			sha256_hex(b.data, b.len, hex);
-			printf("%u %s\n", uids[i], hex);
+			printf("%llu %u %s\n", (unsigned long long)id, uids[i], hex);
 		}
 		buf_deinit(&b);
 	}
@@ -123,7 +169,7 @@ main(int argc, char **argv)
 	if (store_open(argv[2], &set, &store, &err) < 0)
 		return 2;
 	if (strcmp(argv[1], "dump") == 0)
-		return dump();
+		return dump_account(1) | dump_account(2);
 	threads = argc > 3 ? atoi(argv[3]) : 4;
 	for (int i = 0; i < threads; i++) {
 		pthread_t th;

@@ -138,9 +138,30 @@ test_queued_appends_share_one_commit(void)
 	for (unsigned i = 0; i < 8; i++)
 		w[i] = (struct writer){
 		        .store = t.store, .mailbox = "INBOX", .id = i, .count = 1, .n_per_call = 1};
+	struct store_mailbox *mb;
+	enum store_error err;
+	uint64_t modseq0;
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	modseq0 = tstatus(&t, "INBOX").highestmodseq;
 	before = commits(t.acct->a);
 	run_batch(&t, w, 8);
 	test_int_eq(-1, commits(t.acct->a) - before, 1);
+	/* One transaction, one new modseq for the mailbox: every message has
+	   it, and the open view learnt of all eight at once. */
+	test_int_eq(-1, tstatus(&t, "INBOX").highestmodseq, modseq0 + 1);
+	struct store_mailbox_info info;
+	store_mailbox_info_get(mb, &info);
+	test_int_eq(-1, info.messages, 8);
+	test_int_eq(-1, info.highestmodseq, modseq0 + 1);
+	for (uint32_t uid = 1; uid <= 8; uid++) {
+		uint32_t flags;
+		uint64_t kw, modseq = 0;
+		test_int_eq(uid, store_mailbox_flags_get(mb, uid, &flags, &kw, &modseq, &err), 0);
+		test_int_eq(uid, modseq, modseq0 + 1);
+	}
+	test_int_eq(-1, store_mailbox_sync(mb, NULL, NULL, &err), 0);
+	test_int_eq(-1, store_mailbox_count(mb), 8);
+	store_mailbox_close(&mb);
 	for (unsigned i = 0; i < 8; i++) {
 		test_int_eq(i, w[i].rc, 0);
 		/* Queue order is uid order. */

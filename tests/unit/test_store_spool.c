@@ -74,6 +74,11 @@ test_any_split_stores_the_normalised_bytes(void)
 	        {"S: a\n\n\n\n\r\n\n", 0},           /* runs of LF */
 	        {"S: nul\r\n\r\na\0b\r\n", 16},      /* NUL kept, reported */
 	        {"\n", 0},                           /* one bare LF */
+	        /* Above FILE_INLINE_MAX, within the spool's buffer: its file
+	           is made from the buffer when it becomes a blob. */
+	        {"Subject: medium\n\nabove inline_max but well within the spool's "
+	         "buffer, so no file until the commit\n",
+	         0},
 	};
 	struct tstore t;
 	struct store_settings set;
@@ -314,19 +319,28 @@ test_injected_failures_leave_store_consistent(void)
 	free(m2);
 }
 
-/* A file blob written from a spool is the spool's own file: the blob has
-   the bytes, one link, and nothing was left in tmp/. The write fault at
-   the seal (the last buffered bytes) fails the append cleanly. */
+/* A message that fits the spool's buffer and is stored inline is never
+   written to a file: a write fault does not touch it. One that outgrew
+   the buffer has its last bytes written at the seal: a fault there fails
+   the append cleanly, and sticks. */
 static void
-test_seal_failure_fails_the_append(void)
+test_small_message_is_not_written_and_seal_failure_fails(void)
 {
 	struct tstore t;
 	struct store_append ap = {0};
 	enum store_error err;
-	const char *m = "Subject: small\r\n\r\nfits the buffer\r\n";
+	const char *small = "Subject: small\r\n\r\nfits the buffer\r\n";
+	char *m = long_message(300); /* ~8 KiB: flushed once while written */
 
 	tstore_open(&t);
+	ap.spool = tspool(t.store, small, strlen(small), 0, &err);
+	store_fault_set(STORE_FAULT_WRITE, 1);
+	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), 0);
+	store_fault_set(STORE_FAULT_NONE, 0);
+	store_spool_free(&ap.spool);
+
 	ap.spool = tspool(t.store, m, strlen(m), 0, &err);
+	test_assert(-1, strlen(m) > 4096 && strlen(m) < 60000);
 	store_fault_set(STORE_FAULT_WRITE, 1);
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_TEMP);
@@ -335,7 +349,32 @@ test_seal_failure_fails_the_append(void)
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_TEMP);
 	store_spool_free(&ap.spool);
-	test_int_eq(-1, tstatus(&t, "INBOX").messages, 0);
+	test_int_eq(-1, tstatus(&t, "INBOX").messages, 1);
+	free(m);
+	tstore_close(&t);
+}
+
+/* A named spool a crash left in tmp/ (the fallback where O_TMPFILE is
+   missing) is reported by check and removed by repair. */
+static void
+test_check_removes_leftover_spools(void)
+{
+	struct tstore t;
+	char report[4096], *path;
+	FILE *f;
+
+	tstore_open(&t);
+	path = xasprintf("%s/tmp/spool.AbC123", t.dir);
+	f = fopen(path, "w");
+	fputs("half a message", f);
+	fclose(f);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 1);
+	test_assert(-1,
+	            strstr(report, "problem=temp-file file=tmp/spool.AbC123 repaired=no") != NULL);
+	test_int_eq(-1, tcheck(&t, true, report, sizeof(report)), 0);
+	test_assert(-1, access(path, F_OK) < 0);
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+	free(path);
 	tstore_close(&t);
 }
 
@@ -346,6 +385,7 @@ main(void)
 	TEST_RUN(test_size_limit_is_exact);
 	TEST_RUN(test_spool_leaves_no_file);
 	TEST_RUN(test_injected_failures_leave_store_consistent);
-	TEST_RUN(test_seal_failure_fails_the_append);
+	TEST_RUN(test_small_message_is_not_written_and_seal_failure_fails);
+	TEST_RUN(test_check_removes_leftover_spools);
 	return TEST_DONE("test_store_spool");
 }
