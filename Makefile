@@ -34,8 +34,8 @@ LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-# Helper programs the integration tests run (not tests themselves).
-UNIT_BIN  += $(BUILD)/tests/crash_store_writer
+# Helper programs the tests run (not tests themselves).
+UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
 .PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store bench-smtp format \
@@ -146,4 +146,4 @@ bench-store: $(BUILD)/bench/store_bench
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)

@@ -213,6 +213,7 @@ class Tern:
             f.write("\n[limits]\nmax_connections_per_ip = 0\nmax_connections = 100000\n"
                     "[auth]\nplaintext = always\n")
         self.port = port_base + 143
+        self.pop3_port = port_base + 110
         self.log = open(os.path.join(tmp, "tern.log"), "w")
         self.proc = subprocess.Popen([binary, "-d", self.dir, "serve"], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -229,9 +230,13 @@ class Tern:
 class Dovecot:
     name = "dovecot"
 
-    def __init__(self, tmp, port, mail_format):
-        if shutil.which("dovecot") is None:
-            subprocess.run(["apt-get", "install", "-y", "-qq", "dovecot-imapd"], check=True,
+    def __init__(self, tmp, port, mail_format, pop3_port=None):
+        need = ["dovecot-imapd"] + (["dovecot-pop3d"] if pop3_port else [])
+        missing = [p for p in need if subprocess.run(
+            ["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,
+            text=True).stdout.find("ok installed") < 0]
+        if missing:
+            subprocess.run(["apt-get", "install", "-y", "-qq"] + missing, check=True,
                            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
                            capture_output=True)
         self.dir = os.path.join(tmp, "dovecot")
@@ -244,7 +249,7 @@ class Dovecot:
         conf = os.path.join(self.dir, "dovecot.conf")
         with open(conf, "w") as f:
             f.write(f"""
-protocols = imap
+protocols = imap{" pop3" if pop3_port else ""}
 listen = 127.0.0.1
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
@@ -278,7 +283,22 @@ service imap {{
   process_limit = 100000
 }}
 """)
+            if pop3_port:
+                # fsync as tern does; the uidl format tern uses too.
+                f.write(f"""
+pop3_uidl_format = %08Xu%08Xv
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+  service_count = 0
+}}
+""")
         self.port = port
+        self.pop3_port = pop3_port
         self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.STDOUT)
         wait_port(self.port, self.proc)

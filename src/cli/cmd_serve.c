@@ -324,6 +324,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s: cannot open the mail store: %s", data_dir, store_error_str(serr));
 		goto out;
 	}
+	/* Changes other processes write (delivery, admin) reach the sessions. */
+	if (store_watch_start(store, &serr) < 0)
+		log_warn("server", "event=store-watch-failed err=\"%s\"", store_error_str(serr));
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);

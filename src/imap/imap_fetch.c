@@ -7,13 +7,14 @@
  * Flow: metadata from the store cache (store_message_lookup, nothing
  * reparsed) for a batch of messages in one read transaction, and only when
  * an item needs it: FLAGS, UID and MODSEQ come from the shared view
- * (store_mailbox_flags_get) with no index read at all. Per message, the
- * file is opened once (store_message_open_info: by the hash the lookup
- * gave; an open fd survives an expunge, so a literal whose length is sent
+ * (store_mailbox_flags_get) with no index read at all. Per message, a
+ * store reader (one per command) opens it (store_reader_open, from what
+ * the lookup gave; it survives an expunge, so a literal whose length is sent
  * can always be finished), then a list of pieces is made: response text,
- * transformed bytes in memory, or byte ranges of the file. The pump copies
- * at most CHUNK bytes of a piece at a time into one output buffer (file
- * bytes are read straight into it) and hands that block to net once FLUSH
+ * transformed bytes in memory, or byte ranges of the message. The pump
+ * copies at most CHUNK bytes of a piece at a time into one output buffer
+ * (the reader reads message bytes straight into it, whether the store
+ * keeps them in its index or in a file) and hands that block to net once FLUSH
  * bytes have gathered (net_conn_write_take: no copy), so a FETCH 1:* is a
  * few large writes rather than one per response. When
  * net_conn_output_full() says the client is behind, the command parks
@@ -39,9 +40,7 @@
  */
 #include "imap/imap_fetch.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
@@ -62,7 +61,7 @@
 enum piece_kind {
 	PIECE_TEXT, /* bytes [off, off + len) of the message's response text */
 	PIECE_MEM,  /* len bytes at data (message arena): transformed sections */
-	PIECE_FILE, /* bytes [off, off + len) of the message file */
+	PIECE_FILE, /* bytes [off, off + len) of the message (store reader) */
 };
 
 struct piece {
@@ -81,12 +80,10 @@ struct fetch {
 	struct arena *batch_arena; /* metadata of uids[batch_start, +batch_n) */
 	struct store_message_info *infos;
 	size_t batch_start, batch_n, batch_max;
-	struct arena *msg_arena; /* one message's transformed bytes, pieces */
-	struct buf text;         /* one message's response text */
-	int fd;                  /* the current message, or -1 */
-	uint64_t fd_size;
-	struct buf mem; /* ... or its bytes, for a message kept in the index */
-	bool in_mem;
+	struct arena *msg_arena;     /* one message's transformed bytes, pieces */
+	struct buf text;             /* one message's response text */
+	struct store_reader *reader; /* the current message's bytes (needs_content) */
+	struct buf scratch;          /* a section read for HEADER.FIELDS or BINARY */
 	struct piece *pieces;
 	size_t n_pieces, cap_pieces, cur;
 	uint64_t done;     /* bytes of pieces[cur] copied */
@@ -103,10 +100,8 @@ fetch_release(struct imap_cmd *cmd)
 {
 	struct fetch *f = cmd->data;
 
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	buf_deinit(&f->mem);
+	store_reader_free(&f->reader);
+	buf_deinit(&f->scratch);
 	arena_free(&f->msg_arena);
 	arena_free(&f->batch_arena);
 	buf_deinit(&f->text);
@@ -155,30 +150,17 @@ flush_text(struct fetch *f, size_t *mark)
 	*mark = f->text.len;
 }
 
-/* Reads [off, off + len) of the open message into the message arena. */
+/* Reads [off, off + len) of the open message, NUL-terminated; valid until
+   the next call. NULL when the message is shorter (never trusted). */
 static const char *
 read_range(struct fetch *f, uint64_t off, uint64_t len)
 {
-	char *out = arena_alloc(f->msg_arena, len + 1);
-	uint64_t got = 0;
+	enum store_error err;
 
-	if (f->in_mem) {
-		if (off > f->mem.len || len > f->mem.len - off)
-			return NULL;
-		memcpy(out, f->mem.data + off, len);
-		out[len] = '\0';
-		return out;
-	}
-	while (got < len) {
-		ssize_t r = pread(f->fd, out + got, len - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return NULL;
-		got += (uint64_t)r;
-	}
-	out[len] = '\0';
-	return out;
+	buf_reset(&f->scratch);
+	if (store_reader_read(f->reader, off, len, &f->scratch, &err) < 0 || f->scratch.len != len)
+		return NULL;
+	return f->scratch.data != NULL ? f->scratch.data : "";
 }
 
 /*
@@ -439,12 +421,7 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		return 0;
 	size = info->size;
 	if (f->req.needs_content) {
-		buf_reset(&f->mem);
-		int kind = store_message_load_info(s->mbox, info, &f->mem, &err);
-		f->in_mem = kind == 0;
-		f->fd_size = f->mem.len;
-		if (kind < 0 || (kind == 1 && store_message_open_info(s->mbox, info, &f->fd,
-		                                                      &f->fd_size, &err) < 0)) {
+		if (store_reader_open(f->reader, s->mbox, info, &err) < 0) {
 			if (err == STORE_ERR_EXPUNGED)
 				return 0;
 			log_error("imap", "event=fetch-open-failed uid=%u err=\"%s\"", uid,
@@ -460,8 +437,8 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			                               s->base.log.sid);
 			return -1;
 		}
-		if (f->fd_size < size)
-			size = f->fd_size; /* never promise bytes the file lacks */
+		if (store_reader_size(f->reader) < size)
+			size = store_reader_size(f->reader); /* never promise bytes it lacks */
 	}
 	struct store_message_info sized;
 	if (size != info->size) {
@@ -591,23 +568,13 @@ write_some(struct fetch *f)
 		buf_append(&f->out, p->data + f->done, n);
 		break;
 	case PIECE_FILE: {
-		/* Straight from the page cache into the output buffer. */
-		char *dst = buf_reserve(&f->out, n);
-		ssize_t r;
-		if (f->in_mem) {
-			uint64_t at = p->off + f->done;
-			r = at < f->mem.len ? (ssize_t)MIN((uint64_t)n, f->mem.len - at) : 0;
-			if (r > 0)
-				memcpy(dst, f->mem.data + at, (size_t)r);
-		} else {
-			do
-				r = pread(f->fd, dst, n, (off_t)(p->off + f->done));
-			while (r < 0 && errno == EINTR);
-		}
-		if (r <= 0)
+		/* Straight from the store into the output buffer. */
+		size_t before = f->out.len;
+		enum store_error err;
+		if (store_reader_read(f->reader, p->off + f->done, n, &f->out, &err) < 0 ||
+		    f->out.len == before)
 			return -1;
-		n = (size_t)r;
-		buf_advance(&f->out, n);
+		n = f->out.len - before;
 		break;
 	}
 	}
@@ -636,10 +603,8 @@ flush_out(struct imap_session *s, struct fetch *f)
 static void
 end_message(struct fetch *f)
 {
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	f->in_mem = false;
+	if (f->reader != NULL)
+		store_reader_close(f->reader);
 	f->pieces = NULL;
 	f->n_pieces = f->cap_pieces = f->cur = 0;
 	f->done = 0;
@@ -664,8 +629,8 @@ fetch_pump(struct imap_cmd *cmd)
 			if (write_some(f) < 0) {
 				/* The literal's length is out; nothing correct can
 				   follow. Dovecot disconnects here too. */
-				log_error("imap", "event=fetch-read-failed uid=%u err=\"%s\"",
-				          f->uids[f->next - 1], strerror(errno));
+				log_error("imap", "event=fetch-read-failed uid=%u",
+				          f->uids[f->next - 1]);
 				flush_out(s, f);
 				fetch_release(cmd);
 				imap_session_bye(s, "Internal error reading a message");
@@ -718,8 +683,9 @@ imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const
 	f->n = n;
 	f->seen_set = seen_set;
 	f->n_seen_set = n_seen_set;
-	f->fd = -1;
 	f->msg_arena = arena_new(MSG_ARENA);
+	if (req->needs_content)
+		f->reader = store_reader_new();
 	f->needs_meta = needs_meta(req);
 	if (f->needs_meta) {
 		/* Cached strings can be long (a BODYSTRUCTURE of many parts):
@@ -732,7 +698,7 @@ imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const
 		f->infos = arena_alloc(cmd->arena, f->batch_max * sizeof(*f->infos));
 	}
 	buf_init(&f->text);
-	buf_init(&f->mem);
+	buf_init(&f->scratch);
 	buf_init(&f->out);
 	buf_init(&f->kw_names);
 	cmd->data = f;

@@ -7,11 +7,6 @@
  * message another session expunged after this maildrop was opened gets a
  * clear -ERR (its number stays valid until QUIT).
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "net/net.h"
@@ -22,27 +17,25 @@
 static void
 retr_end(struct pop3_session *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	if (s->reader != NULL)
+		store_reader_close(s->reader);
 }
 
 /* Sends until the message is done (true) or the client is behind. */
 static bool
 retr_pump(struct pop3_session *s)
 {
-	char *chunk = xmalloc(READ_CHUNK);
-	struct buf out;
+	struct buf chunk, out;
+	enum store_error err;
 
+	buf_init(&chunk);
 	buf_init(&out);
 	while (!net_conn_output_full(s->base.conn)) {
-		ssize_t n = pread(s->fd, chunk, READ_CHUNK, (off_t)s->retr_offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
+		buf_reset(&chunk);
+		if (store_reader_read(s->reader, s->retr_offset, READ_CHUNK, &chunk, &err) < 0) {
 			log_error("pop3", "event=read-failed uid=%u err=\"%s\"",
-			          s->md.uids[s->retr_index], strerror(errno));
-			free(chunk);
+			          s->md.uids[s->retr_index], store_error_str(err));
+			buf_deinit(&chunk);
 			buf_deinit(&out);
 			retr_end(s);
 			/* Part of the message went out: the response cannot be
@@ -50,8 +43,9 @@ retr_pump(struct pop3_session *s)
 			pop3_session_end(s, "-ERR [SYS/TEMP] Error reading the message");
 			return true;
 		}
-		s->retr_offset += n > 0 ? (uint64_t)n : 0;
-		bool more = n > 0 && pop3_stuffer_feed(&s->stuffer, chunk, (size_t)n, &out);
+		s->retr_offset += chunk.len;
+		bool more = chunk.len > 0 &&
+		            pop3_stuffer_feed(&s->stuffer, chunk.data, chunk.len, &out);
 		if (!more) {
 			pop3_stuffer_end(&s->stuffer, &out);
 			/* RETR (TOP never leaves body_lines at -1): read whole. */
@@ -62,12 +56,12 @@ retr_pump(struct pop3_session *s)
 		if (len > 0)
 			net_conn_write_take(s->base.conn, buf_steal(&out), len);
 		if (!more) {
-			free(chunk);
+			buf_deinit(&chunk);
 			retr_end(s);
 			return true;
 		}
 	}
-	free(chunk);
+	buf_deinit(&chunk);
 	buf_deinit(&out);
 	return false;
 }
@@ -86,11 +80,15 @@ retr_resume(struct session *base)
 static bool
 send_message(struct pop3_session *s, uint32_t i, int64_t body_lines)
 {
+	struct store_message_info info;
 	enum store_error err;
-	uint64_t size;
 
-	if (store_message_open(s->md.mbox, s->md.uids[i], &s->fd, &size, &err) < 0) {
-		s->fd = -1;
+	if (s->reader == NULL)
+		s->reader = store_reader_new();
+	struct arena *a = s->arena;
+	if (store_message_lookup(s->md.mbox, &s->md.uids[i], 1, STORE_FETCH_BASIC, a, &info, &err) <
+	            0 ||
+	    store_reader_open(s->reader, s->md.mbox, &info, &err) < 0) {
 		if (err == STORE_ERR_EXPUNGED)
 			pop3_reply_err(s, "Message %u was deleted by another session", i + 1);
 		else

@@ -143,7 +143,6 @@ pop3_open(struct net_conn *conn, void *arg)
 
 	session_init(&s->base, conn, &pop3_session_ops);
 	s->srv = srv;
-	s->fd = -1;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	s->auth_settings = srv->auth_settings;
@@ -206,8 +205,7 @@ pop3_free(struct session *base)
 	log_info("pop3", "event=disconnect cmds=%llu", (unsigned long long)s->commands);
 	if (s->holds_lock)
 		pop3_lock_release(s->id.account_id);
-	if (s->fd >= 0)
-		close(s->fd);
+	store_reader_free(&s->reader);
 	auth_sasl_free(&s->sasl);
 	pop3_maildrop_close(&s->md);
 	arena_free(&s->arena);

@@ -62,7 +62,7 @@ struct pop3_session {
 	bool holds_lock;          /* pop3_lock is ours */
 	struct pop3_maildrop md;
 	/* RETR/TOP in progress */
-	int fd;
+	struct store_reader *reader; /* made at the first RETR/TOP, kept */
 	uint32_t retr_index; /* also LIST/UIDL's cursor */
 	uint64_t retr_offset;
 	struct pop3_stuffer stuffer;

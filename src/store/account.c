@@ -1,104 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * account.c: opening and closing accounts. An account is the directory
- * DATA_DIR/accounts/<id>/ (index.db + blobs/), built only from the numeric id
- * the auth module gives, never from a client string. The first open creates
- * it (schema, default mailboxes, default quota). Sessions get a small handle;
- * the shared struct account (connection pool, views, keywords) lives while
- * any handle does, in the store's registry.
+ * account.c: opening and closing accounts (backend-neutral). Sessions get a
+ * small handle; the shared struct account (views, keywords, the backend's
+ * state for it) lives while any handle does, in the store's registry, a
+ * hash by account id, so every session of an account, whatever its thread,
+ * shares one. The first open of an id has the backend create its storage
+ * (for SQLite: DATA_DIR/accounts/<id>/, built only from the numeric id the
+ * auth module gives, never from a client string).
  */
-#include "store/store_int.h"
+#include "store/backend.h"
+#include "store/store_core.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "lib/log.h"
 #include "lib/util.h"
 
+/* What account_open's caller set up: locks and the keyword names. */
 static void
-account_free(struct account *a)
+account_destroy(struct account *a)
 {
-	struct db *db;
-
-	view_drop_all(a);
-	while ((db = a->idle) != NULL) {
-		a->idle = db->next;
-		db_close(db);
-	}
 	for (unsigned i = 0; i < a->n_keywords; i++)
 		free(a->keywords[i]);
-	pthread_mutex_destroy(&a->pool_lock);
 	pthread_mutex_destroy(&a->write_lock);
 	commit_deinit(a);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
-	if (a->blob_dirfd >= 0)
-		close(a->blob_dirfd);
-	free(a->dir);
-	free(a->blob_dir);
 	free(a);
 }
 
-/* Counts the texts a previous run committed but did not index. */
-static int
-backlog_load(struct account *a, struct db *db)
+static void
+account_free(struct account *a)
 {
-	static const char sql[] = "SELECT count(*) FROM fts_pending";
-	sqlite3_stmt *st = db_stmt(db, sql);
-
-	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
-		return -1;
-	a->fts_backlog = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return 0;
-}
-
-/* Creates the directory and database on first use; loads keywords and the
-   indexer backlog. */
-static int
-account_init(struct account *a, enum store_error *err_out)
-{
-	char *path;
-	struct db *db;
-	struct stat st;
-	bool is_new;
-	int rc = 0;
-
-	if ((mkdir(a->dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(a->blob_dir, 0700) < 0 && errno != EEXIST)) {
-		log_error("store", "event=account-create-failed account=%llu err=\"%s\"",
-		          (unsigned long long)a->id, strerror(errno));
-		*err_out = STORE_ERR_TEMP;
-		return -1;
-	}
-	path = xasprintf("%s/index.db", a->dir);
-	is_new = stat(path, &st) < 0;
-	if (db_open_file(path, a->store->set.no_fsync, &db) < 0) {
-		free(path);
-		*err_out = STORE_ERR_TEMP;
-		return -1;
-	}
-	free(path);
-	if (is_new || schema_check(db) < 0)
-		rc = schema_create(db, &a->store->set);
-	if (rc == 0)
-		rc = keywords_load(a, db);
-	if (rc == 0)
-		rc = backlog_load(a, db);
-	if (rc < 0) {
-		db_close(db);
-		*err_out = STORE_ERR_TEMP;
-		return -1;
-	}
-	db_put(a, db);
-	/* Reads open "ab/ab12..." relative to this: two path components to
-	   look up per message instead of the whole data directory path. */
-	a->blob_dirfd = open(a->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return 0;
+	view_drop_all(a);
+	a->store->backend->account_close(a);
+	account_destroy(a);
 }
 
 int
@@ -107,10 +42,10 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 {
 	size_t b = account_id % ACCOUNT_BUCKETS;
 	struct account *a;
-	bool kick = false;
+	bool is_new = false;
 
 	/* The registry lock is held across creation so two first sessions of
-	   one account cannot both build its directory. Creation is rare. */
+	   one account cannot both build its storage. Creation is rare. */
 	pthread_mutex_lock(&store->lock);
 	for (a = store->buckets[b]; a != NULL; a = a->next)
 		if (a->id == account_id)
@@ -119,48 +54,51 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		a = xcalloc(1, sizeof(*a));
 		a->store = store;
 		a->id = account_id;
-		a->dir = xasprintf("%s/accounts/%llu", store->data_dir,
-		                   (unsigned long long)account_id);
-		a->blob_dir = xasprintf("%s/blobs", a->dir);
-		a->blob_dirfd = -1;
-		pthread_mutex_init(&a->pool_lock, NULL);
 		pthread_mutex_init(&a->write_lock, NULL);
 		commit_init(a);
 		pthread_mutex_init(&a->views_lock, NULL);
 		pthread_mutex_init(&a->kw_lock, NULL);
-		if (account_init(a, err_out) < 0) {
+		if (store->backend->account_open(a, err_out) < 0) {
+			/* The backend left nothing open. */
 			pthread_mutex_unlock(&store->lock);
-			account_free(a);
+			account_destroy(a);
 			return -1;
 		}
 		a->next = store->buckets[b];
 		store->buckets[b] = a;
-		kick = a->fts_backlog > 0;
+		is_new = true;
 	}
 	a->refs++;
 	pthread_mutex_unlock(&store->lock);
 
-	/* Texts a previous run left unindexed (search scans them meanwhile). */
-	if (kick)
-		indexer_kick(a);
+	if (is_new && store->backend->account_opened != NULL)
+		store->backend->account_opened(a);
+
 	*acct_out = xmalloc(sizeof(**acct_out));
 	(*acct_out)->a = a;
 	return 0;
 }
 
-void
-store_account_close(struct store_account **acctp)
+struct account *
+account_lookup(struct store *s, uint64_t account_id)
 {
-	struct store_account *h = *acctp;
-	struct account *a, **pp;
-	struct store *store;
+	struct account *a;
 
-	if (h == NULL)
-		return;
-	a = h->a;
-	store = a->store;
-	free(h);
-	*acctp = NULL;
+	pthread_mutex_lock(&s->lock);
+	for (a = s->buckets[account_id % ACCOUNT_BUCKETS]; a != NULL; a = a->next)
+		if (a->id == account_id)
+			break;
+	if (a != NULL)
+		a->refs++;
+	pthread_mutex_unlock(&s->lock);
+	return a;
+}
+
+void
+account_unref(struct account *a)
+{
+	struct store *store = a->store;
+	struct account **pp;
 
 	pthread_mutex_lock(&store->lock);
 	if (--a->refs > 0) {
@@ -172,6 +110,18 @@ store_account_close(struct store_account **acctp)
 	*pp = a->next;
 	pthread_mutex_unlock(&store->lock);
 	account_free(a);
+}
+
+void
+store_account_close(struct store_account **acctp)
+{
+	struct store_account *h = *acctp;
+
+	if (h == NULL)
+		return;
+	*acctp = NULL;
+	account_unref(h->a);
+	free(h);
 }
 
 uint64_t

@@ -8,10 +8,11 @@
  * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs,
  * orphan and temp files are removed. One line per problem goes to report:
  *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
- * A whole-store check also reports (and repair removes) files left in
- * DATA_DIR/tmp, the spool directory: "problem=temp-file file=tmp/...".
- * Runs with its own connection; must not run while a server writes the
- * same account (the server's views would not see the repair).
+ * (Files left in DATA_DIR/tmp, the spool directory, are store.c's check.)
+ * Runs with its own connection (store_check_account() then has the views
+ * catch up and tells a listening server); must not run while a server
+ * writes the same account: repair removes files a concurrent append may be
+ * about to reuse.
  */
 #include "store/store_int.h"
 
@@ -392,12 +393,11 @@ check_orphans(struct check *c)
 }
 
 int
-store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE *report)
+check_account(struct store *s, uint64_t account_id, bool repair, FILE *report)
 {
 	struct check c = {.id = account_id, .repair = repair, .report = report};
-	struct store fake_store = {0};
 	struct account fake = {0};
-	char *dir = xasprintf("%s/accounts/%llu", data_dir, (unsigned long long)account_id);
+	char *dir = xasprintf("%s/accounts/%llu", s->data_dir, (unsigned long long)account_id);
 	char *path = xasprintf("%s/index.db", dir);
 	sqlite3_stmt *st;
 	struct stat sb;
@@ -425,8 +425,7 @@ store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE
 			        (unsigned long long)account_id);
 		goto out;
 	}
-	store_settings_defaults(&fake_store.set);
-	fake.store = &fake_store;
+	fake.store = s;
 	fake.id = account_id;
 	fake.blob_dir = c.blob_dir;
 	fake.blob_dirfd = -1;
@@ -450,62 +449,4 @@ out:
 	free(path);
 	free(dir);
 	return rc;
-}
-
-/* Files in DATA_DIR/tmp: named spools (spool.c's fallback where the file
-   system has no O_TMPFILE) that a crash left. 0 when none remain. */
-static int
-check_spools(const char *data_dir, bool repair, FILE *report)
-{
-	char *path = xasprintf("%s/tmp", data_dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int rc = 0;
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		char *file;
-		bool fixed;
-
-		if (e->d_name[0] == '.')
-			continue;
-		file = xasprintf("%s/%s", path, e->d_name);
-		fixed = repair && unlink(file) == 0;
-		if (report != NULL)
-			fprintf(report, "problem=temp-file file=tmp/%s repaired=%s\n", e->d_name,
-			        fixed ? "yes" : "no");
-		rc |= !fixed;
-		free(file);
-	}
-	if (d != NULL)
-		closedir(d);
-	free(path);
-	return rc;
-}
-
-int
-store_check(const char *data_dir, bool repair, FILE *report)
-{
-	char *path = xasprintf("%s/accounts", data_dir);
-	DIR *d = opendir(path);
-	struct dirent *e;
-	int worst = check_spools(data_dir, repair, report);
-
-	free(path);
-	if (d == NULL) {
-		if (report != NULL)
-			fprintf(report, "problem=no-accounts-dir dir=%s\n", data_dir);
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		uint64_t id;
-		int rc;
-
-		if (!str_to_u64(e->d_name, UINT64_MAX, &id))
-			continue;
-		rc = store_check_account(data_dir, id, repair, report);
-		if (rc < 0 || (rc > worst && worst >= 0))
-			worst = rc;
-	}
-	closedir(d);
-	return worst;
 }

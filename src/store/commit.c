@@ -152,7 +152,7 @@ publish(struct account *a, struct db *db, struct append_req *batch)
 			k += q->n;
 			q->is_published = true;
 		}
-		changes_appended(a, db, r->box_id, uids, flags, kws, n, r->modseq);
+		changes_appended(a, r->box_id, uids, flags, kws, n, r->modseq);
 		if (n > r->n) {
 			free(uids);
 			free(flags);

@@ -11,7 +11,8 @@
  * WAL with synchronous=FULL: a commit is on disk when COMMIT returns, which
  * is what "reply only after commit" needs. Writers of one account are
  * serialised in process by acct->write_lock; busy_timeout covers another
- * process (tern check).
+ * process (tern check, a delivery). db_commit() of a pool connection
+ * announces the commit to other processes (watch_committed()).
  */
 #include "store/store_int.h"
 
@@ -88,6 +89,7 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 		free(path);
 	}
 	db->next = NULL;
+	db->acct = acct;
 	*db_out = db;
 	return 0;
 }
@@ -172,7 +174,13 @@ db_commit(struct db *db)
 		log_error("store", "event=commit-failed err=\"injected fault\"");
 		return -1;
 	}
-	return db_exec(db, "COMMIT");
+	if (db_exec(db, "COMMIT") < 0)
+		return -1;
+	/* Every write through the store ends here: other processes' views
+	   hear of it (watch.c). */
+	if (db->acct != NULL)
+		watch_committed(db->acct);
+	return 0;
 }
 
 void

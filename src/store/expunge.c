@@ -4,8 +4,9 @@
  * QUIT, the expunge history for QRESYNC (RFC 7162 3.2.10 VANISHED), and the
  * collection of blobs whose last reference went.
  *
- * Which messages carry \Deleted is read from the shared view (current,
- * since every writer updates it under the write lock), so EXPUNGE of a huge
+ * Which messages carry \Deleted is read from the shared view (current:
+ * every writer of this process updates it under the write lock, and it
+ * catches up first with what other processes did), so EXPUNGE of a huge
  * mailbox does not scan the table. One transaction bumps the modseq and
  * deletes the rows; the delete trigger fixes the counters and records each
  * uid with that modseq. After COMMIT, blobs with no reference left are
@@ -187,6 +188,9 @@ remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool
 	if (db_get(acct, &db, err_out) < 0)
 		return -1;
 	pthread_mutex_lock(&acct->write_lock);
+	/* Which messages have \Deleted is read from the view: bring it up to
+	   any change another process made (one row read when current). */
+	changes_refresh(acct, mbox->id);
 	pthread_mutex_lock(&mbox->view->lock);
 	cap = uids == NULL ? mbox->view->count : n;
 	pthread_mutex_unlock(&mbox->view->lock);
@@ -205,7 +209,7 @@ remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool
 		goto out;
 	if (db_commit(db) < 0)
 		goto db_fail;
-	changes_expunged(acct, db, mbox->id, mbox, pick, k, modseq);
+	changes_expunged(acct, mbox->id, mbox, pick, k, modseq);
 	blobs_collect(acct, db);
 	*expunged_out = arena_memdup(a, pick, k * sizeof(*pick));
 	*n_out = k;

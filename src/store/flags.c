@@ -8,7 +8,8 @@
  * a plain row copy, and a view holds them in 8 bytes. The name table is
  * also held in memory (acct->keywords) for store_keyword_names(); it is
  * reloaded from the database whenever a transaction that added names rolls
- * back. Keyword syntax is the protocol layer's business; the store refuses
+ * back, and when a name or bit is not in it (another process numbered
+ * one). Keyword syntax is the protocol layer's business; the store refuses
  * only what could corrupt it (empty, control characters, over 128 bytes).
  */
 #include "store/store_int.h"
@@ -77,8 +78,20 @@ keywords_mask_make(struct account *acct, struct db *db, const char *const *names
 {
 	static const char sql[] = "INSERT INTO keywords(idx, name) VALUES (?, ?)";
 	uint64_t mask = 0;
+	bool is_missing = false;
 	int rc = 0;
 
+	pthread_mutex_lock(&acct->kw_lock);
+	for (size_t i = 0; i < n && !is_missing; i++)
+		is_missing = keyword_find_locked(acct, names[i]) < 0;
+	pthread_mutex_unlock(&acct->kw_lock);
+	/* Another process may have numbered names since we loaded them: the
+	   table as this write transaction sees it decides. */
+	if (is_missing && keywords_load(acct, db) < 0) {
+		*err_out = db_error(db);
+		*mask_out = 0;
+		return -1;
+	}
 	pthread_mutex_lock(&acct->kw_lock);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		int idx = keyword_find_locked(acct, names[i]);
@@ -119,6 +132,31 @@ keywords_mask_make(struct account *acct, struct db *db, const char *const *names
 	return rc;
 }
 
+/* Rereads the names another process may have added (a miss only). */
+static void
+keywords_reload(struct account *acct)
+{
+	enum store_error err;
+	struct db *db;
+
+	if (db_get(acct, &db, &err) < 0)
+		return;
+	keywords_load(acct, db);
+	db_put(acct, db);
+}
+
+/* True when mask has a bit the name table does not. */
+static bool
+mask_has_unknown(struct account *acct, uint64_t mask)
+{
+	bool unknown;
+
+	pthread_mutex_lock(&acct->kw_lock);
+	unknown = acct->n_keywords < KEYWORDS_MAX && (mask >> acct->n_keywords) != 0;
+	pthread_mutex_unlock(&acct->kw_lock);
+	return unknown;
+}
+
 size_t
 store_keyword_names(struct store_account *acct, uint64_t mask, struct arena *a,
                     const char ***names_out)
@@ -127,6 +165,8 @@ store_keyword_names(struct store_account *acct, uint64_t mask, struct arena *a,
 	const char **names = arena_alloc(a, KEYWORDS_MAX * sizeof(*names));
 	size_t n = 0;
 
+	if (mask_has_unknown(ac, mask))
+		keywords_reload(ac);
 	pthread_mutex_lock(&ac->kw_lock);
 	for (unsigned i = 0; i < ac->n_keywords; i++)
 		if ((mask & (1ull << i)) && ac->keywords[i] != NULL)
@@ -141,15 +181,27 @@ store_keyword_mask(struct store_account *acct, const char *const *names, size_t 
 {
 	struct account *ac = acct->a;
 	uint64_t mask = 0;
+	bool is_missing = false;
 
-	pthread_mutex_lock(&ac->kw_lock);
-	for (size_t i = 0; i < n; i++) {
-		int idx = keyword_find_locked(ac, names[i]);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (!is_missing)
+				break;
+			keywords_reload(ac); /* numbered by another process? */
+		}
+		mask = 0;
+		is_missing = false;
+		pthread_mutex_lock(&ac->kw_lock);
+		for (size_t i = 0; i < n; i++) {
+			int idx = keyword_find_locked(ac, names[i]);
 
-		if (idx >= 0)
-			mask |= 1ull << idx;
+			if (idx >= 0)
+				mask |= 1ull << idx;
+			else
+				is_missing = true;
+		}
+		pthread_mutex_unlock(&ac->kw_lock);
 	}
-	pthread_mutex_unlock(&ac->kw_lock);
 	return mask;
 }
 
@@ -277,11 +329,12 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	}
 	if (db_commit(db) < 0)
 		goto db_fail;
-	if (res_out->n_changed > 0) {
+	/* Also with nothing changed (only new keyword names): the view
+	   learns that this modseq was taken. */
+	if (res_out->n_changed > 0)
 		res_out->modseq = modseq;
-		changes_flags(acct, db, mbox->id, mbox, res_out->changed, new_flags, new_kw,
-		              res_out->n_changed, modseq);
-	}
+	changes_flags(acct, mbox->id, mbox, res_out->changed, new_flags, new_kw, res_out->n_changed,
+	              modseq);
 	rc = 0;
 	goto out;
 db_fail:

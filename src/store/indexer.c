@@ -216,6 +216,7 @@ indexer_stop(struct store *s)
 	pthread_mutex_unlock(&s->lock);
 	if (s->idx_running)
 		pthread_join(s->idx_thread, NULL);
+	s->idx_running = false; /* a second stop (store_close after a test's) joins nothing */
 	free(s->idx_ids);
 	s->idx_ids = NULL;
 	s->idx_n = s->idx_cap = 0;

@@ -1,29 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mailbox.c: mailbox names and the mailbox rows: create (with parents),
+ * mailbox.c: the mailbox rows (SQLite backend): create (with parents),
  * delete, rename (with children; INBOX per RFC 9051 section 6.3.6), STATUS,
  * LIST and subscriptions (RFC 9051 sections 6.3.4-6.3.9).
  *
  * Names are hostile client input. They are checked by
- * store_mailbox_name_is_valid() and then only ever used as SQL values:
- * no path on disk is built from a name (a mailbox is a row, not a directory).
- * "INBOX" is case-insensitive (first level only) and stored upper case.
+ * store_mailbox_name_is_valid() (mailbox_name.c) and then only ever used as
+ * SQL values: no path on disk is built from a name (a mailbox is a row, not
+ * a directory). "INBOX" is stored upper case.
  */
 #include "store/store_int.h"
 
 #include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-#include <unistr.h>
 
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "lib/util.h"
-
-#define NAME_MAX_BYTES  255
-#define NAME_MAX_LEVELS 32
 
 /* Columns of mailbox_info_read() and the list, in this order. */
 #define INFO_COLUMNS                                                                               \
@@ -32,47 +27,6 @@
 	" EXISTS(SELECT 1 FROM mailboxes c WHERE c.name > m.name || '/'"                           \
 	"  AND c.name < m.name || '0'),"                                                           \
 	" EXISTS(SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
-
-bool
-store_mailbox_name_is_valid(const char *name)
-{
-	size_t len = strlen(name), level_start = 0, levels = 1;
-
-	if (len == 0 || len > NAME_MAX_BYTES || u8_check((const uint8_t *)name, len) != NULL)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '/' || c == '\0') {
-			size_t n = i - level_start;
-			const char *lvl = name + level_start;
-
-			if (n == 0 || (n == 1 && lvl[0] == '.') ||
-			    (n == 2 && lvl[0] == '.' && lvl[1] == '.'))
-				return false;
-			if (c == '/' && ++levels > NAME_MAX_LEVELS)
-				return false;
-			level_start = i + 1;
-			continue;
-		}
-		if (c < 0x20 || c == 0x7f || c == '*' || c == '%')
-			return false;
-	}
-	return true;
-}
-
-char *
-mailbox_name_canon(const char *name)
-{
-	char *s;
-
-	if (!store_mailbox_name_is_valid(name))
-		return NULL;
-	s = xstrdup(name);
-	if (strncasecmp(s, "INBOX", 5) == 0 && (s[5] == '\0' || s[5] == '/'))
-		memcpy(s, "INBOX", 5);
-	return s;
-}
 
 int
 mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out, enum store_error *err_out)
@@ -182,18 +136,25 @@ info_from_row(sqlite3_stmt *st, struct arena *a, struct store_mailbox_info *out)
 }
 
 int
-mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mailbox_info *out)
+mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mailbox_info *out,
+                  enum store_error *err_out)
 {
 	static const char sql[] = "SELECT " INFO_COLUMNS " FROM mailboxes m WHERE m.id = ?";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc;
 
-	if (st == NULL)
+	if (st == NULL) {
+		*err_out = STORE_ERR_TEMP;
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, (int64_t)id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		info_from_row(st, a, out);
+	else if (rc == SQLITE_DONE)
+		*err_out = STORE_ERR_NOTFOUND;
+	else
+		*err_out = db_error(db);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -392,7 +353,7 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 		goto out;
 	}
 	if (n_copied > 0)
-		changes_expunged(a, db, inbox_id, NULL, src_uids, n_copied, src_modseq);
+		changes_expunged(a, inbox_id, NULL, src_uids, n_copied, src_modseq);
 	rc = 0;
 out:
 	free(uids);

@@ -166,15 +166,14 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 		goto out;
 	if (quota_enforce(db, storage_before, messages_before, err_out) < 0)
 		goto out;
-	if (mailbox_info_read(db, dst_id, NULL, &info) < 0)
+	if (mailbox_info_read(db, dst_id, NULL, &info, err_out) < 0)
 		goto db_fail;
 	if (db_commit(db) < 0)
 		goto db_fail;
-	if (k > 0) {
-		changes_appended(acct, db, dst_id, dst_uids_out, flags, kws, k, dst_modseq);
-		if (move) /* no blob loses its last reference: nothing to collect */
-			changes_expunged(acct, db, src->id, src, src_uids_out, k, src_modseq);
-	}
+	/* Even with nothing copied the destination took a modseq. */
+	changes_appended(acct, dst_id, dst_uids_out, flags, kws, k, dst_modseq);
+	if (move && k > 0) /* no blob loses its last reference: nothing to collect */
+		changes_expunged(acct, src->id, src, src_uids_out, k, src_modseq);
 	if (uidvalidity_out != NULL)
 		*uidvalidity_out = info.uidvalidity;
 	*n_copied_out = k;

@@ -2,12 +2,15 @@
 /*
  * message_fetch.c: reading messages for FETCH, POP3 RETR/TOP and export.
  * Metadata comes from the rows cached at delivery (ENVELOPE, BODYSTRUCTURE,
- * the MIME part map, sort fields): nothing is reparsed. The bytes come from
- * the blob file, as an fd to stream or a byte range (BODY[]<partial>). An
- * inline blob (blobs.data, up to store.inline_max) is handed out as a
- * memfd holding its bytes, so callers stream both kinds alike. A
- * missing or wrong-sized blob is reported as STORE_ERR_CORRUPT and logged,
- * never trusted: the caller answers NO and the session goes on.
+ * the MIME part map, sort fields): nothing is reparsed. The bytes come
+ * through a reader (struct store_reader) that hides where they are: an
+ * inline blob (blob_data, up to store.inline_max) is copied from its row
+ * into the reader once, a file blob is an open fd read with pread(2)
+ * straight into the caller's buffer. The lookup leaves in storage_ref
+ * which kind and which blob row, so opening a reader costs one primary-key
+ * read (inline) or one openat(2) (file), no second query. A missing or
+ * wrong-sized blob is reported as STORE_ERR_CORRUPT and logged, never
+ * trusted: the caller answers NO and the session goes on.
  */
 #include "store/store_int.h"
 
@@ -15,7 +18,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +64,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
 	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"                \
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"          \
-	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob'"                                      \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id"                                \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 /* The same columns, NULL for the cached strings: SQLite loads every result
    column, and the strings (often on overflow pages) are most of a row. */
@@ -70,7 +72,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"                    \
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
 	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"              \
-	" NULL, NULL, typeof(b.data) = 'blob'"                                                     \
+	" NULL, NULL, typeof(b.data) = 'blob', b.id"                                               \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 #define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
 
@@ -93,7 +95,9 @@ info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct 
 	format_id(m->thread_id, 'T', acct->id, (uint64_t)sqlite3_column_int64(st, 8));
 	if (hash != NULL && hash_len < sizeof(m->blob_hash))
 		memcpy(m->blob_hash, hash, hash_len + 1);
-	m->blob_inline = sqlite3_column_int(st, 26) != 0;
+	/* The blob row and its kind, for store_reader_open(). */
+	m->storage_ref =
+	        (uint64_t)sqlite3_column_int64(st, 27) << 1 | (sqlite3_column_int(st, 26) != 0);
 	m->header_size = (uint64_t)sqlite3_column_int64(st, 10);
 	m->sent_date = sqlite3_column_int64(st, 11);
 	if (fields & STORE_FETCH_ENVELOPE)
@@ -221,20 +225,29 @@ store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	return rc;
 }
 
+/* Bytes of a reader's buffer kept from one message to the next: a FETCH
+   of many small messages allocates nothing per message. */
+#define READER_KEEP (1u << 20)
+
+struct store_reader {
+	bool is_open;
+	uint64_t size;
+	int fd;                          /* a file blob, or -1 */
+	struct buf mem;                  /* ... or an inline blob's bytes */
+	uint64_t account_id, mailbox_id; /* for the logs */
+	uint32_t uid;
+};
+
 /* The blob hash and size of uid; -1 with _EXPUNGED or _TEMP. When the blob
-   is inline, *is_inline_out is set and its bytes are appended to data
-   (NULL: not read). */
+   is inline, *is_inline_out is set and its bytes are appended to data. */
 static int
 blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *size_out,
         bool *is_inline_out, struct buf *data, enum store_error *err_out)
 {
-	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob' FROM messages m"
-	                          " JOIN blobs b ON b.id = m.blob_id"
+	static const char sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', d.data"
+	                          " FROM messages m JOIN blobs b ON b.id = m.blob_id"
+	                          " LEFT JOIN blob_data d ON d.id = b.id"
 	                          " WHERE m.mailbox_id = ? AND m.uid = ?";
-	static const char data_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', d.data"
-	                               " FROM messages m JOIN blobs b ON b.id = m.blob_id"
-	                               " LEFT JOIN blob_data d ON d.id = b.id"
-	                               " WHERE m.mailbox_id = ? AND m.uid = ?";
 	struct db *db;
 	sqlite3_stmt *st;
 	int step = SQLITE_ERROR;
@@ -242,7 +255,7 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 	*is_inline_out = false;
 	if (db_get(mbox->acct, &db, err_out) < 0)
 		return -1;
-	st = db_stmt(db, data != NULL ? data_sql : sql);
+	st = db_stmt(db, sql);
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 		sqlite3_bind_int64(st, 2, uid);
@@ -251,7 +264,7 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 			snprintf(hash_out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
 			*size_out = (uint64_t)sqlite3_column_int64(st, 1);
 			*is_inline_out = sqlite3_column_int(st, 2) != 0;
-			if (*is_inline_out && data != NULL) {
+			if (*is_inline_out) {
 				const void *bytes = sqlite3_column_blob(st, 3);
 				size_t len = (size_t)sqlite3_column_bytes(st, 3);
 
@@ -274,45 +287,14 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 /* An inline blob's bytes must have its recorded size; logs and fails with
    _CORRUPT otherwise. */
 static int
-inline_verify(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t size,
-              const struct buf *data, enum store_error *err_out)
+inline_verify(const struct store_reader *r, const char *hash, enum store_error *err_out)
 {
-	if ((uint64_t)data->len == size)
+	if ((uint64_t)r->mem.len == r->size)
 		return 0;
 	log_error("store", "event=blob-bad account=%llu mailbox=%llu uid=%u hash=%s inline=1",
-	          (unsigned long long)mbox->acct->id, (unsigned long long)mbox->id, uid, hash);
+	          (unsigned long long)r->account_id, (unsigned long long)r->mailbox_id, r->uid,
+	          hash);
 	*err_out = STORE_ERR_CORRUPT;
-	return -1;
-}
-
-/* A memfd holding an inline blob's bytes (sealed against change), or -1
-   with _TEMP. */
-static int
-inline_fd(const struct buf *data, int *fd_out, enum store_error *err_out)
-{
-	int fd = memfd_create("tern-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	if (fd < 0)
-		goto fail;
-	for (size_t off = 0; off < data->len;) {
-		ssize_t w = write(fd, data->data + off, data->len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		off += (size_t)w;
-	}
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	if (lseek(fd, 0, SEEK_SET) != 0) /* store.h: "positioned at 0" */
-		goto fail;
-	*fd_out = fd;
-	return 0;
-fail:
-	log_error("store", "event=blob-memfd-failed err=\"%s\"", strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	*err_out = STORE_ERR_TEMP;
 	return -1;
 }
 
@@ -357,40 +339,77 @@ blob_open(struct store_mailbox *mbox, uint32_t uid, const char *hash, uint64_t s
 	return 0;
 }
 
-int
-store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
-                   enum store_error *err_out)
+struct store_reader *
+store_reader_new(void)
 {
-	char hash[65];
-	uint64_t size;
-	bool missing, is_inline;
-	struct buf data;
-	int rc;
+	struct store_reader *r = xcalloc(1, sizeof(*r));
 
-	buf_init(&data);
-	rc = blob_of(mbox, uid, hash, &size, &is_inline, &data, err_out);
-	if (rc == 0 && is_inline) {
-		rc = inline_verify(mbox, uid, hash, size, &data, err_out);
-		if (rc == 0)
-			rc = inline_fd(&data, fd_out, err_out);
-	} else if (rc == 0) {
-		rc = blob_open(mbox, uid, hash, size, true, fd_out, &missing, err_out);
-	}
-	buf_deinit(&data);
-	if (rc < 0)
-		return -1;
-	*size_out = size;
-	return 0;
+	r->fd = -1;
+	buf_init(&r->mem);
+	return r;
 }
 
-/* The memfd of the inline blob info names, by its hash (one primary-key
-   read, no join); *missing_out when no row has that hash any more. */
+void
+store_reader_close(struct store_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->mem.cap > READER_KEEP)
+		buf_deinit(&r->mem);
+	else
+		buf_reset(&r->mem);
+	r->size = 0;
+	r->is_open = false;
+}
+
+void
+store_reader_free(struct store_reader **rp)
+{
+	struct store_reader *r = *rp;
+
+	if (r == NULL)
+		return;
+	store_reader_close(r);
+	buf_deinit(&r->mem);
+	free(r);
+	*rp = NULL;
+}
+
+/* Closes what r had and names the message it is to hold (for the logs). */
+static void
+reader_begin(struct store_reader *r, struct store_mailbox *mbox, uint32_t uid)
+{
+	store_reader_close(r);
+	r->account_id = mbox->acct->id;
+	r->mailbox_id = mbox->id;
+	r->uid = uid;
+}
+
+/* Fills r for uid from the index (one read: the row and inline bytes). */
 static int
-inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *info, int *fd_out,
-                 struct buf *copy_out, bool *missing_out, enum store_error *err_out)
+reader_fill_uid(struct store_mailbox *mbox, struct store_reader *r, enum store_error *err_out)
+{
+	char hash[65];
+	bool is_inline, missing;
+
+	buf_reset(&r->mem);
+	if (blob_of(mbox, r->uid, hash, &r->size, &is_inline, &r->mem, err_out) < 0)
+		return -1;
+	if (is_inline)
+		return inline_verify(r, hash, err_out);
+	return blob_open(mbox, r->uid, hash, r->size, true, &r->fd, &missing, err_out);
+}
+
+/* The inline bytes of the blob row info->storage_ref names, if it still
+   has info's hash (a collected row's id can be taken again). *missing_out
+   when it does not. */
+static int
+reader_fill_inline(struct store_mailbox *mbox, const struct store_message_info *info,
+                   struct store_reader *r, bool *missing_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT d.data FROM blobs b JOIN blob_data d ON d.id = b.id"
-	                          " WHERE b.hash = ?";
+	                          " WHERE b.id = ? AND b.hash = ?";
 	struct db *db;
 	sqlite3_stmt *st;
 	int step = SQLITE_ERROR, rc = -1;
@@ -400,24 +419,18 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 		return -1;
 	st = db_stmt(db, sql);
 	if (st != NULL) {
-		sqlite3_bind_text(st, 1, info->blob_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 1, (int64_t)(info->storage_ref >> 1));
+		sqlite3_bind_text(st, 2, info->blob_hash, -1, SQLITE_STATIC);
 		step = sqlite3_step(st);
 		if (step == SQLITE_ROW) {
-			/* Straight from SQLite's copy into the memfd. */
 			const void *bytes = sqlite3_column_blob(st, 0);
-			struct buf view = {(char *)(uintptr_t)bytes,
-			                   (size_t)sqlite3_column_bytes(st, 0), 0};
+			size_t len = (size_t)sqlite3_column_bytes(st, 0);
 
-			if (view.len > 0 && bytes == NULL) {
+			if (len > 0 && bytes == NULL) {
 				step = SQLITE_NOMEM;
-			} else if (inline_verify(mbox, info->uid, info->blob_hash, info->size,
-			                         &view, err_out) == 0) {
-				if (copy_out != NULL) {
-					buf_append(copy_out, view.data, view.len);
-					rc = 0;
-				} else {
-					rc = inline_fd(&view, fd_out, err_out);
-				}
+			} else {
+				buf_append(&r->mem, bytes, len);
+				rc = inline_verify(r, info->blob_hash, err_out);
 			}
 		}
 		sqlite3_reset(st);
@@ -433,101 +446,102 @@ inline_open_hash(struct store_mailbox *mbox, const struct store_message_info *in
 }
 
 int
-store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                        struct buf *out, enum store_error *err_out)
+store_reader_open(struct store_reader *r, struct store_mailbox *mbox,
+                  const struct store_message_info *info, enum store_error *err_out)
 {
 	bool missing;
+	int rc;
 
-	if (info->uid == 0 || info->blob_hash[0] == '\0') {
+	reader_begin(r, mbox, info->uid);
+	if (info->uid == 0 || info->storage_ref == 0) {
 		*err_out = STORE_ERR_EXPUNGED;
 		return -1;
 	}
-	if (!info->blob_inline)
-		return 1;
-	return inline_open_hash(mbox, info, NULL, out, &missing, err_out);
+	r->size = info->size;
+	if (info->storage_ref & 1)
+		rc = reader_fill_inline(mbox, info, r, &missing, err_out);
+	else
+		rc = blob_open(mbox, info->uid, info->blob_hash, info->size, false, &r->fd,
+		               &missing, err_out);
+	/* Gone since the lookup: expunged and collected (rows go before
+	   files, docs/STORE.md), or really missing. Ask the index again. */
+	if (rc < 0 && missing)
+		rc = reader_fill_uid(mbox, r, err_out);
+	if (rc < 0) {
+		store_reader_close(r);
+		return -1;
+	}
+	r->is_open = true;
+	return 0;
+}
+
+uint64_t
+store_reader_size(const struct store_reader *r)
+{
+	return r->size;
 }
 
 int
-store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                        int *fd_out, uint64_t *size_out, enum store_error *err_out)
+store_reader_fd(const struct store_reader *r)
 {
-	bool missing;
+	return r->fd;
+}
 
-	if (info->uid == 0 || info->blob_hash[0] == '\0') {
-		*err_out = STORE_ERR_EXPUNGED;
+int
+store_reader_read(struct store_reader *r, uint64_t offset, uint64_t len, struct buf *out,
+                  enum store_error *err_out)
+{
+	if (!r->is_open) {
+		*err_out = STORE_ERR_EXPUNGED; /* a failed open: nothing to read */
 		return -1;
 	}
-	if (info->blob_inline) {
-		int rc = inline_open_hash(mbox, info, fd_out, NULL, &missing, err_out);
-
-		if (rc == 0)
-			*size_out = info->size;
-		if (rc == 0 || !missing)
-			return rc;
-		/* Its row is gone: expunged and collected since the lookup. */
-		return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
-	}
-	if (blob_open(mbox, info->uid, info->blob_hash, info->size, false, fd_out, &missing,
-	              err_out) == 0) {
-		*size_out = info->size;
+	if (offset >= r->size)
+		return 0;
+	if (len > r->size - offset)
+		len = r->size - offset;
+	if (r->fd < 0) {
+		buf_append(out, r->mem.data + offset, (size_t)len);
 		return 0;
 	}
-	if (!missing)
-		return -1;
-	/* An inline blob (no file), expunged since the lookup and its blob
-	   collected (rows go before files, docs/STORE.md), or really missing:
-	   ask the index. */
-	return store_message_open(mbox, info->uid, fd_out, size_out, err_out);
+	while (len > 0) {
+		/* Straight from the page cache into out, a MiB at a time. */
+		size_t want = (size_t)MIN(len, (uint64_t)1 << 20);
+		char *dst = buf_reserve(out, want);
+		ssize_t got = pread(r->fd, dst, want, (off_t)offset);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			log_error(
+			        "store",
+			        "event=blob-read-failed account=%llu mailbox=%llu uid=%u err=\"%s\"",
+			        (unsigned long long)r->account_id,
+			        (unsigned long long)r->mailbox_id, r->uid,
+			        got < 0 ? strerror(errno) : "short file");
+			*err_out = got < 0 ? STORE_ERR_TEMP : STORE_ERR_CORRUPT;
+			return -1;
+		}
+		buf_advance(out, (size_t)got);
+		offset += (uint64_t)got;
+		len -= (uint64_t)got;
+	}
+	return 0;
 }
 
 int
 store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
                    struct buf *out, enum store_error *err_out)
 {
-	uint64_t size, end;
-	char chunk[16384], hash[65];
-	bool is_inline;
-	struct buf data;
-	int fd;
+	struct store_reader r = {.fd = -1};
+	int rc;
 
-	/* An inline blob is copied from the row, without an fd. */
-	buf_init(&data);
-	if (blob_of(mbox, uid, hash, &size, &is_inline, &data, err_out) < 0) {
-		buf_deinit(&data);
-		return -1;
-	}
-	if (is_inline) {
-		int rc = inline_verify(mbox, uid, hash, size, &data, err_out);
-
-		if (rc == 0 && offset < size)
-			buf_append(out, data.data + offset,
-			           (size_t)(len > size - offset ? size - offset : len));
-		buf_deinit(&data);
-		return rc;
-	}
-	buf_deinit(&data);
-	if (blob_open(mbox, uid, hash, size, true, &fd, &is_inline, err_out) < 0)
-		return -1;
-	if (offset > size)
-		offset = size;
-	end = len > size - offset ? size : offset + len;
-	while (offset < end) {
-		size_t want = (size_t)MIN(end - offset, (uint64_t)sizeof(chunk));
-		ssize_t got = pread(fd, chunk, want, (off_t)offset);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			log_error("store", "event=blob-read-failed account=%llu uid=%u err=\"%s\"",
-			          (unsigned long long)mbox->acct->id, uid,
-			          got < 0 ? strerror(errno) : "short file");
-			close(fd);
-			*err_out = got < 0 ? STORE_ERR_TEMP : STORE_ERR_CORRUPT;
-			return -1;
-		}
-		buf_append(out, chunk, (size_t)got);
-		offset += (uint64_t)got;
-	}
-	close(fd);
-	return 0;
+	buf_init(&r.mem);
+	reader_begin(&r, mbox, uid);
+	rc = reader_fill_uid(mbox, &r, err_out);
+	r.is_open = rc == 0;
+	if (rc == 0)
+		rc = store_reader_read(&r, offset, len, out, err_out);
+	store_reader_close(&r);
+	buf_deinit(&r.mem);
+	return rc;
 }

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.c: the process-wide store object: settings, the data directory and
- * the registry of open accounts (a hash by account id, so every session of
- * an account, whatever its thread, shares one struct account). Also the
- * error phrases. See docs/STORE.md for the whole design.
+ * store.c: the process-wide store object (backend-neutral): settings, the
+ * data directory, the backend chosen by name, the registry of open
+ * accounts (account.c), and check and repair dispatched to the backend.
+ * Also the error phrases. See docs/STORE.md for the whole design.
  */
-#include "store/store_int.h"
+#include "store/backend.h"
+#include "store/store_core.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "lib/log.h"
@@ -48,36 +51,47 @@ store_settings_defaults(struct store_settings *s)
 	s->pool_idle = 4;
 	s->max_index_text = 1u << 20;
 	s->inline_max = 64u << 10;
+	s->watch_sweep_ms = 5000;
 }
+
+/* Every backend this binary has, by name. */
+static const struct store_backend *const backends[] = {&store_backend_sqlite};
 
 int
 store_open(const char *data_dir, const struct store_settings *settings, struct store **store_out,
            enum store_error *err_out)
 {
+	const char *name =
+	        settings != NULL && settings->backend != NULL ? settings->backend : "sqlite";
+	const struct store_backend *backend = NULL;
 	struct store *s;
-	char *path, *tmp;
+	char *tmp;
 
-	if (sqlite3_threadsafe() == 0) {
-		log_error("store", "event=open-failed err=\"sqlite built without threads\"");
+	for (size_t i = 0; i < ARRAY_LEN(backends); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			backend = backends[i];
+	if (backend == NULL) {
+		log_error("store", "event=open-failed backend=%s err=\"no such backend\"", name);
+		*err_out = STORE_ERR_NOTFOUND;
+		return -1;
+	}
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
+		log_error("store", "event=open-failed dir=%s err=\"%s\"", data_dir,
+		          strerror(errno));
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
 	/* tmp/ holds the spools of messages on their way in (spool.c). */
-	path = xasprintf("%s/accounts", data_dir);
 	tmp = xasprintf("%s/tmp", data_dir);
-	if ((mkdir(data_dir, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(path, 0700) < 0 && errno != EEXIST) ||
-	    (mkdir(tmp, 0700) < 0 && errno != EEXIST)) {
-		log_error("store", "event=open-failed dir=%s err=\"%s\"", data_dir,
-		          strerror(errno));
-		free(path);
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		log_error("store", "event=open-failed dir=%s err=\"%s\"", tmp, strerror(errno));
 		free(tmp);
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
-	free(path);
 
 	s = xcalloc(1, sizeof(*s));
+	s->backend = backend;
 	s->data_dir = xstrdup(data_dir);
 	s->tmp_dir = tmp;
 	store_settings_defaults(&s->set);
@@ -91,9 +105,17 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.pool_idle = 4;
 		if (s->set.max_index_text == 0)
 			s->set.max_index_text = 1u << 20;
+		if (s->set.watch_sweep_ms == 0)
+			s->set.watch_sweep_ms = 5000;
 	}
+	s->set.backend = backend->name;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idx_cond, NULL);
+	watch_init(s);
+	if (backend->store_open(s, err_out) < 0) {
+		store_close(&s);
+		return -1;
+	}
 	*store_out = s;
 	return 0;
 }
@@ -105,7 +127,8 @@ store_close(struct store **storep)
 
 	if (s == NULL)
 		return;
-	indexer_stop(s);
+	watch_deinit(s);
+	s->backend->store_close(s);
 	for (size_t i = 0; i < ACCOUNT_BUCKETS; i++)
 		if (s->buckets[i] != NULL)
 			log_error("store", "event=close-leak account=%llu",
@@ -116,4 +139,63 @@ store_close(struct store **storep)
 	free(s->tmp_dir);
 	free(s);
 	*storep = NULL;
+}
+
+int
+store_check_account(struct store *store, uint64_t account_id, bool repair, FILE *report)
+{
+	int rc = store->backend->account_check(store, account_id, repair, report);
+
+	/* What repair removed or recounted went around the views. */
+	if (repair)
+		watch_changed_behind(store, account_id);
+	return rc;
+}
+
+/* Files in DATA_DIR/tmp: named spools (spool.c's fallback where the file
+   system has no O_TMPFILE) that a crash left: "problem=temp-file
+   file=tmp/...". 0 when none remain. */
+static int
+check_spools(struct store *store, bool repair, FILE *report)
+{
+	DIR *d = opendir(store->tmp_dir);
+	struct dirent *e;
+	int rc = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *file = xasprintf("%s/%s", store->tmp_dir, e->d_name);
+		bool fixed = repair && unlink(file) == 0;
+		if (report != NULL)
+			fprintf(report, "problem=temp-file file=tmp/%s repaired=%s\n", e->d_name,
+			        fixed ? "yes" : "no");
+		rc |= !fixed;
+		free(file);
+	}
+	if (d != NULL)
+		closedir(d);
+	return rc;
+}
+
+int
+store_check(struct store *store, bool repair, FILE *report)
+{
+	uint64_t *ids;
+	size_t n;
+	int worst = check_spools(store, repair, report);
+
+	if (store->backend->account_list(store, &ids, &n) < 0) {
+		if (report != NULL)
+			fprintf(report, "problem=no-accounts dir=%s\n", store->data_dir);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int rc = store_check_account(store, ids[i], repair, report);
+
+		if (rc < 0 || (rc > worst && worst >= 0))
+			worst = rc;
+	}
+	free(ids);
+	return worst;
 }

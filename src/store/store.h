@@ -6,8 +6,11 @@
  * OBJECTID, SAVEDATE, QUOTA, SPECIAL-USE, MULTIAPPEND, MOVE), POP3 and
  * SMTP/LMTP delivery need, in protocol-neutral words: nothing here knows IMAP
  * syntax except that it keeps the ENVELOPE/BODYSTRUCTURE strings src/mail
- * builds. The default backend is SQLite (WAL) + one immutable blob file per
- * message (docs/STORE.md); the header does not depend on it.
+ * builds. The backend is chosen by name (store_settings.backend); the default is
+ * SQLite (WAL) holding the index and small messages, plus one immutable
+ * file per larger message (docs/STORE.md); the header does not depend on
+ * it. Changes made by other processes reach this one's sessions once it
+ * runs store_watch_start().
  *
  * Threads: one struct store per process. struct store_account and
  * struct store_mailbox handles belong to the thread that opened them (a
@@ -66,20 +69,38 @@ struct store_settings {
 	uint64_t inline_max;       /* messages up to this size live in the index, not a
 	                              file (one fsync per append); 0 = none inline */
 	bool no_fsync;             /* tests and benchmarks only: skip every fsync */
+	const char *backend;       /* "sqlite" (NULL: the default, sqlite) */
+	unsigned watch_sweep_ms;   /* store_watch_start()'s safety-net sweep; 0 = 5000 */
 };
 
 /* Fills s with the defaults above (inline_max: 64 KiB). */
 void store_settings_defaults(struct store_settings *s);
 
 /*
- * Opens the store rooted at data_dir (creates data_dir/accounts if
- * missing). settings may be NULL for defaults. Returns 0 with *store_out,
- * freed by store_close(), or -1 (STORE_ERR_TEMP: unusable directory).
+ * Opens the store rooted at data_dir (creating what the backend needs
+ * there, e.g. data_dir/accounts). settings may be NULL for defaults.
+ * Returns 0 with *store_out, freed by store_close(), or -1 (_TEMP: unusable
+ * directory, _NOTFOUND: no backend of that name).
  */
 int store_open(const char *data_dir, const struct store_settings *settings,
                struct store **store_out, enum store_error *err_out);
 /* Closes the store; every account and mailbox handle must be closed first. */
 void store_close(struct store **storep);
+
+/*
+ * Makes changes that other processes commit to this data directory (a
+ * delivery, an admin command, check --repair) reach this process's
+ * sessions: their views catch up and store_mailbox_watch() callbacks
+ * fire, usually within milliseconds. One process per data directory
+ * listens (the server); every process that writes through the store tells
+ * it after each commit (a datagram to DATA_DIR/store-notify.sock, never
+ * blocking the write), and a sweep every store_settings.watch_sweep_ms finds what a
+ * lost datagram did not say (docs/STORE.md "Changes from other
+ * processes"). Runs one thread until store_close(). When another process
+ * already listens, only the sweep runs (logged). Returns 0, or -1 with
+ * _TEMP when the thread cannot start.
+ */
+int store_watch_start(struct store *store, enum store_error *err_out);
 
 /* ---- Accounts ------------------------------------------------------- */
 
@@ -231,9 +252,9 @@ bool store_mailbox_is_recent(const struct store_mailbox *mbox, uint32_t uid);
 /* ---- Change notification -------------------------------------------- */
 
 /*
- * Called, from any thread, when another session changed the mailbox. It
- * must only signal (libevent event_active()): it runs under a store lock
- * and must not call the store or block. NULL stops watching.
+ * Called, from any thread, when another session or process changed the
+ * mailbox. It must only signal (libevent event_active()): it runs under a
+ * store lock and must not call the store or block. NULL stops watching.
  */
 typedef void store_wake_fn(void *arg);
 void store_mailbox_watch(struct store_mailbox *mbox, store_wake_fn *wake, void *arg);
@@ -245,17 +266,20 @@ struct store_sync_fns {
 	void (*expunged)(void *ctx, uint32_t seq, uint32_t uid);
 	/* The new message count, once, when it changed (EXISTS). */
 	void (*exists)(void *ctx, uint32_t count);
-	/* Flags or keywords of a message changed by someone else (FETCH FLAGS). */
+	/* Flags or keywords of a message changed by someone else (FETCH FLAGS),
+	   once per message however often it changed. */
 	void (*flags)(void *ctx, uint32_t seq, uint32_t uid, uint32_t flags, uint64_t keywords,
 	              uint64_t modseq);
 };
 
 /*
  * Pulls every change made since the handle's last sync by other sessions
- * (appends, expunges, flag changes of any thread) in order, calls fns (any
- * may be NULL) and moves the snapshot to the current state. The callbacks
- * run under the view lock: no store calls from them. Returns 0, or -1 with
- * _NOTFOUND when the mailbox was deleted or renamed away from under it.
+ * and processes (appends, expunges, flag changes; another process's as
+ * soon as the view has caught up with it, see store_watch_start()), in
+ * order, exactly once, calls fns (any may be NULL) and moves the snapshot
+ * to the current state. The callbacks run under the view lock: no store
+ * calls from them. Returns 0, or -1 with _NOTFOUND when the mailbox was
+ * deleted from under it.
  */
 int store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns, void *ctx,
                        enum store_error *err_out);
@@ -414,10 +438,14 @@ struct store_message_info {
 	uint64_t keywords;
 	uint64_t modseq;
 	int64_t internal_date, save_date, sent_date;
-	char email_id[24];  /* RFC 8474 EMAILID, same in every copy; also a POP3 UIDL */
-	char thread_id[24]; /* RFC 8474 THREADID */
-	char blob_hash[65]; /* SHA-256 hex of the stored bytes */
-	bool blob_inline;   /* the bytes are in the index, not a file (backend detail) */
+	/* RFC 8474 EMAILID: the same in every copy (COPY keeps it), so not a
+	   POP3 UIDL, which must be unique per maildrop (RFC 1939 section 7):
+	   that derives from UIDVALIDITY and UID. */
+	char email_id[24];
+	char thread_id[24];   /* RFC 8474 THREADID */
+	char blob_hash[65];   /* SHA-256 hex of the stored bytes */
+	uint64_t storage_ref; /* the backend's note of where the bytes are: opaque,
+	                         for store_reader_open() */
 	uint64_t header_size;
 	const char *envelope, *bodystructure, *body;
 	const unsigned char *parts;
@@ -442,32 +470,50 @@ int store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_
                          enum store_error *err_out);
 
 /*
- * The raw message as a stream: a read-only fd positioned at 0 (caller
- * closes; suits sendfile/evbuffer_add_file) and its size. Expunge does not
- * invalidate an open fd. -1 with _EXPUNGED, _CORRUPT (blob missing), _TEMP.
+ * The raw bytes of a message, wherever the backend keeps them (inside the
+ * index or in a file), through a reader: made once, it opens one message
+ * after another (store_reader_open/_close), keeping its buffer, so a FETCH
+ * of many messages allocates nothing per message. store_reader_new()
+ * cannot fail; free with store_reader_free().
  */
-int store_message_open(struct store_mailbox *mbox, uint32_t uid, int *fd_out, uint64_t *size_out,
-                       enum store_error *err_out);
+struct store_reader;
+struct store_reader *store_reader_new(void);
+void store_reader_free(struct store_reader **rp);
 /*
- * store_message_open() for a message whose metadata the caller already
- * has (store_message_lookup): opens the blob info->blob_hash names without
- * another index read. info->uid 0, or expunged and collected since the
- * lookup: -1 with _EXPUNGED; else as store_message_open().
+ * Opens in r the message whose metadata the caller looked up
+ * (store_message_lookup): no second index read is needed. It stays
+ * readable after the message is expunged (a FETCH whose literal length is
+ * sent can always be finished). info->uid 0, or expunged and gone since
+ * the lookup: -1 with _EXPUNGED; missing or damaged bytes: -1 with
+ * _CORRUPT (logged); else _TEMP. Closes what r had open first.
  */
+int store_reader_open(struct store_reader *r, struct store_mailbox *mbox,
+                      const struct store_message_info *info, enum store_error *err_out);
+/* Lets the message go; r is ready for the next open. */
+void store_reader_close(struct store_reader *r);
+/* The open message's size in bytes (RFC822.SIZE), checked against the
+   stored bytes at open. */
+uint64_t store_reader_size(const struct store_reader *r);
 /*
- * For a message kept inside the index (info->blob_inline, store.inline_max):
- * appends its bytes to out, verified, without the memfd store_message_open
- * would make (FETCH of many small messages). Returns 0, 1 when the message
- * is a file (use store_message_open_info), or -1 with _EXPUNGED, _CORRUPT,
+ * Appends bytes [offset, offset+len) of the open message to out, clamped
+ * to its size (nothing past the end). Straight into out: no copy in
+ * between. Returns 0, or -1 with _CORRUPT (short file, logged), _TEMP, or
+ * _EXPUNGED when no message is open.
+ */
+int store_reader_read(struct store_reader *r, uint64_t offset, uint64_t len, struct buf *out,
+                      enum store_error *err_out);
+/*
+ * A read-only fd (use pread, sendfile, evbuffer_add_file with offsets) for
+ * a message kept in a file, owned by the reader until close; -1 when the
+ * bytes are in memory: then copy them with store_reader_read().
+ */
+int store_reader_fd(const struct store_reader *r);
+
+/*
+ * Appends bytes [offset, offset+len) of the message uid to out (clamped to
+ * its size: BODY[]<partial>, POP3 TOP). One index read; for more than one
+ * range of the same message, open a reader. -1 with _EXPUNGED, _CORRUPT,
  * _TEMP.
- */
-int store_message_load_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                            struct buf *out, enum store_error *err_out);
-int store_message_open_info(struct store_mailbox *mbox, const struct store_message_info *info,
-                            int *fd_out, uint64_t *size_out, enum store_error *err_out);
-/*
- * Appends bytes [offset, offset+len) of the message to out (clamped to its
- * size: BODY[]<partial>). -1 with _EXPUNGED, _CORRUPT, _TEMP.
  */
 int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset, uint64_t len,
                        struct buf *out, enum store_error *err_out);
@@ -568,18 +614,19 @@ int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t
 /* ---- Check and repair ----------------------------------------------- */
 
 /*
- * `tern check [--repair]`: for every account under data_dir, verifies the
- * schema, every counter against a recount, blob reference counts, that every
- * referenced blob exists and matches its SHA-256, and looks for orphan blob
- * and temp files. Problems are written to report one per line
- * ("account=7 problem=blob-missing hash=..."). With repair: recomputes
- * counters and reference counts, removes orphans and zero-reference blobs,
- * and removes messages whose blob is missing or corrupt (logged, with the
- * expunge recorded so clients see it). Must not run while a server writes
- * the same account. Returns 0 when clean (or all repaired), 1 when
- * problems remain, -1 when the check itself could not run.
+ * `tern check [--repair]`: for every account of the store, the backend
+ * verifies its storage (SQLite: the schema, every counter against a
+ * recount, blob reference counts, that every referenced blob exists and
+ * matches its SHA-256, orphan blob and temp files). Problems are written to
+ * report one per line ("account=7 problem=blob-missing hash=...").
+ * With repair: recomputes counters and reference counts, removes orphans
+ * and zero-reference blobs, and removes messages whose blob is missing or
+ * corrupt (logged, with the expunge recorded so clients see it: views of
+ * this process catch up, a listening server is told). Must not run while a
+ * server writes the same account. Returns 0 when clean (or all repaired),
+ * 1 when problems remain, -1 when the check itself could not run.
  */
-int store_check(const char *data_dir, bool repair, FILE *report);
-int store_check_account(const char *data_dir, uint64_t account_id, bool repair, FILE *report);
+int store_check(struct store *store, bool repair, FILE *report);
+int store_check_account(struct store *store, uint64_t account_id, bool repair, FILE *report);
 
 #endif

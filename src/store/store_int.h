@@ -1,15 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store_int.h: what the files of src/store share and nobody else sees: the
- * account and view structs, the connection pool, the blob helpers. Included
- * only by the files of src/store (and the store's white-box tests for the fault hook).
- *
- * Locks, always taken in this order, never the reverse:
- *   store->lock (account registry)  >  acct->write_lock (one writer per
- *   account, in process)  >  acct->commit_lock (the group-commit queue;
- *   a submitter takes it alone, the leader inside write_lock)  >
- *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
- *   watchers)  >  acct->kw_lock, acct->pool_lock.
+ * store_int.h: the default backend's internals, shared by its files
+ * (SQLite index.db + blob files: db.c, schema.c, blob.c, mailbox.c,
+ * message_*.c, flags.c, expunge.c, search.c, indexer.c, quota.c, check.c,
+ * backend_sqlite.c) and the store's white-box tests; nobody else sees it.
+ * The backend-neutral core's structs and lock order are in store_core.h,
+ * the seam between the two in backend.h.
  */
 #ifndef TERN_STORE_STORE_INT_H
 #define TERN_STORE_STORE_INT_H
@@ -19,134 +15,30 @@
 
 #include "lib/buf.h"
 #include "mail/message.h"
-#include "store/store.h"
+#include "store/backend.h"
+#include "store/store_core.h"
 
-#define ACCOUNT_BUCKETS 1024
-#define DB_STMT_CACHE   48
-#define VIEW_JOURNAL    256
-#define KEYWORDS_MAX    64
+#define DB_STMT_CACHE 48
 
 /* Texts the background indexer moves into fts per transaction, and the
    backlog past which a writer indexes a batch itself (indexer.c). */
 #define INDEX_BATCH       256
 #define INDEX_BACKLOG_MAX 8192
 
-struct store {
-	char *data_dir;
-	char *tmp_dir; /* DATA_DIR/tmp: spools (spool.c) */
-	struct store_settings set;
-	pthread_mutex_t lock;
-	struct account *buckets[ACCOUNT_BUCKETS];
-
-	/* The background FTS indexer (indexer.c): account ids to index,
-	   under lock. */
-	pthread_cond_t idx_cond;
-	pthread_t idx_thread;
-	bool idx_running, idx_stop;
-	uint64_t *idx_ids;
-	size_t idx_n, idx_cap;
-};
-
 /* One SQLite connection with its cache of prepared statements (keyed by the
-   address of the static SQL text). */
+   address of the static SQL text). data_version: the last PRAGMA
+   data_version this connection saw (backend_sqlite.c account_poll). */
 struct db {
 	sqlite3 *h;
 	struct db *next;
+	struct account *acct; /* pool connections: whose commits to announce */
+	int64_t data_version;
+	bool has_data_version;
 	unsigned n_stmts;
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
 	} stmts[DB_STMT_CACHE];
-};
-
-/* The shared state of one account; store_account handles point here. */
-struct account {
-	struct store *store;
-	uint64_t id;
-	char *dir, *blob_dir;
-	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
-	int refs;       /* under store->lock */
-	struct account *next;
-
-	pthread_mutex_t pool_lock;
-	struct db *idle;
-	unsigned n_idle;
-
-	pthread_mutex_t write_lock;
-	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
-
-	/* Group commit (commit.c): appends waiting for a transaction, and
-	   whether a leader is running one. Under commit_lock. */
-	pthread_mutex_t commit_lock;
-	pthread_cond_t commit_cond;
-	struct append_req *queue_head, *queue_tail;
-	size_t queued;
-	bool has_leader;
-	uint64_t commits, committed_reqs; /* transactions and requests, for tests */
-
-	pthread_mutex_t views_lock;
-	struct view *views; /* most recently used first */
-	size_t views_bytes; /* of views no session holds */
-
-	pthread_mutex_t kw_lock;
-	char *keywords[KEYWORDS_MAX];
-	unsigned n_keywords;
-};
-
-struct store_account {
-	struct account *a;
-};
-
-/* An append-only UID array shared by the view and the snapshots of sessions. */
-struct uidbuf {
-	uint32_t *uids;
-	uint32_t len, cap;
-	int refs; /* under the view lock */
-};
-
-struct journal_entry {
-	uint64_t modseq;
-	uint32_t uid;
-	const struct store_mailbox *origin;
-};
-
-struct view {
-	struct account *acct;
-	uint64_t mailbox_id;
-	struct view *prev, *next; /* acct->views */
-	int refs;                 /* sessions holding it; under views_lock */
-	size_t charged;           /* bytes counted in views_bytes while refs == 0 */
-
-	pthread_mutex_t lock;
-	bool is_deleted;
-	struct uidbuf *buf; /* buf->uids[0..count) is the current mailbox */
-	uint32_t count;
-	uint8_t *flags;     /* parallel to buf->uids, cap entries */
-	uint64_t *keywords; /* NULL while no message has a keyword */
-	uint64_t *modseqs;
-	uint32_t cap;
-	uint32_t uidvalidity, uidnext;
-	uint64_t highestmodseq;
-	struct store_mailbox_info info; /* counters, kept as of highestmodseq */
-	struct journal_entry journal[VIEW_JOURNAL];
-	uint64_t journal_total;
-	uint64_t journal_lost; /* highest modseq pushed out of the ring */
-	struct store_mailbox *watchers;
-};
-
-struct store_mailbox {
-	struct account *acct;
-	struct view *view;
-	uint64_t id;
-	unsigned open_flags;
-	struct uidbuf *buf; /* the session's snapshot: buf->uids[0..count) */
-	uint32_t count;
-	uint64_t modseq; /* synced up to */
-	store_wake_fn *wake;
-	void *wake_arg;
-	struct store_mailbox *wnext, *wprev;
-	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
-	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
 };
 
 /* ---- message_append.c: one message ready for its rows ---- */
@@ -209,8 +101,6 @@ int prepared_file_rewrite(struct account *a, struct prepared *p, enum store_erro
  * Call with no store lock held.
  */
 int commit_submit(struct account *a, struct append_req *r);
-void commit_init(struct account *a);
-void commit_deinit(struct account *a);
 
 /* ---- spool.c ---- */
 /* Flushes the buffer, finishes the hash and makes the spool read-only
@@ -286,16 +176,17 @@ bool blob_exists(const char *blob_dir, const char *hex);
 int blob_unlink(const char *blob_dir, const char *hex);
 
 /* ---- mailbox.c ---- */
-/* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */
-char *mailbox_name_canon(const char *name);
 /* Finds the mailbox row; -1 with _NOTFOUND or _TEMP. */
 int mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out,
                       enum store_error *err_out);
-/* Bumps highestmodseq in the current transaction; returns the new value or 0. */
+/* Bumps highestmodseq in the current transaction; returns the new value
+   (the old one + 1, backend.h) or 0. */
 uint64_t mailbox_modseq_next(struct db *db, uint64_t mailbox_id);
 /* Inserts a row for canon (no parents) in the current write transaction. */
 int mailbox_insert(struct db *db, const char *canon, unsigned special_use, uint64_t *id_out);
-int mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mailbox_info *out);
+/* One mailbox's row (name in a, or NULL); -1 with _NOTFOUND or _TEMP. */
+int mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mailbox_info *out,
+                      enum store_error *err_out);
 
 /* ---- keywords (flags.c) ---- */
 int keywords_load(struct account *acct, struct db *db);
@@ -303,29 +194,8 @@ int keywords_load(struct account *acct, struct db *db);
 int keywords_mask_make(struct account *acct, struct db *db, const char *const *names, size_t n,
                        uint64_t *mask_out, enum store_error *err_out);
 
-/* ---- view.c / changes.c ---- */
-/* The cached view of mailbox_id if loaded (no reference taken); views_lock held. */
-struct view *view_find_locked(struct account *acct, uint64_t mailbox_id);
-int view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
-                 enum store_error *err_out);
-void view_release(struct view *v);
-void view_drop_all(struct account *acct);
-void view_forget_locked(struct account *acct, struct view *v);
-int64_t view_index_locked(const struct view *v, uint32_t uid);
-void uidbuf_unref(struct uidbuf *b);
-/* Called by writers after commit, with write_lock held. */
-void changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id,
-                      const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
-                      uint64_t modseq);
-void changes_flags(struct account *acct, struct db *db, uint64_t mailbox_id,
-                   const struct store_mailbox *origin, const uint32_t *uids, const uint32_t *flags,
-                   const uint64_t *kw, size_t n, uint64_t modseq);
-void changes_expunged(struct account *acct, struct db *db, uint64_t mailbox_id,
-                      const struct store_mailbox *origin, const uint32_t *uids, size_t n,
-                      uint64_t modseq);
-void changes_deleted(struct account *acct, uint64_t mailbox_id);
-/* Refreshes the cached counters of the view from the database. */
-void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
+/* ---- check.c ---- */
+int check_account(struct store *s, uint64_t account_id, bool repair, FILE *report);
 
 /* ---- expunge.c ---- */
 /* Deletes rows of uids (already in a write transaction); sets expunged history. */

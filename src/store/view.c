@@ -3,8 +3,11 @@
  * view.c: the shared in-memory view of an open mailbox: its UID list with
  * flags, keywords and modseq per message, its counters, and who watches it.
  * One view per (account, mailbox), shared by every session of the account on
- * every thread; loaded from the index on first open (the only O(messages)
- * step), then kept current by the writers (changes.c) instead of re-read.
+ * every thread; loaded from the backend on first open (the only O(messages)
+ * step), then kept current by changes.c instead of re-read: directly by
+ * this process's writers, by catching up from the backend for what other
+ * processes did. Backend-neutral: storage is reached only through
+ * backend.h.
  *
  * A session's handle (struct store_mailbox) does not copy the UID list: it
  * holds a reference to an append-only struct uidbuf and a count. Appends
@@ -19,12 +22,12 @@
  * recently used are freed. The view of an account all of whose sessions
  * closed goes with the account.
  */
-#include "store/store_int.h"
+#include "store/backend.h"
+#include "store/store_core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/log.h"
 #include "lib/util.h"
 
 static size_t
@@ -85,76 +88,78 @@ view_find_locked(struct account *acct, uint64_t mailbox_id)
 	return NULL;
 }
 
+/* Sizes the view's arrays for cap messages (keywords only once used). */
+static void
+view_grow(struct view *v, uint32_t cap)
+{
+	if (v->buf == NULL) {
+		v->buf = xcalloc(1, sizeof(*v->buf));
+		v->buf->refs = 1;
+	}
+	v->buf->uids = xrealloc(v->buf->uids, cap * sizeof(uint32_t));
+	v->buf->cap = cap;
+	v->flags = xrealloc(v->flags, cap);
+	v->modseqs = xrealloc(v->modseqs, cap * sizeof(uint64_t));
+	if (v->keywords != NULL) {
+		v->keywords = xrealloc(v->keywords, cap * sizeof(uint64_t));
+		memset(v->keywords + v->cap, 0, (cap - v->cap) * sizeof(uint64_t));
+	}
+	v->cap = cap;
+}
+
+static void
+load_state(void *ctx, const struct store_mailbox_info *state)
+{
+	struct view *v = ctx;
+
+	v->info = *state;
+	view_grow(v, state->messages + state->messages / 8 + 64);
+}
+
+static void
+load_message(void *ctx, uint32_t uid, uint32_t flags, uint64_t keywords, uint64_t modseq)
+{
+	struct view *v = ctx;
+	uint32_t i = v->count;
+
+	if (i == v->cap) /* the counter was wrong (check fixes it): grow */
+		view_grow(v, v->cap + v->cap / 2 + 16);
+	v->buf->uids[i] = uid;
+	v->flags[i] = (uint8_t)flags;
+	v->modseqs[i] = modseq;
+	if (keywords != 0 && v->keywords == NULL)
+		v->keywords = xcalloc(v->cap, sizeof(uint64_t));
+	if (v->keywords != NULL)
+		v->keywords[i] = keywords;
+	v->count++;
+}
+
 /* Reads the mailbox's messages. Called with write_lock held, so no change
-   can commit between the read and the view's entry into the cache. */
+   of this process can commit between the read and the view's entry into
+   the cache; another process's is caught up later (changes.c). */
 static int
-view_load(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
+view_load(struct account *acct, uint64_t mailbox_id, struct view **view_out,
           enum store_error *err_out)
 {
-	static const char sql[] = "SELECT uid, flags, keywords, modseq FROM messages"
-	                          " WHERE mailbox_id = ? ORDER BY uid";
+	static const struct backend_sink sink = {load_state, NULL, load_message};
 	struct view *v = xcalloc(1, sizeof(*v));
-	sqlite3_stmt *st;
-	uint32_t cap = 64;
-	int rc;
 
 	v->acct = acct;
 	v->mailbox_id = mailbox_id;
 	pthread_mutex_init(&v->lock, NULL);
-	if (db_begin(db, false) < 0 || mailbox_info_read(db, mailbox_id, NULL, &v->info) < 0) {
-		db_rollback(db);
-		*err_out = STORE_ERR_NOTFOUND;
-		goto fail;
+	if (acct->store->backend->mailbox_load(acct, mailbox_id, &sink, v, err_out) < 0 ||
+	    v->buf == NULL) {
+		if (v->buf == NULL)
+			*err_out = STORE_ERR_TEMP; /* no state: the backend broke its contract */
+		view_free(v);
+		return -1;
 	}
-	if (v->info.messages + 16 > cap)
-		cap = v->info.messages + v->info.messages / 8 + 16;
-	v->buf = xcalloc(1, sizeof(*v->buf));
-	v->buf->refs = 1;
-	v->buf->uids = xmalloc(cap * sizeof(uint32_t));
-	v->buf->cap = cap;
-	v->cap = cap;
-	v->flags = xmalloc(cap);
-	v->modseqs = xmalloc(cap * sizeof(uint64_t));
-	st = db_stmt(db, sql);
-	if (st == NULL) {
-		db_rollback(db);
-		*err_out = STORE_ERR_TEMP;
-		goto fail;
-	}
-	sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint32_t i = v->count;
-		uint64_t kw = (uint64_t)sqlite3_column_int64(st, 2);
-
-		if (i == v->cap) /* counter was wrong: grow (check fixes it) */
-			break;
-		v->buf->uids[i] = (uint32_t)sqlite3_column_int64(st, 0);
-		v->flags[i] = (uint8_t)sqlite3_column_int(st, 1);
-		v->modseqs[i] = (uint64_t)sqlite3_column_int64(st, 3);
-		if (kw != 0 && v->keywords == NULL)
-			v->keywords = xcalloc(v->cap, sizeof(uint64_t));
-		if (v->keywords != NULL)
-			v->keywords[i] = kw;
-		v->count++;
-	}
-	sqlite3_reset(st);
-	db_rollback(db); /* end the read transaction */
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		*err_out = db_error(db);
-		goto fail;
-	}
-	if (rc == SQLITE_ROW)
-		log_error("store", "event=view-load-short account=%llu mailbox=%llu",
-		          (unsigned long long)acct->id, (unsigned long long)mailbox_id);
 	v->buf->len = v->count;
 	v->uidvalidity = v->info.uidvalidity;
 	v->uidnext = v->info.uidnext;
 	v->highestmodseq = v->info.highestmodseq;
 	*view_out = v;
 	return 0;
-fail:
-	view_free(v);
-	return -1;
 }
 
 static void
@@ -177,8 +182,16 @@ evict_locked(struct account *a)
 	}
 }
 
+/* Takes a reference without moving v in the LRU (catch-ups are not uses). */
+static void
+view_ref_locked(struct account *acct, struct view *v)
+{
+	if (v->refs++ == 0)
+		acct->views_bytes -= v->charged;
+}
+
 int
-view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct view **view_out,
+view_acquire(struct account *acct, uint64_t mailbox_id, struct view **view_out,
              enum store_error *err_out)
 {
 	struct view *v;
@@ -194,7 +207,7 @@ view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct vi
 	v = view_find_locked(acct, mailbox_id); /* loaded meanwhile? */
 	pthread_mutex_unlock(&acct->views_lock);
 	if (v == NULL) {
-		if (view_load(acct, db, mailbox_id, &v, err_out) < 0) {
+		if (view_load(acct, mailbox_id, &v, err_out) < 0) {
 			pthread_mutex_unlock(&acct->write_lock);
 			return -1;
 		}
@@ -209,13 +222,47 @@ view_acquire(struct account *acct, struct db *db, uint64_t mailbox_id, struct vi
 	pthread_mutex_lock(&acct->views_lock);
 	pthread_mutex_unlock(&acct->write_lock);
 found:
-	if (v->refs++ == 0)
-		acct->views_bytes -= v->charged;
+	view_ref_locked(acct, v);
 	view_unlink_locked(acct, v);
 	view_push_front_locked(acct, v);
 	pthread_mutex_unlock(&acct->views_lock);
 	*view_out = v;
 	return 0;
+}
+
+struct view *
+view_lookup(struct account *acct, uint64_t mailbox_id)
+{
+	struct view *v;
+
+	pthread_mutex_lock(&acct->views_lock);
+	v = view_find_locked(acct, mailbox_id);
+	if (v != NULL)
+		view_ref_locked(acct, v);
+	pthread_mutex_unlock(&acct->views_lock);
+	return v;
+}
+
+size_t
+view_list(struct account *acct, struct view ***views_out)
+{
+	struct view **list = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&acct->views_lock);
+	for (struct view *v = acct->views; v != NULL; v = v->next) {
+		if (v->is_deleted)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			list = xrealloc(list, cap * sizeof(*list));
+		}
+		view_ref_locked(acct, v);
+		list[n++] = v;
+	}
+	pthread_mutex_unlock(&acct->views_lock);
+	*views_out = list;
+	return n;
 }
 
 void
@@ -270,7 +317,6 @@ store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
 	struct store_mailbox *m;
-	struct db *db;
 	struct view *v;
 	uint64_t id;
 
@@ -278,17 +324,11 @@ store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
 		*err_out = STORE_ERR_NOTFOUND;
 		return -1;
 	}
-	if (db_get(a, &db, err_out) < 0) {
+	if (a->store->backend->mailbox_lookup(a, canon, &id, err_out) < 0 ||
+	    view_acquire(a, id, &v, err_out) < 0) {
 		free(canon);
 		return -1;
 	}
-	if (mailbox_id_lookup(db, canon, &id, err_out) < 0 ||
-	    view_acquire(a, db, id, &v, err_out) < 0) {
-		db_put(a, db);
-		free(canon);
-		return -1;
-	}
-	db_put(a, db);
 	free(canon);
 
 	m = xcalloc(1, sizeof(*m));
@@ -424,41 +464,16 @@ int
 store_mailbox_claim_recent(struct store_mailbox *mbox, uint32_t *claimed_out,
                            enum store_error *err_out)
 {
-	static const char get_sql[] = "SELECT recent_uid, uidnext, recent FROM mailboxes"
-	                              " WHERE id = ?";
-	static const char set_sql[] = "UPDATE mailboxes SET recent_uid = uidnext, recent = 0"
-	                              " WHERE id = ?";
 	struct account *a = mbox->acct;
-	struct db *db;
-	sqlite3_stmt *st;
-	uint32_t lo = 0, hi = 0, claimed = 0;
-	int rc = -1;
+	uint32_t lo, hi;
+	int rc;
 
 	*claimed_out = 0;
 	if (mbox->open_flags & STORE_OPEN_READONLY)
 		return 0;
-	if (db_get(a, &db, err_out) < 0)
-		return -1;
 	pthread_mutex_lock(&a->write_lock);
-	st = db_stmt(db, get_sql);
-	if (st == NULL)
-		goto out;
-	sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		goto out;
-	}
-	lo = (uint32_t)sqlite3_column_int64(st, 0);
-	hi = (uint32_t)sqlite3_column_int64(st, 1);
-	claimed = (uint32_t)sqlite3_column_int64(st, 2);
-	sqlite3_reset(st);
-	if (lo < hi) {
-		st = db_stmt(db, set_sql);
-		if (st == NULL)
-			goto out;
-		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
-		if (db_step_done(db, st) < 0)
-			goto out;
+	rc = a->store->backend->recent_claim(a, mbox->id, &lo, &hi, claimed_out, err_out);
+	if (rc == 0 && lo < hi) {
 		/* Keep one range: extend it when contiguous. */
 		if (mbox->recent_hi == lo && mbox->recent_lo < mbox->recent_hi)
 			mbox->recent_hi = hi;
@@ -466,15 +481,9 @@ store_mailbox_claim_recent(struct store_mailbox *mbox, uint32_t *claimed_out,
 			mbox->recent_lo = lo;
 			mbox->recent_hi = hi;
 		}
-		changes_counters(a, db, mbox->id);
+		changes_refresh(a, mbox->id);
 	}
-	*claimed_out = claimed;
-	rc = 0;
-out:
-	if (rc < 0)
-		*err_out = db_error(db);
 	pthread_mutex_unlock(&a->write_lock);
-	db_put(a, db);
 	return rc;
 }
 

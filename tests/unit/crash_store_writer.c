@@ -158,16 +158,17 @@ main(int argc, char **argv)
 
 	if (argc < 3)
 		return 2;
-	if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "repair") == 0) {
-		int rc = store_check(argv[2], strcmp(argv[1], "repair") == 0, stdout);
-		return rc < 0 ? 2 : rc;
-	}
 	struct store_settings set;
 
 	store_settings_defaults(&set);
 	set.inline_max = 2048;
 	if (store_open(argv[2], &set, &store, &err) < 0)
 		return 2;
+	if (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "repair") == 0) {
+		int rc = store_check(store, strcmp(argv[1], "repair") == 0, stdout);
+		store_close(&store);
+		return rc < 0 ? 2 : rc;
+	}
 	if (strcmp(argv[1], "dump") == 0)
 		return dump_account(1) | dump_account(2);
 	threads = argc > 3 ? atoi(argv[3]) : 4;

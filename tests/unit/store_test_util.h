@@ -208,7 +208,7 @@ static inline int
 tcheck(struct tstore *t, bool repair, char *report, size_t cap)
 {
 	FILE *f = fmemopen(report, cap, "w");
-	int rc = store_check(t->dir, repair, f);
+	int rc = store_check(t->store, repair, f);
 
 	fclose(f);
 	return rc;

@@ -183,8 +183,6 @@ test_append_fetch_is_byte_identical(void)
 	struct store_message_info info[2];
 	uint32_t uids[2];
 	enum store_error err;
-	int fd;
-	uint64_t size;
 
 	tstore_open(&t);
 	buf_init(&want);
@@ -215,9 +213,6 @@ test_append_fetch_is_byte_identical(void)
 	buf_reset(&got);
 	test_int_eq(-1, store_message_read(mb, 2, 0, UINT64_MAX, &got, &err), 0);
 	test_str_eq(-1, got.data, msg2); /* CRLF already: unchanged */
-	test_int_eq(-1, store_message_open(mb, 1, &fd, &size, &err), 0);
-	test_int_eq(-1, size, want.len);
-	close(fd);
 	test_int_eq(-1, store_message_read(mb, 9, 0, 1, &got, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
 
@@ -241,7 +236,7 @@ test_append_fetch_is_byte_identical(void)
 
 /* FETCH reads metadata in batches: one range scan for dense ascending uids,
    point lookups otherwise; both must give the same answer, with uid 0 for
-   expunged messages, and open_info must open by the looked-up hash. */
+   expunged messages, and a reader opens what the lookup named. */
 static void
 test_lookup_batches_and_open_by_info(void)
 {
@@ -252,11 +247,11 @@ test_lookup_batches_and_open_by_info(void)
 	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0};
 	struct store_message_info range[10], each[3], parts[1], early[1];
 	uint32_t all[10], some[3] = {10, 1, 5}, del[] = {3, 7}, two = 2, *out, flags;
-	uint64_t kw, modseq, size;
+	uint64_t kw, modseq;
 	size_t n;
 	struct buf want, got;
+	struct store_reader *reader;
 	enum store_error err;
-	int fd;
 
 	tstore_open(&t);
 	buf_init(&want);
@@ -303,20 +298,28 @@ test_lookup_batches_and_open_by_info(void)
 	test_assert(-1, parts[0].parts != NULL && parts[0].parts_len > 0);
 	test_assert(-1, parts[0].bodystructure == NULL && parts[0].body == NULL);
 
-	/* Opened by the hash, the same bytes as the other way. */
-	test_int_eq(-1, store_message_open_info(mb, &range[0], &fd, &size, &err), 0);
-	test_int_eq(-1, size, range[0].size);
-	char bytes[256];
-	ssize_t r = pread(fd, bytes, sizeof(bytes), 0);
-	close(fd);
+	/* Opened from the lookup, the same bytes as the other way; one reader
+	   for one message after another. */
+	reader = store_reader_new();
+	test_int_eq(-1, store_reader_open(reader, mb, &range[0], &err), 0);
+	test_int_eq(-1, store_reader_size(reader), range[0].size);
+	test_int_eq(-1, store_reader_read(reader, 0, UINT64_MAX, &got, &err), 0);
+	store_reader_close(reader);
 	test_int_eq(-1, store_message_read(mb, 1, 0, UINT64_MAX, &want, &err), 0);
-	test_assert(-1, r == (ssize_t)want.len && memcmp(bytes, want.data, want.len) == 0);
-	/* Expunged: uid 0 from a lookup, or gone (file too) since the lookup. */
-	test_int_eq(-1, store_message_open_info(mb, &range[1], &fd, &size, &err), -1);
+	test_assert(-1, got.len == want.len && memcmp(got.data, want.data, want.len) == 0);
+	/* Expunged: uid 0 from a lookup, or gone (bytes too) since the lookup. */
+	test_int_eq(-1, store_reader_open(reader, mb, &range[1], &err), -1);
 	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
 	test_int_eq(-1, early[0].uid, 2);
-	test_int_eq(-1, store_message_open_info(mb, &early[0], &fd, &size, &err), -1);
+	test_int_eq(-1, store_reader_open(reader, mb, &early[0], &err), -1);
 	test_int_eq(-1, err, STORE_ERR_EXPUNGED);
+	test_int_eq(-1, store_reader_read(reader, 0, 10, &got, &err), -1); /* nothing open */
+	test_int_eq(-1, store_reader_open(reader, mb, &range[9], &err), 0);
+	buf_reset(&got);
+	test_int_eq(-1, store_reader_read(reader, 0, UINT64_MAX, &got, &err), 0);
+	test_int_eq(-1, got.len, range[9].size);
+	store_reader_free(&reader);
+	test_assert(-1, reader == NULL);
 
 	/* The view answers in any order (FETCH remembers where it was). */
 	test_int_eq(-1, store_mailbox_flags_get(mb, 10, &flags, &kw, &modseq, &err), 0);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_store_inline.c: messages up to store.inline_max live in index.db
-   (blobs.data), larger ones in blob files: both read back byte for byte
-   (store_message_read and the fd), share by COPY, go with their last
+   (blob_data), larger ones in blob files: both read back byte for byte
+   (store_message_read and a reader), share by COPY, go with their last
    reference, are verified and repaired by check, and a version 2 database
    (files only, no blobs.data) is upgraded in place. */
 #include "store_test_util.h"
@@ -43,17 +43,18 @@ message_of(size_t len, char fill)
 	return m;
 }
 
-/* All bytes of uid through store_message_read and through the fd. */
+/* All bytes of uid through store_message_read and through a reader; a
+   file blob's reader also has an fd of the right size, an inline one none
+   (the caller copies). */
 static void
-expect_bytes(int row, struct store_mailbox *mb, uint32_t uid, const char *want)
+expect_bytes(int row, struct store_mailbox *mb, uint32_t uid, const char *want, bool is_file)
 {
 	struct arena *a = arena_new(4096);
 	struct store_message_info info;
+	struct store_reader *r;
 	enum store_error err;
 	struct buf b;
-	uint64_t size = 0;
 	size_t len = strlen(want);
-	int fd = -1;
 
 	buf_init(&b);
 	test_int_eq(row, store_message_read(mb, uid, 0, UINT64_MAX, &b, &err), 0);
@@ -66,23 +67,26 @@ expect_bytes(int row, struct store_mailbox *mb, uint32_t uid, const char *want)
 	test_int_eq(row, store_message_read(mb, uid, len + 10, 7, &b, &err), 0);
 	test_int_eq(row, b.len, 0);
 
-	for (int way = 0; way < 2; way++) {
-		if (way == 0) {
-			test_int_eq(row, store_message_open(mb, uid, &fd, &size, &err), 0);
-		} else {
-			test_int_eq(row, store_message_lookup(mb, &uid, 1, 0, a, &info, &err), 0);
-			test_int_eq(row, store_message_open_info(mb, &info, &fd, &size, &err), 0);
-		}
+	test_int_eq(row, store_message_lookup(mb, &uid, 1, 0, a, &info, &err), 0);
+	r = store_reader_new();
+	test_int_eq(row, store_reader_open(r, mb, &info, &err), 0);
+	test_int_eq(row, store_reader_size(r), len);
+	b.len = 0;
+	test_int_eq(row, store_reader_read(r, 0, UINT64_MAX, &b, &err), 0);
+	test_assert(row, b.len == len && memcmp(b.data, want, len) == 0);
+	b.len = 0; /* two ranges of one reader, the second past the end */
+	test_int_eq(row, store_reader_read(r, len - 3, 2, &b, &err), 0);
+	test_int_eq(row, store_reader_read(r, len - 1, 100, &b, &err), 0);
+	test_assert(row, b.len == 3 && memcmp(b.data, want + len - 3, 3) == 0);
+	test_int_eq(row, store_reader_fd(r) >= 0, is_file);
+	if (is_file) {
 		struct stat st;
-		char *got = xmalloc(len + 1);
-		test_int_eq(row, size, len);
-		test_int_eq(row, fstat(fd, &st), 0);
+		test_int_eq(row, fstat(store_reader_fd(r), &st), 0);
 		test_int_eq(row, st.st_size, (off_t)len);
-		test_int_eq(row, pread(fd, got, len, 0), (ssize_t)len);
-		test_assert(row, memcmp(got, want, len) == 0);
-		free(got);
-		close(fd);
 	}
+	store_reader_close(r);
+	test_int_eq(row, store_reader_fd(r), -1);
+	store_reader_free(&r);
 	buf_deinit(&b);
 	arena_free(&a);
 }
@@ -107,9 +111,9 @@ test_small_inline_big_file(void)
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NULL"), 1);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 2);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
-	expect_bytes(1, mb, 1, small);
-	expect_bytes(2, mb, 2, edge);
-	expect_bytes(3, mb, 3, big);
+	expect_bytes(1, mb, 1, small, false);
+	expect_bytes(2, mb, 2, edge, false);
+	expect_bytes(3, mb, 3, big, true);
 	store_mailbox_close(&mb);
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	test_assert(-1, strstr(report, "problems=0") != NULL);
@@ -147,7 +151,7 @@ test_copy_shares_and_last_expunge_removes_row(void)
 	test_int_eq(-1, ng, 2);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs"), 1);
 	test_int_eq(-1, store_mailbox_open(t.acct, "Archive", 0, &arch, &err), 0);
-	expect_bytes(-1, arch, dst[0], small);
+	expect_bytes(-1, arch, dst[0], small, false);
 	test_int_eq(-1, store_message_remove(arch, dst, 1, a, &gone, &ng, &err), 0);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 0);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM texts"), 0);
@@ -203,8 +207,8 @@ test_dedup_across_kinds(void)
 	test_int_eq(-1, tsql_int(t.dir, "SELECT refs FROM blobs WHERE data IS NOT NULL"), 2);
 	test_int_eq(-1, tblob_files(t.dir), 1); /* no stray file for the inline row */
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
-	expect_bytes(1, mb, 2, small);
-	expect_bytes(2, mb, 4, mid);
+	expect_bytes(1, mb, 2, small, true); /* the file row, reused */
+	expect_bytes(2, mb, 4, mid, false);
 	store_mailbox_close(&mb);
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	test_assert(-1, strstr(report, "problems=0") != NULL);
@@ -223,8 +227,9 @@ test_check_verifies_inline_blobs(void)
 	struct buf b;
 	uint32_t *gone;
 	size_t n;
-	int fd;
-	uint64_t size;
+	struct store_message_info info;
+	struct store_reader *r;
+	uint32_t two = 2;
 
 	topen(&t);
 	tappend(&t, "INBOX", small, 0);
@@ -238,8 +243,11 @@ test_check_verifies_inline_blobs(void)
 	buf_init(&b);
 	test_int_eq(-1, store_message_read(mb, 2, 0, 10, &b, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_CORRUPT);
-	test_int_eq(-1, store_message_open(mb, 2, &fd, &size, &err), -1);
+	test_int_eq(-1, store_message_lookup(mb, &two, 1, 0, a, &info, &err), 0);
+	r = store_reader_new();
+	test_int_eq(-1, store_reader_open(r, mb, &info, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_CORRUPT);
+	store_reader_free(&r);
 	test_int_eq(-1, store_message_read(mb, 3, 0, 100, &b, &err), 0);
 	buf_deinit(&b);
 	store_mailbox_close(&mb);
@@ -298,8 +306,8 @@ test_version_2_database_is_upgraded(void)
 	test_int_eq(-1, tblob_files(t.dir), 1);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
-	expect_bytes(1, mb, 1, old);
-	expect_bytes(2, mb, 2, small);
+	expect_bytes(1, mb, 1, old, true);
+	expect_bytes(2, mb, 2, small, false);
 	store_mailbox_close(&mb);
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	tstore_close(&t);

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* test_store_notify.c: tests for src/store/changes.c and view.c: change
-   notification between sessions on two threads, snapshots, the view LRU. */
+/* test_store_notify.c: tests for src/store/changes.c, view.c and watch.c:
+   change notification between sessions on two threads and from other
+   processes (tests/unit/store_writer.c, run beside this binary), catch-up
+   from the backend, snapshots, the view LRU. */
 #include "store_test_util.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "store/store_int.h"
 #include "test.h"
@@ -26,17 +36,32 @@ on_wake(void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Waits up to ms for the nth wake; returns the wakes so far. */
 static int
-wait_wakes(struct waker *w, int n)
+wait_wakes_for(struct waker *w, int n, int ms)
 {
+	struct timespec until;
 	int got;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&w->lock);
-	while (w->wakes < n)
-		pthread_cond_wait(&w->cond, &w->lock);
+	while (w->wakes < n && pthread_cond_timedwait(&w->cond, &w->lock, &until) != ETIMEDOUT)
+		;
 	got = w->wakes;
 	pthread_mutex_unlock(&w->lock);
 	return got;
+}
+
+static int
+wait_wakes(struct waker *w, int n)
+{
+	return wait_wakes_for(w, n, 10000);
 }
 
 /* What a sync reported, as text: "X2:5 E4 F1:1:3" ... */
@@ -244,6 +269,318 @@ test_flag_journal_overflow_falls_back(void)
 	tstore_close(&t);
 }
 
+/* Another session changing one message twice: one FETCH FLAGS, with the
+   flags as they are now. */
+static void
+test_one_flags_response_per_message(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb, *other;
+	struct arena *a = arena_new(1024);
+	struct store_flags_result res;
+	struct store_flags_change seen = {STORE_FLAGS_ADD, STORE_FLAG_SEEN, NULL, 0, 0};
+	struct store_flags_change flagged = {STORE_FLAGS_ADD, STORE_FLAG_FLAGGED, NULL, 0, 0};
+	enum store_error err;
+	uint32_t one = 1;
+	struct log l;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &other, &err), 0);
+	test_int_eq(-1, store_flags_update(other, &one, 1, &seen, a, &res, &err), 0);
+	test_int_eq(-1, store_flags_update(other, &one, 1, &flagged, a, &res, &err), 0);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "F1:1:5 ");
+	store_mailbox_close(&other);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+/* ---- Changes made by another process -------------------------------- */
+
+static char writer_path[4096]; /* store_writer, beside this binary */
+
+/* Runs "store_writer DIR 7 args..." (NULL-terminated) as a process of its
+   own; returns its exit status. */
+static int
+run_elsewhere(struct tstore *t, ...)
+{
+	char *argv[16];
+	int n = 0, status;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = writer_path;
+	argv[n++] = t->dir;
+	argv[n++] = (char *)"7";
+	va_start(ap, t);
+	while (n < 15 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		/* Only exec-safe calls: this process has threads. */
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execv(writer_path, argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Waits (up to 2 s: less than the sweep, so the datagram must have
+   worked) until mb's view has caught up with what the backend says the
+   mailbox is; returns whether it did. */
+static bool
+wait_caught_up(struct tstore *t, struct store_mailbox *mb, const char *box, struct waker *w)
+{
+	for (int i = 0; i < 20; i++) {
+		struct store_mailbox_info vi;
+
+		store_mailbox_info_get(mb, &vi);
+		if (vi.highestmodseq == tstatus(t, box).highestmodseq)
+			return true;
+		wait_wakes_for(w, w->wakes + 1, 100);
+	}
+	return false;
+}
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void
+test_changes_from_another_process_reach_a_watch(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb, *gone;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct waker wg = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct arena *a = arena_new(1024);
+	enum store_error err;
+	struct log l;
+
+	tstore_open(&t);
+	for (int i = 0; i < 3; i++)
+		tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+
+	uint64_t start = now_us();
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 2000) >= 1, 1); /* not the 5 s sweep */
+	printf("  another process's append to a wake-up: %.1f ms (process start included)\n",
+	       (double)(now_us() - start) / 1000.0);
+	test_int_eq(-1, store_mailbox_count(mb), 3); /* snapshot until sync */
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "E4 ");
+	test_int_eq(-1, store_mailbox_uid(mb, 4), 4);
+
+	test_int_eq(-1, run_elsewhere(&t, "flags", "INBOX", "+seen", "1", "3", NULL), 0);
+	test_assert(-1, wait_caught_up(&t, mb, "INBOX", &w));
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "F1:1:1 F3:3:1 ");
+
+	test_int_eq(-1, run_elsewhere(&t, "remove", "INBOX", "2", NULL), 0);
+	test_assert(-1, wait_caught_up(&t, mb, "INBOX", &w));
+	test_int_eq(-1, store_mailbox_uid(mb, 2), 2); /* until the sync */
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "X2:2 ");
+
+	/* Several changes before one sync (uids 1 3 4 now): each told once,
+	   expunges in descending order, seqs as the client knows them. */
+	test_int_eq(-1, run_elsewhere(&t, "remove", "INBOX", "1", "4", NULL), 0);
+	test_int_eq(-1, run_elsewhere(&t, "flags", "INBOX", "+flagged", "3", NULL), 0);
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_assert(-1, wait_caught_up(&t, mb, "INBOX", &w));
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "X3:4 X1:1 E2 F1:3:5 ");
+	test_int_eq(-1, store_mailbox_uid(mb, 2), 5);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "");
+
+	/* A keyword that process numbered: this one learns its name. */
+	test_int_eq(-1, run_elsewhere(&t, "flags", "INBOX", "+$Work", "3", NULL), 0);
+	test_assert(-1, wait_caught_up(&t, mb, "INBOX", &w));
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "F1:3:5 ");
+	uint32_t f;
+	uint64_t kw, ms;
+	const char **names;
+	test_int_eq(-1, store_mailbox_flags_get(mb, 3, &f, &kw, &ms, &err), 0);
+	size_t n_names = store_keyword_names(t.acct, kw, a, &names);
+	test_int_eq(-1, n_names, 1);
+	test_str_eq(-1, n_names == 1 ? names[0] : NULL, "$Work");
+	test_int_eq(-1, store_keyword_mask(t.acct, (const char *[]){"$work"}, 1), kw);
+
+	/* A mailbox deleted elsewhere: the session finds it gone. */
+	test_int_eq(-1, store_mailbox_create(t.acct, "Gone", 0, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "Gone", 0, &gone, &err), 0);
+	store_mailbox_watch(gone, on_wake, &wg);
+	test_int_eq(-1, run_elsewhere(&t, "delete", "Gone", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&wg, 1, 2000), 1);
+	test_int_eq(-1, store_mailbox_sync(gone, NULL, NULL, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
+	store_mailbox_close(&gone);
+
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
+/* A datagram that never arrives (socket gone, or no listener when the
+   other process wrote): the sweep finds the change. */
+static void
+test_sweep_finds_what_nobody_said(void)
+{
+	struct store_settings set;
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	enum store_error err;
+	struct log l;
+
+	store_settings_defaults(&set);
+	set.watch_sweep_ms = 100;
+	tstore_open_with(&t, &set);
+	tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+
+	/* Nobody listens yet. */
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 300), 0);
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 3000), 1);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "E2 ");
+
+	/* The socket removed under the listener: datagrams fail. */
+	char *sock = xasprintf("%s/store-notify.sock", t.dir);
+	test_int_eq(-1, unlink(sock), 0);
+	free(sock);
+	test_int_eq(-1, run_elsewhere(&t, "flags", "INBOX", "+seen", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 2, 3000), 2);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "F1:1:1 ");
+	store_mailbox_close(&mb);
+	tstore_close(&t);
+}
+
+/* One listener per data directory: a socket file a dead listener left is
+   replaced; a second store that wants to listen only sweeps, sends like
+   any writer, and leaves the listener's socket alone when it closes. */
+static void
+test_one_listener_per_directory(void)
+{
+	struct tstore t;
+	struct store_settings set;
+	struct store *second;
+	struct store_account *acct2;
+	struct store_mailbox *mb;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	enum store_error err;
+	int fd;
+
+	tstore_open(&t);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/store-notify.sock", t.dir);
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	test_int_eq(-1, bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd); /* the file stays, nobody behind it */
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+
+	store_settings_defaults(&set);
+	set.no_fsync = true;
+	test_int_eq(-1, store_open(t.dir, &set, &second, &err), 0);
+	test_int_eq(-1, store_watch_start(second, &err), 0); /* sweeps only */
+	test_int_eq(-1, store_account_open(second, 7, &acct2, &err), 0);
+	struct store_append ap = {.data = (const unsigned char *)"Subject: 2\r\n\r\nx\r\n",
+	                          .len = 17};
+	test_int_eq(-1, store_message_append(acct2, "INBOX", &ap, 1, NULL, NULL, &err), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 2000), 1);
+	store_account_close(&acct2);
+	store_close(&second);
+	test_int_eq(-1, access(addr.sun_path, F_OK), 0);
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 2, 2000), 2);
+	store_mailbox_close(&mb);
+	/* The listener removes its socket when it closes. */
+	store_account_close(&t.acct);
+	store_close(&t.store);
+	test_int_eq(-1, access(addr.sun_path, F_OK), -1);
+	tdir_remove(t.dir);
+}
+
+/* This process's write right after another process's: the view sees the
+   gap in modseqs and catches up, so the session hears of both, and of the
+   other's flag change but not its own. */
+static void
+test_own_write_after_anothers_catches_up(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	struct arena *a = arena_new(1024);
+	struct store_flags_result res;
+	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_FLAGGED, NULL, 0, 0};
+	enum store_error err;
+	uint32_t two = 2;
+	struct log l;
+
+	tstore_open(&t); /* no watch: only the gap tells */
+	for (int i = 0; i < 3; i++)
+		tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, tappend(&t, "INBOX", "Subject: own\r\n\r\nbody\r\n", 0), 5);
+	test_int_eq(-1, w.wakes, 1);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "E5 ");
+	test_int_eq(-1, store_mailbox_uid(mb, 4), 4);
+	test_int_eq(-1, store_mailbox_uid(mb, 5), 5);
+
+	test_int_eq(-1, run_elsewhere(&t, "flags", "INBOX", "+seen", "1", NULL), 0);
+	test_int_eq(-1, store_flags_update(mb, &two, 1, &ch, a, &res, &err), 0);
+	test_int_eq(-1, w.wakes, 2); /* woken: not all of it was its own */
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "F1:1:1 ");
+	uint32_t f;
+	uint64_t kw, ms;
+	test_int_eq(-1, store_mailbox_flags_get(mb, 2, &f, &kw, &ms, &err), 0);
+	test_int_eq(-1, f, STORE_FLAG_FLAGGED);
+	test_int_eq(-1, ms, tstatus(&t, "INBOX").highestmodseq);
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 static void
 test_view_cache_is_bounded(void)
 {
@@ -287,10 +624,22 @@ test_idle_session_is_small(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	(void)argc;
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(writer_path, sizeof(writer_path), "%s/store_writer",
+	         n > 0 ? dirname(self) : dirname(argv[0]));
 	TEST_RUN(test_changes_reach_other_thread_in_order);
 	TEST_RUN(test_flag_journal_overflow_falls_back);
+	TEST_RUN(test_one_flags_response_per_message);
+	TEST_RUN(test_changes_from_another_process_reach_a_watch);
+	TEST_RUN(test_sweep_finds_what_nobody_said);
+	TEST_RUN(test_one_listener_per_directory);
+	TEST_RUN(test_own_write_after_anothers_catches_up);
 	TEST_RUN(test_view_cache_is_bounded);
 	TEST_RUN(test_idle_session_is_small);
 	return TEST_DONE("test_store_notify");

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend_sqlite.c: the default backend's side of the seam (backend.h):
+ * what the neutral core asks of storage, over the index.db schema of
+ * schema.c. An account is DATA_DIR/accounts/<id>/ (index.db + blobs/),
+ * named only by the numeric id; its first open creates it.
+ *
+ * Views are fed from two indexes: messages(mailbox_id, modseq) gives the
+ * messages changed after a modseq, expunged(mailbox_id, modseq) the uids
+ * removed after it; both are read in one read transaction with the
+ * mailbox row, so a catch-up sees one consistent state. The safety net of
+ * the watch (account_poll) is PRAGMA data_version, which moves when any
+ * other connection, in this process or another, committed since this
+ * connection last asked.
+ */
+#include "store/store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
+static int
+sqlite_store_open(struct store *s, enum store_error *err_out)
+{
+	char *path;
+
+	if (sqlite3_threadsafe() == 0) {
+		log_error("store", "event=open-failed err=\"sqlite built without threads\"");
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	path = xasprintf("%s/accounts", s->data_dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		log_error("store", "event=open-failed dir=%s err=\"%s\"", path, strerror(errno));
+		free(path);
+		*err_out = STORE_ERR_TEMP;
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+static void
+sqlite_store_close(struct store *s)
+{
+	indexer_stop(s); /* queued texts stay pending for the next open */
+}
+
+/* Counts the texts a previous run committed but did not index. */
+static int
+backlog_load(struct account *a, struct db *db)
+{
+	static const char sql[] = "SELECT count(*) FROM fts_pending";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
+		return -1;
+	a->fts_backlog = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void
+sqlite_account_close(struct account *a)
+{
+	struct db *db;
+
+	while ((db = a->idle) != NULL) {
+		a->idle = db->next;
+		db_close(db);
+	}
+	a->n_idle = 0;
+	if (a->blob_dirfd >= 0)
+		close(a->blob_dirfd);
+	a->blob_dirfd = -1;
+	pthread_mutex_destroy(&a->pool_lock);
+	free(a->dir);
+	free(a->blob_dir);
+	a->dir = a->blob_dir = NULL;
+}
+
+/* Creates the directory and database on first use; loads keywords and the
+   indexer backlog. */
+static int
+sqlite_account_open(struct account *a, enum store_error *err_out)
+{
+	struct store *s = a->store;
+	char *path;
+	struct db *db;
+	struct stat st;
+	bool is_new;
+	int rc = 0;
+
+	a->dir = xasprintf("%s/accounts/%llu", s->data_dir, (unsigned long long)a->id);
+	a->blob_dir = xasprintf("%s/blobs", a->dir);
+	a->blob_dirfd = -1;
+	pthread_mutex_init(&a->pool_lock, NULL);
+	if ((mkdir(a->dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(a->blob_dir, 0700) < 0 && errno != EEXIST)) {
+		log_error("store", "event=account-create-failed account=%llu err=\"%s\"",
+		          (unsigned long long)a->id, strerror(errno));
+		goto fail;
+	}
+	path = xasprintf("%s/index.db", a->dir);
+	is_new = stat(path, &st) < 0;
+	if (db_open_file(path, s->set.no_fsync, &db) < 0) {
+		free(path);
+		goto fail;
+	}
+	free(path);
+	if (is_new || schema_check(db) < 0)
+		rc = schema_create(db, &s->set);
+	if (rc == 0)
+		rc = keywords_load(a, db);
+	if (rc == 0)
+		rc = backlog_load(a, db);
+	if (rc < 0) {
+		db_close(db);
+		goto fail;
+	}
+	db_put(a, db);
+	/* Reads open "ab/ab12..." relative to this: two path components to
+	   look up per message instead of the whole data directory path. */
+	a->blob_dirfd = open(a->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+fail:
+	sqlite_account_close(a);
+	*err_out = STORE_ERR_TEMP;
+	return -1;
+}
+
+static void
+sqlite_account_opened(struct account *a)
+{
+	/* Texts a previous run left unindexed (search scans them meanwhile). */
+	if (a->fts_backlog > 0)
+		indexer_kick(a);
+}
+
+/* Another process's appends left texts in fts_pending: index them here
+   (search scans them meanwhile). Skipped while a writer of this process
+   holds the lock: it kicks the indexer itself. */
+static void
+sqlite_account_changed(struct account *a)
+{
+	enum store_error err;
+	struct db *db;
+	bool kick = false;
+
+	if (db_get(a, &db, &err) < 0)
+		return;
+	if (pthread_mutex_trylock(&a->write_lock) == 0) {
+		kick = backlog_load(a, db) == 0 && a->fts_backlog > 0;
+		pthread_mutex_unlock(&a->write_lock);
+	}
+	db_put(a, db);
+	if (kick)
+		indexer_kick(a);
+}
+
+static int
+cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int
+sqlite_account_list(struct store *s, uint64_t **ids_out, size_t *n_out)
+{
+	char *path = xasprintf("%s/accounts", s->data_dir);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	uint64_t *ids = NULL, id;
+	size_t n = 0, cap = 0;
+
+	free(path);
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!str_to_u64(e->d_name, UINT64_MAX, &id))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[n++] = id;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(ids, n, sizeof(*ids), cmp_u64);
+	*ids_out = ids;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * data_version is per connection: it moves when another connection
+ * committed since this one last asked. The pool hands out any of its
+ * connections, so each remembers its own last value; one seen for the
+ * first time counts as changed. Sound, because every poll that said
+ * "changed" was followed by a catch-up that read everything committed
+ * before that poll: an unchanged value on any connection means nothing
+ * but this process's own writes (which feed the views directly) came
+ * since that connection's last poll.
+ */
+static int
+sqlite_account_poll(struct account *a, bool *changed_out)
+{
+	static const char sql[] = "PRAGMA data_version";
+	enum store_error err;
+	struct db *db;
+	sqlite3_stmt *st;
+	int rc = -1;
+
+	*changed_out = true;
+	if (db_get(a, &db, &err) < 0)
+		return -1;
+	st = db_stmt(db, sql);
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(st, 0);
+
+		*changed_out = !db->has_data_version || db->data_version != v;
+		db->data_version = v;
+		db->has_data_version = true;
+		rc = 0;
+	}
+	if (st != NULL)
+		sqlite3_reset(st);
+	db_put(a, db);
+	return rc;
+}
+
+static int
+sqlite_mailbox_lookup(struct account *a, const char *canon, uint64_t *id_out,
+                      enum store_error *err_out)
+{
+	struct db *db;
+	int rc;
+
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	rc = mailbox_id_lookup(db, canon, id_out, err_out);
+	db_put(a, db);
+	return rc;
+}
+
+static int
+sqlite_mailbox_state(struct account *a, uint64_t mailbox_id, struct store_mailbox_info *out,
+                     enum store_error *err_out)
+{
+	struct db *db;
+	int rc;
+
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	rc = mailbox_info_read(db, mailbox_id, NULL, out, err_out);
+	db_put(a, db);
+	return rc;
+}
+
+/* Feeds sink the rows of st (uid, flags, keywords, modseq). */
+static int
+messages_feed(struct db *db, sqlite3_stmt *st, const struct backend_sink *sink, void *ctx)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sink->message(ctx, (uint32_t)sqlite3_column_int64(st, 0),
+		              (uint32_t)sqlite3_column_int(st, 1),
+		              (uint64_t)sqlite3_column_int64(st, 2),
+		              (uint64_t)sqlite3_column_int64(st, 3));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "view-read");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One read transaction: the state, then (since > 0) the expunge history
+ * and the changed messages after since, or (load) every message.
+ */
+static int
+mailbox_read(struct account *a, uint64_t mailbox_id, bool load, uint64_t since,
+             const struct backend_sink *sink, void *ctx, enum store_error *err_out)
+{
+	static const char all_sql[] = "SELECT uid, flags, keywords, modseq FROM messages"
+	                              " WHERE mailbox_id = ? ORDER BY uid";
+	static const char changed_sql[] = "SELECT uid, flags, keywords, modseq FROM messages"
+	                                  " WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
+	static const char gone_sql[] = "SELECT uid, modseq FROM expunged"
+	                               " WHERE mailbox_id = ? AND modseq > ? ORDER BY uid";
+	struct store_mailbox_info state;
+	struct db *db;
+	sqlite3_stmt *st;
+	int rc = -1, step;
+
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	if (db_begin(db, false) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
+	if (mailbox_info_read(db, mailbox_id, NULL, &state, err_out) < 0)
+		goto out;
+	sink->state(ctx, &state);
+	if (!load) {
+		st = db_stmt(db, gone_sql);
+		if (st == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
+		sqlite3_bind_int64(st, 2, (int64_t)since);
+		while ((step = sqlite3_step(st)) == SQLITE_ROW)
+			sink->expunged(ctx, (uint32_t)sqlite3_column_int64(st, 0),
+			               (uint64_t)sqlite3_column_int64(st, 1));
+		sqlite3_reset(st);
+		if (step != SQLITE_DONE)
+			goto fail;
+	}
+	st = db_stmt(db, load ? all_sql : changed_sql);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
+	if (!load)
+		sqlite3_bind_int64(st, 2, (int64_t)since);
+	if (messages_feed(db, st, sink, ctx) < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	*err_out = db_error(db);
+out:
+	db_rollback(db); /* ends the read transaction */
+	db_put(a, db);
+	return rc;
+}
+
+static int
+sqlite_mailbox_load(struct account *a, uint64_t mailbox_id, const struct backend_sink *sink,
+                    void *ctx, enum store_error *err_out)
+{
+	return mailbox_read(a, mailbox_id, true, 0, sink, ctx, err_out);
+}
+
+static int
+sqlite_mailbox_changes(struct account *a, uint64_t mailbox_id, uint64_t since,
+                       const struct backend_sink *sink, void *ctx, enum store_error *err_out)
+{
+	return mailbox_read(a, mailbox_id, false, since, sink, ctx, err_out);
+}
+
+/* One write transaction, so two processes cannot both claim a range. */
+static int
+sqlite_recent_claim(struct account *a, uint64_t mailbox_id, uint32_t *lo_out, uint32_t *hi_out,
+                    uint32_t *claimed_out, enum store_error *err_out)
+{
+	static const char get_sql[] = "SELECT recent_uid, uidnext, recent FROM mailboxes"
+	                              " WHERE id = ?";
+	static const char set_sql[] = "UPDATE mailboxes SET recent_uid = uidnext, recent = 0"
+	                              " WHERE id = ?";
+	struct db *db;
+	sqlite3_stmt *st;
+	int rc = -1, step;
+
+	*lo_out = *hi_out = *claimed_out = 0;
+	if (db_get(a, &db, err_out) < 0)
+		return -1;
+	if (db_begin(db, true) < 0 || (st = db_stmt(db, get_sql)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		*lo_out = (uint32_t)sqlite3_column_int64(st, 0);
+		*hi_out = (uint32_t)sqlite3_column_int64(st, 1);
+		*claimed_out = (uint32_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_ROW) {
+		if (step == SQLITE_DONE) {
+			*err_out = STORE_ERR_NOTFOUND;
+			goto out;
+		}
+		goto fail;
+	}
+	if (*lo_out >= *hi_out) {
+		rc = 0;
+		goto out;
+	}
+	st = db_stmt(db, set_sql);
+	if (st == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
+	if (db_step_done(db, st) < 0 || db_commit(db) < 0)
+		goto fail;
+	db_put(a, db);
+	return 0;
+fail:
+	*err_out = db_error(db);
+out:
+	if (rc < 0)
+		*lo_out = *hi_out = *claimed_out = 0;
+	db_rollback(db);
+	db_put(a, db);
+	return rc;
+}
+
+const struct store_backend store_backend_sqlite = {
+        .name = "sqlite",
+        .store_open = sqlite_store_open,
+        .store_close = sqlite_store_close,
+        .account_open = sqlite_account_open,
+        .account_opened = sqlite_account_opened,
+        .account_close = sqlite_account_close,
+        .account_list = sqlite_account_list,
+        .account_poll = sqlite_account_poll,
+        .account_changed = sqlite_account_changed,
+        .account_check = check_account,
+        .mailbox_lookup = sqlite_mailbox_lookup,
+        .mailbox_state = sqlite_mailbox_state,
+        .mailbox_load = sqlite_mailbox_load,
+        .mailbox_changes = sqlite_mailbox_changes,
+        .recent_claim = sqlite_recent_claim,
+};

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_core.h: the backend-neutral core of the store, shared by its files
+ * and seen by nobody else: the process-wide store, the account registry,
+ * the shared mailbox views and session snapshots (view.c), change
+ * publication and catch-up (changes.c), and the watch for changes made by
+ * other processes (watch.c). The core reads and writes no storage itself:
+ * it asks the backend through the table in backend.h. The default backend's
+ * own internals (SQLite connections, blobs, schema) are in store_int.h.
+ *
+ * Locks, always taken in this order, never the reverse:
+ *   store->lock (account registry)  >  acct->write_lock (one writer per
+ *   account, in process)  >  acct->commit_lock (the group-commit queue;
+ *   a submitter takes it alone, the leader inside write_lock)  >
+ *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
+ *   watchers)  >  acct->kw_lock, acct->pool_lock.
+ */
+#ifndef TERN_STORE_STORE_CORE_H
+#define TERN_STORE_STORE_CORE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/un.h>
+
+#include "store/store.h"
+
+#define ACCOUNT_BUCKETS 1024
+#define VIEW_JOURNAL    256
+#define KEYWORDS_MAX    64
+
+struct append_req;
+struct store_backend;
+struct db;
+
+struct store {
+	char *data_dir;
+	char *tmp_dir; /* DATA_DIR/tmp: spools (spool.c) */
+	struct store_settings set;
+	const struct store_backend *backend;
+	pthread_mutex_t lock;
+	struct account *buckets[ACCOUNT_BUCKETS];
+
+	/* The background FTS indexer (indexer.c): account ids to index,
+	   under lock. */
+	pthread_cond_t idx_cond;
+	pthread_t idx_thread;
+	bool idx_running, idx_stop;
+	uint64_t *idx_ids;
+	size_t idx_n, idx_cap;
+
+	/* Changes from other processes (watch.c). notify_addr is the data
+	   directory's socket; one process listens on it (tern serve), every
+	   other writer sends "account changed" datagrams to it. */
+	struct sockaddr_un notify_addr;
+	bool has_notify_addr;     /* the path fits in sun_path */
+	_Atomic int send_fd;      /* unbound datagram socket, made on first send */
+	_Atomic bool is_listener; /* this process receives: it sends nothing */
+	int listen_fd, stop_fd;   /* bound socket, eventfd that stops the thread */
+	pthread_t watch_thread;
+	bool watch_running;
+};
+
+/* The shared state of one account; store_account handles point here. */
+struct account {
+	struct store *store;
+	uint64_t id;
+	int refs; /* under store->lock */
+	struct account *next;
+
+	pthread_mutex_t write_lock;
+
+	/* Group commit (commit.c): appends waiting for a transaction, and
+	   whether a leader is running one. Under commit_lock. */
+	pthread_mutex_t commit_lock;
+	pthread_cond_t commit_cond;
+	struct append_req *queue_head, *queue_tail;
+	size_t queued;
+	bool has_leader;
+	uint64_t commits, committed_reqs; /* transactions and requests, for tests */
+
+	pthread_mutex_t views_lock;
+	struct view *views; /* most recently used first */
+	size_t views_bytes; /* of views no session holds */
+
+	pthread_mutex_t kw_lock;
+	char *keywords[KEYWORDS_MAX];
+	unsigned n_keywords;
+
+	_Atomic bool needs_catch_up; /* a catch-up failed: the watch retries (watch.c) */
+
+	/* The SQLite backend's (store_int.h). */
+	char *dir, *blob_dir;
+	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
+	pthread_mutex_t pool_lock;
+	struct db *idle;
+	unsigned n_idle;
+	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
+};
+
+struct store_account {
+	struct account *a;
+};
+
+/* An append-only UID array shared by the view and the snapshots of sessions. */
+struct uidbuf {
+	uint32_t *uids;
+	uint32_t len, cap;
+	int refs; /* under the view lock */
+};
+
+struct journal_entry {
+	uint64_t modseq;
+	uint32_t uid;
+	const struct store_mailbox *origin;
+};
+
+struct view {
+	struct account *acct;
+	uint64_t mailbox_id;
+	struct view *prev, *next; /* acct->views */
+	int refs;                 /* sessions (and catch-ups) holding it; under views_lock */
+	size_t charged;           /* bytes counted in views_bytes while refs == 0 */
+
+	pthread_mutex_t lock;
+	bool is_deleted;
+	struct uidbuf *buf; /* buf->uids[0..count) is the current mailbox */
+	uint32_t count;
+	uint8_t *flags;     /* parallel to buf->uids, cap entries */
+	uint64_t *keywords; /* NULL while no message has a keyword */
+	uint64_t *modseqs;
+	uint32_t cap;
+	uint32_t uidvalidity, uidnext;
+	/* Every change up to this modseq is in the arrays, none after it:
+	   catch-up asks the backend for what is newer. Changed only under
+	   acct->write_lock (and the view lock). */
+	uint64_t highestmodseq;
+	struct store_mailbox_info info; /* counters, kept as of highestmodseq */
+	struct journal_entry journal[VIEW_JOURNAL];
+	uint64_t journal_total;
+	uint64_t journal_lost; /* highest modseq pushed out of the ring */
+	struct store_mailbox *watchers;
+};
+
+struct store_mailbox {
+	struct account *acct;
+	struct view *view;
+	uint64_t id;
+	unsigned open_flags;
+	struct uidbuf *buf; /* the session's snapshot: buf->uids[0..count) */
+	uint32_t count;
+	uint64_t modseq; /* synced up to */
+	store_wake_fn *wake;
+	void *wake_arg;
+	struct store_mailbox *wnext, *wprev;
+	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
+	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
+};
+
+/* ---- commit.c: the group-commit queue's locks (the queue is store_int.h's) ---- */
+void commit_init(struct account *a);
+void commit_deinit(struct account *a);
+
+/* ---- account.c ---- */
+/* The open account id with a reference taken, or NULL if not open here. */
+struct account *account_lookup(struct store *s, uint64_t account_id);
+/* Drops a reference; the last one frees the account. */
+void account_unref(struct account *a);
+
+/* ---- mailbox_name.c ---- */
+/* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */
+char *mailbox_name_canon(const char *name);
+
+/* ---- view.c ---- */
+/* The loaded view of mailbox_id with a reference taken (release with
+   view_release()), or NULL when none is loaded. */
+struct view *view_lookup(struct account *acct, uint64_t mailbox_id);
+/* The cached view of mailbox_id if loaded (no reference taken); views_lock held. */
+struct view *view_find_locked(struct account *acct, uint64_t mailbox_id);
+/* Every loaded view, each with a reference taken; *views_out is heap. */
+size_t view_list(struct account *acct, struct view ***views_out);
+int view_acquire(struct account *acct, uint64_t mailbox_id, struct view **view_out,
+                 enum store_error *err_out);
+void view_release(struct view *v);
+void view_drop_all(struct account *acct);
+void view_forget_locked(struct account *acct, struct view *v);
+int64_t view_index_locked(const struct view *v, uint32_t uid);
+void uidbuf_unref(struct uidbuf *b);
+
+/* ---- changes.c ---- */
+/*
+ * Called by writers after COMMIT, with write_lock held: what one write
+ * transaction did to mailbox_id, which it took to modseq. The view (if
+ * loaded) takes the change directly when it is the next one; otherwise (a
+ * change from elsewhere came in between) it catches up from the backend.
+ * uids ascending. origin: the session that made it (not woken), or NULL.
+ */
+void changes_appended(struct account *acct, uint64_t mailbox_id, const uint32_t *uids,
+                      const uint32_t *flags, const uint64_t *kw, size_t n, uint64_t modseq);
+void changes_flags(struct account *acct, uint64_t mailbox_id, const struct store_mailbox *origin,
+                   const uint32_t *uids, const uint32_t *flags, const uint64_t *kw, size_t n,
+                   uint64_t modseq);
+void changes_expunged(struct account *acct, uint64_t mailbox_id, const struct store_mailbox *origin,
+                      const uint32_t *uids, size_t n, uint64_t modseq);
+void changes_deleted(struct account *acct, uint64_t mailbox_id);
+/* Rereads the view's counters; catches up if the mailbox moved on. write_lock held. */
+void changes_refresh(struct account *acct, uint64_t mailbox_id);
+/*
+ * Another process (or connection) may have changed the account: brings
+ * every loaded view up to the backend's state and wakes their watchers.
+ * Takes write_lock only for views that are behind. Returns 0, or -1 when
+ * some view could not be read (it stays as it was; try again later).
+ */
+int changes_catch_up(struct account *acct);
+
+/* ---- watch.c ---- */
+/* Sets up the notify address at store_open. */
+void watch_init(struct store *s);
+/* Stops the thread (if running) and closes the sockets (store_close). */
+void watch_deinit(struct store *s);
+/* After every commit to the account by this process: tells the listening
+   process, unless this is it. Never blocks; a lost datagram is found by
+   the listener's sweep. */
+void watch_committed(struct account *a);
+/* A write that went around the views of this process (tern check --repair):
+   catches up here, tells the listener. */
+void watch_changed_behind(struct store *s, uint64_t account_id);
+
+#endif
