@@ -32,7 +32,8 @@ LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
-                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c src/cli/*.c))
+                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c \
+                              src/smtp/*.c src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -42,7 +43,7 @@ UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
 .PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
-        format clean
+        bench-smtp format clean
 
 all: $(BUILD)/tern
 
@@ -122,7 +123,8 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c) \
-                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c
+                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c \
+                $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -162,6 +164,12 @@ fuzz-check: fuzz-build
 # if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
 bench: deps all
 	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
+
+# Inbound delivery, tern against Postfix + Dovecot LMTP (bench/smtp_bench.py
+# installs postfix and dovecot-lmtpd if missing; needs root);
+# BENCH_SMTP_ARGS="--messages 10000 --senders 10,50 --markdown".
+bench-smtp: deps all
+	@python3 bench/smtp_bench.py --build $(BUILD) $(BENCH_SMTP_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
