@@ -72,6 +72,7 @@ def main():
     rng = random.Random(7)
     msgs = [make_message(i, rng) for i in range(args.messages)]
     tmp = tempfile.mkdtemp(prefix="tern-pop3-bench-")
+    os.chmod(tmp, 0o755)  # Dovecot's auth process (its own user) reads the passwd file
     base = 23000 + os.getpid() % 2000
     results = {}
     try:
