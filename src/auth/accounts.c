@@ -66,7 +66,11 @@ static const char schema_v3[] = "CREATE TABLE aliases("
                                 "  created INTEGER NOT NULL,"
                                 "  PRIMARY KEY(address, target));";
 
-#define SCHEMA_VERSION 3
+/* Version 4: the APOP secret (RFC 1939 section 7), a plaintext equivalent
+   kept only where auth.apop is on. */
+static const char schema_v4[] = "ALTER TABLE accounts ADD COLUMN apop TEXT NOT NULL DEFAULT '';";
+
+#define SCHEMA_VERSION 4
 
 /* Change-log rows older than this are pruned on each write: a server reads
    the log every second, so an hour is plenty. */
@@ -145,6 +149,8 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v2, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v < 3)
 		rc = sqlite3_exec(db, schema_v3, NULL, NULL, msg_out);
+	if (rc == SQLITE_OK && v < 4)
+		rc = sqlite3_exec(db, schema_v4, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
 		                           SCHEMA_VERSION);
@@ -305,7 +311,7 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
-/* Binds ?1 (the lowercased address) and ?2..?6 (the credentials), as the
+/* Binds ?1 (the lowercased address) and ?2..?6, ?8 (the credentials), as the
    INSERT and the UPDATE of credentials both number them. Returns the
    lowercased address (heap; SQLite has its own copy). */
 static char *
@@ -319,6 +325,7 @@ bind_credentials(sqlite3_stmt *st, const char *address, const struct auth_creden
 	sqlite3_bind_text(st, 4, nz(cred->scram_sha256), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, nz(cred->cram_md5), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, nz(cred->digest_md5), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, nz(cred->apop), -1, SQLITE_STATIC);
 	return lower;
 }
 
@@ -330,8 +337,8 @@ auth_account_add_credentials(struct auth_db *db, const char *address,
 	if (!auth_address_is_valid(address))
 		return fail(err_out, AUTH_ERR_INVALID);
 	sqlite3_stmt *st = prepare(db, "INSERT INTO accounts(address, password, scram_sha1, "
-	                               "scram_sha256, cram_md5, digest_md5, created) "
-	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	                               "scram_sha256, cram_md5, digest_md5, created, apop) "
+	                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	char *lower = bind_credentials(st, address, cred);
@@ -382,11 +389,12 @@ row_to_account(sqlite3_stmt *st, struct auth_account *a)
 	a->cred.scram_sha256 = col_dup(st, 9);
 	a->cred.cram_md5 = col_dup(st, 10);
 	a->cred.digest_md5 = col_dup(st, 11);
+	a->cred.apop = col_dup(st, 12);
 }
 
 #define ACCOUNT_COLUMNS                                                                            \
 	"id, address, password, role, imap, pop3, smtp, created, scram_sha1, scram_sha256, "       \
-	"cram_md5, digest_md5"
+	"cram_md5, digest_md5, apop"
 
 int
 auth_account_lookup(struct auth_db *db, const char *address, struct auth_account *out,
@@ -492,8 +500,8 @@ auth_account_set_credentials(struct auth_db *db, const char *address,
                              const struct auth_credentials *cred, enum auth_error *err_out)
 {
 	sqlite3_stmt *st = prepare(db, "UPDATE accounts SET password = ?2, scram_sha1 = ?3, "
-	                               "scram_sha256 = ?4, cram_md5 = ?5, digest_md5 = ?6 "
-	                               "WHERE address = ?1");
+	                               "scram_sha256 = ?4, cram_md5 = ?5, digest_md5 = ?6, "
+	                               "apop = ?8 WHERE address = ?1");
 	if (st == NULL)
 		return fail(err_out, AUTH_ERR_TEMP);
 	free(bind_credentials(st, address, cred));
@@ -824,6 +832,7 @@ auth_credentials_clear(struct auth_credentials *c)
 	free_secret(c->scram_sha256);
 	free_secret(c->cram_md5);
 	free_secret(c->digest_md5);
+	free_secret(c->apop);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -53,6 +53,7 @@ struct auth_credentials {
 	char *scram_sha256;
 	char *cram_md5;   /* 64 hex digits: inner and outer MD5 midstates */
 	char *digest_md5; /* 32 hex digits: MD5(address:realm:password) */
+	char *apop;       /* the SASLprep'd password itself (APOP), "" unless auth.apop */
 };
 
 struct auth_account {

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "auth/auth_internal.h"
@@ -544,15 +546,19 @@ upgrade_credentials(struct auth_service *svc, const struct auth_policy *pol,
 {
 	bool want_cram = pol->mech_enabled[AUTH_MECH_CRAM_MD5];
 	bool want_digest = pol->mech_enabled[AUTH_MECH_DIGEST_MD5];
+	bool want_apop = pol->s.apop;
 
+	/* An APOP secret is dropped again once auth.apop is off. */
 	if (strncmp(a->password, "$y$", 3) == 0 && a->cred.scram_sha1[0] != '\0' &&
 	    a->cred.scram_sha256[0] != '\0' && (!want_cram || a->cred.cram_md5[0] != '\0') &&
-	    (!want_digest || a->cred.digest_md5[0] != '\0'))
+	    (!want_digest || a->cred.digest_md5[0] != '\0') &&
+	    want_apop == (a->cred.apop[0] != '\0'))
 		return;
 	struct auth_cred_options o = {
 	        .scram_iterations = pol->scram_iterations,
 	        .cram_md5 = want_cram,
 	        .digest_md5 = want_digest,
+	        .apop = want_apop,
 	        .digest_realm = pol->realm,
 	        .address = a->address,
 	};
@@ -633,6 +639,67 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 	}
 	free(login);
 	free(target);
+}
+
+void
+auth_apop(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+          const char *timestamp, const char *digest_hex, struct auth_result *r)
+{
+	struct auth_policy *pol = auth_policy_get(svc);
+	struct auth_db *db = auth_thread_db(svc);
+	char *login = NULL, *target = NULL;
+	struct auth_account acct;
+	enum auth_error err;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->user, sizeof(r->user), "%s", user);
+	/* No "user*master": APOP proves one secret, the account's own. */
+	if (auth_split_login(pol, NULL, user, &login, &target) < 0 || target[0] != '\0') {
+		auth_result_fail(svc, conn, r, AUTH_FAILED, "bad-name", NULL);
+	} else if (auth_check_blocked(svc, conn, login, r)) {
+		/* nothing is verified while blocked */
+	} else if (db == NULL) {
+		r->status = AUTH_TEMP;
+		r->reason = "temporary";
+	} else if (auth_account_lookup(db, login, &acct, &err) < 0) {
+		if (err == AUTH_ERR_NOTFOUND) {
+			auth_result_fail(svc, conn, r, AUTH_FAILED, "unknown-user", login);
+		} else {
+			r->status = AUTH_TEMP;
+			r->reason = "temporary";
+		}
+	} else {
+		unsigned char md[16];
+		char hex[33];
+		bool ok = false;
+		if (pol->s.apop && acct.cred.apop[0] != '\0' && strlen(digest_hex) == 32) {
+			EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+			EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+			EVP_DigestUpdate(ctx, timestamp, strlen(timestamp));
+			EVP_DigestUpdate(ctx, acct.cred.apop, strlen(acct.cred.apop));
+			EVP_DigestFinal_ex(ctx, md, NULL);
+			EVP_MD_CTX_free(ctx);
+			for (int i = 0; i < 16; i++)
+				snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			char want[33];
+			for (int i = 0; i < 32; i++)
+				want[i] = (char)tolower((unsigned char)digest_hex[i]);
+			want[32] = '\0';
+			ok = CRYPTO_memcmp(hex, want, 32) == 0;
+			explicit_bzero(md, sizeof(md));
+		}
+		if (!ok)
+			auth_result_fail(svc, conn, r, AUTH_FAILED,
+			                 acct.cred.apop[0] != '\0' ? "bad-credentials"
+			                                           : "no-apop-secret",
+			                 login);
+		else if (auth_authorize(svc, pol, conn, &acct, "", r) == AUTH_OK)
+			auth_result_succeed(svc, r);
+		auth_account_clear(&acct);
+	}
+	free(login);
+	free(target);
+	auth_policy_unref(&pol);
 }
 
 void

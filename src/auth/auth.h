@@ -48,6 +48,7 @@ enum auth_plaintext {
 struct auth_settings {
 	int plaintext;          /* enum auth_plaintext */
 	uint64_t fail_delay_ms; /* answer to a failed login waits at least this */
+	bool apop;              /* keep APOP secrets and offer POP3 APOP (auth.apop) */
 };
 
 /* Process-wide settings from tern.conf (strings borrowed for the call that
@@ -166,6 +167,16 @@ bool auth_ip_is_blocked(struct auth_service *svc, const struct auth_conn *conn);
 /* Blocking password check (job thread): LOGIN, USER/PASS. Fills *r. */
 void auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
                 const char *password, struct auth_result *r);
+
+/*
+ * Blocking (job thread): POP3 APOP (RFC 1939 section 7): digest_hex is
+ * MD5(timestamp || password) in hex, timestamp the msg-id the greeting
+ * sent. Needs auth.apop and the account's APOP secret (kept at its last
+ * password change or password login since auth.apop was on); without one
+ * it fails like a wrong password. Fills *r as auth_login does.
+ */
+void auth_apop(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+               const char *timestamp, const char *digest_hex, struct auth_result *r);
 
 /* Starts a SASL exchange for mech (case-insensitive); NULL if the mechanism
    is not offered on conn. Event-loop safe (no I/O). conn is copied. */

@@ -311,6 +311,7 @@ auth_credentials_make(const char *plain, const struct auth_cred_options *o,
 	out->scram_sha1 = scram_string(plain, false, o->scram_iterations);
 	out->scram_sha256 = scram_string(plain, true, o->scram_iterations);
 	out->cram_md5 = o->cram_md5 ? cram_md5_string(plain) : xstrdup("");
+	out->apop = xstrdup(o->apop ? plain : "");
 	if (o->digest_md5) {
 		unsigned char h[16];
 		char *a1 = xasprintf("%s:%s:%s", o->address, o->digest_realm, plain);

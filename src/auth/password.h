@@ -44,6 +44,7 @@ struct auth_cred_options {
 	unsigned scram_iterations; /* RFC 7677: at least 4096 */
 	bool cram_md5;
 	bool digest_md5;
+	bool apop;                /* keep the password itself for APOP (auth.apop) */
 	const char *digest_realm; /* with digest_md5 */
 	const char *address;      /* with digest_md5: lowercased */
 };

@@ -83,6 +83,7 @@ cli_cred_options(const struct tern_conf *conf, const char *address, struct auth_
 
 	memset(o, 0, sizeof(*o));
 	o->scram_iterations = (unsigned)conf->auth.scram_iterations;
+	o->apop = conf->auth.s.apop;
 	for (char *t = strtok_r(mechs, " ,", &save); t != NULL; t = strtok_r(NULL, " ,", &save)) {
 		if (auth_mech_parse(t) == AUTH_MECH_CRAM_MD5)
 			o->cram_md5 = true;
@@ -225,10 +226,11 @@ show(struct auth_db *db, const char *address)
 		printf("%-8s %s\n", auth_protocol_name((enum auth_protocol)p), onoff(a.enabled[p]));
 	if (strcmp(a.role, "admin") == 0)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
-	printf("credentials: %s%s%s%s%s\n", scheme_name(a.password),
+	printf("credentials: %s%s%s%s%s%s\n", scheme_name(a.password),
 	       a.cred.scram_sha1[0] ? " scram-sha-1" : "",
 	       a.cred.scram_sha256[0] ? " scram-sha-256" : "",
-	       a.cred.cram_md5[0] ? " cram-md5" : "", a.cred.digest_md5[0] ? " digest-md5" : "");
+	       a.cred.cram_md5[0] ? " cram-md5" : "", a.cred.digest_md5[0] ? " digest-md5" : "",
+	       a.cred.apop[0] ? " apop" : "");
 	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
 		printf("app passwords: %zu\n", napps);
 		for (size_t i = 0; i < napps; i++) {

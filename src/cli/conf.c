@@ -138,6 +138,8 @@ static const struct config_key keys[] = {
         {"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,
          "never|loopback|always",
          "Where passwords may be sent without TLS: never, only from loopback, or always."},
+        {"auth.apop", CONFIG_BOOL, F(auth.s.apop), "no", 0, 0, NULL,
+         "Keep each password's plaintext equivalent (from its next change or login) and offer POP3 APOP; whoever reads accounts.db can then log in as anyone."},
         {"auth.fail_delay", CONFIG_DURATION, F(auth.s.fail_delay_ms), "2s", 0, 60000, NULL,
          "How long the answer to a failed login waits (the first three failures in a row)."},
         {"auth.max_fail_delay", CONFIG_DURATION, F(auth.max_fail_delay_ms), "15s", 0, 300000, NULL,

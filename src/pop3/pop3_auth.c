@@ -9,8 +9,9 @@
  * and [LOGIN-DELAY] for the maildrop. Each failure is logged in the line
  * fail2ban matches (docs/AUTH.md).
  *
- * APOP (RFC 1939 section 7) is not offered: it needs the password, or a
- * plaintext equivalent, stored on the server, which tern never keeps.
+ * APOP (RFC 1939 section 7) needs the password itself on the server: it is
+ * offered only with auth.apop = yes (docs/POP3.md), which keeps a plaintext
+ * equivalent of each password from its next change or password login.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,9 @@
 struct auth_job {
 	struct auth_service *svc;
 	struct auth_conn conn;
-	char *user, *password;  /* USER/PASS */
-	struct auth_sasl *sasl; /* AUTH: one step */
+	char *user, *password;       /* USER/PASS */
+	char *apop_ts, *apop_digest; /* APOP */
+	struct auth_sasl *sasl;      /* AUTH: one step */
 	char *in_b64;
 	bool has_input;
 	const char *mech;
@@ -48,6 +50,8 @@ job_free(struct auth_job *job)
 	free_secret(job->user);
 	free_secret(job->password);
 	free_secret(job->in_b64);
+	free(job->apop_ts);
+	free_secret(job->apop_digest);
 	auth_result_clear(&job->result);
 	auth_sasl_free(&job->sasl);
 	free(job);
@@ -60,6 +64,9 @@ job_work(void *arg)
 
 	if (job->sasl != NULL)
 		auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL, &job->result);
+	else if (job->apop_digest != NULL)
+		auth_apop(job->svc, &job->conn, job->user, job->apop_ts, job->apop_digest,
+		          &job->result);
 	else
 		auth_login(job->svc, &job->conn, job->user, job->password, &job->result);
 }
@@ -201,11 +208,48 @@ pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 	return false;
 }
 
+static void
+apop_done(struct session *base, void *arg)
+{
+	struct auth_job *job = arg;
+	struct pop3_session *s = (struct pop3_session *)base;
+
+	if (s != NULL) {
+		if (job->result.status == AUTH_OK)
+			pop3_login(s, &job->result.id, "APOP");
+		else if (conclude_failure(s, &job->result, "APOP"))
+			pop3_command_finish(s);
+	}
+	job_free(job);
+}
+
 bool
 pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 {
-	pop3_reply_err(s, "[AUTH] APOP is not offered; use USER/PASS or AUTH over TLS");
-	return true;
+	if (!s->auth_settings.apop) {
+		pop3_reply_err(s, "[AUTH] APOP is not offered here; use USER/PASS or AUTH");
+		return true;
+	}
+	if (cmd->nargs != 2) {
+		pop3_reply_err(s, "Expected: APOP <name> <digest>");
+		return true;
+	}
+	/* The digest is MD5, crackable offline: the plaintext policy holds. */
+	if (refuse_plaintext(s))
+		return true;
+	struct auth_job *job = xcalloc(1, sizeof(*job));
+	session_auth_conn(&s->base, AUTH_PROTO_POP3, &job->conn);
+	if (refuse_blocked(s, &job->conn, "APOP")) {
+		job_free(job);
+		return true;
+	}
+	job->svc = s->srv->auth;
+	job->user = xstrdup(cmd->args[0]);
+	job->apop_ts = xstrdup(s->apop_timestamp);
+	job->apop_digest = xstrdup(cmd->args[1]);
+	s->sasl_mech = NULL;
+	session_job_submit(&s->base, s->srv->auth_pool, job_work, apop_done, job);
+	return false;
 }
 
 /* ---- AUTH (RFC 5034) ---- */

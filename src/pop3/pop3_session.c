@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/arena.h"
@@ -153,7 +154,17 @@ pop3_open(struct net_conn *conn, void *arg)
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	log_info("pop3", "event=connect port=%u tls=%s", net_conn_local_port(conn),
 	         net_conn_is_tls(conn) ? "yes" : "no");
-	pop3_reply_ok(s, "tern POP3 ready");
+	if (s->auth_settings.apop) {
+		/* RFC 1939 section 7: the greeting's msg-id is APOP's timestamp;
+		   the sid makes it unique. */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(s->apop_timestamp, sizeof(s->apop_timestamp), "<%s.%lld.%ld@tern>",
+		         s->base.log.sid, (long long)ts.tv_sec, ts.tv_nsec);
+		pop3_reply_ok(s, "tern POP3 ready %s", s->apop_timestamp);
+	} else {
+		pop3_reply_ok(s, "tern POP3 ready");
+	}
 	session_log_leave(prev);
 	return &s->base;
 }

@@ -54,6 +54,7 @@ struct pop3_session {
 	uint64_t commands;
 	bool utf8;                /* UTF8 was given (RFC 6856) */
 	char user[256];           /* USER's argument, "" before */
+	char apop_timestamp[64];  /* the greeting's msg-id when APOP is offered */
 	struct auth_sasl *sasl;   /* AUTH between steps */
 	pop3_line_fn *on_line;    /* reading raw lines for the command */
 	bool sasl_awaiting_final; /* sent final server data, waiting for "" */
@@ -63,7 +64,7 @@ struct pop3_session {
 	struct pop3_maildrop md;
 	/* RETR/TOP in progress */
 	struct store_reader *reader; /* made at the first RETR/TOP, kept */
-	uint32_t retr_index; /* also LIST/UIDL's cursor */
+	uint32_t retr_index;         /* also LIST/UIDL's cursor */
 	uint64_t retr_offset;
 	struct pop3_stuffer stuffer;
 };

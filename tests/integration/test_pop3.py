@@ -195,6 +195,13 @@ class Pop3CommandsTest(Pop3Base):
         p.quit()
         self.login().quit()  # free again
 
+    def test_apop_is_not_offered_by_default(self):
+        r = RawPop(self.pop3_port)
+        self.assertEqual(r.line(), b"+OK tern POP3 ready")
+        self.assertTrue(r.cmd("APOP a 0123456789abcdef0123456789abcdef").startswith(
+            "-ERR [AUTH] APOP is not offered"))
+        r.close()
+
     def test_wrong_password_and_states(self):
         r = RawPop(self.pop3_port)
         self.assertTrue(r.line().startswith(b"+OK"))
@@ -328,6 +335,33 @@ class Pop3LoginDelayTest(Pop3Base):
         p = self.login()
         self.assertEqual(p.stat()[0], 1)  # RETR'd message removed at QUIT (EXPIRE 0)
         p.quit()
+
+
+class Pop3ApopTest(Pop3Base):
+    CONFIG = "[auth]\nfail_delay = 0\napop = yes\n"
+
+    def test_apop_after_a_password_login_and_for_new_accounts(self):
+        p = poplib.POP3("127.0.0.1", self.pop3_port)
+        self.assertRegex(p.getwelcome(), rb"^\+OK tern POP3 ready <[0-9a-f]{8}\.\d+\.\d+@tern>$")
+        p.close()
+        # The account was made before auth.apop; setUp's IMAP password login
+        # kept its secret (any password login does, from then on).
+        shown = tern("user", "show", self.server.user, data_dir=self.server.dir).stdout
+        self.assertIn(" apop", shown)
+        p = poplib.POP3("127.0.0.1", self.pop3_port)
+        self.assertTrue(p.apop(self.server.user, self.server.password).startswith(b"+OK"))
+        p.quit()
+        p = poplib.POP3("127.0.0.1", self.pop3_port)
+        with self.assertRaisesRegex(poplib.error_proto, r"\[AUTH\]"):
+            p.apop(self.server.user, "wrong")
+        p.close()
+        # A new account gets its secret at once.
+        tern("user", "add", "new@localhost", "--password-stdin", input="newpw\n",
+             data_dir=self.server.dir)
+        p = poplib.POP3("127.0.0.1", self.pop3_port)
+        self.assertTrue(p.apop("new@localhost", "newpw").startswith(b"+OK"))
+        p.quit()
+
 
 
 class Pop3AccessTest(Pop3Base):
