@@ -26,28 +26,13 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "net/net.h"
-#include "net/tls.h"
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_session.h"
 
 void
 smtp_auth_conn(struct smtp_session *s, struct auth_conn *conn)
 {
-	void *ssl = net_conn_ssl(s->base.conn);
-
-	memset(conn, 0, sizeof(*conn));
-	conn->proto = AUTH_PROTO_SMTP;
-	snprintf(conn->ip, sizeof(conn->ip), "%s", net_conn_peer(s->base.conn));
-	conn->is_tls = net_conn_is_tls(s->base.conn);
-	conn->is_loopback = net_conn_is_loopback(s->base.conn);
-	if (ssl == NULL)
-		return;
-	conn->has_cb_exporter = net_tls_cb_exporter(ssl, conn->cb_exporter) == 0;
-	conn->cb_endpoint_len = sizeof(conn->cb_endpoint);
-	if (net_tls_cb_endpoint(ssl, conn->cb_endpoint, &conn->cb_endpoint_len) < 0)
-		conn->cb_endpoint_len = 0;
-	if (net_tls_peer_email(ssl, conn->cert_identity, sizeof(conn->cert_identity)) < 0)
-		conn->cert_identity[0] = '\0';
+	session_auth_conn(&s->base, AUTH_PROTO_SMTP, conn);
 }
 
 void
