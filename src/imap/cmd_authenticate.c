@@ -22,7 +22,7 @@ step_done(struct imap_auth_job *job)
 {
 	struct imap_session *s = job->s;
 	struct imap_cmd *cmd = &s->cmd;
-	struct auth_result *r = &job->result;
+	struct auth_result *r = &job->a.result;
 
 	if (r->status == AUTH_CONTINUE || (r->status == AUTH_OK && r->out_b64 != NULL)) {
 		imap_reply_continue(s, r->out_b64 != NULL ? r->out_b64 : "");
@@ -30,8 +30,8 @@ step_done(struct imap_auth_job *job)
 			s->sasl_awaiting_final = true;
 			s->user = r->id; /* logged in once the client agrees */
 		} else {
-			s->sasl = job->sasl;
-			job->sasl = NULL;
+			s->sasl = job->a.sasl;
+			job->a.sasl = NULL;
 		}
 		imap_auth_job_free(job);
 		imap_cmd_read_line(cmd, on_line);
@@ -43,13 +43,12 @@ step_done(struct imap_auth_job *job)
 }
 
 static void
-submit_step(struct imap_session *s, struct auth_sasl *sasl, const char *in, bool has_input)
+submit_step(struct imap_session *s, struct auth_sasl *sasl, const char *in)
 {
-	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
+	struct imap_auth_job *job = imap_auth_job_new(s);
 
-	job->sasl = sasl;
-	job->in_b64 = in != NULL ? xstrdup(in) : NULL;
-	job->has_input = has_input;
+	job->a.sasl = sasl;
+	job->a.in_b64 = in != NULL ? xstrdup(in) : NULL;
 	job->done = step_done;
 	imap_auth_submit(s, job);
 }
@@ -76,7 +75,7 @@ on_line(struct imap_cmd *cmd, const char *line, size_t len)
 	}
 	struct auth_sasl *sasl = s->sasl;
 	s->sasl = NULL;
-	submit_step(s, sasl, line, true);
+	submit_step(s, sasl, line);
 	return IMAP_CMD_WAIT;
 }
 
@@ -96,7 +95,7 @@ imap_cmd_authenticate(struct imap_cmd *cmd)
 	/* Where passwords may not travel, no mechanism is offered at all. */
 	if (imap_auth_refuse_plaintext(cmd))
 		return IMAP_CMD_DONE;
-	imap_auth_conn(s, &conn);
+	session_auth_conn(&s->base, AUTH_PROTO_IMAP, &conn);
 	struct auth_sasl *sasl = auth_sasl_new(s->srv->auth, &conn, cmd->args[0].str);
 	if (sasl == NULL) {
 		imap_reply_no(cmd, "Unsupported authentication mechanism");
@@ -110,6 +109,6 @@ imap_cmd_authenticate(struct imap_cmd *cmd)
 	const char *ir = NULL;
 	if (cmd->nargs == 2)
 		ir = strcmp(cmd->args[1].str, "=") == 0 ? "" : cmd->args[1].str;
-	submit_step(s, sasl, ir, ir != NULL);
+	submit_step(s, sasl, ir);
 	return IMAP_CMD_WAIT;
 }

@@ -48,7 +48,7 @@ imap_capability(struct imap_session *s)
 	} else {
 		struct auth_conn conn;
 		struct buf mechs;
-		imap_auth_conn(s, &conn);
+		session_auth_conn(&s->base, AUTH_PROTO_IMAP, &conn);
 		buf_init(&mechs);
 		auth_mechanisms_list(s->srv->auth, &conn, &mechs);
 		for (const char *m = mechs.data; m != NULL && *m != '\0';) {

@@ -16,7 +16,7 @@ login_done(struct imap_auth_job *job)
 {
 	struct imap_cmd *cmd = &job->s->cmd;
 
-	if (imap_auth_conclude(cmd, &job->result, "LOGIN") == IMAP_CMD_DONE)
+	if (imap_auth_conclude(cmd, &job->a.result, "LOGIN") == IMAP_CMD_DONE)
 		imap_cmd_finish(cmd);
 	imap_auth_job_free(job);
 }
@@ -34,14 +34,13 @@ imap_cmd_login(struct imap_cmd *cmd)
 	}
 	if (imap_auth_refuse_plaintext(cmd))
 		return IMAP_CMD_DONE;
-	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
-	imap_auth_conn(cmd->session, &job->conn);
-	if (imap_auth_refuse_blocked(cmd, &job->conn, "LOGIN")) {
+	struct imap_auth_job *job = imap_auth_job_new(cmd->session);
+	if (imap_auth_refuse_blocked(cmd, &job->a.conn, "LOGIN")) {
 		imap_auth_job_free(job);
 		return IMAP_CMD_DONE;
 	}
-	job->user = xstrdup(user);
-	job->password = xstrdup(password);
+	job->a.user = xstrdup(user);
+	job->a.password = xstrdup(password);
 	job->done = login_done;
 	imap_auth_submit(cmd->session, job);
 	return IMAP_CMD_WAIT;

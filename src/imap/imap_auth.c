@@ -20,21 +20,13 @@
 #include "net/net.h"
 #include "net/tls.h"
 
-void
-imap_auth_conn(struct imap_session *s, struct auth_conn *conn)
+struct imap_auth_job *
+imap_auth_job_new(struct imap_session *s)
 {
-	session_auth_conn(&s->base, AUTH_PROTO_IMAP, conn);
-}
+	struct imap_auth_job *job = xcalloc(1, sizeof(*job));
 
-static void
-job_work(void *arg)
-{
-	struct imap_auth_job *job = arg;
-
-	if (job->sasl != NULL)
-		auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL, &job->result);
-	else
-		auth_login(job->svc, &job->conn, job->user, job->password, &job->result);
+	session_auth_job_init(&job->a, &s->base, s->srv->auth, AUTH_PROTO_IMAP);
+	return job;
 }
 
 /* The session is looked up again by id: NULL when it closed meanwhile. */
@@ -54,27 +46,13 @@ job_done(struct session *base, void *arg)
 void
 imap_auth_submit(struct imap_session *s, struct imap_auth_job *job)
 {
-	job->svc = s->srv->auth;
-	session_job_submit(&s->base, s->srv->jobs, job_work, job_done, job);
-}
-
-static void
-free_secret(char *p)
-{
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
+	session_auth_submit(&s->base, s->srv->jobs, &job->a, job_done);
 }
 
 void
 imap_auth_job_free(struct imap_auth_job *job)
 {
-	free_secret(job->user);
-	free_secret(job->password);
-	free_secret(job->in_b64);
-	auth_result_clear(&job->result);
-	auth_sasl_free(&job->sasl);
+	session_auth_job_clear(&job->a);
 	free(job);
 }
 

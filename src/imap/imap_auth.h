@@ -10,24 +10,16 @@
 
 #include "auth/auth.h"
 #include "imap/session.h"
+#include "session/session_auth.h"
 
 struct imap_auth_job {
-	struct imap_session *s; /* set for done(), on the worker */
-	struct auth_service *svc;
-	struct auth_conn conn;
-	/* LOGIN */
-	char *user, *password;
-	/* AUTHENTICATE: one SASL step */
-	struct auth_sasl *sasl;
-	char *in_b64;
-	bool has_input;
-	/* result */
-	struct auth_result result;
+	struct session_auth_job a;               /* first: the check and its result */
+	struct imap_session *s;                  /* set for done(), on the worker */
 	void (*done)(struct imap_auth_job *job); /* on the worker, session alive */
 };
 
-/* Fills conn for the session's connection. */
-void imap_auth_conn(struct imap_session *s, struct auth_conn *conn);
+/* A job for s (its inputs still to set). */
+struct imap_auth_job *imap_auth_job_new(struct imap_session *s);
 /* Runs the job's check on the pool; job->done(job) follows on the worker. */
 void imap_auth_submit(struct imap_session *s, struct imap_auth_job *job);
 /* Frees the job and what it owns. */

@@ -22,53 +22,23 @@
 #include "net/net.h"
 #include "pop3/pop3_lock.h"
 #include "pop3/pop3_session.h"
+#include "session/session_auth.h"
 
-struct auth_job {
-	struct auth_service *svc;
-	struct auth_conn conn;
-	char *user, *password;       /* USER/PASS */
-	char *apop_ts, *apop_digest; /* APOP */
-	struct auth_sasl *sasl;      /* AUTH: one step */
-	char *in_b64;
-	bool has_input;
-	const char *mech;
-	struct auth_result result;
-};
-
-static void
-free_secret(char *p)
+/* A check on the auth pool (session_auth.h); freed here when it is back. */
+static struct session_auth_job *
+job_new(struct pop3_session *s)
 {
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
+	struct session_auth_job *job = xcalloc(1, sizeof(*job));
+
+	session_auth_job_init(job, &s->base, s->srv->auth, AUTH_PROTO_POP3);
+	return job;
 }
 
 static void
-job_free(struct auth_job *job)
+job_free(struct session_auth_job *job)
 {
-	free_secret(job->user);
-	free_secret(job->password);
-	free_secret(job->in_b64);
-	free(job->apop_ts);
-	free_secret(job->apop_digest);
-	auth_result_clear(&job->result);
-	auth_sasl_free(&job->sasl);
+	session_auth_job_clear(job);
 	free(job);
-}
-
-static void
-job_work(void *arg)
-{
-	struct auth_job *job = arg;
-
-	if (job->sasl != NULL)
-		auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL, &job->result);
-	else if (job->apop_digest != NULL)
-		auth_apop(job->svc, &job->conn, job->user, job->apop_ts, job->apop_digest,
-		          &job->result);
-	else
-		auth_login(job->svc, &job->conn, job->user, job->password, &job->result);
 }
 
 static bool
@@ -167,7 +137,7 @@ pop3_cmd_user(struct pop3_session *s, const struct pop3_command *cmd)
 static void
 pass_done(struct session *base, void *arg)
 {
-	struct auth_job *job = arg;
+	struct session_auth_job *job = arg;
 	struct pop3_session *s = (struct pop3_session *)base;
 
 	if (s != NULL) {
@@ -194,24 +164,22 @@ pop3_cmd_pass(struct pop3_session *s, const struct pop3_command *cmd)
 	}
 	if (refuse_plaintext(s))
 		return true;
-	struct auth_job *job = xcalloc(1, sizeof(*job));
-	session_auth_conn(&s->base, AUTH_PROTO_POP3, &job->conn);
+	struct session_auth_job *job = job_new(s);
 	if (refuse_blocked(s, &job->conn, "USER")) {
 		job_free(job);
 		return true;
 	}
-	job->svc = s->srv->auth;
 	job->user = xstrdup(s->user);
 	job->password = xstrdup(cmd->rest);
 	s->sasl_mech = NULL;
-	session_job_submit(&s->base, s->srv->auth_pool, job_work, pass_done, job);
+	session_auth_submit(&s->base, s->srv->auth_pool, job, pass_done);
 	return false;
 }
 
 static void
 apop_done(struct session *base, void *arg)
 {
-	struct auth_job *job = arg;
+	struct session_auth_job *job = arg;
 	struct pop3_session *s = (struct pop3_session *)base;
 
 	if (s != NULL) {
@@ -237,18 +205,16 @@ pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 	/* The digest is MD5, crackable offline: the plaintext policy holds. */
 	if (refuse_plaintext(s))
 		return true;
-	struct auth_job *job = xcalloc(1, sizeof(*job));
-	session_auth_conn(&s->base, AUTH_PROTO_POP3, &job->conn);
+	struct session_auth_job *job = job_new(s);
 	if (refuse_blocked(s, &job->conn, "APOP")) {
 		job_free(job);
 		return true;
 	}
-	job->svc = s->srv->auth;
 	job->user = xstrdup(cmd->args[0]);
-	job->apop_ts = xstrdup(s->apop_timestamp);
+	job->apop_timestamp = xstrdup(s->apop_timestamp);
 	job->apop_digest = xstrdup(cmd->args[1]);
 	s->sasl_mech = NULL;
-	session_job_submit(&s->base, s->srv->auth_pool, job_work, apop_done, job);
+	session_auth_submit(&s->base, s->srv->auth_pool, job, apop_done);
 	return false;
 }
 
@@ -259,7 +225,7 @@ static bool on_sasl_line(struct pop3_session *s, const char *line, size_t len);
 static void
 step_done(struct session *base, void *arg)
 {
-	struct auth_job *job = arg;
+	struct session_auth_job *job = arg;
 	struct pop3_session *s = (struct pop3_session *)base;
 	struct auth_result *r = &job->result;
 
@@ -290,14 +256,13 @@ step_done(struct session *base, void *arg)
 }
 
 static void
-submit_step(struct pop3_session *s, struct auth_sasl *sasl, const char *in, bool has_input)
+submit_step(struct pop3_session *s, struct auth_sasl *sasl, const char *in)
 {
-	struct auth_job *job = xcalloc(1, sizeof(*job));
+	struct session_auth_job *job = job_new(s);
 
 	job->sasl = sasl;
 	job->in_b64 = in != NULL ? xstrdup(in) : NULL;
-	job->has_input = has_input;
-	session_job_submit(&s->base, s->srv->auth_pool, job_work, step_done, job);
+	session_auth_submit(&s->base, s->srv->auth_pool, job, step_done);
 }
 
 static bool
@@ -323,7 +288,7 @@ on_sasl_line(struct pop3_session *s, const char *line, size_t len)
 	}
 	struct auth_sasl *sasl = s->sasl;
 	s->sasl = NULL;
-	submit_step(s, sasl, line, true);
+	submit_step(s, sasl, line);
 	return false;
 }
 
@@ -369,7 +334,7 @@ pop3_cmd_auth(struct pop3_session *s, const struct pop3_command *cmd)
 	const char *ir = NULL;
 	if (cmd->nargs == 2)
 		ir = strcmp(cmd->args[1], "=") == 0 ? "" : cmd->args[1];
-	submit_step(s, sasl, ir, ir != NULL);
+	submit_step(s, sasl, ir);
 	return false;
 }
 

@@ -26,6 +26,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "net/net.h"
+#include "session/session_auth.h"
 #include "smtp/smtp_auth.h"
 #include "smtp/smtp_session.h"
 
@@ -44,45 +45,25 @@ smtp_auth_mechanisms(struct smtp_session *s, struct buf *out)
 	auth_mechanisms_list(s->srv->auth, &conn, out);
 }
 
-struct auth_job {
-	struct auth_sasl *sasl;
-	char *in_b64;
-	bool has_input;
-	struct auth_result result;
-};
-
 static void
-job_free(struct auth_job *job)
+job_free(struct session_auth_job *job)
 {
-	if (job->in_b64 != NULL) {
-		explicit_bzero(job->in_b64, strlen(job->in_b64));
-		free(job->in_b64);
-	}
-	auth_result_clear(&job->result);
-	auth_sasl_free(&job->sasl);
+	session_auth_job_clear(job);
 	free(job);
-}
-
-static void
-job_work(void *arg)
-{
-	struct auth_job *job = arg;
-
-	auth_sasl_step(job->sasl, job->has_input ? job->in_b64 : NULL, &job->result);
 }
 
 static void step_done(struct session *base, void *arg);
 
 static void
-submit_step(struct smtp_session *s, struct auth_sasl *sasl, const char *in, bool has_input)
+submit_step(struct smtp_session *s, struct auth_sasl *sasl, const char *in)
 {
-	struct auth_job *job = xcalloc(1, sizeof(*job));
+	struct session_auth_job *job = xcalloc(1, sizeof(*job));
 
+	session_auth_job_init(job, &s->base, s->srv->auth, AUTH_PROTO_SMTP);
 	job->sasl = sasl;
 	job->in_b64 = in != NULL ? xstrdup(in) : NULL;
-	job->has_input = has_input;
 	session_command_wait(&s->base);
-	session_job_submit(&s->base, s->srv->jobs, job_work, step_done, job);
+	session_auth_submit(&s->base, s->srv->jobs, job, step_done);
 }
 
 static void
@@ -161,7 +142,7 @@ conclude(struct smtp_session *s, const struct auth_result *r)
 static void
 step_done(struct session *base, void *arg)
 {
-	struct auth_job *job = arg;
+	struct session_auth_job *job = arg;
 
 	if (base == NULL) {
 		job_free(job);
@@ -236,7 +217,7 @@ smtp_auth_input(struct smtp_session *s)
 	struct auth_sasl *sasl = s->sasl;
 	s->sasl = NULL;
 	s->mode = SMTP_MODE_COMMAND;
-	submit_step(s, sasl, line->data, true);
+	submit_step(s, sasl, line->data);
 	explicit_bzero(line->data, line->len);
 	return true;
 }
@@ -286,6 +267,6 @@ smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *c)
 	const char *in = NULL;
 	if (ir != NULL)
 		in = strcmp(ir, "=") == 0 ? "" : ir;
-	submit_step(s, sasl, in, in != NULL);
+	submit_step(s, sasl, in);
 	explicit_bzero(args, strlen(c->arg));
 }
