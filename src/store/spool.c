@@ -11,9 +11,13 @@
  * a committed file blob is the spool file itself, hard-linked into blobs/
  * (spool_link; no byte is copied, and one message delivered to N accounts
  * is one inode with N links). An unnamed file vanishes with the process, so
- * a crash leaves nothing behind. Where the file system has no O_TMPFILE a
- * named file tmp/spool.XXXXXX is used instead (removed by store_spool_free;
- * after a crash `tern check --repair` removes it).
+ * a crash while the message arrives leaves nothing behind. At its fsync
+ * (spool_sync) it gets a name in tmp/ until store_spool_free: the first
+ * link of an O_TMPFILE makes it an ordinary inode, which /proc can no
+ * longer link once its names are gone, and a failed delivery target removes
+ * its link. Where the file system has no O_TMPFILE a named file
+ * tmp/spool.XXXXXX is used from the start. Names left by a crash are
+ * removed by the server at start and by `tern check --repair`.
  *
  * The file is created only when the message outgrows the buffer (or must
  * become a blob file): most mail is a few KiB and is stored inline, and a
@@ -40,6 +44,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +314,30 @@ spool_bytes(struct store_spool *sp, const unsigned char **data_out, enum store_e
 	return 0;
 }
 
+/* Links the O_TMPFILE to tmp/spool.<random> and keeps that as its path. */
+static int
+spool_name(struct store_spool *sp)
+{
+	char proc_path[64];
+
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", sp->fd);
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t r;
+		if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+			r = (uint64_t)(uintptr_t)sp ^ (uint64_t)tries;
+		char *path =
+		        xasprintf("%s/spool.%016llx", sp->store->tmp_dir, (unsigned long long)r);
+		if (linkat(AT_FDCWD, proc_path, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
+			sp->path = path;
+			return 0;
+		}
+		free(path);
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
 int
 spool_sync(struct store_spool *sp, enum store_error *err_out)
 {
@@ -342,6 +371,16 @@ spool_sync(struct store_spool *sp, enum store_error *err_out)
 	}
 	if (!sp->store->set.no_fsync && fsync(sp->fd) < 0)
 		goto fail;
+	/* An O_TMPFILE's first link(2) makes it an ordinary inode: should
+	   that name go again (a delivery target that failed and removed its
+	   blob) before the other targets linked theirs, linking from
+	   /proc/self/fd would fail with ENOENT. A name of its own in tmp/,
+	   kept until store_spool_free, keeps the inode linkable. */
+	if (sp->path == NULL && spool_name(sp) < 0) {
+		log_error("store", "event=spool-name-failed err=\"%s\"", strerror(errno));
+		*err_out = STORE_ERR_TEMP;
+		goto out;
+	}
 	sp->is_synced = true;
 	rc = 0;
 	goto out;

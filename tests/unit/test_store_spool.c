@@ -257,6 +257,43 @@ test_spool_leaves_no_file(void)
 	tstore_close(&t);
 }
 
+/* A spool linked into one blob directory, that link removed again (a
+   delivery target that failed), must still link into the next: an
+   O_TMPFILE whose only name went is no longer linkable through /proc. */
+static void
+test_spool_links_after_a_link_went(void)
+{
+	struct tstore t;
+	struct store_spool *sp;
+	enum store_error err;
+	bool created;
+	char *m = long_message(100000);
+	char a[512], b[512];
+
+	tstore_open(&t);
+	snprintf(a, sizeof(a), "%s/blobs-a", t.dir);
+	snprintf(b, sizeof(b), "%s/blobs-b", t.dir);
+	test_int_eq(-1, mkdir(a, 0700), 0);
+	test_int_eq(-1, mkdir(b, 0700), 0);
+	sp = tspool(t.store, m, strlen(m), 4096, &err);
+	test_int_eq(-1, spool_seal(sp, &err), 0);
+	test_int_eq(-1, spool_sync(sp, &err), 0);
+	test_int_eq(-1, spool_link(sp, a, &created, &err), 0);
+	test_assert(-1, created);
+	test_int_eq(-1, blob_unlink(a, spool_hash(sp)), 0);
+	test_int_eq(-1, spool_link(sp, b, &created, &err), 0);
+	test_assert(-1, created);
+	char *path = blob_path(b, spool_hash(sp));
+	struct stat st;
+	test_int_eq(-1, stat(path, &st), 0);
+	test_int_eq(-1, (int)st.st_size, (int)store_spool_size(sp));
+	free(path);
+	store_spool_free(&sp);
+	test_int_eq(-1, tmp_entries(t.dir), 0); /* its name in tmp/ went with it */
+	free(m);
+	tstore_close(&t);
+}
+
 /* Injected failures on the spool path: the write (disk full), the fsync,
    the link into blobs/, the directory fsync, the commit. A MULTIAPPEND of
    two spooled files fails on the second one and leaves nothing. */
@@ -384,6 +421,7 @@ main(void)
 	TEST_RUN(test_any_split_stores_the_normalised_bytes);
 	TEST_RUN(test_size_limit_is_exact);
 	TEST_RUN(test_spool_leaves_no_file);
+	TEST_RUN(test_spool_links_after_a_link_went);
 	TEST_RUN(test_injected_failures_leave_store_consistent);
 	TEST_RUN(test_small_message_is_not_written_and_seal_failure_fails);
 	TEST_RUN(test_check_removes_leftover_spools);
