@@ -28,7 +28,8 @@ LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
-                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c src/cli/*.c))
+                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c src/http/*.c \
+                              src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
@@ -103,7 +104,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c) \
-                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c
+                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)

@@ -29,6 +29,7 @@
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "cli/conf.h"
+#include "http/http.h"
 #include "imap/imap.h"
 #include "pop3/pop3.h"
 #include "lib/buf.h"
@@ -49,6 +50,7 @@ struct serve_state {
 	struct net_server *net;
 	struct imap_server *imap;
 	struct pop3_server *pop3;
+	struct http_server *http;
 	struct auth_service *auth;
 	struct net_jobs *jobs;
 	struct event *poll_ev;
@@ -85,6 +87,10 @@ services_build(const struct serve_state *st, const struct tern_conf *conf, struc
 	                            pop3_server_service(st->pop3)};
 	out[n++] = (struct service){"pop3s", conf->pop3_enabled, conf->pop3s_port, true,
 	                            pop3_server_service(st->pop3)};
+	out[n++] = (struct service){"http", conf->http_enabled, conf->http_port, false,
+	                            http_server_service(st->http)};
+	out[n++] = (struct service){"https", conf->http_enabled, conf->https_port, true,
+	                            http_server_service(st->http)};
 	return n;
 }
 
@@ -218,6 +224,8 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
 	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
+	struct http_settings http = conf_http_settings(&conf);
+	http_server_reload(st->http, &http);
 	conf_free(&st->conf);
 	st->conf = conf;
 	log_info("server", "event=reloaded");
@@ -261,6 +269,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.jobs = jobs;
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
 	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
+	struct http_settings http = conf_http_settings(&st.conf);
+	st.http = http_server_new(&http);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;
@@ -333,6 +343,7 @@ out:
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
 	pop3_server_free(&st.pop3);
+	http_server_free(&st.http);
 	auth_service_free(&auth);
 	store_close(&store);
 	net_tls_unref(&tls);

@@ -88,6 +88,25 @@ static const struct config_key keys[] = {
          "RFC 2449 EXPIRE: never, or 0 (messages read with RETR are removed at QUIT)."},
         {"pop3.retr_sets_seen", CONFIG_BOOL, F(pop3.retr_sets_seen), "no", 0, 0, NULL,
          "Messages read with RETR get \\Seen for IMAP clients (applied at QUIT)."},
+        {"http.enabled", CONFIG_BOOL, F(http_enabled), "yes", 0, 0, NULL,
+         "Run the HTTP listeners (autoconfiguration, MTA-STS, /metrics)."},
+        {"http.port", CONFIG_UINT, F(http_port), "0", 0, 65535, NULL, "HTTP; 0 = port_base + 80."},
+        {"http.tls_port", CONFIG_UINT, F(https_port), "0", 0, 65535, NULL,
+         "HTTPS (implicit TLS, the tls.* certificate); 0 = port_base + 443."},
+        {"http.timeout", CONFIG_DURATION, F(http.timeout_ms), "30s", 1000, DAY_MS, NULL,
+         "Idle time allowed while a request arrives and between requests of a connection."},
+        {"http.max_line", CONFIG_SIZE, F(http.max_line), "8k", 256, 1ull << 20, NULL,
+         "Longest request line or header field line (414 or 431 beyond)."},
+        {"http.max_head", CONFIG_SIZE, F(http.max_head), "64k", 1024, 16ull << 20, NULL,
+         "All header field lines of a request together (431 beyond)."},
+        {"http.max_body", CONFIG_SIZE, F(http.max_body), "1m", 0, 1ull << 30, NULL,
+         "Largest request body (413 beyond)."},
+        {"http.metrics", CONFIG_ENUM, F(http.metrics_access), "loopback", 0, 0,
+         "never|loopback|any", "Who may read /metrics: nobody, loopback clients, or anyone."},
+        {"http.mta_sts_mode", CONFIG_ENUM, F(http.mta_sts_mode), "testing", 0, 0,
+         "none|testing|enforce", "The mode of the MTA-STS policy served (RFC 8461)."},
+        {"http.mta_sts_max_age", CONFIG_DURATION, F(http_mta_sts_max_age_ms), "7d", 86400000,
+         31557600000ull, NULL, "How long senders may cache the MTA-STS policy."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -170,6 +189,11 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		conf->pop3_port = conf->port_base + 110;
 	if (conf->pop3s_port == 0)
 		conf->pop3s_port = conf->port_base + 995;
+	if (conf->http_port == 0)
+		conf->http_port = conf->port_base + 80;
+	if (conf->https_port == 0)
+		conf->https_port = conf->port_base + 443;
+	conf->http.mta_sts_max_age_s = conf->http_mta_sts_max_age_ms / 1000;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
@@ -183,13 +207,30 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		}
 	}
 	if (conf->imap_port > 65535 || conf->imaps_port > 65535 || conf->pop3_port > 65535 ||
-	    conf->pop3s_port > 65535) {
+	    conf->pop3s_port > 65535 || conf->http_port > 65535 || conf->https_port > 65535) {
 		*error_out = xasprintf("%s/tern.conf: port_base %llu puts ports past 65535",
 		                       data_dir, (unsigned long long)conf->port_base);
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}
 	return 0;
+}
+
+struct http_settings
+conf_http_settings(const struct tern_conf *conf)
+{
+	struct http_settings h = conf->http;
+
+	h.hostname = conf->hostname;
+	if (conf->imap_enabled) {
+		h.imap_port = (uint16_t)conf->imap_port;
+		h.imaps_port = (uint16_t)conf->imaps_port;
+	}
+	if (conf->pop3_enabled) {
+		h.pop3_port = (uint16_t)conf->pop3_port;
+		h.pop3s_port = (uint16_t)conf->pop3s_port;
+	}
+	return h;
 }
 
 void

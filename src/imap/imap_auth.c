@@ -84,6 +84,7 @@ log_failure(struct imap_session *s, const char *user, const char *mech, const ch
 {
 	struct arena *a = s->cmd_arena;
 
+	session_count_login(&s->base, false, mech, reason);
 	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
 	log_info("imap", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
 	         net_conn_peer(s->base.conn),

@@ -17,7 +17,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/jobs.h"
 #include "net/net.h"
@@ -113,6 +115,8 @@ session_init(struct session *s, struct net_conn *conn, const struct session_ops 
 	snprintf(s->log.proto, sizeof(s->log.proto), "%s", ops->proto);
 	snprintf(s->log.ip, sizeof(s->log.ip), "%s", net_conn_peer(conn));
 	buf_init(&s->line);
+	metrics_add(METRICS_SESSIONS_TOTAL, ops->proto, NULL, NULL, 1);
+	metrics_add(METRICS_SESSIONS_ACTIVE, ops->proto, NULL, NULL, 1);
 }
 
 void
@@ -254,6 +258,7 @@ session_deinit(struct session *s)
 	s->events = NULL;
 	s->delay = NULL;
 	buf_deinit(&s->line);
+	metrics_add(METRICS_SESSIONS_ACTIVE, s->ops->proto, NULL, NULL, -1);
 }
 
 const struct net_protocol session_net_protocol = {
@@ -362,9 +367,43 @@ session_command_wait_client(struct session *s)
 }
 
 void
+session_count_login(struct session *s, bool ok, const char *mech, const char *reason)
+{
+	int m = mech != NULL ? auth_mech_parse(mech) : -1;
+	/* Only known names become labels: a client's mechanism string is not. */
+	const char *label = "other";
+
+	if (m >= 0)
+		label = auth_mech_name((enum auth_mech)m);
+	else if (mech != NULL && (strcmp(mech, "USER") == 0 || strcmp(mech, "APOP") == 0))
+		label = mech;
+	metrics_add(METRICS_LOGINS_TOTAL, s->ops->proto, ok ? "ok" : "failed", label, 1);
+	if (!ok && reason != NULL && strcmp(reason, "blocked") == 0)
+		metrics_add(METRICS_THROTTLED_TOTAL, s->ops->proto, NULL, NULL, 1);
+	if (ok && net_conn_is_tls(s->conn))
+		metrics_add(METRICS_TLS_TOTAL, SSL_get_version(net_conn_ssl(s->conn)), NULL, NULL,
+		            1);
+}
+
+void
+session_command_name(struct session *s, const char *name)
+{
+	if (s->cmd_name != NULL)
+		return; /* a later step of the same command (a SASL response) */
+	s->cmd_name = name;
+	s->cmd_start_us = metrics_now_us();
+}
+
+void
 session_command_end(struct session *s)
 {
 	bool was_waiting = s->is_waiting;
+
+	if (s->cmd_name != NULL) {
+		metrics_observe(METRICS_COMMAND_SECONDS, s->ops->proto, s->cmd_name,
+		                metrics_now_us() - s->cmd_start_us);
+		s->cmd_name = NULL;
+	}
 
 	s->is_busy = false;
 	s->is_waiting = false;

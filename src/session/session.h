@@ -101,6 +101,9 @@ struct session {
 	struct session_event *delay;
 	session_fn *on_delay;
 	struct session_event *events; /* all of the session's, freed at close */
+	/* the running command, for its latency metric */
+	const char *cmd_name; /* static: from the protocol's command table */
+	uint64_t cmd_start_us;
 };
 
 /* The single net_protocol of every session-core service; its protocol_arg
@@ -151,6 +154,14 @@ size_t session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, 
 
 /* A command starts: stops and revocations wait until it ends. */
 void session_command_begin(struct session *s);
+/* Counts a login attempt in the metrics (by protocol, result and mechanism;
+   reason "blocked" also counts as throttled; a TLS login counts its TLS
+   version). mech may be a client's string: only known names are kept. */
+void session_count_login(struct session *s, bool ok, const char *mech, const char *reason);
+/* Names the command for its latency histogram (metrics.h), timed from
+   now until session_command_end(); name must be static. A second call
+   before the end keeps the first name and start. */
+void session_command_name(struct session *s, const char *name);
 /* The command continues later (job, timer, drain): input is paused. */
 void session_command_wait(struct session *s);
 /* The command now waits only for the client (IDLE, a SASL challenge):
