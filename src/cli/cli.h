@@ -18,6 +18,7 @@ int cli_serve(const char *data_dir, int argc, char **argv);
 int cli_user(const char *data_dir, int argc, char **argv);
 int cli_check(const char *data_dir, int argc, char **argv);
 int cli_deliver(const char *data_dir, int argc, char **argv);
+int cli_dns_records(const char *data_dir, int argc, char **argv);
 
 /* Prints "tern: message" to stderr; returns 1 (for `return cli_fail(...)`). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -64,6 +64,12 @@ static const struct cli_command commands[] = {
          "    65 EX_DATAERR      empty message\n"
          "    64 EX_USAGE        bad arguments;  78 EX_CONFIG  tern.conf unreadable\n"
          "     0                 stored for every ADDRESS"},
+        {"dns-records", cli_dns_records,
+         "dns-records DOMAIN\n"
+         "  Print every DNS record DOMAIN needs for this server, as zone-file lines:\n"
+         "  MX, SPF, DMARC, MTA-STS and TLS-RPT, the RFC 6186 SRV records of the\n"
+         "  listeners tern.conf runs, and the autoconfig/autodiscover names. Set\n"
+         "  server.hostname to the public name first. See docs/ADMIN.md."},
         {"version", cli_version, "version\n  Print the version."},
         {"config-keys", cli_config_keys,
          "config-keys\n  Print every tern.conf key with its default, as Markdown."},

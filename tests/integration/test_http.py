@@ -12,7 +12,7 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-from harness import ServerTestCase, client_ssl_context
+from harness import ServerTestCase, TernServer, client_ssl_context, tern
 
 MOZ = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
 
@@ -274,6 +274,49 @@ class HttpTest(ServerTestCase):
         self.assertRegex(self.server.read_log(),
                          r"info http sid=[0-9a-f]{8} event=request method=GET path=/healthz "
                          r"status=200 route=healthz tls=no us=\d+ ip=127\.0\.0\.1")
+
+
+class DnsRecordsTest(unittest.TestCase):
+    def setUp(self):
+        self.srv = TernServer("[server]\nhostname = mail.example.org\n[pop3]\nenabled = no\n")
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def records(self, *args):
+        return tern("dns-records", *args, data_dir=self.srv.dir).stdout
+
+    def test_every_record_of_the_domain(self):
+        out = self.records("example.com")
+        b = self.srv.base
+        rows = {tuple(line.split(None, 3)[:3]): line.split(None, 3)[3]
+                for line in out.splitlines() if line and not line.startswith(";")}
+        self.assertEqual(rows[("example.com.", "IN", "MX")], "10 mail.example.org.")
+        self.assertEqual(rows[("example.com.", "IN", "TXT")], '"v=spf1 mx -all"')
+        self.assertIn("v=DMARC1", rows[("_dmarc.example.com.", "IN", "TXT")])
+        self.assertRegex(rows[("_mta-sts.example.com.", "IN", "TXT")],
+                         r'^"v=STSv1; id=[0-9a-f]{16}"$')
+        self.assertIn("v=TLSRPTv1", rows[("_smtp._tls.example.com.", "IN", "TXT")])
+        self.assertEqual(rows[("_imaps._tcp.example.com.", "IN", "SRV")],
+                         f"0 1 {b + 993} mail.example.org.")
+        # POP3 is off: RFC 6186's "not offered".
+        self.assertEqual(rows[("_pop3s._tcp.example.com.", "IN", "SRV")], "0 0 0 .")
+        self.assertEqual(rows[("autoconfig.example.com.", "IN", "CNAME")], "mail.example.org.")
+        self.assertEqual(rows[("autodiscover.example.com.", "IN", "CNAME")], "mail.example.org.")
+        self.assertEqual(rows[("_autodiscover._tcp.example.com.", "IN", "SRV")],
+                         f"0 1 {b + 443} mail.example.org.")
+        self.assertIn("DKIM", out)
+
+    def test_the_mta_sts_id_follows_the_policy(self):
+        first = re.search(r"id=(\w+)", self.records("example.com")).group(1)
+        self.assertEqual(first, re.search(r"id=(\w+)", self.records("example.com")).group(1))
+        self.srv.add_config("[http]\nmta_sts_mode = enforce\n")
+        self.assertNotEqual(first, re.search(r"id=(\w+)", self.records("example.com")).group(1))
+
+    def test_bad_domain(self):
+        proc = tern("dns-records", "-bad..", data_dir=self.srv.dir, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("not a domain name", proc.stderr)
 
 
 class HttpLockedDownTest(ServerTestCase):
