@@ -31,7 +31,9 @@ LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.
                               src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c src/http/*.c \
                               src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/http_www.o
+# The web admin page's files, compiled in (src/http/http_www.h).
+WWW_SRC   := $(sort $(wildcard src/http/www/*))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Helper programs the tests run (not tests themselves).
@@ -52,6 +54,16 @@ say = @printf '  %-5s %s\n'
 endif
 
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/http_www.c: $(WWW_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q)sh scripts/embed.sh $(WWW_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/http_www.o: $(BUILD)/gen/http_www.c
 	@mkdir -p $(dir $@)
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<

@@ -646,6 +646,43 @@ auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *u
 	auth_policy_unref(&pol);
 }
 
+void
+auth_admin_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+                 const char *password, struct auth_result *r)
+{
+	struct auth_policy *pol = auth_policy_get(svc);
+	/* Administrators are refused IMAP only once their credentials are
+	   proven (auth_authorize), so that refusal is the proof we want. */
+	struct auth_conn c = *conn;
+
+	c.proto = AUTH_PROTO_IMAP;
+	memset(r, 0, sizeof(*r));
+	auth_check_plain(svc, pol, &c, NULL, user, password, r);
+	/* A master user acting for an administrator does not become one: the
+	   name must be the administrator's own address. */
+	bool own = auth_address_is_valid(user) &&
+	           (pol->separator[0] == '\0' || strstr(user, pol->separator) == NULL);
+	if (own && r->status == AUTH_DISABLED && r->denial == AUTH_DENIAL_ADMIN) {
+		r->status = AUTH_OK;
+		r->reason = NULL;
+		r->denial = AUTH_DENIAL_NONE;
+		snprintf(r->id.address, sizeof(r->id.address), "%s", r->user);
+		for (char *p = r->id.address; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->id.is_admin = true;
+	} else if (r->status == AUTH_OK || r->status == AUTH_DISABLED) {
+		memset(&r->id, 0, sizeof(r->id));
+		auth_result_fail(svc, conn, r, AUTH_FAILED, "not-admin", user);
+	}
+	auth_policy_unref(&pol);
+}
+
+struct auth_db *
+auth_service_db(struct auth_service *svc)
+{
+	return auth_thread_db(svc);
+}
+
 /* ---- change feed ---- */
 
 static int

@@ -271,6 +271,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
 	struct http_settings http = conf_http_settings(&st.conf);
 	st.http = http_server_new(&http);
+	http_server_set_auth(st.http, auth, jobs);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;

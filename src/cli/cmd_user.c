@@ -161,19 +161,9 @@ onoff(bool b)
 	return b ? "on" : "off";
 }
 
-struct list_filter {
-	int disabled; /* protocol, or -1 */
-	size_t n;
-};
-
 static int
 print_row(const struct auth_account *a, void *arg)
 {
-	struct list_filter *f = arg;
-
-	if (f->disabled >= 0 && a->enabled[f->disabled])
-		return 0;
-	f->n++;
 	printf("%-40s %-5s imap=%s pop3=%s smtp=%s\n", a->address, a->role,
 	       onoff(a->enabled[AUTH_PROTO_IMAP]), onoff(a->enabled[AUTH_PROTO_POP3]),
 	       onoff(a->enabled[AUTH_PROTO_SMTP]));
@@ -480,13 +470,21 @@ cli_user(const char *data_dir, int argc, char **argv)
 		return cli_fail("user: unknown action '%s'", verb);
 	if (simple && argc != (from_stdin ? 3 : 2))
 		return cli_fail("user %s: wrong arguments (see tern user --help)", verb);
-	int disabled = -1;
-	if (strcmp(verb, "list") == 0) {
-		if (argc == 3 && strcmp(argv[1], "--disabled") == 0) {
-			if ((disabled = auth_protocol_parse(argv[2])) < 0)
+	struct auth_account_query query = {.disabled = -1};
+	for (int i = 1; strcmp(verb, "list") == 0 && i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return cli_fail("user list: %s needs a value (see tern user --help)",
+			                argv[i]);
+		if (strcmp(argv[i], "--disabled") == 0) {
+			if ((query.disabled = auth_protocol_parse(argv[i + 1])) < 0)
 				return cli_fail("--disabled: imap, pop3 or smtp");
-		} else if (argc != 1) {
-			return cli_fail("user list: wrong arguments (see tern user --help)");
+		} else if (strcmp(argv[i], "--search") == 0) {
+			query.search = argv[i + 1];
+		} else if (strcmp(argv[i], "--domain") == 0) {
+			query.domain = argv[i + 1];
+		} else {
+			return cli_fail("user list: unexpected '%s' (see tern user --help)",
+			                argv[i]);
 		}
 	}
 	if (access(data_dir, F_OK) < 0)
@@ -522,8 +520,8 @@ cli_user(const char *data_dir, int argc, char **argv)
 	} else if (strcmp(verb, "import-passwd") == 0) {
 		rc = cli_import_passwd(db, &conf, argc - 1, argv + 1);
 	} else {
-		struct list_filter f = {.disabled = disabled};
-		rc = auth_account_foreach(db, print_row, &f, &aerr) == 0
+		uint64_t total;
+		rc = auth_account_page(db, &query, print_row, NULL, &total, &aerr) == 0
 		             ? 0
 		             : cli_fail("%s", auth_error_str(aerr));
 	}

@@ -4,7 +4,8 @@
  * settings, the process-wide server its sessions share, and the
  * session_service listeners use (with session_net_protocol). It serves
  * client autoconfiguration (Thunderbird autoconfig, Outlook Autodiscover,
- * Apple .mobileconfig), the MTA-STS policy, /metrics and /healthz.
+ * Apple .mobileconfig), the MTA-STS policy, /metrics, /healthz, the admin
+ * REST API (/api/v1/...) and the web admin page (/admin) built on it.
  *
  * It runs on the session core like IMAP and POP3, so it has the same
  * connection limits, per-IP limits, TLS set-up and log context; the request
@@ -16,8 +17,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct auth_service;
 struct buf;
 struct http_server;
+struct net_jobs;
 struct session_service;
 
 enum http_access {
@@ -45,6 +48,10 @@ struct http_settings {
 
 struct http_server *http_server_new(const struct http_settings *settings);
 const struct session_service *http_server_service(struct http_server *srv);
+/* The admin API and page check passwords and change accounts on pool
+   (auth's job threads); without this call they answer 503. */
+void http_server_set_auth(struct http_server *srv, struct auth_service *auth,
+                          struct net_jobs *pool);
 /* New connections use the new settings; live ones keep theirs. */
 void http_server_reload(struct http_server *srv, const struct http_settings *settings);
 void http_server_free(struct http_server **srvp);

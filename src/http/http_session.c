@@ -59,7 +59,16 @@ http_server_new(const struct http_settings *settings)
 	pthread_mutex_init(lock, NULL);
 	srv->lock = lock;
 	srv->site = site_new(settings);
+	srv->admin = http_admin_new();
+	srv->started_ms = time_mono_ms();
 	return srv;
+}
+
+void
+http_server_set_auth(struct http_server *srv, struct auth_service *auth, struct net_jobs *pool)
+{
+	srv->auth = auth;
+	srv->auth_pool = pool;
 }
 
 void
@@ -83,6 +92,7 @@ http_server_free(struct http_server **srvp)
 		return;
 	*srvp = NULL;
 	site_unref(&srv->site);
+	http_admin_free(&srv->admin);
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);
 	free(srv);
@@ -152,6 +162,7 @@ request_reset(struct http_session *s)
 	s->head_bytes = 0;
 	s->state = HTTP_REQUEST_LINE;
 	s->status = 0;
+	s->route = "invalid";
 }
 
 static struct session *
@@ -212,6 +223,8 @@ http_free(struct session *base)
 {
 	struct http_session *s = (struct http_session *)base;
 
+	if (s->pending != NULL)
+		s->pending_free(s->pending);
 	site_unref(&s->site);
 	buf_deinit(&s->body);
 	buf_deinit(&s->extra_headers);
@@ -245,19 +258,49 @@ refuse(struct http_session *s, int status)
 	if (s->start_us == 0)
 		s->start_us = metrics_now_us();
 	http_respond_error(s, status, NULL);
-	log_request(s, "invalid");
+	log_request(s, s->route);
 	session_close(&s->base);
+}
+
+/* The response is queued: log, end the command, persist or close. */
+static void
+request_done(struct http_session *s)
+{
+	log_request(s, s->route);
+	session_command_end(&s->base);
+	if (!s->req.keep_alive) {
+		session_close(&s->base);
+		return;
+	}
+	request_reset(s);
+	s->start_us = 0;
+}
+
+void
+http_wait(struct http_session *s)
+{
+	s->is_async = true;
+	session_command_wait(&s->base);
+}
+
+void
+http_resume(struct http_session *s)
+{
+	s->is_async = false;
+	request_done(s);
+	if (!s->base.is_closing)
+		s->base.ops->input(&s->base);
 }
 
 static void
 handle(struct http_session *s)
 {
 	const struct http_route *r = http_route_lookup(s->req.path);
-	const char *name = r != NULL ? r->name : "notfound";
 
+	s->route = r != NULL ? r->name : "notfound";
 	s->state = HTTP_HANDLING;
 	s->requests++;
-	session_command_name(&s->base, name);
+	session_command_name(&s->base, s->route);
 	session_command_begin(&s->base);
 	bool method_ok = r != NULL &&
 	                 (strcmp(s->req.method, r->method) == 0 ||
@@ -271,14 +314,8 @@ handle(struct http_session *s)
 	} else {
 		r->fn(s);
 	}
-	log_request(s, name);
-	session_command_end(&s->base);
-	if (!s->req.keep_alive) {
-		session_close(&s->base);
-		return;
-	}
-	request_reset(s);
-	s->start_us = 0;
+	if (!s->is_async)
+		request_done(s);
 }
 
 static void

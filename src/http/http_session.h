@@ -18,6 +18,7 @@
 
 #include "http/http.h"
 #include "http/http_parse.h"
+#include "http/http_www.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "session/session.h"
@@ -31,10 +32,16 @@ struct http_site {
 	int refs; /* atomic */
 };
 
+struct http_admin; /* signed-in administrators (http_admin.c) */
+
 struct http_server {
 	struct session_service service;
 	struct http_site *site; /* guarded by lock */
 	void *lock;             /* pthread_mutex_t * */
+	struct auth_service *auth;
+	struct net_jobs *auth_pool; /* admin logins and account operations */
+	struct http_admin *admin;
+	uint64_t started_ms;
 };
 
 enum http_state { HTTP_REQUEST_LINE, HTTP_HEADERS, HTTP_BODY, HTTP_HANDLING };
@@ -51,7 +58,11 @@ struct http_session {
 	struct buf extra_headers; /* "Name: value\r\n" lines for the response */
 	uint64_t requests;
 	uint64_t start_us;
-	int status; /* of the response sent, for the log */
+	int status;        /* of the response sent, for the log */
+	bool is_async;     /* the handler continues in a job (http_wait) */
+	const char *route; /* static: the route's name, for the log */
+	void *pending;     /* an admin job's result waiting out a failure delay */
+	void (*pending_free)(void *pending);
 };
 
 /* Queues the response: status line, Content-Type and Content-Length, the
@@ -63,7 +74,19 @@ void http_respond_error(struct http_session *s, int status, const char *why);
 /* Adds a header field line to the next response. */
 void http_header_add(struct http_session *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* A route's handler: responds before it returns. */
+/* The handler continues later (a job): input pauses until http_resume(). */
+void http_wait(struct http_session *s);
+/* A waiting handler queued its response: ends the request, then reads on. */
+void http_resume(struct http_session *s);
+
+/* Admin sign-ins (http_admin.c), made with the server. */
+struct http_admin *http_admin_new(void);
+void http_admin_free(struct http_admin **ap);
+
+/* The www file named name (admin.html ...), or NULL. */
+const struct http_www_file *http_www_lookup(const char *name);
+
+/* A route's handler: responds before it returns, or calls http_wait(). */
 typedef void http_handler_fn(struct http_session *s);
 
 struct http_route {
@@ -78,5 +101,7 @@ const struct http_route *http_route_lookup(const char *path);
 
 http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_get,
         http_mta_sts_get, http_metrics_get, http_healthz_get;
+http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
+        http_admin_accounts_get, http_admin_access_post;
 
 #endif
