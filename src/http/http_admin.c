@@ -194,9 +194,15 @@ respond_json_error(struct http_session *s, int status, const char *error)
 	buf_puts(&b, "{\"error\":");
 	json_str(&b, error);
 	buf_puts(&b, "}\n");
-	if (status == 401)
+	/* RFC 9110 section 11.6.1 wants a challenge with 401. A Basic one
+	   makes browsers prompt over the page's own sign-in form, so it is
+	   offered only to a client that sent no credentials at all. */
+	if (status == 401 && http_header_get(&s->req, "authorization") == NULL &&
+	    strcmp(s->route, "api-login") != 0)
 		http_header_add(s,
 		                "WWW-Authenticate: Basic realm=\"tern admin\", charset=\"UTF-8\"");
+	else if (status == 401)
+		http_header_add(s, "WWW-Authenticate: Bearer realm=\"tern admin\"");
 	respond_json(s, status, &b);
 	buf_deinit(&b);
 }
