@@ -88,11 +88,11 @@ deps:
 	@sh scripts/deps.sh
 
 # A newcomer's first command: dependencies, build, a data directory with a test
-# account on first use, then the server in the foreground.
+# account on first use (on PORT_BASE=N, or the first free base from 10000),
+# then the server in the foreground.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@test -d var || ./$(BUILD)/tern init var
-	./$(BUILD)/tern -d var serve
+	@sh scripts/run.sh $(BUILD)
 
 # Both trees, unit tests on both, integration tests against the sanitizer build
 # (it catches what the optimised one hides) and a smoke subset against the

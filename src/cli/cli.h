@@ -7,6 +7,8 @@
 #ifndef TERN_CLI_H
 #define TERN_CLI_H
 
+#include <stdint.h>
+
 struct cli_command {
 	const char *name;
 	int (*run)(const char *data_dir, int argc, char **argv);
@@ -19,6 +21,9 @@ int cli_user(const char *data_dir, int argc, char **argv);
 int cli_check(const char *data_dir, int argc, char **argv);
 int cli_deliver(const char *data_dir, int argc, char **argv);
 int cli_dns_records(const char *data_dir, int argc, char **argv);
+
+/* How tern was started (argv[0], "./build/tern"), for hints that work. */
+extern const char *cli_program;
 
 /* Prints "tern: message" to stderr; returns 1 (for `return cli_fail(...)`). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -38,6 +43,13 @@ void cli_cred_options(const struct tern_conf *conf, const char *address,
 struct auth_db;
 /* `tern user import-passwd` (cmd_import.c). */
 int cli_import_passwd(struct auth_db *db, const struct tern_conf *conf, int argc, char **argv);
+/* `tern user quota` (cmd_quota.c); the lines `user show` prints too. */
+struct store_quota;
+int cli_quota(const char *data_dir, const struct tern_conf *conf, struct auth_db *db, int argc,
+              char **argv);
+int cli_quota_read(const char *data_dir, const struct tern_conf *conf, uint64_t account_id,
+                   struct store_quota *out);
+void cli_quota_print(const struct store_quota *q);
 int cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
                          struct auth_credentials *out);
 

@@ -102,6 +102,15 @@ cli_init(const char *data_dir, int argc, char **argv)
 		free(address);
 		return cli_fail("init: bad domain '%s'", domain);
 	}
+	char *existing = xasprintf("%s/tern.conf", dir);
+	bool exists = access(existing, F_OK) == 0;
+	free(existing);
+	if (exists) {
+		free(address);
+		return cli_fail("%s already holds a tern.conf (left as it is). Start it with\n"
+		                "  %s -d %s serve\nor give init another directory (or remove %s).",
+		                dir, cli_program, dir, dir);
+	}
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		free(address);
 		return cli_fail("%s: %s", dir, strerror(errno));
@@ -161,12 +170,16 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "  IMAP:  host 127.0.0.1, port %llu, STARTTLS\n"
 	       "  IMAPS: host 127.0.0.1, port %llu, TLS\n"
 	       "  POP3:  host 127.0.0.1, port %llu, STARTTLS (STLS)\n"
-	       "  POP3S: host 127.0.0.1, port %llu, TLS\n\n"
-	       "Start it with:  tern -d %s serve\n"
+	       "  POP3S: host 127.0.0.1, port %llu, TLS\n"
+	       "  HTTP:  http://127.0.0.1:%llu/ and https://127.0.0.1:%llu/ (autoconfiguration,\n"
+	       "         /metrics; the admin page /admin for an account with role=admin)\n\n"
+	       "Start it with:  %s -d %s serve\n"
 	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n",
 	       dir, address, password, cert, (unsigned long long)port_base + 143,
 	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 110,
-	       (unsigned long long)port_base + 995, dir, (unsigned long long)port_base + 993);
+	       (unsigned long long)port_base + 995, (unsigned long long)port_base + 80,
+	       (unsigned long long)port_base + 443, cli_program, dir,
+	       (unsigned long long)port_base + 993);
 	rc = 0;
 out:
 	free(err);

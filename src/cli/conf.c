@@ -194,6 +194,8 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	if (conf->https_port == 0)
 		conf->https_port = conf->port_base + 443;
 	conf->http.mta_sts_max_age_s = conf->http_mta_sts_max_age_ms / 1000;
+	conf->imap.tls_port = conf->imap_enabled ? (uint16_t)conf->imaps_port : 0;
+	conf->pop3.tls_port = conf->pop3_enabled ? (uint16_t)conf->pop3s_port : 0;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */

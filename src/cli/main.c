@@ -26,7 +26,7 @@ static const struct cli_command commands[] = {
          "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
          "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
         {"user", cli_user,
-         "user add|del|list|passwd|show|set|app-password|import-passwd ...\n"
+         "user add|del|list|passwd|show|set|quota|app-password|import-passwd ...\n"
          "  user add ADDRESS [--password-stdin]   create an account\n"
          "  user del ADDRESS                      delete an account (its sessions end)\n"
          "  user list [--disabled PROTO] [--search TEXT] [--domain DOMAIN]\n"
@@ -39,6 +39,8 @@ static const struct cli_command commands[] = {
          "               --domain DOMAIN | --all\n"
          "      SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
          "      A running server closes the sessions of a protocol switched off.\n"
+         "  user quota ADDRESS [--storage SIZE|none] [--messages N|none]\n"
+         "                                        show or set an account's quota\n"
          "  user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
          "  user app-password list ADDRESS\n"
          "  user app-password del ADDRESS NAME\n"
@@ -90,6 +92,8 @@ usage(FILE *f)
 	fprintf(f, "\nRun `tern COMMAND --help` for a command's details.\n");
 }
 
+const char *cli_program = "tern";
+
 int
 cli_fail(const char *fmt, ...)
 {
@@ -136,6 +140,8 @@ main(int argc, char **argv)
 	const char *data_dir = "var";
 	int i = 1;
 
+	if (argc > 0 && argv[0] != NULL && strchr(argv[0], '/') != NULL)
+		cli_program = argv[0];
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
 			data_dir = argv[++i];
@@ -157,7 +163,10 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
-		if (cli_wants_help(argc - i - 1, argv + i + 1)) {
+		/* `tern user set --help`: the user command explains its action. */
+		bool own_help = strcmp(commands[c].name, "user") == 0 && argc - i - 1 >= 2 &&
+		                argv[i + 1][0] != '-';
+		if (!own_help && cli_wants_help(argc - i - 1, argv + i + 1)) {
 			printf("usage: tern [-d DIR] %s\n", commands[c].usage);
 			return 0;
 		}

@@ -149,7 +149,11 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 	                           net_conn_is_loopback(s->base.conn)))
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
-	imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in");
+	if (s->settings.tls_port != 0)
+		imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port %u before logging in",
+		              s->settings.tls_port);
+	else
+		imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS before logging in");
 	return true;
 }
 

@@ -70,8 +70,15 @@ refuse_plaintext(struct pop3_session *s)
 	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
 	                           net_conn_is_loopback(s->base.conn)))
 		return false;
-	pop3_reply_err(s, "[AUTH] Plaintext authentication is not allowed here; use STLS or port "
-	                  "995 first");
+	if (s->settings.tls_port != 0)
+		pop3_reply_err(
+		        s,
+		        "[AUTH] Plaintext authentication is not allowed here; use STLS or port "
+		        "%u first",
+		        s->settings.tls_port);
+	else
+		pop3_reply_err(
+		        s, "[AUTH] Plaintext authentication is not allowed here; use STLS first");
 	return true;
 }
 
