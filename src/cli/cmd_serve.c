@@ -7,7 +7,8 @@
  *   4. open the mail store and run the loops (job threads open accounts.db
  *      on first use).
  * Signals are events on the acceptor loop: SIGTERM/SIGINT stop (sessions
- * finish their command and get BYE), SIGHUP reloads config and certificate.
+ * finish their command and get BYE), SIGHUP reloads config and certificate,
+ * SIGUSR1 reopens the log file (server.log_file) after logrotate.
  *
  * Access watch: every second a job reads accounts.db's change log
  * (auth_changes_poll); when `tern user set/del` switched an account's
@@ -191,6 +192,30 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	net_server_stop(st->net, st->conf.shutdown_grace_ms);
 }
 
+/* Opens (or reopens) the configured log file; "" is stderr. */
+static int
+open_log(const char *data_dir, const struct tern_conf *conf)
+{
+	char *path = conf->log_file[0] != '\0' ? conf_path(data_dir, conf->log_file) : xstrdup("");
+	int rc = log_open(path);
+
+	if (rc < 0)
+		log_error("server", "event=log-open-failed path=%s err=\"%s\"", path,
+		          strerror(errno));
+	free(path);
+	return rc;
+}
+
+/* SIGUSR1: logrotate moved the file; write to a fresh one at the path. */
+static void
+on_reopen(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (open_log(st->data_dir, &st->conf) == 0)
+		log_info("server", "event=log-reopened");
+}
+
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -221,6 +246,8 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_configure(conf.log_level, conf.syslog);
+	if (strcmp(conf.log_file, st->conf.log_file) != 0)
+		open_log(st->data_dir, &conf);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
 	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
@@ -241,7 +268,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct auth_service *auth = NULL;
 	struct net_jobs *jobs = NULL, *store_pool = NULL;
 	struct store *store = NULL;
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
 
 	buf_init(&started);
@@ -254,6 +281,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		return 1;
 	}
 	log_configure(st.conf.log_level, st.conf.syslog);
+	if (open_log(data_dir, &st.conf) < 0) {
+		cli_fail("server.log_file: cannot open it: %s", strerror(errno));
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((tls = load_tls(data_dir, &st.conf, &err)) == NULL) {
 		cli_fail("%s", err);
@@ -313,6 +344,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	ev_usr1 = evsignal_new(base, SIGUSR1, on_reopen, &st);
+	event_add(ev_usr1, NULL);
 	st.poll_ev = event_new(base, -1, EV_PERSIST, on_poll, &st);
 	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
 	event_add(st.poll_ev, &poll_tv);
@@ -328,6 +361,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	log_info("server", "event=stopped");
 	rc = 0;
@@ -336,6 +370,7 @@ out:
 		event_free(ev_term);
 		event_free(ev_int);
 		event_free(ev_hup);
+		event_free(ev_usr1);
 	}
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);

@@ -33,6 +33,8 @@ static const struct config_key keys[] = {
          "Least severe log level written."},
         {"server.syslog", CONFIG_BOOL, F(syslog), "no", 0, 0, NULL,
          "Also log to syslog (facility mail)."},
+        {"server.log_file", CONFIG_STRING, F(log_file), "", 0, 0, NULL,
+         "Log to this file (relative to the data directory or absolute) instead of stderr; SIGUSR1 reopens it (logrotate)."},
         {"server.workers", CONFIG_UINT, F(net.workers), "0", 0, 256, NULL,
          "Event-loop threads; 0 = one per core. Read at start only."},
         {"server.shutdown_grace", CONFIG_DURATION, F(shutdown_grace_ms), "10s", 0, DAY_MS, NULL,

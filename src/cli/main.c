@@ -23,8 +23,9 @@ static const struct cli_command commands[] = {
          "  Ports are N+143 (IMAP), N+993 (IMAPS), ...; N defaults to 10000."},
         {"serve", cli_serve,
          "serve\n"
-         "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
-         "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
+         "  Run the server in the foreground, logging to stderr (or server.log_file).\n"
+         "  SIGTERM/SIGINT stop it cleanly, SIGHUP reloads tern.conf and the TLS\n"
+         "  certificate, SIGUSR1 reopens the log file (logrotate)."},
         {"user", cli_user,
          "user add|del|list|passwd|show|set|quota|app-password|import-passwd ...\n"
          "  user add ADDRESS [--password-stdin]   create an account\n"

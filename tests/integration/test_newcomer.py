@@ -93,6 +93,37 @@ class CliTest(unittest.TestCase):
             self.assertEqual(self.srv.stop(), 0)
 
 
+class LogFileTest(unittest.TestCase):
+    def test_log_file_and_reopen_on_sigusr1(self):
+        import signal
+        srv = TernServer("[server]\nlog_file = tern.log\n")
+        try:
+            srv.start()
+            path = os.path.join(srv.dir, "tern.log")
+            with open(path) as f:
+                self.assertIn("event=started", f.read())
+            os.rename(path, path + ".1")  # what logrotate does
+            srv.signal(signal.SIGUSR1)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(path) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with socket.create_connection(("127.0.0.1", srv.imap_port)) as s:
+                s.recv(100)
+            time.sleep(0.3)
+            with open(path) as f:
+                new = f.read()
+            self.assertIn("event=log-reopened", new)
+            self.assertIn("event=connect", new)
+            with open(path + ".1") as f:
+                self.assertNotIn("event=log-reopened", f.read())
+            self.assertEqual(srv.stop(), 0)
+            with open(path) as f:
+                self.assertIn("event=stopped", f.read())
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class MakeRunTest(unittest.TestCase):
     def run_script(self, env_extra, cwd):
         env = dict(os.environ, **env_extra)
