@@ -28,8 +28,8 @@ LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
-                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c src/http/*.c \
-                              src/cli/*.c))
+                              src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c \
+                              src/smtp/*.c src/http/*.c src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/http_www.o
 # The web admin page's files, compiled in (src/http/http_www.h).
@@ -40,7 +40,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store format clean
+.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store bench-smtp format \
+        clean
 
 all: $(BUILD)/tern
 
@@ -116,7 +117,8 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c) \
-                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c
+                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
+                $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 
 build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
 	@mkdir -p $(dir $@)
@@ -138,6 +140,12 @@ fuzz: fuzz-build
 # if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
 bench: deps all
 	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
+
+# Inbound delivery, tern against Postfix + Dovecot LMTP (bench/smtp_bench.py
+# installs postfix and dovecot-lmtpd if missing; needs root);
+# BENCH_SMTP_ARGS="--messages 10000 --senders 10,50 --markdown".
+bench-smtp: deps all
+	@python3 bench/smtp_bench.py --build $(BUILD) $(BENCH_SMTP_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "lib/buf.h"
+#include "auth/auth_internal.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -58,7 +59,15 @@ static const char schema_v2[] =
         "  at INTEGER NOT NULL);"
         "CREATE INDEX accounts_domain ON accounts(substr(address, instr(address, '@') + 1));";
 
-#define SCHEMA_VERSION 2
+/* Version 3: recipient aliases for SMTP/LMTP (aliases.c): one row per
+   (alias, target); "@domain" is the domain's catch-all. */
+static const char schema_v3[] = "CREATE TABLE aliases("
+                                "  address TEXT NOT NULL,"
+                                "  target TEXT NOT NULL,"
+                                "  created INTEGER NOT NULL,"
+                                "  PRIMARY KEY(address, target));";
+
+#define SCHEMA_VERSION 3
 
 /* Change-log rows older than this are pruned on each write: a server reads
    the log every second, so an hour is plenty. */
@@ -135,6 +144,8 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v1, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v < 2)
 		rc = sqlite3_exec(db, schema_v2, NULL, NULL, msg_out);
+	if (rc == SQLITE_OK && v < 3)
+		rc = sqlite3_exec(db, schema_v3, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
 		                           SCHEMA_VERSION);
@@ -186,6 +197,12 @@ auth_db_open(const char *data_dir, struct auth_db **db_out, char **error_out)
 	a->db = db;
 	*db_out = a;
 	return 0;
+}
+
+struct sqlite3 *
+auth_db_sqlite(struct auth_db *db)
+{
+	return db->db;
 }
 
 void

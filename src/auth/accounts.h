@@ -16,7 +16,8 @@
  * mechanisms alone: docs/AUTH.md).
  *
  * Schema versions (PRAGMA user_version): 0/1 the foundation's accounts
- * table; 2 adds the credential columns, app_passwords and changes. Opening
+ * table; 2 adds the credential columns, app_passwords and changes; 3 the
+ * aliases table (aliases.h). Opening
  * a database migrates it in one transaction.
  */
 #ifndef TERN_AUTH_ACCOUNTS_H

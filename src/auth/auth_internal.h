@@ -35,6 +35,9 @@ bool auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn
 int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop);
 void auth_policy_unref(struct auth_policy **pp);
 struct auth_db *auth_thread_db(struct auth_service *svc);
+/* The connection behind db, for the other files of src/auth (aliases.c). */
+struct sqlite3;
+struct sqlite3 *auth_db_sqlite(struct auth_db *db);
 void *auth_gsasl(struct auth_service *svc); /* Gsasl * */
 /* A key only this process knows: decoy SCRAM salts for unknown users. */
 const unsigned char *auth_decoy_key(struct auth_service *svc);

@@ -277,6 +277,21 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 
 	s->r = r;
 	s->decided = false;
+	if (s->mech == AUTH_MECH_LOGIN && s->step++ == 0 && in_b64 != NULL && in_b64[0] != '\0') {
+		/* An initial response to LOGIN is the user name (RFC 4954
+		   section 4 allows one; smtplib and Outlook send it), but GNU
+		   SASL asks for the name first whatever came: let it ask, then
+		   give it the name. */
+		int rc0 = gsasl_step64(s->gs, "", &out);
+		if (out != NULL)
+			gsasl_free(out);
+		out = NULL;
+		if (rc0 != GSASL_NEEDS_MORE) {
+			s->r = NULL;
+			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", NULL);
+			return;
+		}
+	}
 	int rc = gsasl_step64(s->gs, in_b64 != NULL ? in_b64 : "", &out);
 	s->r = NULL;
 	if (rc == GSASL_NEEDS_MORE) {

@@ -167,19 +167,26 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "  password: %s\n\n"
 	       "Client settings (self-signed certificate: accept it once, or use\n"
 	       "%s as the trusted CA):\n"
-	       "  IMAP:  host 127.0.0.1, port %llu, STARTTLS\n"
-	       "  IMAPS: host 127.0.0.1, port %llu, TLS\n"
-	       "  POP3:  host 127.0.0.1, port %llu, STARTTLS (STLS)\n"
-	       "  POP3S: host 127.0.0.1, port %llu, TLS\n"
-	       "  HTTP:  http://127.0.0.1:%llu/ and https://127.0.0.1:%llu/ (autoconfiguration,\n"
-	       "         /metrics; the admin page /admin for an account with role=admin)\n\n"
+	       "  IMAP:        host 127.0.0.1, port %llu, STARTTLS\n"
+	       "  IMAPS:       host 127.0.0.1, port %llu, TLS\n"
+	       "  POP3:        host 127.0.0.1, port %llu, STARTTLS (STLS)\n"
+	       "  POP3S:       host 127.0.0.1, port %llu, TLS\n"
+	       "  Submission:  host 127.0.0.1, port %llu, STARTTLS, password login\n"
+	       "  Submissions: host 127.0.0.1, port %llu, TLS, password login\n"
+	       "  SMTP (MX):   127.0.0.1:%llu, mail for %s (no relay)\n"
+	       "  LMTP:        127.0.0.1:%llu (from Postfix or Exim)\n"
+	       "  HTTP:        http://127.0.0.1:%llu/ and https://127.0.0.1:%llu/ (autoconfiguration,\n"
+	       "               /metrics; the admin page /admin for an account with role=admin)\n\n"
 	       "Start it with:  %s -d %s serve\n"
-	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n",
+	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n"
+	       "Send mail with: swaks --server 127.0.0.1:%llu --to %s\n",
 	       dir, address, password, cert, (unsigned long long)port_base + 143,
 	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 110,
-	       (unsigned long long)port_base + 995, (unsigned long long)port_base + 80,
+	       (unsigned long long)port_base + 995, (unsigned long long)port_base + 587,
+	       (unsigned long long)port_base + 465, (unsigned long long)port_base + 25, domain,
+	       (unsigned long long)port_base + 24, (unsigned long long)port_base + 80,
 	       (unsigned long long)port_base + 443, cli_program, dir,
-	       (unsigned long long)port_base + 993);
+	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 25, address);
 	rc = 0;
 out:
 	free(err);

@@ -40,6 +40,8 @@
 #include "net/net.h"
 #include "net/tls.h"
 #include "session/session.h"
+#include "smtp/smtp.h"
+#include "smtp/smtp_queue.h"
 #include "store/store.h"
 
 /* How often the server looks for access changes made by the CLI. */
@@ -52,6 +54,7 @@ struct serve_state {
 	struct imap_server *imap;
 	struct pop3_server *pop3;
 	struct http_server *http;
+	struct smtp_server *smtp;
 	struct auth_service *auth;
 	struct net_jobs *jobs;
 	struct event *poll_ev;
@@ -69,6 +72,7 @@ struct service {
 	const char *name; /* for the log: "imaps" */
 	bool enabled;
 	uint64_t port;
+	const char *path; /* a Unix socket instead of listen:port, or NULL */
 	bool implicit_tls;
 	const struct session_service *svc;
 };
@@ -80,18 +84,42 @@ services_build(const struct serve_state *st, const struct tern_conf *conf, struc
 {
 	size_t n = 0;
 
-	out[n++] = (struct service){"imap", conf->imap_enabled, conf->imap_port, false,
-	                            imap_server_service(st->imap)};
-	out[n++] = (struct service){"imaps", conf->imap_enabled, conf->imaps_port, true,
-	                            imap_server_service(st->imap)};
-	out[n++] = (struct service){"pop3", conf->pop3_enabled, conf->pop3_port, false,
-	                            pop3_server_service(st->pop3)};
-	out[n++] = (struct service){"pop3s", conf->pop3_enabled, conf->pop3s_port, true,
-	                            pop3_server_service(st->pop3)};
-	out[n++] = (struct service){"http", conf->http_enabled, conf->http_port, false,
-	                            http_server_service(st->http)};
-	out[n++] = (struct service){"https", conf->http_enabled, conf->https_port, true,
-	                            http_server_service(st->http)};
+	out[n++] = (struct service){"imap", conf->imap_enabled,           conf->imap_port, NULL,
+	                            false,  imap_server_service(st->imap)};
+	out[n++] = (struct service){"imaps", conf->imap_enabled,           conf->imaps_port, NULL,
+	                            true,    imap_server_service(st->imap)};
+	out[n++] = (struct service){"pop3", conf->pop3_enabled,           conf->pop3_port, NULL,
+	                            false,  pop3_server_service(st->pop3)};
+	out[n++] = (struct service){"pop3s", conf->pop3_enabled,           conf->pop3s_port, NULL,
+	                            true,    pop3_server_service(st->pop3)};
+	out[n++] = (struct service){"smtp",          conf->smtp_enabled,
+	                            conf->smtp_port, NULL,
+	                            false,           smtp_server_service(st->smtp, SMTP_ROLE_MX)};
+	out[n++] = (struct service){"submission",
+	                            conf->submission_enabled,
+	                            conf->submission_port,
+	                            NULL,
+	                            false,
+	                            smtp_server_service(st->smtp, SMTP_ROLE_SUBMISSION)};
+	out[n++] = (struct service){"submissions",
+	                            conf->submission_enabled,
+	                            conf->submissions_port,
+	                            NULL,
+	                            true,
+	                            smtp_server_service(st->smtp, SMTP_ROLE_SUBMISSION)};
+	out[n++] = (struct service){"lmtp",          conf->lmtp_enabled,
+	                            conf->lmtp_port, NULL,
+	                            false,           smtp_server_service(st->smtp, SMTP_ROLE_LMTP)};
+	out[n++] = (struct service){"lmtp-socket",
+	                            conf->lmtp_enabled && conf->lmtp_socket[0] != '\0',
+	                            0,
+	                            conf->lmtp_socket,
+	                            false,
+	                            smtp_server_service(st->smtp, SMTP_ROLE_LMTP)};
+	out[n++] = (struct service){"http", conf->http_enabled,           conf->http_port, NULL,
+	                            false,  http_server_service(st->http)};
+	out[n++] = (struct service){"https", conf->http_enabled,           conf->https_port, NULL,
+	                            true,    http_server_service(st->http)};
 	return n;
 }
 
@@ -105,7 +133,8 @@ services_changed(const struct serve_state *st, const struct tern_conf *conf)
 	if (strcmp(conf->listen, st->conf.listen) != 0 || n != m)
 		return true;
 	for (size_t i = 0; i < n; i++)
-		if (now[i].enabled != next[i].enabled || now[i].port != next[i].port)
+		if (now[i].enabled != next[i].enabled || now[i].port != next[i].port ||
+		    (now[i].path != NULL && strcmp(now[i].path, next[i].path) != 0))
 			return true;
 	return false;
 }
@@ -251,6 +280,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
 	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
+	smtp_server_reload(st->smtp, &conf.smtp, &conf.auth.s, true);
 	struct http_settings http = conf_http_settings(&conf);
 	http_server_reload(st->http, &http);
 	conf_free(&st->conf);
@@ -268,6 +298,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct auth_service *auth = NULL;
 	struct net_jobs *jobs = NULL, *store_pool = NULL;
 	struct store *store = NULL;
+	struct smtp_queue *queue = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
 
@@ -300,6 +331,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.jobs = jobs;
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
 	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
+	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, true);
 	struct http_settings http = conf_http_settings(&st.conf);
 	st.http = http_server_new(&http);
 	http_server_set_auth(st.http, auth, jobs);
@@ -310,10 +342,14 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		if (!services[i].enabled)
 			continue;
 		specs[n++] = (struct net_listener_spec){
-		        st.conf.listen, (uint16_t)services[i].port, services[i].implicit_tls,
-		        &session_net_protocol, (void *)services[i].svc};
-		buf_printf(&started, " %s=%s:%llu", services[i].name, st.conf.listen,
-		           (unsigned long long)services[i].port);
+		        services[i].path != NULL ? services[i].path : st.conf.listen,
+		        (uint16_t)services[i].port, services[i].implicit_tls, &session_net_protocol,
+		        (void *)services[i].svc};
+		if (services[i].path != NULL)
+			buf_printf(&started, " %s=%s", services[i].name, services[i].path);
+		else
+			buf_printf(&started, " %s=%s:%llu", services[i].name, st.conf.listen,
+			           (unsigned long long)services[i].port);
 	}
 	net_tls_ref(tls);
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
@@ -336,6 +372,11 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);
+	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
+		cli_fail("%s", err);
+		goto out;
+	}
+	smtp_server_set_store(st.smtp, store, store_pool, queue);
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -380,6 +421,8 @@ out:
 	imap_server_free(&st.imap);
 	pop3_server_free(&st.pop3);
 	http_server_free(&st.http);
+	smtp_server_free(&st.smtp);
+	smtp_queue_close(&queue);
 	auth_service_free(&auth);
 	store_close(&store);
 	net_tls_unref(&tls);

@@ -202,10 +202,11 @@ static int
 show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, const char *address)
 {
 	/* What this server runs at all: a switch that is on for a protocol
-	   tern.conf does not serve still lets nobody in. SMTP has no listener
-	   in this build. */
-	const bool served[AUTH_PROTO_COUNT] = {
-	        [AUTH_PROTO_IMAP] = conf->imap_enabled, [AUTH_PROTO_POP3] = conf->pop3_enabled};
+	   tern.conf does not serve still lets nobody in. The smtp switch is
+	   about submission (sending); receiving mail needs no login. */
+	const bool served[AUTH_PROTO_COUNT] = {[AUTH_PROTO_IMAP] = conf->imap_enabled,
+	                                       [AUTH_PROTO_POP3] = conf->pop3_enabled,
+	                                       [AUTH_PROTO_SMTP] = conf->submission_enabled};
 	struct auth_account a;
 	enum auth_error err;
 	char when[64], protos[64];
@@ -221,9 +222,7 @@ show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, con
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
 		printf("%-8s %s%s\n", auth_protocol_name((enum auth_protocol)p),
 		       onoff(a.enabled[p]),
-		       served[p]              ? ""
-		       : p == AUTH_PROTO_SMTP ? " (not served: this tern has no SMTP listener)"
-		                              : " (not served: switched off in tern.conf)");
+		       served[p] ? "" : " (not served: switched off in tern.conf)");
 	if (strcmp(a.role, "admin") == 0)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
 	printf("credentials: %s%s%s%s%s\n", scheme_name(a.password),

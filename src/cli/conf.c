@@ -109,6 +109,43 @@ static const struct config_key keys[] = {
          "none|testing|enforce", "The mode of the MTA-STS policy served (RFC 8461)."},
         {"http.mta_sts_max_age", CONFIG_DURATION, F(http_mta_sts_max_age_ms), "7d", 86400000,
          31557600000ull, NULL, "How long senders may cache the MTA-STS policy."},
+        {"smtp.enabled", CONFIG_BOOL, F(smtp_enabled), "yes", 0, 0, NULL,
+         "Run the SMTP (MX) listener: mail for the local domains only."},
+        {"smtp.port", CONFIG_UINT, F(smtp_port), "0", 0, 65535, NULL,
+         "SMTP with STARTTLS (MX role); 0 = port_base + 25."},
+        {"smtp.domains", CONFIG_STRING, F(smtp.domains), "", 0, 0, NULL,
+         "Local mail domains, space-separated; empty: server.domain. Mail for others is refused (no relay)."},
+        {"smtp.max_line", CONFIG_SIZE, F(smtp.max_line), "16k", 512, 1ull << 20, NULL,
+         "Longest command line (RFC 5321 asks for 512, RFC 4954 for 12288 with AUTH)."},
+        {"smtp.max_message_size", CONFIG_SIZE, F(smtp.max_message_size), "64m", 1024, 4ull << 30,
+         NULL,
+         "Largest message (SIZE, refused at MAIL when declared bigger); at most store.max_message_size."},
+        {"smtp.max_recipients", CONFIG_UINT, F(smtp.max_recipients), "100", 1, 100000, NULL,
+         "Recipients per message; more get 452 4.5.3 (RFC 5321 asks for at least 100)."},
+        {"smtp.max_errors", CONFIG_UINT, F(smtp.max_errors), "20", 1, 100000, NULL,
+         "Bad commands per session before 421 and disconnect."},
+        {"smtp.max_junk_commands", CONFIG_UINT, F(smtp.max_junk_commands), "50", 1, 100000, NULL,
+         "NOOP, RSET, VRFY, EXPN and HELP without a MAIL before 421 and disconnect."},
+        {"smtp.timeout", CONFIG_DURATION, F(smtp.timeout_ms), "5m", 1000, DAY_MS, NULL,
+         "Idle time allowed for a client (RFC 5321 section 4.5.3.2: 5 minutes)."},
+        {"smtp.quota_temporary", CONFIG_BOOL, F(smtp.quota_temporary), "yes", 0, 0, NULL,
+         "Over quota answers 452 4.2.2 (the sender retries) rather than 552 5.2.2 (bounce)."},
+        {"smtp.subaddress_separator", CONFIG_STRING, F(smtp.subaddress_separator), "+", 0, 0, NULL,
+         "user+tag@domain delivers to user@domain; empty: no sub-addressing."},
+        {"smtp.subaddress_folder", CONFIG_BOOL, F(smtp.subaddress_folder), "no", 0, 0, NULL,
+         "Deliver user+tag@domain into folder \"tag\" when it exists (else INBOX)."},
+        {"submission.enabled", CONFIG_BOOL, F(submission_enabled), "yes", 0, 0, NULL,
+         "Run the submission listeners (AUTH required, RFC 6409 and RFC 8314)."},
+        {"submission.port", CONFIG_UINT, F(submission_port), "0", 0, 65535, NULL,
+         "Submission with STARTTLS; 0 = port_base + 587."},
+        {"submission.tls_port", CONFIG_UINT, F(submissions_port), "0", 0, 65535, NULL,
+         "Submission over implicit TLS; 0 = port_base + 465."},
+        {"lmtp.enabled", CONFIG_BOOL, F(lmtp_enabled), "yes", 0, 0, NULL,
+         "Run the LMTP listener (RFC 2033), for delivery from Postfix or Exim."},
+        {"lmtp.port", CONFIG_UINT, F(lmtp_port), "0", 0, 65535, NULL,
+         "LMTP over TCP; 0 = port_base + 24."},
+        {"lmtp.socket", CONFIG_STRING, F(lmtp_socket), "", 0, 0, NULL,
+         "Also LMTP on this Unix socket (relative to the data directory); empty: none."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -200,9 +237,21 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->pop3.tls_port = conf->pop3_enabled ? (uint16_t)conf->pop3s_port : 0;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;
+	if (conf->smtp_port == 0)
+		conf->smtp_port = conf->port_base + 25;
+	if (conf->submission_port == 0)
+		conf->submission_port = conf->port_base + 587;
+	if (conf->submissions_port == 0)
+		conf->submissions_port = conf->port_base + 465;
+	if (conf->lmtp_port == 0)
+		conf->lmtp_port = conf->port_base + 24;
+	conf->smtp.hostname = conf->hostname; /* borrowed */
+	conf->smtp.default_domain = conf->domain;
+	if (conf->smtp.max_message_size > conf->store.max_message_size)
+		conf->smtp.max_message_size = conf->store.max_message_size;
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
 	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
-	                  &conf->tls_client_ca};
+	                  &conf->tls_client_ca, &conf->lmtp_socket};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);
@@ -211,7 +260,9 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		}
 	}
 	if (conf->imap_port > 65535 || conf->imaps_port > 65535 || conf->pop3_port > 65535 ||
-	    conf->pop3s_port > 65535 || conf->http_port > 65535 || conf->https_port > 65535) {
+	    conf->pop3s_port > 65535 || conf->smtp_port > 65535 || conf->submission_port > 65535 ||
+	    conf->submissions_port > 65535 || conf->lmtp_port > 65535 || conf->http_port > 65535 ||
+	    conf->https_port > 65535) {
 		*error_out = xasprintf("%s/tern.conf: port_base %llu puts ports past 65535",
 		                       data_dir, (unsigned long long)conf->port_base);
 		config_free(keys, ARRAY_LEN(keys), conf);
@@ -233,6 +284,10 @@ conf_http_settings(const struct tern_conf *conf)
 	if (conf->pop3_enabled) {
 		h.pop3_port = (uint16_t)conf->pop3_port;
 		h.pop3s_port = (uint16_t)conf->pop3s_port;
+	}
+	if (conf->submission_enabled) {
+		h.submission_port = (uint16_t)conf->submission_port;
+		h.submissions_port = (uint16_t)conf->submissions_port;
 	}
 	return h;
 }

@@ -15,6 +15,7 @@
 #include "imap/imap.h"
 #include "pop3/pop3.h"
 #include "net/net.h"
+#include "smtp/smtp.h"
 #include "store/store.h"
 
 struct tern_conf {
@@ -31,6 +32,11 @@ struct tern_conf {
 	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;
 	uint64_t imap_port, imaps_port; /* 0: port_base + 143 / + 993 */
+	bool smtp_enabled, submission_enabled, lmtp_enabled;
+	uint64_t smtp_port;                         /* 0: port_base + 25 */
+	uint64_t submission_port, submissions_port; /* 0: + 587 / + 465 */
+	uint64_t lmtp_port;                         /* 0: + 24 */
+	char *lmtp_socket;                          /* "" = none; made absolute */
 	bool pop3_enabled;
 	uint64_t pop3_port, pop3s_port; /* 0: port_base + 110 / + 995 */
 	uint64_t pop3_login_delay_ms;
@@ -42,6 +48,7 @@ struct tern_conf {
 	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
+	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */
 	struct pop3_settings pop3;
 	struct http_settings http; /* hostname and ports: see conf_http_settings() */
 	struct auth_config auth;   /* .s is what sessions copy; oauth paths made absolute */

@@ -48,6 +48,20 @@ static const struct cli_command commands[] = {
          "  user import-passwd FILE [--domain DOMAIN]   import a Dovecot passwd-file\n"
          "  Without --password-stdin a password is asked for on a terminal, or else\n"
          "  generated and printed. See docs/AUTH.md."},
+        {"alias", cli_alias,
+         "alias add|del|list ...\n"
+         "  alias add ALIAS TARGET      mail to ALIAS goes to TARGET (an account or\n"
+         "                              another alias); add again for a list\n"
+         "  alias del ALIAS [TARGET]    remove one target, or the whole alias\n"
+         "  alias list [ALIAS]          show aliases\n"
+         "  ALIAS \"@domain\" is the domain's catch-all (off until added).\n"
+         "  user+tag@domain reaches user@domain without an alias (smtp.subaddress_*).\n"
+         "  See docs/SMTP.md."},
+        {"queue", cli_queue,
+         "queue list | queue show ID [--message]\n"
+         "  The outbound queue: mail submitted for remote recipients, kept in\n"
+         "  DIR/queue until outbound delivery exists. show prints the envelope\n"
+         "  (sender, recipients, DSN parameters) and, with --message, the message."},
         {"check", cli_check,
          "check [--repair] [--account ID]\n"
          "  Verify the mail store: counters, blob references, blob files against\n"

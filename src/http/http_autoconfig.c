@@ -311,8 +311,8 @@ http_mobileconfig_get(struct http_session *s)
 	plist_bool(&b, "IncomingMailServerUseSSL",
 	           imap != 0 ? imap == cfg->imaps_port : pop3 == cfg->pop3s_port);
 	plist_string(&b, "IncomingMailServerUsername", addr);
-	/* Apple requires the outgoing keys; without submission they still
-	   name this host, and sending fails until a submission port exists. */
+	/* Apple requires the outgoing keys; with submission switched off they
+	   still name this host, and sending fails until it is switched on. */
 	plist_string(&b, "OutgoingMailServerAuthentication", "EmailAuthPassword");
 	plist_string(&b, "OutgoingMailServerHostName", cfg->hostname);
 	plist_int(&b, "OutgoingMailServerPortNumber", smtp != 0 ? smtp : 465);

@@ -138,6 +138,8 @@ net_addr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
 	} else if (ss->ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, out,
 		          (socklen_t)outlen);
+	} else if (ss->ss_family == AF_UNIX) {
+		snprintf(out, outlen, "unix");
 	} else {
 		snprintf(out, outlen, "unknown");
 	}

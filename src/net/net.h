@@ -59,7 +59,8 @@ struct net_protocol {
 };
 
 struct net_listener_spec {
-	const char *address; /* "127.0.0.1", "::1", "0.0.0.0" */
+	const char *address; /* "127.0.0.1", "::1", "0.0.0.0", or a Unix socket's
+	                        absolute path (peer "unix", counted as loopback) */
 	uint16_t port;
 	bool implicit_tls;
 	const struct net_protocol *protocol;

@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -264,7 +266,9 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 
 	c->w = w;
 	net_addr_format(&p->addr, c->peer, sizeof(c->peer));
-	if (p->addr.ss_family == AF_INET6)
+	if (p->addr.ss_family == AF_UNIX)
+		c->is_loopback = true; /* a local socket: as trusted as 127.0.0.1 */
+	else if (p->addr.ss_family == AF_INET6)
 		c->is_loopback =
 		        IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&p->addr)->sin6_addr);
 	else
@@ -665,6 +669,32 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 	log_error("net", "event=accept-failed err=\"%s\"", evutil_socket_error_to_string(err));
 }
 
+/* A listener on a Unix socket (LMTP for a local MTA): the path replaces
+   any stale socket a previous run left. */
+static int
+bind_unix(struct net_server *srv, struct net_listener *l, char **error_out)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	if (strlen(l->address) >= sizeof(sun.sun_path)) {
+		*error_out = xasprintf("socket path too long: %s", l->address);
+		return -1;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", l->address);
+	unlink(l->address);
+	l->evl = evconnlistener_new_bind(srv->base, accept_cb, l,
+	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
+	                                 (struct sockaddr *)&sun, sizeof(sun));
+	if (l->evl == NULL) {
+		*error_out = xasprintf("cannot listen on %s (%s): %s", l->address,
+		                       l->spec.protocol->name, strerror(errno));
+		return -1;
+	}
+	chmod(l->address, 0660);
+	evconnlistener_set_error_cb(l->evl, accept_error_cb);
+	return 0;
+}
+
 static int
 bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
 {
@@ -672,6 +702,8 @@ bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
 	int slen = sizeof(ss);
 	char spec[128];
 
+	if (l->address[0] == '/')
+		return bind_unix(srv, l, error_out);
 	snprintf(spec, sizeof(spec), strchr(l->address, ':') ? "[%s]:%u" : "%s:%u", l->address,
 	         l->spec.port);
 	memset(&ss, 0, sizeof(ss));

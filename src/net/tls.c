@@ -277,3 +277,13 @@ out:
 	EVP_PKEY_free(key);
 	return rc;
 }
+
+void
+net_tls_describe(void *ssl, const char **version_out, const char **cipher_out)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	const char *name = c != NULL ? SSL_CIPHER_standard_name(c) : NULL;
+
+	*version_out = SSL_get_version(ssl);
+	*cipher_out = name != NULL ? name : "";
+}

@@ -46,5 +46,9 @@ int net_tls_cb_endpoint(void *ssl, unsigned char *out, size_t *len);
    client CA (subjectAltName rfc822Name, else the subject's emailAddress):
    0, or -1 when there is none. */
 int net_tls_peer_email(void *ssl, char *out, size_t len);
+/* The protocol version ("TLSv1.3") and the cipher suite's IANA name
+   ("TLS_AES_256_GCM_SHA384") of an established session, for trace headers
+   (RFC 8314 section 4.3). Static strings; "" when unknown. */
+void net_tls_describe(void *ssl, const char **version_out, const char **cipher_out);
 
 #endif

@@ -69,7 +69,10 @@ class HttpTest(ServerTestCase):
                                     ("imap", "mail.example.org", b + 143, "STARTTLS"),
                                     ("pop3", "mail.example.org", b + 995, "SSL"),
                                     ("pop3", "mail.example.org", b + 110, "STARTTLS")])
-        for s in prov.findall("incomingServer"):
+        outgoing = [(s.get("type"), int(s.findtext("port")), s.findtext("socketType"))
+                    for s in prov.findall("outgoingServer")]
+        self.assertEqual(outgoing, [("smtp", b + 465, "SSL"), ("smtp", b + 587, "STARTTLS")])
+        for s in prov.findall("incomingServer") + prov.findall("outgoingServer"):
             self.assertEqual(s.findtext("username"), "%EMAILADDRESS%")
 
     def test_thunderbird_autoconfig_both_urls(self):
@@ -108,7 +111,8 @@ class HttpTest(ServerTestCase):
         account = root.find(f"{MOZ}Response/{MOZ}Account")
         self.assertEqual(account.findtext(f"{MOZ}Action"), "settings")
         protos = {p.findtext(f"{MOZ}Type"): p for p in account.findall(f"{MOZ}Protocol")}
-        self.assertEqual(sorted(protos), ["IMAP", "POP3"])
+        self.assertEqual(sorted(protos), ["IMAP", "POP3", "SMTP"])
+        self.assertEqual(int(protos["SMTP"].findtext(f"{MOZ}Port")), self.server.base + 465)
         imap = protos["IMAP"]
         self.assertEqual(imap.findtext(f"{MOZ}Server"), "mail.example.org")
         self.assertEqual(int(imap.findtext(f"{MOZ}Port")), self.server.base + 993)
@@ -135,6 +139,8 @@ class HttpTest(ServerTestCase):
         self.assertEqual(mail["IncomingMailServerHostName"], "mail.example.org")
         self.assertEqual(mail["IncomingMailServerPortNumber"], self.server.base + 993)
         self.assertIs(mail["IncomingMailServerUseSSL"], True)
+        self.assertEqual(mail["OutgoingMailServerPortNumber"], self.server.base + 465)
+        self.assertIs(mail["OutgoingMailServerUseSSL"], True)
         self.assertEqual(mail["IncomingMailServerUsername"], "dave@example.com")
         # Stable identifiers: the same profile replaces itself on reinstall.
         _, again = self.get("/apple/mobileconfig?emailaddress=dave%40example.com")
@@ -299,6 +305,8 @@ class DnsRecordsTest(unittest.TestCase):
         self.assertIn("v=TLSRPTv1", rows[("_smtp._tls.example.com.", "IN", "TXT")])
         self.assertEqual(rows[("_imaps._tcp.example.com.", "IN", "SRV")],
                          f"0 1 {b + 993} mail.example.org.")
+        self.assertEqual(rows[("_submissions._tcp.example.com.", "IN", "SRV")],
+                         f"0 1 {b + 465} mail.example.org.")
         # POP3 is off: RFC 6186's "not offered".
         self.assertEqual(rows[("_pop3s._tcp.example.com.", "IN", "SRV")], "0 0 0 .")
         self.assertEqual(rows[("autoconfig.example.com.", "IN", "CNAME")], "mail.example.org.")

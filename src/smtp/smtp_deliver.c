@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_deliver.c: from the first message byte to the final reply.
+ *
+ * Begin (on the event loop): a store spool for the local recipients and/or
+ * a queue file for the remote ones (submission), and the trace fields
+ * written into them before any message byte: Return-Path, Delivered-To
+ * (only when the message goes to exactly one account, so that N
+ * recipients still share one spool and one stored blob) and Received (with
+ * the TLS cipher, RFC 8314 section 4.3). The queue copy gets only
+ * Received: the final MTA adds the other two.
+ *
+ * Write: bytes go to the spool (CRLF-normalised, hashed, size-limited by
+ * the store) and the queue file as they arrive; on submission the header
+ * block is also kept (up to SMTP_HEADER_MAX) for the From: check.
+ *
+ * End: one job on the store pool (store.writers threads) checks From: on
+ * submission, opens each recipient account, runs store_deliver() (one
+ * parse, one blob for all, group commit per account), retries a missing
+ * sub-address folder into INBOX, and commits the queue file. Back on the
+ * worker the replies go out: one for SMTP, one per recipient for LMTP
+ * (RFC 2033 section 4.2). 250 is only ever sent for what store_deliver or
+ * the queue said is on disk.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "net/net.h"
+#include "net/tls.h"
+#include "smtp/smtp_accounts.h"
+#include "smtp/smtp_queue.h"
+#include "smtp/smtp_session.h"
+#include "smtp/smtp_trace.h"
+#include "store/store.h"
+
+/* The distinct accounts of a transaction's local recipients. */
+static size_t
+count_accounts(const struct smtp_tx *tx, const struct auth_recipient **only_out)
+{
+	size_t n = 0;
+
+	*only_out = NULL;
+	for (size_t i = 0; i < tx->n_rcpts; i++) {
+		const struct smtp_rcpt *r = &tx->rcpts[i];
+		for (size_t j = 0; j < r->n_accts; j++) {
+			bool seen = false;
+			for (size_t k = 0; k < i && !seen; k++)
+				for (size_t m = 0; m < tx->rcpts[k].n_accts && !seen; m++)
+					seen = tx->rcpts[k].accts[m].account_id ==
+					       r->accts[j].account_id;
+			for (size_t m = 0; m < j && !seen; m++)
+				seen = r->accts[m].account_id == r->accts[j].account_id;
+			if (!seen) {
+				n++;
+				*only_out = &r->accts[j];
+			}
+		}
+	}
+	return n;
+}
+
+static void
+trace_received(struct smtp_session *s, struct buf *b)
+{
+	const char *version = NULL, *cipher = NULL;
+	void *ssl = net_conn_ssl(s->base.conn);
+
+	if (ssl != NULL)
+		net_tls_describe(ssl, &version, &cipher);
+	struct smtp_trace t = {
+	        .helo = s->helo,
+	        .ip = net_conn_peer(s->base.conn),
+	        .hostname = s->cfg->s.hostname,
+	        .protocol = smtp_trace_protocol(s->role == SMTP_ROLE_LMTP, s->is_esmtp, ssl != NULL,
+	                                        s->is_authed, s->tx.mail.smtputf8),
+	        .id = arena_printf(s->cmd_arena, "%s.%llu", s->base.log.sid,
+	                           (unsigned long long)s->messages + 1),
+	        .tls_cipher = cipher != NULL && cipher[0] != '\0' ? cipher : NULL,
+	        .tls_version = version,
+	        .for_rcpt = s->tx.n_rcpts == 1 ? s->tx.rcpts[0].path : NULL,
+	        .time = (int64_t)time(NULL),
+	};
+	smtp_trace_received(b, &t);
+}
+
+bool
+smtp_message_begin(struct smtp_session *s)
+{
+	struct smtp_tx *tx = &s->tx;
+	enum store_error err;
+	struct buf b;
+	const struct auth_recipient *only;
+	bool ok = true;
+
+	buf_init(&b);
+	buf_reset(&s->header);
+	s->has_header = false;
+	s->data_error = SMTP_DATA_OK;
+	s->data_size = 0;
+	if (tx->n_rcpts > tx->n_remote) {
+		if (store_spool_new(s->srv->store, &s->spool, &err) < 0) {
+			log_error(s->base.ops->proto, "event=spool-failed err=\"%s\"",
+			          store_error_str(err));
+			ok = false;
+		} else {
+			buf_printf(&b, "Return-Path: <%s>\r\n", tx->sender);
+			if (count_accounts(tx, &only) == 1)
+				buf_printf(&b, "Delivered-To: %s\r\n", only->address);
+			trace_received(s, &b);
+			if (store_spool_write(s->spool, b.data, b.len, &err) < 0)
+				ok = false;
+		}
+	}
+	if (ok && tx->n_remote > 0) {
+		if (s->srv->queue == NULL || smtp_queue_msg_new(s->srv->queue, &s->qmsg) < 0) {
+			ok = false;
+		} else {
+			buf_reset(&b);
+			trace_received(s, &b);
+			if (smtp_queue_msg_write(s->qmsg, b.data, b.len) < 0)
+				ok = false;
+		}
+	}
+	buf_deinit(&b);
+	if (!ok) {
+		store_spool_free(&s->spool);
+		smtp_queue_msg_free(&s->qmsg);
+		smtp_reply(s, 451, "4.3.0", "Temporary failure, try again later (sid %s)",
+		           s->base.log.sid);
+		return false;
+	}
+	return true;
+}
+
+/* Keeps the header block for the From: check: up to the first empty line. */
+static void
+keep_header(struct smtp_session *s, const char *data, size_t len)
+{
+	size_t room = SMTP_HEADER_MAX - s->header.len;
+	size_t from = s->header.len > 3 ? s->header.len - 3 : 0;
+
+	buf_append(&s->header, data, MIN(len, room));
+	for (size_t i = from; i + 1 < s->header.len; i++) {
+		const char *h = s->header.data;
+		if ((h[i] == '\n' && h[i + 1] == '\n') ||
+		    (h[i] == '\n' && h[i + 1] == '\r' && i + 2 < s->header.len &&
+		     h[i + 2] == '\n') ||
+		    (i == 0 && (h[0] == '\n' || (h[0] == '\r' && h[1] == '\n')))) {
+			s->header.len = i + 1;
+			s->has_header = true;
+			return;
+		}
+	}
+	if (s->header.len >= SMTP_HEADER_MAX)
+		s->has_header = true;
+}
+
+void
+smtp_message_write(struct smtp_session *s, const char *data, size_t len)
+{
+	enum store_error err;
+
+	if (s->data_error != SMTP_DATA_OK)
+		return; /* the rest is read and dropped */
+	s->data_size += len;
+	if (s->data_size > s->cfg->s.max_message_size) {
+		s->data_error = SMTP_DATA_TOOBIG;
+		store_spool_free(&s->spool);
+		smtp_queue_msg_free(&s->qmsg);
+		return;
+	}
+	if (s->role == SMTP_ROLE_SUBMISSION && !s->has_header)
+		keep_header(s, data, len);
+	if (s->spool != NULL && store_spool_write(s->spool, data, len, &err) < 0)
+		s->data_error = err == STORE_ERR_TOOBIG ? SMTP_DATA_TOOBIG : SMTP_DATA_TEMP;
+	if (s->qmsg != NULL && s->data_error == SMTP_DATA_OK) {
+		if (smtp_queue_msg_write(s->qmsg, data, len) < 0)
+			s->data_error = SMTP_DATA_TEMP;
+	}
+	if (s->data_error != SMTP_DATA_OK) {
+		store_spool_free(&s->spool);
+		smtp_queue_msg_free(&s->qmsg);
+	}
+}
+
+/* ---- the delivery job ---- */
+
+struct target {
+	uint64_t account_id;
+	const char *folder;         /* "" for INBOX */
+	struct store_account *acct; /* from the thread's cache, unless is_owned */
+	bool is_owned;
+	enum store_error err;
+};
+
+struct delivery {
+	/* in */
+	struct store *store;
+	struct auth_service *auth;
+	struct store_spool *spool;
+	struct smtp_queue_msg *qmsg;
+	struct smtp_envelope env;
+	struct target *targets;
+	size_t n_targets;
+	const char **from; /* submission: the From: addresses to check, or NULL */
+	size_t n_from;
+	bool check_from;
+	uint64_t account_id;
+	const char *separator;
+	struct arena *arena;
+	/* out */
+	const char *from_refused; /* an address not the sender's own */
+	bool from_temp;
+	int queue_rc;
+	char queue_id[40];
+};
+
+static struct target *
+target_get(struct delivery *d, uint64_t id, const char *folder, size_t *cap)
+{
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (d->targets[i].account_id == id && strcmp(d->targets[i].folder, folder) == 0)
+			return &d->targets[i];
+	if (d->n_targets == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		struct target *v = arena_zalloc(d->arena, *cap * sizeof(*v));
+		if (d->n_targets > 0)
+			memcpy(v, d->targets, d->n_targets * sizeof(*v));
+		d->targets = v;
+	}
+	struct target *t = &d->targets[d->n_targets++];
+	t->account_id = id;
+	t->folder = arena_strdup(d->arena, folder);
+	return t;
+}
+
+static bool
+check_from(struct delivery *d)
+{
+	enum auth_error aerr;
+
+	if (d->n_from == 0) {
+		d->from_refused = "";
+		return false;
+	}
+	for (size_t i = 0; i < d->n_from; i++) {
+		bool owned;
+		if (auth_service_address_owned(d->auth, d->account_id, d->from[i], d->separator,
+		                               &owned, &aerr) < 0) {
+			d->from_temp = true;
+			return false;
+		}
+		if (!owned) {
+			d->from_refused = d->from[i];
+			return false;
+		}
+	}
+	return true;
+}
+
+/* store_deliver for targets [from] with err == want; mailbox by folder. */
+static void
+deliver_some(struct delivery *d, bool retry_inbox)
+{
+	struct store_delivery_target *v = arena_zalloc(d->arena, d->n_targets * sizeof(*v));
+	size_t *idx = arena_alloc(d->arena, d->n_targets * sizeof(*idx));
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct target *t = &d->targets[i];
+		if (t->acct == NULL)
+			continue;
+		if (retry_inbox && !(t->err == STORE_ERR_NOTFOUND && t->folder[0] != '\0'))
+			continue;
+		v[n].acct = t->acct;
+		v[n].mailbox = retry_inbox || t->folder[0] == '\0' ? "INBOX" : t->folder;
+		idx[n++] = i;
+	}
+	if (n == 0)
+		return;
+	store_deliver(d->spool, v, n);
+	for (size_t i = 0; i < n; i++)
+		d->targets[idx[i]].err = v[i].err;
+}
+
+static void
+delivery_work(void *arg)
+{
+	struct delivery *d = arg;
+	enum store_error err;
+
+	if (d->check_from && !check_from(d))
+		return;
+	if (d->spool != NULL && d->n_targets > 0) {
+		/* The thread's cache holds SMTP_ACCOUNTS_PER_THREAD at once:
+		   targets past that get handles of their own. */
+		for (size_t i = 0; i < d->n_targets; i++) {
+			struct target *t = &d->targets[i];
+			t->is_owned = i >= SMTP_ACCOUNTS_PER_THREAD;
+			if (t->is_owned
+			            ? store_account_open(d->store, t->account_id, &t->acct, &err) <
+			                      0
+			            : (t->acct = smtp_account_get(d->store, t->account_id, &err)) ==
+			                      NULL)
+				t->err = err;
+		}
+		deliver_some(d, false);
+		deliver_some(d, true); /* a sub-address folder deleted since RCPT */
+		for (size_t i = 0; i < d->n_targets; i++)
+			if (d->targets[i].is_owned)
+				store_account_close(&d->targets[i].acct);
+	}
+	store_spool_free(&d->spool);
+	if (d->qmsg != NULL)
+		d->queue_rc = smtp_queue_msg_commit(d->qmsg, &d->env, d->queue_id);
+	smtp_queue_msg_free(&d->qmsg);
+}
+
+static void
+delivery_free(struct delivery *d)
+{
+	store_spool_free(&d->spool);
+	smtp_queue_msg_free(&d->qmsg);
+	arena_free(&d->arena);
+	free(d);
+}
+
+/* The error of rcpt r (STORE_ERR_NONE when every account took it). */
+static enum store_error
+rcpt_result(const struct delivery *d, const struct smtp_rcpt *r)
+{
+	if (r->is_remote)
+		return d->queue_rc == 0 ? STORE_ERR_NONE : STORE_ERR_TEMP;
+	for (size_t j = 0; j < r->n_accts; j++)
+		for (size_t i = 0; i < d->n_targets; i++)
+			if (d->targets[i].account_id == r->accts[j].account_id &&
+			    strcmp(d->targets[i].folder, r->accts[j].folder) == 0 &&
+			    d->targets[i].err != STORE_ERR_NONE)
+				return d->targets[i].err;
+	return STORE_ERR_NONE;
+}
+
+static void
+delivery_done(struct session *base, void *arg)
+{
+	struct delivery *d = arg;
+
+	if (base == NULL) {
+		delivery_free(d);
+		return;
+	}
+	struct smtp_session *s = (struct smtp_session *)base;
+	struct smtp_tx *tx = &s->tx;
+	const char *id = arena_printf(s->cmd_arena, "%s.%llu", s->base.log.sid,
+	                              (unsigned long long)s->messages + 1);
+	size_t ok = 0;
+	enum store_error first = STORE_ERR_NONE;
+
+	if (d->from_temp) {
+		smtp_reply(s, 451, "4.3.0", "Temporary failure, try again later (sid %s)",
+		           s->base.log.sid);
+	} else if (d->from_refused != NULL) {
+		log_info("smtp", "event=from-refused from=%s", smtp_str(s, d->from_refused));
+		if (d->from_refused[0] == '\0')
+			smtp_reply(s, 550, "5.6.0", "The message has no From: header");
+		else
+			smtp_reply(s, 550, "5.7.1", "From: <%s> is not an address of %s",
+			           d->from_refused, s->user.address);
+	} else {
+		for (size_t i = 0; i < tx->n_rcpts; i++) {
+			enum store_error e = rcpt_result(d, &tx->rcpts[i]);
+			if (e == STORE_ERR_NONE)
+				ok++;
+			else if (first == STORE_ERR_NONE)
+				first = e;
+			if (s->role == SMTP_ROLE_LMTP) {
+				const char *who =
+				        arena_printf(s->cmd_arena, "<%s>", tx->rcpts[i].path);
+				if (e == STORE_ERR_NONE)
+					smtp_reply(s, 250, "2.0.0", "%s Ok: delivered as %s", who,
+					           id);
+				else
+					smtp_reply_store_error(s, e, who);
+			}
+			if (e != STORE_ERR_NONE)
+				log_info(s->base.ops->proto, "event=rcpt-failed rcpt=%s err=\"%s\"",
+				         smtp_str(s, tx->rcpts[i].address), store_error_str(e));
+		}
+		if (s->role != SMTP_ROLE_LMTP) {
+			/* One reply for all: 250 once any recipient has it, since
+			   a retry would duplicate it for them. */
+			if (ok > 0)
+				smtp_reply(s, 250, "2.0.0", "Ok: %s as %s",
+				           tx->n_remote > 0 ? "queued" : "delivered", id);
+			else
+				smtp_reply_store_error(s, first, NULL);
+		}
+		if (ok > 0) {
+			s->messages++;
+			log_info(
+			        s->base.ops->proto,
+			        "event=delivered id=%s from=%s rcpts=%zu failed=%zu remote=%zu%s%s",
+			        id, smtp_str(s, tx->sender[0] ? tx->sender : "<>"), tx->n_rcpts,
+			        tx->n_rcpts - ok, tx->n_remote, d->queue_id[0] ? " queue=" : "",
+			        d->queue_id);
+		}
+	}
+	delivery_free(d);
+	smtp_tx_reset(s);
+	smtp_cmd_finish(s);
+}
+
+void
+smtp_message_end(struct smtp_session *s)
+{
+	struct smtp_tx *tx = &s->tx;
+
+	if (s->data_error != SMTP_DATA_OK) {
+		for (size_t i = 0; i < (s->role == SMTP_ROLE_LMTP ? tx->n_rcpts : 1); i++) {
+			const char *who =
+			        s->role == SMTP_ROLE_LMTP
+			                ? arena_printf(s->cmd_arena, "<%s>", tx->rcpts[i].path)
+			                : NULL;
+			smtp_reply_store_error(s,
+			                       s->data_error == SMTP_DATA_TOOBIG ? STORE_ERR_TOOBIG
+			                                                         : STORE_ERR_TEMP,
+			                       who);
+		}
+		smtp_tx_reset(s);
+		smtp_cmd_done(s);
+		return;
+	}
+	struct delivery *d = xcalloc(1, sizeof(*d));
+	size_t cap = 0;
+	d->arena = arena_new(4096);
+	d->store = s->srv->store;
+	d->auth = s->srv->auth;
+	d->spool = s->spool;
+	d->qmsg = s->qmsg;
+	s->spool = NULL;
+	s->qmsg = NULL;
+	for (size_t i = 0; i < tx->n_rcpts; i++)
+		for (size_t j = 0; j < tx->rcpts[i].n_accts; j++)
+			target_get(d, tx->rcpts[i].accts[j].account_id,
+			           tx->rcpts[i].accts[j].folder, &cap);
+	if (s->role == SMTP_ROLE_SUBMISSION) {
+		d->check_from = true;
+		d->account_id = s->user.account_id;
+		d->separator = arena_strdup(d->arena, s->cfg->s.subaddress_separator);
+		d->from = smtp_header_from(d->arena, (const unsigned char *)s->header.data,
+		                           s->header.len, &d->n_from);
+	}
+	if (d->qmsg != NULL) {
+		struct smtp_queue_rcpt *qr = arena_zalloc(d->arena, tx->n_remote * sizeof(*qr));
+		size_t n = 0;
+		for (size_t i = 0; i < tx->n_rcpts; i++) {
+			const struct smtp_rcpt *r = &tx->rcpts[i];
+			if (!r->is_remote)
+				continue;
+			qr[n].address = arena_strdup(d->arena, r->address);
+			qr[n].notify = r->params.notify;
+			qr[n].orcpt_type = r->params.orcpt_type
+			                           ? arena_strdup(d->arena, r->params.orcpt_type)
+			                           : NULL;
+			qr[n].orcpt =
+			        r->params.orcpt ? arena_strdup(d->arena, r->params.orcpt) : NULL;
+			n++;
+		}
+		struct smtp_mail_params *mp = arena_memdup(d->arena, &tx->mail, sizeof(tx->mail));
+		mp->envid = tx->mail.envid ? arena_strdup(d->arena, tx->mail.envid) : NULL;
+		mp->auth = NULL;
+		d->env = (struct smtp_envelope){
+		        .sender = arena_strdup(d->arena, tx->sender),
+		        .account = arena_strdup(d->arena, s->user.address),
+		        .mail = mp,
+		        .rcpts = qr,
+		        .n_rcpts = n,
+		};
+	}
+	session_command_wait(&s->base);
+	session_job_submit(&s->base, s->srv->store_pool, delivery_work, delivery_done, d);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_queue.h: the durable outbound queue, DIR/queue/, for the remote
+ * recipients of submitted mail. Delivering them to their MX is a later
+ * issue; until then the queue keeps them, and `tern queue list/show` shows
+ * them. One message is two files named by its id:
+ *
+ *   ID.msg  the message as received (Received header first), CRLF lines
+ *   ID.env  the envelope, a text file of "key value" lines (format in
+ *           smtp_queue.c): sender, recipients with DSN's NOTIFY and ORCPT,
+ *           ENVID, RET, BODY, SMTPUTF8, REQUIRETLS, the account that sent it
+ *
+ * Commit order (the same rule as the store's): ID.msg written under
+ * queue/tmp/ and fsync'd, ID.env likewise, ID.msg renamed into queue/, then
+ * ID.env (its presence is the commit), then the directory fsync'd. Only
+ * then may 250 be sent. A crash leaves at most files in tmp/ or an .msg
+ * without .env, which list ignores (and a later queue runner removes).
+ */
+#ifndef TERN_SMTP_SMTP_QUEUE_H
+#define TERN_SMTP_SMTP_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smtp/smtp_parse.h"
+
+struct smtp_queue;
+struct smtp_queue_msg;
+
+/* Opens (creating) DIR/queue. 0, or -1 with a heap *error_out. */
+int smtp_queue_open(const char *data_dir, struct smtp_queue **q_out, char **error_out);
+void smtp_queue_close(struct smtp_queue **qp);
+
+/* Starts a message file in queue/tmp (cheap: callable on an event loop).
+   0, or -1 (logged). */
+int smtp_queue_msg_new(struct smtp_queue *q, struct smtp_queue_msg **m_out);
+/* Appends message bytes (bare LF becomes CRLF), buffered; -1 on I/O error. */
+int smtp_queue_msg_write(struct smtp_queue_msg *m, const void *data, size_t len);
+
+struct smtp_queue_rcpt {
+	const char *address;
+	unsigned notify;        /* enum smtp_notify bits, 0 = not given */
+	const char *orcpt_type; /* or NULL */
+	const char *orcpt;
+};
+
+struct smtp_envelope {
+	const char *sender;  /* "" for <> */
+	const char *account; /* who submitted it */
+	const struct smtp_mail_params *mail;
+	const struct smtp_queue_rcpt *rcpts;
+	size_t n_rcpts;
+};
+
+/* Makes the message durable with its envelope (blocking: a pool thread).
+   id_out gets the id. 0, or -1 (logged; nothing committed). */
+int smtp_queue_msg_commit(struct smtp_queue_msg *m, const struct smtp_envelope *env,
+                          char id_out[40]);
+/* Frees m; its files go unless committed. */
+void smtp_queue_msg_free(struct smtp_queue_msg **mp);
+
+/* ---- reading (tern queue) ---- */
+
+struct smtp_queue_entry {
+	char id[40];
+	int64_t created;
+	uint64_t size;
+	char *sender, *account;
+	char **rcpts; /* addresses */
+	size_t n_rcpts;
+};
+
+/* Every committed message, oldest first. Heap; free with
+   smtp_queue_entries_free. 0, or -1 with a heap *error_out. */
+int smtp_queue_list(const char *data_dir, struct smtp_queue_entry **out, size_t *n_out,
+                    char **error_out);
+void smtp_queue_entries_free(struct smtp_queue_entry **vp, size_t n);
+/* Prints the envelope of id decoded, then (with_message) the message.
+   0, or -1 with a heap *error_out (no such id). */
+int smtp_queue_show(const char *data_dir, const char *id, bool with_message, FILE *out,
+                    char **error_out);
+
+#endif
