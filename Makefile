@@ -103,6 +103,11 @@ check: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
 	@python3 tests/run.py --build build --build-asan build/asan
 
+# PREFIX (/usr/local), DESTDIR; as root without DESTDIR also the tern user,
+# /etc/tern and /var/lib/tern (scripts/install.sh, docs/ADMIN.md).
+install: all
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" sh scripts/install.sh $(BUILD)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 

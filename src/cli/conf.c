@@ -304,6 +304,57 @@ conf_path(const char *data_dir, const char *path)
 	return path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", data_dir, path);
 }
 
+/* Text for roff: a leading '.' or '\'' would be a request, '\\' an escape. */
+static void
+roff_text(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+void
+conf_print_man(void)
+{
+	const char *section = "";
+
+	printf(".TH TERN.CONF 5 \"\" \"tern\" \"File Formats\"\n"
+	       ".SH NAME\ntern.conf \\- configuration of the tern mail server\n"
+	       ".SH DESCRIPTION\n"
+	       "\\fBtern.conf\\fR lives in the data directory (\\fIDIR\\fR/tern.conf; "
+	       "\\fI/var/lib/tern/tern.conf\\fR, a link to \\fI/etc/tern/tern.conf\\fR, after "
+	       "\\fBmake install\\fR). It holds \\fB[section]\\fR headers and "
+	       "\\fIkey\\fR = \\fIvalue\\fR lines; \\fB#\\fR starts a comment. Sizes take "
+	       "k, m, g suffixes, durations ms, s, min, h, d. An unknown key or a bad value stops "
+	       "\\fBtern serve\\fR with the file and line. SIGHUP reloads the file; listener "
+	       "changes need a restart.\n");
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct config_key *k = &keys[i];
+		const char *dot = strchr(k->name, '.');
+		if (strncmp(section, k->name, (size_t)(dot - k->name + 1)) != 0) {
+			printf(".SH [%.*s]\n", (int)(dot - k->name), k->name);
+			section = k->name;
+		}
+		printf(".TP\n.B %s\n", dot + 1);
+		roff_text(k->doc);
+		printf(" Default: \\fB");
+		roff_text(k->def[0] != '\0' ? k->def : "(empty)");
+		printf("\\fR.");
+		if (k->choices != NULL) {
+			printf(" One of: ");
+			roff_text(k->choices);
+			printf(".");
+		}
+		printf("\n");
+	}
+	printf(".SH SEE ALSO\n.BR tern (8)\n");
+}
+
 void
 conf_print_keys(void)
 {

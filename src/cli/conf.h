@@ -65,5 +65,7 @@ char *conf_path(const char *data_dir, const char *path);
 struct http_settings conf_http_settings(const struct tern_conf *conf);
 /* Prints the key table as a Markdown table (docs/CONFIG.md). */
 void conf_print_keys(void);
+/* The same table as the tern.conf(5) manual page (roff). */
+void conf_print_man(void);
 
 #endif

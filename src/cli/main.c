@@ -14,6 +14,7 @@
 
 static int cli_version(const char *data_dir, int argc, char **argv);
 static int cli_config_keys(const char *data_dir, int argc, char **argv);
+static int cli_manpage(const char *data_dir, int argc, char **argv);
 
 static const struct cli_command commands[] = {
         {"init", cli_init,
@@ -91,7 +92,10 @@ static const struct cli_command commands[] = {
          "  server.hostname to the public name first. See docs/ADMIN.md."},
         {"version", cli_version, "version\n  Print the version."},
         {"config-keys", cli_config_keys,
-         "config-keys\n  Print every tern.conf key with its default, as Markdown."},
+         "config-keys [--man]\n"
+         "  Print every tern.conf key with its default, as Markdown (docs/CONFIG.md),\n"
+         "  or as the tern.conf(5) manual page."},
+        {"manpage", cli_manpage, "manpage\n  Print the tern(8) manual page (roff)."},
 };
 
 static void
@@ -143,9 +147,55 @@ cli_version(const char *data_dir, int argc, char **argv)
 static int
 cli_config_keys(const char *data_dir, int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--man") == 0) {
+		conf_print_man();
+		return 0;
+	}
 	if (argc > 0)
-		return cli_fail("config-keys takes no arguments");
+		return cli_fail("config-keys takes no arguments but --man");
 	conf_print_keys();
+	return 0;
+}
+
+/* tern(8) from the command table, so the manual says what --help says. */
+static int
+cli_manpage(const char *data_dir, int argc, char **argv)
+{
+	if (argc > 0)
+		return cli_fail("manpage takes no arguments");
+	printf(".TH TERN 8 \"\" \"tern %s\" \"System Administration\"\n"
+	       ".SH NAME\ntern \\- mail server (IMAP, POP3, SMTP, LMTP, HTTP) and its admin tool\n"
+	       ".SH SYNOPSIS\n.B tern\n[\\fB\\-d\\fR \\fIDIR\\fR] \\fICOMMAND\\fR "
+	       "[\\fIARGS\\fR]\n"
+	       ".SH DESCRIPTION\n\\fBtern serve\\fR runs the server; every other command "
+	       "administers the data directory \\fIDIR\\fR (default \\fI./var\\fR; "
+	       "\\fI/var/lib/tern\\fR after \\fBmake install\\fR), also while it runs.\n"
+	       ".SH COMMANDS\n",
+	       TERN_VERSION);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		size_t first = strcspn(u, "\n");
+		printf(".TP\n.B tern %.*s\n.nf\n", (int)first, u);
+		for (const char *p = u + first; *p != '\0'; p++) {
+			if (*p == '\\')
+				fputs("\\e", stdout);
+			else if (*p == '-')
+				fputs("\\-", stdout);
+			else if (*p == '.' && p[-1] == '\n')
+				fputs("\\&.", stdout);
+			else
+				putchar(*p);
+		}
+		printf("\n.fi\n");
+	}
+	printf(".SH SIGNALS\n.TP\n.B SIGTERM, SIGINT\nStop: running commands finish, clients "
+	       "get a goodbye.\n.TP\n.B SIGHUP\nReload tern.conf and the TLS certificate.\n"
+	       ".TP\n.B SIGUSR1\nReopen server.log_file (logrotate).\n"
+	       ".SH FILES\n.TP\n.I DIR/tern.conf\nsee \\fBtern.conf\\fR(5)\n.TP\n"
+	       ".I DIR/accounts.db\naccounts, app passwords, aliases\n.TP\n.I DIR/accounts/\n"
+	       "the mail store, one directory per account\n.TP\n.I DIR/tls/\n"
+	       "certificate and key\n"
+	       ".SH SEE ALSO\n.BR tern.conf (5);\ndocs/ADMIN.md in the source tree.\n");
 	return 0;
 }
 
