@@ -4,6 +4,7 @@
  * and runs it; the table's usage strings are the --help text.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,23 @@ cli_config_keys(const char *data_dir, int argc, char **argv)
 	return 0;
 }
 
+/* Text for roff: '-' and '\\' escaped, and a line starting with '.' kept
+   from being read as a request. */
+static void
+roff_put(const char *s, size_t len, bool lines)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\')
+			fputs("\\e", stdout);
+		else if (s[i] == '-')
+			fputs("\\-", stdout);
+		else if (s[i] == '.' && lines && (i == 0 || s[i - 1] == '\n'))
+			fputs("\\&.", stdout);
+		else
+			putchar(s[i]);
+	}
+}
+
 /* tern(8) from the command table, so the manual says what --help says. */
 static int
 cli_manpage(const char *data_dir, int argc, char **argv)
@@ -175,17 +193,11 @@ cli_manpage(const char *data_dir, int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const char *u = commands[i].usage;
 		size_t first = strcspn(u, "\n");
-		printf(".TP\n.B tern %.*s\n.nf\n", (int)first, u);
-		for (const char *p = u + first; *p != '\0'; p++) {
-			if (*p == '\\')
-				fputs("\\e", stdout);
-			else if (*p == '-')
-				fputs("\\-", stdout);
-			else if (*p == '.' && p[-1] == '\n')
-				fputs("\\&.", stdout);
-			else
-				putchar(*p);
-		}
+		printf(".TP\n.B tern ");
+		roff_put(u, first, false);
+		printf("\n.nf\n");
+		if (u[first] != '\0')
+			roff_put(u + first + 1, strlen(u + first + 1), true);
 		printf("\n.fi\n");
 	}
 	printf(".SH SIGNALS\n.TP\n.B SIGTERM, SIGINT\nStop: running commands finish, clients "
