@@ -91,7 +91,7 @@ static const struct config_key keys[] = {
         {"pop3.retr_sets_seen", CONFIG_BOOL, F(pop3.retr_sets_seen), "no", 0, 0, NULL,
          "Messages read with RETR get \\Seen for IMAP clients (applied at QUIT)."},
         {"http.enabled", CONFIG_BOOL, F(http_enabled), "yes", 0, 0, NULL,
-         "Run the HTTP listeners (autoconfiguration, MTA-STS, /metrics)."},
+         "Run the HTTP listeners (autoconfiguration, MTA-STS, /metrics, admin API and page)."},
         {"http.port", CONFIG_UINT, F(http_port), "0", 0, 65535, NULL, "HTTP; 0 = port_base + 80."},
         {"http.tls_port", CONFIG_UINT, F(https_port), "0", 0, 65535, NULL,
          "HTTPS (implicit TLS, the tls.* certificate); 0 = port_base + 443."},
