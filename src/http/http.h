@@ -21,6 +21,7 @@ struct auth_service;
 struct buf;
 struct http_server;
 struct net_jobs;
+struct store;
 struct session_service;
 
 enum http_access {
@@ -52,6 +53,8 @@ const struct session_service *http_server_service(struct http_server *srv);
    (auth's job threads); without this call they answer 503. */
 void http_server_set_auth(struct http_server *srv, struct auth_service *auth,
                           struct net_jobs *pool);
+/* The mail store, for quotas in the admin API (before the server runs). */
+void http_server_set_store(struct http_server *srv, struct store *store);
 /* New connections use the new settings; live ones keep theirs. */
 void http_server_reload(struct http_server *srv, const struct http_settings *settings);
 void http_server_free(struct http_server **srvp);

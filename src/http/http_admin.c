@@ -12,6 +12,9 @@
  *   POST /api/v1/access    one of addresses=a,b (comma or newline separated),
  *                          domain=D, all=yes; and imap|pop3|smtp=on|off, role=user|admin
  *                          -> {"changed", "missing"}
+ *   GET  /api/v1/quota     ?address= -> {address, storage_used, storage_limit,
+ *                          messages_used, messages_limit} (0 = no limit)
+ *   POST /api/v1/quota/set address, storage (bytes), messages: each optional
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
@@ -22,8 +25,9 @@
  * job pool through auth_admin_login(), so they are throttled and delayed
  * like IMAP logins. Only over TLS, or plaintext from loopback.
  *
- * The operations are the ones `tern user list` and `tern user set` call
- * (auth_account_page, auth_access_set_addresses, auth_access_set_domain),
+ * The operations are the ones `tern user list`, `set` and `quota` call
+ * (auth_account_page, auth_access_set_addresses, auth_access_set_domain,
+ * store_quota_get/set),
  * so the CLI, the API and the page never disagree; a running server's
  * access watch then closes the sessions of a protocol switched off.
  */
@@ -42,6 +46,7 @@
 #include "lib/log.h"
 #include "net/jobs.h"
 #include "net/net.h"
+#include "store/store.h"
 
 #define ADMIN_TOKENS        256               /* signed-in browsers at once */
 #define ADMIN_TOKEN_IDLE_MS (60 * 60 * 1000u) /* an hour without a request */
@@ -209,7 +214,7 @@ respond_json_error(struct http_session *s, int status, const char *error)
 
 /* ---- jobs: a password check and/or an operation on auth's pool ---- */
 
-enum admin_op { OP_LOGIN, OP_ACCOUNTS, OP_ACCESS };
+enum admin_op { OP_LOGIN, OP_ACCOUNTS, OP_ACCESS, OP_QUOTA_GET, OP_QUOTA_SET };
 
 struct admin_job {
 	struct http_server *srv;
@@ -410,6 +415,68 @@ op_access(struct admin_job *job, struct auth_db *db)
 	free(role);
 }
 
+/* GET: the account's quota and usage; SET: storage (bytes) and messages
+   limits first, each optional, 0 = none. The same store_quota_* calls as
+   `tern user quota`. */
+static void
+op_quota(struct admin_job *job, struct auth_db *db, bool set)
+{
+	char *address = form_get(job, "address");
+	struct auth_account a;
+	enum auth_error aerr;
+	enum store_error err;
+	struct store_account *acct = NULL;
+	struct store_quota q;
+	uint64_t storage = UINT64_MAX, messages = UINT64_MAX;
+
+	job->status = 400;
+	if (address == NULL) {
+		job->error = "address is required";
+	} else if (set && (!form_u64(job, "storage", UINT64_MAX / 2, &storage) ||
+	                   !form_u64(job, "messages", UINT64_MAX / 2, &messages))) {
+		job->error = "storage (bytes) and messages are numbers; 0 = no limit";
+	} else if (job->srv->store == NULL) {
+		job->status = 503;
+		job->error = "the mail store is not available";
+	} else if (auth_account_lookup(db, address, &a, &aerr) < 0) {
+		job->status = aerr == AUTH_ERR_NOTFOUND ? 404 : 500;
+		job->error = aerr == AUTH_ERR_NOTFOUND ? "no such account" : "temporary failure";
+	} else {
+		if (store_account_open(job->srv->store, a.id, &acct, &err) < 0 ||
+		    store_quota_get(acct, &q, &err) < 0 ||
+		    (set && store_quota_set(acct, storage != UINT64_MAX ? storage : q.storage_limit,
+		                            messages != UINT64_MAX ? messages : q.messages_limit,
+		                            &err) < 0)) {
+			job->status = 500;
+			job->error = store_error_str(err);
+		} else {
+			if (set) {
+				q.storage_limit = storage != UINT64_MAX ? storage : q.storage_limit;
+				q.messages_limit =
+				        messages != UINT64_MAX ? messages : q.messages_limit;
+				log_info("http",
+				         "event=admin-quota admin=%s account=%s storage=%llu "
+				         "messages=%llu",
+				         job->admin, a.address, (unsigned long long)q.storage_limit,
+				         (unsigned long long)q.messages_limit);
+			}
+			job->status = 200;
+			buf_puts(&job->out, "{\"address\":");
+			json_str(&job->out, a.address);
+			buf_printf(&job->out,
+			           ",\"storage_used\":%llu,\"storage_limit\":%llu,"
+			           "\"messages_used\":%llu,\"messages_limit\":%llu}\n",
+			           (unsigned long long)q.storage_used,
+			           (unsigned long long)q.storage_limit,
+			           (unsigned long long)q.messages_used,
+			           (unsigned long long)q.messages_limit);
+		}
+		store_account_close(&acct);
+		auth_account_clear(&a);
+	}
+	free(address);
+}
+
 static void
 job_work(void *arg)
 {
@@ -447,6 +514,12 @@ job_work(void *arg)
 		break;
 	case OP_ACCESS:
 		op_access(job, db);
+		break;
+	case OP_QUOTA_GET:
+		op_quota(job, db, false);
+		break;
+	case OP_QUOTA_SET:
+		op_quota(job, db, true);
 		break;
 	}
 }
@@ -618,4 +691,16 @@ void
 http_admin_access_post(struct http_session *s)
 {
 	admin_call(s, OP_ACCESS, NULL, NULL);
+}
+
+void
+http_admin_quota_get(struct http_session *s)
+{
+	admin_call(s, OP_QUOTA_GET, NULL, NULL);
+}
+
+void
+http_admin_quota_post(struct http_session *s)
+{
+	admin_call(s, OP_QUOTA_SET, NULL, NULL);
 }

@@ -30,6 +30,8 @@ static const struct http_route routes[] = {
         {"/api/v1/logout", "POST", http_admin_logout_post, "api-logout"},
         {"/api/v1/accounts", "GET", http_admin_accounts_get, "api-accounts"},
         {"/api/v1/access", "POST", http_admin_access_post, "api-access"},
+        {"/api/v1/quota", "GET", http_admin_quota_get, "api-quota"},
+        {"/api/v1/quota/set", "POST", http_admin_quota_post, "api-quota-set"},
 };
 
 const struct http_route *

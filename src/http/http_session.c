@@ -72,6 +72,12 @@ http_server_set_auth(struct http_server *srv, struct auth_service *auth, struct 
 }
 
 void
+http_server_set_store(struct http_server *srv, struct store *store)
+{
+	srv->store = store;
+}
+
+void
 http_server_reload(struct http_server *srv, const struct http_settings *settings)
 {
 	struct http_site *site = site_new(settings), *old;

@@ -40,6 +40,7 @@ struct http_server {
 	void *lock;             /* pthread_mutex_t * */
 	struct auth_service *auth;
 	struct net_jobs *auth_pool; /* admin logins and account operations */
+	struct store *store;        /* quotas; NULL: not available */
 	struct http_admin *admin;
 	uint64_t started_ms;
 };
@@ -102,6 +103,7 @@ const struct http_route *http_route_lookup(const char *path);
 http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_get,
         http_mta_sts_get, http_metrics_get, http_healthz_get;
 http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
-        http_admin_accounts_get, http_admin_access_post;
+        http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
+        http_admin_quota_post;
 
 #endif

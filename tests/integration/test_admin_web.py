@@ -139,6 +139,23 @@ class AdminApiTest(ServerTestCase):
         self.assertEqual(api.call("GET", "/api/v1/accounts", {"limit": 5000})[0], 400)
         self.assertEqual(api.call("GET", "/api/v1/accounts", {"disabled": "ftp"})[0], 400)
 
+    def test_quota_agrees_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        status, q = api.call("GET", "/api/v1/quota", {"address": "u020@bulk.example"})
+        self.assertEqual((status, q["storage_limit"], q["messages_used"]), (200, 0, 0))
+        status, q = api.call("POST", "/api/v1/quota/set", {"address": "u020@bulk.example",
+                                                           "storage": str(5 * 1024 * 1024)})
+        self.assertEqual((status, q["storage_limit"]), (200, 5 * 1024 * 1024))
+        out = tern("user", "quota", "u020@bulk.example", data_dir=self.server.dir).stdout
+        self.assertEqual(out, "storage: 0 bytes of 5.0 MiB\nmessages: 0 of no limit\n")
+        tern("user", "quota", "u020@bulk.example", "--messages", "9", data_dir=self.server.dir)
+        q = api.call("GET", "/api/v1/quota", {"address": "u020@bulk.example"})[1]
+        self.assertEqual((q["storage_limit"], q["messages_limit"]), (5 * 1024 * 1024, 9))
+        self.assertEqual(api.call("GET", "/api/v1/quota", {"address": "no@x.example"})[0], 404)
+        self.assertEqual(api.call("POST", "/api/v1/quota/set",
+                                  {"address": "u020@bulk.example", "storage": "big"})[0], 400)
+
     def test_access_changes_agree_with_the_cli(self):
         api = Api(self.port)
         api.login()
@@ -310,6 +327,20 @@ class AdminPageBrowserTest(ServerTestCase):
         self.assertIn("imap=off", tern("user", "list", "--search", "u007@",
                                        data_dir=self.server.dir).stdout)
 
+        # Its quota: seen and set on the page, read back by the CLI.
+        b.click('tr[data-address="u007@other.example"] .quota')
+        b.wait_text("#quota-usage", "storage 0.0 MiB (no limit)")
+        b.cmd("POST", f"/element/{b.find('#quota-storage')}/clear", {})
+        b.type("#quota-storage", "20")
+        b.cmd("POST", f"/element/{b.find('#quota-messages')}/clear", {})
+        b.type("#quota-messages", "300")
+        b.click("#quota-save")
+        b.wait_text("#status", "Quota of u007@other.example saved")
+        b.wait_text("#quota-usage", "storage 0.0 MiB of 20 MiB, messages 0 of 300")
+        b.screenshot("admin-5-quota.png")
+        self.assertEqual(tern("user", "quota", "u007@other.example", data_dir=self.server.dir).stdout,
+                         "storage: 0 bytes of 20.0 MiB\nmessages: 0 of 300\n")
+
         # A whole domain: POP3 off for bulk.example.
         b.cmd("POST", f"/element/{b.find('#search')}/clear", {})
         b.type("#domain", "bulk.example")
@@ -318,7 +349,7 @@ class AdminPageBrowserTest(ServerTestCase):
         b.cmd("POST", f"/element/{b.find('#bulk-proto')}/value", {"text": "pop3"})
         b.click("#domain-off")
         b.wait_text("#status", "POP3 off: 65 account(s) changed")
-        b.screenshot("admin-5-domain-pop3-off.png")
+        b.screenshot("admin-6-domain-pop3-off.png")
         self.assertFalse(self.pop3_login("u000@bulk.example"))
         self.assertFalse(self.pop3_login("u128@bulk.example"))
         self.assertTrue(self.pop3_login("u001@other.example"))
@@ -331,7 +362,7 @@ class AdminPageBrowserTest(ServerTestCase):
         b.cmd("POST", f"/element/{b.find('#bulk-proto')}/value", {"text": "smtp"})
         b.click("#bulk-off")
         b.wait_text("#status", "SMTP off: 2 account(s) changed")
-        b.screenshot("admin-6-selection-smtp-off.png")
+        b.screenshot("admin-7-selection-smtp-off.png")
         off = tern("user", "list", "--disabled", "smtp", data_dir=self.server.dir).stdout
         self.assertEqual([l.split()[0] for l in off.splitlines()],
                          ["u002@bulk.example", "u004@bulk.example"])

@@ -1,7 +1,7 @@
 // admin.js: the web admin page. Talks only to tern's admin API
-// (/api/v1/..., docs/ADMIN.md): sign in for a token, then page through
-// accounts and switch IMAP, POP3 and SMTP per account, for a selection or
-// for a whole domain. The token lives in sessionStorage (this tab only).
+// (/api/v1/..., docs/HTTP.md): sign in for a token, then page through
+// accounts, switch IMAP, POP3 and SMTP per account, for a selection or for
+// a whole domain, and see and set an account's quota. The token lives in sessionStorage (this tab only).
 "use strict";
 
 const PAGE = 50;
@@ -73,6 +73,12 @@ function render() {
       box.addEventListener("change", () => setAccess({ addresses: a.address }, proto, box.checked));
       cell(tr, box);
     }
+    const quota = document.createElement("button");
+    quota.type = "button";
+    quota.className = "quota";
+    quota.textContent = "Quota";
+    quota.addEventListener("click", () => showQuota(a.address));
+    cell(tr, quota);
     tbody.appendChild(tr);
   }
   const last = Math.min(state.offset + state.rows.length, state.total);
@@ -113,6 +119,38 @@ async function setAccess(target, proto, on) {
   load();
 }
 
+const MIB = 1024 * 1024;
+
+function limitText(used, limit, unit) {
+  return limit === 0 ? `${used}${unit} (no limit)` : `${used}${unit} of ${limit}${unit}`;
+}
+
+async function showQuota(address) {
+  try {
+    const q = await api("GET", "/api/v1/quota", { address });
+    $("quota-panel").hidden = false;
+    $("quota-address").textContent = q.address;
+    $("quota-usage").textContent =
+      `storage ${limitText((q.storage_used / MIB).toFixed(1), (q.storage_limit / MIB), " MiB")}, ` +
+      `messages ${limitText(q.messages_used, q.messages_limit, "")}`;
+    $("quota-storage").value = Math.round(q.storage_limit / MIB);
+    $("quota-messages").value = q.messages_limit;
+  } catch (e) { say(e.message); }
+}
+
+async function saveQuota(ev) {
+  ev.preventDefault();
+  const address = $("quota-address").textContent;
+  try {
+    await api("POST", "/api/v1/quota/set", {
+      address, storage: Number($("quota-storage").value) * MIB,
+      messages: Number($("quota-messages").value),
+    });
+    say(`Quota of ${address} saved`);
+    showQuota(address);
+  } catch (e) { say(e.message); }
+}
+
 function bulk(on) {
   const list = selected();
   if (list.length === 0) { say("Select accounts first."); return; }
@@ -149,6 +187,7 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const box of document.querySelectorAll(".pick")) box.checked = $("select-all").checked;
     countSelected();
   });
+  $("quota-panel").addEventListener("submit", saveQuota);
   $("bulk-off").addEventListener("click", () => bulk(false));
   $("bulk-on").addEventListener("click", () => bulk(true));
   $("domain-off").addEventListener("click", () => wholeDomain(false));
