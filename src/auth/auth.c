@@ -677,6 +677,40 @@ auth_admin_login(struct auth_service *svc, const struct auth_conn *conn, const c
 	auth_policy_unref(&pol);
 }
 
+int
+auth_service_credentials_make(struct auth_service *svc, const char *address, const char *password,
+                              struct auth_credentials *out, const char **error_out)
+{
+	struct auth_policy *pol = auth_policy_get(svc);
+	char *lower = xstrdup(address), *prepped = auth_saslprep(password, true);
+	int rc = -1;
+
+	for (char *p = lower; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (prepped == NULL || prepped[0] == '\0') {
+		*error_out =
+		        "the password is empty or has characters SASLprep (RFC 4013) prohibits";
+	} else {
+		struct auth_cred_options o = {
+		        .scram_iterations = pol->scram_iterations,
+		        .cram_md5 = pol->mech_enabled[AUTH_MECH_CRAM_MD5],
+		        .digest_md5 = pol->mech_enabled[AUTH_MECH_DIGEST_MD5],
+		        .digest_realm = pol->realm,
+		        .address = lower,
+		};
+		rc = auth_credentials_make(prepped, &o, out);
+		if (rc < 0)
+			*error_out = "cannot hash the password";
+	}
+	if (prepped != NULL) {
+		explicit_bzero(prepped, strlen(prepped));
+		free(prepped);
+	}
+	free(lower);
+	auth_policy_unref(&pol);
+	return rc;
+}
+
 struct auth_db *
 auth_service_db(struct auth_service *svc)
 {

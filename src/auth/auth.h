@@ -176,6 +176,15 @@ void auth_login(struct auth_service *svc, const struct auth_conn *conn, const ch
  */
 void auth_admin_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
                       const char *password, struct auth_result *r);
+/*
+ * Blocking (job thread): every credential for password under the running
+ * policy (SCRAM iterations, CRAM-MD5 and DIGEST-MD5 keys only while those
+ * mechanisms are on), as `tern user add/passwd` makes them. 0, or -1 with a
+ * static *error_out. Free with auth_credentials_clear().
+ */
+int auth_service_credentials_make(struct auth_service *svc, const char *address,
+                                  const char *password, struct auth_credentials *out,
+                                  const char **error_out);
 /* The calling job thread's accounts.db connection, opened on first use and
    kept for the thread's life; NULL when it cannot be opened (logged). For
    admin operations run on the auth pool. */

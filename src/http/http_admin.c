@@ -15,6 +15,9 @@
  *   GET  /api/v1/quota     ?address= -> {address, storage_used, storage_limit,
  *                          messages_used, messages_limit} (0 = no limit)
  *   POST /api/v1/quota/set address, storage (bytes), messages: each optional
+ *   POST /api/v1/accounts/add       address, password -> 201 {address, result}
+ *   POST /api/v1/accounts/delete    address
+ *   POST /api/v1/accounts/password  address, password
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
@@ -25,7 +28,8 @@
  * job pool through auth_admin_login(), so they are throttled and delayed
  * like IMAP logins. Only over TLS, or plaintext from loopback.
  *
- * The operations are the ones `tern user list`, `set` and `quota` call
+ * The operations are the ones `tern user list`, `set`, `quota`, `add`,
+ * `del` and `passwd` call
  * (auth_account_page, auth_access_set_addresses, auth_access_set_domain,
  * store_quota_get/set),
  * so the CLI, the API and the page never disagree; a running server's
@@ -214,7 +218,16 @@ respond_json_error(struct http_session *s, int status, const char *error)
 
 /* ---- jobs: a password check and/or an operation on auth's pool ---- */
 
-enum admin_op { OP_LOGIN, OP_ACCOUNTS, OP_ACCESS, OP_QUOTA_GET, OP_QUOTA_SET };
+enum admin_op {
+	OP_LOGIN,
+	OP_ACCOUNTS,
+	OP_ACCESS,
+	OP_QUOTA_GET,
+	OP_QUOTA_SET,
+	OP_ACCOUNT_ADD,
+	OP_ACCOUNT_DELETE,
+	OP_ACCOUNT_PASSWORD,
+};
 
 struct admin_job {
 	struct http_server *srv;
@@ -477,6 +490,67 @@ op_quota(struct admin_job *job, struct auth_db *db, bool set)
 	free(address);
 }
 
+static int
+auth_error_status(enum auth_error err)
+{
+	switch (err) {
+	case AUTH_ERR_NOTFOUND:
+		return 404;
+	case AUTH_ERR_EXISTS:
+		return 409;
+	case AUTH_ERR_INVALID:
+		return 400;
+	default:
+		return 500;
+	}
+}
+
+/* add (address, password), delete (address), password (address,
+   password): what `tern user add/del/passwd` do, with the credentials the
+   running policy asks for. */
+static void
+op_account(struct admin_job *job, struct auth_db *db)
+{
+	char *address = form_get(job, "address"), *password = form_get(job, "password");
+	struct auth_credentials cred = {0};
+	enum auth_error err = AUTH_ERR_NONE;
+	const char *why = NULL;
+	int rc = -1;
+
+	job->status = 400;
+	if (address == NULL || (job->op != OP_ACCOUNT_DELETE && password == NULL)) {
+		job->error = "address (and password) are required";
+	} else if (job->op == OP_ACCOUNT_ADD && !auth_address_is_valid(address)) {
+		job->error = "not a valid address";
+	} else if (job->op == OP_ACCOUNT_DELETE) {
+		rc = auth_account_delete(db, address, &err);
+	} else if (auth_service_credentials_make(job->srv->auth, address, password, &cred, &why) <
+	           0) {
+		job->error = why;
+	} else if (job->op == OP_ACCOUNT_ADD) {
+		rc = auth_account_add_credentials(db, address, &cred, NULL, &err);
+	} else {
+		rc = auth_account_set_credentials(db, address, &cred, &err);
+	}
+	if (job->error == NULL && rc < 0) {
+		job->status = auth_error_status(err);
+		job->error = auth_error_str(err);
+	} else if (job->error == NULL) {
+		static const char *const verbs[] = {[OP_ACCOUNT_ADD] = "added",
+		                                    [OP_ACCOUNT_DELETE] = "deleted",
+		                                    [OP_ACCOUNT_PASSWORD] = "password-changed"};
+		job->status = job->op == OP_ACCOUNT_ADD ? 201 : 200;
+		buf_puts(&job->out, "{\"address\":");
+		json_str(&job->out, address);
+		buf_printf(&job->out, ",\"result\":\"%s\"}\n", verbs[job->op]);
+		log_info("http", "event=admin-account admin=%s account=%s result=%s", job->admin,
+		         address, verbs[job->op]);
+	}
+	auth_credentials_clear(&cred);
+	free(address);
+	free_secret(password);
+}
+
 static void
 job_work(void *arg)
 {
@@ -520,6 +594,11 @@ job_work(void *arg)
 		break;
 	case OP_QUOTA_SET:
 		op_quota(job, db, true);
+		break;
+	case OP_ACCOUNT_ADD:
+	case OP_ACCOUNT_DELETE:
+	case OP_ACCOUNT_PASSWORD:
+		op_account(job, db);
 		break;
 	}
 }
@@ -703,4 +782,22 @@ void
 http_admin_quota_post(struct http_session *s)
 {
 	admin_call(s, OP_QUOTA_SET, NULL, NULL);
+}
+
+void
+http_admin_account_add_post(struct http_session *s)
+{
+	admin_call(s, OP_ACCOUNT_ADD, NULL, NULL);
+}
+
+void
+http_admin_account_delete_post(struct http_session *s)
+{
+	admin_call(s, OP_ACCOUNT_DELETE, NULL, NULL);
+}
+
+void
+http_admin_account_password_post(struct http_session *s)
+{
+	admin_call(s, OP_ACCOUNT_PASSWORD, NULL, NULL);
 }
