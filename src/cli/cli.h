@@ -33,6 +33,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_wants_help(int argc, char **argv);
 /* A random password of n letters and digits (heap). */
 char *cli_random_password(int n);
+/* n random bytes as 2n hex digits (heap). */
+char *cli_random_hex(int n);
+/* In the data directory: the running server's token for the local CLI. */
+#define CLI_ADMIN_TOKEN_FILE "admin.token"
+int cli_status(const char *data_dir, int argc, char **argv);
 
 struct auth_credentials;
 struct auth_cred_options;

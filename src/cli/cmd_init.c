@@ -37,6 +37,20 @@ cli_random_password(int n)
 	return p;
 }
 
+char *
+cli_random_hex(int n)
+{
+	unsigned char rnd[64];
+	char *p = xmalloc((size_t)n * 2 + 1);
+
+	if (n > (int)sizeof(rnd) || RAND_bytes(rnd, n) != 1)
+		abort();
+	for (int i = 0; i < n; i++)
+		snprintf(p + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof(rnd));
+	return p;
+}
+
 static int
 write_conf(const char *dir, const char *hostname, const char *domain, uint64_t port_base)
 {

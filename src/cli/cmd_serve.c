@@ -16,6 +16,7 @@
  * (net_server_broadcast), and the sessions of those accounts say BYE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -171,6 +172,30 @@ drop_privileges(const char *user, const char *data_dir)
 	return 0;
 }
 
+/* DIR/admin.token: a fresh random token each start, readable by the
+   service user only, that `tern status` sends as an administrator's. */
+static char *
+write_admin_token(const char *data_dir, struct http_server *http)
+{
+	char *path = xasprintf("%s/%s", data_dir, CLI_ADMIN_TOKEN_FILE);
+	char *token = cli_random_hex(32);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token)) {
+		log_warn("server", "event=admin-token-failed path=%s err=\"%s\"", path,
+		         strerror(errno));
+		free(path);
+		path = NULL;
+	} else {
+		http_server_set_local_token(http, token);
+	}
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	return path;
+}
+
 static void
 release_changes(void *msg)
 {
@@ -301,6 +326,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct smtp_queue *queue = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
+	char *token_path = NULL;
 
 	buf_init(&started);
 
@@ -373,6 +399,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);
 	http_server_set_store(st.http, store);
+	token_path = write_admin_token(data_dir, st.http);
 	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
 		cli_fail("%s", err);
 		goto out;
@@ -427,6 +454,9 @@ out:
 	auth_service_free(&auth);
 	store_close(&store);
 	net_tls_unref(&tls);
+	if (token_path != NULL)
+		unlink(token_path);
+	free(token_path);
 	free(err);
 	buf_deinit(&started);
 	conf_free(&st.conf);

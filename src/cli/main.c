@@ -85,6 +85,11 @@ static const struct cli_command commands[] = {
          "    65 EX_DATAERR      empty message\n"
          "    64 EX_USAGE        bad arguments;  78 EX_CONFIG  tern.conf unreadable\n"
          "     0                 stored for every ADDRESS"},
+        {"status", cli_status,
+         "status\n"
+         "  Ask the server running on DIR for its uptime, the sessions open per\n"
+         "  protocol and the accounts with the most sessions (over the HTTP port on\n"
+         "  loopback, with the token it keeps in DIR/admin.token)."},
         {"dns-records", cli_dns_records,
          "dns-records DOMAIN\n"
          "  Print every DNS record DOMAIN needs for this server, as zone-file lines:\n"

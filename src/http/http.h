@@ -53,6 +53,9 @@ const struct session_service *http_server_service(struct http_server *srv);
    (auth's job threads); without this call they answer 503. */
 void http_server_set_auth(struct http_server *srv, struct auth_service *auth,
                           struct net_jobs *pool);
+/* Accepts token (64 hex digits) as an administrator's: the one `tern serve`
+   writes to DIR/admin.token for the local CLI (`tern status`). */
+void http_server_set_local_token(struct http_server *srv, const char *token);
 /* The mail store, for quotas in the admin API (before the server runs). */
 void http_server_set_store(struct http_server *srv, struct store *store);
 /* New connections use the new settings; live ones keep theirs. */

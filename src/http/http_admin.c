@@ -18,6 +18,8 @@
  *   POST /api/v1/accounts/add       address, password -> 201 {address, result}
  *   POST /api/v1/accounts/delete    address
  *   POST /api/v1/accounts/password  address, password
+ *   GET  /api/v1/status    ?format=text -> {uptime_s, sessions: {imap, ...},
+ *                          top_accounts: [{address, sessions}]}
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
@@ -26,7 +28,10 @@
  * one of its app passwords (the API token for scripts: `tern user
  * app-password add admin@example.com ci`). Password checks run on auth's
  * job pool through auth_admin_login(), so they are throttled and delayed
- * like IMAP logins. Only over TLS, or plaintext from loopback.
+ * like IMAP logins. Only over TLS, or plaintext from loopback. `tern serve`
+ * also writes a token to DIR/admin.token (mode 0600, new at each start) that
+ * `tern status` on the same machine reads: file access to the data
+ * directory is already full control.
  *
  * The operations are the ones `tern user list`, `set`, `quota`, `add`,
  * `del` and `passwd` call
@@ -49,6 +54,7 @@
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "net/jobs.h"
+#include "lib/metrics.h"
 #include "net/net.h"
 #include "store/store.h"
 
@@ -66,6 +72,7 @@ struct admin_token {
 struct http_admin {
 	pthread_mutex_t lock;
 	struct admin_token tokens[ADMIN_TOKENS];
+	char local[TOKEN_HEX + 1]; /* DIR/admin.token's, for the local CLI; "" = none */
 };
 
 struct http_admin *
@@ -112,6 +119,10 @@ token_lookup(struct http_admin *a, const char *token, char *out, size_t out_len)
 	if (strlen(token) != TOKEN_HEX)
 		return false;
 	pthread_mutex_lock(&a->lock);
+	if (a->local[0] != '\0' && token_equal(a->local, token)) {
+		snprintf(out, out_len, "local");
+		found = true;
+	}
 	for (size_t i = 0; i < ADMIN_TOKENS; i++) {
 		struct admin_token *t = &a->tokens[i];
 		if (t->token[0] == '\0')
@@ -128,6 +139,14 @@ token_lookup(struct http_admin *a, const char *token, char *out, size_t out_len)
 	}
 	pthread_mutex_unlock(&a->lock);
 	return found;
+}
+
+void
+http_admin_set_local_token(struct http_admin *a, const char *token)
+{
+	pthread_mutex_lock(&a->lock);
+	snprintf(a->local, sizeof(a->local), "%s", strlen(token) == TOKEN_HEX ? token : "");
+	pthread_mutex_unlock(&a->lock);
 }
 
 /* A new token for address (the least recently used slot is reused). */
@@ -227,6 +246,7 @@ enum admin_op {
 	OP_ACCOUNT_ADD,
 	OP_ACCOUNT_DELETE,
 	OP_ACCOUNT_PASSWORD,
+	OP_STATUS,
 };
 
 struct admin_job {
@@ -600,13 +620,66 @@ job_work(void *arg)
 	case OP_ACCOUNT_PASSWORD:
 		op_account(job, db);
 		break;
+	case OP_STATUS:
+		job->status = 200;
+		break; /* built on the worker */
 	}
+}
+
+#define STATUS_TOP 10
+
+static const char *const status_protos[] = {"imap", "pop3", "smtp", "http"};
+
+/* `tern status`: uptime, sessions per protocol, the accounts with the most
+   sessions; JSON, or text with format=text. */
+static void
+status_respond(struct http_session *s, struct admin_job *job)
+{
+	struct session_user_count top[STATUS_TOP];
+	size_t n = session_users_top(top, STATUS_TOP);
+	uint64_t up = (time_mono_ms() - s->srv->started_ms) / 1000;
+	char *format = form_get(job, "format");
+	bool text = format != NULL && strcmp(format, "text") == 0;
+	struct buf *b = &job->out;
+
+	free(format);
+	if (text) {
+		buf_printf(b, "uptime: %llud %02lluh%02llum%02llus\nsessions:",
+		           (unsigned long long)(up / 86400), (unsigned long long)(up / 3600 % 24),
+		           (unsigned long long)(up / 60 % 60), (unsigned long long)(up % 60));
+		for (size_t i = 0; i < ARRAY_LEN(status_protos); i++)
+			buf_printf(b, " %s=%lld", status_protos[i],
+			           (long long)metrics_value(METRICS_SESSIONS_ACTIVE,
+			                                    status_protos[i], NULL, NULL));
+		buf_printf(b, "\ntop accounts by sessions:%s\n", n == 0 ? " none" : "");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(b, "  %-40s %llu\n", top[i].user,
+			           (unsigned long long)top[i].sessions);
+		http_header_add(s, "Cache-Control: no-store");
+		http_respond(s, 200, "text/plain; charset=utf-8", b->data, b->len);
+		return;
+	}
+	buf_printf(b, "{\"uptime_s\":%llu,\"sessions\":{", (unsigned long long)up);
+	for (size_t i = 0; i < ARRAY_LEN(status_protos); i++)
+		buf_printf(b, "%s\"%s\":%lld", i > 0 ? "," : "", status_protos[i],
+		           (long long)metrics_value(METRICS_SESSIONS_ACTIVE, status_protos[i], NULL,
+		                                    NULL));
+	buf_puts(b, "},\"top_accounts\":[");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(b, i > 0 ? ",{\"address\":" : "{\"address\":");
+		json_str(b, top[i].user);
+		buf_printf(b, ",\"sessions\":%llu}", (unsigned long long)top[i].sessions);
+	}
+	buf_puts(b, "]}\n");
+	respond_json(s, 200, b);
 }
 
 static void
 job_respond(struct http_session *s, struct admin_job *job)
 {
-	if (job->error != NULL) {
+	if (job->error == NULL && job->op == OP_STATUS) {
+		status_respond(s, job);
+	} else if (job->error != NULL) {
 		respond_json_error(s, job->status, job->error);
 	} else if (job->op == OP_LOGIN) {
 		char token[TOKEN_HEX + 1];
@@ -782,6 +855,12 @@ void
 http_admin_quota_post(struct http_session *s)
 {
 	admin_call(s, OP_QUOTA_SET, NULL, NULL);
+}
+
+void
+http_admin_status_get(struct http_session *s)
+{
+	admin_call(s, OP_STATUS, NULL, NULL);
 }
 
 void

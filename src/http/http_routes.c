@@ -32,6 +32,7 @@ static const struct http_route routes[] = {
         {"/api/v1/access", "POST", http_admin_access_post, "api-access"},
         {"/api/v1/quota", "GET", http_admin_quota_get, "api-quota"},
         {"/api/v1/quota/set", "POST", http_admin_quota_post, "api-quota-set"},
+        {"/api/v1/status", "GET", http_admin_status_get, "api-status"},
         {"/api/v1/accounts/add", "POST", http_admin_account_add_post, "api-account-add"},
         {"/api/v1/accounts/delete", "POST", http_admin_account_delete_post, "api-account-delete"},
         {"/api/v1/accounts/password", "POST", http_admin_account_password_post,

@@ -72,6 +72,12 @@ http_server_set_auth(struct http_server *srv, struct auth_service *auth, struct 
 }
 
 void
+http_server_set_local_token(struct http_server *srv, const char *token)
+{
+	http_admin_set_local_token(srv->admin, token);
+}
+
+void
 http_server_set_store(struct http_server *srv, struct store *store)
 {
 	srv->store = store;

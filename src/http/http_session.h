@@ -83,6 +83,7 @@ void http_resume(struct http_session *s);
 /* Admin sign-ins (http_admin.c), made with the server. */
 struct http_admin *http_admin_new(void);
 void http_admin_free(struct http_admin **ap);
+void http_admin_set_local_token(struct http_admin *a, const char *token);
 
 /* The www file named name (admin.html ...), or NULL. */
 const struct http_www_file *http_www_lookup(const char *name);
@@ -105,6 +106,6 @@ http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_g
 http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
         http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
         http_admin_quota_post, http_admin_account_add_post, http_admin_account_delete_post,
-        http_admin_account_password_post;
+        http_admin_account_password_post, http_admin_status_get;
 
 #endif

@@ -170,6 +170,27 @@ metrics_observe(enum metrics_family f, const char *l1, const char *l2, uint64_t 
 	atomic_fetch_add_explicit(&s->value, 1, memory_order_relaxed);
 }
 
+int64_t
+metrics_value(enum metrics_family f, const char *l1, const char *l2, const char *l3)
+{
+	char labels[3][LABEL_MAX];
+
+	memset(labels, 0, sizeof(labels));
+	label_copy(labels[0], l1);
+	label_copy(labels[1], l2);
+	label_copy(labels[2], l3);
+	uint32_t h = hash_key(f, labels);
+	for (uint32_t i = 0; i < SLOTS; i++) {
+		const struct series *s = &table[(h + i) & (SLOTS - 1)];
+		int st = atomic_load_explicit(&s->state, memory_order_acquire);
+		if (st == SLOT_EMPTY)
+			return 0;
+		if (st == SLOT_READY && key_equal(s, f, labels))
+			return atomic_load_explicit(&s->value, memory_order_relaxed);
+	}
+	return 0;
+}
+
 uint64_t
 metrics_now_us(void)
 {

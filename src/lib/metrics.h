@@ -34,6 +34,9 @@ void metrics_add(enum metrics_family f, const char *l1, const char *l2, const ch
                  int64_t delta);
 /* Records one observation of a histogram, in microseconds. */
 void metrics_observe(enum metrics_family f, const char *l1, const char *l2, uint64_t usec);
+/* The current value of a counter or gauge (a histogram's count); 0 when
+   the series was never touched. */
+int64_t metrics_value(enum metrics_family f, const char *l1, const char *l2, const char *l3);
 /* Appends every family with its HELP and TYPE lines to out. Readers see each
    value atomically, not the table as one snapshot. */
 void metrics_render(struct buf *out);

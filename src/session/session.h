@@ -103,6 +103,7 @@ struct session {
 	struct session_event *events; /* all of the session's, freed at close */
 	/* the running command, for its latency metric */
 	const char *cmd_name; /* static: from the protocol's command table */
+	bool counts_user;     /* in the user registry (session_set_user) */
 	uint64_t cmd_start_us;
 };
 
@@ -123,8 +124,17 @@ struct session_service {
 void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
-/* The session's log context now names user (after login). */
+/* The session's log context now names user (after login); the session
+   counts for user in session_users_top() until it ends. */
 void session_set_user(struct session *s, const char *user);
+
+struct session_user_count {
+	char user[256];
+	uint64_t sessions;
+};
+/* The accounts with the most sessions open now, most first, at most max of
+   them, into out; returns how many. Any thread. */
+size_t session_users_top(struct session_user_count *out, size_t max);
 /* Fills conn (for auth_login, auth_sasl_new) from the session's connection. */
 void session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn *conn);
 /* Makes s's log context current on this thread until session_log_leave(). */

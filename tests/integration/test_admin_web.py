@@ -176,6 +176,42 @@ class AdminApiTest(ServerTestCase):
         self.assertEqual(api.call("POST", "/api/v1/accounts/delete",
                                   {"address": "new.user@example.com"})[0], 404)
 
+    def test_status_counts_sessions_per_protocol_and_account(self):
+        held = []
+        for user in ("u030@bulk.example", "u030@bulk.example", "u031@other.example"):
+            imap = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+            imap.login(user, "userpw")
+            held.append(imap)
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        pop.user("u030@bulk.example")
+        pop.pass_("userpw")
+        try:
+            out = tern("status", data_dir=self.server.dir).stdout
+            self.assertRegex(out, r"^uptime: 0d \d\dh\d\dm\d\ds\n")
+            self.assertIn("sessions: imap=3 pop3=1 smtp=0 http=", out)
+            lines = out.split("top accounts by sessions:\n")[1].splitlines()
+            self.assertEqual(lines[0].split(), ["u030@bulk.example", "3"])
+            self.assertEqual(lines[1].split(), ["u031@other.example", "1"])
+            # The same through the API, as JSON, for an administrator only.
+            api = Api(self.port)
+            self.assertEqual(api.call("GET", "/api/v1/status")[0], 401)
+            api.login()
+            status, body = api.call("GET", "/api/v1/status")
+            self.assertEqual(status, 200)
+            self.assertEqual(body["sessions"]["imap"], 3)
+            self.assertEqual(body["top_accounts"][0], {"address": "u030@bulk.example",
+                                                       "sessions": 3})
+        finally:
+            for imap in held:
+                imap.logout()
+            pop.quit()
+        deadline = time.monotonic() + 5
+        while "imap=0 pop3=0" not in tern("status", data_dir=self.server.dir).stdout:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        token = os.path.join(self.server.dir, "admin.token")
+        self.assertEqual(os.stat(token).st_mode & 0o777, 0o600)
+
     def test_quota_agrees_with_the_cli(self):
         api = Api(self.port)
         api.login()

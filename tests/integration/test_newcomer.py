@@ -71,6 +71,15 @@ class CliTest(unittest.TestCase):
                     check=False)
         self.assertEqual(proc.returncode, 1)
 
+    def test_status_without_a_running_server(self):
+        proc = tern("status", data_dir=self.d, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("is tern serve running", proc.stderr)
+        self.srv.start()
+        self.assertIn("sessions: imap=0", tern("status", data_dir=self.d).stdout)
+        self.assertEqual(self.srv.stop(), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.d, "admin.token")))
+
     def test_show_says_when_a_protocol_is_not_served(self):
         show = tern("user", "show", self.srv.user, data_dir=self.d).stdout
         self.assertIn("imap     on\n", show)
