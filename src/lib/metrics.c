@@ -63,6 +63,11 @@ static const struct {
                                      COUNTER,
                                      {"proto"},
                                      "Logins refused because the IP or account is blocked."},
+        [METRICS_DELIVERIES_TOTAL] = {"tern_deliveries_total",
+                                      COUNTER,
+                                      {"proto", "result"},
+                                      "Recipients of messages received: delivered to a "
+                                      "mailbox, queued for a remote host, or failed."},
 };
 
 struct series {

@@ -25,6 +25,7 @@ enum metrics_family {
 	METRICS_TLS_TOTAL,       /* counter {version} */
 	METRICS_HTTP_REQUESTS,   /* counter {route,code} */
 	METRICS_THROTTLED_TOTAL, /* counter {proto}: logins refused by throttling */
+	METRICS_DELIVERIES_TOTAL, /* counter {proto,result}: recipients of accepted mail */
 	METRICS_FAMILIES
 };
 

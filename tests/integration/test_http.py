@@ -209,6 +209,17 @@ class HttpTest(ServerTestCase):
         self.assertGreaterEqual(self.metric(text, "tern_http_requests_total", route="healthz",
                                             code="200"), 1)
 
+    def test_metrics_count_deliveries(self):
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", self.server.base + 25, timeout=10) as smtp:
+            smtp.sendmail("a@example.org", [self.server.user, "nobody@localhost"],
+                          b"From: a@example.org\r\nSubject: m\r\n\r\nhi\r\n")
+        text = self.get("/metrics")[1].decode()
+        self.assertGreaterEqual(self.metric(text, "tern_deliveries_total", proto="smtp",
+                                            result="delivered"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_command_duration_seconds_count",
+                                            proto="smtp", command="DATA"), 1)
+
     def test_healthz(self):
         resp, data = self.get("/healthz")
         self.assertEqual((resp.status, data), (200, b"ok\n"))
