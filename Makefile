@@ -33,9 +33,11 @@ LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
                               src/auth/*.c src/session/*.c src/imap/*.c src/pop3/*.c \
-                              src/smtp/*.c src/cli/*.c))
+                              src/smtp/*.c src/http/*.c src/cli/*.c))
 LIB_SRC   := $(filter-out src/cli/main.c,$(LIB_SRC))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/http_www.o
+# The web admin page's files, compiled in (src/http/http_www.h).
+WWW_SRC   := $(sort $(wildcard src/http/www/*))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Helper programs the tests run (not tests themselves).
@@ -61,6 +63,16 @@ $(BUILD)/obj/%.o: %.c
 	$(say) CC $@
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/gen/http_www.c: $(WWW_SRC) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	$(say) GEN $@
+	$(Q)sh scripts/embed.sh $(WWW_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/http_www.o: $(BUILD)/gen/http_www.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/libtern.a: $(LIB_OBJ)
 	@rm -f $@
 	$(say) AR $@
@@ -81,11 +93,11 @@ deps:
 	@sh scripts/deps.sh
 
 # A newcomer's first command: dependencies, build, a data directory with a test
-# account on first use, then the server in the foreground.
+# account on first use (on PORT_BASE=N, or the first free base from 10000),
+# then the server in the foreground.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@test -d var || ./$(BUILD)/tern init var
-	./$(BUILD)/tern -d var serve
+	@sh scripts/run.sh $(BUILD)
 
 # Three trees: unit tests on the normal and the ASan+UBSan one, integration
 # tests against the sanitizer build (it catches what the optimised one hides)
@@ -106,6 +118,11 @@ tsan: deps
 	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan all unit-bins
 	@python3 tests/run.py --no-unit --no-integration --tsan build/tsan
 
+# PREFIX (/usr/local), DESTDIR; as root without DESTDIR also the tern user,
+# /etc/tern and /var/lib/tern (scripts/install.sh, docs/ADMIN.md).
+install: all
+	@PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" sh scripts/install.sh $(BUILD)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
@@ -123,7 +140,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c) \
-                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c \
+                src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \

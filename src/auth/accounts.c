@@ -16,6 +16,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/buf.h"
 #include "auth/auth_internal.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -812,6 +813,83 @@ auth_account_foreach(struct auth_db *db, int (*fn)(const struct auth_account *, 
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fail(err_out, AUTH_ERR_TEMP);
+	return 0;
+}
+
+/* LIKE's wildcards in a search are matched literally (ESCAPE '\\'). */
+static char *
+like_pattern(const char *search)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_putc(&b, '%');
+	for (const char *p = search; *p != '\0'; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_putc(&b, '\\');
+		buf_putc(&b, (char)tolower((unsigned char)*p));
+	}
+	buf_putc(&b, '%');
+	return buf_steal(&b);
+}
+
+int
+auth_account_page(struct auth_db *db, const struct auth_account_query *q,
+                  int (*fn)(const struct auth_account *, void *), void *arg, uint64_t *total_out,
+                  enum auth_error *err_out)
+{
+	/* Column names come from our table, never from q. */
+	static const char *const off_where[AUTH_PROTO_COUNT] = {" AND imap = 0", " AND pop3 = 0",
+	                                                        " AND smtp = 0"};
+	const char *extra =
+	        q->disabled >= 0 && q->disabled < AUTH_PROTO_COUNT ? off_where[q->disabled] : "";
+	char *pattern = like_pattern(q->search != NULL ? q->search : "");
+	char *domain = q->domain != NULL ? xasprintf("%%@%s", q->domain) : xstrdup("%");
+	char *sql_count =
+	        xasprintf("SELECT count(*) FROM accounts WHERE address LIKE ?1 ESCAPE '\\' "
+	                  "AND address LIKE ?2%s",
+	                  extra);
+	char *sql_rows = xasprintf("SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address LIKE ?1 "
+	                           "ESCAPE '\\' AND address LIKE ?2%s ORDER BY address "
+	                           "LIMIT ?3 OFFSET ?4",
+	                           extra);
+	sqlite3_stmt *count = prepare(db, sql_count), *rows = prepare(db, sql_rows);
+	int rc = SQLITE_ERROR;
+
+	free(sql_count);
+	free(sql_rows);
+	if (count != NULL && rows != NULL) {
+		sqlite3_stmt *both[2] = {count, rows};
+		for (int i = 0; i < 2; i++) {
+			sqlite3_bind_text(both[i], 1, pattern, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(both[i], 2, domain, -1, SQLITE_TRANSIENT);
+		}
+		/* LIMIT -1 is SQLite's "no limit". */
+		sqlite3_bind_int64(rows, 3, q->limit > 0 ? (sqlite3_int64)q->limit : -1);
+		sqlite3_bind_int64(rows, 4, (sqlite3_int64)q->offset);
+		rc = sqlite3_step(count);
+	}
+	if (rc == SQLITE_ROW) {
+		*total_out = (uint64_t)sqlite3_column_int64(count, 0);
+		while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+			struct auth_account a;
+			row_to_account(rows, &a);
+			int stop = fn(&a, arg);
+			auth_account_clear(&a);
+			if (stop != 0) {
+				rc = SQLITE_DONE;
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(count);
+	sqlite3_finalize(rows);
+	free(pattern);
+	free(domain);
+	if (rc != SQLITE_DONE) {
+		log_error("auth", "event=account-page-failed err=\"%s\"", sqlite3_errmsg(db->db));
+		return fail(err_out, AUTH_ERR_TEMP);
+	}
 	return 0;
 }
 

@@ -162,4 +162,22 @@ int auth_account_foreach(struct auth_db *db, int (*fn)(const struct auth_account
                          void *arg, enum auth_error *err_out);
 void auth_account_clear(struct auth_account *a);
 
+/* Which accounts a listing shows (the CLI's `user list` and the admin API
+   both page through this, so they always agree). */
+struct auth_account_query {
+	const char *search; /* substring of the address, case-insensitive; NULL = any */
+	const char *domain; /* exact domain; NULL = any */
+	int disabled;       /* only accounts with this protocol off; -1 = any */
+	uint64_t offset;
+	uint64_t limit; /* 0 = no limit */
+};
+/*
+ * Calls fn for the accounts q selects, in address order, from q->offset up
+ * to q->limit of them; stops early if fn returns non-zero. *total_out is
+ * how many match in all (for paging). Returns 0, or -1 (TEMP).
+ */
+int auth_account_page(struct auth_db *db, const struct auth_account_query *q,
+                      int (*fn)(const struct auth_account *, void *), void *arg,
+                      uint64_t *total_out, enum auth_error *err_out);
+
 #endif

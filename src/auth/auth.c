@@ -713,6 +713,78 @@ auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *u
 	auth_policy_unref(&pol);
 }
 
+void
+auth_admin_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+                 const char *password, struct auth_result *r)
+{
+	struct auth_policy *pol = auth_policy_get(svc);
+	/* Administrators are refused IMAP only once their credentials are
+	   proven (auth_authorize), so that refusal is the proof we want. */
+	struct auth_conn c = *conn;
+
+	c.proto = AUTH_PROTO_IMAP;
+	memset(r, 0, sizeof(*r));
+	auth_check_plain(svc, pol, &c, NULL, user, password, r);
+	/* A master user acting for an administrator does not become one: the
+	   name must be the administrator's own address. */
+	bool own = auth_address_is_valid(user) &&
+	           (pol->separator[0] == '\0' || strstr(user, pol->separator) == NULL);
+	if (own && r->status == AUTH_DISABLED && r->denial == AUTH_DENIAL_ADMIN) {
+		r->status = AUTH_OK;
+		r->reason = NULL;
+		r->denial = AUTH_DENIAL_NONE;
+		snprintf(r->id.address, sizeof(r->id.address), "%s", r->user);
+		for (char *p = r->id.address; *p != '\0'; p++)
+			*p = (char)tolower((unsigned char)*p);
+		r->id.is_admin = true;
+	} else if (r->status == AUTH_OK || r->status == AUTH_DISABLED) {
+		memset(&r->id, 0, sizeof(r->id));
+		auth_result_fail(svc, conn, r, AUTH_FAILED, "not-admin", user);
+	}
+	auth_policy_unref(&pol);
+}
+
+int
+auth_service_credentials_make(struct auth_service *svc, const char *address, const char *password,
+                              struct auth_credentials *out, const char **error_out)
+{
+	struct auth_policy *pol = auth_policy_get(svc);
+	char *lower = xstrdup(address), *prepped = auth_saslprep(password, true);
+	int rc = -1;
+
+	for (char *p = lower; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (prepped == NULL || prepped[0] == '\0') {
+		*error_out =
+		        "the password is empty or has characters SASLprep (RFC 4013) prohibits";
+	} else {
+		struct auth_cred_options o = {
+		        .scram_iterations = pol->scram_iterations,
+		        .cram_md5 = pol->mech_enabled[AUTH_MECH_CRAM_MD5],
+		        .digest_md5 = pol->mech_enabled[AUTH_MECH_DIGEST_MD5],
+		        .apop = pol->s.apop,
+		        .digest_realm = pol->realm,
+		        .address = lower,
+		};
+		rc = auth_credentials_make(prepped, &o, out);
+		if (rc < 0)
+			*error_out = "cannot hash the password";
+	}
+	if (prepped != NULL) {
+		explicit_bzero(prepped, strlen(prepped));
+		free(prepped);
+	}
+	free(lower);
+	auth_policy_unref(&pol);
+	return rc;
+}
+
+struct auth_db *
+auth_service_db(struct auth_service *svc)
+{
+	return auth_thread_db(svc);
+}
+
 /* ---- change feed ---- */
 
 static int

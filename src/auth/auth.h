@@ -178,6 +178,29 @@ void auth_login(struct auth_service *svc, const struct auth_conn *conn, const ch
 void auth_apop(struct auth_service *svc, const struct auth_conn *conn, const char *user,
                const char *timestamp, const char *digest_hex, struct auth_result *r);
 
+/*
+ * Blocking (job thread): the password check of the admin API and web page.
+ * AUTH_OK with r->id.address and is_admin when user is an administrator
+ * and password is its password or one of its app passwords (an API
+ * token); otherwise AUTH_FAILED, a right password of a non-administrator
+ * included (reason "not-admin"), counted and delayed like every failure.
+ */
+void auth_admin_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
+                      const char *password, struct auth_result *r);
+/*
+ * Blocking (job thread): every credential for password under the running
+ * policy (SCRAM iterations, CRAM-MD5 and DIGEST-MD5 keys only while those
+ * mechanisms are on), as `tern user add/passwd` makes them. 0, or -1 with a
+ * static *error_out. Free with auth_credentials_clear().
+ */
+int auth_service_credentials_make(struct auth_service *svc, const char *address,
+                                  const char *password, struct auth_credentials *out,
+                                  const char **error_out);
+/* The calling job thread's accounts.db connection, opened on first use and
+   kept for the thread's life; NULL when it cannot be opened (logged). For
+   admin operations run on the auth pool. */
+struct auth_db *auth_service_db(struct auth_service *svc);
+
 /* Starts a SASL exchange for mech (case-insensitive); NULL if the mechanism
    is not offered on conn. Event-loop safe (no I/O). conn is copied. */
 struct auth_sasl *auth_sasl_new(struct auth_service *svc, const struct auth_conn *conn,

@@ -7,6 +7,8 @@
 #ifndef TERN_CLI_H
 #define TERN_CLI_H
 
+#include <stdint.h>
+
 struct cli_command {
 	const char *name;
 	int (*run)(const char *data_dir, int argc, char **argv);
@@ -18,6 +20,10 @@ int cli_serve(const char *data_dir, int argc, char **argv);
 int cli_user(const char *data_dir, int argc, char **argv);
 int cli_check(const char *data_dir, int argc, char **argv);
 int cli_deliver(const char *data_dir, int argc, char **argv);
+int cli_dns_records(const char *data_dir, int argc, char **argv);
+
+/* How tern was started (argv[0], "./build/tern"), for hints that work. */
+extern const char *cli_program;
 int cli_alias(const char *data_dir, int argc, char **argv);
 int cli_queue(const char *data_dir, int argc, char **argv);
 
@@ -27,6 +33,11 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_wants_help(int argc, char **argv);
 /* A random password of n letters and digits (heap). */
 char *cli_random_password(int n);
+/* n random bytes as 2n hex digits (heap). */
+char *cli_random_hex(int n);
+/* In the data directory: the running server's token for the local CLI. */
+#define CLI_ADMIN_TOKEN_FILE "admin.token"
+int cli_status(const char *data_dir, int argc, char **argv);
 
 struct auth_credentials;
 struct auth_cred_options;
@@ -39,6 +50,13 @@ void cli_cred_options(const struct tern_conf *conf, const char *address,
 struct auth_db;
 /* `tern user import-passwd` (cmd_import.c). */
 int cli_import_passwd(struct auth_db *db, const struct tern_conf *conf, int argc, char **argv);
+/* `tern user quota` (cmd_quota.c); the lines `user show` prints too. */
+struct store_quota;
+int cli_quota(const char *data_dir, const struct tern_conf *conf, struct auth_db *db, int argc,
+              char **argv);
+int cli_quota_read(const char *data_dir, const struct tern_conf *conf, uint64_t account_id,
+                   struct store_quota *out);
+void cli_quota_print(const struct store_quota *q);
 int cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
                          struct auth_credentials *out);
 

@@ -37,6 +37,20 @@ cli_random_password(int n)
 	return p;
 }
 
+char *
+cli_random_hex(int n)
+{
+	unsigned char rnd[64];
+	char *p = xmalloc((size_t)n * 2 + 1);
+
+	if (n > (int)sizeof(rnd) || RAND_bytes(rnd, n) != 1)
+		abort();
+	for (int i = 0; i < n; i++)
+		snprintf(p + 2 * i, 3, "%02x", rnd[i]);
+	explicit_bzero(rnd, sizeof(rnd));
+	return p;
+}
+
 static int
 write_conf(const char *dir, const char *hostname, const char *domain, uint64_t port_base)
 {
@@ -102,6 +116,15 @@ cli_init(const char *data_dir, int argc, char **argv)
 		free(address);
 		return cli_fail("init: bad domain '%s'", domain);
 	}
+	char *existing = xasprintf("%s/tern.conf", dir);
+	bool exists = access(existing, F_OK) == 0;
+	free(existing);
+	if (exists) {
+		free(address);
+		return cli_fail("%s already holds a tern.conf (left as it is). Start it with\n"
+		                "  %s -d %s serve\nor give init another directory (or remove %s).",
+		                dir, cli_program, dir, dir);
+	}
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		free(address);
 		return cli_fail("%s: %s", dir, strerror(errno));
@@ -165,16 +188,19 @@ cli_init(const char *data_dir, int argc, char **argv)
 	       "  Submission:  host 127.0.0.1, port %llu, STARTTLS, password login\n"
 	       "  Submissions: host 127.0.0.1, port %llu, TLS, password login\n"
 	       "  SMTP (MX):   127.0.0.1:%llu, mail for %s (no relay)\n"
-	       "  LMTP:        127.0.0.1:%llu (from Postfix or Exim)\n\n"
-	       "Start it with:  tern -d %s serve\n"
+	       "  LMTP:        127.0.0.1:%llu (from Postfix or Exim)\n"
+	       "  HTTP:        http://127.0.0.1:%llu/ and https://127.0.0.1:%llu/ (autoconfiguration,\n"
+	       "               /metrics; the admin page /admin for an account with role=admin)\n\n"
+	       "Start it with:  %s -d %s serve\n"
 	       "Try it with:    openssl s_client -connect 127.0.0.1:%llu -quiet\n"
 	       "Send mail with: swaks --server 127.0.0.1:%llu --to %s\n",
 	       dir, address, password, cert, (unsigned long long)port_base + 143,
 	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 110,
 	       (unsigned long long)port_base + 995, (unsigned long long)port_base + 587,
 	       (unsigned long long)port_base + 465, (unsigned long long)port_base + 25, domain,
-	       (unsigned long long)port_base + 24, dir, (unsigned long long)port_base + 993,
-	       (unsigned long long)port_base + 25, address);
+	       (unsigned long long)port_base + 24, (unsigned long long)port_base + 80,
+	       (unsigned long long)port_base + 443, cli_program, dir,
+	       (unsigned long long)port_base + 993, (unsigned long long)port_base + 25, address);
 	rc = 0;
 out:
 	free(err);

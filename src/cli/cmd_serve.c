@@ -7,7 +7,8 @@
  *   4. open the mail store and run the loops (job threads open accounts.db
  *      on first use).
  * Signals are events on the acceptor loop: SIGTERM/SIGINT stop (sessions
- * finish their command and get BYE), SIGHUP reloads config and certificate.
+ * finish their command and get BYE), SIGHUP reloads config and certificate,
+ * SIGUSR1 reopens the log file (server.log_file) after logrotate.
  *
  * Access watch: every second a job reads accounts.db's change log
  * (auth_changes_poll); when `tern user set/del` switched an account's
@@ -15,6 +16,7 @@
  * (net_server_broadcast), and the sessions of those accounts say BYE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -29,6 +31,7 @@
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "cli/conf.h"
+#include "http/http.h"
 #include "imap/imap.h"
 #include "pop3/pop3.h"
 #include "lib/buf.h"
@@ -51,6 +54,7 @@ struct serve_state {
 	struct net_server *net;
 	struct imap_server *imap;
 	struct pop3_server *pop3;
+	struct http_server *http;
 	struct smtp_server *smtp;
 	struct auth_service *auth;
 	struct net_jobs *jobs;
@@ -113,6 +117,10 @@ services_build(const struct serve_state *st, const struct tern_conf *conf, struc
 	                            conf->lmtp_socket,
 	                            false,
 	                            smtp_server_service(st->smtp, SMTP_ROLE_LMTP)};
+	out[n++] = (struct service){"http", conf->http_enabled,           conf->http_port, NULL,
+	                            false,  http_server_service(st->http)};
+	out[n++] = (struct service){"https", conf->http_enabled,           conf->https_port, NULL,
+	                            true,    http_server_service(st->http)};
 	return n;
 }
 
@@ -162,6 +170,30 @@ drop_privileges(const char *user, const char *data_dir)
 		return cli_fail("%s is not writable by %s: chown it", data_dir, user);
 	log_info("server", "event=privileges-dropped user=%s uid=%u", user, (unsigned)pw->pw_uid);
 	return 0;
+}
+
+/* DIR/admin.token: a fresh random token each start, readable by the
+   service user only, that `tern status` sends as an administrator's. */
+static char *
+write_admin_token(const char *data_dir, struct http_server *http)
+{
+	char *path = xasprintf("%s/%s", data_dir, CLI_ADMIN_TOKEN_FILE);
+	char *token = cli_random_hex(32);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token)) {
+		log_warn("server", "event=admin-token-failed path=%s err=\"%s\"", path,
+		         strerror(errno));
+		free(path);
+		path = NULL;
+	} else {
+		http_server_set_local_token(http, token);
+	}
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	return path;
 }
 
 static void
@@ -214,6 +246,30 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 	net_server_stop(st->net, st->conf.shutdown_grace_ms);
 }
 
+/* Opens (or reopens) the configured log file; "" is stderr. */
+static int
+open_log(const char *data_dir, const struct tern_conf *conf)
+{
+	char *path = conf->log_file[0] != '\0' ? conf_path(data_dir, conf->log_file) : xstrdup("");
+	int rc = log_open(path);
+
+	if (rc < 0)
+		log_error("server", "event=log-open-failed path=%s err=\"%s\"", path,
+		          strerror(errno));
+	free(path);
+	return rc;
+}
+
+/* SIGUSR1: logrotate moved the file; write to a fresh one at the path. */
+static void
+on_reopen(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (open_log(st->data_dir, &st->conf) == 0)
+		log_info("server", "event=log-reopened");
+}
+
 static void
 on_reload(evutil_socket_t sig, short what, void *arg)
 {
@@ -244,10 +300,14 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_configure(conf.log_level, conf.syslog);
+	if (strcmp(conf.log_file, st->conf.log_file) != 0)
+		open_log(st->data_dir, &conf);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
 	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
 	smtp_server_reload(st->smtp, &conf.smtp, &conf.auth.s, true);
+	struct http_settings http = conf_http_settings(&conf);
+	http_server_reload(st->http, &http);
 	conf_free(&st->conf);
 	st->conf = conf;
 	log_info("server", "event=reloaded");
@@ -264,8 +324,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct net_jobs *jobs = NULL, *store_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
-	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
+	char *token_path = NULL;
 
 	buf_init(&started);
 
@@ -277,6 +338,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		return 1;
 	}
 	log_configure(st.conf.log_level, st.conf.syslog);
+	if (open_log(data_dir, &st.conf) < 0) {
+		cli_fail("server.log_file: cannot open it: %s", strerror(errno));
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((tls = load_tls(data_dir, &st.conf, &err)) == NULL) {
 		cli_fail("%s", err);
@@ -293,6 +358,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
 	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
 	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, true);
+	struct http_settings http = conf_http_settings(&st.conf);
+	st.http = http_server_new(&http);
+	http_server_set_auth(st.http, auth, jobs);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;
@@ -330,6 +398,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);
+	http_server_set_store(st.http, store);
+	token_path = write_admin_token(data_dir, st.http);
 	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
 		cli_fail("%s", err);
 		goto out;
@@ -343,6 +413,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	ev_usr1 = evsignal_new(base, SIGUSR1, on_reopen, &st);
+	event_add(ev_usr1, NULL);
 	st.poll_ev = event_new(base, -1, EV_PERSIST, on_poll, &st);
 	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
 	event_add(st.poll_ev, &poll_tv);
@@ -358,6 +430,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	sigaddset(&stop_signals, SIGTERM);
 	sigaddset(&stop_signals, SIGINT);
 	sigaddset(&stop_signals, SIGHUP);
+	sigaddset(&stop_signals, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	log_info("server", "event=stopped");
 	rc = 0;
@@ -366,6 +439,7 @@ out:
 		event_free(ev_term);
 		event_free(ev_int);
 		event_free(ev_hup);
+		event_free(ev_usr1);
 	}
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
@@ -374,11 +448,15 @@ out:
 	net_server_free(&st.net);
 	imap_server_free(&st.imap);
 	pop3_server_free(&st.pop3);
+	http_server_free(&st.http);
 	smtp_server_free(&st.smtp);
 	smtp_queue_close(&queue);
 	auth_service_free(&auth);
 	store_close(&store);
 	net_tls_unref(&tls);
+	if (token_path != NULL)
+		unlink(token_path);
+	free(token_path);
 	free(err);
 	buf_deinit(&started);
 	conf_free(&st.conf);

@@ -29,6 +29,7 @@
 #include "cli/cli.h"
 #include "cli/conf.h"
 #include "lib/util.h"
+#include "store/store.h"
 
 #define PASSWORD_MAX 1024
 
@@ -146,8 +147,9 @@ set_password(struct auth_db *db, const struct tern_conf *conf, const char *addre
 	                   : auth_account_set_credentials(db, address, &cred, &err)) < 0) {
 		cli_fail("%s: %s", address, auth_error_str(err));
 	} else {
+		printf("%s %s\n", adding ? "Added" : "Changed the password of", address);
 		if (generated)
-			printf("%s\npassword: %s\n", address, password);
+			printf("password: %s\n", password);
 		rc = 0;
 	}
 	explicit_bzero(password, strlen(password));
@@ -162,19 +164,9 @@ onoff(bool b)
 	return b ? "on" : "off";
 }
 
-struct list_filter {
-	int disabled; /* protocol, or -1 */
-	size_t n;
-};
-
 static int
 print_row(const struct auth_account *a, void *arg)
 {
-	struct list_filter *f = arg;
-
-	if (f->disabled >= 0 && a->enabled[f->disabled])
-		return 0;
-	f->n++;
 	printf("%-40s %-5s imap=%s pop3=%s smtp=%s\n", a->address, a->role,
 	       onoff(a->enabled[AUTH_PROTO_IMAP]), onoff(a->enabled[AUTH_PROTO_POP3]),
 	       onoff(a->enabled[AUTH_PROTO_SMTP]));
@@ -208,8 +200,14 @@ protocols_str(unsigned mask, char *out, size_t len)
 }
 
 static int
-show(struct auth_db *db, const char *address)
+show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, const char *address)
 {
+	/* What this server runs at all: a switch that is on for a protocol
+	   tern.conf does not serve still lets nobody in. The smtp switch is
+	   about submission (sending); receiving mail needs no login. */
+	const bool served[AUTH_PROTO_COUNT] = {[AUTH_PROTO_IMAP] = conf->imap_enabled,
+	                                       [AUTH_PROTO_POP3] = conf->pop3_enabled,
+	                                       [AUTH_PROTO_SMTP] = conf->submission_enabled};
 	struct auth_account a;
 	enum auth_error err;
 	char when[64], protos[64];
@@ -223,7 +221,9 @@ show(struct auth_db *db, const char *address)
 	printf("address: %s\nid:      %llu\nrole:    %s\ncreated: %s\n", a.address,
 	       (unsigned long long)a.id, a.role, when);
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
-		printf("%-8s %s\n", auth_protocol_name((enum auth_protocol)p), onoff(a.enabled[p]));
+		printf("%-8s %s%s\n", auth_protocol_name((enum auth_protocol)p),
+		       onoff(a.enabled[p]),
+		       served[p] ? "" : " (not served: switched off in tern.conf)");
 	if (strcmp(a.role, "admin") == 0)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
 	printf("credentials: %s%s%s%s%s%s\n", scheme_name(a.password),
@@ -231,6 +231,9 @@ show(struct auth_db *db, const char *address)
 	       a.cred.scram_sha256[0] ? " scram-sha-256" : "",
 	       a.cred.cram_md5[0] ? " cram-md5" : "", a.cred.digest_md5[0] ? " digest-md5" : "",
 	       a.cred.apop[0] ? " apop" : "");
+	struct store_quota quota;
+	if (cli_quota_read(data_dir, conf, a.id, &quota) == 0)
+		cli_quota_print(&quota);
 	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
 		printf("app passwords: %zu\n", napps);
 		for (size_t i = 0; i < napps; i++) {
@@ -361,6 +364,14 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 		return cli_fail("%s", auth_error_str(err));
 	if (address != NULL && missing > 0)
 		return 1; /* "no such account" already said */
+	if (address != NULL) {
+		printf("Updated %s:", address);
+		for (int p = 0; p < AUTH_PROTO_COUNT; p++)
+			if (c.enabled[p] >= 0)
+				printf(" %s=%s", auth_protocol_name((enum auth_protocol)p),
+				       onoff(c.enabled[p]));
+		printf("%s%s\n", c.role != NULL ? " role=" : "", c.role != NULL ? c.role : "");
+	}
 	if (address == NULL)
 		printf("%zu account%s updated%s", changed, changed == 1 ? "" : "s",
 		       missing ? "" : "\n");
@@ -459,6 +470,40 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 	return cli_fail("user app-password add|list|del ... (see tern user --help)");
 }
 
+/* `tern user VERB --help`: each action's own text. */
+static const struct {
+	const char *verb, *usage;
+} verb_usage[] = {
+        {"add", "user add ADDRESS [--password-stdin]\n"
+                "  Create an account. Without --password-stdin the password is asked for on\n"
+                "  a terminal, or else generated and printed."},
+        {"del", "user del ADDRESS\n  Delete an account; a running server ends its sessions."},
+        {"list", "user list [--disabled PROTO] [--search TEXT] [--domain DOMAIN]\n"
+                 "  List accounts in address order: only those with PROTO (imap, pop3, smtp)\n"
+                 "  off, whose address contains TEXT, or in DOMAIN. The admin API pages\n"
+                 "  through the same query."},
+        {"passwd", "user passwd ADDRESS [--password-stdin]\n"
+                   "  Set a new password (and every key derived from it)."},
+        {"show", "user show ADDRESS\n"
+                 "  Show an account: id, role, protocol switches (and whether this server\n"
+                 "  runs that protocol at all), credentials, app passwords."},
+        {"set", "user set TARGET SETTING...\n"
+                "  TARGET:  ADDRESS | --from-file FILE (one address a line) |\n"
+                "           --domain DOMAIN | --all\n"
+                "  SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
+                "  A running server closes the sessions of a protocol switched off."},
+        {"app-password", "user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
+                         "user app-password list ADDRESS\n"
+                         "user app-password del ADDRESS NAME\n"
+                         "  App passwords: one per device or script, revocable on their own.\n"
+                         "  An administrator's app password is also an admin API token."},
+        {"quota", "user quota ADDRESS [--storage SIZE|none] [--messages N|none]\n"
+                  "  Show an account's quota and usage, or set its limits (SIZE takes k, m,\n"
+                  "  g, t; none = no limit). Applies at once, also to a running server."},
+        {"import-passwd", "user import-passwd FILE [--domain DOMAIN]\n"
+                          "  Import a Dovecot passwd-file (docs/AUTH.md)."},
+};
+
 int
 cli_user(const char *data_dir, int argc, char **argv)
 {
@@ -469,26 +514,43 @@ cli_user(const char *data_dir, int argc, char **argv)
 	int rc;
 
 	if (argc < 1)
-		return cli_fail("user: expected add, del, list, passwd, show, set, app-password "
-		                "or import-passwd");
+		return cli_fail("user: expected add, del, list, passwd, show, set, quota, "
+		                "app-password or import-passwd");
 	const char *verb = argv[0];
+	if (cli_wants_help(argc - 1, argv + 1)) {
+		for (size_t i = 0; i < ARRAY_LEN(verb_usage); i++)
+			if (strcmp(verb_usage[i].verb, verb) == 0) {
+				printf("usage: tern [-d DIR] %s\n", verb_usage[i].usage);
+				return 0;
+			}
+		return cli_fail("user: unknown action '%s'", verb);
+	}
 	const char *address = argc >= 2 ? argv[1] : NULL;
 	bool from_stdin = argc >= 3 && strcmp(argv[2], "--password-stdin") == 0;
 	bool simple = strcmp(verb, "add") == 0 || strcmp(verb, "del") == 0 ||
 	              strcmp(verb, "passwd") == 0 || strcmp(verb, "show") == 0;
 	bool known = simple || strcmp(verb, "list") == 0 || strcmp(verb, "set") == 0 ||
-	             strcmp(verb, "app-password") == 0 || strcmp(verb, "import-passwd") == 0;
+	             strcmp(verb, "app-password") == 0 || strcmp(verb, "import-passwd") == 0 ||
+	             strcmp(verb, "quota") == 0;
 	if (!known)
 		return cli_fail("user: unknown action '%s'", verb);
 	if (simple && argc != (from_stdin ? 3 : 2))
 		return cli_fail("user %s: wrong arguments (see tern user --help)", verb);
-	int disabled = -1;
-	if (strcmp(verb, "list") == 0) {
-		if (argc == 3 && strcmp(argv[1], "--disabled") == 0) {
-			if ((disabled = auth_protocol_parse(argv[2])) < 0)
+	struct auth_account_query query = {.disabled = -1};
+	for (int i = 1; strcmp(verb, "list") == 0 && i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return cli_fail("user list: %s needs a value (see tern user --help)",
+			                argv[i]);
+		if (strcmp(argv[i], "--disabled") == 0) {
+			if ((query.disabled = auth_protocol_parse(argv[i + 1])) < 0)
 				return cli_fail("--disabled: imap, pop3 or smtp");
-		} else if (argc != 1) {
-			return cli_fail("user list: wrong arguments (see tern user --help)");
+		} else if (strcmp(argv[i], "--search") == 0) {
+			query.search = argv[i + 1];
+		} else if (strcmp(argv[i], "--domain") == 0) {
+			query.domain = argv[i + 1];
+		} else {
+			return cli_fail("user list: unexpected '%s' (see tern user --help)",
+			                argv[i]);
 		}
 	}
 	if (access(data_dir, F_OK) < 0)
@@ -513,19 +575,21 @@ cli_user(const char *data_dir, int argc, char **argv)
 		rc = set_password(db, &conf, address, false, from_stdin);
 	} else if (strcmp(verb, "del") == 0) {
 		rc = auth_account_delete(db, address, &aerr) == 0
-		             ? 0
+		             ? (printf("Deleted %s\n", address), 0)
 		             : cli_fail("%s: %s", address, auth_error_str(aerr));
 	} else if (strcmp(verb, "show") == 0) {
-		rc = show(db, address);
+		rc = show(db, data_dir, &conf, address);
 	} else if (strcmp(verb, "set") == 0) {
 		rc = cmd_set(db, argc - 1, argv + 1);
 	} else if (strcmp(verb, "app-password") == 0) {
 		rc = cmd_app_password(db, argc - 1, argv + 1);
+	} else if (strcmp(verb, "quota") == 0) {
+		rc = cli_quota(data_dir, &conf, db, argc - 1, argv + 1);
 	} else if (strcmp(verb, "import-passwd") == 0) {
 		rc = cli_import_passwd(db, &conf, argc - 1, argv + 1);
 	} else {
-		struct list_filter f = {.disabled = disabled};
-		rc = auth_account_foreach(db, print_row, &f, &aerr) == 0
+		uint64_t total;
+		rc = auth_account_page(db, &query, print_row, NULL, &total, &aerr) == 0
 		             ? 0
 		             : cli_fail("%s", auth_error_str(aerr));
 	}

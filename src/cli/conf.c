@@ -33,6 +33,8 @@ static const struct config_key keys[] = {
          "Least severe log level written."},
         {"server.syslog", CONFIG_BOOL, F(syslog), "no", 0, 0, NULL,
          "Also log to syslog (facility mail)."},
+        {"server.log_file", CONFIG_STRING, F(log_file), "", 0, 0, NULL,
+         "Log to this file (relative to the data directory or absolute) instead of stderr; SIGUSR1 reopens it (logrotate)."},
         {"server.workers", CONFIG_UINT, F(net.workers), "0", 0, 256, NULL,
          "Event-loop threads; 0 = one per core. Read at start only."},
         {"server.shutdown_grace", CONFIG_DURATION, F(shutdown_grace_ms), "10s", 0, DAY_MS, NULL,
@@ -88,6 +90,25 @@ static const struct config_key keys[] = {
          "RFC 2449 EXPIRE: never, or 0 (messages read with RETR are removed at QUIT)."},
         {"pop3.retr_sets_seen", CONFIG_BOOL, F(pop3.retr_sets_seen), "no", 0, 0, NULL,
          "Messages read with RETR get \\Seen for IMAP clients (applied at QUIT)."},
+        {"http.enabled", CONFIG_BOOL, F(http_enabled), "yes", 0, 0, NULL,
+         "Run the HTTP listeners (autoconfiguration, MTA-STS, /metrics, admin API and page)."},
+        {"http.port", CONFIG_UINT, F(http_port), "0", 0, 65535, NULL, "HTTP; 0 = port_base + 80."},
+        {"http.tls_port", CONFIG_UINT, F(https_port), "0", 0, 65535, NULL,
+         "HTTPS (implicit TLS, the tls.* certificate); 0 = port_base + 443."},
+        {"http.timeout", CONFIG_DURATION, F(http.timeout_ms), "30s", 1000, DAY_MS, NULL,
+         "Idle time allowed while a request arrives and between requests of a connection."},
+        {"http.max_line", CONFIG_SIZE, F(http.max_line), "8k", 256, 1ull << 20, NULL,
+         "Longest request line or header field line (414 or 431 beyond)."},
+        {"http.max_head", CONFIG_SIZE, F(http.max_head), "64k", 1024, 16ull << 20, NULL,
+         "All header field lines of a request together (431 beyond)."},
+        {"http.max_body", CONFIG_SIZE, F(http.max_body), "1m", 0, 1ull << 30, NULL,
+         "Largest request body (413 beyond)."},
+        {"http.metrics", CONFIG_ENUM, F(http.metrics_access), "loopback", 0, 0,
+         "never|loopback|any", "Who may read /metrics: nobody, loopback clients, or anyone."},
+        {"http.mta_sts_mode", CONFIG_ENUM, F(http.mta_sts_mode), "testing", 0, 0,
+         "none|testing|enforce", "The mode of the MTA-STS policy served (RFC 8461)."},
+        {"http.mta_sts_max_age", CONFIG_DURATION, F(http_mta_sts_max_age_ms), "7d", 86400000,
+         31557600000ull, NULL, "How long senders may cache the MTA-STS policy."},
         {"smtp.enabled", CONFIG_BOOL, F(smtp_enabled), "yes", 0, 0, NULL,
          "Run the SMTP (MX) listener: mail for the local domains only."},
         {"smtp.port", CONFIG_UINT, F(smtp_port), "0", 0, 65535, NULL,
@@ -209,6 +230,13 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		conf->pop3_port = conf->port_base + 110;
 	if (conf->pop3s_port == 0)
 		conf->pop3s_port = conf->port_base + 995;
+	if (conf->http_port == 0)
+		conf->http_port = conf->port_base + 80;
+	if (conf->https_port == 0)
+		conf->https_port = conf->port_base + 443;
+	conf->http.mta_sts_max_age_s = conf->http_mta_sts_max_age_ms / 1000;
+	conf->imap.tls_port = conf->imap_enabled ? (uint16_t)conf->imaps_port : 0;
+	conf->pop3.tls_port = conf->pop3_enabled ? (uint16_t)conf->pop3s_port : 0;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;
 	if (conf->smtp_port == 0)
@@ -235,13 +263,35 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	}
 	if (conf->imap_port > 65535 || conf->imaps_port > 65535 || conf->pop3_port > 65535 ||
 	    conf->pop3s_port > 65535 || conf->smtp_port > 65535 || conf->submission_port > 65535 ||
-	    conf->submissions_port > 65535 || conf->lmtp_port > 65535) {
+	    conf->submissions_port > 65535 || conf->lmtp_port > 65535 || conf->http_port > 65535 ||
+	    conf->https_port > 65535) {
 		*error_out = xasprintf("%s/tern.conf: port_base %llu puts ports past 65535",
 		                       data_dir, (unsigned long long)conf->port_base);
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}
 	return 0;
+}
+
+struct http_settings
+conf_http_settings(const struct tern_conf *conf)
+{
+	struct http_settings h = conf->http;
+
+	h.hostname = conf->hostname;
+	if (conf->imap_enabled) {
+		h.imap_port = (uint16_t)conf->imap_port;
+		h.imaps_port = (uint16_t)conf->imaps_port;
+	}
+	if (conf->pop3_enabled) {
+		h.pop3_port = (uint16_t)conf->pop3_port;
+		h.pop3s_port = (uint16_t)conf->pop3s_port;
+	}
+	if (conf->submission_enabled) {
+		h.submission_port = (uint16_t)conf->submission_port;
+		h.submissions_port = (uint16_t)conf->submissions_port;
+	}
+	return h;
 }
 
 void
@@ -254,6 +304,57 @@ char *
 conf_path(const char *data_dir, const char *path)
 {
 	return path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", data_dir, path);
+}
+
+/* Text for roff: a leading '.' or '\'' would be a request, '\\' an escape. */
+static void
+roff_text(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\')
+			fputs("\\e", stdout);
+		else if (*s == '-')
+			fputs("\\-", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+void
+conf_print_man(void)
+{
+	const char *section = "";
+
+	printf(".TH TERN.CONF 5 \"\" \"tern\" \"File Formats\"\n"
+	       ".SH NAME\ntern.conf \\- configuration of the tern mail server\n"
+	       ".SH DESCRIPTION\n"
+	       "\\fBtern.conf\\fR lives in the data directory (\\fIDIR\\fR/tern.conf; "
+	       "\\fI/var/lib/tern/tern.conf\\fR, a link to \\fI/etc/tern/tern.conf\\fR, after "
+	       "\\fBmake install\\fR). It holds \\fB[section]\\fR headers and "
+	       "\\fIkey\\fR = \\fIvalue\\fR lines; \\fB#\\fR starts a comment. Sizes take "
+	       "k, m, g suffixes, durations ms, s, min, h, d. An unknown key or a bad value stops "
+	       "\\fBtern serve\\fR with the file and line. SIGHUP reloads the file; listener "
+	       "changes need a restart.\n");
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct config_key *k = &keys[i];
+		const char *dot = strchr(k->name, '.');
+		if (strncmp(section, k->name, (size_t)(dot - k->name + 1)) != 0) {
+			printf(".SH [%.*s]\n", (int)(dot - k->name), k->name);
+			section = k->name;
+		}
+		printf(".TP\n.B %s\n", dot + 1);
+		roff_text(k->doc);
+		printf(" Default: \\fB");
+		roff_text(k->def[0] != '\0' ? k->def : "(empty)");
+		printf("\\fR.");
+		if (k->choices != NULL) {
+			printf(" One of: ");
+			roff_text(k->choices);
+			printf(".");
+		}
+		printf("\n");
+	}
+	printf(".SH SEE ALSO\n.BR tern (8)\n");
 }
 
 void

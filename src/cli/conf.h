@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "http/http.h"
 #include "imap/imap.h"
 #include "pop3/pop3.h"
 #include "net/net.h"
@@ -25,6 +26,7 @@ struct tern_conf {
 	char *user;
 	int log_level;
 	bool syslog;
+	char *log_file; /* "" = stderr; relative to the data directory unless absolute */
 	uint64_t shutdown_grace_ms;
 	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
 	char *tls_client_ca;      /* "" = no client certificates asked for */
@@ -39,13 +41,17 @@ struct tern_conf {
 	uint64_t pop3_port, pop3s_port; /* 0: port_base + 110 / + 995 */
 	uint64_t pop3_login_delay_ms;
 	int pop3_expire; /* index in "never|0" */
+	bool http_enabled;
+	uint64_t http_port, https_port; /* 0: port_base + 80 / + 443 */
+	uint64_t http_mta_sts_max_age_ms;
 	uint64_t auth_workers;
 	uint64_t store_writers;
 	struct net_settings net;
 	struct imap_settings imap;
 	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */
 	struct pop3_settings pop3;
-	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
+	struct http_settings http; /* hostname and ports: see conf_http_settings() */
+	struct auth_config auth;   /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 };
 
@@ -54,7 +60,12 @@ int conf_load(const char *data_dir, struct tern_conf *conf, char **error_out);
 void conf_free(struct tern_conf *conf);
 /* Resolves a path from the config against the data directory (heap). */
 char *conf_path(const char *data_dir, const char *path);
+/* The HTTP settings with what autoconfiguration advertises filled in from
+   conf (host name, the ports of the listeners that run); borrows conf. */
+struct http_settings conf_http_settings(const struct tern_conf *conf);
 /* Prints the key table as a Markdown table (docs/CONFIG.md). */
 void conf_print_keys(void);
+/* The same table as the tern.conf(5) manual page (roff). */
+void conf_print_man(void);
 
 #endif

@@ -4,6 +4,7 @@
  * and runs it; the table's usage strings are the --help text.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 static int cli_version(const char *data_dir, int argc, char **argv);
 static int cli_config_keys(const char *data_dir, int argc, char **argv);
+static int cli_manpage(const char *data_dir, int argc, char **argv);
 
 static const struct cli_command commands[] = {
         {"init", cli_init,
@@ -23,13 +25,16 @@ static const struct cli_command commands[] = {
          "  Ports are N+143 (IMAP), N+993 (IMAPS), ...; N defaults to 10000."},
         {"serve", cli_serve,
          "serve\n"
-         "  Run the server in the foreground, logging to stderr. SIGTERM/SIGINT stop\n"
-         "  it cleanly, SIGHUP reloads tern.conf and the TLS certificate."},
+         "  Run the server in the foreground, logging to stderr (or server.log_file).\n"
+         "  SIGTERM/SIGINT stop it cleanly, SIGHUP reloads tern.conf and the TLS\n"
+         "  certificate, SIGUSR1 reopens the log file (logrotate)."},
         {"user", cli_user,
-         "user add|del|list|passwd|show|set|app-password|import-passwd ...\n"
+         "user add|del|list|passwd|show|set|quota|app-password|import-passwd ...\n"
          "  user add ADDRESS [--password-stdin]   create an account\n"
          "  user del ADDRESS                      delete an account (its sessions end)\n"
-         "  user list [--disabled PROTO]          list accounts (only those with PROTO off)\n"
+         "  user list [--disabled PROTO] [--search TEXT] [--domain DOMAIN]\n"
+         "                                        list accounts (PROTO off, address\n"
+         "                                        containing TEXT, in DOMAIN)\n"
          "  user passwd ADDRESS [--password-stdin] set a new password (and every key)\n"
          "  user show ADDRESS                     show an account\n"
          "  user set TARGET SETTING...            switch protocols or the role:\n"
@@ -37,6 +42,8 @@ static const struct cli_command commands[] = {
          "               --domain DOMAIN | --all\n"
          "      SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
          "      A running server closes the sessions of a protocol switched off.\n"
+         "  user quota ADDRESS [--storage SIZE|none] [--messages N|none]\n"
+         "                                        show or set an account's quota\n"
          "  user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
          "  user app-password list ADDRESS\n"
          "  user app-password del ADDRESS NAME\n"
@@ -78,9 +85,23 @@ static const struct cli_command commands[] = {
          "    65 EX_DATAERR      empty message\n"
          "    64 EX_USAGE        bad arguments;  78 EX_CONFIG  tern.conf unreadable\n"
          "     0                 stored for every ADDRESS"},
+        {"status", cli_status,
+         "status\n"
+         "  Ask the server running on DIR for its uptime, the sessions open per\n"
+         "  protocol and the accounts with the most sessions (over the HTTP port on\n"
+         "  loopback, with the token it keeps in DIR/admin.token)."},
+        {"dns-records", cli_dns_records,
+         "dns-records DOMAIN\n"
+         "  Print every DNS record DOMAIN needs for this server, as zone-file lines:\n"
+         "  MX, SPF, DMARC, MTA-STS and TLS-RPT, the RFC 6186 SRV records of the\n"
+         "  listeners tern.conf runs, and the autoconfig/autodiscover names. Set\n"
+         "  server.hostname to the public name first. See docs/ADMIN.md."},
         {"version", cli_version, "version\n  Print the version."},
         {"config-keys", cli_config_keys,
-         "config-keys\n  Print every tern.conf key with its default, as Markdown."},
+         "config-keys [--man]\n"
+         "  Print every tern.conf key with its default, as Markdown (docs/CONFIG.md),\n"
+         "  or as the tern.conf(5) manual page."},
+        {"manpage", cli_manpage, "manpage\n  Print the tern(8) manual page (roff)."},
 };
 
 static void
@@ -95,6 +116,8 @@ usage(FILE *f)
 	}
 	fprintf(f, "\nRun `tern COMMAND --help` for a command's details.\n");
 }
+
+const char *cli_program = "tern";
 
 int
 cli_fail(const char *fmt, ...)
@@ -130,9 +153,66 @@ cli_version(const char *data_dir, int argc, char **argv)
 static int
 cli_config_keys(const char *data_dir, int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--man") == 0) {
+		conf_print_man();
+		return 0;
+	}
 	if (argc > 0)
-		return cli_fail("config-keys takes no arguments");
+		return cli_fail("config-keys takes no arguments but --man");
 	conf_print_keys();
+	return 0;
+}
+
+/* Text for roff: '-' and '\\' escaped, and a line starting with '.' kept
+   from being read as a request. */
+static void
+roff_put(const char *s, size_t len, bool lines)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\\')
+			fputs("\\e", stdout);
+		else if (s[i] == '-')
+			fputs("\\-", stdout);
+		else if (s[i] == '.' && lines && (i == 0 || s[i - 1] == '\n'))
+			fputs("\\&.", stdout);
+		else
+			putchar(s[i]);
+	}
+}
+
+/* tern(8) from the command table, so the manual says what --help says. */
+static int
+cli_manpage(const char *data_dir, int argc, char **argv)
+{
+	if (argc > 0)
+		return cli_fail("manpage takes no arguments");
+	printf(".TH TERN 8 \"\" \"tern %s\" \"System Administration\"\n"
+	       ".SH NAME\ntern \\- mail server (IMAP, POP3, SMTP, LMTP, HTTP) and its admin tool\n"
+	       ".SH SYNOPSIS\n.B tern\n[\\fB\\-d\\fR \\fIDIR\\fR] \\fICOMMAND\\fR "
+	       "[\\fIARGS\\fR]\n"
+	       ".SH DESCRIPTION\n\\fBtern serve\\fR runs the server; every other command "
+	       "administers the data directory \\fIDIR\\fR (default \\fI./var\\fR; "
+	       "\\fI/var/lib/tern\\fR after \\fBmake install\\fR), also while it runs.\n"
+	       ".SH COMMANDS\n",
+	       TERN_VERSION);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const char *u = commands[i].usage;
+		size_t first = strcspn(u, "\n");
+		printf(".TP\n.B tern ");
+		roff_put(u, first, false);
+		printf("\n.nf\n");
+		if (u[first] != '\0')
+			roff_put(u + first + 1, strlen(u + first + 1), true);
+		printf("\n.fi\n");
+	}
+	printf(".SH SIGNALS\n.TP\n.B SIGTERM, SIGINT\nStop: running commands finish, clients "
+	       "get a goodbye.\n.TP\n.B SIGHUP\nReload tern.conf and the TLS certificate.\n"
+	       ".TP\n.B SIGUSR1\nReopen server.log_file (logrotate).\n"
+	       ".SH FILES\n.TP\n.I DIR/tern.conf\nsee \\fBtern.conf\\fR(5)\n.TP\n"
+	       ".I DIR/accounts.db\naccounts, app passwords, aliases\n.TP\n.I DIR/accounts/\n"
+	       "the mail store, one directory per account\n.TP\n.I DIR/tls/\n"
+	       "certificate and key\n"
+	       ".SH SEE ALSO\n.BR tern.conf (5);\ndocs/ADMIN.md in the source tree.\n");
 	return 0;
 }
 
@@ -142,6 +222,8 @@ main(int argc, char **argv)
 	const char *data_dir = "var";
 	int i = 1;
 
+	if (argc > 0 && argv[0] != NULL && strchr(argv[0], '/') != NULL)
+		cli_program = argv[0];
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) {
 			data_dir = argv[++i];
@@ -163,7 +245,10 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(argv[i], commands[c].name) != 0)
 			continue;
-		if (cli_wants_help(argc - i - 1, argv + i + 1)) {
+		/* `tern user set --help`: the user command explains its action. */
+		bool own_help = strcmp(commands[c].name, "user") == 0 && argc - i - 1 >= 2 &&
+		                argv[i + 1][0] != '-';
+		if (!own_help && cli_wants_help(argc - i - 1, argv + i + 1)) {
 			printf("usage: tern [-d DIR] %s\n", commands[c].usage);
 			return 0;
 		}

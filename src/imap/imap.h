@@ -16,6 +16,7 @@ struct net_protocol;
 struct imap_server;
 
 struct imap_settings {
+	uint16_t tls_port; /* the implicit-TLS listener, for error texts; 0 = none */
 	uint64_t max_line;                 /* command text, literals excluded */
 	uint64_t max_literal;              /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */

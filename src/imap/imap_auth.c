@@ -62,6 +62,7 @@ log_failure(struct imap_session *s, const char *user, const char *mech, const ch
 {
 	struct arena *a = s->cmd_arena;
 
+	session_count_login(&s->base, false, mech, reason);
 	/* One stable line per failure, for fail2ban (docs/AUTH.md). */
 	log_info("imap", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
 	         net_conn_peer(s->base.conn),
@@ -126,7 +127,11 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 	                           net_conn_is_loopback(s->base.conn)))
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
-	imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in");
+	if (s->settings.tls_port != 0)
+		imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS or port %u before logging in",
+		              s->settings.tls_port);
+	else
+		imap_reply_no(cmd, "[PRIVACYREQUIRED] Use STARTTLS before logging in");
 	return true;
 }
 

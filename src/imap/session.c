@@ -323,6 +323,7 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	s->state = IMAP_STATE_AUTH;
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);
+	session_count_login(&s->base, true, mech, NULL);
 	/* user and ip spelled out: this line's key order is documented. */
 	log_info("imap", "event=login user=%s ip=%s mech=%s tls=%s%s%s%s%s", s->base.log.user,
 	         s->base.log.ip, mech, net_conn_is_tls(s->base.conn) ? "yes" : "no",
@@ -378,6 +379,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 		def = NULL;
 	}
 	cmd->def = def;
+	session_command_name(&s->base, def != NULL ? def->name : "unknown");
 	if (def == NULL) {
 		imap_reply_bad(cmd, "Unknown command %s",
 		               log_str(s->cmd_arena, pc->name, strlen(pc->name)));

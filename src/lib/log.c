@@ -6,6 +6,8 @@
  */
 #include "lib/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,9 @@
 #define LOG_LINE_MAX 4096
 
 static _Atomic int min_level = LOG_LEVEL_INFO;
+/* Where lines go: stderr until log_open() gives a file; then a descriptor
+   of our own that reopening replaces with dup2, never closes. */
+static _Atomic int log_fd = STDERR_FILENO;
 static _Atomic bool use_syslog;
 
 static _Thread_local const struct log_ctx *thread_ctx;
@@ -79,6 +84,32 @@ log_configure(enum log_level min, bool to_syslog)
 	if (to_syslog && !use_syslog)
 		openlog("tern", LOG_PID | LOG_NDELAY, LOG_MAIL);
 	use_syslog = to_syslog;
+}
+
+int
+log_open(const char *path)
+{
+	int fd = path[0] != '\0' ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)
+	                         : STDERR_FILENO;
+
+	if (fd < 0)
+		return -1;
+	int cur = atomic_load(&log_fd);
+	if (cur == STDERR_FILENO) {
+		if (fd != STDERR_FILENO)
+			atomic_store(&log_fd, fd);
+		return 0;
+	}
+	if (dup2(fd, cur) < 0) {
+		int e = errno;
+		if (fd != STDERR_FILENO)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	if (fd != STDERR_FILENO)
+		close(fd);
+	return 0;
 }
 
 int
@@ -144,7 +175,7 @@ log_vmsg(enum log_level level, const char *module, const char *fmt, va_list ap)
 	if (use_syslog)
 		syslog(syslog_prio[level], "%s %s", module, line + head);
 	line[n++] = '\n';
-	ssize_t w = write(STDERR_FILENO, line, n);
+	ssize_t w = write(atomic_load(&log_fd), line, n);
 	(void)w; /* nowhere to report a failed log write */
 }
 

@@ -48,6 +48,14 @@ void log_ctx_set_user(struct log_ctx *ctx, const char *user, size_t len);
 
 /* Sets the threshold and whether lines also go to syslog (facility mail). */
 void log_configure(enum log_level min, bool to_syslog);
+/*
+ * Sends log lines to the file at path (appended, created 0640), or back to
+ * stderr when path is "". Call again with the same path to reopen after
+ * logrotate moved the file (SIGUSR1). The switch is atomic (dup2 onto the
+ * descriptor writers use), so a line is never lost to a closed fd. Returns
+ * 0, or -1 with errno set and the old destination kept.
+ */
+int log_open(const char *path);
 /* Parses "debug", "info", "warn", "error"; -1 if none of them. */
 int log_level_parse(const char *s);
 bool log_enabled(enum log_level level);

@@ -197,7 +197,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_ERROR) {
 		unsigned long e = bufferevent_get_openssl_error(bev);
-		if (e != 0) {
+		/* A client that just drops the connection (no close_notify) is an
+		   ordinary goodbye, not a TLS problem (OpenSSL 3 reports it). */
+		if (e != 0 && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			log_debug("net", "event=tls-eof ip=%s", c->peer);
+		} else if (e != 0) {
 			char buf[160];
 			ERR_error_string_n(e, buf, sizeof(buf));
 			log_info("net", "event=tls-error ip=%s err=\"%s\"", c->peer, buf);

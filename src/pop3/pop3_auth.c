@@ -47,8 +47,15 @@ refuse_plaintext(struct pop3_session *s)
 	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
 	                           net_conn_is_loopback(s->base.conn)))
 		return false;
-	pop3_reply_err(s, "[AUTH] Plaintext authentication is not allowed here; use STLS or port "
-	                  "995 first");
+	if (s->settings.tls_port != 0)
+		pop3_reply_err(
+		        s,
+		        "[AUTH] Plaintext authentication is not allowed here; use STLS or port "
+		        "%u first",
+		        s->settings.tls_port);
+	else
+		pop3_reply_err(
+		        s, "[AUTH] Plaintext authentication is not allowed here; use STLS first");
 	return true;
 }
 
@@ -56,6 +63,7 @@ static void
 log_failure(struct pop3_session *s, const char *user, const char *mech, const char *reason,
             unsigned failures)
 {
+	session_count_login(&s->base, false, mech, reason);
 	log_info("pop3", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
 	         s->base.log.ip,
 	         user != NULL && user[0] != '\0' ? log_str(s->arena, user, strlen(user)) : "-",
@@ -408,6 +416,7 @@ pop3_login(struct pop3_session *s, const struct auth_identity *id, const char *m
 	s->holds_lock = true;
 	s->id = *id;
 	session_set_user(&s->base, id->address);
+	session_count_login(&s->base, true, mech != NULL ? mech : "USER", NULL);
 	log_info("pop3", "event=login user=%s ip=%s mech=%s tls=%s%s%s", s->base.log.user,
 	         s->base.log.ip, mech != NULL ? mech : "USER",
 	         net_conn_is_tls(s->base.conn) ? "yes" : "no", id->master[0] ? " master=" : "",

@@ -309,6 +309,7 @@ dispatch(struct pop3_session *s, char *line, size_t len)
 			return;
 		}
 		s->bad_in_a_row = 0;
+		session_command_name(&s->base, commands[i].keyword);
 		session_command_begin(&s->base);
 		handle_result(s, commands[i].fn(s, &cmd));
 		return;

@@ -10,6 +10,7 @@
  */
 #include "session/session.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/jobs.h"
 #include "net/net.h"
@@ -113,12 +116,84 @@ session_init(struct session *s, struct net_conn *conn, const struct session_ops 
 	snprintf(s->log.proto, sizeof(s->log.proto), "%s", ops->proto);
 	snprintf(s->log.ip, sizeof(s->log.ip), "%s", net_conn_peer(conn));
 	buf_init(&s->line);
+	metrics_add(METRICS_SESSIONS_TOTAL, ops->proto, NULL, NULL, 1);
+	metrics_add(METRICS_SESSIONS_ACTIVE, ops->proto, NULL, NULL, 1);
+}
+
+/* Sessions per logged-in account, for `tern status`: a small table under
+   a mutex, touched once at login and once at the end of a session. */
+struct user_slot {
+	char user[256];
+	uint64_t sessions;
+};
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct user_slot *users;
+static size_t users_n, users_cap;
+
+static void
+users_add(const char *user, int delta)
+{
+	pthread_mutex_lock(&users_lock);
+	size_t i = 0;
+	while (i < users_n && strcmp(users[i].user, user) != 0)
+		i++;
+	if (i == users_n && delta > 0) {
+		if (users_n == users_cap) {
+			users_cap = users_cap != 0 ? users_cap * 2 : 64;
+			users = xrealloc(users, users_cap * sizeof(*users));
+		}
+		snprintf(users[users_n].user, sizeof(users[users_n].user), "%s", user);
+		users[users_n++].sessions = 0;
+	}
+	if (i < users_n) {
+		users[i].sessions += (uint64_t)delta;
+		if (users[i].sessions == 0)
+			users[i] = users[--users_n];
+	}
+	if (users_n == 0) {
+		free(users);
+		users = NULL;
+		users_cap = 0;
+	}
+	pthread_mutex_unlock(&users_lock);
+}
+
+static int
+user_count_cmp(const void *a, const void *b)
+{
+	const struct session_user_count *x = a, *y = b;
+
+	if (x->sessions != y->sessions)
+		return x->sessions > y->sessions ? -1 : 1;
+	return strcmp(x->user, y->user);
+}
+
+size_t
+session_users_top(struct session_user_count *out, size_t max)
+{
+	pthread_mutex_lock(&users_lock);
+	size_t n = users_n;
+	struct session_user_count *all = xmalloc((n + 1) * sizeof(*all));
+	for (size_t i = 0; i < n; i++) {
+		memcpy(all[i].user, users[i].user, sizeof(all[i].user));
+		all[i].sessions = users[i].sessions;
+	}
+	pthread_mutex_unlock(&users_lock);
+	qsort(all, n, sizeof(*all), user_count_cmp);
+	n = MIN(n, max);
+	memcpy(out, all, n * sizeof(*out));
+	free(all);
+	return n;
 }
 
 void
 session_set_user(struct session *s, const char *user)
 {
+	if (s->counts_user)
+		users_add(s->log.user, -1);
 	log_ctx_set_user(&s->log, user, strlen(user));
+	users_add(s->log.user, 1);
+	s->counts_user = true;
 }
 
 const struct log_ctx *
@@ -254,6 +329,10 @@ session_deinit(struct session *s)
 	s->events = NULL;
 	s->delay = NULL;
 	buf_deinit(&s->line);
+	metrics_add(METRICS_SESSIONS_ACTIVE, s->ops->proto, NULL, NULL, -1);
+	if (s->counts_user)
+		users_add(s->log.user, -1);
+	s->counts_user = false;
 }
 
 const struct net_protocol session_net_protocol = {
@@ -362,9 +441,43 @@ session_command_wait_client(struct session *s)
 }
 
 void
+session_count_login(struct session *s, bool ok, const char *mech, const char *reason)
+{
+	int m = mech != NULL ? auth_mech_parse(mech) : -1;
+	/* Only known names become labels: a client's mechanism string is not. */
+	const char *label = "other";
+
+	if (m >= 0)
+		label = auth_mech_name((enum auth_mech)m);
+	else if (mech != NULL && (strcmp(mech, "USER") == 0 || strcmp(mech, "APOP") == 0))
+		label = mech;
+	metrics_add(METRICS_LOGINS_TOTAL, s->ops->proto, ok ? "ok" : "failed", label, 1);
+	if (!ok && reason != NULL && strcmp(reason, "blocked") == 0)
+		metrics_add(METRICS_THROTTLED_TOTAL, s->ops->proto, NULL, NULL, 1);
+	if (ok && net_conn_is_tls(s->conn))
+		metrics_add(METRICS_TLS_TOTAL, SSL_get_version(net_conn_ssl(s->conn)), NULL, NULL,
+		            1);
+}
+
+void
+session_command_name(struct session *s, const char *name)
+{
+	if (s->cmd_name != NULL)
+		return; /* a later step of the same command (a SASL response) */
+	s->cmd_name = name;
+	s->cmd_start_us = metrics_now_us();
+}
+
+void
 session_command_end(struct session *s)
 {
 	bool was_waiting = s->is_waiting;
+
+	if (s->cmd_name != NULL) {
+		metrics_observe(METRICS_COMMAND_SECONDS, s->ops->proto, s->cmd_name,
+		                metrics_now_us() - s->cmd_start_us);
+		s->cmd_name = NULL;
+	}
 
 	s->is_busy = false;
 	s->is_waiting = false;

@@ -101,6 +101,10 @@ struct session {
 	struct session_event *delay;
 	session_fn *on_delay;
 	struct session_event *events; /* all of the session's, freed at close */
+	/* the running command, for its latency metric */
+	const char *cmd_name; /* static: from the protocol's command table */
+	bool counts_user;     /* in the user registry (session_set_user) */
+	uint64_t cmd_start_us;
 };
 
 /* The single net_protocol of every session-core service; its protocol_arg
@@ -120,8 +124,17 @@ struct session_service {
 void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
-/* The session's log context now names user (after login). */
+/* The session's log context now names user (after login); the session
+   counts for user in session_users_top() until it ends. */
 void session_set_user(struct session *s, const char *user);
+
+struct session_user_count {
+	char user[256];
+	uint64_t sessions;
+};
+/* The accounts with the most sessions open now, most first, at most max of
+   them, into out; returns how many. Any thread. */
+size_t session_users_top(struct session_user_count *out, size_t max);
 /* Fills conn (for auth_login, auth_sasl_new) from the session's connection. */
 void session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn *conn);
 /* Makes s's log context current on this thread until session_log_leave(). */
@@ -151,6 +164,14 @@ size_t session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, 
 
 /* A command starts: stops and revocations wait until it ends. */
 void session_command_begin(struct session *s);
+/* Counts a login attempt in the metrics (by protocol, result and mechanism;
+   reason "blocked" also counts as throttled; a TLS login counts its TLS
+   version). mech may be a client's string: only known names are kept. */
+void session_count_login(struct session *s, bool ok, const char *mech, const char *reason);
+/* Names the command for its latency histogram (metrics.h), timed from
+   now until session_command_end(); name must be static. A second call
+   before the end keeps the first name and start. */
+void session_command_name(struct session *s, const char *name);
 /* The command continues later (job, timer, drain): input is paused. */
 void session_command_wait(struct session *s);
 /* The command now waits only for the client (IDLE, a SASL challenge):

@@ -69,6 +69,7 @@ submit_step(struct smtp_session *s, struct auth_sasl *sasl, const char *in)
 static void
 log_failure(struct smtp_session *s, const char *user, const char *reason, unsigned failures)
 {
+	session_count_login(&s->base, false, s->sasl_mech, reason);
 	/* The same stable line as IMAP's, for fail2ban (docs/AUTH.md). */
 	log_info("smtp", "event=auth-failed ip=%s user=%s mech=%s reason=%s failures=%u",
 	         net_conn_peer(s->base.conn),
@@ -105,6 +106,7 @@ conclude(struct smtp_session *s, const struct auth_result *r)
 		s->is_authed = true;
 		s->user = r->id;
 		session_set_user(&s->base, r->id.address);
+		session_count_login(&s->base, true, s->sasl_mech, NULL);
 		log_info("smtp", "event=login user=%s ip=%s mech=%s tls=%s", s->base.log.user,
 		         s->base.log.ip, s->sasl_mech,
 		         net_conn_is_tls(s->base.conn) ? "yes" : "no");

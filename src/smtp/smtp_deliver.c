@@ -30,6 +30,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "net/net.h"
 #include "net/tls.h"
 #include "smtp/smtp_accounts.h"
@@ -400,6 +401,18 @@ delivery_done(struct session *base, void *arg)
 			else
 				smtp_reply_store_error(s, first, NULL);
 		}
+		/* Per recipient: stored here, queued for elsewhere, or refused. */
+		size_t queued = ok > 0 ? MIN(tx->n_remote, ok) : 0;
+		const char *proto = s->base.ops->proto;
+		if (ok > queued)
+			metrics_add(METRICS_DELIVERIES_TOTAL, proto, "delivered", NULL,
+			            (int64_t)(ok - queued));
+		if (queued > 0)
+			metrics_add(METRICS_DELIVERIES_TOTAL, proto, "queued", NULL,
+			            (int64_t)queued);
+		if (tx->n_rcpts > ok)
+			metrics_add(METRICS_DELIVERIES_TOTAL, proto, "failed", NULL,
+			            (int64_t)(tx->n_rcpts - ok));
 		if (ok > 0) {
 			s->messages++;
 			log_info(

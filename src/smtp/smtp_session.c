@@ -335,6 +335,7 @@ dispatch(struct smtp_session *s, const char *line)
 	struct smtp_command c;
 
 	smtp_command_parse(line, &c);
+	session_command_name(&s->base, c.name != NULL ? c.name : "unknown");
 	session_command_begin(&s->base);
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
 		if (commands[i].verb != c.verb)

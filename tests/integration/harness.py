@@ -25,7 +25,7 @@ SAN_ENV = dict(os.environ,
                ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
 
-OFFSETS = (143, 993, 110, 995, 25, 587, 465, 24, 80)
+OFFSETS = (143, 993, 110, 995, 25, 587, 465, 24, 80, 443)
 
 
 def port_free(port):

@@ -30,7 +30,7 @@ class CliTest(unittest.TestCase):
     def test_init_refuses_to_overwrite(self):
         proc = tern("init", self.d, check=False)
         self.assertNotEqual(proc.returncode, 0)
-        self.assertIn("tern.conf: File exists", proc.stderr)
+        self.assertIn("already holds a tern.conf", proc.stderr)
 
     def test_init_domain_and_hostname(self):
         tmp = tempfile.mkdtemp()
@@ -70,7 +70,7 @@ class CliTest(unittest.TestCase):
 
     def test_user_mistakes_are_one_line_errors(self):
         cases = [
-            (("user",), "tern: user: expected add, del, list, passwd, show, set, app-password or import-passwd"),
+            (("user",), "tern: user: expected add, del, list, passwd, show, set, quota, app-password or import-passwd"),
             (("user", "frob"), "tern: user: unknown action 'frob'"),
             (("user", "add"), "tern: user add: wrong arguments (see tern user --help)"),
             (("user", "add", "not-an-address", "--password-stdin"),

@@ -283,7 +283,8 @@ class PlaintextNeverTest(ServerTestCase):
         self.assertNotIn("AUTH=", greeting)
         lines = r.cmd("a1", f"LOGIN {self.server.user} {self.server.password}")
         self.assertEqual(lines[-1],
-                         "a1 NO [PRIVACYREQUIRED] Use STARTTLS or port 993 before logging in")
+                         f"a1 NO [PRIVACYREQUIRED] Use STARTTLS or port {self.server.imaps_port} "
+                         "before logging in")
         lines = r.cmd("a2", "AUTHENTICATE PLAIN " + plain(self.server.user, self.server.password))
         self.assertTrue(lines[-1].startswith("a2 NO [PRIVACYREQUIRED]"), lines)
         self.assertEqual(r.cmd("a3", "STARTTLS"), ["a3 OK Begin TLS negotiation now"])

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http_routes.c: the route table (every URL tern answers, once) and the
+ * small handlers: /metrics (Prometheus text format 0.0.4, from lib/metrics,
+ * only to the addresses http.metrics allows), /healthz (for load
+ * balancers and `systemctl`-style checks: 200 while the server runs) and
+ * the files of the web admin page (src/http/www/, compiled in), served
+ * with a Content-Security-Policy that allows only themselves.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "http/http_session.h"
+#include "lib/metrics.h"
+#include "net/net.h"
+
+static const struct http_route routes[] = {
+        {"/.well-known/autoconfig/mail/config-v1.1.xml", "GET", http_autoconfig_get, "autoconfig"},
+        {"/mail/config-v1.1.xml", "GET", http_autoconfig_get, "autoconfig"},
+        {"/autodiscover/autodiscover.xml", "POST", http_autodiscover_post, "autodiscover"},
+        {"/apple/mobileconfig", "GET", http_mobileconfig_get, "mobileconfig"},
+        {"/.well-known/mta-sts.txt", "GET", http_mta_sts_get, "mta-sts"},
+        {"/metrics", "GET", http_metrics_get, "metrics"},
+        {"/healthz", "GET", http_healthz_get, "healthz"},
+        {"/admin", "GET", http_admin_page_get, "admin-page"},
+        {"/admin/", "GET", http_admin_page_get, "admin-page"},
+        {"/admin/admin.js", "GET", http_admin_page_get, "admin-page"},
+        {"/admin/admin.css", "GET", http_admin_page_get, "admin-page"},
+        {"/api/v1/login", "POST", http_admin_login_post, "api-login"},
+        {"/api/v1/logout", "POST", http_admin_logout_post, "api-logout"},
+        {"/api/v1/accounts", "GET", http_admin_accounts_get, "api-accounts"},
+        {"/api/v1/access", "POST", http_admin_access_post, "api-access"},
+        {"/api/v1/quota", "GET", http_admin_quota_get, "api-quota"},
+        {"/api/v1/quota/set", "POST", http_admin_quota_post, "api-quota-set"},
+        {"/api/v1/status", "GET", http_admin_status_get, "api-status"},
+        {"/api/v1/accounts/add", "POST", http_admin_account_add_post, "api-account-add"},
+        {"/api/v1/accounts/delete", "POST", http_admin_account_delete_post, "api-account-delete"},
+        {"/api/v1/accounts/password", "POST", http_admin_account_password_post,
+         "api-account-password"},
+};
+
+const struct http_route *
+http_route_lookup(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_LEN(routes); i++)
+		if (strcasecmp(routes[i].path, path) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+void
+http_metrics_get(struct http_session *s)
+{
+	enum http_access access = s->site->s.metrics_access;
+	struct buf b;
+
+	if (access == HTTP_ACCESS_NEVER ||
+	    (access == HTTP_ACCESS_LOOPBACK && !net_conn_is_loopback(s->base.conn))) {
+		http_respond_error(s, 403, "see http.metrics in tern.conf");
+		return;
+	}
+	buf_init(&b);
+	metrics_render(&b);
+	http_header_add(s, "Cache-Control: no-store");
+	http_respond(s, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+	buf_deinit(&b);
+}
+
+void
+http_healthz_get(struct http_session *s)
+{
+	http_respond(s, 200, "text/plain; charset=utf-8", "ok\n", 3);
+}
+
+const struct http_www_file *
+http_www_lookup(const char *name)
+{
+	for (size_t i = 0; i < http_www_count; i++)
+		if (strcmp(http_www_files[i].name, name) == 0)
+			return &http_www_files[i];
+	return NULL;
+}
+
+void
+http_admin_page_get(struct http_session *s)
+{
+	static const struct {
+		const char *suffix, *file, *type;
+	} files[] = {
+	        {".js", "admin.js", "text/javascript; charset=utf-8"},
+	        {".css", "admin.css", "text/css; charset=utf-8"},
+	        {"", "admin.html", "text/html; charset=utf-8"},
+	};
+	size_t plen = strlen(s->req.path);
+
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		size_t sl = strlen(files[i].suffix);
+		if (plen < sl || strcasecmp(s->req.path + plen - sl, files[i].suffix) != 0)
+			continue;
+		const struct http_www_file *f = http_www_lookup(files[i].file);
+		if (f == NULL)
+			break;
+		http_header_add(s, "Content-Security-Policy: default-src 'self'; "
+		                   "frame-ancestors 'none'; form-action 'self'");
+		http_header_add(s, "Cache-Control: no-cache");
+		http_respond(s, 200, files[i].type, (const char *)f->data, f->len);
+		return;
+	}
+	http_respond_error(s, 404, NULL);
+}

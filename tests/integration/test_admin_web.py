@@ -1,0 +1,445 @@
+"""test_admin_web.py: the admin REST API (/api/v1) and the web admin page.
+
+The API tests use urllib. The page is driven in a real browser: headless
+Chromium through chromedriver's WebDriver HTTP API (urllib, no pip). It
+signs in, pages through 130 accounts, switches IMAP off for one account with
+its checkbox and POP3 off for a whole domain, and IMAP and POP3 logins then
+check that those accounts are refused. A screenshot of each page state is
+kept in build/test-artifacts/ (or $TERN_ARTIFACTS)."""
+import base64
+import imaplib
+import json
+import os
+import poplib
+import shutil
+import socket
+import subprocess
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import ServerTestCase, client_ssl_context, tern
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARTIFACTS = os.environ.get("TERN_ARTIFACTS") or os.path.join(ROOT, "build", "test-artifacts")
+ADMIN, ADMIN_PW = "admin@example.com", "admin-secret-1"
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def populate(server, n):
+    """n accounts u000@bulk.example .. with one crypt hash (fast import),
+    plus an administrator."""
+    pw_hash = subprocess.run(["openssl", "passwd", "-6", "userpw"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    path = os.path.join(server.tmp, "passwd")
+    with open(path, "w") as f:
+        for i in range(n):
+            domain = "bulk.example" if i % 2 == 0 else "other.example"
+            f.write(f"u{i:03d}@{domain}:{{SHA512-CRYPT}}{pw_hash}\n")
+    tern("user", "import-passwd", path, data_dir=server.dir)
+    tern("user", "add", ADMIN, "--password-stdin", data_dir=server.dir, input=ADMIN_PW + "\n")
+    tern("user", "set", ADMIN, "role=admin", data_dir=server.dir)
+
+
+class Api:
+    def __init__(self, port, tls=True):
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        self.token = None
+
+    def call(self, method, path, params=None, auth=None):
+        data = urllib.parse.urlencode(params or {})
+        url = self.base + path + ("?" + data if method == "GET" and data else "")
+        req = urllib.request.Request(url, method=method,
+                                     data=data.encode() if method == "POST" else None)
+        if auth is not None:
+            req.add_header("Authorization", auth)
+        elif self.token:
+            req.add_header("Authorization", "Bearer " + self.token)
+        try:
+            with urllib.request.urlopen(req, context=client_ssl_context(), timeout=20) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def login(self, address=ADMIN, password=ADMIN_PW):
+        status, body = self.call("POST", "/api/v1/login",
+                                 {"address": address, "password": password})
+        if status == 200:
+            self.token = body["token"]
+        return status, body
+
+
+class AdminApiTest(ServerTestCase):
+    CONFIG = "[auth]\nfail_delay = 300ms\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        populate(cls.server, 130)
+        cls.port = cls.server.base + 443
+
+    def test_sign_in_gives_a_token_the_api_accepts(self):
+        api = Api(self.port)
+        status, body = api.login()
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["address"], ADMIN)
+        self.assertRegex(body["token"], r"^[0-9a-f]{64}$")
+        status, page = api.call("GET", "/api/v1/accounts", {"limit": 10})
+        self.assertEqual(status, 200)
+        self.assertGreaterEqual(page["total"], 132)  # with tern init's test account
+        self.assertEqual(len(page["accounts"]), 10)
+        self.assertEqual(api.call("POST", "/api/v1/logout")[0], 200)
+        self.assertEqual(api.call("GET", "/api/v1/accounts")[0], 401)
+
+    def test_wrong_password_and_non_admins_are_refused_after_a_delay(self):
+        api = Api(self.port)
+        start = time.monotonic()
+        status, body = api.login(password="wrong")
+        self.assertEqual(status, 401)
+        self.assertGreaterEqual(time.monotonic() - start, 0.25)
+        # A user's right password is no administrator's.
+        self.assertEqual(api.login("u000@bulk.example", "userpw")[0], 401)
+        self.assertEqual(api.call("GET", "/api/v1/accounts")[0], 401)
+        self.assertEqual(api.call("GET", "/api/v1/accounts", auth="Bearer " + "0" * 64)[0], 401)
+        self.assertIn("event=admin-auth-failed user=u000@bulk.example reason=not-admin",
+                      self.server.read_log())
+
+    def test_basic_auth_with_an_app_password_as_api_token(self):
+        out = tern("user", "app-password", "add", ADMIN, "ci", data_dir=self.server.dir).stdout
+        token = out.split()[-1]
+        auth = "Basic " + base64.b64encode(f"{ADMIN}:{token}".encode()).decode()
+        status, page = Api(self.port).call("GET", "/api/v1/accounts",
+                                           {"search": "u00", "limit": 3}, auth=auth)
+        self.assertEqual(status, 200, page)
+        self.assertEqual([a["address"] for a in page["accounts"]],
+                         ["u000@bulk.example", "u001@other.example", "u002@bulk.example"])
+        self.assertEqual(page["total"], 10)
+
+    def test_paging_search_and_domain(self):
+        api = Api(self.port)
+        api.login()
+        seen = []
+        offset = 0
+        while True:
+            status, page = api.call("GET", "/api/v1/accounts",
+                                    {"domain": "bulk.example", "offset": offset, "limit": 20})
+            self.assertEqual(status, 200)
+            seen += [a["address"] for a in page["accounts"]]
+            offset += 20
+            if offset >= page["total"]:
+                break
+        self.assertEqual(len(seen), 65)
+        self.assertEqual(seen, sorted(seen))
+        self.assertTrue(all(a.endswith("@bulk.example") for a in seen))
+        # Wildcards in a search are literal.
+        self.assertEqual(api.call("GET", "/api/v1/accounts", {"search": "%"})[1]["total"], 0)
+        self.assertEqual(api.call("GET", "/api/v1/accounts", {"limit": 5000})[0], 400)
+        self.assertEqual(api.call("GET", "/api/v1/accounts", {"disabled": "ftp"})[0], 400)
+
+    def imap_ok(self, user, password):
+        imap = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        try:
+            imap.login(user, password)
+            imap.logout()
+            return True
+        except imaplib.IMAP4.error:
+            imap.shutdown()
+            return False
+
+    def test_create_change_password_and_delete_an_account(self):
+        api = Api(self.port)
+        api.login()
+        status, r = api.call("POST", "/api/v1/accounts/add",
+                             {"address": "New.User@Example.com", "password": "first-pw-1"})
+        self.assertEqual((status, r["result"]), (201, "added"))
+        self.assertTrue(self.imap_ok("new.user@example.com", "first-pw-1"))
+        # SCRAM keys were made too (as tern user add makes them).
+        self.assertIn("scram-sha-256", tern("user", "show", "new.user@example.com",
+                                            data_dir=self.server.dir).stdout)
+        self.assertEqual(api.call("POST", "/api/v1/accounts/add",
+                                  {"address": "new.user@example.com", "password": "x"})[0], 409)
+        self.assertEqual(api.call("POST", "/api/v1/accounts/add",
+                                  {"address": "bad", "password": "x"})[0], 400)
+        status, r = api.call("POST", "/api/v1/accounts/password",
+                             {"address": "new.user@example.com", "password": "second-pw-2"})
+        self.assertEqual((status, r["result"]), (200, "password-changed"))
+        self.assertFalse(self.imap_ok("new.user@example.com", "first-pw-1"))
+        self.assertTrue(self.imap_ok("new.user@example.com", "second-pw-2"))
+        status, r = api.call("POST", "/api/v1/accounts/delete",
+                             {"address": "new.user@example.com"})
+        self.assertEqual((status, r["result"]), (200, "deleted"))
+        self.assertNotIn("new.user@example.com",
+                         tern("user", "list", data_dir=self.server.dir).stdout)
+        self.assertEqual(api.call("POST", "/api/v1/accounts/delete",
+                                  {"address": "new.user@example.com"})[0], 404)
+
+    def test_status_counts_sessions_per_protocol_and_account(self):
+        held = []
+        for user in ("u030@bulk.example", "u030@bulk.example", "u031@other.example"):
+            imap = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+            imap.login(user, "userpw")
+            held.append(imap)
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        pop.user("u030@bulk.example")
+        pop.pass_("userpw")
+        try:
+            out = tern("status", data_dir=self.server.dir).stdout
+            self.assertRegex(out, r"^uptime: 0d \d\dh\d\dm\d\ds\n")
+            self.assertIn("sessions: imap=3 pop3=1 smtp=0 http=", out)
+            lines = out.split("top accounts by sessions:\n")[1].splitlines()
+            self.assertEqual(lines[0].split(), ["u030@bulk.example", "3"])
+            self.assertEqual(lines[1].split(), ["u031@other.example", "1"])
+            # The same through the API, as JSON, for an administrator only.
+            api = Api(self.port)
+            self.assertEqual(api.call("GET", "/api/v1/status")[0], 401)
+            api.login()
+            status, body = api.call("GET", "/api/v1/status")
+            self.assertEqual(status, 200)
+            self.assertEqual(body["sessions"]["imap"], 3)
+            self.assertEqual(body["top_accounts"][0], {"address": "u030@bulk.example",
+                                                       "sessions": 3})
+        finally:
+            for imap in held:
+                imap.logout()
+            pop.quit()
+        deadline = time.monotonic() + 5
+        while "imap=0 pop3=0" not in tern("status", data_dir=self.server.dir).stdout:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.1)
+        token = os.path.join(self.server.dir, "admin.token")
+        self.assertEqual(os.stat(token).st_mode & 0o777, 0o600)
+
+    def test_quota_agrees_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        status, q = api.call("GET", "/api/v1/quota", {"address": "u020@bulk.example"})
+        self.assertEqual((status, q["storage_limit"], q["messages_used"]), (200, 0, 0))
+        status, q = api.call("POST", "/api/v1/quota/set", {"address": "u020@bulk.example",
+                                                           "storage": str(5 * 1024 * 1024)})
+        self.assertEqual((status, q["storage_limit"]), (200, 5 * 1024 * 1024))
+        out = tern("user", "quota", "u020@bulk.example", data_dir=self.server.dir).stdout
+        self.assertEqual(out, "storage: 0 bytes of 5.0 MiB\nmessages: 0 of no limit\n")
+        tern("user", "quota", "u020@bulk.example", "--messages", "9", data_dir=self.server.dir)
+        q = api.call("GET", "/api/v1/quota", {"address": "u020@bulk.example"})[1]
+        self.assertEqual((q["storage_limit"], q["messages_limit"]), (5 * 1024 * 1024, 9))
+        self.assertEqual(api.call("GET", "/api/v1/quota", {"address": "no@x.example"})[0], 404)
+        self.assertEqual(api.call("POST", "/api/v1/quota/set",
+                                  {"address": "u020@bulk.example", "storage": "big"})[0], 400)
+
+    def test_access_changes_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        status, r = api.call("POST", "/api/v1/access",
+                             {"addresses": "u010@bulk.example,u012@bulk.example,none@x.example",
+                              "smtp": "off"})
+        self.assertEqual((status, r), (200, {"changed": 2, "missing": 1}))
+        cli = tern("user", "list", "--disabled", "smtp", data_dir=self.server.dir).stdout.split()
+        self.assertEqual([w for w in cli if "@" in w], ["u010@bulk.example", "u012@bulk.example"])
+        _, page = api.call("GET", "/api/v1/accounts", {"disabled": "smtp"})
+        self.assertEqual([a["address"] for a in page["accounts"]],
+                         ["u010@bulk.example", "u012@bulk.example"])
+        # And back, from the CLI; the API sees it.
+        tern("user", "set", "--domain", "bulk.example", "smtp=on", data_dir=self.server.dir)
+        self.assertEqual(api.call("GET", "/api/v1/accounts", {"disabled": "smtp"})[1]["total"], 0)
+        for bad in ({"smtp": "off"}, {"addresses": "a@b.c"}, {"all": "yes", "imap": "maybe"},
+                    {"domain": "d.example", "all": "yes", "imap": "off"}):
+            self.assertEqual(api.call("POST", "/api/v1/access", bad)[0], 400, bad)
+
+
+class WebDriver:
+    """The few WebDriver commands the test needs (W3C protocol over HTTP)."""
+
+    def __init__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([CHROMEDRIVER, f"--port={self.port}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.request("GET", "/status")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        caps = {"capabilities": {"alwaysMatch": {
+            "browserName": "chrome", "acceptInsecureCerts": True,
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1200,900"]}}}}
+        self.session = self.request("POST", "/session", caps)["sessionId"]
+
+    def request(self, method, path, body=None):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())["value"]
+
+    def cmd(self, method, path, body=None):
+        return self.request(method, f"/session/{self.session}{path}", body)
+
+    def get(self, url):
+        self.cmd("POST", "/url", {"url": url})
+
+    def find(self, css, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                el = self.cmd("POST", "/element", {"using": "css selector", "value": css})
+                return next(iter(el.values()))
+            except urllib.error.HTTPError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no element {css}")
+                time.sleep(0.1)
+
+    def type(self, css, text):
+        self.cmd("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def click(self, css):
+        self.cmd("POST", f"/element/{self.find(css)}/click", {})
+
+    def text(self, css):
+        return self.cmd("GET", f"/element/{self.find(css)}/text")
+
+    def wait_text(self, css, want, timeout=15):
+        deadline = time.monotonic() + timeout
+        while want not in self.text(css):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{css}: {self.text(css)!r} never held {want!r}")
+            time.sleep(0.1)
+
+    def screenshot(self, name):
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        path = os.path.join(ARTIFACTS, name)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(self.cmd("GET", "/screenshot")))
+        return path
+
+    def quit(self):
+        try:
+            self.cmd("DELETE", "")
+        finally:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+
+
+@unittest.skipUnless(CHROMEDRIVER and CHROMIUM, "needs chromium and chromium-driver")
+class AdminPageBrowserTest(ServerTestCase):
+    CONFIG = "[auth]\nfail_delay = 100ms\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        populate(cls.server, 130)
+        cls.browser = WebDriver()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        super().tearDownClass()
+
+    def imap_login(self, user, password="userpw"):
+        imap = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        try:
+            imap.login(user, password)
+            imap.logout()
+            return True
+        except imaplib.IMAP4.error:
+            imap.shutdown()
+            return False
+
+    def pop3_login(self, user, password="userpw"):
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        try:
+            pop.user(user)
+            pop.pass_(password)
+            pop.quit()
+            return True
+        except poplib.error_proto:
+            pop.close()
+            return False
+
+    def test_sign_in_page_disable_imap_then_pop3_for_a_domain(self):
+        b = self.browser
+        b.get(f"https://127.0.0.1:{self.server.base + 443}/admin")
+        b.find("#signin-form")
+        b.screenshot("admin-1-signin.png")
+        # A wrong password is said on the page.
+        b.type("#address", ADMIN)
+        b.type("#password", "wrong")
+        b.click("#signin-button")
+        b.wait_text("#signin-error", "administrator")
+        b.cmd("POST", f"/element/{b.find('#password')}/clear", {})
+        b.type("#password", ADMIN_PW)
+        b.click("#signin-button")
+        b.wait_text("#page-info", "1–50 of 132")
+        b.wait_text("#who", ADMIN)
+        b.screenshot("admin-2-accounts.png")
+        b.click("#next")
+        b.wait_text("#page-info", "51–100 of 132")
+        b.click("#next")
+        b.wait_text("#page-info", "101–132 of 132")
+        b.screenshot("admin-3-last-page.png")
+
+        # One account: find it, untick its IMAP box.
+        self.assertTrue(self.imap_login("u007@other.example"))
+        b.type("#search", "u007@")
+        b.click("#search-button")
+        b.wait_text("#page-info", "1–1 of 1")
+        b.click('tr[data-address="u007@other.example"] .toggle-imap')
+        b.wait_text("#status", "IMAP off: 1 account(s) changed")
+        b.screenshot("admin-4-imap-off.png")
+        self.assertFalse(self.imap_login("u007@other.example"))
+        self.assertTrue(self.pop3_login("u007@other.example"))  # only IMAP went
+        self.assertIn("imap=off", tern("user", "list", "--search", "u007@",
+                                       data_dir=self.server.dir).stdout)
+
+        # Its quota: seen and set on the page, read back by the CLI.
+        b.click('tr[data-address="u007@other.example"] .quota')
+        b.wait_text("#quota-usage", "storage 0.0 MiB (no limit)")
+        b.cmd("POST", f"/element/{b.find('#quota-storage')}/clear", {})
+        b.type("#quota-storage", "20")
+        b.cmd("POST", f"/element/{b.find('#quota-messages')}/clear", {})
+        b.type("#quota-messages", "300")
+        b.click("#quota-save")
+        b.wait_text("#status", "Quota of u007@other.example saved")
+        b.wait_text("#quota-usage", "storage 0.0 MiB of 20 MiB, messages 0 of 300")
+        b.screenshot("admin-5-quota.png")
+        self.assertEqual(tern("user", "quota", "u007@other.example", data_dir=self.server.dir).stdout,
+                         "storage: 0 bytes of 20.0 MiB\nmessages: 0 of 300\n")
+
+        # A whole domain: POP3 off for bulk.example.
+        b.cmd("POST", f"/element/{b.find('#search')}/clear", {})
+        b.type("#domain", "bulk.example")
+        b.click("#search-button")
+        b.wait_text("#page-info", "1–50 of 65")
+        b.cmd("POST", f"/element/{b.find('#bulk-proto')}/value", {"text": "pop3"})
+        b.click("#domain-off")
+        b.wait_text("#status", "POP3 off: 65 account(s) changed")
+        b.screenshot("admin-6-domain-pop3-off.png")
+        self.assertFalse(self.pop3_login("u000@bulk.example"))
+        self.assertFalse(self.pop3_login("u128@bulk.example"))
+        self.assertTrue(self.pop3_login("u001@other.example"))
+        self.assertTrue(self.imap_login("u000@bulk.example"))
+
+        # A selection: tick two rows, switch SMTP off for them.
+        b.click('tr[data-address="u002@bulk.example"] .pick')
+        b.click('tr[data-address="u004@bulk.example"] .pick')
+        b.wait_text("#selected-count", "2 selected")
+        b.cmd("POST", f"/element/{b.find('#bulk-proto')}/value", {"text": "smtp"})
+        b.click("#bulk-off")
+        b.wait_text("#status", "SMTP off: 2 account(s) changed")
+        b.screenshot("admin-7-selection-smtp-off.png")
+        off = tern("user", "list", "--disabled", "smtp", data_dir=self.server.dir).stdout
+        self.assertEqual([l.split()[0] for l in off.splitlines()],
+                         ["u002@bulk.example", "u004@bulk.example"])
+
+
+if __name__ == "__main__":
+    unittest.main()
