@@ -20,7 +20,7 @@ struct imap_settings {
 	uint64_t max_literal;              /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
 	uint64_t max_command_literals;     /* in-memory literals of a command */
-	uint64_t login_timeout_ms;         /* not authenticated */
+	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
 };

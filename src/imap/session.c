@@ -140,6 +140,7 @@ imap_open(struct net_conn *conn, void *arg)
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
 	s->state = IMAP_STATE_NOT_AUTH;
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	log_info("imap", "event=connect port=%u tls=%s", net_conn_local_port(conn),
 	         net_conn_is_tls(conn) ? "yes" : "no");

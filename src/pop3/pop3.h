@@ -19,7 +19,7 @@ struct session_service;
 struct store;
 
 struct pop3_settings {
-	uint64_t login_timeout_ms; /* not authenticated */
+	uint64_t login_timeout_ms; /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;  /* RFC 1939 section 3: at least 10 minutes */
 	uint64_t max_bad_commands; /* in a row, then the session ends */
 	uint64_t login_delay_s;    /* RFC 2449 LOGIN-DELAY, enforced; 0 = none */

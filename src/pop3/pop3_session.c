@@ -150,6 +150,7 @@ pop3_open(struct net_conn *conn, void *arg)
 	s->arena = arena_new(2048);
 	s->state = POP3_AUTHORIZATION;
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	log_info("pop3", "event=connect port=%u tls=%s", net_conn_local_port(conn),
 	         net_conn_is_tls(conn) ? "yes" : "no");

@@ -119,6 +119,29 @@ void
 session_set_user(struct session *s, const char *user)
 {
 	log_ctx_set_user(&s->log, user, strlen(user));
+	session_event_free(&s->login_deadline);
+}
+
+static void
+login_deadline_passed(struct session *s)
+{
+	if (s->is_closing)
+		return;
+	if (s->is_busy && !s->is_interruptible) {
+		/* A login may be in flight: if it succeeds the deadline goes. */
+		session_event_add(s->login_deadline, 100);
+		return;
+	}
+	log_info(s->ops->proto, "event=login-deadline");
+	s->ops->timeout(s);
+}
+
+void
+session_login_deadline(struct session *s, uint64_t ms)
+{
+	if (s->login_deadline == NULL)
+		s->login_deadline = session_event_new(s, login_deadline_passed);
+	session_event_add(s->login_deadline, ms);
 }
 
 const struct log_ctx *
@@ -253,6 +276,7 @@ session_deinit(struct session *s)
 	}
 	s->events = NULL;
 	s->delay = NULL;
+	s->login_deadline = NULL;
 	buf_deinit(&s->line);
 }
 

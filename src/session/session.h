@@ -15,6 +15,8 @@
  *     (for a job, a timer, the client draining output) pauses input, so
  *     pipelined commands stay unread until it ends;
  *   - the failure-delay timer, resume-on-drain for big outputs;
+ *   - a deadline for logging in, counted from connect, that bytes trickled
+ *     one at a time cannot extend (the read timeout restarts with each);
  *   - jobs on a pool (net/jobs.h) that name their session by id: the done
  *     callback gets the session looked up again in its worker's table, or
  *     NULL when it is gone;
@@ -100,7 +102,8 @@ struct session {
 	session_fn *on_drain; /* resume when output drained */
 	struct session_event *delay;
 	session_fn *on_delay;
-	struct session_event *events; /* all of the session's, freed at close */
+	struct session_event *login_deadline; /* until session_set_user() */
+	struct session_event *events;         /* all of the session's, freed at close */
 };
 
 /* The single net_protocol of every session-core service; its protocol_arg
@@ -120,8 +123,14 @@ struct session_service {
 void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
-/* The session's log context now names user (after login). */
+/* The session's log context now names user (after login); cancels the
+   login deadline. */
 void session_set_user(struct session *s, const char *user);
+/* Ends the session through ops->timeout ms from now unless it logs in
+   (session_set_user) first. Unlike the read timeout, input does not restart
+   it, so a client sending a byte now and then cannot stay unauthenticated.
+   A command in flight when it passes (a login being checked) ends first. */
+void session_login_deadline(struct session *s, uint64_t ms);
 /* Fills conn (for auth_login, auth_sasl_new) from the session's connection. */
 void session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn *conn);
 /* Makes s's log context current on this thread until session_log_leave(). */

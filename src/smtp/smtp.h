@@ -46,6 +46,7 @@ struct smtp_settings {
 	uint64_t max_errors;        /* bad commands per session, then 421 */
 	uint64_t max_junk_commands; /* NOOP, RSET, VRFY, HELP... without a MAIL */
 	uint64_t timeout_ms;        /* idle time allowed for the client */
+	uint64_t login_timeout_ms;  /* submission: from connect to AUTH, in total */
 	bool quota_temporary;       /* over quota: 452 4.2.2 (yes) or 552 5.2.2 */
 	char *subaddress_separator; /* "+"; "" turns sub-addressing off */
 	bool subaddress_folder;     /* user+tag@ into folder "tag" when it exists */

@@ -156,6 +156,8 @@ smtp_open(struct net_conn *conn, void *arg)
 	s->tx_arena = arena_new(TX_ARENA_BLOCK);
 	buf_init(&s->header);
 	net_conn_set_timeout(conn, s->cfg->s.timeout_ms);
+	if (s->role == SMTP_ROLE_SUBMISSION)
+		session_login_deadline(&s->base, s->cfg->s.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	static const char *const role_names[] = {"mx", "submission", "lmtp"};
 	log_info(s->base.ops->proto, "event=connect role=%s port=%u tls=%s", role_names[s->role],

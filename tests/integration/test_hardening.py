@@ -113,5 +113,57 @@ class LongLineTest(ServerTestCase):
         self.flood(self.server.base + 25, b"EHLO ")
 
 
+class LoginDeadlineTest(ServerTestCase):
+    """One byte now and then restarted the read timeout: an unauthenticated
+    connection stayed open for as long as the client liked. The login
+    timeout now counts from connect, whatever arrives."""
+    CONFIG = ("[auth]\nfail_delay = 0\n[imap]\nlogin_timeout = 2s\n[pop3]\nlogin_timeout = 2s\n"
+              "[submission]\nlogin_timeout = 2s\n")
+
+    def trickle(self, port, expect):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        start = time.monotonic()
+        got = b""
+        sock.settimeout(0.3)
+        closed_at = None
+        while time.monotonic() - start < 8:
+            try:
+                sock.send(b"N")  # never a whole line
+            except OSError:
+                closed_at = time.monotonic() - start
+                break
+            try:
+                data = sock.recv(4096)
+                if not data:
+                    closed_at = time.monotonic() - start
+                    break
+                got += data
+            except socket.timeout:
+                pass
+        sock.close()
+        self.assertIsNotNone(closed_at, f"still open after 8 s; got {got!r}")
+        self.assertLess(closed_at, 4.5)
+        self.assertIn(expect, got)
+
+    def test_imap(self):
+        self.trickle(self.server.imap_port, b"* BYE ")
+
+    def test_pop3(self):
+        self.trickle(self.server.base + 110, b"-ERR ")
+
+    def test_submission(self):
+        self.trickle(self.server.base + 587, b"421 ")
+
+    def test_logged_in_session_outlives_the_deadline(self):
+        r = Raw(self.server.imap_port)
+        r.line()
+        self.assertTrue(r.cmd("a", f"LOGIN {self.server.user} {self.server.password}")[-1]
+                        .startswith("a OK"))
+        time.sleep(3)
+        self.assertTrue(r.cmd("b", "NOOP")[-1].startswith("b OK"))
+        r.close()
+        self.assertIn("event=login-deadline", self.server.read_log())
+
+
 if __name__ == "__main__":
     unittest.main()
