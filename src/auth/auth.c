@@ -24,8 +24,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/rand.h>
-
 #include "auth/auth_internal.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -41,7 +39,7 @@ struct auth_service {
 	pthread_mutex_t lock; /* guards policy */
 	struct auth_policy *policy;
 	struct auth_throttle *throttle;
-	unsigned char decoy_key[32];
+	unsigned char decoy_key[AUTH_DECOY_KEY_LEN];
 	/* The change feed; polls are serialised by the caller. */
 	uint64_t changes_seq;
 	bool changes_started;
@@ -268,8 +266,10 @@ auth_service_new(const char *data_dir, const struct auth_config *cfg, char **err
 	struct auth_throttle_settings ts;
 	throttle_settings(cfg, &ts);
 	svc->throttle = auth_throttle_new(&ts);
-	if (RAND_bytes(svc->decoy_key, sizeof(svc->decoy_key)) != 1)
-		abort();
+	if (auth_decoy_key_load(data_dir, svc->decoy_key, error_out) < 0) {
+		auth_service_free(&svc);
+		return NULL;
+	}
 	return svc;
 }
 

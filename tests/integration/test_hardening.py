@@ -10,6 +10,7 @@ import socket
 import time
 import unittest
 
+import saslclient as sc
 from harness import TERN, Raw, ServerTestCase, TernServer, tern
 from test_imap_literals import PeakSampler, rss_anon_kib
 from test_imap_mailbox import Session, new_account
@@ -163,6 +164,38 @@ class LoginDeadlineTest(ServerTestCase):
         self.assertTrue(r.cmd("b", "NOOP")[-1].startswith("b OK"))
         r.close()
         self.assertIn("event=login-deadline", self.server.read_log())
+
+
+class DecoySaltTest(unittest.TestCase):
+    """An unknown user's SCRAM salt changed at every restart while a real
+    account's stayed: comparing s= across a restart told which exist."""
+
+    def salt(self, server, user):
+        r = Raw(server.imap_port)
+        r.line()
+        c = sc.Scram(user, "x", "sha256")
+        r.send(f"a AUTHENTICATE SCRAM-SHA-256 {sc.b64(c.first())}\r\n")
+        line = r.line()
+        r.close()
+        self.assertTrue(line.startswith("+ "), line)
+        first = sc.unb64(line[2:]).decode()
+        return dict(kv.split("=", 1) for kv in first.split(","))["s"]
+
+    def test_unknown_users_salt_survives_a_restart(self):
+        server = TernServer("[auth]\nfail_delay = 0\n")
+        try:
+            server.start()
+            before = [self.salt(server, u) for u in ("ghost@localhost", server.user)]
+            self.assertEqual(server.stop(), 0)
+            key = os.path.join(server.dir, "decoy.key")
+            self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+            server.start()
+            after = [self.salt(server, u) for u in ("ghost@localhost", server.user)]
+            self.assertEqual(before, after)
+            self.assertNotEqual(after[0], after[1])
+        finally:
+            server.stop()
+            server.cleanup()
 
 
 if __name__ == "__main__":
