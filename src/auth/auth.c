@@ -318,6 +318,16 @@ auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_loopb
 }
 
 bool
+auth_service_plaintext_allowed(struct auth_service *svc, bool is_tls, bool is_loopback)
+{
+	struct auth_policy *p = auth_policy_get(svc);
+	bool ok = auth_plaintext_allowed(&p->s, is_tls, is_loopback);
+
+	auth_policy_unref(&p);
+	return ok;
+}
+
+bool
 auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn, enum auth_mech m)
 {
 	if (!p->mech_enabled[m])

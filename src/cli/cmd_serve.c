@@ -245,9 +245,9 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	}
 	log_configure(conf.log_level, conf.syslog);
 	net_server_reload(st->net, &conf.net, tls);
-	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
-	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
-	smtp_server_reload(st->smtp, &conf.smtp, &conf.auth.s, true);
+	imap_server_reload(st->imap, &conf.imap, true);
+	pop3_server_reload(st->pop3, &conf.pop3, true);
+	smtp_server_reload(st->smtp, &conf.smtp, true);
 	conf_free(&st->conf);
 	st->conf = conf;
 	log_info("server", "event=reloaded");
@@ -290,9 +290,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	jobs = net_jobs_new(st.conf.auth_workers);
 	st.auth = auth;
 	st.jobs = jobs;
-	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
-	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
-	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, true);
+	st.imap = imap_server_new(&st.conf.imap, auth, jobs, true);
+	st.pop3 = pop3_server_new(&st.conf.pop3, auth, jobs, true);
+	st.smtp = smtp_server_new(&st.conf.smtp, auth, jobs, true);
 	struct service services[MAX_SERVICES];
 	struct net_listener_spec specs[MAX_SERVICES];
 	size_t n_services = services_build(&st, &st.conf, services), n = 0;

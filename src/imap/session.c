@@ -61,8 +61,8 @@ literal_write(void *ctx, void *handle, const char *data, size_t len)
 }
 
 struct imap_server *
-imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
+imap_server_new(const struct imap_settings *settings, struct auth_service *auth,
+                struct net_jobs *jobs, bool tls_available)
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -70,7 +70,6 @@ imap_server_new(const struct imap_settings *settings, const struct auth_settings
 	pthread_mutex_init(lock, NULL);
 	srv->lock = lock;
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
@@ -93,11 +92,10 @@ imap_server_set_store(struct imap_server *srv, struct store *store, struct net_j
 
 void
 imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
-                   const struct auth_settings *auth_settings, bool tls_available)
+                   bool tls_available)
 {
 	pthread_mutex_lock(srv->lock);
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->tls_available = tls_available;
 	pthread_mutex_unlock(srv->lock);
 }
@@ -127,7 +125,6 @@ imap_open(struct net_conn *conn, void *arg)
 	s->srv = srv;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
-	s->auth_settings = srv->auth_settings;
 	pthread_mutex_unlock(srv->lock);
 	struct imap_parser_limits limits = {
 	        .max_line = s->settings.max_line,

@@ -27,17 +27,16 @@ struct pop3_settings {
 	bool retr_sets_seen;       /* RETR marks the message \Seen for IMAP */
 };
 
-struct pop3_server *pop3_server_new(const struct pop3_settings *settings,
-                                    const struct auth_settings *auth_settings,
-                                    struct auth_service *auth, struct net_jobs *auth_pool,
-                                    bool tls_available);
+struct pop3_server *pop3_server_new(const struct pop3_settings *settings, struct auth_service *auth,
+                                    struct net_jobs *auth_pool, bool tls_available);
 /* The store and the pool that opens maildrops and commits deletions. */
 void pop3_server_set_store(struct pop3_server *srv, struct store *store,
                            struct net_jobs *store_pool);
 const struct session_service *pop3_server_service(struct pop3_server *srv);
-/* New sessions use the new settings; live ones keep theirs. */
+/* New sessions use the new settings; live ones keep theirs (auth.plaintext,
+   decided by the auth service, applies to all at once). */
 void pop3_server_reload(struct pop3_server *srv, const struct pop3_settings *settings,
-                        const struct auth_settings *auth_settings, bool tls_available);
+                        bool tls_available);
 void pop3_server_free(struct pop3_server **srvp);
 
 #endif

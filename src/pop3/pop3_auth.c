@@ -67,8 +67,8 @@ job_work(void *arg)
 static bool
 refuse_plaintext(struct pop3_session *s)
 {
-	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
-	                           net_conn_is_loopback(s->base.conn)))
+	if (auth_service_plaintext_allowed(s->srv->auth, net_conn_is_tls(s->base.conn),
+	                                   net_conn_is_loopback(s->base.conn)))
 		return false;
 	pop3_reply_err(s, "[AUTH] Plaintext authentication is not allowed here; use STLS or port "
 	                  "995 first");

@@ -29,8 +29,8 @@
 static const struct session_ops pop3_session_ops;
 
 struct pop3_server *
-pop3_server_new(const struct pop3_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *auth_pool, bool tls_available)
+pop3_server_new(const struct pop3_settings *settings, struct auth_service *auth,
+                struct net_jobs *auth_pool, bool tls_available)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -38,7 +38,6 @@ pop3_server_new(const struct pop3_settings *settings, const struct auth_settings
 	pthread_mutex_init(lock, NULL);
 	srv->lock = lock;
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->auth = auth;
 	srv->auth_pool = auth_pool;
 	srv->tls_available = tls_available;
@@ -54,11 +53,10 @@ pop3_server_set_store(struct pop3_server *srv, struct store *store, struct net_j
 
 void
 pop3_server_reload(struct pop3_server *srv, const struct pop3_settings *settings,
-                   const struct auth_settings *auth_settings, bool tls_available)
+                   bool tls_available)
 {
 	pthread_mutex_lock(srv->lock);
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->tls_available = tls_available;
 	pthread_mutex_unlock(srv->lock);
 }
@@ -145,7 +143,6 @@ pop3_open(struct net_conn *conn, void *arg)
 	s->srv = srv;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
-	s->auth_settings = srv->auth_settings;
 	pthread_mutex_unlock(srv->lock);
 	s->arena = arena_new(2048);
 	s->state = POP3_AUTHORIZATION;

@@ -54,19 +54,18 @@ struct smtp_settings {
 
 /* The shared state. auth and jobs (auth and recipient lookups) are
    borrowed for the server's life. */
-struct smtp_server *smtp_server_new(const struct smtp_settings *settings,
-                                    const struct auth_settings *auth_settings,
-                                    struct auth_service *auth, struct net_jobs *jobs,
-                                    bool tls_available);
+struct smtp_server *smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
+                                    struct net_jobs *jobs, bool tls_available);
 const struct session_service *smtp_server_service(struct smtp_server *srv, enum smtp_role role);
 /* Set before the first accept (borrowed): the store, its pool of writers
    (store.writers threads: store_deliver and the queue's fsyncs, shared with
    IMAP APPEND) and the outbound queue. */
 void smtp_server_set_store(struct smtp_server *srv, struct store *store,
                            struct net_jobs *store_pool, struct smtp_queue *queue);
-/* New sessions use the new settings; live ones keep theirs. */
+/* New sessions use the new settings; live ones keep theirs (auth.plaintext,
+   decided by the auth service, applies to all at once). */
 void smtp_server_reload(struct smtp_server *srv, const struct smtp_settings *settings,
-                        const struct auth_settings *auth_settings, bool tls_available);
+                        bool tls_available);
 void smtp_server_free(struct smtp_server **srvp);
 
 #endif

@@ -277,8 +277,8 @@ smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *c)
 		smtp_cmd_done(s);
 		return;
 	}
-	if (!auth_plaintext_allowed(&s->cfg->auth, net_conn_is_tls(s->base.conn),
-	                            net_conn_is_loopback(s->base.conn))) {
+	if (!auth_service_plaintext_allowed(s->srv->auth, net_conn_is_tls(s->base.conn),
+	                                    net_conn_is_loopback(s->base.conn))) {
 		smtp_reply_error(s, 538, "5.7.11", "Encryption required: use STARTTLS first");
 		smtp_cmd_done(s);
 		return;

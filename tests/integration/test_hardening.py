@@ -5,7 +5,9 @@ connect to login, SCRAM's fake salts across a restart, a SIGHUP policy
 change for connections not yet logged in, orphan blobs collected at start,
 and the watchdog's log line for a slow event-loop callback.
 """
+import base64
 import os
+import signal
 import socket
 import time
 import unittest
@@ -193,6 +195,45 @@ class DecoySaltTest(unittest.TestCase):
             after = [self.salt(server, u) for u in ("ghost@localhost", server.user)]
             self.assertEqual(before, after)
             self.assertNotEqual(after[0], after[1])
+        finally:
+            server.stop()
+            server.cleanup()
+
+
+class PlaintextReloadTest(unittest.TestCase):
+    """A SIGHUP setting auth.plaintext = never used to reach only new
+    connections: one opened before could still log in in cleartext."""
+
+    def test_reload_applies_to_connections_not_logged_in(self):
+        server = TernServer("[auth]\nfail_delay = 0\n")
+        try:
+            server.start()
+            imap = Raw(server.imap_port)
+            imap.line()
+            pop = socket.create_connection(("127.0.0.1", server.base + 110), timeout=10)
+            pop.recv(4096)
+            smtp = socket.create_connection(("127.0.0.1", server.base + 587), timeout=10)
+            smtp.recv(4096)
+            server.add_config("[auth]\nplaintext = never\n")
+            server.signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while "event=reloaded" not in server.read_log() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertIn("event=reloaded", server.read_log())
+            self.assertRegex(imap.cmd("a", f"LOGIN {server.user} {server.password}")[-1],
+                             r"^a NO \[PRIVACYREQUIRED\]")
+            self.assertNotIn("AUTH=", imap.cmd("b", "CAPABILITY")[0])
+            imap.close()
+            pop.sendall(f"USER {server.user}\r\n".encode())
+            self.assertTrue(pop.recv(4096).startswith(b"-ERR"))
+            pop.close()
+            smtp.sendall(b"EHLO x\r\n")
+            time.sleep(0.2)
+            smtp.recv(4096)
+            plain = base64.b64encode(f"\0{server.user}\0{server.password}".encode()).decode()
+            smtp.sendall(f"AUTH PLAIN {plain}\r\n".encode())
+            self.assertTrue(smtp.recv(4096).startswith(b"538 "))
+            smtp.close()
         finally:
             server.stop()
             server.cleanup()
