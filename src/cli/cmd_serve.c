@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,10 @@ struct serve_state {
 	struct event *poll_ev;
 	bool poll_running;
 	struct auth_changes *changes; /* the poll job's result */
+	/* The collection of crash leftovers at start (collect_work). */
+	struct store *store;
+	_Atomic bool is_stopping;
+	long orphans;
 };
 
 /*
@@ -204,11 +209,33 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	net_jobs_submit(st->jobs, net_server_base(st->net), poll_work, poll_done, st);
 }
 
+/* Orphan blobs and temp files a crash left: collected by the server itself,
+   in the background, so they never wait for `tern check --repair`. */
+static void
+collect_work(void *arg)
+{
+	struct serve_state *st = arg;
+
+	st->orphans = store_collect_orphans(st->store, &st->is_stopping);
+}
+
+static void
+collect_done(void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (st->orphans < 0)
+		log_warn("server", "event=collect-failed");
+	else
+		log_info("server", "event=orphans-collected files=%ld", st->orphans);
+}
+
 static void
 on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve_state *st = arg;
 
+	st->is_stopping = true;
 	event_del(st->poll_ev);
 	log_info("server", "event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	net_server_stop(st->net, st->conf.shutdown_grace_ms);
@@ -261,7 +288,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL, *store_pool = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
@@ -349,6 +376,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	on_poll(-1, 0, &st); /* notes where the change log is now */
 	log_info("server", "event=started version=%s dir=%s%s", TERN_VERSION, data_dir,
 	         started.data != NULL ? started.data : "");
+	st.store = store;
+	collect_pool = net_jobs_new(1);
+	net_jobs_submit(collect_pool, base, collect_work, collect_done, &st);
 	net_server_run(st.net);
 	/* Only this thread takes signals (the others block them all); from
 	   here on a second SIGTERM must not kill cleanup half-way, also once
@@ -367,6 +397,8 @@ out:
 		event_free(ev_int);
 		event_free(ev_hup);
 	}
+	st.is_stopping = true;
+	net_jobs_free(&collect_pool);
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
 	if (st.poll_ev != NULL)

@@ -425,6 +425,7 @@ const struct store_backend store_backend_sqlite = {
         .account_poll = sqlite_account_poll,
         .account_changed = sqlite_account_changed,
         .account_check = check_account,
+        .account_collect = check_collect,
         .mailbox_lookup = sqlite_mailbox_lookup,
         .mailbox_state = sqlite_mailbox_state,
         .mailbox_load = sqlite_mailbox_load,

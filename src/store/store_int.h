@@ -196,6 +196,8 @@ int keywords_mask_make(struct account *acct, struct db *db, const char *const *n
 
 /* ---- check.c ---- */
 int check_account(struct store *s, uint64_t account_id, bool repair, FILE *report);
+/* Removes one account's orphan blobs and old temp files (store_collect_orphans). */
+int check_collect(struct store *s, uint64_t account_id, unsigned *removed_out);
 
 /* ---- expunge.c ---- */
 /* Deletes rows of uids (already in a write transaction); sets expunged history. */

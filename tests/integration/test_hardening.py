@@ -239,5 +239,51 @@ class PlaintextReloadTest(unittest.TestCase):
             server.cleanup()
 
 
+class OrphanCollectionTest(unittest.TestCase):
+    """Orphan blobs a crash left were removed only by `check --repair`; the
+    server now collects them itself at start, while it serves."""
+
+    def test_server_collects_orphans_at_start(self):
+        server = TernServer("[auth]\nfail_delay = 0\n[store]\ninline_max = 0\n")
+        try:
+            server.start()
+            s = Session(server)
+            s.append("INBOX")
+            s.close()
+            self.assertEqual(server.stop(), 0)
+            blobs = [os.path.join(root, f) for root, _, files in
+                     os.walk(os.path.join(server.dir, "accounts")) for f in files
+                     if "/blobs/" in root]
+            self.assertEqual(len(blobs), 1)
+            kept = blobs[0]
+            fan = os.path.dirname(kept)
+            orphan = os.path.join(fan, os.path.basename(fan) + "0" * 62)
+            old_tmp = os.path.join(fan, "tmp." + "1" * 64 + ".abcdef")
+            new_tmp = os.path.join(fan, "tmp." + "2" * 64 + ".abcdef")
+            for path in (orphan, old_tmp, new_tmp):
+                with open(path, "wb") as f:
+                    f.write(b"left by a crash")
+            hour_ago = time.time() - 7200
+            os.utime(old_tmp, (hour_ago, hour_ago))
+            self.assertIn("orphan-blob", tern("check", data_dir=server.dir, check=False).stdout)
+            server.start()
+            deadline = time.monotonic() + 20
+            while ("event=orphans-collected files" not in server.read_log() and
+                   time.monotonic() < deadline):
+                time.sleep(0.05)
+            self.assertIn("event=orphans-collected files=2", server.read_log())
+            self.assertFalse(os.path.exists(orphan))
+            self.assertFalse(os.path.exists(old_tmp))
+            self.assertTrue(os.path.exists(new_tmp))  # may be a writer's
+            self.assertTrue(os.path.exists(kept))
+            s = Session(server)
+            s.ok("SELECT INBOX")
+            self.assertIn("Subject: hello", "\n".join(s.ok("FETCH 1 BODY[]")))
+            s.close()
+        finally:
+            server.stop()
+            server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
