@@ -271,6 +271,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_configure(conf.log_level, conf.syslog);
+	session_watchdog_configure(conf.slow_callback_ms);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, true);
 	pop3_server_reload(st->pop3, &conf.pop3, true);
@@ -304,6 +305,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		return 1;
 	}
 	log_configure(st.conf.log_level, st.conf.syslog);
+	session_watchdog_configure(st.conf.slow_callback_ms);
 	signal(SIGPIPE, SIG_IGN);
 	if ((tls = load_tls(data_dir, &st.conf, &err)) == NULL) {
 		cli_fail("%s", err);

@@ -26,6 +26,7 @@ struct tern_conf {
 	int log_level;
 	bool syslog;
 	uint64_t shutdown_grace_ms;
+	uint64_t slow_callback_ms;
 	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
 	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;

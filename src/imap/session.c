@@ -359,7 +359,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 	cmd->name = pc->name;
 	cmd->args = pc->args;
 	cmd->nargs = pc->nargs;
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, pc->name);
 	/* "UID FETCH ..." runs FETCH with is_uid (RFC 9051 6.4.9). */
 	if (def != NULL && def->fn == NULL && pc->nargs > 0 && pc->args[0].type == IMAP_ARG_ATOM) {
 		const struct imap_command_def *sub = imap_command_lookup(pc->args[0].str);
@@ -421,7 +421,7 @@ run_line(struct imap_session *s)
 	}
 	s->is_line_mode = false;
 	/* The command runs again: stops wait for it (session_stop). */
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, NULL);
 	enum imap_cmd_status st = s->cmd.on_line(&s->cmd, line->data, line->len);
 	explicit_bzero(line->data, line->len); /* may have been a SASL response */
 	handle_status(s, st);

@@ -296,7 +296,7 @@ dispatch(struct pop3_session *s, char *line, size_t len)
 			return;
 		}
 		s->bad_in_a_row = 0;
-		session_command_begin(&s->base);
+		session_command_begin(&s->base, cmd.keyword);
 		handle_result(s, commands[i].fn(s, &cmd));
 		return;
 	}
@@ -319,7 +319,7 @@ pop3_input(struct session *base)
 		if (s->on_line != NULL) {
 			pop3_line_fn *fn = s->on_line;
 			s->on_line = NULL;
-			session_command_begin(&s->base);
+			session_command_begin(&s->base, NULL);
 			if (st == SESSION_LINE_TOOLONG) {
 				auth_sasl_free(&s->sasl);
 				pop3_reply_err(s, "Line too long");

@@ -22,7 +22,10 @@
  *     NULL when it is gone;
  *   - stopping: server shutdown and access revocation are delivered when the
  *     session is between commands or in a command waiting for the client
- *     (IDLE, a SASL step), never in the middle of one.
+ *     (IDLE, a SASL step), never in the middle of one;
+ *   - a watchdog: every callback from net, timers and jobs is timed, and one
+ *     over server.slow_callback (100 ms) is logged with the session's sid,
+ *     user and last command, since it stalled every session of its worker.
  *
  * Flow: net -> session core (session_net_protocol) -> ops of the protocol.
  * Everything runs on the connection's worker thread except a job's work.
@@ -95,6 +98,7 @@ struct session {
 	bool is_interruptible; /* ... but only waits for the client (IDLE) */
 	bool is_closing;
 	bool has_stop; /* a stop arrived during a command */
+	char cmd[16];  /* the last command's name, for the watchdog */
 	enum session_stop stop_why;
 	/* reading */
 	struct buf line;      /* the last line read, without CRLF, NUL-terminated */
@@ -158,8 +162,11 @@ size_t session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, 
 
 /* ---- commands ------------------------------------------------------- */
 
-/* A command starts: stops and revocations wait until it ends. */
-void session_command_begin(struct session *s);
+/* A command starts: stops and revocations wait until it ends. name is its
+   name for the watchdog's log line (copied up to the first character that
+   is not a letter, digit, '-' or '_'), or NULL when the command already
+   running continues (a SASL step, DATA). */
+void session_command_begin(struct session *s, const char *name);
 /* The command continues later (job, timer, drain): input is paused. */
 void session_command_wait(struct session *s);
 /* The command now waits only for the client (IDLE, a SASL challenge):
@@ -205,5 +212,11 @@ void session_event_free(struct session_event **ep);
 void session_stop(struct session *s, enum session_stop why);
 /* Closes after queued output is sent; ops->free follows later. */
 void session_close(struct session *s);
+
+/* ---- watchdog --------------------------------------------------------- */
+
+/* Callbacks taking at least ms are logged (event=slow-callback); process-wide,
+   may be called again (SIGHUP). 0 turns the watchdog off. */
+void session_watchdog_configure(uint64_t ms);
 
 #endif

@@ -218,14 +218,14 @@ smtp_auth_input(struct smtp_session *s)
 		s->mode = SMTP_MODE_COMMAND;
 		auth_sasl_free(&s->sasl);
 		s->sasl_awaiting_final = false;
-		session_command_begin(&s->base);
+		session_command_begin(&s->base, NULL);
 		smtp_reply_error(s, 500, "5.5.6", "Authentication exchange line too long");
 		smtp_cmd_done(s);
 		return true;
 	case SESSION_LINE_OK:
 		break;
 	}
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, NULL);
 	if (line->len == 1 && line->data[0] == '*') {
 		s->mode = SMTP_MODE_COMMAND;
 		auth_sasl_free(&s->sasl);

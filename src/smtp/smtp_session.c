@@ -336,7 +336,7 @@ dispatch(struct smtp_session *s, const char *line)
 	struct smtp_command c;
 
 	smtp_command_parse(line, &c);
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, line); /* the verb: up to the first space */
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
 		if (commands[i].verb != c.verb)
 			continue;

@@ -285,5 +285,27 @@ class OrphanCollectionTest(unittest.TestCase):
             server.cleanup()
 
 
+class WatchdogTest(ServerTestCase):
+    """A callback that holds a worker's loop stalls every session on it:
+    the watchdog logs each over server.slow_callback with sid and command."""
+    CONFIG = "[auth]\nfail_delay = 0\n[server]\nslow_callback = 1ms\n"
+
+    def test_slow_callback_is_logged_with_sid_and_command(self):
+        s = Session(self.server)
+        msgs = b"".join(b" {%d+}\r\n" % len(m) + m for m in
+                        (b"Subject: m%d\r\nFrom: a@example.org\r\n\r\nbody\r\n" % i
+                         for i in range(1000)))
+        tag = s.tag()
+        s.send(f"{tag} APPEND INBOX".encode() + msgs + b"\r\n")
+        self.assertIn(" OK ", s.until_tagged(tag)[-1])
+        s.ok("SELECT INBOX")
+        s.ok("FETCH 1:* (ENVELOPE BODYSTRUCTURE)")
+        s.close()
+        log = self.server.read_log()
+        lines = [l for l in log.splitlines() if "event=slow-callback" in l]
+        self.assertTrue(any("cmd=FETCH" in l for l in lines), lines[-5:])
+        self.assertRegex(lines[0], r"sid=[0-9a-f]{8} event=slow-callback callback=[a-z-]+ ms=\d+ cmd=\w+")
+
+
 if __name__ == "__main__":
     unittest.main()
