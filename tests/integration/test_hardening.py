@@ -1,9 +1,10 @@
 """test_hardening.py: the findings of issue 17, each probed as an attacker on
-loopback would. Mailbox names that alias through an encoded control
-character, a 10 MB line without CRLF in every protocol, the deadline from
-connect to login, SCRAM's fake salts across a restart, a SIGHUP policy
-change for connections not yet logged in, orphan blobs collected at start,
-and the watchdog's log line for a slow event-loop callback.
+loopback would (docs/SECURITY.md): mailbox names that alias through an
+encoded control character, a revoked account's IDLE session, a 10 MB line
+without CRLF in every protocol, the deadline from connect to login, SCRAM's
+decoy salts across a restart, a SIGHUP policy change for connections not
+yet logged in, orphan blobs collected at start, and the watchdog's log line
+for a slow event-loop callback.
 """
 import base64
 import os
@@ -52,6 +53,23 @@ class MailboxNameTest(ServerTestCase):
         tag = self.s.tag()
         self.s.send(f'{tag} CREATE "c1\u0085x"\r\n'.encode())
         self.assertRegex(self.s.until_tagged(tag)[-1], rf"^{tag} (NO|BAD) ")
+
+
+class RevokedIdleTest(ServerTestCase):
+    """Already fixed on main (the session core delivers a stop at once to a
+    command that only waits for the client); this keeps it so: a session in
+    IDLE got nothing for as long as it idled after `user set ... imap=off`."""
+
+    def test_idle_session_gets_bye_when_imap_is_switched_off(self):
+        addr, pw = new_account(self.server, "idler@localhost")
+        s = Session(self.server, addr, pw)
+        s.send(b"i1 IDLE\r\n")
+        self.assertTrue(s.line().startswith("+ "))
+        start = time.monotonic()
+        tern("user", "set", addr, "imap=off", data_dir=self.server.dir)
+        self.assertEqual(s.line(), "* BYE IMAP access has been disabled for this account")
+        self.assertTrue(s.is_closed())
+        self.assertLess(time.monotonic() - start, 5)
 
 
 class LongLineTest(ServerTestCase):
