@@ -70,6 +70,7 @@ class RevokedIdleTest(ServerTestCase):
         self.assertEqual(s.line(), "* BYE IMAP access has been disabled for this account")
         self.assertTrue(s.is_closed())
         self.assertLess(time.monotonic() - start, 5)
+        s.close()
 
 
 class LongLineTest(ServerTestCase):
@@ -312,12 +313,12 @@ class WatchdogTest(ServerTestCase):
         s = Session(self.server)
         msgs = b"".join(b" {%d+}\r\n" % len(m) + m for m in
                         (b"Subject: m%d\r\nFrom: a@example.org\r\n\r\nbody\r\n" % i
-                         for i in range(1000)))
+                         for i in range(3000)))
         tag = s.tag()
         s.send(f"{tag} APPEND INBOX".encode() + msgs + b"\r\n")
         self.assertIn(" OK ", s.until_tagged(tag)[-1])
         s.ok("SELECT INBOX")
-        s.ok("FETCH 1:* (ENVELOPE BODYSTRUCTURE)")
+        s.ok("FETCH 1:* (ENVELOPE BODYSTRUCTURE BODY.PEEK[])")
         s.close()
         log = self.server.read_log()
         lines = [l for l in log.splitlines() if "event=slow-callback" in l]
