@@ -139,8 +139,12 @@ fail:
 static void
 sqlite_account_opened(struct account *a)
 {
-	/* Texts a previous run left unindexed (search scans them meanwhile). */
-	if (a->fts_backlog > 0)
+	/* Texts a previous run left unindexed (search scans them meanwhile).
+	   The account is already shared: a writer may be adding to the count. */
+	pthread_mutex_lock(&a->write_lock);
+	bool kick = a->fts_backlog > 0;
+	pthread_mutex_unlock(&a->write_lock);
+	if (kick)
 		indexer_kick(a);
 }
 

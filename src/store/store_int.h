@@ -72,7 +72,10 @@ struct append_req {
 	int rc;
 	enum store_error err;
 	bool done;
-	bool is_published;       /* the views know (commit.c) */
+	bool is_published; /* the views know (commit.c) */
+	/* A failure leaves the files it created to the caller: store_deliver,
+	   whose other targets still link the same spool file. */
+	bool keep_created;
 	struct append_req *next; /* the account's queue */
 };
 
