@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 static int
@@ -49,6 +51,13 @@ auth_decoy_key_load(const char *data_dir, unsigned char key_out[AUTH_DECOY_KEY_L
 	/* O_EXCL: when two processes start at once, one writes, both read. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0) {
+		struct stat sb;
+		/* Made by root before the privilege drop: it belongs to whoever
+		   owns the data directory, so the service user can start alone. */
+		if (geteuid() == 0 && stat(data_dir, &sb) == 0 &&
+		    fchown(fd, sb.st_uid, sb.st_gid) < 0)
+			log_warn("auth", "event=decoy-key-chown-failed err=\"%s\"",
+			         strerror(errno));
 		if (RAND_bytes(key_out, AUTH_DECOY_KEY_LEN) != 1)
 			abort();
 		if (write(fd, key_out, AUTH_DECOY_KEY_LEN) != AUTH_DECOY_KEY_LEN ||
