@@ -43,7 +43,7 @@ struct auth_service {
 	pthread_mutex_t lock; /* guards policy */
 	struct auth_policy *policy;
 	struct auth_throttle *throttle;
-	unsigned char decoy_key[32];
+	unsigned char decoy_key[AUTH_DECOY_KEY_LEN];
 	/* The change feed; polls are serialised by the caller. */
 	uint64_t changes_seq;
 	bool changes_started;
@@ -270,8 +270,10 @@ auth_service_new(const char *data_dir, const struct auth_config *cfg, char **err
 	struct auth_throttle_settings ts;
 	throttle_settings(cfg, &ts);
 	svc->throttle = auth_throttle_new(&ts);
-	if (RAND_bytes(svc->decoy_key, sizeof(svc->decoy_key)) != 1)
-		abort();
+	if (auth_decoy_key_load(data_dir, svc->decoy_key, error_out) < 0) {
+		auth_service_free(&svc);
+		return NULL;
+	}
 	return svc;
 }
 
@@ -317,6 +319,26 @@ auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_loopb
 {
 	return is_tls || s->plaintext == AUTH_PLAINTEXT_ALWAYS ||
 	       (s->plaintext == AUTH_PLAINTEXT_LOOPBACK && is_loopback);
+}
+
+bool
+auth_service_plaintext_allowed(struct auth_service *svc, bool is_tls, bool is_loopback)
+{
+	struct auth_policy *p = auth_policy_get(svc);
+	bool ok = auth_plaintext_allowed(&p->s, is_tls, is_loopback);
+
+	auth_policy_unref(&p);
+	return ok;
+}
+
+bool
+auth_service_apop_offered(struct auth_service *svc)
+{
+	struct auth_policy *p = auth_policy_get(svc);
+	bool on = p->s.apop;
+
+	auth_policy_unref(&p);
+	return on;
 }
 
 bool

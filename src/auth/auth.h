@@ -152,6 +152,11 @@ void auth_service_free(struct auth_service **svcp);
 
 /* Whether passwords may be sent on this connection. */
 bool auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_loopback);
+/* The same under the service's current settings: a SIGHUP that changes
+   auth.plaintext applies at once, to connections already open too. */
+bool auth_service_plaintext_allowed(struct auth_service *svc, bool is_tls, bool is_loopback);
+/* Whether POP3 APOP is offered now (auth.apop, as of the last reload). */
+bool auth_service_apop_offered(struct auth_service *svc);
 
 /* Appends the SASL mechanisms offered on conn, space separated, to out
    (nothing when passwords may not travel here). Event-loop safe. */

@@ -39,8 +39,13 @@ struct auth_db *auth_thread_db(struct auth_service *svc);
 struct sqlite3;
 struct sqlite3 *auth_db_sqlite(struct auth_db *db);
 void *auth_gsasl(struct auth_service *svc); /* Gsasl * */
-/* A key only this process knows: decoy SCRAM salts for unknown users. */
+/* The key of decoy SCRAM salts for unknown users (decoy.c). */
 const unsigned char *auth_decoy_key(struct auth_service *svc);
+#define AUTH_DECOY_KEY_LEN 32
+/* Reads data_dir/decoy.key, creating it (random, 0600) when missing, so
+   decoy salts survive restarts. 0, or -1 with a heap *error_out. */
+int auth_decoy_key_load(const char *data_dir, unsigned char key_out[AUTH_DECOY_KEY_LEN],
+                        char **error_out);
 
 /* SASLprep'd, lowercased login name (heap), or NULL when prohibited. */
 char *auth_name_prep(const char *name);

@@ -17,8 +17,9 @@
  *     a bad token --> 1 (error JSON sent as a challenge) --dummy--> failed.
  *
  * An unknown user is never revealed by an early failure: SCRAM answers with a
- * decoy salt derived from the name with a process secret (the same name gets
- * the same salt), CRAM-MD5 computes a digest anyway.
+ * decoy salt derived from the name with the data directory's decoy.key (the
+ * same name gets the same salt, before and after a restart), CRAM-MD5
+ * computes a digest anyway.
  */
 #include <gsasl.h>
 #include <stdio.h>
@@ -348,8 +349,8 @@ scram_decoy(struct auth_sasl *s, bool sha256)
 	unsigned char salt[32], rnd[32];
 	unsigned int len = 0;
 
-	HMAC(EVP_sha256(), auth_decoy_key(s->svc), 32, (const unsigned char *)s->login,
-	     strlen(s->login), salt, &len);
+	HMAC(EVP_sha256(), auth_decoy_key(s->svc), AUTH_DECOY_KEY_LEN,
+	     (const unsigned char *)s->login, strlen(s->login), salt, &len);
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		abort();
 	memset(&s->keys, 0, sizeof(s->keys));

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,10 @@ struct serve_state {
 	struct event *poll_ev;
 	bool poll_running;
 	struct auth_changes *changes; /* the poll job's result */
+	/* The collection of crash leftovers at start (collect_work). */
+	struct store *store;
+	_Atomic bool is_stopping;
+	long orphans;
 };
 
 /*
@@ -236,11 +241,33 @@ on_poll(evutil_socket_t fd, short what, void *arg)
 	net_jobs_submit(st->jobs, net_server_base(st->net), poll_work, poll_done, st);
 }
 
+/* Orphan blobs and temp files a crash left: collected by the server itself,
+   in the background, so they never wait for `tern check --repair`. */
+static void
+collect_work(void *arg)
+{
+	struct serve_state *st = arg;
+
+	st->orphans = store_collect_orphans(st->store, &st->is_stopping);
+}
+
+static void
+collect_done(void *arg)
+{
+	struct serve_state *st = arg;
+
+	if (st->orphans < 0)
+		log_warn("server", "event=collect-failed");
+	else
+		log_info("server", "event=orphans-collected files=%ld", st->orphans);
+}
+
 static void
 on_stop(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve_state *st = arg;
 
+	st->is_stopping = true;
 	event_del(st->poll_ev);
 	log_info("server", "event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	net_server_stop(st->net, st->conf.shutdown_grace_ms);
@@ -302,10 +329,11 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	log_configure(conf.log_level, conf.syslog);
 	if (strcmp(conf.log_file, st->conf.log_file) != 0)
 		open_log(st->data_dir, &conf);
+	session_watchdog_configure(conf.slow_callback_ms);
 	net_server_reload(st->net, &conf.net, tls);
-	imap_server_reload(st->imap, &conf.imap, &conf.auth.s, true);
-	pop3_server_reload(st->pop3, &conf.pop3, &conf.auth.s, true);
-	smtp_server_reload(st->smtp, &conf.smtp, &conf.auth.s, true);
+	imap_server_reload(st->imap, &conf.imap, true);
+	pop3_server_reload(st->pop3, &conf.pop3, true);
+	smtp_server_reload(st->smtp, &conf.smtp, true);
 	struct http_settings http = conf_http_settings(&conf);
 	http_server_reload(st->http, &http);
 	conf_free(&st->conf);
@@ -321,7 +349,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL, *store_pool = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
@@ -342,6 +370,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("server.log_file: cannot open it: %s", strerror(errno));
 		goto out;
 	}
+	session_watchdog_configure(st.conf.slow_callback_ms);
 	signal(SIGPIPE, SIG_IGN);
 	if ((tls = load_tls(data_dir, &st.conf, &err)) == NULL) {
 		cli_fail("%s", err);
@@ -355,9 +384,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	jobs = net_jobs_new(st.conf.auth_workers);
 	st.auth = auth;
 	st.jobs = jobs;
-	st.imap = imap_server_new(&st.conf.imap, &st.conf.auth.s, auth, jobs, true);
-	st.pop3 = pop3_server_new(&st.conf.pop3, &st.conf.auth.s, auth, jobs, true);
-	st.smtp = smtp_server_new(&st.conf.smtp, &st.conf.auth.s, auth, jobs, true);
+	st.imap = imap_server_new(&st.conf.imap, auth, jobs, true);
+	st.pop3 = pop3_server_new(&st.conf.pop3, auth, jobs, true);
+	st.smtp = smtp_server_new(&st.conf.smtp, auth, jobs, true);
 	struct http_settings http = conf_http_settings(&st.conf);
 	st.http = http_server_new(&http);
 	http_server_set_auth(st.http, auth, jobs);
@@ -421,6 +450,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	on_poll(-1, 0, &st); /* notes where the change log is now */
 	log_info("server", "event=started version=%s dir=%s%s", TERN_VERSION, data_dir,
 	         started.data != NULL ? started.data : "");
+	st.store = store;
+	collect_pool = net_jobs_new(1);
+	net_jobs_submit(collect_pool, base, collect_work, collect_done, &st);
 	net_server_run(st.net);
 	/* Only this thread takes signals (the others block them all); from
 	   here on a second SIGTERM must not kill cleanup half-way, also once
@@ -441,6 +473,8 @@ out:
 		event_free(ev_hup);
 		event_free(ev_usr1);
 	}
+	st.is_stopping = true;
+	net_jobs_free(&collect_pool);
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
 	if (st.poll_ev != NULL)

@@ -28,6 +28,7 @@ struct tern_conf {
 	bool syslog;
 	char *log_file; /* "" = stderr; relative to the data directory unless absolute */
 	uint64_t shutdown_grace_ms;
+	uint64_t slow_callback_ms;
 	char *tls_cert, *tls_key; /* relative to the data directory unless absolute */
 	char *tls_client_ca;      /* "" = no client certificates asked for */
 	bool imap_enabled;

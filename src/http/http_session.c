@@ -313,7 +313,7 @@ handle(struct http_session *s)
 	s->state = HTTP_HANDLING;
 	s->requests++;
 	session_command_name(&s->base, s->route);
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, s->route);
 	bool method_ok = r != NULL &&
 	                 (strcmp(s->req.method, r->method) == 0 ||
 	                  (strcmp(r->method, "GET") == 0 && strcmp(s->req.method, "HEAD") == 0));

@@ -35,8 +35,8 @@ imap_capability(struct imap_session *s)
 		                    (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->base.conn);
-	bool plain_ok = auth_plaintext_allowed(&s->auth_settings, is_tls,
-	                                       net_conn_is_loopback(s->base.conn));
+	bool plain_ok = auth_service_plaintext_allowed(s->srv->auth, is_tls,
+	                                               net_conn_is_loopback(s->base.conn));
 	struct buf b;
 
 	buf_init(&b);

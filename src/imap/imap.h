@@ -21,7 +21,7 @@ struct imap_settings {
 	uint64_t max_literal;              /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
 	uint64_t max_command_literals;     /* in-memory literals of a command */
-	uint64_t login_timeout_ms;         /* not authenticated */
+	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
 };
@@ -30,10 +30,8 @@ struct session_service;
 
 /* The shared state sessions get as their protocol_arg. auth and jobs are
    borrowed for the server's life. */
-struct imap_server *imap_server_new(const struct imap_settings *settings,
-                                    const struct auth_settings *auth_settings,
-                                    struct auth_service *auth, struct net_jobs *jobs,
-                                    bool tls_available);
+struct imap_server *imap_server_new(const struct imap_settings *settings, struct auth_service *auth,
+                                    struct net_jobs *jobs, bool tls_available);
 /* What a listener's protocol_arg is for IMAP (session/session.h); a
    listener uses session_net_protocol. */
 const struct session_service *imap_server_service(struct imap_server *srv);
@@ -42,9 +40,10 @@ const struct session_service *imap_server_service(struct imap_server *srv);
 struct store;
 void imap_server_set_store(struct imap_server *srv, struct store *store,
                            struct net_jobs *store_pool);
-/* New sessions use the new settings; live ones keep theirs. */
+/* New sessions use the new settings; live ones keep theirs (auth.plaintext,
+   decided by the auth service, applies to all at once). */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
-                        const struct auth_settings *auth_settings, bool tls_available);
+                        bool tls_available);
 void imap_server_free(struct imap_server **srvp);
 
 #endif

@@ -123,8 +123,8 @@ imap_auth_refuse_plaintext(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
 
-	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
-	                           net_conn_is_loopback(s->base.conn)))
+	if (auth_service_plaintext_allowed(s->srv->auth, net_conn_is_tls(s->base.conn),
+	                                   net_conn_is_loopback(s->base.conn)))
 		return false;
 	/* RFC 9051 section 6.2.3 with the RFC 5530 code. */
 	if (s->settings.tls_port != 0)

@@ -4,7 +4,9 @@
  * '&', written "&-"; other characters are UTF-16BE in modified base64
  * (',' for '/', no padding) between '&' and '-'. Decoding is strict so a
  * name has exactly one wire form: shift sequences that encode printable
- * ASCII, are empty, or leave stray bits are rejected.
+ * ASCII, are empty, or leave stray bits are rejected. So are shifts that
+ * encode a control character (U+0000-U+001F, U+007F-U+009F): "&AAA-" is a
+ * NUL, which would end the decoded C string and alias "zz&AAA-x" to "zz".
  */
 #include "imap/mutf7.h"
 
@@ -203,9 +205,9 @@ imap_mutf7_decode(struct arena *a, const char *in)
 				high = 0;
 			} else if (unit >= 0xd800 && unit <= 0xdbff) {
 				high = unit;
-			} else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
-			           (unit >= 0x20 && unit < 0x7f)) {
-				/* a lone low surrogate; printable ASCII must not be encoded */
+			} else if ((unit >= 0xdc00 && unit <= 0xdfff) || unit < 0xa0) {
+				/* a lone low surrogate; printable ASCII must not be
+				   encoded, and no name holds a control character */
 				return finish(a, &b, false);
 			} else {
 				utf8_put(&b, unit);

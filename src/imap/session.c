@@ -61,8 +61,8 @@ literal_write(void *ctx, void *handle, const char *data, size_t len)
 }
 
 struct imap_server *
-imap_server_new(const struct imap_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
+imap_server_new(const struct imap_settings *settings, struct auth_service *auth,
+                struct net_jobs *jobs, bool tls_available)
 {
 	struct imap_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -70,7 +70,6 @@ imap_server_new(const struct imap_settings *settings, const struct auth_settings
 	pthread_mutex_init(lock, NULL);
 	srv->lock = lock;
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
@@ -93,11 +92,10 @@ imap_server_set_store(struct imap_server *srv, struct store *store, struct net_j
 
 void
 imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,
-                   const struct auth_settings *auth_settings, bool tls_available)
+                   bool tls_available)
 {
 	pthread_mutex_lock(srv->lock);
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->tls_available = tls_available;
 	pthread_mutex_unlock(srv->lock);
 }
@@ -127,7 +125,6 @@ imap_open(struct net_conn *conn, void *arg)
 	s->srv = srv;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
-	s->auth_settings = srv->auth_settings;
 	pthread_mutex_unlock(srv->lock);
 	struct imap_parser_limits limits = {
 	        .max_line = s->settings.max_line,
@@ -140,6 +137,7 @@ imap_open(struct net_conn *conn, void *arg)
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
 	s->state = IMAP_STATE_NOT_AUTH;
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	log_info("imap", "event=connect port=%u tls=%s", net_conn_local_port(conn),
 	         net_conn_is_tls(conn) ? "yes" : "no");
@@ -362,7 +360,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 	cmd->name = pc->name;
 	cmd->args = pc->args;
 	cmd->nargs = pc->nargs;
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, pc->name);
 	/* "UID FETCH ..." runs FETCH with is_uid (RFC 9051 6.4.9). */
 	if (def != NULL && def->fn == NULL && pc->nargs > 0 && pc->args[0].type == IMAP_ARG_ATOM) {
 		const struct imap_command_def *sub = imap_command_lookup(pc->args[0].str);
@@ -425,7 +423,7 @@ run_line(struct imap_session *s)
 	}
 	s->is_line_mode = false;
 	/* The command runs again: stops wait for it (session_stop). */
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, NULL);
 	enum imap_cmd_status st = s->cmd.on_line(&s->cmd, line->data, line->len);
 	explicit_bzero(line->data, line->len); /* may have been a SASL response */
 	handle_status(s, st);

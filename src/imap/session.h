@@ -61,7 +61,6 @@ struct imap_server {
 	struct session_service service;
 	struct store *store;
 	struct imap_settings settings;
-	struct auth_settings auth_settings;
 	struct auth_service *auth;
 	struct net_jobs *jobs;       /* auth checks */
 	struct net_jobs *store_pool; /* message commits (fsync) */
@@ -94,7 +93,6 @@ struct imap_session {
 	uint64_t literal_bytes; /* in-memory literals of the command being read */
 	struct arena *cmd_arena;
 	struct imap_settings settings;
-	struct auth_settings auth_settings;
 	enum imap_state state;
 	struct auth_identity user;
 	struct imap_cmd cmd; /* the command being run */

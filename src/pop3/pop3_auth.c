@@ -44,8 +44,8 @@ job_free(struct session_auth_job *job)
 static bool
 refuse_plaintext(struct pop3_session *s)
 {
-	if (auth_plaintext_allowed(&s->auth_settings, net_conn_is_tls(s->base.conn),
-	                           net_conn_is_loopback(s->base.conn)))
+	if (auth_service_plaintext_allowed(s->srv->auth, net_conn_is_tls(s->base.conn),
+	                                   net_conn_is_loopback(s->base.conn)))
 		return false;
 	if (s->settings.tls_port != 0)
 		pop3_reply_err(
@@ -202,7 +202,7 @@ apop_done(struct session *base, void *arg)
 bool
 pop3_cmd_apop(struct pop3_session *s, const struct pop3_command *cmd)
 {
-	if (!s->auth_settings.apop) {
+	if (s->apop_timestamp[0] == '\0') { /* not offered when the session began */
 		pop3_reply_err(s, "[AUTH] APOP is not offered here; use USER/PASS or AUTH");
 		return true;
 	}

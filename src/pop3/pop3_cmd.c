@@ -274,8 +274,8 @@ pop3_cmd_capa(struct pop3_session *s, const struct pop3_command *cmd)
 	struct auth_conn conn;
 	struct buf mechs;
 	bool tls = net_conn_is_tls(s->base.conn);
-	bool plaintext =
-	        auth_plaintext_allowed(&s->auth_settings, tls, net_conn_is_loopback(s->base.conn));
+	bool plaintext = auth_service_plaintext_allowed(s->srv->auth, tls,
+	                                                net_conn_is_loopback(s->base.conn));
 
 	pop3_reply_ok(s, "Capability list follows");
 	pop3_reply_line(s, "TOP");

@@ -30,8 +30,8 @@
 static const struct session_ops pop3_session_ops;
 
 struct pop3_server *
-pop3_server_new(const struct pop3_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *auth_pool, bool tls_available)
+pop3_server_new(const struct pop3_settings *settings, struct auth_service *auth,
+                struct net_jobs *auth_pool, bool tls_available)
 {
 	struct pop3_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -39,7 +39,6 @@ pop3_server_new(const struct pop3_settings *settings, const struct auth_settings
 	pthread_mutex_init(lock, NULL);
 	srv->lock = lock;
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->auth = auth;
 	srv->auth_pool = auth_pool;
 	srv->tls_available = tls_available;
@@ -55,11 +54,10 @@ pop3_server_set_store(struct pop3_server *srv, struct store *store, struct net_j
 
 void
 pop3_server_reload(struct pop3_server *srv, const struct pop3_settings *settings,
-                   const struct auth_settings *auth_settings, bool tls_available)
+                   bool tls_available)
 {
 	pthread_mutex_lock(srv->lock);
 	srv->settings = *settings;
-	srv->auth_settings = *auth_settings;
 	srv->tls_available = tls_available;
 	pthread_mutex_unlock(srv->lock);
 }
@@ -146,15 +144,15 @@ pop3_open(struct net_conn *conn, void *arg)
 	s->srv = srv;
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
-	s->auth_settings = srv->auth_settings;
 	pthread_mutex_unlock(srv->lock);
 	s->arena = arena_new(2048);
 	s->state = POP3_AUTHORIZATION;
 	net_conn_set_timeout(conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	log_info("pop3", "event=connect port=%u tls=%s", net_conn_local_port(conn),
 	         net_conn_is_tls(conn) ? "yes" : "no");
-	if (s->auth_settings.apop) {
+	if (auth_service_apop_offered(srv->auth)) {
 		/* RFC 1939 section 7: the greeting's msg-id is APOP's timestamp;
 		   the sid makes it unique. */
 		struct timespec ts;
@@ -310,7 +308,7 @@ dispatch(struct pop3_session *s, char *line, size_t len)
 		}
 		s->bad_in_a_row = 0;
 		session_command_name(&s->base, commands[i].keyword);
-		session_command_begin(&s->base);
+		session_command_begin(&s->base, cmd.keyword);
 		handle_result(s, commands[i].fn(s, &cmd));
 		return;
 	}
@@ -333,7 +331,7 @@ pop3_input(struct session *base)
 		if (s->on_line != NULL) {
 			pop3_line_fn *fn = s->on_line;
 			s->on_line = NULL;
-			session_command_begin(&s->base);
+			session_command_begin(&s->base, NULL);
 			if (st == SESSION_LINE_TOOLONG) {
 				auth_sasl_free(&s->sasl);
 				pop3_reply_err(s, "Line too long");

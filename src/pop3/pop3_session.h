@@ -30,7 +30,6 @@ enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_UPDATE };
 struct pop3_server {
 	struct session_service service;
 	struct pop3_settings settings;
-	struct auth_settings auth_settings;
 	struct auth_service *auth;
 	struct net_jobs *auth_pool, *store_pool;
 	struct store *store;
@@ -47,7 +46,6 @@ struct pop3_session {
 	struct session base; /* first: sid, log context, lifecycle, conn */
 	struct pop3_server *srv;
 	struct pop3_settings settings;
-	struct auth_settings auth_settings;
 	enum pop3_state state;
 	struct arena *arena; /* per command */
 	uint64_t bad_in_a_row;

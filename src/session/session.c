@@ -10,7 +10,9 @@
  */
 #include "session/session.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,28 @@ struct table {
 };
 
 static _Thread_local struct table *worker_table;
+static _Atomic uint64_t slow_callback_ms = 100;
+
+/* ---- watchdog ---- */
+
+void
+session_watchdog_configure(uint64_t ms)
+{
+	slow_callback_ms = ms;
+}
+
+/* After a callback for s that began at start (time_mono_ms()): one that
+   held the loop too long is logged in s's context (sid, ip, user). */
+static void
+watchdog_check(struct session *s, uint64_t start, const char *callback)
+{
+	uint64_t limit = slow_callback_ms, ms = time_mono_ms() - start;
+
+	if (limit == 0 || ms < limit)
+		return;
+	log_warn(s->ops->proto, "event=slow-callback callback=%s ms=%llu cmd=%s", callback,
+	         (unsigned long long)ms, s->cmd[0] != '\0' ? s->cmd : "-");
+}
 
 static uint32_t
 table_add(struct session *s)
@@ -194,6 +218,29 @@ session_set_user(struct session *s, const char *user)
 	log_ctx_set_user(&s->log, user, strlen(user));
 	users_add(s->log.user, 1);
 	s->counts_user = true;
+	session_event_free(&s->login_deadline);
+}
+
+static void
+login_deadline_passed(struct session *s)
+{
+	if (s->is_closing)
+		return;
+	if (s->is_busy && !s->is_interruptible) {
+		/* A login may be in flight: if it succeeds the deadline goes. */
+		session_event_add(s->login_deadline, 100);
+		return;
+	}
+	log_info(s->ops->proto, "event=login-deadline");
+	s->ops->timeout(s);
+}
+
+void
+session_login_deadline(struct session *s, uint64_t ms)
+{
+	if (s->login_deadline == NULL)
+		s->login_deadline = session_event_new(s, login_deadline_passed);
+	session_event_add(s->login_deadline, ms);
 }
 
 const struct log_ctx *
@@ -248,9 +295,11 @@ net_input(void *arg)
 {
 	struct session *s = arg;
 	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
 
 	if (!s->is_closing)
 		s->ops->input(s);
+	watchdog_check(s, start, "input");
 	session_log_leave(prev);
 }
 
@@ -263,8 +312,10 @@ net_drained(void *arg)
 	if (fn == NULL || s->is_closing)
 		return;
 	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
 	s->on_drain = NULL;
 	fn(s);
+	watchdog_check(s, start, "drained");
 	session_log_leave(prev);
 }
 
@@ -273,9 +324,11 @@ net_timeout(void *arg)
 {
 	struct session *s = arg;
 	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
 
 	if (!s->is_closing)
 		s->ops->timeout(s);
+	watchdog_check(s, start, "timeout");
 	session_log_leave(prev);
 }
 
@@ -297,7 +350,9 @@ net_notify(void *arg, void *msg)
 	if (s->is_closing || s->ops->notify == NULL)
 		return;
 	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
 	s->ops->notify(s, msg);
+	watchdog_check(s, start, "notify");
 	session_log_leave(prev);
 }
 
@@ -328,6 +383,7 @@ session_deinit(struct session *s)
 	}
 	s->events = NULL;
 	s->delay = NULL;
+	s->login_deadline = NULL;
 	buf_deinit(&s->line);
 	metrics_add(METRICS_SESSIONS_ACTIVE, s->ops->proto, NULL, NULL, -1);
 	if (s->counts_user)
@@ -413,8 +469,17 @@ session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, void *a
 /* ---- commands ---- */
 
 void
-session_command_begin(struct session *s)
+session_command_begin(struct session *s, const char *name)
 {
+	if (name != NULL) {
+		size_t n = 0;
+		while (n < sizeof(s->cmd) - 1 &&
+		       (isalnum((unsigned char)name[n]) || name[n] == '-' || name[n] == '_')) {
+			s->cmd[n] = name[n];
+			n++;
+		}
+		s->cmd[n] = '\0';
+	}
 	s->is_busy = true;
 	s->is_waiting = false;
 	s->is_interruptible = false;
@@ -551,8 +616,11 @@ job_done(void *arg)
 	struct session_job *j = arg;
 	struct session *s = session_lookup(j->ref);
 	const struct log_ctx *prev = log_ctx_swap(s != NULL ? &s->log : &j->log);
+	uint64_t start = time_mono_ms();
 
 	j->done(s != NULL && !s->is_closing ? s : NULL, j->arg);
+	if (s != NULL)
+		watchdog_check(s, start, "job-done");
 	log_ctx_swap(prev);
 	free(j);
 }
@@ -577,9 +645,12 @@ static void
 event_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct session_event *e = arg;
-	const struct log_ctx *prev = session_log_enter(e->s);
+	struct session *s = e->s; /* fn may free e */
+	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
 
-	e->fn(e->s);
+	e->fn(s);
+	watchdog_check(s, start, "event");
 	session_log_leave(prev);
 }
 

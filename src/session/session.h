@@ -15,12 +15,17 @@
  *     (for a job, a timer, the client draining output) pauses input, so
  *     pipelined commands stay unread until it ends;
  *   - the failure-delay timer, resume-on-drain for big outputs;
+ *   - a deadline for logging in, counted from connect, that bytes trickled
+ *     one at a time cannot extend (the read timeout restarts with each);
  *   - jobs on a pool (net/jobs.h) that name their session by id: the done
  *     callback gets the session looked up again in its worker's table, or
  *     NULL when it is gone;
  *   - stopping: server shutdown and access revocation are delivered when the
  *     session is between commands or in a command waiting for the client
- *     (IDLE, a SASL step), never in the middle of one.
+ *     (IDLE, a SASL step), never in the middle of one;
+ *   - a watchdog: every callback from net, timers and jobs is timed, and one
+ *     over server.slow_callback (100 ms) is logged with the session's sid,
+ *     user and last command, since it stalled every session of its worker.
  *
  * Flow: net -> session core (session_net_protocol) -> ops of the protocol.
  * Everything runs on the connection's worker thread except a job's work.
@@ -93,6 +98,7 @@ struct session {
 	bool is_interruptible; /* ... but only waits for the client (IDLE) */
 	bool is_closing;
 	bool has_stop; /* a stop arrived during a command */
+	char cmd[16];  /* the last command's name, for the watchdog */
 	enum session_stop stop_why;
 	/* reading */
 	struct buf line;      /* the last line read, without CRLF, NUL-terminated */
@@ -100,7 +106,8 @@ struct session {
 	session_fn *on_drain; /* resume when output drained */
 	struct session_event *delay;
 	session_fn *on_delay;
-	struct session_event *events; /* all of the session's, freed at close */
+	struct session_event *login_deadline; /* until session_set_user() */
+	struct session_event *events;         /* all of the session's, freed at close */
 	/* the running command, for its latency metric */
 	const char *cmd_name; /* static: from the protocol's command table */
 	bool counts_user;     /* in the user registry (session_set_user) */
@@ -125,8 +132,14 @@ void session_init(struct session *s, struct net_conn *conn, const struct session
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
 /* The session's log context now names user (after login); the session
-   counts for user in session_users_top() until it ends. */
+   counts for user in session_users_top() until it ends; the login
+   deadline is cancelled. */
 void session_set_user(struct session *s, const char *user);
+/* Ends the session through ops->timeout ms from now unless it logs in
+   (session_set_user) first. Unlike the read timeout, input does not restart
+   it, so a client sending a byte now and then cannot stay unauthenticated.
+   A command in flight when it passes (a login being checked) ends first. */
+void session_login_deadline(struct session *s, uint64_t ms);
 
 struct session_user_count {
 	char user[256];
@@ -162,8 +175,11 @@ size_t session_read_bytes(struct session *s, size_t max, session_sink_fn *sink, 
 
 /* ---- commands ------------------------------------------------------- */
 
-/* A command starts: stops and revocations wait until it ends. */
-void session_command_begin(struct session *s);
+/* A command starts: stops and revocations wait until it ends. name is its
+   name for the watchdog's log line (copied up to the first character that
+   is not a letter, digit, '-' or '_'), or NULL when the command already
+   running continues (a SASL step, DATA). */
+void session_command_begin(struct session *s, const char *name);
 /* Counts a login attempt in the metrics (by protocol, result and mechanism;
    reason "blocked" also counts as throttled; a TLS login counts its TLS
    version). mech may be a client's string: only known names are kept. */
@@ -217,5 +233,11 @@ void session_event_free(struct session_event **ep);
 void session_stop(struct session *s, enum session_stop why);
 /* Closes after queued output is sent; ops->free follows later. */
 void session_close(struct session *s);
+
+/* ---- watchdog --------------------------------------------------------- */
+
+/* Callbacks taking at least ms are logged (event=slow-callback); process-wide,
+   may be called again (SIGHUP). 0 turns the watchdog off. */
+void session_watchdog_configure(uint64_t ms);
 
 #endif

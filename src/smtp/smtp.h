@@ -46,6 +46,7 @@ struct smtp_settings {
 	uint64_t max_errors;        /* bad commands per session, then 421 */
 	uint64_t max_junk_commands; /* NOOP, RSET, VRFY, HELP... without a MAIL */
 	uint64_t timeout_ms;        /* idle time allowed for the client */
+	uint64_t login_timeout_ms;  /* submission: from connect to AUTH, in total */
 	bool quota_temporary;       /* over quota: 452 4.2.2 (yes) or 552 5.2.2 */
 	char *subaddress_separator; /* "+"; "" turns sub-addressing off */
 	bool subaddress_folder;     /* user+tag@ into folder "tag" when it exists */
@@ -53,19 +54,18 @@ struct smtp_settings {
 
 /* The shared state. auth and jobs (auth and recipient lookups) are
    borrowed for the server's life. */
-struct smtp_server *smtp_server_new(const struct smtp_settings *settings,
-                                    const struct auth_settings *auth_settings,
-                                    struct auth_service *auth, struct net_jobs *jobs,
-                                    bool tls_available);
+struct smtp_server *smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
+                                    struct net_jobs *jobs, bool tls_available);
 const struct session_service *smtp_server_service(struct smtp_server *srv, enum smtp_role role);
 /* Set before the first accept (borrowed): the store, its pool of writers
    (store.writers threads: store_deliver and the queue's fsyncs, shared with
    IMAP APPEND) and the outbound queue. */
 void smtp_server_set_store(struct smtp_server *srv, struct store *store,
                            struct net_jobs *store_pool, struct smtp_queue *queue);
-/* New sessions use the new settings; live ones keep theirs. */
+/* New sessions use the new settings; live ones keep theirs (auth.plaintext,
+   decided by the auth service, applies to all at once). */
 void smtp_server_reload(struct smtp_server *srv, const struct smtp_settings *settings,
-                        const struct auth_settings *auth_settings, bool tls_available);
+                        bool tls_available);
 void smtp_server_free(struct smtp_server **srvp);
 
 #endif

@@ -186,14 +186,14 @@ smtp_auth_input(struct smtp_session *s)
 		s->mode = SMTP_MODE_COMMAND;
 		auth_sasl_free(&s->sasl);
 		s->sasl_awaiting_final = false;
-		session_command_begin(&s->base);
+		session_command_begin(&s->base, NULL);
 		smtp_reply_error(s, 500, "5.5.6", "Authentication exchange line too long");
 		smtp_cmd_done(s);
 		return true;
 	case SESSION_LINE_OK:
 		break;
 	}
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, NULL);
 	if (line->len == 1 && line->data[0] == '*') {
 		s->mode = SMTP_MODE_COMMAND;
 		auth_sasl_free(&s->sasl);
@@ -245,8 +245,8 @@ smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *c)
 		smtp_cmd_done(s);
 		return;
 	}
-	if (!auth_plaintext_allowed(&s->cfg->auth, net_conn_is_tls(s->base.conn),
-	                            net_conn_is_loopback(s->base.conn))) {
+	if (!auth_service_plaintext_allowed(s->srv->auth, net_conn_is_tls(s->base.conn),
+	                                    net_conn_is_loopback(s->base.conn))) {
 		smtp_reply_error(s, 538, "5.7.11", "Encryption required: use STARTTLS first");
 		smtp_cmd_done(s);
 		return;

@@ -59,7 +59,7 @@ smtp_data_input(struct smtp_session *s)
 		if (s->dot.is_done) {
 			s->mode = SMTP_MODE_COMMAND;
 			/* The command runs again: stops wait for the delivery. */
-			session_command_begin(&s->base);
+			session_command_begin(&s->base, NULL);
 			smtp_message_end(s);
 			return true;
 		}
@@ -121,7 +121,7 @@ smtp_bdat_input(struct smtp_session *s)
 			return false;
 	}
 	s->mode = SMTP_MODE_COMMAND;
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, NULL);
 	if (s->bdat_discard) {
 		if (s->bdat_refusal[0] != '\0')
 			smtp_reply_error(s, 503, "5.5.1", "%s", s->bdat_refusal);

@@ -26,7 +26,7 @@
 /* ---- configuration snapshots ---- */
 
 static struct smtp_config *
-config_new(const struct smtp_settings *s, const struct auth_settings *auth, bool tls_available)
+config_new(const struct smtp_settings *s, bool tls_available)
 {
 	struct smtp_config *c = xcalloc(1, sizeof(*c));
 
@@ -37,7 +37,6 @@ config_new(const struct smtp_settings *s, const struct auth_settings *auth, bool
 	c->s.default_domain = xstrdup(s->default_domain);
 	c->s.subaddress_separator = xstrdup(s->subaddress_separator);
 	smtp_domains_parse(&c->domains, s->domains, s->default_domain);
-	c->auth = *auth;
 	c->tls_available = tls_available;
 	return c;
 }
@@ -75,8 +74,8 @@ config_get(struct smtp_server *srv)
 static struct session *smtp_open(struct net_conn *conn, void *arg);
 
 struct smtp_server *
-smtp_server_new(const struct smtp_settings *settings, const struct auth_settings *auth_settings,
-                struct auth_service *auth, struct net_jobs *jobs, bool tls_available)
+smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
+                struct net_jobs *jobs, bool tls_available)
 {
 	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
 	pthread_mutex_t *lock = xmalloc(sizeof(*lock));
@@ -85,7 +84,7 @@ smtp_server_new(const struct smtp_settings *settings, const struct auth_settings
 	srv->lock = lock;
 	srv->auth = auth;
 	srv->jobs = jobs;
-	srv->config = config_new(settings, auth_settings, tls_available);
+	srv->config = config_new(settings, tls_available);
 	for (int r = 0; r < SMTP_ROLE_COUNT; r++) {
 		srv->listeners[r] = (struct smtp_listener){srv, (enum smtp_role)r};
 		srv->services[r] =
@@ -111,9 +110,9 @@ smtp_server_set_store(struct smtp_server *srv, struct store *store, struct net_j
 
 void
 smtp_server_reload(struct smtp_server *srv, const struct smtp_settings *settings,
-                   const struct auth_settings *auth_settings, bool tls_available)
+                   bool tls_available)
 {
-	struct smtp_config *c = config_new(settings, auth_settings, tls_available);
+	struct smtp_config *c = config_new(settings, tls_available);
 
 	pthread_mutex_lock(srv->lock);
 	struct smtp_config *old = srv->config;
@@ -156,6 +155,8 @@ smtp_open(struct net_conn *conn, void *arg)
 	s->tx_arena = arena_new(TX_ARENA_BLOCK);
 	buf_init(&s->header);
 	net_conn_set_timeout(conn, s->cfg->s.timeout_ms);
+	if (s->role == SMTP_ROLE_SUBMISSION)
+		session_login_deadline(&s->base, s->cfg->s.login_timeout_ms);
 	const struct log_ctx *prev = session_log_enter(&s->base);
 	static const char *const role_names[] = {"mx", "submission", "lmtp"};
 	log_info(s->base.ops->proto, "event=connect role=%s port=%u tls=%s", role_names[s->role],
@@ -336,7 +337,7 @@ dispatch(struct smtp_session *s, const char *line)
 
 	smtp_command_parse(line, &c);
 	session_command_name(&s->base, c.name != NULL ? c.name : "unknown");
-	session_command_begin(&s->base);
+	session_command_begin(&s->base, line); /* the verb: up to the first space */
 	for (size_t i = 0; i < ARRAY_LEN(commands); i++) {
 		if (commands[i].verb != c.verb)
 			continue;

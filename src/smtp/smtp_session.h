@@ -47,7 +47,6 @@ struct smtp_config {
 	atomic_int refs;
 	struct smtp_settings s; /* strings owned */
 	struct smtp_domains domains;
-	struct auth_settings auth;
 	bool tls_available;
 };
 

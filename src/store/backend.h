@@ -85,6 +85,9 @@ struct store_backend {
 	void (*account_changed)(struct account *a);
 	/* store_check_account(): verify, and with repair fix, one account. */
 	int (*account_check)(struct store *s, uint64_t account_id, bool repair, FILE *report);
+	/* store_collect_orphans(): one account's crash leftovers, safely while
+	   others write; 0 with *removed_out, -1. May be NULL. */
+	int (*account_collect)(struct store *s, uint64_t account_id, unsigned *removed_out);
 
 	/* The id of mailbox canon (mailbox_name_canon()); -1 with _NOTFOUND, _TEMP. */
 	int (*mailbox_lookup)(struct account *a, const char *canon, uint64_t *id_out,

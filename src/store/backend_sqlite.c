@@ -139,8 +139,12 @@ fail:
 static void
 sqlite_account_opened(struct account *a)
 {
-	/* Texts a previous run left unindexed (search scans them meanwhile). */
-	if (a->fts_backlog > 0)
+	/* Texts a previous run left unindexed (search scans them meanwhile).
+	   The account is already shared: a writer may be adding to the count. */
+	pthread_mutex_lock(&a->write_lock);
+	bool kick = a->fts_backlog > 0;
+	pthread_mutex_unlock(&a->write_lock);
+	if (kick)
 		indexer_kick(a);
 }
 
@@ -425,6 +429,7 @@ const struct store_backend store_backend_sqlite = {
         .account_poll = sqlite_account_poll,
         .account_changed = sqlite_account_changed,
         .account_check = check_account,
+        .account_collect = check_collect,
         .mailbox_lookup = sqlite_mailbox_lookup,
         .mailbox_state = sqlite_mailbox_state,
         .mailbox_load = sqlite_mailbox_load,

@@ -13,6 +13,11 @@
  * catch up and tells a listening server); must not run while a server
  * writes the same account: repair removes files a concurrent append may be
  * about to reuse.
+ *
+ * check_collect() is the part a running server does itself at start
+ * (store_collect_orphans()): orphan blobs and temp files over an hour old,
+ * removed only under the account's write lock, so it may run while this and
+ * other processes write.
  */
 #include "store/store_int.h"
 
@@ -23,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -350,38 +356,27 @@ is_hex64(const char *s)
 	return i == 64;
 }
 
-/* Files in blobs/ that no file row names: crash leftovers (a file whose
-   hash only an inline row has is one too). */
+typedef void blob_file_fn(void *arg, const char *path, const char *name);
+
+/* Calls fn for every file of blob_dir's fan-out directories. */
 static int
-check_orphans(struct check *c)
+blob_files_each(const char *blob_dir, blob_file_fn *fn, void *arg)
 {
-	DIR *top = opendir(c->blob_dir), *sub;
+	DIR *top = opendir(blob_dir), *sub;
 	struct dirent *d, *e;
 
 	if (top == NULL)
 		return errno == ENOENT ? 0 : -1;
 	while ((d = readdir(top)) != NULL) {
-		char *dir;
-
 		if (d->d_name[0] == '.')
 			continue;
-		dir = xasprintf("%s/%s", c->blob_dir, d->d_name);
+		char *dir = xasprintf("%s/%s", blob_dir, d->d_name);
 		sub = opendir(dir);
 		while (sub != NULL && (e = readdir(sub)) != NULL) {
-			char *path;
-			bool orphan;
-
 			if (e->d_name[0] == '.')
 				continue;
-			orphan = !is_hex64(e->d_name) || !blob_is_referenced(c->db, e->d_name);
-			if (!orphan)
-				continue;
-			path = xasprintf("%s/%s", dir, e->d_name);
-			problem(c, c->repair, "problem=%s file=%s",
-			        strncmp(e->d_name, "tmp.", 4) == 0 ? "temp-file" : "orphan-blob",
-			        e->d_name);
-			if (c->repair)
-				unlink(path);
+			char *path = xasprintf("%s/%s", dir, e->d_name);
+			fn(arg, path, e->d_name);
 			free(path);
 		}
 		if (sub != NULL)
@@ -390,6 +385,27 @@ check_orphans(struct check *c)
 	}
 	closedir(top);
 	return 0;
+}
+
+/* Files in blobs/ that no file row names: crash leftovers (a file whose
+   hash only an inline row has is one too). */
+static void
+check_orphan(void *arg, const char *path, const char *name)
+{
+	struct check *c = arg;
+
+	if (is_hex64(name) && blob_is_referenced(c->db, name))
+		return;
+	problem(c, c->repair, "problem=%s file=%s",
+	        strncmp(name, "tmp.", 4) == 0 ? "temp-file" : "orphan-blob", name);
+	if (c->repair)
+		unlink(path);
+}
+
+static int
+check_orphans(struct check *c)
+{
+	return blob_files_each(c->blob_dir, check_orphan, c);
 }
 
 int
@@ -446,6 +462,86 @@ check_account(struct store *s, uint64_t account_id, bool repair, FILE *report)
 out:
 	db_close(c.db);
 	free(c.blob_dir);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* ---- the server's own collection ---- */
+
+/* A temp file younger than this may be a writer's, being written. */
+#define COLLECT_TEMP_MIN_AGE_S 3600
+
+struct collect {
+	struct db *db;
+	time_t now;
+	char **paths; /* candidates: heap */
+	bool *is_temp;
+	size_t n, cap;
+};
+
+static void
+collect_candidate(void *arg, const char *path, const char *name)
+{
+	struct collect *c = arg;
+	bool is_temp = strncmp(name, "tmp.", 4) == 0;
+	struct stat sb;
+
+	if (is_temp) {
+		if (stat(path, &sb) < 0 || c->now - sb.st_mtime < COLLECT_TEMP_MIN_AGE_S)
+			return;
+	} else if (!is_hex64(name) || blob_is_referenced(c->db, name)) {
+		return; /* a name that is not ours is left to check */
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->paths = xrealloc(c->paths, c->cap * sizeof(*c->paths));
+		c->is_temp = xrealloc(c->is_temp, c->cap * sizeof(*c->is_temp));
+	}
+	c->paths[c->n] = xstrdup(path);
+	c->is_temp[c->n++] = is_temp;
+}
+
+int
+check_collect(struct store *s, uint64_t account_id, unsigned *removed_out)
+{
+	char *dir = xasprintf("%s/accounts/%llu", s->data_dir, (unsigned long long)account_id);
+	char *path = xasprintf("%s/index.db", dir), *blob_dir = xasprintf("%s/blobs", dir);
+	struct collect c = {.now = time(NULL)};
+	int rc = -1;
+
+	struct stat sb;
+
+	*removed_out = 0;
+	if (stat(path, &sb) < 0) {
+		rc = errno == ENOENT ? 0 : -1; /* an account not yet used */
+		goto out;
+	}
+	if (db_open_file(path, false, &c.db) < 0)
+		goto out;
+	/* Read-only first: the write lock is held only for the few
+	   candidates, not for a scan of the whole directory. */
+	if (blob_files_each(blob_dir, collect_candidate, &c) < 0)
+		goto out;
+	rc = 0;
+	if (c.n == 0 || db_begin(c.db, true) < 0)
+		goto out;
+	/* Under the write lock no writer commits; one that wrote or reuses a
+	   name removed here finds it missing under its own lock and writes it
+	   again (message_append.c), as after an expunge's collection. */
+	for (size_t i = 0; i < c.n; i++) {
+		const char *name = strrchr(c.paths[i], '/') + 1;
+		if ((c.is_temp[i] || !blob_is_referenced(c.db, name)) && unlink(c.paths[i]) == 0)
+			(*removed_out)++;
+	}
+	db_rollback(c.db);
+out:
+	for (size_t i = 0; i < c.n; i++)
+		free(c.paths[i]);
+	free(c.paths);
+	free(c.is_temp);
+	db_close(c.db);
+	free(blob_dir);
 	free(path);
 	free(dir);
 	return rc;

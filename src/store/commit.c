@@ -191,7 +191,7 @@ lead(struct account *a)
 	for (struct append_req *r = batch; r != NULL; r = r->next) {
 		if (r->rc == 0)
 			append_committed(a, r);
-		else
+		else if (!r->keep_created)
 			append_discard(a, db, r);
 	}
 	/* The indexer's queue is bounded: past the limit the writer helps. */

@@ -14,6 +14,12 @@
  * commits (and fsyncs its WAL) in its own transaction, so the fsyncs of
  * different accounts overlap instead of adding up, and targets of the same
  * account coalesce in one transaction through the group commit.
+ *
+ * A failed target's link is removed only once every target is done. The
+ * spool is an O_TMPFILE: once it has had a name and lost every one, Linux
+ * refuses to link it again (ENOENT, the inode is no longer I_LINKABLE), so
+ * a failure unlinking its link while the file had no other would fail every
+ * target still to come.
  */
 #include "store/store_int.h"
 
@@ -30,12 +36,13 @@
 struct deliver_job {
 	const struct prepared *proto; /* the one parse, shared read-only */
 	struct store_delivery_target *targets;
+	bool *leftover; /* per target: failed with a link of its own to remove */
 	size_t n;
 	_Atomic size_t next;
 };
 
 static void
-deliver_one(const struct prepared *proto, struct store_delivery_target *t)
+deliver_one(const struct prepared *proto, struct store_delivery_target *t, bool *leftover_out)
 {
 	struct account *a = t->acct->a;
 	struct prepared p = *proto; /* per account: created, stray, new_text */
@@ -48,8 +55,13 @@ deliver_one(const struct prepared *proto, struct store_delivery_target *t)
 	};
 	uint32_t flags;
 	uint64_t kws;
-	struct append_req r = {
-	        .msgs = &ap, .p = &p, .n = 1, .uids = &t->uid, .flags = &flags, .kws = &kws};
+	struct append_req r = {.msgs = &ap,
+	                       .p = &p,
+	                       .n = 1,
+	                       .uids = &t->uid,
+	                       .flags = &flags,
+	                       .kws = &kws,
+	                       .keep_created = true};
 	char *canon = mailbox_name_canon(t->mailbox != NULL ? t->mailbox : "INBOX");
 
 	t->uid = 0;
@@ -63,6 +75,7 @@ deliver_one(const struct prepared *proto, struct store_delivery_target *t)
 		append_abandon(a, &r);
 	} else if (commit_submit(a, &r) < 0) {
 		t->err = r.err;
+		*leftover_out = p.created;
 	} else {
 		t->err = STORE_ERR_NONE;
 		t->uidvalidity = r.uidvalidity;
@@ -78,7 +91,7 @@ deliver_worker(void *arg)
 
 	thread_block_signals();
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
-		deliver_one(j->proto, &j->targets[i]);
+		deliver_one(j->proto, &j->targets[i], &j->leftover[i]);
 	return NULL;
 }
 
@@ -88,6 +101,7 @@ store_deliver(struct store_spool *sp, struct store_delivery_target *targets, siz
 	struct prepared proto = {.spool = sp};
 	struct store_settings *set;
 	struct deliver_job j = {.proto = &proto, .targets = targets, .n = n};
+	bool *leftover = NULL;
 	pthread_t th[DELIVER_THREADS];
 	struct arena *ar = NULL;
 	enum store_error err = STORE_ERR_NONE;
@@ -111,13 +125,24 @@ store_deliver(struct store_spool *sp, struct store_delivery_target *targets, siz
 	ar = arena_new(16384);
 	mail_parse(ar, proto.bytes, proto.len, set->max_index_text, &proto.parsed);
 
+	leftover = xcalloc(n, sizeof(*leftover));
+	j.leftover = leftover;
 	while (k + 1 < MIN(n, (size_t)DELIVER_THREADS) &&
 	       pthread_create(&th[k], NULL, deliver_worker, &j) == 0)
 		k++;
 	for (size_t i; (i = atomic_fetch_add(&j.next, 1)) < n;)
-		deliver_one(&proto, &targets[i]);
+		deliver_one(&proto, &targets[i], &leftover[i]);
 	for (size_t i = 0; i < k; i++)
 		pthread_join(th[i], NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (!leftover[i])
+			continue;
+		struct prepared p = proto;
+		p.created = true;
+		struct append_req r = {.p = &p, .n = 1};
+		append_abandon(targets[i].acct->a, &r); /* unless a row uses it */
+	}
+	free(leftover);
 	for (size_t i = 0; i < n; i++)
 		stored += targets[i].err == STORE_ERR_NONE;
 	arena_free(&ar);

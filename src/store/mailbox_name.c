@@ -2,7 +2,8 @@
 /*
  * mailbox_name.c: what a mailbox name may be, and its canonical form, for
  * every backend. Names are hostile client input (RFC 9051 section 5.1):
- * valid UTF-8, no control characters, no '*' or '%' (LIST wildcards), no
+ * valid UTF-8, no control characters (C0, DEL and C1: U+0080-U+009F is
+ * 0xc2 0x80-0x9f in UTF-8), no '*' or '%' (LIST wildcards), no
  * empty, "." or ".." level, at most 255 bytes and 32 levels, hierarchy
  * delimiter '/'. "INBOX" is case-insensitive (first level only) and always
  * becomes "INBOX". No backend builds a path from a name; this is hygiene
@@ -43,6 +44,9 @@ store_mailbox_name_is_valid(const char *name)
 			continue;
 		}
 		if (c < 0x20 || c == 0x7f || c == '*' || c == '%')
+			return false;
+		if (c == 0xc2 && (unsigned char)name[i + 1] >= 0x80 &&
+		    (unsigned char)name[i + 1] <= 0x9f)
 			return false;
 	}
 	return true;

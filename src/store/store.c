@@ -180,6 +180,31 @@ check_spools(struct store *store, bool repair, FILE *report)
 	return rc;
 }
 
+long
+store_collect_orphans(struct store *store, const _Atomic bool *stop)
+{
+	uint64_t *ids;
+	size_t n;
+	long removed = 0;
+
+	if (store->backend->account_collect == NULL)
+		return 0;
+	if (store->backend->account_list(store, &ids, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !*stop; i++) {
+		unsigned k = 0;
+		if (store->backend->account_collect(store, ids[i], &k) < 0)
+			log_warn("store", "event=collect-failed account=%llu",
+			         (unsigned long long)ids[i]);
+		else if (k > 0)
+			log_info("store", "event=orphans-collected account=%llu files=%u",
+			         (unsigned long long)ids[i], k);
+		removed += k;
+	}
+	free(ids);
+	return removed;
+}
+
 int
 store_check(struct store *store, bool repair, FILE *report)
 {

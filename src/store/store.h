@@ -629,4 +629,15 @@ int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t
 int store_check(struct store *store, bool repair, FILE *report);
 int store_check_account(struct store *store, uint64_t account_id, bool repair, FILE *report);
 
+/*
+ * The server's own collection of what a crash leaves behind (check's
+ * orphan-blob and temp-file problems), so they do not pile up until a
+ * `check --repair`: for every account, blob files no row names, and temp
+ * files over an hour old. Safe while this and other processes write (see
+ * the backend). Stops early once *stop is true. Returns the number of files
+ * removed, or -1 when the accounts cannot be listed. Blocks: run it off any
+ * event loop.
+ */
+long store_collect_orphans(struct store *store, const _Atomic bool *stop);
+
 #endif

@@ -72,7 +72,10 @@ struct append_req {
 	int rc;
 	enum store_error err;
 	bool done;
-	bool is_published;       /* the views know (commit.c) */
+	bool is_published; /* the views know (commit.c) */
+	/* A failure leaves the files it created to the caller: store_deliver,
+	   whose other targets still link the same spool file. */
+	bool keep_created;
 	struct append_req *next; /* the account's queue */
 };
 
@@ -196,6 +199,8 @@ int keywords_mask_make(struct account *acct, struct db *db, const char *const *n
 
 /* ---- check.c ---- */
 int check_account(struct store *s, uint64_t account_id, bool repair, FILE *report);
+/* Removes one account's orphan blobs and old temp files (store_collect_orphans). */
+int check_collect(struct store *s, uint64_t account_id, unsigned *removed_out);
 
 /* ---- expunge.c ---- */
 /* Deletes rows of uids (already in a write transaction); sets expunged history. */

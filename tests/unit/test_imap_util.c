@@ -72,6 +72,7 @@ test_mutf7_round_trip(void)
 	        {"日本語", "&ZeVnLIqe-"},
 	        {"~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
 	        {"\xf0\x9f\x98\x80", "&2D3eAA-"}, /* U+1F600, a surrogate pair */
+	        {"\xc2\xa0", "&AKA-"},            /* U+00A0, just past the C1 controls */
 	        {"", ""},
 	};
 	struct arena *a = arena_new(1024);
@@ -94,6 +95,14 @@ test_mutf7_rejects_non_canonical(void)
 	        "&Jjo!-",     /* bad base64 */
 	        "&2D0-",      /* lone high surrogate */
 	        "\xc3\xa4",   /* 8-bit in a modified UTF-7 name */
+	        /* Control characters: a NUL would alias "zz&AAA-x" to "zz". */
+	        "zz&AAA-def",
+	        "&AAE-",
+	        "a&AB8-",
+	        "&AH8-",
+	        "&AIU-",
+	        "&AJ8-",
+	        "&AAAAYQ-",
 	};
 	struct arena *a = arena_new(1024);
 

@@ -21,12 +21,17 @@ test_mailbox_names_are_validated(void)
 		const char *name;
 		bool ok;
 	} cases[] = {
-	        {"INBOX", true},     {"a/b/c", true}, {"Caf\xc3\xa9", true}, {"", false},
-	        {"/a", false},       {"a/", false},   {"a//b", false},       {"a/../b", false},
-	        {".", false},        {"a*", false},   {"a%b", false},        {"tab\there", false},
+	        {"INBOX", true},       {"a/b/c", true},
+	        {"Caf\xc3\xa9", true}, {"", false},
+	        {"/a", false},         {"a/", false},
+	        {"a//b", false},       {"a/../b", false},
+	        {".", false},          {"a*", false},
+	        {"a%b", false},        {"tab\there", false},
 	        {"bad\xc3", false},  /* truncated UTF-8 */
 	        {"\xff\xfe", false}, /* not UTF-8 */
-	        {"a/./b", false},
+	        {"a/./b", false},      {"del\x7f", false},
+	        {"c1\xc2\x85", false}, /* DEL, U+0085 (C1 control) */
+	        {"\xc2\x9f", false},   {"nbsp\xc2\xa0", true},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
