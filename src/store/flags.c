@@ -253,14 +253,20 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	if (ch->op == STORE_FLAGS_REMOVE) {
 		kwmask = store_keyword_mask(&h, ch->keywords, ch->n_keywords);
 	} else {
+		/* The name table changes under kw_lock (a reload from another
+		   session's thread too), not under write_lock alone. */
+		pthread_mutex_lock(&acct->kw_lock);
 		unsigned before = acct->n_keywords;
+		pthread_mutex_unlock(&acct->kw_lock);
 
 		if (keywords_mask_make(acct, db, ch->keywords, ch->n_keywords, &kwmask, err_out) <
 		    0) {
 			added_keywords = true;
 			goto out;
 		}
+		pthread_mutex_lock(&acct->kw_lock);
 		added_keywords = acct->n_keywords != before;
+		pthread_mutex_unlock(&acct->kw_lock);
 	}
 	modseq = mailbox_modseq_next(db, mbox->id);
 	if (modseq == 0)
