@@ -106,6 +106,7 @@ http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_g
 http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
         http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
         http_admin_quota_post, http_admin_account_add_post, http_admin_account_delete_post,
-        http_admin_account_password_post, http_admin_status_get;
+        http_admin_account_password_post, http_admin_status_get, http_admin_sessions_get,
+        http_admin_kick_post;
 
 #endif

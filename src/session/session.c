@@ -101,6 +101,41 @@ session_ref_get(const struct session *s)
 	return (struct session_ref){s->slot, s->id};
 }
 
+/* Sessions per logged-in account, for `tern status`: a small table under
+   a mutex, touched once at login and once at the end of a session. */
+struct user_slot {
+	char user[256];
+	uint64_t sessions;
+};
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct user_slot *users;
+static size_t users_n, users_cap;
+/* Every live session, oldest first, for `tern sessions`; under users_lock,
+   which also guards each session's log.user while it changes. */
+static struct session *all_head, *all_tail;
+
+/* Kicks travel as broadcasts (net_server_broadcast) whose message the core
+   recognises by address: a live kick is in this list until released, so
+   another module's message is never mistaken for one. */
+struct kick {
+	char user[192];
+	struct kick *next;
+};
+static pthread_mutex_t kicks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kick *kicks;
+
+static bool
+is_kick(void *msg)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&kicks_lock);
+	for (struct kick *k = kicks; k != NULL && !found; k = k->next)
+		found = k == msg;
+	pthread_mutex_unlock(&kicks_lock);
+	return found;
+}
+
 void
 session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops)
 {
@@ -116,19 +151,18 @@ session_init(struct session *s, struct net_conn *conn, const struct session_ops 
 	snprintf(s->log.proto, sizeof(s->log.proto), "%s", ops->proto);
 	snprintf(s->log.ip, sizeof(s->log.ip), "%s", net_conn_peer(conn));
 	buf_init(&s->line);
+	s->started_ms = time_mono_ms();
+	pthread_mutex_lock(&users_lock);
+	s->all_prev = all_tail;
+	if (all_tail != NULL)
+		all_tail->all_next = s;
+	else
+		all_head = s;
+	all_tail = s;
+	pthread_mutex_unlock(&users_lock);
 	metrics_add(METRICS_SESSIONS_TOTAL, ops->proto, NULL, NULL, 1);
 	metrics_add(METRICS_SESSIONS_ACTIVE, ops->proto, NULL, NULL, 1);
 }
-
-/* Sessions per logged-in account, for `tern status`: a small table under
-   a mutex, touched once at login and once at the end of a session. */
-struct user_slot {
-	char user[256];
-	uint64_t sessions;
-};
-static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct user_slot *users;
-static size_t users_n, users_cap;
 
 static void
 users_add(const char *user, int delta)
@@ -191,7 +225,9 @@ session_set_user(struct session *s, const char *user)
 {
 	if (s->counts_user)
 		users_add(s->log.user, -1);
+	pthread_mutex_lock(&users_lock);
 	log_ctx_set_user(&s->log, user, strlen(user));
+	pthread_mutex_unlock(&users_lock);
 	users_add(s->log.user, 1);
 	s->counts_user = true;
 }
@@ -294,10 +330,17 @@ net_notify(void *arg, void *msg)
 {
 	struct session *s = arg;
 
-	if (s->is_closing || s->ops->notify == NULL)
+	if (s->is_closing)
 		return;
 	const struct log_ctx *prev = session_log_enter(s);
-	s->ops->notify(s, msg);
+	if (is_kick(msg)) {
+		if (s->counts_user && strcmp(s->log.user, ((struct kick *)msg)->user) == 0) {
+			log_info(s->ops->proto, "event=kicked");
+			session_stop(s, SESSION_STOP_KICKED);
+		}
+	} else if (s->ops->notify != NULL) {
+		s->ops->notify(s, msg);
+	}
 	session_log_leave(prev);
 }
 
@@ -333,6 +376,64 @@ session_deinit(struct session *s)
 	if (s->counts_user)
 		users_add(s->log.user, -1);
 	s->counts_user = false;
+	pthread_mutex_lock(&users_lock);
+	if (s->all_prev != NULL)
+		s->all_prev->all_next = s->all_next;
+	else
+		all_head = s->all_next;
+	if (s->all_next != NULL)
+		s->all_next->all_prev = s->all_prev;
+	else
+		all_tail = s->all_prev;
+	s->all_prev = s->all_next = NULL;
+	pthread_mutex_unlock(&users_lock);
+}
+
+size_t
+session_list(struct session_info *out, size_t max)
+{
+	uint64_t now = time_mono_ms();
+	size_t n = 0;
+
+	pthread_mutex_lock(&users_lock);
+	for (struct session *s = all_head; s != NULL; s = s->all_next, n++) {
+		if (n >= max)
+			continue;
+		struct session_info *i = &out[n];
+		snprintf(i->sid, sizeof(i->sid), "%s", s->log.sid);
+		snprintf(i->proto, sizeof(i->proto), "%s", s->log.proto);
+		snprintf(i->ip, sizeof(i->ip), "%s", s->log.ip);
+		snprintf(i->user, sizeof(i->user), "%s", s->log.user);
+		i->age_s = (now - s->started_ms) / 1000;
+	}
+	pthread_mutex_unlock(&users_lock);
+	return n;
+}
+
+static void
+kick_release(void *msg)
+{
+	pthread_mutex_lock(&kicks_lock);
+	for (struct kick **kp = &kicks; *kp != NULL; kp = &(*kp)->next)
+		if (*kp == msg) {
+			*kp = ((struct kick *)msg)->next;
+			break;
+		}
+	pthread_mutex_unlock(&kicks_lock);
+	free(msg);
+}
+
+void
+session_kick(struct net_conn *conn, const char *user)
+{
+	struct kick *k = xcalloc(1, sizeof(*k));
+
+	snprintf(k->user, sizeof(k->user), "%s", user);
+	pthread_mutex_lock(&kicks_lock);
+	k->next = kicks;
+	kicks = k;
+	pthread_mutex_unlock(&kicks_lock);
+	net_server_broadcast(net_conn_server(conn), k, kick_release);
 }
 
 const struct net_protocol session_net_protocol = {
