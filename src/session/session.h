@@ -101,12 +101,11 @@ struct session {
 	session_fn *on_drain; /* resume when output drained */
 	struct session_event *delay;
 	session_fn *on_delay;
-	struct session_event *events; /* all of the session's, freed at close */
-	/* the running command, for its latency metric */
-	const char *cmd_name;                /* static: from the protocol's command table */
-	bool counts_user;                    /* in the user registry (session_set_user) */
+	struct session_event *events;        /* all of the session's, freed at close */
 	struct session *all_prev, *all_next; /* every live session (session_list) */
 	uint64_t started_ms;
+	/* the running command, for its latency metric */
+	const char *cmd_name; /* static: from the protocol's command table */
 	uint64_t cmd_start_us;
 };
 
@@ -127,8 +126,7 @@ struct session_service {
 void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
-/* The session's log context now names user (after login); the session
-   counts for user in session_users_top() until it ends. */
+/* The session's log context now names user (after login). */
 void session_set_user(struct session *s, const char *user);
 
 /* One live session, as `tern sessions` lists it. */
