@@ -57,7 +57,6 @@ struct http_session {
 	uint64_t head_bytes;
 	struct buf body;
 	struct buf extra_headers; /* "Name: value\r\n" lines for the response */
-	uint64_t requests;
 	uint64_t start_us;
 	int status;        /* of the response sent, for the log */
 	bool is_async;     /* the handler continues in a job (http_wait) */
