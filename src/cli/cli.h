@@ -38,6 +38,7 @@ char *cli_random_hex(int n);
 /* In the data directory: the running server's token for the local CLI. */
 #define CLI_ADMIN_TOKEN_FILE "admin.token"
 int cli_status(const char *data_dir, int argc, char **argv);
+int cli_sessions(const char *data_dir, int argc, char **argv);
 
 struct auth_credentials;
 struct auth_cred_options;

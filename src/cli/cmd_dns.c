@@ -21,20 +21,6 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 
-static bool
-domain_is_valid(const char *d)
-{
-	size_t n = strlen(d);
-
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.')
-		return false;
-	for (; *d != '\0'; d++)
-		if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
-		      (*d >= '0' && *d <= '9') || *d == '-' || *d == '.'))
-			return false;
-	return true;
-}
-
 /* One record: "label.domain." (the apex when label is NULL), then "IN "
    and the type and data. */
 static void PRINTF_LIKE(3, 4) rr(const char *label, const char *domain, const char *fmt, ...)
@@ -70,7 +56,7 @@ cli_dns_records(const char *data_dir, int argc, char **argv)
 	if (argc != 1)
 		return cli_fail("usage: tern dns-records DOMAIN (see tern dns-records --help)");
 	const char *domain = argv[0];
-	if (!domain_is_valid(domain))
+	if (!http_domain_is_valid(domain))
 		return cli_fail("'%s' is not a domain name", domain);
 	if (conf_load(data_dir, &conf, &err) < 0) {
 		cli_fail("%s", err);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_status.c: `tern status`: asks the server running on DIR for its
- * uptime, sessions per protocol and the accounts with the most sessions
- * (GET /api/v1/status on the HTTP port, over loopback), authenticated with
- * the token the server wrote to DIR/admin.token at start: whoever may read
- * the data directory controls the server anyway. Prints the server's text.
+ * cmd_status.c: the commands that ask the server running on DIR: `tern
+ * status` (uptime, sessions per protocol, the accounts with the most
+ * sessions) and `tern sessions [--kick ADDRESS]` (the live sessions; end
+ * an account's). They call the admin API (docs/HTTP.md) on the HTTP port
+ * over loopback, authenticated with the token the server wrote to
+ * DIR/admin.token at start: whoever may read the data directory controls
+ * the server anyway. They print the server's text.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -59,14 +61,15 @@ connect_to(const char *host, uint64_t port)
 	return fd;
 }
 
-int
-cli_status(const char *data_dir, int argc, char **argv)
+/* Sends one request to the admin API of the server running on data_dir
+   and prints the body of a 200 answer if print. The process exit status. */
+static int
+admin_request(const char *data_dir, const char *method, const char *path, const char *body,
+              bool print)
 {
 	struct tern_conf conf;
 	char *err = NULL;
 
-	if (argc > 0)
-		return cli_fail("status takes no arguments");
 	if (conf_load(data_dir, &conf, &err) < 0) {
 		cli_fail("%s", err);
 		free(err);
@@ -82,7 +85,7 @@ cli_status(const char *data_dir, int argc, char **argv)
 	char *token = read_token(data_dir);
 	int rc = 1, fd = -1;
 	if (!conf.http_enabled) {
-		cli_fail("http.enabled is off: tern status asks the server over HTTP");
+		cli_fail("http.enabled is off: tern asks the running server over HTTP");
 	} else if (token == NULL) {
 		cli_fail("%s/%s: %s (is tern serve running on %s?)", data_dir, CLI_ADMIN_TOKEN_FILE,
 		         strerror(errno), data_dir);
@@ -94,23 +97,26 @@ cli_status(const char *data_dir, int argc, char **argv)
 		buf_init(&req);
 		buf_init(&resp);
 		buf_printf(&req,
-		           "GET /api/v1/status?format=text HTTP/1.1\r\nHost: %s\r\n"
-		           "Authorization: Bearer %s\r\nConnection: close\r\n\r\n",
-		           host, token);
+		           "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+		           "Content-Type: application/x-www-form-urlencoded\r\n"
+		           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		           method, path, host, token, strlen(body), body);
 		bool ok = write(fd, req.data, req.len) == (ssize_t)req.len;
 		ssize_t n;
 		while (ok && resp.len < STATUS_MAX_RESPONSE &&
 		       (n = read(fd, buf_reserve(&resp, 4096), 4096)) > 0)
 			buf_advance(&resp, (size_t)n);
-		const char *body = resp.data != NULL ? strstr(resp.data, "\r\n\r\n") : NULL;
-		if (body == NULL) {
+		buf_putc(&resp, '\0');
+		const char *text = strstr(resp.data, "\r\n\r\n");
+		if (text == NULL) {
 			cli_fail("no answer from the server at %s port %llu", host,
 			         (unsigned long long)conf.http_port);
 		} else if (strncmp(resp.data, "HTTP/1.1 200 ", 13) != 0) {
-			cli_fail("the server said: %.*s", (int)strcspn(resp.data, "\r\n"),
-			         resp.data);
+			cli_fail("the server said: %.*s %s", (int)strcspn(resp.data, "\r\n"),
+			         resp.data, text + 4);
 		} else {
-			fputs(body + 4, stdout);
+			if (print)
+				fputs(text + 4, stdout);
 			rc = 0;
 		}
 		explicit_bzero(req.data, req.len);
@@ -124,5 +130,32 @@ cli_status(const char *data_dir, int argc, char **argv)
 		free(token);
 	}
 	conf_free(&conf);
+	return rc;
+}
+
+int
+cli_status(const char *data_dir, int argc, char **argv)
+{
+	if (argc > 0)
+		return cli_fail("status takes no arguments");
+	return admin_request(data_dir, "GET", "/api/v1/status?format=text", "", true);
+}
+
+int
+cli_sessions(const char *data_dir, int argc, char **argv)
+{
+	if (argc == 0)
+		return admin_request(data_dir, "GET", "/api/v1/sessions?format=text", "", true);
+	if (argc != 2 || strcmp(argv[0], "--kick") != 0)
+		return cli_fail("usage: tern sessions [--kick ADDRESS]");
+	for (const char *p = argv[1]; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("@.-_+", *p) != NULL))
+			return cli_fail("'%s' is not an address", argv[1]);
+	char *body = xasprintf("address=%s", argv[1]);
+	int rc = admin_request(data_dir, "POST", "/api/v1/sessions/kick", body, false);
+	free(body);
+	if (rc == 0)
+		printf("Disconnecting the sessions of %s\n", argv[1]);
 	return rc;
 }

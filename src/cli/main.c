@@ -90,6 +90,11 @@ static const struct cli_command commands[] = {
          "  Ask the server running on DIR for its uptime, the sessions open per\n"
          "  protocol and the accounts with the most sessions (over the HTTP port on\n"
          "  loopback, with the token it keeps in DIR/admin.token)."},
+        {"sessions", cli_sessions,
+         "sessions [--kick ADDRESS]\n"
+         "  List the live sessions of the server running on DIR (sid, protocol, IP,\n"
+         "  age, user), or end every session of ADDRESS (after its running command;\n"
+         "  it may log in again: switch a protocol off with user set to keep it out)."},
         {"dns-records", cli_dns_records,
          "dns-records DOMAIN\n"
          "  Print every DNS record DOMAIN needs for this server, as zone-file lines:\n"

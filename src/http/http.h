@@ -62,6 +62,10 @@ void http_server_set_store(struct http_server *srv, struct store *store);
 void http_server_reload(struct http_server *srv, const struct http_settings *settings);
 void http_server_free(struct http_server **srvp);
 
+/* A host name as DNS and autoconfiguration take it: letters, digits, '-'
+   and '.', no empty label at either end. */
+bool http_domain_is_valid(const char *d);
+
 /* The MTA-STS policy file (RFC 8461 section 3.2) for settings, appended to
    out; `tern dns-records` derives the _mta-sts TXT id from it. */
 void http_mta_sts_policy(const struct http_settings *settings, struct buf *out);

@@ -20,6 +20,8 @@
  *   POST /api/v1/accounts/password  address, password
  *   GET  /api/v1/status    ?format=text -> {uptime_s, sessions: {imap, ...},
  *                          top_accounts: [{address, sessions}]}
+ *   GET  /api/v1/sessions  ?format=text -> {total, sessions: [{sid, proto, ip, user, age_s}]}
+ *   POST /api/v1/sessions/kick  address: its sessions end (after a running command)
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
@@ -247,6 +249,8 @@ enum admin_op {
 	OP_ACCOUNT_DELETE,
 	OP_ACCOUNT_PASSWORD,
 	OP_STATUS,
+	OP_SESSIONS,
+	OP_KICK,
 };
 
 struct admin_job {
@@ -621,8 +625,10 @@ job_work(void *arg)
 		op_account(job, db);
 		break;
 	case OP_STATUS:
+	case OP_SESSIONS:
+	case OP_KICK: /* done on the worker */
 		job->status = 200;
-		break; /* built on the worker */
+		break;
 	}
 }
 
@@ -674,10 +680,74 @@ status_respond(struct http_session *s, struct admin_job *job)
 	respond_json(s, 200, b);
 }
 
+#define SESSIONS_MAX 1000
+
+/* `tern sessions`: the live sessions, oldest first (JSON, or text). */
+static void
+sessions_respond(struct http_session *s, struct admin_job *job)
+{
+	struct session_info *v = xmalloc(SESSIONS_MAX * sizeof(*v));
+	size_t total = session_list(v, SESSIONS_MAX), n = MIN(total, SESSIONS_MAX);
+	char *format = form_get(job, "format");
+	bool text = format != NULL && strcmp(format, "text") == 0;
+	struct buf *b = &job->out;
+
+	free(format);
+	if (text) {
+		buf_printf(b, "%-8s %-6s %-16s %8s  %s\n", "sid", "proto", "ip", "age", "user");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(b, "%-8s %-6s %-16s %7llus  %s\n", v[i].sid, v[i].proto, v[i].ip,
+			           (unsigned long long)v[i].age_s, v[i].user[0] ? v[i].user : "-");
+		buf_printf(b, "%zu session%s%s\n", total, total == 1 ? "" : "s",
+		           total > n ? " (the oldest 1000 shown)" : "");
+		http_header_add(s, "Cache-Control: no-store");
+		http_respond(s, 200, "text/plain; charset=utf-8", b->data, b->len);
+	} else {
+		buf_printf(b, "{\"total\":%zu,\"sessions\":[", total);
+		for (size_t i = 0; i < n; i++) {
+			buf_printf(b,
+			           "%s{\"sid\":\"%s\",\"proto\":\"%s\",\"ip\":", i > 0 ? "," : "",
+			           v[i].sid, v[i].proto);
+			json_str(b, v[i].ip);
+			buf_puts(b, ",\"user\":");
+			json_str(b, v[i].user);
+			buf_printf(b, ",\"age_s\":%llu}", (unsigned long long)v[i].age_s);
+		}
+		buf_puts(b, "]}\n");
+		respond_json(s, 200, b);
+	}
+	free(v);
+}
+
+/* Ends the sessions of address on every worker (after their command). */
+static void
+kick_respond(struct http_session *s, struct admin_job *job)
+{
+	char *address = form_get(job, "address");
+
+	if (address == NULL || !auth_address_is_valid(address)) {
+		respond_json_error(s, 400, "address is required");
+	} else {
+		for (char *p = address; *p != '\0'; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		session_kick(s->base.conn, address);
+		log_info("http", "event=admin-kick admin=%s account=%s", job->admin, address);
+		buf_puts(&job->out, "{\"address\":");
+		json_str(&job->out, address);
+		buf_puts(&job->out, ",\"result\":\"kicked\"}\n");
+		respond_json(s, 200, &job->out);
+	}
+	free(address);
+}
+
 static void
 job_respond(struct http_session *s, struct admin_job *job)
 {
-	if (job->error == NULL && job->op == OP_STATUS) {
+	if (job->error == NULL && job->op == OP_SESSIONS) {
+		sessions_respond(s, job);
+	} else if (job->error == NULL && job->op == OP_KICK) {
+		kick_respond(s, job);
+	} else if (job->error == NULL && job->op == OP_STATUS) {
 		status_respond(s, job);
 	} else if (job->error != NULL) {
 		respond_json_error(s, job->status, job->error);
@@ -861,6 +931,18 @@ void
 http_admin_status_get(struct http_session *s)
 {
 	admin_call(s, OP_STATUS, NULL, NULL);
+}
+
+void
+http_admin_sessions_get(struct http_session *s)
+{
+	admin_call(s, OP_SESSIONS, NULL, NULL);
+}
+
+void
+http_admin_kick_post(struct http_session *s)
+{
+	admin_call(s, OP_KICK, NULL, NULL);
 }
 
 void

@@ -53,12 +53,13 @@ xml_escape(struct buf *b, const char *s)
 	}
 }
 
-static bool
-domain_is_valid(const char *d)
+bool
+http_domain_is_valid(const char *d)
 {
 	size_t n = strlen(d);
 
-	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-')
+	if (n == 0 || n > 253 || d[0] == '.' || d[0] == '-' || d[n - 1] == '.' ||
+	    strstr(d, "..") != NULL)
 		return false;
 	for (; *d != '\0'; d++)
 		if (!((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
@@ -97,7 +98,7 @@ request_domain(struct http_session *s, const char *addr)
 	char *d = arena_strndup(s->arena, host, strcspn(host, ":"));
 	if (strncasecmp(d, "autoconfig.", 11) == 0)
 		d += 11;
-	return domain_is_valid(d) ? d : NULL;
+	return http_domain_is_valid(d) ? d : NULL;
 }
 
 static void

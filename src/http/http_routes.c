@@ -33,6 +33,8 @@ static const struct http_route routes[] = {
         {"/api/v1/quota", "GET", http_admin_quota_get, "api-quota"},
         {"/api/v1/quota/set", "POST", http_admin_quota_post, "api-quota-set"},
         {"/api/v1/status", "GET", http_admin_status_get, "api-status"},
+        {"/api/v1/sessions", "GET", http_admin_sessions_get, "api-sessions"},
+        {"/api/v1/sessions/kick", "POST", http_admin_kick_post, "api-kick"},
         {"/api/v1/accounts/add", "POST", http_admin_account_add_post, "api-account-add"},
         {"/api/v1/accounts/delete", "POST", http_admin_account_delete_post, "api-account-delete"},
         {"/api/v1/accounts/password", "POST", http_admin_account_password_post,

@@ -248,8 +248,9 @@ http_free(struct session *base)
 /* ---- requests ---- */
 
 static void
-log_request(struct http_session *s, const char *route)
+log_request(struct http_session *s)
 {
+	const char *route = s->route;
 	const char *path = s->req.path != NULL ? s->req.path : "-";
 
 	log_info("http", "event=request method=%s path=%s status=%d route=%s tls=%s us=%llu",
@@ -270,7 +271,7 @@ refuse(struct http_session *s, int status)
 	if (s->start_us == 0)
 		s->start_us = metrics_now_us();
 	http_respond_error(s, status, NULL);
-	log_request(s, s->route);
+	log_request(s);
 	session_close(&s->base);
 }
 
@@ -278,7 +279,7 @@ refuse(struct http_session *s, int status)
 static void
 request_done(struct http_session *s)
 {
-	log_request(s, s->route);
+	log_request(s);
 	session_command_end(&s->base);
 	if (!s->req.keep_alive) {
 		session_close(&s->base);
@@ -311,7 +312,6 @@ handle(struct http_session *s)
 
 	s->route = r != NULL ? r->name : "notfound";
 	s->state = HTTP_HANDLING;
-	s->requests++;
 	session_command_name(&s->base, s->route);
 	session_command_begin(&s->base, s->route);
 	bool method_ok = r != NULL &&

@@ -57,7 +57,6 @@ struct http_session {
 	uint64_t head_bytes;
 	struct buf body;
 	struct buf extra_headers; /* "Name: value\r\n" lines for the response */
-	uint64_t requests;
 	uint64_t start_us;
 	int status;        /* of the response sent, for the log */
 	bool is_async;     /* the handler continues in a job (http_wait) */
@@ -106,6 +105,7 @@ http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_g
 http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
         http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
         http_admin_quota_post, http_admin_account_add_post, http_admin_account_delete_post,
-        http_admin_account_password_post, http_admin_status_get;
+        http_admin_account_password_post, http_admin_status_get, http_admin_sessions_get,
+        http_admin_kick_post;
 
 #endif

@@ -175,7 +175,8 @@ imap_stop(struct session *base, enum session_stop why)
 
 	imap_session_bye(s, why == SESSION_STOP_REVOKED
 	                            ? "IMAP access has been disabled for this account"
-	                            : "Server shutting down");
+	                    : why == SESSION_STOP_KICKED ? "Disconnected by an administrator"
+	                                                 : "Server shutting down");
 }
 
 /* The only broadcast today: accounts whose access changed (cmd_serve.c). A

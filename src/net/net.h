@@ -87,10 +87,10 @@ void net_server_free(struct net_server **srvp);
 /*
  * Calls protocol->notify(session, msg) for every open connection of every
  * worker, on that worker's thread, then release(msg) once, after the last
- * worker is done (on whichever worker finished last). From the acceptor
- * loop. This is how a change made outside the server (an administrator
- * switching a protocol off) reaches live sessions without net knowing what
- * it is about.
+ * worker is done (on whichever worker finished last). From any thread (the
+ * queues are locked, the wake-up is event_active). This is how a change made outside the server (an
+ * administrator switching a protocol off) reaches live sessions without net knowing what it is
+ * about.
  */
 void net_server_broadcast(struct net_server *srv, void *msg, void (*release)(void *msg));
 /* Number of live connections (for tests and metrics). */
@@ -125,6 +125,8 @@ bool net_conn_is_loopback(const struct net_conn *c);
 const char *net_conn_peer(const struct net_conn *c); /* "198.51.100.7" */
 uint16_t net_conn_local_port(const struct net_conn *c);
 struct event_base *net_conn_base(struct net_conn *c);
+/* The server the connection belongs to (for net_server_broadcast). */
+struct net_server *net_conn_server(struct net_conn *c);
 /* The TLS session (SSL *), for channel binding; NULL on plaintext. */
 void *net_conn_ssl(struct net_conn *c);
 /* Flushes what is queued, then closes; the closed callback follows later,

@@ -460,6 +460,12 @@ net_conn_local_port(const struct net_conn *c)
 	return c->local_port;
 }
 
+struct net_server *
+net_conn_server(struct net_conn *c)
+{
+	return c->w->srv;
+}
+
 struct event_base *
 net_conn_base(struct net_conn *c)
 {

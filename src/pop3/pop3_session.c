@@ -192,6 +192,8 @@ pop3_stop(struct session *base, enum session_stop why)
 
 	pop3_session_end(s, why == SESSION_STOP_REVOKED
 	                            ? "-ERR [AUTH] POP3 access has been disabled for this account"
+	                    : why == SESSION_STOP_KICKED
+	                            ? "-ERR [SYS/PERM] Disconnected by an administrator"
 	                            : "-ERR [SYS/TEMP] Server shutting down");
 }
 

@@ -125,6 +125,35 @@ session_ref_get(const struct session *s)
 	return (struct session_ref){s->slot, s->id};
 }
 
+/* Every live session, oldest first, for `tern sessions` and `tern
+   status`: linked in at session_init, out at session_deinit. The lock also
+   guards each session's log.user while it changes (session_set_user), so a
+   listing on another thread reads whole names. */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct session *all_head, *all_tail;
+
+/* Kicks travel as broadcasts (net_server_broadcast) whose message the core
+   recognises by address: a live kick is in this list until released, so
+   another module's message is never mistaken for one. */
+struct kick {
+	char user[192];
+	struct kick *next;
+};
+static pthread_mutex_t kicks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kick *kicks;
+
+static bool
+is_kick(void *msg)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&kicks_lock);
+	for (struct kick *k = kicks; k != NULL && !found; k = k->next)
+		found = k == msg;
+	pthread_mutex_unlock(&kicks_lock);
+	return found;
+}
+
 void
 session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops)
 {
@@ -140,46 +169,17 @@ session_init(struct session *s, struct net_conn *conn, const struct session_ops 
 	snprintf(s->log.proto, sizeof(s->log.proto), "%s", ops->proto);
 	snprintf(s->log.ip, sizeof(s->log.ip), "%s", net_conn_peer(conn));
 	buf_init(&s->line);
+	s->started_ms = time_mono_ms();
+	pthread_mutex_lock(&all_lock);
+	s->all_prev = all_tail;
+	if (all_tail != NULL)
+		all_tail->all_next = s;
+	else
+		all_head = s;
+	all_tail = s;
+	pthread_mutex_unlock(&all_lock);
 	metrics_add(METRICS_SESSIONS_TOTAL, ops->proto, NULL, NULL, 1);
 	metrics_add(METRICS_SESSIONS_ACTIVE, ops->proto, NULL, NULL, 1);
-}
-
-/* Sessions per logged-in account, for `tern status`: a small table under
-   a mutex, touched once at login and once at the end of a session. */
-struct user_slot {
-	char user[256];
-	uint64_t sessions;
-};
-static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct user_slot *users;
-static size_t users_n, users_cap;
-
-static void
-users_add(const char *user, int delta)
-{
-	pthread_mutex_lock(&users_lock);
-	size_t i = 0;
-	while (i < users_n && strcmp(users[i].user, user) != 0)
-		i++;
-	if (i == users_n && delta > 0) {
-		if (users_n == users_cap) {
-			users_cap = users_cap != 0 ? users_cap * 2 : 64;
-			users = xrealloc(users, users_cap * sizeof(*users));
-		}
-		snprintf(users[users_n].user, sizeof(users[users_n].user), "%s", user);
-		users[users_n++].sessions = 0;
-	}
-	if (i < users_n) {
-		users[i].sessions += (uint64_t)delta;
-		if (users[i].sessions == 0)
-			users[i] = users[--users_n];
-	}
-	if (users_n == 0) {
-		free(users);
-		users = NULL;
-		users_cap = 0;
-	}
-	pthread_mutex_unlock(&users_lock);
 }
 
 static int
@@ -192,32 +192,43 @@ user_count_cmp(const void *a, const void *b)
 	return strcmp(x->user, y->user);
 }
 
+/* O(sessions), only when asked: nothing is counted at login. */
 size_t
 session_users_top(struct session_user_count *out, size_t max)
 {
-	pthread_mutex_lock(&users_lock);
-	size_t n = users_n;
-	struct session_user_count *all = xmalloc((n + 1) * sizeof(*all));
-	for (size_t i = 0; i < n; i++) {
-		memcpy(all[i].user, users[i].user, sizeof(all[i].user));
-		all[i].sessions = users[i].sessions;
+	size_t n = 0, cap = 64, k = 0;
+	struct session_user_count *all = xmalloc(cap * sizeof(*all));
+
+	pthread_mutex_lock(&all_lock);
+	for (struct session *s = all_head; s != NULL; s = s->all_next) {
+		if (s->log.user[0] == '\0')
+			continue;
+		if (n == cap)
+			all = xrealloc(all, (cap *= 2) * sizeof(*all));
+		snprintf(all[n].user, sizeof(all[n].user), "%s", s->log.user);
+		all[n++].sessions = 1;
 	}
-	pthread_mutex_unlock(&users_lock);
-	qsort(all, n, sizeof(*all), user_count_cmp);
-	n = MIN(n, max);
-	memcpy(out, all, n * sizeof(*out));
+	pthread_mutex_unlock(&all_lock);
+	qsort(all, n, sizeof(*all), user_count_cmp); /* by name: equal names adjacent */
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && strcmp(all[k - 1].user, all[i].user) == 0)
+			all[k - 1].sessions++;
+		else
+			all[k++] = all[i];
+	}
+	qsort(all, k, sizeof(*all), user_count_cmp);
+	k = MIN(k, max);
+	memcpy(out, all, k * sizeof(*out));
 	free(all);
-	return n;
+	return k;
 }
 
 void
 session_set_user(struct session *s, const char *user)
 {
-	if (s->counts_user)
-		users_add(s->log.user, -1);
+	pthread_mutex_lock(&all_lock);
 	log_ctx_set_user(&s->log, user, strlen(user));
-	users_add(s->log.user, 1);
-	s->counts_user = true;
+	pthread_mutex_unlock(&all_lock);
 	session_event_free(&s->login_deadline);
 }
 
@@ -347,11 +358,19 @@ net_notify(void *arg, void *msg)
 {
 	struct session *s = arg;
 
-	if (s->is_closing || s->ops->notify == NULL)
+	if (s->is_closing)
 		return;
 	const struct log_ctx *prev = session_log_enter(s);
 	uint64_t start = time_mono_ms();
-	s->ops->notify(s, msg);
+	if (is_kick(msg)) {
+		if (s->log.user[0] != '\0' &&
+		    strcmp(s->log.user, ((struct kick *)msg)->user) == 0) {
+			log_info(s->ops->proto, "event=kicked");
+			session_stop(s, SESSION_STOP_KICKED);
+		}
+	} else if (s->ops->notify != NULL) {
+		s->ops->notify(s, msg);
+	}
 	watchdog_check(s, start, "notify");
 	session_log_leave(prev);
 }
@@ -386,9 +405,64 @@ session_deinit(struct session *s)
 	s->login_deadline = NULL;
 	buf_deinit(&s->line);
 	metrics_add(METRICS_SESSIONS_ACTIVE, s->ops->proto, NULL, NULL, -1);
-	if (s->counts_user)
-		users_add(s->log.user, -1);
-	s->counts_user = false;
+	pthread_mutex_lock(&all_lock);
+	if (s->all_prev != NULL)
+		s->all_prev->all_next = s->all_next;
+	else
+		all_head = s->all_next;
+	if (s->all_next != NULL)
+		s->all_next->all_prev = s->all_prev;
+	else
+		all_tail = s->all_prev;
+	s->all_prev = s->all_next = NULL;
+	pthread_mutex_unlock(&all_lock);
+}
+
+size_t
+session_list(struct session_info *out, size_t max)
+{
+	uint64_t now = time_mono_ms();
+	size_t n = 0;
+
+	pthread_mutex_lock(&all_lock);
+	for (struct session *s = all_head; s != NULL; s = s->all_next, n++) {
+		if (n >= max)
+			continue;
+		struct session_info *i = &out[n];
+		snprintf(i->sid, sizeof(i->sid), "%s", s->log.sid);
+		snprintf(i->proto, sizeof(i->proto), "%s", s->log.proto);
+		snprintf(i->ip, sizeof(i->ip), "%s", s->log.ip);
+		snprintf(i->user, sizeof(i->user), "%s", s->log.user);
+		i->age_s = (now - s->started_ms) / 1000;
+	}
+	pthread_mutex_unlock(&all_lock);
+	return n;
+}
+
+static void
+kick_release(void *msg)
+{
+	pthread_mutex_lock(&kicks_lock);
+	for (struct kick **kp = &kicks; *kp != NULL; kp = &(*kp)->next)
+		if (*kp == msg) {
+			*kp = ((struct kick *)msg)->next;
+			break;
+		}
+	pthread_mutex_unlock(&kicks_lock);
+	free(msg);
+}
+
+void
+session_kick(struct net_conn *conn, const char *user)
+{
+	struct kick *k = xcalloc(1, sizeof(*k));
+
+	snprintf(k->user, sizeof(k->user), "%s", user);
+	pthread_mutex_lock(&kicks_lock);
+	k->next = kicks;
+	kicks = k;
+	pthread_mutex_unlock(&kicks_lock);
+	net_server_broadcast(net_conn_server(conn), k, kick_release);
 }
 
 const struct net_protocol session_net_protocol = {

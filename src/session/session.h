@@ -51,6 +51,7 @@ struct session_event;
 enum session_stop {
 	SESSION_STOP_SHUTDOWN, /* the server is stopping */
 	SESSION_STOP_REVOKED,  /* the account lost access to this protocol */
+	SESSION_STOP_KICKED,   /* an administrator disconnected the account */
 };
 
 /* What a protocol gives the core. Each callback runs with the session's log
@@ -108,9 +109,10 @@ struct session {
 	session_fn *on_delay;
 	struct session_event *login_deadline; /* until session_set_user() */
 	struct session_event *events;         /* all of the session's, freed at close */
+	struct session *all_prev, *all_next;  /* every live session (session_list) */
+	uint64_t started_ms;
 	/* the running command, for its latency metric */
 	const char *cmd_name; /* static: from the protocol's command table */
-	bool counts_user;     /* in the user registry (session_set_user) */
 	uint64_t cmd_start_us;
 };
 
@@ -131,8 +133,7 @@ struct session_service {
 void session_init(struct session *s, struct net_conn *conn, const struct session_ops *ops);
 /* Releases the core's parts of s (events, buffers): from ops->free. */
 void session_deinit(struct session *s);
-/* The session's log context now names user (after login); the session
-   counts for user in session_users_top() until it ends; the login
+/* The session's log context now names user (after login); the login
    deadline is cancelled. */
 void session_set_user(struct session *s, const char *user);
 /* Ends the session through ops->timeout ms from now unless it logs in
@@ -140,6 +141,22 @@ void session_set_user(struct session *s, const char *user);
    it, so a client sending a byte now and then cannot stay unauthenticated.
    A command in flight when it passes (a login being checked) ends first. */
 void session_login_deadline(struct session *s, uint64_t ms);
+
+/* One live session, as `tern sessions` lists it. */
+struct session_info {
+	char sid[16];
+	char proto[16];
+	char ip[64];
+	char user[192]; /* "" before login */
+	uint64_t age_s;
+};
+/* The live sessions of this process (at most max, oldest first) into out;
+   returns how many there are in all. Any thread. */
+size_t session_list(struct session_info *out, size_t max);
+/* Ends every session logged in as user (escaped as in the log), on each
+   one's worker, as session_stop(SESSION_STOP_KICKED): after a running
+   command. Returns at once; from any thread that may use conn's server. */
+void session_kick(struct net_conn *conn, const char *user);
 
 struct session_user_count {
 	char user[256];

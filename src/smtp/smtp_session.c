@@ -187,6 +187,8 @@ smtp_stop(struct session *base, enum session_stop why)
 	if (why == SESSION_STOP_REVOKED)
 		smtp_session_close(s, "4.7.0",
 		                   "Mail submission has been disabled for this account");
+	else if (why == SESSION_STOP_KICKED)
+		smtp_session_close(s, "4.7.0", "Disconnected by an administrator");
 	else
 		smtp_session_close(s, "4.3.2", "Server shutting down");
 }

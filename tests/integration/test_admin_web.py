@@ -212,6 +212,47 @@ class AdminApiTest(ServerTestCase):
         token = os.path.join(self.server.dir, "admin.token")
         self.assertEqual(os.stat(token).st_mode & 0o777, 0o600)
 
+    def test_sessions_list_and_kick(self):
+        a = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        a.login("u040@bulk.example", "userpw")
+        b = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        b.login("u041@other.example", "userpw")
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        pop.user("u040@bulk.example")
+        pop.pass_("userpw")
+        try:
+            out = tern("sessions", data_dir=self.server.dir).stdout
+            rows = [l.split() for l in out.splitlines()[1:-1]]
+            mine = sorted((r[1], r[4]) for r in rows if r[4] != "-")
+            self.assertIn(("imap", "u040@bulk.example"), mine)
+            self.assertIn(("pop3", "u040@bulk.example"), mine)
+            self.assertIn(("imap", "u041@other.example"), mine)
+            self.assertRegex(out.splitlines()[-1], r"^\d+ sessions$")
+            out = tern("sessions", "--kick", "U040@bulk.example", data_dir=self.server.dir)
+            self.assertEqual(out.stdout, "Disconnecting the sessions of U040@bulk.example\n")
+            with self.assertRaises(imaplib.IMAP4.abort) as e:
+                a.noop()
+            self.assertIn("Disconnected by an administrator", str(e.exception))
+            with self.assertRaises(poplib.error_proto):
+                pop.noop()
+            self.assertEqual(b.noop()[0], "OK")  # others stay
+            # The API's JSON has them too, for an administrator only.
+            api = Api(self.port)
+            self.assertEqual(api.call("GET", "/api/v1/sessions")[0], 401)
+            api.login()
+            body = api.call("GET", "/api/v1/sessions")[1]
+            users = [x["user"] for x in body["sessions"]]
+            self.assertIn("u041@other.example", users)
+            self.assertNotIn("u040@bulk.example", users)
+            self.assertIn("event=kicked", self.server.read_log())
+        finally:
+            b.logout()
+            for c in (a, pop):
+                try:
+                    c.sock.close()
+                except OSError:
+                    pass
+
     def test_quota_agrees_with_the_cli(self):
         api = Api(self.port)
         api.login()
