@@ -25,9 +25,11 @@
 #define INDEX_BATCH       256
 #define INDEX_BACKLOG_MAX 8192
 /* Zero-reference blobs the indexer thread collects per transaction
-   (expunge.c): their FTS5 deletes are ~0.4 ms each, so a batch holds the
-   write lock for tens of milliseconds at most. */
-#define COLLECT_BATCH 128
+   (expunge.c). Their FTS5 deletes cost ~0.4 ms each (more on a busy
+   machine), and an append waits for the batch in progress: with 128 one
+   waited a median 90 ms while a 10,000-message expunge was collected, with
+   32 19 ms, for about the same total (docs/PERFORMANCE.md). */
+#define COLLECT_BATCH 32
 
 /* One SQLite connection with its cache of prepared statements (keyed by the
    address of the static SQL text). data_version: the last PRAGMA
