@@ -143,9 +143,16 @@ fail:
 static void
 sqlite_account_opened(struct account *a)
 {
+	bool kick;
+
 	/* Texts a previous run left unindexed (search scans them meanwhile),
-	   blobs it left uncollected (a crash, or store_close in between). */
-	if (a->fts_backlog > 0 || a->collect_pending)
+	   blobs it left uncollected (a crash, or store_close in between).
+	   Under the write lock: the account is shared already, and a writer
+	   may be changing both. */
+	pthread_mutex_lock(&a->write_lock);
+	kick = a->fts_backlog > 0 || a->collect_pending;
+	pthread_mutex_unlock(&a->write_lock);
+	if (kick)
 		indexer_kick(a);
 }
 
