@@ -2,16 +2,21 @@
 /*
  * check.c: `tern check [--repair]`. Verifies one account or all of them:
  * the database (quick_check, schema version), every blob (file, or inline
- * bytes in blobs.data) against its size and SHA-256, every counter and reference count against a
- * recount, and the blob directory for orphans and temp files left by a crash. With repair it fixes
- * what it found, in this order: messages whose blob is missing or corrupt are removed (recorded as
- * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs
- * (the background collection's queue, not a problem), orphan and temp files are removed. One line
- * per problem goes to report: account=7 problem=blob-missing hash=9f86d0... repaired=yes (Files
- * left in DATA_DIR/tmp, the spool directory, are store.c's check.) Runs with its own connection
- * (store_check_account() then has the views catch up and tells a listening server); must not run
- * while a server writes the same account: repair removes files a concurrent append may be about to
- * reuse.
+ * bytes in blobs.data) against its size and SHA-256, every counter and
+ * reference count against a recount, and the blob directory for orphans and
+ * temp files left by a crash. With repair it fixes what it found, in this
+ * order: messages whose blob is missing or corrupt are removed (recorded as
+ * expunges, so clients are told); counters and reference counts are
+ * recomputed; orphan and temp files are removed. One line per problem goes
+ * to report:
+ *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
+ * Zero-reference blobs are the background collection's queue (expunge.c),
+ * not a problem: one note line, and repair collects them.
+ * (Files left in DATA_DIR/tmp, the spool directory, are store.c's check.)
+ * Runs with its own connection (store_check_account() then has the views
+ * catch up and tells a listening server); must not run while a server
+ * writes the same account: repair removes files a concurrent append may be
+ * about to reuse.
  */
 #include "store/store_int.h"
 
