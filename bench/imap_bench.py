@@ -16,12 +16,14 @@ in IDLE), as proportional set size (PSS) so Dovecot's shared pages count once.
 Not a timed test: nothing here passes or fails.
 """
 import argparse
+import glob
 import os
 import random
 import resource
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -309,6 +311,26 @@ service pop3-login {{
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
+
+
+def tern_count(server, sql):
+    """The sum of sql's one value over tern's accounts (0 for Dovecot): how a
+    bench waits for tern's background thread (indexing, collection)."""
+    if server.name != "tern":
+        return 0
+    total = 0
+    for path in glob.glob(os.path.join(server.dir, "accounts", "*", "index.db")):
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        total += db.execute(sql).fetchone()[0]
+        db.close()
+    return total
+
+
+def tern_wait_indexed(server):
+    """Waits until tern's indexer has no text pending, so a figure taken
+    next is not of a server still indexing what the fill appended."""
+    while tern_count(server, "SELECT count(*) FROM fts_pending") > 0:
+        time.sleep(0.05)
 
 
 # ---- measurements ----

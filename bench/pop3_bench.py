@@ -8,7 +8,7 @@ a collector such as fetchmail does, against both in the same run: log in,
 UIDL, RETR every message, DELE every message, QUIT (the UPDATE state removes
 them). Prints each figure and the ratio (> 1: tern is faster).
 
-    python3 bench/pop3_bench.py [--messages 10000] [--markdown]
+    python3 bench/pop3_bench.py [--messages 10000] [--build build] [--markdown]
 
 Not a timed test: nothing here passes or fails.
 """
@@ -22,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imap_bench import PASSWORD, ROOT, USER, Client, Dovecot, Tern, make_message  # noqa: E402
+from imap_bench import (PASSWORD, ROOT, USER, Client, Dovecot, Tern, make_message,  # noqa: E402
+                        tern_wait_indexed)
 
 
 def fill(server, msgs):
@@ -30,6 +31,7 @@ def fill(server, msgs):
     for i in range(0, len(msgs), 200):
         c.append("INBOX", msgs[i:i + 200])
     c.close()
+    tern_wait_indexed(server)
 
 
 def measure(server, n):
@@ -66,6 +68,7 @@ def measure(server, n):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
@@ -76,7 +79,7 @@ def main():
     base = 23000 + os.getpid() % 2000
     results = {}
     try:
-        for make in (lambda: Tern(tmp, base, os.path.join(ROOT, "build", "tern")),
+        for make in (lambda: Tern(tmp, base, os.path.join(args.build, "tern")),
                      lambda: Dovecot(tmp, base + 1143, "maildir", pop3_port=base + 1110)):
             server = make()
             try:

@@ -53,16 +53,20 @@ sqlite_store_close(struct store *s)
 	indexer_stop(s); /* queued texts stay pending for the next open */
 }
 
-/* Counts the texts a previous run committed but did not index. */
+/* Counts the texts a previous run (or another process) committed but did
+   not index, and notes blobs it left uncollected (index blobs_unreferenced:
+   one probe). */
 static int
 backlog_load(struct account *a, struct db *db)
 {
-	static const char sql[] = "SELECT count(*) FROM fts_pending";
+	static const char sql[] = "SELECT (SELECT count(*) FROM fts_pending),"
+	                          " EXISTS (SELECT 1 FROM blobs WHERE refs = 0)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
 		return -1;
 	a->fts_backlog = sqlite3_column_int64(st, 0);
+	a->collect_pending |= sqlite3_column_int(st, 1) != 0;
 	sqlite3_reset(st);
 	return 0;
 }
@@ -139,18 +143,23 @@ fail:
 static void
 sqlite_account_opened(struct account *a)
 {
-	/* Texts a previous run left unindexed (search scans them meanwhile).
-	   The account is already shared: a writer may be adding to the count. */
+	bool kick;
+
+	/* Texts a previous run left unindexed (search scans them meanwhile),
+	   blobs it left uncollected (a crash, or store_close in between).
+	   Under the write lock: the account is shared already, and a writer
+	   may be changing both. */
 	pthread_mutex_lock(&a->write_lock);
-	bool kick = a->fts_backlog > 0;
+	kick = a->fts_backlog > 0 || a->collect_pending;
 	pthread_mutex_unlock(&a->write_lock);
 	if (kick)
 		indexer_kick(a);
 }
 
-/* Another process's appends left texts in fts_pending: index them here
-   (search scans them meanwhile). Skipped while a writer of this process
-   holds the lock: it kicks the indexer itself. */
+/* Another process's appends left texts in fts_pending, or its expunges
+   blobs to collect: do it here (search scans pending texts meanwhile).
+   Skipped while a writer of this process holds the lock: it kicks the
+   indexer itself. */
 static void
 sqlite_account_changed(struct account *a)
 {
@@ -161,7 +170,7 @@ sqlite_account_changed(struct account *a)
 	if (db_get(a, &db, &err) < 0)
 		return;
 	if (pthread_mutex_trylock(&a->write_lock) == 0) {
-		kick = backlog_load(a, db) == 0 && a->fts_backlog > 0;
+		kick = backlog_load(a, db) == 0 && (a->fts_backlog > 0 || a->collect_pending);
 		pthread_mutex_unlock(&a->write_lock);
 	}
 	db_put(a, db);

@@ -2,12 +2,16 @@
 /*
  * check.c: `tern check [--repair]`. Verifies one account or all of them:
  * the database (quick_check, schema version), every blob (file, or inline
- * bytes in blobs.data) against its size and SHA-256, every counter and reference count against a
- * recount, and the blob directory for orphans and temp files left by a crash. With repair it fixes
- * what it found, in this order: messages whose blob is missing or corrupt are removed (recorded as
- * expunges, so clients are told); counters and reference counts are recomputed; unreferenced blobs,
- * orphan and temp files are removed. One line per problem goes to report:
+ * bytes in blobs.data) against its size and SHA-256, every counter and
+ * reference count against a recount, and the blob directory for orphans and
+ * temp files left by a crash. With repair it fixes what it found, in this
+ * order: messages whose blob is missing or corrupt are removed (recorded as
+ * expunges, so clients are told); counters and reference counts are
+ * recomputed; orphan and temp files are removed. One line per problem goes
+ * to report:
  *   account=7 problem=blob-missing hash=9f86d0... repaired=yes
+ * Zero-reference blobs are the background collection's queue (expunge.c),
+ * not a problem: one note line, and repair collects them.
  * (Files left in DATA_DIR/tmp, the spool directory, are store.c's check.)
  * Runs with its own connection (store_check_account() then has the views
  * catch up and tells a listening server); must not run while a server
@@ -324,7 +328,10 @@ check_counters(struct check *c)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Zero-reference rows (after an interrupted collection) and their files. */
+/* Zero-reference rows: expunged messages' blobs the background collection
+   (expunge.c) has not reached yet, or left at a crash or close. That is
+   its queue, not damage (their files are still named by them, so they are
+   no orphans): a note, and with repair they are collected now. */
 static int
 check_unreferenced(struct check *c, struct account *fake)
 {
@@ -339,7 +346,9 @@ check_unreferenced(struct check *c, struct account *fake)
 	sqlite3_reset(st);
 	if (n == 0)
 		return 0;
-	problem(c, c->repair, "problem=blob-unreferenced count=%lld", (long long)n);
+	if (c->report != NULL)
+		fprintf(c->report, "account=%llu note=collect-pending count=%lld collected=%s\n",
+		        (unsigned long long)c->id, (long long)n, c->repair ? "yes" : "no");
 	if (c->repair)
 		blobs_collect(fake, c->db);
 	return 0;

@@ -300,12 +300,14 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 	}
 	rc = 0;
 	changes_deleted(a, id);
-	blobs_collect(a, db);
+	blobs_collect_later(a); /* its messages' blobs, off this call (expunge.c) */
 out:
 	if (rc < 0)
 		db_rollback(db);
 	pthread_mutex_unlock(&a->write_lock);
 	db_put(a, db);
+	if (rc == 0)
+		indexer_kick(a);
 out_free:
 	free(canon);
 	return rc;

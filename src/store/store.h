@@ -119,9 +119,11 @@ uint64_t store_account_id(const struct store_account *acct);
 
 /*
  * Full-text indexing runs in the background after appends (search is exact
- * meanwhile). This indexes everything pending now, in the caller's thread,
- * in short batches (writers interleave): for benchmarks, import and admin
- * tools that want the index complete. Returns 0, or -1 (_TEMP).
+ * meanwhile), and so does the cleanup after expunges and mailbox deletes
+ * (the removed messages' bytes and index entries; they are invisible
+ * meanwhile). This does both now, in the caller's thread, in short batches
+ * (writers interleave): for benchmarks, import, admin tools and tests that
+ * want the account settled. Returns 0, or -1 (_TEMP).
  */
 int store_account_index_flush(struct store_account *acct, enum store_error *err_out);
 
@@ -525,7 +527,11 @@ int store_message_read(struct store_mailbox *mbox, uint32_t uid, uint64_t offset
  * (arena, ascending) says which went. The caller's own snapshot still
  * numbers them: its next store_mailbox_sync() reports them, so send the
  * EXPUNGE/VANISHED responses from that sync, not from *expunged_out (the
- * same holds for the source of a MOVE). -1 with _PERM (read-only), _TEMP.
+ * same holds for the source of a MOVE). Returns once the removal is
+ * committed: the bytes and search entries of messages nothing else
+ * references go later, in the background (a reader opened before may
+ * still read them meanwhile; store_account_index_flush waits for it).
+ * -1 with _PERM (read-only), _TEMP.
  */
 int store_message_expunge(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
                           struct arena *a, uint32_t **expunged_out, size_t *n_out,

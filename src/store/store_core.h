@@ -44,6 +44,7 @@ struct store {
 	pthread_cond_t idx_cond;
 	pthread_t idx_thread;
 	bool idx_running, idx_stop;
+	bool idx_held; /* tests: start no work (indexer_hold) */
 	uint64_t *idx_ids;
 	size_t idx_n, idx_cap;
 
@@ -93,6 +94,10 @@ struct account {
 	struct db *idle;
 	unsigned n_idle;
 	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
+	/* Zero-reference blobs may be left for the indexer thread (expunge.c);
+	   and how many it (or anyone) collected, for tests. Under write_lock. */
+	bool collect_pending;
+	uint64_t blobs_collected;
 };
 
 struct store_account {

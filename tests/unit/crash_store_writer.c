@@ -4,7 +4,10 @@
  * (not a unit test itself; the Makefile builds it with the unit tests).
  *   crash_store_writer write DIR THREADS   append forever from THREADS threads;
  *                                          after each commit print
- *                                          "account uid sha256"
+ *                                          "account uid sha256"; one more
+ *                                          thread expunges the older half of
+ *                                          account 1's INBOX now and then,
+ *                                          printing "x account uid" first
  *   crash_store_writer dump DIR            print "account uid sha256" of every
  *                                          INBOX message of accounts 1 and 2,
  *                                          hashing the stored bytes
@@ -16,7 +19,10 @@
  * both sides of it: inline blobs and blob files are both crash-tested.
  * Even threads append from memory to account 1; odd ones stream each
  * message through a spool in random chunks and store_deliver it to
- * accounts 1 and 2 (one file linked into both).
+ * accounts 1 and 2 (one file linked into both). The expunges leave their
+ * blobs to the background collection (src/store/expunge.c), so kills land
+ * in the middle of it too; a message announced with "x" may or may not
+ * survive.
  */
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -25,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "store/store.h"
@@ -116,6 +123,42 @@ writer(void *arg)
 	return NULL;
 }
 
+/* Every 50 ms, once account 1's INBOX has 40 messages, removes the older
+   half, announcing each uid before the expunge can commit. */
+static void *
+expunger(void *arg)
+{
+	struct store_account *acct;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	enum store_error err;
+
+	(void)arg;
+	if (store_account_open(store, 1, &acct, &err) < 0 ||
+	    store_mailbox_open(acct, "INBOX", 0, &mb, &err) < 0)
+		return NULL;
+	for (;;) {
+		uint32_t count, *gone;
+		const uint32_t *uids;
+		size_t n;
+
+		usleep(50000);
+		if (store_mailbox_sync(mb, NULL, NULL, &err) < 0)
+			continue;
+		uids = store_mailbox_uids(mb, &count);
+		if (count < 40)
+			continue;
+		pthread_mutex_lock(&out_lock);
+		for (uint32_t i = 0; i < count / 2; i++)
+			printf("x 1 %u\n", uids[i]);
+		fflush(stdout);
+		pthread_mutex_unlock(&out_lock);
+		arena_reset(a);
+		store_message_remove(mb, uids, count / 2, a, &gone, &n, &err);
+	}
+	return NULL;
+}
+
 static int
 dump_account(uint64_t id)
 {
@@ -177,6 +220,8 @@ main(int argc, char **argv)
 
 		pthread_create(&th, NULL, writer, (void *)(uintptr_t)i);
 	}
+	pthread_t th;
+	pthread_create(&th, NULL, expunger, NULL);
 	pause();
 	return 0;
 }

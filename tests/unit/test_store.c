@@ -274,6 +274,7 @@ test_lookup_batches_and_open_by_info(void)
 	test_int_eq(-1, store_flags_update(mb, &two, 1, &ch, a, &res, &err), 0);
 	test_int_eq(-1, store_message_expunge(mb, NULL, 0, a, &out, &n, &err), 0);
 	test_int_eq(-1, n, 3);
+	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0); /* the collection */
 
 	test_int_eq(-1, store_message_lookup(mb, all, 10, STORE_FETCH_BASIC, a, range, &err), 0);
 	test_int_eq(-1, store_message_lookup(mb, some, 3, STORE_FETCH_BASIC, a, each, &err), 0);
@@ -419,6 +420,7 @@ test_copy_and_move_share_blobs(void)
 	test_int_eq(-1, tblob_files(t.dir), 2);
 	store_mailbox_close(&trash);
 	test_int_eq(-1, store_mailbox_delete(t.acct, "Archive", &err), 0);
+	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0); /* the collection */
 	test_int_eq(-1, tblob_files(t.dir), 0);
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	store_mailbox_close(&inbox);

@@ -134,6 +134,8 @@ test_search_is_exact_before_and_after_indexing(void)
 	enum store_error err;
 
 	tstore_open(&t);
+	/* Held, so the text is still pending when the collection comes. */
+	indexer_hold(t.store, true);
 	tappend(&t, "INBOX", "Subject: alpha\r\n\r\nneedle one\r\n", 0);
 	tappend(&t, "INBOX", "Subject: beta\r\n\r\nneedle two\r\n", 0);
 	tappend(&t, "INBOX", "Subject: gamma\r\n\r\nneedle three\r\n", 0);
@@ -143,8 +145,10 @@ test_search_is_exact_before_and_after_indexing(void)
 	test_int_eq(-1, store_message_remove(mb, &two, 1, a, &gone, &n, &err), 0);
 	test_int_eq(-1, n, 1);
 	for (int round = 0; round < 2; round++) {
-		if (round == 1)
+		if (round == 1) {
+			indexer_hold(t.store, false);
 			test_int_eq(-1, pending_after_indexing(t.dir), 0);
+		}
 		for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 			test_int_eq(round * 100 + (int)i,
 			            search_bits(mb, cases[i].field, cases[i].needle),

@@ -153,6 +153,7 @@ test_copy_shares_and_last_expunge_removes_row(void)
 	test_int_eq(-1, store_mailbox_open(t.acct, "Archive", 0, &arch, &err), 0);
 	expect_bytes(-1, arch, dst[0], small, false);
 	test_int_eq(-1, store_message_remove(arch, dst, 1, a, &gone, &ng, &err), 0);
+	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0); /* the collection */
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs"), 0);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM texts"), 0);
 	test_int_eq(-1, tblob_files(t.dir), 0);
