@@ -148,6 +148,7 @@ class LoginDeadlineTest(ServerTestCase):
         got = b""
         sock.settimeout(0.3)
         closed_at = None
+        reset = False
         while time.monotonic() - start < 8:
             try:
                 sock.send(b"N")  # never a whole line
@@ -162,10 +163,17 @@ class LoginDeadlineTest(ServerTestCase):
                 got += data
             except socket.timeout:
                 pass
+            except ConnectionResetError:
+                # A byte sent after the server closed: the kernel resets the
+                # connection and may drop the goodbye still unread.
+                closed_at = time.monotonic() - start
+                reset = True
+                break
         sock.close()
         self.assertIsNotNone(closed_at, f"still open after 8 s; got {got!r}")
         self.assertLess(closed_at, 4.5)
-        self.assertIn(expect, got)
+        if not reset:
+            self.assertIn(expect, got)
 
     def test_imap(self):
         self.trickle(self.server.imap_port, b"* BYE ")
