@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * throttle.c: two counters tables (IPs, accounts) behind one mutex: a chained
- * hash of at most THROTTLE_MAX_ENTRIES entries each. When a table is full,
+ * throttle.c: two counters tables (IPs, accounts) behind one mutex: a hash
+ * (lib/hash.h) of at most THROTTLE_MAX_ENTRIES entries each. When a table is full,
  * entries whose window and block have passed are swept; if it is still full
  * the new key is not tracked (logged once): memory stays bounded even under
  * a distributed attack, and tracked keys keep their blocks.
@@ -15,24 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define THROTTLE_BUCKETS     4096
 #define THROTTLE_MAX_ENTRIES 100000
-#define THROTTLE_KEY_MAX     256
+/* Keys are cut here, so an entry's size is bounded whatever a client sends
+   as a user name; names sharing this long a prefix share a counter. */
+#define THROTTLE_KEY_MAX 256
 
 struct entry {
-	struct entry *next;
 	unsigned failures;
 	uint64_t last_ms;
 	uint64_t blocked_until_ms;
-	char key[];
+	char key[]; /* the table's key for this entry */
 };
 
 struct table {
-	struct entry *buckets[THROTTLE_BUCKETS];
-	size_t n;
+	struct hash *entries; /* key -> struct entry */
 	bool warned;
 };
 
@@ -42,16 +42,6 @@ struct auth_throttle {
 	struct table ip, account;
 };
 
-static uint32_t
-hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 struct auth_throttle *
 auth_throttle_new(const struct auth_throttle_settings *s)
 {
@@ -59,6 +49,8 @@ auth_throttle_new(const struct auth_throttle_settings *s)
 
 	pthread_mutex_init(&t->lock, NULL);
 	t->s = *s;
+	t->ip.entries = hash_new(HASH_KEYS_STR, 0);
+	t->account.entries = hash_new(HASH_KEYS_STR, 0);
 	return t;
 }
 
@@ -70,17 +62,18 @@ auth_throttle_configure(struct auth_throttle *t, const struct auth_throttle_sett
 	pthread_mutex_unlock(&t->lock);
 }
 
-static void
-table_clear(struct table *tb)
+static bool
+drop_any(const struct hash_entry *he, void *ctx)
 {
-	for (size_t i = 0; i < THROTTLE_BUCKETS; i++) {
-		while (tb->buckets[i] != NULL) {
-			struct entry *e = tb->buckets[i];
-			tb->buckets[i] = e->next;
-			free(e);
-		}
-	}
-	tb->n = 0;
+	free(he->value);
+	return true;
+}
+
+static void
+table_deinit(struct table *tb)
+{
+	hash_remove_if(tb->entries, drop_any, NULL);
+	hash_free(&tb->entries);
 }
 
 void
@@ -91,8 +84,8 @@ auth_throttle_free(struct auth_throttle **tp)
 	if (t == NULL)
 		return;
 	*tp = NULL;
-	table_clear(&t->ip);
-	table_clear(&t->account);
+	table_deinit(&t->ip);
+	table_deinit(&t->account);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -103,54 +96,53 @@ is_stale(const struct auth_throttle *t, const struct entry *e, uint64_t now)
 	return e->last_ms + t->s.window_ms <= now && e->blocked_until_ms <= now;
 }
 
-static void
-sweep(struct auth_throttle *t, struct table *tb, uint64_t now)
+struct sweep_ctx {
+	const struct auth_throttle *t;
+	uint64_t now;
+};
+
+static bool
+drop_stale(const struct hash_entry *he, void *ctx)
 {
-	for (size_t i = 0; i < THROTTLE_BUCKETS; i++) {
-		for (struct entry **pp = &tb->buckets[i]; *pp != NULL;) {
-			struct entry *e = *pp;
-			if (is_stale(t, e, now)) {
-				*pp = e->next;
-				free(e);
-				tb->n--;
-			} else {
-				pp = &e->next;
-			}
-		}
-	}
+	const struct sweep_ctx *c = ctx;
+
+	if (!is_stale(c->t, he->value, c->now))
+		return false;
+	free(he->value);
+	return true;
 }
 
 /* The entry for key, or NULL; with create, a new one (NULL when full). */
 static struct entry *
 find(struct auth_throttle *t, struct table *tb, const char *key, bool create, uint64_t now)
 {
-	size_t len = strnlen(key, THROTTLE_KEY_MAX);
-	struct entry **head = &tb->buckets[hash(key) % THROTTLE_BUCKETS];
+	size_t len = strnlen(key, THROTTLE_KEY_MAX + 1);
+	char *cut = len > THROTTLE_KEY_MAX ? xstrndup(key, THROTTLE_KEY_MAX) : NULL;
+	struct entry *e = hash_str_find(tb->entries, cut != NULL ? cut : key);
 
-	for (struct entry *e = *head; e != NULL; e = e->next) {
-		if (strncmp(e->key, key, THROTTLE_KEY_MAX) == 0) {
-			if (is_stale(t, e, now)) {
-				e->failures = 0; /* a quiet window: start over */
-				e->blocked_until_ms = 0;
-			}
-			return e;
+	free(cut);
+	len = MIN(len, THROTTLE_KEY_MAX);
+	if (e != NULL) {
+		if (is_stale(t, e, now)) {
+			e->failures = 0; /* a quiet window: start over */
+			e->blocked_until_ms = 0;
 		}
+		return e;
 	}
 	if (!create)
 		return NULL;
-	if (tb->n >= THROTTLE_MAX_ENTRIES)
-		sweep(t, tb, now);
-	if (tb->n >= THROTTLE_MAX_ENTRIES) {
+	if (hash_count(tb->entries) >= THROTTLE_MAX_ENTRIES)
+		hash_remove_if(tb->entries, drop_stale, &(struct sweep_ctx){t, now});
+	if (hash_count(tb->entries) >= THROTTLE_MAX_ENTRIES) {
 		if (!tb->warned)
-			log_warn("auth", "event=throttle-table-full entries=%zu", tb->n);
+			log_warn("auth", "event=throttle-table-full entries=%zu",
+			         hash_count(tb->entries));
 		tb->warned = true;
 		return NULL;
 	}
-	struct entry *e = xcalloc(1, sizeof(*e) + len + 1);
+	e = xcalloc(1, sizeof(*e) + len + 1);
 	memcpy(e->key, key, len);
-	e->next = *head;
-	*head = e;
-	tb->n++;
+	hash_str_set(tb->entries, e->key, e);
 	return e;
 }
 

@@ -6,8 +6,9 @@
  * SPECIAL-USE (RFC 6154), and LSUB (RFC 3501 section 6.3.9).
  *
  * The store gives every mailbox with its attributes in one read; patterns
- * are matched here: '*' matches anything, '%' anything but the delimiter.
- * Names are matched in UTF-8; INBOX case-insensitively.
+ * are matched by list_pattern.c ('*' matches anything, '%' anything but
+ * the delimiter, in linear passes whatever the client sends). Names are
+ * matched in UTF-8; INBOX case-insensitively.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_status.h"
+#include "imap/list_pattern.h"
 #include "imap/mutf7.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -29,37 +31,6 @@ enum {
 	RET_SPECIAL_USE = 1 << 5,
 	RET_STATUS = 1 << 6,
 };
-
-static bool
-match(const char *pat, const char *name)
-{
-	for (; *pat != '\0'; pat++, name++) {
-		if (*pat == '*' || *pat == '%') {
-			bool any = *pat == '*';
-			for (const char *n = name;; n++) {
-				if (match(pat + 1, n))
-					return true;
-				if (*n == '\0' || (!any && *n == '/'))
-					return false;
-			}
-		}
-		if (*pat != *name)
-			return false;
-	}
-	return *name == '\0';
-}
-
-/* INBOX is case-insensitive: give the pattern the name's spelling. */
-static bool
-pattern_matches(struct arena *a, const char *pat, const char *name)
-{
-	if (strncmp(name, "INBOX", 5) == 0 && strncasecmp(pat, "INBOX", 5) == 0) {
-		char *p = arena_strdup(a, pat);
-		memcpy(p, "INBOX", 5);
-		pat = p;
-	}
-	return match(pat, name);
-}
 
 static const struct {
 	const char *name;
@@ -98,7 +69,7 @@ struct list_ctx {
 	bool lsub;
 	unsigned opts;
 	unsigned status_items;
-	const char **patterns;
+	struct imap_list_pattern **patterns;
 	size_t npatterns;
 	struct store_mailbox_info *boxes;
 	size_t nboxes;
@@ -110,7 +81,7 @@ static bool
 any_pattern(struct list_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->npatterns; i++)
-		if (pattern_matches(c->cmd->arena, c->patterns[i], name))
+		if (imap_list_pattern_matches(c->patterns[i], name))
 			return true;
 	return false;
 }
@@ -286,7 +257,7 @@ imap_cmd_list(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 
-	c.patterns = arena_alloc(cmd->arena, npats * sizeof(char *));
+	c.patterns = arena_alloc(cmd->arena, npats * sizeof(*c.patterns));
 	for (size_t p = 0; p < npats; p++) {
 		const struct imap_arg *pa = pats->type == IMAP_ARG_LIST ? &pats->list[p] : pats;
 		if (pa->type == IMAP_ARG_LIST) {
@@ -304,7 +275,7 @@ imap_cmd_list(struct imap_cmd *cmd)
 			imap_reply_bad(cmd, "Pattern is not valid modified UTF-7");
 			return IMAP_CMD_DONE;
 		}
-		c.patterns[c.npatterns++] = full;
+		c.patterns[c.npatterns++] = imap_list_pattern_new(cmd->arena, full);
 	}
 	if (store_mailbox_list(s->account, cmd->arena, &c.boxes, &c.nboxes, &err) < 0 ||
 	    ((c.lsub || (c.opts & (SEL_SUBSCRIBED | RET_SUBSCRIBED))) &&

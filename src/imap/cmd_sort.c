@@ -24,6 +24,7 @@
 #include "imap/search_parse.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/sorted.h"
 
 static bool
 parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_sort **keys_out,
@@ -74,21 +75,6 @@ parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_s
 	return true;
 }
 
-static bool
-contains(const uint32_t *v, size_t n, uint32_t x)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid] < x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && v[lo] == x;
-}
-
 enum imap_cmd_status
 imap_cmd_sort(struct imap_cmd *cmd)
 {
@@ -126,7 +112,7 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	buf_init(&b);
 	buf_puts(&b, "SORT");
 	for (size_t i = 0; i < n_sorted; i++) {
-		if (!contains(match, n_match, sorted[i]))
+		if (!sorted_u32_contains(match, n_match, sorted[i]))
 			continue;
 		buf_printf(&b, " %u",
 		           cmd->is_uid ? sorted[i] : store_mailbox_seq(s->mbox, sorted[i]));

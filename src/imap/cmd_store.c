@@ -25,23 +25,9 @@
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
-#include "lib/util.h"
 #include "lib/buf.h"
-
-static bool
-uid_in(const uint32_t *set, size_t n, uint32_t uid)
-{
-	for (size_t lo = 0, hi = n; lo < hi;) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (set[mid] == uid)
-			return true;
-		if (set[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
-}
+#include "lib/sorted.h"
+#include "lib/util.h"
 
 /* (UNCHANGEDSINCE n): true with *out, false when malformed. */
 static bool
@@ -157,8 +143,8 @@ imap_cmd_store(struct imap_cmd *cmd)
 	for (size_t k = 0; k < n; k++) {
 		uint32_t flags, seq;
 		uint64_t kw, modseq;
-		bool changed = uid_in(res.changed, res.n_changed, uids[k]);
-		if (uid_in(res.failed, res.n_failed, uids[k]) ||
+		bool changed = sorted_u32_contains(res.changed, res.n_changed, uids[k]);
+		if (sorted_u32_contains(res.failed, res.n_failed, uids[k]) ||
 		    (silent && !(has_unchanged && changed)))
 			continue;
 		if (store_mailbox_flags_get(s->mbox, uids[k], &flags, &kw, &modseq, &err) < 0 ||

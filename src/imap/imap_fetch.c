@@ -48,6 +48,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/sorted.h"
 #include "mail/message.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -112,23 +113,6 @@ fetch_release(struct imap_cmd *cmd)
 	buf_deinit(&f->text);
 	buf_deinit(&f->out);
 	buf_deinit(&f->kw_names);
-}
-
-static bool
-uid_in(const uint32_t *set, size_t n, uint32_t uid)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (set[mid] == uid)
-			return true;
-		if (set[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
 }
 
 static void
@@ -470,7 +454,7 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		info = &sized;
 	}
 
-	bool seen_now = uid_in(f->seen_set, f->n_seen_set, uid);
+	bool seen_now = sorted_u32_contains(f->seen_set, f->n_seen_set, uid);
 	bool first = true;
 	struct buf *text = &f->text;
 	size_t mark = 0;

@@ -31,6 +31,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "mail/imap_string.h"
 #include "store/store.h"
 
 #define MAX_PATH   64  /* deeper MIME nesting is refused by the MIME parser anyway */
@@ -144,13 +145,8 @@ parse_header_list(struct arena *a, const char **pp, struct imap_fetch_item *it, 
 		if (atom_safe) {
 			buf_puts(name, fields[n]);
 		} else {
-			buf_putc(name, '"');
-			for (size_t i = 0; i < f.len; i++) {
-				if (f.data[i] == '"' || f.data[i] == '\\')
-					buf_putc(name, '\\');
-				buf_putc(name, f.data[i]);
-			}
-			buf_putc(name, '"');
+			/* ftext is printable 7-bit: always quoted, never refused */
+			(void)mail_imap_string_append(name, f.data, f.len, 0);
 		}
 		n++;
 		buf_deinit(&f);

@@ -15,6 +15,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "mail/imap_string.h"
 #include "net/net.h"
 
 static void
@@ -68,37 +69,18 @@ imap_reply_continue(struct imap_session *s, const char *text)
 	net_conn_printf(s->base.conn, "+ %s\r\n", text);
 }
 
+/* Quoting has one rule for the whole server, kept below the protocol
+   layer so the cached ENVELOPE and BODYSTRUCTURE follow it too. */
 const char *
 imap_quote(struct arena *a, const char *s)
 {
-	return imap_quote_utf8(a, s, false);
+	return mail_imap_string_quote(a, s, 0);
 }
 
 const char *
 imap_quote_utf8(struct arena *a, const char *s, bool utf8_ok)
 {
-	size_t len = strlen(s), extra = 0;
-	bool literal = false;
-
-	for (const char *p = s; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '\r' || c == '\n' || (c >= 0x80 && !utf8_ok))
-			literal = true;
-		else if (c == '"' || c == '\\')
-			extra++;
-	}
-	if (literal)
-		return arena_printf(a, "{%zu}\r\n%s", len, s);
-	char *out = arena_alloc(a, len + extra + 3), *q = out;
-	*q++ = '"';
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			*q++ = '\\';
-		*q++ = *p;
-	}
-	*q++ = '"';
-	*q = '\0';
-	return out;
+	return mail_imap_string_quote(a, s, utf8_ok ? MAIL_IMAP_STRING_UTF8 : 0);
 }
 
 bool

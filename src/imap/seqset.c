@@ -12,6 +12,7 @@
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/sorted.h"
 #include "lib/util.h"
 
 static bool
@@ -77,29 +78,6 @@ imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out)
 	}
 }
 
-/* First index i with uids[i] >= v. */
-static uint32_t
-lower_bound(const uint32_t *uids, uint32_t count, uint32_t v)
-{
-	uint32_t lo = 0, hi = count;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (uids[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* First index i with uids[i] > v. */
-static uint32_t
-upper_bound(const uint32_t *uids, uint32_t count, uint32_t v)
-{
-	return v == UINT32_MAX ? count : lower_bound(uids, count, v + 1);
-}
-
 /* The indexes [first, end) of uids that range r covers; false when a
    sequence number is out of range. */
 static bool
@@ -116,8 +94,8 @@ range_span(struct imap_seq_range r, bool is_uid, const uint32_t *uids, uint32_t 
 		hi = t;
 	}
 	if (is_uid) {
-		*first = lower_bound(uids, count, lo);
-		*end = upper_bound(uids, count, hi);
+		*first = (uint32_t)sorted_u32_lower_bound(uids, count, lo);
+		*end = (uint32_t)sorted_u32_upper_bound(uids, count, hi);
 		return true;
 	}
 	if (lo == 0 || hi > count)

@@ -1,23 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * imap_string.h: writes values as IMAP strings (RFC 9051 section 4.3) for
- * the cached ENVELOPE and BODYSTRUCTURE.
+ * imap_string.h: the one IMAP string writer (RFC 9051 section 4.3). Every
+ * value tern sends as a string goes through here: the cached ENVELOPE and
+ * BODYSTRUCTURE built at delivery (src/mail) and everything the IMAP reply
+ * writer quotes (mailbox names, tags; src/imap/reply.c). One rule:
+ *
+ *   - A string of 7-bit bytes other than NUL, CR and LF is quoted, with '"'
+ *     and '\' escaped by a '\'.
+ *   - 8-bit bytes are quoted too when the caller allows UTF-8
+ *     (MAIL_IMAP_STRING_UTF8: IMAP4rev2, UTF8=ACCEPT) and they are valid
+ *     UTF-8; otherwise the string is a literal "{n}\r\n" followed by the bytes.
+ *   - CR or LF make a literal.
+ *   - NUL can never be in a quoted string or a plain literal (RFC 9051
+ *     section 4.3, "CHAR8 = %x01-ff"): it goes as a literal8 "~{n}\r\n"
+ *     (RFC 3516) where the caller says the grammar allows one
+ *     (MAIL_IMAP_STRING_LITERAL8), else the string is refused.
  */
 #ifndef TERN_MAIL_IMAP_STRING_H
 #define TERN_MAIL_IMAP_STRING_H
 
 #include <stddef.h>
 
+struct arena;
 struct buf;
 
+enum mail_imap_string_flags {
+	MAIL_IMAP_STRING_UTF8 = 1 << 0,     /* valid 8-bit UTF-8 may be quoted */
+	MAIL_IMAP_STRING_LITERAL8 = 1 << 1, /* a NUL may go as literal8 */
+};
+
 /*
- * Appends s[0..len) as a quoted string ("\" and DQUOTE escaped) when every
- * byte is 7-bit and not CR or LF, else as a literal "{n}\r\n..." (8-bit
- * UTF-8 included, which IMAP4rev1 clients need). NUL bytes, which no IMAP
- * string may hold, are dropped.
+ * Appends s[0..len) to out in the smallest form the rule above allows
+ * (flags: enum mail_imap_string_flags). Returns 0, or -1 with nothing
+ * appended when s holds a NUL and MAIL_IMAP_STRING_LITERAL8 is not set.
  */
-void mail_imap_string_append(struct buf *out, const char *s, size_t len);
-/* Appends s as a string, or NIL when s is NULL. */
+int mail_imap_string_append(struct buf *out, const char *s, size_t len, unsigned flags);
+
+/* Appends the C string s (which cannot hold a NUL, so this cannot fail) as
+   a string, or NIL when s is NULL; 8-bit goes as a literal (the cached
+   ENVELOPE and BODYSTRUCTURE must suit IMAP4rev1 clients too). */
 void mail_imap_nstring_append(struct buf *out, const char *s);
+
+/* The C string s as an IMAP string, in a. */
+const char *mail_imap_string_quote(struct arena *a, const char *s, unsigned flags);
 
 #endif

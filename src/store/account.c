@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -105,16 +106,13 @@ int
 store_account_open(struct store *store, uint64_t account_id, struct store_account **acct_out,
                    enum store_error *err_out)
 {
-	size_t b = account_id % ACCOUNT_BUCKETS;
 	struct account *a;
 	bool kick = false;
 
 	/* The registry lock is held across creation so two first sessions of
 	   one account cannot both build its directory. Creation is rare. */
 	pthread_mutex_lock(&store->lock);
-	for (a = store->buckets[b]; a != NULL; a = a->next)
-		if (a->id == account_id)
-			break;
+	a = hash_u64_find(store->accounts, account_id);
 	if (a == NULL) {
 		a = xcalloc(1, sizeof(*a));
 		a->store = store;
@@ -133,8 +131,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 			account_free(a);
 			return -1;
 		}
-		a->next = store->buckets[b];
-		store->buckets[b] = a;
+		hash_u64_set(store->accounts, account_id, a);
 		kick = a->fts_backlog > 0;
 	}
 	a->refs++;
@@ -152,7 +149,7 @@ void
 store_account_close(struct store_account **acctp)
 {
 	struct store_account *h = *acctp;
-	struct account *a, **pp;
+	struct account *a;
 	struct store *store;
 
 	if (h == NULL)
@@ -167,9 +164,7 @@ store_account_close(struct store_account **acctp)
 		pthread_mutex_unlock(&store->lock);
 		return;
 	}
-	for (pp = &store->buckets[a->id % ACCOUNT_BUCKETS]; *pp != a; pp = &(*pp)->next)
-		;
-	*pp = a->next;
+	hash_u64_remove(store->accounts, a->id);
 	pthread_mutex_unlock(&store->lock);
 	account_free(a);
 }

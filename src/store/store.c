@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -92,6 +93,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 		if (s->set.max_index_text == 0)
 			s->set.max_index_text = 1u << 20;
 	}
+	s->accounts = hash_new(HASH_KEYS_U64, 0);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->idx_cond, NULL);
 	*store_out = s;
@@ -106,10 +108,10 @@ store_close(struct store **storep)
 	if (s == NULL)
 		return;
 	indexer_stop(s);
-	for (size_t i = 0; i < ACCOUNT_BUCKETS; i++)
-		if (s->buckets[i] != NULL)
-			log_error("store", "event=close-leak account=%llu",
-			          (unsigned long long)s->buckets[i]->id);
+	struct hash_entry e;
+	for (size_t pos = 0; hash_next(s->accounts, &pos, &e);)
+		log_error("store", "event=close-leak account=%llu", (unsigned long long)e.u64);
+	hash_free(&s->accounts);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);

@@ -21,10 +21,9 @@
 #include "mail/message.h"
 #include "store/store.h"
 
-#define ACCOUNT_BUCKETS 1024
-#define DB_STMT_CACHE   48
-#define VIEW_JOURNAL    256
-#define KEYWORDS_MAX    64
+#define DB_STMT_CACHE 48
+#define VIEW_JOURNAL  256
+#define KEYWORDS_MAX  64
 
 /* Texts the background indexer moves into fts per transaction, and the
    backlog past which a writer indexes a batch itself (indexer.c). */
@@ -36,7 +35,7 @@ struct store {
 	char *tmp_dir; /* DATA_DIR/tmp: spools (spool.c) */
 	struct store_settings set;
 	pthread_mutex_t lock;
-	struct account *buckets[ACCOUNT_BUCKETS];
+	struct hash *accounts; /* id -> struct account, under lock */
 
 	/* The background FTS indexer (indexer.c): account ids to index,
 	   under lock. */
@@ -66,7 +65,6 @@ struct account {
 	char *dir, *blob_dir;
 	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
 	int refs;       /* under store->lock */
-	struct account *next;
 
 	pthread_mutex_t pool_lock;
 	struct db *idle;

@@ -98,6 +98,24 @@ class MailboxTest(ServerTestCase):
         lines = self.s.ok('LIST "" ("Sent" "Trash")')
         self.assertEqual(len(lines), 3)
 
+    def test_list_hostile_patterns_answer_at_once(self):
+        # The old matcher backtracked: "*%*%...*%x" pinned a worker for
+        # ever, and a million '*' (sent as a literal) overflowed its stack.
+        self.s.ok("CREATE Archive/2023/Projects/a-rather-long-folder-name")
+        for pattern, want in (("*%" * 2000 + "x", 0), ("*%" * 2000 + "s", 2)):
+            start = time.monotonic()
+            lines = self.s.ok(f'LIST "" "{pattern}"')
+            self.assertLess(time.monotonic() - start, 0.5)
+            self.assertEqual(len(lines) - 1, want, lines)  # Drafts, .../Projects
+        tag = self.s.tag()
+        stars = b"*" * 1000000
+        start = time.monotonic()
+        self.s.send(f'{tag} LIST "" {{{len(stars)}+}}\r\n'.encode() + stars + b"\r\n")
+        lines = self.s.until_tagged(tag)
+        self.assertLess(time.monotonic() - start, 0.5)
+        self.assertIn(" OK ", lines[-1])
+        self.assertEqual(len(lines) - 1, 9)  # six folders, three created
+
     def test_create_delete_rename(self):
         s = self.s
         s.ok("CREATE Projects/")

@@ -456,6 +456,42 @@ test_throttle_delays_and_blocks(void)
 	auth_throttle_free(&t);
 }
 
+/* The tables are bounded: a full one sweeps entries whose window passed,
+   and a user name is cut at 256 bytes (the same prefix, the same count). */
+static void
+test_throttle_tables_stay_bounded(void)
+{
+	struct auth_throttle_settings s = {100, 1000, 0, 0, 60000, 300000};
+	struct auth_throttle *t = auth_throttle_new(&s);
+	char ip[32], long_a[400], long_b[400];
+	unsigned n;
+	bool blocked;
+
+	/* 100000 IPs fill the table; an old one is swept for a new IP later. */
+	for (unsigned i = 0; i < 100000; i++) {
+		snprintf(ip, sizeof(ip), "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		auth_throttle_failure(t, ip, NULL, 1000, &n, &blocked);
+	}
+	auth_throttle_failure(t, "192.0.2.1", NULL, 2000, &n, &blocked);
+	test_int_eq(-1, n, 0); /* full, nothing stale: not tracked */
+	auth_throttle_failure(t, "192.0.2.1", NULL, 400000, &n, &blocked);
+	test_int_eq(-1, n, 1); /* the window (300 s) passed: swept, tracked */
+	auth_throttle_failure(t, "192.0.2.1", NULL, 400001, &n, &blocked);
+	test_int_eq(-1, n, 2);
+
+	memset(long_a, 'a', sizeof(long_a) - 1);
+	long_a[sizeof(long_a) - 1] = '\0';
+	memcpy(long_b, long_a, sizeof(long_b));
+	long_b[300] = 'b'; /* differs after the first 256 bytes */
+	auth_throttle_failure(t, "192.0.2.2", long_a, 400002, &n, &blocked);
+	test_int_eq(-1, n, 1);
+	auth_throttle_failure(t, "192.0.2.3", long_b, 400002, &n, &blocked);
+	test_int_eq(-1, n, 2);
+	auth_throttle_failure(t, "192.0.2.4", "short@x.org", 400002, &n, &blocked);
+	test_int_eq(-1, n, 1);
+	auth_throttle_free(&t);
+}
+
 static void
 test_foundation_schema_migrates(void)
 {
@@ -521,6 +557,7 @@ main(void)
 	TEST_RUN(test_scram_keys_rfc7677_example);
 	TEST_RUN(test_app_passwords);
 	TEST_RUN(test_throttle_delays_and_blocks);
+	TEST_RUN(test_throttle_tables_stay_bounded);
 	TEST_RUN(test_foundation_schema_migrates);
 	return TEST_DONE("test_auth");
 }
