@@ -48,10 +48,11 @@ struct frame {
 struct imap_parser {
 	struct imap_parser_limits limits;
 	enum state state;
-	struct buf tok;   /* atom, quoted or tag being read */
-	size_t line_len;  /* command text bytes so far */
-	size_t bracket;   /* '[' depth inside an atom */
-	bool after_space; /* ARG_START came from SP, not '(' */
+	struct buf tok;    /* atom, quoted or tag being read */
+	size_t line_len;   /* command text bytes so far */
+	size_t bracket;    /* '[' depth inside an atom */
+	bool bracket_spec; /* the open '[' section holds a space or parenthesis */
+	bool after_space;  /* ARG_START came from SP, not '(' */
 	bool busy;
 
 	/* literal being read: into lit_buf (as it arrives) or to the sink */
@@ -115,6 +116,7 @@ reset(struct imap_parser *p)
 	buf_reset(&p->tok);
 	p->line_len = 0;
 	p->bracket = 0;
+	p->bracket_spec = false;
 	p->depth = 0;
 	memset(&p->stack[0], 0, sizeof(p->stack[0]));
 	p->tag = NULL;
@@ -415,6 +417,7 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			} else if (is_atom_char(c)) {
 				buf_putc(&p->tok, (char)c);
 				p->state = ST_ATOM;
+				p->bracket_spec = false;
 				if (c == '[')
 					p->bracket = 1;
 			} else {
@@ -425,6 +428,16 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			break;
 		case ST_ATOM:
 			if (p->bracket > 0) {
+				if ((c == '\r' || c == '\n') && !p->bracket_spec) {
+					/* '[' is an ATOM-CHAR: an atom like "a[b" that
+					   ends the line never opened a section. */
+					p->bracket = 0;
+					push_token(p, a, IMAP_ARG_ATOM);
+					p->state = ST_AFTER_ARG;
+					i--;
+					p->line_len--;
+					break;
+				}
 				if (c == '\r' || c == '\n') {
 					st = fail(p, cmd, error_out, "Missing ']'", c == '\n');
 					goto out;
@@ -433,6 +446,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 					p->bracket++;
 				else if (c == ']')
 					p->bracket--;
+				else if (!is_atom_char(c))
+					p->bracket_spec = true;
 				buf_putc(&p->tok, (char)c);
 				break;
 			}
@@ -447,8 +462,10 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			if (is_atom_char(c)) {
 				buf_putc(&p->tok, (char)c);
-				if (c == '[')
+				if (c == '[') {
 					p->bracket = 1;
+					p->bracket_spec = false;
+				}
 				break;
 			}
 			push_token(p, a, IMAP_ARG_ATOM);

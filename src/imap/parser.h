@@ -11,7 +11,9 @@
  *
  * One generic rule covers the FETCH attribute syntax: inside an atom, '[' opens
  * a section that runs to its matching ']' and may hold spaces and parentheses,
- * so "BODY[HEADER.FIELDS (FROM TO)]<0.100>" is one atom.
+ * so "BODY[HEADER.FIELDS (FROM TO)]<0.100>" is one atom. '[' is also a plain
+ * ATOM-CHAR: an atom whose '[' is still open at the end of the line, with no
+ * space or parenthesis after it ("a[b"), is just an atom.
  */
 #ifndef TERN_IMAP_PARSER_H
 #define TERN_IMAP_PARSER_H

@@ -117,7 +117,13 @@ static const struct {
          "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
         /* a non-synchronising literal on a bad line is skipped too */
         {"a X ) {3+}\r\n)\r\n\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
-        {"a X BODY[TEXT\r\n", "ERR a: Missing ']';"},
+        {"a X BODY[TEXT\r\n", "a|X|A:BODY[TEXT;"},
+        /* '[' is an ATOM-CHAR: without a space or parenthesis after it
+           no section was opened (ImapTest's atoms group). */
+        {"a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n",
+         "a|SELECT|A:!#$&'+,-.0123456789:;<=>?@^_`|[};"},
+        {"a LIST \"\" x[}%*\r\n", "a|LIST|Q: A:x[}%*;"},
+        {"a X BODY[HEADER.FIELDS (A)\r\n", "ERR a: Missing ']';"},
         {"a NOOP\r", "(busy)"},
 };
 
