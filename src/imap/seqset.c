@@ -31,7 +31,7 @@ parse_number(const char **p, uint32_t *out)
 		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > UINT32_MAX - 1)
+		if (v > UINT32_MAX)
 			return false;
 	}
 	*out = (uint32_t)v;
@@ -64,7 +64,7 @@ imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out)
 			if (!parse_number(&p, &hi))
 				return false;
 		}
-		if (lo > hi) {
+		if (lo > hi && hi != IMAP_SEQ_STAR) {
 			uint32_t t = lo;
 			lo = hi;
 			hi = t;

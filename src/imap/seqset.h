@@ -13,10 +13,12 @@
 
 struct arena;
 
-#define IMAP_SEQ_STAR UINT32_MAX /* '*': the largest number in use */
+/* '*': the largest number in use. 0, not UINT32_MAX: 4294967295 is a valid
+   nz-number (a UID set "1:4294967295" means every UID), 0 never is. */
+#define IMAP_SEQ_STAR 0u
 
 struct imap_seq_range {
-	uint32_t lo, hi; /* lo <= hi after parsing; either may be IMAP_SEQ_STAR */
+	uint32_t lo, hi; /* lo <= hi after parsing unless one is IMAP_SEQ_STAR */
 };
 
 struct imap_seqset {

@@ -49,6 +49,12 @@ test_seqset(void)
 	        {"1,,2", false, "PARSE"},
 	        {"a", false, "PARSE"},
 	        {"4294967296", true, "PARSE"},
+	        /* 4294967295 is a number, not '*' (ImapTest search-sets) */
+	        {"1:4294967295", true, "3:5,9:10,20"},
+	        {"21:4294967295", true, ""},
+	        {"4294967295", true, ""},
+	        {"4294967295:1", true, "3:5,9:10,20"},
+	        {"4294967295", false, "RANGE"},
 	};
 	struct arena *a = arena_new(1024);
 
