@@ -65,7 +65,10 @@ imap_cmd_select(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	store_mailbox_info_get(mbox, &info);
-	uint32_t recent = 0;
+	/* EXAMINE reports the messages nobody was shown yet without claiming
+	   them, so a later SELECT (this session's or another's) still gets
+	   them as \Recent (RFC 3501 6.3.2). */
+	uint32_t recent = info.recent;
 	if (!readonly && !s->is_rev2)
 		(void)store_mailbox_claim_recent(mbox, &recent, &err);
 

@@ -311,6 +311,13 @@ imap_mailbox_recent_count(struct imap_session *s)
 	uint32_t count, n = 0;
 	const uint32_t *uids = store_mailbox_uids(s->mbox, &count);
 
+	if (s->is_readonly) {
+		/* EXAMINE claims nothing: the unclaimed ones are \Recent. */
+		struct store_mailbox_info info;
+		store_mailbox_info_get(s->mbox, &info);
+		return info.recent;
+	}
+
 	for (uint32_t i = 0; i < count; i++)
 		n += store_mailbox_is_recent(s->mbox, uids[i]);
 	return n;

@@ -62,7 +62,8 @@ void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, c
  */
 void imap_mailbox_sync(struct imap_session *s, bool allow_expunge);
 
-/* Messages with \\Recent for this session (rev1 RECENT), O(messages). */
+/* Messages with \\Recent for this session (rev1 RECENT), O(messages); for
+   a read-only one those nobody has claimed yet (stored counter). */
 uint32_t imap_mailbox_recent_count(struct imap_session *s);
 
 /* Tells the session about the store's wake-ups (IDLE pushes; otherwise
