@@ -28,9 +28,10 @@
  *                              empty s), checked in the raw header: fields
  *                              named f, RFC 2047 decoded and unfolded,
  *                              case-insensitive substring (Unicode folding)
- *   dates, sizes, MODSEQ,      store_search_range on cached columns; dates
- *   OLDER/YOUNGER              are whole UTC days ("disregarding time and
- *                              timezone": we keep UTC seconds only)
+ *   dates, sizes, MODSEQ,      store_search_range on cached columns;
+ *   OLDER/YOUNGER              BEFORE/ON/SINCE are whole UTC days of the
+ *                              internal date; SENT* the Date: field's own
+ *                              calendar date (eval_sent_date)
  *   EMAILID, THREADID          store_message_lookup of the candidates
  *
  * Known limits: runs on the session's worker thread (store handles belong
@@ -49,7 +50,9 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "mail/header.h"
+#include "mail/imap_string.h"
 #include "mail/rfc2047.h"
+#include "mail/sortkeys.h"
 
 /* Raw header bytes read per message for HEADER/BCC checks: headers are
    rarely over a few KiB; a field past this point is not found. */
@@ -269,6 +272,81 @@ eval_range(struct eval *e, enum store_column col, int64_t min, int64_t max, stru
 	return intersect(e->a, cand.v, cand.n, r.v, r.n);
 }
 
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+	if (b > 0 && a > INT64_MAX - b)
+		return INT64_MAX;
+	if (b < 0 && a < INT64_MIN - b)
+		return INT64_MIN;
+	return a + b;
+}
+
+/* The Date: field's wall-clock time as written (UTC seconds plus its zone),
+   read back from the cached ENVELOPE, whose first field it is. Falls back
+   to the stored UTC time when the envelope does not parse. */
+static int64_t
+sent_wall_clock(struct arena *a, const struct store_message_info *info)
+{
+	const char *p = info->envelope;
+	bool ok;
+	int zone;
+
+	if (p == NULL || *p != '(')
+		return info->sent_date;
+	p++;
+	const char *date = mail_imap_nstring_read(a, &p, &ok);
+	if (!ok || date == NULL)
+		return info->sent_date;
+	time_t utc = mail_date_parse_zone(date, &zone);
+	return utc != 0 ? (int64_t)utc + zone * 60 : info->sent_date;
+}
+
+/*
+ * SENTBEFORE/SENTON/SENTSINCE compare the Date: field's own calendar date,
+ * "disregarding time and timezone" (RFC 9051 6.4.4): "24 Mar 2007 23:00
+ * +0200" is on the 24th though it was 21:00 UTC. The stored sent date is
+ * UTC, so its index only narrows the candidates to the range widened by the
+ * largest zone; each of those is then checked against its written date.
+ * A message without a usable Date: (stored as 0) is judged by INTERNALDATE,
+ * as SORT does (RFC 5256 section 2.2).
+ */
+static struct uidset
+eval_sent_date(struct eval *e, struct uidset cand, int64_t min, int64_t max, bool *ok)
+{
+	const int64_t slack = (int64_t)MAIL_DATE_MAX_ZONE * 60;
+	struct uidset wide = eval_range(e, STORE_COL_SENT_DATE, add_sat(min, -slack),
+	                                add_sat(max, slack), cand, ok);
+	struct uidset r = {arena_alloc(e->a, (wide.n + 1) * sizeof(uint32_t)), 0};
+	struct arena *tmp = arena_new(16 * 1024);
+
+	for (size_t off = 0; *ok && off < wide.n; off += LOOKUP_BATCH) {
+		size_t n = MIN(LOOKUP_BATCH, wide.n - off);
+		struct store_message_info *info = arena_alloc(tmp, n * sizeof(*info));
+		if (store_message_lookup(e->in->mbox, wide.v + off, n, STORE_FETCH_ENVELOPE, tmp,
+		                         info, &e->err) < 0) {
+			*ok = false;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (info[i].uid == 0 || info[i].sent_date == 0)
+				continue;
+			int64_t t = sent_wall_clock(tmp, &info[i]);
+			if (t >= min && t <= max)
+				r.v[r.n++] = wide.v[off + i];
+		}
+		arena_reset(tmp);
+	}
+	arena_free(&tmp);
+	if (!*ok)
+		return r;
+	struct uidset undated = eval_range(e, STORE_COL_SENT_DATE, 0, 0, cand, ok);
+	if (!*ok || undated.n == 0)
+		return r;
+	undated = eval_range(e, STORE_COL_INTERNAL_DATE, min, max, undated, ok);
+	return unite(e->a, r.v, r.n, undated.v, undated.n);
+}
+
 static struct uidset
 eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
@@ -279,10 +357,6 @@ eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 	};
 	int64_t day = k->num, min = INT64_MIN, max = INT64_MAX;
 
-	/* No Date: field is stored as 0; such a message has no sent date to
-	   compare, so it matches none of SENTBEFORE/SENTON/SENTSINCE. */
-	if (k->date == IMAP_DATE_SENT)
-		min = 1;
 	switch (k->op) {
 	case IMAP_OP_BEFORE:
 		max = day - 1;
@@ -295,6 +369,8 @@ eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 		min = MAX(min, day);
 		break;
 	}
+	if (k->date == IMAP_DATE_SENT)
+		return eval_sent_date(e, cand, min, max, ok);
 	return eval_range(e, cols[k->date], min, max, cand, ok);
 }
 

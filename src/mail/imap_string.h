@@ -19,6 +19,7 @@
 #ifndef TERN_MAIL_IMAP_STRING_H
 #define TERN_MAIL_IMAP_STRING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -43,5 +44,12 @@ void mail_imap_nstring_append(struct buf *out, const char *s);
 
 /* The C string s as an IMAP string, in a. */
 const char *mail_imap_string_quote(struct arena *a, const char *s, unsigned flags);
+
+/*
+ * Reads back one nstring this writer made (quoted, literal or NIL) at *pp,
+ * for the cached ENVELOPE and BODYSTRUCTURE: returns it in a (NULL for NIL)
+ * and moves *pp past it; *ok_out false when *pp holds none of the three.
+ */
+const char *mail_imap_nstring_read(struct arena *a, const char **pp, bool *ok_out);
 
 #endif

@@ -128,11 +128,20 @@ zone_offset(const char **pp, bool *ok)
 time_t
 mail_date_parse(const char *s)
 {
+	int zone;
+
+	return mail_date_parse_zone(s, &zone);
+}
+
+time_t
+mail_date_parse_zone(const char *s, int *zone_out)
+{
 	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
 	const char *p = s;
 	long day, year, hour, min, sec = 0;
 	bool ok;
 
+	*zone_out = 0;
 	if (s == NULL)
 		return 0;
 	skip_cfws(&p);
@@ -195,6 +204,7 @@ mail_date_parse(const char *s)
 		return 0;
 	long long t = days_from_civil(year, month, day) * 86400LL + hour * 3600 + min * 60 + sec -
 	              (long long)zone * 60;
+	*zone_out = zone;
 	return (time_t)t;
 }
 
