@@ -267,18 +267,29 @@ int
 store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
                 struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
+	/* Strings compare as i;ascii-casemap (RFC 5256 section 2.3, RFC 4790
+	   9.2): ASCII letters mapped to upper case, then octets. SQLite's
+	   upper() maps only ASCII, which is the point; NOCASE maps to lower
+	   case and would put "[" and "_" before the letters. FROM, TO and CC
+	   compare the first address's mailbox part only (BASE.6.4.SORT,
+	   "addr-mailbox"); the cached key is mailbox@host, which SEARCH FROM
+	   uses too. */
+#define CASEMAP(col)      "upper(" col ")"
+#define MAILBOX_PART(col) "upper(substr(" col ", 1, instr(" col " || '@', '@') - 1))"
 	static const char *const exprs[] = {
 	        [STORE_SORT_ARRIVAL] = "m.internal_date",
-	        [STORE_SORT_CC] = "b.cc_addr COLLATE NOCASE",
+	        [STORE_SORT_CC] = MAILBOX_PART("b.cc_addr"),
 	        [STORE_SORT_DATE] = "(CASE WHEN b.sent_date <> 0 THEN b.sent_date"
 	                            " ELSE m.internal_date END)",
-	        [STORE_SORT_FROM] = "b.from_addr COLLATE NOCASE",
+	        [STORE_SORT_FROM] = MAILBOX_PART("b.from_addr"),
 	        [STORE_SORT_SIZE] = "m.size",
-	        [STORE_SORT_SUBJECT] = "b.base_subject COLLATE NOCASE",
-	        [STORE_SORT_TO] = "b.to_addr COLLATE NOCASE",
-	        [STORE_SORT_DISPLAYFROM] = "b.from_display COLLATE NOCASE",
-	        [STORE_SORT_DISPLAYTO] = "b.to_display COLLATE NOCASE",
+	        [STORE_SORT_SUBJECT] = CASEMAP("b.base_subject"),
+	        [STORE_SORT_TO] = MAILBOX_PART("b.to_addr"),
+	        [STORE_SORT_DISPLAYFROM] = CASEMAP("b.from_display"),
+	        [STORE_SORT_DISPLAYTO] = CASEMAP("b.to_display"),
 	};
+#undef CASEMAP
+#undef MAILBOX_PART
 	struct buf sql;
 	struct db *db;
 	sqlite3_stmt *st = NULL;

@@ -40,6 +40,15 @@ test_dates_parse(void)
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 		test_int_eq(i, mail_date_parse(cases[i].in), cases[i].want);
 	test_int_eq(-1, mail_date_parse(NULL), 0);
+
+	/* The zone as written: SEARCH SENTON compares the date in it. */
+	int zone = 1;
+	test_int_eq(-2, mail_date_parse_zone("Sat, 24 Mar 2007 23:00:00 +0200", &zone), 1174770000);
+	test_int_eq(-2, zone, 120);
+	test_int_eq(-3, mail_date_parse_zone("Mon, 3 Feb 2020 04:00:00 EST", &zone), 1580720400);
+	test_int_eq(-3, zone, -300);
+	test_int_eq(-4, mail_date_parse_zone("garbage", &zone), 0);
+	test_int_eq(-4, zone, 0);
 }
 
 static void
@@ -67,6 +76,13 @@ test_base_subject(void)
 	        {"Re:", ""},
 	        {"", ""},
 	        {"Re: [fwd: ]", ""},
+	        /* ImapTest sort-subject */
+	        {"[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "b"},
+	        {"re: [fwd: [fwd: re: [fwd: babylon]]]", "babylon"},
+	        {"Ad: Re: Ad: Re: Ad: x", "Ad: Re: Ad: Re: Ad: x"},
+	        {"Re: [FWD: c]", "c"},
+	        {"[xyz]", "[xyz]"},
+	        {" ", ""},
 	};
 	struct arena *a = arena_new(1024);
 
