@@ -28,7 +28,7 @@
  * need a message/rfc822 part; a part that does not exist, or a section
  * that does not apply to it, is answered NIL (as Dovecot does) rather
  * than failing the whole FETCH. BINARY of a multipart or message part is
- * NIL too (RFC 3516 allows BINARY on leaf parts only); an unknown
+ * its bytes as BODY[n] has them (no encoding to undo); an unknown
  * Content-Transfer-Encoding fails the command with NO [UNKNOWN-CTE].
  *
  * Expunged meanwhile (by another session): such a message is skipped before
@@ -302,8 +302,7 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	uint64_t off, len;
 
 	buf_puts(text, it->name);
-	if (!section_locate(info, it, &sec, &off, &len) ||
-	    (it->path_len > 0 && (sec.is_multipart || sec.is_message))) {
+	if (!section_locate(info, it, &sec, &off, &len)) {
 		if (it->has_partial)
 			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 		buf_puts(text, it->kind == IMAP_FETCH_BINARY_SIZE ? " 0" : " NIL");
@@ -312,8 +311,12 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	const char *raw = read_range(f, off, len);
 	struct buf dec;
 	buf_init(&dec);
-	/* BINARY[] is the whole message: there is no single encoding to undo. */
-	const char *enc = it->path_len == 0 ? "binary" : sec.encoding;
+	/* BINARY[] is the whole message: there is no single encoding to undo.
+	   Nor for a multipart or message/rfc822 part, whose encoding can only
+	   be 7bit, 8bit or binary (RFC 2045 6.4): its bytes are as BODY[n]
+	   gives them (Dovecot does the same). */
+	const char *enc =
+	        it->path_len == 0 || sec.is_multipart || sec.is_message ? "binary" : sec.encoding;
 	if (raw == NULL || mail_decode_cte(enc, (const unsigned char *)raw, len, &dec) < 0) {
 		buf_deinit(&dec);
 		return raw == NULL ? 0 : -1;

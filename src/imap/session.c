@@ -49,7 +49,7 @@ literal_begin(void *ctx, struct arena *a, const char *name, size_t depth, size_t
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		budget = s->settings.max_literal_before_login;
 	else if (depth == 0 && index >= 1 && name != NULL && strcasecmp(name, "APPEND") == 0)
-		return imap_append_literal_begin(s, a, len, handle_out);
+		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
 	s->literal_bytes += len;
 	return s->literal_bytes > budget ? IMAP_LITERAL_REFUSE : IMAP_LITERAL_KEEP;
 }
