@@ -16,6 +16,7 @@
 #include "imap/imap_mailbox.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "net/net.h"
 
 static uint32_t
 first_unseen(struct store_mailbox *mbox)
@@ -72,26 +73,17 @@ imap_cmd_select(struct imap_cmd *cmd)
 	if (!readonly && !s->is_rev2)
 		(void)store_mailbox_claim_recent(mbox, &recent, &err);
 
-	const char **kw;
-	size_t nkw = store_keyword_names(s->account, ~0ull, cmd->arena, &kw);
-	struct buf b;
-	buf_init(&b);
-	for (size_t i = 0; i < nkw; i++)
-		buf_printf(&b, " %s", kw[i]);
-	const char *keywords = b.data ? arena_strdup(cmd->arena, b.data) : "";
-	buf_deinit(&b);
-
 	imap_reply_untagged(s, "%u EXISTS", store_mailbox_count(mbox));
 	if (!s->is_rev2)
 		imap_reply_untagged(s, "%u RECENT", recent);
-	imap_reply_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)", keywords);
-	if (readonly)
-		imap_reply_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
-	else
-		imap_reply_untagged(s,
-		                    "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-		                    "\\Draft%s \\*)] Flags permitted",
-		                    keywords);
+	/* The keywords known now are announced; later ones are announced
+	   before their first FETCH FLAGS (imap_mailbox_announce_keywords). */
+	struct buf b;
+	buf_init(&b);
+	s->is_readonly = readonly;
+	imap_mailbox_flags_lines(s, &b, false);
+	net_conn_write(s->base.conn, b.data, b.len);
+	buf_deinit(&b);
 	if (!s->is_rev2) {
 		uint32_t unseen = first_unseen(mbox);
 		if (unseen > 0)

@@ -154,6 +154,8 @@ imap_cmd_store(struct imap_cmd *cmd)
 		if (cmd->is_uid)
 			buf_printf(&line, "UID %u ", uids[k]);
 		if (!silent) {
+			/* A keyword this STORE created: FLAGS first (RFC 9051 7.3.5). */
+			imap_mailbox_announce_keywords(s, kw, NULL);
 			buf_puts(&line, "FLAGS (");
 			imap_flags_append(s, cmd->arena, &line, flags, kw,
 			                  store_mailbox_is_recent(s->mbox, uids[k]));

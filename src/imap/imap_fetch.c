@@ -464,6 +464,10 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 	int rc = 1;
 
 	buf_reset(text);
+	/* A keyword another session just created is announced first, in
+	   order with the rest of the output (RFC 9051 7.3.5). */
+	if (f->req.has_flags || seen_now)
+		imap_mailbox_announce_keywords(s, keywords, text);
 	buf_puts(text, "* ");
 	buf_put_u64(text, seq_of(s, f, uid));
 	buf_puts(text, " FETCH (");

@@ -193,6 +193,49 @@ imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, boo
 	return out;
 }
 
+void
+imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_readonly)
+{
+	const char **kw;
+	size_t n = store_keyword_names(s->account, ~0ull, s->cmd_arena, &kw);
+	struct buf names;
+
+	buf_init(&names);
+	for (size_t i = 0; i < n; i++) {
+		buf_putc(&names, ' ');
+		buf_puts(&names, kw[i]);
+	}
+	const char *list = names.data != NULL ? names.data : "";
+	buf_printf(out, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", list);
+	if (!s->is_readonly)
+		buf_printf(out,
+		           "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s "
+		           "\\*)] Flags permitted\r\n",
+		           list);
+	else if (!again_readonly)
+		buf_puts(out, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+	buf_deinit(&names);
+	/* Keywords are only ever added, as bits in order of first use. */
+	s->kw_announced = store_keyword_mask(s->account, kw, n);
+}
+
+bool
+imap_mailbox_announce_keywords(struct imap_session *s, uint64_t keywords, struct buf *out)
+{
+	if ((keywords & ~s->kw_announced) == 0 || s->account == NULL)
+		return false;
+	if (out != NULL) {
+		imap_mailbox_flags_lines(s, out, true);
+		return true;
+	}
+	struct buf b;
+	buf_init(&b);
+	imap_mailbox_flags_lines(s, &b, true);
+	net_conn_write(s->base.conn, b.data, b.len);
+	buf_deinit(&b);
+	return true;
+}
+
 static void
 wake_cb(struct session *base)
 {
@@ -249,6 +292,7 @@ imap_mailbox_deselect(struct imap_session *s)
 	free(s->saved_uids);
 	s->saved_uids = NULL;
 	s->n_saved = 0;
+	s->kw_announced = 0;
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
 }
@@ -359,6 +403,10 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 			imap_reply_untagged(s, "%u RECENT", imap_mailbox_recent_count(s));
 		}
 	}
+	uint64_t keywords = 0;
+	for (size_t i = 0; i < p.n_changes; i++)
+		keywords |= p.changes[i].keywords;
+	imap_mailbox_announce_keywords(s, keywords, NULL);
 	for (size_t i = 0; i < p.n_changes; i++) {
 		const struct flag_change *c = &p.changes[i];
 		const char *flags = imap_flags_format(s, c->flags, c->keywords,

@@ -116,6 +116,7 @@ struct imap_session {
 	struct store_mailbox *mbox;
 	const char *mbox_name; /* heap */
 	bool is_readonly;
+	uint64_t kw_announced;      /* keywords the client was given in FLAGS */
 	struct session_event *wake; /* another session changed the mailbox */
 	bool is_idling;
 	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
