@@ -31,11 +31,13 @@
  * its bytes as BODY[n] has them (no encoding to undo); an unknown
  * Content-Transfer-Encoding fails the command with NO [UNKNOWN-CTE].
  *
- * Expunged meanwhile (by another session): such a message is skipped before
- * any of its bytes are sent. FETCH then ends with NO [EXPUNGEISSUED]: the
- * client asked for a sequence number its view still has and did not get it;
- * UID FETCH ends with OK, because a UID that is gone is simply ignored
- * (RFC 9051 6.4.9) and its EXPUNGE is sent just before the tagged reply.
+ * Expunged by another session: until this session is sent the EXPUNGE,
+ * its snapshot still numbers the message, and the store keeps the row as it
+ * was and the immutable bytes (RFC 2180 4.1.1, as Dovecot and Cyrus do), so
+ * the FETCH is answered as if nothing happened. Only a message the store
+ * could not find at all is skipped, before any of its bytes are sent: FETCH
+ * then ends with NO [EXPUNGEISSUED], UID FETCH with OK (a UID that is gone
+ * is simply ignored, RFC 9051 6.4.9).
  */
 #include "imap/imap_fetch.h"
 
@@ -421,9 +423,23 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			return -1;
 		}
 	}
-	if (info->uid == 0 ||
-	    store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0)
+	if (info->uid == 0)
 		return 0;
+	if (store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0) {
+		/* Expunged by another session, and this one not told yet: the
+		   store kept the row as it was (RFC 2180 4.1.1). */
+		struct store_message_info *kept = arena_zalloc(f->msg_arena, sizeof(*kept));
+		if (!f->needs_meta &&
+		    store_message_lookup(s->mbox, &uid, 1, STORE_FETCH_BASIC, f->msg_arena, kept,
+		                         &err) == 0 &&
+		    kept->uid != 0)
+			info = kept;
+		else if (!f->needs_meta)
+			return 0;
+		flags = info->flags;
+		keywords = info->keywords;
+		modseq = info->modseq;
+	}
 	size = info->size;
 	if (f->req.needs_content) {
 		buf_reset(&f->mem);

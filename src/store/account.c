@@ -24,8 +24,16 @@ static void
 account_free(struct account *a)
 {
 	struct db *db;
+	enum store_error err;
 
 	view_drop_all(a);
+	/* Blobs kept for sessions that are gone now (retain.c). */
+	if (retain_collect_pending(a) && db_get(a, &db, &err) == 0) {
+		pthread_mutex_lock(&a->write_lock);
+		blobs_collect(a, db);
+		pthread_mutex_unlock(&a->write_lock);
+		db_put(a, db);
+	}
 	while ((db = a->idle) != NULL) {
 		a->idle = db->next;
 		db_close(db);
@@ -37,6 +45,9 @@ account_free(struct account *a)
 	commit_deinit(a);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
+	free(a->pending.msgs);
+	hash_free(&a->pins);
+	pthread_mutex_destroy(&a->retain_lock);
 	if (a->blob_dirfd >= 0)
 		close(a->blob_dirfd);
 	free(a->dir);
@@ -126,6 +137,8 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		commit_init(a);
 		pthread_mutex_init(&a->views_lock, NULL);
 		pthread_mutex_init(&a->kw_lock, NULL);
+		pthread_mutex_init(&a->retain_lock, NULL);
+		a->pins = hash_new(HASH_KEYS_U64, 0);
 		if (account_init(a, err_out) < 0) {
 			pthread_mutex_unlock(&store->lock);
 			account_free(a);

@@ -102,6 +102,7 @@ changes_appended(struct account *acct, struct db *db, uint64_t mailbox_id, const
 		memcpy(nb->uids, b->uids, v->count * sizeof(uint32_t));
 		nb->len = v->count;
 		nb->refs = 1;
+		retain_buf_replaced(v, b, NULL, false);
 		uidbuf_unref(b);
 		v->buf = b = nb;
 	}
@@ -207,6 +208,7 @@ changes_expunged(struct account *acct, struct db *db, uint64_t mailbox_id,
 		out++;
 	}
 	nb->len = out;
+	retain_buf_replaced(v, v->buf, origin, true);
 	uidbuf_unref(v->buf);
 	v->buf = nb;
 	v->count = out;

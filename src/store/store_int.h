@@ -9,7 +9,7 @@
  *   account, in process)  >  acct->commit_lock (the group-commit queue;
  *   a submitter takes it alone, the leader inside write_lock)  >
  *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
- *   watchers)  >  acct->kw_lock, acct->pool_lock.
+ *   watchers)  >  acct->kw_lock, acct->pool_lock, acct->retain_lock.
  */
 #ifndef TERN_STORE_STORE_INT_H
 #define TERN_STORE_STORE_INT_H
@@ -44,6 +44,30 @@ struct store {
 	bool idx_running, idx_stop;
 	uint64_t *idx_ids;
 	size_t idx_n, idx_cap;
+};
+
+/* ---- retain.c: expunged messages kept while snapshots number them ---- */
+struct retained { /* one expunged message, as its row was */
+	uint32_t uid, flags;
+	uint64_t keywords, modseq;
+	int64_t blob_id, size, internal_date, save_date, email_id, thread_id;
+};
+struct retain_queue;
+struct retain_node { /* what one replacement of the view's uidbuf removed */
+	struct retain_queue *q;
+	struct retain_node *next;
+	struct retained *msgs; /* ascending uids, heap */
+	size_t n;
+	int holders; /* replaced uidbufs pointing here */
+};
+struct retain_queue { /* per view, oldest first; under the view lock */
+	struct account *acct;
+	struct retain_node *head, *tail;
+};
+struct retain_pending { /* rows an expunge deleted, not yet committed */
+	uint64_t mailbox_id;
+	struct retained *msgs;
+	size_t n;
 };
 
 /* One SQLite connection with its cache of prepared statements (keyed by the
@@ -89,6 +113,14 @@ struct account {
 	pthread_mutex_t kw_lock;
 	char *keywords[KEYWORDS_MAX];
 	unsigned n_keywords;
+
+	/* retain.c, under retain_lock: blob id -> count of retained messages
+	   naming it (their rows and files stay); the rows the last expunge
+	   deleted, until its view takes them (set under write_lock too). */
+	pthread_mutex_t retain_lock;
+	struct hash *pins;
+	struct retain_pending pending;
+	bool collect_pending; /* pins went: blobs_collect has work */
 };
 
 struct store_account {
@@ -99,7 +131,8 @@ struct store_account {
 struct uidbuf {
 	uint32_t *uids;
 	uint32_t len, cap;
-	int refs; /* under the view lock */
+	int refs;                 /* under the view lock */
+	struct retain_node *gone; /* once replaced: what went since (retain.c) */
 };
 
 struct journal_entry {
@@ -130,6 +163,7 @@ struct view {
 	uint64_t journal_total;
 	uint64_t journal_lost; /* highest modseq pushed out of the ring */
 	struct store_mailbox *watchers;
+	struct retain_queue retain; /* expunged messages old snapshots still number */
 };
 
 struct store_mailbox {
@@ -321,14 +355,34 @@ void changes_deleted(struct account *acct, uint64_t mailbox_id);
 /* Refreshes the cached counters of the view from the database. */
 void changes_counters(struct account *acct, struct db *db, uint64_t mailbox_id);
 
+/* ---- retain.c ---- */
+/* The rows expunge_rows() deleted (msgs: heap, taken); write_lock held. */
+void retain_pending_set(struct account *a, uint64_t mailbox_id, struct retained *msgs, size_t n);
+/* The view's buffer old is being replaced (changes.c, view lock held): by
+   an expunge, whose pending rows are kept for the snapshots on old or an
+   older buffer, or by growth. Call before dropping the view's reference. */
+void retain_buf_replaced(struct view *v, struct uidbuf *old, const struct store_mailbox *origin,
+                         bool is_expunge);
+/* b is being freed (uidbuf_unref, view lock held). */
+void retain_buf_freed(struct uidbuf *b);
+void retain_queue_free(struct retain_queue *q);
+/* The retained row of uid as mbox's snapshot still sees it; takes the view lock. */
+bool retain_find(struct store_mailbox *mbox, uint32_t uid, struct retained *out);
+/* Whether a retained message names blob_id (blobs_collect keeps it). */
+bool retain_blob_is_pinned(struct account *a, int64_t blob_id);
+/* Whether pins went since the last call (blobs may wait for collection). */
+bool retain_collect_pending(struct account *a);
+
 /* ---- expunge.c ---- */
-/* Deletes rows of uids (already in a write transaction); sets expunged history. */
-int expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
-                 uint64_t modseq, enum store_error *err_out);
+/* Deletes rows of uids (already in a write transaction); sets expunged
+   history; leaves the rows as they were with retain_pending_set(). */
+int expunge_rows(struct account *acct, struct db *db, uint64_t mailbox_id, const uint32_t *uids,
+                 size_t n, uint64_t modseq, enum store_error *err_out);
 /* True if a file blob row (data NULL) names hash, so the file must stay.
    (Kind tests use typeof(data): SQLite then reads the type, not the bytes.) */
 bool blob_is_referenced(struct db *db, const char *hash);
-/* Removes blob files with no reference left (write_lock held, no transaction). */
+/* Removes blob files with no reference left and no retained message naming
+   them (write_lock held, no transaction). */
 void blobs_collect(struct account *acct, struct db *db);
 
 /* ---- message_copy.c ---- */

@@ -38,6 +38,7 @@ void
 uidbuf_unref(struct uidbuf *b)
 {
 	if (b != NULL && --b->refs == 0) {
+		retain_buf_freed(b);
 		free(b->uids);
 		free(b);
 	}
@@ -47,6 +48,7 @@ static void
 view_free(struct view *v)
 {
 	uidbuf_unref(v->buf);
+	retain_queue_free(&v->retain);
 	free(v->flags);
 	free(v->keywords);
 	free(v->modseqs);
@@ -100,6 +102,7 @@ view_load(struct account *acct, struct db *db, uint64_t mailbox_id, struct view 
 
 	v->acct = acct;
 	v->mailbox_id = mailbox_id;
+	v->retain.acct = acct;
 	pthread_mutex_init(&v->lock, NULL);
 	if (db_begin(db, false) < 0 || mailbox_info_read(db, mailbox_id, NULL, &v->info) < 0) {
 		db_rollback(db);
