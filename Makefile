@@ -1,6 +1,7 @@
 # tern build. Plain make, no generator: every src/<layer>/*.c goes into libtern.a,
 # src/cli/main.c links it into build/tern. The same rules build a sanitizer tree
-# (build/asan) when SAN=1; `make check` builds both and runs every test on each.
+# (build/asan) when SAN=1 and a ThreadSanitizer tree (build/tsan) when SAN=tsan;
+# `make check` builds all three and runs every test on each.
 
 BUILD   ?= build
 SAN     ?= 0
@@ -18,6 +19,9 @@ ifeq ($(SAN),1)
 CFLAGS_MODE := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 LDFLAGS_MODE := -fsanitize=address,undefined
+else ifeq ($(SAN),tsan)
+CFLAGS_MODE := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS_MODE := -fsanitize=thread
 else
 CFLAGS_MODE := -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 LDFLAGS_MODE :=
@@ -37,7 +41,8 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer
 
 .SECONDARY:
-.PHONY: all deps run check unit integration fuzz fuzz-build bench bench-store format clean
+.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
+        format clean
 
 all: $(BUILD)/tern
 
@@ -81,45 +86,77 @@ run: deps
 	@test -d var || ./$(BUILD)/tern init var
 	./$(BUILD)/tern -d var serve
 
-# Both trees, unit tests on both, integration tests against the sanitizer build
-# (it catches what the optimised one hides) and a smoke subset against the
-# normal one. The last line is "N passed, N failed".
+# Three trees: unit tests on the normal and the ASan+UBSan one, integration
+# tests against the sanitizer build (it catches what the optimised one hides)
+# and again against the normal one, a short replay of every fuzz corpus, then
+# the ThreadSanitizer tree on its unit tests and the concurrency tests (`make
+# tsan` alone). The last line is "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all unit-bins
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
-	@python3 tests/run.py --build build --build-asan build/asan
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan all unit-bins
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+	@python3 tests/run.py --build build --build-asan build/asan --fuzz build/fuzz \
+		--fuzz-seconds $(FUZZ_CHECK_SECONDS) --tsan build/tsan
+
+# ThreadSanitizer: a third tree, its unit tests, and the integration tests
+# where several threads touch shared state (tests/run.py TSAN_PATTERNS).
+tsan: deps
+	@$(MAKE) --no-print-directory BUILD=build/tsan SAN=tsan all unit-bins
+	@python3 tests/run.py --no-unit --no-integration --tsan build/tsan
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-# libFuzzer harnesses (clang). `make fuzz` builds them and runs each for
-# FUZZ_SECONDS on its corpus.
+# libFuzzer harnesses (clang). The parsers are compiled once into
+# build/fuzz/libfuzz.a with coverage instrumentation and linked into each
+# fuzz/fuzz_<name>.c. `make fuzz` runs each for FUZZ_SECONDS on its corpus;
+# `make fuzz-check` (part of `make check`) replays fuzz/corpus/<name>/ and
+# mutates it for FUZZ_CHECK_SECONDS each: tests/run.py --fuzz.
 FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 3
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-# Parsers are pure (bytes in, structs out), so harnesses link only them.
-# Parsers are pure (bytes in, structs out); the auth decoders too (jwt.c adds
-# only OpenSSL crypto).
+# Parsers are pure (bytes in, structs out), so harnesses link only them;
+# the auth decoders too (jwt.c adds only OpenSSL crypto).
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
-                                      mutf7.c imap_flags.c) \
+                                      mutf7.c imap_flags.c list_pattern.c thread.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
+FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-build/fuzz/%: fuzz/%.c $(FUZZ_LIB_SRC)
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(PKG_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+	$(say) CC $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/libfuzz.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	$(say) AR $@
+	$(Q)ar rcs $@ $^
+
+build/fuzz/%: fuzz/%.c build/fuzz/libfuzz.a
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzz.a $(LDLIBS)
 
 fuzz-build: deps $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
 		n=$$(basename $$f | sed 's/^fuzz_//'); \
-		mkdir -p build/fuzz/corpus-$$n; \
+		mkdir -p build/fuzz/corpus-$$n build/fuzz/artifacts; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 		$$f -max_total_time=$(FUZZ_SECONDS) -dict=fuzz/$$n.dict \
+			-artifact_prefix=build/fuzz/artifacts/$$n- \
 			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
+
+fuzz-check: fuzz-build
+	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \
+		--fuzz-seconds $(FUZZ_CHECK_SECONDS)
 
 # tern and Dovecot side by side (bench/imap_bench.py installs dovecot-imapd
 # if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
@@ -138,3 +175,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)

@@ -3,21 +3,47 @@
  * fuzz_imap_commands.c: libFuzzer harness for the pure IMAP argument
  * parsers behind the commands: FETCH attributes (imap_fetch_parse.c), the
  * SEARCH program (search_parse.c), sequence sets (seqset.c), flag lists and
- * dates (imap_flags.c) and modified UTF-7 (mutf7.c). Input is command lines;
- * each parsed command's arguments go to the parsers its name calls for, and
- * to the generic ones whatever the name.
+ * dates (imap_flags.c), modified UTF-7 (mutf7.c), LIST patterns
+ * (list_pattern.c) and the IMAP string writer and reader (mail/imap_string.c,
+ * which must read back what it wrote). Input is command lines; each parsed
+ * command's arguments go to the parsers its name calls for, and to the
+ * generic ones whatever the name.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "imap/imap_fetch_parse.h"
 #include "imap/imap_flags.h"
+#include "imap/list_pattern.h"
 #include "imap/mutf7.h"
 #include "imap/parser.h"
 #include "imap/search_parse.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
+#include "lib/buf.h"
+#include "mail/imap_string.h"
+
+/* Writes the argument as an IMAP string and reads it back: the same bytes,
+   and nothing left over. A NUL is refused, or sent as literal8. */
+static void
+string_round_trip(struct arena *a, const struct imap_arg *arg, unsigned flags)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (mail_imap_string_append(&b, arg->str, arg->len, flags) == 0 &&
+	    memchr(arg->str, '\0', arg->len) == NULL) {
+		const char *p = b.data;
+		const char *back = mail_imap_nstring_read(a, &p);
+		if (back == NULL || strlen(back) != arg->len ||
+		    memcmp(back, arg->str, arg->len) != 0 || *p != '\0')
+			abort();
+	}
+	buf_deinit(&b);
+}
 
 static void
 try_command(struct arena *a, const struct imap_command *cmd)
@@ -50,6 +76,13 @@ try_command(struct arena *a, const struct imap_command *cmd)
 		int64_t t;
 		(void)imap_date_time_parse(args[i].str, &t);
 		(void)imap_date_parse(args[i].str, &t);
+		struct imap_list_pattern *pat = imap_list_pattern_new(a, args[i].str);
+		static const char *const names[] = {"INBOX", "INBOX/a", "Archive/2023/x", "a%b*c",
+		                                    ""};
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			(void)imap_list_pattern_matches(pat, names[k]);
+		(void)imap_list_pattern_matches(pat, args[i].str);
+		string_round_trip(a, &args[i], (unsigned)i & 3);
 	}
 	if (n >= 2 && strcasecmp(cmd->name, "FETCH") == 0) {
 		struct imap_fetch_request req;

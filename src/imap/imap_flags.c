@@ -6,9 +6,9 @@
  */
 #include "imap/imap_flags.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/arena.h"
 #include "store/store.h"
@@ -105,24 +105,43 @@ valid_day(int day, int mon, int year)
 	return !(mon == 1 && day == 29 && !leap);
 }
 
+/* n decimal digits at s, nothing else (sscanf would take signs and
+   blanks: "+-800" was once read as a zone of -8 hours). */
+static bool
+read_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
 bool
 imap_date_time_parse(const char *s, int64_t *out)
 {
-	char mon[4];
-	int day, year, hh, mm, ss, zone, n = 0;
-	char sign;
+	int day, m, year, hh, mm, ss, zh, zm;
 
-	/* date-day-fixed = (SP DIGIT) / 2DIGIT */
-	if (s[0] == ' ')
-		s++;
-	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d%n", &day, mon, &year, &hh, &mm, &ss, &sign,
-	           &zone, &n) != 8 ||
-	    s[n] != '\0' || (sign != '+' && sign != '-') || strlen(s) < 25)
+	/* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year
+	               SP time SP zone DQUOTE, here without the quotes:
+	   "DD-Mon-YYYY HH:MM:SS +HHMM", 26 bytes, each in its place */
+	if (strlen(s) != 26 || s[2] != '-' || s[6] != '-' || s[11] != ' ' || s[14] != ':' ||
+	    s[17] != ':' || s[20] != ' ' || (s[21] != '+' && s[21] != '-'))
 		return false;
-	mon[3] = '\0';
-	int m = month_index(mon);
-	if (m < 0 || year < 1900 || !valid_day(day, m, year) || hh > 23 || mm > 59 || ss > 60 ||
-	    zone % 100 > 59 || zone > 9999)
+	/* date-day-fixed = (SP DIGIT) / 2DIGIT */
+	if (!(s[0] == ' ' ? read_digits(s + 1, 1, &day) : read_digits(s, 2, &day)))
+		return false;
+	char mon[4] = {s[3], s[4], s[5], '\0'};
+	m = month_index(mon);
+	if (m < 0 || !read_digits(s + 7, 4, &year) || !read_digits(s + 12, 2, &hh) ||
+	    !read_digits(s + 15, 2, &mm) || !read_digits(s + 18, 2, &ss) ||
+	    !read_digits(s + 22, 2, &zh) || !read_digits(s + 24, 2, &zm))
+		return false;
+	if (year < 1900 || !valid_day(day, m, year) || hh > 23 || mm > 59 || ss > 60 || zm > 59)
 		return false;
 	struct tm tm = {.tm_year = year - 1900,
 	                .tm_mon = m,
@@ -131,8 +150,9 @@ imap_date_time_parse(const char *s, int64_t *out)
 	                .tm_min = mm,
 	                .tm_sec = ss};
 	int64_t t = (int64_t)timegm(&tm);
-	int64_t off = (int64_t)((zone / 100) * 3600 + (zone % 100) * 60);
-	*out = sign == '+' ? t - off : t + off;
+	/* zone = ("+" / "-") 4DIGIT: the local time is UTC plus the offset */
+	int64_t off = (int64_t)zh * 3600 + (int64_t)zm * 60;
+	*out = s[21] == '+' ? t - off : t + off;
 	return true;
 }
 
@@ -150,14 +170,17 @@ imap_date_time_format(struct arena *a, int64_t t)
 bool
 imap_date_parse(const char *s, int64_t *out)
 {
-	char mon[4];
-	int day, year, n = 0;
+	/* date-text = date-day "-" date-month "-" date-year; date-day = 1*2DIGIT */
+	size_t dlen = s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' ? 2 : 1;
+	int day, m, year;
 
-	if (sscanf(s, "%2d-%3c-%4d%n", &day, mon, &year, &n) != 3 || s[n] != '\0')
+	if (strlen(s) != dlen + 9 || !read_digits(s, (int)dlen, &day) || s[dlen] != '-' ||
+	    s[dlen + 4] != '-')
 		return false;
-	mon[3] = '\0';
-	int m = month_index(mon);
-	if (m < 0 || year < 1900 || !valid_day(day, m, year))
+	char mon[4] = {s[dlen + 1], s[dlen + 2], s[dlen + 3], '\0'};
+	m = month_index(mon);
+	if (m < 0 || !read_digits(s + dlen + 5, 4, &year) || year < 1900 ||
+	    !valid_day(day, m, year))
 		return false;
 	struct tm tm = {.tm_year = year - 1900, .tm_mon = m, .tm_mday = day};
 	*out = (int64_t)timegm(&tm);

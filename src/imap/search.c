@@ -28,10 +28,16 @@
  *                              empty s), checked in the raw header: fields
  *                              named f, RFC 2047 decoded and unfolded,
  *                              case-insensitive substring (Unicode folding)
- *   dates, sizes, MODSEQ,      store_search_range on cached columns;
- *   OLDER/YOUNGER              BEFORE/ON/SINCE are whole UTC days of the
- *                              internal date; SENT* the Date: field's own
- *                              calendar date (eval_sent_date)
+ *   dates, sizes, MODSEQ,      store_search_range on cached columns. The
+ *   OLDER/YOUNGER              internal and save dates are whole UTC days
+ *                              ("disregarding time and timezone": we keep
+ *                              UTC seconds only, and INTERNALDATE is sent
+ *                              as +0000, so that is the day clients see).
+ *                              SENT* compare the day written in the Date:
+ *                              field: messages within ZONE_MAX of a day's
+ *                              edge are checked against the zone in their
+ *                              cached ENVELOPE date; without a Date: the
+ *                              INTERNALDATE counts
  *   EMAILID, THREADID          store_message_lookup of the candidates
  *
  * Known limits: runs on the session's worker thread (store handles belong
@@ -59,6 +65,8 @@
 #define HEADER_READ_MAX (256 * 1024)
 /* Messages looked up per store_message_lookup() call (EMAILID/THREADID). */
 #define LOOKUP_BATCH 512
+/* The farthest an RFC 5322 zone ("+9959") puts a Date: from UTC, seconds. */
+#define ZONE_MAX ((99 * 60 + 59) * 60)
 
 struct uidset {
 	uint32_t *v;
@@ -272,79 +280,95 @@ eval_range(struct eval *e, enum store_column col, int64_t min, int64_t max, stru
 	return intersect(e->a, cand.v, cand.n, r.v, r.n);
 }
 
-static int64_t
-add_sat(int64_t a, int64_t b)
-{
-	if (b > 0 && a > INT64_MAX - b)
-		return INT64_MAX;
-	if (b < 0 && a < INT64_MIN - b)
-		return INT64_MIN;
-	return a + b;
-}
-
-/* The Date: field's wall-clock time as written (UTC seconds plus its zone),
-   read back from the cached ENVELOPE, whose first field it is. Falls back
-   to the stored UTC time when the envelope does not parse. */
-static int64_t
-sent_wall_clock(struct arena *a, const struct store_message_info *info)
+/* Whether the message's Date: field, read in its own zone, lies in [lo, hi]
+   (seconds of a UTC-like clock: UTC + zone). */
+static bool
+sent_local_in(const struct store_message_info *info, struct arena *a, int64_t lo, int64_t hi)
 {
 	const char *p = info->envelope;
-	bool ok;
 	int zone;
 
-	if (p == NULL || *p != '(')
-		return info->sent_date;
-	p++;
-	const char *date = mail_imap_nstring_read(a, &p, &ok);
-	if (!ok || date == NULL)
-		return info->sent_date;
-	time_t utc = mail_date_parse_zone(date, &zone);
-	return utc != 0 ? (int64_t)utc + zone * 60 : info->sent_date;
+	/* envelope = "(" env-date SP ...: the Date: field as received */
+	if (p == NULL || *p++ != '(')
+		return false;
+	const char *date = mail_imap_nstring_read(a, &p);
+	int64_t utc = (int64_t)mail_date_parse_zone(date, &zone);
+	if (utc == 0 || utc != info->sent_date)
+		return false;
+	int64_t local = utc + (int64_t)zone * 60;
+	return local >= lo && local <= hi;
 }
 
-/*
- * SENTBEFORE/SENTON/SENTSINCE compare the Date: field's own calendar date,
- * "disregarding time and timezone" (RFC 9051 6.4.4): "24 Mar 2007 23:00
- * +0200" is on the 24th though it was 21:00 UTC. The stored sent date is
- * UTC, so its index only narrows the candidates to the range widened by the
- * largest zone; each of those is then checked against its written date.
- * A message without a usable Date: (stored as 0) is judged by INTERNALDATE,
- * as SORT does (RFC 5256 section 2.2).
- */
+/* The members of cand whose Date: field, in its own zone, lies in [lo, hi]. */
 static struct uidset
-eval_sent_date(struct eval *e, struct uidset cand, int64_t min, int64_t max, bool *ok)
+verify_sent(struct eval *e, struct uidset cand, int64_t lo, int64_t hi, bool *ok)
 {
-	const int64_t slack = (int64_t)MAIL_DATE_MAX_ZONE * 60;
-	struct uidset wide = eval_range(e, STORE_COL_SENT_DATE, add_sat(min, -slack),
-	                                add_sat(max, slack), cand, ok);
-	struct uidset r = {arena_alloc(e->a, (wide.n + 1) * sizeof(uint32_t)), 0};
+	struct uidset r = {arena_alloc(e->a, (cand.n + 1) * sizeof(uint32_t)), 0};
 	struct arena *tmp = arena_new(16 * 1024);
 
-	for (size_t off = 0; *ok && off < wide.n; off += LOOKUP_BATCH) {
-		size_t n = MIN(LOOKUP_BATCH, wide.n - off);
+	for (size_t off = 0; off < cand.n; off += LOOKUP_BATCH) {
+		size_t n = MIN(LOOKUP_BATCH, cand.n - off);
 		struct store_message_info *info = arena_alloc(tmp, n * sizeof(*info));
-		if (store_message_lookup(e->in->mbox, wide.v + off, n, STORE_FETCH_ENVELOPE, tmp,
+		if (store_message_lookup(e->in->mbox, cand.v + off, n, STORE_FETCH_ENVELOPE, tmp,
 		                         info, &e->err) < 0) {
 			*ok = false;
 			break;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (info[i].uid == 0 || info[i].sent_date == 0)
-				continue;
-			int64_t t = sent_wall_clock(tmp, &info[i]);
-			if (t >= min && t <= max)
-				r.v[r.n++] = wide.v[off + i];
-		}
+		for (size_t i = 0; i < n; i++)
+			if (info[i].uid != 0 && sent_local_in(&info[i], tmp, lo, hi))
+				r.v[r.n++] = cand.v[off + i];
 		arena_reset(tmp);
 	}
 	arena_free(&tmp);
+	return r;
+}
+
+/* x + d, where INT64_MIN and INT64_MAX stand for "no bound" and stay so. */
+static int64_t
+bound_add(int64_t x, int64_t d)
+{
+	return x == INT64_MIN || x == INT64_MAX ? x : x + d;
+}
+
+/*
+ * SENTBEFORE/SENTON/SENTSINCE (RFC 9051 6.4.4): the Date: field's own day,
+ * "disregarding time and timezone", so "Wed, 1 Mar 2023 23:30 -0800" is on
+ * 1 March although it is 2 March in UTC. The store keeps UTC seconds: a
+ * message whose UTC time lies ZONE_MAX inside [lo, hi] matches whatever its
+ * zone; one within ZONE_MAX outside may, and its zone decides.
+ */
+static struct uidset
+eval_sent_dated(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
+{
+	struct uidset sure = {NULL, 0}, maybe;
+
+	maybe = eval_range(e, STORE_COL_SENT_DATE, MAX(1, bound_add(lo, -ZONE_MAX)),
+	                   bound_add(hi, ZONE_MAX), cand, ok);
+	if (!*ok || maybe.n == 0)
+		return maybe;
+	sure = eval_range(e, STORE_COL_SENT_DATE, MAX(1, bound_add(lo, ZONE_MAX)),
+	                  bound_add(hi, -ZONE_MAX), maybe, ok);
 	if (!*ok)
-		return r;
+		return sure;
+	struct uidset edge = subtract(e->a, maybe.v, maybe.n, sure.v, sure.n);
+	struct uidset more = verify_sent(e, edge, lo, hi, ok);
+	return unite(e->a, sure.v, sure.n, more.v, more.n);
+}
+
+/* A message without a usable Date: (stored as 0) is judged by its
+   INTERNALDATE, as SORT does (RFC 5256 section 2.2), and as Dovecot does
+   (ImapTest's search-date expects it). */
+static struct uidset
+eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
+{
+	struct uidset dated = eval_sent_dated(e, lo, hi, cand, ok);
+	if (!*ok)
+		return dated;
 	struct uidset undated = eval_range(e, STORE_COL_SENT_DATE, 0, 0, cand, ok);
 	if (!*ok || undated.n == 0)
-		return r;
-	undated = eval_range(e, STORE_COL_INTERNAL_DATE, min, max, undated, ok);
-	return unite(e->a, r.v, r.n, undated.v, undated.n);
+		return dated;
+	undated = eval_range(e, STORE_COL_INTERNAL_DATE, lo, hi, undated, ok);
+	return unite(e->a, dated.v, dated.n, undated.v, undated.n);
 }
 
 static struct uidset
@@ -362,15 +386,15 @@ eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 		max = day - 1;
 		break;
 	case IMAP_OP_ON:
-		min = MAX(min, day);
+		min = day;
 		max = day + 86399;
 		break;
 	case IMAP_OP_SINCE:
-		min = MAX(min, day);
+		min = day;
 		break;
 	}
 	if (k->date == IMAP_DATE_SENT)
-		return eval_sent_date(e, cand, min, max, ok);
+		return eval_sent_date(e, min, max, cand, ok);
 	return eval_range(e, cols[k->date], min, max, cand, ok);
 }
 

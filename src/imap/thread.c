@@ -98,21 +98,6 @@ unlink_node(struct tree *t, uint32_t x)
 	nd->parent = nd->prev = nd->next = NONE;
 }
 
-static void
-append_child(struct tree *t, uint32_t parent, uint32_t x)
-{
-	struct node *p = &t->nodes[parent], *nd = &t->nodes[x];
-
-	nd->parent = parent;
-	nd->next = NONE;
-	nd->prev = p->last;
-	if (p->last != NONE)
-		t->nodes[p->last].next = x;
-	else
-		p->child = x;
-	p->last = x;
-}
-
 /* Makes x (unlinked) a child of parent just before its child after, or
    the last child when after is NONE. */
 static void
@@ -131,6 +116,12 @@ insert_before(struct tree *t, uint32_t parent, uint32_t after, uint32_t x)
 		t->nodes[after].prev = x;
 	else
 		p->last = x;
+}
+
+static void
+append_child(struct tree *t, uint32_t parent, uint32_t x)
+{
+	insert_before(t, parent, NONE, x);
 }
 
 /* The node after x in a pre-order walk of top's subtree, or NONE. */
@@ -243,7 +234,6 @@ sort_all(struct tree *t)
  * thread-members = nz-number *(SP nz-number) [SP thread-nested]
  * thread-nested = 2*thread-list
  * A chain of only children is one list; a fork opens one list per child.
- * Frames: a node whose list is open, and whether it needs ")" after.
  */
 static void
 emit(const struct tree *t, struct buf *b)
@@ -432,43 +422,38 @@ link_references(struct tree *t, const uint32_t *nodes, const struct imap_thread_
 	hash_free(&ids);
 }
 
-/* Step 3: prune dummies, top down; spliced children are revisited as part
-   of the list being walked. */
+/*
+ * Step 3: prune dummies. Children go first (reverse pre-order), so a dummy
+ * is judged by the children it keeps: one whose dummy children were all
+ * removed is empty now and goes too, where a top-down walk kept it at the
+ * top level with no child at all (found by fuzz/fuzz_imap_thread.c).
+ */
 static void
 prune_dummies(struct tree *t)
 {
+	uint32_t *order = xmalloc((t->n + 1) * sizeof(uint32_t));
 	uint32_t *stack = xmalloc((t->n + 1) * sizeof(uint32_t));
-	size_t sp = 0;
+	size_t n = preorder(t, t->root, order, stack);
 
-	stack[sp++] = t->root;
-	while (sp > 0) {
-		uint32_t parent = stack[--sp];
-		uint32_t c = t->nodes[parent].child;
-		while (c != NONE) {
-			struct node *nd = &t->nodes[c];
-			uint32_t next = nd->next;
-			if (nd->num != 0) {
-				stack[sp++] = c;
-			} else if (nd->child == NONE) {
-				unlink_node(t, c);
-			} else if (parent != t->root || nd->child == nd->last) {
-				/* splice the dummy's children in its place (not to
-				   the root level unless there is only one) */
-				uint32_t first = nd->child;
-				uint32_t after = nd->next;
-				while (nd->child != NONE) {
-					uint32_t k = nd->child;
-					unlink_node(t, k);
-					insert_before(t, parent, after, k);
-				}
-				unlink_node(t, c);
-				next = first;
-			} else {
-				stack[sp++] = c; /* a kept dummy: prune below it */
+	for (size_t i = n; i-- > 1;) { /* order[0] is the root */
+		uint32_t x = order[i], parent = t->nodes[x].parent;
+		struct node *nd = &t->nodes[x];
+		if (nd->num != 0)
+			continue;
+		if (nd->child == NONE) {
+			unlink_node(t, x);
+		} else if (parent != t->root || nd->child == nd->last) {
+			/* splice the dummy's children in its place (not to the
+			   root level unless there is only one) */
+			while (nd->child != NONE) {
+				uint32_t k = nd->child;
+				unlink_node(t, k);
+				insert_before(t, parent, x, k);
 			}
-			c = next;
+			unlink_node(t, x);
 		}
 	}
+	free(order);
 	free(stack);
 }
 

@@ -94,37 +94,34 @@ mail_imap_string_quote(struct arena *a, const char *s, unsigned flags)
 }
 
 const char *
-mail_imap_nstring_read(struct arena *a, const char **pp, bool *ok_out)
+mail_imap_nstring_read(struct arena *a, const char **pp)
 {
 	const char *p = *pp;
 
-	*ok_out = true;
 	if (strncmp(p, "NIL", 3) == 0) {
 		*pp = p + 3;
 		return NULL;
 	}
 	if (*p == '"') {
-		struct buf b;
-		buf_init(&b);
-		for (p++; *p != '"' && *p != '\0'; p++) {
-			if (*p == '\\' && p[1] != '\0')
+		char *out = arena_alloc(a, strlen(p)), *q = out;
+		for (p++; *p != '"'; p++) {
+			if (*p == '\\')
 				p++;
-			buf_putc(&b, *p);
+			if (*p == '\0')
+				return NULL;
+			*q++ = *p;
 		}
-		const char *r = arena_strndup(a, b.data != NULL ? b.data : "", b.len);
-		buf_deinit(&b);
-		*ok_out = *p == '"';
-		*pp = *p == '"' ? p + 1 : p;
-		return r;
+		*q = '\0';
+		*pp = p + 1;
+		return out;
 	}
 	if (*p == '{') {
 		char *end;
 		unsigned long long n = strtoull(p + 1, &end, 10);
-		if (end[0] == '}' && end[1] == '\r' && end[2] == '\n' && strnlen(end + 3, n) == n) {
-			*pp = end + 3 + n;
-			return arena_strndup(a, end + 3, n);
-		}
+		if (end == p + 1 || strncmp(end, "}\r\n", 3) != 0 || strnlen(end + 3, n) < n)
+			return NULL;
+		*pp = end + 3 + n;
+		return arena_strndup(a, end + 3, n);
 	}
-	*ok_out = false;
 	return NULL;
 }

@@ -19,7 +19,6 @@
 #ifndef TERN_MAIL_IMAP_STRING_H
 #define TERN_MAIL_IMAP_STRING_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -46,10 +45,11 @@ void mail_imap_nstring_append(struct buf *out, const char *s);
 const char *mail_imap_string_quote(struct arena *a, const char *s, unsigned flags);
 
 /*
- * Reads back one nstring this writer made (quoted, literal or NIL) at *pp,
- * for the cached ENVELOPE and BODYSTRUCTURE: returns it in a (NULL for NIL)
- * and moves *pp past it; *ok_out false when *pp holds none of the three.
+ * Reads back an nstring this writer wrote, at *pp (the cached ENVELOPE,
+ * say): a quoted string, a literal or NIL. Returns the value in a (NULL
+ * for NIL) and moves *pp past it; on anything else returns NULL and leaves
+ * *pp alone. For our own output, not for client input.
  */
-const char *mail_imap_nstring_read(struct arena *a, const char **pp, bool *ok_out);
+const char *mail_imap_nstring_read(struct arena *a, const char **pp);
 
 #endif

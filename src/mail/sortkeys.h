@@ -19,12 +19,10 @@ struct mail_parsed;
  * seconds. Returns 0 when s is NULL or not a date.
  */
 time_t mail_date_parse(const char *s);
-/* The same, also giving the zone the date was written in, in minutes east
-   of UTC (0 when it names none): utc + zone * 60 is the wall-clock time as
-   written, whose calendar date SEARCH SENTON compares (RFC 9051 6.4.4). */
+/* The same, and the date's zone in minutes east of UTC in *zone_out (0 for
+   UT, "-0000", a missing or unknown zone, and when s is not a date), so the
+   date as written is UTC seconds + zone * 60 (SEARCH SENTON). */
 time_t mail_date_parse_zone(const char *s, int *zone_out);
-/* Largest zone offset mail_date_parse_zone() accepts, in minutes. */
-#define MAIL_DATE_MAX_ZONE (99 * 60 + 59)
 
 /* Returns the RFC 5256 section 2.1 base subject of an already decoded
    subject (case kept). In the arena. */

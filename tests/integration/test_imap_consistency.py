@@ -113,6 +113,56 @@ class ConsistencyTest(ServerTestCase):
             self.assertEqual(sorted(f for f in flags if f != "\\Recent"), want, line)
         s.close()
 
+    def test_concurrent_searches_sorts_and_threads_agree(self):
+        # Sessions on every worker run SEARCH, SORT and THREAD at once on
+        # one mailbox while another appends: each must get the answer a lone
+        # session gets. THREAD's sort once kept its tree in a global shared
+        # by all workers; `make tsan` runs this against ThreadSanitizer.
+        addr, pw = new_account(self.server, "engines@localhost")
+        setup = Session(self.server, addr, pw)
+        for i in range(30):
+            refs = f"References: <m{i // 2}@x>\r\n" if i % 3 else ""
+            msg = (f"From: u{i % 4}@example.org\r\nSubject: {'Re: ' * (i % 2)}topic {i % 5}\r\n"
+                   f"Message-ID: <m{i}@x>\r\n{refs}"
+                   f"Date: {1 + i % 28:02d} Mar 2023 {i % 24:02d}:00:00 -0800\r\n\r\nbody {i}\r\n")
+            setup.append("INBOX", msg.encode())
+        setup.ok("SELECT INBOX")
+        commands = ["UID THREAD REFERENCES UTF-8 ALL", "UID THREAD ORDEREDSUBJECT UTF-8 ALL",
+                    "UID SORT (DATE SUBJECT) UTF-8 ALL", "UID SEARCH OR SUBJECT topic FROM u1",
+                    "UID SEARCH SENTSINCE 10-Mar-2023 NOT SENTON 20-Mar-2023"]
+        want = {c: setup.ok(c + " UID 1:30")[0] for c in commands}
+        errors = []
+
+        def reader(n):
+            try:
+                s = Session(self.server, addr, pw)
+                s.ok("EXAMINE INBOX")
+                for i in range(15):
+                    c = commands[(n + i) % len(commands)]
+                    got = s.ok(c + " UID 1:30")[0]
+                    if got != want[c]:
+                        errors.append((c, got, want[c]))
+                s.close()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        def writer():
+            try:
+                s = Session(self.server, addr, pw)
+                for i in range(15):
+                    s.append("INBOX", f"Subject: later {i}\r\n\r\nx\r\n".encode())
+                s.close()
+            except Exception as e:
+                errors.append(e)
+
+        threads = [threading.Thread(target=reader, args=(n,)) for n in range(4)]
+        threads.append(threading.Thread(target=writer))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        setup.close()
+        self.assertEqual(errors, [])
 
 class MultiAccessRulesTest(ServerTestCase):
     """What ImapTest's stress runs check between two sessions of one mailbox."""

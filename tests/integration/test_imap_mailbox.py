@@ -176,6 +176,32 @@ class MailboxTest(ServerTestCase):
         lines = self.s.append("INBOX", date="31-Feb-2026 12:00:00 +0100")
         self.assertEqual(lines[-1].split()[1], "BAD")
 
+    def test_append_date_time_zones_and_internaldate(self):
+        # APPEND's date-time in zones far from UTC; INTERNALDATE gives the
+        # same instant back in +0000, and SEARCH ON compares that UTC day.
+        cases = [
+            ("01-Mar-2023 23:30:00 -0800", "02-Mar-2023 07:30:00 +0000"),
+            ("02-Mar-2023 09:00:00 +1400", "01-Mar-2023 19:00:00 +0000"),
+            ("02-Mar-2023 05:00:00 +0530", "01-Mar-2023 23:30:00 +0000"),
+            ("01-Mar-2023 13:00:00 -1200", "02-Mar-2023 01:00:00 +0000"),
+            (" 1-Jan-2023 00:00:00 +1400", "31-Dec-2022 10:00:00 +0000"),
+        ]
+        self.s.ok("CREATE Zones")
+        for date, _ in cases:
+            self.assertIn(" OK ", self.s.append("Zones", date=date)[-1])
+        self.s.ok("EXAMINE Zones")
+        lines = self.s.ok("FETCH 1:* (INTERNALDATE)")
+        got = [l.split('"')[1] for l in lines[:-1]]
+        self.assertEqual(got, [want for _, want in cases])
+        self.assertEqual(self.s.ok("SEARCH ON 1-Mar-2023")[0], "* SEARCH 2 3")
+        self.assertEqual(self.s.ok("SEARCH ON 2-Mar-2023")[0], "* SEARCH 1 4")
+        self.assertEqual(self.s.ok("SEARCH BEFORE 1-Jan-2023")[0], "* SEARCH 5")
+        self.assertEqual(self.s.ok("SEARCH SINCE 2-Mar-2023")[0], "* SEARCH 1 4")
+        # a sign where the digits belong is not a zone
+        for bad in ("01-Mar-2023 00:00:00 +-800", "01-Mar-2023 00:00:00 +800",
+                    "01-Mar-2023 00:00:00 +0860"):
+            self.assertEqual(self.s.append("Zones", date=bad)[-1].split()[1], "BAD", bad)
+
     def test_multiappend_is_atomic_and_returns_uid_set(self):
         tag = self.s.tag()
         self.s.send(f"{tag} APPEND INBOX {{{len(MSG)}+}}\r\n".encode() + MSG +

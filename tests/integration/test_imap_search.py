@@ -14,6 +14,16 @@ from harness import Raw, ServerTestCase, client_ssl_context
 
 N = 50
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+DAY = 86400
+JAN1 = 1704067200  # 2024-01-01 00:00 UTC
+# Zones far from UTC both ways, with local hours that put the UTC time on
+# another day: a day computed in the wrong zone shows.
+ZONES = [("+0000", 0), ("-0800", -480), ("+0530", 330), ("+1400", 840), ("-1200", -720)]
+
+
+def zone_hours(off):
+    """(Date: hour, APPEND hour) in local time for a zone offset in minutes."""
+    return (8, 12) if off == 0 else (23, 22) if off < 0 else (1, 3)
 
 
 def describe(i):
@@ -25,8 +35,9 @@ def describe(i):
         "to": [f"team{i % 3}@example.org"],
         "cc": "boss@example.net" if i % 4 == 0 else None,
         "bcc": "secret@example.com" if i % 7 == 0 else None,
-        "iday": i % 28 + 1,                  # internal date: 2024-01-<iday> 12:00 UTC
-        "sday": i % 28 + 1,                  # Date: 2023-03-<sday> 08:00 UTC
+        "iday": i % 28 + 1,                  # APPEND date: 2024-01-<iday>, local time
+        "sday": i % 28 + 1,                  # Date: 2023-03-<sday>, local time
+        "zone": ZONES[i % 5],
         "flags": set(),
         "keywords": set(),
         "extra": [],
@@ -71,6 +82,12 @@ def describe(i):
         m["subject"] = "=?UTF-8?Q?Caf=C3=A9_menu?="
     if i == 43:
         m["to"] = ["first@x.org", "Second Person <second@y.org>"]
+    name, off = m["zone"]
+    m["shour"], ihour = zone_hours(off)
+    m["idate"] = f'"{m["iday"]:02d}-Jan-2024 {ihour:02d}:00:00 {name}"'
+    # INTERNALDATE keys compare the UTC day (docs/IMAP.md): day 0 is 31 Dec
+    m["itime"] = JAN1 + (m["iday"] - 1) * DAY + ihour * 3600 - off * 60
+    m["iday_utc"] = (m["itime"] - JAN1) // DAY + 1
     return m
 
 
@@ -81,7 +98,7 @@ def render(m):
     if m["bcc"]:
         h.append(f"Bcc: {m['bcc']}")
     h.append(f"Subject: {m['subject']}")
-    h.append(f"Date: {m['sday']:02d} Mar 2023 08:00:00 +0000")
+    h.append(f"Date: {m['sday']:02d} Mar 2023 {m['shour']:02d}:00:00 {m['zone'][0]}")
     h.append(f"Message-ID: <msg{m['i']}@example.com>")
     h += m["extra"]
     h.append("MIME-Version: 1.0")
@@ -111,10 +128,6 @@ def uids(pred):
     return [m["i"] + 1 for m in MSGS if pred(m)]
 
 
-DAY = 86400
-JAN1 = 1704067200  # 2024-01-01 00:00 UTC
-
-
 class SearchTest(ServerTestCase):
     @classmethod
     def setUpClass(cls):
@@ -123,8 +136,7 @@ class SearchTest(ServerTestCase):
         m.create("S")
         for msg, raw in zip(MSGS, RAW):
             flags = " ".join(sorted(msg["flags"] | msg["keywords"]))
-            date = f'"{msg["iday"]:02d}-Jan-2024 12:00:00 +0000"'
-            typ, _ = m.append("S", f"({flags})", date, raw)
+            typ, _ = m.append("S", f"({flags})", msg["idate"], raw)
             assert typ == "OK"
         m.logout()
 
@@ -193,12 +205,18 @@ class SearchTest(ServerTestCase):
     def test_date_keys(self):
         r = self.conn()
         cases = {
-            "BEFORE 3-Jan-2024": uids(lambda m: m["iday"] < 3),
-            "ON 3-Jan-2024": uids(lambda m: m["iday"] == 3),
-            'SINCE "27-Jan-2024"': uids(lambda m: m["iday"] >= 27),
+            "BEFORE 3-Jan-2024": uids(lambda m: m["iday_utc"] < 3),
+            "ON 3-Jan-2024": uids(lambda m: m["iday_utc"] == 3),
+            "ON 1-Jan-2024": uids(lambda m: m["iday_utc"] == 1),
+            "ON 31-Dec-2023": uids(lambda m: m["iday_utc"] == 0),
+            'SINCE "27-Jan-2024"': uids(lambda m: m["iday_utc"] >= 27),
+            "SINCE 29-Jan-2024": uids(lambda m: m["iday_utc"] >= 29),
+            # SENT* read the Date: field's own day, whatever its zone
             "SENTBEFORE 2-Mar-2023": uids(lambda m: m["sday"] < 2),
             "SENTON 5-Mar-2023": uids(lambda m: m["sday"] == 5),
+            "SENTON 4-Mar-2023": uids(lambda m: m["sday"] == 4),
             "SENTSINCE 28-Mar-2023": uids(lambda m: m["sday"] >= 28),
+            "SENTSINCE 3-Mar-2023 SENTBEFORE 5-Mar-2023": uids(lambda m: 3 <= m["sday"] < 5),
             "BEFORE 1-Jan-2000": [],
         }
         for args, want in cases.items():
@@ -214,9 +232,10 @@ class SearchTest(ServerTestCase):
         r = self.conn()
         self.check(r, "OLDER 1", uids(lambda m: True))  # all of 2024-01
         self.check(r, "YOUNGER 60", [])
-        age = int(time.time()) - (JAN1 + 10 * DAY + 12 * 3600)  # internal date of day 11
-        self.check(r, f"YOUNGER {age - 100}", uids(lambda m: m["iday"] > 11))
-        self.check(r, f"OLDER {age + 100}", uids(lambda m: m["iday"] < 11))
+        t = MSGS[10]["itime"]
+        age = int(time.time()) - t
+        self.check(r, f"YOUNGER {age - 100}", uids(lambda m: m["itime"] > t))
+        self.check(r, f"OLDER {age + 100}", uids(lambda m: m["itime"] < t))
 
     def test_size_keys(self):
         r = self.conn()

@@ -6,6 +6,8 @@ Runs build/tests/crash_store_writer (appends from several threads, prints
 several times, and checks after each kill that every printed message is
 present and byte-identical, and that check finds nothing but the orphan
 blobs a crash may leave (written, never committed), which repair removes.
+A sanitizer report from the writer (TERN_BUILD=build/asan or build/tsan)
+fails the test too.
 
 Standalone: python3 -m unittest tests/integration/test_store_crash.py
 Build first: make unit-bins (TERN_BUILD=build/asan for the sanitizer tree).
@@ -23,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("TERN_BUILD", os.path.join(ROOT, "build"))
 WRITER = os.path.join(BUILD, "tests", "crash_store_writer")
 ALLOWED_AFTER_CRASH = ("problem=orphan-blob", "problem=temp-file")
+SANITIZER_REPORTS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                     "ERROR: LeakSanitizer", "runtime error:")
 
 
 @unittest.skipUnless(os.path.exists(WRITER), "build crash_store_writer first (make unit-bins)")
@@ -33,19 +37,28 @@ class StoreCrashTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def assertNoSanitizerReport(self, stderr):
+        for report in SANITIZER_REPORTS:
+            self.assertNotIn(report, stderr, stderr[-6000:])
+
     def run_tool(self, mode):
-        return subprocess.run([WRITER, mode, self.dir], capture_output=True, text=True,
+        proc = subprocess.run([WRITER, mode, self.dir], capture_output=True, text=True,
                               timeout=120)
+        self.assertNoSanitizerReport(proc.stderr)
+        return proc
 
     def test_committed_messages_survive_sigkill(self):
         committed = {}
         rng = random.Random(os.getpid())
         for round_ in range(5):
-            proc = subprocess.Popen([WRITER, "write", self.dir, "4"], stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.3, 1.2))
-            proc.send_signal(signal.SIGKILL)
-            out, _ = proc.communicate(timeout=30)
+            with tempfile.TemporaryFile() as err:
+                proc = subprocess.Popen([WRITER, "write", self.dir, "4"],
+                                        stdout=subprocess.PIPE, stderr=err)
+                time.sleep(rng.uniform(0.3, 1.2))
+                proc.send_signal(signal.SIGKILL)
+                out, _ = proc.communicate(timeout=30)
+                err.seek(0)
+                self.assertNoSanitizerReport(err.read().decode(errors="replace"))
             lines = out.decode().split("\n")
             # A line cut by the kill was never fully printed: ignore it.
             for line in lines[:-1]:

@@ -156,8 +156,17 @@ test_references_loops(void)
 	        {"<b@x>", NULL, "B", 2},
 	        {"<c@x>", "<a@x> <b@x> <a@x> <b@x>", "C", 3},
 	};
+	static const struct spec empty_dummies[] = {
+	        /* 1.A makes d -> e -> 1 and d -> f -> 2; each message naming
+	           itself last then leaves: d keeps two empty dummies, which step
+	           3 removes, and then d itself (the fuzzer found d left at the
+	           top with no child, and a crash in step 5) */
+	        {"<m1@x>", "<d@x> <e@x> <m1@x>", "One", 1},
+	        {"<m2@x>", "<d@x> <f@x> <m2@x>", "Two", 2},
+	};
 	struct arena *a = arena_new(4096);
 
+	test_str_eq(-1, run(a, REFS, empty_dummies, ARRAY_LEN(empty_dummies)), "(1)(2)");
 	test_str_eq(-1, run(a, REFS, loop, ARRAY_LEN(loop)), "(3 2)(1)");
 	test_str_eq(-1, run(a, REFS, loop_dates_up, ARRAY_LEN(loop_dates_up)), "(1)(3 2)");
 	test_str_eq(-1, run(a, REFS, cycle, ARRAY_LEN(cycle)), "(3 2 1)");

@@ -125,6 +125,27 @@ test_dates(void)
 	        {"25-Nov-2026 24:00:00 +0000", -1},
 	        {"25-Nov-2026 10:00:00", -1},
 	        {"25-Nov-2026 10:00:00 +0000x", -1},
+	        /* zones far from UTC, and days that change in UTC */
+	        {"01-Mar-2023 23:30:00 -0800", 1677742200},
+	        {"02-Mar-2023 09:00:00 +1400", 1677697200},
+	        {"02-Mar-2023 05:00:00 +0530", 1677713400},
+	        {"01-Mar-2023 13:00:00 -1200", 1677718800},
+	        {"31-Dec-2022 23:59:59 -1200", 1672574399}, /* 2023 in UTC */
+	        {" 1-Jan-2023 00:00:00 +1400", 1672480800}, /* still 2022 in UTC */
+	        {"01-Mar-2023 00:00:00 +9959", 1677268860},
+	        /* date-time is strict (RFC 9051 section 9) */
+	        {"01-Mar-2023 00:00:00 +0860", -1},
+	        {"01-Mar-2023 00:00:00 +-800", -1},
+	        {"01-Mar-2023 00:00:00 -+800", -1},
+	        {"01-Mar-2023 00:00:00 + 800", -1},
+	        {"01-Mar-2023 00:00:00 +800", -1},
+	        {"01-Mar-2023 00:00:00 +08000", -1},
+	        {"01-Mar-2023 00:00:00 0800", -1},
+	        {"+1-Mar-2023 00:00:00 +0000", -1},
+	        {"01-Mar-2023 -1:00:00 +0000", -1},
+	        {"01-Mar-2023 1:00:00 +0000", -1},
+	        {"01-Mar-2023 00:00:00  +0000", -1},
+	        {"1-Mar-2023 00:00:00 +0000", -1}, /* day-fixed: " 1" or "01" */
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
@@ -135,8 +156,22 @@ test_dates(void)
 	int64_t d;
 	test_assert(-1, imap_date_parse("1-Feb-1994", &d) && d == 760060800);
 	test_assert(-1, !imap_date_parse("1-Feb-94", &d));
+	test_assert(-1, imap_date_parse("01-feb-1994", &d) && d == 760060800);
+	test_assert(-1, imap_date_parse("28-Feb-1994", &d) && d == 760060800 + 27 * 86400);
+	test_assert(-1, !imap_date_parse("+1-Feb-1994", &d));
+	test_assert(-1, !imap_date_parse(" 1-Feb-1994", &d));
+	test_assert(-1, !imap_date_parse("1-Feb-+994", &d));
+	test_assert(-1, !imap_date_parse("1-Feb-1994 ", &d));
+	test_assert(-1, !imap_date_parse("001-Feb-1994", &d));
+	test_assert(-1, !imap_date_parse("1-Feb", &d));
+	test_assert(-1, !imap_date_parse("", &d));
 	struct arena *a = arena_new(256);
 	test_str_eq(-1, imap_date_time_format(a, 1795600800), "25-Nov-2026 10:00:00 +0000");
+	/* every zone above comes back as the same instant in UTC */
+	test_str_eq(-1, imap_date_time_format(a, 1677742200), "02-Mar-2023 07:30:00 +0000");
+	test_str_eq(-1, imap_date_time_format(a, 1677697200), "01-Mar-2023 19:00:00 +0000");
+	test_str_eq(-1, imap_date_time_format(a, 1672480800), "31-Dec-2022 10:00:00 +0000");
+	test_str_eq(-1, imap_date_time_format(a, 0), "01-Jan-1970 00:00:00 +0000");
 	arena_free(&a);
 }
 

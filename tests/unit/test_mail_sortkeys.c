@@ -40,15 +40,35 @@ test_dates_parse(void)
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 		test_int_eq(i, mail_date_parse(cases[i].in), cases[i].want);
 	test_int_eq(-1, mail_date_parse(NULL), 0);
+}
 
-	/* The zone as written: SEARCH SENTON compares the date in it. */
-	int zone = 1;
-	test_int_eq(-2, mail_date_parse_zone("Sat, 24 Mar 2007 23:00:00 +0200", &zone), 1174770000);
-	test_int_eq(-2, zone, 120);
-	test_int_eq(-3, mail_date_parse_zone("Mon, 3 Feb 2020 04:00:00 EST", &zone), 1580720400);
-	test_int_eq(-3, zone, -300);
-	test_int_eq(-4, mail_date_parse_zone("garbage", &zone), 0);
-	test_int_eq(-4, zone, 0);
+/* Zones far from UTC, both ways, and what each date says as written. */
+static void
+test_dates_in_odd_zones(void)
+{
+	static const struct {
+		const char *in;
+		long long utc;
+		int zone; /* minutes east */
+	} cases[] = {
+	        {"Wed, 1 Mar 2023 23:30:00 -0800", 1677742200, -480},
+	        {"Thu, 2 Mar 2023 09:00:00 +1400", 1677697200, 840},
+	        {"Thu, 2 Mar 2023 05:00:00 +0530", 1677713400, 330},
+	        {"Wed, 1 Mar 2023 13:00:00 -1200", 1677718800, -720},
+	        {"Sat, 31 Dec 2022 23:59:59 +0545", 1672510499, 345}, /* Nepal, across a year */
+	        {"Tue, 28 Feb 2023 23:59:59 -0100", 1677632399, -60},
+	        {"1 Mar 2023 00:00:00 +9959", 1677268860, 5999}, /* the largest RFC 5322 allows */
+	        {"1 Mar 2023 00:00:00 -0000", 1677628800, 0},
+	        {"1 Mar 2023 00:00:00 PDT", 1677654000, -420},
+	        {"1 Mar 2023 00:00:00 +1460", 0, 0}, /* not a date: no zone either */
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		int zone = 12345;
+		test_int_eq(i, mail_date_parse_zone(cases[i].in, &zone), cases[i].utc);
+		test_int_eq(i, zone, cases[i].zone);
+		test_int_eq(i, mail_date_parse(cases[i].in), cases[i].utc);
+	}
 }
 
 static void
@@ -174,6 +194,7 @@ int
 main(void)
 {
 	TEST_RUN(test_dates_parse);
+	TEST_RUN(test_dates_in_odd_zones);
 	TEST_RUN(test_base_subject);
 	TEST_RUN(test_msgids);
 	TEST_RUN(test_header_fields_iterate);
