@@ -25,7 +25,8 @@
 #define CAPS_AUTHED                                                                                \
 	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND "       \
 	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
-	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
+	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"      \
+	" CONDSTORE QRESYNC"
 
 const char *
 imap_capability(struct imap_session *s)

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_search_cmd.h"
 #include "imap/search.h"
@@ -145,6 +146,8 @@ imap_cmd_search(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 
+	if (prog.has_modseq)
+		imap_condstore_enable(s);
 	struct imap_search_input in;
 	imap_search_input_init(&in, s);
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {

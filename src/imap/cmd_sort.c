@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_search_cmd.h"
 #include "imap/search.h"
@@ -96,6 +97,8 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	}
 	if (!imap_search_keys_arg(cmd, 1, &prog))
 		return IMAP_CMD_DONE;
+	if (prog.has_modseq)
+		imap_condstore_enable(s);
 
 	struct imap_search_input in;
 	imap_search_input_init(&in, s);

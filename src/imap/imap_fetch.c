@@ -99,6 +99,7 @@ struct fetch {
 	struct buf kw_names;
 	bool skipped_expunged;
 	const char *fail_status, *fail_text; /* a tagged reply other than OK */
+	const char *ok_text;                 /* the tagged OK's text, or NULL */
 };
 
 static void
@@ -487,8 +488,9 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 	buf_puts(text, "* ");
 	buf_put_u64(text, seq_of(s, f, uid));
 	buf_puts(text, " FETCH (");
-	/* RFC 9051 6.4.9: UID FETCH responses always carry UID. */
-	if (cmd->is_uid && !f->req.has_uid) {
+	/* RFC 9051 6.4.9: UID FETCH responses always carry UID; with QRESYNC
+	   so does one that reports the \Seen it set (RFC 7162 3.2.4). */
+	if ((cmd->is_uid || (seen_now && s->qresync)) && !f->req.has_uid) {
 		buf_puts(text, "UID ");
 		buf_put_u64(text, uid);
 		first = false;
@@ -697,6 +699,8 @@ fetch_pump(struct imap_cmd *cmd)
 		imap_reply_tagged(cmd, f->fail_status, "%s", f->fail_text);
 	else if (f->skipped_expunged && !cmd->is_uid)
 		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
+	else if (f->ok_text != NULL)
+		imap_reply_ok(cmd, "%s", f->ok_text);
 	else
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 	return IMAP_CMD_DONE;
@@ -716,10 +720,11 @@ needs_meta(const struct imap_fetch_request *req)
 
 enum imap_cmd_status
 imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const uint32_t *uids,
-               size_t n, const uint32_t *seen_set, size_t n_seen_set)
+               size_t n, const uint32_t *seen_set, size_t n_seen_set, const char *ok_text)
 {
 	struct fetch *f = arena_zalloc(cmd->arena, sizeof(*f));
 
+	f->ok_text = ok_text;
 	f->req = *req;
 	f->uids = uids;
 	f->n = n;

@@ -66,6 +66,33 @@ test_seqset(void)
 	arena_free(&a);
 }
 
+/* Membership for numbers a snapshot need not hold (QRESYNC VANISHED). */
+static void
+test_seqset_filter(void)
+{
+	static const struct {
+		const char *set;
+		const char *want;
+	} cases[] = {
+	        {"1:*", "2:3,7,40:41"}, /* '*' is 41 */
+	        {"3,40:*,1:2", "2:3,40:41"}, {"5:6,8:39", ""}, {"7,7:7,6:8", "7"},
+	        {"41:40", "40:41"},          {"*", "41"},      {"1:3,3:7", "2:3,7"},
+	};
+	struct arena *a = arena_new(1024);
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		uint32_t v[] = {2, 3, 7, 40, 41};
+		struct imap_seqset s;
+		test_assert(i, imap_seqset_parse(a, cases[i].set, &s));
+		size_t n = imap_seqset_filter(&s, 41, a, v, ARRAY_LEN(v));
+		test_str_eq(i, imap_seqset_format(a, v, n), cases[i].want);
+	}
+	struct imap_seqset s;
+	test_assert(-1, imap_seqset_parse(a, "1:4,9", &s) && !imap_seqset_has_star(&s));
+	test_assert(-1, imap_seqset_parse(a, "1,4:*", &s) && imap_seqset_has_star(&s));
+	arena_free(&a);
+}
+
 static void
 test_mutf7_round_trip(void)
 {
@@ -223,6 +250,7 @@ int
 main(void)
 {
 	TEST_RUN(test_seqset);
+	TEST_RUN(test_seqset_filter);
 	TEST_RUN(test_mutf7_round_trip);
 	TEST_RUN(test_mutf7_rejects_non_canonical);
 	TEST_RUN(test_dates);
