@@ -53,6 +53,7 @@ static const struct imap_command_def commands[] = {
            either, though UID SORT/THREAD may carry them. */
         {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
         {"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0}, /* RFC 5267 */
         {"UID", NULL, SELECTED, 0},
 };
 

@@ -32,5 +32,6 @@ imap_cmd_fn imap_cmd_move;
 imap_cmd_fn imap_cmd_search;
 imap_cmd_fn imap_cmd_sort;
 imap_cmd_fn imap_cmd_thread;
+imap_cmd_fn imap_cmd_cancelupdate;
 
 #endif

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "imap/imap_context.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
@@ -293,6 +294,7 @@ imap_mailbox_deselect(struct imap_session *s)
 	s->saved_uids = NULL;
 	s->n_saved = 0;
 	s->kw_announced = 0;
+	imap_context_free_all(s); /* RFC 5267 4.3: updates end with the selection */
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
 }
@@ -374,10 +376,18 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	struct pending p = {.s = s};
 	enum store_error err;
 
-	if (s->mbox == NULL || !allow_expunge)
+	struct buf removes, adds; /* UPDATE contexts' REMOVEFROM and ADDTO */
+
+	if (s->mbox == NULL || (!allow_expunge && s->contexts == NULL))
 		return;
 	buf_init(&p.expunges);
-	if (store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
+	buf_init(&removes);
+	buf_init(&adds);
+	/* Without allow_expunge the snapshot stays: only the contexts run,
+	   over it, as numbered now. */
+	if (s->contexts != NULL)
+		imap_context_before_sync(s);
+	if (allow_expunge && store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
 		if (err == STORE_ERR_NOTFOUND) {
 			/* Deleted or renamed away by another session: nothing left
 			   to show; RFC 9051 7.1 lets the server say BYE. */
@@ -385,6 +395,11 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		}
 		goto out;
 	}
+	if (s->contexts != NULL)
+		imap_context_after_sync(s, &removes, &adds);
+	/* Removals are numbered as before the sync: before the EXPUNGEs. */
+	if (removes.len > 0)
+		net_conn_write(s->base.conn, removes.data, removes.len);
 	if (p.expunges.len > 0)
 		net_conn_write(s->base.conn, p.expunges.data, p.expunges.len);
 	if (p.n_vanished > 0) {
@@ -417,7 +432,12 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		else
 			imap_reply_untagged(s, "%u FETCH (FLAGS (%s))", c->seq, flags);
 	}
+	/* Additions are numbered as now: after EXISTS (RFC 5267 4.3.3). */
+	if (adds.len > 0)
+		net_conn_write(s->base.conn, adds.data, adds.len);
 out:
+	buf_deinit(&removes);
+	buf_deinit(&adds);
 	buf_deinit(&p.expunges);
 	free(p.vanished);
 	free(p.changes);

@@ -32,6 +32,7 @@ struct net_conn;
 struct store;
 struct store_account;
 struct store_mailbox;
+struct imap_context;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -116,8 +117,9 @@ struct imap_session {
 	struct store_mailbox *mbox;
 	const char *mbox_name; /* heap */
 	bool is_readonly;
-	uint64_t kw_announced;      /* keywords the client was given in FLAGS */
-	struct session_event *wake; /* another session changed the mailbox */
+	uint64_t kw_announced;         /* keywords the client was given in FLAGS */
+	struct imap_context *contexts; /* SEARCH/SORT RETURN (UPDATE), imap_context.h */
+	struct session_event *wake;    /* another session changed the mailbox */
 	bool is_idling;
 	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
 	size_t n_saved;

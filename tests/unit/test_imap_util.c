@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_imap_util.c: tests for src/imap/seqset.c, mutf7.c and imap_flags.c. */
+#include "imap/imap_esearch.h"
 #include "imap/imap_flags.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
@@ -64,6 +65,29 @@ test_seqset(void)
 	test_str_eq(-1, resolve(a, "1:*", true, uids, 0), "");
 	test_str_eq(-1, resolve(a, "*", false, uids, 0), "RANGE");
 	arena_free(&a);
+}
+
+/* PARTIAL's window (RFC 9394 3.1): positive from the start, negative from
+   the end, clamped to the result. */
+static void
+test_partial_slices(void)
+{
+	static const struct {
+		int32_t lo, hi;
+		size_t n, first, len;
+	} cases[] = {
+	        {1, 1, 5, 0, 1},          {2, 4, 5, 1, 3},     {1, 6, 5, 0, 5},   {6, 6, 5, 0, 0},
+	        {-1, -1, 5, 4, 1},        {-100, -1, 5, 0, 5}, {-3, -2, 5, 2, 2}, {-9, -6, 5, 0, 0},
+	        {1, 2147483647, 3, 0, 3}, {1, 10, 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t first, len;
+		imap_esearch_partial(cases[i].lo, cases[i].hi, cases[i].n, &first, &len);
+		test_int_eq(i, len, cases[i].len);
+		if (len > 0)
+			test_int_eq(i, first, cases[i].first);
+	}
 }
 
 /* Membership for numbers a snapshot need not hold (QRESYNC VANISHED). */
@@ -251,6 +275,7 @@ main(void)
 {
 	TEST_RUN(test_seqset);
 	TEST_RUN(test_seqset_filter);
+	TEST_RUN(test_partial_slices);
 	TEST_RUN(test_mutf7_round_trip);
 	TEST_RUN(test_mutf7_rejects_non_canonical);
 	TEST_RUN(test_dates);
