@@ -57,8 +57,8 @@ imap_append_literal_write(void *handle, const char *data, size_t len)
 {
 	struct imap_append_literal *lit = handle;
 
-	lit->left -= len;
 	if (lit->conv != NULL) {
+		lit->left -= len;
 		mail_binary_feed(lit->conv, data, len);
 		if (lit->left == 0)
 			mail_binary_finish(lit->conv);

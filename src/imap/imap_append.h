@@ -25,7 +25,7 @@ struct imap_append_literal {
 	struct store_spool *spool; /* NULL once taken by the commit, or on error */
 	enum store_error err;      /* the first failure (TOOBIG, TEMP), else NONE */
 	struct mail_binary *conv;  /* literal8: binary parts to base64 on the way */
-	uint64_t left;             /* bytes still to come */
+	uint64_t left;             /* of the literal8 being converted, bytes still to come */
 };
 
 /* A message literal of len bytes is announced: makes its spool (freed with
@@ -35,6 +35,8 @@ struct imap_append_literal {
    the way in (mail/binary.h). */
 enum imap_literal_route imap_append_literal_begin(struct imap_session *s, struct arena *a,
                                                   size_t len, bool is_literal8, void **handle_out);
+/* Bytes for the literal's spool, as they come; dropped after a failure,
+   which lit->err keeps. */
 void imap_append_literal_write(void *handle, const char *data, size_t len);
 
 #endif

@@ -27,9 +27,10 @@
  * header and body offsets. HEADER/TEXT/HEADER.FIELDS after part numbers
  * need a message/rfc822 part; a part that does not exist, or a section
  * that does not apply to it, is answered NIL (as Dovecot does) rather
- * than failing the whole FETCH. BINARY of a multipart or message part is
- * its bytes as BODY[n] has them (no encoding to undo); an unknown
- * Content-Transfer-Encoding fails the command with NO [UNKNOWN-CTE].
+ * than failing the whole FETCH (imap_section.c). BINARY of a multipart or
+ * message part is its content with every encoded part inside decoded (as
+ * Dovecot answers it); an unknown Content-Transfer-Encoding fails the
+ * command with NO [UNKNOWN-CTE].
  *
  * Expunged by another session: until this session is sent the EXPUNGE,
  * its snapshot still numbers the message, and the store keeps the row as it
@@ -47,6 +48,7 @@
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_section.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -168,66 +170,6 @@ read_range(struct fetch *f, uint64_t off, uint64_t len)
 	return out;
 }
 
-/*
- * Where item's section lies: *off_out and *len_out in the message; for
- * HEADER.FIELDS the header to subset. *sec_out has the part's encoding.
- * False when the message has no such section (answered NIL).
- */
-static bool
-section_locate(const struct store_message_info *info, const struct imap_fetch_item *it,
-               struct mail_section *sec, uint64_t *off_out, uint64_t *len_out)
-{
-	if (mail_section_lookup(info->parts, info->parts_len, it->path, it->path_len, sec) < 0) {
-		if (it->path_len > 0)
-			return false;
-		/* No part table (cannot happen for a stored message): the top
-		   level is still known from the sizes. */
-		memset(sec, 0, sizeof(*sec));
-		sec->header_len = info->header_size;
-		sec->body_off = info->header_size;
-		sec->body_len = info->size - info->header_size;
-		sec->encoding = "7bit";
-	}
-	uint64_t hoff = sec->header_off, hlen = sec->header_len;
-	uint64_t boff = sec->body_off, blen = sec->body_len;
-	if (it->path_len > 0 && it->text != IMAP_SECTION_WHOLE && it->text != IMAP_SECTION_MIME) {
-		/* HEADER, TEXT, HEADER.FIELDS after numbers: the message
-		   inside a message/rfc822 part (RFC 9051 6.4.5.1). */
-		if (!sec->is_message)
-			return false;
-		hoff = sec->inner_header_off;
-		hlen = sec->inner_header_len;
-		boff = sec->inner_body_off;
-		blen = sec->inner_body_len;
-	}
-	switch (it->text) {
-	case IMAP_SECTION_WHOLE:
-		if (it->path_len == 0) {
-			*off_out = 0;
-			*len_out = info->size;
-		} else {
-			*off_out = boff;
-			*len_out = blen;
-		}
-		break;
-	case IMAP_SECTION_MIME:
-	case IMAP_SECTION_HEADER:
-	case IMAP_SECTION_HEADER_FIELDS:
-	case IMAP_SECTION_HEADER_FIELDS_NOT:
-		*off_out = hoff;
-		*len_out = hlen;
-		break;
-	case IMAP_SECTION_TEXT:
-		*off_out = boff;
-		*len_out = blen;
-		break;
-	}
-	/* The part table comes from the store; never read past the file. */
-	if (*off_out > info->size || *len_out > info->size - *off_out)
-		return false;
-	return true;
-}
-
 /* Clamps the range at *off (*len bytes) to the item's <partial>; adds "<origin>" to text. */
 static void
 apply_partial(const struct imap_fetch_item *it, struct buf *text, uint64_t *off, uint64_t *len)
@@ -236,10 +178,7 @@ apply_partial(const struct imap_fetch_item *it, struct buf *text, uint64_t *off,
 		return;
 	/* RFC 9051 6.4.5: beyond the end gives an empty string; the origin
 	   is echoed even when the data was truncated. */
-	uint64_t start = it->partial_offset < *len ? it->partial_offset : *len;
-	uint64_t n = *len - start < it->partial_length ? *len - start : it->partial_length;
-	*off += start;
-	*len = n;
+	imap_section_partial(it, off, len);
 	buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 }
 
@@ -262,7 +201,7 @@ add_section(struct fetch *f, const struct store_message_info *info,
 	uint64_t off, len;
 
 	buf_puts(text, it->name);
-	if (!section_locate(info, it, &sec, &off, &len)) {
+	if (!imap_section_locate(info, it, &sec, &off, &len)) {
 		if (it->has_partial)
 			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 		buf_puts(text, " NIL");
@@ -305,22 +244,23 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	uint64_t off, len;
 
 	buf_puts(text, it->name);
-	if (!section_locate(info, it, &sec, &off, &len)) {
+	if (!imap_section_locate(info, it, &sec, &off, &len)) {
 		if (it->has_partial)
 			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 		buf_puts(text, it->kind == IMAP_FETCH_BINARY_SIZE ? " 0" : " NIL");
 		return 0;
 	}
-	const char *raw = read_range(f, off, len);
+	/* A multipart or message/rfc822 part is decoded whole, from its own
+	   header on (imap_section_binary). */
+	bool composite = it->path_len > 0 && (sec.is_multipart || sec.is_message);
+	uint64_t eoff = composite ? sec.header_off : off;
+	uint64_t elen = composite ? sec.body_off + sec.body_len - sec.header_off : len;
+	const char *raw = read_range(f, eoff, elen);
 	struct buf dec;
 	buf_init(&dec);
-	/* BINARY[] is the whole message: there is no single encoding to undo.
-	   Nor for a multipart or message/rfc822 part, whose encoding can only
-	   be 7bit, 8bit or binary (RFC 2045 6.4): its bytes are as BODY[n]
-	   gives them (Dovecot does the same). */
-	const char *enc =
-	        it->path_len == 0 || sec.is_multipart || sec.is_message ? "binary" : sec.encoding;
-	if (raw == NULL || mail_decode_cte(enc, (const unsigned char *)raw, len, &dec) < 0) {
+	if (raw == NULL ||
+	    imap_section_binary(f->msg_arena, it, &sec, (const unsigned char *)raw + (off - eoff),
+	                        len, (const unsigned char *)raw, elen, &dec) < 0) {
 		buf_deinit(&dec);
 		return raw == NULL ? 0 : -1;
 	}

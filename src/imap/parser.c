@@ -524,10 +524,20 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			enum imap_literal_route route = IMAP_LITERAL_KEEP;
 			void *handle = NULL;
-			if (p->lit_len <= p->limits.max_literal && p->sink != NULL)
-				route = p->sink->begin(p->sink->ctx, a, p->name, p->depth,
-				                       p->stack[p->depth].count, p->lit_len,
-				                       p->lit_8, &handle);
+			if (p->lit_len <= p->limits.max_literal && p->sink != NULL) {
+				const struct frame *f = &p->stack[p->depth];
+				const struct frame *up = p->depth > 0 ? f - 1 : NULL;
+				struct imap_literal_where w = {
+				        .name = p->name,
+				        .depth = p->depth,
+				        .siblings = f->args,
+				        .index = f->count,
+				        .outer = up != NULL ? up->args : NULL,
+				        .n_outer = up != NULL ? up->count : 0,
+				};
+				route = p->sink->begin(p->sink->ctx, a, &w, p->lit_len, p->lit_8,
+				                       &handle);
+			}
 			if (p->lit_len > p->limits.max_literal || route == IMAP_LITERAL_REFUSE) {
 				*error_is_toobig = true;
 				cmd->tag = p->tag;

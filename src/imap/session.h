@@ -33,6 +33,7 @@ struct store;
 struct store_account;
 struct store_mailbox;
 struct imap_context;
+struct imap_catenate;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -92,7 +93,8 @@ struct imap_session {
 	struct imap_server *srv;
 	struct imap_parser *parser;
 	struct imap_literal_sink literal_sink;
-	uint64_t literal_bytes; /* in-memory literals of the command being read */
+	uint64_t literal_bytes;          /* in-memory literals of the command being read */
+	struct imap_catenate *catenates; /* its CATENATE messages (imap_catenate.c) */
 	struct arena *cmd_arena;
 	struct imap_settings settings;
 	struct auth_settings auth_settings;

@@ -36,6 +36,7 @@
 #include "lib/buf.h"
 #include "lib/util.h"
 #include "mail/header.h"
+#include "mail/message.h"
 #include "mail/mime.h"
 #include "mail/rfc2231.h"
 
@@ -412,4 +413,68 @@ mail_binary_free(struct mail_binary **bp)
 	arena_free(&b->a);
 	EVP_ENCODE_CTX_free(b->enc);
 	free(b);
+}
+
+/* ---- decoding a composite part (mail_binary_decode_entity) ---- */
+
+/* The header with the value of its Content-Transfer-Encoding field made
+   "binary", in place (continuation lines dropped with the old value). */
+static void
+header_as_binary(struct buf *out, const unsigned char *hdr, size_t len)
+{
+	const unsigned char *p = hdr, *end = hdr + len;
+	bool skipping = false;
+
+	while (p < end) {
+		size_t l = mail_line_len(p, end);
+		if (*p != ' ' && *p != '\t') {
+			skipping = is_cte_line(p, l);
+			if (skipping) {
+				buf_puts(out, CTE_NAME ": binary\r\n");
+				p += l;
+				continue;
+			}
+		}
+		if (!skipping)
+			buf_append(out, p, l);
+		p += l;
+	}
+}
+
+static int
+decode_walk(struct arena *a, const unsigned char *e, size_t len, const struct mail_mime_part *part,
+            size_t *pos, struct buf *out)
+{
+	for (; part != NULL; part = part->next) {
+		if (part->kind != MAIL_MIME_LEAF || part->is_synthetic) {
+			if (decode_walk(a, e, len, part->children, pos, out) < 0)
+				return -1;
+			continue;
+		}
+		const char *enc = mail_mime_encoding(a, part);
+		if (mail_cte_is_identity(enc))
+			continue;
+		if (part->header_off < *pos || part->body_off > len ||
+		    part->body_len > len - part->body_off)
+			continue; /* cannot happen: offsets come from the parser */
+		buf_append(out, e + *pos, part->header_off - *pos);
+		header_as_binary(out, e + part->header_off, part->header_len);
+		if (mail_decode_cte(enc, e + part->body_off, part->body_len, out) < 0)
+			return -1;
+		*pos = part->body_off + part->body_len;
+	}
+	return 0;
+}
+
+int
+mail_binary_decode_entity(struct arena *a, const unsigned char *entity, size_t len, struct buf *out)
+{
+	const struct mail_mime_part *root = mail_mime_parse(a, entity, len);
+	size_t pos = root->body_off; /* the part's own header is not in BINARY[n] */
+
+	if (decode_walk(a, entity, len, root->children, &pos, out) < 0)
+		return -1;
+	if (pos < len)
+		buf_append(out, entity + pos, len - pos);
+	return 0;
 }

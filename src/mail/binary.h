@@ -35,4 +35,18 @@ void mail_binary_feed(struct mail_binary *b, const void *data, size_t len);
 void mail_binary_finish(struct mail_binary *b);
 void mail_binary_free(struct mail_binary **bp);
 
+/*
+ * The other way, for BINARY[n] of a multipart or message/rfc822 part (RFC
+ * 3516 defines BINARY for leaves; this is how Dovecot answers it): entity
+ * is the part, header and body (len bytes); appends to out its body with
+ * every base64 or quoted-printable leaf inside decoded and that leaf's
+ * Content-Transfer-Encoding field saying "binary" where it stood. Returns
+ * 0, or -1 when a leaf's encoding is unknown (IMAP: NO [UNKNOWN-CTE]).
+ * Scratch memory from a.
+ */
+struct arena;
+struct buf;
+int mail_binary_decode_entity(struct arena *a, const unsigned char *entity, size_t len,
+                              struct buf *out);
+
 #endif

@@ -127,6 +127,8 @@ class ComplianceTest(ServerTestCase):
         # BODY[n] gives it, and BINARY.SIZE matches.
         inner = (b"Subject: sub\r\nContent-Type: multipart/alternative; boundary=\"s\"\r\n\r\n"
                  b"--s\r\nContent-Type: text/plain\r\n\r\nhello\r\n--s--\r\n")
+        encoded = inner.replace(b"\r\n\r\nhello", b"\r\nContent-Transfer-Encoding: base64"
+                                b"\r\n\r\naGVsbG8=")
         msg = (b"Subject: top\r\nMIME-Version: 1.0\r\n"
                b"Content-Type: multipart/mixed; boundary=\"t\"\r\n\r\n"
                b"--t\r\nContent-Type: text/plain\r\n\r\nfirst\r\n"
@@ -138,3 +140,11 @@ class ComplianceTest(ServerTestCase):
         self.assertIn(f"BINARY.SIZE[2] {len(inner)} BINARY[2] {{{len(inner)}}}", joined)
         self.assertIn("BINARY.SIZE[2.1] ", joined)
         self.assertNotIn("BINARY.SIZE[2.1] 0", joined)
+        # Encoded parts inside are decoded, their CTE saying binary.
+        self.fill([msg.replace(inner, encoded)])
+        self.s.ok("NOOP")
+        decoded = inner.replace(b"text/plain\r\n", b"text/plain\r\nContent-Transfer-Encoding: binary\r\n")
+        lines = self.s.ok("FETCH 2 (BINARY.SIZE[2] BINARY.PEEK[2])")
+        joined = "\r\n".join(lines)
+        self.assertIn(f"BINARY.SIZE[2] {len(decoded)} BINARY[2] {{{len(decoded)}}}", joined)
+        self.assertIn(decoded.decode(), joined + "\r\n")

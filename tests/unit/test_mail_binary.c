@@ -148,11 +148,47 @@ test_long_lines_and_limits(void)
 	arena_free(&a);
 }
 
+/* BINARY[n] of a composite part: encoded leaves decoded, their CTE field
+   saying binary where it stood; the part's own header left out. */
+static void
+test_decode_entity(void)
+{
+	static const char part[] =
+	        "Content-Type: message/rfc822\r\n\r\n"
+	        "Subject: s\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+	        "pre\r\n--b\r\nContent-Transfer-Encoding: base64\r\nX: y\r\n\r\n"
+	        "aGVs\r\n bG8=\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n"
+	        "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3Db\r\n"
+	        "--b--\r\n";
+	struct arena *a = arena_new(4096);
+	struct buf out;
+
+	buf_init(&out);
+	test_int_eq(
+	        0,
+	        mail_binary_decode_entity(a, (const unsigned char *)part, sizeof(part) - 1, &out),
+	        0);
+	test_str_eq(0, out.data,
+	            "Subject: s\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+	            "pre\r\n--b\r\nContent-Transfer-Encoding: binary\r\nX: y\r\n\r\nhello"
+	            "\r\n--b\r\nContent-Type: text/plain\r\n\r\nplain\r\n"
+	            "--b\r\nContent-Transfer-Encoding: binary\r\n\r\na=b\r\n--b--\r\n");
+	static const char bad[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	                          "Content-Transfer-Encoding: x-uuencode\r\n\r\nzz\r\n--b--\r\n";
+	buf_reset(&out);
+	test_int_eq(1,
+	            mail_binary_decode_entity(a, (const unsigned char *)bad, sizeof(bad) - 1, &out),
+	            -1);
+	buf_deinit(&out);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
 	TEST_RUN(test_single_part);
 	TEST_RUN(test_multipart);
 	TEST_RUN(test_long_lines_and_limits);
+	TEST_RUN(test_decode_entity);
 	return TEST_DONE("test_mail_binary");
 }
