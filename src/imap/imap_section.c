@@ -86,7 +86,7 @@ imap_section_binary(struct arena *a, const struct imap_fetch_item *it,
 	if (it->path_len == 0)
 		return mail_decode_cte("binary", raw, len, out);
 	if (sec->is_multipart || sec->is_message)
-		return mail_binary_decode_entity(a, entity, entity_len, out);
+		return mail_binary_decode_entity(a, entity, entity_len, 0, out);
 	return mail_decode_cte(sec->encoding, raw, len, out);
 }
 

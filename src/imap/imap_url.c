@@ -28,6 +28,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "mail/binary.h"
 #include "mail/bodystructure.h"
 #include "mail/mime.h"
 
@@ -287,10 +288,12 @@ part_find(const struct mail_mime_part *root, const uint32_t *path, size_t n)
 }
 
 /* RFC 5524 BODYPARTSTRUCTURE: the part's BODYSTRUCTURE, from the message
-   parsed again (a rare command; the cached string is the whole message's). */
+   parsed again (a rare command; the cached string is the whole message's).
+   With BINARY it describes the decoded data: sizes and line counts of the
+   decoded bodies, the encodings still named as sent (as Dovecot has it). */
 static int
 part_structure(struct store_mailbox *mbox, uint32_t uid, const struct imap_fetch_item *it,
-               struct arena *a, const char **out, enum store_error *err_out)
+               bool binary, struct arena *a, const char **out, enum store_error *err_out)
 {
 	struct buf msg, b;
 	int rc = -1;
@@ -298,6 +301,18 @@ part_structure(struct store_mailbox *mbox, uint32_t uid, const struct imap_fetch
 	buf_init(&msg);
 	buf_init(&b);
 	if (store_message_read(mbox, uid, 0, UINT64_MAX, &msg, err_out) == 0) {
+		if (binary) {
+			struct buf dec;
+			buf_init(&dec);
+			if (mail_binary_decode_entity(
+			            a, (const unsigned char *)(msg.data ? msg.data : ""), msg.len,
+			            MAIL_BINARY_WITH_HEADER | MAIL_BINARY_KEEP_CTE, &dec) == 0) {
+				buf_deinit(&msg);
+				msg = dec;
+			} else {
+				buf_deinit(&dec);
+			}
+		}
 		const unsigned char *bytes = (const unsigned char *)(msg.data ? msg.data : "");
 		const struct mail_mime_part *root = mail_mime_parse(a, bytes, msg.len);
 		const struct mail_mime_part *part = part_find(root, it->path, it->path_len);
@@ -352,7 +367,8 @@ imap_url_fetch(struct store_account *acct, const struct imap_url *u, bool binary
 			*why_out = "Temporary failure, try again";
 		goto out;
 	}
-	if (structure_out != NULL && part_structure(mbox, u->uid, &it, a, structure_out, &err) < 0)
+	if (structure_out != NULL &&
+	    part_structure(mbox, u->uid, &it, binary, a, structure_out, &err) < 0)
 		goto out;
 	int c = imap_section_copy(mbox, &info, &it, binary, write, ctx, &unknown_cte, &err);
 	if (c == 0)

@@ -443,11 +443,11 @@ header_as_binary(struct buf *out, const unsigned char *hdr, size_t len)
 
 static int
 decode_walk(struct arena *a, const unsigned char *e, size_t len, const struct mail_mime_part *part,
-            size_t *pos, struct buf *out)
+            unsigned flags, size_t *pos, struct buf *out)
 {
 	for (; part != NULL; part = part->next) {
 		if (part->kind != MAIL_MIME_LEAF || part->is_synthetic) {
-			if (decode_walk(a, e, len, part->children, pos, out) < 0)
+			if (decode_walk(a, e, len, part->children, flags, pos, out) < 0)
 				return -1;
 			continue;
 		}
@@ -458,7 +458,10 @@ decode_walk(struct arena *a, const unsigned char *e, size_t len, const struct ma
 		    part->body_len > len - part->body_off)
 			continue; /* cannot happen: offsets come from the parser */
 		buf_append(out, e + *pos, part->header_off - *pos);
-		header_as_binary(out, e + part->header_off, part->header_len);
+		if (flags & MAIL_BINARY_KEEP_CTE)
+			buf_append(out, e + part->header_off, part->header_len);
+		else
+			header_as_binary(out, e + part->header_off, part->header_len);
 		if (mail_decode_cte(enc, e + part->body_off, part->body_len, out) < 0)
 			return -1;
 		*pos = part->body_off + part->body_len;
@@ -467,12 +470,20 @@ decode_walk(struct arena *a, const unsigned char *e, size_t len, const struct ma
 }
 
 int
-mail_binary_decode_entity(struct arena *a, const unsigned char *entity, size_t len, struct buf *out)
+mail_binary_decode_entity(struct arena *a, const unsigned char *entity, size_t len, unsigned flags,
+                          struct buf *out)
 {
 	const struct mail_mime_part *root = mail_mime_parse(a, entity, len);
-	size_t pos = root->body_off; /* the part's own header is not in BINARY[n] */
+	/* The part's own header is not in BINARY[n]: the walk starts inside
+	   it, unless the header is wanted too (then a leaf is decoded). */
+	const struct mail_mime_part *first = root->children;
+	size_t pos = root->body_off;
 
-	if (decode_walk(a, entity, len, root->children, &pos, out) < 0)
+	if (flags & MAIL_BINARY_WITH_HEADER) {
+		first = root;
+		pos = 0;
+	}
+	if (decode_walk(a, entity, len, first, flags, &pos, out) < 0)
 		return -1;
 	if (pos < len)
 		buf_append(out, entity + pos, len - pos);

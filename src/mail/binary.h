@@ -42,11 +42,18 @@ void mail_binary_free(struct mail_binary **bp);
  * every base64 or quoted-printable leaf inside decoded and that leaf's
  * Content-Transfer-Encoding field saying "binary" where it stood. Returns
  * 0, or -1 when a leaf's encoding is unknown (IMAP: NO [UNKNOWN-CTE]).
- * Scratch memory from a.
+ * Scratch memory from a. Flags: MAIL_BINARY_WITH_HEADER also writes the
+ * entity's own header; MAIL_BINARY_KEEP_CTE leaves the fields as they
+ * were (for the structure of decoded data, RFC 5524 BODYPARTSTRUCTURE
+ * with BINARY, which keeps naming the original encodings).
  */
+enum mail_binary_flags {
+	MAIL_BINARY_WITH_HEADER = 1 << 0,
+	MAIL_BINARY_KEEP_CTE = 1 << 1,
+};
 struct arena;
 struct buf;
 int mail_binary_decode_entity(struct arena *a, const unsigned char *entity, size_t len,
-                              struct buf *out);
+                              unsigned flags, struct buf *out);
 
 #endif

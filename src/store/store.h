@@ -549,6 +549,18 @@ struct store_sort {
 int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
                     struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 
+/* ---- URLAUTH access keys -------------------------------------------- */
+
+/*
+ * The mailbox access key of name (RFC 4467 section 3): 32 random bytes,
+ * made on first use; with reset a new one replaces it (RESETKEY), so every
+ * URL authorized with the old one stops working. -1 with _NOTFOUND, _TEMP.
+ */
+int store_mailbox_access_key(struct store_account *acct, const char *name, bool reset,
+                             unsigned char key_out[32], enum store_error *err_out);
+/* RESETKEY without a mailbox: every mailbox of the account gets a new key. */
+int store_access_keys_reset(struct store_account *acct, enum store_error *err_out);
+
 /* ---- Quota ---------------------------------------------------------- */
 
 struct store_quota {

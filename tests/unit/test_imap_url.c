@@ -2,6 +2,7 @@
 /* test_imap_url.c: tests for src/imap/imap_url.c: RFC 5092 URLs with the
    URLAUTH parts of RFC 4467, row by row. */
 #include "imap/imap_url.h"
+#include "imap/imap_urlauth.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "test.h"
@@ -77,9 +78,34 @@ test_urls(void)
 	arena_free(&a);
 }
 
+/* The verifier is HMAC-SHA256 in hex (RFC 4231 test case 2 shape: a known
+   key and text), and the owner of a URL is its user, or user@host. */
+static void
+test_urlauth_parts(void)
+{
+	unsigned char key[32] = "Jefe";
+	char out[65];
+	struct arena *a = arena_new(1024);
+	struct imap_url u;
+	const char *error;
+
+	memset(key + 4, 0, sizeof(key) - 4);
+	imap_urlauth_token(key, "what do ya want for nothing?", 28, out);
+	test_str_eq(0, out, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	test_assert(1, imap_url_parse(a, "imap://fred@h.example:143/INBOX/;UID=1;URLAUTH=authuser",
+	                              &u, &error));
+	test_str_eq(1, imap_urlauth_owner(a, &u), "fred@h.example");
+	test_assert(2, imap_url_parse(a, "imap://fred%40x.org@h/INBOX/;UID=1", &u, &error));
+	test_str_eq(2, imap_urlauth_owner(a, &u), "fred@x.org");
+	test_assert(3, imap_url_parse(a, "/INBOX/;UID=1", &u, &error));
+	test_assert(3, imap_urlauth_owner(a, &u) == NULL);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
 	TEST_RUN(test_urls);
+	TEST_RUN(test_urlauth_parts);
 	return TEST_DONE("test_imap_url");
 }

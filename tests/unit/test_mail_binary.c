@@ -164,10 +164,10 @@ test_decode_entity(void)
 	struct buf out;
 
 	buf_init(&out);
-	test_int_eq(
-	        0,
-	        mail_binary_decode_entity(a, (const unsigned char *)part, sizeof(part) - 1, &out),
-	        0);
+	test_int_eq(0,
+	            mail_binary_decode_entity(a, (const unsigned char *)part, sizeof(part) - 1, 0,
+	                                      &out),
+	            0);
 	test_str_eq(0, out.data,
 	            "Subject: s\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
 	            "pre\r\n--b\r\nContent-Transfer-Encoding: binary\r\nX: y\r\n\r\nhello"
@@ -176,9 +176,10 @@ test_decode_entity(void)
 	static const char bad[] = "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
 	                          "Content-Transfer-Encoding: x-uuencode\r\n\r\nzz\r\n--b--\r\n";
 	buf_reset(&out);
-	test_int_eq(1,
-	            mail_binary_decode_entity(a, (const unsigned char *)bad, sizeof(bad) - 1, &out),
-	            -1);
+	test_int_eq(
+	        1,
+	        mail_binary_decode_entity(a, (const unsigned char *)bad, sizeof(bad) - 1, 0, &out),
+	        -1);
 	buf_deinit(&out);
 	arena_free(&a);
 }
