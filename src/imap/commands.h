@@ -36,5 +36,6 @@ imap_cmd_fn imap_cmd_cancelupdate;
 imap_cmd_fn imap_cmd_genurlauth;
 imap_cmd_fn imap_cmd_resetkey;
 imap_cmd_fn imap_cmd_urlfetch;
+imap_cmd_fn imap_cmd_notify;
 
 #endif

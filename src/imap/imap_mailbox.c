@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "imap/imap_context.h"
+#include "imap/imap_notify.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
@@ -242,8 +243,11 @@ wake_cb(struct session *base)
 {
 	struct imap_session *s = (struct imap_session *)base;
 
-	/* Outside IDLE the next command's reply carries the updates. */
-	if (!s->is_idling || s->mbox == NULL)
+	/* Outside IDLE the next command's reply carries the updates, unless
+	   NOTIFY asked for them at once (RFC 5465 3.1, 6.1.1): then between
+	   commands too. */
+	if (s->mbox == NULL ||
+	    (!s->is_idling && !(imap_notify_pushes_selected(s) && !s->base.is_busy)))
 		return;
 	/* No command ends after a wake-up, so nothing would reset the
 	   command arena: a day in IDLE would grow it with every change.
@@ -279,6 +283,7 @@ imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const 
 	s->is_readonly = readonly;
 	s->state = IMAP_STATE_SELECTED;
 	imap_mailbox_watch(s);
+	imap_notify_selected_changed(s); /* no longer watched as another mailbox */
 }
 
 void
@@ -297,6 +302,7 @@ imap_mailbox_deselect(struct imap_session *s)
 	imap_context_free_all(s); /* RFC 5267 4.3: updates end with the selection */
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
+	imap_notify_selected_changed(s);
 }
 
 /* Changes collected under the view lock, written after it. */
@@ -387,6 +393,9 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	   over it, as numbered now. */
 	if (s->contexts != NULL)
 		imap_context_before_sync(s);
+	uint32_t count0;
+	const uint32_t *snap0 = store_mailbox_uids(s->mbox, &count0);
+	uint32_t old_max = count0 > 0 ? snap0[count0 - 1] : 0; /* newer ones are new */
 	if (allow_expunge && store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
 		if (err == STORE_ERR_NOTFOUND) {
 			/* Deleted or renamed away by another session: nothing left
@@ -435,6 +444,20 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	/* Additions are numbered as now: after EXISTS (RFC 5267 4.3.3). */
 	if (adds.len > 0)
 		net_conn_write(s->base.conn, adds.data, adds.len);
+	/* NOTIFY's MessageNew attributes, after any ADDTO (RFC 5465 5.2). */
+	if (p.has_exists && s->notify != NULL) {
+		uint32_t count;
+		const uint32_t *snap = store_mailbox_uids(s->mbox, &count);
+		uint32_t k = count;
+		while (k > 0 && snap[k - 1] > old_max)
+			k--;
+		struct buf fetches;
+		buf_init(&fetches);
+		imap_notify_new_messages(s, snap + k, count - k, &fetches);
+		if (fetches.len > 0)
+			net_conn_write(s->base.conn, fetches.data, fetches.len);
+		buf_deinit(&fetches);
+	}
 out:
 	buf_deinit(&removes);
 	buf_deinit(&adds);

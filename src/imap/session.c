@@ -21,6 +21,7 @@
 #include "imap/imap_append.h"
 #include "imap/imap_catenate.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_notify.h"
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "net/net.h"
@@ -218,6 +219,7 @@ imap_free(struct session *base)
 	log_info("imap", "event=disconnect cmds=%llu", (unsigned long long)s->commands);
 	auth_sasl_free(&s->sasl);
 	cmd_release(&s->cmd); /* a command waiting for a job or a drain */
+	imap_notify_free(s);
 	imap_mailbox_deselect(s);
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);

@@ -34,6 +34,7 @@ struct store_account;
 struct store_mailbox;
 struct imap_context;
 struct imap_catenate;
+struct imap_notify;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -110,10 +111,11 @@ struct imap_session {
 
 	/* authenticated */
 	struct store_account *account;
-	bool utf8_names; /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
-	bool is_rev2;    /* ENABLE IMAP4rev2 */
-	bool condstore;  /* CONDSTORE enabled (RFC 7162) */
-	bool qresync;    /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool is_rev2;               /* ENABLE IMAP4rev2 */
+	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
+	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	struct imap_notify *notify; /* NOTIFY SET (imap_notify.h), or NULL */
 
 	/* selected */
 	struct store_mailbox *mbox;

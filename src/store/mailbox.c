@@ -250,6 +250,7 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 		goto out;
 	}
 	rc = 0;
+	account_list_changed(a, acct);
 out:
 	if (rc < 0)
 		db_rollback(db);
@@ -340,6 +341,7 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 	rc = 0;
 	changes_deleted(a, id);
 	blobs_collect(a, db);
+	account_list_changed(a, acct);
 out:
 	if (rc < 0)
 		db_rollback(db);
@@ -481,6 +483,8 @@ out:
 	if (rc < 0)
 		db_rollback(db);
 	pthread_mutex_unlock(&a->write_lock);
+	if (rc == 0)
+		account_list_changed(a, acct);
 	db_put(a, db);
 out_free:
 	free(old_canon);
@@ -598,6 +602,8 @@ store_subscription_set(struct store_account *acct, const char *name, bool subscr
 	pthread_mutex_unlock(&acct->a->write_lock);
 	if (rc < 0)
 		*err_out = db_error(db);
+	else
+		account_list_changed(acct->a, acct);
 	db_put(acct->a, db);
 	free(canon);
 	return rc;

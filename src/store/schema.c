@@ -25,9 +25,9 @@
 #define SCHEMA_VERSION 4
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
-#define BLOB_DATA_SQL                                                                      \
-	"CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);" \
-	"CREATE TRIGGER IF NOT EXISTS blob_data_gc AFTER DELETE ON blobs BEGIN"            \
+#define BLOB_DATA_SQL                                                                              \
+	"CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"        \
+	"CREATE TRIGGER IF NOT EXISTS blob_data_gc AFTER DELETE ON blobs BEGIN"                    \
 	" DELETE FROM blob_data WHERE id = old.id; END;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
@@ -139,11 +139,10 @@ schema_upgrade_3(struct db *db)
 {
 	if (db_begin(db, true) < 0)
 		return -1;
-	if (db_exec(db, BLOB_DATA_SQL
-	                "INSERT OR IGNORE INTO blob_data(id, data)"
-	                " SELECT id, data FROM blobs WHERE typeof(data) = 'blob';"
-	                "UPDATE blobs SET data = X'' WHERE typeof(data) = 'blob';"
-	                "UPDATE account SET schema_version = 4") < 0 ||
+	if (db_exec(db, BLOB_DATA_SQL "INSERT OR IGNORE INTO blob_data(id, data)"
+	                              " SELECT id, data FROM blobs WHERE typeof(data) = 'blob';"
+	                              "UPDATE blobs SET data = X'' WHERE typeof(data) = 'blob';"
+	                              "UPDATE account SET schema_version = 4") < 0 ||
 	    db_commit(db) < 0) {
 		log_error("store", "event=schema-upgrade-failed from=3");
 		db_rollback(db);

@@ -104,6 +104,15 @@ uint64_t store_account_id(const struct store_account *acct);
  */
 int store_account_index_flush(struct store_account *acct, enum store_error *err_out);
 
+/*
+ * Called, from any thread, when another handle of the account created,
+ * deleted or renamed a mailbox or changed a subscription (IMAP NOTIFY's
+ * MailboxName and SubscriptionChange, RFC 5465). Only signal, as for
+ * store_mailbox_watch(). NULL stops watching; closing the handle does too.
+ */
+typedef void store_wake_fn(void *arg);
+void store_account_watch(struct store_account *acct, store_wake_fn *wake, void *arg);
+
 /* ---- Mailboxes ------------------------------------------------------ */
 
 enum store_special_use {
@@ -235,7 +244,6 @@ bool store_mailbox_is_recent(const struct store_mailbox *mbox, uint32_t uid);
  * must only signal (libevent event_active()): it runs under a store lock
  * and must not call the store or block. NULL stops watching.
  */
-typedef void store_wake_fn(void *arg);
 void store_mailbox_watch(struct store_mailbox *mbox, store_wake_fn *wake, void *arg);
 
 /* What a session is told at a sync; see store_mailbox_sync(). */

@@ -121,10 +121,17 @@ struct account {
 	struct hash *pins;
 	struct retain_pending pending;
 	bool collect_pending; /* pins went: blobs_collect has work */
+
+	pthread_mutex_t watch_lock; /* handles watching the mailbox list */
+	struct store_account *watchers;
 };
 
 struct store_account {
 	struct account *a;
+	/* store_account_watch: the mailbox list changed (under watch_lock) */
+	store_wake_fn *wake;
+	void *wake_arg;
+	struct store_account *wnext, *wprev;
 };
 
 /* An append-only UID array shared by the view and the snapshots of sessions. */
@@ -312,6 +319,11 @@ int blob_link(const char *blob_dir, const char *hex, const char *src, bool no_fs
               bool *created_out, enum store_error *err_out);
 bool blob_exists(const char *blob_dir, const char *hex);
 int blob_unlink(const char *blob_dir, const char *hex);
+
+/* ---- account.c ---- */
+/* The mailbox list or subscriptions changed by origin's call: wakes the
+   other handles watching (store_account_watch). No store lock held. */
+void account_list_changed(struct account *a, const struct store_account *origin);
 
 /* ---- mailbox.c ---- */
 /* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */
