@@ -117,6 +117,40 @@ fts_phrase(struct arena *a, const char *col, const char *needle)
 	return s;
 }
 
+/*
+ * The narrowing query for an address needle (FROM, TO, CC): its pieces
+ * between '@', '.' and blanks, each a phrase of the header index, all of
+ * them required. The cached address is the parsed one (comments and
+ * folding gone, "user (c)@ (c) domain.org" is user@domain.org), so the
+ * whole needle need not stand in the header as one run; each piece does.
+ * Pieces under 3 characters are left out (trigrams); NULL when none is
+ * left: no narrowing.
+ */
+static const char *
+fts_address_pieces(struct arena *a, const char *needle)
+{
+	struct buf b;
+	const char *p = needle;
+
+	buf_init(&b);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "@. \t");
+		if (n > 0 && u8_mbsnlen((const uint8_t *)p, n) >= 3) {
+			if (b.len > 0)
+				buf_puts(&b, " AND ");
+			char *piece = arena_strndup(a, p, n);
+			const char *phrase = fts_phrase(a, "header", piece);
+			buf_puts(&b, phrase);
+		}
+		p += n;
+		if (*p != '\0')
+			p++;
+	}
+	const char *r = b.len > 0 ? arena_strdup(a, b.data) : NULL;
+	buf_deinit(&b);
+	return r;
+}
+
 static int
 cmp_u32(const void *x, const void *y)
 {
@@ -200,8 +234,10 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 		sql = f_cc;
 		break;
 	}
-	if (sql == f_subject || sql == f_from || sql == f_to || sql == f_cc)
+	if (sql == f_subject)
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
+	else if (sql == f_from || sql == f_to || sql == f_cc)
+		query = fts_address_pieces(a, needle);
 	if (needle[0] == '\0')
 		sql = all_sql;
 
