@@ -13,7 +13,9 @@
  * deleted from the index in a second transaction and then unlinked: a crash
  * in between leaves an orphan file that check removes, never a row
  * without its file. An inline blob (blobs.data) has no file: deleting its
- * row is the whole collection.
+ * row is the whole collection. A blob a session may still read (its message
+ * expunged but still in that session's snapshot, retain.c) is collected at
+ * a later expunge, once the session has synced.
  */
 #include "store/store_int.h"
 
@@ -62,6 +64,9 @@ blobs_collect(struct account *acct, struct db *db)
 		return;
 	st = db_stmt(db, list_sql);
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		/* A session still numbers a message of it: kept (retain.c). */
+		if (retain_blob_is_pinned(acct, sqlite3_column_int64(st, 0)))
+			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			ids = xrealloc(ids, cap * sizeof(*ids));
@@ -105,26 +110,53 @@ out:
 }
 
 int
-expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n, uint64_t modseq,
-             enum store_error *err_out)
+expunge_rows(struct account *acct, struct db *db, uint64_t mailbox_id, const uint32_t *uids,
+             size_t n, uint64_t modseq, enum store_error *err_out)
 {
-	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?";
+	/* The rows as they were go to retain.c, for sessions that still
+	   number them (RFC 2180 4.1.1). */
+	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?"
+	                          " RETURNING uid, flags, keywords, modseq, blob_id, size,"
+	                          " internal_date, save_date, email_id, thread_id";
+	struct retained *kept = xmalloc((n ? n : 1) * sizeof(*kept));
+	size_t k = 0;
 
 	(void)modseq; /* the trigger reads it from the mailbox row */
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = db_stmt(db, sql);
+		int rc;
 
 		if (st == NULL) {
+			free(kept);
 			*err_out = STORE_ERR_TEMP;
 			return -1;
 		}
 		sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
 		sqlite3_bind_int64(st, 2, uids[i]);
-		if (db_step_done(db, st) < 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			kept[k++] = (struct retained){
+			        .uid = (uint32_t)sqlite3_column_int64(st, 0),
+			        .flags = (uint32_t)sqlite3_column_int(st, 1),
+			        .keywords = (uint64_t)sqlite3_column_int64(st, 2),
+			        .modseq = (uint64_t)sqlite3_column_int64(st, 3),
+			        .blob_id = sqlite3_column_int64(st, 4),
+			        .size = sqlite3_column_int64(st, 5),
+			        .internal_date = sqlite3_column_int64(st, 6),
+			        .save_date = sqlite3_column_int64(st, 7),
+			        .email_id = sqlite3_column_int64(st, 8),
+			        .thread_id = sqlite3_column_int64(st, 9),
+			};
+			rc = sqlite3_step(st);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_log_error(db, "expunge");
+			free(kept);
 			*err_out = db_error(db);
 			return -1;
 		}
 	}
+	retain_pending_set(acct, mailbox_id, kept, k);
 	return 0;
 }
 
@@ -205,7 +237,7 @@ remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool
 	modseq = mailbox_modseq_next(db, mbox->id);
 	if (modseq == 0)
 		goto db_fail;
-	if (expunge_rows(db, mbox->id, pick, k, modseq, err_out) < 0)
+	if (expunge_rows(acct, db, mbox->id, pick, k, modseq, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0)
 		goto db_fail;
