@@ -195,6 +195,8 @@ retain_find(struct store_mailbox *mbox, uint32_t uid, struct retained *out)
 	struct account *a = mbox->acct;
 	bool found = false;
 
+	if (mbox->open_flags & STORE_OPEN_NO_RETAINED)
+		return false;
 	pthread_mutex_lock(&v->lock);
 	/* Committed but not yet in the view (the writer is between COMMIT
 	   and the removal): the rows are still the pending set. The

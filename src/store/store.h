@@ -211,6 +211,11 @@ int store_subscription_list(struct store_account *acct, struct arena *a, const c
 
 enum store_open_flags {
 	STORE_OPEN_READONLY = 1 << 0, /* EXAMINE: flag and expunge calls fail with _PERM */
+	/* Another session's expunge is final for this handle at once: lookups
+	   and reads of such a message fail with _EXPUNGED even before the
+	   handle's sync. Without it a message stays readable, as it was, while
+	   the snapshot still numbers it (IMAP, RFC 2180 4.1.1; docs/STORE.md). */
+	STORE_OPEN_NO_RETAINED = 1 << 1,
 };
 
 /*

@@ -77,10 +77,17 @@ test_expunged_message_stays_for_unsynced_snapshot(void)
 	tstore_open_with(&t, &set);
 	tappend(&t, "INBOX", msg_a, 0);
 	tappend(&t, "INBOX", msg_b, STORE_FLAG_SEEN);
-	struct store_mailbox *writer = open_inbox(&t), *reader = open_inbox(&t);
+	struct store_mailbox *writer = open_inbox(&t), *reader = open_inbox(&t), *pop3 = NULL;
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", STORE_OPEN_NO_RETAINED, &pop3, &err),
+	            0);
 
 	test_int_eq(-1, expunge(writer, 1), 1);
 	test_int_eq(-1, expunge(writer, 2), 1);
+	/* A handle that asked for no retained messages (POP3) finds them gone. */
+	test_str_eq(0, read_msg(a, pop3, 1, &flags), "");
+	test_str_eq(0, read_msg(a, pop3, 2, &flags), "");
+	test_int_eq(0, store_mailbox_count(pop3), 2); /* still numbered until its sync */
+	store_mailbox_close(&pop3);
 	/* The reader has not synced: both are still there, as they were. */
 	test_str_eq(0, read_msg(a, reader, 1, &flags), msg_a);
 	test_int_eq(0, flags, STORE_FLAG_DELETED);
