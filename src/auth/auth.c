@@ -882,3 +882,21 @@ auth_changes_revokes(const struct auth_changes *c, const struct auth_identity *i
 		return false;
 	return !ch->exists || access_denied(ch->is_admin, ch->enabled, proto) != AUTH_DENIAL_NONE;
 }
+
+int
+auth_account_id_lookup(struct auth_service *svc, const char *address, uint64_t *id_out)
+{
+	struct auth_db *db = auth_thread_db(svc);
+	struct auth_account acct;
+	enum auth_error err;
+	int rc = -1;
+
+	if (db == NULL || auth_account_lookup(db, address, &acct, &err) < 0)
+		return -1;
+	if (acct.enabled[AUTH_PROTO_IMAP] && strcmp(acct.role, "admin") != 0) {
+		*id_out = acct.id;
+		rc = 0;
+	}
+	auth_account_clear(&acct);
+	return rc;
+}

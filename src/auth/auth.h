@@ -169,6 +169,15 @@ const char *auth_mech_name(enum auth_mech m);
    work). */
 bool auth_ip_is_blocked(struct auth_service *svc, const struct auth_conn *conn);
 
+/*
+ * The account id of address (matched as stored: lowercased), for a
+ * protocol that acts on another account's data by an authorization it was
+ * given (IMAP URLFETCH, RFC 4467). One indexed read of accounts.db on the
+ * calling thread's connection. Returns 0, or -1 when there is no such
+ * account or IMAP is off for it (or the read failed).
+ */
+int auth_account_id_lookup(struct auth_service *svc, const char *address, uint64_t *id_out);
+
 /* Blocking password check (job thread): LOGIN, USER/PASS. Fills *r. */
 void auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,
                 const char *password, struct auth_result *r);

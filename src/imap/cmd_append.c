@@ -10,13 +10,20 @@
  * that leaves meanwhile frees nothing under it.
  *
  * append = "APPEND" SP mailbox 1*append-message
- * append-message = [SP flag-list] [SP date-time] SP literal
+ * append-message = [SP flag-list] [SP date-time] SP append-data
+ * append-data = literal / "CATENATE" SP "(" cat-part *(SP cat-part) ")"
+ *
+ * A CATENATE message (RFC 4469) was assembled into its spool as it came
+ * (imap_catenate.c). A URL that names nothing makes the command fail with
+ * NO [BADURL "url"], or [TRYCREATE] when the mailbox is missing too.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imap/commands.h"
 #include "imap/imap_append.h"
+#include "imap/imap_catenate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
@@ -110,11 +117,44 @@ take_message(struct imap_cmd *cmd, const struct imap_arg *arg, struct append_job
 	return true;
 }
 
+/* Takes the CATENATE message whose parts are at args[i]. Replies and
+   returns false when it cannot be stored; *bad_url_out names a URL that
+   named nothing (the reply waits: the mailbox may be missing too). */
+static bool
+take_catenate(struct imap_cmd *cmd, size_t i, struct store_append *m, const char **bad_url_out)
+{
+	enum store_error err;
+	const char *bad_url;
+
+	switch (imap_catenate_finish(cmd, i, &cmd->args[i], &m->spool, &bad_url, &err)) {
+	case IMAP_CATENATE_OK:
+		break;
+	case IMAP_CATENATE_BAD:
+		imap_reply_bad(cmd, "Expected: CATENATE (TEXT <literal> / URL <url> ...)");
+		return false;
+	case IMAP_CATENATE_BADURL:
+		if (*bad_url_out == NULL)
+			*bad_url_out = bad_url;
+		return true;
+	case IMAP_CATENATE_FAILED:
+		if (err == STORE_ERR_TOOBIG)
+			imap_reply_no(cmd, "[TOOBIG] Message too big");
+		else
+			imap_reply_store_error(cmd, err);
+		return false;
+	}
+	if (store_spool_size(m->spool) == 0) {
+		imap_reply_no(cmd, "Empty message");
+		return false;
+	}
+	return true;
+}
+
 enum imap_cmd_status
 imap_cmd_append(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
-	const char *name, *error;
+	const char *name, *error, *bad_url = NULL;
 	enum store_error err;
 
 	if (cmd->nargs < 2) {
@@ -150,6 +190,13 @@ imap_cmd_append(struct imap_cmd *cmd)
 			m->internal_date = t;
 			i++;
 		}
+		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
+		    strcasecmp(cmd->args[i].str, "CATENATE") == 0) {
+			if (!take_catenate(cmd, i + 1, m, &bad_url))
+				goto fail;
+			i += 2;
+			continue;
+		}
 		if (i >= cmd->nargs || cmd->args[i].type != IMAP_ARG_LITERAL) {
 			imap_reply_bad(cmd, "Expected the message as a literal");
 			goto fail;
@@ -157,6 +204,17 @@ imap_cmd_append(struct imap_cmd *cmd)
 		if (!take_message(cmd, &cmd->args[i], job, m))
 			goto fail;
 		i++;
+	}
+	if (bad_url != NULL) {
+		/* RFC 4469 5: a missing mailbox is reported before a bad URL. */
+		struct store_mailbox_info info;
+		if (store_mailbox_status(s->account, name, cmd->arena, &info, &err) < 0 &&
+		    err == STORE_ERR_NOTFOUND)
+			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
+		else
+			imap_reply_no(cmd, "[BADURL %s] The URL names no message here",
+			              imap_quote(cmd->arena, bad_url));
+		goto fail;
 	}
 	job->uids = arena_alloc(job->arena, job->n * sizeof(uint32_t));
 	if (store_account_open(s->srv->store, store_account_id(s->account), &job->acct, &err) < 0) {

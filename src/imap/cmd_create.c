@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
 #include "lib/arena.h"
 
@@ -80,6 +81,7 @@ imap_cmd_create(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	imap_notify_own_list_change(cmd->session); /* not news to this client (RFC 5465 5) */
 	imap_reply_ok(cmd, "CREATE completed");
 	return IMAP_CMD_DONE;
 }

@@ -6,6 +6,7 @@
  * session is told at its next sync.
  */
 #include "imap/commands.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
 
 enum imap_cmd_status
@@ -25,6 +26,7 @@ imap_cmd_delete(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	imap_notify_own_list_change(cmd->session); /* not news to this client (RFC 5465 5) */
 	imap_reply_ok(cmd, "DELETE completed");
 	return IMAP_CMD_DONE;
 }

@@ -45,6 +45,14 @@ imap_cmd_expunge(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	/* RFC 7162 3.2.7, 3.2.8: with QRESYNC the OK has the new modseq. */
+	if (s->qresync && ngone > 0) {
+		struct store_mailbox_info info;
+		store_mailbox_info_get(s->mbox, &info);
+		imap_reply_ok(cmd, "[HIGHESTMODSEQ %llu] %s completed",
+		              (unsigned long long)info.highestmodseq, cmd->name);
+		return IMAP_CMD_DONE;
+	}
 	imap_reply_ok(cmd, "%s completed", cmd->name);
 	return IMAP_CMD_DONE;
 }

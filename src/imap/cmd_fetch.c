@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_fetch.c: FETCH and UID FETCH (RFC 9051 sections 6.4.5, 6.4.9) with the
- * CHANGEDSINCE modifier (RFC 7162 section 3.1.4.1). Checks the arguments,
+ * CHANGEDSINCE modifier (RFC 7162 section 3.1.4.1) and, for UID FETCH with
+ * QRESYNC enabled, VANISHED (3.2.6): the UIDs of the set expunged since
+ * that modseq, as "* VANISHED (EARLIER)" before any FETCH. Checks the arguments,
  * resolves the set against the session's snapshot, sets \Seen where the
  * request implies it, then hands over to the response writer (imap_fetch.c),
  * which streams the answers.
@@ -22,6 +24,7 @@
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
 #include "imap/imap_fetch.h"
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
@@ -61,13 +64,8 @@ parse_modifiers(const struct imap_arg *arg, uint64_t *since_out, bool *vanished_
 			return false;
 		if (strcasecmp(m->str, "CHANGEDSINCE") == 0 && i + 1 < arg->count &&
 		    arg->list[i + 1].type == IMAP_ARG_ATOM) {
-			char *end;
-			const char *v = arg->list[++i].str;
-			unsigned long long n = strtoull(v, &end, 10);
-			/* mod-sequence-value = 1*DIGIT, at most 2^63-1 */
-			if (*v < '0' || *v > '9' || *end != '\0' || n > INT64_MAX)
+			if (!imap_modseq_parse(arg->list[++i].str, true, since_out))
 				return false;
-			*since_out = n;
 			has_since = true;
 		} else if (strcasecmp(m->str, "VANISHED") == 0) {
 			*vanished_out = true;
@@ -105,19 +103,21 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: (CHANGEDSINCE <modseq>)");
 		return IMAP_CMD_DONE;
 	}
-	/* RFC 7162 3.2.5.2 (QRESYNC): VANISHED needs UID FETCH and QRESYNC. */
-	if (vanished) {
+	/* RFC 7162 3.2.6: VANISHED needs UID FETCH and QRESYNC. */
+	if (vanished && (!cmd->is_uid || !s->qresync || set.is_saved)) {
 		imap_reply_bad(cmd, "VANISHED needs UID FETCH with QRESYNC enabled");
 		return IMAP_CMD_DONE;
 	}
 
 	if (!imap_mailbox_resolve_set(cmd, &set, &uids, &n))
 		return IMAP_CMD_DONE;
+	if (vanished && !imap_condstore_vanished(cmd, since, &set))
+		return IMAP_CMD_DONE;
 
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE are CONDSTORE enabling; from
 	   now on flag updates carry MODSEQ. CHANGEDSINCE implies MODSEQ. */
 	if (req.has_modseq || cmd->nargs == 3)
-		s->condstore = true;
+		imap_condstore_enable(s);
 	if (cmd->nargs == 3) {
 		uint32_t *changed;
 		size_t n_changed;
@@ -153,5 +153,5 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 		seen_set = res.changed;
 		n_seen_set = res.n_changed;
 	}
-	return imap_fetch_run(cmd, &req, uids, n, seen_set, n_seen_set);
+	return imap_fetch_run(cmd, &req, uids, n, seen_set, n_seen_set, NULL);
 }

@@ -70,6 +70,7 @@ struct list_ctx {
 	unsigned opts;
 	unsigned status_items;
 	struct imap_list_pattern **patterns;
+	bool *is_wire; /* pattern i matches the names' wire form (not mUTF-7) */
 	size_t npatterns;
 	struct store_mailbox_info *boxes;
 	size_t nboxes;
@@ -80,9 +81,14 @@ struct list_ctx {
 static bool
 any_pattern(struct list_ctx *c, const char *name)
 {
-	for (size_t i = 0; i < c->npatterns; i++)
-		if (imap_list_pattern_matches(c->patterns[i], name))
+	const char *wire = NULL;
+
+	for (size_t i = 0; i < c->npatterns; i++) {
+		if (c->is_wire[i] && wire == NULL)
+			wire = imap_mailbox_encode(c->cmd->session, name);
+		if (imap_list_pattern_matches(c->patterns[i], c->is_wire[i] ? wire : name))
 			return true;
+	}
 	return false;
 }
 
@@ -258,6 +264,7 @@ imap_cmd_list(struct imap_cmd *cmd)
 	}
 
 	c.patterns = arena_alloc(cmd->arena, npats * sizeof(*c.patterns));
+	c.is_wire = arena_zalloc(cmd->arena, npats * sizeof(*c.is_wire));
 	for (size_t p = 0; p < npats; p++) {
 		const struct imap_arg *pa = pats->type == IMAP_ARG_LIST ? &pats->list[p] : pats;
 		if (pa->type == IMAP_ARG_LIST) {
@@ -272,8 +279,11 @@ imap_cmd_list(struct imap_cmd *cmd)
 		}
 		const char *full = decode_pattern(cmd, ref, pa->str);
 		if (full == NULL) {
-			imap_reply_bad(cmd, "Pattern is not valid modified UTF-7");
-			return IMAP_CMD_DONE;
+			/* Not modified UTF-7 ("a&b*"): a pattern, not a name, so
+			   not an error (ImapTest atoms); it is matched as it
+			   is against the names as the client sees them. */
+			full = arena_printf(cmd->arena, "%s%s", ref, pa->str);
+			c.is_wire[c.npatterns] = true;
 		}
 		c.patterns[c.npatterns++] = imap_list_pattern_new(cmd->arena, full);
 	}

@@ -15,9 +15,11 @@ imap_cmd_logout(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: LOGOUT");
 		return IMAP_CMD_DONE;
 	}
+	/* LOGOUT state first: the tagged reply carries no mailbox updates
+	   (an EXPUNGE after BYE would name a session that is ending). */
+	s->state = IMAP_STATE_LOGOUT;
 	imap_reply_untagged(s, "BYE Logging out");
 	imap_reply_ok(cmd, "LOGOUT completed");
-	s->state = IMAP_STATE_LOGOUT;
 	session_close(&s->base);
 	return IMAP_CMD_DONE;
 }

@@ -5,6 +5,7 @@
  * INBOX empty (the store implements both).
  */
 #include "imap/commands.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
 
 enum imap_cmd_status
@@ -24,6 +25,7 @@ imap_cmd_rename(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	imap_notify_own_list_change(cmd->session); /* not news to this client (RFC 5465 5) */
 	imap_reply_ok(cmd, "RENAME completed");
 	return IMAP_CMD_DONE;
 }

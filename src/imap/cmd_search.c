@@ -6,6 +6,10 @@
  *
  * search = "SEARCH" [search-return-opts] SP search-program
  *
+ * RETURN also takes PARTIAL (RFC 9394) and CONTEXT and UPDATE (RFC 5267
+ * 4.2, 4.3): UPDATE leaves a context that reports later changes to the
+ * result as ESEARCH ADDTO/REMOVEFROM (imap_context.c).
+ *
  * Answers: an IMAP4rev1 session without RETURN gets "* SEARCH n n n"; a
  * RETURN, or any IMAP4rev2 session (RFC 9051 6.4.4: ESEARCH replaces
  * SEARCH), gets "* ESEARCH (TAG "t") [UID] MIN.. MAX.. ALL.. COUNT..". The
@@ -21,6 +25,9 @@
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
+#include "imap/imap_context.h"
+#include "imap/imap_esearch.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_search_cmd.h"
 #include "imap/search.h"
@@ -42,13 +49,22 @@ save_result(struct imap_session *s, const uint32_t *uids, size_t n)
 }
 
 /* RFC 5182 section 2.4 (RFC 9051 6.4.4.1 table 4): SAVE with only MIN
-   and/or MAX saves those; with ALL or COUNT everything found. */
+   and/or MAX saves those; with ALL or COUNT everything found; with PARTIAL
+   (and no ALL or COUNT) the messages of the partial range (RFC 9394 3.2). */
 static void
-save_for_options(struct imap_session *s, unsigned ret, const uint32_t *uids, size_t n)
+save_for_options(struct imap_session *s, const struct imap_search_program *prog, unsigned ret,
+                 const uint32_t *uids, size_t n)
 {
 	uint32_t pick[2];
 	size_t np = 0;
 
+	if ((ret & IMAP_SEARCH_RET_PARTIAL) &&
+	    !(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))) {
+		size_t first, len;
+		imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
+		save_result(s, uids + first, len);
+		return;
+	}
 	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
 	    !(ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) || n == 0) {
 		save_result(s, uids, n);
@@ -59,46 +75,6 @@ save_for_options(struct imap_session *s, unsigned ret, const uint32_t *uids, siz
 	if ((ret & IMAP_SEARCH_RET_MAX) && (np == 0 || uids[n - 1] != pick[0]))
 		pick[np++] = uids[n - 1];
 	save_result(s, pick, np);
-}
-
-/* The ESEARCH response (RFC 4731 section 3.1; MODSEQ per section 3.2). */
-static void
-reply_esearch(struct imap_cmd *cmd, unsigned ret, bool has_modseq, const uint32_t *uids, size_t n)
-{
-	struct imap_session *s = cmd->session;
-	const uint32_t *nums =
-	        cmd->is_uid ? uids : imap_search_uids_to_seqs(s->mbox, uids, n, cmd->arena);
-	struct buf b;
-
-	buf_init(&b);
-	buf_printf(&b, "ESEARCH (TAG %s)%s", imap_quote(cmd->arena, cmd->tag),
-	           cmd->is_uid ? " UID" : "");
-	if (n > 0 && (ret & IMAP_SEARCH_RET_MIN))
-		buf_printf(&b, " MIN %u", nums[0]);
-	if (n > 0 && (ret & IMAP_SEARCH_RET_MAX))
-		buf_printf(&b, " MAX %u", nums[n - 1]);
-	if (n > 0 && (ret & IMAP_SEARCH_RET_ALL))
-		buf_printf(&b, " ALL %s", imap_seqset_format(cmd->arena, nums, n));
-	if (ret & IMAP_SEARCH_RET_COUNT)
-		buf_printf(&b, " COUNT %zu", n);
-	if (has_modseq && n > 0) {
-		uint64_t m;
-		if (!(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))) {
-			/* Only MIN and/or MAX: the modseq of what they name. */
-			uint32_t pick[2];
-			size_t np = 0;
-			if (ret & IMAP_SEARCH_RET_MIN)
-				pick[np++] = uids[0];
-			if (ret & IMAP_SEARCH_RET_MAX)
-				pick[np++] = uids[n - 1];
-			m = imap_search_max_modseq(s->mbox, pick, np);
-		} else {
-			m = imap_search_max_modseq(s->mbox, uids, n);
-		}
-		buf_printf(&b, " MODSEQ %llu", (unsigned long long)m);
-	}
-	imap_reply_untagged(s, "%s", b.data);
-	buf_deinit(&b);
 }
 
 /* "* SEARCH 2 3 5" (RFC 3501 7.2.5) with "(MODSEQ n)" (RFC 7162 3.1.6). */
@@ -145,6 +121,13 @@ imap_cmd_search(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 
+	/* RFC 5267 4.3: UPDATE with the tag of a live context is BAD. */
+	if ((prog.ret & IMAP_SEARCH_RET_UPDATE) && imap_context_tag_in_use(s, cmd->tag)) {
+		imap_reply_bad(cmd, "Tag already names a search context");
+		return IMAP_CMD_DONE;
+	}
+	if (prog.has_modseq)
+		imap_condstore_enable(s);
 	struct imap_search_input in;
 	imap_search_input_init(&in, s);
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
@@ -158,10 +141,14 @@ imap_cmd_search(struct imap_cmd *cmd)
 	if (prog.has_return || s->is_rev2) {
 		unsigned ret = prog.has_return ? prog.ret : IMAP_SEARCH_RET_ALL;
 		/* SAVE alone suppresses the ESEARCH response (RFC 9051 6.4.4). */
-		if (ret != IMAP_SEARCH_RET_SAVE)
-			reply_esearch(cmd, ret, prog.has_modseq, uids, n);
+		if (ret != IMAP_SEARCH_RET_SAVE) {
+			prog.ret = ret;
+			imap_esearch_reply(cmd, &prog, uids, n);
+		}
 		if (ret & IMAP_SEARCH_RET_SAVE)
-			save_for_options(s, ret, uids, n);
+			save_for_options(s, &prog, ret, uids, n);
+		if (ret & IMAP_SEARCH_RET_UPDATE)
+			(void)imap_context_add(cmd, &prog, NULL, 0, uids, n);
 	} else {
 		reply_search(cmd, prog.has_modseq, uids, n);
 	}

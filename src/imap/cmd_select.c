@@ -8,14 +8,27 @@
  *
  * Rev1 clients also get RECENT (this session claims the messages nobody was
  * shown yet) and [UNSEEN n]; rev2 clients get a LIST reply for the name.
+ *
+ * select-params (RFC 4466): CONDSTORE enables CONDSTORE (RFC 7162 3.1.8);
+ * QRESYNC (uidvalidity modseq [known-uids [seq-match-data]]) needs ENABLE
+ * QRESYNC first and, when the UIDVALIDITY matches, reports what changed
+ * since modseq as UID FETCH known-uids (FLAGS) (CHANGEDSINCE modseq
+ * VANISHED) would (RFC 7162 3.2.5): VANISHED (EARLIER), then FETCH
+ * (UID FLAGS MODSEQ), streamed like any FETCH. The expunge history is
+ * complete, so seq-match-data is checked for syntax and not needed.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
+#include "imap/imap_fetch.h"
 #include "imap/imap_mailbox.h"
+#include "imap/seqset.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "net/net.h"
 
 static uint32_t
 first_unseen(struct store_mailbox *mbox)
@@ -34,11 +47,118 @@ first_unseen(struct store_mailbox *mbox)
 	return 0;
 }
 
+struct qresync {
+	bool is_set;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct imap_seqset known; /* known.n == 0: none given */
+};
+
+static bool
+is_seqset_arg(struct imap_cmd *cmd, const struct imap_arg *a, struct imap_seqset *out)
+{
+	return a->type == IMAP_ARG_ATOM && imap_seqset_parse(cmd->arena, a->str, out) &&
+	       !out->is_saved && !imap_seqset_has_star(out);
+}
+
+/* "(" uidvalidity SP mod-sequence-value [SP known-uids] [SP seq-match-data]
+   ")" (RFC 7162 section 7). */
+static bool
+parse_qresync(struct imap_cmd *cmd, const struct imap_arg *list, struct qresync *q)
+{
+	struct imap_seqset ignored;
+	uint64_t uv;
+
+	if (list->type != IMAP_ARG_LIST || list->count < 2 || list->count > 4 ||
+	    list->list[0].type != IMAP_ARG_ATOM || list->list[1].type != IMAP_ARG_ATOM ||
+	    !imap_modseq_parse(list->list[0].str, false, &uv) || uv > UINT32_MAX ||
+	    !imap_modseq_parse(list->list[1].str, true, &q->modseq))
+		return false;
+	q->uidvalidity = (uint32_t)uv;
+	q->is_set = true;
+	size_t i = 2;
+	if (i < list->count && list->list[i].type == IMAP_ARG_ATOM) {
+		if (!is_seqset_arg(cmd, &list->list[i], &q->known))
+			return false;
+		i++;
+	}
+	if (i < list->count) {
+		/* seq-match-data = "(" known-sequence-set SP known-uid-set ")" */
+		const struct imap_arg *m = &list->list[i++];
+		if (m->type != IMAP_ARG_LIST || m->count != 2 ||
+		    !is_seqset_arg(cmd, &m->list[0], &ignored) ||
+		    !is_seqset_arg(cmd, &m->list[1], &ignored))
+			return false;
+	}
+	return i == list->count;
+}
+
+/* select-params = SP "(" select-param *(SP select-param) ")" */
+static bool
+parse_params(struct imap_cmd *cmd, const struct imap_arg *params, bool *condstore,
+             struct qresync *q)
+{
+	if (params->type != IMAP_ARG_LIST)
+		return false;
+	for (size_t i = 0; i < params->count; i++) {
+		const struct imap_arg *p = &params->list[i];
+		if (p->type != IMAP_ARG_ATOM)
+			return false;
+		if (strcasecmp(p->str, "CONDSTORE") == 0) {
+			*condstore = true;
+		} else if (strcasecmp(p->str, "QRESYNC") == 0 && !q->is_set &&
+		           i + 1 < params->count) {
+			if (!parse_qresync(cmd, &params->list[++i], q))
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* What changed since q->modseq, when the client's cache is of this
+   mailbox (RFC 7162 3.2.5.1). Returns false when nothing did (the caller
+   replies), true when the reply is made or the FETCH took it over. */
+static bool
+report_changes(struct imap_cmd *cmd, const struct qresync *q, const char *ok_text,
+               enum imap_cmd_status *st_out)
+{
+	struct imap_session *s = cmd->session;
+	const struct imap_seqset *known = q->known.n > 0 ? &q->known : NULL;
+	struct imap_arg items[3] = {{.type = IMAP_ARG_ATOM, .str = "UID"},
+	                            {.type = IMAP_ARG_ATOM, .str = "FLAGS"},
+	                            {.type = IMAP_ARG_ATOM, .str = "MODSEQ"}};
+	struct imap_arg list = {.type = IMAP_ARG_LIST, .list = items, .count = 3};
+	struct imap_fetch_request req;
+	const char *error;
+	uint32_t *changed;
+	size_t n;
+	enum store_error err;
+
+	*st_out = IMAP_CMD_DONE;
+	if (!imap_condstore_vanished(cmd, q->modseq, known))
+		return true;
+	if (store_changed_since(s->mbox, q->modseq, cmd->arena, &changed, &n, &err) < 0) {
+		imap_reply_store_error(cmd, err);
+		return true;
+	}
+	if (known != NULL)
+		n = imap_seqset_filter(known, UINT32_MAX, cmd->arena, changed, n);
+	if (n == 0)
+		return false;
+	if (!imap_fetch_request_parse(cmd->arena, &list, &req, &error))
+		abort(); /* our own request */
+	*st_out = imap_fetch_run(cmd, &req, changed, n, NULL, 0, ok_text);
+	return true;
+}
+
 enum imap_cmd_status
 imap_cmd_select(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
-	bool readonly = strcasecmp(cmd->def->name, "EXAMINE") == 0;
+	bool readonly = strcasecmp(cmd->def->name, "EXAMINE") == 0, condstore = false;
+	struct qresync q = {0};
 	const char *name;
 	struct store_mailbox *mbox;
 	struct store_mailbox_info info;
@@ -46,15 +166,23 @@ imap_cmd_select(struct imap_cmd *cmd)
 
 	/* select = "SELECT" SP mailbox [select-params] */
 	if (cmd->nargs < 1 || cmd->nargs > 2) {
-		imap_reply_bad(cmd, "Expected: %s <mailbox>", cmd->def->name);
+		imap_reply_bad(cmd, "Expected: %s <mailbox> [(<parameters>)]", cmd->def->name);
 		return IMAP_CMD_DONE;
 	}
 	if (!imap_mailbox_arg(cmd, 0, &name))
 		return IMAP_CMD_DONE;
-	if (cmd->nargs == 2 && (cmd->args[1].type != IMAP_ARG_LIST || cmd->args[1].count > 0)) {
-		imap_reply_bad(cmd, "Unsupported SELECT parameters");
+	/* Every parameter is checked before anything is closed or opened. */
+	if (cmd->nargs == 2 && !parse_params(cmd, &cmd->args[1], &condstore, &q)) {
+		imap_reply_bad(cmd, "Expected: (CONDSTORE) or (QRESYNC (<uidvalidity> <modseq> "
+		                    "[<known uids> [(<seqs> <uids>)]]))");
 		return IMAP_CMD_DONE;
 	}
+	if (q.is_set && !s->qresync) {
+		imap_reply_bad(cmd, "QRESYNC needs ENABLE QRESYNC first");
+		return IMAP_CMD_DONE;
+	}
+	if (condstore)
+		s->condstore = true;
 	if (s->mbox != NULL) {
 		imap_mailbox_deselect(s);
 		imap_reply_untagged(s, "OK [CLOSED] Previous mailbox closed");
@@ -65,30 +193,24 @@ imap_cmd_select(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	store_mailbox_info_get(mbox, &info);
-	uint32_t recent = 0;
+	/* EXAMINE reports the messages nobody was shown yet without claiming
+	   them, so a later SELECT (this session's or another's) still gets
+	   them as \Recent (RFC 3501 6.3.2). */
+	uint32_t recent = info.recent;
 	if (!readonly && !s->is_rev2)
 		(void)store_mailbox_claim_recent(mbox, &recent, &err);
-
-	const char **kw;
-	size_t nkw = store_keyword_names(s->account, ~0ull, cmd->arena, &kw);
-	struct buf b;
-	buf_init(&b);
-	for (size_t i = 0; i < nkw; i++)
-		buf_printf(&b, " %s", kw[i]);
-	const char *keywords = b.data ? arena_strdup(cmd->arena, b.data) : "";
-	buf_deinit(&b);
 
 	imap_reply_untagged(s, "%u EXISTS", store_mailbox_count(mbox));
 	if (!s->is_rev2)
 		imap_reply_untagged(s, "%u RECENT", recent);
-	imap_reply_untagged(s, "FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)", keywords);
-	if (readonly)
-		imap_reply_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
-	else
-		imap_reply_untagged(s,
-		                    "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
-		                    "\\Draft%s \\*)] Flags permitted",
-		                    keywords);
+	/* The keywords known now are announced; later ones are announced
+	   before their first FETCH FLAGS (imap_mailbox_announce_keywords). */
+	struct buf b;
+	buf_init(&b);
+	s->is_readonly = readonly;
+	imap_mailbox_flags_lines(s, &b, false);
+	net_conn_write(s->base.conn, b.data, b.len);
+	buf_deinit(&b);
 	if (!s->is_rev2) {
 		uint32_t unseen = first_unseen(mbox);
 		if (unseen > 0)
@@ -102,7 +224,11 @@ imap_cmd_select(struct imap_cmd *cmd)
 	if (s->is_rev2)
 		imap_reply_untagged(s, "LIST () \"/\" %s", imap_mailbox_wire(s, name));
 	imap_mailbox_selected(s, mbox, name, readonly);
-	imap_reply_ok(cmd, "[%s] %s completed", readonly ? "READ-ONLY" : "READ-WRITE",
-	              cmd->def->name);
+	const char *ok_text = arena_printf(cmd->arena, "[%s] %s completed",
+	                                   readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
+	enum imap_cmd_status st;
+	if (q.is_set && q.uidvalidity == info.uidvalidity && report_changes(cmd, &q, ok_text, &st))
+		return st;
+	imap_reply_ok(cmd, "%s", ok_text);
 	return IMAP_CMD_DONE;
 }

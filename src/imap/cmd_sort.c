@@ -11,13 +11,22 @@
  * The store orders the whole mailbox by the cached sort keys (SQL over
  * indexed columns, ties by UID = arrival order in the mailbox, as RFC 5256
  * wants); the search program's matches then filter that order by binary
- * search: O(n log m). No EXPUNGE while answering SORT (commands.c).
+ * search: O(n log m) (imap_search_result). No EXPUNGE while answering SORT
+ * (commands.c).
+ *
+ * With RETURN (ESORT, CONTEXT=SORT: RFC 5267 3, 4; PARTIAL: RFC 9394) the
+ * answer is an ESEARCH response in sort order; UPDATE keeps a context
+ * whose changes later come as ADDTO/REMOVEFROM with their positions.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
+#include "imap/imap_context.h"
+#include "imap/imap_esearch.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_search_cmd.h"
 #include "imap/search.h"
@@ -75,52 +84,94 @@ parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_s
 	return true;
 }
 
+/* RETURN (SAVE) keeps the result as a set (RFC 5182: "$" is a set of
+   UIDs, whatever order the command gave them in). */
+static void
+save_sorted(struct imap_session *s, const uint32_t *sorted, size_t n)
+{
+	free(s->saved_uids);
+	s->saved_uids = n > 0 ? xmalloc(n * sizeof(uint32_t)) : NULL;
+	s->n_saved = n;
+	if (n > 0) {
+		memcpy(s->saved_uids, sorted, n * sizeof(uint32_t));
+		qsort(s->saved_uids, n, sizeof(uint32_t), uid_cmp);
+	}
+}
+
 enum imap_cmd_status
 imap_cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
-	struct imap_search_program prog = {0};
+	struct imap_search_program prog = {0}, ret = {0};
+	const struct imap_arg *args = cmd->args;
+	size_t nargs = cmd->nargs;
 	struct store_sort *keys;
-	size_t n_keys, n_match, n_sorted;
-	uint32_t *match, *sorted;
+	size_t n_keys, n;
+	uint32_t *sorted;
+	const char *error;
 	enum store_error err;
 
-	if (cmd->nargs < 3 || cmd->args[0].type != IMAP_ARG_LIST ||
-	    !parse_criteria(cmd, &cmd->args[0], &keys, &n_keys)) {
-		imap_reply_bad(cmd, "Expected: SORT (<criteria>) <charset> <search keys>");
+	/* extended-sort = ["UID" SP] "SORT" search-return-opts SP sort-criteria
+	   SP search-criteria (RFC 5267 section 5) */
+	if (nargs > 0 && args[0].type == IMAP_ARG_ATOM && strcasecmp(args[0].str, "RETURN") == 0) {
+		if (nargs < 2 || !imap_search_parse_return(&args[1], &ret, &error)) {
+			imap_reply_bad(cmd, "%s", nargs < 2 ? "RETURN needs options" : error);
+			return IMAP_CMD_DONE;
+		}
+		args += 2;
+		nargs -= 2;
+	}
+	if (nargs < 3 || args[0].type != IMAP_ARG_LIST ||
+	    !parse_criteria(cmd, &args[0], &keys, &n_keys)) {
+		imap_reply_bad(cmd, "Expected: SORT [RETURN (<options>)] (<criteria>) <charset> "
+		                    "<search keys>");
 		return IMAP_CMD_DONE;
 	}
-	if (cmd->args[1].type != IMAP_ARG_ATOM && cmd->args[1].type != IMAP_ARG_QUOTED) {
+	if (args[1].type != IMAP_ARG_ATOM && args[1].type != IMAP_ARG_QUOTED) {
 		imap_reply_bad(cmd, "SORT needs a charset");
 		return IMAP_CMD_DONE;
 	}
+	/* The keys follow the charset; SORT's own arguments end there. */
+	cmd->args = args;
+	cmd->nargs = nargs;
 	if (!imap_search_keys_arg(cmd, 1, &prog))
 		return IMAP_CMD_DONE;
+	if ((ret.ret & IMAP_SEARCH_RET_UPDATE) && imap_context_tag_in_use(s, cmd->tag)) {
+		imap_reply_bad(cmd, "Tag already names a search context");
+		return IMAP_CMD_DONE;
+	}
+	if (prog.has_modseq)
+		imap_condstore_enable(s);
 
-	struct imap_search_input in;
-	imap_search_input_init(&in, s);
-	if (imap_search_eval(&in, prog.root, cmd->arena, &match, &n_match, &err) < 0 ||
-	    store_sort_uids(s->mbox, keys, n_keys, cmd->arena, &sorted, &n_sorted, &err) < 0) {
+	if (imap_search_result(s, prog.root, keys, n_keys, cmd->arena, &sorted, &n, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	if (ret.has_return) {
+		/* ESORT: the ESEARCH response, in sort order (RFC 5267 3.1). */
+		prog.has_return = true;
+		prog.ret = ret.ret;
+		prog.partial_lo = ret.partial_lo;
+		prog.partial_hi = ret.partial_hi;
+		if (prog.ret != IMAP_SEARCH_RET_SAVE)
+			imap_esearch_reply(cmd, &prog, sorted, n);
+		if (prog.ret & IMAP_SEARCH_RET_SAVE)
+			save_sorted(s, sorted, n);
+		if (prog.ret & IMAP_SEARCH_RET_UPDATE)
+			(void)imap_context_add(cmd, &prog, keys, n_keys, sorted, n);
+		imap_reply_ok(cmd, "%s completed", cmd->name);
+		return IMAP_CMD_DONE;
+	}
 
-	/* The sorted list covers the mailbox as it is now; keep what the
-	   search found in the session's snapshot. */
 	struct buf b;
-	size_t n_out = 0;
 	buf_init(&b);
 	buf_puts(&b, "SORT");
-	for (size_t i = 0; i < n_sorted; i++) {
-		if (!sorted_u32_contains(match, n_match, sorted[i]))
-			continue;
+	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, " %u",
 		           cmd->is_uid ? sorted[i] : store_mailbox_seq(s->mbox, sorted[i]));
-		n_out++;
-	}
-	if (prog.has_modseq && n_out > 0)
+	if (prog.has_modseq && n > 0)
 		buf_printf(&b, " (MODSEQ %llu)",
-		           (unsigned long long)imap_search_max_modseq(s->mbox, match, n_match));
+		           (unsigned long long)imap_search_max_modseq(s->mbox, sorted, n));
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 	imap_reply_ok(cmd, "%s completed", cmd->name);

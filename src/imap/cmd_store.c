@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_condstore.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/seqset.h"
@@ -33,18 +34,10 @@
 static bool
 parse_modifier(const struct imap_arg *arg, uint64_t *out)
 {
-	char *end;
-
-	if (arg->count != 2 || arg->list[0].type != IMAP_ARG_ATOM ||
-	    arg->list[1].type != IMAP_ARG_ATOM ||
-	    strcasecmp(arg->list[0].str, "UNCHANGEDSINCE") != 0)
-		return false;
-	const char *v = arg->list[1].str;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || n > INT64_MAX)
-		return false;
-	*out = n;
-	return true;
+	return arg->count == 2 && arg->list[0].type == IMAP_ARG_ATOM &&
+	       arg->list[1].type == IMAP_ARG_ATOM &&
+	       strcasecmp(arg->list[0].str, "UNCHANGEDSINCE") == 0 &&
+	       imap_modseq_parse(arg->list[1].str, true, out);
 }
 
 enum imap_cmd_status
@@ -120,7 +113,7 @@ imap_cmd_store(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	if (has_unchanged)
-		s->condstore = true; /* RFC 7162 3.1: a CONDSTORE enabling command */
+		imap_condstore_enable(s); /* RFC 7162 3.1: a CONDSTORE enabling command */
 	if (n == 0) {
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 		return IMAP_CMD_DONE;
@@ -151,9 +144,12 @@ imap_cmd_store(struct imap_cmd *cmd)
 		    (seq = store_mailbox_seq(s->mbox, uids[k])) == 0)
 			continue; /* expunged by someone else meanwhile */
 		buf_reset(&line);
-		if (cmd->is_uid)
+		/* RFC 7162 3.2.4: with QRESYNC every untagged FETCH has UID. */
+		if (cmd->is_uid || s->qresync)
 			buf_printf(&line, "UID %u ", uids[k]);
 		if (!silent) {
+			/* A keyword this STORE created: FLAGS first (RFC 9051 7.3.5). */
+			imap_mailbox_announce_keywords(s, kw, NULL);
 			buf_puts(&line, "FLAGS (");
 			imap_flags_append(s, cmd->arena, &line, flags, kw,
 			                  store_mailbox_is_recent(s->mbox, uids[k]));

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
 
 enum imap_cmd_status
@@ -30,6 +31,7 @@ imap_cmd_subscribe(struct imap_cmd *cmd)
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	imap_notify_own_list_change(cmd->session); /* not news to this client (RFC 5465 5) */
 	imap_reply_ok(cmd, "%s completed", cmd->def->name);
 	return IMAP_CMD_DONE;
 }

@@ -38,7 +38,11 @@ static const struct imap_command_def commands[] = {
         {"NAMESPACE", imap_cmd_namespace, AUTHED, 0},
         {"STATUS", imap_cmd_status, AUTHED, 0},
         {"APPEND", imap_cmd_append, AUTHED, 0},
-        {"IDLE", imap_cmd_idle, AUTHED, 0}, /* RFC 2177 */
+        {"IDLE", imap_cmd_idle, AUTHED, 0},             /* RFC 2177 */
+        {"GENURLAUTH", imap_cmd_genurlauth, AUTHED, 0}, /* RFC 4467 */
+        {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
+        {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
+        {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},
@@ -53,6 +57,7 @@ static const struct imap_command_def commands[] = {
            either, though UID SORT/THREAD may carry them. */
         {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
         {"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
+        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0}, /* RFC 5267 */
         {"UID", NULL, SELECTED, 0},
 };
 

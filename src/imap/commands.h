@@ -32,5 +32,10 @@ imap_cmd_fn imap_cmd_move;
 imap_cmd_fn imap_cmd_search;
 imap_cmd_fn imap_cmd_sort;
 imap_cmd_fn imap_cmd_thread;
+imap_cmd_fn imap_cmd_cancelupdate;
+imap_cmd_fn imap_cmd_genurlauth;
+imap_cmd_fn imap_cmd_resetkey;
+imap_cmd_fn imap_cmd_urlfetch;
+imap_cmd_fn imap_cmd_notify;
 
 #endif

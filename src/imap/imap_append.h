@@ -10,6 +10,7 @@
 #define TERN_IMAP_APPEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "imap/parser.h"
 #include "store/store.h"
@@ -17,17 +18,25 @@
 struct arena;
 struct imap_session;
 
+struct mail_binary;
+
 /* One message literal: its spool, or why it has none. */
 struct imap_append_literal {
 	struct store_spool *spool; /* NULL once taken by the commit, or on error */
 	enum store_error err;      /* the first failure (TOOBIG, TEMP), else NONE */
+	struct mail_binary *conv;  /* literal8: binary parts to base64 on the way */
+	uint64_t left;             /* of the literal8 being converted, bytes still to come */
 };
 
 /* A message literal of len bytes is announced: makes its spool (freed with
    the command's arena). Always streams: a failure is kept for the command
-   to report, and the bytes that follow are dropped. */
+   to report, and the bytes that follow are dropped. A literal8 (binary
+   content, RFC 3516 section 4.4) has its binary parts base64 encoded on
+   the way in (mail/binary.h). */
 enum imap_literal_route imap_append_literal_begin(struct imap_session *s, struct arena *a,
-                                                  size_t len, void **handle_out);
+                                                  size_t len, bool is_literal8, void **handle_out);
+/* Bytes for the literal's spool, as they come; dropped after a failure,
+   which lit->err keeps. */
 void imap_append_literal_write(void *handle, const char *data, size_t len);
 
 #endif

@@ -28,15 +28,18 @@
  * header and body offsets. HEADER/TEXT/HEADER.FIELDS after part numbers
  * need a message/rfc822 part; a part that does not exist, or a section
  * that does not apply to it, is answered NIL (as Dovecot does) rather
- * than failing the whole FETCH. BINARY of a multipart or message part is
- * NIL too (RFC 3516 allows BINARY on leaf parts only); an unknown
- * Content-Transfer-Encoding fails the command with NO [UNKNOWN-CTE].
+ * than failing the whole FETCH (imap_section.c). BINARY of a multipart or
+ * message part is its content with every encoded part inside decoded (as
+ * Dovecot answers it); an unknown Content-Transfer-Encoding fails the
+ * command with NO [UNKNOWN-CTE].
  *
- * Expunged meanwhile (by another session): such a message is skipped before
- * any of its bytes are sent. FETCH then ends with NO [EXPUNGEISSUED]: the
- * client asked for a sequence number its view still has and did not get it;
- * UID FETCH ends with OK, because a UID that is gone is simply ignored
- * (RFC 9051 6.4.9) and its EXPUNGE is sent just before the tagged reply.
+ * Expunged by another session: until this session is sent the EXPUNGE,
+ * its snapshot still numbers the message, and the store keeps the row as it
+ * was and the immutable bytes (RFC 2180 4.1.1, as Dovecot and Cyrus do), so
+ * the FETCH is answered as if nothing happened. Only a message the store
+ * could not find at all is skipped, before any of its bytes are sent: FETCH
+ * then ends with NO [EXPUNGEISSUED], UID FETCH with OK (a UID that is gone
+ * is simply ignored, RFC 9051 6.4.9).
  */
 #include "imap/imap_fetch.h"
 
@@ -44,6 +47,7 @@
 
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_section.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -94,6 +98,7 @@ struct fetch {
 	struct buf kw_names;
 	bool skipped_expunged;
 	const char *fail_status, *fail_text; /* a tagged reply other than OK */
+	const char *ok_text;                 /* the tagged OK's text, or NULL */
 };
 
 static void
@@ -147,66 +152,6 @@ read_range(struct fetch *f, uint64_t off, uint64_t len)
 	return f->scratch.data != NULL ? f->scratch.data : "";
 }
 
-/*
- * Where item's section lies: *off_out and *len_out in the message; for
- * HEADER.FIELDS the header to subset. *sec_out has the part's encoding.
- * False when the message has no such section (answered NIL).
- */
-static bool
-section_locate(const struct store_message_info *info, const struct imap_fetch_item *it,
-               struct mail_section *sec, uint64_t *off_out, uint64_t *len_out)
-{
-	if (mail_section_lookup(info->parts, info->parts_len, it->path, it->path_len, sec) < 0) {
-		if (it->path_len > 0)
-			return false;
-		/* No part table (cannot happen for a stored message): the top
-		   level is still known from the sizes. */
-		memset(sec, 0, sizeof(*sec));
-		sec->header_len = info->header_size;
-		sec->body_off = info->header_size;
-		sec->body_len = info->size - info->header_size;
-		sec->encoding = "7bit";
-	}
-	uint64_t hoff = sec->header_off, hlen = sec->header_len;
-	uint64_t boff = sec->body_off, blen = sec->body_len;
-	if (it->path_len > 0 && it->text != IMAP_SECTION_WHOLE && it->text != IMAP_SECTION_MIME) {
-		/* HEADER, TEXT, HEADER.FIELDS after numbers: the message
-		   inside a message/rfc822 part (RFC 9051 6.4.5.1). */
-		if (!sec->is_message)
-			return false;
-		hoff = sec->inner_header_off;
-		hlen = sec->inner_header_len;
-		boff = sec->inner_body_off;
-		blen = sec->inner_body_len;
-	}
-	switch (it->text) {
-	case IMAP_SECTION_WHOLE:
-		if (it->path_len == 0) {
-			*off_out = 0;
-			*len_out = info->size;
-		} else {
-			*off_out = boff;
-			*len_out = blen;
-		}
-		break;
-	case IMAP_SECTION_MIME:
-	case IMAP_SECTION_HEADER:
-	case IMAP_SECTION_HEADER_FIELDS:
-	case IMAP_SECTION_HEADER_FIELDS_NOT:
-		*off_out = hoff;
-		*len_out = hlen;
-		break;
-	case IMAP_SECTION_TEXT:
-		*off_out = boff;
-		*len_out = blen;
-		break;
-	}
-	/* The part table comes from the store; never read past the file. */
-	if (*off_out > info->size || *len_out > info->size - *off_out)
-		return false;
-	return true;
-}
-
 /* Clamps the range at *off (*len bytes) to the item's <partial>; adds "<origin>" to text. */
 static void
 apply_partial(const struct imap_fetch_item *it, struct buf *text, uint64_t *off, uint64_t *len)
@@ -215,10 +160,7 @@ apply_partial(const struct imap_fetch_item *it, struct buf *text, uint64_t *off,
 		return;
 	/* RFC 9051 6.4.5: beyond the end gives an empty string; the origin
 	   is echoed even when the data was truncated. */
-	uint64_t start = it->partial_offset < *len ? it->partial_offset : *len;
-	uint64_t n = *len - start < it->partial_length ? *len - start : it->partial_length;
-	*off += start;
-	*len = n;
+	imap_section_partial(it, off, len);
 	buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 }
 
@@ -241,7 +183,7 @@ add_section(struct fetch *f, const struct store_message_info *info,
 	uint64_t off, len;
 
 	buf_puts(text, it->name);
-	if (!section_locate(info, it, &sec, &off, &len)) {
+	if (!imap_section_locate(info, it, &sec, &off, &len)) {
 		if (it->has_partial)
 			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 		buf_puts(text, " NIL");
@@ -284,19 +226,23 @@ add_binary(struct fetch *f, const struct store_message_info *info, const struct 
 	uint64_t off, len;
 
 	buf_puts(text, it->name);
-	if (!section_locate(info, it, &sec, &off, &len) ||
-	    (it->path_len > 0 && (sec.is_multipart || sec.is_message))) {
+	if (!imap_section_locate(info, it, &sec, &off, &len)) {
 		if (it->has_partial)
 			buf_printf(text, "<%llu>", (unsigned long long)it->partial_offset);
 		buf_puts(text, it->kind == IMAP_FETCH_BINARY_SIZE ? " 0" : " NIL");
 		return 0;
 	}
-	const char *raw = read_range(f, off, len);
+	/* A multipart or message/rfc822 part is decoded whole, from its own
+	   header on (imap_section_binary). */
+	bool composite = it->path_len > 0 && (sec.is_multipart || sec.is_message);
+	uint64_t eoff = composite ? sec.header_off : off;
+	uint64_t elen = composite ? sec.body_off + sec.body_len - sec.header_off : len;
+	const char *raw = read_range(f, eoff, elen);
 	struct buf dec;
 	buf_init(&dec);
-	/* BINARY[] is the whole message: there is no single encoding to undo. */
-	const char *enc = it->path_len == 0 ? "binary" : sec.encoding;
-	if (raw == NULL || mail_decode_cte(enc, (const unsigned char *)raw, len, &dec) < 0) {
+	if (raw == NULL ||
+	    imap_section_binary(f->msg_arena, it, &sec, (const unsigned char *)raw + (off - eoff),
+	                        len, (const unsigned char *)raw, elen, &dec) < 0) {
 		buf_deinit(&dec);
 		return raw == NULL ? 0 : -1;
 	}
@@ -400,9 +346,23 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			return -1;
 		}
 	}
-	if (info->uid == 0 ||
-	    store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0)
+	if (info->uid == 0)
 		return 0;
+	if (store_mailbox_flags_get(s->mbox, uid, &flags, &keywords, &modseq, &err) < 0) {
+		/* Expunged by another session, and this one not told yet: the
+		   store kept the row as it was (RFC 2180 4.1.1). */
+		struct store_message_info *kept = arena_zalloc(f->msg_arena, sizeof(*kept));
+		if (!f->needs_meta &&
+		    store_message_lookup(s->mbox, &uid, 1, STORE_FETCH_BASIC, f->msg_arena, kept,
+		                         &err) == 0 &&
+		    kept->uid != 0)
+			info = kept;
+		else if (!f->needs_meta)
+			return 0;
+		flags = info->flags;
+		keywords = info->keywords;
+		modseq = info->modseq;
+	}
 	size = info->size;
 	if (f->req.needs_content) {
 		if (store_reader_open(f->reader, s->mbox, info, &err) < 0) {
@@ -438,11 +398,16 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 	int rc = 1;
 
 	buf_reset(text);
+	/* A keyword another session just created is announced first, in
+	   order with the rest of the output (RFC 9051 7.3.5). */
+	if (f->req.has_flags || seen_now)
+		imap_mailbox_announce_keywords(s, keywords, text);
 	buf_puts(text, "* ");
 	buf_put_u64(text, seq_of(s, f, uid));
 	buf_puts(text, " FETCH (");
-	/* RFC 9051 6.4.9: UID FETCH responses always carry UID. */
-	if (cmd->is_uid && !f->req.has_uid) {
+	/* RFC 9051 6.4.9: UID FETCH responses always carry UID; with QRESYNC
+	   so does one that reports the \Seen it set (RFC 7162 3.2.4). */
+	if ((cmd->is_uid || (seen_now && s->qresync)) && !f->req.has_uid) {
 		buf_puts(text, "UID ");
 		buf_put_u64(text, uid);
 		first = false;
@@ -639,6 +604,8 @@ fetch_pump(struct imap_cmd *cmd)
 		imap_reply_tagged(cmd, f->fail_status, "%s", f->fail_text);
 	else if (f->skipped_expunged && !cmd->is_uid)
 		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged meanwhile");
+	else if (f->ok_text != NULL)
+		imap_reply_ok(cmd, "%s", f->ok_text);
 	else
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 	return IMAP_CMD_DONE;
@@ -658,10 +625,11 @@ needs_meta(const struct imap_fetch_request *req)
 
 enum imap_cmd_status
 imap_fetch_run(struct imap_cmd *cmd, const struct imap_fetch_request *req, const uint32_t *uids,
-               size_t n, const uint32_t *seen_set, size_t n_seen_set)
+               size_t n, const uint32_t *seen_set, size_t n_seen_set, const char *ok_text)
 {
 	struct fetch *f = arena_zalloc(cmd->arena, sizeof(*f));
 
+	f->ok_text = ok_text;
 	f->req = *req;
 	f->uids = uids;
 	f->n = n;

@@ -18,6 +18,8 @@
 
 #include <event2/event.h>
 
+#include "imap/imap_context.h"
+#include "imap/imap_notify.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
@@ -193,13 +195,59 @@ imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, boo
 	return out;
 }
 
+void
+imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_readonly)
+{
+	const char **kw;
+	size_t n = store_keyword_names(s->account, ~0ull, s->cmd_arena, &kw);
+	struct buf names;
+
+	buf_init(&names);
+	for (size_t i = 0; i < n; i++) {
+		buf_putc(&names, ' ');
+		buf_puts(&names, kw[i]);
+	}
+	const char *list = names.data != NULL ? names.data : "";
+	buf_printf(out, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", list);
+	if (!s->is_readonly)
+		buf_printf(out,
+		           "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s "
+		           "\\*)] Flags permitted\r\n",
+		           list);
+	else if (!again_readonly)
+		buf_puts(out, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
+	buf_deinit(&names);
+	/* Keywords are only ever added, as bits in order of first use. */
+	s->kw_announced = store_keyword_mask(s->account, kw, n);
+}
+
+bool
+imap_mailbox_announce_keywords(struct imap_session *s, uint64_t keywords, struct buf *out)
+{
+	if ((keywords & ~s->kw_announced) == 0 || s->account == NULL)
+		return false;
+	if (out != NULL) {
+		imap_mailbox_flags_lines(s, out, true);
+		return true;
+	}
+	struct buf b;
+	buf_init(&b);
+	imap_mailbox_flags_lines(s, &b, true);
+	net_conn_write(s->base.conn, b.data, b.len);
+	buf_deinit(&b);
+	return true;
+}
+
 static void
 wake_cb(struct session *base)
 {
 	struct imap_session *s = (struct imap_session *)base;
 
-	/* Outside IDLE the next command's reply carries the updates. */
-	if (!s->is_idling || s->mbox == NULL)
+	/* Outside IDLE the next command's reply carries the updates, unless
+	   NOTIFY asked for them at once (RFC 5465 3.1, 6.1.1): then between
+	   commands too. */
+	if (s->mbox == NULL ||
+	    (!s->is_idling && !(imap_notify_pushes_selected(s) && !s->base.is_busy)))
 		return;
 	/* No command ends after a wake-up, so nothing would reset the
 	   command arena: a day in IDLE would grow it with every change.
@@ -235,6 +283,7 @@ imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const 
 	s->is_readonly = readonly;
 	s->state = IMAP_STATE_SELECTED;
 	imap_mailbox_watch(s);
+	imap_notify_selected_changed(s); /* no longer watched as another mailbox */
 }
 
 void
@@ -249,8 +298,11 @@ imap_mailbox_deselect(struct imap_session *s)
 	free(s->saved_uids);
 	s->saved_uids = NULL;
 	s->n_saved = 0;
+	s->kw_announced = 0;
+	imap_context_free_all(s); /* RFC 5267 4.3: updates end with the selection */
 	if (s->state == IMAP_STATE_SELECTED)
 		s->state = IMAP_STATE_AUTH;
+	imap_notify_selected_changed(s);
 }
 
 /* Changes collected under the view lock, written after it. */
@@ -311,6 +363,13 @@ imap_mailbox_recent_count(struct imap_session *s)
 	uint32_t count, n = 0;
 	const uint32_t *uids = store_mailbox_uids(s->mbox, &count);
 
+	if (s->is_readonly) {
+		/* EXAMINE claims nothing: the unclaimed ones are \Recent. */
+		struct store_mailbox_info info;
+		store_mailbox_info_get(s->mbox, &info);
+		return info.recent;
+	}
+
 	for (uint32_t i = 0; i < count; i++)
 		n += store_mailbox_is_recent(s->mbox, uids[i]);
 	return n;
@@ -323,10 +382,21 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	struct pending p = {.s = s};
 	enum store_error err;
 
-	if (s->mbox == NULL || !allow_expunge)
+	struct buf removes, adds; /* UPDATE contexts' REMOVEFROM and ADDTO */
+
+	if (s->mbox == NULL || (!allow_expunge && s->contexts == NULL))
 		return;
 	buf_init(&p.expunges);
-	if (store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
+	buf_init(&removes);
+	buf_init(&adds);
+	/* Without allow_expunge the snapshot stays: only the contexts run,
+	   over it, as numbered now. */
+	if (s->contexts != NULL)
+		imap_context_before_sync(s);
+	uint32_t count0;
+	const uint32_t *snap0 = store_mailbox_uids(s->mbox, &count0);
+	uint32_t old_max = count0 > 0 ? snap0[count0 - 1] : 0; /* newer ones are new */
+	if (allow_expunge && store_mailbox_sync(s->mbox, &fns, &p, &err) < 0) {
 		if (err == STORE_ERR_NOTFOUND) {
 			/* Deleted or renamed away by another session: nothing left
 			   to show; RFC 9051 7.1 lets the server say BYE. */
@@ -334,6 +404,11 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		}
 		goto out;
 	}
+	if (s->contexts != NULL)
+		imap_context_after_sync(s, &removes, &adds);
+	/* Removals are numbered as before the sync: before the EXPUNGEs. */
+	if (removes.len > 0)
+		net_conn_write(s->base.conn, removes.data, removes.len);
 	if (p.expunges.len > 0)
 		net_conn_write(s->base.conn, p.expunges.data, p.expunges.len);
 	if (p.n_vanished > 0) {
@@ -352,6 +427,10 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 			imap_reply_untagged(s, "%u RECENT", imap_mailbox_recent_count(s));
 		}
 	}
+	uint64_t keywords = 0;
+	for (size_t i = 0; i < p.n_changes; i++)
+		keywords |= p.changes[i].keywords;
+	imap_mailbox_announce_keywords(s, keywords, NULL);
 	for (size_t i = 0; i < p.n_changes; i++) {
 		const struct flag_change *c = &p.changes[i];
 		const char *flags = imap_flags_format(s, c->flags, c->keywords,
@@ -362,7 +441,26 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		else
 			imap_reply_untagged(s, "%u FETCH (FLAGS (%s))", c->seq, flags);
 	}
+	/* Additions are numbered as now: after EXISTS (RFC 5267 4.3.3). */
+	if (adds.len > 0)
+		net_conn_write(s->base.conn, adds.data, adds.len);
+	/* NOTIFY's MessageNew attributes, after any ADDTO (RFC 5465 5.2). */
+	if (p.has_exists && s->notify != NULL) {
+		uint32_t count;
+		const uint32_t *snap = store_mailbox_uids(s->mbox, &count);
+		uint32_t k = count;
+		while (k > 0 && snap[k - 1] > old_max)
+			k--;
+		struct buf fetches;
+		buf_init(&fetches);
+		imap_notify_new_messages(s, snap + k, count - k, &fetches);
+		if (fetches.len > 0)
+			net_conn_write(s->base.conn, fetches.data, fetches.len);
+		buf_deinit(&fetches);
+	}
 out:
+	buf_deinit(&removes);
+	buf_deinit(&adds);
 	buf_deinit(&p.expunges);
 	free(p.vanished);
 	free(p.changes);

@@ -48,6 +48,22 @@ struct arena;
 void imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32_t flags,
                        uint64_t keywords, bool recent);
 
+/*
+ * The FLAGS response and the PERMANENTFLAGS code (RFC 9051 7.3.5, 7.1): the
+ * system flags and every keyword of the account, appended to out as two
+ * untagged lines (one, FLAGS, when again_readonly: a read-only mailbox said
+ * "PERMANENTFLAGS ()" at EXAMINE and that stays true). The keywords are
+ * then announced: s->kw_announced.
+ */
+void imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_readonly);
+/*
+ * A keyword must be in a FLAGS response before any FETCH FLAGS carries it
+ * (RFC 9051 7.3.5): when keywords holds one not yet announced, appends the
+ * FLAGS (and PERMANENTFLAGS) lines to out, or writes them to the client
+ * when out is NULL. Returns whether it did. Cheap when nothing is new.
+ */
+bool imap_mailbox_announce_keywords(struct imap_session *s, uint64_t keywords, struct buf *out);
+
 /* Closes the selected mailbox (if any) and returns to AUTHENTICATED. */
 void imap_mailbox_deselect(struct imap_session *s);
 /* Makes mbox the selected mailbox (SELECT/EXAMINE did the replies). */
@@ -62,7 +78,8 @@ void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, c
  */
 void imap_mailbox_sync(struct imap_session *s, bool allow_expunge);
 
-/* Messages with \\Recent for this session (rev1 RECENT), O(messages). */
+/* Messages with \\Recent for this session (rev1 RECENT), O(messages); for
+   a read-only one those nobody has claimed yet (stored counter). */
 uint32_t imap_mailbox_recent_count(struct imap_session *s);
 
 /* Tells the session about the store's wake-ups (IDLE pushes; otherwise

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * imap_search_cmd.h: what SEARCH, SORT and THREAD share around the search
- * engine: the session's search input, and SORT/THREAD's "charset keys..."
- * arguments with their BAD and NO [BADCHARSET] replies.
+ * engine: the session's search input, SORT/THREAD's "charset keys..."
+ * arguments with their BAD and NO [BADCHARSET] replies, and a program's
+ * result in the requested order (SEARCH and SORT, and their UPDATE
+ * contexts).
  */
 #ifndef TERN_IMAP_SEARCH_CMD_H
 #define TERN_IMAP_SEARCH_CMD_H
@@ -23,5 +25,15 @@ void imap_search_input_init(struct imap_search_input *in, struct imap_session *s
  * NO [BADCHARSET] (RFC 9051 7.1).
  */
 bool imap_search_keys_arg(struct imap_cmd *cmd, size_t charset_i, struct imap_search_program *prog);
+
+/*
+ * The UIDs root matches in the session's snapshot, in the requested order:
+ * ascending, or sorted by keys when n_keys > 0 (ties by UID, RFC 5256). In
+ * a. Returns 0, or -1 with *err_out.
+ */
+struct store_sort;
+int imap_search_result(struct imap_session *s, const struct imap_search_key *root,
+                       const struct store_sort *keys, size_t n_keys, struct arena *a,
+                       uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 
 #endif

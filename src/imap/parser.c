@@ -48,10 +48,11 @@ struct frame {
 struct imap_parser {
 	struct imap_parser_limits limits;
 	enum state state;
-	struct buf tok;   /* atom, quoted or tag being read */
-	size_t line_len;  /* command text bytes so far */
-	size_t bracket;   /* '[' depth inside an atom */
-	bool after_space; /* ARG_START came from SP, not '(' */
+	struct buf tok;    /* atom, quoted or tag being read */
+	size_t line_len;   /* command text bytes so far */
+	size_t bracket;    /* '[' depth inside an atom */
+	bool bracket_spec; /* the open '[' section holds a space or parenthesis */
+	bool after_space;  /* ARG_START came from SP, not '(' */
 	bool busy;
 
 	/* literal being read: into lit_buf (as it arrives) or to the sink */
@@ -115,6 +116,7 @@ reset(struct imap_parser *p)
 	buf_reset(&p->tok);
 	p->line_len = 0;
 	p->bracket = 0;
+	p->bracket_spec = false;
 	p->depth = 0;
 	memset(&p->stack[0], 0, sizeof(p->stack[0]));
 	p->tag = NULL;
@@ -415,6 +417,7 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			} else if (is_atom_char(c)) {
 				buf_putc(&p->tok, (char)c);
 				p->state = ST_ATOM;
+				p->bracket_spec = false;
 				if (c == '[')
 					p->bracket = 1;
 			} else {
@@ -425,6 +428,16 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			break;
 		case ST_ATOM:
 			if (p->bracket > 0) {
+				if ((c == '\r' || c == '\n') && !p->bracket_spec) {
+					/* '[' is an ATOM-CHAR: an atom like "a[b" that
+					   ends the line never opened a section. */
+					p->bracket = 0;
+					push_token(p, a, IMAP_ARG_ATOM);
+					p->state = ST_AFTER_ARG;
+					i--;
+					p->line_len--;
+					break;
+				}
 				if (c == '\r' || c == '\n') {
 					st = fail(p, cmd, error_out, "Missing ']'", c == '\n');
 					goto out;
@@ -433,6 +446,8 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 					p->bracket++;
 				else if (c == ']')
 					p->bracket--;
+				else if (!is_atom_char(c))
+					p->bracket_spec = true;
 				buf_putc(&p->tok, (char)c);
 				break;
 			}
@@ -447,8 +462,10 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			if (is_atom_char(c)) {
 				buf_putc(&p->tok, (char)c);
-				if (c == '[')
+				if (c == '[') {
 					p->bracket = 1;
+					p->bracket_spec = false;
+				}
 				break;
 			}
 			push_token(p, a, IMAP_ARG_ATOM);
@@ -507,10 +524,20 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			enum imap_literal_route route = IMAP_LITERAL_KEEP;
 			void *handle = NULL;
-			if (p->lit_len <= p->limits.max_literal && p->sink != NULL)
-				route = p->sink->begin(p->sink->ctx, a, p->name, p->depth,
-				                       p->stack[p->depth].count, p->lit_len,
-				                       p->lit_8, &handle);
+			if (p->lit_len <= p->limits.max_literal && p->sink != NULL) {
+				const struct frame *f = &p->stack[p->depth];
+				const struct frame *up = p->depth > 0 ? f - 1 : NULL;
+				struct imap_literal_where w = {
+				        .name = p->name,
+				        .depth = p->depth,
+				        .siblings = f->args,
+				        .index = f->count,
+				        .outer = up != NULL ? up->args : NULL,
+				        .n_outer = up != NULL ? up->count : 0,
+				};
+				route = p->sink->begin(p->sink->ctx, a, &w, p->lit_len, p->lit_8,
+				                       &handle);
+			}
 			if (p->lit_len > p->limits.max_literal || route == IMAP_LITERAL_REFUSE) {
 				*error_is_toobig = true;
 				cmd->tag = p->tag;

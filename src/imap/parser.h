@@ -11,7 +11,9 @@
  *
  * One generic rule covers the FETCH attribute syntax: inside an atom, '[' opens
  * a section that runs to its matching ']' and may hold spaces and parentheses,
- * so "BODY[HEADER.FIELDS (FROM TO)]<0.100>" is one atom.
+ * so "BODY[HEADER.FIELDS (FROM TO)]<0.100>" is one atom. '[' is also a plain
+ * ATOM-CHAR: an atom whose '[' is still open at the end of the line, with no
+ * space or parenthesis after it ("a[b"), is just an atom.
  */
 #ifndef TERN_IMAP_PARSER_H
 #define TERN_IMAP_PARSER_H
@@ -59,16 +61,29 @@ struct imap_parser_limits {
  * never allocated ahead), STREAM hands them to write() as they arrive (the
  * argument then carries *handle_out and no bytes), REFUSE fails the command
  * as too big (TOOBIG; a non-synchronising literal's bytes are skipped).
- * depth is the list nesting (0: a command argument), index the position
- * among its siblings. begin() owns cleaning up its handle (e.g. with
- * arena_on_free on a), whether or not the command completes.
+ * where says where the literal sits (struct imap_literal_where). begin()
+ * owns cleaning up its handle (e.g. with arena_on_free on a), whether or
+ * not the command completes.
  */
 enum imap_literal_route { IMAP_LITERAL_KEEP, IMAP_LITERAL_STREAM, IMAP_LITERAL_REFUSE };
 
+/* Where a literal sits, as far as the command has been read: valid during
+   begin() only. */
+struct imap_literal_where {
+	const char *name; /* the command name, as sent */
+	size_t depth;     /* list nesting: 0 is a command argument */
+	/* The arguments before it at its level (index of them) and, when
+	   nested, those of the level above, before the list it is in. */
+	const struct imap_arg *siblings;
+	size_t index;
+	const struct imap_arg *outer;
+	size_t n_outer;
+};
+
 struct imap_literal_sink {
-	enum imap_literal_route (*begin)(void *ctx, struct arena *a, const char *name, size_t depth,
-	                                 size_t index, size_t len, bool is_literal8,
-	                                 void **handle_out);
+	enum imap_literal_route (*begin)(void *ctx, struct arena *a,
+	                                 const struct imap_literal_where *where, size_t len,
+	                                 bool is_literal8, void **handle_out);
 	void (*write)(void *ctx, void *handle, const char *data, size_t len);
 	void *ctx;
 };

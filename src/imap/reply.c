@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "imap/imap_mailbox.h"
+#include "imap/imap_notify.h"
 #include "imap/session.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -55,9 +56,12 @@ imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...
 	va_list ap;
 
 	/* Other sessions' changes go out before the tagged reply, where the
-	   command allows them (imap_mailbox.c). */
+	   command allows them (imap_mailbox.c), and NOTIFY's news of other
+	   mailboxes (imap_notify.c). */
 	if (s->mbox != NULL && cmd->def != NULL && s->state == IMAP_STATE_SELECTED)
 		imap_mailbox_sync(s, cmd->is_uid || !(cmd->def->flags & IMAP_CMD_NO_EXPUNGE));
+	if (s->notify != NULL)
+		imap_notify_flush(s);
 	va_start(ap, fmt);
 	write_line(s, cmd->tag != NULL ? cmd->tag : "*", status, fmt, ap);
 	va_end(ap);

@@ -36,7 +36,8 @@
  *                              SENT* compare the day written in the Date:
  *                              field: messages within ZONE_MAX of a day's
  *                              edge are checked against the zone in their
- *                              cached ENVELOPE date
+ *                              cached ENVELOPE date; without a Date: the
+ *                              INTERNALDATE counts
  *   EMAILID, THREADID          store_message_lookup of the candidates
  *
  * Known limits: runs on the session's worker thread (store handles belong
@@ -334,11 +335,10 @@ bound_add(int64_t x, int64_t d)
  * "disregarding time and timezone", so "Wed, 1 Mar 2023 23:30 -0800" is on
  * 1 March although it is 2 March in UTC. The store keeps UTC seconds: a
  * message whose UTC time lies ZONE_MAX inside [lo, hi] matches whatever its
- * zone; one within ZONE_MAX outside may, and its zone decides. No Date:
- * (stored as 0) matches none of the three.
+ * zone; one within ZONE_MAX outside may, and its zone decides.
  */
 static struct uidset
-eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
+eval_sent_dated(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
 {
 	struct uidset sure = {NULL, 0}, maybe;
 
@@ -353,6 +353,22 @@ eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool 
 	struct uidset edge = subtract(e->a, maybe.v, maybe.n, sure.v, sure.n);
 	struct uidset more = verify_sent(e, edge, lo, hi, ok);
 	return unite(e->a, sure.v, sure.n, more.v, more.n);
+}
+
+/* A message without a usable Date: (stored as 0) is judged by its
+   INTERNALDATE, as SORT does (RFC 5256 section 2.2), and as Dovecot does
+   (ImapTest's search-date expects it). */
+static struct uidset
+eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
+{
+	struct uidset dated = eval_sent_dated(e, lo, hi, cand, ok);
+	if (!*ok)
+		return dated;
+	struct uidset undated = eval_range(e, STORE_COL_SENT_DATE, 0, 0, cand, ok);
+	if (!*ok || undated.n == 0)
+		return dated;
+	undated = eval_range(e, STORE_COL_INTERNAL_DATE, lo, hi, undated, ok);
+	return unite(e->a, dated.v, dated.n, undated.v, undated.n);
 }
 
 static struct uidset

@@ -461,20 +461,61 @@ imap_search_parse_keys(struct arena *a, const struct imap_arg *args, size_t narg
 	return IMAP_SEARCH_OK;
 }
 
-/* search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" */
+/* One end of a partial-range: [-]nz-number, within int32. */
 static bool
-parse_return(const struct imap_arg *list, unsigned *ret_out, const char **error_out)
+partial_end(const char **pp, bool negative, int32_t *out)
+{
+	const char *p = *pp;
+	long long v = 0;
+
+	if (negative && *p++ != '-')
+		return false;
+	if (*p < '1' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (*p - '0')) > INT32_MAX)
+			return false;
+	*out = (int32_t)(negative ? -v : v);
+	*pp = p;
+	return true;
+}
+
+/* partial-range = partial-range-first / partial-range-last (RFC 9394 7):
+   "a:b" or "-a:-b"; either order means the same range. */
+static bool
+parse_partial(const char *s, int32_t *lo_out, int32_t *hi_out)
+{
+	bool negative = *s == '-';
+	int32_t a, b;
+
+	if (!partial_end(&s, negative, &a) || *s++ != ':' || !partial_end(&s, negative, &b) ||
+	    *s != '\0')
+		return false;
+	*lo_out = MIN(a, b);
+	*hi_out = MAX(a, b);
+	return true;
+}
+
+/* search-return-opts = SP "RETURN" SP "(" [search-return-opt *(SP search-return-opt)] ")" */
+bool
+imap_search_parse_return(const struct imap_arg *list, struct imap_search_program *out,
+                         const char **error_out)
 {
 	static const struct {
 		const char *name;
 		unsigned bit;
 	} opts[] = {
-	        {"MIN", IMAP_SEARCH_RET_MIN},   {"MAX", IMAP_SEARCH_RET_MAX},
-	        {"ALL", IMAP_SEARCH_RET_ALL},   {"COUNT", IMAP_SEARCH_RET_COUNT},
-	        {"SAVE", IMAP_SEARCH_RET_SAVE},
+	        {"MIN", IMAP_SEARCH_RET_MIN},       {"MAX", IMAP_SEARCH_RET_MAX},
+	        {"ALL", IMAP_SEARCH_RET_ALL},       {"COUNT", IMAP_SEARCH_RET_COUNT},
+	        {"SAVE", IMAP_SEARCH_RET_SAVE},     {"PARTIAL", IMAP_SEARCH_RET_PARTIAL},
+	        {"UPDATE", IMAP_SEARCH_RET_UPDATE}, {"CONTEXT", IMAP_SEARCH_RET_CONTEXT},
 	};
 	unsigned ret = 0;
 
+	if (list->type != IMAP_ARG_LIST) {
+		*error_out = "RETURN needs a list of options";
+		return false;
+	}
 	for (size_t i = 0; i < list->count; i++) {
 		const struct imap_arg *o = &list->list[i];
 		size_t j = 0;
@@ -486,11 +527,51 @@ parse_return(const struct imap_arg *list, unsigned *ret_out, const char **error_
 			*error_out = "Unknown RETURN option";
 			return false;
 		}
+		if (ret & opts[j].bit) {
+			*error_out = "RETURN option given twice";
+			return false;
+		}
+		if (opts[j].bit == IMAP_SEARCH_RET_PARTIAL &&
+		    (i + 1 >= list->count || list->list[i + 1].type != IMAP_ARG_ATOM ||
+		     !parse_partial(list->list[++i].str, &out->partial_lo, &out->partial_hi))) {
+			*error_out = "PARTIAL needs a range like 1:100 or -1:-100";
+			return false;
+		}
 		ret |= opts[j].bit;
 	}
+	/* RFC 5267 4.4: one PARTIAL or one ALL, not both. */
+	if ((ret & IMAP_SEARCH_RET_PARTIAL) && (ret & IMAP_SEARCH_RET_ALL)) {
+		*error_out = "RETURN may not have both PARTIAL and ALL";
+		return false;
+	}
 	/* "()" means ALL (RFC 4731 section 3.1). */
-	*ret_out = ret == 0 ? IMAP_SEARCH_RET_ALL : ret;
+	out->ret = ret == 0 ? IMAP_SEARCH_RET_ALL : ret;
+	out->has_return = true;
 	return true;
+}
+
+struct imap_search_key *
+imap_search_key_copy(struct arena *a, const struct imap_search_key *key)
+{
+	struct imap_search_key *first = NULL, **tail = &first;
+
+	/* Siblings in a loop (a program may hold thousands at one level);
+	   children recurse, at most IMAP_SEARCH_MAX_DEPTH deep. */
+	for (; key != NULL; key = key->next) {
+		struct imap_search_key *k = arena_memdup(a, key, sizeof(*key));
+		k->next = NULL;
+		k->child = imap_search_key_copy(a, key->child);
+		if (key->set.n > 0)
+			k->set.ranges = arena_memdup(a, key->set.ranges,
+			                             key->set.n * sizeof(*key->set.ranges));
+		if (key->field != NULL)
+			k->field = arena_strdup(a, key->field);
+		if (key->str != NULL)
+			k->str = arena_strdup(a, key->str);
+		*tail = k;
+		tail = &k->next;
+	}
+	return first;
 }
 
 enum imap_search_status
@@ -503,13 +584,8 @@ imap_search_parse(struct arena *a, const struct imap_arg *args, size_t nargs, bo
 	memset(out, 0, sizeof(*out));
 	if (allow_return && nargs > 0 && args[0].type == IMAP_ARG_ATOM &&
 	    strcasecmp(args[0].str, "RETURN") == 0) {
-		if (nargs < 2 || args[1].type != IMAP_ARG_LIST) {
-			*error_out = "RETURN needs a list of options";
+		if (nargs < 2 || !imap_search_parse_return(&args[1], out, error_out))
 			return IMAP_SEARCH_BAD;
-		}
-		if (!parse_return(&args[1], &out->ret, error_out))
-			return IMAP_SEARCH_BAD;
-		out->has_return = true;
 		i = 2;
 	}
 	if (i < nargs && args[i].type == IMAP_ARG_ATOM && strcasecmp(args[i].str, "CHARSET") == 0) {

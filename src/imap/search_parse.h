@@ -4,7 +4,8 @@
  * (RFC 9051 section 6.4.4 and the "search-key" grammar of section 9, the
  * RFC 3501 keys RECENT/NEW/OLD, OLDER/YOUNGER of RFC 5032, MODSEQ of RFC
  * 7162, SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED of RFC 8514,
- * EMAILID/THREADID of RFC 8474) and the RETURN options of RFC 4731/5182.
+ * EMAILID/THREADID of RFC 8474) and the RETURN options of RFC 4731/5182,
+ * RFC 5267 (CONTEXT, UPDATE) and RFC 9394 (PARTIAL).
  *
  * Pure: parser arguments in, a tree in the caller's arena out; no store, no
  * session. search.c evaluates the tree. Strings are converted to UTF-8 from
@@ -85,11 +86,18 @@ enum imap_search_return {
 	IMAP_SEARCH_RET_ALL = 1 << 2,
 	IMAP_SEARCH_RET_COUNT = 1 << 3,
 	IMAP_SEARCH_RET_SAVE = 1 << 4,
+	IMAP_SEARCH_RET_PARTIAL = 1 << 5, /* RFC 9394: partial_lo..partial_hi */
+	IMAP_SEARCH_RET_UPDATE = 1 << 6,  /* RFC 5267 4.3: ADDTO/REMOVEFROM later */
+	IMAP_SEARCH_RET_CONTEXT = 1 << 7, /* RFC 5267 4.2: a hint, ignored */
 };
 
 struct imap_search_program {
-	bool has_return;     /* RETURN (...) was given: answer with ESEARCH */
-	unsigned ret;        /* enum imap_search_return bits; RETURN () means ALL */
+	bool has_return; /* RETURN (...) was given: answer with ESEARCH */
+	unsigned ret;    /* enum imap_search_return bits; RETURN () means ALL */
+	/* PARTIAL's range, 1-based positions in the result, lo <= hi; both
+	   negative ("-1:-100": from the end, RFC 9394 section 3.1) or both
+	   positive. */
+	int32_t partial_lo, partial_hi;
 	const char *charset; /* as given, or NULL */
 	struct imap_search_key *root;
 	bool has_modseq; /* a MODSEQ key: replies carry the highest modseq */
@@ -110,6 +118,19 @@ enum imap_search_status {
 enum imap_search_status imap_search_parse(struct arena *a, const struct imap_arg *args,
                                           size_t nargs, bool allow_return,
                                           struct imap_search_program *out, const char **error_out);
+
+/*
+ * RETURN's option list (search-return-opts, RFC 4731, 5182, 5267, 9394)
+ * into out->ret and the PARTIAL range; for SORT, which takes it before its
+ * sort criteria (RFC 5267 section 3). False with *error_out for BAD: an
+ * unknown option, a bad range, PARTIAL with ALL.
+ */
+bool imap_search_parse_return(const struct imap_arg *list, struct imap_search_program *out,
+                              const char **error_out);
+
+/* A copy of the tree under key in a, strings and sets included (UPDATE
+   contexts outlive the command's arena). */
+struct imap_search_key *imap_search_key_copy(struct arena *a, const struct imap_search_key *key);
 
 /*
  * The keys alone, their strings in charset (SORT and THREAD name the

@@ -31,7 +31,7 @@ parse_number(const char **p, uint32_t *out)
 		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > UINT32_MAX - 1)
+		if (v > UINT32_MAX)
 			return false;
 	}
 	*out = (uint32_t)v;
@@ -64,7 +64,7 @@ imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out)
 			if (!parse_number(&p, &hi))
 				return false;
 		}
-		if (lo > hi) {
+		if (lo > hi && hi != IMAP_SEQ_STAR) {
 			uint32_t t = lo;
 			lo = hi;
 			hi = t;
@@ -140,6 +140,53 @@ imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *
 	*out = res;
 	*n_out = n;
 	return true;
+}
+
+static int
+range_cmp(const void *x, const void *y)
+{
+	const struct imap_seq_range *a = x, *b = y;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+size_t
+imap_seqset_filter(const struct imap_seqset *set, uint32_t star, struct arena *a, uint32_t *v,
+                   size_t n)
+{
+	struct imap_seq_range *r = arena_alloc(a, (set->n + 1) * sizeof(*r));
+	size_t nr = 0, out = 0, k = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ? star : set->ranges[i].lo;
+		uint32_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ? star : set->ranges[i].hi;
+		r[nr++] = (struct imap_seq_range){MIN(lo, hi), MAX(lo, hi)};
+	}
+	qsort(r, nr, sizeof(*r), range_cmp);
+	/* Merged, the ranges are disjoint and ascending: one walk with v. */
+	size_t m = 0;
+	for (size_t i = 0; i < nr; i++) {
+		if (m > 0 && r[i].lo <= r[m - 1].hi + 1ull)
+			r[m - 1].hi = MAX(r[m - 1].hi, r[i].hi);
+		else
+			r[m++] = r[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		while (k < m && r[k].hi < v[i])
+			k++;
+		if (k < m && r[k].lo <= v[i])
+			v[out++] = v[i];
+	}
+	return out;
+}
+
+bool
+imap_seqset_has_star(const struct imap_seqset *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->ranges[i].lo == IMAP_SEQ_STAR || set->ranges[i].hi == IMAP_SEQ_STAR)
+			return true;
+	return false;
 }
 
 const char *

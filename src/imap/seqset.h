@@ -13,10 +13,12 @@
 
 struct arena;
 
-#define IMAP_SEQ_STAR UINT32_MAX /* '*': the largest number in use */
+/* '*': the largest number in use. 0, not UINT32_MAX: 4294967295 is a valid
+   nz-number (a UID set "1:4294967295" means every UID), 0 never is. */
+#define IMAP_SEQ_STAR 0u
 
 struct imap_seq_range {
-	uint32_t lo, hi; /* lo <= hi after parsing; either may be IMAP_SEQ_STAR */
+	uint32_t lo, hi; /* lo <= hi after parsing unless one is IMAP_SEQ_STAR */
 };
 
 struct imap_seqset {
@@ -38,6 +40,16 @@ bool imap_seqset_parse(struct arena *a, const char *s, struct imap_seqset *out);
  */
 bool imap_seqset_resolve(const struct imap_seqset *set, bool is_uid, const uint32_t *uids,
                          uint32_t count, struct arena *a, uint32_t **out, size_t *n_out);
+
+/*
+ * Keeps the members of v[0..n) (ascending) that set names, '*' standing for
+ * star, in place; returns how many are left. For numbers the snapshot may
+ * no longer hold (VANISHED: expunged UIDs). O(n + ranges log ranges).
+ */
+size_t imap_seqset_filter(const struct imap_seqset *set, uint32_t star, struct arena *a,
+                          uint32_t *v, size_t n);
+/* True when the set names '*' anywhere (QRESYNC's known-uids may not). */
+bool imap_seqset_has_star(const struct imap_seqset *set);
 
 /* Formats ascending uids compactly ("1:3,7"), in a; "" for none. */
 const char *imap_seqset_format(struct arena *a, const uint32_t *uids, size_t n);

@@ -19,7 +19,9 @@
 #include <event2/event.h>
 
 #include "imap/imap_append.h"
+#include "imap/imap_catenate.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_notify.h"
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "net/net.h"
@@ -39,17 +41,31 @@ static struct session *imap_open(struct net_conn *conn, void *arg);
  * login (LOGIN needs no more), max_command_literals after. The budget is on
  * announced sizes, so nothing over it is ever read into memory.
  */
+/* "CATENATE (... TEXT {n}": a TEXT part of a CATENATE message (RFC 4469). */
+static bool
+is_catenate_text(const struct imap_literal_where *w)
+{
+	return w->depth == 1 && w->n_outer >= 2 && w->index >= 1 &&
+	       w->outer[w->n_outer - 1].type == IMAP_ARG_ATOM &&
+	       strcasecmp(w->outer[w->n_outer - 1].str, "CATENATE") == 0 &&
+	       w->siblings[w->index - 1].type == IMAP_ARG_ATOM &&
+	       strcasecmp(w->siblings[w->index - 1].str, "TEXT") == 0;
+}
+
 static enum imap_literal_route
-literal_begin(void *ctx, struct arena *a, const char *name, size_t depth, size_t index, size_t len,
+literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, size_t len,
               bool is_literal8, void **handle_out)
 {
 	struct imap_session *s = ctx;
 	uint64_t budget = s->settings.max_command_literals;
+	bool is_append = w->name != NULL && strcasecmp(w->name, "APPEND") == 0;
 
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		budget = s->settings.max_literal_before_login;
-	else if (depth == 0 && index >= 1 && name != NULL && strcasecmp(name, "APPEND") == 0)
-		return imap_append_literal_begin(s, a, len, handle_out);
+	else if (is_append && w->depth == 0 && w->index >= 1)
+		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
+	else if (is_append && is_catenate_text(w))
+		return imap_catenate_literal_begin(s, a, w, handle_out);
 	s->literal_bytes += len;
 	return s->literal_bytes > budget ? IMAP_LITERAL_REFUSE : IMAP_LITERAL_KEEP;
 }
@@ -202,6 +218,7 @@ imap_free(struct session *base)
 	log_info("imap", "event=disconnect cmds=%llu", (unsigned long long)s->commands);
 	auth_sasl_free(&s->sasl);
 	cmd_release(&s->cmd); /* a command waiting for a job or a drain */
+	imap_notify_free(s);
 	imap_mailbox_deselect(s);
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
@@ -264,6 +281,7 @@ cmd_reset(struct imap_session *s)
 	cmd_release(&s->cmd);
 	s->is_line_mode = false;
 	s->literal_bytes = 0;
+	s->catenates = NULL; /* in the arena reset below */
 	memset(&s->cmd, 0, sizeof(s->cmd));
 	arena_reset(s->cmd_arena);
 }

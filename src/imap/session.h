@@ -32,6 +32,9 @@ struct net_conn;
 struct store;
 struct store_account;
 struct store_mailbox;
+struct imap_context;
+struct imap_catenate;
+struct imap_notify;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -90,7 +93,8 @@ struct imap_session {
 	struct imap_server *srv;
 	struct imap_parser *parser;
 	struct imap_literal_sink literal_sink;
-	uint64_t literal_bytes; /* in-memory literals of the command being read */
+	uint64_t literal_bytes;          /* in-memory literals of the command being read */
+	struct imap_catenate *catenates; /* its CATENATE messages (imap_catenate.c) */
 	struct arena *cmd_arena;
 	struct imap_settings settings;
 	enum imap_state state;
@@ -105,16 +109,19 @@ struct imap_session {
 
 	/* authenticated */
 	struct store_account *account;
-	bool utf8_names; /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
-	bool is_rev2;    /* ENABLE IMAP4rev2 */
-	bool condstore;  /* CONDSTORE enabled (RFC 7162) */
-	bool qresync;    /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool is_rev2;               /* ENABLE IMAP4rev2 */
+	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
+	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	struct imap_notify *notify; /* NOTIFY SET (imap_notify.h), or NULL */
 
 	/* selected */
 	struct store_mailbox *mbox;
 	const char *mbox_name; /* heap */
 	bool is_readonly;
-	struct session_event *wake; /* another session changed the mailbox */
+	uint64_t kw_announced;         /* keywords the client was given in FLAGS */
+	struct imap_context *contexts; /* SEARCH/SORT RETURN (UPDATE), imap_context.h */
+	struct session_event *wake;    /* another session changed the mailbox */
 	bool is_idling;
 	uint32_t *saved_uids; /* SEARCHRES "$" (heap) */
 	size_t n_saved;

@@ -26,7 +26,9 @@ pop3_maildrop_open(struct store *store, uint64_t account_id, struct pop3_maildro
 	memset(md, 0, sizeof(*md));
 	if (store_account_open(store, account_id, &md->acct, err_out) < 0)
 		return -1;
-	if (store_mailbox_open(md->acct, "INBOX", 0, &md->mbox, err_out) < 0)
+	/* A message another session expunged is answered "deleted by another
+	   session", not served as it was (that is IMAP's RFC 2180 choice). */
+	if (store_mailbox_open(md->acct, "INBOX", STORE_OPEN_NO_RETAINED, &md->mbox, err_out) < 0)
 		goto fail;
 	store_mailbox_info_get(md->mbox, &info);
 	md->uidvalidity = info.uidvalidity;

@@ -26,6 +26,10 @@ account_destroy(struct account *a)
 	commit_deinit(a);
 	pthread_mutex_destroy(&a->views_lock);
 	pthread_mutex_destroy(&a->kw_lock);
+	free(a->pending.msgs);
+	hash_free(&a->pins);
+	pthread_mutex_destroy(&a->retain_lock);
+	pthread_mutex_destroy(&a->watch_lock);
 	free(a);
 }
 
@@ -56,6 +60,9 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 		commit_init(a);
 		pthread_mutex_init(&a->views_lock, NULL);
 		pthread_mutex_init(&a->kw_lock, NULL);
+		pthread_mutex_init(&a->retain_lock, NULL);
+		pthread_mutex_init(&a->watch_lock, NULL);
+		a->pins = hash_new(HASH_KEYS_U64, 0);
 		if (store->backend->account_open(a, err_out) < 0) {
 			/* The backend left nothing open. */
 			pthread_mutex_unlock(&store->lock);
@@ -71,7 +78,7 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 	if (is_new && store->backend->account_opened != NULL)
 		store->backend->account_opened(a);
 
-	*acct_out = xmalloc(sizeof(**acct_out));
+	*acct_out = xcalloc(1, sizeof(**acct_out));
 	(*acct_out)->a = a;
 	return 0;
 }
@@ -112,6 +119,7 @@ store_account_close(struct store_account **acctp)
 	if (h == NULL)
 		return;
 	*acctp = NULL;
+	store_account_watch(h, NULL, NULL);
 	account_unref(h->a);
 	free(h);
 }
@@ -120,4 +128,40 @@ uint64_t
 store_account_id(const struct store_account *acct)
 {
 	return acct->a->id;
+}
+
+void
+store_account_watch(struct store_account *acct, store_wake_fn *wake, void *arg)
+{
+	struct account *a = acct->a;
+
+	pthread_mutex_lock(&a->watch_lock);
+	if (acct->wake != NULL) { /* unlink */
+		if (acct->wprev != NULL)
+			acct->wprev->wnext = acct->wnext;
+		else
+			a->watchers = acct->wnext;
+		if (acct->wnext != NULL)
+			acct->wnext->wprev = acct->wprev;
+		acct->wnext = acct->wprev = NULL;
+	}
+	acct->wake = wake;
+	acct->wake_arg = arg;
+	if (wake != NULL) {
+		acct->wnext = a->watchers;
+		if (a->watchers != NULL)
+			a->watchers->wprev = acct;
+		a->watchers = acct;
+	}
+	pthread_mutex_unlock(&a->watch_lock);
+}
+
+void
+account_list_changed(struct account *a, const struct store_account *origin)
+{
+	pthread_mutex_lock(&a->watch_lock);
+	for (struct store_account *h = a->watchers; h != NULL; h = h->wnext)
+		if (h != origin)
+			h->wake(h->wake_arg);
+	pthread_mutex_unlock(&a->watch_lock);
 }

@@ -75,7 +75,16 @@ static void
 sqlite_account_close(struct account *a)
 {
 	struct db *db;
+	enum store_error err;
 
+	/* Blobs kept for sessions that are gone now (retain.c; the views
+	   went first, so every pin did). */
+	if (a->pins != NULL && retain_collect_pending(a) && db_get(a, &db, &err) == 0) {
+		pthread_mutex_lock(&a->write_lock);
+		blobs_collect(a, db);
+		pthread_mutex_unlock(&a->write_lock);
+		db_put(a, db);
+	}
 	while ((db = a->idle) != NULL) {
 		a->idle = db->next;
 		db_close(db);

@@ -143,6 +143,7 @@ remove_locked(struct view *v, const struct delta *d, bool *changed, bool *others
 		out++;
 	}
 	nb->len = out;
+	retain_buf_replaced(v, v->buf, d->origin, true);
 	uidbuf_unref(v->buf);
 	v->buf = nb;
 	v->count = out;
@@ -194,6 +195,7 @@ insert_locked(struct view *v, const struct delta *d, const size_t *ins, size_t k
 			nb->uids = xrealloc(nb->uids, nb->cap * sizeof(uint32_t));
 			memcpy(nb->uids, b->uids, v->count * sizeof(uint32_t));
 			nb->len = v->count;
+			retain_buf_replaced(v, b, NULL, false);
 			uidbuf_unref(b);
 			v->buf = b = nb;
 		}
@@ -238,6 +240,7 @@ insert_locked(struct view *v, const struct delta *d, const size_t *ins, size_t k
 		o++;
 	}
 	nb->len = o;
+	retain_buf_replaced(v, v->buf, NULL, false);
 	uidbuf_unref(v->buf);
 	free(v->flags);
 	free(v->modseqs);

@@ -27,7 +27,10 @@
  * (prepared_file_rewrite). An inline blob (blobs.data) has no file:
  * deleting its row is the whole collection. Rows left by a crash or by
  * store_close are found again at the account's next open
- * (backend_sqlite.c).
+ * (backend_sqlite.c). A blob a
+ * session may still read (its message expunged but still in that
+ * session's snapshot, retain.c) is skipped by the batches; when its pin
+ * goes, the indexer thread is told to collect again.
  */
 #include "store/store_int.h"
 
@@ -57,7 +60,7 @@ int
 blobs_collect_batch(struct account *acct, struct db *db, unsigned max)
 {
 	static const char list_sql[] = "SELECT id, hash, typeof(data) = 'null' FROM blobs"
-	                               " WHERE refs = 0 LIMIT ?";
+	                               " WHERE refs = 0";
 	/* A text still pending was never in fts: an FTS5 'delete' of it
 	   would damage the index. */
 	static const char fts_sql[] = "INSERT INTO fts(fts, rowid, header, body)"
@@ -79,8 +82,12 @@ blobs_collect_batch(struct account *acct, struct db *db, unsigned max)
 	st = db_stmt(db, list_sql);
 	if (st == NULL)
 		goto fail;
-	sqlite3_bind_int64(st, 1, max);
+	/* No LIMIT: pinned rows are skipped, and a batch cut short by them
+	   would look like the last. */
 	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		/* A session still numbers a message of it: kept (retain.c). */
+		if (retain_blob_is_pinned(acct, sqlite3_column_int64(st, 0)))
+			continue;
 		ids[n] = sqlite3_column_int64(st, 0);
 		/* An empty name: inline, no file to unlink. */
 		snprintf(hashes[n], sizeof(hashes[n]), "%s",
@@ -139,26 +146,53 @@ blobs_collect_later(struct account *acct)
 }
 
 int
-expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n, uint64_t modseq,
-             enum store_error *err_out)
+expunge_rows(struct account *acct, struct db *db, uint64_t mailbox_id, const uint32_t *uids,
+             size_t n, uint64_t modseq, enum store_error *err_out)
 {
-	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?";
+	/* The rows as they were go to retain.c, for sessions that still
+	   number them (RFC 2180 4.1.1). */
+	static const char sql[] = "DELETE FROM messages WHERE mailbox_id = ? AND uid = ?"
+	                          " RETURNING uid, flags, keywords, modseq, blob_id, size,"
+	                          " internal_date, save_date, email_id, thread_id";
+	struct retained *kept = xmalloc((n ? n : 1) * sizeof(*kept));
+	size_t k = 0;
 
 	(void)modseq; /* the trigger reads it from the mailbox row */
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = db_stmt(db, sql);
+		int rc;
 
 		if (st == NULL) {
+			free(kept);
 			*err_out = STORE_ERR_TEMP;
 			return -1;
 		}
 		sqlite3_bind_int64(st, 1, (int64_t)mailbox_id);
 		sqlite3_bind_int64(st, 2, uids[i]);
-		if (db_step_done(db, st) < 0) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			kept[k++] = (struct retained){
+			        .uid = (uint32_t)sqlite3_column_int64(st, 0),
+			        .flags = (uint32_t)sqlite3_column_int(st, 1),
+			        .keywords = (uint64_t)sqlite3_column_int64(st, 2),
+			        .modseq = (uint64_t)sqlite3_column_int64(st, 3),
+			        .blob_id = sqlite3_column_int64(st, 4),
+			        .size = sqlite3_column_int64(st, 5),
+			        .internal_date = sqlite3_column_int64(st, 6),
+			        .save_date = sqlite3_column_int64(st, 7),
+			        .email_id = sqlite3_column_int64(st, 8),
+			        .thread_id = sqlite3_column_int64(st, 9),
+			};
+			rc = sqlite3_step(st);
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			db_log_error(db, "expunge");
+			free(kept);
 			*err_out = db_error(db);
 			return -1;
 		}
 	}
+	retain_pending_set(acct, mailbox_id, kept, k);
 	return 0;
 }
 
@@ -239,7 +273,7 @@ remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool
 	modseq = mailbox_modseq_next(db, mbox->id);
 	if (modseq == 0)
 		goto db_fail;
-	if (expunge_rows(db, mbox->id, pick, k, modseq, err_out) < 0)
+	if (expunge_rows(acct, db, mbox->id, pick, k, modseq, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0)
 		goto db_fail;

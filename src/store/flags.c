@@ -223,7 +223,7 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	static const char set_sql[] = "UPDATE messages SET flags = ?, keywords = ?, modseq = ?"
 	                              " WHERE mailbox_id = ? AND uid = ?";
 	struct account *acct = mbox->acct;
-	struct store_account h = {acct};
+	struct store_account h = {.a = acct};
 	uint32_t *sorted = NULL, *new_flags = NULL;
 	uint64_t *new_kw = NULL, kwmask = 0, modseq;
 	struct db *db = NULL;

@@ -111,6 +111,9 @@ background_batch(struct account *a, struct db *db)
 	int n;
 
 	pthread_mutex_lock(&a->write_lock);
+	/* Retained messages' pins that went since (retain.c). */
+	if (a->pins != NULL && retain_collect_pending(a))
+		a->collect_pending = true;
 	if (a->collect_pending) {
 		n = blobs_collect_batch(a, db, COLLECT_BATCH);
 		/* A short batch is the last. After a failure (logged) the rows

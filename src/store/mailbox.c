@@ -211,6 +211,7 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 		goto out;
 	}
 	rc = 0;
+	account_list_changed(a, acct);
 out:
 	if (rc < 0)
 		db_rollback(db);
@@ -301,6 +302,7 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 	rc = 0;
 	changes_deleted(a, id);
 	blobs_collect_later(a); /* its messages' blobs, off this call (expunge.c) */
+	account_list_changed(a, acct);
 out:
 	if (rc < 0)
 		db_rollback(db);
@@ -444,6 +446,8 @@ out:
 	if (rc < 0)
 		db_rollback(db);
 	pthread_mutex_unlock(&a->write_lock);
+	if (rc == 0)
+		account_list_changed(a, acct);
 	db_put(a, db);
 out_free:
 	free(old_canon);
@@ -561,6 +565,8 @@ store_subscription_set(struct store_account *acct, const char *name, bool subscr
 	pthread_mutex_unlock(&acct->a->write_lock);
 	if (rc < 0)
 		*err_out = db_error(db);
+	else
+		account_list_changed(acct->a, acct);
 	db_put(acct->a, db);
 	free(canon);
 	return rc;

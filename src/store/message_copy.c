@@ -108,7 +108,7 @@ copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *ori
 		src_modseq = mailbox_modseq_next(db, src_id);
 		if (src_modseq == 0)
 			goto db_fail;
-		if (expunge_rows(db, src_id, src_uids_out, k, src_modseq, err_out) < 0)
+		if (expunge_rows(acct, db, src_id, src_uids_out, k, src_modseq, err_out) < 0)
 			return -1;
 	}
 	*n_out = k;

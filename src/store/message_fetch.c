@@ -169,6 +169,50 @@ lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, si
 	return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : -1;
 }
 
+/* The same columns for a retained message (expunged, still in the
+   caller's snapshot): its row's values as parameters, the blob's as read. */
+#define RETAINED_COLUMNS                                                                           \
+	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, b.hash, b.header_size, b.sent_date,"           \
+	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"                \
+	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"          \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id"                                \
+	" FROM blobs b WHERE b.id = ?10"
+
+/* Fills the entries a lookup found no row for from the messages retained
+   for this snapshot (RFC 2180 4.1.1); others stay uid 0. */
+static int
+lookup_retained(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+                unsigned fields, struct arena *a, struct store_message_info *out)
+{
+	static const char sql[] = RETAINED_COLUMNS;
+
+	for (size_t i = 0; i < n; i++) {
+		struct retained r;
+		if (out[i].uid != 0 || !retain_find(mbox, uids[i], &r))
+			continue;
+		sqlite3_stmt *st = db_stmt(db, sql);
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, r.uid);
+		sqlite3_bind_int64(st, 2, r.size);
+		sqlite3_bind_int64(st, 3, r.flags);
+		sqlite3_bind_int64(st, 4, (int64_t)r.keywords);
+		sqlite3_bind_int64(st, 5, (int64_t)r.modseq);
+		sqlite3_bind_int64(st, 6, r.internal_date);
+		sqlite3_bind_int64(st, 7, r.save_date);
+		sqlite3_bind_int64(st, 8, r.email_id);
+		sqlite3_bind_int64(st, 9, r.thread_id);
+		sqlite3_bind_int64(st, 10, r.blob_id);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW)
+			info_fill(st, mbox->acct, fields, a, &out[i]);
+		sqlite3_reset(st);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
 /* Any uids: one indexed lookup each. */
 static int
 lookup_each(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, size_t n,
@@ -218,6 +262,8 @@ store_message_lookup(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 		rc = lookup_range(db, mbox, uids, n, fields, a, out);
 	else
 		rc = lookup_each(db, mbox, uids, n, fields, a, out);
+	if (rc == 0)
+		rc = lookup_retained(db, mbox, uids, n, fields, a, out);
 	if (rc < 0)
 		*err_out = db_error(db);
 	db_rollback(db);
@@ -248,8 +294,13 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 	                          " FROM messages m JOIN blobs b ON b.id = m.blob_id"
 	                          " LEFT JOIN blob_data d ON d.id = b.id"
 	                          " WHERE m.mailbox_id = ? AND m.uid = ?";
+	/* A retained message (expunged, still in this snapshot): by blob id. */
+	static const char kept_sql[] = "SELECT b.hash, b.size, typeof(b.data) = 'blob', d.data"
+	                               " FROM blobs b LEFT JOIN blob_data d ON d.id = b.id"
+	                               " WHERE b.id = ?";
 	struct db *db;
 	sqlite3_stmt *st;
+	struct retained r;
 	int step = SQLITE_ERROR;
 
 	*is_inline_out = false;
@@ -260,6 +311,17 @@ blob_of(struct store_mailbox *mbox, uint32_t uid, char hash_out[65], uint64_t *s
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 		sqlite3_bind_int64(st, 2, uid);
 		step = sqlite3_step(st);
+		if (step == SQLITE_DONE && retain_find(mbox, uid, &r)) {
+			sqlite3_reset(st);
+			st = db_stmt(db, kept_sql);
+			if (st == NULL) {
+				db_put(mbox->acct, db);
+				*err_out = STORE_ERR_TEMP;
+				return -1;
+			}
+			sqlite3_bind_int64(st, 1, r.blob_id);
+			step = sqlite3_step(st);
+		}
 		if (step == SQLITE_ROW) {
 			snprintf(hash_out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
 			*size_out = (uint64_t)sqlite3_column_int64(st, 1);

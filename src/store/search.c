@@ -117,6 +117,40 @@ fts_phrase(struct arena *a, const char *col, const char *needle)
 	return s;
 }
 
+/*
+ * The narrowing query for an address needle (FROM, TO, CC): its pieces
+ * between '@', '.' and blanks, each a phrase of the header index, all of
+ * them required. The cached address is the parsed one (comments and
+ * folding gone, "user (c)@ (c) domain.org" is user@domain.org), so the
+ * whole needle need not stand in the header as one run; each piece does.
+ * Pieces under 3 characters are left out (trigrams); NULL when none is
+ * left: no narrowing.
+ */
+static const char *
+fts_address_pieces(struct arena *a, const char *needle)
+{
+	struct buf b;
+	const char *p = needle;
+
+	buf_init(&b);
+	while (*p != '\0') {
+		size_t n = strcspn(p, "@. \t");
+		if (n > 0 && u8_mbsnlen((const uint8_t *)p, n) >= 3) {
+			if (b.len > 0)
+				buf_puts(&b, " AND ");
+			char *piece = arena_strndup(a, p, n);
+			const char *phrase = fts_phrase(a, "header", piece);
+			buf_puts(&b, phrase);
+		}
+		p += n;
+		if (*p != '\0')
+			p++;
+	}
+	const char *r = b.len > 0 ? arena_strdup(a, b.data) : NULL;
+	buf_deinit(&b);
+	return r;
+}
+
 static int
 cmp_u32(const void *x, const void *y)
 {
@@ -200,8 +234,10 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 		sql = f_cc;
 		break;
 	}
-	if (sql == f_subject || sql == f_from || sql == f_to || sql == f_cc)
+	if (sql == f_subject)
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
+	else if (sql == f_from || sql == f_to || sql == f_cc)
+		query = fts_address_pieces(a, needle);
 	if (needle[0] == '\0')
 		sql = all_sql;
 
@@ -267,18 +303,29 @@ int
 store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
                 struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
 {
+	/* Strings compare as i;ascii-casemap (RFC 5256 section 2.3, RFC 4790
+	   9.2): ASCII letters mapped to upper case, then octets. SQLite's
+	   upper() maps only ASCII, which is the point; NOCASE maps to lower
+	   case and would put "[" and "_" before the letters. FROM, TO and CC
+	   compare the first address's mailbox part only (BASE.6.4.SORT,
+	   "addr-mailbox"); the cached key is mailbox@host, which SEARCH FROM
+	   uses too. */
+#define CASEMAP(col)      "upper(" col ")"
+#define MAILBOX_PART(col) "upper(substr(" col ", 1, instr(" col " || '@', '@') - 1))"
 	static const char *const exprs[] = {
 	        [STORE_SORT_ARRIVAL] = "m.internal_date",
-	        [STORE_SORT_CC] = "b.cc_addr COLLATE NOCASE",
+	        [STORE_SORT_CC] = MAILBOX_PART("b.cc_addr"),
 	        [STORE_SORT_DATE] = "(CASE WHEN b.sent_date <> 0 THEN b.sent_date"
 	                            " ELSE m.internal_date END)",
-	        [STORE_SORT_FROM] = "b.from_addr COLLATE NOCASE",
+	        [STORE_SORT_FROM] = MAILBOX_PART("b.from_addr"),
 	        [STORE_SORT_SIZE] = "m.size",
-	        [STORE_SORT_SUBJECT] = "b.base_subject COLLATE NOCASE",
-	        [STORE_SORT_TO] = "b.to_addr COLLATE NOCASE",
-	        [STORE_SORT_DISPLAYFROM] = "b.from_display COLLATE NOCASE",
-	        [STORE_SORT_DISPLAYTO] = "b.to_display COLLATE NOCASE",
+	        [STORE_SORT_SUBJECT] = CASEMAP("b.base_subject"),
+	        [STORE_SORT_TO] = MAILBOX_PART("b.to_addr"),
+	        [STORE_SORT_DISPLAYFROM] = CASEMAP("b.from_display"),
+	        [STORE_SORT_DISPLAYTO] = CASEMAP("b.to_display"),
 	};
+#undef CASEMAP
+#undef MAILBOX_PART
 	struct buf sql;
 	struct db *db;
 	sqlite3_stmt *st = NULL;

@@ -127,6 +127,15 @@ uint64_t store_account_id(const struct store_account *acct);
  */
 int store_account_index_flush(struct store_account *acct, enum store_error *err_out);
 
+/*
+ * Called, from any thread, when another handle of the account created,
+ * deleted or renamed a mailbox or changed a subscription (IMAP NOTIFY's
+ * MailboxName and SubscriptionChange, RFC 5465). Only signal, as for
+ * store_mailbox_watch(). NULL stops watching; closing the handle does too.
+ */
+typedef void store_wake_fn(void *arg);
+void store_account_watch(struct store_account *acct, store_wake_fn *wake, void *arg);
+
 /* ---- Mailboxes ------------------------------------------------------ */
 
 enum store_special_use {
@@ -204,6 +213,11 @@ int store_subscription_list(struct store_account *acct, struct arena *a, const c
 
 enum store_open_flags {
 	STORE_OPEN_READONLY = 1 << 0, /* EXAMINE: flag and expunge calls fail with _PERM */
+	/* Another session's expunge is final for this handle at once: lookups
+	   and reads of such a message fail with _EXPUNGED even before the
+	   handle's sync. Without it a message stays readable, as it was, while
+	   the snapshot still numbers it (IMAP, RFC 2180 4.1.1; docs/STORE.md). */
+	STORE_OPEN_NO_RETAINED = 1 << 1,
 };
 
 /*
@@ -258,7 +272,6 @@ bool store_mailbox_is_recent(const struct store_mailbox *mbox, uint32_t uid);
  * mailbox. It must only signal (libevent event_active()): it runs under a
  * store lock and must not call the store or block. NULL stops watching.
  */
-typedef void store_wake_fn(void *arg);
 void store_mailbox_watch(struct store_mailbox *mbox, store_wake_fn *wake, void *arg);
 
 /* What a session is told at a sync; see store_mailbox_sync(). */
@@ -603,6 +616,18 @@ struct store_sort {
 /* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */
 int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
                     struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+
+/* ---- URLAUTH access keys -------------------------------------------- */
+
+/*
+ * The mailbox access key of name (RFC 4467 section 3): 32 random bytes,
+ * made on first use; with reset a new one replaces it (RESETKEY), so every
+ * URL authorized with the old one stops working. -1 with _NOTFOUND, _TEMP.
+ */
+int store_mailbox_access_key(struct store_account *acct, const char *name, bool reset,
+                             unsigned char key_out[32], enum store_error *err_out);
+/* RESETKEY without a mailbox: every mailbox of the account gets a new key. */
+int store_access_keys_reset(struct store_account *acct, enum store_error *err_out);
 
 /* ---- Quota ---------------------------------------------------------- */
 

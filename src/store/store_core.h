@@ -13,7 +13,8 @@
  *   account, in process)  >  acct->commit_lock (the group-commit queue;
  *   a submitter takes it alone, the leader inside write_lock)  >
  *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
- *   watchers)  >  acct->kw_lock, acct->pool_lock.
+ *   watchers)  >  acct->kw_lock, acct->pool_lock, acct->retain_lock;
+ *   acct->watch_lock (account watchers) is taken alone.
  */
 #ifndef TERN_STORE_STORE_CORE_H
 #define TERN_STORE_STORE_CORE_H
@@ -60,6 +61,31 @@ struct store {
 	bool watch_running;
 };
 
+/* ---- retain.c: expunged messages kept while snapshots number them ---- */
+struct retained { /* one expunged message, as its row was */
+	uint32_t uid, flags;
+	uint64_t keywords, modseq;
+	/* The backend's: blob_id names the bytes (SQLite: the blobs row). */
+	int64_t blob_id, size, internal_date, save_date, email_id, thread_id;
+};
+struct retain_queue;
+struct retain_node { /* what one replacement of the view's uidbuf removed */
+	struct retain_queue *q;
+	struct retain_node *next;
+	struct retained *msgs; /* ascending uids, heap */
+	size_t n;
+	int holders; /* replaced uidbufs pointing here */
+};
+struct retain_queue { /* per view, oldest first; under the view lock */
+	struct account *acct;
+	struct retain_node *head, *tail;
+};
+struct retain_pending { /* rows an expunge deleted, not yet in the view */
+	uint64_t mailbox_id;
+	struct retained *msgs;
+	size_t n;
+};
+
 /* The shared state of one account; store_account handles point here. */
 struct account {
 	struct store *store;
@@ -87,6 +113,17 @@ struct account {
 
 	_Atomic bool needs_catch_up; /* a catch-up failed: the watch retries (watch.c) */
 
+	/* retain.c, under retain_lock: blob id -> count of retained messages
+	   naming it (their rows and files stay); the rows the last expunge
+	   deleted, until its view takes them (set under write_lock too). */
+	pthread_mutex_t retain_lock;
+	struct hash *pins;
+	struct retain_pending pending;
+	bool pins_released; /* pins went: collection has work again */
+
+	pthread_mutex_t watch_lock; /* handles watching the mailbox list */
+	struct store_account *watchers;
+
 	/* The SQLite backend's (store_int.h). */
 	char *dir, *blob_dir;
 	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
@@ -102,13 +139,18 @@ struct account {
 
 struct store_account {
 	struct account *a;
+	/* store_account_watch: the mailbox list changed (under watch_lock) */
+	store_wake_fn *wake;
+	void *wake_arg;
+	struct store_account *wnext, *wprev;
 };
 
 /* An append-only UID array shared by the view and the snapshots of sessions. */
 struct uidbuf {
 	uint32_t *uids;
 	uint32_t len, cap;
-	int refs; /* under the view lock */
+	int refs;                 /* under the view lock */
+	struct retain_node *gone; /* once replaced: what went since (retain.c) */
 };
 
 struct journal_entry {
@@ -142,6 +184,7 @@ struct view {
 	uint64_t journal_total;
 	uint64_t journal_lost; /* highest modseq pushed out of the ring */
 	struct store_mailbox *watchers;
+	struct retain_queue retain; /* expunged messages old snapshots still number */
 };
 
 struct store_mailbox {
@@ -168,6 +211,27 @@ void commit_deinit(struct account *a);
 struct account *account_lookup(struct store *s, uint64_t account_id);
 /* Drops a reference; the last one frees the account. */
 void account_unref(struct account *a);
+/* The mailbox list or subscriptions changed by origin's call: wakes the
+   other handles watching (store_account_watch). No store lock held. */
+void account_list_changed(struct account *a, const struct store_account *origin);
+
+/* ---- retain.c ---- */
+/* The rows expunge_rows() deleted (msgs: heap, taken); write_lock held. */
+void retain_pending_set(struct account *a, uint64_t mailbox_id, struct retained *msgs, size_t n);
+/* The view's buffer old is being replaced (changes.c, view lock held): by
+   an expunge, whose pending rows are kept for the snapshots on old or an
+   older buffer, or by growth. Call before dropping the view's reference. */
+void retain_buf_replaced(struct view *v, struct uidbuf *old, const struct store_mailbox *origin,
+                         bool is_expunge);
+/* b is being freed (uidbuf_unref, view lock held). */
+void retain_buf_freed(struct uidbuf *b);
+void retain_queue_free(struct retain_queue *q);
+/* The retained row of uid as mbox's snapshot still sees it; takes the view lock. */
+bool retain_find(struct store_mailbox *mbox, uint32_t uid, struct retained *out);
+/* Whether a retained message names blob_id (blobs_collect keeps it). */
+bool retain_blob_is_pinned(struct account *a, int64_t blob_id);
+/* Whether pins went since the last call (blobs may wait for collection). */
+bool retain_collect_pending(struct account *a);
 
 /* ---- mailbox_name.c ---- */
 /* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */

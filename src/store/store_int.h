@@ -212,9 +212,10 @@ int check_account(struct store *s, uint64_t account_id, bool repair, FILE *repor
 int check_collect(struct store *s, uint64_t account_id, unsigned *removed_out);
 
 /* ---- expunge.c ---- */
-/* Deletes rows of uids (already in a write transaction); sets expunged history. */
-int expunge_rows(struct db *db, uint64_t mailbox_id, const uint32_t *uids, size_t n,
-                 uint64_t modseq, enum store_error *err_out);
+/* Deletes rows of uids (already in a write transaction); sets expunged
+   history; leaves the rows as they were with retain_pending_set(). */
+int expunge_rows(struct account *acct, struct db *db, uint64_t mailbox_id, const uint32_t *uids,
+                 size_t n, uint64_t modseq, enum store_error *err_out);
 /* True if a file blob row (data NULL) names hash, so the file must stay.
    (Kind tests use typeof(data): SQLite then reads the type, not the bytes.) */
 bool blob_is_referenced(struct db *db, const char *hash);

@@ -42,6 +42,7 @@ void
 uidbuf_unref(struct uidbuf *b)
 {
 	if (b != NULL && --b->refs == 0) {
+		retain_buf_freed(b);
 		free(b->uids);
 		free(b);
 	}
@@ -51,6 +52,7 @@ static void
 view_free(struct view *v)
 {
 	uidbuf_unref(v->buf);
+	retain_queue_free(&v->retain);
 	free(v->flags);
 	free(v->keywords);
 	free(v->modseqs);
@@ -147,6 +149,7 @@ view_load(struct account *acct, uint64_t mailbox_id, struct view **view_out,
 
 	v->acct = acct;
 	v->mailbox_id = mailbox_id;
+	v->retain.acct = acct;
 	pthread_mutex_init(&v->lock, NULL);
 	if (acct->store->backend->mailbox_load(acct, mailbox_id, &sink, v, err_out) < 0 ||
 	    v->buf == NULL) {

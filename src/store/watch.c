@@ -99,11 +99,14 @@ watch_committed(struct account *a)
 }
 
 /* Another process changed a: its views catch up, the backend picks up
-   what else it left. */
+   what else it left, and the handles watching the mailbox list
+   (store_account_watch, IMAP NOTIFY) look again: the datagram does not say
+   what changed, and a list that did not change costs them one read. */
 static void
 changed_elsewhere(struct account *a)
 {
 	changes_catch_up(a);
+	account_list_changed(a, NULL);
 	if (a->store->backend->account_changed != NULL)
 		a->store->backend->account_changed(a);
 }

@@ -163,3 +163,65 @@ class ConsistencyTest(ServerTestCase):
             t.join()
         setup.close()
         self.assertEqual(errors, [])
+
+class MultiAccessRulesTest(ServerTestCase):
+    """What ImapTest's stress runs check between two sessions of one mailbox."""
+
+    def setUp(self):
+        self.addr, self.pw = new_account(self.server, f"{self._testMethodName[:40]}@localhost")
+        self.a = Session(self.server, self.addr, self.pw)
+        self.b = Session(self.server, self.addr, self.pw)
+
+    def tearDown(self):
+        self.a.close()
+        self.b.close()
+
+    def test_keyword_is_in_flags_before_its_first_fetch(self):
+        # RFC 9051 7.3.5: FLAGS (and PERMANENTFLAGS) name a keyword before
+        # any FETCH FLAGS carries it, in this session and in the others.
+        self.a.append("INBOX")
+        self.a.ok("SELECT INBOX")
+        self.b.ok("SELECT INBOX")
+        lines = self.b.ok("STORE 1 +FLAGS ($Fresh)")
+        self.assertRegex(lines[0], r"^\* FLAGS \(.*\$Fresh\)$")
+        self.assertRegex(lines[1], r"^\* OK \[PERMANENTFLAGS \(.*\$Fresh \\\*\)\]")
+        self.assertIn("$Fresh", lines[2])
+        # a learns of it from a FETCH by number (no updates allowed there) ...
+        lines = self.a.ok("FETCH 1 (FLAGS)")
+        self.assertRegex(lines[0], r"^\* FLAGS \(.*\$Fresh\)$")
+        self.assertTrue(lines[2].startswith("* 1 FETCH (FLAGS (") and "$Fresh" in lines[2], lines)
+        # ... and is not told again.
+        self.b.ok("STORE 1 -FLAGS ($Fresh)")
+        self.b.ok("STORE 1 +FLAGS ($Fresh)")
+        lines = self.a.ok("NOOP")
+        self.assertFalse(any(l.startswith("* FLAGS") for l in lines), lines)
+        # A keyword new to a session that only hears of it at a sync.
+        self.b.ok("STORE 1 +FLAGS.SILENT ($Other)")
+        lines = self.a.ok("NOOP")
+        self.assertRegex(lines[0], r"^\* FLAGS \(.*\$Other\)$")
+        self.assertIn("$Other", lines[2])
+
+    def test_fetch_of_a_message_another_session_expunged(self):
+        # RFC 2180 4.1.1: until a session is told of the EXPUNGE, FETCH
+        # answers from the message as it was.
+        for i in range(3):
+            self.a.append("INBOX", MSG.replace(b"body", b"body %d" % i))
+        self.a.ok("SELECT INBOX")
+        self.b.ok("SELECT INBOX")
+        self.b.ok("STORE 2 +FLAGS.SILENT (\\Deleted)")
+        self.b.ok("EXPUNGE")
+        lines = self.a.ok("FETCH 2 (FLAGS BODY.PEEK[TEXT])")
+        self.assertIn("\\Deleted", lines[0])
+        self.assertEqual(lines[1], "body 1")
+        self.assertTrue(lines[-1].endswith("OK FETCH completed"))
+        self.assertIn("* 2 EXPUNGE", self.a.ok("NOOP"))
+        self.assertEqual(self.a.ok("FETCH 2 (BODY.PEEK[TEXT])")[1], "body 2")
+
+    def test_logout_carries_no_expunge(self):
+        self.a.append("INBOX", flags="\\Deleted")
+        self.a.ok("SELECT INBOX")
+        self.b.ok("SELECT INBOX")
+        self.b.ok("EXPUNGE")
+        tag = self.a.tag()
+        lines = self.a.cmd(tag, "LOGOUT")
+        self.assertEqual(lines, ["* BYE Logging out", f"{tag} OK LOGOUT completed"])

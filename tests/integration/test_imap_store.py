@@ -23,7 +23,11 @@ def uidvalidity(c, name):
 class StoreTest(ServerTestCase):
     def test_flags_plus_minus_and_keywords(self):
         c, _ = connect(self.server, messages=[MSG, MSG, MSG])
-        self.assertEqual(c.cmd("a", "STORE 1:2 +FLAGS (\\Flagged $Label1)"), [
+        # A new keyword is announced first (RFC 9051 7.3.5).
+        lines = c.cmd("a", "STORE 1:2 +FLAGS (\\Flagged $Label1)")
+        self.assertRegex(lines.pop(0), r"^\* FLAGS \(\\Answered .*\$Label1\)$")
+        self.assertRegex(lines.pop(0), r"^\* OK \[PERMANENTFLAGS \(.*\$Label1 \\\*\)\]")
+        self.assertEqual(lines, [
             "* 1 FETCH (FLAGS (\\Flagged \\Recent $Label1))",
             "* 2 FETCH (FLAGS (\\Flagged \\Recent $Label1))",
             "a OK STORE completed"])
@@ -90,8 +94,11 @@ class StoreTest(ServerTestCase):
         a, name = connect(self.server, messages=[MSG, MSG])
         b, _ = connect(self.server, mailbox=name)
         a.cmd("a", "STORE 2 +FLAGS.SILENT (\\Flagged $Work)")
-        self.assertEqual(b.cmd("n", "NOOP"), ["* 2 FETCH (FLAGS (\\Flagged $Work))",
-                                              "n OK NOOP completed"])
+        # $Work is new to b: FLAGS and PERMANENTFLAGS name it first.
+        lines = b.cmd("n", "NOOP")
+        self.assertRegex(lines[0], r"^\* FLAGS \(\\Answered .*\$Work\)$")
+        self.assertRegex(lines[1], r"^\* OK \[PERMANENTFLAGS \(.*\$Work \\\*\)\]")
+        self.assertEqual(lines[2:], ["* 2 FETCH (FLAGS (\\Flagged $Work))", "n OK NOOP completed"])
         a.close()
         b.close()
 

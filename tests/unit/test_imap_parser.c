@@ -117,7 +117,13 @@ static const struct {
          "ERR a: Literal too big [TOOBIG];b|NOOP|;"},
         /* a non-synchronising literal on a bad line is skipped too */
         {"a X ) {3+}\r\n)\r\n\r\nb NOOP\r\n", "ERR a: Unexpected ')';b|NOOP|;"},
-        {"a X BODY[TEXT\r\n", "ERR a: Missing ']';"},
+        {"a X BODY[TEXT\r\n", "a|X|A:BODY[TEXT;"},
+        /* '[' is an ATOM-CHAR: without a space or parenthesis after it
+           no section was opened (ImapTest's atoms group). */
+        {"a SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}\r\n",
+         "a|SELECT|A:!#$&'+,-.0123456789:;<=>?@^_`|[};"},
+        {"a LIST \"\" x[}%*\r\n", "a|LIST|Q: A:x[}%*;"},
+        {"a X BODY[HEADER.FIELDS (A)\r\n", "ERR a: Missing ']';"},
         {"a NOOP\r", "(busy)"},
 };
 
@@ -195,15 +201,22 @@ struct sink_log {
 };
 
 static enum imap_literal_route
-sink_begin(void *ctx, struct arena *a, const char *name, size_t depth, size_t index, size_t len,
+sink_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, size_t len,
            bool is_literal8, void **handle_out)
 {
 	struct sink_log *log = ctx;
 
 	log->begins++;
-	if (strcmp(name, "BIG") == 0)
+	if (strcmp(w->name, "BIG") == 0)
 		return IMAP_LITERAL_REFUSE;
-	if (strcmp(name, "APPEND") != 0 || depth != 0 || index < 1)
+	/* "CAT (TEXT {n}": the level above and the siblings are known. */
+	if (strcmp(w->name, "CAT") == 0) {
+		if (w->depth == 1 && w->n_outer == 1 && strcmp(w->outer[0].str, "x") == 0 &&
+		    w->index == 1 && strcmp(w->siblings[0].str, "TEXT") == 0)
+			log->handle++;
+		return IMAP_LITERAL_KEEP;
+	}
+	if (strcmp(w->name, "APPEND") != 0 || w->depth != 0 || w->index < 1)
 		return IMAP_LITERAL_KEEP;
 	*handle_out = &log->handle;
 	return IMAP_LITERAL_STREAM;
@@ -222,7 +235,7 @@ static void
 test_literal_sink_routes(void)
 {
 	static const char input[] = "a APPEND {5+}\r\nINBOX (\\Seen) {11+}\r\nhello world\r\n"
-	                            "b BIG {3+}\r\nxyz\r\nc NOOP\r\n";
+	                            "b BIG {3+}\r\nxyz\r\nc NOOP\r\nd CAT x (TEXT {1+}\r\ny)\r\n";
 	static const size_t steps[] = {0, 1, 2, 7};
 
 	for (size_t k = 0; k < ARRAY_LEN(steps); k++) {
@@ -259,9 +272,11 @@ test_literal_sink_routes(void)
 		}
 		/* The mailbox literal is kept, the message streamed (no bytes
 		   in the argument), BIG's refused and its bytes skipped. */
-		test_str_eq((int)k, out.data, "a: INBOX () S;ERR b TOOBIG Literal too big;c:;");
+		test_str_eq((int)k, out.data,
+		            "a: INBOX () S;ERR b TOOBIG Literal too big;c:;d: x ();");
 		test_str_eq((int)k, log.streamed.data, "hello world");
-		test_int_eq((int)k, log.begins, 3);
+		test_int_eq((int)k, log.begins, 4);
+		test_int_eq((int)k, log.handle, 1);
 		buf_deinit(&out);
 		buf_deinit(&log.streamed);
 		arena_free(&a);

@@ -40,6 +40,8 @@ run(struct arena *a, const char *args, bool allow_return)
 	buf_init(&b);
 	if (prog.has_return)
 		buf_printf(&b, "ret=%u ", prog.ret);
+	if (prog.ret & IMAP_SEARCH_RET_PARTIAL)
+		buf_printf(&b, "partial=%d:%d ", prog.partial_lo, prog.partial_hi);
 	if (prog.charset != NULL)
 		buf_printf(&b, "cs=%s ", prog.charset);
 	if (prog.has_modseq)
@@ -131,6 +133,18 @@ test_return_and_charset(void)
 	        {"RETURN ALL", "BAD: RETURN needs a list of options"},
 	        {"RETURN (MIN)", "BAD: Missing search key"},
 	        {"CHARSET", "BAD: CHARSET needs a name"},
+	        /* RFC 5267 and RFC 9394 options */
+	        {"RETURN (PARTIAL 1:5) ALL", "ret=32 partial=1:5 ALL"},
+	        {"RETURN (partial 10:2 COUNT) ALL", "ret=40 partial=2:10 ALL"},
+	        {"RETURN (PARTIAL -1:-100) ALL", "ret=32 partial=-100:-1 ALL"},
+	        {"RETURN (UPDATE CONTEXT) ALL", "ret=192 ALL"},
+	        {"RETURN (PARTIAL 1) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
+	        {"RETURN (PARTIAL 1:*) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
+	        {"RETURN (PARTIAL *:1) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
+	        {"RETURN (PARTIAL 0:3) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
+	        {"RETURN (PARTIAL -1:3) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
+	        {"RETURN (PARTIAL 1:3 ALL) ALL", "BAD: RETURN may not have both PARTIAL and ALL"},
+	        {"RETURN (MIN MIN) ALL", "BAD: RETURN option given twice"},
 	};
 	struct arena *a = arena_new(4096);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_imap_util.c: tests for src/imap/seqset.c, mutf7.c and imap_flags.c. */
+#include "imap/imap_esearch.h"
 #include "imap/imap_flags.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
@@ -49,6 +50,12 @@ test_seqset(void)
 	        {"1,,2", false, "PARSE"},
 	        {"a", false, "PARSE"},
 	        {"4294967296", true, "PARSE"},
+	        /* 4294967295 is a number, not '*' (ImapTest search-sets) */
+	        {"1:4294967295", true, "3:5,9:10,20"},
+	        {"21:4294967295", true, ""},
+	        {"4294967295", true, ""},
+	        {"4294967295:1", true, "3:5,9:10,20"},
+	        {"4294967295", false, "RANGE"},
 	};
 	struct arena *a = arena_new(1024);
 
@@ -57,6 +64,56 @@ test_seqset(void)
 		            cases[i].want);
 	test_str_eq(-1, resolve(a, "1:*", true, uids, 0), "");
 	test_str_eq(-1, resolve(a, "*", false, uids, 0), "RANGE");
+	arena_free(&a);
+}
+
+/* PARTIAL's window (RFC 9394 3.1): positive from the start, negative from
+   the end, clamped to the result. */
+static void
+test_partial_slices(void)
+{
+	static const struct {
+		int32_t lo, hi;
+		size_t n, first, len;
+	} cases[] = {
+	        {1, 1, 5, 0, 1},          {2, 4, 5, 1, 3},     {1, 6, 5, 0, 5},   {6, 6, 5, 0, 0},
+	        {-1, -1, 5, 4, 1},        {-100, -1, 5, 0, 5}, {-3, -2, 5, 2, 2}, {-9, -6, 5, 0, 0},
+	        {1, 2147483647, 3, 0, 3}, {1, 10, 0, 0, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		size_t first, len;
+		imap_esearch_partial(cases[i].lo, cases[i].hi, cases[i].n, &first, &len);
+		test_int_eq(i, len, cases[i].len);
+		if (len > 0)
+			test_int_eq(i, first, cases[i].first);
+	}
+}
+
+/* Membership for numbers a snapshot need not hold (QRESYNC VANISHED). */
+static void
+test_seqset_filter(void)
+{
+	static const struct {
+		const char *set;
+		const char *want;
+	} cases[] = {
+	        {"1:*", "2:3,7,40:41"}, /* '*' is 41 */
+	        {"3,40:*,1:2", "2:3,40:41"}, {"5:6,8:39", ""}, {"7,7:7,6:8", "7"},
+	        {"41:40", "40:41"},          {"*", "41"},      {"1:3,3:7", "2:3,7"},
+	};
+	struct arena *a = arena_new(1024);
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		uint32_t v[] = {2, 3, 7, 40, 41};
+		struct imap_seqset s;
+		test_assert(i, imap_seqset_parse(a, cases[i].set, &s));
+		size_t n = imap_seqset_filter(&s, 41, a, v, ARRAY_LEN(v));
+		test_str_eq(i, imap_seqset_format(a, v, n), cases[i].want);
+	}
+	struct imap_seqset s;
+	test_assert(-1, imap_seqset_parse(a, "1:4,9", &s) && !imap_seqset_has_star(&s));
+	test_assert(-1, imap_seqset_parse(a, "1,4:*", &s) && imap_seqset_has_star(&s));
 	arena_free(&a);
 }
 
@@ -226,6 +283,8 @@ int
 main(void)
 {
 	TEST_RUN(test_seqset);
+	TEST_RUN(test_seqset_filter);
+	TEST_RUN(test_partial_slices);
 	TEST_RUN(test_mutf7_round_trip);
 	TEST_RUN(test_mutf7_rejects_non_canonical);
 	TEST_RUN(test_dates);

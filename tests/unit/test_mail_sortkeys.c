@@ -96,6 +96,13 @@ test_base_subject(void)
 	        {"Re:", ""},
 	        {"", ""},
 	        {"Re: [fwd: ]", ""},
+	        /* ImapTest sort-subject */
+	        {"[foo] Fwd: [bar] Re: fw: b (fWd)  (fwd)", "b"},
+	        {"re: [fwd: [fwd: re: [fwd: babylon]]]", "babylon"},
+	        {"Ad: Re: Ad: Re: Ad: x", "Ad: Re: Ad: Re: Ad: x"},
+	        {"Re: [FWD: c]", "c"},
+	        {"[xyz]", "[xyz]"},
+	        {" ", ""},
 	};
 	struct arena *a = arena_new(1024);
 

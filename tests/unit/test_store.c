@@ -730,6 +730,51 @@ test_fts_substring_search(void)
 	tstore_close(&t);
 }
 
+/* An address written with comments inside it is found by its parsed
+   form, whether the header index has the message yet or not (the index
+   only narrows, and must not narrow it away: ImapTest search-addresses). */
+static void
+test_address_search_before_and_after_indexing(void)
+{
+	static const char msg[] = "From: <user-from (comment)@ (comment) domain.org>\r\n"
+	                          "To: Some One <one@example.org>\r\n\r\nbody\r\n";
+	static const struct {
+		enum store_text_field field;
+		const char *needle;
+		size_t want;
+	} cases[] = {
+	        {STORE_TEXT_FROM, "user-from@domain.org", 1},
+	        {STORE_TEXT_FROM, "USER-FROM@DOMAIN", 1},
+	        {STORE_TEXT_TO, "some one", 1},
+	        {STORE_TEXT_TO, "one@example.org", 1},
+	        {STORE_TEXT_FROM, "user-to@domain.org", 0},
+	};
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg, 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1)
+			test_int_eq(-1, store_account_index_flush(t.acct, &err), 0);
+		for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+			uint32_t *uids;
+			size_t n = 99;
+			test_int_eq(pass * 10 + (int)i,
+			            store_search_text(mb, cases[i].field, cases[i].needle, a, &uids,
+			                              &n, &err),
+			            0);
+			test_int_eq(pass * 10 + (int)i, n, cases[i].want);
+		}
+	}
+	store_mailbox_close(&mb);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 static void
 test_sort_and_ranges(void)
 {
@@ -780,6 +825,7 @@ main(void)
 	TEST_RUN(test_counters_follow_every_operation);
 	TEST_RUN(test_quota_is_enforced);
 	TEST_RUN(test_fts_substring_search);
+	TEST_RUN(test_address_search_before_and_after_indexing);
 	TEST_RUN(test_sort_and_ranges);
 	return TEST_DONE("test_store");
 }

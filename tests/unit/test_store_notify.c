@@ -581,6 +581,77 @@ test_own_write_after_anothers_catches_up(void)
 	tstore_close(&t);
 }
 
+/* The mailbox list changed by another process reaches an account watch
+   (IMAP NOTIFY's MailboxName) through the same datagram as view changes. */
+static void
+test_list_change_from_another_process_wakes_account_watch(void)
+{
+	struct tstore t;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	enum store_error err;
+
+	tstore_open(&t);
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	store_account_watch(t.acct, on_wake, &w);
+	test_int_eq(0, run_elsewhere(&t, "create", "Elsewhere", NULL), 0);
+	test_int_eq(0, wait_wakes_for(&w, 1, 2000) >= 1, 1); /* not the 5 s sweep */
+	/* This process's own change wakes it directly, without a datagram. */
+	int before = w.wakes;
+	struct store_account *other;
+	test_int_eq(1, store_account_open(t.store, 7, &other, &err), 0);
+	test_int_eq(1, store_mailbox_create(other, "Here", 0, &err), 0);
+	test_int_eq(1, wait_wakes_for(&w, before + 1, 2000) > before, 1);
+	store_account_close(&other);
+	store_account_watch(t.acct, NULL, NULL);
+	tstore_close(&t);
+}
+
+/* An expunge of this process that reaches the view by catching up (another
+   process committed in between, so it is not the view's next change) still
+   leaves the message readable for a session that has not synced. */
+static void
+test_expunge_through_catch_up_stays_readable(void)
+{
+	static const char body[] = "Subject: kept\r\n\r\nstill here\r\n";
+	struct tstore t;
+	struct store_mailbox *reader, *writer;
+	struct store_flags_change ch = {STORE_FLAGS_ADD, STORE_FLAG_DELETED, NULL, 0, 0};
+	struct store_flags_result res;
+	struct store_message_info info;
+	struct arena *a = arena_new(1024);
+	enum store_error err;
+	uint32_t one = 1, *gone;
+	size_t n;
+	struct buf b;
+
+	tstore_open(&t); /* no watch: the gap is found at the expunge */
+	tappend(&t, "INBOX", body, 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &reader, &err), 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &writer, &err), 0);
+	test_int_eq(-1, store_flags_update(writer, &one, 1, &ch, a, &res, &err), 0);
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(0, store_message_expunge(writer, &one, 1, a, &gone, &n, &err), 0);
+	test_int_eq(0, n, 1);
+	test_int_eq(1, tstatus(&t, "INBOX").messages, 1);
+	test_int_eq(2, store_message_lookup(reader, &one, 1, 0, a, &info, &err), 0);
+	test_int_eq(2, info.uid, 1);
+	buf_init(&b);
+	struct store_reader *r = store_reader_new();
+	test_int_eq(3, store_reader_open(r, reader, &info, &err), 0);
+	test_int_eq(3, store_reader_read(r, 0, store_reader_size(r), &b, &err), 0);
+	test_int_eq(3, b.len, strlen(body));
+	store_reader_free(&r);
+	buf_deinit(&b);
+	/* After its sync the session numbers it no more. */
+	test_int_eq(4, store_mailbox_sync(reader, NULL, NULL, &err), 0);
+	test_int_eq(4, store_message_lookup(reader, &one, 1, 0, a, &info, &err), 0);
+	test_int_eq(4, info.uid, 0);
+	store_mailbox_close(&reader);
+	store_mailbox_close(&writer);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 static void
 test_view_cache_is_bounded(void)
 {
@@ -640,6 +711,8 @@ main(int argc, char **argv)
 	TEST_RUN(test_sweep_finds_what_nobody_said);
 	TEST_RUN(test_one_listener_per_directory);
 	TEST_RUN(test_own_write_after_anothers_catches_up);
+	TEST_RUN(test_list_change_from_another_process_wakes_account_watch);
+	TEST_RUN(test_expunge_through_catch_up_stays_readable);
 	TEST_RUN(test_view_cache_is_bounded);
 	TEST_RUN(test_idle_session_is_small);
 	return TEST_DONE("test_store_notify");

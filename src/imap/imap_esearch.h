@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * imap_esearch.h: the ESEARCH response (RFC 4731 section 3.1) of SEARCH
+ * and, with ESORT (RFC 5267 section 3), of SORT: MIN, MAX, ALL, COUNT, the
+ * MODSEQ of RFC 7162 3.1.5 and PARTIAL of RFC 9394. Numbers are sequence
+ * numbers, or UIDs for a UID command; a list in sort order is written with
+ * ranges only where numbers ascend (RFC 5267 3.2).
+ */
+#ifndef TERN_IMAP_ESEARCH_H
+#define TERN_IMAP_ESEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imap/search_parse.h"
+#include "imap/session.h"
+
+/*
+ * Sends "* ESEARCH (TAG t) [UID] ..." for prog's RETURN options over uids
+ * (n, in the requested order: ascending for SEARCH, sorted for SORT; all in
+ * the session's snapshot).
+ */
+void imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
+                        const uint32_t *uids, size_t n);
+
+/* The numbers the client sees for uids (in their order): UIDs, or sequence
+   numbers in the session's snapshot. In the arena. */
+const uint32_t *imap_esearch_numbers(struct imap_session *s, bool is_uid, const uint32_t *uids,
+                                     size_t n, struct arena *a);
+
+/* The slice of a result of n that PARTIAL lo:hi names (RFC 9394 3.1:
+   negative counts from the end): [*first_out, *first_out + *n_out). */
+void imap_esearch_partial(int32_t lo, int32_t hi, size_t n, size_t *first_out, size_t *n_out);
+
+#endif
