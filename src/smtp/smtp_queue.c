@@ -451,6 +451,15 @@ smtp_queue_show(const char *data_dir, const char *id, bool with_message, FILE *o
 	}
 	fclose(f);
 	arena_free(&a);
+	/* The runner's per-recipient state (smtp_queue_item.h), as written. */
+	char *state = xasprintf("%s/queue/%s.state", data_dir, id);
+	FILE *sf = fopen(state, "r");
+	free(state);
+	while (sf != NULL && fgets(line, sizeof(line), sf) != NULL)
+		if (strncmp(line, "tern-queue-state", 16) != 0)
+			fprintf(out, "state %s", line);
+	if (sf != NULL)
+		fclose(sf);
 	if (with_message) {
 		char *msg = xasprintf("%s/queue/%s.msg", data_dir, id);
 		FILE *m = fopen(msg, "rb");

@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_outbound.c: the queue runner (smtp_outbound.h). The scheduler
+ * thread decides what is due; delivery threads take ids from `todo` and
+ * deliver. Shared state (todo, busy, the per-domain counts, stopping) is
+ * under one mutex; everything else belongs to the thread that made it.
+ * `busy` holds every id waiting for or in delivery, so no message is ever
+ * delivered by two threads at once.
+ */
+#include "smtp/smtp_outbound.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+#include "smtp/smtp_client.h"
+#include "smtp/smtp_mx.h"
+#include "smtp/smtp_queue_item.h"
+
+#define SCAN_INTERVAL_S 1
+/* Files without an envelope are removed after this (a commit renames the
+   .msg a moment before the .env). */
+#define ORPHAN_AGE_S (60 * 60)
+
+typedef char queue_id[40];
+
+struct domain_count {
+	char name[256];
+	unsigned busy;
+};
+
+struct smtp_outbound {
+	char *queue_dir;
+	struct smtp_outbound_settings s;
+	pthread_t scheduler;
+	pthread_t *workers;
+	size_t n_workers;
+	pthread_mutex_t mu;
+	pthread_cond_t wake_scheduler, wake_workers;
+	bool stopping;
+	queue_id *todo, *busy;
+	size_t n_todo, n_busy, cap;
+	struct domain_count *domains;
+	size_t n_domains;
+};
+
+uint64_t
+smtp_outbound_backoff_ms(unsigned attempts, uint64_t first_ms, uint64_t max_ms)
+{
+	uint64_t d = first_ms;
+
+	for (unsigned i = 1; i < attempts && d < max_ms; i++)
+		d *= 2;
+	return d < max_ms ? d : max_ms;
+}
+
+/* ---- shared state, under mu ---- */
+
+static bool
+is_busy(struct smtp_outbound *o, const char *id)
+{
+	for (size_t i = 0; i < o->n_busy; i++)
+		if (strcmp(o->busy[i], id) == 0)
+			return true;
+	return false;
+}
+
+static void
+unbusy(struct smtp_outbound *o, const char *id)
+{
+	for (size_t i = 0; i < o->n_busy; i++) {
+		if (strcmp(o->busy[i], id) == 0) {
+			memcpy(o->busy[i], o->busy[--o->n_busy], sizeof(queue_id));
+			return;
+		}
+	}
+}
+
+/* Takes a connection slot for domain; false when it has per_domain. */
+static bool
+domain_acquire(struct smtp_outbound *o, const char *domain)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&o->mu);
+	size_t i;
+	for (i = 0; i < o->n_domains; i++)
+		if (strcasecmp(o->domains[i].name, domain) == 0)
+			break;
+	if (i == o->n_domains) {
+		o->domains = xrealloc(o->domains, (o->n_domains + 1) * sizeof(*o->domains));
+		snprintf(o->domains[i].name, sizeof(o->domains[i].name), "%s", domain);
+		o->domains[o->n_domains++].busy = 0;
+	}
+	if (o->domains[i].busy >= o->s.per_domain)
+		ok = false;
+	else
+		o->domains[i].busy++;
+	pthread_mutex_unlock(&o->mu);
+	return ok;
+}
+
+static void
+domain_release(struct smtp_outbound *o, const char *domain)
+{
+	pthread_mutex_lock(&o->mu);
+	for (size_t i = 0; i < o->n_domains; i++) {
+		if (strcasecmp(o->domains[i].name, domain) == 0) {
+			/* Dropped when idle, so the table holds only busy domains. */
+			if (--o->domains[i].busy == 0)
+				o->domains[i] = o->domains[--o->n_domains];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* ---- one delivery ---- */
+
+struct delivery {
+	struct smtp_outbound *o;
+	struct smtp_resolver *resolver;
+	struct smtp_queue_item *it;
+	int fd;
+	bool tried; /* a connection was attempted: counts as an attempt */
+};
+
+static const char *
+domain_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+/* The hosts for domain: the relayhost (getaddrinfo), or its MX. Sets the
+   recipients' outcome and returns 0 hosts when there is nothing to try. */
+static size_t
+hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, uint16_t *port_out,
+          int *code_out, char *why, size_t why_len)
+{
+	const struct smtp_outbound_settings *s = &d->o->s;
+	size_t n = 0;
+
+	*port_out = (uint16_t)s->mx_port;
+	if (s->relayhost[0] != '\0') {
+		char host[256];
+		const char *colon = strrchr(s->relayhost, ':');
+		snprintf(host, sizeof(host), "%.*s",
+		         (int)(colon != NULL ? (size_t)(colon - s->relayhost) : strlen(s->relayhost)),
+		         s->relayhost);
+		*port_out = colon != NULL ? (uint16_t)atoi(colon + 1) : 25;
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *p;
+		int err = getaddrinfo(host, NULL, &hints, &ai);
+		if (err != 0) {
+			snprintf(why, why_len, "4.4.3 relayhost %s: %s", host, gai_strerror(err));
+			*code_out = 451;
+			return 0;
+		}
+		for (p = ai; p != NULL && n < SMTP_MX_MAX_HOSTS; p = p->ai_next) {
+			const void *addr = p->ai_family == AF_INET
+			                           ? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
+			                           : (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
+			snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", host);
+			inet_ntop(p->ai_family, addr, hosts[n].ip, sizeof(hosts[n].ip));
+			hosts[n++].pref = 0;
+		}
+		freeaddrinfo(ai);
+		return n;
+	}
+	char text[300];
+	switch (smtp_mx_lookup(d->resolver, domain, hosts, &n, text, sizeof(text))) {
+	case SMTP_MX_OK:
+		return n;
+	case SMTP_MX_TEMPFAIL:
+		snprintf(why, why_len, "4.4.3 %s", text);
+		*code_out = 451;
+		return 0;
+	case SMTP_MX_NO_DOMAIN:
+		snprintf(why, why_len, "5.1.2 %s", text);
+		*code_out = 550;
+		return 0;
+	case SMTP_MX_NULL:
+		snprintf(why, why_len, "5.1.10 %s", text);
+		*code_out = 556;
+		return 0;
+	}
+	return 0;
+}
+
+static void
+outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_reply *reply,
+        const char *host)
+{
+	int code = reply->code;
+	enum smtp_rcpt_state st = code >= 200 && code < 300 ? SMTP_RCPT_DELIVERED
+	                          : code >= 500             ? SMTP_RCPT_FAILED
+	                                                    : SMTP_RCPT_PENDING;
+
+	smtp_queue_item_set(r, st, code != 0 ? code : 451, reply->text, host);
+	log_info("outbound", "event=%s id=%s rcpt=%s host=%s reply=\"%s\"",
+	         st == SMTP_RCPT_DELIVERED ? "delivered"
+	         : st == SMTP_RCPT_FAILED  ? "failed"
+	                                   : "deferred",
+	         d->it->id, r->address, host != NULL ? host : "-", r->last);
+}
+
+static void
+deliver_domain(struct delivery *d, const char *domain)
+{
+	struct smtp_queue_item *it = d->it;
+	const struct smtp_outbound_settings *s = &d->o->s;
+	struct smtp_mx_host hosts[SMTP_MX_MAX_HOSTS];
+	struct smtp_client_rcpt *rr = xcalloc(it->n_rcpts, sizeof(*rr));
+	struct smtp_queue_item_rcpt **who = xcalloc(it->n_rcpts, sizeof(*who));
+	size_t n = 0;
+	uint16_t port;
+	int code = 0;
+	char why[400];
+
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		if (r->state != SMTP_RCPT_PENDING ||
+		    (s->relayhost[0] == '\0' && strcasecmp(domain_of(r->address), domain) != 0))
+			continue;
+		rr[n] = (struct smtp_client_rcpt){.address = r->address,
+		                                  .notify = r->notify,
+		                                  .orcpt_type = r->orcpt_type,
+		                                  .orcpt = r->orcpt};
+		who[n++] = r;
+	}
+	size_t n_hosts = hosts_for(d, domain, hosts, &port, &code, why, sizeof(why));
+	struct smtp_reply last = {code, ""};
+	snprintf(last.text, sizeof(last.text), "%s", why);
+	const char *last_host = NULL;
+	if (n_hosts == 0 && code == 451)
+		d->tried = true;
+	struct smtp_client_settings cs = {
+	        .helo_name = s->hostname,
+	        .timeout_ms = s->timeout_ms,
+	        .tls_required = it->requiretls,
+	        .auth_user = s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user
+	                                                                          : NULL,
+	        .auth_password = s->relay_password,
+	};
+	struct smtp_client_message m = {it->sender, it->body,  it->smtputf8, it->requiretls,
+	                                it->ret,    it->envid, d->fd,        it->size};
+	bool finished = false;
+	/* Every host in order before a temporary failure (RFC 5321 section
+	   5.1); a host that answers ends the search, whatever it says. */
+	for (size_t h = 0; h < n_hosts && !finished; h++) {
+		struct smtp_client *c = NULL;
+		struct smtp_reply reply;
+		d->tried = true;
+		last_host = hosts[h].name;
+		if (smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0) {
+			log_info("outbound", "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"",
+			         it->id, hosts[h].name, hosts[h].ip, reply.code, reply.text);
+			last = reply;
+			continue;
+		}
+		int rc = smtp_client_send(c, &m, rr, n, &reply);
+		smtp_client_close(&c);
+		if (rc == 0) {
+			for (size_t i = 0; i < n; i++)
+				outcome(d, who[i], &rr[i].reply, hosts[h].name);
+			finished = true;
+		} else if (reply.code != 0) {
+			for (size_t i = 0; i < n; i++)
+				outcome(d, who[i], &reply, hosts[h].name);
+			finished = true;
+		} else {
+			last = reply;
+		}
+	}
+	if (!finished) {
+		if (last.code == 0)
+			last.code = 451;
+		for (size_t i = 0; i < n; i++)
+			outcome(d, who[i], &last, last_host);
+	}
+	free(rr);
+	free(who);
+}
+
+static void
+deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, const char *id)
+{
+	struct delivery d = {.o = o, .resolver = resolver, .fd = -1};
+	const struct smtp_outbound_settings *s = &o->s;
+	bool limited = false;
+
+	if (smtp_queue_item_read(o->queue_dir, id, &d.it) < 0)
+		return; /* deleted meanwhile */
+	struct smtp_queue_item *it = d.it;
+	char *msg = xasprintf("%s/%s.msg", o->queue_dir, id);
+	d.fd = open(msg, O_RDONLY | O_CLOEXEC);
+	free(msg);
+	struct stat st;
+	if (d.fd < 0 || fstat(d.fd, &st) < 0) {
+		log_error("outbound", "event=message-unreadable id=%s err=\"%s\"", id,
+		          strerror(errno));
+		it->next = time(NULL) + (int64_t)(s->retry_max_ms / 1000);
+		smtp_queue_item_save(it);
+		goto out;
+	}
+	it->size = (uint64_t)st.st_size;
+	/* Domain by domain (the relayhost takes them all at once). */
+	bool *visited = xcalloc(it->n_rcpts, sizeof(*visited));
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		if (visited[i] || it->rcpts[i].state != SMTP_RCPT_PENDING)
+			continue;
+		const char *domain = s->relayhost[0] != '\0' ? s->relayhost
+		                                              : domain_of(it->rcpts[i].address);
+		for (size_t j = i; j < it->n_rcpts; j++)
+			visited[j] = visited[j] || s->relayhost[0] != '\0' ||
+			             strcasecmp(domain_of(it->rcpts[j].address), domain) == 0;
+		if (!domain_acquire(o, domain)) {
+			limited = true;
+			continue;
+		}
+		deliver_domain(&d, domain);
+		domain_release(o, domain);
+		smtp_queue_item_save(it); /* at once: a crash repeats no more */
+	}
+	free(visited);
+	size_t pending = 0;
+	int64_t now = time(NULL);
+	for (size_t i = 0; i < it->n_rcpts; i++)
+		pending += it->rcpts[i].state == SMTP_RCPT_PENDING;
+	if (pending > 0 && d.tried && now - it->created >= (int64_t)(s->max_age_ms / 1000)) {
+		for (size_t i = 0; i < it->n_rcpts; i++) {
+			struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+			if (r->state != SMTP_RCPT_PENDING)
+				continue;
+			char *last = xstrdup(r->last != NULL ? r->last : "");
+			smtp_queue_item_set(r, SMTP_RCPT_FAILED, 550, "5.4.7 gave up: ", NULL);
+			char *text = xasprintf("%s%s", r->last, last);
+			free(r->last);
+			r->last = text;
+			free(last);
+			log_info("outbound", "event=expired id=%s rcpt=%s", id, r->address);
+			pending--;
+		}
+	}
+	if (pending == 0) {
+		log_info("outbound", "event=done id=%s attempts=%u", id, it->attempts + 1);
+		smtp_queue_item_remove(o->queue_dir, id);
+		goto out;
+	}
+	if (d.tried) {
+		it->attempts++;
+		it->next = now + (int64_t)(smtp_outbound_backoff_ms(it->attempts, s->retry_first_ms,
+		                                                    s->retry_max_ms) /
+		                           1000);
+	} else if (limited) {
+		it->next = now + SCAN_INTERVAL_S;
+	}
+	smtp_queue_item_save(it);
+out:
+	if (d.fd >= 0)
+		close(d.fd);
+	smtp_queue_item_free(&d.it);
+}
+
+/* ---- threads ---- */
+
+static void *
+worker_main(void *arg)
+{
+	struct smtp_outbound *o = arg;
+	struct smtp_resolver *resolver = NULL;
+	queue_id id;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		while (!o->stopping && o->n_todo == 0)
+			pthread_cond_wait(&o->wake_workers, &o->mu);
+		if (o->stopping)
+			break;
+		memcpy(id, o->todo[0], sizeof(id));
+		memmove(o->todo[0], o->todo[1], (o->n_todo - 1) * sizeof(queue_id));
+		o->n_todo--;
+		pthread_mutex_unlock(&o->mu);
+		if (resolver == NULL && o->s.relayhost[0] == '\0') {
+			char *err = NULL;
+			resolver = smtp_resolver_new(o->s.nameservers, &err);
+			if (resolver == NULL) {
+				log_error("outbound", "event=resolver-failed err=\"%s\"", err);
+				free(err);
+			}
+		}
+		if (resolver != NULL || o->s.relayhost[0] != '\0')
+			deliver(o, resolver, id);
+		pthread_mutex_lock(&o->mu);
+		unbusy(o, id);
+	}
+	pthread_mutex_unlock(&o->mu);
+	smtp_resolver_free(&resolver);
+	return NULL;
+}
+
+static bool
+has_file(const char *dir, const char *id, const char *ext, time_t *mtime_out)
+{
+	char *p = xasprintf("%s/%s.%s", dir, id, ext);
+	struct stat st;
+	bool yes = stat(p, &st) == 0;
+
+	free(p);
+	if (yes && mtime_out != NULL)
+		*mtime_out = st.st_mtime;
+	return yes;
+}
+
+static void
+remove_file(const char *dir, const char *id, const char *ext)
+{
+	char *p = xasprintf("%s/%s.%s", dir, id, ext);
+
+	unlink(p);
+	free(p);
+}
+
+/* One look at the queue directory: the ids due now. */
+static void
+scan(struct smtp_outbound *o)
+{
+	DIR *dir = opendir(o->queue_dir);
+	struct dirent *de;
+	int64_t now = time(NULL);
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		char *dot = strrchr(de->d_name, '.');
+		if (dot == NULL || dot - de->d_name >= (long)sizeof(queue_id) || de->d_name[0] == '.')
+			continue;
+		queue_id id;
+		snprintf(id, sizeof(id), "%.*s", (int)(dot - de->d_name), de->d_name);
+		const char *ext = dot + 1;
+		time_t mtime;
+		if (strcmp(ext, "env") != 0) {
+			/* An .env-less leftover of a crash or a delete. */
+			if ((strcmp(ext, "msg") == 0 || strcmp(ext, "state") == 0) &&
+			    !has_file(o->queue_dir, id, "env", NULL) &&
+			    has_file(o->queue_dir, id, ext, &mtime) && now - mtime > ORPHAN_AGE_S)
+				remove_file(o->queue_dir, id, ext);
+			continue;
+		}
+		if (has_file(o->queue_dir, id, "hold", NULL))
+			continue;
+		pthread_mutex_lock(&o->mu);
+		bool busy = is_busy(o, id);
+		pthread_mutex_unlock(&o->mu);
+		if (busy)
+			continue;
+		bool due = has_file(o->queue_dir, id, "retry", NULL);
+		if (due)
+			remove_file(o->queue_dir, id, "retry");
+		else
+			due = smtp_queue_item_next(o->queue_dir, id) <= now;
+		if (!due)
+			continue;
+		pthread_mutex_lock(&o->mu);
+		if (o->n_busy == o->cap) {
+			o->cap = o->cap ? 2 * o->cap : 64;
+			o->todo = xrealloc(o->todo, o->cap * sizeof(queue_id));
+			o->busy = xrealloc(o->busy, o->cap * sizeof(queue_id));
+		}
+		memcpy(o->todo[o->n_todo++], id, sizeof(id));
+		memcpy(o->busy[o->n_busy++], id, sizeof(id));
+		pthread_cond_signal(&o->wake_workers);
+		pthread_mutex_unlock(&o->mu);
+	}
+	closedir(dir);
+}
+
+static void
+clean_tmp(struct smtp_outbound *o)
+{
+	char *tmp = xasprintf("%s/tmp", o->queue_dir);
+	DIR *dir = opendir(tmp);
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	while (dir != NULL && (de = readdir(dir)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+			continue;
+		if (now - st.st_mtime > ORPHAN_AGE_S)
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	free(tmp);
+}
+
+static void *
+scheduler_main(void *arg)
+{
+	struct smtp_outbound *o = arg;
+
+	clean_tmp(o);
+	pthread_mutex_lock(&o->mu);
+	while (!o->stopping) {
+		pthread_mutex_unlock(&o->mu);
+		scan(o);
+		pthread_mutex_lock(&o->mu);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += SCAN_INTERVAL_S;
+		if (!o->stopping)
+			pthread_cond_timedwait(&o->wake_scheduler, &o->mu, &until);
+	}
+	pthread_mutex_unlock(&o->mu);
+	return NULL;
+}
+
+struct smtp_outbound *
+smtp_outbound_start(const char *data_dir, const struct smtp_outbound_settings *s,
+                    char **error_out)
+{
+	struct smtp_outbound *o = xcalloc(1, sizeof(*o));
+
+	o->queue_dir = xasprintf("%s/queue", data_dir);
+	o->s = *s;
+	o->s.hostname = xstrdup(s->hostname);
+	o->s.relayhost = xstrdup(s->relayhost);
+	o->s.relay_user = xstrdup(s->relay_user);
+	o->s.relay_password = xstrdup(s->relay_password);
+	o->s.nameservers = xstrdup(s->nameservers);
+	if (o->s.workers == 0)
+		o->s.workers = 1;
+	if (o->s.per_domain == 0)
+		o->s.per_domain = 1;
+	if (s->relayhost[0] == '\0') {
+		/* Fail at start, not at the first message, on a bad setting. */
+		struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+		if (r == NULL) {
+			smtp_outbound_stop(&o);
+			return NULL;
+		}
+		smtp_resolver_free(&r);
+	}
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->wake_scheduler, NULL);
+	pthread_cond_init(&o->wake_workers, NULL);
+	o->workers = xcalloc(o->s.workers, sizeof(*o->workers));
+	for (; o->n_workers < o->s.workers; o->n_workers++)
+		pthread_create(&o->workers[o->n_workers], NULL, worker_main, o);
+	pthread_create(&o->scheduler, NULL, scheduler_main, o);
+	log_info("outbound", "event=started workers=%zu via=%s", o->n_workers,
+	         s->relayhost[0] != '\0' ? s->relayhost : "mx");
+	return o;
+}
+
+void
+smtp_outbound_stop(struct smtp_outbound **op)
+{
+	struct smtp_outbound *o = *op;
+
+	if (o == NULL)
+		return;
+	*op = NULL;
+	if (o->workers != NULL) {
+		pthread_mutex_lock(&o->mu);
+		o->stopping = true;
+		pthread_cond_broadcast(&o->wake_workers);
+		pthread_cond_signal(&o->wake_scheduler);
+		pthread_mutex_unlock(&o->mu);
+		pthread_join(o->scheduler, NULL);
+		for (size_t i = 0; i < o->n_workers; i++)
+			pthread_join(o->workers[i], NULL);
+		pthread_mutex_destroy(&o->mu);
+		pthread_cond_destroy(&o->wake_scheduler);
+		pthread_cond_destroy(&o->wake_workers);
+	}
+	free(o->workers);
+	free(o->todo);
+	free(o->busy);
+	free(o->domains);
+	free(o->queue_dir);
+	free((char *)o->s.hostname);
+	free((char *)o->s.relayhost);
+	free((char *)o->s.relay_user);
+	if (o->s.relay_password != NULL)
+		explicit_bzero((char *)o->s.relay_password, strlen(o->s.relay_password));
+	free((char *)o->s.relay_password);
+	free((char *)o->s.nameservers);
+	free(o);
+}
