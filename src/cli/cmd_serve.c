@@ -256,7 +256,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 
 /* The queue runner, with the relayhost password read from its file. */
 static struct smtp_outbound *
-start_outbound(const char *data_dir, const struct tern_conf *conf)
+start_outbound(const char *data_dir, struct store *store, const struct tern_conf *conf)
 {
 	struct smtp_outbound_settings s = conf->outbound;
 	char password[512] = "", *err = NULL;
@@ -274,7 +274,7 @@ start_outbound(const char *data_dir, const struct tern_conf *conf)
 		password[strcspn(password, "\r\n")] = '\0';
 	}
 	s.relay_password = password;
-	struct smtp_outbound *o = smtp_outbound_start(data_dir, &s, &err);
+	struct smtp_outbound *o = smtp_outbound_start(data_dir, store, &s, &err);
 	explicit_bzero(password, sizeof(password));
 	if (o == NULL) {
 		cli_fail("%s", err);
@@ -366,7 +366,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	smtp_server_set_store(st.smtp, store, store_pool, queue);
-	if (st.conf.delivery_enabled && (outbound = start_outbound(data_dir, &st.conf)) == NULL)
+	if (st.conf.delivery_enabled && (outbound = start_outbound(data_dir, store, &st.conf)) == NULL)
 		goto out;
 
 	struct event_base *base = net_server_base(st.net);

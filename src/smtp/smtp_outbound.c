@@ -26,7 +26,10 @@
 
 #include "lib/log.h"
 #include "lib/util.h"
+#include "auth/accounts.h"
+#include "smtp/smtp_accounts.h"
 #include "smtp/smtp_client.h"
+#include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mx.h"
 #include "smtp/smtp_queue_item.h"
 
@@ -43,7 +46,8 @@ struct domain_count {
 };
 
 struct smtp_outbound {
-	char *queue_dir;
+	char *data_dir, *queue_dir;
+	struct store *store; /* where bounces go */
 	struct smtp_outbound_settings s;
 	pthread_t scheduler;
 	pthread_t *workers;
@@ -130,9 +134,18 @@ domain_release(struct smtp_outbound *o, const char *domain)
 
 /* ---- one delivery ---- */
 
+/* What a recipient's outcome in this run asks to report (smtp_dsn.h). */
+enum report {
+	REPORT_NONE,
+	REPORT_FAILED,
+	REPORT_RELAYED,
+};
+
 struct delivery {
 	struct smtp_outbound *o;
 	struct smtp_resolver *resolver;
+	struct auth_db **db; /* the thread's, opened on first use */
+	enum report *report; /* per recipient */
 	struct smtp_queue_item *it;
 	int fd;
 	bool tried; /* a connection was attempted: counts as an attempt */
@@ -203,7 +216,7 @@ hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, ui
 
 static void
 outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_reply *reply,
-        const char *host)
+        const char *host, bool remote_has_dsn)
 {
 	int code = reply->code;
 	enum smtp_rcpt_state st = code >= 200 && code < 300 ? SMTP_RCPT_DELIVERED
@@ -211,6 +224,12 @@ outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_re
 	                                                    : SMTP_RCPT_PENDING;
 
 	smtp_queue_item_set(r, st, code != 0 ? code : 451, reply->text, host);
+	/* A server with DSN reports success itself (RFC 3461 section 5.2.2). */
+	size_t i = (size_t)(r - d->it->rcpts);
+	if (st == SMTP_RCPT_FAILED)
+		d->report[i] = REPORT_FAILED;
+	else if (st == SMTP_RCPT_DELIVERED && !remote_has_dsn)
+		d->report[i] = REPORT_RELAYED;
 	log_info("outbound", "event=%s id=%s rcpt=%s host=%s reply=\"%s\"",
 	         st == SMTP_RCPT_DELIVERED ? "delivered"
 	         : st == SMTP_RCPT_FAILED  ? "failed"
@@ -273,14 +292,15 @@ deliver_domain(struct delivery *d, const char *domain)
 			continue;
 		}
 		int rc = smtp_client_send(c, &m, rr, n, &reply);
+		bool has_dsn = smtp_client_caps(c)->dsn;
 		smtp_client_close(&c);
 		if (rc == 0) {
 			for (size_t i = 0; i < n; i++)
-				outcome(d, who[i], &rr[i].reply, hosts[h].name);
+				outcome(d, who[i], &rr[i].reply, hosts[h].name, has_dsn);
 			finished = true;
 		} else if (reply.code != 0) {
 			for (size_t i = 0; i < n; i++)
-				outcome(d, who[i], &reply, hosts[h].name);
+				outcome(d, who[i], &reply, hosts[h].name, has_dsn);
 			finished = true;
 		} else {
 			last = reply;
@@ -290,22 +310,107 @@ deliver_domain(struct delivery *d, const char *domain)
 		if (last.code == 0)
 			last.code = 451;
 		for (size_t i = 0; i < n; i++)
-			outcome(d, who[i], &last, last_host);
+			outcome(d, who[i], &last, last_host, false);
 	}
 	free(rr);
 	free(who);
 }
 
-static void
-deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, const char *id)
+static int
+spool_put(void *arg, const void *data, size_t len)
 {
-	struct delivery d = {.o = o, .resolver = resolver, .fd = -1};
+	enum store_error err;
+
+	return store_spool_write(arg, data, len, &err);
+}
+
+/* The account that submitted the message, on this thread's handles. */
+static struct store_account *
+sender_account(struct delivery *d)
+{
+	struct auth_account a;
+	enum auth_error aerr;
+	enum store_error serr;
+	char *error = NULL;
+
+	if (*d->db == NULL && auth_db_open(d->o->data_dir, d->db, &error) < 0) {
+		log_error("outbound", "event=bounce-failed id=%s err=\"%s\"", d->it->id, error);
+		free(error);
+		return NULL;
+	}
+	if (auth_account_lookup(*d->db, d->it->account, &a, &aerr) < 0) {
+		log_warn("outbound", "event=bounce-dropped id=%s account=%s reason=%s", d->it->id,
+		         d->it->account, auth_error_str(aerr));
+		return NULL;
+	}
+	uint64_t id = a.id;
+	auth_account_clear(&a);
+	struct store_account *acct = smtp_account_get(d->o->store, id, &serr);
+	if (acct == NULL)
+		log_error("outbound", "event=bounce-failed id=%s err=%s", d->it->id,
+		          store_error_str(serr));
+	return acct;
+}
+
+/* The DSN this run's outcomes ask for, into the sender's INBOX: the sender
+   is always a local account's (submission checks it). */
+static void
+send_reports(struct delivery *d)
+{
+	struct smtp_queue_item *it = d->it;
+	struct smtp_dsn_rcpt *v = xcalloc(it->n_rcpts, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		const struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		enum smtp_dsn_action action =
+		        d->report[i] == REPORT_FAILED ? SMTP_DSN_FAILED : SMTP_DSN_RELAYED;
+		if (d->report[i] == REPORT_NONE || !smtp_dsn_wanted(r->notify, action, it->sender))
+			continue;
+		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action, r->last};
+	}
+	struct store_account *acct = n > 0 && d->o->store != NULL ? sender_account(d) : NULL;
+	if (acct == NULL) {
+		free(v);
+		return;
+	}
+	struct smtp_dsn dsn = {
+	        .reporting_mta = d->o->s.hostname,
+	        .to = it->sender,
+	        .queue_id = it->id,
+	        .envid = it->envid,
+	        .arrival = it->created,
+	        .now = time(NULL),
+	        .headers_only = it->ret == SMTP_RET_HDRS,
+	        .fd = d->fd,
+	        .rcpts = v,
+	        .n_rcpts = n,
+	};
+	struct store_spool *sp = NULL;
+	enum store_error err;
+	struct store_delivery_target t = {.acct = acct, .mailbox = "INBOX"};
+	if (store_spool_new(d->o->store, &sp, &err) < 0 || smtp_dsn_write(&dsn, spool_put, sp) < 0 ||
+	    store_deliver(sp, &t, 1) != 1)
+		log_error("outbound", "event=bounce-failed id=%s err=%s", it->id,
+		          store_error_str(sp == NULL ? err : t.err));
+	else
+		log_info("outbound", "event=bounce id=%s to=%s rcpts=%zu", it->id, it->account, n);
+	store_spool_free(&sp);
+	free(v);
+}
+
+static void
+deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db **db,
+        const char *id)
+{
+	struct delivery d = {.o = o, .resolver = resolver, .db = db, .fd = -1};
 	const struct smtp_outbound_settings *s = &o->s;
 	bool limited = false;
 
 	if (smtp_queue_item_read(o->queue_dir, id, &d.it) < 0)
 		return; /* deleted meanwhile */
 	struct smtp_queue_item *it = d.it;
+	d.report = xcalloc(it->n_rcpts, sizeof(*d.report));
 	char *msg = xasprintf("%s/%s.msg", o->queue_dir, id);
 	d.fd = open(msg, O_RDONLY | O_CLOEXEC);
 	free(msg);
@@ -352,10 +457,12 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, const char *id)
 			free(r->last);
 			r->last = text;
 			free(last);
+			d.report[i] = REPORT_FAILED;
 			log_info("outbound", "event=expired id=%s rcpt=%s", id, r->address);
 			pending--;
 		}
 	}
+	send_reports(&d);
 	if (pending == 0) {
 		log_info("outbound", "event=done id=%s attempts=%u", id, it->attempts + 1);
 		smtp_queue_item_remove(o->queue_dir, id);
@@ -373,6 +480,7 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, const char *id)
 out:
 	if (d.fd >= 0)
 		close(d.fd);
+	free(d.report);
 	smtp_queue_item_free(&d.it);
 }
 
@@ -383,6 +491,7 @@ worker_main(void *arg)
 {
 	struct smtp_outbound *o = arg;
 	struct smtp_resolver *resolver = NULL;
+	struct auth_db *db = NULL;
 	queue_id id;
 
 	pthread_mutex_lock(&o->mu);
@@ -404,12 +513,13 @@ worker_main(void *arg)
 			}
 		}
 		if (resolver != NULL || o->s.relayhost[0] != '\0')
-			deliver(o, resolver, id);
+			deliver(o, resolver, &db, id);
 		pthread_mutex_lock(&o->mu);
 		unbusy(o, id);
 	}
 	pthread_mutex_unlock(&o->mu);
 	smtp_resolver_free(&resolver);
+	auth_db_close(&db);
 	return NULL;
 }
 
@@ -531,11 +641,13 @@ scheduler_main(void *arg)
 }
 
 struct smtp_outbound *
-smtp_outbound_start(const char *data_dir, const struct smtp_outbound_settings *s,
-                    char **error_out)
+smtp_outbound_start(const char *data_dir, struct store *store,
+                    const struct smtp_outbound_settings *s, char **error_out)
 {
 	struct smtp_outbound *o = xcalloc(1, sizeof(*o));
 
+	o->data_dir = xstrdup(data_dir);
+	o->store = store;
 	o->queue_dir = xasprintf("%s/queue", data_dir);
 	o->s = *s;
 	o->s.hostname = xstrdup(s->hostname);
@@ -594,6 +706,7 @@ smtp_outbound_stop(struct smtp_outbound **op)
 	free(o->busy);
 	free(o->domains);
 	free(o->queue_dir);
+	free(o->data_dir);
 	free((char *)o->s.hostname);
 	free((char *)o->s.relayhost);
 	free((char *)o->s.relay_user);

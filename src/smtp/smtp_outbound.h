@@ -12,7 +12,9 @@
  * (a domain at its limit is tried again a second later). A temporary
  * failure retries after retry_first, doubling up to retry_max; after
  * max_age the recipient fails. A message leaves the queue when every
- * recipient is delivered or failed.
+ * recipient is delivered or failed. Failures, and successes at a server
+ * without DSN, are reported to the sender as NOTIFY asks (smtp_dsn.h):
+ * the report goes into the submitting account's INBOX.
  *
  * Threads of its own, not the event loops: delivery blocks (DNS, the
  * remote server's pace) and touches nothing the sessions share.
@@ -36,8 +38,12 @@ struct smtp_outbound_settings {
 
 struct smtp_outbound;
 
-/* Starts the threads (strings are copied). NULL with a heap *error_out. */
-struct smtp_outbound *smtp_outbound_start(const char *data_dir,
+struct store;
+
+/* Starts the threads (strings are copied). Bounces go into the submitting
+   account's INBOX in store (borrowed; NULL: no bounces). NULL with a heap
+   *error_out. */
+struct smtp_outbound *smtp_outbound_start(const char *data_dir, struct store *store,
                                           const struct smtp_outbound_settings *s,
                                           char **error_out);
 /* Stops: deliveries running finish their transaction (bounded by the

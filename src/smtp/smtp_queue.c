@@ -387,7 +387,8 @@ smtp_queue_list(const char *data_dir, struct smtp_queue_entry **out, size_t *n_o
 	}
 	closedir(d);
 	free(dir);
-	qsort(v, n, sizeof(*v), entry_cmp);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), entry_cmp);
 	*out = v;
 	*n_out = n;
 	return 0;

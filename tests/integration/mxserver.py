@@ -152,6 +152,10 @@ class Handler(socketserver.StreamRequestHandler):
             else:
                 self.send("502 5.5.1 no")
 
+    def finish(self):
+        super().finish()
+        self.connection.close()  # the TLS socket STARTTLS made
+
     def finish_message(self, mail, rcpts, data, how):
         srv = self.server
         time.sleep(srv.behaviour.data_delay)

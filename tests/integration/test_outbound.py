@@ -14,7 +14,7 @@ import unittest
 
 from harness import TernServer, tern
 from mxserver import DNS, MX, free_port
-from smtpclient import ports
+from smtpclient import mailbox, ports
 
 IPS = ["127.0.0.2", "127.0.0.3"]
 ZONE_MX = {
@@ -141,6 +141,43 @@ class OutboundTest(unittest.TestCase):
         self.assertRegex(log, r"event=failed \S+ rcpt=gone@a.example .*550 5.1.1")
         self.assertRegex(log, r"event=failed \S+ rcpt=x@nullmx.example .*556 5.1.10")
         self.assertTrue(wait_for(lambda: self.queue_ids() == []))
+
+    def bounces(self, subject):
+        return [m for m in mailbox(self.server, self.server.user, self.server.password)
+                if b"report-type=delivery-status" in m and f"Subject: {subject}".encode() in m]
+
+    def test_bounce_for_a_permanent_failure_honours_ret_envid_orcpt(self):
+        self.mx[0].behaviour.rcpt_replies["nobody@a.example"] = ["550 5.1.1 no such user"]
+        self.submit(["nobody@a.example"], "bounced", mail_options=["RET=HDRS", "ENVID=e42"],
+                    rcpt_options=["ORCPT=rfc822;orig+2Bx@a.example"])
+        got = wait_for(lambda: self.bounces("bounced"))
+        self.assertEqual(len(got), 1)
+        dsn = got[0].decode()
+        self.assertIn("Content-Type: multipart/report; report-type=delivery-status", dsn)
+        self.assertIn("From: Mail Delivery System <MAILER-DAEMON@", dsn)
+        self.assertIn("Original-Envelope-Id: e42\r\n", dsn)
+        self.assertIn("Original-Recipient: rfc822;orig+x@a.example\r\n", dsn)
+        self.assertIn("Final-Recipient: rfc822;nobody@a.example\r\nAction: failed\r\n"
+                      "Status: 5.1.1\r\nRemote-MTA: dns; mx1.a.example\r\n"
+                      "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n", dsn)
+        self.assertIn("Content-Type: text/rfc822-headers", dsn)
+        self.assertNotIn(".dot line", dsn)  # headers only
+
+    def test_notify_never_and_success(self):
+        self.mx[0].behaviour.rcpt_replies["quiet@a.example"] = ["550 5.1.1 no such user"]
+        self.submit(["quiet@a.example"], "never-bounced", rcpt_options=["NOTIFY=NEVER"])
+        b = self.mx[1].behaviour
+        saved = list(b.extensions)
+        b.extensions = ["PIPELINING"]  # no DSN: tern reports "relayed" itself
+        self.addCleanup(setattr, b, "extensions", saved)
+        self.submit(["happy@plain.example"], "relayed", rcpt_options=["NOTIFY=SUCCESS"])
+        got = wait_for(lambda: self.bounces("relayed"))
+        self.assertIn("Action: relayed", got[0].decode())
+        self.assertIn("Content-Type: message/rfc822", got[0].decode())
+        self.assertIn(".dot line", got[0].decode())
+        self.assertTrue(wait_for(lambda: "rcpt=quiet@a.example" in self.server.read_log()))
+        time.sleep(1)
+        self.assertEqual(self.bounces("never-bounced"), [])
 
     def test_only_pending_recipients_are_retried(self):
         self.mx[1].behaviour.rcpt_replies["hank@plain.example"] = ["451 4.2.0 busy"] * 2
