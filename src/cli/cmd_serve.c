@@ -366,7 +366,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	smtp_server_set_store(st.smtp, store, store_pool, queue);
-	if (st.conf.delivery_enabled && (outbound = start_outbound(data_dir, store, &st.conf)) == NULL)
+	if (st.conf.delivery_enabled &&
+	    (outbound = start_outbound(data_dir, store, &st.conf)) == NULL)
 		goto out;
 
 	struct event_base *base = net_server_base(st.net);

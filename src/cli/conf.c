@@ -141,8 +141,8 @@ static const struct config_key keys[] = {
          "Connections open at once to one destination domain (or the relayhost)."},
         {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
          "Each connect, read and write of a delivery."},
-        {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS,
-         NULL, "Wait after the first temporary failure; doubles with each further one."},
+        {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
+         "Wait after the first temporary failure; doubles with each further one."},
         {"queue.retry_max", CONFIG_DURATION, F(outbound.retry_max_ms), "4h", 1000, DAY_MS, NULL,
          "Longest wait between two attempts."},
         {"queue.max_age", CONFIG_DURATION, F(outbound.max_age_ms), "5d", 0, 365 * DAY_MS, NULL,
@@ -250,8 +250,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->outbound.nameservers = conf->dns_nameservers;
 	conf->outbound.relay_password = "";
 	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
-	                  &conf->tls_client_ca, &conf->lmtp_socket,
-	                  &conf->relay_password_file};
+	                  &conf->tls_client_ca, &conf->lmtp_socket, &conf->relay_password_file};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);

@@ -49,8 +49,8 @@ struct tern_conf {
 	struct auth_config auth; /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
 	bool delivery_enabled;
-	char *relay_password_file;  /* "" = none; made absolute */
-	char *dns_nameservers;      /* "" = resolv.conf */
+	char *relay_password_file;              /* "" = none; made absolute */
+	char *dns_nameservers;                  /* "" = resolv.conf */
 	struct smtp_outbound_settings outbound; /* hostname, nameservers borrowed */
 };
 

@@ -98,7 +98,8 @@ fill(struct smtp_client *c)
 		return -1;
 	do {
 		if (c->ssl != NULL) {
-			int k = SSL_read(c->ssl, c->in + c->in_end, (int)(sizeof(c->in) - c->in_end));
+			int k = SSL_read(c->ssl, c->in + c->in_end,
+			                 (int)(sizeof(c->in) - c->in_end));
 			n = k > 0 ? k : -1;
 		} else {
 			n = recv(c->fd, c->in + c->in_end, sizeof(c->in) - c->in_end, 0);

@@ -52,8 +52,8 @@ struct smtp_client_settings {
 
 /* What the server said it supports (EHLO). */
 struct smtp_client_caps {
-	bool esmtp, pipelining, eightbit, binarymime, smtputf8, dsn, chunking, starttls,
-	        requiretls, auth_plain, auth_login;
+	bool esmtp, pipelining, eightbit, binarymime, smtputf8, dsn, chunking, starttls, requiretls,
+	        auth_plain, auth_login;
 	uint64_t size; /* 0: no limit given */
 	bool is_tls;   /* the connection is TLS now */
 	bool tls_verified;

@@ -59,8 +59,8 @@ split_last(const char *last, char *status, size_t slen, char *diag, size_t dlen,
 	const char *e = n > 4 ? p + 4 : "";
 	unsigned a, b, c;
 	int used = 0;
-	if (sscanf(e, "%1u.%3u.%3u%n", &a, &b, &c, &used) == 3 && (e[used] == ' ' || e[used] == '\0') &&
-	    (char)('0' + a) == cls)
+	if (sscanf(e, "%1u.%3u.%3u%n", &a, &b, &c, &used) == 3 &&
+	    (e[used] == ' ' || e[used] == '\0') && (char)('0' + a) == cls)
 		snprintf(status, slen, "%u.%u.%u", a, b, c);
 }
 
@@ -180,7 +180,8 @@ smtp_dsn_write(const struct smtp_dsn *d, smtp_dsn_put_fn *put, void *arg)
 		           r->address, actions[r->action], status);
 		if (host[0] != '\0')
 			buf_printf(&b, "Remote-MTA: dns; %s\r\n", host);
-		buf_printf(&b, "Diagnostic-Code: smtp; %s\r\nLast-Attempt-Date: %s\r\n", diag, date);
+		buf_printf(&b, "Diagnostic-Code: smtp; %s\r\nLast-Attempt-Date: %s\r\n", diag,
+		           date);
 	}
 	buf_printf(&b, "\r\n--%s\r\nContent-Type: %s\r\n\r\n", boundary,
 	           d->headers_only ? "text/rfc822-headers" : "message/rfc822");

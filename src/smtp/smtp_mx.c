@@ -16,10 +16,10 @@
 
 #include "lib/util.h"
 
-#define RR_A    1
-#define RR_MX   15
-#define RR_AAAA 28
-#define CLASS_IN 1
+#define RR_A           1
+#define RR_MX          15
+#define RR_AAAA        28
+#define CLASS_IN       1
 #define RCODE_SERVFAIL 2
 
 struct smtp_resolver {
@@ -50,10 +50,12 @@ smtp_resolver_new(const char *nameservers, char **error_out)
 			const char *colon = strrchr(t, ':');
 			if (t[0] == '[' && strchr(t, ']') != NULL) {
 				const char *close = strchr(t, ']');
-				snprintf(addr, sizeof(addr), "%.*s%s%s", (int)(close - t - 1), t + 1,
-				         close[1] == ':' ? "@" : "", close[1] == ':' ? close + 2 : "");
+				snprintf(addr, sizeof(addr), "%.*s%s%s", (int)(close - t - 1),
+				         t + 1, close[1] == ':' ? "@" : "",
+				         close[1] == ':' ? close + 2 : "");
 			} else if (colon != NULL && strchr(t, ':') == colon) {
-				snprintf(addr, sizeof(addr), "%.*s@%s", (int)(colon - t), t, colon + 1);
+				snprintf(addr, sizeof(addr), "%.*s@%s", (int)(colon - t), t,
+				         colon + 1);
 			} else {
 				snprintf(addr, sizeof(addr), "%s", t);
 			}

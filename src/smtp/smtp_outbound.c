@@ -173,7 +173,8 @@ hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, ui
 		char host[256];
 		const char *colon = strrchr(s->relayhost, ':');
 		snprintf(host, sizeof(host), "%.*s",
-		         (int)(colon != NULL ? (size_t)(colon - s->relayhost) : strlen(s->relayhost)),
+		         (int)(colon != NULL ? (size_t)(colon - s->relayhost)
+		                             : strlen(s->relayhost)),
 		         s->relayhost);
 		*port_out = colon != NULL ? (uint16_t)atoi(colon + 1) : 25;
 		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *p;
@@ -184,9 +185,12 @@ hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, ui
 			return 0;
 		}
 		for (p = ai; p != NULL && n < SMTP_MX_MAX_HOSTS; p = p->ai_next) {
-			const void *addr = p->ai_family == AF_INET
-			                           ? (const void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
-			                           : (const void *)&((struct sockaddr_in6 *)p->ai_addr)->sin6_addr;
+			const void *addr =
+			        p->ai_family == AF_INET
+			                ? (const void *)&((struct sockaddr_in *)p->ai_addr)
+			                          ->sin_addr
+			                : (const void *)&((struct sockaddr_in6 *)p->ai_addr)
+			                          ->sin6_addr;
 			snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", host);
 			inet_ntop(p->ai_family, addr, hosts[n].ip, sizeof(hosts[n].ip));
 			hosts[n++].pref = 0;
@@ -271,8 +275,8 @@ deliver_domain(struct delivery *d, const char *domain)
 	        .helo_name = s->hostname,
 	        .timeout_ms = s->timeout_ms,
 	        .tls_required = it->requiretls,
-	        .auth_user = s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user
-	                                                                          : NULL,
+	        .auth_user =
+	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
 	        .auth_password = s->relay_password,
 	};
 	struct smtp_client_message m = {it->sender, it->body,  it->smtputf8, it->requiretls,
@@ -286,8 +290,9 @@ deliver_domain(struct delivery *d, const char *domain)
 		d->tried = true;
 		last_host = hosts[h].name;
 		if (smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0) {
-			log_info("outbound", "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"",
-			         it->id, hosts[h].name, hosts[h].ip, reply.code, reply.text);
+			log_info("outbound",
+			         "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"", it->id,
+			         hosts[h].name, hosts[h].ip, reply.code, reply.text);
 			last = reply;
 			continue;
 		}
@@ -367,7 +372,8 @@ send_reports(struct delivery *d)
 		        d->report[i] == REPORT_FAILED ? SMTP_DSN_FAILED : SMTP_DSN_RELAYED;
 		if (d->report[i] == REPORT_NONE || !smtp_dsn_wanted(r->notify, action, it->sender))
 			continue;
-		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action, r->last};
+		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action,
+		                                r->last};
 	}
 	struct store_account *acct = n > 0 && d->o->store != NULL ? sender_account(d) : NULL;
 	if (acct == NULL) {
@@ -389,8 +395,8 @@ send_reports(struct delivery *d)
 	struct store_spool *sp = NULL;
 	enum store_error err;
 	struct store_delivery_target t = {.acct = acct, .mailbox = "INBOX"};
-	if (store_spool_new(d->o->store, &sp, &err) < 0 || smtp_dsn_write(&dsn, spool_put, sp) < 0 ||
-	    store_deliver(sp, &t, 1) != 1)
+	if (store_spool_new(d->o->store, &sp, &err) < 0 ||
+	    smtp_dsn_write(&dsn, spool_put, sp) < 0 || store_deliver(sp, &t, 1) != 1)
 		log_error("outbound", "event=bounce-failed id=%s err=%s", it->id,
 		          store_error_str(sp == NULL ? err : t.err));
 	else
@@ -428,8 +434,8 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db 
 	for (size_t i = 0; i < it->n_rcpts; i++) {
 		if (visited[i] || it->rcpts[i].state != SMTP_RCPT_PENDING)
 			continue;
-		const char *domain = s->relayhost[0] != '\0' ? s->relayhost
-		                                              : domain_of(it->rcpts[i].address);
+		const char *domain =
+		        s->relayhost[0] != '\0' ? s->relayhost : domain_of(it->rcpts[i].address);
 		for (size_t j = i; j < it->n_rcpts; j++)
 			visited[j] = visited[j] || s->relayhost[0] != '\0' ||
 			             strcasecmp(domain_of(it->rcpts[j].address), domain) == 0;
@@ -557,7 +563,8 @@ scan(struct smtp_outbound *o)
 		return;
 	while ((de = readdir(dir)) != NULL) {
 		char *dot = strrchr(de->d_name, '.');
-		if (dot == NULL || dot - de->d_name >= (long)sizeof(queue_id) || de->d_name[0] == '.')
+		if (dot == NULL || dot - de->d_name >= (long)sizeof(queue_id) ||
+		    de->d_name[0] == '.')
 			continue;
 		queue_id id;
 		snprintf(id, sizeof(id), "%.*s", (int)(dot - de->d_name), de->d_name);

@@ -44,8 +44,7 @@ struct store;
    account's INBOX in store (borrowed; NULL: no bounces). NULL with a heap
    *error_out. */
 struct smtp_outbound *smtp_outbound_start(const char *data_dir, struct store *store,
-                                          const struct smtp_outbound_settings *s,
-                                          char **error_out);
+                                          const struct smtp_outbound_settings *s, char **error_out);
 /* Stops: deliveries running finish their transaction (bounded by the
    timeout), queued ones wait for the next start. */
 void smtp_outbound_stop(struct smtp_outbound **op);

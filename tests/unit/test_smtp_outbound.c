@@ -27,13 +27,14 @@ test_backoff_doubles_to_the_cap(void)
 		unsigned attempts;
 		uint64_t want;
 	} cases[] = {
-	        {0, 5 * MIN_MS},   {1, 5 * MIN_MS},   {2, 10 * MIN_MS},  {3, 20 * MIN_MS},
-	        {4, 40 * MIN_MS},  {5, 80 * MIN_MS},  {6, 160 * MIN_MS}, {7, 240 * MIN_MS},
+	        {0, 5 * MIN_MS},    {1, 5 * MIN_MS},      {2, 10 * MIN_MS},  {3, 20 * MIN_MS},
+	        {4, 40 * MIN_MS},   {5, 80 * MIN_MS},     {6, 160 * MIN_MS}, {7, 240 * MIN_MS},
 	        {50, 240 * MIN_MS}, {1000, 240 * MIN_MS},
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-		test_int_eq(i, smtp_outbound_backoff_ms(cases[i].attempts, 5 * MIN_MS, 240 * MIN_MS),
+		test_int_eq(i,
+		            smtp_outbound_backoff_ms(cases[i].attempts, 5 * MIN_MS, 240 * MIN_MS),
 		            cases[i].want);
 }
 
@@ -71,10 +72,11 @@ queue_one(const char *dir, char id_out[40])
 	struct smtp_queue *q;
 	struct smtp_queue_msg *m;
 	char *err = NULL;
-	struct smtp_mail_params mp = {.body = SMTP_BODY_8BITMIME, .ret = SMTP_RET_HDRS,
-	                              .envid = "env 1"};
+	struct smtp_mail_params mp = {
+	        .body = SMTP_BODY_8BITMIME, .ret = SMTP_RET_HDRS, .envid = "env 1"};
 	struct smtp_queue_rcpt r[2] = {
-	        {"bob@a.example", SMTP_NOTIFY_FAILURE | SMTP_NOTIFY_DELAY, "rfc822", "b+x@a.example"},
+	        {"bob@a.example", SMTP_NOTIFY_FAILURE | SMTP_NOTIFY_DELAY, "rfc822",
+	         "b+x@a.example"},
 	        {"carol@b.example", 0, NULL, NULL},
 	};
 	struct smtp_envelope env = {"alice@local", "alice@local", &mp, r, 2};
@@ -177,7 +179,8 @@ test_dsn_report(void)
 	                         "Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n") != NULL);
 	/* No enhanced code: the class alone. */
 	test_assert(4, strstr(s, "Final-Recipient: rfc822;carol@b.example\r\nAction: failed\r\n"
-	                         "Status: 4.0.0\r\nDiagnostic-Code: smtp; 451 connection lost") != NULL);
+	                         "Status: 4.0.0\r\nDiagnostic-Code: smtp; 451 connection lost") !=
+	                       NULL);
 	test_assert(5, strstr(s, "text/rfc822-headers\r\n\r\nSubject: hi\r\nFrom: a@local\r\n\r\n"
 	                         "\r\n--") != NULL);
 	test_assert(6, strstr(s, "body line") == NULL);
