@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -409,6 +411,11 @@ connect_to(const char *ip, uint16_t port, uint64_t timeout_ms, struct smtp_reply
 	struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Commands and their data go in separate writes (BDAT's line, then
+	   the chunk): without this Nagle holds the second until the first is
+	   acknowledged, a delayed ACK's 40 ms per message. */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
 
@@ -460,6 +467,12 @@ const struct smtp_client_caps *
 smtp_client_caps(const struct smtp_client *c)
 {
 	return &c->caps;
+}
+
+bool
+smtp_client_is_usable(const struct smtp_client *c)
+{
+	return !c->broken;
 }
 
 void

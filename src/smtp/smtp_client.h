@@ -70,6 +70,10 @@ int smtp_client_open(const char *ip, uint16_t port, const char *server_name,
                      const struct smtp_client_settings *s, struct smtp_client **c_out,
                      struct smtp_reply *reply_out);
 const struct smtp_client_caps *smtp_client_caps(const struct smtp_client *c);
+/* True when another transaction may follow on c (no I/O error, no
+   protocol breakage): the runner keeps such a connection for the next
+   message to the same host. */
+bool smtp_client_is_usable(const struct smtp_client *c);
 /* Sends QUIT (best effort) and frees. */
 void smtp_client_close(struct smtp_client **cp);
 

@@ -134,6 +134,26 @@ domain_release(struct smtp_outbound *o, const char *domain)
 
 /* ---- one delivery ---- */
 
+/* A delivery thread's last connection, kept for the next message to the
+   same host (the scheduler hands out messages as they come, so a run of
+   messages to one smarthost or MX reuses it) and closed after
+   IDLE_CLOSE_S without use. */
+#define IDLE_CLOSE_S 5
+struct conn_cache {
+	struct smtp_client *c;
+	char key[96]; /* "ip port tls-required" */
+	time_t used;
+};
+
+static void
+cache_put(struct conn_cache *k, struct smtp_client *c, const char *key)
+{
+	smtp_client_close(&k->c);
+	k->c = c;
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	k->used = time(NULL);
+}
+
 /* What a recipient's outcome in this run asks to report (smtp_dsn.h). */
 enum report {
 	REPORT_NONE,
@@ -145,6 +165,7 @@ struct delivery {
 	struct smtp_outbound *o;
 	struct smtp_resolver *resolver;
 	struct auth_db **db; /* the thread's, opened on first use */
+	struct conn_cache *cache;
 	enum report *report; /* per recipient */
 	struct smtp_queue_item *it;
 	int fd;
@@ -287,9 +308,19 @@ deliver_domain(struct delivery *d, const char *domain)
 	for (size_t h = 0; h < n_hosts && !finished; h++) {
 		struct smtp_client *c = NULL;
 		struct smtp_reply reply;
+		char key[96];
+		bool reused = false;
 		d->tried = true;
 		last_host = hosts[h].name;
-		if (smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0) {
+		snprintf(key, sizeof(key), "%s %u %d", hosts[h].ip, port, cs.tls_required);
+		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
+			c = d->cache->c;
+			d->cache->c = NULL;
+			reused = true;
+		}
+	again:
+		if (c == NULL &&
+		    smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0) {
 			log_info("outbound",
 			         "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"", it->id,
 			         hosts[h].name, hosts[h].ip, reply.code, reply.text);
@@ -298,7 +329,16 @@ deliver_domain(struct delivery *d, const char *domain)
 		}
 		int rc = smtp_client_send(c, &m, rr, n, &reply);
 		bool has_dsn = smtp_client_caps(c)->dsn;
-		smtp_client_close(&c);
+		if (rc < 0 && reply.code == 0 && reused) {
+			/* The kept connection had gone stale: once more, fresh. */
+			smtp_client_close(&c);
+			reused = false;
+			goto again;
+		}
+		if (smtp_client_is_usable(c))
+			cache_put(d->cache, c, key);
+		else
+			smtp_client_close(&c);
 		if (rc == 0) {
 			for (size_t i = 0; i < n; i++)
 				outcome(d, who[i], &rr[i].reply, hosts[h].name, has_dsn);
@@ -407,9 +447,9 @@ send_reports(struct delivery *d)
 
 static void
 deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db **db,
-        const char *id)
+        struct conn_cache *cache, const char *id)
 {
-	struct delivery d = {.o = o, .resolver = resolver, .db = db, .fd = -1};
+	struct delivery d = {.o = o, .resolver = resolver, .db = db, .cache = cache, .fd = -1};
 	const struct smtp_outbound_settings *s = &o->s;
 	bool limited = false;
 
@@ -498,12 +538,23 @@ worker_main(void *arg)
 	struct smtp_outbound *o = arg;
 	struct smtp_resolver *resolver = NULL;
 	struct auth_db *db = NULL;
+	struct conn_cache cache = {0};
 	queue_id id;
 
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
-		while (!o->stopping && o->n_todo == 0)
-			pthread_cond_wait(&o->wake_workers, &o->mu);
+		while (!o->stopping && o->n_todo == 0) {
+			if (cache.c != NULL && time(NULL) - cache.used >= IDLE_CLOSE_S) {
+				pthread_mutex_unlock(&o->mu);
+				smtp_client_close(&cache.c); /* QUIT: not under the lock */
+				pthread_mutex_lock(&o->mu);
+				continue;
+			}
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&o->wake_workers, &o->mu, &until);
+		}
 		if (o->stopping)
 			break;
 		memcpy(id, o->todo[0], sizeof(id));
@@ -519,11 +570,12 @@ worker_main(void *arg)
 			}
 		}
 		if (resolver != NULL || o->s.relayhost[0] != '\0')
-			deliver(o, resolver, &db, id);
+			deliver(o, resolver, &db, &cache, id);
 		pthread_mutex_lock(&o->mu);
 		unbusy(o, id);
 	}
 	pthread_mutex_unlock(&o->mu);
+	smtp_client_close(&cache.c);
 	smtp_resolver_free(&resolver);
 	auth_db_close(&db);
 	return NULL;

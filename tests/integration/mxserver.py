@@ -73,6 +73,8 @@ class Handler(socketserver.StreamRequestHandler):
 
     def handle(self):
         srv = self.server
+        self.tracked = self.request
+        srv.conns.add(self.tracked)
         b = srv.behaviour
         self.tls = False
         self.authed = b.auth is None
@@ -100,6 +102,10 @@ class Handler(socketserver.StreamRequestHandler):
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(srv.cert, srv.key)
                 self.connection = ctx.wrap_socket(self.connection, server_side=True)
+                # wrap_socket detached the plain socket: track the TLS one.
+                srv.conns.discard(self.tracked)
+                self.tracked = self.connection
+                srv.conns.add(self.tracked)
                 self.rfile = self.connection.makefile("rb")
                 self.wfile = self.connection.makefile("wb")
                 self.tls = True
@@ -153,6 +159,7 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send("502 5.5.1 no")
 
     def finish(self):
+        self.server.conns.discard(self.tracked)
         super().finish()
         self.connection.close()  # the TLS socket STARTTLS made
 
@@ -175,8 +182,17 @@ class MX(socketserver.ThreadingTCPServer):
         self.received = []
         self.commands = []
         self.tls_used = False
+        self.conns = set()
         super().__init__((ip, port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def drop_connections(self):
+        """Closes every open session (the client's kept connections go stale)."""
+        for c in list(self.conns):
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def stop(self):
         self.shutdown()

@@ -110,9 +110,12 @@ class OutboundTest(unittest.TestCase):
         saved = list(b.extensions)
         b.extensions = ["PIPELINING", "8BITMIME"]
         self.addCleanup(setattr, b, "extensions", saved)
+        # tern's kept connection still has the old EHLO: it finds the
+        # connection gone and opens a fresh one.
+        self.mx[0].drop_connections()
         self.submit(["carol@a.example"], "plain-data")
         got = wait_for(lambda: self.got(self.mx[0], "plain-data"))
-        self.assertEqual(got[0]["how"], "DATA")
+        self.assertEqual(got[0]["how"], "DATA", self.mx[0].commands)
         self.assertFalse(got[0]["tls"])
         self.assertIn(b"\r\n.dot line\r\n", got[0]["data"])
 
@@ -170,6 +173,7 @@ class OutboundTest(unittest.TestCase):
         saved = list(b.extensions)
         b.extensions = ["PIPELINING"]  # no DSN: tern reports "relayed" itself
         self.addCleanup(setattr, b, "extensions", saved)
+        self.mx[1].drop_connections()
         self.submit(["happy@plain.example"], "relayed", rcpt_options=["NOTIFY=SUCCESS"])
         got = wait_for(lambda: self.bounces("relayed"))
         self.assertIn("Action: relayed", got[0].decode())
