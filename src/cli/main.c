@@ -60,6 +60,12 @@ static const struct cli_command commands[] = {
          "  reply and, with --message, the message. retry makes messages due now\n"
          "  (a running server sends them within seconds); hold stops delivery\n"
          "  until release; delete removes messages without a bounce."},
+        {"dkim", cli_dkim,
+         "dkim keygen DOMAIN [--selector S] [--type rsa|ed25519] | dkim list\n"
+         "  Make a DKIM signing key for DOMAIN under DIR/dkim/DOMAIN/ (RSA 2048 by\n"
+         "  default, selector \"tern\"; \"tern-ed25519\" for ed25519) and print the\n"
+         "  TXT record to publish. Mail from DOMAIN is signed with every key it has\n"
+         "  from the next delivery on. list shows the keys."},
         {"check", cli_check,
          "check [--repair] [--account ID]\n"
          "  Verify the mail store: counters, blob references, blob files against\n"

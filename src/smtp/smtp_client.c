@@ -594,11 +594,12 @@ static int
 send_bdat(struct smtp_client *c, const struct smtp_client_message *m, struct smtp_reply *r)
 {
 	char hdr[64], buf[IO_CHUNK];
-	uint64_t left = m->size;
+	uint64_t left = m->size - m->prefix_len;
 	off_t off = 0;
 
 	snprintf(hdr, sizeof(hdr), "BDAT %llu LAST\r\n", (unsigned long long)m->size);
-	if (raw_write(c, hdr, strlen(hdr)) < 0)
+	if (raw_write(c, hdr, strlen(hdr)) < 0 ||
+	    (m->prefix_len > 0 && raw_write(c, m->prefix, m->prefix_len) < 0))
 		goto lost;
 	while (left > 0) {
 		ssize_t n = pread(m->fd, buf, left < sizeof(buf) ? left : sizeof(buf), off);
@@ -631,6 +632,9 @@ send_data(struct smtp_client *c, const struct smtp_client_message *m, struct smt
 		return -1;
 	if (r->code != 354)
 		return 1;
+	/* Header fields of ours: no line starts with a dot. */
+	if (m->prefix_len > 0 && raw_write(c, m->prefix, m->prefix_len) < 0)
+		goto lost;
 	for (;;) {
 		ssize_t n = pread(m->fd, in, sizeof(in), off);
 		if (n < 0) {

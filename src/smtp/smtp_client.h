@@ -82,9 +82,11 @@ struct smtp_client_message {
 	enum smtp_body body;
 	bool smtputf8, requiretls;
 	enum smtp_ret ret;
-	const char *envid; /* or NULL */
-	int fd;            /* the message (CRLF lines), read from offset 0 */
-	uint64_t size;
+	const char *envid;  /* or NULL */
+	const char *prefix; /* header fields sent before the file (DKIM), or NULL */
+	size_t prefix_len;
+	int fd;        /* the message (CRLF lines), read from offset 0 */
+	uint64_t size; /* prefix and file */
 };
 
 struct smtp_client_rcpt {

@@ -24,11 +24,13 @@
 
 #include <arpa/inet.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "auth/accounts.h"
 #include "smtp/smtp_accounts.h"
 #include "smtp/smtp_client.h"
+#include "smtp/smtp_dkim.h"
 #include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mx.h"
 #include "smtp/smtp_queue_item.h"
@@ -169,7 +171,8 @@ struct delivery {
 	enum report *report; /* per recipient */
 	struct smtp_queue_item *it;
 	int fd;
-	bool tried; /* a connection was attempted: counts as an attempt */
+	struct buf dkim; /* DKIM-Signature fields sent before the message */
+	bool tried;      /* a connection was attempted: counts as an attempt */
 };
 
 static const char *
@@ -300,8 +303,18 @@ deliver_domain(struct delivery *d, const char *domain)
 	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
 	        .auth_password = s->relay_password,
 	};
-	struct smtp_client_message m = {it->sender, it->body,  it->smtputf8, it->requiretls,
-	                                it->ret,    it->envid, d->fd,        it->size};
+	struct smtp_client_message m = {
+	        .sender = it->sender,
+	        .body = it->body,
+	        .smtputf8 = it->smtputf8,
+	        .requiretls = it->requiretls,
+	        .ret = it->ret,
+	        .envid = it->envid,
+	        .prefix = d->dkim.data,
+	        .prefix_len = d->dkim.len,
+	        .fd = d->fd,
+	        .size = it->size + d->dkim.len,
+	};
 	bool finished = false;
 	/* Every host in order before a temporary failure (RFC 5321 section
 	   5.1); a host that answers ends the search, whatever it says. */
@@ -450,6 +463,8 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db 
         struct conn_cache *cache, const char *id)
 {
 	struct delivery d = {.o = o, .resolver = resolver, .db = db, .cache = cache, .fd = -1};
+
+	buf_init(&d.dkim);
 	const struct smtp_outbound_settings *s = &o->s;
 	bool limited = false;
 
@@ -469,6 +484,8 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db 
 		goto out;
 	}
 	it->size = (uint64_t)st.st_size;
+	/* Signed once per attempt, for every destination alike. */
+	smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
 	/* Domain by domain (the relayhost takes them all at once). */
 	bool *visited = xcalloc(it->n_rcpts, sizeof(*visited));
 	for (size_t i = 0; i < it->n_rcpts; i++) {
@@ -527,6 +544,7 @@ out:
 	if (d.fd >= 0)
 		close(d.fd);
 	free(d.report);
+	buf_deinit(&d.dkim);
 	smtp_queue_item_free(&d.it);
 }
 

@@ -2,7 +2,9 @@
 /* test_smtp_outbound.c: tests for the outbound pieces that need no network:
    the retry backoff (smtp_outbound.c), MX ordering (smtp_mx.c), a queued
    message's envelope and state round trip and the CLI's controls
-   (smtp_queue_item.c), and DSN building (smtp_dsn.c). */
+   (smtp_queue_item.c), DSN building (smtp_dsn.c) and DKIM's relaxed
+   canonicalization (smtp_dkim.c; signatures are checked with dkimpy in
+   tests/integration/test_outbound.py). */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "smtp/smtp_dkim.h"
 #include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mx.h"
 #include "smtp/smtp_outbound.h"
@@ -221,6 +224,44 @@ test_dsn_wanted(void)
 		            cases[i].want);
 }
 
+static void
+test_dkim_relaxed_canonicalization(void)
+{
+	/* RFC 6376 section 3.4.6's example, and edge cases. */
+	static const struct {
+		const char *in, *want;
+	} headers[] =
+	        {
+	                {"A: X", "a:X"},
+	                {"B : Y\t\r\n\tZ  ", "b:Y Z"},
+	                {"Subject:", "subject:"},
+	                {"To:  a@b ,\r\n  c@d", "to:a@b , c@d"},
+	        },
+	  bodies[] = {
+	          {" C \r\nD \t E\r\n\r\n\r\n", " C\r\nD E\r\n"},
+	          {"", ""},
+	          {"\r\n\r\n", ""},
+	          {"x", "x\r\n"},
+	          {"a\r\n\r\nb\r\n \r\n", "a\r\n\r\nb\r\n"},
+	  };
+	struct buf b;
+
+	for (size_t i = 0; i < ARRAY_LEN(headers); i++) {
+		buf_init(&b);
+		smtp_dkim_relax_header(headers[i].in, strlen(headers[i].in), &b);
+		buf_putc(&b, '\0');
+		test_str_eq(i, b.data, headers[i].want);
+		buf_deinit(&b);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+		buf_init(&b);
+		smtp_dkim_relax_body(bodies[i].in, strlen(bodies[i].in), &b);
+		buf_putc(&b, '\0');
+		test_str_eq(i, b.data, bodies[i].want);
+		buf_deinit(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -229,5 +270,6 @@ main(void)
 	TEST_RUN(test_queue_item_round_trip);
 	TEST_RUN(test_dsn_report);
 	TEST_RUN(test_dsn_wanted);
+	TEST_RUN(test_dkim_relaxed_canonicalization);
 	return TEST_DONE("test_smtp_outbound");
 }
