@@ -161,6 +161,7 @@ enum report {
 	REPORT_NONE,
 	REPORT_FAILED,
 	REPORT_RELAYED,
+	REPORT_DELAYED,
 };
 
 struct delivery {
@@ -421,8 +422,9 @@ send_reports(struct delivery *d)
 
 	for (size_t i = 0; i < it->n_rcpts; i++) {
 		const struct smtp_queue_item_rcpt *r = &it->rcpts[i];
-		enum smtp_dsn_action action =
-		        d->report[i] == REPORT_FAILED ? SMTP_DSN_FAILED : SMTP_DSN_RELAYED;
+		enum smtp_dsn_action action = d->report[i] == REPORT_FAILED    ? SMTP_DSN_FAILED
+		                              : d->report[i] == REPORT_RELAYED ? SMTP_DSN_RELAYED
+		                                                               : SMTP_DSN_DELAYED;
 		if (d->report[i] == REPORT_NONE || !smtp_dsn_wanted(r->notify, action, it->sender))
 			continue;
 		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action,
@@ -524,6 +526,13 @@ deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db 
 			log_info("outbound", "event=expired id=%s rcpt=%s", id, r->address);
 			pending--;
 		}
+	}
+	if (pending > 0 && !it->delay_sent && s->delay_warning_ms > 0 &&
+	    now - it->created >= (int64_t)(s->delay_warning_ms / 1000)) {
+		for (size_t i = 0; i < it->n_rcpts; i++)
+			if (it->rcpts[i].state == SMTP_RCPT_PENDING)
+				d.report[i] = REPORT_DELAYED;
+		it->delay_sent = true;
 	}
 	send_reports(&d);
 	if (pending == 0) {

@@ -14,7 +14,9 @@
  * max_age the recipient fails. A message leaves the queue when every
  * recipient is delivered or failed. Failures, and successes at a server
  * without DSN, are reported to the sender as NOTIFY asks (smtp_dsn.h):
- * the report goes into the submitting account's INBOX.
+ * the report goes into the submitting account's INBOX. A message still
+ * pending after delay_warning gets one "delayed" report for the
+ * recipients whose NOTIFY has DELAY.
  *
  * Threads of its own, not the event loops: delivery blocks (DNS, the
  * remote server's pace) and touches nothing the sessions share.
@@ -34,6 +36,7 @@ struct smtp_outbound_settings {
 	const char *nameservers;    /* "" = resolv.conf */
 	uint64_t workers, per_domain;
 	uint64_t retry_first_ms, retry_max_ms, max_age_ms, timeout_ms;
+	uint64_t delay_warning_ms; /* one "delayed" DSN after this; 0 = none */
 };
 
 struct smtp_outbound;

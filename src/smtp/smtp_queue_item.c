@@ -153,6 +153,8 @@ read_state(struct smtp_queue_item *it)
 			it->attempts = (unsigned)strtoul(v, NULL, 10);
 		} else if (strcmp(line, "next") == 0) {
 			it->next = strtoll(v, NULL, 10);
+		} else if (strcmp(line, "warned") == 0) {
+			it->delay_sent = strcmp(v, "1") == 0;
 		} else if (strcmp(line, "rcpt") == 0) {
 			char *end;
 			unsigned long i = strtoul(v, &end, 10);
@@ -254,6 +256,8 @@ smtp_queue_item_save(const struct smtp_queue_item *it)
 	buf_init(&b);
 	buf_printf(&b, "tern-queue-state 1\nattempts %u\nnext %lld\n", it->attempts,
 	           (long long)it->next);
+	if (it->delay_sent)
+		buf_puts(&b, "warned 1\n");
 	for (size_t i = 0; i < it->n_rcpts; i++)
 		if (it->rcpts[i].state != SMTP_RCPT_PENDING || it->rcpts[i].last != NULL)
 			buf_printf(&b, "rcpt %zu %s %s\n", i, state_names[it->rcpts[i].state],

@@ -7,6 +7,7 @@
  *   tern-queue-state 1
  *   attempts 2
  *   next 1796160000                   (unix time of the next attempt)
+ *   warned 1                          (a delay DSN went out; absent: none)
  *   rcpt 0 delivered 250 2.0.0 Ok: queued as 1234 (mx1.example.com)
  *   rcpt 1 failed 550 5.1.1 no such user (mx1.example.com)
  *   rcpt 2 pending 451 4.3.0 try again later (mx2.example.com)
@@ -57,7 +58,8 @@ struct smtp_queue_item {
 	struct smtp_queue_item_rcpt *rcpts;
 	size_t n_rcpts;
 	unsigned attempts;
-	int64_t next; /* 0: now */
+	int64_t next;    /* 0: now */
+	bool delay_sent; /* the delay warning went out */
 };
 
 /* Reads ID.env and ID.state (absent: all pending) from queue_dir. 0, or -1

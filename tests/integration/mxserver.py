@@ -128,6 +128,10 @@ class Handler(socketserver.StreamRequestHandler):
                     continue
                 mail = line[10:]
                 rcpts = []
+                with srv.lock:
+                    srv.active += 1
+                    srv.max_active = max(srv.max_active, srv.active)
+                self.in_tx = True
                 self.send("250 2.1.0 ok")
             elif verb == "RCPT":
                 arg = line[8:]
@@ -151,6 +155,7 @@ class Handler(socketserver.StreamRequestHandler):
                 data = self.rfile.read(n)
                 self.finish_message(mail, rcpts, data, "BDAT")
             elif verb == "RSET":
+                self.end_tx()
                 self.send("250 ok")
             elif verb == "QUIT":
                 self.send("221 bye")
@@ -159,6 +164,7 @@ class Handler(socketserver.StreamRequestHandler):
                 self.send("502 5.5.1 no")
 
     def finish(self):
+        self.end_tx()
         self.server.conns.discard(self.tracked)
         super().finish()
         self.connection.close()  # the TLS socket STARTTLS made
@@ -168,7 +174,14 @@ class Handler(socketserver.StreamRequestHandler):
         time.sleep(srv.behaviour.data_delay)
         srv.received.append({"mail": mail, "rcpts": rcpts, "data": data, "how": how,
                              "tls": self.tls})
+        self.end_tx()
         self.send("250 2.0.0 queued")
+
+    def end_tx(self):
+        if getattr(self, "in_tx", False):
+            with self.server.lock:
+                self.server.active -= 1
+            self.in_tx = False
 
 
 class MX(socketserver.ThreadingTCPServer):
@@ -183,6 +196,8 @@ class MX(socketserver.ThreadingTCPServer):
         self.commands = []
         self.tls_used = False
         self.conns = set()
+        self.lock = threading.Lock()
+        self.active = self.max_active = 0  # transactions open at once
         super().__init__((ip, port), Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 

@@ -53,7 +53,7 @@ class OutboundTest(unittest.TestCase):
         cls.server.add_config(
             f"[delivery]\nmx_port = {cls.port}\ntimeout = 5s\n"
             f"[dns]\nnameservers = 127.0.0.1:{cls.dns.port}\n"
-            "[queue]\nretry_first = 1s\nretry_max = 2s\n")
+            "[queue]\nretry_first = 1s\nretry_max = 2s\ndelay_warning = 1s\n")
         cls.server.start()
         cls.p = ports(cls.server)
 
@@ -189,6 +189,27 @@ class OutboundTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: self.got(self.mx[1], "partial"), timeout=30))
         self.assertTrue(wait_for(lambda: self.queue_ids() == []))
         self.assertEqual(len(self.got(self.mx[0], "partial")), 1)
+
+    def test_delay_warning_once_for_notify_delay(self):
+        self.mx[0].behaviour.rcpt_replies["slow@a.example"] = ["451 4.3.0 later"] * 3
+        self.submit(["slow@a.example"], "slow", rcpt_options=["NOTIFY=DELAY,FAILURE"])
+        self.assertTrue(wait_for(lambda: self.got(self.mx[0], "slow"), timeout=30))
+        got = wait_for(lambda: self.bounces("slow"))
+        self.assertEqual(len(got), 1)
+        dsn = got[0].decode()
+        self.assertIn("Action: delayed\r\nStatus: 4.3.0\r\n", dsn)
+        self.assertIn("Subject: Delivery Status Notification", dsn)
+
+    def test_per_domain_connection_limit(self):
+        b = self.mx[1].behaviour
+        b.data_delay = 0.5
+        self.addCleanup(setattr, b, "data_delay", 0)
+        self.mx[1].max_active = 0
+        for i in range(5):
+            self.submit([f"p{i}@plain.example"], f"limit{i}")
+        self.assertTrue(wait_for(lambda: all(self.got(self.mx[1], f"limit{i}")
+                                             for i in range(5)), timeout=30))
+        self.assertEqual(self.mx[1].max_active, 2)  # delivery.per_domain
 
     def test_hold_release_retry_delete(self):
         b = self.mx[0].behaviour
