@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,9 +371,22 @@ authenticate(struct smtp_client *c, struct smtp_reply *r)
 	return rc == 0 && r->code == 235 ? 0 : -1;
 }
 
-static int
-connect_to(const char *ip, uint16_t port, uint64_t timeout_ms, struct smtp_reply *r)
+/* Closes fd, first taking it out of the settings' slot if it is there. */
+static void
+release_fd(const struct smtp_client_settings *s, int fd)
 {
+	int expected = fd;
+
+	if (s->fd_slot != NULL)
+		atomic_compare_exchange_strong(s->fd_slot, &expected, -1);
+	close(fd);
+}
+
+static int
+connect_to(const char *ip, uint16_t port, const struct smtp_client_settings *s,
+           struct smtp_reply *r)
+{
+	uint64_t timeout_ms = s->timeout_ms;
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
 	                         .ai_socktype = SOCK_STREAM};
 	struct addrinfo *ai;
@@ -389,6 +403,8 @@ connect_to(const char *ip, uint16_t port, uint64_t timeout_ms, struct smtp_reply
 		reply_set(r, 0, "4.4.1 socket: %s", strerror(errno));
 		return -1;
 	}
+	if (s->fd_slot != NULL)
+		atomic_store(s->fd_slot, fd);
 	int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	if (rc < 0 && errno == EINPROGRESS) {
@@ -404,7 +420,7 @@ connect_to(const char *ip, uint16_t port, uint64_t timeout_ms, struct smtp_reply
 	}
 	if (rc < 0) {
 		reply_set(r, 0, "4.4.1 connect to %s port %u: %s", ip, port, strerror(errno));
-		close(fd);
+		release_fd(s, fd);
 		return -1;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -425,7 +441,7 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
                  struct smtp_reply *reply_out)
 {
 	struct smtp_reply *r = reply_out;
-	int fd = connect_to(ip, port, s->timeout_ms, r);
+	int fd = connect_to(ip, port, s, r);
 
 	if (fd < 0)
 		return -1;
@@ -494,7 +510,7 @@ smtp_client_close(struct smtp_client **cp)
 		SSL_free(c->ssl);
 	}
 	SSL_CTX_free(c->ctx);
-	close(c->fd);
+	release_fd(c->s, c->fd);
 	free(c->server_name);
 	free(c);
 }

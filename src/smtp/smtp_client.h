@@ -48,6 +48,9 @@ struct smtp_client_settings {
 	                          certificate for server_name works */
 	const char *auth_user; /* smarthost AUTH; NULL: none */
 	const char *auth_password;
+	/* Or NULL: holds the socket while it is open, so that another thread
+	   may shutdown(2) it to end a blocked read at once (server stop). */
+	_Atomic int *fd_slot;
 };
 
 /* What the server said it supports (EHLO). */

@@ -14,10 +14,12 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,12 +49,18 @@ struct domain_count {
 	unsigned busy;
 };
 
+struct worker {
+	struct smtp_outbound *o;
+	pthread_t thread;
+	_Atomic int fd; /* its open connection, -1 when none (smtp_client.h) */
+};
+
 struct smtp_outbound {
 	char *data_dir, *queue_dir;
 	struct store *store; /* where bounces go */
 	struct smtp_outbound_settings s;
 	pthread_t scheduler;
-	pthread_t *workers;
+	struct worker *workers;
 	size_t n_workers;
 	pthread_mutex_t mu;
 	pthread_cond_t wake_scheduler, wake_workers;
@@ -169,6 +177,7 @@ struct delivery {
 	struct smtp_resolver *resolver;
 	struct auth_db **db; /* the thread's, opened on first use */
 	struct conn_cache *cache;
+	_Atomic int *fd_slot;
 	enum report *report; /* per recipient */
 	struct smtp_queue_item *it;
 	int fd;
@@ -303,6 +312,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	        .auth_user =
 	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
 	        .auth_password = s->relay_password,
+	        .fd_slot = d->fd_slot,
 	};
 	struct smtp_client_message m = {
 	        .sender = it->sender,
@@ -461,10 +471,12 @@ send_reports(struct delivery *d)
 }
 
 static void
-deliver(struct smtp_outbound *o, struct smtp_resolver *resolver, struct auth_db **db,
+deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
         struct conn_cache *cache, const char *id)
 {
-	struct delivery d = {.o = o, .resolver = resolver, .db = db, .cache = cache, .fd = -1};
+	struct smtp_outbound *o = w->o;
+	struct delivery d = {
+	        .o = o, .resolver = resolver, .db = db, .cache = cache, .fd_slot = &w->fd, .fd = -1};
 
 	buf_init(&d.dkim);
 	const struct smtp_outbound_settings *s = &o->s;
@@ -562,7 +574,8 @@ out:
 static void *
 worker_main(void *arg)
 {
-	struct smtp_outbound *o = arg;
+	struct worker *w = arg;
+	struct smtp_outbound *o = w->o;
 	struct smtp_resolver *resolver = NULL;
 	struct auth_db *db = NULL;
 	struct conn_cache cache = {0};
@@ -597,7 +610,7 @@ worker_main(void *arg)
 			}
 		}
 		if (resolver != NULL || o->s.relayhost[0] != '\0')
-			deliver(o, resolver, &db, &cache, id);
+			deliver(w, resolver, &db, &cache, id);
 		pthread_mutex_lock(&o->mu);
 		unbusy(o, id);
 	}
@@ -758,8 +771,12 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	pthread_cond_init(&o->wake_scheduler, NULL);
 	pthread_cond_init(&o->wake_workers, NULL);
 	o->workers = xcalloc(o->s.workers, sizeof(*o->workers));
-	for (; o->n_workers < o->s.workers; o->n_workers++)
-		pthread_create(&o->workers[o->n_workers], NULL, worker_main, o);
+	for (; o->n_workers < o->s.workers; o->n_workers++) {
+		struct worker *w = &o->workers[o->n_workers];
+		w->o = o;
+		atomic_init(&w->fd, -1);
+		pthread_create(&w->thread, NULL, worker_main, w);
+	}
 	pthread_create(&o->scheduler, NULL, scheduler_main, o);
 	log_info("outbound", "event=started workers=%zu via=%s", o->n_workers,
 	         s->relayhost[0] != '\0' ? s->relayhost : "mx");
@@ -781,8 +798,16 @@ smtp_outbound_stop(struct smtp_outbound **op)
 		pthread_cond_signal(&o->wake_scheduler);
 		pthread_mutex_unlock(&o->mu);
 		pthread_join(o->scheduler, NULL);
+		/* A delivery blocked on a slow server ends now, not after
+		   delivery.timeout: its recipients stay pending for the next
+		   start. */
+		for (size_t i = 0; i < o->n_workers; i++) {
+			int fd = atomic_load(&o->workers[i].fd);
+			if (fd >= 0)
+				shutdown(fd, SHUT_RDWR);
+		}
 		for (size_t i = 0; i < o->n_workers; i++)
-			pthread_join(o->workers[i], NULL);
+			pthread_join(o->workers[i].thread, NULL);
 		pthread_mutex_destroy(&o->mu);
 		pthread_cond_destroy(&o->wake_scheduler);
 		pthread_cond_destroy(&o->wake_workers);

@@ -333,6 +333,34 @@ class CrashTest(unittest.TestCase):
         server.stop()
 
 
+    def test_sigterm_mid_delivery_stops_at_once(self):
+        """A stop does not wait out a slow server (delivery.timeout): the
+        delivery is cut, its recipient stays queued for the next start."""
+        port = free_port(IPS)
+        server = TernServer()
+        self.addCleanup(server.cleanup)
+        cert = os.path.join(server.dir, "tls", "cert.pem")
+        key = os.path.join(server.dir, "tls", "key.pem")
+        dns = DNS(server.tmp, ZONE_MX, ZONE_A)
+        self.addCleanup(dns.stop)
+        mx = MX(IPS[0], port, "mx1.a.example", cert, key)
+        self.addCleanup(mx.stop)
+        mx.behaviour.data_delay = 30
+        server.add_config(f"[delivery]\nmx_port = {port}\n[dns]\n"
+                          f"nameservers = 127.0.0.1:{dns.port}\n")
+        server.start()
+        s = smtplib.SMTP("127.0.0.1", server.base + 587, timeout=10)
+        s.login(server.user, server.password)
+        s.sendmail(server.user, ["slow@a.example"], message(server.user, "slow@a.example", "cut"))
+        s.quit()
+        self.assertTrue(wait_for(lambda: any("BDAT" in c for c in mx.commands)))
+        t0 = time.time()
+        server.stop()
+        self.assertLess(time.time() - t0, 10)
+        self.assertIn("1 queued", tern("queue", "list", data_dir=server.dir).stdout)
+        self.assertIn("event=deferred", server.read_log())
+
+
 class RelayhostTest(unittest.TestCase):
     """delivery.relayhost with AUTH: every remote recipient goes to the
     smarthost, whatever its domain, after AUTH PLAIN."""
