@@ -42,7 +42,8 @@ struct smtp_client {
 	SSL_CTX *ctx;
 	SSL *ssl;
 	char *server_name;
-	const struct smtp_client_settings *s;
+	struct smtp_client_settings s; /* a copy: a kept connection outlives
+	                                  the caller's; strings used only in open */
 	struct smtp_client_caps caps;
 	char in[IO_CHUNK];
 	size_t in_start, in_end;
@@ -263,14 +264,14 @@ hello(struct smtp_client *c, struct smtp_reply *r)
 	int rc = -1;
 
 	buf_init(&lines);
-	if (command(c, r, "EHLO %s", c->s->helo_name) < 0 || read_reply(c, r, &lines) < 0)
+	if (command(c, r, "EHLO %s", c->s.helo_name) < 0 || read_reply(c, r, &lines) < 0)
 		goto out;
 	if (r->code == 250) {
 		caps_parse(&c->caps, lines.data != NULL ? lines.data : "");
 		rc = 0;
 	} else if (r->code >= 500 && !c->caps.is_tls) {
 		/* An old server: HELO, and none of the extensions. */
-		if (command(c, r, "HELO %s", c->s->helo_name) < 0 || read_reply(c, r, NULL) < 0)
+		if (command(c, r, "HELO %s", c->s.helo_name) < 0 || read_reply(c, r, NULL) < 0)
 			goto out;
 		if (r->code == 250) {
 			memset(&c->caps, 0, sizeof(c->caps));
@@ -293,7 +294,7 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ctx == NULL)
 		goto tls_failed;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	if (c->s->tls_required) {
+	if (c->s.tls_required) {
 		SSL_CTX_set_default_verify_paths(c->ctx);
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	} else {
@@ -305,7 +306,7 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		goto tls_failed;
 	SSL_set_tlsext_host_name(c->ssl, c->server_name);
-	if (c->s->tls_required)
+	if (c->s.tls_required)
 		SSL_set1_host(c->ssl, c->server_name);
 	if (c->in_end != c->in_start) {
 		/* Bytes after 220 are an injection attempt (RFC 3207 section 5). */
@@ -316,11 +317,14 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (SSL_connect(c->ssl) != 1)
 		goto tls_failed;
 	c->caps.is_tls = true;
-	c->caps.tls_verified = c->s->tls_required && SSL_get_verify_result(c->ssl) == X509_V_OK;
+	c->caps.tls_verified = c->s.tls_required && SSL_get_verify_result(c->ssl) == X509_V_OK;
 	return 0;
 tls_failed:;
 	unsigned long e = ERR_get_error();
-	reply_set(r, 0, "4.7.5 TLS with %s failed: %s", c->server_name,
+	/* Where TLS is required (RFC 8689 section 4.2.1) this host will not
+	   do: 5xx, so that the message bounces unless another host does. */
+	reply_set(r, c->s.tls_required ? 550 : 0, "%s TLS with %s failed: %s",
+	          c->s.tls_required ? "5.7.10" : "4.7.5", c->server_name,
 	          e != 0 ? ERR_reason_error_string(e) : "handshake");
 	ERR_clear_error();
 	c->broken = true;
@@ -339,7 +343,7 @@ base64(const void *data, size_t len)
 static int
 authenticate(struct smtp_client *c, struct smtp_reply *r)
 {
-	const char *user = c->s->auth_user, *pass = c->s->auth_password;
+	const char *user = c->s.auth_user, *pass = c->s.auth_password;
 	int rc = -1;
 
 	if (c->caps.auth_plain || !c->caps.auth_login) {
@@ -447,17 +451,17 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 		return -1;
 	struct smtp_client *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
-	c->s = s;
+	c->s = *s;
 	c->server_name = xstrdup(server_name);
 	if (read_reply(c, r, NULL) < 0 || r->code != 220)
 		goto fail;
 	if (hello(c, r) < 0)
 		goto fail;
-	if (c->caps.starttls) {
+	if (c->caps.starttls && !s->no_starttls) {
 		if (start_tls(c, r) < 0) {
 			/* A refused STARTTLS leaves a usable plaintext session; a
-			   failed handshake does not (the next attempt may go
-			   without TLS: the runner's business). */
+			   failed handshake does not (the runner tries again
+			   without STARTTLS, RFC 7435's fallback). */
 			if (c->broken || s->tls_required)
 				goto fail;
 		} else if (hello(c, r) < 0) {
@@ -465,7 +469,7 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 		}
 	}
 	if (s->tls_required && !c->caps.tls_verified) {
-		reply_set(r, 0, "5.7.10 %s offers no TLS with a valid certificate", server_name);
+		reply_set(r, 550, "5.7.10 %s offers no TLS with a valid certificate", server_name);
 		goto fail;
 	}
 	if (s->auth_user != NULL && s->auth_user[0] != '\0' && authenticate(c, r) < 0)
@@ -510,7 +514,7 @@ smtp_client_close(struct smtp_client **cp)
 		SSL_free(c->ssl);
 	}
 	SSL_CTX_free(c->ctx);
-	release_fd(c->s, c->fd);
+	release_fd(&c->s, c->fd);
 	free(c->server_name);
 	free(c);
 }

@@ -45,7 +45,9 @@ struct smtp_client_settings {
 	const char *helo_name; /* our hostname for EHLO */
 	uint64_t timeout_ms;   /* each connect, read and write */
 	bool tls_required;     /* refuse the host unless STARTTLS with a verified
-	                          certificate for server_name works */
+	                          certificate for server_name works (550 5.7.10) */
+	bool no_starttls;      /* plaintext even where STARTTLS is offered: the
+	                          retry after a failed handshake */
 	const char *auth_user; /* smarthost AUTH; NULL: none */
 	const char *auth_password;
 	/* Or NULL: holds the socket while it is open, so that another thread

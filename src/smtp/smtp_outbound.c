@@ -275,6 +275,21 @@ outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_re
 	         d->it->id, r->address, host != NULL ? host : "-", r->last);
 }
 
+/* Opportunistic TLS (RFC 7435): a host whose TLS handshake failed is
+   tried once more in plaintext, unless the message requires TLS. True
+   with *c_out when that worked. */
+static bool
+retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, const char *ip,
+            uint16_t port, const char *name, struct smtp_client **c_out)
+{
+	if (cs->tls_required || reply->code != 0 || strncmp(reply->text, "4.7.5 ", 6) != 0)
+		return false;
+	struct smtp_client_settings plain = *cs;
+	plain.no_starttls = true;
+	log_info("outbound", "event=tls-failed host=%s ip=%s action=plaintext", name, ip);
+	return smtp_client_open(ip, port, name, &plain, c_out, reply) == 0;
+}
+
 static void
 deliver_domain(struct delivery *d, const char *domain)
 {
@@ -344,7 +359,8 @@ deliver_domain(struct delivery *d, const char *domain)
 		}
 	again:
 		if (c == NULL &&
-		    smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0) {
+		    smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0 &&
+		    !retry_plain(&cs, &reply, hosts[h].ip, port, hosts[h].name, &c)) {
 			log_info("outbound",
 			         "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"", it->id,
 			         hosts[h].name, hosts[h].ip, reply.code, reply.text);
@@ -475,8 +491,12 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
         struct conn_cache *cache, const char *id)
 {
 	struct smtp_outbound *o = w->o;
-	struct delivery d = {
-	        .o = o, .resolver = resolver, .db = db, .cache = cache, .fd_slot = &w->fd, .fd = -1};
+	struct delivery d = {.o = o,
+	                     .resolver = resolver,
+	                     .db = db,
+	                     .cache = cache,
+	                     .fd_slot = &w->fd,
+	                     .fd = -1};
 
 	buf_init(&d.dkim);
 	const struct smtp_outbound_settings *s = &o->s;

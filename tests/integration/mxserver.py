@@ -64,6 +64,7 @@ class Behaviour:
         self.rcpt_replies = {}   # address -> list of replies, one used per RCPT
         self.data_delay = 0.0    # seconds before the reply to the data
         self.auth = None         # (user, password) required, or None
+        self.break_tls = False   # answer STARTTLS's handshake with garbage
 
 
 class Handler(socketserver.StreamRequestHandler):
@@ -97,6 +98,10 @@ class Handler(socketserver.StreamRequestHandler):
                 for x in lines[:-1]:
                     self.send("250-" + x)
                 self.send("250 " + lines[-1])
+            elif verb == "STARTTLS" and b.break_tls:
+                self.send("220 go ahead")
+                self.send("this is not TLS")
+                return
             elif verb == "STARTTLS":
                 self.send("220 go ahead")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

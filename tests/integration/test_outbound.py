@@ -12,7 +12,7 @@ import smtplib
 import time
 import unittest
 
-from harness import TernServer, tern
+from harness import TernServer, client_ssl_context, tern
 from mxserver import DNS, MX, free_port
 from smtpclient import mailbox, ports
 
@@ -210,6 +210,30 @@ class OutboundTest(unittest.TestCase):
         self.assertTrue(wait_for(lambda: all(self.got(self.mx[1], f"limit{i}")
                                              for i in range(5)), timeout=30))
         self.assertEqual(self.mx[1].max_active, 2)  # delivery.per_domain
+
+    def test_failed_tls_handshake_falls_back_to_plaintext(self):
+        b = self.mx[1].behaviour
+        b.break_tls = True
+        self.addCleanup(setattr, b, "break_tls", False)
+        self.mx[1].drop_connections()
+        self.submit(["tls@plain.example"], "tls-fallback")
+        got = wait_for(lambda: self.got(self.mx[1], "tls-fallback"))
+        self.assertFalse(got[0]["tls"])
+        self.assertIn("event=tls-failed host=plain.example", self.server.read_log())
+
+    def test_requiretls_bounces_without_a_verified_certificate(self):
+        s = smtplib.SMTP("127.0.0.1", self.p["submission"], timeout=10)
+        self.addCleanup(s.close)
+        s.starttls(context=client_ssl_context())
+        s.login(self.server.user, self.server.password)
+        self.assertTrue(s.has_extn("REQUIRETLS"))
+        s.sendmail(self.server.user, ["strict@a.example"],
+                   message(self.server.user, "strict@a.example", "requiretls"),
+                   mail_options=["REQUIRETLS"])
+        s.quit()
+        got = wait_for(lambda: self.bounces("requiretls"))
+        self.assertIn("Status: 5.7.10", got[0].decode())
+        self.assertEqual(self.got(self.mx[0], "requiretls"), [])
 
     def test_hold_release_retry_delete(self):
         b = self.mx[0].behaviour
