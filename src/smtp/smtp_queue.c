@@ -285,8 +285,8 @@ smtp_queue_msg_free(struct smtp_queue_msg **mp)
 
 /* ---- reading ---- */
 
-static bool
-id_is_valid(const char *id)
+bool
+smtp_queue_id_is_valid(const char *id)
 {
 	size_t n = strlen(id);
 
@@ -379,7 +379,7 @@ smtp_queue_list(const char *data_dir, struct smtp_queue_entry **out, size_t *n_o
 		if (dot == NULL || strcmp(dot, ".env") != 0)
 			continue;
 		*dot = '\0';
-		if (!id_is_valid(de->d_name))
+		if (!smtp_queue_id_is_valid(de->d_name))
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		if (read_entry(dir, de->d_name, &v[n]) == 0)
@@ -416,7 +416,7 @@ int
 smtp_queue_show(const char *data_dir, const char *id, bool with_message, FILE *out,
                 char **error_out)
 {
-	if (!id_is_valid(id)) {
+	if (!smtp_queue_id_is_valid(id)) {
 		*error_out = xasprintf("no queued message '%s'", id);
 		return -1;
 	}

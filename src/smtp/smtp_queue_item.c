@@ -19,16 +19,9 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_queue.h"
 
 static const char *const state_names[] = {"pending", "delivered", "failed"};
-
-static bool
-id_is_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	return n > 0 && n < 40 && strspn(id, "0123456789abcdef") == n;
-}
 
 static char *
 decode(const char *v)
@@ -177,7 +170,7 @@ read_state(struct smtp_queue_item *it)
 int
 smtp_queue_item_read(const char *queue_dir, const char *id, struct smtp_queue_item **out)
 {
-	if (!id_is_valid(id))
+	if (!smtp_queue_id_is_valid(id))
 		return -1;
 	struct smtp_queue_item *it = xcalloc(1, sizeof(*it));
 	it->dir = xstrdup(queue_dir);
@@ -355,7 +348,7 @@ smtp_queue_control(const char *data_dir, const char *id, enum smtp_queue_control
 	char *dir = xasprintf("%s/queue", data_dir);
 	int rc = 0;
 
-	if (!id_is_valid(id) || !file_exists(dir, id, "env")) {
+	if (!smtp_queue_id_is_valid(id) || !file_exists(dir, id, "env")) {
 		*error_out = xasprintf("no queued message '%s'", id);
 		free(dir);
 		return -1;
