@@ -79,6 +79,7 @@ raw_write(struct smtp_client *c, const void *data, size_t len)
 				continue;
 		}
 		if (n <= 0) {
+			ERR_clear_error(); /* the thread's queue: the next SSL call reads it */
 			c->broken = true;
 			return -1;
 		}
@@ -110,6 +111,7 @@ fill(struct smtp_client *c)
 		}
 	} while (n < 0 && errno == EINTR && c->ssl == NULL);
 	if (n <= 0) {
+		ERR_clear_error();
 		c->broken = true;
 		return -1;
 	}

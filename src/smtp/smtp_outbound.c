@@ -596,6 +596,8 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct smtp_outbound *o = w->o;
+
+	thread_block_signals();
 	struct smtp_resolver *resolver = NULL;
 	struct auth_db *db = NULL;
 	struct conn_cache cache = {0};
@@ -743,6 +745,7 @@ scheduler_main(void *arg)
 {
 	struct smtp_outbound *o = arg;
 
+	thread_block_signals(); /* signals are the main loop's */
 	clean_tmp(o);
 	pthread_mutex_lock(&o->mu);
 	while (!o->stopping) {
