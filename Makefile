@@ -6,7 +6,7 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -45,7 +45,7 @@ UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
 .PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
-        bench-smtp format clean
+        bench-smtp bench-relay format clean
 
 all: $(BUILD)/tern
 
@@ -187,6 +187,11 @@ bench: deps all
 # BENCH_SMTP_ARGS="--messages 10000 --senders 10,50 --markdown".
 bench-smtp: deps all
 	@python3 bench/smtp_bench.py --build $(BUILD) $(BENCH_SMTP_ARGS)
+
+# Relaying, tern against Postfix (bench/relay_bench.py; needs root);
+# BENCH_RELAY_ARGS="--messages 3000 --senders 10 --markdown".
+bench-relay: deps all
+	@python3 bench/relay_bench.py --build $(BUILD) $(BENCH_RELAY_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_queue.c: `tern queue list|show`: the outbound queue (DIR/queue,
- * smtp/smtp_queue.h), where submission keeps mail for remote recipients
- * until outbound delivery exists. Read-only; safe while the server runs.
+ * cmd_queue.c: `tern queue list|show|retry|hold|release|delete`: the
+ * outbound queue (DIR/queue, smtp/smtp_queue.h), where submission keeps
+ * mail for remote recipients until the runner of `tern serve` has
+ * delivered it. Safe while the server runs: retry, hold and release leave
+ * files the runner reads (smtp/smtp_queue_item.h); only it writes state.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "cli/cli.h"
 #include "lib/util.h"
 #include "smtp/smtp_queue.h"
+#include "smtp/smtp_queue_item.h"
 
 static int
 queue_list(const char *data_dir)
@@ -42,6 +45,53 @@ queue_list(const char *data_dir)
 	return 0;
 }
 
+static int
+control(const char *verb)
+{
+	static const char *const verbs[] = {"retry", "hold", "release", "delete"};
+
+	for (int i = 0; i < 4; i++)
+		if (strcmp(verb, verbs[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ID... or --all: each message gets op; the server acts within a second. */
+static int
+queue_control(const char *data_dir, enum smtp_queue_control op, int argc, char **argv)
+{
+	struct smtp_queue_entry *v = NULL;
+	size_t n = 0;
+	char *error = NULL;
+	int rc = 0;
+
+	if (argc == 1 && strcmp(argv[0], "--all") == 0) {
+		if (smtp_queue_list(data_dir, &v, &n, &error) < 0) {
+			cli_fail("%s", error);
+			free(error);
+			return 1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (smtp_queue_control(data_dir, v[i].id, op, &error) < 0) {
+				free(error); /* gone meanwhile: delivered */
+				error = NULL;
+			}
+		}
+		printf("%zu messages\n", n);
+		smtp_queue_entries_free(&v, n);
+		return 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (smtp_queue_control(data_dir, argv[i], op, &error) < 0) {
+			cli_fail("%s", error);
+			free(error);
+			error = NULL;
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
 int
 cli_queue(const char *data_dir, int argc, char **argv)
 {
@@ -60,5 +110,9 @@ cli_queue(const char *data_dir, int argc, char **argv)
 		}
 		return 0;
 	}
-	return cli_fail("queue: expected list or show ID (see tern queue --help)");
+	if (argc >= 2 && control(argv[0]) >= 0)
+		return queue_control(data_dir, (enum smtp_queue_control)control(argv[0]), argc - 1,
+		                     argv + 1);
+	return cli_fail("queue: expected list, show ID, retry, hold, release or delete "
+	                "(see tern queue --help)");
 }

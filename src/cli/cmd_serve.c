@@ -43,6 +43,7 @@
 #include "net/tls.h"
 #include "session/session.h"
 #include "smtp/smtp.h"
+#include "smtp/smtp_outbound.h"
 #include "smtp/smtp_queue.h"
 #include "store/store.h"
 
@@ -341,6 +342,35 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	log_info("server", "event=reloaded");
 }
 
+/* The queue runner, with the relayhost password read from its file. */
+static struct smtp_outbound *
+start_outbound(const char *data_dir, struct store *store, const struct tern_conf *conf)
+{
+	struct smtp_outbound_settings s = conf->outbound;
+	char password[512] = "", *err = NULL;
+
+	if (conf->relay_password_file[0] != '\0') {
+		FILE *f = fopen(conf->relay_password_file, "r");
+		if (f == NULL || fgets(password, sizeof(password), f) == NULL) {
+			cli_fail("delivery.relay_password_file: %s: %s", conf->relay_password_file,
+			         f == NULL ? strerror(errno) : "empty");
+			if (f != NULL)
+				fclose(f);
+			return NULL;
+		}
+		fclose(f);
+		password[strcspn(password, "\r\n")] = '\0';
+	}
+	s.relay_password = password;
+	struct smtp_outbound *o = smtp_outbound_start(data_dir, store, &s, &err);
+	explicit_bzero(password, sizeof(password));
+	if (o == NULL) {
+		cli_fail("%s", err);
+		free(err);
+	}
+	return o;
+}
+
 int
 cli_serve(const char *data_dir, int argc, char **argv)
 {
@@ -352,6 +382,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
+	struct smtp_outbound *outbound = NULL;
 	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL, *ev_usr1 = NULL;
 	struct buf started; /* "imap=127.0.0.1:10143 ..." for the log */
 	char *token_path = NULL;
@@ -434,6 +465,9 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		goto out;
 	}
 	smtp_server_set_store(st.smtp, store, store_pool, queue);
+	if (st.conf.delivery_enabled &&
+	    (outbound = start_outbound(data_dir, store, &st.conf)) == NULL)
+		goto out;
 
 	struct event_base *base = net_server_base(st.net);
 	ev_term = evsignal_new(base, SIGTERM, on_stop, &st);
@@ -484,6 +518,7 @@ out:
 	pop3_server_free(&st.pop3);
 	http_server_free(&st.http);
 	smtp_server_free(&st.smtp);
+	smtp_outbound_stop(&outbound);
 	smtp_queue_close(&queue);
 	auth_service_free(&auth);
 	store_close(&store);

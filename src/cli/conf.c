@@ -150,6 +150,33 @@ static const struct config_key keys[] = {
          "LMTP over TCP; 0 = port_base + 24."},
         {"lmtp.socket", CONFIG_STRING, F(lmtp_socket), "", 0, 0, NULL,
          "Also LMTP on this Unix socket (relative to the data directory); empty: none."},
+        {"delivery.enabled", CONFIG_BOOL, F(delivery_enabled), "yes", 0, 0, NULL,
+         "Run the queue runner: deliver queued mail to remote hosts."},
+        {"delivery.relayhost", CONFIG_STRING, F(outbound.relayhost), "", 0, 0, NULL,
+         "Send all remote mail through this smarthost, HOST:PORT; empty: to each domain's MX."},
+        {"delivery.relay_user", CONFIG_STRING, F(outbound.relay_user), "", 0, 0, NULL,
+         "AUTH PLAIN/LOGIN name at the relayhost; empty: no AUTH."},
+        {"delivery.relay_password_file", CONFIG_STRING, F(relay_password_file), "", 0, 0, NULL,
+         "File holding the relayhost password (first line), relative to the data directory."},
+        {"delivery.mx_port", CONFIG_UINT, F(outbound.mx_port), "25", 1, 65535, NULL,
+         "Port used on remote MX hosts."},
+        {"delivery.workers", CONFIG_UINT, F(outbound.workers), "4", 1, 256, NULL,
+         "Deliveries running at once (threads)."},
+        {"delivery.per_domain", CONFIG_UINT, F(outbound.per_domain), "2", 1, 1000, NULL,
+         "Connections open at once to one destination domain (or the relayhost)."},
+        {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
+         "Each connect, read and write of a delivery."},
+        {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
+         "Wait after the first temporary failure; doubles with each further one."},
+        {"queue.retry_max", CONFIG_DURATION, F(outbound.retry_max_ms), "4h", 1000, DAY_MS, NULL,
+         "Longest wait between two attempts."},
+        {"queue.max_age", CONFIG_DURATION, F(outbound.max_age_ms), "5d", 0, 365 * DAY_MS, NULL,
+         "After this long in the queue a temporary failure becomes permanent."},
+        {"queue.delay_warning", CONFIG_DURATION, F(outbound.delay_warning_ms), "4h", 0,
+         365 * DAY_MS, NULL,
+         "A message still undelivered after this gets one delay DSN (for NOTIFY=DELAY); 0 = none."},
+        {"dns.nameservers", CONFIG_STRING, F(dns_nameservers), "", 0, 0, NULL,
+         "Resolvers for MX lookups, \"IP[:PORT] ...\"; empty: those of /etc/resolv.conf."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -256,8 +283,11 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	if (conf->smtp.max_message_size > conf->store.max_message_size)
 		conf->smtp.max_message_size = conf->store.max_message_size;
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
+	conf->outbound.hostname = conf->hostname;
+	conf->outbound.nameservers = conf->dns_nameservers;
+	conf->outbound.relay_password = "";
 	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
-	                  &conf->tls_client_ca, &conf->lmtp_socket};
+	                  &conf->tls_client_ca, &conf->lmtp_socket, &conf->relay_password_file};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);

@@ -16,6 +16,7 @@
 #include "pop3/pop3.h"
 #include "net/net.h"
 #include "smtp/smtp.h"
+#include "smtp/smtp_outbound.h"
 #include "store/store.h"
 
 struct tern_conf {
@@ -54,6 +55,10 @@ struct tern_conf {
 	struct http_settings http; /* hostname and ports: see conf_http_settings() */
 	struct auth_config auth;   /* .s is what sessions copy; oauth paths made absolute */
 	struct store_settings store;
+	bool delivery_enabled;
+	char *relay_password_file;              /* "" = none; made absolute */
+	char *dns_nameservers;                  /* "" = resolv.conf */
+	struct smtp_outbound_settings outbound; /* hostname, nameservers borrowed */
 };
 
 /* Loads DIR/tern.conf over the defaults. 0, or -1 with a heap "file:line: msg". */

@@ -60,10 +60,19 @@ static const struct cli_command commands[] = {
          "  user+tag@domain reaches user@domain without an alias (smtp.subaddress_*).\n"
          "  See docs/SMTP.md."},
         {"queue", cli_queue,
-         "queue list | queue show ID [--message]\n"
+         "queue list | show ID [--message] | retry|hold|release|delete ID...|--all\n"
          "  The outbound queue: mail submitted for remote recipients, kept in\n"
-         "  DIR/queue until outbound delivery exists. show prints the envelope\n"
-         "  (sender, recipients, DSN parameters) and, with --message, the message."},
+         "  DIR/queue until `tern serve` has delivered it. show prints the envelope\n"
+         "  (sender, recipients, DSN parameters), each recipient's state and last\n"
+         "  reply and, with --message, the message. retry makes messages due now\n"
+         "  (a running server sends them within seconds); hold stops delivery\n"
+         "  until release; delete removes messages without a bounce."},
+        {"dkim", cli_dkim,
+         "dkim keygen DOMAIN [--selector S] [--type rsa|ed25519] | dkim list\n"
+         "  Make a DKIM signing key for DOMAIN under DIR/dkim/DOMAIN/ (RSA 2048 by\n"
+         "  default, selector \"tern\"; \"tern-ed25519\" for ed25519) and print the\n"
+         "  TXT record to publish. Mail from DOMAIN is signed with every key it has\n"
+         "  from the next delivery on. list shows the keys."},
         {"check", cli_check,
          "check [--repair] [--account ID]\n"
          "  Verify the mail store: counters, blob references, blob files against\n"

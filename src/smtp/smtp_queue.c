@@ -285,8 +285,8 @@ smtp_queue_msg_free(struct smtp_queue_msg **mp)
 
 /* ---- reading ---- */
 
-static bool
-id_is_valid(const char *id)
+bool
+smtp_queue_id_is_valid(const char *id)
 {
 	size_t n = strlen(id);
 
@@ -379,7 +379,7 @@ smtp_queue_list(const char *data_dir, struct smtp_queue_entry **out, size_t *n_o
 		if (dot == NULL || strcmp(dot, ".env") != 0)
 			continue;
 		*dot = '\0';
-		if (!id_is_valid(de->d_name))
+		if (!smtp_queue_id_is_valid(de->d_name))
 			continue;
 		v = xrealloc(v, (n + 1) * sizeof(*v));
 		if (read_entry(dir, de->d_name, &v[n]) == 0)
@@ -387,7 +387,8 @@ smtp_queue_list(const char *data_dir, struct smtp_queue_entry **out, size_t *n_o
 	}
 	closedir(d);
 	free(dir);
-	qsort(v, n, sizeof(*v), entry_cmp);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(v, n, sizeof(*v), entry_cmp);
 	*out = v;
 	*n_out = n;
 	return 0;
@@ -415,7 +416,7 @@ int
 smtp_queue_show(const char *data_dir, const char *id, bool with_message, FILE *out,
                 char **error_out)
 {
-	if (!id_is_valid(id)) {
+	if (!smtp_queue_id_is_valid(id)) {
 		*error_out = xasprintf("no queued message '%s'", id);
 		return -1;
 	}
@@ -451,6 +452,15 @@ smtp_queue_show(const char *data_dir, const char *id, bool with_message, FILE *o
 	}
 	fclose(f);
 	arena_free(&a);
+	/* The runner's per-recipient state (smtp_queue_item.h), as written. */
+	char *state = xasprintf("%s/queue/%s.state", data_dir, id);
+	FILE *sf = fopen(state, "r");
+	free(state);
+	while (sf != NULL && fgets(line, sizeof(line), sf) != NULL)
+		if (strncmp(line, "tern-queue-state", 16) != 0)
+			fprintf(out, "state %s", line);
+	if (sf != NULL)
+		fclose(sf);
 	if (with_message) {
 		char *msg = xasprintf("%s/queue/%s.msg", data_dir, id);
 		FILE *m = fopen(msg, "rb");

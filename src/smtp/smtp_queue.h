@@ -14,7 +14,7 @@
  * queue/tmp/ and fsync'd, ID.env likewise, ID.msg renamed into queue/, then
  * ID.env (its presence is the commit), then the directory fsync'd. Only
  * then may 250 be sent. A crash leaves at most files in tmp/ or an .msg
- * without .env, which list ignores (and a later queue runner removes).
+ * without .env, which list ignores and the runner removes an hour later.
  */
 #ifndef TERN_SMTP_SMTP_QUEUE_H
 #define TERN_SMTP_SMTP_QUEUE_H
@@ -60,6 +60,9 @@ int smtp_queue_msg_commit(struct smtp_queue_msg *m, const struct smtp_envelope *
                           char id_out[40]);
 /* Frees m; its files go unless committed. */
 void smtp_queue_msg_free(struct smtp_queue_msg **mp);
+
+/* True for an id the queue could have made (hex, bounded): never a path. */
+bool smtp_queue_id_is_valid(const char *id);
 
 /* ---- reading (tern queue) ---- */
 

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_mx.h: where mail for a domain goes (RFC 5321 section 5.1), through
+ * libunbound: the MX records by preference, shuffled among equal
+ * preferences, each host's A then AAAA addresses; no MX record means the
+ * domain itself (the implicit MX); a null MX (RFC 7505: one record, ".")
+ * means the domain takes no mail. The DNS answers are hostile input: names
+ * and counts are bounded.
+ *
+ * One resolver per delivery thread (libunbound contexts are cheap and have
+ * their own cache). With nameservers set ("127.0.0.1:5353 ...", the
+ * `dns.nameservers` key) every query goes to them; otherwise to the ones
+ * of /etc/resolv.conf.
+ */
+#ifndef TERN_SMTP_SMTP_MX_H
+#define TERN_SMTP_SMTP_MX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SMTP_MX_MAX_HOSTS 16
+
+struct smtp_mx_host {
+	char name[256]; /* the MX host name, for SNI, the log and DSNs */
+	char ip[48];    /* numeric */
+	unsigned pref;
+};
+
+enum smtp_mx_status {
+	SMTP_MX_OK,
+	SMTP_MX_TEMPFAIL,  /* SERVFAIL, timeout: try later */
+	SMTP_MX_NO_DOMAIN, /* NXDOMAIN, or no address anywhere: permanent */
+	SMTP_MX_NULL,      /* RFC 7505 null MX: permanent, 5.1.10 */
+};
+
+struct smtp_resolver;
+
+/* nameservers: "" for resolv.conf. NULL with a heap *error_out. */
+struct smtp_resolver *smtp_resolver_new(const char *nameservers, char **error_out);
+void smtp_resolver_free(struct smtp_resolver **rp);
+
+/* The hosts to try for domain, in order, into hosts_out (at most
+   SMTP_MX_MAX_HOSTS). why_out says what failed when not SMTP_MX_OK. */
+enum smtp_mx_status smtp_mx_lookup(struct smtp_resolver *r, const char *domain,
+                                   struct smtp_mx_host *hosts_out, size_t *n_out, char *why_out,
+                                   size_t why_len);
+
+/* Sorts MX records by preference and shuffles each run of equal ones with
+   rnd (a random number source, e.g. random_r): pure, for the unit test. */
+struct smtp_mx_record {
+	unsigned pref;
+	char name[256];
+};
+void smtp_mx_order(struct smtp_mx_record *v, size_t n, uint32_t (*rnd)(void *), void *rnd_arg);
+
+#endif

@@ -1,0 +1,852 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_outbound.c: the queue runner (smtp_outbound.h). The scheduler
+ * thread decides what is due; delivery threads take ids from `todo` and
+ * deliver. Shared state (todo, busy, the per-domain counts, stopping) is
+ * under one mutex; everything else belongs to the thread that made it.
+ * `busy` holds every id waiting for or in delivery, so no message is ever
+ * delivered by two threads at once.
+ */
+#include "smtp/smtp_outbound.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "auth/accounts.h"
+#include "smtp/smtp_accounts.h"
+#include "smtp/smtp_client.h"
+#include "smtp/smtp_dkim.h"
+#include "smtp/smtp_dsn.h"
+#include "smtp/smtp_mx.h"
+#include "smtp/smtp_queue_item.h"
+
+#define SCAN_INTERVAL_S 1
+/* Files without an envelope are removed after this (a commit renames the
+   .msg a moment before the .env). */
+#define ORPHAN_AGE_S (60 * 60)
+
+typedef char queue_id[40];
+
+struct domain_count {
+	char name[256];
+	unsigned busy;
+};
+
+struct worker {
+	struct smtp_outbound *o;
+	pthread_t thread;
+	_Atomic int fd; /* its open connection, -1 when none (smtp_client.h) */
+};
+
+struct smtp_outbound {
+	char *data_dir, *queue_dir;
+	struct store *store; /* where bounces go */
+	struct smtp_outbound_settings s;
+	pthread_t scheduler;
+	struct worker *workers;
+	size_t n_workers;
+	pthread_mutex_t mu;
+	pthread_cond_t wake_scheduler, wake_workers;
+	bool stopping;
+	queue_id *todo, *busy;
+	size_t n_todo, n_busy, cap;
+	struct domain_count *domains;
+	size_t n_domains;
+};
+
+uint64_t
+smtp_outbound_backoff_ms(unsigned attempts, uint64_t first_ms, uint64_t max_ms)
+{
+	uint64_t d = first_ms;
+
+	for (unsigned i = 1; i < attempts && d < max_ms; i++)
+		d *= 2;
+	return d < max_ms ? d : max_ms;
+}
+
+/* ---- shared state, under mu ---- */
+
+static bool
+is_busy(struct smtp_outbound *o, const char *id)
+{
+	for (size_t i = 0; i < o->n_busy; i++)
+		if (strcmp(o->busy[i], id) == 0)
+			return true;
+	return false;
+}
+
+static void
+unbusy(struct smtp_outbound *o, const char *id)
+{
+	for (size_t i = 0; i < o->n_busy; i++) {
+		if (strcmp(o->busy[i], id) == 0) {
+			memcpy(o->busy[i], o->busy[--o->n_busy], sizeof(queue_id));
+			return;
+		}
+	}
+}
+
+/* Takes a connection slot for domain; false when it has per_domain. */
+static bool
+domain_acquire(struct smtp_outbound *o, const char *domain)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&o->mu);
+	size_t i;
+	for (i = 0; i < o->n_domains; i++)
+		if (strcasecmp(o->domains[i].name, domain) == 0)
+			break;
+	if (i == o->n_domains) {
+		o->domains = xrealloc(o->domains, (o->n_domains + 1) * sizeof(*o->domains));
+		snprintf(o->domains[i].name, sizeof(o->domains[i].name), "%s", domain);
+		o->domains[o->n_domains++].busy = 0;
+	}
+	if (o->domains[i].busy >= o->s.per_domain)
+		ok = false;
+	else
+		o->domains[i].busy++;
+	pthread_mutex_unlock(&o->mu);
+	return ok;
+}
+
+static void
+domain_release(struct smtp_outbound *o, const char *domain)
+{
+	pthread_mutex_lock(&o->mu);
+	for (size_t i = 0; i < o->n_domains; i++) {
+		if (strcasecmp(o->domains[i].name, domain) == 0) {
+			/* Dropped when idle, so the table holds only busy domains. */
+			if (--o->domains[i].busy == 0)
+				o->domains[i] = o->domains[--o->n_domains];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&o->mu);
+}
+
+/* ---- one delivery ---- */
+
+/* A delivery thread's last connection, kept for the next message to the
+   same host (the scheduler hands out messages as they come, so a run of
+   messages to one smarthost or MX reuses it) and closed after
+   IDLE_CLOSE_S without use. */
+#define IDLE_CLOSE_S 5
+struct conn_cache {
+	struct smtp_client *c;
+	char key[96]; /* "ip port tls-required" */
+	time_t used;
+};
+
+static void
+cache_put(struct conn_cache *k, struct smtp_client *c, const char *key)
+{
+	smtp_client_close(&k->c);
+	k->c = c;
+	snprintf(k->key, sizeof(k->key), "%s", key);
+	k->used = time(NULL);
+}
+
+/* What a recipient's outcome in this run asks to report (smtp_dsn.h). */
+enum report {
+	REPORT_NONE,
+	REPORT_FAILED,
+	REPORT_RELAYED,
+	REPORT_DELAYED,
+};
+
+struct delivery {
+	struct smtp_outbound *o;
+	struct smtp_resolver *resolver;
+	struct auth_db **db; /* the thread's, opened on first use */
+	struct conn_cache *cache;
+	_Atomic int *fd_slot;
+	enum report *report; /* per recipient */
+	struct smtp_queue_item *it;
+	int fd;
+	struct buf dkim; /* DKIM-Signature fields sent before the message */
+	bool tried;      /* a connection was attempted: counts as an attempt */
+};
+
+static const char *
+domain_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+/* The hosts for domain: the relayhost (getaddrinfo), or its MX. Sets the
+   recipients' outcome and returns 0 hosts when there is nothing to try. */
+static size_t
+hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, uint16_t *port_out,
+          int *code_out, char *why, size_t why_len)
+{
+	const struct smtp_outbound_settings *s = &d->o->s;
+	size_t n = 0;
+
+	*port_out = (uint16_t)s->mx_port;
+	if (s->relayhost[0] != '\0') {
+		char host[256];
+		const char *colon = strrchr(s->relayhost, ':');
+		snprintf(host, sizeof(host), "%.*s",
+		         (int)(colon != NULL ? (size_t)(colon - s->relayhost)
+		                             : strlen(s->relayhost)),
+		         s->relayhost);
+		*port_out = colon != NULL ? (uint16_t)atoi(colon + 1) : 25;
+		struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *p;
+		int err = getaddrinfo(host, NULL, &hints, &ai);
+		if (err != 0) {
+			snprintf(why, why_len, "4.4.3 relayhost %s: %s", host, gai_strerror(err));
+			*code_out = 451;
+			return 0;
+		}
+		for (p = ai; p != NULL && n < SMTP_MX_MAX_HOSTS; p = p->ai_next) {
+			const void *addr =
+			        p->ai_family == AF_INET
+			                ? (const void *)&((struct sockaddr_in *)p->ai_addr)
+			                          ->sin_addr
+			                : (const void *)&((struct sockaddr_in6 *)p->ai_addr)
+			                          ->sin6_addr;
+			snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", host);
+			inet_ntop(p->ai_family, addr, hosts[n].ip, sizeof(hosts[n].ip));
+			hosts[n++].pref = 0;
+		}
+		freeaddrinfo(ai);
+		return n;
+	}
+	char text[300];
+	switch (smtp_mx_lookup(d->resolver, domain, hosts, &n, text, sizeof(text))) {
+	case SMTP_MX_OK:
+		return n;
+	case SMTP_MX_TEMPFAIL:
+		snprintf(why, why_len, "4.4.3 %s", text);
+		*code_out = 451;
+		return 0;
+	case SMTP_MX_NO_DOMAIN:
+		snprintf(why, why_len, "5.1.2 %s", text);
+		*code_out = 550;
+		return 0;
+	case SMTP_MX_NULL:
+		snprintf(why, why_len, "5.1.10 %s", text);
+		*code_out = 556;
+		return 0;
+	}
+	return 0;
+}
+
+static void
+outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_reply *reply,
+        const char *host, bool remote_has_dsn)
+{
+	int code = reply->code;
+	enum smtp_rcpt_state st = code >= 200 && code < 300 ? SMTP_RCPT_DELIVERED
+	                          : code >= 500             ? SMTP_RCPT_FAILED
+	                                                    : SMTP_RCPT_PENDING;
+
+	smtp_queue_item_set(r, st, code != 0 ? code : 451, reply->text, host);
+	/* A server with DSN reports success itself (RFC 3461 section 5.2.2). */
+	size_t i = (size_t)(r - d->it->rcpts);
+	if (st == SMTP_RCPT_FAILED)
+		d->report[i] = REPORT_FAILED;
+	else if (st == SMTP_RCPT_DELIVERED && !remote_has_dsn)
+		d->report[i] = REPORT_RELAYED;
+	log_info("outbound", "event=%s id=%s rcpt=%s host=%s reply=\"%s\"",
+	         st == SMTP_RCPT_DELIVERED ? "delivered"
+	         : st == SMTP_RCPT_FAILED  ? "failed"
+	                                   : "deferred",
+	         d->it->id, r->address, host != NULL ? host : "-", r->last);
+}
+
+/* Opportunistic TLS (RFC 7435): a host whose TLS handshake failed is
+   tried once more in plaintext, unless the message requires TLS. True
+   with *c_out when that worked. */
+static bool
+retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, const char *ip,
+            uint16_t port, const char *name, struct smtp_client **c_out)
+{
+	if (cs->tls_required || reply->code != 0 || strncmp(reply->text, "4.7.5 ", 6) != 0)
+		return false;
+	struct smtp_client_settings plain = *cs;
+	plain.no_starttls = true;
+	log_info("outbound", "event=tls-failed host=%s ip=%s action=plaintext", name, ip);
+	return smtp_client_open(ip, port, name, &plain, c_out, reply) == 0;
+}
+
+static void
+deliver_domain(struct delivery *d, const char *domain)
+{
+	struct smtp_queue_item *it = d->it;
+	const struct smtp_outbound_settings *s = &d->o->s;
+	struct smtp_mx_host hosts[SMTP_MX_MAX_HOSTS];
+	struct smtp_client_rcpt *rr = xcalloc(it->n_rcpts, sizeof(*rr));
+	struct smtp_queue_item_rcpt **who = xcalloc(it->n_rcpts, sizeof(*who));
+	size_t n = 0;
+	uint16_t port;
+	int code = 0;
+	char why[400];
+
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		if (r->state != SMTP_RCPT_PENDING ||
+		    (s->relayhost[0] == '\0' && strcasecmp(domain_of(r->address), domain) != 0))
+			continue;
+		rr[n] = (struct smtp_client_rcpt){.address = r->address,
+		                                  .notify = r->notify,
+		                                  .orcpt_type = r->orcpt_type,
+		                                  .orcpt = r->orcpt};
+		who[n++] = r;
+	}
+	size_t n_hosts = hosts_for(d, domain, hosts, &port, &code, why, sizeof(why));
+	struct smtp_reply last = {code, ""};
+	snprintf(last.text, sizeof(last.text), "%s", why);
+	const char *last_host = NULL;
+	if (n_hosts == 0 && code == 451)
+		d->tried = true;
+	struct smtp_client_settings cs = {
+	        .helo_name = s->hostname,
+	        .timeout_ms = s->timeout_ms,
+	        .tls_required = it->requiretls,
+	        .auth_user =
+	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
+	        .auth_password = s->relay_password,
+	        .fd_slot = d->fd_slot,
+	};
+	struct smtp_client_message m = {
+	        .sender = it->sender,
+	        .body = it->body,
+	        .smtputf8 = it->smtputf8,
+	        .requiretls = it->requiretls,
+	        .ret = it->ret,
+	        .envid = it->envid,
+	        .prefix = d->dkim.data,
+	        .prefix_len = d->dkim.len,
+	        .fd = d->fd,
+	        .size = it->size + d->dkim.len,
+	};
+	bool finished = false;
+	/* Every host in order before a temporary failure (RFC 5321 section
+	   5.1); a host that answers ends the search, whatever it says. */
+	for (size_t h = 0; h < n_hosts && !finished; h++) {
+		struct smtp_client *c = NULL;
+		struct smtp_reply reply;
+		char key[96];
+		bool reused = false;
+		d->tried = true;
+		last_host = hosts[h].name;
+		snprintf(key, sizeof(key), "%s %u %d", hosts[h].ip, port, cs.tls_required);
+		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
+			c = d->cache->c;
+			d->cache->c = NULL;
+			reused = true;
+		}
+	again:
+		if (c == NULL &&
+		    smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0 &&
+		    !retry_plain(&cs, &reply, hosts[h].ip, port, hosts[h].name, &c)) {
+			log_info("outbound",
+			         "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"", it->id,
+			         hosts[h].name, hosts[h].ip, reply.code, reply.text);
+			last = reply;
+			continue;
+		}
+		int rc = smtp_client_send(c, &m, rr, n, &reply);
+		bool has_dsn = smtp_client_caps(c)->dsn;
+		if (rc < 0 && reply.code == 0 && reused) {
+			/* The kept connection had gone stale: once more, fresh. */
+			smtp_client_close(&c);
+			reused = false;
+			goto again;
+		}
+		if (smtp_client_is_usable(c))
+			cache_put(d->cache, c, key);
+		else
+			smtp_client_close(&c);
+		if (rc == 0) {
+			for (size_t i = 0; i < n; i++)
+				outcome(d, who[i], &rr[i].reply, hosts[h].name, has_dsn);
+			finished = true;
+		} else if (reply.code != 0) {
+			for (size_t i = 0; i < n; i++)
+				outcome(d, who[i], &reply, hosts[h].name, has_dsn);
+			finished = true;
+		} else {
+			last = reply;
+		}
+	}
+	if (!finished) {
+		if (last.code == 0)
+			last.code = 451;
+		for (size_t i = 0; i < n; i++)
+			outcome(d, who[i], &last, last_host, false);
+	}
+	free(rr);
+	free(who);
+}
+
+static int
+spool_put(void *arg, const void *data, size_t len)
+{
+	enum store_error err;
+
+	return store_spool_write(arg, data, len, &err);
+}
+
+/* The account that submitted the message, on this thread's handles. */
+static struct store_account *
+sender_account(struct delivery *d)
+{
+	struct auth_account a;
+	enum auth_error aerr;
+	enum store_error serr;
+	char *error = NULL;
+
+	if (*d->db == NULL && auth_db_open(d->o->data_dir, d->db, &error) < 0) {
+		log_error("outbound", "event=bounce-failed id=%s err=\"%s\"", d->it->id, error);
+		free(error);
+		return NULL;
+	}
+	if (auth_account_lookup(*d->db, d->it->account, &a, &aerr) < 0) {
+		log_warn("outbound", "event=bounce-dropped id=%s account=%s reason=%s", d->it->id,
+		         d->it->account, auth_error_str(aerr));
+		return NULL;
+	}
+	uint64_t id = a.id;
+	auth_account_clear(&a);
+	struct store_account *acct = smtp_account_get(d->o->store, id, &serr);
+	if (acct == NULL)
+		log_error("outbound", "event=bounce-failed id=%s err=%s", d->it->id,
+		          store_error_str(serr));
+	return acct;
+}
+
+/* The DSN this run's outcomes ask for, into the sender's INBOX: the sender
+   is always a local account's (submission checks it). */
+static void
+send_reports(struct delivery *d)
+{
+	struct smtp_queue_item *it = d->it;
+	struct smtp_dsn_rcpt *v = xcalloc(it->n_rcpts, sizeof(*v));
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		const struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		enum smtp_dsn_action action = d->report[i] == REPORT_FAILED    ? SMTP_DSN_FAILED
+		                              : d->report[i] == REPORT_RELAYED ? SMTP_DSN_RELAYED
+		                                                               : SMTP_DSN_DELAYED;
+		if (d->report[i] == REPORT_NONE || !smtp_dsn_wanted(r->notify, action, it->sender))
+			continue;
+		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action,
+		                                r->last};
+	}
+	struct store_account *acct = n > 0 && d->o->store != NULL ? sender_account(d) : NULL;
+	if (acct == NULL) {
+		free(v);
+		return;
+	}
+	struct smtp_dsn dsn = {
+	        .reporting_mta = d->o->s.hostname,
+	        .to = it->sender,
+	        .queue_id = it->id,
+	        .envid = it->envid,
+	        .arrival = it->created,
+	        .now = time(NULL),
+	        .headers_only = it->ret == SMTP_RET_HDRS,
+	        .fd = d->fd,
+	        .rcpts = v,
+	        .n_rcpts = n,
+	};
+	struct store_spool *sp = NULL;
+	enum store_error err;
+	struct store_delivery_target t = {.acct = acct, .mailbox = "INBOX"};
+	if (store_spool_new(d->o->store, &sp, &err) < 0 ||
+	    smtp_dsn_write(&dsn, spool_put, sp) < 0 || store_deliver(sp, &t, 1) != 1)
+		log_error("outbound", "event=bounce-failed id=%s err=%s", it->id,
+		          store_error_str(sp == NULL ? err : t.err));
+	else
+		log_info("outbound", "event=bounce id=%s to=%s rcpts=%zu", it->id, it->account, n);
+	store_spool_free(&sp);
+	free(v);
+}
+
+static void
+deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
+        struct conn_cache *cache, const char *id)
+{
+	struct smtp_outbound *o = w->o;
+	struct delivery d = {.o = o,
+	                     .resolver = resolver,
+	                     .db = db,
+	                     .cache = cache,
+	                     .fd_slot = &w->fd,
+	                     .fd = -1};
+
+	buf_init(&d.dkim);
+	const struct smtp_outbound_settings *s = &o->s;
+	bool limited = false;
+
+	if (smtp_queue_item_read(o->queue_dir, id, &d.it) < 0)
+		return; /* deleted meanwhile */
+	struct smtp_queue_item *it = d.it;
+	d.report = xcalloc(it->n_rcpts, sizeof(*d.report));
+	char *msg = xasprintf("%s/%s.msg", o->queue_dir, id);
+	d.fd = open(msg, O_RDONLY | O_CLOEXEC);
+	free(msg);
+	struct stat st;
+	if (d.fd < 0 || fstat(d.fd, &st) < 0) {
+		log_error("outbound", "event=message-unreadable id=%s err=\"%s\"", id,
+		          strerror(errno));
+		it->next = time(NULL) + (int64_t)(s->retry_max_ms / 1000);
+		smtp_queue_item_save(it);
+		goto out;
+	}
+	it->size = (uint64_t)st.st_size;
+	/* Signed once per attempt, for every destination alike. */
+	smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
+	/* Domain by domain (the relayhost takes them all at once). */
+	bool *visited = xcalloc(it->n_rcpts, sizeof(*visited));
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		if (visited[i] || it->rcpts[i].state != SMTP_RCPT_PENDING)
+			continue;
+		const char *domain =
+		        s->relayhost[0] != '\0' ? s->relayhost : domain_of(it->rcpts[i].address);
+		for (size_t j = i; j < it->n_rcpts; j++)
+			visited[j] = visited[j] || s->relayhost[0] != '\0' ||
+			             strcasecmp(domain_of(it->rcpts[j].address), domain) == 0;
+		if (!domain_acquire(o, domain)) {
+			limited = true;
+			continue;
+		}
+		deliver_domain(&d, domain);
+		domain_release(o, domain);
+		smtp_queue_item_save(it); /* at once: a crash repeats no more */
+	}
+	free(visited);
+	size_t pending = 0;
+	int64_t now = time(NULL);
+	for (size_t i = 0; i < it->n_rcpts; i++)
+		pending += it->rcpts[i].state == SMTP_RCPT_PENDING;
+	if (pending > 0 && d.tried && now - it->created >= (int64_t)(s->max_age_ms / 1000)) {
+		for (size_t i = 0; i < it->n_rcpts; i++) {
+			struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+			if (r->state != SMTP_RCPT_PENDING)
+				continue;
+			char *last = xstrdup(r->last != NULL ? r->last : "");
+			smtp_queue_item_set(r, SMTP_RCPT_FAILED, 550, "5.4.7 gave up: ", NULL);
+			char *text = xasprintf("%s%s", r->last, last);
+			free(r->last);
+			r->last = text;
+			free(last);
+			d.report[i] = REPORT_FAILED;
+			log_info("outbound", "event=expired id=%s rcpt=%s", id, r->address);
+			pending--;
+		}
+	}
+	if (pending > 0 && !it->delay_sent && s->delay_warning_ms > 0 &&
+	    now - it->created >= (int64_t)(s->delay_warning_ms / 1000)) {
+		for (size_t i = 0; i < it->n_rcpts; i++)
+			if (it->rcpts[i].state == SMTP_RCPT_PENDING)
+				d.report[i] = REPORT_DELAYED;
+		it->delay_sent = true;
+	}
+	send_reports(&d);
+	if (pending == 0) {
+		log_info("outbound", "event=done id=%s attempts=%u", id, it->attempts + 1);
+		smtp_queue_item_remove(o->queue_dir, id);
+		goto out;
+	}
+	if (d.tried) {
+		it->attempts++;
+		it->next = now + (int64_t)(smtp_outbound_backoff_ms(it->attempts, s->retry_first_ms,
+		                                                    s->retry_max_ms) /
+		                           1000);
+	} else if (limited) {
+		it->next = now + SCAN_INTERVAL_S;
+	}
+	smtp_queue_item_save(it);
+out:
+	if (d.fd >= 0)
+		close(d.fd);
+	free(d.report);
+	buf_deinit(&d.dkim);
+	smtp_queue_item_free(&d.it);
+}
+
+/* ---- threads ---- */
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct smtp_outbound *o = w->o;
+
+	thread_block_signals();
+	struct smtp_resolver *resolver = NULL;
+	struct auth_db *db = NULL;
+	struct conn_cache cache = {0};
+	queue_id id;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		while (!o->stopping && o->n_todo == 0) {
+			if (cache.c != NULL && time(NULL) - cache.used >= IDLE_CLOSE_S) {
+				pthread_mutex_unlock(&o->mu);
+				smtp_client_close(&cache.c); /* QUIT: not under the lock */
+				pthread_mutex_lock(&o->mu);
+				continue;
+			}
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&o->wake_workers, &o->mu, &until);
+		}
+		if (o->stopping)
+			break;
+		memcpy(id, o->todo[0], sizeof(id));
+		memmove(o->todo[0], o->todo[1], (o->n_todo - 1) * sizeof(queue_id));
+		o->n_todo--;
+		pthread_mutex_unlock(&o->mu);
+		if (resolver == NULL && o->s.relayhost[0] == '\0') {
+			char *err = NULL;
+			resolver = smtp_resolver_new(o->s.nameservers, &err);
+			if (resolver == NULL) {
+				log_error("outbound", "event=resolver-failed err=\"%s\"", err);
+				free(err);
+			}
+		}
+		if (resolver != NULL || o->s.relayhost[0] != '\0')
+			deliver(w, resolver, &db, &cache, id);
+		pthread_mutex_lock(&o->mu);
+		unbusy(o, id);
+	}
+	pthread_mutex_unlock(&o->mu);
+	smtp_client_close(&cache.c);
+	smtp_resolver_free(&resolver);
+	auth_db_close(&db);
+	return NULL;
+}
+
+static bool
+has_file(const char *dir, const char *id, const char *ext, time_t *mtime_out)
+{
+	char *p = xasprintf("%s/%s.%s", dir, id, ext);
+	struct stat st;
+	bool yes = stat(p, &st) == 0;
+
+	free(p);
+	if (yes && mtime_out != NULL)
+		*mtime_out = st.st_mtime;
+	return yes;
+}
+
+static void
+remove_file(const char *dir, const char *id, const char *ext)
+{
+	char *p = xasprintf("%s/%s.%s", dir, id, ext);
+
+	unlink(p);
+	free(p);
+}
+
+/* One look at the queue directory: the ids due now. */
+static void
+scan(struct smtp_outbound *o)
+{
+	DIR *dir = opendir(o->queue_dir);
+	struct dirent *de;
+	int64_t now = time(NULL);
+
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL) {
+		char *dot = strrchr(de->d_name, '.');
+		if (dot == NULL || dot - de->d_name >= (long)sizeof(queue_id) ||
+		    de->d_name[0] == '.')
+			continue;
+		queue_id id;
+		snprintf(id, sizeof(id), "%.*s", (int)(dot - de->d_name), de->d_name);
+		const char *ext = dot + 1;
+		time_t mtime;
+		if (strcmp(ext, "env") != 0) {
+			/* An .env-less leftover of a crash or a delete. */
+			if ((strcmp(ext, "msg") == 0 || strcmp(ext, "state") == 0) &&
+			    !has_file(o->queue_dir, id, "env", NULL) &&
+			    has_file(o->queue_dir, id, ext, &mtime) && now - mtime > ORPHAN_AGE_S)
+				remove_file(o->queue_dir, id, ext);
+			continue;
+		}
+		if (has_file(o->queue_dir, id, "hold", NULL))
+			continue;
+		pthread_mutex_lock(&o->mu);
+		bool busy = is_busy(o, id);
+		pthread_mutex_unlock(&o->mu);
+		if (busy)
+			continue;
+		bool due = has_file(o->queue_dir, id, "retry", NULL);
+		if (due)
+			remove_file(o->queue_dir, id, "retry");
+		else
+			due = smtp_queue_item_next(o->queue_dir, id) <= now;
+		if (!due)
+			continue;
+		pthread_mutex_lock(&o->mu);
+		if (o->n_busy == o->cap) {
+			o->cap = o->cap ? 2 * o->cap : 64;
+			o->todo = xrealloc(o->todo, o->cap * sizeof(queue_id));
+			o->busy = xrealloc(o->busy, o->cap * sizeof(queue_id));
+		}
+		memcpy(o->todo[o->n_todo++], id, sizeof(id));
+		memcpy(o->busy[o->n_busy++], id, sizeof(id));
+		pthread_cond_signal(&o->wake_workers);
+		pthread_mutex_unlock(&o->mu);
+	}
+	closedir(dir);
+}
+
+static void
+clean_tmp(struct smtp_outbound *o)
+{
+	char *tmp = xasprintf("%s/tmp", o->queue_dir);
+	DIR *dir = opendir(tmp);
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	while (dir != NULL && (de = readdir(dir)) != NULL) {
+		struct stat st;
+		if (de->d_name[0] == '.' || fstatat(dirfd(dir), de->d_name, &st, 0) < 0)
+			continue;
+		if (now - st.st_mtime > ORPHAN_AGE_S)
+			unlinkat(dirfd(dir), de->d_name, 0);
+	}
+	if (dir != NULL)
+		closedir(dir);
+	free(tmp);
+}
+
+static void *
+scheduler_main(void *arg)
+{
+	struct smtp_outbound *o = arg;
+
+	thread_block_signals(); /* signals are the main loop's */
+	clean_tmp(o);
+	pthread_mutex_lock(&o->mu);
+	while (!o->stopping) {
+		pthread_mutex_unlock(&o->mu);
+		scan(o);
+		pthread_mutex_lock(&o->mu);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += SCAN_INTERVAL_S;
+		if (!o->stopping)
+			pthread_cond_timedwait(&o->wake_scheduler, &o->mu, &until);
+	}
+	pthread_mutex_unlock(&o->mu);
+	return NULL;
+}
+
+struct smtp_outbound *
+smtp_outbound_start(const char *data_dir, struct store *store,
+                    const struct smtp_outbound_settings *s, char **error_out)
+{
+	struct smtp_outbound *o = xcalloc(1, sizeof(*o));
+
+	o->data_dir = xstrdup(data_dir);
+	o->store = store;
+	o->queue_dir = xasprintf("%s/queue", data_dir);
+	o->s = *s;
+	o->s.hostname = xstrdup(s->hostname);
+	o->s.relayhost = xstrdup(s->relayhost);
+	o->s.relay_user = xstrdup(s->relay_user);
+	o->s.relay_password = xstrdup(s->relay_password);
+	o->s.nameservers = xstrdup(s->nameservers);
+	if (o->s.workers == 0)
+		o->s.workers = 1;
+	if (o->s.per_domain == 0)
+		o->s.per_domain = 1;
+	if (s->relayhost[0] == '\0') {
+		/* Fail at start, not at the first message, on a bad setting. */
+		struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+		if (r == NULL) {
+			smtp_outbound_stop(&o);
+			return NULL;
+		}
+		smtp_resolver_free(&r);
+	}
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->wake_scheduler, NULL);
+	pthread_cond_init(&o->wake_workers, NULL);
+	o->workers = xcalloc(o->s.workers, sizeof(*o->workers));
+	for (; o->n_workers < o->s.workers; o->n_workers++) {
+		struct worker *w = &o->workers[o->n_workers];
+		w->o = o;
+		atomic_init(&w->fd, -1);
+		pthread_create(&w->thread, NULL, worker_main, w);
+	}
+	pthread_create(&o->scheduler, NULL, scheduler_main, o);
+	log_info("outbound", "event=started workers=%zu via=%s", o->n_workers,
+	         s->relayhost[0] != '\0' ? s->relayhost : "mx");
+	return o;
+}
+
+void
+smtp_outbound_stop(struct smtp_outbound **op)
+{
+	struct smtp_outbound *o = *op;
+
+	if (o == NULL)
+		return;
+	*op = NULL;
+	if (o->workers != NULL) {
+		pthread_mutex_lock(&o->mu);
+		o->stopping = true;
+		pthread_cond_broadcast(&o->wake_workers);
+		pthread_cond_signal(&o->wake_scheduler);
+		pthread_mutex_unlock(&o->mu);
+		pthread_join(o->scheduler, NULL);
+		/* A delivery blocked on a slow server ends now, not after
+		   delivery.timeout: its recipients stay pending for the next
+		   start. */
+		for (size_t i = 0; i < o->n_workers; i++) {
+			int fd = atomic_load(&o->workers[i].fd);
+			if (fd >= 0)
+				shutdown(fd, SHUT_RDWR);
+		}
+		for (size_t i = 0; i < o->n_workers; i++)
+			pthread_join(o->workers[i].thread, NULL);
+		pthread_mutex_destroy(&o->mu);
+		pthread_cond_destroy(&o->wake_scheduler);
+		pthread_cond_destroy(&o->wake_workers);
+	}
+	free(o->workers);
+	free(o->todo);
+	free(o->busy);
+	free(o->domains);
+	free(o->queue_dir);
+	free(o->data_dir);
+	free((char *)o->s.hostname);
+	free((char *)o->s.relayhost);
+	free((char *)o->s.relay_user);
+	if (o->s.relay_password != NULL)
+		explicit_bzero((char *)o->s.relay_password, strlen(o->s.relay_password));
+	free((char *)o->s.relay_password);
+	free((char *)o->s.nameservers);
+	free(o);
+}
