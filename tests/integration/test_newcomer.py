@@ -142,7 +142,7 @@ class MakeRunTest(unittest.TestCase):
                                 stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 20
         out = ""
-        while "event=started" not in out and time.monotonic() < deadline:
+        while "server event=started" not in out and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
