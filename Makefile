@@ -163,6 +163,11 @@ fuzz-check: fuzz-build
 bench: deps all
 	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
 
+# ImapTest's stress mixes against tern and Dovecot (bench/imap_stress.py):
+# commands/s by type, errors found, peak memory. BENCH_STRESS_ARGS="--seconds 60".
+bench-stress: deps all
+	@python3 bench/imap_stress.py --build $(BUILD) $(BENCH_STRESS_ARGS)
+
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
 	@mkdir -p $(dir $@)
