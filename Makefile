@@ -192,6 +192,10 @@ bench-smtp: deps all
 # BENCH_RELAY_ARGS="--messages 3000 --senders 10 --markdown".
 bench-relay: deps all
 	@python3 bench/relay_bench.py --build $(BUILD) $(BENCH_RELAY_ARGS)
+# ImapTest's stress mixes against tern and Dovecot (bench/imap_stress.py):
+# commands/s by type, errors found, peak memory. BENCH_STRESS_ARGS="--seconds 60".
+bench-stress: deps all
+	@python3 bench/imap_stress.py --build $(BUILD) $(BENCH_STRESS_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a

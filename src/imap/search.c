@@ -356,8 +356,8 @@ eval_sent_dated(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool
 }
 
 /* A message without a usable Date: (stored as 0) is judged by its
-   INTERNALDATE, as SORT does (RFC 5256 section 2.2), and as Dovecot does
-   (ImapTest's search-date expects it). */
+   INTERNALDATE, as SORT does (RFC 5256 section 2.2) and as
+   Dovecot does. */
 static struct uidset
 eval_sent_date(struct eval *e, int64_t lo, int64_t hi, struct uidset cand, bool *ok)
 {
