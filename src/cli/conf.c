@@ -187,6 +187,8 @@ static const struct config_key keys[] = {
          "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
         {"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024, 1ull << 40,
          NULL, "Memory per account for mailbox views no session uses (LRU)."},
+        {"store.idle_close", CONFIG_DURATION, F(store.pool_idle_ms), "30s", 1000, DAY_MS, NULL,
+         "An account's database connection unused this long is closed (an account whose sessions only IDLE then costs a few KiB)."},
         {"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,
          "never|loopback|always",
          "Where passwords may be sent without TLS: never, only from loopback, or always."},

@@ -79,6 +79,11 @@ struct store_backend {
 	 * safety net. Returns 0, or -1 (then assume changed).
 	 */
 	int (*account_poll)(struct account *a, bool *changed_out);
+	/* Frees what the account holds for speed only and has not used for
+	   idle_ms (SQLite: pooled connections); ref_ns is CLOCK_REALTIME
+	   taken before the account_poll() this follows. True if it freed
+	   anything. May be NULL. */
+	bool (*account_trim)(struct account *a, uint64_t idle_ms, int64_t ref_ns);
 	/* Another process committed to the account (the watch heard of it):
 	   pick up background work it left (SQLite: texts to index). May be
 	   NULL. */

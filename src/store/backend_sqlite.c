@@ -138,6 +138,7 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 		db_close(db);
 		goto fail;
 	}
+	a->n_out++; /* opened here, not by db_get(): the pool takes it */
 	db_put(a, db);
 	/* Reads open "ab/ab12..." relative to this: two path components to
 	   look up per message instead of the whole data directory path. */
@@ -225,6 +226,63 @@ sqlite_account_list(struct store *s, uint64_t **ids_out, size_t *n_out)
 }
 
 /*
+ * With no connection open, asking data_version would mean opening one
+ * (~200 KiB and a schema read) per account per sweep. Instead the files
+ * are compared with what they were when the account's last connection
+ * closed: any commit appends to index.db-wal or (checkpointed, or by a
+ * process that then closed) rewrites index.db, and either write moves the
+ * file's mtime or size. File times are coarse (a clock tick), so a print
+ * is trusted only when every mtime in it is older than the poll before it
+ * by a second: a commit after that poll would show a later mtime. An
+ * unsettled print (the close's own checkpoint just wrote index.db) sends
+ * the next poll to data_version, and the next trim takes a settled one.
+ */
+static void
+file_print(const char *path, struct file_print *out)
+{
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) < 0)
+		return;
+	out->exists = true;
+	out->ino = (uint64_t)st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+static void
+files_print(struct account *a, struct files_print *out)
+{
+	char *path = xasprintf("%s/index.db", a->dir);
+
+	file_print(path, &out->db);
+	free(path);
+	path = xasprintf("%s/index.db-wal", a->dir);
+	file_print(path, &out->wal);
+	free(path);
+}
+
+static bool
+sqlite_account_trim(struct account *a, uint64_t idle_ms, int64_t ref_ns)
+{
+	bool empty;
+	unsigned n = db_pool_trim(a, idle_ms, &empty);
+
+	if (n == 0 || !empty)
+		return n > 0;
+	pthread_mutex_lock(&a->pool_lock);
+	if (a->idle == NULL && a->n_out == 0) {
+		files_print(a, &a->print);
+		a->print_valid = true;
+		a->print_settled = a->print.db.mtime_ns < ref_ns - 1000000000 &&
+		                   a->print.wal.mtime_ns < ref_ns - 1000000000;
+	}
+	pthread_mutex_unlock(&a->pool_lock);
+	return true;
+}
+
+/*
  * data_version is per connection: it moves when another connection
  * committed since this one last asked. The pool hands out any of its
  * connections, so each remembers its own last value; one seen for the
@@ -244,6 +302,18 @@ sqlite_account_poll(struct account *a, bool *changed_out)
 	int rc = -1;
 
 	*changed_out = true;
+	pthread_mutex_lock(&a->pool_lock);
+	if (a->print_valid && a->print_settled && a->idle == NULL && a->n_out == 0) {
+		struct files_print now;
+
+		files_print(a, &now);
+		if (memcmp(&now, &a->print, sizeof(now)) == 0) {
+			pthread_mutex_unlock(&a->pool_lock);
+			*changed_out = false;
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&a->pool_lock);
 	if (db_get(a, &db, &err) < 0)
 		return -1;
 	st = db_stmt(db, sql);
@@ -257,7 +327,7 @@ sqlite_account_poll(struct account *a, bool *changed_out)
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	db_put(a, db);
+	db_put_unused(a, db);
 	return rc;
 }
 
@@ -445,6 +515,7 @@ const struct store_backend store_backend_sqlite = {
         .account_close = sqlite_account_close,
         .account_list = sqlite_account_list,
         .account_poll = sqlite_account_poll,
+        .account_trim = sqlite_account_trim,
         .account_changed = sqlite_account_changed,
         .account_check = check_account,
         .account_collect = check_collect,

@@ -152,8 +152,11 @@ remove_locked(struct view *v, const struct delta *d, bool *changed, bool *others
 static void
 journal_push(struct view *v, uint64_t modseq, uint32_t uid, const struct store_mailbox *origin)
 {
-	struct journal_entry *e = &v->journal[v->journal_total % VIEW_JOURNAL];
+	struct journal_entry *e;
 
+	if (v->journal == NULL)
+		v->journal = xcalloc(VIEW_JOURNAL, sizeof(*v->journal));
+	e = &v->journal[v->journal_total % VIEW_JOURNAL];
 	if (v->journal_total >= VIEW_JOURNAL && e->modseq > v->journal_lost)
 		v->journal_lost = e->modseq;
 	e->modseq = modseq;

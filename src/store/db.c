@@ -5,7 +5,10 @@
  * takes one (db_get), uses it on its own thread for the length of the call,
  * and gives it back (db_put). So an idle session holds no connection, a
  * busy account holds at most one per worker thread, and pool_idle are kept
- * for the next call. Connections are opened SQLITE_OPEN_NOMUTEX since one
+ * for the next call. Kept ones unused for pool_idle_ms are closed by the
+ * watch's sweep (db_pool_trim): a connection costs ~200 KiB (schema,
+ * statements, page cache, maps), an account whose sessions only IDLE then
+ * costs its views. Connections are opened SQLITE_OPEN_NOMUTEX since one
  * thread at a time uses each; prepared statements are cached per connection.
  *
  * WAL with synchronous=FULL: a commit is on disk when COMMIT returns, which
@@ -77,12 +80,20 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 	if (db != NULL) {
 		acct->idle = db->next;
 		acct->n_idle--;
+	} else {
+		/* A new connection may write: the files' print says nothing
+		   about the account from now on. */
+		acct->print_valid = false;
 	}
+	acct->n_out++;
 	pthread_mutex_unlock(&acct->pool_lock);
 	if (db == NULL) {
 		path = xasprintf("%s/index.db", acct->dir);
 		if (db_open_file(path, acct->store->set.no_fsync, &db) < 0) {
 			free(path);
+			pthread_mutex_lock(&acct->pool_lock);
+			acct->n_out--;
+			pthread_mutex_unlock(&acct->pool_lock);
 			*err_out = STORE_ERR_TEMP;
 			return -1;
 		}
@@ -94,15 +105,18 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 	return 0;
 }
 
-void
-db_put(struct account *acct, struct db *db)
+static void
+pool_put(struct account *acct, struct db *db, bool touch)
 {
 	if (db == NULL)
 		return;
 	/* A statement left mid-step would hold a read snapshot open. */
 	for (unsigned i = 0; i < db->n_stmts; i++)
 		sqlite3_reset(db->stmts[i].st);
+	if (touch)
+		db->last_used_ms = time_mono_ms();
 	pthread_mutex_lock(&acct->pool_lock);
+	acct->n_out--;
 	if (acct->n_idle < acct->store->set.pool_idle) {
 		db->next = acct->idle;
 		acct->idle = db;
@@ -111,6 +125,51 @@ db_put(struct account *acct, struct db *db)
 	}
 	pthread_mutex_unlock(&acct->pool_lock);
 	db_close(db);
+}
+
+void
+db_put(struct account *acct, struct db *db)
+{
+	pool_put(acct, db, true);
+}
+
+void
+db_put_unused(struct account *acct, struct db *db)
+{
+	pool_put(acct, db, false);
+}
+
+unsigned
+db_pool_trim(struct account *acct, uint64_t idle_ms, bool *empty_out)
+{
+	uint64_t now = time_mono_ms();
+	struct db *old = NULL, **pp;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&acct->pool_lock);
+	for (pp = &acct->idle; *pp != NULL;) {
+		struct db *db = *pp;
+
+		if (now - db->last_used_ms >= idle_ms) {
+			*pp = db->next;
+			db->next = old;
+			old = db;
+			acct->n_idle--;
+			n++;
+		} else {
+			pp = &db->next;
+		}
+	}
+	pthread_mutex_unlock(&acct->pool_lock);
+	while (old != NULL) {
+		struct db *next = old->next;
+		db_close(old);
+		old = next;
+	}
+	pthread_mutex_lock(&acct->pool_lock);
+	*empty_out = acct->idle == NULL && acct->n_out == 0;
+	pthread_mutex_unlock(&acct->pool_lock);
+	return n;
 }
 
 sqlite3_stmt *

@@ -50,6 +50,7 @@ store_settings_defaults(struct store_settings *s)
 	s->max_message_size = 64ull << 20;
 	s->view_cache_bytes = 64ull << 20;
 	s->pool_idle = 4;
+	s->pool_idle_ms = 30000;
 	s->max_index_text = 1u << 20;
 	s->inline_max = 64u << 10;
 	s->watch_sweep_ms = 5000;
@@ -104,6 +105,8 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.view_cache_bytes = 64ull << 20;
 		if (s->set.pool_idle == 0)
 			s->set.pool_idle = 4;
+		if (s->set.pool_idle_ms == 0)
+			s->set.pool_idle_ms = 30000;
 		if (s->set.max_index_text == 0)
 			s->set.max_index_text = 1u << 20;
 		if (s->set.watch_sweep_ms == 0)

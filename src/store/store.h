@@ -65,6 +65,9 @@ struct store_settings {
 	uint64_t quota_messages;   /* default limit for new accounts; 0 = none */
 	uint64_t view_cache_bytes; /* per account, unused shared views kept; 0 = 64 MiB */
 	unsigned pool_idle;        /* idle SQLite connections kept per account; 0 = 4 */
+	uint64_t pool_idle_ms;     /* an idle connection unused this long is closed by the
+	                              watch's sweep (an idle account then costs a few KiB);
+	                              0 = 30 s */
 	size_t max_index_text;     /* text per message given to the FTS index; 0 = 1 MiB */
 	uint64_t inline_max;       /* messages up to this size live in the index, not a
 	                              file (one fsync per append); 0 = none inline */

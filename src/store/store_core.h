@@ -130,6 +130,18 @@ struct account {
 	pthread_mutex_t pool_lock;
 	struct db *idle;
 	unsigned n_idle;
+	unsigned n_out; /* connections taken by db_get() and not yet put back */
+	/* While the account has no connection at all: what its files looked
+	   like when the last one closed (backend_sqlite.c, account_poll). */
+	struct files_print {
+		struct file_print {
+			bool exists;
+			uint64_t ino, size;
+			int64_t mtime_ns;
+		} db, wal;
+	} print;
+	bool print_valid;    /* taken, and no connection opened since */
+	bool print_settled;  /* every mtime in it older than the poll before it */
 	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
 	/* Zero-reference blobs may be left for the indexer thread (expunge.c);
 	   and how many it (or anyone) collected, for tests. Under write_lock. */
@@ -180,7 +192,9 @@ struct view {
 	   acct->write_lock (and the view lock). */
 	uint64_t highestmodseq;
 	struct store_mailbox_info info; /* counters, kept as of highestmodseq */
-	struct journal_entry journal[VIEW_JOURNAL];
+	/* The last VIEW_JOURNAL flag changes, a ring; allocated at the first
+	   (most views of idle accounts never change: 6 KiB saved each). */
+	struct journal_entry *journal;
 	uint64_t journal_total;
 	uint64_t journal_lost; /* highest modseq pushed out of the ring */
 	struct store_mailbox *watchers;

@@ -40,6 +40,7 @@ struct db {
 	struct account *acct; /* pool connections: whose commits to announce */
 	int64_t data_version;
 	bool has_data_version;
+	uint64_t last_used_ms; /* time_mono_ms() of its last db_put(); 0 = never used */
 	unsigned n_stmts;
 	struct {
 		const char *sql;
@@ -130,6 +131,12 @@ int spool_link(struct store_spool *sp, const char *blob_dir, bool *created_out,
 /* ---- db.c ---- */
 int db_get(struct account *acct, struct db **db_out, enum store_error *err_out);
 void db_put(struct account *acct, struct db *db);
+/* db_put() that leaves the connection's age alone: a use that is not the
+   account's (the watch's poll) must not keep it open. */
+void db_put_unused(struct account *acct, struct db *db);
+/* Closes the account's kept connections unused for idle_ms; how many. In
+ *empty_out whether it then has none at all, kept or taken. */
+unsigned db_pool_trim(struct account *acct, uint64_t idle_ms, bool *empty_out);
 void db_close(struct db *db);
 int db_open_file(const char *path, bool no_fsync, struct db **db_out);
 /* A reset statement for sql (static text), prepared once per connection. */

@@ -34,8 +34,9 @@
 static size_t
 view_bytes(const struct view *v)
 {
-	return sizeof(*v) + (size_t)v->cap * (sizeof(uint32_t) + 1 + sizeof(uint64_t) +
-	                                      (v->keywords ? sizeof(uint64_t) : 0));
+	return sizeof(*v) + (v->journal ? VIEW_JOURNAL * sizeof(*v->journal) : 0) +
+	       (size_t)v->cap * (sizeof(uint32_t) + 1 + sizeof(uint64_t) +
+	                         (v->keywords ? sizeof(uint64_t) : 0));
 }
 
 void
@@ -56,6 +57,7 @@ view_free(struct view *v)
 	free(v->flags);
 	free(v->keywords);
 	free(v->modseqs);
+	free(v->journal);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }

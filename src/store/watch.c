@@ -21,8 +21,11 @@
  *   did not say (an old binary, the sqlite3 shell): every
  *   store_settings.watch_sweep_ms (5 s) the thread asks the backend whether each
  *   open account with loaded views changed (SQLite: PRAGMA data_version,
- *   ~5 us an account, so 10,000 open accounts cost ~50 ms of one thread
- *   per sweep) and catches those up.
+ *   ~5 us an account, or two stat(2)s for an account with no connection
+ *   open, so 10,000 open accounts cost ~50 ms of one thread per sweep) and
+ *   catches those up. The same sweep lets the backend free what an account
+ *   keeps only for speed and has not used for a while (pooled
+ *   connections: store_settings.pool_idle_ms).
  *
  * The socket lives in the data directory (mode 0700): only the service
  * user can send, and a datagram only makes the listener read what is
@@ -35,12 +38,16 @@
 #include "store/store_core.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/hash.h"
@@ -203,7 +210,7 @@ serve_datagrams(struct store *s, struct ids *pending, struct ids *work)
 	}
 }
 
-/* The accounts open here that have loaded views, each with a reference. */
+/* The accounts open here, each with a reference. */
 static size_t
 open_accounts(struct store *s, struct account ***list_out)
 {
@@ -214,13 +221,7 @@ open_accounts(struct store *s, struct account ***list_out)
 	struct hash_entry e;
 	for (size_t pos = 0; hash_next(s->accounts, &pos, &e);) {
 		struct account *a = e.value;
-		bool has_views;
 
-		pthread_mutex_lock(&a->views_lock);
-		has_views = a->views != NULL;
-		pthread_mutex_unlock(&a->views_lock);
-		if (!has_views)
-			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			list = xrealloc(list, cap * sizeof(*list));
@@ -233,24 +234,43 @@ open_accounts(struct store *s, struct account ***list_out)
 	return n;
 }
 
-/* The safety net: every open account the backend says may have changed. */
+/* The safety net: every open account with loaded views that the backend
+   says may have changed is caught up. And what accounts hold only for
+   speed goes once unused for pool_idle_ms (an account whose sessions all
+   IDLE keeps its views and nothing else), its freed pages back to the
+   kernel. */
 static void
 sweep(struct store *s, struct ids *pending, struct ids *work)
 {
 	struct account **list;
 	size_t n = open_accounts(s, &list);
+	bool trimmed = false;
 
 	for (size_t i = 0; i < n; i++) {
-		bool changed = true;
+		struct account *a = list[i];
+		struct timespec ref;
+		bool changed = true, has_views;
 
-		if (atomic_load(&list[i]->needs_catch_up) ||
-		    s->backend->account_poll(list[i], &changed) < 0 || changed)
-			changed_elsewhere(list[i]);
-		account_unref(list[i]);
+		clock_gettime(CLOCK_REALTIME, &ref);
+		pthread_mutex_lock(&a->views_lock);
+		has_views = a->views != NULL;
+		pthread_mutex_unlock(&a->views_lock);
+		if (has_views && (atomic_load(&a->needs_catch_up) ||
+		                  s->backend->account_poll(a, &changed) < 0 || changed))
+			changed_elsewhere(a);
+		if (s->backend->account_trim != NULL &&
+		    s->backend->account_trim(a, s->set.pool_idle_ms,
+		                             (int64_t)ref.tv_sec * 1000000000 + ref.tv_nsec))
+			trimmed = true;
+		account_unref(a);
 		if (i % SWEEP_SLICE == SWEEP_SLICE - 1)
 			serve_datagrams(s, pending, work);
 	}
 	free(list);
+#ifdef __GLIBC__
+	if (trimmed)
+		malloc_trim(0);
+#endif
 }
 
 static void *

@@ -488,6 +488,67 @@ test_sweep_finds_what_nobody_said(void)
 	tstore_close(&t);
 }
 
+/* Under the account's pool lock: no connection kept or taken, and the
+   files' print taken and trusted. */
+static bool
+account_is_closed(struct account *a)
+{
+	bool closed;
+
+	pthread_mutex_lock(&a->pool_lock);
+	closed = a->idle == NULL && a->n_out == 0 && a->print_valid && a->print_settled;
+	pthread_mutex_unlock(&a->pool_lock);
+	return closed;
+}
+
+/* An account whose session only watches loses its connections after
+   pool_idle_ms (the sweep closes them), the sweeps that follow cost no
+   connection while nothing changes, and a change by another process that
+   no datagram announced is still found: by the files' print. */
+static void
+test_idle_account_closes_connections(void)
+{
+	struct store_settings set;
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct waker w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	enum store_error err;
+	struct log l;
+	struct account *a;
+	int waited = 0;
+
+	store_settings_defaults(&set);
+	set.watch_sweep_ms = 50;
+	set.pool_idle_ms = 100;
+	tstore_open_with(&t, &set);
+	a = t.acct->a;
+	tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_watch(mb, on_wake, &w);
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	char *sock = xasprintf("%s/store-notify.sock", t.dir);
+	test_int_eq(-1, unlink(sock), 0); /* no datagram will arrive */
+	free(sock);
+
+	/* A settled print needs file times a second older than a sweep. */
+	while (!account_is_closed(a) && waited < 5000 * TEST_SLOWDOWN) {
+		usleep(20000);
+		waited += 20;
+	}
+	test_assert(-1, account_is_closed(a));
+	usleep(300000); /* six sweeps: none may open a connection */
+	test_assert(-1, account_is_closed(a));
+	test_int_eq(-1, wait_wakes_for(&w, 1, 1), 0);
+
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	test_int_eq(-1, wait_wakes_for(&w, 1, 3000), 1);
+	memset(&l, 0, sizeof(l));
+	test_int_eq(-1, store_mailbox_sync(mb, &log_fns, &l, &err), 0);
+	test_str_eq(-1, l.text, "E2 ");
+	store_mailbox_close(&mb);
+	tstore_close(&t);
+}
+
 /* One listener per data directory: a socket file a dead listener left is
    replaced; a second store that wants to listen only sweeps, sends like
    any writer, and leaves the listener's socket alone when it closes. */
@@ -709,6 +770,7 @@ main(int argc, char **argv)
 	TEST_RUN(test_one_flags_response_per_message);
 	TEST_RUN(test_changes_from_another_process_reach_a_watch);
 	TEST_RUN(test_sweep_finds_what_nobody_said);
+	TEST_RUN(test_idle_account_closes_connections);
 	TEST_RUN(test_one_listener_per_directory);
 	TEST_RUN(test_own_write_after_anothers_catches_up);
 	TEST_RUN(test_list_change_from_another_process_wakes_account_watch);
