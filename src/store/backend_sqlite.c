@@ -327,7 +327,7 @@ sqlite_account_poll(struct account *a, bool *changed_out)
 	}
 	if (st != NULL)
 		sqlite3_reset(st);
-	db_put_unused(a, db);
+	db_put(a, db);
 	return rc;
 }
 

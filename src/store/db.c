@@ -105,15 +105,16 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 	return 0;
 }
 
-static void
-pool_put(struct account *acct, struct db *db, bool touch)
+void
+db_put(struct account *acct, struct db *db)
 {
 	if (db == NULL)
 		return;
 	/* A statement left mid-step would hold a read snapshot open. */
 	for (unsigned i = 0; i < db->n_stmts; i++)
 		sqlite3_reset(db->stmts[i].st);
-	if (touch)
+	/* The watch's polls and catch-ups are not the account's own use. */
+	if (!store_thread_is_watch)
 		db->last_used_ms = time_mono_ms();
 	pthread_mutex_lock(&acct->pool_lock);
 	acct->n_out--;
@@ -125,18 +126,6 @@ pool_put(struct account *acct, struct db *db, bool touch)
 	}
 	pthread_mutex_unlock(&acct->pool_lock);
 	db_close(db);
-}
-
-void
-db_put(struct account *acct, struct db *db)
-{
-	pool_put(acct, db, true);
-}
-
-void
-db_put_unused(struct account *acct, struct db *db)
-{
-	pool_put(acct, db, false);
 }
 
 unsigned

@@ -302,6 +302,9 @@ void watch_deinit(struct store *s);
    process, unless this is it. Never blocks; a lost datagram is found by
    the listener's sweep. */
 void watch_committed(struct account *a);
+/* True on the watch's thread: its reads (polls, catch-ups) are not an
+   account's own use, so they do not keep its connections open. */
+extern _Thread_local bool store_thread_is_watch;
 /* A write that went around the views of this process (tern check --repair):
    catches up here, tells the listener. */
 void watch_changed_behind(struct store *s, uint64_t account_id);

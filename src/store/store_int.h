@@ -131,9 +131,6 @@ int spool_link(struct store_spool *sp, const char *blob_dir, bool *created_out,
 /* ---- db.c ---- */
 int db_get(struct account *acct, struct db **db_out, enum store_error *err_out);
 void db_put(struct account *acct, struct db *db);
-/* db_put() that leaves the connection's age alone: a use that is not the
-   account's (the watch's poll) must not keep it open. */
-void db_put_unused(struct account *acct, struct db *db);
 /* Closes the account's kept connections unused for idle_ms; how many. In
  *empty_out whether it then has none at all, kept or taken. */
 unsigned db_pool_trim(struct account *acct, uint64_t idle_ms, bool *empty_out);

@@ -273,6 +273,8 @@ sweep(struct store *s, struct ids *pending, struct ids *work)
 #endif
 }
 
+_Thread_local bool store_thread_is_watch;
+
 static void *
 watch_main(void *arg)
 {
@@ -281,6 +283,7 @@ watch_main(void *arg)
 	uint64_t next_sweep = time_mono_ms() + s->set.watch_sweep_ms;
 
 	thread_block_signals();
+	store_thread_is_watch = true;
 
 	for (;;) {
 		struct pollfd p[2] = {{.fd = s->stop_fd, .events = POLLIN},
