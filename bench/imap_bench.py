@@ -72,7 +72,7 @@ def measure(server, msgs, n_append, n_idle):
     nbytes = [0]
 
     def fetch_bodies():
-        nbytes[0] = c.cmd("FETCH 1:2000 BODY.PEEK[]")
+        nbytes[0] = c.cmd(f"FETCH 1:{min(2000, len(msgs))} BODY.PEEK[]")
 
     t = timed(fetch_bodies, 3)
     res["FETCH 2000 bodies (MB/s)"] = nbytes[0] / t / 1e6

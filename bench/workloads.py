@@ -8,8 +8,8 @@ where better is "higher", "lower" or "zero" (an error count: both must be
 0, no ratio). A wrong answer raises (WorkloadError): a fast wrong answer is
 not a figure. Account use, so the workloads do not see each other's mail:
 u1..u100 ImapTest's mixes, u101 resync, u102 webmail, u103 big mailbox,
-u111.. POP3, u151..u170 delivery, u1..uN the idle fleet (INBOX only),
-u<provider_first>.. a provider's day.
+u111.. POP3, u151..u170 delivery, u1001.. the idle fleet (one message
+delivered to each), u<provider_first>.. a provider's day.
 """
 import os
 import random
@@ -25,7 +25,7 @@ from imap_client import Client, fill
 
 D = mailgen.DOMAIN
 RESYNC_USER, WEBMAIL_USER, BIG_USER = f"u101@{D}", f"u102@{D}", f"u103@{D}"
-POP3_FIRST, DELIVERY_FIRST, DELIVERY_ACCOUNTS = 111, 151, 20
+POP3_FIRST, DELIVERY_FIRST, DELIVERY_ACCOUNTS, IDLE_FIRST = 111, 151, 20, 1001
 
 
 class WorkloadError(Exception):
@@ -195,23 +195,35 @@ def webmail(ctx):
 
 # ---- the idle fleet (bench/loadgen) ----
 
+def settled_pss(server, limit_s=20):
+    """The server's PSS once it has stopped changing (within 1% over half a
+    second): a restarted tern first looks at its accounts, which maps and
+    then drops tens of MiB."""
+    last = servers.pss_kb(server.pids())
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = servers.pss_kb(server.pids())
+        if abs(now - last) <= last / 100:
+            return now
+        last = now
+    return last
+
+
 def _loadgen(ctx, args, idle_server=None, timeout=900):
     """Runs loadgen; for the idle mode measures idle_server's PSS before the
     fleet and once it is idling. Returns (ready, result, pss before, after)."""
-    cmd = [ctx.loadgen] + args
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    before = after = 0
+    before = settled_pss(idle_server) if idle_server is not None else 0
+    after = 0
     ready, result, errors = {}, {}, []
-    if idle_server is not None:
-        time.sleep(ctx.size.settle_s / 2)
-        before = servers.pss_kb(idle_server.pids())
+    p = subprocess.Popen([ctx.loadgen] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
     for line in p.stdout:
         kind, _, rest = line.strip().partition(" ")
         values = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
         if kind == "ready":
             ready = values
-            time.sleep(ctx.size.settle_s)  # let the servers settle
-            after = servers.pss_kb(idle_server.pids())
+            after = settled_pss(idle_server)
             p.stdin.write("deliver\n")
             p.stdin.flush()
         elif kind == "result":
@@ -231,10 +243,14 @@ def idle_fleet(ctx):
         accounts = max(1, n // per_account)
 
         def measure(server):
+            # A fresh process for each fleet: memory the previous workloads
+            # (or fleet) left allocated, cached or free in the allocator
+            # would otherwise blur the per-connection figure.
+            server.stop()
+            server.start()
             ready, result, before, after = _loadgen(
                 ctx, ["idle", "-p", str(server.port), "-l", str(server.lmtp_port), "-a",
-                      str(accounts), "-n", str(n), "-w", servers.PASSWORD, "-t", "900"], server)
-            time.sleep(ctx.size.settle_s)  # connections gone before the next run
+                      str(accounts), "-f", str(IDLE_FIRST), "-n", str(n), "-w", servers.PASSWORD, "-t", "900"], server)
             return (after / 1024, (after - before) / n, float(result["deliver_to_last_exists_ms"]),
                     float(result["notify_p99_ms"]), float(ready["setup_s"]))
 
