@@ -179,7 +179,7 @@ fuzz-check: fuzz-build
 
 # Every workload against tern and Dovecot/Postfix in one run, one table, written
 # into docs/PERFORMANCE.md (bench/run; as root, installs what it needs):
-# BENCH_RUN_ARGS="--quick" (under 5 minutes) or "--smoke" (10 seconds).
+# BENCH_RUN_ARGS="--quick" (about 5 minutes) or "--smoke" (under a minute).
 bench: deps all
 	@BUILD=$(BUILD) bench/run $(BENCH_RUN_ARGS)
 
