@@ -695,9 +695,10 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: loadgen idle -p IMAP_PORT -l LMTP_PORT -a ACCOUNTS -n CONNS\n"
-	                "       loadgen pop3 -p POP3_PORT -a ACCOUNTS -m MESSAGES\n"
-	                "       options: -u FORMAT -f FIRST -w PASSWORD -t SECONDS -c CONCURRENCY\n");
+	fprintf(stderr,
+	        "usage: loadgen idle -p IMAP_PORT -l LMTP_PORT -a ACCOUNTS -n CONNS\n"
+	        "       loadgen pop3 -p POP3_PORT -a ACCOUNTS -m MESSAGES\n"
+	        "       options: -u FORMAT -f FIRST -w PASSWORD -t SECONDS -c CONCURRENCY\n");
 	exit(2);
 }
 
