@@ -290,8 +290,6 @@ exists_of(const char *line)
 	return end != line + 2 && strcmp(end, " EXISTS") == 0 ? n : -1;
 }
 
-static void deliver_begin(void);
-
 static void
 imap_line(struct conn *c, const char *line)
 {

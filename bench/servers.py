@@ -415,10 +415,6 @@ maillog_file = {self.dir}/maillog
         wait_port(self.port)
         return self
 
-    def reload(self):
-        subprocess.run(["postfix", "-c", self.conf, "reload"], capture_output=True)
-        time.sleep(1)
-
     def stop(self):
         if self.started:
             subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True)
