@@ -44,10 +44,10 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
-.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
-        bench-smtp bench-relay format clean
+.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-imap \
+        bench-store bench-smtp bench-relay bench-stress format clean
 
-all: $(BUILD)/tern
+all: $(BUILD)/tern $(BUILD)/bench/loadgen
 
 # V=1 shows the full commands.
 ifeq ($(V),1)
@@ -177,9 +177,22 @@ fuzz-check: fuzz-build
 	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \
 		--fuzz-seconds $(FUZZ_CHECK_SECONDS)
 
-# tern and Dovecot side by side (bench/imap_bench.py installs dovecot-imapd
-# if missing); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
+# Every workload against tern and Dovecot/Postfix in one run, one table, written
+# into docs/PERFORMANCE.md (bench/run; as root, installs what it needs):
+# BENCH_RUN_ARGS="--quick" (about 5 minutes) or "--smoke" (under a minute).
 bench: deps all
+	@BUILD=$(BUILD) bench/run $(BENCH_RUN_ARGS)
+
+# The event-driven load generator bench/run drives the idle fleet and POP3
+# with (bench/loadgen.c): libevent only, no tern code.
+$(BUILD)/bench/loadgen: $(BUILD)/obj/bench/loadgen.o
+	@mkdir -p $(dir $@)
+	$(say) LINK $@
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The older single-topic benches, still runnable alone.
+# IMAP figures (bench/imap_bench.py); BENCH_IMAP_ARGS="--messages 20000 --idle 1000 --markdown".
+bench-imap: deps all
 	@python3 bench/imap_bench.py --build $(BUILD) $(BENCH_IMAP_ARGS)
 
 # Inbound delivery, tern against Postfix + Dovecot LMTP (bench/smtp_bench.py
@@ -208,5 +221,5 @@ bench-store: $(BUILD)/bench/store_bench
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/src/cli/main.d $(BUILD)/obj/bench/loadgen.d $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/obj/tests/unit/%.d)
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:%=%.d)

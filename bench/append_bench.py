@@ -19,7 +19,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imap_bench import PASSWORD, ROOT, USER, Client, Tern  # noqa: E402
+from imap_client import USER, Client  # noqa: E402
+from servers import ROOT, Tern, free_port_base  # noqa: E402
 
 
 def rss_anon_kib(pid):
@@ -93,7 +94,7 @@ def main():
     for i, binary in enumerate(binaries):
         tmp = tempfile.mkdtemp(prefix="tern-append-bench-")
         try:
-            server = Tern(tmp, 24000 + 1000 * i + os.getpid() % 500, binary)
+            server = Tern(tmp, binary, free_port_base(), [USER]).start()
             try:
                 r1 = append_rate(server, 1, args.messages, 2000)
                 r8 = append_rate(server, 8, args.messages // 8, 2000)

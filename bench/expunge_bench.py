@@ -27,8 +27,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imap_bench import (ROOT, Client, Dovecot, Tern, make_message, tern_count,  # noqa: E402
-                        tern_wait_indexed)
+from imap_client import USER, Client, fill  # noqa: E402
+from mailgen import make_message, make_messages  # noqa: E402
+from servers import ROOT, Dovecot, Tern, ensure_packages, free_port_base  # noqa: E402
+
 
 def appender(port, rng, base, stop, lat):
     """Appends one message at a time until stop is set; each latency in lat."""
@@ -45,10 +47,10 @@ def appender(port, rng, base, stop, lat):
 
 def measure(server, msgs, rng):
     res = {}
+    fill(server.port, "INBOX", msgs)
+    if server.name == "tern":
+        server.wait_indexed()
     c = Client(server.port).login()
-    for i in range(0, len(msgs), 200):
-        c.append("INBOX", msgs[i:i + 200])
-    tern_wait_indexed(server)
     c.cmd("SELECT INBOX")
     t = time.perf_counter()
     c.cmd("STORE 1:* +FLAGS.SILENT (\\Deleted)")
@@ -65,7 +67,8 @@ def measure(server, msgs, rng):
     c.cmd("EXPUNGE")
     done = time.perf_counter()
     res[f"EXPUNGE of {len(msgs)} messages (ms)"] = (done - t) * 1000
-    while tern_count(server, "SELECT count(*) FROM blobs WHERE refs = 0") > 0:
+    while server.name == "tern" and server.count(
+            "SELECT count(*) FROM blobs WHERE refs = 0") > 0:
         time.sleep(0.01)
     res["collection done, after the EXPUNGE reply (ms)"] = (time.perf_counter() - done) * 1000
     time.sleep(0.2)
@@ -84,15 +87,16 @@ def main():
     ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
-    rng = random.Random(7)
-    msgs = [make_message(i, rng) for i in range(args.messages)]
+    ensure_packages(["dovecot-imapd"])
+    msgs = make_messages(args.messages)
     tmp = tempfile.mkdtemp(prefix="tern-expunge-bench-")
     os.chmod(tmp, 0o755)  # Dovecot's auth process (its own user) reads the passwd file
-    base = 25000 + os.getpid() % 2000
+    base = free_port_base()
     results = {}
     try:
-        for make in (lambda: Tern(tmp, base, os.path.join(args.build, "tern")),
-                     lambda: Dovecot(tmp, base + 1143, "maildir")):
+        tern = Tern(tmp, os.path.join(args.build, "tern"), base, [USER])
+        for make in (lambda: tern.start(),
+                     lambda: Dovecot(tmp, base + 1000, tern.hashes()).start()):
             server = make()
             try:
                 results[server.name] = measure(server, msgs, random.Random(8))

@@ -17,103 +17,40 @@ Profiles (ImapTest's own mixes):
                                      (the rest of the mix off): peak memory
 For each: commands per second by type, the error count, and the servers'
 memory (proportional set size, Dovecot's processes summed) at its peak.
-Both servers get the same 100 accounts with the same yescrypt hashes (tern
-makes them; Dovecot reads them as {CRYPT}) and the same mbox of 3,000
-generated messages. ImapTest comes from ../shared/imaptest/build.sh.
+Both servers get the same 100 accounts with the same yescrypt hash (tern
+makes it; Dovecot reads it as {CRYPT}) and the same mbox of 3,000
+generated messages (bench/mailgen.py). ImapTest comes from
+../shared/imaptest/build.sh (or IMAPTEST=path). bench/run runs the default
+mixes and own_msgs as part of its table; this runs any profile for longer.
 Not a timed test: nothing here passes or fails.
 """
 import argparse
 import os
-import random
-import re
 import resource
 import shutil
-import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import imap_bench  # noqa: E402  (the two servers and PSS, shared)
+import imaptest_runs  # noqa: E402
+import mailgen  # noqa: E402
+import servers  # noqa: E402
 
-ROOT = os.path.dirname(HERE)
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "imaptest")
-PASSWORD = "stress-pw"
+ROOT = servers.ROOT
 USERS = 100
+U = f"u%d@{mailgen.DOMAIN}"
+U1 = f"u1@{mailgen.DOMAIN}"
 PROFILES = {
-    "default10": ["user=u%d@localhost", f"users={USERS}", "clients=10"],
-    "default50": ["user=u%d@localhost", f"users={USERS}", "clients=50"],
-    "default200": ["user=u%d@localhost", f"users={USERS}", "clients=200"],
-    "own_msgs": ["user=u1@localhost", "clients=10", "own_msgs", "expunge=5", "logout=1"],
-    "own_flags": ["user=u1@localhost", "clients=10", "own_flags"],
+    "default10": [f"user={U}", f"users={USERS}", "clients=10"],
+    "default50": [f"user={U}", f"users={USERS}", "clients=50"],
+    "default200": [f"user={U}", f"users={USERS}", "clients=200"],
+    "own_msgs": [f"user={U1}", "clients=10", "own_msgs", "expunge=5", "logout=1"],
+    "own_flags": [f"user={U1}", "clients=10", "own_flags"],
     # Only APPEND (and the login/SELECT/LOGOUT around it): the memory profile.
-    "append10": ["user=u%d@localhost", f"users={USERS}", "clients=10", "-", "append=100,95",
+    "append10": [f"user={U}", f"users={USERS}", "clients=10", "-", "append=100,95",
                  "msgs=1000000"],
 }
-
-
-def write_mbox(path, n=3000):
-    rng = random.Random(7)
-    with open(path, "wb") as f:
-        for i in range(n):
-            msg = imap_bench.make_message(i, rng).replace(b"\r\n", b"\n")
-            f.write(b"From user@example.org Mon Jan  1 00:00:00 2024\n" + msg + b"\n")
-
-
-class TernAccounts(imap_bench.Tern):
-    """tern with u1..u100@localhost (yescrypt, tern's default)."""
-
-    def __init__(self, tmp, port_base, binary):
-        super().__init__(tmp, port_base, binary)
-        for i in range(1, USERS + 1):
-            subprocess.run([binary, "-d", self.dir, "user", "add", f"u{i}@localhost",
-                            "--password-stdin"], input=PASSWORD + "\n", text=True, check=True,
-                           capture_output=True)
-
-    def hashes(self):
-        db = sqlite3.connect(os.path.join(self.dir, "accounts.db"))
-        rows = db.execute("SELECT address, password FROM accounts WHERE address LIKE 'u%'")
-        return dict(rows.fetchall())
-
-
-class DovecotAccounts(imap_bench.Dovecot):
-    """Dovecot with the same accounts and hashes."""
-
-    def __init__(self, tmp, port, hashes):
-        super().__init__(tmp, port, "maildir")
-        with open(os.path.join(self.dir, "passwd"), "a") as f:
-            for user, h in sorted(hashes.items()):
-                f.write(f"{user}:{{CRYPT}}{h}::::::\n")
-
-
-def run_profile(imaptest, server, mbox, profile, seconds):
-    """ImapTest's totals per second, its error lines and the peak PSS."""
-    args = [imaptest, "host=127.0.0.1", f"port={server.port}", f"pass={PASSWORD}",
-            f"mbox={mbox}", f"secs={seconds}"] + PROFILES[profile]
-    peak = [0]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(1.0):
-            peak[0] = max(peak[0], imap_bench.pss_kb(server.pids()))
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    proc = subprocess.run(args, capture_output=True, text=True, errors="replace",
-                          timeout=seconds + 300)
-    done.set()
-    t.join()
-    out = proc.stdout + proc.stderr
-    errors = [l for l in out.splitlines() if l.startswith("Error:")]
-    rates = {}
-    m = re.search(r"Totals:\n(.*)\n.*\n.*\n(.*)", out)
-    if m:
-        names, counts = m.group(1).split(), m.group(2).split()
-        rates = {k: int(v) / seconds for k, v in zip(names, counts)}
-    return rates, errors, peak[0]
 
 
 def main():
@@ -125,34 +62,33 @@ def main():
     ap.add_argument("--errors", type=int, default=5, help="error lines shown per run")
     args = ap.parse_args()
 
-    imaptest = subprocess.run(["bash", os.path.join(SHARED, "build.sh"),
-                               os.path.join(ROOT, "build", "imaptest")], check=True,
-                              capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    servers.ensure_packages(["dovecot-imapd"])
+    imaptest = imaptest_runs.imaptest_binary()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     tmp = tempfile.mkdtemp(prefix="tern-stress-")
     os.chmod(tmp, 0o755)
     mbox = os.path.join(tmp, "stress.mbox")
-    write_mbox(mbox)
-    base = 45000 + random.randrange(0, 4000, 10)
+    mailgen.write_mbox(mbox, mailgen.make_messages(3000))
+    base = servers.free_port_base()
     results = []
     try:
-        tern = TernAccounts(tmp, base, os.path.join(args.build, "tern"))
-        hashes = tern.hashes()
-        servers = [tern]
+        tern = servers.Tern(tmp, os.path.join(args.build, "tern"), base,
+                            servers.bench_accounts(USERS))
+        running = [tern.start()]
         try:
-            servers.append(DovecotAccounts(tmp, base + 1143, hashes))
+            running.append(servers.Dovecot(tmp, base + 1000, tern.hashes()).start())
             for profile in args.profiles.split(","):
-                for server in servers:
+                for server in running:
                     print(f"stress: {profile} on {server.name} for {args.seconds}s ...",
                           file=sys.stderr)
-                    rates, errors, peak = run_profile(imaptest, server, mbox, profile,
-                                                      args.seconds)
+                    rates, errors, peak = imaptest_runs.run_mix(imaptest, server, mbox,
+                                                                PROFILES[profile], args.seconds)
                     results.append((profile, server.name, rates, errors, peak))
                     for e in errors[:args.errors]:
                         print(f"  {server.name}: {e}", file=sys.stderr)
         finally:
-            for server in servers:
+            for server in running:
                 server.stop()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -3,7 +3,9 @@
 
 Starts tern (build/tern) and Dovecot (Debian's dovecot-imapd and
 dovecot-pop3d, installed if missing; Maildir) on loopback in a temporary
-directory, fills each INBOX with the same messages over IMAP, then does what
+directory, fills each INBOX with the same messages over IMAP, then, one
+session at a time with Python's poplib (bench/run's POP3 workload drives
+many sessions with bench/loadgen), does what
 a collector such as fetchmail does, against both in the same run: log in,
 UIDL, RETR every message, DELE every message, QUIT (the UPDATE state removes
 them). Prints each figure and the ratio (> 1: tern is faster).
@@ -15,23 +17,15 @@ Not a timed test: nothing here passes or fails.
 import argparse
 import os
 import poplib
-import random
 import shutil
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from imap_bench import (PASSWORD, ROOT, USER, Client, Dovecot, Tern, make_message,  # noqa: E402
-                        tern_wait_indexed)
-
-
-def fill(server, msgs):
-    c = Client(server.port).login()
-    for i in range(0, len(msgs), 200):
-        c.append("INBOX", msgs[i:i + 200])
-    c.close()
-    tern_wait_indexed(server)
+from imap_client import PASSWORD, USER, fill  # noqa: E402
+from mailgen import make_messages  # noqa: E402
+from servers import ROOT, Dovecot, Tern, ensure_packages, free_port_base  # noqa: E402
 
 
 def measure(server, n):
@@ -72,18 +66,21 @@ def main():
     ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
-    rng = random.Random(7)
-    msgs = [make_message(i, rng) for i in range(args.messages)]
+    ensure_packages(["dovecot-imapd", "dovecot-pop3d"])
+    msgs = make_messages(args.messages)
     tmp = tempfile.mkdtemp(prefix="tern-pop3-bench-")
     os.chmod(tmp, 0o755)  # Dovecot's auth process (its own user) reads the passwd file
-    base = 23000 + os.getpid() % 2000
+    base = free_port_base()
     results = {}
     try:
-        for make in (lambda: Tern(tmp, base, os.path.join(args.build, "tern")),
-                     lambda: Dovecot(tmp, base + 1143, "maildir", pop3_port=base + 1110)):
+        tern = Tern(tmp, os.path.join(args.build, "tern"), base, [USER])
+        for make in (lambda: tern.start(),
+                     lambda: Dovecot(tmp, base + 1000, tern.hashes()).start()):
             server = make()
             try:
-                fill(server, msgs)
+                fill(server.port, "INBOX", msgs)
+                if server.name == "tern":
+                    server.wait_indexed()
                 results[server.name] = measure(server, args.messages)
             finally:
                 server.stop()

@@ -29,10 +29,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import smtp_bench  # noqa: E402  (Tern, Postfix, Conn, make_message)
+import servers  # noqa: E402
+import smtp_bench  # noqa: E402  (Conn)
+from mailgen import DOMAIN, make_message  # noqa: E402
 
-ROOT = smtp_bench.ROOT
-DOMAIN = smtp_bench.DOMAIN
+ROOT = servers.ROOT
 
 
 def sender(args):
@@ -46,7 +47,7 @@ def sender(args):
         if code != 235:
             raise RuntimeError(f"AUTH: {line!r}")
     for i in jobs:
-        msg = smtp_bench.make_message(i, rng)
+        msg = make_message(i, rng)
         if auth:  # submission checks that From: is the account's
             msg = re.sub(rb"^From: [^\r]*", f"From: <{frm}>".encode(), msg, count=1, flags=re.M)
         c.sock.sendall(f"MAIL FROM:<{frm}>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode())
@@ -90,31 +91,29 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("relay_bench: needs root (Postfix's master runs as root)")
-    smtp_bench.ensure_packages()
+    servers.ensure_packages(["postfix"])
     binary = os.path.join(ROOT, args.build, "tern")
     tmp = tempfile.mkdtemp(prefix="relay-bench-")
     os.chmod(tmp, 0o755)  # Postfix runs as postfix
-    rcpt = f"user0@{DOMAIN}"
-    os.makedirs(os.path.join(tmp, "sink"))
-    os.makedirs(os.path.join(tmp, "relay"))
-    sink = smtp_bench.Tern(os.path.join(tmp, "sink"), binary, [rcpt])
-    sink_log = os.path.join(tmp, "sink", "tern.log")
+    rcpt = f"u1@{DOMAIN}"
+    sink = servers.Tern(tmp, binary, servers.free_port_base(), [rcpt], subdir="sink").start()
+    sink_log = sink.log_path
     results = []
     relay = None
     try:
-        relay = smtp_bench.Tern(os.path.join(tmp, "relay"), binary, [],
-                                "[smtp]\\ndomains = relay.example\\n"
-                                f"[delivery]\\nrelayhost = 127.0.0.1:{sink.smtp_port}\\n"
-                                "workers = 8\\nper_domain = 8\\n")
+        relay = servers.Tern(tmp, binary, servers.free_port_base(), [],
+                             "[smtp]\ndomains = relay.example\n"
+                             f"[delivery]\nrelayhost = 127.0.0.1:{sink.smtp_port}\n"
+                             "workers = 8\nper_domain = 8\n", subdir="relay").start()
         subprocess.run([binary, "-d", relay.dir, "user", "add", "relay@relay.example",
                               "--password-stdin"], input="bench-password\n", text=True,
                              check=True, capture_output=True)
-        sub_port = relay.smtp_port - 25 + 587
+        sub_port = relay.submission_port
         results.append(("tern", run(sub_port, ("relay@relay.example", "bench-password"),
                                     args.messages, args.senders, rcpt, sink_log)))
         relay.stop()
         relay = None
-        pf = smtp_bench.Postfix(os.path.join(tmp, "relay"), 0)
+        pf = servers.Postfix(tmp, servers.free_port_base() + 25, 0, subdir="postfix-relay")
         try:
             main_cf = os.path.join(pf.conf, "main.cf")
             text = open(main_cf).read()
@@ -124,8 +123,7 @@ def main():
                      "smtpd_recipient_restrictions = permit_mynetworks, reject\n"
                      "smtpd_relay_restrictions = permit_mynetworks, reject\n")
             open(main_cf, "w").write(text)
-            subprocess.run(["postfix", "-c", pf.conf, "reload"], capture_output=True)
-            time.sleep(1)
+            pf.start()
             results.append(("Postfix", run(pf.port, None, args.messages, args.senders, rcpt,
                                            sink_log)))
         finally:

@@ -6,15 +6,16 @@ Same machine, same run, loopback only, fsync on in both:
     port, LMTP on its LMTP port. A 250 means the message is in the store
     (fsync'd: store.no_fsync is never set).
   - Postfix + Dovecot: Debian's postfix, dovecot-core and dovecot-lmtpd
-    (installed if missing) with private configs in a temporary directory:
-    Postfix's smtpd on a loopback port, virtual_transport = lmtp to
-    Dovecot's LMTP on another, Dovecot with mail_fsync = always (maildir).
+    (installed if missing) with private configs in a temporary directory
+    (bench/servers.py): Postfix's smtpd on a loopback port,
+    virtual_transport = lmtp to Dovecot's LMTP on another, Dovecot with
+    mail_fsync = always for LMTP (maildir).
     Postfix fsyncs its queue file before 250; the messages are counted as
     delivered when they are in the Dovecot mailboxes.
 
 For each of 10 and 50 parallel senders (processes, one connection each,
 one message per transaction) it sends --messages messages (default 10,000,
-~3 KB each, spread over the accounts) and reports messages/s (until the
+bench/mailgen.py's mix, spread over the accounts) and reports messages/s (until the
 last one is in a mailbox) and the p50/p99 latency of the 250 after the
 final dot; then the same over LMTP alone (senders speak LMTP straight to
 tern and to Dovecot). Ratios are tern/other for rate (> 1: tern faster)
@@ -22,51 +23,25 @@ and other/tern for latency (> 1: tern faster).
 
     python3 bench/smtp_bench.py [--messages 10000] [--senders 10,50] [--markdown]
 
+The senders here are Python processes that time each 250 (p50/p99);
+bench/run's delivery workload drives the same paths with Postfix's
+smtp-source. relay_bench.py reuses Conn.
+
 Needs root (Postfix's master). Not a timed test: nothing here passes or fails.
 """
 import argparse
-import glob
 import multiprocessing
 import os
 import random
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOMAIN = "bench.test"
-WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike "
-         "november oscar papa quebec romeo sierra tango uniform victor whiskey").split()
-
-
-def wait_port(port, proc=None, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def make_message(i, rng):
-    body = "\r\n".join(" ".join(rng.choice(WORDS) for _ in range(12)) for _ in range(40))
-    return (f"From: sender{i % 97}@example.com\r\nTo: someone@{DOMAIN}\r\n"
-            f"Subject: bench {i} {rng.choice(WORDS)}\r\nMessage-ID: <{i}.bench@example.com>\r\n"
-            f"Date: Tue, 01 Dec 2026 12:00:00 +0000\r\n\r\n{body}\r\n").encode()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mailgen import DOMAIN, make_message  # noqa: E402
+from servers import ROOT, Dovecot, Postfix, Tern, ensure_packages, free_port_base  # noqa: E402
 
 
 # ---- the sender: raw SMTP/LMTP, one connection, one transaction a message ----
@@ -141,146 +116,6 @@ def run_senders(port, lmtp, n_messages, n_senders, accounts, delivered=None):
             all_lat[min(len(all_lat) - 1, int(len(all_lat) * 0.99))] * 1000)
 
 
-# ---- tern ----
-
-class Tern:
-    name = "tern"
-
-    def __init__(self, tmp, binary, accounts, extra_conf=""):
-        self.dir = os.path.join(tmp, "tern")
-        base = 20000 + random.randrange(0, 20000, 100)
-        subprocess.run([binary, "init", self.dir, "--port-base", str(base), "--domain", DOMAIN],
-                       check=True, capture_output=True)
-        for a in accounts:
-            subprocess.run([binary, "-d", self.dir, "user", "add", a, "--password-stdin"],
-                           input="bench-password\n", text=True, check=True, capture_output=True)
-        with open(os.path.join(self.dir, "tern.conf"), "a") as f:
-            f.write("\n[limits]\nmax_connections_per_ip = 0\n[smtp]\nmax_junk_commands = 100000\n"
-                    + extra_conf.replace("\\n", "\n") + "\n")
-        self.smtp_port, self.lmtp_port = base + 25, base + 24
-        self.log = open(os.path.join(tmp, "tern.log"), "w")
-        self.proc = subprocess.Popen([binary, "-d", self.dir, "serve"], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        wait_port(self.smtp_port, self.proc)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-
-
-# ---- Postfix + Dovecot ----
-
-def ensure_packages():
-    missing = [p for p, b in (("postfix", "postfix"), ("dovecot-core", "dovecot"),
-                              ("dovecot-lmtpd", "/usr/lib/dovecot/lmtp"))
-               if shutil.which(b) is None and not os.path.exists(b)]
-    if missing:
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["debconf-set-selections"], input="postfix postfix/main_mailer_type "
-                       "select No configuration\n", text=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
-                       check=True, env=env, capture_output=True)
-
-
-class Dovecot:
-    def __init__(self, tmp, accounts):
-        self.dir = os.path.join(tmp, "dovecot")
-        self.home = os.path.join(self.dir, "home")
-        os.makedirs(self.home)
-        os.makedirs(os.path.join(self.dir, "run"))
-        os.chown(self.home, 65534, 65534)
-        with open(os.path.join(self.dir, "passwd"), "w") as f:
-            for a in accounts:
-                f.write(f"{a}:{{PLAIN}}bench-password::::::\n")
-        self.port = free_port()
-        conf = os.path.join(self.dir, "dovecot.conf")
-        with open(conf, "w") as f:
-            f.write(f"""
-protocols = lmtp
-listen = 127.0.0.1
-base_dir = {self.dir}/run
-state_dir = {self.dir}/state
-log_path = {self.dir}/dovecot.log
-ssl = no
-mail_location = maildir:~/Maildir
-mail_fsync = always
-default_client_limit = 10000
-default_process_limit = 1000
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {self.dir}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid=65534 gid=65534 home={self.home}/%u
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {self.port}
-  }}
-  process_min_avail = 4
-}}
-""")
-        self.proc = subprocess.Popen(["dovecot", "-F", "-c", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT)
-        wait_port(self.port, self.proc)
-
-    def delivered(self):
-        return len(glob.glob(os.path.join(self.home, "*", "Maildir", "new", "*")))
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-
-
-class Postfix:
-    def __init__(self, tmp, lmtp_port):
-        self.dir = os.path.join(tmp, "postfix")
-        conf, spool, data = (os.path.join(self.dir, d) for d in ("etc", "spool", "data"))
-        for d in (conf, spool, data):
-            os.makedirs(d)
-        shutil.chown(data, "postfix")
-        self.port = free_port()
-        with open(os.path.join(conf, "main.cf"), "w") as f:
-            f.write(f"""compatibility_level = 3.6
-queue_directory = {spool}
-data_directory = {data}
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = postfix.{DOMAIN}
-mydestination =
-mynetworks = 127.0.0.0/8
-virtual_mailbox_domains = {DOMAIN}
-virtual_transport = lmtp:inet:127.0.0.1:{lmtp_port}
-lmtp_destination_concurrency_limit = 50
-default_process_limit = 200
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-smtpd_recipient_restrictions = permit_mynetworks, reject
-maillog_file_prefixes = {tmp}
-maillog_file = {self.dir}/maillog
-""")
-        with open("/etc/postfix/master.cf") as src, \
-                open(os.path.join(conf, "master.cf"), "w") as dst:
-            for line in src:
-                if line.startswith("smtp ") and " inet " in line:
-                    line = f"127.0.0.1:{self.port} inet n - y - - smtpd\n"
-                dst.write(line)
-        self.conf = conf
-        for verb in ("check", "start"):
-            p = subprocess.run(["postfix", "-c", conf, verb], capture_output=True, text=True)
-            if p.returncode != 0:
-                raise RuntimeError(f"postfix {verb}: {p.stderr}")
-        wait_port(self.port)
-
-    def stop(self):
-        subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True)
-        time.sleep(1)
-
-
 # ---- the report ----
 
 def main():
@@ -295,18 +130,19 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("smtp_bench: needs root (Postfix's master runs as root)")
-    ensure_packages()
+    ensure_packages(["dovecot-lmtpd", "postfix"])
     binary = os.path.join(ROOT, args.build, "tern")
-    accounts = [f"user{i}@{DOMAIN}" for i in range(args.accounts)]
+    accounts = [f"u{i}@{DOMAIN}" for i in range(1, args.accounts + 1)]
     senders = [int(x) for x in args.senders.split(",")]
     tmp = tempfile.mkdtemp(prefix="tern-smtp-bench-")
     os.chmod(tmp, 0o755)  # Postfix's and Dovecot's unprivileged processes look inside
     rows = []
     tern = dovecot = postfix = None
     try:
-        tern = Tern(tmp, binary, accounts, args.tern_conf)
-        dovecot = Dovecot(tmp, accounts)
-        postfix = Postfix(tmp, dovecot.port)
+        base = free_port_base()
+        tern = Tern(tmp, binary, base, accounts, args.tern_conf.replace("\\n", "\n")).start()
+        dovecot = Dovecot(tmp, base + 1000, tern.hashes()).start()
+        postfix = Postfix(tmp, base + 1025, dovecot.lmtp_port).start()
         # Warm up both paths (processes, caches, first account opens).
         run_senders(tern.smtp_port, False, len(accounts), 1, accounts)
         run_senders(postfix.port, False, len(accounts), 1, accounts, dovecot.delivered)
@@ -316,7 +152,7 @@ def main():
                 # Postfix's means queued: its clock runs to the mailbox.
                 t = run_senders(tern.smtp_port if proto == "smtp" else tern.lmtp_port,
                                 proto == "lmtp", args.messages, n, accounts)
-                o = run_senders(postfix.port if proto == "smtp" else dovecot.port,
+                o = run_senders(postfix.port if proto == "smtp" else dovecot.lmtp_port,
                                 proto == "lmtp", args.messages, n, accounts,
                                 dovecot.delivered if proto == "smtp" else None)
                 other = "Postfix+Dovecot" if proto == "smtp" else "Dovecot LMTP"
@@ -330,7 +166,7 @@ def main():
                 s.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     if args.markdown:
-        print(f"\n{args.messages} messages (~3 KB) to {args.accounts} accounts, fsync on, "
+        print(f"\n{args.messages} messages (bench/mailgen.py's mix) to {args.accounts} accounts, fsync on, "
               f"loopback, {os.cpu_count()} cores\n")
         print("| path | senders | tern msg/s | tern p50 / p99 ms | other | other msg/s | "
               "other p50 / p99 ms | rate ratio | p99 ratio |")
