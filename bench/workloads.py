@@ -223,6 +223,11 @@ def _loadgen(ctx, args, idle_server=None, timeout=900):
         values = dict(kv.split("=", 1) for kv in rest.split() if "=" in kv)
         if kind == "ready":
             ready = values
+            # Idle for longer than tern's store.idle_close (30 s) and one
+            # sweep (5 s): a provider's IDLE connections live for hours, and
+            # what an account keeps only while busy goes by then. Both
+            # servers wait the same (the smoke run does not wait).
+            time.sleep(ctx.size.idle_settle_s)
             after = settled_pss(idle_server)
             p.stdin.write("deliver\n")
             p.stdin.flush()
