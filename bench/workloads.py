@@ -120,6 +120,10 @@ def resync(ctx):
             w.append(f"R{f}", msgs[:1])
         w.close()
         c.close()
+        # tern indexes the texts of the fill in the background (Dovecot
+        # here keeps no full-text index): measure after, not during it.
+        if hasattr(server, "wait_indexed"):
+            server.wait_indexed()
         return cache
 
     def measure(server, cache):
