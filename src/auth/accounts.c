@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "auth/auth_internal.h"
+#include "auth/password.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -664,6 +665,69 @@ auth_app_password_add(struct auth_db *db, const char *address, const char *name,
 	}
 	if (sqlite3_changes(db->db) == 0)
 		return fail(err_out, AUTH_ERR_NOTFOUND);
+	return 0;
+}
+
+int
+auth_protocols_parse(const char *list, unsigned *mask_out)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	unsigned mask = 0;
+
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		int p = auth_protocol_parse(t);
+		if (p < 0) {
+			free(copy);
+			return -1;
+		}
+		mask |= 1u << p;
+	}
+	free(copy);
+	*mask_out = mask;
+	return mask != 0 ? 0 : -1;
+}
+
+void
+auth_protocols_str(unsigned mask, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int p = 0; p < AUTH_PROTO_COUNT && n < len; p++)
+		if (mask & (1u << p))
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+			                      auth_protocol_name((enum auth_protocol)p));
+}
+
+bool
+auth_app_password_name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	               n;
+}
+
+int
+auth_app_password_create(struct auth_db *db, const char *address, const char *name,
+                         unsigned protocols, char **plain_out, enum auth_error *err_out)
+{
+	char *plain, *hash;
+
+	*plain_out = NULL;
+	if (!auth_app_password_name_is_valid(name) || (protocols & ~AUTH_PROTO_ALL) != 0)
+		return fail(err_out, AUTH_ERR_INVALID);
+	auth_app_password_generate(&plain, &hash);
+	int rc = auth_app_password_add(db, address, name, hash,
+	                               protocols != 0 ? protocols : AUTH_PROTO_ALL, err_out);
+	free(hash);
+	if (rc < 0) {
+		explicit_bzero(plain, strlen(plain));
+		free(plain);
+		return -1;
+	}
+	*plain_out = plain;
 	return 0;
 }
 

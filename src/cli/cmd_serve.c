@@ -458,7 +458,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);
-	http_server_set_store(st.http, store);
+	http_server_set_store(st.http, store, data_dir);
 	token_path = write_admin_token(data_dir, st.http);
 	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
 		cli_fail("%s", err);

@@ -56,8 +56,10 @@ void http_server_set_auth(struct http_server *srv, struct auth_service *auth,
 /* Accepts token (64 hex digits) as an administrator's: the one `tern serve`
    writes to DIR/admin.token for the local CLI (`tern status`). */
 void http_server_set_local_token(struct http_server *srv, const char *token);
-/* The mail store, for quotas in the admin API (before the server runs). */
-void http_server_set_store(struct http_server *srv, struct store *store);
+/* The mail store (quotas) and the data directory (the outbound queue,
+   DIR/queue) for the admin API, before the server runs; data_dir is
+   copied. */
+void http_server_set_store(struct http_server *srv, struct store *store, const char *data_dir);
 /* New connections use the new settings; live ones keep theirs. */
 void http_server_reload(struct http_server *srv, const struct http_settings *settings);
 void http_server_free(struct http_server **srvp);

@@ -78,9 +78,11 @@ http_server_set_local_token(struct http_server *srv, const char *token)
 }
 
 void
-http_server_set_store(struct http_server *srv, struct store *store)
+http_server_set_store(struct http_server *srv, struct store *store, const char *data_dir)
 {
 	srv->store = store;
+	free(srv->data_dir);
+	srv->data_dir = xstrdup(data_dir);
 }
 
 void
@@ -105,6 +107,7 @@ http_server_free(struct http_server **srvp)
 	*srvp = NULL;
 	site_unref(&srv->site);
 	http_admin_free(&srv->admin);
+	free(srv->data_dir);
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);
 	free(srv);

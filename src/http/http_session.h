@@ -41,6 +41,7 @@ struct http_server {
 	struct auth_service *auth;
 	struct net_jobs *auth_pool; /* admin logins and account operations */
 	struct store *store;        /* quotas; NULL: not available */
+	char *data_dir;             /* the outbound queue's; NULL: not available */
 	struct http_admin *admin;
 	uint64_t started_ms;
 };
@@ -102,10 +103,8 @@ const struct http_route *http_route_lookup(const char *path);
 
 http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_get,
         http_mta_sts_get, http_metrics_get, http_healthz_get;
-http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
-        http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
-        http_admin_quota_post, http_admin_account_add_post, http_admin_account_delete_post,
-        http_admin_account_password_post, http_admin_status_get, http_admin_sessions_get,
-        http_admin_kick_post;
+/* The admin API (http_admin.c): sign-in, sign-out, and every other
+   /api/v1 call, which http_admin_api() picks by the route's name. */
+http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post, http_admin_api;
 
 #endif

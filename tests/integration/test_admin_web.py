@@ -12,6 +12,7 @@ import json
 import os
 import poplib
 import shutil
+import smtplib
 import socket
 import subprocess
 import time
@@ -73,7 +74,8 @@ class Api:
 
 
 class AdminApiTest(ServerTestCase):
-    CONFIG = "[auth]\nfail_delay = 300ms\n"
+    # The queue stays as submitted: no runner takes messages out of it.
+    CONFIG = "[auth]\nfail_delay = 300ms\n[delivery]\nenabled = no\n"
 
     @classmethod
     def setUpClass(cls):
@@ -288,6 +290,154 @@ class AdminApiTest(ServerTestCase):
         for bad in ({"smtp": "off"}, {"addresses": "a@b.c"}, {"all": "yes", "imap": "maybe"},
                     {"domain": "d.example", "all": "yes", "imap": "off"}):
             self.assertEqual(api.call("POST", "/api/v1/access", bad)[0], 400, bad)
+
+    def test_aliases_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        status, r = api.call("POST", "/api/v1/aliases/add",
+                             {"alias": "Sales@bulk.example", "target": "u000@bulk.example"})
+        self.assertEqual((status, r["result"]), (201, "added"), r)
+        tern("alias", "add", "sales@bulk.example", "u002@bulk.example", data_dir=self.server.dir)
+        cli = tern("alias", "list", "sales@bulk.example", data_dir=self.server.dir).stdout
+        self.assertEqual(cli, "sales@bulk.example -> u000@bulk.example\n"
+                              "sales@bulk.example -> u002@bulk.example\n")
+        _, r = api.call("GET", "/api/v1/aliases", {"alias": "sales@bulk.example"})
+        self.assertEqual([(a["alias"], a["target"]) for a in r["aliases"]],
+                         [("sales@bulk.example", "u000@bulk.example"),
+                          ("sales@bulk.example", "u002@bulk.example")])
+        self.assertEqual(api.call("POST", "/api/v1/aliases/add",
+                                  {"alias": "sales@bulk.example",
+                                   "target": "u000@bulk.example"})[0], 409)
+        self.assertEqual(api.call("POST", "/api/v1/aliases/add",
+                                  {"alias": "bad alias", "target": "u000@bulk.example"})[0], 400)
+        # One target, then the rest; the CLI sees each step.
+        status, r = api.call("POST", "/api/v1/aliases/delete",
+                             {"alias": "sales@bulk.example", "target": "u000@bulk.example"})
+        self.assertEqual((status, r["result"]), (200, "deleted"))
+        self.assertEqual(tern("alias", "list", "sales@bulk.example",
+                              data_dir=self.server.dir).stdout,
+                         "sales@bulk.example -> u002@bulk.example\n")
+        self.assertEqual(api.call("POST", "/api/v1/aliases/delete",
+                                  {"alias": "sales@bulk.example"})[0], 200)
+        self.assertNotEqual(tern("alias", "list", "sales@bulk.example", data_dir=self.server.dir,
+                                 check=False).returncode, 0)
+        self.assertEqual(api.call("POST", "/api/v1/aliases/delete",
+                                  {"alias": "sales@bulk.example"})[0], 404)
+        self.assertEqual(api.call("GET", "/api/v1/aliases", auth="Bearer " + "1" * 64)[0], 401)
+
+    def pop3_ok(self, user, password):
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        try:
+            pop.user(user)
+            pop.pass_(password)
+            pop.quit()
+            return True
+        except poplib.error_proto:
+            pop.close()
+            return False
+
+    def test_app_passwords_create_list_revoke_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        user = "u050@bulk.example"
+        status, r = api.call("POST", "/api/v1/app-passwords/add",
+                             {"address": user, "name": "phone", "protocols": "imap"})
+        self.assertEqual((status, r["name"], r["protocols"]), (201, "phone", "imap"), r)
+        phone = r["password"]
+        self.assertTrue(self.imap_ok(user, phone))
+        self.assertFalse(self.pop3_ok(user, phone))  # IMAP only
+        tern("user", "app-password", "add", user, "laptop", data_dir=self.server.dir)
+        cli = tern("user", "app-password", "list", user, data_dir=self.server.dir).stdout
+        self.assertEqual([l.split()[:2] for l in cli.splitlines()],
+                         [["laptop", "imap,pop3,smtp"], ["phone", "imap"]])
+        _, r = api.call("GET", "/api/v1/app-passwords", {"address": user})
+        self.assertEqual([(a["name"], a["protocols"]) for a in r["app_passwords"]],
+                         [("laptop", "imap,pop3,smtp"), ("phone", "imap")])
+        self.assertNotIn("hash", r["app_passwords"][0])
+        for bad, code in (({"address": user, "name": "phone"}, 409),
+                          ({"address": user, "name": "a b"}, 400),
+                          ({"address": user, "name": "x", "protocols": "ftp"}, 400),
+                          ({"address": "none@x.example", "name": "x"}, 404)):
+            self.assertEqual(api.call("POST", "/api/v1/app-passwords/add", bad)[0], code, bad)
+        status, r = api.call("POST", "/api/v1/app-passwords/delete",
+                             {"address": user, "name": "phone"})
+        self.assertEqual((status, r["result"]), (200, "revoked"))
+        self.assertFalse(self.imap_ok(user, phone))
+        self.assertEqual(api.call("POST", "/api/v1/app-passwords/delete",
+                                  {"address": user, "name": "phone"})[0], 404)
+        out = tern("user", "app-password", "del", user, "laptop", data_dir=self.server.dir).stdout
+        self.assertEqual(out, f"{user}: app password 'laptop' revoked\n")
+        self.assertEqual(api.call("GET", "/api/v1/app-passwords",
+                                  {"address": user})[1]["app_passwords"], [])
+
+    def submit_remote(self, rcpts):
+        s = smtplib.SMTP("127.0.0.1", self.server.base + 587, timeout=10)
+        try:
+            s.starttls(context=client_ssl_context())
+            s.login(self.server.user, self.server.password)
+            s.sendmail(self.server.user, rcpts,
+                       f"From: {self.server.user}\r\nTo: {rcpts[0]}\r\nSubject: q\r\n\r\n"
+                       "hello\r\n")
+        finally:
+            s.quit()
+
+    def cli_queue(self):
+        """{id: (state/attempts, [rcpts])} from `tern queue list`."""
+        out = tern("queue", "list", data_dir=self.server.dir).stdout.splitlines()
+        rows = {}
+        for line in out[:-1]:
+            f = line.split()
+            rows[f[0]] = (f[3], [r.strip("<>") for r in f[f.index("->") + 1:]])
+        return rows, out[-1]
+
+    def test_queue_list_show_hold_release_retry_delete_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        self.submit_remote(["far1@remote.example"])
+        self.submit_remote(["far2@remote.example", "far3@remote.example"])
+        self.submit_remote(["far4@remote.example"])
+        status, q = api.call("GET", "/api/v1/queue")
+        self.assertEqual((status, q["total"], q["counts"]),
+                         (200, 3, {"queued": 3, "deferred": 0, "held": 0}), q)
+        cli, last = self.cli_queue()
+        self.assertEqual(last, "3 queued")
+        self.assertEqual({m["id"]: (m["state"] + "/0", m["rcpts"]) for m in q["messages"]}, cli)
+        ids = [m["id"] for m in q["messages"]]
+        self.assertEqual(q["messages"][0]["account"], self.server.user)
+        # Paging.
+        page = api.call("GET", "/api/v1/queue", {"offset": 1, "limit": 1})[1]
+        self.assertEqual([m["id"] for m in page["messages"]], ids[1:2])
+        # show: each recipient's state.
+        two = next(m["id"] for m in q["messages"] if len(m["rcpts"]) == 2)
+        status, m = api.call("GET", "/api/v1/queue/show", {"id": two})
+        self.assertEqual(status, 200)
+        self.assertEqual([(r["address"], r["state"]) for r in m["rcpts"]],
+                         [("far2@remote.example", "pending"), ("far3@remote.example", "pending")])
+        self.assertIn("rcpt far2@remote.example", tern("queue", "show", two,
+                                                       data_dir=self.server.dir).stdout)
+        for bad in ("../accounts", "0" * 26):
+            self.assertEqual(api.call("GET", "/api/v1/queue/show", {"id": bad})[0], 404, bad)
+        # hold from the API, seen by the CLI; release from the CLI, seen by the API.
+        status, r = api.call("POST", "/api/v1/queue/hold", {"ids": ids[0] + ",ffff"})
+        self.assertEqual((status, r), (200, {"result": "hold", "done": 1, "missing": 1}))
+        self.assertEqual(self.cli_queue()[0][ids[0]][0], "held/0")
+        self.assertTrue(api.call("GET", "/api/v1/queue/show", {"id": ids[0]})[1]["held"])
+        out = tern("queue", "release", ids[0], data_dir=self.server.dir).stdout
+        self.assertEqual(out, f"release: {ids[0]}\n")
+        self.assertEqual(api.call("GET", "/api/v1/queue")[1]["counts"]["held"], 0)
+        # retry all: the runner's control file for each.
+        status, r = api.call("POST", "/api/v1/queue/retry", {"all": "yes"})
+        self.assertEqual((status, r["done"]), (200, 3))
+        for qid in ids:
+            self.assertTrue(os.path.exists(os.path.join(self.server.dir, "queue", qid + ".retry")))
+        # delete one from the API, the rest from the CLI.
+        self.assertEqual(api.call("POST", "/api/v1/queue/delete", {"ids": ids[2]})[1]["done"], 1)
+        self.assertEqual(sorted(self.cli_queue()[0]), sorted(ids[:2]))
+        self.assertEqual(tern("queue", "delete", "--all", data_dir=self.server.dir).stdout,
+                         "delete: 2 messages\n")
+        self.assertEqual(api.call("GET", "/api/v1/queue")[1]["total"], 0)
+        for bad in ({}, {"ids": ids[0], "all": "yes"}):
+            self.assertEqual(api.call("POST", "/api/v1/queue/hold", bad)[0], 400, bad)
 
 
 class WebDriver:
