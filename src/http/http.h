@@ -38,6 +38,8 @@ struct http_settings {
 	uint64_t max_head;   /* all field lines together */
 	uint64_t max_body;
 	enum http_access metrics_access;
+	uint64_t metrics_top;       /* accounts in tern_account_storage_bytes */
+	uint64_t usage_interval_ms; /* the store census's age limit (http_usage.c) */
 	/* What autoconfiguration advertises (borrowed; the server copies). */
 	const char *hostname;
 	/* Listener ports clients are told; 0 = not served (left out). */

@@ -74,6 +74,7 @@ http_metrics_get(struct http_session *s)
 	}
 	buf_init(&b);
 	metrics_render(&b);
+	http_usage_render(s, &b);
 	http_header_add(s, "Cache-Control: no-store");
 	http_respond(s, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_deinit(&b);

@@ -60,6 +60,7 @@ http_server_new(const struct http_settings *settings)
 	srv->lock = lock;
 	srv->site = site_new(settings);
 	srv->admin = http_admin_new();
+	srv->usage = http_usage_new();
 	srv->started_ms = time_mono_ms();
 	return srv;
 }
@@ -107,6 +108,7 @@ http_server_free(struct http_server **srvp)
 	*srvp = NULL;
 	site_unref(&srv->site);
 	http_admin_free(&srv->admin);
+	http_usage_free(&srv->usage);
 	free(srv->data_dir);
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);

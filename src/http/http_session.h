@@ -33,6 +33,7 @@ struct http_site {
 };
 
 struct http_admin; /* signed-in administrators (http_admin.c) */
+struct http_usage; /* the store census (http_usage.c) */
 
 struct http_server {
 	struct session_service service;
@@ -43,6 +44,7 @@ struct http_server {
 	struct store *store;        /* quotas; NULL: not available */
 	char *data_dir;             /* the outbound queue's; NULL: not available */
 	struct http_admin *admin;
+	struct http_usage *usage; /* the store census for /metrics */
 	uint64_t started_ms;
 };
 
@@ -84,6 +86,14 @@ void http_resume(struct http_session *s);
 struct http_admin *http_admin_new(void);
 void http_admin_free(struct http_admin **ap);
 void http_admin_set_local_token(struct http_admin *a, const char *token);
+
+/* The store census behind /metrics (http_usage.c), made with the server. */
+struct http_usage *http_usage_new(void);
+void http_usage_free(struct http_usage **up);
+/* Appends the store families of the last census to out, and starts a new
+   census in the background when that one is older than
+   http.usage_interval. Nothing before the first census has finished. */
+void http_usage_render(struct http_session *s, struct buf *out);
 
 /* The www file named name (admin.html ...), or NULL. */
 const struct http_www_file *http_www_lookup(const char *name);
