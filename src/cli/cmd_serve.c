@@ -331,6 +331,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (strcmp(conf.log_file, st->conf.log_file) != 0)
 		open_log(st->data_dir, &conf);
 	session_watchdog_configure(conf.slow_callback_ms);
+	http_server_set_tls(st->http, tls);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, true);
 	pop3_server_reload(st->pop3, &conf.pop3, true);
@@ -437,6 +438,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 			buf_printf(&started, " %s=%s:%llu", services[i].name, st.conf.listen,
 			           (unsigned long long)services[i].port);
 	}
+	http_server_set_tls(st.http, tls);
 	net_tls_ref(tls);
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
 	if (st.net == NULL) {

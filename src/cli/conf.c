@@ -113,6 +113,9 @@ static const struct config_key keys[] = {
          NULL,
          "How old the store census behind /metrics' store figures may get before a "
          "scrape starts a new one (in the background)."},
+        {"http.sign_mobileconfig", CONFIG_BOOL, F(http.sign_mobileconfig), "yes", 0, 0, NULL,
+         "Sign Apple .mobileconfig profiles (CMS) with the tls.cert certificate and key, so "
+         "devices show who made them; no: unsigned."},
         {"http.mta_sts_mode", CONFIG_ENUM, F(http.mta_sts_mode), "testing", 0, 0,
          "none|testing|enforce", "The mode of the MTA-STS policy served (RFC 8461)."},
         {"http.mta_sts_max_age", CONFIG_DURATION, F(http_mta_sts_max_age_ms), "7d", 86400000,

@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "lib/arena.h"
+#include "net/tls.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "net/net.h"
@@ -87,6 +88,31 @@ http_server_set_store(struct http_server *srv, struct store *store, const char *
 }
 
 void
+http_server_set_tls(struct http_server *srv, struct net_tls *tls)
+{
+	struct net_tls *old;
+
+	if (tls != NULL)
+		net_tls_ref(tls);
+	pthread_mutex_lock(srv->lock);
+	old = srv->tls;
+	srv->tls = tls;
+	pthread_mutex_unlock(srv->lock);
+	net_tls_unref(&old);
+}
+
+struct net_tls *
+http_server_tls(struct http_server *srv)
+{
+	pthread_mutex_lock(srv->lock);
+	struct net_tls *tls = srv->tls;
+	if (tls != NULL)
+		net_tls_ref(tls);
+	pthread_mutex_unlock(srv->lock);
+	return tls;
+}
+
+void
 http_server_reload(struct http_server *srv, const struct http_settings *settings)
 {
 	struct http_site *site = site_new(settings), *old;
@@ -109,6 +135,7 @@ http_server_free(struct http_server **srvp)
 	site_unref(&srv->site);
 	http_admin_free(&srv->admin);
 	http_usage_free(&srv->usage);
+	net_tls_unref(&srv->tls);
 	free(srv->data_dir);
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);

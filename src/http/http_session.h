@@ -45,6 +45,7 @@ struct http_server {
 	char *data_dir;             /* the outbound queue's; NULL: not available */
 	struct http_admin *admin;
 	struct http_usage *usage; /* the store census for /metrics */
+	struct net_tls *tls;      /* signs .mobileconfig; guarded by lock; NULL: none */
 	uint64_t started_ms;
 };
 
@@ -94,6 +95,9 @@ void http_usage_free(struct http_usage **up);
    census in the background when that one is older than
    http.usage_interval. Nothing before the first census has finished. */
 void http_usage_render(struct http_session *s, struct buf *out);
+
+/* The TLS set-up that signs profiles, referenced (unref it), or NULL. */
+struct net_tls *http_server_tls(struct http_server *srv);
 
 /* The www file named name (admin.html ...), or NULL. */
 const struct http_www_file *http_www_lookup(const char *name);

@@ -4,10 +4,12 @@ real IMAP and POP3 logins, and the request parser's limits on the wire
 (keep-alive, pipelining, malformed requests, timeouts, per-IP limits)."""
 import http.client
 import imaplib
+import os
 import plistlib
 import poplib
 import re
 import socket
+import subprocess
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -125,13 +127,30 @@ class HttpTest(ServerTestCase):
         resp, _ = self.get("/autodiscover/autodiscover.xml", method="POST", body="<x/>")
         self.assertEqual(resp.status, 400)
 
+    def verified_profile(self, data):
+        """The plist inside a signed profile, after `openssl cms -verify`
+        accepted its signature by the server's certificate."""
+        cert = os.path.join(self.server.dir, "tls", "cert.pem")
+        proc = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-CAfile", cert,
+                               "-purpose", "any"], input=data, capture_output=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(b"Verification successful", proc.stderr)
+        # The signer is the TLS certificate itself.
+        signer = subprocess.run(["openssl", "cms", "-verify", "-noverify", "-inform", "DER",
+                                 "-signer", "/dev/stdout", "-out", "/dev/null"], input=data,
+                                capture_output=True).stdout
+        with open(cert, "rb") as f:
+            self.assertIn(signer.split(b"-----END CERTIFICATE-----")[0], f.read())
+        return proc.stdout
+
     def test_apple_mobileconfig(self):
         resp, data = self.get("/apple/mobileconfig?emailaddress=dave%40example.com")
         self.assertEqual(resp.status, 200)
         self.assertEqual(resp.getheader("Content-Type"), "application/x-apple-aspen-config")
         self.assertIn('filename="dave@example.com.mobileconfig"',
                       resp.getheader("Content-Disposition"))
-        profile = plistlib.loads(data)
+        self.assertEqual(data[:1], b"\x30")  # DER: CMS SignedData, not the bare XML
+        profile = plistlib.loads(self.verified_profile(data))
         self.assertEqual(profile["PayloadType"], "Configuration")
         mail = profile["PayloadContent"][0]
         self.assertEqual(mail["PayloadType"], "com.apple.mail.managed")
@@ -142,11 +161,21 @@ class HttpTest(ServerTestCase):
         self.assertEqual(mail["OutgoingMailServerPortNumber"], self.server.base + 465)
         self.assertIs(mail["OutgoingMailServerUseSSL"], True)
         self.assertEqual(mail["IncomingMailServerUsername"], "dave@example.com")
+        # A changed byte breaks the signature.
+        broken = bytearray(data)
+        at = broken.index(b"dave@example.com")
+        broken[at] = ord("D")
+        self.assertNotEqual(subprocess.run(
+            ["openssl", "cms", "-verify", "-inform", "DER", "-CAfile",
+             os.path.join(self.server.dir, "tls", "cert.pem"), "-purpose", "any"],
+            input=bytes(broken), capture_output=True).returncode, 0)
         # Stable identifiers: the same profile replaces itself on reinstall.
         _, again = self.get("/apple/mobileconfig?emailaddress=dave%40example.com")
-        self.assertEqual(plistlib.loads(again)["PayloadUUID"], profile["PayloadUUID"])
+        self.assertEqual(plistlib.loads(self.verified_profile(again))["PayloadUUID"],
+                         profile["PayloadUUID"])
         _, other = self.get("/apple/mobileconfig?emailaddress=erin%40example.com")
-        self.assertNotEqual(plistlib.loads(other)["PayloadUUID"], profile["PayloadUUID"])
+        self.assertNotEqual(plistlib.loads(self.verified_profile(other))["PayloadUUID"],
+                            profile["PayloadUUID"])
         resp, _ = self.get("/apple/mobileconfig")
         self.assertEqual(resp.status, 400)
 
@@ -436,8 +465,16 @@ class DnsRecordsTest(unittest.TestCase):
 
 
 class HttpLockedDownTest(ServerTestCase):
-    CONFIG = "[http]\nmetrics = never\nmta_sts_mode = enforce\n" \
+    CONFIG = "[http]\nmetrics = never\nmta_sts_mode = enforce\nsign_mobileconfig = no\n" \
              "[limits]\nmax_connections_per_ip = 3\n"
+
+    def test_profiles_unsigned_when_signing_is_off(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.base + 80, timeout=10)
+        conn.request("GET", "/apple/mobileconfig?emailaddress=a%40example.com")
+        data = conn.getresponse().read()
+        conn.close()
+        self.assertTrue(data.startswith(b"<?xml"))
+        self.assertEqual(plistlib.loads(data)["PayloadType"], "Configuration")
 
     def test_metrics_can_be_switched_off(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.server.base + 80, timeout=10)
