@@ -431,7 +431,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		specs[n++] = (struct net_listener_spec){
 		        services[i].path != NULL ? services[i].path : st.conf.listen,
 		        (uint16_t)services[i].port, services[i].implicit_tls, &session_net_protocol,
-		        (void *)services[i].svc};
+		        (void *)services[i].svc, services[i].name};
 		if (services[i].path != NULL)
 			buf_printf(&started, " %s=%s", services[i].name, services[i].path);
 		else
@@ -443,7 +443,13 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
 	if (st.net == NULL) {
 		net_tls_unref(&tls);
-		cli_fail("%s", err);
+		/* The newcomer's usual first error: say what to do about it. */
+		if (strstr(err, strerror(EADDRINUSE)) != NULL)
+			cli_fail("%s\n  another program (or another tern) uses that port: stop it, "
+			         "or set another port_base (or that service's port) in %s/tern.conf",
+			         err, data_dir);
+		else
+			cli_fail("%s", err);
 		goto out;
 	}
 	if (drop_privileges(st.conf.user, data_dir) != 0)
