@@ -428,10 +428,13 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	for (size_t i = 0; i < n_services; i++) {
 		if (!services[i].enabled)
 			continue;
-		specs[n++] = (struct net_listener_spec){
-		        services[i].path != NULL ? services[i].path : st.conf.listen,
-		        (uint16_t)services[i].port, services[i].implicit_tls, &session_net_protocol,
-		        (void *)services[i].svc, services[i].name};
+		specs[n++] = (struct net_listener_spec){services[i].path != NULL ? services[i].path
+		                                                                 : st.conf.listen,
+		                                        (uint16_t)services[i].port,
+		                                        services[i].implicit_tls,
+		                                        &session_net_protocol,
+		                                        (void *)services[i].svc,
+		                                        services[i].name};
 		if (services[i].path != NULL)
 			buf_printf(&started, " %s=%s", services[i].name, services[i].path);
 		else
@@ -445,9 +448,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		net_tls_unref(&tls);
 		/* The newcomer's usual first error: say what to do about it. */
 		if (strstr(err, strerror(EADDRINUSE)) != NULL)
-			cli_fail("%s\n  another program (or another tern) uses that port: stop it, "
-			         "or set another port_base (or that service's port) in %s/tern.conf",
-			         err, data_dir);
+			cli_fail(
+			        "%s\n  another program (or another tern) uses that port: stop it, "
+			        "or set another port_base (or that service's port) in %s/tern.conf",
+			        err, data_dir);
 		else
 			cli_fail("%s", err);
 		goto out;

@@ -698,8 +698,8 @@ bind_unix(struct net_server *srv, struct net_listener *l, char **error_out)
 	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 	                                 (struct sockaddr *)&sun, sizeof(sun));
 	if (l->evl == NULL) {
-		*error_out = xasprintf("cannot listen on %s (%s): %s", l->address,
-		                       listener_name(l), strerror(errno));
+		*error_out = xasprintf("cannot listen on %s (%s): %s", l->address, listener_name(l),
+		                       strerror(errno));
 		return -1;
 	}
 	chmod(l->address, 0660);
