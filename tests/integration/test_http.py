@@ -452,6 +452,22 @@ class DnsRecordsTest(unittest.TestCase):
                          f"0 1 {b + 443} mail.example.org.")
         self.assertIn("DKIM", out)
 
+    def test_dkim_records_of_the_domains_keys(self):
+        self.assertIn("dkim keygen example.com", self.records("example.com"))
+        made = {}
+        for sel, kind in (("tern", "rsa"), ("ed", "ed25519")):
+            out = tern("dkim", "keygen", "example.com", "--selector", sel, "--type", kind,
+                       data_dir=self.srv.dir).stdout
+            made[sel] = re.search(r'TXT "(.*)"', out).group(1)
+        out = self.records("example.com")
+        for sel, txt in made.items():
+            line = [l for l in out.splitlines() if l.startswith(f"{sel}._domainkey.example.com.")]
+            self.assertEqual(len(line), 1, out)
+            strings = re.findall(r'"([^"]*)"', line[0])
+            self.assertTrue(all(len(x) <= 255 for x in strings), strings)  # RFC 1035 3.3.14
+            self.assertEqual("".join(strings), txt)
+        self.assertNotIn("_domainkey", self.records("example.org"))
+
     def test_the_mta_sts_id_follows_the_policy(self):
         first = re.search(r"id=(\w+)", self.records("example.com")).group(1)
         self.assertEqual(first, re.search(r"id=(\w+)", self.records("example.com")).group(1))
