@@ -22,6 +22,10 @@
  *                          top_accounts: [{address, sessions}]}
  *   GET  /api/v1/sessions  ?format=text -> {total, sessions: [{sid, proto, ip, user, age_s}]}
  *   POST /api/v1/sessions/kick  address: its sessions end (after a running command)
+ *   .../aliases, .../app-passwords, .../queue: http_admin_mail.c
+ *
+ * http_admin_api() picks each call's operation from one table by the
+ * route's name (http_routes.c).
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
