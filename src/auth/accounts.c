@@ -699,8 +699,8 @@ auth_protocols_str(unsigned mask, char *out, size_t len)
 			                      auth_protocol_name((enum auth_protocol)p));
 }
 
-bool
-auth_app_password_name_is_valid(const char *name)
+static bool
+app_password_name_is_valid(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -716,7 +716,7 @@ auth_app_password_create(struct auth_db *db, const char *address, const char *na
 	char *plain, *hash;
 
 	*plain_out = NULL;
-	if (!auth_app_password_name_is_valid(name) || (protocols & ~AUTH_PROTO_ALL) != 0)
+	if (!app_password_name_is_valid(name) || (protocols & ~AUTH_PROTO_ALL) != 0)
 		return fail(err_out, AUTH_ERR_INVALID);
 	auth_app_password_generate(&plain, &hash);
 	int rc = auth_app_password_add(db, address, name, hash,
