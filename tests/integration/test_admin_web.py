@@ -492,8 +492,9 @@ class AdminPagingTest(ServerTestCase):
         self.assertEqual(page["total"], self.N // 20)
         print("\n  100,000 accounts, best of 3 (ms): " +
               ", ".join(f"{k} {v:.1f}" for k, v in figures.items()), file=sys.stderr)
+        # Typically 40-80 ms; the bound leaves room for a loaded machine.
         for what, ms in figures.items():
-            self.assertLess(ms, 500 * SLOWDOWN, what)
+            self.assertLess(ms, 1000 * SLOWDOWN, what)
 
 
 class WebDriver:

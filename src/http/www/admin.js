@@ -120,8 +120,7 @@ function render() {
       box.addEventListener("change", () => setAccess({ addresses: a.address }, proto, box.checked));
       cell(tr, box);
     }
-    const td = cell(tr, button("Quota", "quota", () => showAccount(a.address)));
-    td.appendChild(button("Manage", "manage", () => showAccount(a.address)));
+    cell(tr, button("Manage", "manage quota", () => showAccount(a.address)));
     tbody.appendChild(tr);
   }
   const last = Math.min(state.offset + state.rows.length, state.total);
