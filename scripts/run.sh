@@ -13,7 +13,7 @@ except OSError: sys.exit(1)' "$1"
 }
 
 base_free() {
-	for off in 143 993 110 995 80 443; do
+	for off in 143 993 110 995 25 587 465 24 80 443; do
 		port_free $(($1 + off)) || return 1
 	done
 }

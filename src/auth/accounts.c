@@ -18,6 +18,7 @@
 
 #include "lib/buf.h"
 #include "auth/auth_internal.h"
+#include "auth/password.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -668,6 +669,69 @@ auth_app_password_add(struct auth_db *db, const char *address, const char *name,
 }
 
 int
+auth_protocols_parse(const char *list, unsigned *mask_out)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	unsigned mask = 0;
+
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		int p = auth_protocol_parse(t);
+		if (p < 0) {
+			free(copy);
+			return -1;
+		}
+		mask |= 1u << p;
+	}
+	free(copy);
+	*mask_out = mask;
+	return mask != 0 ? 0 : -1;
+}
+
+void
+auth_protocols_str(unsigned mask, char *out, size_t len)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (int p = 0; p < AUTH_PROTO_COUNT && n < len; p++)
+		if (mask & (1u << p))
+			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
+			                      auth_protocol_name((enum auth_protocol)p));
+}
+
+static bool
+app_password_name_is_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 64 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
+	               n;
+}
+
+int
+auth_app_password_create(struct auth_db *db, const char *address, const char *name,
+                         unsigned protocols, char **plain_out, enum auth_error *err_out)
+{
+	char *plain, *hash;
+
+	*plain_out = NULL;
+	if (!app_password_name_is_valid(name) || (protocols & ~AUTH_PROTO_ALL) != 0)
+		return fail(err_out, AUTH_ERR_INVALID);
+	auth_app_password_generate(&plain, &hash);
+	int rc = auth_app_password_add(db, address, name, hash,
+	                               protocols != 0 ? protocols : AUTH_PROTO_ALL, err_out);
+	free(hash);
+	if (rc < 0) {
+		explicit_bzero(plain, strlen(plain));
+		free(plain);
+		return -1;
+	}
+	*plain_out = plain;
+	return 0;
+}
+
+int
 auth_app_password_delete(struct auth_db *db, const char *address, const char *name,
                          enum auth_error *err_out)
 {
@@ -838,31 +902,36 @@ auth_account_page(struct auth_db *db, const struct auth_account_query *q,
                   int (*fn)(const struct auth_account *, void *), void *arg, uint64_t *total_out,
                   enum auth_error *err_out)
 {
-	/* Column names come from our table, never from q. */
+	/* Column names come from our table, never from q. Only the filters q
+	   asks for are in the query, so a plain listing counts and pages on
+	   the address index alone, and a domain uses accounts_domain. A search
+	   is one scan of the table (a substring has no index). */
 	static const char *const off_where[AUTH_PROTO_COUNT] = {" AND imap = 0", " AND pop3 = 0",
 	                                                        " AND smtp = 0"};
-	const char *extra =
-	        q->disabled >= 0 && q->disabled < AUTH_PROTO_COUNT ? off_where[q->disabled] : "";
-	char *pattern = like_pattern(q->search != NULL ? q->search : "");
-	char *domain = q->domain != NULL ? xasprintf("%%@%s", q->domain) : xstrdup("%");
-	char *sql_count =
-	        xasprintf("SELECT count(*) FROM accounts WHERE address LIKE ?1 ESCAPE '\\' "
-	                  "AND address LIKE ?2%s",
-	                  extra);
-	char *sql_rows = xasprintf("SELECT " ACCOUNT_COLUMNS " FROM accounts WHERE address LIKE ?1 "
-	                           "ESCAPE '\\' AND address LIKE ?2%s ORDER BY address "
+	bool has_search = q->search != NULL && q->search[0] != '\0';
+	char *where = xasprintf(
+	        "WHERE 1%s%s%s", has_search ? " AND address LIKE ?1 ESCAPE '\\'" : "",
+	        q->domain != NULL ? " AND substr(address, instr(address, '@') + 1) = ?2" : "",
+	        q->disabled >= 0 && q->disabled < AUTH_PROTO_COUNT ? off_where[q->disabled] : "");
+	char *pattern = has_search ? like_pattern(q->search) : NULL;
+	char *domain = q->domain != NULL ? lowercase(q->domain) : NULL;
+	char *sql_count = xasprintf("SELECT count(*) FROM accounts %s", where);
+	char *sql_rows = xasprintf("SELECT " ACCOUNT_COLUMNS " FROM accounts %s ORDER BY address "
 	                           "LIMIT ?3 OFFSET ?4",
-	                           extra);
+	                           where);
 	sqlite3_stmt *count = prepare(db, sql_count), *rows = prepare(db, sql_rows);
 	int rc = SQLITE_ERROR;
 
+	free(where);
 	free(sql_count);
 	free(sql_rows);
 	if (count != NULL && rows != NULL) {
 		sqlite3_stmt *both[2] = {count, rows};
 		for (int i = 0; i < 2; i++) {
-			sqlite3_bind_text(both[i], 1, pattern, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(both[i], 2, domain, -1, SQLITE_TRANSIENT);
+			if (pattern != NULL)
+				sqlite3_bind_text(both[i], 1, pattern, -1, SQLITE_TRANSIENT);
+			if (domain != NULL)
+				sqlite3_bind_text(both[i], 2, domain, -1, SQLITE_TRANSIENT);
 		}
 		/* LIMIT -1 is SQLite's "no limit". */
 		sqlite3_bind_int64(rows, 3, q->limit > 0 ? (sqlite3_int64)q->limit : -1);

@@ -140,6 +140,21 @@ int auth_access_set_domain(struct auth_db *db, const char *domain,
                            const struct auth_access_change *c, size_t *changed_out,
                            enum auth_error *err_out);
 
+/* Parses a comma-separated list of protocol names ("imap,pop3") into a
+   mask of 1 << enum auth_protocol bits; -1 when empty or a name is unknown. */
+int auth_protocols_parse(const char *list, unsigned *mask_out);
+/* The names of mask's protocols, comma-separated ("imap,smtp"), into out. */
+void auth_protocols_str(unsigned mask, char *out, size_t len);
+
+/*
+ * Makes a new app password called name for address, usable for the
+ * protocols in mask (0 = all), and stores its hash: what `tern user
+ * app-password add` and the admin API both call. *plain_out gets the
+ * password, shown once (heap: wipe and free it). -1 with _INVALID (a name
+ * that is not 1-63 letters, digits, '.', '_', '-'), _EXISTS (name in use), _NOTFOUND (no account), _TEMP.
+ */
+int auth_app_password_create(struct auth_db *db, const char *address, const char *name,
+                             unsigned protocols, char **plain_out, enum auth_error *err_out);
 /* App passwords of an account. add fails with EXISTS for a name in use. */
 int auth_app_password_add(struct auth_db *db, const char *address, const char *name,
                           const char *hash, unsigned protocols, enum auth_error *err_out);

@@ -17,6 +17,7 @@
 
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 
 #define THROTTLE_MAX_ENTRIES 100000
@@ -177,6 +178,7 @@ count(struct auth_throttle *t, struct table *tb, const char *key, uint64_t limit
 	if (limit != 0 && e->failures >= limit && e->blocked_until_ms <= now) {
 		e->blocked_until_ms = now + t->s.block_ms;
 		*blocked = true;
+		metrics_add(METRICS_BLOCKS_TOTAL, tb == &t->ip ? "ip" : "account", NULL, NULL, 1);
 	}
 	return e->failures;
 }

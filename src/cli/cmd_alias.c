@@ -66,6 +66,10 @@ cli_alias(const char *data_dir, int argc, char **argv)
 			rc = cli_fail("alias del %s: %s", argv[1],
 			              err == AUTH_ERR_NOTFOUND ? "no such alias"
 			                                       : auth_error_str(err));
+		else if (argc == 3)
+			printf("%s -> %s removed\n", argv[1], argv[2]);
+		else
+			printf("%s removed\n", argv[1]);
 	} else {
 		rc = alias_list(db, argc == 2 ? argv[1] : NULL);
 	}

@@ -20,6 +20,7 @@
 #include "http/http.h"
 #include "lib/buf.h"
 #include "lib/util.h"
+#include "smtp/smtp_dkim.h"
 
 /* One record: "label.domain." (the apex when label is NULL), then "IN "
    and the type and data. */
@@ -45,6 +46,23 @@ srv(const char *service, const char *domain, unsigned prio, uint16_t port, const
 		rr(service, domain, "SRV   0 0 0 .");
 	else
 		rr(service, domain, "SRV   %u 1 %u %s.", prio, port, host);
+}
+
+/* One key's record; a TXT string holds at most 255 bytes (RFC 1035
+   section 3.3.14), so an RSA key's text is split into several strings,
+   which DKIM verifiers join (RFC 6376 section 3.6.2.2). */
+static void
+dkim_rr(const char *selector, const char *txt, void *arg)
+{
+	char label[300];
+	struct buf b;
+
+	snprintf(label, sizeof(label), "%s._domainkey", selector);
+	buf_init(&b);
+	for (size_t at = 0, n = strlen(txt); at < n; at += 255)
+		buf_printf(&b, "%s\"%.*s\"", at > 0 ? " " : "", (int)MIN(255, n - at), txt + at);
+	rr(label, arg, "TXT   %s", b.data);
+	buf_deinit(&b);
 }
 
 int
@@ -78,7 +96,12 @@ cli_dns_records(const char *data_dir, int argc, char **argv)
 	rr(NULL, domain, "TXT   \"v=spf1 mx -all\"");
 	printf("; Receivers quarantine what fails SPF and DKIM alignment; reports to postmaster.\n");
 	rr("_dmarc", domain, "TXT   \"v=DMARC1; p=quarantine; rua=mailto:postmaster@%s\"", domain);
-	printf("; DKIM: tern does not sign outgoing mail yet; no selector to publish.\n\n");
+	printf("; DKIM (RFC 6376): mail from the domain is signed with each of its keys.\n");
+	if (smtp_dkim_records(data_dir, domain, dkim_rr, (void *)domain) == 0)
+		printf("; No key yet: `%s -d %s dkim keygen %s` makes one (and prints its "
+		       "record).\n",
+		       cli_program, data_dir, domain);
+	putchar('\n');
 
 	struct buf policy;
 	unsigned char md[SHA256_DIGEST_LENGTH];

@@ -34,8 +34,9 @@ queue_list(const char *data_dir)
 		struct tm tm;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		printf("%s %s %llu <%s> (%s) ->", v[i].id, when, (unsigned long long)v[i].size,
-		       v[i].sender, v[i].account);
+		printf("%s %s %llu %s/%u <%s> (%s) ->", v[i].id, when,
+		       (unsigned long long)v[i].size, smtp_queue_state_name(v[i].state),
+		       v[i].attempts, v[i].sender, v[i].account);
 		for (size_t j = 0; j < v[i].n_rcpts; j++)
 			printf(" <%s>", v[i].rcpts[j]);
 		printf("\n");
@@ -45,40 +46,21 @@ queue_list(const char *data_dir)
 	return 0;
 }
 
-static int
-control(const char *verb)
-{
-	static const char *const verbs[] = {"retry", "hold", "release", "delete"};
-
-	for (int i = 0; i < 4; i++)
-		if (strcmp(verb, verbs[i]) == 0)
-			return i;
-	return -1;
-}
-
 /* ID... or --all: each message gets op; the server acts within a second. */
 static int
 queue_control(const char *data_dir, enum smtp_queue_control op, int argc, char **argv)
 {
-	struct smtp_queue_entry *v = NULL;
-	size_t n = 0;
 	char *error = NULL;
 	int rc = 0;
 
 	if (argc == 1 && strcmp(argv[0], "--all") == 0) {
-		if (smtp_queue_list(data_dir, &v, &n, &error) < 0) {
+		size_t n;
+		if (smtp_queue_control_all(data_dir, op, &n, &error) < 0) {
 			cli_fail("%s", error);
 			free(error);
 			return 1;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (smtp_queue_control(data_dir, v[i].id, op, &error) < 0) {
-				free(error); /* gone meanwhile: delivered */
-				error = NULL;
-			}
-		}
-		printf("%zu messages\n", n);
-		smtp_queue_entries_free(&v, n);
+		printf("%s: %zu messages\n", smtp_queue_control_name(op), n);
 		return 0;
 	}
 	for (int i = 0; i < argc; i++) {
@@ -87,6 +69,8 @@ queue_control(const char *data_dir, enum smtp_queue_control op, int argc, char *
 			free(error);
 			error = NULL;
 			rc = 1;
+		} else {
+			printf("%s: %s\n", smtp_queue_control_name(op), argv[i]);
 		}
 	}
 	return rc;
@@ -110,9 +94,9 @@ cli_queue(const char *data_dir, int argc, char **argv)
 		}
 		return 0;
 	}
-	if (argc >= 2 && control(argv[0]) >= 0)
-		return queue_control(data_dir, (enum smtp_queue_control)control(argv[0]), argc - 1,
-		                     argv + 1);
+	int op = argc >= 2 ? smtp_queue_control_parse(argv[0]) : -1;
+	if (op >= 0)
+		return queue_control(data_dir, (enum smtp_queue_control)op, argc - 1, argv + 1);
 	return cli_fail("queue: expected list, show ID, retry, hold, release or delete "
 	                "(see tern queue --help)");
 }

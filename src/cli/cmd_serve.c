@@ -331,6 +331,7 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (strcmp(conf.log_file, st->conf.log_file) != 0)
 		open_log(st->data_dir, &conf);
 	session_watchdog_configure(conf.slow_callback_ms);
+	http_server_set_tls(st->http, tls);
 	net_server_reload(st->net, &conf.net, tls);
 	imap_server_reload(st->imap, &conf.imap, true);
 	pop3_server_reload(st->pop3, &conf.pop3, true);
@@ -427,21 +428,32 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	for (size_t i = 0; i < n_services; i++) {
 		if (!services[i].enabled)
 			continue;
-		specs[n++] = (struct net_listener_spec){
-		        services[i].path != NULL ? services[i].path : st.conf.listen,
-		        (uint16_t)services[i].port, services[i].implicit_tls, &session_net_protocol,
-		        (void *)services[i].svc};
+		specs[n++] = (struct net_listener_spec){services[i].path != NULL ? services[i].path
+		                                                                 : st.conf.listen,
+		                                        (uint16_t)services[i].port,
+		                                        services[i].implicit_tls,
+		                                        &session_net_protocol,
+		                                        (void *)services[i].svc,
+		                                        services[i].name};
 		if (services[i].path != NULL)
 			buf_printf(&started, " %s=%s", services[i].name, services[i].path);
 		else
 			buf_printf(&started, " %s=%s:%llu", services[i].name, st.conf.listen,
 			           (unsigned long long)services[i].port);
 	}
+	http_server_set_tls(st.http, tls);
 	net_tls_ref(tls);
 	st.net = net_server_new(&st.conf.net, specs, n, tls, &err);
 	if (st.net == NULL) {
 		net_tls_unref(&tls);
-		cli_fail("%s", err);
+		/* The newcomer's usual first error: say what to do about it. */
+		if (strstr(err, strerror(EADDRINUSE)) != NULL)
+			cli_fail(
+			        "%s\n  another program (or another tern) uses that port: stop it, "
+			        "or set another port_base (or that service's port) in %s/tern.conf",
+			        err, data_dir);
+		else
+			cli_fail("%s", err);
 		goto out;
 	}
 	if (drop_privileges(st.conf.user, data_dir) != 0)
@@ -458,7 +470,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
 	pop3_server_set_store(st.pop3, store, store_pool);
-	http_server_set_store(st.http, store);
+	http_server_set_store(st.http, store, data_dir);
 	token_path = write_admin_token(data_dir, st.http);
 	if (smtp_queue_open(data_dir, &queue, &err) < 0) {
 		cli_fail("%s", err);

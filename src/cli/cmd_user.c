@@ -187,18 +187,6 @@ scheme_name(const char *hash)
 	return "none";
 }
 
-static void
-protocols_str(unsigned mask, char *out, size_t len)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
-		if (mask & (1u << p))
-			n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "",
-			                      auth_protocol_name((enum auth_protocol)p));
-}
-
 static int
 show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, const char *address)
 {
@@ -237,7 +225,7 @@ show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, con
 	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
 		printf("app passwords: %zu\n", napps);
 		for (size_t i = 0; i < napps; i++) {
-			protocols_str(apps[i].protocols, protos, sizeof(protos));
+			auth_protocols_str(apps[i].protocols, protos, sizeof(protos));
 			printf("  %-20s %s\n", apps[i].name, protos);
 		}
 	}
@@ -383,34 +371,6 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 /* ---- app passwords ---- */
 
 static int
-parse_protocols(const char *list, unsigned *mask)
-{
-	char *copy = xstrdup(list), *save = NULL;
-
-	*mask = 0;
-	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
-		int p = auth_protocol_parse(t);
-		if (p < 0) {
-			free(copy);
-			return -1;
-		}
-		*mask |= 1u << p;
-	}
-	free(copy);
-	return *mask != 0 ? 0 : -1;
-}
-
-static bool
-name_is_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 0 && n < 64 &&
-	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
-	               n;
-}
-
-static int
 cmd_app_password(struct auth_db *db, int argc, char **argv)
 {
 	enum auth_error err;
@@ -418,26 +378,23 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 	if (argc >= 3 && strcmp(argv[0], "add") == 0) {
 		unsigned mask = AUTH_PROTO_ALL;
 		if (argc == 5 && strcmp(argv[3], "--protocols") == 0) {
-			if (parse_protocols(argv[4], &mask) < 0)
+			if (auth_protocols_parse(argv[4], &mask) < 0)
 				return cli_fail("--protocols: a list of imap, pop3, smtp");
 		} else if (argc != 3) {
 			return cli_fail("user app-password add ADDRESS NAME [--protocols LIST]");
 		}
-		if (!name_is_valid(argv[2]))
-			return cli_fail("app password names are letters, digits, '.', '_', '-'");
-		char *plain, *hash;
-		auth_app_password_generate(&plain, &hash);
-		int rc = auth_app_password_add(db, argv[1], argv[2], hash, mask, &err);
-		if (rc == 0)
-			printf("%s\napp password '%s': %s\n", argv[1], argv[2], plain);
-		explicit_bzero(plain, strlen(plain));
-		free(plain);
-		free(hash);
-		if (rc < 0)
+		char *plain;
+		if (auth_app_password_create(db, argv[1], argv[2], mask, &plain, &err) < 0)
 			return err == AUTH_ERR_EXISTS
 			               ? cli_fail("%s: an app password named '%s' exists", argv[1],
 			                          argv[2])
+			       : err == AUTH_ERR_INVALID
+			               ? cli_fail(
+			                         "app password names are letters, digits, '.', '_', '-'")
 			               : cli_fail("%s: %s", argv[1], auth_error_str(err));
+		printf("%s\napp password '%s': %s\n", argv[1], argv[2], plain);
+		explicit_bzero(plain, strlen(plain));
+		free(plain);
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[0], "list") == 0) {
@@ -454,7 +411,7 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 		for (size_t i = 0; i < n; i++) {
 			time_t t = (time_t)apps[i].created;
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-			protocols_str(apps[i].protocols, protos, sizeof(protos));
+			auth_protocols_str(apps[i].protocols, protos, sizeof(protos));
 			printf("%-20s %-15s %s\n", apps[i].name, protos, when);
 		}
 		auth_app_passwords_free(&apps, n);
@@ -465,6 +422,7 @@ cmd_app_password(struct auth_db *db, int argc, char **argv)
 			return err == AUTH_ERR_NOTFOUND ? cli_fail("%s: no app password named '%s'",
 			                                           argv[1], argv[2])
 			                                : cli_fail("%s", auth_error_str(err));
+		printf("%s: app password '%s' revoked\n", argv[1], argv[2]);
 		return 0;
 	}
 	return cli_fail("user app-password add|list|del ... (see tern user --help)");

@@ -107,6 +107,15 @@ static const struct config_key keys[] = {
          "Largest request body (413 beyond)."},
         {"http.metrics", CONFIG_ENUM, F(http.metrics_access), "loopback", 0, 0,
          "never|loopback|any", "Who may read /metrics: nobody, loopback clients, or anyone."},
+        {"http.metrics_top", CONFIG_UINT, F(http.metrics_top), "10", 0, 1000, NULL,
+         "/metrics lists this many of the largest accounts (storage, messages); 0 = none."},
+        {"http.usage_interval", CONFIG_DURATION, F(http.usage_interval_ms), "5m", 1000, DAY_MS,
+         NULL,
+         "How old the store census behind /metrics' store figures may get before a "
+         "scrape starts a new one (in the background)."},
+        {"http.sign_mobileconfig", CONFIG_BOOL, F(http.sign_mobileconfig), "yes", 0, 0, NULL,
+         "Sign Apple .mobileconfig profiles (CMS) with the tls.cert certificate and key, so "
+         "devices show who made them; no: unsigned."},
         {"http.mta_sts_mode", CONFIG_ENUM, F(http.mta_sts_mode), "testing", 0, 0,
          "none|testing|enforce", "The mode of the MTA-STS policy served (RFC 8461)."},
         {"http.mta_sts_max_age", CONFIG_DURATION, F(http_mta_sts_max_age_ms), "7d", 86400000,

@@ -62,7 +62,9 @@ static const struct cli_command commands[] = {
         {"queue", cli_queue,
          "queue list | show ID [--message] | retry|hold|release|delete ID...|--all\n"
          "  The outbound queue: mail submitted for remote recipients, kept in\n"
-         "  DIR/queue until `tern serve` has delivered it. show prints the envelope\n"
+         "  DIR/queue until `tern serve` has delivered it. list gives each message's\n"
+         "  id, date, size, state/attempts (queued: due; deferred: waiting for a\n"
+         "  retry; held), sender, account and recipients. show prints the envelope\n"
          "  (sender, recipients, DSN parameters), each recipient's state and last\n"
          "  reply and, with --message, the message. retry makes messages due now\n"
          "  (a running server sends them within seconds); hold stops delivery\n"

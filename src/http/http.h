@@ -21,6 +21,7 @@ struct auth_service;
 struct buf;
 struct http_server;
 struct net_jobs;
+struct net_tls;
 struct store;
 struct session_service;
 
@@ -38,11 +39,14 @@ struct http_settings {
 	uint64_t max_head;   /* all field lines together */
 	uint64_t max_body;
 	enum http_access metrics_access;
+	uint64_t metrics_top;       /* accounts in tern_account_storage_bytes */
+	uint64_t usage_interval_ms; /* the store census's age limit (http_usage.c) */
 	/* What autoconfiguration advertises (borrowed; the server copies). */
 	const char *hostname;
 	/* Listener ports clients are told; 0 = not served (left out). */
 	uint16_t imap_port, imaps_port, pop3_port, pop3s_port;
 	uint16_t submission_port, submissions_port;
+	bool sign_mobileconfig; /* with the TLS certificate (http_server_set_tls) */
 	enum http_mta_sts_mode mta_sts_mode;
 	uint64_t mta_sts_max_age_s;
 };
@@ -56,8 +60,14 @@ void http_server_set_auth(struct http_server *srv, struct auth_service *auth,
 /* Accepts token (64 hex digits) as an administrator's: the one `tern serve`
    writes to DIR/admin.token for the local CLI (`tern status`). */
 void http_server_set_local_token(struct http_server *srv, const char *token);
-/* The mail store, for quotas in the admin API (before the server runs). */
-void http_server_set_store(struct http_server *srv, struct store *store);
+/* The mail store (quotas) and the data directory (the outbound queue,
+   DIR/queue) for the admin API, before the server runs; data_dir is
+   copied. */
+void http_server_set_store(struct http_server *srv, struct store *store, const char *data_dir);
+/* The certificate and key that sign Apple configuration profiles (the
+   server's TLS ones; http_server takes a reference and drops the old one).
+   NULL: profiles go unsigned. Call again after a reload. */
+void http_server_set_tls(struct http_server *srv, struct net_tls *tls);
 /* New connections use the new settings; live ones keep theirs. */
 void http_server_reload(struct http_server *srv, const struct http_settings *settings);
 void http_server_free(struct http_server **srvp);

@@ -22,6 +22,10 @@
  *                          top_accounts: [{address, sessions}]}
  *   GET  /api/v1/sessions  ?format=text -> {total, sessions: [{sid, proto, ip, user, age_s}]}
  *   POST /api/v1/sessions/kick  address: its sessions end (after a running command)
+ *   .../aliases, .../app-passwords, .../queue: http_admin_mail.c
+ *
+ * http_admin_api() picks each call's operation from one table by the
+ * route's name (http_routes.c).
  *
  * Who may call: an administrator (role admin). A request carries either
  * "Authorization: Bearer TOKEN" (a token from /login, kept in memory for
@@ -52,12 +56,14 @@
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "auth/sasl_parse.h"
+#include "http/http_admin.h"
 #include "http/http_session.h"
 #include "lib/arena.h"
 #include "lib/log.h"
 #include "net/jobs.h"
 #include "lib/metrics.h"
 #include "net/net.h"
+#include "smtp/smtp_queue_item.h"
 #include "store/store.h"
 
 #define ADMIN_TOKENS        256               /* signed-in browsers at once */
@@ -192,8 +198,8 @@ token_drop(struct http_admin *a, const char *token)
 
 /* ---- JSON out ---- */
 
-static void
-json_str(struct buf *b, const char *s)
+void
+admin_json_str(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
 	for (; *s != '\0'; s++) {
@@ -222,7 +228,7 @@ respond_json_error(struct http_session *s, int status, const char *error)
 
 	buf_init(&b);
 	buf_puts(&b, "{\"error\":");
-	json_str(&b, error);
+	admin_json_str(&b, error);
 	buf_puts(&b, "}\n");
 	/* RFC 9110 section 11.6.1 wants a challenge with 401. A Basic one
 	   makes browsers prompt over the page's own sign-in form, so it is
@@ -238,35 +244,6 @@ respond_json_error(struct http_session *s, int status, const char *error)
 }
 
 /* ---- jobs: a password check and/or an operation on auth's pool ---- */
-
-enum admin_op {
-	OP_LOGIN,
-	OP_ACCOUNTS,
-	OP_ACCESS,
-	OP_QUOTA_GET,
-	OP_QUOTA_SET,
-	OP_ACCOUNT_ADD,
-	OP_ACCOUNT_DELETE,
-	OP_ACCOUNT_PASSWORD,
-	OP_STATUS,
-	OP_SESSIONS,
-	OP_KICK,
-};
-
-struct admin_job {
-	struct http_server *srv;
-	enum admin_op op;
-	struct auth_conn conn;
-	char *user, *password; /* a password to check first, or NULL */
-	char admin[256];       /* who: from the token, or after the check */
-	char *form;            /* the query (GET) or body (POST), a copy */
-	size_t form_len;
-	/* results */
-	int status;
-	const char *error; /* static */
-	uint64_t delay_ms;
-	struct buf out; /* the JSON body */
-};
 
 static void
 free_secret(char *p)
@@ -290,8 +267,8 @@ job_free(void *arg)
 }
 
 /* The form value of name, heap (free it) or NULL. */
-static char *
-form_get(const struct admin_job *job, const char *name)
+char *
+admin_form_get(const struct admin_job *job, const char *name)
 {
 	struct arena *a = arena_new(256);
 	char *v = http_query_get(a, job->form, job->form_len, name);
@@ -301,10 +278,10 @@ form_get(const struct admin_job *job, const char *name)
 	return copy;
 }
 
-static bool
-form_u64(const struct admin_job *job, const char *name, uint64_t max, uint64_t *out)
+bool
+admin_form_u64(const struct admin_job *job, const char *name, uint64_t max, uint64_t *out)
 {
-	char *v = form_get(job, name);
+	char *v = admin_form_get(job, name);
 	bool ok = v == NULL || str_to_u64(v, max, out);
 
 	free(v);
@@ -322,9 +299,9 @@ account_json(const struct auth_account *a, void *arg)
 	struct page_out *p = arg;
 
 	buf_puts(p->b, p->n++ > 0 ? ",\n  {\"address\":" : "\n  {\"address\":");
-	json_str(p->b, a->address);
+	admin_json_str(p->b, a->address);
 	buf_puts(p->b, ",\"role\":");
-	json_str(p->b, a->role);
+	admin_json_str(p->b, a->role);
 	buf_printf(p->b, ",\"id\":%llu,\"imap\":%s,\"pop3\":%s,\"smtp\":%s}",
 	           (unsigned long long)a->id, a->enabled[AUTH_PROTO_IMAP] ? "true" : "false",
 	           a->enabled[AUTH_PROTO_POP3] ? "true" : "false",
@@ -336,15 +313,15 @@ static void
 op_accounts(struct admin_job *job, struct auth_db *db)
 {
 	struct auth_account_query q = {.disabled = -1, .limit = 100};
-	char *search = form_get(job, "search"), *domain = form_get(job, "domain");
-	char *disabled = form_get(job, "disabled");
+	char *search = admin_form_get(job, "search"), *domain = admin_form_get(job, "domain");
+	char *disabled = admin_form_get(job, "disabled");
 	enum auth_error err;
 	uint64_t total = 0;
 
 	q.search = search != NULL && search[0] != '\0' ? search : NULL;
 	q.domain = domain != NULL && domain[0] != '\0' ? domain : NULL;
-	if (!form_u64(job, "offset", UINT32_MAX, &q.offset) ||
-	    !form_u64(job, "limit", ADMIN_PAGE_MAX, &q.limit) || q.limit == 0 ||
+	if (!admin_form_u64(job, "offset", UINT32_MAX, &q.offset) ||
+	    !admin_form_u64(job, "limit", ADMIN_PAGE_MAX, &q.limit) || q.limit == 0 ||
 	    (disabled != NULL && disabled[0] != '\0' &&
 	     (q.disabled = auth_protocol_parse(disabled)) < 0)) {
 		job->status = 400;
@@ -374,9 +351,8 @@ count_missing(const char *address, void *arg)
 	(*(size_t *)arg)++;
 }
 
-/* Splits a list of addresses at commas, whitespace and newlines. */
-static char **
-split_addresses(char *list, size_t *n_out)
+char **
+admin_split_list(char *list, size_t *n_out)
 {
 	size_t n = 0, cap = 16;
 	char **v = xmalloc(cap * sizeof(*v)), *save = NULL;
@@ -395,14 +371,14 @@ static void
 op_access(struct admin_job *job, struct auth_db *db)
 {
 	struct auth_access_change c = {.role = NULL};
-	char *addresses = form_get(job, "addresses"), *domain = form_get(job, "domain");
-	char *all = form_get(job, "all"), *role = form_get(job, "role");
+	char *addresses = admin_form_get(job, "addresses"), *domain = admin_form_get(job, "domain");
+	char *all = admin_form_get(job, "all"), *role = admin_form_get(job, "role");
 	bool any = false;
 	int targets = (addresses != NULL) + (domain != NULL) + (all != NULL);
 
 	job->status = 400;
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++) {
-		char *v = form_get(job, auth_protocol_name((enum auth_protocol)p));
+		char *v = admin_form_get(job, auth_protocol_name((enum auth_protocol)p));
 		c.enabled[p] = v == NULL               ? -1
 		               : strcmp(v, "on") == 0  ? 1
 		               : strcmp(v, "off") == 0 ? 0
@@ -428,7 +404,7 @@ op_access(struct admin_job *job, struct auth_db *db)
 		enum auth_error err;
 		int rc;
 		if (addresses != NULL) {
-			char **v = split_addresses(addresses, &n);
+			char **v = admin_split_list(addresses, &n);
 			rc = auth_access_set_addresses(db, (const char *const *)v, n, &c, &changed,
 			                               count_missing, &missing, &err);
 			free(v);
@@ -458,7 +434,7 @@ op_access(struct admin_job *job, struct auth_db *db)
 static void
 op_quota(struct admin_job *job, struct auth_db *db, bool set)
 {
-	char *address = form_get(job, "address");
+	char *address = admin_form_get(job, "address");
 	struct auth_account a;
 	enum auth_error aerr;
 	enum store_error err;
@@ -469,8 +445,8 @@ op_quota(struct admin_job *job, struct auth_db *db, bool set)
 	job->status = 400;
 	if (address == NULL) {
 		job->error = "address is required";
-	} else if (set && (!form_u64(job, "storage", UINT64_MAX / 2, &storage) ||
-	                   !form_u64(job, "messages", UINT64_MAX / 2, &messages))) {
+	} else if (set && (!admin_form_u64(job, "storage", UINT64_MAX / 2, &storage) ||
+	                   !admin_form_u64(job, "messages", UINT64_MAX / 2, &messages))) {
 		job->error = "storage (bytes) and messages are numbers; 0 = no limit";
 	} else if (job->srv->store == NULL) {
 		job->status = 503;
@@ -499,7 +475,7 @@ op_quota(struct admin_job *job, struct auth_db *db, bool set)
 			}
 			job->status = 200;
 			buf_puts(&job->out, "{\"address\":");
-			json_str(&job->out, a.address);
+			admin_json_str(&job->out, a.address);
 			buf_printf(&job->out,
 			           ",\"storage_used\":%llu,\"storage_limit\":%llu,"
 			           "\"messages_used\":%llu,\"messages_limit\":%llu}\n",
@@ -514,8 +490,8 @@ op_quota(struct admin_job *job, struct auth_db *db, bool set)
 	free(address);
 }
 
-static int
-auth_error_status(enum auth_error err)
+int
+admin_auth_error_status(enum auth_error err)
 {
 	switch (err) {
 	case AUTH_ERR_NOTFOUND:
@@ -535,7 +511,7 @@ auth_error_status(enum auth_error err)
 static void
 op_account(struct admin_job *job, struct auth_db *db)
 {
-	char *address = form_get(job, "address"), *password = form_get(job, "password");
+	char *address = admin_form_get(job, "address"), *password = admin_form_get(job, "password");
 	struct auth_credentials cred = {0};
 	enum auth_error err = AUTH_ERR_NONE;
 	const char *why = NULL;
@@ -557,7 +533,7 @@ op_account(struct admin_job *job, struct auth_db *db)
 		rc = auth_account_set_credentials(db, address, &cred, &err);
 	}
 	if (job->error == NULL && rc < 0) {
-		job->status = auth_error_status(err);
+		job->status = admin_auth_error_status(err);
 		job->error = auth_error_str(err);
 	} else if (job->error == NULL) {
 		static const char *const verbs[] = {[OP_ACCOUNT_ADD] = "added",
@@ -565,7 +541,7 @@ op_account(struct admin_job *job, struct auth_db *db)
 		                                    [OP_ACCOUNT_PASSWORD] = "password-changed"};
 		job->status = job->op == OP_ACCOUNT_ADD ? 201 : 200;
 		buf_puts(&job->out, "{\"address\":");
-		json_str(&job->out, address);
+		admin_json_str(&job->out, address);
 		buf_printf(&job->out, ",\"result\":\"%s\"}\n", verbs[job->op]);
 		log_info("http", "event=admin-account admin=%s account=%s result=%s", job->admin,
 		         address, verbs[job->op]);
@@ -624,6 +600,21 @@ job_work(void *arg)
 	case OP_ACCOUNT_PASSWORD:
 		op_account(job, db);
 		break;
+	case OP_ALIASES:
+	case OP_ALIAS_ADD:
+	case OP_ALIAS_DELETE:
+		admin_op_aliases(job, db);
+		break;
+	case OP_APP_PASSWORDS:
+	case OP_APP_PASSWORD_ADD:
+	case OP_APP_PASSWORD_DELETE:
+		admin_op_app_passwords(job, db);
+		break;
+	case OP_QUEUE:
+	case OP_QUEUE_SHOW:
+	case OP_QUEUE_CONTROL:
+		admin_op_queue(job);
+		break;
 	case OP_STATUS:
 	case OP_SESSIONS:
 	case OP_KICK: /* done on the worker */
@@ -644,7 +635,7 @@ status_respond(struct http_session *s, struct admin_job *job)
 	struct session_user_count top[STATUS_TOP];
 	size_t n = session_users_top(top, STATUS_TOP);
 	uint64_t up = (time_mono_ms() - s->srv->started_ms) / 1000;
-	char *format = form_get(job, "format");
+	char *format = admin_form_get(job, "format");
 	bool text = format != NULL && strcmp(format, "text") == 0;
 	struct buf *b = &job->out;
 
@@ -673,7 +664,7 @@ status_respond(struct http_session *s, struct admin_job *job)
 	buf_puts(b, "},\"top_accounts\":[");
 	for (size_t i = 0; i < n; i++) {
 		buf_puts(b, i > 0 ? ",{\"address\":" : "{\"address\":");
-		json_str(b, top[i].user);
+		admin_json_str(b, top[i].user);
 		buf_printf(b, ",\"sessions\":%llu}", (unsigned long long)top[i].sessions);
 	}
 	buf_puts(b, "]}\n");
@@ -688,7 +679,7 @@ sessions_respond(struct http_session *s, struct admin_job *job)
 {
 	struct session_info *v = xmalloc(SESSIONS_MAX * sizeof(*v));
 	size_t total = session_list(v, SESSIONS_MAX), n = MIN(total, SESSIONS_MAX);
-	char *format = form_get(job, "format");
+	char *format = admin_form_get(job, "format");
 	bool text = format != NULL && strcmp(format, "text") == 0;
 	struct buf *b = &job->out;
 
@@ -708,9 +699,9 @@ sessions_respond(struct http_session *s, struct admin_job *job)
 			buf_printf(b,
 			           "%s{\"sid\":\"%s\",\"proto\":\"%s\",\"ip\":", i > 0 ? "," : "",
 			           v[i].sid, v[i].proto);
-			json_str(b, v[i].ip);
+			admin_json_str(b, v[i].ip);
 			buf_puts(b, ",\"user\":");
-			json_str(b, v[i].user);
+			admin_json_str(b, v[i].user);
 			buf_printf(b, ",\"age_s\":%llu}", (unsigned long long)v[i].age_s);
 		}
 		buf_puts(b, "]}\n");
@@ -723,7 +714,7 @@ sessions_respond(struct http_session *s, struct admin_job *job)
 static void
 kick_respond(struct http_session *s, struct admin_job *job)
 {
-	char *address = form_get(job, "address");
+	char *address = admin_form_get(job, "address");
 
 	if (address == NULL || !auth_address_is_valid(address)) {
 		respond_json_error(s, 400, "address is required");
@@ -733,7 +724,7 @@ kick_respond(struct http_session *s, struct admin_job *job)
 		session_kick(s->base.conn, address);
 		log_info("http", "event=admin-kick admin=%s account=%s", job->admin, address);
 		buf_puts(&job->out, "{\"address\":");
-		json_str(&job->out, address);
+		admin_json_str(&job->out, address);
 		buf_puts(&job->out, ",\"result\":\"kicked\"}\n");
 		respond_json(s, 200, &job->out);
 	}
@@ -755,9 +746,9 @@ job_respond(struct http_session *s, struct admin_job *job)
 		char token[TOKEN_HEX + 1];
 		token_issue(s->srv->admin, job->admin, token);
 		buf_puts(&job->out, "{\"token\":");
-		json_str(&job->out, token);
+		admin_json_str(&job->out, token);
 		buf_puts(&job->out, ",\"address\":");
-		json_str(&job->out, job->admin);
+		admin_json_str(&job->out, job->admin);
 		buf_printf(&job->out, ",\"expires_in\":%u}\n", ADMIN_TOKEN_IDLE_MS / 1000);
 		explicit_bzero(token, sizeof(token));
 		log_info("http", "event=admin-login admin=%s", job->admin);
@@ -831,7 +822,8 @@ basic_credentials(const char *value, struct admin_job *job)
  * Responds itself (401, 403, 503) when the request cannot go on.
  */
 static void
-admin_call(struct http_session *s, enum admin_op op, const char *user, const char *password)
+admin_call(struct http_session *s, enum admin_op op, int control, const char *user,
+           const char *password)
 {
 	struct http_server *srv = s->srv;
 
@@ -846,6 +838,7 @@ admin_call(struct http_session *s, enum admin_op op, const char *user, const cha
 	struct admin_job *job = xcalloc(1, sizeof(*job));
 	job->srv = srv;
 	job->op = op;
+	job->control = control;
 	buf_init(&job->out);
 	session_auth_conn(&s->base, AUTH_PROTO_IMAP, &job->conn);
 	bool is_get = strcmp(s->req.method, "GET") == 0 || strcmp(s->req.method, "HEAD") == 0;
@@ -884,7 +877,7 @@ http_admin_login_post(struct http_session *s)
 		respond_json_error(s, 400, "address and password are required");
 		return;
 	}
-	admin_call(s, OP_LOGIN, address, password);
+	admin_call(s, OP_LOGIN, 0, address, password);
 	explicit_bzero(password, strlen(password));
 	explicit_bzero(s->body.data, s->body.len);
 }
@@ -903,62 +896,44 @@ http_admin_logout_post(struct http_session *s)
 	buf_deinit(&b);
 }
 
-void
-http_admin_accounts_get(struct http_session *s)
-{
-	admin_call(s, OP_ACCOUNTS, NULL, NULL);
-}
+/* Which operation each API route runs (route names: http_routes.c). */
+static const struct {
+	const char *route;
+	enum admin_op op;
+	int control;
+} api_ops[] = {
+        {"api-accounts", OP_ACCOUNTS, 0},
+        {"api-access", OP_ACCESS, 0},
+        {"api-quota", OP_QUOTA_GET, 0},
+        {"api-quota-set", OP_QUOTA_SET, 0},
+        {"api-account-add", OP_ACCOUNT_ADD, 0},
+        {"api-account-delete", OP_ACCOUNT_DELETE, 0},
+        {"api-account-password", OP_ACCOUNT_PASSWORD, 0},
+        {"api-status", OP_STATUS, 0},
+        {"api-sessions", OP_SESSIONS, 0},
+        {"api-kick", OP_KICK, 0},
+        {"api-aliases", OP_ALIASES, 0},
+        {"api-alias-add", OP_ALIAS_ADD, 0},
+        {"api-alias-delete", OP_ALIAS_DELETE, 0},
+        {"api-app-passwords", OP_APP_PASSWORDS, 0},
+        {"api-app-password-add", OP_APP_PASSWORD_ADD, 0},
+        {"api-app-password-delete", OP_APP_PASSWORD_DELETE, 0},
+        {"api-queue", OP_QUEUE, 0},
+        {"api-queue-show", OP_QUEUE_SHOW, 0},
+        {"api-queue-retry", OP_QUEUE_CONTROL, SMTP_QUEUE_RETRY},
+        {"api-queue-hold", OP_QUEUE_CONTROL, SMTP_QUEUE_HOLD},
+        {"api-queue-release", OP_QUEUE_CONTROL, SMTP_QUEUE_RELEASE},
+        {"api-queue-delete", OP_QUEUE_CONTROL, SMTP_QUEUE_DELETE},
+};
 
 void
-http_admin_access_post(struct http_session *s)
+http_admin_api(struct http_session *s)
 {
-	admin_call(s, OP_ACCESS, NULL, NULL);
-}
-
-void
-http_admin_quota_get(struct http_session *s)
-{
-	admin_call(s, OP_QUOTA_GET, NULL, NULL);
-}
-
-void
-http_admin_quota_post(struct http_session *s)
-{
-	admin_call(s, OP_QUOTA_SET, NULL, NULL);
-}
-
-void
-http_admin_status_get(struct http_session *s)
-{
-	admin_call(s, OP_STATUS, NULL, NULL);
-}
-
-void
-http_admin_sessions_get(struct http_session *s)
-{
-	admin_call(s, OP_SESSIONS, NULL, NULL);
-}
-
-void
-http_admin_kick_post(struct http_session *s)
-{
-	admin_call(s, OP_KICK, NULL, NULL);
-}
-
-void
-http_admin_account_add_post(struct http_session *s)
-{
-	admin_call(s, OP_ACCOUNT_ADD, NULL, NULL);
-}
-
-void
-http_admin_account_delete_post(struct http_session *s)
-{
-	admin_call(s, OP_ACCOUNT_DELETE, NULL, NULL);
-}
-
-void
-http_admin_account_password_post(struct http_session *s)
-{
-	admin_call(s, OP_ACCOUNT_PASSWORD, NULL, NULL);
+	for (size_t i = 0; i < ARRAY_LEN(api_ops); i++) {
+		if (strcmp(api_ops[i].route, s->route) == 0) {
+			admin_call(s, api_ops[i].op, api_ops[i].control, NULL, NULL);
+			return;
+		}
+	}
+	respond_json_error(s, 404, "no such call");
 }

@@ -9,15 +9,19 @@
  *   - Microsoft Autodiscover: POST /autodiscover/autodiscover.xml with the
  *     Outlook request schema (2006), answered with the 2006a response schema
  *     ([MS-OXDSCLI] section 2.2.4);
- *   - Apple: GET /apple/mobileconfig?emailaddress=... gives an unsigned
- *     configuration profile with one com.apple.mail.managed payload;
+ *   - Apple: GET /apple/mobileconfig?emailaddress=... gives a
+ *     configuration profile with one com.apple.mail.managed payload, signed
+ *     (CMS, with the TLS certificate) unless http.sign_mobileconfig = no;
  *   - MTA-STS: GET /.well-known/mta-sts.txt (RFC 8461 section 3.2).
  * Every answer lists only the listeners this server runs (a port of 0 is
  * left out), with the server's own name. Addresses come from the client:
  * they must pass auth_address_is_valid() and are XML-escaped; no account is
  * looked up, so the answer says nothing about which accounts exist.
  */
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,8 @@
 #include "auth/accounts.h"
 #include "http/http_session.h"
 #include "lib/arena.h"
+#include "lib/log.h"
+#include "net/tls.h"
 
 static void
 xml_escape(struct buf *b, const char *s)
@@ -278,6 +284,52 @@ plist_bool(struct buf *b, const char *key, bool value)
 	buf_printf(b, "      <key>%s</key>\n      <%s/>\n", key, value ? "true" : "false");
 }
 
+/*
+ * The profile as CMS SignedData (RFC 5652) with the profile inside, DER:
+ * what iOS and macOS install as a signed profile (they show the signer,
+ * and "Verified" when its chain leads to a trusted root). Signed with the
+ * TLS certificate, its key and its chain. Returns 0 with a heap *out, or
+ * -1 (logged) so the caller sends the profile unsigned rather than none.
+ */
+static int
+profile_sign(struct net_tls *tls, const struct buf *plist, unsigned char **out, size_t *len_out)
+{
+	SSL_CTX *ctx = net_tls_ctx(tls);
+	X509 *cert = SSL_CTX_get0_certificate(ctx);
+	EVP_PKEY *key = SSL_CTX_get0_privatekey(ctx);
+	STACK_OF(X509) *chain = NULL;
+	BIO *in = NULL, *der = NULL;
+	CMS_ContentInfo *cms = NULL;
+	int rc = -1;
+
+	if (cert == NULL || key == NULL || SSL_CTX_get0_chain_certs(ctx, &chain) != 1)
+		goto out;
+	in = BIO_new_mem_buf(plist->data, (int)plist->len);
+	der = BIO_new(BIO_s_mem());
+	/* CMS_BINARY: the XML is signed byte for byte (no MIME canonical
+	   CRLFs); the content is included (no CMS_DETACHED). */
+	if (in == NULL || der == NULL ||
+	    (cms = CMS_sign(cert, key, chain, in, CMS_BINARY)) == NULL ||
+	    i2d_CMS_bio(der, cms) != 1)
+		goto out;
+	char *data;
+	long n = BIO_get_mem_data(der, &data);
+	*out = xmalloc((size_t)n);
+	memcpy(*out, data, (size_t)n);
+	*len_out = (size_t)n;
+	rc = 0;
+out:
+	if (rc < 0) {
+		log_error("http", "event=profile-sign-failed err=\"%s\"",
+		          ERR_reason_error_string(ERR_peek_last_error()));
+		ERR_clear_error();
+	}
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	BIO_free(der);
+	return rc;
+}
+
 void
 http_mobileconfig_get(struct http_session *s)
 {
@@ -341,7 +393,16 @@ http_mobileconfig_get(struct http_session *s)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
 			*p = '_';
 	http_header_add(s, "Content-Disposition: attachment; filename=\"%s\"", file);
-	http_respond(s, 200, "application/x-apple-aspen-config", b.data, b.len);
+	struct net_tls *tls = cfg->sign_mobileconfig ? http_server_tls(s->srv) : NULL;
+	unsigned char *signed_der = NULL;
+	size_t signed_len = 0;
+	if (tls != NULL && profile_sign(tls, &b, &signed_der, &signed_len) == 0)
+		http_respond(s, 200, "application/x-apple-aspen-config", (const char *)signed_der,
+		             signed_len);
+	else
+		http_respond(s, 200, "application/x-apple-aspen-config", b.data, b.len);
+	net_tls_unref(&tls);
+	free(signed_der);
 	buf_deinit(&b);
 }
 

@@ -28,17 +28,28 @@ static const struct http_route routes[] = {
         {"/admin/admin.css", "GET", http_admin_page_get, "admin-page"},
         {"/api/v1/login", "POST", http_admin_login_post, "api-login"},
         {"/api/v1/logout", "POST", http_admin_logout_post, "api-logout"},
-        {"/api/v1/accounts", "GET", http_admin_accounts_get, "api-accounts"},
-        {"/api/v1/access", "POST", http_admin_access_post, "api-access"},
-        {"/api/v1/quota", "GET", http_admin_quota_get, "api-quota"},
-        {"/api/v1/quota/set", "POST", http_admin_quota_post, "api-quota-set"},
-        {"/api/v1/status", "GET", http_admin_status_get, "api-status"},
-        {"/api/v1/sessions", "GET", http_admin_sessions_get, "api-sessions"},
-        {"/api/v1/sessions/kick", "POST", http_admin_kick_post, "api-kick"},
-        {"/api/v1/accounts/add", "POST", http_admin_account_add_post, "api-account-add"},
-        {"/api/v1/accounts/delete", "POST", http_admin_account_delete_post, "api-account-delete"},
-        {"/api/v1/accounts/password", "POST", http_admin_account_password_post,
-         "api-account-password"},
+        {"/api/v1/accounts", "GET", http_admin_api, "api-accounts"},
+        {"/api/v1/access", "POST", http_admin_api, "api-access"},
+        {"/api/v1/quota", "GET", http_admin_api, "api-quota"},
+        {"/api/v1/quota/set", "POST", http_admin_api, "api-quota-set"},
+        {"/api/v1/status", "GET", http_admin_api, "api-status"},
+        {"/api/v1/sessions", "GET", http_admin_api, "api-sessions"},
+        {"/api/v1/sessions/kick", "POST", http_admin_api, "api-kick"},
+        {"/api/v1/accounts/add", "POST", http_admin_api, "api-account-add"},
+        {"/api/v1/accounts/delete", "POST", http_admin_api, "api-account-delete"},
+        {"/api/v1/accounts/password", "POST", http_admin_api, "api-account-password"},
+        {"/api/v1/aliases", "GET", http_admin_api, "api-aliases"},
+        {"/api/v1/aliases/add", "POST", http_admin_api, "api-alias-add"},
+        {"/api/v1/aliases/delete", "POST", http_admin_api, "api-alias-delete"},
+        {"/api/v1/app-passwords", "GET", http_admin_api, "api-app-passwords"},
+        {"/api/v1/app-passwords/add", "POST", http_admin_api, "api-app-password-add"},
+        {"/api/v1/app-passwords/delete", "POST", http_admin_api, "api-app-password-delete"},
+        {"/api/v1/queue", "GET", http_admin_api, "api-queue"},
+        {"/api/v1/queue/show", "GET", http_admin_api, "api-queue-show"},
+        {"/api/v1/queue/retry", "POST", http_admin_api, "api-queue-retry"},
+        {"/api/v1/queue/hold", "POST", http_admin_api, "api-queue-hold"},
+        {"/api/v1/queue/release", "POST", http_admin_api, "api-queue-release"},
+        {"/api/v1/queue/delete", "POST", http_admin_api, "api-queue-delete"},
 };
 
 const struct http_route *
@@ -63,6 +74,7 @@ http_metrics_get(struct http_session *s)
 	}
 	buf_init(&b);
 	metrics_render(&b);
+	http_usage_render(s, &b);
 	http_header_add(s, "Cache-Control: no-store");
 	http_respond(s, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
 	buf_deinit(&b);

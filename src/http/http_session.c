@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 
 #include "lib/arena.h"
+#include "net/tls.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "net/net.h"
@@ -60,6 +61,7 @@ http_server_new(const struct http_settings *settings)
 	srv->lock = lock;
 	srv->site = site_new(settings);
 	srv->admin = http_admin_new();
+	srv->usage = http_usage_new();
 	srv->started_ms = time_mono_ms();
 	return srv;
 }
@@ -78,9 +80,36 @@ http_server_set_local_token(struct http_server *srv, const char *token)
 }
 
 void
-http_server_set_store(struct http_server *srv, struct store *store)
+http_server_set_store(struct http_server *srv, struct store *store, const char *data_dir)
 {
 	srv->store = store;
+	free(srv->data_dir);
+	srv->data_dir = xstrdup(data_dir);
+}
+
+void
+http_server_set_tls(struct http_server *srv, struct net_tls *tls)
+{
+	struct net_tls *old;
+
+	if (tls != NULL)
+		net_tls_ref(tls);
+	pthread_mutex_lock(srv->lock);
+	old = srv->tls;
+	srv->tls = tls;
+	pthread_mutex_unlock(srv->lock);
+	net_tls_unref(&old);
+}
+
+struct net_tls *
+http_server_tls(struct http_server *srv)
+{
+	pthread_mutex_lock(srv->lock);
+	struct net_tls *tls = srv->tls;
+	if (tls != NULL)
+		net_tls_ref(tls);
+	pthread_mutex_unlock(srv->lock);
+	return tls;
 }
 
 void
@@ -105,6 +134,9 @@ http_server_free(struct http_server **srvp)
 	*srvp = NULL;
 	site_unref(&srv->site);
 	http_admin_free(&srv->admin);
+	http_usage_free(&srv->usage);
+	net_tls_unref(&srv->tls);
+	free(srv->data_dir);
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);
 	free(srv);

@@ -33,6 +33,7 @@ struct http_site {
 };
 
 struct http_admin; /* signed-in administrators (http_admin.c) */
+struct http_usage; /* the store census (http_usage.c) */
 
 struct http_server {
 	struct session_service service;
@@ -41,7 +42,10 @@ struct http_server {
 	struct auth_service *auth;
 	struct net_jobs *auth_pool; /* admin logins and account operations */
 	struct store *store;        /* quotas; NULL: not available */
+	char *data_dir;             /* the outbound queue's; NULL: not available */
 	struct http_admin *admin;
+	struct http_usage *usage; /* the store census for /metrics */
+	struct net_tls *tls;      /* signs .mobileconfig; guarded by lock; NULL: none */
 	uint64_t started_ms;
 };
 
@@ -84,6 +88,17 @@ struct http_admin *http_admin_new(void);
 void http_admin_free(struct http_admin **ap);
 void http_admin_set_local_token(struct http_admin *a, const char *token);
 
+/* The store census behind /metrics (http_usage.c), made with the server. */
+struct http_usage *http_usage_new(void);
+void http_usage_free(struct http_usage **up);
+/* Appends the store families of the last census to out, and starts a new
+   census in the background when that one is older than
+   http.usage_interval. Nothing before the first census has finished. */
+void http_usage_render(struct http_session *s, struct buf *out);
+
+/* The TLS set-up that signs profiles, referenced (unref it), or NULL. */
+struct net_tls *http_server_tls(struct http_server *srv);
+
 /* The www file named name (admin.html ...), or NULL. */
 const struct http_www_file *http_www_lookup(const char *name);
 
@@ -102,10 +117,8 @@ const struct http_route *http_route_lookup(const char *path);
 
 http_handler_fn http_autoconfig_get, http_autodiscover_post, http_mobileconfig_get,
         http_mta_sts_get, http_metrics_get, http_healthz_get;
-http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post,
-        http_admin_accounts_get, http_admin_access_post, http_admin_quota_get,
-        http_admin_quota_post, http_admin_account_add_post, http_admin_account_delete_post,
-        http_admin_account_password_post, http_admin_status_get, http_admin_sessions_get,
-        http_admin_kick_post;
+/* The admin API (http_admin.c): sign-in, sign-out, and every other
+   /api/v1 call, which http_admin_api() picks by the route's name. */
+http_handler_fn http_admin_page_get, http_admin_login_post, http_admin_logout_post, http_admin_api;
 
 #endif

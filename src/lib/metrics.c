@@ -68,6 +68,21 @@ static const struct {
                                       {"proto", "result"},
                                       "Recipients of messages received: delivered to a "
                                       "mailbox, queued for a remote host, or failed."},
+        [METRICS_OUTBOUND_TOTAL] = {"tern_outbound_deliveries_total",
+                                    COUNTER,
+                                    {"result"},
+                                    "Remote recipients the queue runner tried: delivered, "
+                                    "deferred (a temporary failure) or failed (bounced)."},
+        [METRICS_QUEUE_MESSAGES] = {"tern_queue_messages",
+                                    GAUGE,
+                                    {"state"},
+                                    "Messages in the outbound queue at the runner's last look, "
+                                    "by state: queued (due), active, deferred, held."},
+        [METRICS_BLOCKS_TOTAL] = {"tern_throttle_blocks_total",
+                                  COUNTER,
+                                  {"kind"},
+                                  "Blocks started by failed logins, for an IP or an account "
+                                  "(auth.block_after_ip, auth.block_after_account)."},
 };
 
 struct series {

@@ -18,14 +18,17 @@
 struct buf;
 
 enum metrics_family {
-	METRICS_SESSIONS_TOTAL,  /* counter {proto} */
-	METRICS_SESSIONS_ACTIVE, /* gauge {proto} */
-	METRICS_LOGINS_TOTAL,    /* counter {proto,result,mechanism} */
-	METRICS_COMMAND_SECONDS, /* histogram {proto,command} */
-	METRICS_TLS_TOTAL,       /* counter {version} */
-	METRICS_HTTP_REQUESTS,   /* counter {route,code} */
-	METRICS_THROTTLED_TOTAL, /* counter {proto}: logins refused by throttling */
+	METRICS_SESSIONS_TOTAL,   /* counter {proto} */
+	METRICS_SESSIONS_ACTIVE,  /* gauge {proto} */
+	METRICS_LOGINS_TOTAL,     /* counter {proto,result,mechanism} */
+	METRICS_COMMAND_SECONDS,  /* histogram {proto,command} */
+	METRICS_TLS_TOTAL,        /* counter {version} */
+	METRICS_HTTP_REQUESTS,    /* counter {route,code} */
+	METRICS_THROTTLED_TOTAL,  /* counter {proto}: logins refused by throttling */
 	METRICS_DELIVERIES_TOTAL, /* counter {proto,result}: recipients of accepted mail */
+	METRICS_OUTBOUND_TOTAL,   /* counter {result}: the queue runner's recipients */
+	METRICS_QUEUE_MESSAGES,   /* gauge {state}: messages in the outbound queue */
+	METRICS_BLOCKS_TOTAL,     /* counter {kind}: IPs and accounts blocked by throttling */
 	METRICS_FAMILIES
 };
 

@@ -65,6 +65,7 @@ struct net_listener_spec {
 	bool implicit_tls;
 	const struct net_protocol *protocol;
 	void *protocol_arg;
+	const char *name; /* for messages ("imaps", "submission"); NULL: the protocol's */
 };
 
 /* Creates the server: binds every listener now (as root if need be). Returns

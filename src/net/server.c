@@ -677,6 +677,12 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 
 /* A listener on a Unix socket (LMTP for a local MTA): the path replaces
    any stale socket a previous run left. */
+static const char *
+listener_name(const struct net_listener *l)
+{
+	return l->spec.name != NULL ? l->spec.name : l->spec.protocol->name;
+}
+
 static int
 bind_unix(struct net_server *srv, struct net_listener *l, char **error_out)
 {
@@ -692,8 +698,8 @@ bind_unix(struct net_server *srv, struct net_listener *l, char **error_out)
 	                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 1024,
 	                                 (struct sockaddr *)&sun, sizeof(sun));
 	if (l->evl == NULL) {
-		*error_out = xasprintf("cannot listen on %s (%s): %s", l->address,
-		                       l->spec.protocol->name, strerror(errno));
+		*error_out = xasprintf("cannot listen on %s (%s): %s", l->address, listener_name(l),
+		                       strerror(errno));
 		return -1;
 	}
 	chmod(l->address, 0660);
@@ -722,7 +728,7 @@ bind_listener(struct net_server *srv, struct net_listener *l, char **error_out)
 	                                         LEV_OPT_CLOSE_ON_EXEC,
 	                                 1024, (struct sockaddr *)&ss, slen);
 	if (l->evl == NULL) {
-		*error_out = xasprintf("cannot listen on %s (%s): %s", spec, l->spec.protocol->name,
+		*error_out = xasprintf("cannot listen on %s (%s): %s", spec, listener_name(l),
 		                       strerror(errno));
 		return -1;
 	}

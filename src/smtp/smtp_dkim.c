@@ -173,6 +173,65 @@ smtp_dkim_relax_body(const char *body, size_t len, struct buf *out)
 
 /* ---- keys ---- */
 
+/* The TXT record's text for key (RFC 6376 section 3.6.1, RFC 8463 for
+   ed25519), heap. */
+static char *
+record_txt(EVP_PKEY *key)
+{
+	bool is_rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+	unsigned char raw[64], *der = NULL;
+	size_t raw_len = sizeof(raw);
+	char *p, *txt;
+
+	if (is_rsa) {
+		int n = i2d_PUBKEY(key, &der);
+		p = b64(der, n > 0 ? (size_t)n : 0);
+		OPENSSL_free(der);
+	} else {
+		EVP_PKEY_get_raw_public_key(key, raw, &raw_len);
+		p = b64(raw, raw_len);
+	}
+	txt = xasprintf("v=DKIM1; k=%s; p=%s", is_rsa ? "rsa" : "ed25519", p);
+	free(p);
+	return txt;
+}
+
+size_t
+smtp_dkim_records(const char *data_dir, const char *domain,
+                  void (*fn)(const char *selector, const char *txt, void *arg), void *arg)
+{
+	if (!domain_is_safe(domain))
+		return 0;
+	char *ddir = xasprintf("%s/dkim/%s", data_dir, domain);
+	DIR *d = opendir(ddir);
+	struct dirent *de;
+	size_t n = 0;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len <= 4 || strcmp(de->d_name + len - 4, ".pem") != 0 || de->d_name[0] == '.')
+			continue;
+		char *path = xasprintf("%s/%s", ddir, de->d_name);
+		FILE *f = fopen(path, "r");
+		EVP_PKEY *key = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+		if (key != NULL) {
+			char *selector = xstrndup(de->d_name, len - 4), *txt = record_txt(key);
+			fn(selector, txt, arg);
+			free(selector);
+			free(txt);
+			n++;
+		}
+		EVP_PKEY_free(key);
+		if (f != NULL)
+			fclose(f);
+		free(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	free(ddir);
+	return n;
+}
+
 int
 smtp_dkim_keygen(const char *data_dir, const char *domain, const char *selector, const char *type,
                  struct buf *out, char **error_out)
@@ -214,20 +273,9 @@ smtp_dkim_keygen(const char *data_dir, const char *domain, const char *selector,
 		unlink(path);
 		goto out;
 	}
-	unsigned char raw[64], *der = NULL;
-	size_t raw_len = sizeof(raw);
-	char *p;
-	if (is_rsa) {
-		int n = i2d_PUBKEY(key, &der);
-		p = b64(der, n > 0 ? (size_t)n : 0);
-		OPENSSL_free(der);
-	} else {
-		EVP_PKEY_get_raw_public_key(key, raw, &raw_len);
-		p = b64(raw, raw_len);
-	}
-	buf_printf(out, "%s._domainkey.%s. TXT \"v=DKIM1; k=%s; p=%s\"\n", selector, domain,
-	           is_rsa ? "rsa" : "ed25519", p);
-	free(p);
+	char *txt = record_txt(key);
+	buf_printf(out, "%s._domainkey.%s. TXT \"%s\"\n", selector, domain, txt);
+	free(txt);
 	rc = 0;
 out:
 	if (f != NULL)

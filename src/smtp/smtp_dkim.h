@@ -25,6 +25,12 @@ extern const char *const smtp_dkim_signed_fields[];
 int smtp_dkim_keygen(const char *data_dir, const char *domain, const char *selector,
                      const char *type, struct buf *out, char **error_out);
 
+/* Calls fn with the selector and TXT record text ("v=DKIM1; k=rsa; p=...")
+   of each key of domain under DIR/dkim/DOMAIN/, the records `tern
+   dns-records` prints; returns how many. */
+size_t smtp_dkim_records(const char *data_dir, const char *domain,
+                         void (*fn)(const char *selector, const char *txt, void *arg), void *arg);
+
 /* Appends to out the DKIM-Signature fields (CRLF-terminated) for the
    message in fd (CRLF lines, from offset 0), one per key of domain; out
    unchanged when the domain has none. now is the t= tag. 0, or -1 when a

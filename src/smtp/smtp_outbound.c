@@ -28,6 +28,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/util.h"
 #include "auth/accounts.h"
 #include "smtp/smtp_accounts.h"
@@ -38,6 +39,9 @@
 #include "smtp/smtp_queue_item.h"
 
 #define SCAN_INTERVAL_S 1
+
+/* tern_queue_messages's states, as scan() sees each message. */
+enum { QUEUE_DUE, QUEUE_ACTIVE, QUEUE_DEFERRED, QUEUE_HELD, QUEUE_GAUGES };
 /* Files without an envelope are removed after this (a commit renames the
    .msg a moment before the .env). */
 #define ORPHAN_AGE_S (60 * 60)
@@ -69,6 +73,7 @@ struct smtp_outbound {
 	size_t n_todo, n_busy, cap;
 	struct domain_count *domains;
 	size_t n_domains;
+	int64_t gauge[QUEUE_GAUGES]; /* what tern_queue_messages says now (scheduler only) */
 };
 
 uint64_t
@@ -262,6 +267,11 @@ outcome(struct delivery *d, struct smtp_queue_item_rcpt *r, const struct smtp_re
 	                                                    : SMTP_RCPT_PENDING;
 
 	smtp_queue_item_set(r, st, code != 0 ? code : 451, reply->text, host);
+	metrics_add(METRICS_OUTBOUND_TOTAL,
+	            st == SMTP_RCPT_DELIVERED ? "delivered"
+	            : st == SMTP_RCPT_FAILED  ? "failed"
+	                                      : "deferred",
+	            NULL, NULL, 1);
 	/* A server with DSN reports success itself (RFC 3461 section 5.2.2). */
 	size_t i = (size_t)(r - d->it->rcpts);
 	if (st == SMTP_RCPT_FAILED)
@@ -555,6 +565,7 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 			r->last = text;
 			free(last);
 			d.report[i] = REPORT_FAILED;
+			metrics_add(METRICS_OUTBOUND_TOTAL, "failed", NULL, NULL, 1);
 			log_info("outbound", "event=expired id=%s rcpt=%s", id, r->address);
 			pending--;
 		}
@@ -665,6 +676,21 @@ remove_file(const char *dir, const char *id, const char *ext)
 	free(p);
 }
 
+/* tern_queue_messages is set from each scan's counts: the scan reads
+   every message's state anyway, so a scrape costs nothing. */
+static void
+queue_gauges_set(struct smtp_outbound *o, const int64_t counts[QUEUE_GAUGES])
+{
+	static const char *const names[QUEUE_GAUGES] = {"queued", "active", "deferred", "held"};
+
+	for (int i = 0; i < QUEUE_GAUGES; i++) {
+		if (counts[i] != o->gauge[i])
+			metrics_add(METRICS_QUEUE_MESSAGES, names[i], NULL, NULL,
+			            counts[i] - o->gauge[i]);
+		o->gauge[i] = counts[i];
+	}
+}
+
 /* One look at the queue directory: the ids due now. */
 static void
 scan(struct smtp_outbound *o)
@@ -672,6 +698,7 @@ scan(struct smtp_outbound *o)
 	DIR *dir = opendir(o->queue_dir);
 	struct dirent *de;
 	int64_t now = time(NULL);
+	int64_t counts[QUEUE_GAUGES] = {0};
 
 	if (dir == NULL)
 		return;
@@ -692,20 +719,27 @@ scan(struct smtp_outbound *o)
 				remove_file(o->queue_dir, id, ext);
 			continue;
 		}
-		if (has_file(o->queue_dir, id, "hold", NULL))
+		if (has_file(o->queue_dir, id, "hold", NULL)) {
+			counts[QUEUE_HELD]++;
 			continue;
+		}
 		pthread_mutex_lock(&o->mu);
 		bool busy = is_busy(o, id);
 		pthread_mutex_unlock(&o->mu);
-		if (busy)
+		if (busy) {
+			counts[QUEUE_ACTIVE]++;
 			continue;
+		}
 		bool due = has_file(o->queue_dir, id, "retry", NULL);
 		if (due)
 			remove_file(o->queue_dir, id, "retry");
 		else
 			due = smtp_queue_item_next(o->queue_dir, id) <= now;
-		if (!due)
+		if (!due) {
+			counts[QUEUE_DEFERRED]++;
 			continue;
+		}
+		counts[QUEUE_DUE]++;
 		pthread_mutex_lock(&o->mu);
 		if (o->n_busy == o->cap) {
 			o->cap = o->cap ? 2 * o->cap : 64;
@@ -718,6 +752,7 @@ scan(struct smtp_outbound *o)
 		pthread_mutex_unlock(&o->mu);
 	}
 	closedir(dir);
+	queue_gauges_set(o, counts);
 }
 
 static void

@@ -21,6 +21,7 @@
  * never come from client input.
  */
 #include "smtp/smtp_queue.h"
+#include "smtp/smtp_queue_item.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -285,6 +286,14 @@ smtp_queue_msg_free(struct smtp_queue_msg **mp)
 
 /* ---- reading ---- */
 
+const char *
+smtp_queue_state_name(enum smtp_queue_state state)
+{
+	static const char *const names[] = {"queued", "deferred", "held"};
+
+	return names[state];
+}
+
 bool
 smtp_queue_id_is_valid(const char *id)
 {
@@ -340,6 +349,10 @@ read_entry(const char *dir, const char *id, struct smtp_queue_entry *e)
 	}
 	fclose(f);
 	arena_free(&a);
+	smtp_queue_item_schedule(dir, id, &e->attempts, &e->next);
+	e->state = smtp_queue_is_held(dir, id)               ? SMTP_QUEUE_STATE_HELD
+	           : e->attempts > 0 && e->next > time(NULL) ? SMTP_QUEUE_STATE_DEFERRED
+	                                                     : SMTP_QUEUE_STATE_QUEUED;
 	if (e->sender == NULL)
 		e->sender = xstrdup("");
 	if (e->account == NULL)

@@ -66,8 +66,24 @@ bool smtp_queue_id_is_valid(const char *id);
 
 /* ---- reading (tern queue) ---- */
 
+/* Where a message stands: waiting for its first attempt or due now
+   (queued), waiting for a retry after a temporary failure (deferred), or
+   held by an administrator (held). */
+enum smtp_queue_state {
+	SMTP_QUEUE_STATE_QUEUED,
+	SMTP_QUEUE_STATE_DEFERRED,
+	SMTP_QUEUE_STATE_HELD,
+	SMTP_QUEUE_STATE_COUNT,
+};
+
+/* "queued", "deferred", "held". */
+const char *smtp_queue_state_name(enum smtp_queue_state state);
+
 struct smtp_queue_entry {
 	char id[40];
+	enum smtp_queue_state state;
+	unsigned attempts;
+	int64_t next; /* unix time of the next attempt; 0: now */
 	int64_t created;
 	uint64_t size;
 	char *sender, *account;

@@ -294,21 +294,36 @@ smtp_queue_item_remove(const char *queue_dir, const char *id)
 	}
 }
 
-int64_t
-smtp_queue_item_next(const char *queue_dir, const char *id)
+void
+smtp_queue_item_schedule(const char *queue_dir, const char *id, unsigned *attempts_out,
+                         int64_t *next_out)
 {
 	char *path = xasprintf("%s/%s.state", queue_dir, id);
 	FILE *f = fopen(path, "r");
 	char line[256];
-	int64_t next = 0;
 
 	free(path);
+	*attempts_out = 0;
+	*next_out = 0;
 	if (f == NULL)
-		return 0;
-	for (int i = 0; i < 4 && fgets(line, sizeof(line), f) != NULL; i++)
+		return;
+	/* The header lines come first (smtp_queue_item_save). */
+	for (int i = 0; i < 4 && fgets(line, sizeof(line), f) != NULL; i++) {
 		if (strncmp(line, "next ", 5) == 0)
-			next = strtoll(line + 5, NULL, 10);
+			*next_out = strtoll(line + 5, NULL, 10);
+		else if (strncmp(line, "attempts ", 9) == 0)
+			*attempts_out = (unsigned)strtoul(line + 9, NULL, 10);
+	}
 	fclose(f);
+}
+
+int64_t
+smtp_queue_item_next(const char *queue_dir, const char *id)
+{
+	unsigned attempts;
+	int64_t next;
+
+	smtp_queue_item_schedule(queue_dir, id, &attempts, &next);
 	return next;
 }
 
@@ -375,4 +390,46 @@ smtp_queue_control(const char *data_dir, const char *id, enum smtp_queue_control
 		*error_out = xasprintf("%s: %s", id, strerror(errno));
 	free(dir);
 	return rc;
+}
+
+static const char *const control_names[] = {
+        [SMTP_QUEUE_RETRY] = "retry",
+        [SMTP_QUEUE_HOLD] = "hold",
+        [SMTP_QUEUE_RELEASE] = "release",
+        [SMTP_QUEUE_DELETE] = "delete",
+};
+
+const char *
+smtp_queue_control_name(enum smtp_queue_control op)
+{
+	return control_names[op];
+}
+
+int
+smtp_queue_control_parse(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(control_names); i++)
+		if (strcmp(name, control_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+smtp_queue_control_all(const char *data_dir, enum smtp_queue_control op, size_t *n_out,
+                       char **error_out)
+{
+	struct smtp_queue_entry *v;
+	size_t n;
+
+	*n_out = 0;
+	if (smtp_queue_list(data_dir, &v, &n, error_out) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char *error = NULL;
+		if (smtp_queue_control(data_dir, v[i].id, op, &error) == 0)
+			(*n_out)++;
+		free(error); /* gone meanwhile: delivered */
+	}
+	smtp_queue_entries_free(&v, n);
+	return 0;
 }

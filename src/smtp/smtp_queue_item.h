@@ -77,6 +77,10 @@ void smtp_queue_item_set(struct smtp_queue_item_rcpt *r, enum smtp_rcpt_state st
 /* Only the time of the next attempt, cheaply (the runner's scan): from
    ID.state, 0 when there is none. */
 int64_t smtp_queue_item_next(const char *queue_dir, const char *id);
+/* The attempts made so far and the next one's time (0: now), from ID.state;
+   both 0 when there is none yet. */
+void smtp_queue_item_schedule(const char *queue_dir, const char *id, unsigned *attempts_out,
+                              int64_t *next_out);
 
 /* ---- the CLI's controls (tern queue retry/hold/release/delete) ---- */
 enum smtp_queue_control {
@@ -88,6 +92,15 @@ enum smtp_queue_control {
 /* Applies op to id. 0, or -1 with a heap *error_out (no such message). */
 int smtp_queue_control(const char *data_dir, const char *id, enum smtp_queue_control op,
                        char **error_out);
+/* Applies op to every queued message (`tern queue retry --all`, the admin
+   API's all=yes); *n_out counts them. A message delivered meanwhile is
+   skipped. 0, or -1 with a heap *error_out (the queue is unreadable). */
+int smtp_queue_control_all(const char *data_dir, enum smtp_queue_control op, size_t *n_out,
+                           char **error_out);
+/* The name of op: "retry", "hold", "release", "delete". */
+const char *smtp_queue_control_name(enum smtp_queue_control op);
+/* The op named name, or -1. */
+int smtp_queue_control_parse(const char *name);
 /* True when ID.hold exists. */
 bool smtp_queue_is_held(const char *queue_dir, const char *id);
 

@@ -7,6 +7,13 @@
  */
 #include "store/store_int.h"
 
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "lib/log.h"
+#include "lib/util.h"
+
 int
 quota_usage(struct db *db, uint64_t *storage_out, uint64_t *messages_out)
 {
@@ -106,5 +113,50 @@ store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t mes
 	if (rc < 0)
 		*err_out = db_error(db);
 	db_put(acct->a, db);
+	return rc;
+}
+
+int
+store_quota_peek(struct store *store, uint64_t account_id, struct store_quota *out,
+                 enum store_error *err_out)
+{
+	char *path = xasprintf("%s/accounts/%llu/index.db", store->data_dir,
+	                       (unsigned long long)account_id);
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &sb) < 0) {
+		rc = errno == ENOENT ? 1 : -1;
+		goto out;
+	}
+	/* Read-only and without the pool's set-up: one row, then closed. WAL
+	   lets it read while the account's writers commit. */
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_busy_timeout(h, 1000) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h,
+	                       "SELECT storage_used, storage_limit, messages_used, "
+	                       "messages_limit FROM account WHERE id = 1",
+	                       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	out->storage_used = (uint64_t)sqlite3_column_int64(st, 0);
+	out->storage_limit = (uint64_t)sqlite3_column_int64(st, 1);
+	out->messages_used = (uint64_t)sqlite3_column_int64(st, 2);
+	out->messages_limit = (uint64_t)sqlite3_column_int64(st, 3);
+	rc = 0;
+out:
+	if (rc < 0) {
+		log_error("store", "event=quota-peek-failed account=%llu err=\"%s\"",
+		          (unsigned long long)account_id,
+		          h != NULL ? sqlite3_errmsg(h) : strerror(errno));
+		*err_out = STORE_ERR_TEMP;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	free(path);
 	return rc;
 }

@@ -641,6 +641,14 @@ struct store_quota {
 
 /* GETQUOTA/GETQUOTAROOT: one row read, whatever the size. */
 int store_quota_get(struct store_account *acct, struct store_quota *out, enum store_error *err_out);
+/*
+ * An account's usage and limits read from its database without opening the
+ * account (no handle, no cache, nothing created): for /metrics' census of
+ * every account, which must not load them all. Returns 0 with *out, 1 when
+ * the account has no store yet (never used), or -1 with _TEMP.
+ */
+int store_quota_peek(struct store *store, uint64_t account_id, struct store_quota *out,
+                     enum store_error *err_out);
 /* Sets the limits (0 = none); usage above a new limit refuses further adds. */
 int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
                     enum store_error *err_out);

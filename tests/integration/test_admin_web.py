@@ -12,21 +12,25 @@ import json
 import os
 import poplib
 import shutil
+import smtplib
 import socket
 import subprocess
+import sys
 import time
 import unittest
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from harness import ServerTestCase, client_ssl_context, tern
+from harness import TERN, ServerTestCase, client_ssl_context, tern
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARTIFACTS = os.environ.get("TERN_ARTIFACTS") or os.path.join(ROOT, "build", "test-artifacts")
 ADMIN, ADMIN_PW = "admin@example.com", "admin-secret-1"
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Sanitizer builds (build/asan, build/tsan) run several times slower.
+SLOWDOWN = 10 if "san" in os.path.basename(os.path.dirname(TERN)) else 1
 
 
 def populate(server, n):
@@ -73,7 +77,8 @@ class Api:
 
 
 class AdminApiTest(ServerTestCase):
-    CONFIG = "[auth]\nfail_delay = 300ms\n"
+    # The queue stays as submitted: no runner takes messages out of it.
+    CONFIG = "[auth]\nfail_delay = 300ms\n[delivery]\nenabled = no\n"
 
     @classmethod
     def setUpClass(cls):
@@ -289,6 +294,208 @@ class AdminApiTest(ServerTestCase):
                     {"domain": "d.example", "all": "yes", "imap": "off"}):
             self.assertEqual(api.call("POST", "/api/v1/access", bad)[0], 400, bad)
 
+    def test_aliases_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        status, r = api.call("POST", "/api/v1/aliases/add",
+                             {"alias": "Sales@bulk.example", "target": "u000@bulk.example"})
+        self.assertEqual((status, r["result"]), (201, "added"), r)
+        tern("alias", "add", "sales@bulk.example", "u002@bulk.example", data_dir=self.server.dir)
+        cli = tern("alias", "list", "sales@bulk.example", data_dir=self.server.dir).stdout
+        self.assertEqual(cli, "sales@bulk.example -> u000@bulk.example\n"
+                              "sales@bulk.example -> u002@bulk.example\n")
+        _, r = api.call("GET", "/api/v1/aliases", {"alias": "sales@bulk.example"})
+        self.assertEqual([(a["alias"], a["target"]) for a in r["aliases"]],
+                         [("sales@bulk.example", "u000@bulk.example"),
+                          ("sales@bulk.example", "u002@bulk.example")])
+        self.assertEqual(api.call("POST", "/api/v1/aliases/add",
+                                  {"alias": "sales@bulk.example",
+                                   "target": "u000@bulk.example"})[0], 409)
+        self.assertEqual(api.call("POST", "/api/v1/aliases/add",
+                                  {"alias": "bad alias", "target": "u000@bulk.example"})[0], 400)
+        # One target, then the rest; the CLI sees each step.
+        status, r = api.call("POST", "/api/v1/aliases/delete",
+                             {"alias": "sales@bulk.example", "target": "u000@bulk.example"})
+        self.assertEqual((status, r["result"]), (200, "deleted"))
+        self.assertEqual(tern("alias", "list", "sales@bulk.example",
+                              data_dir=self.server.dir).stdout,
+                         "sales@bulk.example -> u002@bulk.example\n")
+        self.assertEqual(api.call("POST", "/api/v1/aliases/delete",
+                                  {"alias": "sales@bulk.example"})[0], 200)
+        self.assertNotEqual(tern("alias", "list", "sales@bulk.example", data_dir=self.server.dir,
+                                 check=False).returncode, 0)
+        self.assertEqual(api.call("POST", "/api/v1/aliases/delete",
+                                  {"alias": "sales@bulk.example"})[0], 404)
+        self.assertEqual(api.call("GET", "/api/v1/aliases", auth="Bearer " + "1" * 64)[0], 401)
+
+    def pop3_ok(self, user, password):
+        pop = poplib.POP3("127.0.0.1", self.server.base + 110)
+        try:
+            pop.user(user)
+            pop.pass_(password)
+            pop.quit()
+            return True
+        except poplib.error_proto:
+            pop.close()
+            return False
+
+    def test_app_passwords_create_list_revoke_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        user = "u050@bulk.example"
+        status, r = api.call("POST", "/api/v1/app-passwords/add",
+                             {"address": user, "name": "phone", "protocols": "imap"})
+        self.assertEqual((status, r["name"], r["protocols"]), (201, "phone", "imap"), r)
+        phone = r["password"]
+        self.assertTrue(self.imap_ok(user, phone))
+        self.assertFalse(self.pop3_ok(user, phone))  # IMAP only
+        tern("user", "app-password", "add", user, "laptop", data_dir=self.server.dir)
+        cli = tern("user", "app-password", "list", user, data_dir=self.server.dir).stdout
+        self.assertEqual([l.split()[:2] for l in cli.splitlines()],
+                         [["laptop", "imap,pop3,smtp"], ["phone", "imap"]])
+        _, r = api.call("GET", "/api/v1/app-passwords", {"address": user})
+        self.assertEqual([(a["name"], a["protocols"]) for a in r["app_passwords"]],
+                         [("laptop", "imap,pop3,smtp"), ("phone", "imap")])
+        self.assertNotIn("hash", r["app_passwords"][0])
+        for bad, code in (({"address": user, "name": "phone"}, 409),
+                          ({"address": user, "name": "a b"}, 400),
+                          ({"address": user, "name": "x", "protocols": "ftp"}, 400),
+                          ({"address": "none@x.example", "name": "x"}, 404)):
+            self.assertEqual(api.call("POST", "/api/v1/app-passwords/add", bad)[0], code, bad)
+        status, r = api.call("POST", "/api/v1/app-passwords/delete",
+                             {"address": user, "name": "phone"})
+        self.assertEqual((status, r["result"]), (200, "revoked"))
+        self.assertFalse(self.imap_ok(user, phone))
+        self.assertEqual(api.call("POST", "/api/v1/app-passwords/delete",
+                                  {"address": user, "name": "phone"})[0], 404)
+        out = tern("user", "app-password", "del", user, "laptop", data_dir=self.server.dir).stdout
+        self.assertEqual(out, f"{user}: app password 'laptop' revoked\n")
+        self.assertEqual(api.call("GET", "/api/v1/app-passwords",
+                                  {"address": user})[1]["app_passwords"], [])
+
+    def submit_remote(self, rcpts):
+        s = smtplib.SMTP("127.0.0.1", self.server.base + 587, timeout=10)
+        try:
+            s.starttls(context=client_ssl_context())
+            s.login(self.server.user, self.server.password)
+            s.sendmail(self.server.user, rcpts,
+                       f"From: {self.server.user}\r\nTo: {rcpts[0]}\r\nSubject: q\r\n\r\n"
+                       "hello\r\n")
+        finally:
+            s.quit()
+
+    def cli_queue(self):
+        """{id: (state/attempts, [rcpts])} from `tern queue list`."""
+        out = tern("queue", "list", data_dir=self.server.dir).stdout.splitlines()
+        rows = {}
+        for line in out[:-1]:
+            f = line.split()
+            rows[f[0]] = (f[3], [r.strip("<>") for r in f[f.index("->") + 1:]])
+        return rows, out[-1]
+
+    def test_queue_list_show_hold_release_retry_delete_agree_with_the_cli(self):
+        api = Api(self.port)
+        api.login()
+        self.submit_remote(["far1@remote.example"])
+        self.submit_remote(["far2@remote.example", "far3@remote.example"])
+        self.submit_remote(["far4@remote.example"])
+        status, q = api.call("GET", "/api/v1/queue")
+        self.assertEqual((status, q["total"], q["counts"]),
+                         (200, 3, {"queued": 3, "deferred": 0, "held": 0}), q)
+        cli, last = self.cli_queue()
+        self.assertEqual(last, "3 queued")
+        self.assertEqual({m["id"]: (m["state"] + "/0", m["rcpts"]) for m in q["messages"]}, cli)
+        ids = [m["id"] for m in q["messages"]]
+        self.assertEqual(q["messages"][0]["account"], self.server.user)
+        # Paging.
+        page = api.call("GET", "/api/v1/queue", {"offset": 1, "limit": 1})[1]
+        self.assertEqual([m["id"] for m in page["messages"]], ids[1:2])
+        # show: each recipient's state.
+        two = next(m["id"] for m in q["messages"] if len(m["rcpts"]) == 2)
+        status, m = api.call("GET", "/api/v1/queue/show", {"id": two})
+        self.assertEqual(status, 200)
+        self.assertEqual([(r["address"], r["state"]) for r in m["rcpts"]],
+                         [("far2@remote.example", "pending"), ("far3@remote.example", "pending")])
+        self.assertIn("rcpt far2@remote.example", tern("queue", "show", two,
+                                                       data_dir=self.server.dir).stdout)
+        for bad in ("../accounts", "0" * 26):
+            self.assertEqual(api.call("GET", "/api/v1/queue/show", {"id": bad})[0], 404, bad)
+        # hold from the API, seen by the CLI; release from the CLI, seen by the API.
+        status, r = api.call("POST", "/api/v1/queue/hold", {"ids": ids[0] + ",ffff"})
+        self.assertEqual((status, r), (200, {"result": "hold", "done": 1, "missing": 1}))
+        self.assertEqual(self.cli_queue()[0][ids[0]][0], "held/0")
+        self.assertTrue(api.call("GET", "/api/v1/queue/show", {"id": ids[0]})[1]["held"])
+        out = tern("queue", "release", ids[0], data_dir=self.server.dir).stdout
+        self.assertEqual(out, f"release: {ids[0]}\n")
+        self.assertEqual(api.call("GET", "/api/v1/queue")[1]["counts"]["held"], 0)
+        # retry all: the runner's control file for each.
+        status, r = api.call("POST", "/api/v1/queue/retry", {"all": "yes"})
+        self.assertEqual((status, r["done"]), (200, 3))
+        for qid in ids:
+            self.assertTrue(os.path.exists(os.path.join(self.server.dir, "queue", qid + ".retry")))
+        # delete one from the API, the rest from the CLI.
+        self.assertEqual(api.call("POST", "/api/v1/queue/delete", {"ids": ids[2]})[1]["done"], 1)
+        self.assertEqual(sorted(self.cli_queue()[0]), sorted(ids[:2]))
+        self.assertEqual(tern("queue", "delete", "--all", data_dir=self.server.dir).stdout,
+                         "delete: 2 messages\n")
+        self.assertEqual(api.call("GET", "/api/v1/queue")[1]["total"], 0)
+        for bad in ({}, {"ids": ids[0], "all": "yes"}):
+            self.assertEqual(api.call("POST", "/api/v1/queue/hold", bad)[0], 400, bad)
+
+
+class AdminPagingTest(ServerTestCase):
+    """100,000 accounts: each page, search and domain request stays fast
+    (SQLite pages with LIMIT/OFFSET; a search is one scan of one table)."""
+    N = 100000
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        pw_hash = subprocess.run(["openssl", "passwd", "-6", "userpw"], capture_output=True,
+                                 text=True, check=True).stdout.strip()
+        path = os.path.join(cls.server.tmp, "passwd")
+        with open(path, "w") as f:
+            for i in range(cls.N):
+                f.write(f"user{i:06d}@d{i % 20:02d}.example:{{SHA512-CRYPT}}{pw_hash}\n")
+        tern("user", "import-passwd", path, data_dir=cls.server.dir)
+        tern("user", "add", ADMIN, "--password-stdin", data_dir=cls.server.dir,
+             input=ADMIN_PW + "\n")
+        tern("user", "set", ADMIN, "role=admin", data_dir=cls.server.dir)
+
+    def timed(self, api, params):
+        best = None
+        for _ in range(3):
+            start = time.monotonic()
+            status, page = api.call("GET", "/api/v1/accounts", params)
+            ms = (time.monotonic() - start) * 1000
+            self.assertEqual(status, 200, page)
+            best = ms if best is None else min(best, ms)
+        return page, best
+
+    def test_paging_and_search_over_100000_accounts_stay_fast(self):
+        api = Api(self.server.base + 443)
+        api.login()
+        figures = {}
+        total = self.N + 2  # the admin and tern init's test account
+        page, figures["first page"] = self.timed(api, {"limit": 50})
+        self.assertEqual((page["total"], len(page["accounts"])), (total, 50))
+        page, figures["last page"] = self.timed(api, {"offset": total - 50, "limit": 50})
+        self.assertEqual(page["accounts"][-1]["address"], "user099999@d19.example")
+        page, figures["search"] = self.timed(api, {"search": "user0999", "limit": 50})
+        self.assertEqual(page["total"], 100)
+        page, figures["domain, page 40"] = self.timed(api, {"domain": "d07.example",
+                                                            "offset": 2000, "limit": 50})
+        self.assertEqual(page["total"], self.N // 20)
+        self.assertTrue(all(a["address"].endswith("@d07.example") for a in page["accounts"]))
+        api.call("POST", "/api/v1/access", {"domain": "d03.example", "imap": "off"})
+        page, figures["imap off"] = self.timed(api, {"disabled": "imap", "limit": 50})
+        self.assertEqual(page["total"], self.N // 20)
+        print("\n  100,000 accounts, best of 3 (ms): " +
+              ", ".join(f"{k} {v:.1f}" for k, v in figures.items()), file=sys.stderr)
+        # Typically 40-80 ms; the bound leaves room for a loaded machine.
+        for what, ms in figures.items():
+            self.assertLess(ms, 1000 * SLOWDOWN, what)
+
 
 class WebDriver:
     """The few WebDriver commands the test needs (W3C protocol over HTTP)."""
@@ -355,6 +562,13 @@ class WebDriver:
                 raise AssertionError(f"{css}: {self.text(css)!r} never held {want!r}")
             time.sleep(0.1)
 
+    def script(self, js, *args):
+        return self.cmd("POST", "/execute/sync", {"script": js, "args": list(args)})
+
+    def clear_type(self, css, text):
+        self.cmd("POST", f"/element/{self.find(css)}/clear", {})
+        self.type(css, text)
+
     def screenshot(self, name):
         os.makedirs(ARTIFACTS, exist_ok=True)
         path = os.path.join(ARTIFACTS, name)
@@ -372,7 +586,7 @@ class WebDriver:
 
 @unittest.skipUnless(CHROMEDRIVER and CHROMIUM, "needs chromium and chromium-driver")
 class AdminPageBrowserTest(ServerTestCase):
-    CONFIG = "[auth]\nfail_delay = 100ms\n"
+    CONFIG = "[auth]\nfail_delay = 100ms\n[delivery]\nenabled = no\n"
 
     @classmethod
     def setUpClass(cls):
@@ -480,6 +694,130 @@ class AdminPageBrowserTest(ServerTestCase):
         off = tern("user", "list", "--disabled", "smtp", data_dir=self.server.dir).stdout
         self.assertEqual([l.split()[0] for l in off.splitlines()],
                          ["u002@bulk.example", "u004@bulk.example"])
+
+
+    def signed_in(self):
+        b = self.browser
+        b.get(f"https://127.0.0.1:{self.server.base + 443}/admin")
+        b.find("#signin-form")
+        if b.script("return document.getElementById('tabs').hidden"):
+            b.clear_type("#address", ADMIN)
+            b.clear_type("#password", ADMIN_PW)
+            b.click("#signin-button")
+        b.wait_text("#who", ADMIN)
+        return b
+
+    def test_tabs_accounts_aliases_queue_sessions(self):
+        b = self.signed_in()
+        d = self.server.dir
+        # Create an account on the page; the CLI and IMAP see it.
+        b.clear_type("#new-address", "page.user@bulk.example")
+        b.clear_type("#new-password", "page-pw-1")
+        b.click("#add-button")
+        b.wait_text("#status", "Account page.user@bulk.example created")
+        b.wait_text("#page-info", "1–1 of 1")
+        self.assertIn("page.user@bulk.example", tern("user", "list", data_dir=d).stdout)
+        self.assertTrue(self.imap_login("page.user@bulk.example", "page-pw-1"))
+        # Its panel: a new password, an app password, made and revoked.
+        b.click('tr[data-address="page.user@bulk.example"] .manage')
+        b.wait_text("#panel-address", "page.user@bulk.example")
+        b.wait_text("#quota-usage", "storage 0.0 MiB")
+        b.clear_type("#panel-password", "page-pw-2")
+        b.click("#password-save")
+        b.wait_text("#status", "Password of page.user@bulk.example changed")
+        self.assertFalse(self.imap_login("page.user@bulk.example", "page-pw-1"))
+        self.assertTrue(self.imap_login("page.user@bulk.example", "page-pw-2"))
+        b.clear_type("#app-name", "tablet")
+        b.type("#app-protocols", "imap")
+        b.click("#app-add")
+        b.wait_text("#status", "App password tablet of page.user@bulk.example created")
+        b.wait_text("#app-rows", "tablet")
+        app_pw = b.text("#app-new").split()[1]
+        self.assertTrue(self.imap_login("page.user@bulk.example", app_pw))
+        self.assertFalse(self.pop3_login("page.user@bulk.example", app_pw))
+        self.assertIn("tablet", tern("user", "app-password", "list", "page.user@bulk.example",
+                                     data_dir=d).stdout)
+        b.screenshot("admin-8-account-panel.png")
+        b.click('#app-rows tr[data-name="tablet"] .revoke')
+        b.click('#app-rows tr[data-name="tablet"] .revoke')  # the second click confirms
+        b.wait_text("#status", "App password tablet of page.user@bulk.example revoked")
+        self.assertFalse(self.imap_login("page.user@bulk.example", app_pw))
+        # Delete it: one click arms the button, the second deletes.
+        b.click("#account-delete")
+        self.assertIn("page.user@bulk.example", tern("user", "list", data_dir=d).stdout)
+        b.click("#account-delete")
+        b.wait_text("#status", "Account page.user@bulk.example deleted")
+        b.wait_text("#page-info", "no accounts")
+        self.assertNotIn("page.user@bulk.example", tern("user", "list", data_dir=d).stdout)
+
+        # Aliases.
+        b.click("#tab-aliases")
+        b.clear_type("#alias-name", "team@bulk.example")
+        b.clear_type("#alias-target", "u000@bulk.example")
+        b.click("#alias-add")
+        b.wait_text("#status", "Alias team@bulk.example → u000@bulk.example added")
+        tern("alias", "add", "@other.example", "u001@other.example", data_dir=d)
+        b.click("#tab-aliases")
+        b.wait_text("#alias-rows", "@other.example")
+        b.screenshot("admin-9-aliases.png")
+        self.assertEqual(tern("alias", "list", data_dir=d).stdout,
+                         "@other.example -> u001@other.example\n"
+                         "team@bulk.example -> u000@bulk.example\n")
+        row = 'tr[data-alias="@other.example"] .alias-delete'
+        b.click(row)
+        b.click(row)
+        b.wait_text("#status", "Alias @other.example → u001@other.example deleted")
+        self.assertEqual(tern("alias", "list", data_dir=d).stdout,
+                         "team@bulk.example -> u000@bulk.example\n")
+
+        # The queue: two messages for remote recipients (nothing delivers them).
+        for rcpt in ("far1@remote.example", "far2@remote.example"):
+            s = smtplib.SMTP("127.0.0.1", self.server.base + 587, timeout=10)
+            s.starttls(context=client_ssl_context())
+            s.login(self.server.user, self.server.password)
+            s.sendmail(self.server.user, [rcpt], f"From: {self.server.user}\r\nSubject: q\r\n"
+                       f"To: {rcpt}\r\n\r\nhi\r\n")
+            s.quit()
+        ids = [l.split()[0] for l in
+               tern("queue", "list", data_dir=d).stdout.splitlines()[:-1]]
+        self.assertEqual(len(ids), 2)
+        b.click("#tab-queue")
+        b.wait_text("#queue-counts", "2 message(s): 2 queued, 0 deferred, 0 held")
+        b.click(f'tr[data-id="{ids[0]}"] .q-hold')
+        b.wait_text("#status", "hold: 1 message(s)")
+        b.wait_text("#queue-counts", "1 held")
+        self.assertIn(f"{ids[0]} ", [l for l in tern("queue", "list", data_dir=d).stdout
+                                     .splitlines() if " held/" in l][0])
+        b.click(f'tr[data-id="{ids[0]}"] .q-show')
+        b.wait_text("#queue-detail", "(held)")
+        b.screenshot("admin-10-queue.png")
+        b.click(f'tr[data-id="{ids[0]}"] .q-release')
+        b.wait_text("#queue-counts", "0 held")
+        b.click(f'tr[data-id="{ids[1]}"] .q-retry')
+        b.wait_text("#status", "retry: 1 message(s)")
+        self.assertTrue(os.path.exists(os.path.join(d, "queue", ids[1] + ".retry")))
+        b.click(f'tr[data-id="{ids[1]}"] .q-delete')
+        b.click(f'tr[data-id="{ids[1]}"] .q-delete')
+        b.wait_text("#status", "delete: 1 message(s)")
+        b.wait_text("#queue-counts", "1 message(s)")
+        self.assertEqual(tern("queue", "list", data_dir=d).stdout.splitlines()[-1], "1 queued")
+
+        # Live sessions: one IMAP client, kicked from the page.
+        imap = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        imap.login("u009@other.example", "userpw")
+        b.click("#tab-sessions")
+        b.wait_text("#session-rows", "u009@other.example")
+        b.screenshot("admin-11-sessions.png")
+        b.click('tr[data-user="u009@other.example"] .kick')
+        b.wait_text("#status", "Sessions of u009@other.example disconnected")
+        with self.assertRaises(imaplib.IMAP4.abort):
+            imap.noop()
+        imap.sock.close()
+        deadline = time.monotonic() + 10
+        while "u009@other.example" in b.text("#session-rows"):
+            self.assertLess(time.monotonic(), deadline)
+            b.click("#sessions-refresh")
+            time.sleep(0.2)
 
 
 if __name__ == "__main__":

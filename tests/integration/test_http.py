@@ -4,10 +4,12 @@ real IMAP and POP3 logins, and the request parser's limits on the wire
 (keep-alive, pipelining, malformed requests, timeouts, per-IP limits)."""
 import http.client
 import imaplib
+import os
 import plistlib
 import poplib
 import re
 import socket
+import subprocess
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -125,13 +127,30 @@ class HttpTest(ServerTestCase):
         resp, _ = self.get("/autodiscover/autodiscover.xml", method="POST", body="<x/>")
         self.assertEqual(resp.status, 400)
 
+    def verified_profile(self, data):
+        """The plist inside a signed profile, after `openssl cms -verify`
+        accepted its signature by the server's certificate."""
+        cert = os.path.join(self.server.dir, "tls", "cert.pem")
+        proc = subprocess.run(["openssl", "cms", "-verify", "-inform", "DER", "-CAfile", cert,
+                               "-purpose", "any"], input=data, capture_output=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertIn(b"Verification successful", proc.stderr)
+        # The signer is the TLS certificate itself.
+        signer = subprocess.run(["openssl", "cms", "-verify", "-noverify", "-inform", "DER",
+                                 "-signer", "/dev/stdout", "-out", "/dev/null"], input=data,
+                                capture_output=True).stdout
+        with open(cert, "rb") as f:
+            self.assertIn(signer.split(b"-----END CERTIFICATE-----")[0], f.read())
+        return proc.stdout
+
     def test_apple_mobileconfig(self):
         resp, data = self.get("/apple/mobileconfig?emailaddress=dave%40example.com")
         self.assertEqual(resp.status, 200)
         self.assertEqual(resp.getheader("Content-Type"), "application/x-apple-aspen-config")
         self.assertIn('filename="dave@example.com.mobileconfig"',
                       resp.getheader("Content-Disposition"))
-        profile = plistlib.loads(data)
+        self.assertEqual(data[:1], b"\x30")  # DER: CMS SignedData, not the bare XML
+        profile = plistlib.loads(self.verified_profile(data))
         self.assertEqual(profile["PayloadType"], "Configuration")
         mail = profile["PayloadContent"][0]
         self.assertEqual(mail["PayloadType"], "com.apple.mail.managed")
@@ -142,11 +161,21 @@ class HttpTest(ServerTestCase):
         self.assertEqual(mail["OutgoingMailServerPortNumber"], self.server.base + 465)
         self.assertIs(mail["OutgoingMailServerUseSSL"], True)
         self.assertEqual(mail["IncomingMailServerUsername"], "dave@example.com")
+        # A changed byte breaks the signature.
+        broken = bytearray(data)
+        at = broken.index(b"dave@example.com")
+        broken[at] = ord("D")
+        self.assertNotEqual(subprocess.run(
+            ["openssl", "cms", "-verify", "-inform", "DER", "-CAfile",
+             os.path.join(self.server.dir, "tls", "cert.pem"), "-purpose", "any"],
+            input=bytes(broken), capture_output=True).returncode, 0)
         # Stable identifiers: the same profile replaces itself on reinstall.
         _, again = self.get("/apple/mobileconfig?emailaddress=dave%40example.com")
-        self.assertEqual(plistlib.loads(again)["PayloadUUID"], profile["PayloadUUID"])
+        self.assertEqual(plistlib.loads(self.verified_profile(again))["PayloadUUID"],
+                         profile["PayloadUUID"])
         _, other = self.get("/apple/mobileconfig?emailaddress=erin%40example.com")
-        self.assertNotEqual(plistlib.loads(other)["PayloadUUID"], profile["PayloadUUID"])
+        self.assertNotEqual(plistlib.loads(self.verified_profile(other))["PayloadUUID"],
+                            profile["PayloadUUID"])
         resp, _ = self.get("/apple/mobileconfig")
         self.assertEqual(resp.status, 400)
 
@@ -293,6 +322,103 @@ class HttpTest(ServerTestCase):
                          r"status=200 route=healthz tls=no us=\d+ ip=127\.0\.0\.1")
 
 
+class MetricsFamiliesTest(ServerTestCase):
+    """Every family /metrics promises (docs/HTTP.md), each after the event it
+    counts: a scrape, then the value checked."""
+    @classmethod
+    def setUpClass(cls):
+        with socket.socket() as s:  # a port nothing listens on: every relay attempt fails
+            s.bind(("127.0.0.1", 0))
+            closed = s.getsockname()[1]
+        cls.CONFIG = ("[auth]\nfail_delay = 50ms\nblock_after_ip = 0\n"
+                      "block_after_account = 3\n"
+                      f"[delivery]\nrelayhost = 127.0.0.1:{closed}\ntimeout = 2s\n"
+                      "[http]\nusage_interval = 1s\nmetrics_top = 2\n")
+        super().setUpClass()
+
+    def scrape(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.base + 80, timeout=10)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        conn.close()
+        return text
+
+    metric = HttpTest.metric
+
+    def plain(self, text, name):
+        m = re.search(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+        return float(m.group(1)) if m else 0
+
+    def wait_metric(self, pred, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.scrape()
+            if pred(text):
+                return text
+            self.assertLess(time.monotonic(), deadline, text[-3000:])
+            time.sleep(0.2)
+
+    def test_every_family(self):
+        import smtplib
+        user, pw = self.server.user, self.server.password
+        imap = imaplib.IMAP4_SSL("127.0.0.1", self.server.imaps_port,
+                                 ssl_context=client_ssl_context())
+        imap.login(user, pw)
+        imap.append("INBOX", None, None, b"Subject: big\r\n\r\n" + b"x" * 5000 + b"\r\n")
+        imap.logout()
+        tern("user", "add", "small@localhost", "--password-stdin", data_dir=self.server.dir,
+             input="small-pw-1\n")
+        small = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        small.login("small@localhost", "small-pw-1")
+        small.append("INBOX", None, None, b"Subject: s\r\n\r\nhi\r\n")
+        small.logout()
+        # An account blocked after three wrong passwords; the fourth try is throttled.
+        for _ in range(4):
+            bad = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+            with self.assertRaises(imaplib.IMAP4.error):
+                bad.login("small@localhost", "wrong")
+            bad.shutdown()
+        # One remote recipient: queued, then deferred by the refused relay.
+        with smtplib.SMTP("127.0.0.1", self.server.base + 587, timeout=10) as s:
+            s.starttls(context=client_ssl_context())
+            s.login(user, pw)
+            s.sendmail(user, ["far@remote.example"],
+                       f"From: {user}\r\nSubject: r\r\n\r\nhi\r\n".encode())
+        text = self.wait_metric(lambda t: (self.metric(t, "tern_queue_messages", state="deferred")
+                                           or 0) >= 1)
+        self.assertGreaterEqual(self.metric(text, "tern_outbound_deliveries_total",
+                                            result="deferred"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_deliveries_total", proto="smtp",
+                                            result="queued"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_sessions_total", proto="imap"), 6)
+        self.assertGreaterEqual(self.metric(text, "tern_sessions_active", proto="http"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_logins_total", proto="imap",
+                                            result="ok", mechanism="LOGIN"), 2)
+        self.assertGreaterEqual(self.metric(text, "tern_command_duration_seconds_count",
+                                            proto="imap", command="APPEND"), 2)
+        self.assertGreaterEqual(self.metric(text, "tern_tls_sessions_total",
+                                            version="TLSv1.3"), 2)  # IMAPS, submission
+        self.assertEqual(self.metric(text, "tern_throttle_blocks_total", kind="account"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_throttled_total", proto="imap"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_http_requests_total", route="metrics",
+                                            code="200"), 1)
+        # Held: the gauge moves at the runner's next look.
+        qid = tern("queue", "list", data_dir=self.server.dir).stdout.split()[0]
+        tern("queue", "hold", qid, data_dir=self.server.dir)
+        self.wait_metric(lambda t: self.metric(t, "tern_queue_messages", state="held") == 1
+                         and self.metric(t, "tern_queue_messages", state="deferred") == 0)
+        # The store census: totals, and the top two accounts, largest first.
+        text = self.wait_metric(lambda t: "tern_account_storage_bytes{" in t and
+                                self.plain(t, "tern_store_messages") >= 2)
+        self.assertGreaterEqual(self.plain(text, "tern_store_accounts"), 2)
+        self.assertGreater(self.plain(text, "tern_store_bytes"), 5000)
+        top = re.findall(r'^tern_account_storage_bytes\{account="([^"]+)"\} (\d+)$', text, re.M)
+        self.assertEqual([a for a, _ in top][:2], [user, "small@localhost"])
+        self.assertGreater(int(top[0][1]), 5000)
+        self.assertEqual(self.metric(text, "tern_account_messages", account=user), 1)
+        self.assertIn("# TYPE tern_store_census_age_seconds gauge", text)
+
+
 class DnsRecordsTest(unittest.TestCase):
     def setUp(self):
         self.srv = TernServer("[server]\nhostname = mail.example.org\n[pop3]\nenabled = no\n")
@@ -326,6 +452,22 @@ class DnsRecordsTest(unittest.TestCase):
                          f"0 1 {b + 443} mail.example.org.")
         self.assertIn("DKIM", out)
 
+    def test_dkim_records_of_the_domains_keys(self):
+        self.assertIn("dkim keygen example.com", self.records("example.com"))
+        made = {}
+        for sel, kind in (("tern", "rsa"), ("ed", "ed25519")):
+            out = tern("dkim", "keygen", "example.com", "--selector", sel, "--type", kind,
+                       data_dir=self.srv.dir).stdout
+            made[sel] = re.search(r'TXT "(.*)"', out).group(1)
+        out = self.records("example.com")
+        for sel, txt in made.items():
+            line = [l for l in out.splitlines() if l.startswith(f"{sel}._domainkey.example.com.")]
+            self.assertEqual(len(line), 1, out)
+            strings = re.findall(r'"([^"]*)"', line[0])
+            self.assertTrue(all(len(x) <= 255 for x in strings), strings)  # RFC 1035 3.3.14
+            self.assertEqual("".join(strings), txt)
+        self.assertNotIn("_domainkey", self.records("example.org"))
+
     def test_the_mta_sts_id_follows_the_policy(self):
         first = re.search(r"id=(\w+)", self.records("example.com")).group(1)
         self.assertEqual(first, re.search(r"id=(\w+)", self.records("example.com")).group(1))
@@ -339,8 +481,16 @@ class DnsRecordsTest(unittest.TestCase):
 
 
 class HttpLockedDownTest(ServerTestCase):
-    CONFIG = "[http]\nmetrics = never\nmta_sts_mode = enforce\n" \
+    CONFIG = "[http]\nmetrics = never\nmta_sts_mode = enforce\nsign_mobileconfig = no\n" \
              "[limits]\nmax_connections_per_ip = 3\n"
+
+    def test_profiles_unsigned_when_signing_is_off(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.base + 80, timeout=10)
+        conn.request("GET", "/apple/mobileconfig?emailaddress=a%40example.com")
+        data = conn.getresponse().read()
+        conn.close()
+        self.assertTrue(data.startswith(b"<?xml"))
+        self.assertEqual(plistlib.loads(data)["PayloadType"], "Configuration")
 
     def test_metrics_can_be_switched_off(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.server.base + 80, timeout=10)

@@ -49,6 +49,19 @@ class CliTest(unittest.TestCase):
         self.assertEqual(out, "Updated new@example.org: imap=off role=admin\n")
         out = tern("user", "del", "new@example.org", data_dir=self.d).stdout
         self.assertEqual(out, "Deleted new@example.org\n")
+        user = self.srv.user
+        self.assertEqual(tern("alias", "add", "a@localhost", user, data_dir=self.d).stdout,
+                         f"a@localhost -> {user}\n")
+        self.assertEqual(tern("alias", "del", "a@localhost", user, data_dir=self.d).stdout,
+                         f"a@localhost -> {user} removed\n")
+        tern("alias", "add", "b@localhost", user, data_dir=self.d)
+        self.assertEqual(tern("alias", "del", "b@localhost", data_dir=self.d).stdout,
+                         "b@localhost removed\n")
+        tern("user", "app-password", "add", user, "ph", data_dir=self.d)
+        self.assertEqual(tern("user", "app-password", "del", user, "ph", data_dir=self.d).stdout,
+                         f"{user}: app password 'ph' revoked\n")
+        self.assertEqual(tern("queue", "hold", "--all", data_dir=self.d).stdout,
+                         "hold: 0 messages\n")
 
     def test_each_user_action_has_its_own_help(self):
         out = tern("user", "set", "--help").stdout
@@ -151,16 +164,16 @@ class MakeRunTest(unittest.TestCase):
         out += proc.communicate(timeout=20)[0]
         return out
 
-    def test_a_taken_default_port_base_moves_on_and_says_so(self):
+    def moves_on_when_taken(self, port):
         import tempfile
         cwd = tempfile.mkdtemp(prefix="tern-run-")
         blocker = socket.socket()
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            blocker.bind(("127.0.0.1", 10143))
+            blocker.bind(("127.0.0.1", port))
+            blocker.listen()
         except OSError:
             pass  # taken already: all the better
-        blocker.listen()
         try:
             out = self.run_script({}, cwd)
         finally:
@@ -168,6 +181,29 @@ class MakeRunTest(unittest.TestCase):
         m = re.search(r"using port base (\d+)", out)
         self.assertIsNotNone(m, out)
         self.assertIn(f"imap=127.0.0.1:{int(m.group(1)) + 143}", out)
+
+    def test_a_taken_default_port_base_moves_on_and_says_so(self):
+        self.moves_on_when_taken(10143)
+
+    def test_a_taken_smtp_port_moves_the_base_too(self):
+        self.moves_on_when_taken(10025)  # SMTP, not only IMAP/POP3/HTTP, is checked
+
+    def test_a_taken_port_says_which_service_and_what_to_do(self):
+        srv = TernServer()
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", srv.base + 587))
+        blocker.listen()
+        try:
+            proc = tern("serve", data_dir=srv.dir, check=False)
+        finally:
+            blocker.close()
+            srv.cleanup()
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(f"cannot listen on 127.0.0.1:{srv.base + 587} (submission): "
+                      "Address already in use", proc.stderr)
+        self.assertIn(f"set another port_base (or that service's port) in {srv.dir}/tern.conf",
+                      proc.stderr)
 
     def test_port_base_from_the_environment(self):
         import tempfile

@@ -431,6 +431,68 @@ test_app_passwords(void)
 	free(hash);
 }
 
+/* What `tern user app-password` and the admin API both call. */
+static void
+test_app_password_create_and_protocol_lists(void)
+{
+	char dir[] = "/tmp/tern-test-auth-app-XXXXXX";
+	struct auth_db *db = NULL;
+	struct auth_account a;
+	struct auth_app_password *v = NULL;
+	size_t n = 0;
+	enum auth_error err;
+	char *error = NULL, *plain = NULL, names[64];
+	unsigned mask = 0;
+
+	test_int_eq(-1, auth_protocols_parse("imap,smtp", &mask), 0);
+	test_int_eq(-1, mask, (1u << AUTH_PROTO_IMAP) | (1u << AUTH_PROTO_SMTP));
+	auth_protocols_str(mask, names, sizeof(names));
+	test_str_eq(-1, names, "imap,smtp");
+	test_int_eq(-1, auth_protocols_parse("submission", &mask), 0);
+	test_int_eq(-1, mask, 1u << AUTH_PROTO_SMTP);
+	test_int_eq(-1, auth_protocols_parse("imap,ftp", &mask), -1);
+	test_int_eq(-1, auth_protocols_parse("", &mask), -1);
+	auth_protocols_str(AUTH_PROTO_ALL, names, 8); /* cut, still terminated */
+	test_int_eq(-1, strlen(names), 7);
+
+	test_assert(-1, mkdtemp(dir) != NULL);
+	test_int_eq(-1, auth_db_open(dir, &db, &error), 0);
+	test_int_eq(-1, auth_account_add(db, "al@example.org", "$y$h", NULL, &err), 0);
+	test_int_eq(-1,
+	            auth_app_password_create(db, "AL@example.org", "phone", 1u << AUTH_PROTO_IMAP,
+	                                     &plain, &err),
+	            0);
+	test_assert(-1, plain != NULL && strlen(plain) >= 20);
+	test_int_eq(-1, auth_account_lookup(db, "al@example.org", &a, &err), 0);
+	test_int_eq(-1, auth_app_password_list(db, a.id, &v, &n, &err), 0);
+	test_int_eq(-1, n, 1);
+	test_str_eq(-1, v[0].name, "phone");
+	test_int_eq(-1, v[0].protocols, 1u << AUTH_PROTO_IMAP);
+	test_assert(-1, auth_app_password_verify(v[0].hash, plain));
+	auth_app_passwords_free(&v, n);
+	auth_account_clear(&a);
+	free(plain);
+	/* 0 means every protocol; a name in use, a bad name, no account. */
+	test_int_eq(-1, auth_app_password_create(db, "al@example.org", "all", 0, &plain, &err), 0);
+	free(plain);
+	test_int_eq(-1, auth_app_password_create(db, "al@example.org", "phone", 0, &plain, &err),
+	            -1);
+	test_int_eq(-1, err, AUTH_ERR_EXISTS);
+	test_assert(-1, plain == NULL);
+	test_int_eq(-1, auth_app_password_create(db, "al@example.org", "a b", 0, &plain, &err), -1);
+	test_int_eq(-1, err, AUTH_ERR_INVALID);
+	test_int_eq(-1, auth_app_password_create(db, "al@example.org", "x", 1u << 9, &plain, &err),
+	            -1);
+	test_int_eq(-1, err, AUTH_ERR_INVALID);
+	test_int_eq(-1, auth_app_password_create(db, "no@example.org", "x", 0, &plain, &err), -1);
+	test_int_eq(-1, err, AUTH_ERR_NOTFOUND);
+	auth_db_close(&db);
+	char *cmd = xasprintf("rm -rf %s", dir);
+	test_int_eq(-1, system(cmd), 0);
+	free(cmd);
+	free(error);
+}
+
 static void
 test_throttle_delays_and_blocks(void)
 {
@@ -556,6 +618,7 @@ main(void)
 	TEST_RUN(test_cram_md5_rfc2195_example);
 	TEST_RUN(test_scram_keys_rfc7677_example);
 	TEST_RUN(test_app_passwords);
+	TEST_RUN(test_app_password_create_and_protocol_lists);
 	TEST_RUN(test_throttle_delays_and_blocks);
 	TEST_RUN(test_throttle_tables_stay_bounded);
 	TEST_RUN(test_foundation_schema_migrates);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -129,7 +130,32 @@ test_queue_item_round_trip(void)
 	smtp_queue_item_free(&it);
 	test_int_eq(-1, smtp_queue_item_next(qdir, id), 1234567);
 
+	/* The listing's state: deferred while its next attempt is ahead. */
+	struct smtp_queue_entry *v;
+	size_t n;
 	char *err = NULL;
+	test_int_eq(-1, smtp_queue_list(dir, &v, &n, &err), 0);
+	test_int_eq(-1, n, 1);
+	test_int_eq(-1, v[0].attempts, 3);
+	test_int_eq(-1, v[0].state, SMTP_QUEUE_STATE_QUEUED); /* 1234567 is long past */
+	smtp_queue_entries_free(&v, n);
+	test_int_eq(-1, smtp_queue_item_read(qdir, id, &it), 0);
+	it->next = time(NULL) + 3600;
+	test_int_eq(-1, smtp_queue_item_save(it), 0);
+	smtp_queue_item_free(&it);
+	test_int_eq(-1, smtp_queue_list(dir, &v, &n, &err), 0);
+	test_int_eq(-1, v[0].state, SMTP_QUEUE_STATE_DEFERRED);
+	test_str_eq(-1, smtp_queue_state_name(v[0].state), "deferred");
+	smtp_queue_entries_free(&v, n);
+	test_int_eq(-1, smtp_queue_control_all(dir, SMTP_QUEUE_HOLD, &n, &err), 0);
+	test_int_eq(-1, n, 1);
+	test_int_eq(-1, smtp_queue_list(dir, &v, &n, &err), 0);
+	test_int_eq(-1, v[0].state, SMTP_QUEUE_STATE_HELD);
+	smtp_queue_entries_free(&v, n);
+	test_int_eq(-1, smtp_queue_control_parse("release"), SMTP_QUEUE_RELEASE);
+	test_int_eq(-1, smtp_queue_control_parse("bounce"), -1);
+	test_str_eq(-1, smtp_queue_control_name(SMTP_QUEUE_DELETE), "delete");
+
 	test_int_eq(-1, smtp_queue_control(dir, id, SMTP_QUEUE_HOLD, &err), 0);
 	test_assert(-1, smtp_queue_is_held(qdir, id));
 	test_int_eq(-1, smtp_queue_control(dir, id, SMTP_QUEUE_RELEASE, &err), 0);

@@ -671,6 +671,15 @@ test_quota_is_enforced(void)
 	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
 	test_int_eq(-1, q.storage_limit, strlen(msg2) * 3 - 1);
 	test_int_eq(-1, q.messages_used, 3);
+	/* The census's read: the same figures without the account's handle;
+	   an account never opened has no store (1), and none is made. */
+	struct store_quota peek;
+	test_int_eq(-1, store_quota_peek(t.store, 7, &peek, &err), 0);
+	test_int_eq(-1, peek.storage_used, q.storage_used);
+	test_int_eq(-1, peek.messages_used, 3);
+	test_int_eq(-1, peek.storage_limit, strlen(msg2) * 3 - 1);
+	test_int_eq(-1, store_quota_peek(t.store, 8, &peek, &err), 1);
+	test_int_eq(-1, store_quota_peek(t.store, 8, &peek, &err), 1);
 	store_mailbox_close(&mb);
 	tstore_close(&t);
 }
