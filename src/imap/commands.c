@@ -43,6 +43,7 @@ static const struct imap_command_def commands[] = {
         {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
         {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
         {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
+        {"COMPRESS", imap_cmd_compress, AUTHED, 0}, /* RFC 4978 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

@@ -37,5 +37,6 @@ imap_cmd_fn imap_cmd_genurlauth;
 imap_cmd_fn imap_cmd_resetkey;
 imap_cmd_fn imap_cmd_urlfetch;
 imap_cmd_fn imap_cmd_notify;
+imap_cmd_fn imap_cmd_compress;
 
 #endif

@@ -452,8 +452,6 @@ run_line(struct imap_session *s)
 static void
 session_run(struct imap_session *s)
 {
-	struct evbuffer *in = session_input(&s->base);
-
 	while (!s->base.is_closing && !s->base.is_waiting) {
 		if (s->is_line_mode) {
 			if (!run_line(s))
@@ -462,6 +460,8 @@ session_run(struct imap_session *s)
 		}
 		if (s->base.is_busy)
 			return; /* a handler's own callbacks will continue */
+		/* Asked each time: COMPRESS puts a new input buffer on top. */
+		struct evbuffer *in = session_input(&s->base);
 		struct evbuffer_iovec vec;
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
 			return;
