@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
 #include <zlib.h>
 
 #include "lib/util.h"
@@ -25,9 +26,16 @@
 /* RFC 4978 section 4: a client may use any window up to 32 KiB, so the
    inflater must keep as much. */
 #define INFLATE_WINDOW_BITS 15
+#define ZMEM_MMAP_MIN       4096
 
 /* Counts what zlib allocates, so the memory a connection holds is a number a
-   test can check, not a guess. Each block carries its size in front. */
+   test can check, not a guess. Each block carries its size in front. Blocks
+   of a page or more (the window, hash chains and pending buffer: nearly all
+   of it) come straight from mmap, so parking gives them back to the kernel;
+   from malloc they would stay in the heap between live small blocks, and an
+   idle connection would cost as much as a busy one. */
+#define ZMEM_HEADER 16 /* keeps zlib's blocks 16-byte aligned */
+
 struct zmem {
 	size_t bytes;
 };
@@ -36,24 +44,34 @@ static voidpf
 zmem_alloc(voidpf opaque, uInt items, uInt size)
 {
 	struct zmem *m = opaque;
-	size_t n = (size_t)items * size;
-	size_t *p = malloc(n + sizeof(size_t));
+	size_t n = (size_t)items * size + ZMEM_HEADER;
+	unsigned char *p;
 
-	if (p == NULL)
-		abort(); /* out of memory */
-	*p = n;
+	if (n >= ZMEM_MMAP_MIN) {
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			abort(); /* out of memory */
+	} else {
+		p = xmalloc(n);
+	}
+	memcpy(p, &n, sizeof(n));
 	m->bytes += n;
-	return p + 1;
+	return p + ZMEM_HEADER;
 }
 
 static void
 zmem_free(voidpf opaque, voidpf address)
 {
 	struct zmem *m = opaque;
-	size_t *p = (size_t *)address - 1;
+	unsigned char *p = (unsigned char *)address - ZMEM_HEADER;
+	size_t n;
 
-	m->bytes -= *p;
-	free(p);
+	memcpy(&n, p, sizeof(n));
+	m->bytes -= n;
+	if (n >= ZMEM_MMAP_MIN)
+		munmap(p, n);
+	else
+		free(p);
 }
 
 /* A parked stream's history, kept compressed: client commands and IMAP

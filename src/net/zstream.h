@@ -7,7 +7,7 @@
  * connection.
  *
  * Idle memory: zlib's state for one connection is ~40 KiB to inflate and,
- * with the parameters below, ~34 KiB to deflate. Between commands neither
+ * with the parameters below, ~48 KiB to deflate. Between commands neither
  * needs more than its history (the bytes a later block may copy from), so
  * _park() frees the zlib state and keeps only that history, itself
  * compressed; the next _run() rebuilds the state from it. The stream the
@@ -21,12 +21,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Server to client. A 4 KiB window and memLevel 5 cost 32 KiB while a
-   command runs and compress IMAP responses within a few percent of zlib's
-   defaults (256 KiB): docs/PERFORMANCE.md has the figures. */
-#define NET_DEFLATE_WINDOW_BITS 12
+/* Server to client. An 8 KiB window and memLevel 5 cost 48 KiB while a
+   command runs (zlib's defaults, 15 and 8: 256 KiB) and send about 13% more
+   bytes for message bodies, the same for headers; level 6 is zlib's default
+   and costs no more than 5 at this size. bench/compress_bench.py and
+   docs/PERFORMANCE.md have the figures. */
+#define NET_DEFLATE_WINDOW_BITS 13
 #define NET_DEFLATE_MEM_LEVEL   5
-#define NET_DEFLATE_LEVEL       5
+#define NET_DEFLATE_LEVEL       6
 
 struct net_inflate;
 struct net_deflate;
