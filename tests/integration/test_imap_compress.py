@@ -242,6 +242,32 @@ class CompressTest(ServerTestCase):
         self.assertTrue(any("while idle" in l for l in lines), lines)
 
 
+class StackedTimeoutTest(ServerTestCase):
+    """A stacked filter (STARTTLS, COMPRESS) takes over the connection's
+    timeouts: the login timeout left on the socket below must not end a
+    session that has logged in since (it did after STARTTLS)."""
+    CONFIG = "[auth]\nfail_delay = 200ms\n[imap]\nlogin_timeout = 2s\n"
+
+    def test_starttls_session_outlives_login_timeout(self):
+        r = Raw(self.server.imap_port)
+        r.line()
+        self.assertTrue(r.cmd("t", "STARTTLS")[-1].startswith("t OK"))
+        r.starttls()
+        self.assertTrue(r.cmd("a", f"LOGIN {self.server.user} {self.server.password}")[-1]
+                        .startswith("a OK"))
+        time.sleep(3)
+        self.assertTrue(r.cmd("n", "NOOP")[-1].startswith("n OK"))
+
+    def test_compressed_session_outlives_login_timeout(self):
+        r = Raw(self.server.imap_port)
+        r.line()
+        self.assertTrue(r.cmd("a", f"LOGIN {self.server.user} {self.server.password}")[-1]
+                        .startswith("a OK"))
+        z = start_compress(r)
+        time.sleep(3)
+        self.assertTrue(z.cmd("n", "NOOP")[-1].startswith("n OK"))
+
+
 @unittest.skipUnless(shutil.which("mbsync"), "mbsync (isync) not installed")
 class MbsyncCompressTest(ServerTestCase):
     """A real client: mbsync with UseCompression (isync >= 1.5)."""
