@@ -45,7 +45,7 @@ UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
 .PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
-        bench-smtp bench-relay format clean
+        bench-smtp bench-relay bench-compress format clean
 
 all: $(BUILD)/tern
 
@@ -197,6 +197,11 @@ bench-relay: deps all
 # commands/s by type, errors found, peak memory. BENCH_STRESS_ARGS="--seconds 60".
 bench-stress: deps all
 	@python3 bench/imap_stress.py --build $(BUILD) $(BENCH_STRESS_ARGS)
+
+# COMPRESS=DEFLATE: wire bytes and memory per IDLE connection with and
+# without it (bench/compress_bench.py); BENCH_COMPRESS_ARGS="--idle 1000".
+bench-compress: deps all
+	@python3 bench/compress_bench.py --build $(BUILD) $(BENCH_COMPRESS_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a

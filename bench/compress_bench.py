@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """compress_bench.py: what COMPRESS=DEFLATE costs and saves on tern.
 
-    python3 bench/compress_bench.py [--build build] [--idle 500] [--messages 500]
+    python3 bench/compress_bench.py [--build build] [--idle 1000] [--messages 500]
 
 Memory: PSS growth of the server per connection that is logged in, has INBOX
 selected and sits in IDLE: without COMPRESS, with COMPRESS right after IDLE
@@ -137,7 +137,7 @@ def deflated_size(responses, wbits, mem_level, level):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--idle", type=int, default=500)
+    ap.add_argument("--idle", type=int, default=1000)
     ap.add_argument("--messages", type=int, default=500)
     args = ap.parse_args()
     binary = os.path.join(args.build, "tern")

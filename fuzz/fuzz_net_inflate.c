@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	size_t cut = 1 + (data[0] & 0x3f);          /* input bytes per call */
+	size_t cut = 1 + (data[0] & 0x3f);              /* input bytes per call */
 	size_t room = 1 + ((size_t)data[0] >> 6) * 700; /* output room per call */
 	unsigned char out[2200];
 	struct net_inflate *z = net_inflate_new();

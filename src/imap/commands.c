@@ -42,7 +42,7 @@ static const struct imap_command_def commands[] = {
         {"GENURLAUTH", imap_cmd_genurlauth, AUTHED, 0}, /* RFC 4467 */
         {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
         {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
-        {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
+        {"NOTIFY", imap_cmd_notify, AUTHED, 0},     /* RFC 5465 */
         {"COMPRESS", imap_cmd_compress, AUTHED, 0}, /* RFC 4978 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */

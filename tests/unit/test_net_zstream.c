@@ -77,14 +77,13 @@ server_send(struct net_deflate *z, const char *text, unsigned char *wire, size_t
 }
 
 static size_t
-server_receive(struct net_inflate *z, const unsigned char *wire, size_t len, char *text,
-               size_t cap)
+server_receive(struct net_inflate *z, const unsigned char *wire, size_t len, char *text, size_t cap)
 {
 	size_t off = 0, used, made;
 
 	while (len > 0 && off < cap) {
-		test_assert(-1, net_inflate_run(z, wire, len, &used, text + off, cap - off, &made) ==
-		                        0);
+		test_assert(-1, net_inflate_run(z, wire, len, &used, text + off, cap - off,
+		                                &made) == 0);
 		if (used == 0 && made == 0)
 			break;
 		wire += used;
@@ -187,7 +186,8 @@ test_inflate_client_stream_and_park(void)
 		size_t got = 0;
 		if (i % 2 == 1) {
 			for (size_t k = 0; k < n; k++)
-				got += server_receive(z, wire + k, 1, text + got, sizeof(text) - got);
+				got += server_receive(z, wire + k, 1, text + got,
+				                      sizeof(text) - got);
 		} else {
 			got = server_receive(z, wire, n, text, sizeof(text));
 		}
