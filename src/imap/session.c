@@ -146,6 +146,8 @@ imap_open(struct net_conn *conn, void *arg)
 	        .max_line = s->settings.max_line,
 	        .max_literal = s->settings.max_literal,
 	        .max_depth = 32,
+	        /* RFC 7888 section 5: LITERAL- caps {n+} at 4096 bytes. */
+	        .max_nonsync_literal = s->settings.literal_minus ? 4096 : 0,
 	};
 	s->parser = imap_parser_new(&limits);
 	s->literal_sink = (struct imap_literal_sink){literal_begin, literal_write, s};
