@@ -38,5 +38,6 @@ imap_cmd_fn imap_cmd_resetkey;
 imap_cmd_fn imap_cmd_urlfetch;
 imap_cmd_fn imap_cmd_notify;
 imap_cmd_fn imap_cmd_compress;
+imap_cmd_fn imap_cmd_unauthenticate;
 
 #endif

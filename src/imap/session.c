@@ -355,6 +355,26 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	return 0;
 }
 
+void
+imap_session_unauthenticate(struct imap_session *s)
+{
+	/* RFC 8437 section 4.1: every extension's state goes, except STARTTLS's
+	   and ID's. Watches first, so no other thread signals into what is
+	   freed; the selection goes without EXPUNGEs (section 3). */
+	imap_notify_free(s);      /* NOTIFY's store handles and watches */
+	imap_mailbox_deselect(s); /* view, wake-up, SEARCHRES $, UPDATE contexts */
+	store_account_close(&s->account);
+	auth_sasl_free(&s->sasl);
+	explicit_bzero(&s->user, sizeof(s->user));
+	s->utf8_names = s->is_rev2 = s->condstore = s->qresync = false; /* ENABLE */
+	s->state = IMAP_STATE_NOT_AUTH;
+	/* Not logged in again: the log context forgets the user, and the
+	   login timeout and deadline apply as on a new connection. */
+	session_set_user(&s->base, "");
+	net_conn_set_timeout(s->base.conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
+}
+
 static void
 handle_status(struct imap_session *s, enum imap_cmd_status st)
 {

@@ -163,6 +163,9 @@ void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
    0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
 int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
+/* Back to NOT AUTHENTICATED (UNAUTHENTICATE, RFC 8437): closes the mailbox
+   and the account and forgets the user and every ENABLE. */
+void imap_session_unauthenticate(struct imap_session *s);
 /* Says BYE and closes after the output drains. */
 void imap_session_bye(struct imap_session *s, const char *text);
 

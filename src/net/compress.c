@@ -211,8 +211,9 @@ net_compress_new(struct bufferevent *under)
 	z->out = net_deflate_new();
 	z->flush_ev = event_new(base, -1, 0, flush_cb, z);
 	z->park_ev = evtimer_new(base, park_cb, z);
-	z->bev = bufferevent_filter_new(under, filter_in, filter_out, BEV_OPT_CLOSE_ON_FREE,
-	                                compress_free, z);
+	/* Not BEV_OPT_CLOSE_ON_FREE: UNAUTHENTICATE takes the filter off again
+	   (RFC 8437 section 4.1) and the connection goes on below. */
+	z->bev = bufferevent_filter_new(under, filter_in, filter_out, 0, compress_free, z);
 	if (z->bev == NULL) {
 		compress_free(z);
 		return NULL;

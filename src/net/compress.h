@@ -9,7 +9,8 @@
 struct bufferevent;
 
 /*
- * Stacks a filter on under (which it then owns: freed with the filter):
+ * Stacks a filter on under (which stays the caller's: free the filter, then
+ * under):
  * what is written to the returned bufferevent leaves deflated, what arrives
  * is inflated. Bytes already waiting in under's input are the client's first
  * compressed ones and are decoded too. A corrupt client stream reaches the

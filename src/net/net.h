@@ -129,6 +129,11 @@ bool net_conn_is_tls(const struct net_conn *c);
  * if compression is already on.
  */
 int net_conn_compress(struct net_conn *c);
+/* Ends compression after the caller queued its last compressed reply (RFC
+   8437 section 4.1): that reply is flushed out compressed, and bytes read
+   from now on are plain. Input the filter had already decoded is dropped.
+   No-op when not compressed. */
+void net_conn_uncompress(struct net_conn *c);
 bool net_conn_is_compressed(const struct net_conn *c);
 /* True for 127.0.0.0/8 and ::1. */
 bool net_conn_is_loopback(const struct net_conn *c);

@@ -326,6 +326,11 @@ conn_free(struct net_conn *c)
 
 	c->proto->closed(c->session);
 	net_iplimit_release(srv->iplimit, c->peer);
+	if (c->is_compressed) { /* the filter does not own what is below */
+		struct bufferevent *under = bufferevent_get_underlying(c->bev);
+		bufferevent_free(c->bev);
+		c->bev = under;
+	}
 	bufferevent_free(c->bev);
 	event_free(c->close_ev);
 	if (c->prev != NULL)
@@ -465,6 +470,23 @@ net_conn_compress(struct net_conn *c)
 	c->is_compressed = true;
 	conn_stack(c, z);
 	return 0;
+}
+
+void
+net_conn_uncompress(struct net_conn *c)
+{
+	if (!c->is_compressed)
+		return;
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	/* What was written, the OK included, leaves compressed and flushed. */
+	bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+	size_t decoded = evbuffer_get_length(bufferevent_get_input(c->bev));
+	if (decoded > 0) /* compressed after the last command: not allowed */
+		log_info("net", "event=uncompress-dropped bytes=%zu ip=%s", decoded, c->peer);
+	bufferevent_free(c->bev); /* unlinked now or when its callback returns */
+	c->is_compressed = false;
+	c->bev = under;
+	conn_setup_bev(c);
 }
 
 bool
