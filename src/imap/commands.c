@@ -59,7 +59,8 @@ static const struct imap_command_def commands[] = {
            either, though UID SORT/THREAD may carry them. */
         {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
         {"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
-        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0}, /* RFC 5267 */
+        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0},          /* RFC 5267 */
+        {"REPLACE", imap_cmd_replace, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 8508 */
         {"UID", NULL, SELECTED, 0},
 };
 

@@ -39,5 +39,6 @@ imap_cmd_fn imap_cmd_urlfetch;
 imap_cmd_fn imap_cmd_notify;
 imap_cmd_fn imap_cmd_compress;
 imap_cmd_fn imap_cmd_unauthenticate;
+imap_cmd_fn imap_cmd_replace;
 
 #endif

@@ -59,10 +59,26 @@ literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, si
 	struct imap_session *s = ctx;
 	uint64_t budget = s->settings.max_command_literals;
 	bool is_append = w->name != NULL && strcasecmp(w->name, "APPEND") == 0;
+	size_t first = 1; /* where the message literals may start */
 
+	/* REPLACE n mailbox ... and UID REPLACE n mailbox ... (RFC 8508) carry
+	   APPEND's message: it streams to a spool the same way. */
+	if (w->name != NULL && strcasecmp(w->name, "REPLACE") == 0) {
+		is_append = true;
+		first = 2;
+	} else if (w->name != NULL && strcasecmp(w->name, "UID") == 0 && w->depth <= 1) {
+		/* The sub-command is the first argument of the top level. */
+		const struct imap_arg *top = w->depth == 0 ? w->siblings : w->outer;
+		size_t n_top = w->depth == 0 ? w->index : w->n_outer;
+		if (n_top >= 1 && top[0].type == IMAP_ARG_ATOM &&
+		    strcasecmp(top[0].str, "REPLACE") == 0) {
+			is_append = true;
+			first = 3;
+		}
+	}
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		budget = s->settings.max_literal_before_login;
-	else if (is_append && w->depth == 0 && w->index >= 1)
+	else if (is_append && w->depth == 0 && w->index >= first)
 		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
 	else if (is_append && is_catenate_text(w))
 		return imap_catenate_literal_begin(s, a, w, handle_out);
