@@ -247,6 +247,21 @@ imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid
 			i += 2;
 			continue;
 		}
+		/* RFC 6855 section 4: utf8-literal = "UTF8" SP "(" literal8 ")",
+		   a message whose header fields may hold UTF-8. */
+		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
+		    strcasecmp(cmd->args[i].str, "UTF8") == 0) {
+			const struct imap_arg *list = &cmd->args[i + 1];
+			if (list->type != IMAP_ARG_LIST || list->count != 1 ||
+			    list->list[0].type != IMAP_ARG_LITERAL) {
+				imap_reply_bad(cmd, "Expected: UTF8 (<literal8>)");
+				goto fail;
+			}
+			if (!take_message(cmd, &list->list[0], job, m))
+				goto fail;
+			i += 2;
+			continue;
+		}
 		if (i >= cmd->nargs || cmd->args[i].type != IMAP_ARG_LITERAL) {
 			imap_reply_bad(cmd, "Expected the message as a literal");
 			goto fail;

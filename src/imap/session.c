@@ -52,6 +52,15 @@ is_catenate_text(const struct imap_literal_where *w)
 	       strcasecmp(w->siblings[w->index - 1].str, "TEXT") == 0;
 }
 
+/* "UTF8 (~{n}": a message with UTF-8 header fields (RFC 6855 section 4). */
+static bool
+is_utf8_literal(const struct imap_literal_where *w)
+{
+	return w->depth == 1 && w->index == 0 && w->n_outer >= 2 &&
+	       w->outer[w->n_outer - 1].type == IMAP_ARG_ATOM &&
+	       strcasecmp(w->outer[w->n_outer - 1].str, "UTF8") == 0;
+}
+
 static enum imap_literal_route
 literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, size_t len,
               bool is_literal8, void **handle_out)
@@ -79,6 +88,8 @@ literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, si
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		budget = s->settings.max_literal_before_login;
 	else if (is_append && w->depth == 0 && w->index >= first)
+		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
+	else if (is_append && is_utf8_literal(w))
 		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
 	else if (is_append && is_catenate_text(w))
 		return imap_catenate_literal_begin(s, a, w, handle_out);
@@ -382,7 +393,8 @@ imap_session_unauthenticate(struct imap_session *s)
 	store_account_close(&s->account);
 	auth_sasl_free(&s->sasl);
 	explicit_bzero(&s->user, sizeof(s->user));
-	s->utf8_names = s->is_rev2 = s->condstore = s->qresync = false; /* ENABLE */
+	s->utf8_names = s->utf8_accept = s->is_rev2 = s->condstore = s->qresync =
+	        false; /* ENABLE */
 	s->state = IMAP_STATE_NOT_AUTH;
 	/* Not logged in again: the log context forgets the user, and the
 	   login timeout and deadline apply as on a new connection. */

@@ -110,6 +110,7 @@ struct imap_session {
 	/* authenticated */
 	struct store_account *account;
 	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool utf8_accept;           /* ENABLE UTF8=ACCEPT: SEARCH takes no CHARSET (RFC 6855 3) */
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
 	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
