@@ -45,7 +45,7 @@ UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
 .PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-imap \
-        bench-store bench-smtp bench-relay bench-stress format clean
+        bench-store bench-smtp bench-relay bench-stress bench-compress format clean
 
 all: $(BUILD)/tern $(BUILD)/bench/loadgen
 
@@ -141,6 +141,7 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
+                src/net/zstream.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
@@ -209,6 +210,11 @@ bench-relay: deps all
 # commands/s by type, errors found, peak memory. BENCH_STRESS_ARGS="--seconds 60".
 bench-stress: deps all
 	@python3 bench/imap_stress.py --build $(BUILD) $(BENCH_STRESS_ARGS)
+
+# COMPRESS=DEFLATE: wire bytes and memory per IDLE connection with and
+# without it (bench/compress_bench.py); BENCH_COMPRESS_ARGS="--idle 1000".
+bench-compress: deps all
+	@python3 bench/compress_bench.py --build $(BUILD) $(BENCH_COMPRESS_ARGS)
 
 # Store figures for docs/PERFORMANCE.md: make bench-store BENCH_ARGS="-n 200000"
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a

@@ -74,6 +74,9 @@ static const struct config_key keys[] = {
          "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
         {"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
          "Invalid commands in a row before the server says BYE."},
+        {"imap.literal_minus", CONFIG_BOOL, F(imap.literal_minus), "no", 0, 0, NULL,
+         "Advertise LITERAL- instead of LITERAL+: non-synchronising literals over 4096 bytes "
+         "get BAD [TOOBIG] (RFC 7888 section 5)."},
         {"pop3.enabled", CONFIG_BOOL, F(pop3_enabled), "yes", 0, 0, NULL,
          "Run the POP3 listeners."},
         {"pop3.port", CONFIG_UINT, F(pop3_port), "0", 0, 65535, NULL,

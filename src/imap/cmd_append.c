@@ -16,6 +16,10 @@
  * A CATENATE message (RFC 4469) was assembled into its spool as it came
  * (imap_catenate.c). A URL that names nothing makes the command fail with
  * NO [BADURL "url"], or [TRYCREATE] when the mailbox is missing too.
+ *
+ * REPLACE (RFC 8508, cmd_replace.c) is one append-message run through the
+ * same path (imap_append_start) with the message it replaces: once the new
+ * one is committed, the old one is removed from the selected mailbox.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,7 @@ struct append_job {
 	const char *mailbox;
 	struct store_append *msgs;
 	size_t n;
+	uint32_t replace_uid; /* REPLACE: the selected mailbox's message to remove */
 	/* result */
 	int rc;
 	enum store_error err;
@@ -60,6 +65,33 @@ append_work(void *arg)
 	                               &job->uidvalidity, job->uids, &job->err);
 }
 
+/* RFC 8508 3.2: the new message is committed; now the old one goes,
+   whatever its flags (only it: not every \Deleted message). Its EXPUNGE,
+   and EXISTS when the target is the selected mailbox, come from the sync
+   before the tagged OK, after the APPENDUID. The input was paused all
+   along, so the selection is the one the command began in. */
+static void
+replace_finish(struct imap_cmd *cmd, struct append_job *job)
+{
+	struct imap_session *s = cmd->session;
+	uint32_t *gone;
+	size_t n_gone;
+	enum store_error err;
+
+	if (store_message_remove(s->mbox, &job->replace_uid, 1, cmd->arena, &gone, &n_gone, &err) <
+	    0) {
+		/* Both copies stay: nothing is lost, and the client is told. */
+		imap_reply_no(cmd,
+		              "[APPENDUID %u %u] Stored, but the replaced message could not be "
+		              "removed (%s)",
+		              job->uidvalidity, job->uids[0], store_error_str(err));
+		return;
+	}
+	imap_reply_untagged(s, "OK [APPENDUID %u %u] Replacement message ready", job->uidvalidity,
+	                    job->uids[0]);
+	imap_reply_ok(cmd, "%s completed", cmd->is_uid ? "UID REPLACE" : "REPLACE");
+}
+
 static void
 append_done(struct session *base, void *arg)
 {
@@ -72,6 +104,8 @@ append_done(struct session *base, void *arg)
 			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 		else if (job->rc < 0)
 			imap_reply_store_error(cmd, job->err);
+		else if (job->replace_uid != 0)
+			replace_finish(cmd, job);
 		else
 			imap_reply_ok(cmd, "[APPENDUID %u %s] APPEND completed", job->uidvalidity,
 			              imap_seqset_format(cmd->arena, job->uids, job->n));
@@ -126,7 +160,11 @@ take_catenate(struct imap_cmd *cmd, size_t i, struct store_append *m, const char
 	enum store_error err;
 	const char *bad_url;
 
-	switch (imap_catenate_finish(cmd, i, &cmd->args[i], &m->spool, &bad_url, &err)) {
+	/* The builder was keyed by the list's place as the parser saw it, and
+	   for UID REPLACE the parser counted "REPLACE" too. */
+	size_t index = i + (cmd->is_uid ? 1 : 0);
+
+	switch (imap_catenate_finish(cmd, index, &cmd->args[i], &m->spool, &bad_url, &err)) {
 	case IMAP_CATENATE_OK:
 		break;
 	case IMAP_CATENATE_BAD:
@@ -153,22 +191,34 @@ take_catenate(struct imap_cmd *cmd, size_t i, struct store_append *m, const char
 enum imap_cmd_status
 imap_cmd_append(struct imap_cmd *cmd)
 {
-	struct imap_session *s = cmd->session;
-	const char *name, *error, *bad_url = NULL;
-	enum store_error err;
-
 	if (cmd->nargs < 2) {
 		imap_reply_bad(cmd,
 		               "Expected: APPEND <mailbox> [(<flags>)] [<date-time>] <literal>");
 		return IMAP_CMD_DONE;
 	}
-	if (!imap_mailbox_arg(cmd, 0, &name))
+	return imap_append_start(cmd, 0, 0);
+}
+
+enum imap_cmd_status
+imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid)
+{
+	struct imap_session *s = cmd->session;
+	const char *name, *error, *bad_url = NULL;
+	enum store_error err;
+
+	if (!imap_mailbox_arg(cmd, mailbox_arg, &name))
 		return IMAP_CMD_DONE;
 	struct append_job *job = xcalloc(1, sizeof(*job));
 	job->arena = arena_new(4096);
 	job->mailbox = arena_strdup(job->arena, name);
+	job->replace_uid = replace_uid;
 	job->msgs = arena_zalloc(job->arena, cmd->nargs * sizeof(*job->msgs));
-	for (size_t i = 1; i < cmd->nargs;) {
+	for (size_t i = mailbox_arg + 1; i < cmd->nargs;) {
+		/* RFC 8508 5: REPLACE carries exactly one append-message. */
+		if (replace_uid != 0 && job->n == 1) {
+			imap_reply_bad(cmd, "REPLACE takes one message");
+			goto fail;
+		}
 		struct store_append *m = &job->msgs[job->n++];
 		if (cmd->args[i].type == IMAP_ARG_LIST) {
 			struct imap_flag_list fl;
@@ -193,6 +243,21 @@ imap_cmd_append(struct imap_cmd *cmd)
 		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
 		    strcasecmp(cmd->args[i].str, "CATENATE") == 0) {
 			if (!take_catenate(cmd, i + 1, m, &bad_url))
+				goto fail;
+			i += 2;
+			continue;
+		}
+		/* RFC 6855 section 4: utf8-literal = "UTF8" SP "(" literal8 ")",
+		   a message whose header fields may hold UTF-8. */
+		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
+		    strcasecmp(cmd->args[i].str, "UTF8") == 0) {
+			const struct imap_arg *list = &cmd->args[i + 1];
+			if (list->type != IMAP_ARG_LIST || list->count != 1 ||
+			    list->list[0].type != IMAP_ARG_LITERAL) {
+				imap_reply_bad(cmd, "Expected: UTF8 (<literal8>)");
+				goto fail;
+			}
+			if (!take_message(cmd, &list->list[0], job, m))
 				goto fail;
 			i += 2;
 			continue;

@@ -14,12 +14,11 @@
 #include "lib/buf.h"
 #include "net/net.h"
 
-/* What every state offers; keep in step with docs/IMAP.md. LITERAL+ and not
-   LITERAL-: RFC 7888 section 5 forbids advertising both, and LITERAL+ is the
-   wider one (every IMAP4rev2 client handles it). */
+/* What every state offers; keep in step with docs/IMAP.md. %s is LITERAL+,
+   or LITERAL- with imap.literal_minus: RFC 7888 section 5 forbids advertising
+   both. */
 #define CAPS_BASE                                                                                  \
-	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "          \
-	"CHILDREN"
+	"IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \
@@ -27,14 +26,16 @@
 	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"      \
 	" CONDSTORE QRESYNC ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL CATENATE"                    \
-	" URLAUTH URLAUTH=BINARY NOTIFY"
+	" URLAUTH URLAUTH=BINARY NOTIFY COMPRESS=DEFLATE UNAUTHENTICATE REPLACE"
 
 const char *
 imap_capability(struct imap_session *s)
 {
+	const char *literal = s->settings.literal_minus ? "LITERAL-" : "LITERAL+";
+
 	if (s->state != IMAP_STATE_NOT_AUTH)
 		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
-		                    (unsigned long long)s->settings.max_literal);
+		                    literal, (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->base.conn);
 	bool plain_ok = auth_service_plaintext_allowed(s->srv->auth, is_tls,
@@ -42,7 +43,7 @@ imap_capability(struct imap_session *s)
 	struct buf b;
 
 	buf_init(&b);
-	buf_puts(&b, CAPS_BASE);
+	buf_printf(&b, CAPS_BASE, literal);
 	if (!is_tls && s->srv->tls_available)
 		buf_puts(&b, " STARTTLS");
 	if (!plain_ok) {

@@ -39,6 +39,7 @@ imap_cmd_enable(struct imap_cmd *cmd)
 			name = "IMAP4rev2";
 		} else if (strcasecmp(c, "UTF8=ACCEPT") == 0) {
 			s->utf8_names = true;
+			s->utf8_accept = true;
 			name = "UTF8=ACCEPT";
 		} else if (strcasecmp(c, "CONDSTORE") == 0) {
 			imap_condstore_enable(s);

@@ -22,6 +22,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "imap/commands.h"
@@ -97,6 +98,19 @@ reply_search(struct imap_cmd *cmd, bool has_modseq, const uint32_t *uids, size_t
 	buf_deinit(&b);
 }
 
+/* search = "SEARCH" [search-return-opts] [SP "CHARSET" SP charset] ... */
+static bool
+has_charset(const struct imap_cmd *cmd)
+{
+	size_t i = 0;
+
+	if (cmd->nargs > 0 && cmd->args[0].type == IMAP_ARG_ATOM &&
+	    strcasecmp(cmd->args[0].str, "RETURN") == 0)
+		i = 2;
+	return i < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
+	       strcasecmp(cmd->args[i].str, "CHARSET") == 0;
+}
+
 enum imap_cmd_status
 imap_cmd_search(struct imap_cmd *cmd)
 {
@@ -107,6 +121,12 @@ imap_cmd_search(struct imap_cmd *cmd)
 	uint32_t *uids;
 	size_t n;
 
+	/* RFC 6855 section 3: after ENABLE UTF8=ACCEPT a CHARSET conflicts
+	   with the UTF-8 the strings are now in. */
+	if (s->utf8_accept && has_charset(cmd)) {
+		imap_reply_bad(cmd, "No CHARSET after ENABLE UTF8=ACCEPT: strings are UTF-8");
+		return IMAP_CMD_DONE;
+	}
 	switch (imap_search_parse(cmd->arena, cmd->args, cmd->nargs, true, &prog, &error)) {
 	case IMAP_SEARCH_OK:
 		break;

@@ -42,7 +42,9 @@ static const struct imap_command_def commands[] = {
         {"GENURLAUTH", imap_cmd_genurlauth, AUTHED, 0}, /* RFC 4467 */
         {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
         {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
-        {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
+        {"NOTIFY", imap_cmd_notify, AUTHED, 0},                 /* RFC 5465 */
+        {"COMPRESS", imap_cmd_compress, AUTHED, 0},             /* RFC 4978 */
+        {"UNAUTHENTICATE", imap_cmd_unauthenticate, AUTHED, 0}, /* RFC 8437 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},
@@ -57,7 +59,8 @@ static const struct imap_command_def commands[] = {
            either, though UID SORT/THREAD may carry them. */
         {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
         {"THREAD", imap_cmd_thread, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE},
-        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0}, /* RFC 5267 */
+        {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0},          /* RFC 5267 */
+        {"REPLACE", imap_cmd_replace, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 8508 */
         {"UID", NULL, SELECTED, 0},
 };
 

@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 struct arena;
+struct imap_cmd;
 struct imap_session;
 
 struct mail_binary;
@@ -38,5 +39,14 @@ enum imap_literal_route imap_append_literal_begin(struct imap_session *s, struct
 /* Bytes for the literal's spool, as they come; dropped after a failure,
    which lit->err keeps. */
 void imap_append_literal_write(void *handle, const char *data, size_t len);
+
+/*
+ * APPEND's body, shared with REPLACE: args[mailbox_arg] is the mailbox, the
+ * append-messages follow. Commits on the store pool and replies (WAIT), or
+ * replies at once (DONE). replace_uid != 0 (REPLACE, RFC 8508): one message
+ * only, and once it is committed that UID of the selected mailbox is removed.
+ */
+enum imap_cmd_status imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg,
+                                       uint32_t replace_uid);
 
 #endif

@@ -524,7 +524,9 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 			}
 			enum imap_literal_route route = IMAP_LITERAL_KEEP;
 			void *handle = NULL;
-			if (p->lit_len <= p->limits.max_literal && p->sink != NULL) {
+			if (p->lit_len <= p->limits.max_literal && p->sink != NULL &&
+			    !(p->lit_plus && p->limits.max_nonsync_literal != 0 &&
+			      p->lit_len > p->limits.max_nonsync_literal)) {
 				const struct frame *f = &p->stack[p->depth];
 				const struct frame *up = p->depth > 0 ? f - 1 : NULL;
 				struct imap_literal_where w = {
@@ -538,11 +540,17 @@ imap_parser_feed(struct imap_parser *p, struct arena *a, const char *data, size_
 				route = p->sink->begin(p->sink->ctx, a, &w, p->lit_len, p->lit_8,
 				                       &handle);
 			}
-			if (p->lit_len > p->limits.max_literal || route == IMAP_LITERAL_REFUSE) {
+			bool over_nonsync = p->lit_plus && p->limits.max_nonsync_literal != 0 &&
+			                    p->lit_len > p->limits.max_nonsync_literal;
+			if (p->lit_len > p->limits.max_literal || route == IMAP_LITERAL_REFUSE ||
+			    over_nonsync) {
 				*error_is_toobig = true;
 				cmd->tag = p->tag;
 				cmd->name = p->name;
-				*error_out = "Literal too big";
+				*error_out = over_nonsync
+				                     ? "Non-synchronizing literal over 4096 bytes "
+				                       "(LITERAL-): send it synchronizing"
+				                     : "Literal too big";
 				buf_reset(&p->tok);
 				if (p->lit_plus) {
 					/* The client sends it anyway; drop its bytes. */

@@ -52,6 +52,9 @@ struct imap_parser_limits {
 	size_t max_line;    /* bytes of command text, literals excluded */
 	size_t max_literal; /* bytes in one literal */
 	size_t max_depth;   /* parenthesis nesting */
+	/* LITERAL- (RFC 7888 section 5): a non-synchronising literal over this
+	   is refused like one over max_literal; 0 = no lower limit (LITERAL+). */
+	size_t max_nonsync_literal;
 };
 
 /*

@@ -52,6 +52,15 @@ is_catenate_text(const struct imap_literal_where *w)
 	       strcasecmp(w->siblings[w->index - 1].str, "TEXT") == 0;
 }
 
+/* "UTF8 (~{n}": a message with UTF-8 header fields (RFC 6855 section 4). */
+static bool
+is_utf8_literal(const struct imap_literal_where *w)
+{
+	return w->depth == 1 && w->index == 0 && w->n_outer >= 2 &&
+	       w->outer[w->n_outer - 1].type == IMAP_ARG_ATOM &&
+	       strcasecmp(w->outer[w->n_outer - 1].str, "UTF8") == 0;
+}
+
 static enum imap_literal_route
 literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, size_t len,
               bool is_literal8, void **handle_out)
@@ -59,10 +68,28 @@ literal_begin(void *ctx, struct arena *a, const struct imap_literal_where *w, si
 	struct imap_session *s = ctx;
 	uint64_t budget = s->settings.max_command_literals;
 	bool is_append = w->name != NULL && strcasecmp(w->name, "APPEND") == 0;
+	size_t first = 1; /* where the message literals may start */
 
+	/* REPLACE n mailbox ... and UID REPLACE n mailbox ... (RFC 8508) carry
+	   APPEND's message: it streams to a spool the same way. */
+	if (w->name != NULL && strcasecmp(w->name, "REPLACE") == 0) {
+		is_append = true;
+		first = 2;
+	} else if (w->name != NULL && strcasecmp(w->name, "UID") == 0 && w->depth <= 1) {
+		/* The sub-command is the first argument of the top level. */
+		const struct imap_arg *top = w->depth == 0 ? w->siblings : w->outer;
+		size_t n_top = w->depth == 0 ? w->index : w->n_outer;
+		if (n_top >= 1 && top[0].type == IMAP_ARG_ATOM &&
+		    strcasecmp(top[0].str, "REPLACE") == 0) {
+			is_append = true;
+			first = 3;
+		}
+	}
 	if (s->state == IMAP_STATE_NOT_AUTH)
 		budget = s->settings.max_literal_before_login;
-	else if (is_append && w->depth == 0 && w->index >= 1)
+	else if (is_append && w->depth == 0 && w->index >= first)
+		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
+	else if (is_append && is_utf8_literal(w))
 		return imap_append_literal_begin(s, a, len, is_literal8, handle_out);
 	else if (is_append && is_catenate_text(w))
 		return imap_catenate_literal_begin(s, a, w, handle_out);
@@ -146,6 +173,8 @@ imap_open(struct net_conn *conn, void *arg)
 	        .max_line = s->settings.max_line,
 	        .max_literal = s->settings.max_literal,
 	        .max_depth = 32,
+	        /* RFC 7888 section 5: LITERAL- caps {n+} at 4096 bytes. */
+	        .max_nonsync_literal = s->settings.literal_minus ? 4096 : 0,
 	};
 	s->parser = imap_parser_new(&limits);
 	s->literal_sink = (struct imap_literal_sink){literal_begin, literal_write, s};
@@ -353,6 +382,27 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	return 0;
 }
 
+void
+imap_session_unauthenticate(struct imap_session *s)
+{
+	/* RFC 8437 section 4.1: every extension's state goes, except STARTTLS's
+	   and ID's. Watches first, so no other thread signals into what is
+	   freed; the selection goes without EXPUNGEs (section 3). */
+	imap_notify_free(s);      /* NOTIFY's store handles and watches */
+	imap_mailbox_deselect(s); /* view, wake-up, SEARCHRES $, UPDATE contexts */
+	store_account_close(&s->account);
+	auth_sasl_free(&s->sasl);
+	explicit_bzero(&s->user, sizeof(s->user));
+	s->utf8_names = s->utf8_accept = s->is_rev2 = s->condstore = s->qresync =
+	        false; /* ENABLE */
+	s->state = IMAP_STATE_NOT_AUTH;
+	/* Not logged in again: the log context forgets the user, and the
+	   login timeout and deadline apply as on a new connection. */
+	session_set_user(&s->base, "");
+	net_conn_set_timeout(s->base.conn, s->settings.login_timeout_ms);
+	session_login_deadline(&s->base, s->settings.login_timeout_ms);
+}
+
 static void
 handle_status(struct imap_session *s, enum imap_cmd_status st)
 {
@@ -452,8 +502,6 @@ run_line(struct imap_session *s)
 static void
 session_run(struct imap_session *s)
 {
-	struct evbuffer *in = session_input(&s->base);
-
 	while (!s->base.is_closing && !s->base.is_waiting) {
 		if (s->is_line_mode) {
 			if (!run_line(s))
@@ -462,6 +510,8 @@ session_run(struct imap_session *s)
 		}
 		if (s->base.is_busy)
 			return; /* a handler's own callbacks will continue */
+		/* Asked each time: COMPRESS puts a new input buffer on top. */
+		struct evbuffer *in = session_input(&s->base);
 		struct evbuffer_iovec vec;
 		if (evbuffer_peek(in, -1, NULL, &vec, 1) < 1 || vec.iov_len == 0)
 			return;

@@ -110,6 +110,7 @@ struct imap_session {
 	/* authenticated */
 	struct store_account *account;
 	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
+	bool utf8_accept;           /* ENABLE UTF8=ACCEPT: SEARCH takes no CHARSET (RFC 6855 3) */
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
 	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
@@ -163,6 +164,9 @@ void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
    0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
 int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
+/* Back to NOT AUTHENTICATED (UNAUTHENTICATE, RFC 8437): closes the mailbox
+   and the account and forgets the user and every ENABLE. */
+void imap_session_unauthenticate(struct imap_session *s);
 /* Says BYE and closes after the output drains. */
 void imap_session_bye(struct imap_session *s, const char *text);
 

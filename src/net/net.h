@@ -121,6 +121,21 @@ void net_conn_set_timeout(struct net_conn *c, uint64_t ms);
  */
 int net_conn_starttls(struct net_conn *c);
 bool net_conn_is_tls(const struct net_conn *c);
+/*
+ * Turns on COMPRESS=DEFLATE (RFC 4978) after the caller queued its OK,
+ * which goes out uncompressed: everything written later is deflated (and
+ * flushed at the end of each callback's batch), everything read later is
+ * inflated, above TLS when TLS is on. Bytes the client sent after the
+ * command are already compressed and are decoded, not dropped. Returns -1
+ * if compression is already on.
+ */
+int net_conn_compress(struct net_conn *c);
+/* Ends compression after the caller queued its last compressed reply (RFC
+   8437 section 4.1): that reply is flushed out compressed, and bytes read
+   from now on are plain. Input the filter had already decoded is dropped.
+   No-op when not compressed. */
+void net_conn_uncompress(struct net_conn *c);
+bool net_conn_is_compressed(const struct net_conn *c);
 /* True for 127.0.0.0/8 and ::1. */
 bool net_conn_is_loopback(const struct net_conn *c);
 const char *net_conn_peer(const struct net_conn *c); /* "198.51.100.7" */

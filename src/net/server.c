@@ -49,6 +49,7 @@
 
 #include "lib/util.h"
 #include "lib/log.h"
+#include "net/compress.h"
 #include "net/iplimit.h"
 #include "net/tls.h"
 
@@ -127,7 +128,7 @@ struct net_conn {
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t local_port;
 	unsigned close_polls;
-	bool is_tls, is_loopback, is_closing, is_paused;
+	bool is_tls, is_loopback, is_closing, is_paused, is_compressed;
 };
 
 static void conn_free(struct net_conn *c);
@@ -143,16 +144,15 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		c->proto->input(c->session);
 }
 
-/* Bytes not yet handed to the kernel: with STARTTLS, the filter's own
-   output and its underlying socket bufferevent's. */
+/* Bytes not yet handed to the kernel: with STARTTLS or COMPRESS, each
+   filter's own output and those of the bufferevents below it. */
 static size_t
 conn_unsent(struct net_conn *c)
 {
-	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
-	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	size_t n = 0;
 
-	if (under != NULL)
-		n += evbuffer_get_length(bufferevent_get_output(under));
+	for (struct bufferevent *b = c->bev; b != NULL; b = bufferevent_get_underlying(b))
+		n += evbuffer_get_length(bufferevent_get_output(b));
 	return n;
 }
 
@@ -326,6 +326,11 @@ conn_free(struct net_conn *c)
 
 	c->proto->closed(c->session);
 	net_iplimit_release(srv->iplimit, c->peer);
+	if (c->is_compressed) { /* the filter does not own what is below */
+		struct bufferevent *under = bufferevent_get_underlying(c->bev);
+		bufferevent_free(c->bev);
+		c->bev = under;
+	}
 	bufferevent_free(c->bev);
 	event_free(c->close_ev);
 	if (c->prev != NULL)
@@ -398,10 +403,15 @@ net_conn_pause_input(struct net_conn *c, bool paused)
 	c->is_paused = paused;
 	if (c->is_closing)
 		return;
-	if (paused)
+	if (paused) {
 		bufferevent_disable(c->bev, EV_READ);
-	else
+	} else {
 		bufferevent_enable(c->bev, EV_READ);
+		/* Compressed bytes read before the pause wait below the filter,
+		   and no new byte from the socket would wake them. */
+		if (c->is_compressed)
+			net_compress_kick(c->bev);
+	}
 }
 
 void
@@ -409,6 +419,20 @@ net_conn_set_timeout(struct net_conn *c, uint64_t ms)
 {
 	c->timeout_ms = ms;
 	conn_apply_timeouts(c);
+}
+
+/* Puts filter on top of the connection's bufferevent. The one below keeps
+   at most max_output queued (a filter stops taking output above it, so
+   net_conn_output_full() on the top still means "the client is behind"),
+   and loses its timeouts: the top's govern, and a login timeout left below
+   would end a session that has since logged in. */
+static void
+conn_stack(struct net_conn *c, struct bufferevent *filter)
+{
+	bufferevent_setwatermark(c->bev, EV_WRITE, c->max_output / 4, c->max_output);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->bev = filter;
+	conn_setup_bev(c);
 }
 
 int
@@ -430,10 +454,45 @@ net_conn_starttls(struct net_conn *c)
 		return -1;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
-	c->bev = tls;
 	c->is_tls = true;
-	conn_setup_bev(c);
+	conn_stack(c, tls);
 	return 0;
+}
+
+int
+net_conn_compress(struct net_conn *c)
+{
+	if (c->is_compressed)
+		return -1;
+	struct bufferevent *z = net_compress_new(c->bev);
+	if (z == NULL)
+		return -1;
+	c->is_compressed = true;
+	conn_stack(c, z);
+	return 0;
+}
+
+void
+net_conn_uncompress(struct net_conn *c)
+{
+	if (!c->is_compressed)
+		return;
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	/* What was written, the OK included, leaves compressed and flushed. */
+	bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
+	size_t decoded = evbuffer_get_length(bufferevent_get_input(c->bev));
+	if (decoded > 0) /* compressed after the last command: not allowed */
+		log_info("net", "event=uncompress-dropped bytes=%zu ip=%s", decoded, c->peer);
+	bufferevent_free(c->bev); /* unlinked now or when its callback returns */
+	c->is_compressed = false;
+	c->bev = under;
+	conn_setup_bev(c);
+}
+
+bool
+net_conn_is_compressed(const struct net_conn *c)
+{
+	return c->is_compressed;
 }
 
 bool
@@ -475,7 +534,15 @@ net_conn_base(struct net_conn *c)
 void *
 net_conn_ssl(struct net_conn *c)
 {
-	return c->is_tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	if (!c->is_tls)
+		return NULL;
+	/* Under COMPRESS the TLS bufferevent is one level down. */
+	for (struct bufferevent *b = c->bev; b != NULL; b = bufferevent_get_underlying(b)) {
+		SSL *ssl = bufferevent_openssl_get_ssl(b);
+		if (ssl != NULL)
+			return ssl;
+	}
+	return NULL;
 }
 
 void
@@ -484,6 +551,9 @@ net_conn_close(struct net_conn *c)
 	if (c->is_closing)
 		return;
 	c->is_closing = true;
+	/* The goodbye may sit in the compressor: push it out now. */
+	if (c->is_compressed)
+		bufferevent_flush(c->bev, EV_WRITE, BEV_FLUSH);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	conn_close_when_sent(c);

@@ -3,6 +3,7 @@
 #include "imap/parser.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/util.h"
 #include "test.h"
 
 static const struct imap_parser_limits limits = {
@@ -284,6 +285,58 @@ test_literal_sink_routes(void)
 	}
 }
 
+/* LITERAL- (RFC 7888 section 5): {n+} over 4096 bytes is TOOBIG and its
+   bytes are skipped; the same size synchronising, or 4096 non-synchronising,
+   is fine. */
+static void
+test_literal_minus(void)
+{
+	static const struct imap_parser_limits minus = {
+	        .max_line = 200, .max_literal = 10000, .max_depth = 4, .max_nonsync_literal = 4096};
+	struct imap_parser *p = imap_parser_new(&minus);
+	struct arena *a = arena_new(1024);
+	struct buf in;
+	const char *want[] = {"ERR TOOBIG", "b", "+", "c"};
+	size_t got = 0;
+
+	buf_init(&in);
+	buf_puts(&in, "a APPEND INBOX {4097+}\r\n");
+	for (int i = 0; i < 4097; i++)
+		buf_putc(&in, 'x');
+	buf_puts(&in, "\r\nb APPEND INBOX {4096+}\r\n");
+	for (int i = 0; i < 4096; i++)
+		buf_putc(&in, 'y');
+	buf_puts(&in, "\r\nc APPEND INBOX {5000}\r\n");
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&in, 'z');
+	buf_puts(&in, "\r\n");
+	for (size_t off = 0; off < in.len;) {
+		size_t used;
+		struct imap_command cmd;
+		const char *err;
+		bool toobig;
+		enum imap_parse_status st = imap_parser_feed(p, a, in.data + off, in.len - off,
+		                                             &used, &cmd, &err, &toobig);
+		off += used;
+		const char *what = st == IMAP_PARSE_ERROR          ? (toobig ? "ERR TOOBIG" : "ERR")
+		                   : st == IMAP_PARSE_LITERAL_WAIT ? "+"
+		                   : st == IMAP_PARSE_DONE         ? cmd.tag
+		                                                   : NULL;
+		if (what == NULL)
+			continue;
+		test_assert(got, got < ARRAY_LEN(want));
+		if (got < ARRAY_LEN(want))
+			test_str_eq(got, what, want[got]);
+		got++;
+		if (st != IMAP_PARSE_LITERAL_WAIT) /* the command goes on in a */
+			arena_reset(a);
+	}
+	test_assert(-1, got == ARRAY_LEN(want));
+	buf_deinit(&in);
+	imap_parser_free(&p);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -292,5 +345,6 @@ main(void)
 	TEST_RUN(test_commands_parse_byte_by_byte);
 	TEST_RUN(test_literal_may_hold_nul);
 	TEST_RUN(test_line_limit);
+	TEST_RUN(test_literal_minus);
 	return TEST_DONE("test_imap_parser");
 }

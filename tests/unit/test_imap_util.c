@@ -239,7 +239,7 @@ static void
 test_flag_lists(void)
 {
 	struct arena *a = arena_new(1024);
-	struct imap_parser_limits lim = {1000, 1000, 8};
+	struct imap_parser_limits lim = {.max_line = 1000, .max_literal = 1000, .max_depth = 8};
 	struct imap_parser *p = imap_parser_new(&lim);
 	static const struct {
 		const char *line, *err;
