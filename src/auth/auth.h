@@ -127,6 +127,7 @@ struct auth_identity {
 	uint64_t account_id;
 	char address[256];
 	char master[256];      /* the master user acting as address, or "" */
+	bool master_is_admin;  /* that master user's account has role admin */
 	char app_password[64]; /* name of the app password used, or "" */
 	bool is_admin;
 };

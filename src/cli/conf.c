@@ -74,6 +74,9 @@ static const struct config_key keys[] = {
          "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
         {"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
          "Invalid commands in a row before the server says BYE."},
+        {"imap.user_setquota", CONFIG_BOOL, F(imap.user_setquota), "no", 0, 0, NULL,
+         "Users may set their own quota with SETQUOTA (RFC 9208); otherwise only an "
+         "administrator logged in as the user through a master login may."},
         {"pop3.enabled", CONFIG_BOOL, F(pop3_enabled), "yes", 0, 0, NULL,
          "Run the POP3 listeners."},
         {"pop3.port", CONFIG_UINT, F(pop3_port), "0", 0, 65535, NULL,
@@ -183,6 +186,8 @@ static const struct config_key keys[] = {
          "Storage quota given to new accounts, bytes; 0 = none."},
         {"store.quota_messages", CONFIG_UINT, F(store.quota_messages), "0", 0, 0, NULL,
          "Message-count quota given to new accounts; 0 = none."},
+        {"store.quota_mailboxes", CONFIG_UINT, F(store.quota_mailboxes), "0", 0, 0, NULL,
+         "Mailbox-count quota given to new accounts (RFC 9208 MAILBOX); 0 = none."},
         {"store.inline_max", CONFIG_SIZE, F(store.inline_max), "64k", 0, 16ull << 20, NULL,
          "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
         {"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024, 1ull << 40,

@@ -10,6 +10,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_auth.h"
+#include "imap/imap_quota.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "net/net.h"
@@ -27,13 +28,15 @@
 	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"      \
 	" CONDSTORE QRESYNC ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL CATENATE"                    \
-	" URLAUTH URLAUTH=BINARY NOTIFY"
+	" URLAUTH URLAUTH=BINARY NOTIFY"                                                           \
+	" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTA=RES-MAILBOX"
 
 const char *
 imap_capability(struct imap_session *s)
 {
 	if (s->state != IMAP_STATE_NOT_AUTH)
-		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
+		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED "%s APPENDLIMIT=%llu",
+		                    imap_quota_may_set(s) ? " QUOTASET" : "",
 		                    (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->base.conn);

@@ -42,7 +42,10 @@ static const struct imap_command_def commands[] = {
         {"GENURLAUTH", imap_cmd_genurlauth, AUTHED, 0}, /* RFC 4467 */
         {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
         {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
-        {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
+        {"NOTIFY", imap_cmd_notify, AUTHED, 0},     /* RFC 5465 */
+        {"GETQUOTA", imap_cmd_getquota, AUTHED, 0}, /* RFC 9208 */
+        {"GETQUOTAROOT", imap_cmd_getquotaroot, AUTHED, 0},
+        {"SETQUOTA", imap_cmd_setquota, AUTHED, 0},
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

@@ -37,5 +37,8 @@ imap_cmd_fn imap_cmd_genurlauth;
 imap_cmd_fn imap_cmd_resetkey;
 imap_cmd_fn imap_cmd_urlfetch;
 imap_cmd_fn imap_cmd_notify;
+imap_cmd_fn imap_cmd_getquota;
+imap_cmd_fn imap_cmd_getquotaroot;
+imap_cmd_fn imap_cmd_setquota;
 
 #endif

@@ -63,6 +63,7 @@ struct store_settings {
 	uint64_t max_message_size; /* bytes after CRLF normalisation; 0 = 64 MiB */
 	uint64_t quota_storage;    /* default limit for new accounts, bytes; 0 = none */
 	uint64_t quota_messages;   /* default limit for new accounts; 0 = none */
+	uint64_t quota_mailboxes;  /* default limit for new accounts; 0 = none */
 	uint64_t view_cache_bytes; /* per account, unused shared views kept; 0 = 64 MiB */
 	unsigned pool_idle;        /* idle SQLite connections kept per account; 0 = 4 */
 	size_t max_index_text;     /* text per message given to the FTS index; 0 = 1 MiB */
@@ -161,7 +162,8 @@ struct store_mailbox_info {
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	uint32_t messages, unseen, deleted, recent;
-	uint64_t size; /* sum of message sizes (STATUS SIZE, RFC 8438) */
+	uint64_t size;         /* sum of message sizes (STATUS SIZE, RFC 8438) */
+	uint64_t deleted_size; /* of the \Deleted ones (STATUS DELETED-STORAGE, RFC 9208) */
 };
 
 /*
@@ -631,16 +633,40 @@ int store_access_keys_reset(struct store_account *acct, enum store_error *err_ou
 
 /* ---- Quota ---------------------------------------------------------- */
 
+/*
+ * One quota root per account (RFC 9208 section 3.2): bytes of messages,
+ * messages and mailboxes, each with a limit (0 = none). Usage is kept by
+ * triggers in each writer's transaction, and every write that grows usage
+ * checks the limits before its COMMIT (append, copy, delivery, create), so
+ * two writers cannot both slip under a limit. Lowering a limit below usage
+ * refuses further growth only: expunge, delete and MOVE always work.
+ */
 struct store_quota {
 	uint64_t storage_used, storage_limit; /* bytes; limit 0 = none */
 	uint64_t messages_used, messages_limit;
+	uint64_t mailboxes_used, mailboxes_limit;
 };
+
+/* Which limits store_quota_limits_set() changes. */
+enum store_quota_resource {
+	STORE_QUOTA_STORAGE = 1 << 0,
+	STORE_QUOTA_MESSAGES = 1 << 1,
+	STORE_QUOTA_MAILBOXES = 1 << 2,
+};
+#define STORE_QUOTA_ALL (STORE_QUOTA_STORAGE | STORE_QUOTA_MESSAGES | STORE_QUOTA_MAILBOXES)
 
 /* GETQUOTA/GETQUOTAROOT: one row read, whatever the size. */
 int store_quota_get(struct store_account *acct, struct store_quota *out, enum store_error *err_out);
-/* Sets the limits (0 = none); usage above a new limit refuses further adds. */
+/* Sets the storage and message limits (0 = none), keeping the mailbox one. */
 int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
                     enum store_error *err_out);
+/*
+ * Sets the limits named in which (enum store_quota_resource bits) from
+ * limits' *_limit fields in one write, leaving the others; then fills
+ * *limits with the quota as it now is (usage included). 0 or -1 (_TEMP).
+ */
+int store_quota_limits_set(struct store_account *acct, unsigned which, struct store_quota *limits,
+                           enum store_error *err_out);
 
 /* ---- Check and repair ----------------------------------------------- */
 

@@ -675,6 +675,37 @@ test_quota_is_enforced(void)
 	tstore_close(&t);
 }
 
+/* RFC 9208 MAILBOX: CREATE (parents included) and RENAME are refused over
+   the limit and leave nothing behind; setting one limit keeps the others;
+   DELETE always works. */
+static void
+test_mailbox_quota(void)
+{
+	struct tstore t;
+	enum store_error err;
+	struct store_quota q = {.mailboxes_limit = 8};
+
+	tstore_open(&t);
+	test_int_eq(-1, store_quota_set(t.acct, 0, 50, &err), 0);
+	test_int_eq(-1, store_quota_limits_set(t.acct, STORE_QUOTA_MAILBOXES, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.messages_limit, 50);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b/c", 0, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, tstatus(&t, "a").uidvalidity, 0);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b", 0, &err), 0);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "a/b", "x/y", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "INBOX", "Old", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "a/b", "a/c", &err), 0);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "a/c", &err), 0);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 7);
+	test_int_eq(-1, (int64_t)q.mailboxes_limit, 8);
+	tstore_close(&t);
+}
+
 static void
 test_fts_substring_search(void)
 {
@@ -824,6 +855,7 @@ main(void)
 	TEST_RUN(test_keyword_limit);
 	TEST_RUN(test_counters_follow_every_operation);
 	TEST_RUN(test_quota_is_enforced);
+	TEST_RUN(test_mailbox_quota);
 	TEST_RUN(test_fts_substring_search);
 	TEST_RUN(test_address_search_before_and_after_indexing);
 	TEST_RUN(test_sort_and_ranges);
