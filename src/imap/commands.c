@@ -46,6 +46,8 @@ static const struct imap_command_def commands[] = {
         {"GETQUOTA", imap_cmd_getquota, AUTHED, 0}, /* RFC 9208 */
         {"GETQUOTAROOT", imap_cmd_getquotaroot, AUTHED, 0},
         {"SETQUOTA", imap_cmd_setquota, AUTHED, 0},
+        {"GETMETADATA", imap_cmd_getmetadata, AUTHED, 0}, /* RFC 5464 */
+        {"SETMETADATA", imap_cmd_setmetadata, AUTHED, 0},
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

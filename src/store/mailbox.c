@@ -258,7 +258,9 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 	static const char del_msgs[] = "DELETE FROM messages WHERE mailbox_id = ?";
 	static const char del_exp[] = "DELETE FROM expunged WHERE mailbox_id = ?";
 	static const char del_box[] = "DELETE FROM mailboxes WHERE id = ?";
-	const char *const steps[] = {del_msgs, del_exp, del_box};
+	/* RFC 5464 section 4.1: a new mailbox of the same name starts bare. */
+	static const char del_meta[] = "DELETE FROM metadata WHERE mailbox_id = ?";
+	const char *const steps[] = {del_msgs, del_exp, del_meta, del_box};
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
 	struct db *db = NULL;
@@ -340,7 +342,18 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon,
 
 	if (mailbox_id_lookup(db, "INBOX", &inbox_id, err_out) < 0)
 		return -1;
-	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0) {
+	/* INBOX keeps its annotations and the new mailbox gets a copy (RFC
+	   5464 section 4.1). */
+	static const char meta_sql[] = "INSERT INTO metadata(mailbox_id, name, value)"
+	                               " SELECT ?, name, value FROM metadata WHERE mailbox_id = ?";
+	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0 ||
+	    (st = db_stmt(db, meta_sql)) == NULL) {
+		*err_out = db_error(db);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)new_id);
+	sqlite3_bind_int64(st, 2, (int64_t)inbox_id);
+	if (db_step_done(db, st) < 0) {
 		*err_out = db_error(db);
 		return -1;
 	}

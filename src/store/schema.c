@@ -18,7 +18,8 @@
  * 5 (quota, RFC 9208) adds the MAILBOX resource (account.mailboxes_used,
  * kept by triggers on mailboxes, and account.mailboxes_limit) and
  * mailboxes.deleted_size (STATUS DELETED-STORAGE), kept by the message
- * triggers, which the upgrade replaces.
+ * triggers, which the upgrade replaces. 6 adds the metadata table (IMAP
+ * METADATA, RFC 5464: metadata.c).
  */
 #include "store/store_int.h"
 
@@ -26,7 +27,7 @@
 
 #include "lib/log.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -71,6 +72,11 @@
 	"CREATE TRIGGER mailboxes_delete AFTER DELETE ON mailboxes BEGIN"                          \
 	" UPDATE account SET mailboxes_used = mailboxes_used - 1;"                                 \
 	"END;"
+
+/* Annotations (metadata.c): mailbox_id 0 holds the server entries. */
+#define METADATA_SQL                                                                               \
+	"CREATE TABLE metadata(mailbox_id INTEGER NOT NULL, name TEXT NOT NULL,"                   \
+	" value BLOB NOT NULL, PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -140,7 +146,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        COUNTER_TRIGGERS_SQL;
+        COUNTER_TRIGGERS_SQL METADATA_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -197,6 +203,21 @@ schema_upgrade_4_quota(struct db *db)
 	return 0;
 }
 
+/* Version 5 -> 6: the (empty) metadata table. */
+static int
+schema_upgrade_5_metadata(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, METADATA_SQL "UPDATE account SET schema_version = 6") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=5");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -247,6 +268,8 @@ schema_check(struct db *db)
 		version = 4;
 	if (version == 4 && schema_upgrade_4_quota(db) == 0)
 		version = 5;
+	if (version == 5 && schema_upgrade_5_metadata(db) == 0)
+		version = 6;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

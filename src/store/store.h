@@ -631,6 +631,40 @@ int store_mailbox_access_key(struct store_account *acct, const char *name, bool 
 /* RESETKEY without a mailbox: every mailbox of the account gets a new key. */
 int store_access_keys_reset(struct store_account *acct, enum store_error *err_out);
 
+/* ---- Metadata (RFC 5464) -------------------------------------------- */
+
+/* One annotation: name as checked by the caller (lowercase ASCII, "/shared/..."
+   or "/private/..."), value bytes (NUL-terminated copy; may hold NULs). */
+struct store_metadata_entry {
+	const char *name;
+	const unsigned char *value; /* NULL in a set: remove the entry */
+	size_t len;
+};
+
+/*
+ * The entry name of mailbox ("" or NULL: the account's server entries),
+ * and with subtree every entry below it too, sorted by name; array and
+ * strings in a. Returns 0 (*n_out may be 0), or -1 with _NOTFOUND (no such
+ * mailbox) or _TEMP.
+ */
+int store_metadata_get(struct store_account *acct, const char *mailbox, const char *name,
+                       bool subtree, struct arena *a, struct store_metadata_entry **out,
+                       size_t *n_out, enum store_error *err_out);
+/*
+ * Sets or removes (value NULL) the n entries in one transaction: all or
+ * none. max_entries (0 = no limit) bounds the entries of that mailbox (or
+ * of the server) after the change: -1 with _LIMIT when a new entry would
+ * pass it. Also -1 with _NOTFOUND, _TEMP. Entries go with their mailbox:
+ * kept by RENAME, removed by DELETE, copied by an INBOX rename.
+ */
+int store_metadata_set(struct store_account *acct, const char *mailbox,
+                       const struct store_metadata_entry *entries, size_t n, size_t max_entries,
+                       enum store_error *err_out);
+/* Replaces a mailbox's special-use bits (RFC 6154 section 4, through
+   /private/specialuse). -1 with _NOTFOUND, _TEMP. */
+int store_mailbox_special_use_set(struct store_account *acct, const char *mailbox, unsigned bits,
+                                  enum store_error *err_out);
+
 /* ---- Quota ---------------------------------------------------------- */
 
 /*
