@@ -7,7 +7,10 @@
  *   more than imap.metadata_max_entries      NO [METADATA TOOMANY]
  *   /private with imap.metadata_private off  NO [METADATA NOPRIVATE]
  *   the server's /shared entries             NO [NOPERM] (section 3.3: the
- *     server may restrict them; /shared/admin comes from tern.conf)
+ *     server may restrict them) unless an administrator acting as the user
+ *     (master login by a role=admin account) sets them, for that account:
+ *     shared filters (RFC 5466) are provisioned so; /shared/admin always
+ *     comes from tern.conf)
  *   a mailbox that does not exist            NO [NONEXISTENT]
  * /private/specialuse on a mailbox sets its special-use attributes (RFC
  * 6154 section 4), checked as CREATE (USE ...) checks them: NO [USEATTR]
@@ -53,7 +56,8 @@ imap_cmd_setmetadata(struct imap_cmd *cmd)
 			              (unsigned long long)s->settings.metadata_max_size);
 			return IMAP_CMD_DONE;
 		}
-		if (is_server && !is_private) {
+		if (is_server && !is_private &&
+		    (!s->user.master_is_admin || strcmp(v[i].name, "/shared/admin") == 0)) {
 			imap_reply_no(cmd, "[NOPERM] The server's shared entries are set by its "
 			                   "administrator");
 			return IMAP_CMD_DONE;
