@@ -227,6 +227,8 @@ show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, con
 		       served[p] ? "" : " (not served: switched off in tern.conf)");
 	if (strcmp(a.role, "admin") == 0)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
+	if (a.referral[0] != '\0')
+		printf("referral: %s (IMAP logins are sent there)\n", a.referral);
 	printf("credentials: %s%s%s%s%s%s\n", scheme_name(a.password),
 	       a.cred.scram_sha1[0] ? " scram-sha-1" : "",
 	       a.cred.scram_sha256[0] ? " scram-sha-256" : "",
@@ -369,6 +371,11 @@ cmd_set(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, 
 			return 1;
 		if (quota_opt > 0) {
 			continue;
+		} else if (strcmp(argv[i], "--referral") == 0 && i + 1 < argc) {
+			c.referral = strcmp(argv[++i], "none") == 0 ? "" : argv[i];
+			if (c.referral[0] != '\0' && !auth_referral_is_valid(c.referral))
+				return cli_fail("--referral: an imap:// or imaps:// URL, or none "
+				                "(e.g. imap://mail2.example.org/)");
 		} else if (strcmp(argv[i], "--from-file") == 0 && i + 1 < argc) {
 			file = argv[++i];
 			targets++;
@@ -405,7 +412,7 @@ cmd_set(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, 
 	if (targets != 1)
 		return cli_fail("user set: give one of ADDRESS, --from-file FILE, --domain DOMAIN, "
 		                "--all");
-	bool any_access = c.role != NULL;
+	bool any_access = c.role != NULL || c.referral != NULL;
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
 		any_access = any_access || c.enabled[p] >= 0;
 	if (!any_access && qc.which == 0)
@@ -462,6 +469,8 @@ cmd_set(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, 
 				printf(" %s=%s", auth_protocol_name((enum auth_protocol)p),
 				       onoff(c.enabled[p]));
 		printf("%s%s", c.role != NULL ? " role=" : "", c.role != NULL ? c.role : "");
+		if (c.referral != NULL)
+			printf(" referral=%s", c.referral[0] ? c.referral : "none");
 		if (qc.which & STORE_QUOTA_STORAGE)
 			printf(" quota-storage=%llu", (unsigned long long)qc.limits.storage_limit);
 		if (qc.which & STORE_QUOTA_MESSAGES)
@@ -593,6 +602,8 @@ static const struct {
                 "  SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
                 "           --quota-storage SIZE|none (k, m, g, t suffixes)\n"
                 "           --quota-messages N|none --quota-mailboxes N|none\n"
+                "           --referral imap://HOST/|none (RFC 2221: IMAP logins get\n"
+                "           NO [REFERRAL url]; the account lives on HOST)\n"
                 "  A running server closes the sessions of a protocol switched off;\n"
                 "  quotas apply at once (RFC 9208; none = no limit)."},
         {"app-password", "user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"

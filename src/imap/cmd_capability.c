@@ -20,7 +20,7 @@
    wider one (every IMAP4rev2 client handles it). */
 #define CAPS_BASE                                                                                  \
 	"IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "          \
-	"CHILDREN"
+	"CHILDREN LOGIN-REFERRALS"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \

@@ -12,12 +12,15 @@
  *     shared filters (RFC 5466) are provisioned so; /shared/admin always
  *     comes from tern.conf)
  *   a mailbox that does not exist            NO [NONEXISTENT]
+ * IMAP_METADATA_REFERRAL (a mailbox moved elsewhere: SELECT answers NO
+ * [REFERRAL url]) may be set by an administrator only, to a valid URL.
  * /private/specialuse on a mailbox sets its special-use attributes (RFC
  * 6154 section 4), checked as CREATE (USE ...) checks them: NO [USEATTR]
  * for an attribute we do not have.
  */
 #include <string.h>
 
+#include "auth/accounts.h"
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_metadata.h"
@@ -60,6 +63,16 @@ imap_cmd_setmetadata(struct imap_cmd *cmd)
 		    (!s->user.master_is_admin || strcmp(v[i].name, "/shared/admin") == 0)) {
 			imap_reply_no(cmd, "[NOPERM] The server's shared entries are set by its "
 			                   "administrator");
+			return IMAP_CMD_DONE;
+		}
+		if (strcmp(v[i].name, IMAP_METADATA_REFERRAL) == 0 &&
+		    (!s->user.master_is_admin ||
+		     (v[i].value != NULL &&
+		      (strlen(v[i].value) != v[i].len || !auth_referral_is_valid(v[i].value))))) {
+			imap_reply_no(cmd,
+			              s->user.master_is_admin
+			                      ? "[CANNOT] A referral is an imap:// URL"
+			                      : "[NOPERM] Only an administrator moves mailboxes");
 			return IMAP_CMD_DONE;
 		}
 		if (!is_server && strcmp(v[i].name, "/private/specialuse") == 0) {

@@ -19,6 +19,10 @@
 struct arena;
 struct buf;
 
+/* A mailbox moved to another server (RFC 2221 4.2): the URL SELECT answers
+   with, as NO [REFERRAL url]. Set by an administrator only. */
+#define IMAP_METADATA_REFERRAL "/shared/vendor/tern/referral"
+
 /* Longest entry name accepted: names are keys, not data. */
 #define IMAP_METADATA_NAME_MAX 1024
 
