@@ -174,6 +174,13 @@ out:
 		db_rollback(db);
 	pthread_mutex_unlock(&a->write_lock);
 	db_put(a, db);
+	if (rc == 0 && n > 0) {
+		const char **names = xmalloc(n * sizeof(*names));
+		for (size_t i = 0; i < n; i++)
+			names[i] = entries[i].name;
+		account_metadata_changed(a, acct, id, names, n);
+		free(names);
+	}
 	return rc;
 }
 

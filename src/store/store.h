@@ -660,6 +660,21 @@ int store_metadata_get(struct store_account *acct, const char *mailbox, const ch
 int store_metadata_set(struct store_account *acct, const char *mailbox,
                        const struct store_metadata_entry *entries, size_t n, size_t max_entries,
                        enum store_error *err_out);
+/* A METADATA change another handle of the account made. */
+struct store_metadata_change {
+	uint64_t mailbox_id; /* 0: a server entry */
+	const char *name;
+};
+/* The newest change's number: where a new reader starts. */
+uint64_t store_metadata_seq(struct store_account *acct);
+/*
+ * The changes after *seq that other handles made through this process's
+ * store (SETMETADATA: RFC 5465 5.6-5.7 NOTIFY events), oldest first, in a;
+ * moves *seq to the newest. *lost_out is true when older ones were no
+ * longer kept (the last 64 are). Cannot fail; the count is returned.
+ */
+size_t store_metadata_changes(struct store_account *acct, uint64_t *seq, struct arena *a,
+                              struct store_metadata_change **out, bool *lost_out);
 /* Replaces a mailbox's special-use bits (RFC 6154 section 4, through
    /private/specialuse). -1 with _NOTFOUND, _TEMP. */
 int store_mailbox_special_use_set(struct store_account *acct, const char *mailbox, unsigned bits,

@@ -152,6 +152,37 @@ class MetadataTest(ServerTestCase):
         self.assertEqual(self.s.buf[:5], b"a\x00b)\r")
 
 
+class MetadataNotifyTest(ServerTestCase):
+    """NOTIFY's MailboxMetadataChange and ServerMetadataChange (RFC 5465
+    5.6, 5.7): names only, pushed while no command runs."""
+
+    def pushed(self, s, n, timeout=3):
+        s.sock.settimeout(timeout)
+        lines = [s.line() for _ in range(n)]
+        s.sock.settimeout(10)
+        return lines
+
+    def test_metadata_events(self):
+        addr, pw = new_account(self.server, "notified@localhost")
+        s = Session(self.server, addr, pw)
+        o = Session(self.server, addr, pw)
+        s.ok("NOTIFY SET (mailboxes Drafts (MailboxMetadataChange))"
+             " (personal (MessageNew ServerMetadataChange))")
+        o.ok('SETMETADATA INBOX (/private/comment "not asked for")')
+        o.ok('SETMETADATA Drafts (/private/comment "x" /shared/comment NIL)')
+        self.assertEqual(self.pushed(s, 2), ['* METADATA "Drafts" /private/comment',
+                                             '* METADATA "Drafts" /shared/comment'])
+        o.ok('SETMETADATA "" (/private/vendor/v.example/x "1")')
+        self.assertEqual(self.pushed(s, 1), ['* METADATA "" /private/vendor/v.example/x'])
+        # Its own changes are not news to the session (5).
+        lines = s.ok('SETMETADATA Drafts (/private/comment "mine")')
+        self.assertEqual(len(lines), 1, lines)
+        self.assertEqual(len(s.ok("NOOP")), 1)
+        self.assertIn("NO [BADEVENT", s.do("NOTIFY SET (personal (AnnotationChange))")[-1])
+        s.close()
+        o.close()
+
+
 class NoPrivateTest(ServerTestCase):
     CONFIG = "[imap]\nmetadata_private = no\n"
 
