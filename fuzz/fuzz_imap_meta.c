@@ -3,9 +3,13 @@
  * fuzz_imap_meta.c: libFuzzer harness for the argument parsers of QUOTA
  * and METADATA (RFC 9208 setquota-list: imap_quota_parse.c; RFC 5464
  * entry names, GETMETADATA options and entries, SETMETADATA entry-values:
- * imap_metadata_parse.c). Input is command lines; each parsed command goes
- * to the parser its name calls for, and every string argument to the
- * entry-name check, whose answer must itself pass the check unchanged.
+ * imap_metadata_parse.c) and SEARCH's FILTER key (RFC 5466: search_parse.c
+ * with a resolver). Input is command lines; each parsed command goes to the
+ * parser its name calls for, and every string argument to the entry-name
+ * check, whose answer must itself pass the check unchanged. "FILTER name"
+ * resolves to the arguments of the input's earlier DEFINE commands (the
+ * first argument names the filter, the rest are its keys), so filters that
+ * use filters, loops and broken ones all come from the fuzzer.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -16,8 +20,33 @@
 #include "imap/imap_metadata.h"
 #include "imap/imap_quota.h"
 #include "imap/parser.h"
+#include "imap/search_parse.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
+
+/* DEFINE name key...: the filters of this input, in the run's arena. */
+#define MAX_DEFINED 8
+static struct {
+	const char *name;
+	const struct imap_arg *args;
+	size_t nargs;
+} defined[MAX_DEFINED];
+static size_t n_defined;
+
+static bool
+resolve(void *ctx, struct arena *a, const char *name, const struct imap_arg **args_out,
+        size_t *nargs_out)
+{
+	(void)ctx;
+	(void)a;
+	for (size_t i = 0; i < n_defined; i++)
+		if (strcmp(defined[i].name, name) == 0) {
+			*args_out = defined[i].args;
+			*nargs_out = defined[i].nargs;
+			return true;
+		}
+	return false;
+}
 
 static void
 check_names(struct arena *a, const struct imap_arg *args, size_t n, int depth)
@@ -51,7 +80,22 @@ try_command(struct arena *a, const struct imap_command *cmd)
 	const char *error;
 
 	check_names(a, cmd->args, cmd->nargs, 0);
-	if (strcasecmp(cmd->name, "SETQUOTA") == 0 && cmd->nargs == 2) {
+	if (strcasecmp(cmd->name, "DEFINE") == 0 && cmd->nargs >= 1 &&
+	    cmd->args[0].type != IMAP_ARG_LIST && n_defined < MAX_DEFINED) {
+		defined[n_defined].name = cmd->args[0].str;
+		defined[n_defined].args = cmd->args + 1;
+		defined[n_defined].nargs = cmd->nargs - 1;
+		n_defined++;
+	} else if (strcasecmp(cmd->name, "SEARCH") == 0) {
+		static const struct imap_search_filters filters = {.resolve = resolve};
+		struct imap_search_program prog;
+		enum imap_search_status st =
+		        imap_search_parse(a, cmd->args, cmd->nargs, true, &filters, &prog, &error);
+		if (st == IMAP_SEARCH_OK && prog.root == NULL)
+			abort();
+		if (st == IMAP_SEARCH_UNDEFINED_FILTER && (error == NULL || error[0] == '\0'))
+			abort();
+	} else if (strcasecmp(cmd->name, "SETQUOTA") == 0 && cmd->nargs == 2) {
 		struct imap_quota_limits q;
 		if (imap_quota_list_parse(&cmd->args[1], &q, &error) == IMAP_QUOTA_PARSE_OK &&
 		    (q.which & ~7u) != 0)
@@ -83,6 +127,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arena *a = arena_new(4096);
 	size_t off = 0;
 
+	n_defined = 0;
+
 	while (off < size) {
 		size_t used = 0;
 		struct imap_command cmd;
@@ -93,8 +139,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += used;
 		if (st == IMAP_PARSE_DONE)
 			try_command(a, &cmd);
-		if (st == IMAP_PARSE_DONE || st == IMAP_PARSE_ERROR)
-			arena_reset(a);
+		/* The arena keeps every command: DEFINEs are used by later ones
+		   (inputs are short; libFuzzer bounds their length). */
 		if (used == 0 && st == IMAP_PARSE_MORE)
 			break;
 	}
