@@ -90,7 +90,7 @@ try_command(struct arena *a, const struct imap_command *cmd)
 	}
 	if (n >= 1 && strcasecmp(cmd->name, "SEARCH") == 0) {
 		struct imap_search_program prog;
-		(void)imap_search_parse(a, args, n, true, &prog, &err);
+		(void)imap_search_parse(a, args, n, true, NULL, &prog, &err);
 	}
 }
 

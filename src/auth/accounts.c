@@ -72,13 +72,35 @@ static const char schema_v3[] = "CREATE TABLE aliases("
    kept only where auth.apop is on. */
 static const char schema_v4[] = "ALTER TABLE accounts ADD COLUMN apop TEXT NOT NULL DEFAULT '';";
 
-#define SCHEMA_VERSION 4
+/* Version 5: where an account lives when not here (IMAP LOGIN-REFERRALS,
+   RFC 2221): an imap:// URL, "" for here. */
+static const char schema_v5_referral[] =
+        "ALTER TABLE accounts ADD COLUMN referral TEXT NOT NULL DEFAULT '';";
+
+#define SCHEMA_VERSION 5
 
 /* Change-log rows older than this are pruned on each write: a server reads
    the log every second, so an hour is plenty. */
 #define CHANGES_KEEP_S 3600
 
 static const char *const proto_names[] = {"imap", "pop3", "smtp"};
+
+bool
+auth_referral_is_valid(const char *url)
+{
+	size_t len = strlen(url);
+	size_t scheme = strncmp(url, "imap://", 7) == 0    ? 7
+	                : strncmp(url, "imaps://", 8) == 0 ? 8
+	                                                   : 0;
+
+	if (scheme == 0 || len <= scheme || len >= 256 || url[scheme] == '/')
+		return false;
+	for (const char *p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' ||
+		    *p == ']')
+			return false;
+	return true;
+}
 
 int
 auth_protocol_parse(const char *name)
@@ -153,6 +175,8 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v3, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v < 4)
 		rc = sqlite3_exec(db, schema_v4, NULL, NULL, msg_out);
+	if (rc == SQLITE_OK && v < 5)
+		rc = sqlite3_exec(db, schema_v5_referral, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
 		                           SCHEMA_VERSION);
@@ -392,11 +416,12 @@ row_to_account(sqlite3_stmt *st, struct auth_account *a)
 	a->cred.cram_md5 = col_dup(st, 10);
 	a->cred.digest_md5 = col_dup(st, 11);
 	a->cred.apop = col_dup(st, 12);
+	a->referral = col_dup(st, 13);
 }
 
 #define ACCOUNT_COLUMNS                                                                            \
 	"id, address, password, role, imap, pop3, smtp, created, scram_sha1, scram_sha256, "       \
-	"cram_md5, digest_md5, apop"
+	"cram_md5, digest_md5, apop, referral"
 
 int
 auth_account_lookup(struct auth_db *db, const char *address, struct auth_account *out,
@@ -540,6 +565,8 @@ access_set_clause(const struct auth_access_change *c)
 			                      proto_names[i], c->enabled[i] ? 1 : 0);
 	if (c->role != NULL)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%srole = ?9", n ? ", " : "");
+	if (c->referral != NULL)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%sreferral = ?8", n ? ", " : "");
 	return n == 0 ? NULL : xstrdup(buf);
 }
 
@@ -570,6 +597,8 @@ auth_access_set_addresses(struct auth_db *db, const char *const *addresses, size
 		sqlite3_bind_text(up, 1, lower, -1, SQLITE_TRANSIENT);
 		if (c->role != NULL)
 			sqlite3_bind_text(up, 9, c->role, -1, SQLITE_STATIC);
+		if (c->referral != NULL)
+			sqlite3_bind_text(up, 8, c->referral, -1, SQLITE_STATIC);
 		ok = sqlite3_step(up) == SQLITE_DONE;
 		if (ok && sqlite3_changes(db->db) == 0) {
 			if (missing != NULL)
@@ -624,6 +653,8 @@ auth_access_set_domain(struct auth_db *db, const char *domain, const struct auth
 			sqlite3_bind_text(st, 2, lower, -1, SQLITE_TRANSIENT);
 		if (c->role != NULL)
 			sqlite3_bind_text(st, 9, c->role, -1, SQLITE_STATIC);
+		if (c->referral != NULL)
+			sqlite3_bind_text(st, 8, c->referral, -1, SQLITE_STATIC);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 		*changed_out = (size_t)sqlite3_changes(db->db);
 		sqlite3_finalize(st);
@@ -991,5 +1022,6 @@ auth_account_clear(struct auth_account *a)
 	free_secret(a->password);
 	free(a->address);
 	free(a->role);
+	free(a->referral);
 	memset(a, 0, sizeof(*a));
 }

@@ -17,7 +17,8 @@
  *
  * Schema versions (PRAGMA user_version): 0/1 the foundation's accounts
  * table; 2 adds the credential columns, app_passwords and changes; 3 the
- * aliases table (aliases.h). Opening
+ * aliases table (aliases.h); 4 the APOP secret; 5 the referral column
+ * (IMAP LOGIN-REFERRALS, RFC 2221). Opening
  * a database migrates it in one transaction.
  */
 #ifndef TERN_AUTH_ACCOUNTS_H
@@ -64,6 +65,7 @@ struct auth_account {
 	bool enabled[AUTH_PROTO_COUNT];
 	int64_t created; /* unix time */
 	struct auth_credentials cred;
+	char *referral; /* "imap://host/" where the account lives, "" = here */
 };
 
 /* A named app password; hash is "$tern-app$salt$hmac" (password.h). */
@@ -77,7 +79,8 @@ struct auth_app_password {
 /* What `tern user set` changes: -1 keeps a switch, 0 turns it off, 1 on. */
 struct auth_access_change {
 	int enabled[AUTH_PROTO_COUNT];
-	const char *role; /* NULL keeps it; "user" or "admin" */
+	const char *role;     /* NULL keeps it; "user" or "admin" */
+	const char *referral; /* NULL keeps it; "" clears; else auth_referral_is_valid() */
 };
 
 /* One account whose access changed since the server last looked. */
@@ -97,6 +100,11 @@ void auth_db_close(struct auth_db **dbp);
 int auth_db_begin(struct auth_db *db);
 int auth_db_commit(struct auth_db *db);
 void auth_db_rollback(struct auth_db *db);
+
+/* True for a referral URL an IMAP response code can carry: "imap://" or
+   "imaps://" and a host, under 256 bytes, printable ASCII without SP, '"'
+   or ']' (RFC 2221 section 4, RFC 5092). */
+bool auth_referral_is_valid(const char *url);
 
 /* True for a plausible "local@domain" address (no spaces, controls, '/'). */
 bool auth_address_is_valid(const char *address);

@@ -547,8 +547,10 @@ auth_authorize(struct auth_service *svc, const struct auth_policy *pol,
 		r->id.account_id = a->id;
 		snprintf(r->id.address, sizeof(r->id.address), "%s", a->address);
 		r->id.is_admin = strcmp(a->role, "admin") == 0;
+		snprintf(r->id.referral, sizeof(r->id.referral), "%s", a->referral);
 		if (a != login) {
 			snprintf(r->id.master, sizeof(r->id.master), "%s", login->address);
+			r->id.master_is_admin = strcmp(login->role, "admin") == 0;
 			log_info("auth", "event=master-login master=%s user=%s ip=%s proto=%s",
 			         login->address, a->address, conn->ip,
 			         auth_protocol_name(conn->proto));

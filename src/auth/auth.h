@@ -127,6 +127,8 @@ struct auth_identity {
 	uint64_t account_id;
 	char address[256];
 	char master[256];      /* the master user acting as address, or "" */
+	bool master_is_admin;  /* that master user's account has role admin */
+	char referral[256];    /* the account lives there (RFC 2221), or "" */
 	char app_password[64]; /* name of the app password used, or "" */
 	bool is_admin;
 };

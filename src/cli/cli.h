@@ -7,7 +7,10 @@
 #ifndef TERN_CLI_H
 #define TERN_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "store/store.h"
 
 struct cli_command {
 	const char *name;
@@ -52,13 +55,31 @@ void cli_cred_options(const struct tern_conf *conf, const char *address,
 struct auth_db;
 /* `tern user import-passwd` (cmd_import.c). */
 int cli_import_passwd(struct auth_db *db, const struct tern_conf *conf, int argc, char **argv);
-/* `tern user quota` (cmd_quota.c); the lines `user show` prints too. */
-struct store_quota;
+/* `tern user quota` and `user set --quota-*` (cmd_quota.c); the lines `user
+   show` prints too. */
 int cli_quota(const char *data_dir, const struct tern_conf *conf, struct auth_db *db, int argc,
               char **argv);
 int cli_quota_read(const char *data_dir, const struct tern_conf *conf, uint64_t account_id,
                    struct store_quota *out);
-void cli_quota_print(const struct store_quota *q);
+/* "storage: ...", "messages: ..." and, when limited or with_mailboxes,
+   "mailboxes: ..." lines. */
+void cli_quota_print(const struct store_quota *q, bool with_mailboxes);
+/* Limits to set: which (enum store_quota_resource bits) and their values
+   in limits' *_limit fields (0 = none). */
+struct cli_quota_change {
+	unsigned which;
+	struct store_quota limits;
+};
+/* When argv[*i] is PREFIX "storage", "messages" or "mailboxes", parses the
+   value after it into c and moves *i onto the value: 1. 0 when argv[*i] is
+   no quota option; -1 after saying what is wrong with the value. */
+int cli_quota_option(int argc, char **argv, int *i, const char *prefix, struct cli_quota_change *c);
+/* Sets c on the n accounts (ids, with their addresses for messages) with
+   one store open; *last_out (may be NULL) gets the last one's quota.
+   Returns how many failed (each said on stderr). */
+int cli_quota_apply(const char *data_dir, const struct tern_conf *conf, const uint64_t *ids,
+                    const char *const *addresses, size_t n, const struct cli_quota_change *c,
+                    struct store_quota *last_out);
 int cli_make_credentials(const struct tern_conf *conf, const char *address, const char *password,
                          struct auth_credentials *out);
 

@@ -3,7 +3,8 @@
  * cmd_user.c: `tern user ...`: account administration on accounts.db.
  *
  *   add|del|list|passwd|show       accounts and their credentials
- *   set TARGET key=value...        protocol switches and role, for one account
+ *   set TARGET key=value...        protocol switches, role and quotas
+ *                                  (--quota-*, cmd_quota.c), for one account
  *                                  or in bulk (--from-file, --domain, --all)
  *   app-password add|list|del      named app passwords, optionally per protocol
  *   import-passwd FILE             a Dovecot passwd-file
@@ -214,6 +215,8 @@ show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, con
 		       served[p] ? "" : " (not served: switched off in tern.conf)");
 	if (strcmp(a.role, "admin") == 0)
 		printf("note:    administrators cannot log in to IMAP or POP3\n");
+	if (a.referral[0] != '\0')
+		printf("referral: %s (IMAP logins are sent there)\n", a.referral);
 	printf("credentials: %s%s%s%s%s%s\n", scheme_name(a.password),
 	       a.cred.scram_sha1[0] ? " scram-sha-1" : "",
 	       a.cred.scram_sha256[0] ? " scram-sha-256" : "",
@@ -221,7 +224,7 @@ show(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, con
 	       a.cred.apop[0] ? " apop" : "");
 	struct store_quota quota;
 	if (cli_quota_read(data_dir, conf, a.id, &quota) == 0)
-		cli_quota_print(&quota);
+		cli_quota_print(&quota, true);
 	if (auth_app_password_list(db, a.id, &apps, &napps, &err) == 0) {
 		printf("app passwords: %zu\n", napps);
 		for (size_t i = 0; i < napps; i++) {
@@ -278,10 +281,71 @@ read_addresses(const char *path, size_t *n_out)
 	return v;
 }
 
+/* The accounts a `user set` TARGET names, with ids, for the settings kept
+   outside accounts.db (quotas live in each account's store). */
+struct targets {
+	uint64_t *ids;
+	char **addresses;
+	size_t n, cap;
+};
+
+static void
+targets_add(struct targets *t, uint64_t id, const char *address)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->ids = xrealloc(t->ids, t->cap * sizeof(*t->ids));
+		t->addresses = xrealloc(t->addresses, t->cap * sizeof(*t->addresses));
+	}
+	t->ids[t->n] = id;
+	t->addresses[t->n++] = xstrdup(address);
+}
+
 static int
-cmd_set(struct auth_db *db, int argc, char **argv)
+targets_add_row(const struct auth_account *a, void *arg)
+{
+	targets_add(arg, a->id, a->address);
+	return 0;
+}
+
+static void
+targets_free(struct targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->addresses[i]);
+	free(t->addresses);
+	free(t->ids);
+}
+
+/* Resolves addresses (unknown ones are skipped: the access change already
+   reported them) or a domain (NULL: all) to accounts. */
+static int
+targets_find(struct auth_db *db, const char *const *addresses, size_t n, const char *domain,
+             struct targets *t, enum auth_error *err_out)
+{
+	if (addresses == NULL) {
+		struct auth_account_query q = {.domain = domain, .disabled = -1};
+		uint64_t total;
+		return auth_account_page(db, &q, targets_add_row, t, &total, err_out);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct auth_account a;
+		if (auth_account_lookup(db, addresses[i], &a, err_out) == 0) {
+			targets_add(t, a.id, a.address);
+			auth_account_clear(&a);
+		} else if (*err_out != AUTH_ERR_NOTFOUND) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_set(struct auth_db *db, const char *data_dir, const struct tern_conf *conf, int argc,
+        char **argv)
 {
 	struct auth_access_change c = {.role = NULL};
+	struct cli_quota_change qc = {0};
 	const char *address = NULL, *file = NULL, *domain = NULL;
 	bool all = false;
 	int targets = 0;
@@ -290,7 +354,17 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 		c.enabled[p] = -1;
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
-		if (strcmp(argv[i], "--from-file") == 0 && i + 1 < argc) {
+		int quota_opt = cli_quota_option(argc, argv, &i, "--quota-", &qc);
+		if (quota_opt < 0)
+			return 1;
+		if (quota_opt > 0) {
+			continue;
+		} else if (strcmp(argv[i], "--referral") == 0 && i + 1 < argc) {
+			c.referral = strcmp(argv[++i], "none") == 0 ? "" : argv[i];
+			if (c.referral[0] != '\0' && !auth_referral_is_valid(c.referral))
+				return cli_fail("--referral: an imap:// or imaps:// URL, or none "
+				                "(e.g. imap://mail2.example.org/)");
+		} else if (strcmp(argv[i], "--from-file") == 0 && i + 1 < argc) {
 			file = argv[++i];
 			targets++;
 		} else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc) {
@@ -326,46 +400,81 @@ cmd_set(struct auth_db *db, int argc, char **argv)
 	if (targets != 1)
 		return cli_fail("user set: give one of ADDRESS, --from-file FILE, --domain DOMAIN, "
 		                "--all");
-	bool any = c.role != NULL;
+	bool any_access = c.role != NULL || c.referral != NULL;
 	for (int p = 0; p < AUTH_PROTO_COUNT; p++)
-		any = any || c.enabled[p] >= 0;
-	if (!any)
-		return cli_fail("user set: nothing to set (e.g. imap=off)");
-	size_t changed = 0, missing = 0;
+		any_access = any_access || c.enabled[p] >= 0;
+	if (!any_access && qc.which == 0)
+		return cli_fail("user set: nothing to set (e.g. imap=off, --quota-storage 2g)");
+	size_t changed = 0, missing = 0, n = 1;
 	enum auth_error err;
-	int rc;
-	if (address != NULL || file != NULL) {
-		size_t n = 1;
-		char **v = NULL;
-		const char *one[1] = {address};
-		if (file != NULL && (v = read_addresses(file, &n)) == NULL)
-			return cli_fail("%s: %s", file, strerror(errno));
-		rc = auth_access_set_addresses(db, v != NULL ? (const char *const *)v : one, n, &c,
-		                               &changed, report_missing, &missing, &err);
-		for (size_t i = 0; v != NULL && i < n; i++)
-			free(v[i]);
-		free(v);
-	} else {
+	char **v = NULL;
+	const char *one[1] = {address};
+	const char *const *list = NULL;
+	int rc = 0;
+	if (file != NULL && (v = read_addresses(file, &n)) == NULL)
+		return cli_fail("%s: %s", file, strerror(errno));
+	if (address != NULL || file != NULL)
+		list = v != NULL ? (const char *const *)v : one;
+	if (any_access && list != NULL)
+		rc = auth_access_set_addresses(db, list, n, &c, &changed, report_missing, &missing,
+		                               &err);
+	else if (any_access)
 		rc = auth_access_set_domain(db, all ? NULL : domain, &c, &changed, &err);
+	struct targets t = {0};
+	size_t quota_failed = 0;
+	if (rc == 0 && qc.which != 0) {
+		/* Without an access change nobody has reported unknown
+		   addresses yet. */
+		for (size_t i = 0; !any_access && list != NULL && i < n; i++) {
+			struct auth_account a;
+			if (auth_account_lookup(db, list[i], &a, &err) == 0)
+				auth_account_clear(&a);
+			else if (err == AUTH_ERR_NOTFOUND)
+				report_missing(list[i], &missing);
+		}
+		rc = targets_find(db, list, n, all ? NULL : domain, &t, &err);
+		if (rc == 0)
+			quota_failed = (size_t)cli_quota_apply(data_dir, conf, t.ids,
+			                                       (const char *const *)t.addresses,
+			                                       t.n, &qc, NULL);
+		if (!any_access)
+			changed = t.n - quota_failed;
 	}
+	targets_free(&t);
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
 	if (rc < 0)
 		return cli_fail("%s", auth_error_str(err));
 	if (address != NULL && missing > 0)
 		return 1; /* "no such account" already said */
+	if (address != NULL && quota_failed > 0)
+		return 1;
 	if (address != NULL) {
 		printf("Updated %s:", address);
 		for (int p = 0; p < AUTH_PROTO_COUNT; p++)
 			if (c.enabled[p] >= 0)
 				printf(" %s=%s", auth_protocol_name((enum auth_protocol)p),
 				       onoff(c.enabled[p]));
-		printf("%s%s\n", c.role != NULL ? " role=" : "", c.role != NULL ? c.role : "");
+		printf("%s%s", c.role != NULL ? " role=" : "", c.role != NULL ? c.role : "");
+		if (c.referral != NULL)
+			printf(" referral=%s", c.referral[0] ? c.referral : "none");
+		if (qc.which & STORE_QUOTA_STORAGE)
+			printf(" quota-storage=%llu", (unsigned long long)qc.limits.storage_limit);
+		if (qc.which & STORE_QUOTA_MESSAGES)
+			printf(" quota-messages=%llu",
+			       (unsigned long long)qc.limits.messages_limit);
+		if (qc.which & STORE_QUOTA_MAILBOXES)
+			printf(" quota-mailboxes=%llu",
+			       (unsigned long long)qc.limits.mailboxes_limit);
+		printf("\n");
 	}
 	if (address == NULL)
 		printf("%zu account%s updated%s", changed, changed == 1 ? "" : "s",
 		       missing ? "" : "\n");
 	if (missing > 0)
 		printf(", %zu not found\n", missing);
-	return missing > 0 ? 1 : 0;
+	return missing > 0 || quota_failed > 0 ? 1 : 0;
 }
 
 /* ---- app passwords ---- */
@@ -444,20 +553,27 @@ static const struct {
                    "  Set a new password (and every key derived from it)."},
         {"show", "user show ADDRESS\n"
                  "  Show an account: id, role, protocol switches (and whether this server\n"
-                 "  runs that protocol at all), credentials, app passwords."},
+                 "  runs that protocol at all), credentials, quota and usage, app passwords."},
         {"set", "user set TARGET SETTING...\n"
                 "  TARGET:  ADDRESS | --from-file FILE (one address a line) |\n"
                 "           --domain DOMAIN | --all\n"
                 "  SETTING: imap=on|off pop3=on|off smtp=on|off role=user|admin\n"
-                "  A running server closes the sessions of a protocol switched off."},
+                "           --quota-storage SIZE|none (k, m, g, t suffixes)\n"
+                "           --quota-messages N|none --quota-mailboxes N|none\n"
+                "           --referral imap://HOST/|none (RFC 2221: IMAP logins get\n"
+                "           NO [REFERRAL url]; the account lives on HOST)\n"
+                "  A running server closes the sessions of a protocol switched off;\n"
+                "  quotas apply at once (RFC 9208; none = no limit)."},
         {"app-password", "user app-password add ADDRESS NAME [--protocols imap,pop3,smtp]\n"
                          "user app-password list ADDRESS\n"
                          "user app-password del ADDRESS NAME\n"
                          "  App passwords: one per device or script, revocable on their own.\n"
                          "  An administrator's app password is also an admin API token."},
         {"quota", "user quota ADDRESS [--storage SIZE|none] [--messages N|none]\n"
+                  "           [--mailboxes N|none]\n"
                   "  Show an account's quota and usage, or set its limits (SIZE takes k, m,\n"
-                  "  g, t; none = no limit). Applies at once, also to a running server."},
+                  "  g, t; none = no limit). Applies at once, also to a running server.\n"
+                  "  `user set TARGET --quota-storage ...` sets them in bulk."},
         {"import-passwd", "user import-passwd FILE [--domain DOMAIN]\n"
                           "  Import a Dovecot passwd-file (docs/AUTH.md)."},
 };
@@ -538,7 +654,7 @@ cli_user(const char *data_dir, int argc, char **argv)
 	} else if (strcmp(verb, "show") == 0) {
 		rc = show(db, data_dir, &conf, address);
 	} else if (strcmp(verb, "set") == 0) {
-		rc = cmd_set(db, argc - 1, argv + 1);
+		rc = cmd_set(db, data_dir, &conf, argc - 1, argv + 1);
 	} else if (strcmp(verb, "app-password") == 0) {
 		rc = cmd_app_password(db, argc - 1, argv + 1);
 	} else if (strcmp(verb, "quota") == 0) {

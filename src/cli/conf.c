@@ -77,6 +77,21 @@ static const struct config_key keys[] = {
         {"imap.literal_minus", CONFIG_BOOL, F(imap.literal_minus), "no", 0, 0, NULL,
          "Advertise LITERAL- instead of LITERAL+: non-synchronising literals over 4096 bytes "
          "get BAD [TOOBIG] (RFC 7888 section 5)."},
+        {"imap.user_setquota", CONFIG_BOOL, F(imap.user_setquota), "no", 0, 0, NULL,
+         "Users may set their own quota with SETQUOTA (RFC 9208); otherwise only an "
+         "administrator logged in as the user through a master login may."},
+        {"imap.metadata_max_size", CONFIG_SIZE, F(imap.metadata_max_size), "64k", 1024, 16ull << 20,
+         NULL,
+         "Largest METADATA value (RFC 5464; at least 1024): larger is NO [METADATA MAXSIZE]."},
+        {"imap.metadata_max_entries", CONFIG_UINT, F(imap.metadata_max_entries), "100", 10, 1000000,
+         NULL,
+         "METADATA entries per mailbox, and on the server, per account (at least 10): more is NO "
+         "[METADATA TOOMANY]."},
+        {"imap.metadata_private", CONFIG_BOOL, F(imap.metadata_private), "yes", 0, 0, NULL,
+         "Users may set /private METADATA entries; no: NO [METADATA NOPRIVATE]."},
+        {"imap.metadata_admin", CONFIG_STRING, F(imap_metadata_admin), "", 0, 0, NULL,
+         "The server's /shared/admin METADATA entry, a URI (mailto:postmaster@example.org); "
+         "empty: none."},
         {"pop3.enabled", CONFIG_BOOL, F(pop3_enabled), "yes", 0, 0, NULL,
          "Run the POP3 listeners."},
         {"pop3.port", CONFIG_UINT, F(pop3_port), "0", 0, 65535, NULL,
@@ -195,6 +210,8 @@ static const struct config_key keys[] = {
          "Storage quota given to new accounts, bytes; 0 = none."},
         {"store.quota_messages", CONFIG_UINT, F(store.quota_messages), "0", 0, 0, NULL,
          "Message-count quota given to new accounts; 0 = none."},
+        {"store.quota_mailboxes", CONFIG_UINT, F(store.quota_mailboxes), "0", 0, 0, NULL,
+         "Mailbox-count quota given to new accounts (RFC 9208 MAILBOX); 0 = none."},
         {"store.inline_max", CONFIG_SIZE, F(store.inline_max), "64k", 0, 16ull << 20, NULL,
          "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
         {"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024, 1ull << 40,
@@ -281,6 +298,8 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		conf->https_port = conf->port_base + 443;
 	conf->http.mta_sts_max_age_s = conf->http_mta_sts_max_age_ms / 1000;
 	conf->imap.tls_port = conf->imap_enabled ? (uint16_t)conf->imaps_port : 0;
+	snprintf(conf->imap.metadata_admin, sizeof(conf->imap.metadata_admin), "%s",
+	         conf->imap_metadata_admin);
 	conf->pop3.tls_port = conf->pop3_enabled ? (uint16_t)conf->pop3s_port : 0;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;

@@ -38,6 +38,7 @@ struct tern_conf {
 	uint64_t smtp_port;                         /* 0: port_base + 25 */
 	uint64_t submission_port, submissions_port; /* 0: + 587 / + 465 */
 	uint64_t lmtp_port;                         /* 0: + 24 */
+	char *imap_metadata_admin;                  /* copied into imap.metadata_admin */
 	char *lmtp_socket;                          /* "" = none; made absolute */
 	bool pop3_enabled;
 	uint64_t pop3_port, pop3s_port; /* 0: port_base + 110 / + 995 */

@@ -10,6 +10,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_auth.h"
+#include "imap/imap_quota.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "net/net.h"
@@ -18,7 +19,8 @@
    or LITERAL- with imap.literal_minus: RFC 7888 section 5 forbids advertising
    both. */
 #define CAPS_BASE                                                                                  \
-	"IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"
+	"IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"   \
+	" LOGIN-REFERRALS"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \
@@ -26,7 +28,8 @@
 	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"      \
 	" CONDSTORE QRESYNC ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL CATENATE"                    \
-	" URLAUTH URLAUTH=BINARY NOTIFY COMPRESS=DEFLATE UNAUTHENTICATE REPLACE"
+	" URLAUTH URLAUTH=BINARY NOTIFY COMPRESS=DEFLATE UNAUTHENTICATE REPLACE"                   \
+	" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTA=RES-MAILBOX METADATA METADATA-SERVER FILTERS"
 
 const char *
 imap_capability(struct imap_session *s)
@@ -34,8 +37,9 @@ imap_capability(struct imap_session *s)
 	const char *literal = s->settings.literal_minus ? "LITERAL-" : "LITERAL+";
 
 	if (s->state != IMAP_STATE_NOT_AUTH)
-		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED " APPENDLIMIT=%llu",
-		                    literal, (unsigned long long)s->settings.max_literal);
+		return arena_printf(s->cmd_arena, CAPS_BASE CAPS_AUTHED "%s APPENDLIMIT=%llu", literal,
+		                    imap_quota_may_set(s) ? " QUOTASET" : "",
+		                    (unsigned long long)s->settings.max_literal);
 
 	bool is_tls = net_conn_is_tls(s->base.conn);
 	bool plain_ok = auth_service_plaintext_allowed(s->srv->auth, is_tls,

@@ -11,17 +11,8 @@
 #include "imap/commands.h"
 #include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_special_use.h"
 #include "lib/arena.h"
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} special_uses[] = {
-        {"\\All", STORE_SPECIAL_ALL},       {"\\Archive", STORE_SPECIAL_ARCHIVE},
-        {"\\Drafts", STORE_SPECIAL_DRAFTS}, {"\\Flagged", STORE_SPECIAL_FLAGGED},
-        {"\\Junk", STORE_SPECIAL_JUNK},     {"\\Sent", STORE_SPECIAL_SENT},
-        {"\\Trash", STORE_SPECIAL_TRASH},   {"\\Important", STORE_SPECIAL_IMPORTANT},
-};
 
 /* Parses "(USE (\\Sent ...))"; false with a BAD/NO already sent. */
 static bool
@@ -39,16 +30,15 @@ parse_create_params(struct imap_cmd *cmd, const struct imap_arg *arg, unsigned *
 			return false;
 		}
 		for (size_t j = 0; j < v->count; j++) {
-			size_t u;
-			for (u = 0; u < ARRAY_LEN(special_uses); u++)
-				if (v->list[j].type == IMAP_ARG_ATOM &&
-				    strcasecmp(v->list[j].str, special_uses[u].name) == 0)
-					break;
-			if (u == ARRAY_LEN(special_uses)) {
+			unsigned bit =
+			        v->list[j].type == IMAP_ARG_ATOM
+			                ? imap_special_use_bit(v->list[j].str, v->list[j].len)
+			                : 0;
+			if (bit == 0) {
 				imap_reply_no(cmd, "[USEATTR] Unsupported special-use attribute");
 				return false;
 			}
-			*use_out |= special_uses[u].bit;
+			*use_out |= bit;
 		}
 	}
 	return true;

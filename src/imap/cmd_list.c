@@ -16,6 +16,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_special_use.h"
 #include "imap/imap_status.h"
 #include "imap/list_pattern.h"
 #include "imap/mutf7.h"
@@ -48,21 +49,6 @@ static const struct {
           {"SPECIAL-USE", RET_SPECIAL_USE},
           {"STATUS", RET_STATUS},
 };
-
-static const char *
-special_use_names(unsigned bits)
-{
-	static const char *const names[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
-	                                    "\\Junk", "\\Sent",    "\\Trash",  "\\Important"};
-	static _Thread_local char out[128];
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (unsigned i = 0; i < 8; i++)
-		if (bits & (1u << i))
-			len += (size_t)snprintf(out + len, sizeof(out) - len, " %s", names[i]);
-	return out;
-}
 
 struct list_ctx {
 	struct imap_cmd *cmd;
@@ -140,7 +126,7 @@ emit(struct list_ctx *c, const char *name, const struct store_mailbox_info *box,
 		if ((c->opts & (SEL_SUBSCRIBED | RET_SUBSCRIBED)) && is_subscribed(c, name))
 			buf_puts(&attrs, " \\Subscribed");
 		if (box != NULL && box->special_use != 0)
-			buf_puts(&attrs, special_use_names(box->special_use));
+			imap_special_use_append(&attrs, box->special_use);
 	}
 	const char *ext = childinfo ? " (\"CHILDINFO\" (\"SUBSCRIBED\"))" : "";
 	imap_reply_untagged(s, "%s (%s) \"/\" %s%s", c->lsub ? "LSUB" : "LIST",

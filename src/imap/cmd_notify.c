@@ -25,7 +25,9 @@
 #include "imap/mutf7.h"
 #include "lib/arena.h"
 
-#define BADEVENT "[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange)]"
+#define BADEVENT                                                                                   \
+	"[BADEVENT (MessageNew MessageExpunge FlagChange MailboxName SubscriptionChange "          \
+	"MailboxMetadataChange ServerMetadataChange)]"
 
 enum parse_result { OK, BAD, UNSUPPORTED };
 
@@ -39,8 +41,8 @@ static const struct {
         {"MailboxName", IMAP_NOTIFY_MAILBOXNAME},
         {"SubscriptionChange", IMAP_NOTIFY_SUBSCRIPTION},
         {"AnnotationChange", 0},
-        {"MailboxMetadataChange", 0},
-        {"ServerMetadataChange", 0},
+        {"MailboxMetadataChange", IMAP_NOTIFY_MAILBOX_METADATA},
+        {"ServerMetadataChange", IMAP_NOTIFY_SERVER_METADATA},
 };
 
 /* A mailbox argument, as UTF-8 ("INBOX" in any case made INBOX). */

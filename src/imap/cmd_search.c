@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_filters.h"
 #include "imap/imap_condstore.h"
 #include "imap/imap_context.h"
 #include "imap/imap_esearch.h"
@@ -127,9 +128,16 @@ imap_cmd_search(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "No CHARSET after ENABLE UTF8=ACCEPT: strings are UTF-8");
 		return IMAP_CMD_DONE;
 	}
-	switch (imap_search_parse(cmd->arena, cmd->args, cmd->nargs, true, &prog, &error)) {
+	struct imap_search_filters filters = imap_filters_for(s);
+	switch (imap_search_parse(cmd->arena, cmd->args, cmd->nargs, true, &filters, &prog,
+	                          &error)) {
 	case IMAP_SEARCH_OK:
 		break;
+	case IMAP_SEARCH_UNDEFINED_FILTER:
+		if (prog.ret & IMAP_SEARCH_RET_SAVE)
+			save_result(s, NULL, 0);
+		imap_reply_no(cmd, "[UNDEFINED-FILTER %s] No such filter", error);
+		return IMAP_CMD_DONE;
 	case IMAP_SEARCH_BAD:
 		/* RFC 5182 2.1: a BAD SEARCH leaves the saved result alone. */
 		imap_reply_bad(cmd, "%s", error);

@@ -21,10 +21,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/accounts.h"
 #include "imap/commands.h"
 #include "imap/imap_condstore.h"
 #include "imap/imap_fetch.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_metadata.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -153,6 +155,27 @@ report_changes(struct imap_cmd *cmd, const struct qresync *q, const char *ok_tex
 	return true;
 }
 
+/* A mailbox the administrator marked as moved, with the METADATA entry
+   IMAP_METADATA_REFERRAL, answers NO [REFERRAL url] (RFC 2221 section 4.2,
+   RFC 2193 section 4.1); an administrator acting as the user (a master
+   login) still opens the copy here. True when the reply was sent. */
+static bool
+mailbox_moved(struct imap_cmd *cmd, const char *name)
+{
+	struct imap_session *s = cmd->session;
+	struct store_metadata_entry *e;
+	size_t n;
+	enum store_error err;
+
+	if (s->user.master[0] != '\0' ||
+	    store_metadata_get(s->account, name, IMAP_METADATA_REFERRAL, false, cmd->arena, &e, &n,
+	                       &err) < 0 ||
+	    n == 0 || !auth_referral_is_valid((const char *)e->value))
+		return false;
+	imap_reply_no(cmd, "[REFERRAL %s] Mailbox has moved", (const char *)e->value);
+	return true;
+}
+
 enum imap_cmd_status
 imap_cmd_select(struct imap_cmd *cmd)
 {
@@ -187,6 +210,8 @@ imap_cmd_select(struct imap_cmd *cmd)
 		imap_mailbox_deselect(s);
 		imap_reply_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	}
+	if (mailbox_moved(cmd, name))
+		return IMAP_CMD_DONE;
 	if (store_mailbox_open(s->account, name, readonly ? STORE_OPEN_READONLY : 0, &mbox, &err) <
 	    0) {
 		imap_reply_store_error(cmd, err);

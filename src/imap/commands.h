@@ -40,5 +40,10 @@ imap_cmd_fn imap_cmd_notify;
 imap_cmd_fn imap_cmd_compress;
 imap_cmd_fn imap_cmd_unauthenticate;
 imap_cmd_fn imap_cmd_replace;
+imap_cmd_fn imap_cmd_getquota;
+imap_cmd_fn imap_cmd_getquotaroot;
+imap_cmd_fn imap_cmd_setquota;
+imap_cmd_fn imap_cmd_getmetadata;
+imap_cmd_fn imap_cmd_setmetadata;
 
 #endif

@@ -25,6 +25,13 @@ struct imap_settings {
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
 	bool literal_minus;                /* LITERAL- instead of LITERAL+ (RFC 7888 5) */
+	bool user_setquota;                /* users may SETQUOTA their own root (RFC 9208 4.1.3) */
+	/* METADATA (RFC 5464): largest value, entries per mailbox (and on the
+	   server), whether /private entries may be set, the /shared/admin URI
+	   ("" = none). */
+	uint64_t metadata_max_size, metadata_max_entries;
+	bool metadata_private;
+	char metadata_admin[256];
 };
 
 struct session_service;

@@ -76,6 +76,18 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 	struct imap_session *s = cmd->session;
 	const char *reason = r->reason != NULL ? r->reason : "failed";
 
+	/* RFC 2221 section 4.1: the credentials are proven, but the account
+	   lives elsewhere. An administrator acting as the user (a master
+	   login) still gets in, to the copy here, to move or check it. */
+	if (r->status == AUTH_OK && r->id.referral[0] != '\0' && r->id.master[0] == '\0') {
+		session_count_login(&s->base, false, mech, "referral");
+		log_info("imap", "event=login-referral user=%s referral=%s",
+		         log_str(s->cmd_arena, r->id.address, strlen(r->id.address)),
+		         log_str(s->cmd_arena, r->id.referral, strlen(r->id.referral)));
+		imap_reply_no(cmd, "[REFERRAL %s] This account is served by another server",
+		              r->id.referral);
+		return IMAP_CMD_DONE;
+	}
 	if (r->status == AUTH_OK) {
 		if (imap_session_login(s, &r->id, mech) < 0) {
 			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)",

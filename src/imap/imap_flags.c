@@ -16,6 +16,19 @@
 static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+const char *const imap_registered_keywords[IMAP_REGISTERED_KEYWORDS] = {
+        "$Forwarded", "$MDNSent", "$Junk", "$NotJunk", "$Phishing", "$Important",
+};
+
+bool
+imap_keyword_is_registered(const char *kw)
+{
+	for (size_t i = 0; i < IMAP_REGISTERED_KEYWORDS; i++)
+		if (strcasecmp(imap_registered_keywords[i], kw) == 0)
+			return true;
+	return false;
+}
+
 static bool
 is_keyword(const char *s)
 {

@@ -2,7 +2,7 @@
 /*
  * imap_flags.h: flag lists and dates as IMAP commands write them: the
  * flag-list of APPEND and STORE, date-time of APPEND (RFC 9051 section 9),
- * and the date of SEARCH.
+ * and the date of SEARCH; and the registered keywords.
  */
 #ifndef TERN_IMAP_FLAGS_H
 #define TERN_IMAP_FLAGS_H
@@ -29,6 +29,17 @@ struct imap_flag_list {
  */
 bool imap_flag_list_parse(struct arena *a, const struct imap_arg *arg, struct imap_flag_list *out,
                           const char **error_out);
+
+/*
+ * The keywords of the IANA IMAP keyword registry (RFC 5788) that clients
+ * use to mark mail (RFC 5788 section 3, RFC 8457 for $Important), which a
+ * mailbox always lists in FLAGS and PERMANENTFLAGS, used or not, so that a
+ * client knows it may set them. IMAP_REGISTERED_KEYWORDS of them.
+ */
+#define IMAP_REGISTERED_KEYWORDS 6
+extern const char *const imap_registered_keywords[IMAP_REGISTERED_KEYWORDS];
+/* Whether kw is one of them (ASCII case-insensitive, as keywords compare). */
+bool imap_keyword_is_registered(const char *kw);
 
 /* date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE
    (the quotes are gone): "25-Nov-2026 10:00:00 +0100" -> seconds since the epoch. */

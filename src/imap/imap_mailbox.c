@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "imap/imap_context.h"
+#include "imap/imap_flags.h"
 #include "imap/imap_notify.h"
 #include "imap/mutf7.h"
 #include "imap/seqset.h"
@@ -203,7 +204,15 @@ imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_rea
 	struct buf names;
 
 	buf_init(&names);
+	/* The registered keywords first, always (RFC 5788, RFC 8457 3), then
+	   the others the account has used, each once. */
+	for (size_t i = 0; i < IMAP_REGISTERED_KEYWORDS; i++) {
+		buf_putc(&names, ' ');
+		buf_puts(&names, imap_registered_keywords[i]);
+	}
 	for (size_t i = 0; i < n; i++) {
+		if (imap_keyword_is_registered(kw[i]))
+			continue;
 		buf_putc(&names, ' ');
 		buf_puts(&names, kw[i]);
 	}

@@ -19,6 +19,7 @@
 #include "imap/imap_fetch_parse.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_metadata.h"
 #include "imap/imap_section.h"
 #include "imap/session.h"
 #include "lib/arena.h"
@@ -55,6 +56,8 @@ struct imap_notify {
 	size_t n_known;
 	struct session_event *box_wake, *list_wake;
 	bool boxes_dirty, list_dirty;
+	bool server_metadata; /* ServerMetadataChange in some group */
+	uint64_t meta_seq;    /* the store's METADATA changes read up to */
 };
 
 /* ---- the request ---- */
@@ -122,9 +125,10 @@ is_subscribed(const char *const *subs, size_t n_subs, const char *name)
 	return false;
 }
 
-/* The message events the groups ask for name (RFC 5465 6). */
+/* The events (of mask) the groups ask for name (RFC 5465 6). */
 static unsigned
-events_for(const struct imap_notify *n, const char *name, const char *const *subs, size_t n_subs)
+events_masked(const struct imap_notify *n, const char *name, const char *const *subs, size_t n_subs,
+              unsigned mask)
 {
 	unsigned ev = 0;
 
@@ -150,9 +154,16 @@ events_for(const struct imap_notify *n, const char *name, const char *const *sub
 			break;
 		}
 		if (match)
-			ev |= gr->events & IMAP_NOTIFY_MESSAGE_EVENTS;
+			ev |= gr->events & mask;
 	}
 	return ev;
+}
+
+/* The message events the groups ask for name. */
+static unsigned
+events_for(const struct imap_notify *n, const char *name, const char *const *subs, size_t n_subs)
+{
+	return events_masked(n, name, subs, n_subs, IMAP_NOTIFY_MESSAGE_EVENTS);
 }
 
 static void
@@ -353,6 +364,36 @@ list_attrs(const struct store_mailbox_info *box, bool subscribed, struct arena *
 	                    subscribed ? " \\Subscribed" : "");
 }
 
+/* "* METADATA mailbox entry..." for what other sessions changed (5.6, 5.7;
+   RFC 5464 4.4.2: names only), one response per mailbox and change. */
+static void
+flush_metadata(struct imap_session *s, struct imap_notify *n, const struct store_mailbox_info *list,
+               size_t nl, const char *const *subs, size_t n_subs, struct arena *a, struct buf *out)
+{
+	struct store_metadata_change *ch;
+	bool lost;
+	size_t k = store_metadata_changes(s->account, &n->meta_seq, a, &ch, &lost);
+
+	for (size_t i = 0; i < k; i++) {
+		const char *name = NULL;
+		if (ch[i].mailbox_id == 0) {
+			if (!n->server_metadata)
+				continue;
+			name = "";
+		} else {
+			for (size_t j = 0; j < nl && name == NULL; j++)
+				if (list[j].id == ch[i].mailbox_id)
+					name = list[j].name;
+			if (name == NULL ||
+			    events_masked(n, name, subs, n_subs, IMAP_NOTIFY_MAILBOX_METADATA) == 0)
+				continue; /* deleted meanwhile, or not asked for */
+		}
+		buf_printf(out, "* METADATA %s ", imap_mailbox_wire(s, name));
+		imap_metadata_entry_append(out, ch[i].name);
+		buf_puts(out, "\r\n");
+	}
+}
+
 /* LIST for what changed in the mailbox list (5.4, 5.5). */
 static void
 flush_list(struct imap_session *s, struct imap_notify *n, struct buf *out)
@@ -395,6 +436,7 @@ flush_list(struct imap_session *s, struct imap_notify *n, struct buf *out)
 				           imap_mailbox_wire(s, n->known[i].name));
 		}
 	}
+	flush_metadata(s, n, list, nl, subs, n_subs, a, out);
 	known_set(n, list, nl, subs, n_subs);
 	/* New mailboxes may be watched now, deleted ones no more. */
 	if (rebuild_boxes(s, n, list, nl, subs, n_subs, &overflow) < 0 && overflow) {
@@ -499,7 +541,9 @@ imap_notify_set(struct imap_cmd *cmd, const struct imap_notify_spec *spec, bool 
 		for (size_t k = 0; k < gr->n_names; k++)
 			gr->names[k] = arena_strdup(n->arena, spec->groups[g].names[k]);
 		n->list_events |= gr->events & (IMAP_NOTIFY_MAILBOXNAME | IMAP_NOTIFY_SUBSCRIPTION);
+		n->server_metadata |= (gr->events & IMAP_NOTIFY_SERVER_METADATA) != 0;
 	}
+	n->meta_seq = store_metadata_seq(s->account);
 	n->n_groups = spec->n_groups;
 	n->box_wake = session_event_new(&s->base, box_wake_cb);
 	n->list_wake = session_event_new(&s->base, list_wake_cb);

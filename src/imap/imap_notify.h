@@ -16,11 +16,15 @@
  *   the mailbox list   MailboxName (LIST, \NonExistent for a deleted one,
  *                      OLDNAME for a rename) and SubscriptionChange (LIST
  *                      with or without \Subscribed), from the account's
- *                      list watch (store_account_watch).
+ *                      list watch (store_account_watch);
+ *   metadata           MailboxMetadataChange for the mailboxes a group
+ *                      names, ServerMetadataChange in any group: "* METADATA
+ *                      mailbox entry..." without values (5.6, 5.7), from
+ *                      the store's change feed (store_metadata_changes).
  *
- * Events caused by this session are not reported (5: SHOULD). Without
- * METADATA there are no AnnotationChange, MailboxMetadataChange or
- * ServerMetadataChange: asking for them is NO [BADEVENT ...]. Updates are
+ * Events caused by this session are not reported (5: SHOULD). There are no
+ * message annotations (ANNOTATE): AnnotationChange is NO [BADEVENT ...].
+ * Updates are
  * written only where output may go: between commands, during IDLE, or just
  * before a command's tagged reply.
  */
@@ -44,6 +48,8 @@ enum imap_notify_event {
 	IMAP_NOTIFY_FLAGS = 1 << 2, /* FlagChange */
 	IMAP_NOTIFY_MAILBOXNAME = 1 << 3,
 	IMAP_NOTIFY_SUBSCRIPTION = 1 << 4,
+	IMAP_NOTIFY_MAILBOX_METADATA = 1 << 5, /* MailboxMetadataChange (5.6) */
+	IMAP_NOTIFY_SERVER_METADATA = 1 << 6,  /* ServerMetadataChange (5.7) */
 };
 #define IMAP_NOTIFY_MESSAGE_EVENTS (IMAP_NOTIFY_NEW | IMAP_NOTIFY_EXPUNGE | IMAP_NOTIFY_FLAGS)
 

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include "imap/imap_filters.h"
 #include "lib/arena.h"
 #include "lib/sorted.h"
 
@@ -22,13 +23,17 @@ imap_search_input_init(struct imap_search_input *in, struct imap_session *s)
 bool
 imap_search_keys_arg(struct imap_cmd *cmd, size_t charset_i, struct imap_search_program *prog)
 {
+	struct imap_search_filters filters = imap_filters_for(cmd->session);
 	const char *error;
 
 	switch (imap_search_parse_keys(cmd->arena, cmd->args + charset_i + 1,
-	                               cmd->nargs - charset_i - 1, cmd->args[charset_i].str, prog,
-	                               &error)) {
+	                               cmd->nargs - charset_i - 1, cmd->args[charset_i].str,
+	                               &filters, prog, &error)) {
 	case IMAP_SEARCH_OK:
 		return true;
+	case IMAP_SEARCH_UNDEFINED_FILTER:
+		imap_reply_no(cmd, "[UNDEFINED-FILTER %s] No such filter", error);
+		return false;
 	case IMAP_SEARCH_BAD:
 		imap_reply_bad(cmd, "%s", error);
 		return false;

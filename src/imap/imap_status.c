@@ -14,11 +14,17 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } items[] = {
-        {"MESSAGES", IMAP_STATUS_MESSAGES},       {"UIDNEXT", IMAP_STATUS_UIDNEXT},
-        {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY}, {"UNSEEN", IMAP_STATUS_UNSEEN},
-        {"DELETED", IMAP_STATUS_DELETED},         {"SIZE", IMAP_STATUS_SIZE},
-        {"RECENT", IMAP_STATUS_RECENT},           {"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
-        {"APPENDLIMIT", IMAP_STATUS_APPENDLIMIT}, {"MAILBOXID", IMAP_STATUS_MAILBOXID},
+        {"MESSAGES", IMAP_STATUS_MESSAGES},
+        {"UIDNEXT", IMAP_STATUS_UIDNEXT},
+        {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY},
+        {"UNSEEN", IMAP_STATUS_UNSEEN},
+        {"DELETED", IMAP_STATUS_DELETED},
+        {"SIZE", IMAP_STATUS_SIZE},
+        {"RECENT", IMAP_STATUS_RECENT},
+        {"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
+        {"APPENDLIMIT", IMAP_STATUS_APPENDLIMIT},
+        {"MAILBOXID", IMAP_STATUS_MAILBOXID},
+        {"DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE},
 };
 
 bool
@@ -88,6 +94,13 @@ imap_status_reply(struct imap_session *s, const char *name, unsigned want,
 			break;
 		case IMAP_STATUS_MAILBOXID:
 			buf_printf(&b, "MAILBOXID (%s)", info->objectid);
+			break;
+		case IMAP_STATUS_DELETED_STORAGE:
+			/* Octets: the sum of the \Deleted messages' RFC822.SIZE,
+			   which is exactly what EXPUNGE gives back to STORAGE
+			   (RFC 9208 4.1.4; Cyrus also answers octets). */
+			buf_printf(&b, "DELETED-STORAGE %llu",
+			           (unsigned long long)info->deleted_size);
 			break;
 		}
 	}

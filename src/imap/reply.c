@@ -50,6 +50,16 @@ imap_reply_untagged(struct imap_session *s, const char *fmt, ...)
 }
 
 void
+imap_reply_untagged_data(struct imap_session *s, const char *data, size_t len)
+{
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("imap", "event=send line=%s", log_str(s->cmd_arena, data, len));
+	net_conn_write(s->base.conn, "* ", 2);
+	net_conn_write(s->base.conn, data, len);
+	net_conn_write(s->base.conn, "\r\n", 2);
+}
+
+void
 imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
 {
 	struct imap_session *s = cmd->session;

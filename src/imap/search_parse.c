@@ -40,6 +40,8 @@ struct ctx {
 	const char *error;
 	enum imap_search_status status;
 	unsigned depth;
+	const struct imap_search_filters *filters;
+	unsigned filter_passes; /* FILTER substitutions we are inside */
 };
 
 static bool
@@ -205,6 +207,77 @@ parse_key_list(struct ctx *c)
 	return and;
 }
 
+/* RFC 5466: filter-name = 1*<any ATOM-CHAR except "/">. */
+static bool
+valid_filter_name(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch <= 0x20 || ch >= 0x7f || strchr("(){%*\"\\]/", ch) != NULL)
+			return false;
+	}
+	return true;
+}
+
+static void
+undefined_filter(struct ctx *c, const char *name)
+{
+	if (c->error == NULL) {
+		c->error = arena_strdup(c->a, name);
+		c->status = IMAP_SEARCH_UNDEFINED_FILTER;
+	}
+}
+
+/* "FILTER" SP filter-name (RFC 5466 section 3.1): the named filter's keys
+   in its place, parsed as a parenthesised list would be. Its strings are
+   UTF-8 (3.2), whatever CHARSET the command named. */
+static struct imap_search_key *
+parse_filter(struct ctx *c)
+{
+	const char *name;
+
+	if (c->charset != NULL && !is_utf8_charset(c->charset)) {
+		fail(c, "[BADCHARSET (UTF-8 US-ASCII)] FILTER implies CHARSET UTF-8");
+		return NULL;
+	}
+	if (!arg_atom(c, &name) || !valid_filter_name(name)) {
+		fail(c, "FILTER needs a filter name");
+		return NULL;
+	}
+	const struct imap_arg *fargs;
+	size_t fnargs;
+	if (c->filter_passes >= IMAP_SEARCH_FILTER_PASSES ||
+	    !c->filters->resolve(c->filters->ctx, c->a, name, &fargs, &fnargs) || fnargs == 0) {
+		undefined_filter(c, name);
+		return NULL;
+	}
+	const struct imap_arg *args = c->args;
+	size_t nargs = c->nargs, i = c->i;
+	const char *charset = c->charset;
+	c->args = fargs;
+	c->nargs = fnargs;
+	c->i = 0;
+	c->charset = NULL;
+	c->filter_passes++;
+	struct imap_search_key *k = parse_key_list(c);
+	c->filter_passes--;
+	c->args = args;
+	c->nargs = nargs;
+	c->i = i;
+	c->charset = charset;
+	/* A filter that is no whole search criterion, or that uses one we do
+	   not have (or one too deep), is one we do not have (3.1): the client
+	   hears of the one it named. */
+	if (k == NULL && c->filter_passes == 0 &&
+	    (c->status == IMAP_SEARCH_BAD || c->status == IMAP_SEARCH_UNDEFINED_FILTER)) {
+		c->error = NULL;
+		undefined_filter(c, name);
+	}
+	return k;
+}
+
 static const struct {
 	const char *name;
 	enum imap_search_type type;
@@ -366,6 +439,8 @@ parse_named(struct ctx *c, const char *name)
 		}
 		return k;
 	}
+	if (strcasecmp(name, "FILTER") == 0 && c->filters != NULL)
+		return parse_filter(c);
 	if (strcasecmp(name, "UID") == 0) {
 		const struct imap_arg *s = next_arg(c);
 		k = new_key(c, IMAP_SK_UIDSET);
@@ -443,9 +518,10 @@ parse_key(struct ctx *c)
 
 enum imap_search_status
 imap_search_parse_keys(struct arena *a, const struct imap_arg *args, size_t nargs,
-                       const char *charset, struct imap_search_program *out, const char **error_out)
+                       const char *charset, const struct imap_search_filters *filters,
+                       struct imap_search_program *out, const char **error_out)
 {
-	struct ctx c = {.a = a, .args = args, .nargs = nargs, .prog = out};
+	struct ctx c = {.a = a, .args = args, .nargs = nargs, .prog = out, .filters = filters};
 
 	if (charset != NULL && !charset_known(charset)) {
 		*error_out = "Unsupported charset";
@@ -576,7 +652,8 @@ imap_search_key_copy(struct arena *a, const struct imap_search_key *key)
 
 enum imap_search_status
 imap_search_parse(struct arena *a, const struct imap_arg *args, size_t nargs, bool allow_return,
-                  struct imap_search_program *out, const char **error_out)
+                  const struct imap_search_filters *filters, struct imap_search_program *out,
+                  const char **error_out)
 {
 	const char *charset = NULL;
 	size_t i = 0;
@@ -602,7 +679,7 @@ imap_search_parse(struct arena *a, const struct imap_arg *args, size_t nargs, bo
 		*error_out = "Missing search key";
 		return IMAP_SEARCH_BAD;
 	}
-	return imap_search_parse_keys(a, args + i, nargs - i, charset, out, error_out);
+	return imap_search_parse_keys(a, args + i, nargs - i, charset, filters, out, error_out);
 }
 
 /* ---- dump ---- */

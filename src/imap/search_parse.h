@@ -4,7 +4,8 @@
  * (RFC 9051 section 6.4.4 and the "search-key" grammar of section 9, the
  * RFC 3501 keys RECENT/NEW/OLD, OLDER/YOUNGER of RFC 5032, MODSEQ of RFC
  * 7162, SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED of RFC 8514,
- * EMAILID/THREADID of RFC 8474) and the RETURN options of RFC 4731/5182,
+ * EMAILID/THREADID of RFC 8474, FILTER of RFC 5466) and the RETURN options
+ * of RFC 4731/5182,
  * RFC 5267 (CONTEXT, UPDATE) and RFC 9394 (PARTIAL).
  *
  * Pure: parser arguments in, a tree in the caller's arena out; no store, no
@@ -108,15 +109,37 @@ enum imap_search_status {
 	IMAP_SEARCH_OK,
 	IMAP_SEARCH_BAD,        /* syntax: the client gets BAD */
 	IMAP_SEARCH_BADCHARSET, /* NO [BADCHARSET (UTF-8 US-ASCII)] */
+	/* RFC 5466 3.1: NO [UNDEFINED-FILTER name], the name in *error_out */
+	IMAP_SEARCH_UNDEFINED_FILTER,
+};
+
+/* Substitution passes of FILTER inside filters (RFC 5466 3.1 asks for at
+   least 3; with no more than that, a loop needs no detection: it just
+   runs out of passes and the filter is undefined). */
+#define IMAP_SEARCH_FILTER_PASSES 3
+
+/*
+ * Where FILTER name (RFC 5466) finds its search criteria: resolve() gives
+ * the stored value parsed into arguments (in a), or false when there is no
+ * such filter (or its value does not parse). Without one (NULL), FILTER is
+ * an unknown key.
+ */
+struct imap_search_filters {
+	bool (*resolve)(void *ctx, struct arena *a, const char *name,
+	                const struct imap_arg **args_out, size_t *nargs_out);
+	void *ctx;
 };
 
 /*
  * SEARCH's arguments: [RETURN (opts)] [CHARSET name] key *(key). With
- * allow_return false (SORT, THREAD) RETURN is not recognised. On failure
- * *error_out is a static message for the client. Tree in a.
+ * allow_return false (SORT, THREAD) RETURN is not recognised. filters (may
+ * be NULL) resolves FILTER keys; a filter's keys are parsed in its place,
+ * as if in parentheses, and must make a whole search criterion. On
+ * failure *error_out is a message for the client. Tree in a.
  */
 enum imap_search_status imap_search_parse(struct arena *a, const struct imap_arg *args,
                                           size_t nargs, bool allow_return,
+                                          const struct imap_search_filters *filters,
                                           struct imap_search_program *out, const char **error_out);
 
 /*
@@ -138,6 +161,7 @@ struct imap_search_key *imap_search_key_copy(struct arena *a, const struct imap_
  */
 enum imap_search_status imap_search_parse_keys(struct arena *a, const struct imap_arg *args,
                                                size_t nargs, const char *charset,
+                                               const struct imap_search_filters *filters,
                                                struct imap_search_program *out,
                                                const char **error_out);
 

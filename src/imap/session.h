@@ -137,6 +137,9 @@ void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt
 #define imap_reply_ok(cmd, ...)  imap_reply_tagged(cmd, "OK", __VA_ARGS__)
 #define imap_reply_no(cmd, ...)  imap_reply_tagged(cmd, "NO", __VA_ARGS__)
 #define imap_reply_bad(cmd, ...) imap_reply_tagged(cmd, "BAD", __VA_ARGS__)
+/* An untagged response built by the caller, bytes that may hold literals
+   (and literal8 NULs): "* " data CRLF. */
+void imap_reply_untagged_data(struct imap_session *s, const char *data, size_t len);
 void imap_reply_continue(struct imap_session *s, const char *text);
 /* Returns s as an IMAP string (quoted, or a literal when it must), from a. */
 const char *imap_quote(struct arena *a, const char *s);

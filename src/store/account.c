@@ -11,6 +11,8 @@
 #include "store/backend.h"
 #include "store/store_core.h"
 
+#include "lib/arena.h"
+
 #include <stdlib.h>
 
 #include "lib/hash.h"
@@ -30,6 +32,8 @@ account_destroy(struct account *a)
 	hash_free(&a->pins);
 	pthread_mutex_destroy(&a->retain_lock);
 	pthread_mutex_destroy(&a->watch_lock);
+	for (size_t i = 0; i < METADATA_RING; i++)
+		free(a->meta_ring[i].name);
 	free(a);
 }
 
@@ -154,6 +158,54 @@ store_account_watch(struct store_account *acct, store_wake_fn *wake, void *arg)
 		a->watchers = acct;
 	}
 	pthread_mutex_unlock(&a->watch_lock);
+}
+
+void
+account_metadata_changed(struct account *a, const struct store_account *origin, uint64_t mailbox_id,
+                         const char *const *names, size_t n)
+{
+	pthread_mutex_lock(&a->watch_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct metadata_change *c = &a->meta_ring[++a->meta_seq % METADATA_RING];
+		free(c->name);
+		*c = (struct metadata_change){a->meta_seq, mailbox_id, xstrdup(names[i]), origin};
+	}
+	pthread_mutex_unlock(&a->watch_lock);
+	account_list_changed(a, origin);
+}
+
+uint64_t
+store_metadata_seq(struct store_account *acct)
+{
+	pthread_mutex_lock(&acct->a->watch_lock);
+	uint64_t seq = acct->a->meta_seq;
+	pthread_mutex_unlock(&acct->a->watch_lock);
+	return seq;
+}
+
+size_t
+store_metadata_changes(struct store_account *acct, uint64_t *seq, struct arena *ar,
+                       struct store_metadata_change **out, bool *lost_out)
+{
+	struct account *a = acct->a;
+	size_t n = 0;
+
+	pthread_mutex_lock(&a->watch_lock);
+	uint64_t from = *seq + 1;
+	*lost_out = a->meta_seq >= METADATA_RING && from <= a->meta_seq - METADATA_RING;
+	if (*lost_out)
+		from = a->meta_seq - METADATA_RING + 1;
+	*out = arena_alloc(ar, (a->meta_seq - from + 1) * sizeof(**out) + 1);
+	for (uint64_t q = from; q <= a->meta_seq; q++) {
+		const struct metadata_change *c = &a->meta_ring[q % METADATA_RING];
+		if (c->origin == acct)
+			continue; /* its own change: not news to it (RFC 5465 5) */
+		(*out)[n++] =
+		        (struct store_metadata_change){c->mailbox_id, arena_strdup(ar, c->name)};
+	}
+	*seq = a->meta_seq;
+	pthread_mutex_unlock(&a->watch_lock);
+	return n;
 }
 
 void

@@ -189,18 +189,21 @@ check_counters(struct check *c)
 {
 	static const char box_sql[] =
 	        "SELECT mb.id, mb.name, mb.messages, mb.unseen, mb.deleted, mb.recent, mb.size,"
-	        " mb.uidnext, count(m.uid), coalesce(sum((m.flags & 1) = 0), 0),"
+	        " mb.deleted_size, mb.uidnext, count(m.uid), coalesce(sum((m.flags & 1) = 0), 0),"
 	        " coalesce(sum((m.flags & 8) != 0), 0), coalesce(sum(m.uid >= mb.recent_uid), 0),"
-	        " coalesce(sum(m.size), 0), coalesce(max(m.uid), 0)"
+	        " coalesce(sum(m.size), 0), coalesce(sum(((m.flags & 8) != 0) * m.size), 0),"
+	        " coalesce(max(m.uid), 0)"
 	        " FROM mailboxes mb LEFT JOIN messages m ON m.mailbox_id = mb.id GROUP BY mb.id";
 	static const char fix_box_sql[] =
 	        "UPDATE mailboxes SET messages = ?, unseen = ?, deleted = ?, recent = ?, size = ?,"
-	        " uidnext = max(uidnext, ?) WHERE id = ?";
+	        " deleted_size = ?, uidnext = max(uidnext, ?) WHERE id = ?";
 	static const char acct_sql[] =
-	        "SELECT a.storage_used, a.messages_used, (SELECT coalesce(sum(size), 0) FROM"
-	        " messages), (SELECT count(*) FROM messages) FROM account a WHERE id = 1";
+	        "SELECT a.storage_used, a.messages_used, a.mailboxes_used, (SELECT coalesce(sum(size),"
+	        " 0) FROM messages), (SELECT count(*) FROM messages), (SELECT count(*) FROM"
+	        " mailboxes) FROM account a WHERE id = 1";
 	static const char fix_acct_sql[] =
-	        "UPDATE account SET storage_used = ?, messages_used = ? WHERE id = 1";
+	        "UPDATE account SET storage_used = ?, messages_used = ?, mailboxes_used = ?"
+	        " WHERE id = 1";
 	static const char refs_sql[] =
 	        "SELECT b.id, b.hash, b.refs, (SELECT count(*) FROM messages m WHERE m.blob_id = b.id)"
 	        " AS n FROM blobs b WHERE b.refs <> n";
@@ -226,7 +229,7 @@ check_counters(struct check *c)
 
 	/* Collect first, fix after: no writes while a SELECT is stepping. */
 	struct fix {
-		int64_t v[7];
+		int64_t v[8];
 	} *fixes = NULL;
 	size_t n = 0, cap = 0;
 
@@ -234,33 +237,34 @@ check_counters(struct check *c)
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t have[5], want[5];
+		int64_t have[6], want[6];
 		bool bad = false;
 
-		for (int i = 0; i < 5; i++) {
+		for (int i = 0; i < 6; i++) {
 			have[i] = sqlite3_column_int64(st, 2 + i);
-			want[i] = sqlite3_column_int64(st, 8 + i);
+			want[i] = sqlite3_column_int64(st, 9 + i);
 			bad |= have[i] != want[i];
 		}
 		/* UIDNEXT must stay above every uid (RFC 9051 2.3.1.1). */
-		bad |= sqlite3_column_int64(st, 7) <= sqlite3_column_int64(st, 13);
+		bad |= sqlite3_column_int64(st, 8) <= sqlite3_column_int64(st, 15);
 		if (!bad)
 			continue;
 		problem(c, c->repair,
-		        "problem=counters mailbox=%lld have=%lld/%lld/%lld/%lld/%lld"
-		        " want=%lld/%lld/%lld/%lld/%lld",
+		        "problem=counters mailbox=%lld have=%lld/%lld/%lld/%lld/%lld/%lld"
+		        " want=%lld/%lld/%lld/%lld/%lld/%lld",
 		        (long long)sqlite3_column_int64(st, 0), (long long)have[0],
 		        (long long)have[1], (long long)have[2], (long long)have[3],
-		        (long long)have[4], (long long)want[0], (long long)want[1],
-		        (long long)want[2], (long long)want[3], (long long)want[4]);
+		        (long long)have[4], (long long)have[5], (long long)want[0],
+		        (long long)want[1], (long long)want[2], (long long)want[3],
+		        (long long)want[4], (long long)want[5]);
 		if (n == cap) {
 			cap = cap ? cap * 2 : 8;
 			fixes = xrealloc(fixes, cap * sizeof(*fixes));
 		}
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < 6; i++)
 			fixes[n].v[i] = want[i];
-		fixes[n].v[5] = sqlite3_column_int64(st, 13) + 1;
-		fixes[n].v[6] = sqlite3_column_int64(st, 0);
+		fixes[n].v[6] = sqlite3_column_int64(st, 15) + 1;
+		fixes[n].v[7] = sqlite3_column_int64(st, 0);
 		n++;
 	}
 	sqlite3_reset(st);
@@ -268,7 +272,7 @@ check_counters(struct check *c)
 		fix = db_stmt(c->db, fix_box_sql);
 		if (fix == NULL)
 			break;
-		for (int k = 0; k < 7; k++)
+		for (int k = 0; k < 8; k++)
 			sqlite3_bind_int64(fix, k + 1, fixes[i].v[k]);
 		if (db_step_done(c->db, fix) < 0)
 			rc = SQLITE_ERROR;
@@ -280,15 +284,19 @@ check_counters(struct check *c)
 	st = db_stmt(c->db, acct_sql);
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t su = sqlite3_column_int64(st, 0), mu = sqlite3_column_int64(st, 1);
-		int64_t sw = sqlite3_column_int64(st, 2), mw = sqlite3_column_int64(st, 3);
+		int64_t bu = sqlite3_column_int64(st, 2), sw = sqlite3_column_int64(st, 3);
+		int64_t mw = sqlite3_column_int64(st, 4), bw = sqlite3_column_int64(st, 5);
 
 		sqlite3_reset(st);
-		if (su != sw || mu != mw) {
-			problem(c, c->repair, "problem=usage have=%lld/%lld want=%lld/%lld",
-			        (long long)su, (long long)mu, (long long)sw, (long long)mw);
+		if (su != sw || mu != mw || bu != bw) {
+			problem(c, c->repair,
+			        "problem=usage have=%lld/%lld/%lld want=%lld/%lld/%lld",
+			        (long long)su, (long long)mu, (long long)bu, (long long)sw,
+			        (long long)mw, (long long)bw);
 			if (c->repair && (fix = db_stmt(c->db, fix_acct_sql)) != NULL) {
 				sqlite3_bind_int64(fix, 1, sw);
 				sqlite3_bind_int64(fix, 2, mw);
+				sqlite3_bind_int64(fix, 3, bw);
 				if (db_step_done(c->db, fix) < 0)
 					return -1;
 			}

@@ -26,7 +26,7 @@
 	" m.messages, m.unseen, m.deleted, m.recent, m.size,"                                      \
 	" EXISTS(SELECT 1 FROM mailboxes c WHERE c.name > m.name || '/'"                           \
 	"  AND c.name < m.name || '0'),"                                                           \
-	" EXISTS(SELECT 1 FROM subscriptions s WHERE s.name = m.name)"
+	" EXISTS(SELECT 1 FROM subscriptions s WHERE s.name = m.name), m.deleted_size"
 
 int
 mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out, enum store_error *err_out)
@@ -133,6 +133,7 @@ info_from_row(sqlite3_stmt *st, struct arena *a, struct store_mailbox_info *out)
 	out->size = (uint64_t)sqlite3_column_int64(st, 11);
 	out->has_children = sqlite3_column_int(st, 12) != 0;
 	out->is_subscribed = sqlite3_column_int(st, 13) != 0;
+	out->deleted_size = (uint64_t)sqlite3_column_int64(st, 14);
 }
 
 int
@@ -185,6 +186,7 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
 	struct db *db = NULL;
+	struct quota_usage before;
 	uint64_t id;
 	int rc = -1;
 
@@ -205,8 +207,16 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 	}
 	if (*err_out != STORE_ERR_NOTFOUND)
 		goto out;
-	if (create_parents(db, canon) < 0 || mailbox_insert(db, canon, special_use, &id) < 0 ||
-	    db_commit(db) < 0) {
+	if (quota_usage(db, &before) < 0 || create_parents(db, canon) < 0 ||
+	    mailbox_insert(db, canon, special_use, &id) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
+	/* RFC 9208 section 5.3: parents count too, so a CREATE of a/b/c may
+	   need room for three. */
+	if (quota_enforce(db, &before, err_out) < 0)
+		goto out;
+	if (db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -248,7 +258,9 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 	static const char del_msgs[] = "DELETE FROM messages WHERE mailbox_id = ?";
 	static const char del_exp[] = "DELETE FROM expunged WHERE mailbox_id = ?";
 	static const char del_box[] = "DELETE FROM mailboxes WHERE id = ?";
-	const char *const steps[] = {del_msgs, del_exp, del_box};
+	/* RFC 5464 section 4.1: a new mailbox of the same name starts bare. */
+	static const char del_meta[] = "DELETE FROM metadata WHERE mailbox_id = ?";
+	const char *const steps[] = {del_msgs, del_exp, del_meta, del_box};
 	struct account *a = acct->a;
 	char *canon = mailbox_name_canon(name);
 	struct db *db = NULL;
@@ -317,7 +329,8 @@ out_free:
 
 /* INBOX rename (RFC 9051 section 6.3.6): a new mailbox gets INBOX's messages. */
 static int
-rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store_error *err_out)
+rename_inbox(struct account *a, struct db *db, const char *new_canon,
+             const struct quota_usage *before, enum store_error *err_out)
 {
 	static const char uids_sql[] = "SELECT uid FROM messages WHERE mailbox_id = ? ORDER BY uid";
 	uint64_t inbox_id, new_id;
@@ -329,7 +342,18 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 
 	if (mailbox_id_lookup(db, "INBOX", &inbox_id, err_out) < 0)
 		return -1;
-	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0) {
+	/* INBOX keeps its annotations and the new mailbox gets a copy (RFC
+	   5464 section 4.1). */
+	static const char meta_sql[] = "INSERT INTO metadata(mailbox_id, name, value)"
+	                               " SELECT ?, name, value FROM metadata WHERE mailbox_id = ?";
+	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0 ||
+	    (st = db_stmt(db, meta_sql)) == NULL) {
+		*err_out = db_error(db);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)new_id);
+	sqlite3_bind_int64(st, 2, (int64_t)inbox_id);
+	if (db_step_done(db, st) < 0) {
 		*err_out = db_error(db);
 		return -1;
 	}
@@ -350,7 +374,8 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 	src_uids = xcalloc(n ? n : 1, sizeof(*src_uids));
 	dst_uids = xcalloc(n ? n : 1, sizeof(*dst_uids));
 	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, src_uids, dst_uids, NULL,
-	                NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0)
+	                NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0 ||
+	    quota_enforce(db, before, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0) {
 		*err_out = db_error(db);
@@ -379,6 +404,7 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 	struct account *a = acct->a;
 	char *old_canon = mailbox_name_canon(old_name), *new_canon = mailbox_name_canon(new_name);
 	struct db *db = NULL;
+	struct quota_usage before;
 	uint64_t id;
 	size_t old_len;
 	int rc = -1;
@@ -416,8 +442,14 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 	}
 	if (*err_out != STORE_ERR_NOTFOUND)
 		goto out;
+	/* The new INBOX, or parents made for the new name, count as mailboxes
+	   (RFC 9208 section 5.3). */
+	if (quota_usage(db, &before) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
 	if (strcmp(old_canon, "INBOX") == 0) {
-		rc = rename_inbox(a, db, new_canon, err_out);
+		rc = rename_inbox(a, db, new_canon, &before, err_out);
 		goto out;
 	}
 	for (int i = 0; i < 2; i++) {
@@ -437,7 +469,13 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 			goto out;
 		}
 	}
-	if (create_parents(db, new_canon) < 0 || db_commit(db) < 0) {
+	if (create_parents(db, new_canon) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
+	if (quota_enforce(db, &before, err_out) < 0)
+		goto out;
+	if (db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}

@@ -342,7 +342,7 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 	        "INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
 	        " internal_date, save_date, email_id, thread_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 	static const char next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
-	uint64_t storage_before = 0, messages_before = 0;
+	struct quota_usage before;
 	uint32_t uidnext;
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *st;
@@ -364,7 +364,7 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 		r->err = STORE_ERR_LIMIT;
 		return -1;
 	}
-	if (quota_usage(db, &storage_before, &messages_before) < 0)
+	if (quota_usage(db, &before) < 0)
 		goto db_fail;
 	/* One new modseq per mailbox and transaction, as for any write: the
 	   requests of a batch before this one may have taken it already. */
@@ -413,7 +413,7 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 	sqlite3_bind_int64(st, 2, (int64_t)r->box_id);
 	if (db_step_done(db, st) < 0)
 		goto db_fail;
-	return quota_enforce(db, storage_before, messages_before, &r->err);
+	return quota_enforce(db, &before, &r->err);
 db_fail:
 	r->err = db_error(db);
 	return -1;

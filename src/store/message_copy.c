@@ -130,7 +130,7 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 	struct db *db = NULL;
 	uint32_t *sorted = NULL, *flags = NULL;
 	uint64_t *kws = NULL, dst_id, src_modseq = 0, dst_modseq = 0;
-	uint64_t storage_before, messages_before;
+	struct quota_usage before;
 	struct store_mailbox_info info;
 	size_t k = 0;
 	int rc = -1;
@@ -159,12 +159,12 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 		goto db_fail;
 	if (mailbox_id_lookup(db, canon, &dst_id, err_out) < 0)
 		goto out;
-	if (quota_usage(db, &storage_before, &messages_before) < 0)
+	if (quota_usage(db, &before) < 0)
 		goto db_fail;
 	if (copy_in_txn(acct, db, src, src->id, dst_id, sorted, n, move, src_uids_out, dst_uids_out,
 	                flags, kws, &k, &src_modseq, &dst_modseq, err_out) < 0)
 		goto out;
-	if (quota_enforce(db, storage_before, messages_before, err_out) < 0)
+	if (quota_enforce(db, &before, err_out) < 0)
 		goto out;
 	if (mailbox_info_read(db, dst_id, NULL, &info, err_out) < 0)
 		goto db_fail;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * quota.c: account quota (RFC 9208: STORAGE and MESSAGE resources, one root
- * per account). Usage lives in the account row, kept by the message
- * triggers in the writer's transaction, so GETQUOTA is one row read and
- * enforcement at append, copy and delivery is a comparison before COMMIT.
+ * quota.c: account quota (RFC 9208: the STORAGE, MESSAGE and MAILBOX
+ * resources of one root per account). Usage lives in the account row, kept
+ * by the message and mailbox triggers in the writer's transaction, so
+ * GETQUOTA is one row read and enforcement at append, copy, delivery and
+ * create is a comparison before COMMIT: the write and its check are one
+ * transaction, and the account's write lock orders writers.
  */
 #include "store/store_int.h"
 
@@ -15,17 +17,19 @@
 #include "lib/util.h"
 
 int
-quota_usage(struct db *db, uint64_t *storage_out, uint64_t *messages_out)
+quota_usage(struct db *db, struct quota_usage *out)
 {
-	static const char sql[] = "SELECT storage_used, messages_used FROM account WHERE id = 1";
+	static const char sql[] =
+	        "SELECT storage_used, messages_used, mailboxes_used FROM account WHERE id = 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc = -1;
 
 	if (st == NULL)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*storage_out = (uint64_t)sqlite3_column_int64(st, 0);
-		*messages_out = (uint64_t)sqlite3_column_int64(st, 1);
+		out->storage = (uint64_t)sqlite3_column_int64(st, 0);
+		out->messages = (uint64_t)sqlite3_column_int64(st, 1);
+		out->mailboxes = (uint64_t)sqlite3_column_int64(st, 2);
 		rc = 0;
 	}
 	sqlite3_reset(st);
@@ -36,7 +40,8 @@ static int
 quota_read(struct db *db, struct store_quota *q)
 {
 	static const char sql[] = "SELECT storage_used, storage_limit, messages_used,"
-	                          " messages_limit FROM account WHERE id = 1";
+	                          " messages_limit, mailboxes_used, mailboxes_limit"
+	                          " FROM account WHERE id = 1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc = -1;
 
@@ -47,15 +52,23 @@ quota_read(struct db *db, struct store_quota *q)
 		q->storage_limit = (uint64_t)sqlite3_column_int64(st, 1);
 		q->messages_used = (uint64_t)sqlite3_column_int64(st, 2);
 		q->messages_limit = (uint64_t)sqlite3_column_int64(st, 3);
+		q->mailboxes_used = (uint64_t)sqlite3_column_int64(st, 4);
+		q->mailboxes_limit = (uint64_t)sqlite3_column_int64(st, 5);
 		rc = 0;
 	}
 	sqlite3_reset(st);
 	return rc;
 }
 
+/* Over a limit, and grown by this change. */
+static bool
+is_over(uint64_t used, uint64_t limit, uint64_t before)
+{
+	return limit != 0 && used > limit && used > before;
+}
+
 int
-quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
-              enum store_error *err_out)
+quota_enforce(struct db *db, const struct quota_usage *before, enum store_error *err_out)
 {
 	struct store_quota q;
 
@@ -65,10 +78,9 @@ quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
 	}
 	/* Only a change that grew usage is refused: MOVE and EXPUNGE always
 	   work, even over a lowered limit. */
-	if ((q.storage_limit != 0 && q.storage_used > q.storage_limit &&
-	     q.storage_used > storage_before) ||
-	    (q.messages_limit != 0 && q.messages_used > q.messages_limit &&
-	     q.messages_used > messages_before)) {
+	if (is_over(q.storage_used, q.storage_limit, before->storage) ||
+	    is_over(q.messages_used, q.messages_limit, before->messages) ||
+	    is_over(q.mailboxes_used, q.mailboxes_limit, before->mailboxes)) {
 		*err_out = STORE_ERR_QUOTA;
 		return -1;
 	}
@@ -91,11 +103,15 @@ store_quota_get(struct store_account *acct, struct store_quota *out, enum store_
 }
 
 int
-store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
-                enum store_error *err_out)
+store_quota_limits_set(struct store_account *acct, unsigned which, struct store_quota *limits,
+                       enum store_error *err_out)
 {
-	static const char sql[] =
-	        "UPDATE account SET storage_limit = ?, messages_limit = ? WHERE id = 1";
+	/* A NULL parameter keeps the column: coalesce picks the old value. */
+	static const char sql[] = "UPDATE account SET storage_limit = coalesce(?1, storage_limit),"
+	                          " messages_limit = coalesce(?2, messages_limit),"
+	                          " mailboxes_limit = coalesce(?3, mailboxes_limit) WHERE id = 1";
+	const uint64_t values[3] = {limits->storage_limit, limits->messages_limit,
+	                            limits->mailboxes_limit};
 	struct db *db;
 	sqlite3_stmt *st;
 	int rc = -1;
@@ -105,9 +121,14 @@ store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t mes
 	pthread_mutex_lock(&acct->a->write_lock);
 	st = db_stmt(db, sql);
 	if (st != NULL) {
-		sqlite3_bind_int64(st, 1, (int64_t)storage_limit);
-		sqlite3_bind_int64(st, 2, (int64_t)messages_limit);
+		for (int i = 0; i < 3; i++)
+			if (which & (1u << i))
+				sqlite3_bind_int64(st, i + 1, (int64_t)values[i]);
+			else
+				sqlite3_bind_null(st, i + 1);
 		rc = db_step_done(db, st);
+		if (rc == 0)
+			rc = quota_read(db, limits);
 	}
 	pthread_mutex_unlock(&acct->a->write_lock);
 	if (rc < 0)
@@ -159,4 +180,14 @@ out:
 	sqlite3_close(h);
 	free(path);
 	return rc;
+}
+
+int
+store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
+                enum store_error *err_out)
+{
+	struct store_quota q = {.storage_limit = storage_limit, .messages_limit = messages_limit};
+
+	return store_quota_limits_set(acct, STORE_QUOTA_STORAGE | STORE_QUOTA_MESSAGES, &q,
+	                              err_out);
 }

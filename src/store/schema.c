@@ -14,7 +14,12 @@
  * 3 adds blobs.data: the bytes of a message up to store.inline_max, kept in
  * the row so the message and its row commit in one transaction (NULL: the
  * bytes are in blobs/<2 hex>/<hash>). A version 2 database is upgraded in
- * place (its blobs are all files).
+ * place (its blobs are all files). 4 moves inline bytes to blob_data.
+ * 5 (quota, RFC 9208) adds the MAILBOX resource (account.mailboxes_used,
+ * kept by triggers on mailboxes, and account.mailboxes_limit) and
+ * mailboxes.deleted_size (STATUS DELETED-STORAGE), kept by the message
+ * triggers, which the upgrade replaces. 6 adds the metadata table (IMAP
+ * METADATA, RFC 5464: metadata.c).
  */
 #include "store/store_int.h"
 
@@ -22,13 +27,56 @@
 
 #include "lib/log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 6
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
 	"CREATE TABLE IF NOT EXISTS blob_data(id INTEGER PRIMARY KEY, data BLOB NOT NULL);"        \
 	"CREATE TRIGGER IF NOT EXISTS blob_data_gc AFTER DELETE ON blobs BEGIN"                    \
 	" DELETE FROM blob_data WHERE id = old.id; END;"
+
+/* Counters and reference counts, in the writer's transaction. Bit 1 of
+   flags is \Seen, bit 8 \Deleted. */
+#define COUNTER_TRIGGERS_SQL                                                                       \
+	"CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN"                            \
+	" UPDATE mailboxes SET messages = messages + 1, size = size + NEW.size,"                   \
+	"  unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),"   \
+	"  deleted_size = deleted_size + ((NEW.flags & 8) != 0) * NEW.size,"                       \
+	"  recent = recent + (NEW.uid >= recent_uid) WHERE id = NEW.mailbox_id;"                   \
+	" UPDATE account SET storage_used = storage_used + NEW.size,"                              \
+	"  messages_used = messages_used + 1;"                                                     \
+	" UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"                                \
+	"END;"                                                                                     \
+	"CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN"                            \
+	" UPDATE mailboxes SET messages = messages - 1, size = size - OLD.size,"                   \
+	"  unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),"   \
+	"  deleted_size = deleted_size - ((OLD.flags & 8) != 0) * OLD.size,"                       \
+	"  recent = recent - (OLD.uid >= recent_uid) WHERE id = OLD.mailbox_id;"                   \
+	" UPDATE account SET storage_used = storage_used - OLD.size,"                              \
+	"  messages_used = messages_used - 1;"                                                     \
+	" UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"                                \
+	" INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (OLD.mailbox_id,"        \
+	"  OLD.uid, (SELECT highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id));"             \
+	"END;"                                                                                     \
+	"CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages"                          \
+	" WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN"                                           \
+	" UPDATE mailboxes SET"                                                                    \
+	"  unseen = unseen - ((OLD.flags & 1) = 0) + ((NEW.flags & 1) = 0),"                       \
+	"  deleted = deleted - ((OLD.flags & 8) != 0) + ((NEW.flags & 8) != 0),"                   \
+	"  deleted_size = deleted_size + (((NEW.flags & 8) != 0) - ((OLD.flags & 8) != 0))"        \
+	"   * NEW.size WHERE id = NEW.mailbox_id;"                                                 \
+	"END;"                                                                                     \
+	"CREATE TRIGGER mailboxes_insert AFTER INSERT ON mailboxes BEGIN"                          \
+	" UPDATE account SET mailboxes_used = mailboxes_used + 1;"                                 \
+	"END;"                                                                                     \
+	"CREATE TRIGGER mailboxes_delete AFTER DELETE ON mailboxes BEGIN"                          \
+	" UPDATE account SET mailboxes_used = mailboxes_used - 1;"                                 \
+	"END;"
+
+/* Annotations (metadata.c): mailbox_id 0 holds the server entries. */
+#define METADATA_SQL                                                                               \
+	"CREATE TABLE metadata(mailbox_id INTEGER NOT NULL, name TEXT NOT NULL,"                   \
+	" value BLOB NOT NULL, PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -42,7 +90,9 @@ static const char schema_sql[] =
         " storage_used INTEGER NOT NULL DEFAULT 0,"
         " messages_used INTEGER NOT NULL DEFAULT 0,"
         " storage_limit INTEGER NOT NULL DEFAULT 0,"
-        " messages_limit INTEGER NOT NULL DEFAULT 0);"
+        " messages_limit INTEGER NOT NULL DEFAULT 0,"
+        " mailboxes_used INTEGER NOT NULL DEFAULT 0,"
+        " mailboxes_limit INTEGER NOT NULL DEFAULT 0);"
         "CREATE TABLE keywords(idx INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);"
         "CREATE TABLE mailboxes("
         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -57,7 +107,8 @@ static const char schema_sql[] =
         " unseen INTEGER NOT NULL DEFAULT 0,"
         " deleted INTEGER NOT NULL DEFAULT 0,"
         " recent INTEGER NOT NULL DEFAULT 0,"
-        " size INTEGER NOT NULL DEFAULT 0);"
+        " size INTEGER NOT NULL DEFAULT 0,"
+        " deleted_size INTEGER NOT NULL DEFAULT 0);"
         "CREATE TABLE subscriptions(name TEXT PRIMARY KEY) WITHOUT ROWID;"
         "CREATE TABLE blobs("
         " id INTEGER PRIMARY KEY,"
@@ -95,32 +146,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        /* Counters and reference counts, in the writer's transaction. */
-        "CREATE TRIGGER messages_insert AFTER INSERT ON messages BEGIN"
-        " UPDATE mailboxes SET messages = messages + 1, size = size + NEW.size,"
-        "  unseen = unseen + ((NEW.flags & 1) = 0), deleted = deleted + ((NEW.flags & 8) != 0),"
-        "  recent = recent + (NEW.uid >= recent_uid) WHERE id = NEW.mailbox_id;"
-        " UPDATE account SET storage_used = storage_used + NEW.size,"
-        "  messages_used = messages_used + 1;"
-        " UPDATE blobs SET refs = refs + 1 WHERE id = NEW.blob_id;"
-        "END;"
-        "CREATE TRIGGER messages_delete AFTER DELETE ON messages BEGIN"
-        " UPDATE mailboxes SET messages = messages - 1, size = size - OLD.size,"
-        "  unseen = unseen - ((OLD.flags & 1) = 0), deleted = deleted - ((OLD.flags & 8) != 0),"
-        "  recent = recent - (OLD.uid >= recent_uid) WHERE id = OLD.mailbox_id;"
-        " UPDATE account SET storage_used = storage_used - OLD.size,"
-        "  messages_used = messages_used - 1;"
-        " UPDATE blobs SET refs = refs - 1 WHERE id = OLD.blob_id;"
-        " INSERT OR REPLACE INTO expunged(mailbox_id, uid, modseq) VALUES (OLD.mailbox_id,"
-        "  OLD.uid, (SELECT highestmodseq FROM mailboxes WHERE id = OLD.mailbox_id));"
-        "END;"
-        "CREATE TRIGGER messages_flags AFTER UPDATE OF flags ON messages"
-        " WHEN (OLD.flags & 9) != (NEW.flags & 9) BEGIN"
-        " UPDATE mailboxes SET"
-        "  unseen = unseen - ((OLD.flags & 1) = 0) + ((NEW.flags & 1) = 0),"
-        "  deleted = deleted - ((OLD.flags & 8) != 0) + ((NEW.flags & 8) != 0)"
-        "  WHERE id = NEW.mailbox_id;"
-        "END;";
+        COUNTER_TRIGGERS_SQL METADATA_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -145,6 +171,47 @@ schema_upgrade_3(struct db *db)
 	                              "UPDATE account SET schema_version = 4") < 0 ||
 	    db_commit(db) < 0) {
 		log_error("store", "event=schema-upgrade-failed from=3");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+/* Version 4 -> 5: the quota columns (RFC 9208 MAILBOX resource, STATUS
+   DELETED-STORAGE), counted once from the rows, and the triggers that keep
+   them from now on. */
+static int
+schema_upgrade_4_quota(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, "ALTER TABLE account ADD COLUMN mailboxes_used INTEGER NOT NULL DEFAULT 0;"
+	                "ALTER TABLE account ADD COLUMN mailboxes_limit INTEGER NOT NULL DEFAULT 0;"
+	                "ALTER TABLE mailboxes ADD COLUMN deleted_size INTEGER NOT NULL DEFAULT 0;"
+	                "DROP TRIGGER IF EXISTS messages_insert;"
+	                "DROP TRIGGER IF EXISTS messages_delete;"
+	                "DROP TRIGGER IF EXISTS messages_flags;" COUNTER_TRIGGERS_SQL
+	                "UPDATE account SET mailboxes_used = (SELECT count(*) FROM mailboxes);"
+	                "UPDATE mailboxes SET deleted_size = (SELECT coalesce(sum(size), 0)"
+	                " FROM messages WHERE mailbox_id = mailboxes.id AND (flags & 8) != 0);"
+	                "UPDATE account SET schema_version = 5") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=4");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+/* Version 5 -> 6: the (empty) metadata table. */
+static int
+schema_upgrade_5_metadata(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, METADATA_SQL "UPDATE account SET schema_version = 6") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=5");
 		db_rollback(db);
 		return -1;
 	}
@@ -199,6 +266,10 @@ schema_check(struct db *db)
 		version = 3;
 	if (version == 3 && schema_upgrade_3(db) == 0)
 		version = 4;
+	if (version == 4 && schema_upgrade_4_quota(db) == 0)
+		version = 5;
+	if (version == 5 && schema_upgrade_5_metadata(db) == 0)
+		version = 6;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;
@@ -209,7 +280,7 @@ schema_create(struct db *db, const struct store_settings *set)
 {
 	static const char ins_sql[] =
 	        "INSERT INTO account(id, schema_version, last_uidvalidity, next_email_id,"
-	        " storage_limit, messages_limit) VALUES (1, ?, ?, 1, ?, ?)";
+	        " storage_limit, messages_limit, mailboxes_limit) VALUES (1, ?, ?, 1, ?, ?, ?)";
 	sqlite3_stmt *st;
 	uint64_t id;
 
@@ -226,6 +297,7 @@ schema_create(struct db *db, const struct store_settings *set)
 	sqlite3_bind_int64(st, 2, (int64_t)(time(NULL) & 0x7fffffff) - 100);
 	sqlite3_bind_int64(st, 3, (int64_t)set->quota_storage);
 	sqlite3_bind_int64(st, 4, (int64_t)set->quota_messages);
+	sqlite3_bind_int64(st, 5, (int64_t)set->quota_mailboxes);
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {

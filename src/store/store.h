@@ -63,6 +63,7 @@ struct store_settings {
 	uint64_t max_message_size; /* bytes after CRLF normalisation; 0 = 64 MiB */
 	uint64_t quota_storage;    /* default limit for new accounts, bytes; 0 = none */
 	uint64_t quota_messages;   /* default limit for new accounts; 0 = none */
+	uint64_t quota_mailboxes;  /* default limit for new accounts; 0 = none */
 	uint64_t view_cache_bytes; /* per account, unused shared views kept; 0 = 64 MiB */
 	unsigned pool_idle;        /* idle SQLite connections kept per account; 0 = 4 */
 	uint64_t pool_idle_ms;     /* an idle connection unused this long is closed by the
@@ -164,7 +165,8 @@ struct store_mailbox_info {
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	uint32_t messages, unseen, deleted, recent;
-	uint64_t size; /* sum of message sizes (STATUS SIZE, RFC 8438) */
+	uint64_t size;         /* sum of message sizes (STATUS SIZE, RFC 8438) */
+	uint64_t deleted_size; /* of the \Deleted ones (STATUS DELETED-STORAGE, RFC 9208) */
 };
 
 /*
@@ -632,12 +634,78 @@ int store_mailbox_access_key(struct store_account *acct, const char *name, bool 
 /* RESETKEY without a mailbox: every mailbox of the account gets a new key. */
 int store_access_keys_reset(struct store_account *acct, enum store_error *err_out);
 
+/* ---- Metadata (RFC 5464) -------------------------------------------- */
+
+/* One annotation: name as checked by the caller (lowercase ASCII, "/shared/..."
+   or "/private/..."), value bytes (NUL-terminated copy; may hold NULs). */
+struct store_metadata_entry {
+	const char *name;
+	const unsigned char *value; /* NULL in a set: remove the entry */
+	size_t len;
+};
+
+/*
+ * The entry name of mailbox ("" or NULL: the account's server entries),
+ * and with subtree every entry below it too, sorted by name; array and
+ * strings in a. Returns 0 (*n_out may be 0), or -1 with _NOTFOUND (no such
+ * mailbox) or _TEMP.
+ */
+int store_metadata_get(struct store_account *acct, const char *mailbox, const char *name,
+                       bool subtree, struct arena *a, struct store_metadata_entry **out,
+                       size_t *n_out, enum store_error *err_out);
+/*
+ * Sets or removes (value NULL) the n entries in one transaction: all or
+ * none. max_entries (0 = no limit) bounds the entries of that mailbox (or
+ * of the server) after the change: -1 with _LIMIT when a new entry would
+ * pass it. Also -1 with _NOTFOUND, _TEMP. Entries go with their mailbox:
+ * kept by RENAME, removed by DELETE, copied by an INBOX rename.
+ */
+int store_metadata_set(struct store_account *acct, const char *mailbox,
+                       const struct store_metadata_entry *entries, size_t n, size_t max_entries,
+                       enum store_error *err_out);
+/* A METADATA change another handle of the account made. */
+struct store_metadata_change {
+	uint64_t mailbox_id; /* 0: a server entry */
+	const char *name;
+};
+/* The newest change's number: where a new reader starts. */
+uint64_t store_metadata_seq(struct store_account *acct);
+/*
+ * The changes after *seq that other handles made through this process's
+ * store (SETMETADATA: RFC 5465 5.6-5.7 NOTIFY events), oldest first, in a;
+ * moves *seq to the newest. *lost_out is true when older ones were no
+ * longer kept (the last 64 are). Cannot fail; the count is returned.
+ */
+size_t store_metadata_changes(struct store_account *acct, uint64_t *seq, struct arena *a,
+                              struct store_metadata_change **out, bool *lost_out);
+/* Replaces a mailbox's special-use bits (RFC 6154 section 4, through
+   /private/specialuse). -1 with _NOTFOUND, _TEMP. */
+int store_mailbox_special_use_set(struct store_account *acct, const char *mailbox, unsigned bits,
+                                  enum store_error *err_out);
+
 /* ---- Quota ---------------------------------------------------------- */
 
+/*
+ * One quota root per account (RFC 9208 section 3.2): bytes of messages,
+ * messages and mailboxes, each with a limit (0 = none). Usage is kept by
+ * triggers in each writer's transaction, and every write that grows usage
+ * checks the limits before its COMMIT (append, copy, delivery, create), so
+ * two writers cannot both slip under a limit. Lowering a limit below usage
+ * refuses further growth only: expunge, delete and MOVE always work.
+ */
 struct store_quota {
 	uint64_t storage_used, storage_limit; /* bytes; limit 0 = none */
 	uint64_t messages_used, messages_limit;
+	uint64_t mailboxes_used, mailboxes_limit;
 };
+
+/* Which limits store_quota_limits_set() changes. */
+enum store_quota_resource {
+	STORE_QUOTA_STORAGE = 1 << 0,
+	STORE_QUOTA_MESSAGES = 1 << 1,
+	STORE_QUOTA_MAILBOXES = 1 << 2,
+};
+#define STORE_QUOTA_ALL (STORE_QUOTA_STORAGE | STORE_QUOTA_MESSAGES | STORE_QUOTA_MAILBOXES)
 
 /* GETQUOTA/GETQUOTAROOT: one row read, whatever the size. */
 int store_quota_get(struct store_account *acct, struct store_quota *out, enum store_error *err_out);
@@ -649,9 +717,16 @@ int store_quota_get(struct store_account *acct, struct store_quota *out, enum st
  */
 int store_quota_peek(struct store *store, uint64_t account_id, struct store_quota *out,
                      enum store_error *err_out);
-/* Sets the limits (0 = none); usage above a new limit refuses further adds. */
+/* Sets the storage and message limits (0 = none), keeping the mailbox one. */
 int store_quota_set(struct store_account *acct, uint64_t storage_limit, uint64_t messages_limit,
                     enum store_error *err_out);
+/*
+ * Sets the limits named in which (enum store_quota_resource bits) from
+ * limits' *_limit fields in one write, leaving the others; then fills
+ * *limits with the quota as it now is (usage included). 0 or -1 (_TEMP).
+ */
+int store_quota_limits_set(struct store_account *acct, unsigned which, struct store_quota *limits,
+                           enum store_error *err_out);
 
 /* ---- Check and repair ----------------------------------------------- */
 

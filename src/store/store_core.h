@@ -87,6 +87,11 @@ struct retain_pending { /* rows an expunge deleted, not yet in the view */
 };
 
 /* The shared state of one account; store_account handles point here. */
+/* METADATA changes kept for sessions that have not read them yet: more
+   between two looks of one session is an overflow (it is told nothing of
+   the older ones). */
+#define METADATA_RING 64
+
 struct account {
 	struct store *store;
 	uint64_t id;
@@ -123,6 +128,15 @@ struct account {
 
 	pthread_mutex_t watch_lock; /* handles watching the mailbox list */
 	struct store_account *watchers;
+	/* The latest METADATA changes (account_metadata_changed), for NOTIFY's
+	   MailboxMetadataChange and ServerMetadataChange (RFC 5465 5.6-5.7):
+	   a ring under watch_lock; slot seq % METADATA_RING holds change seq. */
+	struct metadata_change {
+		uint64_t seq, mailbox_id; /* mailbox_id 0: the server */
+		char *name;               /* heap */
+		const struct store_account *origin;
+	} meta_ring[METADATA_RING];
+	uint64_t meta_seq; /* the newest change's; 0 before any */
 
 	/* The SQLite backend's (store_int.h). */
 	char *dir, *blob_dir;
@@ -228,6 +242,10 @@ void account_unref(struct account *a);
 /* The mailbox list or subscriptions changed by origin's call: wakes the
    other handles watching (store_account_watch). No store lock held. */
 void account_list_changed(struct account *a, const struct store_account *origin);
+/* origin set or removed these METADATA entries (names copied): recorded for
+   store_metadata_changes(), then the list watchers are woken. */
+void account_metadata_changed(struct account *a, const struct store_account *origin,
+                              uint64_t mailbox_id, const char *const *names, size_t n);
 
 /* ---- retain.c ---- */
 /* The rows expunge_rows() deleted (msgs: heap, taken); write_lock held. */

@@ -245,11 +245,15 @@ int copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox 
                 enum store_error *err_out);
 
 /* ---- quota.c ---- */
-/* In a write transaction after the change: -1 with _QUOTA when over a limit
-   and the change grew usage. */
-int quota_enforce(struct db *db, uint64_t storage_before, uint64_t messages_before,
-                  enum store_error *err_out);
-int quota_usage(struct db *db, uint64_t *storage_out, uint64_t *messages_out);
+/* Usage before a change; the limits are read again at quota_enforce(). */
+struct quota_usage {
+	uint64_t storage, messages, mailboxes;
+};
+/* In a write transaction before the change: 0, or -1 (database). */
+int quota_usage(struct db *db, struct quota_usage *out);
+/* In the same transaction after the change: -1 with _QUOTA when usage is
+   over a limit and the change grew it. */
+int quota_enforce(struct db *db, const struct quota_usage *before, enum store_error *err_out);
 
 /* ---- test hooks (blob.c) ---- */
 enum store_fault {

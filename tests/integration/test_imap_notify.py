@@ -99,7 +99,7 @@ class NotifyTest(ServerTestCase):
 
     def test_syntax_and_unsupported_events(self):
         self.assertIn("NO [BADEVENT (MessageNew MessageExpunge FlagChange MailboxName "
-                      "SubscriptionChange)]",
+                      "SubscriptionChange MailboxMetadataChange ServerMetadataChange)]",
                       self.s.do("NOTIFY SET (personal (AnnotationChange))")[-1])
         for bad in ("NOTIFY", "NOTIFY SET", "NOTIFY SET (selected (MailboxName))",
                     "NOTIFY SET (selected (MessageNew)) (selected-delayed (MessageNew))",

@@ -114,7 +114,7 @@ search(struct fixture *f, struct arena *a, const char *args, const uint32_t *sav
 		return "PARSER-ERROR";
 	}
 	imap_parser_free(&p);
-	if (imap_search_parse(a, cmd.args, cmd.nargs, false, &prog, &err) != IMAP_SEARCH_OK)
+	if (imap_search_parse(a, cmd.args, cmd.nargs, false, NULL, &prog, &err) != IMAP_SEARCH_OK)
 		return arena_printf(a, "BAD: %s", err);
 	struct imap_search_input in = {.mbox = f->mbox,
 	                               .acct = f->t.acct,

@@ -2,6 +2,8 @@
 /* test_imap_search_parse.c: tests for src/imap/search_parse.c. Each row is
    a SEARCH argument string, run through the command parser first, and the
    tree dump (or the error) it must give. */
+#include <string.h>
+
 #include "imap/parser.h"
 #include "imap/search_parse.h"
 #include "lib/arena.h"
@@ -10,6 +12,46 @@
 
 static const struct imap_parser_limits limits = {
         .max_line = 8192, .max_literal = 1024, .max_depth = 32};
+
+/* The filters of the FILTER rows (RFC 5466): name -> value. */
+static const struct {
+	const char *name, *value;
+} test_filters[] = {
+        {"on-the-road", "OR SMALLER 5000 FROM \"boss@example.com\""},
+        {"nested", "FILTER on-the-road SEEN"},
+        {"deep3", "FILTER deep2"},
+        {"deep2", "FILTER deep1"},
+        {"deep1", "FILTER on-the-road"},
+        {"loop", "FILTER loop"},
+        {"half", "OR SMALLER"},
+        {"utf8", "SUBJECT \"\xc3\xa9t\xc3\xa9\""},
+};
+
+static bool
+resolve(void *ctx, struct arena *a, const char *name, const struct imap_arg **args_out,
+        size_t *nargs_out)
+{
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(test_filters) / sizeof(test_filters[0]); i++) {
+		if (strcmp(test_filters[i].name, name) != 0)
+			continue;
+		struct imap_parser *p = imap_parser_new(&limits);
+		char *line = arena_printf(a, "f FILTER %s\r\n", test_filters[i].value);
+		struct imap_command cmd;
+		const char *err;
+		bool toobig;
+		size_t used;
+		bool ok = imap_parser_feed(p, a, line, strlen(line), &used, &cmd, &err, &toobig) ==
+		          IMAP_PARSE_DONE;
+		imap_parser_free(&p);
+		*args_out = cmd.args;
+		*nargs_out = cmd.nargs;
+		return ok;
+	}
+	return false;
+}
+
+static const struct imap_search_filters filters = {.resolve = resolve};
 
 /* "t SEARCH <args>\r\n" -> "ret=<bits> cs=<charset> <dump>" or "BAD: msg"/"BADCHARSET". */
 static char *
@@ -31,9 +73,11 @@ run(struct arena *a, const char *args, bool allow_return)
 	imap_parser_free(&p);
 	struct imap_search_program prog;
 	enum imap_search_status st =
-	        imap_search_parse(a, cmd.args, cmd.nargs, allow_return, &prog, &err);
+	        imap_search_parse(a, cmd.args, cmd.nargs, allow_return, &filters, &prog, &err);
 	if (st == IMAP_SEARCH_BAD)
 		return arena_printf(a, "BAD: %s", err);
+	if (st == IMAP_SEARCH_UNDEFINED_FILTER)
+		return arena_printf(a, "UNDEFINED-FILTER %s", err);
 	if (st == IMAP_SEARCH_BADCHARSET)
 		return arena_strdup(a, "BADCHARSET");
 	struct buf b;
@@ -52,6 +96,40 @@ run(struct arena *a, const char *args, bool allow_return)
 	out = arena_strdup(a, b.data);
 	buf_deinit(&b);
 	return out;
+}
+
+/* RFC 5466 3.1: substitution, three passes, loops, incomplete filters,
+   and the charset rule. */
+static void
+test_filter_keys(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+	        {"UID 300:900 FILTER on-the-road SINCE \"3-Dec-2002\"",
+	         "(AND (UID 300:900) (OR (SMALLER 5000) (FROM \"boss@example.com\"))"
+	         " (SINCE 2002-12-03))"},
+	        {"filter NESTED", "UNDEFINED-FILTER NESTED"}, /* names are exact here */
+	        {"FILTER nested", "(AND (OR (SMALLER 5000) (FROM \"boss@example.com\")) SEEN)"},
+	        {"FILTER deep1", "(OR (SMALLER 5000) (FROM \"boss@example.com\"))"},
+	        {"FILTER deep2", "(OR (SMALLER 5000) (FROM \"boss@example.com\"))"},
+	        {"FILTER deep3", "UNDEFINED-FILTER deep3"}, /* a fourth pass */
+	        {"FILTER loop", "UNDEFINED-FILTER loop"},
+	        {"FILTER half", "UNDEFINED-FILTER half"},
+	        {"FILTER nosuch", "UNDEFINED-FILTER nosuch"},
+	        {"NOT FILTER on-the-road", "(NOT (OR (SMALLER 5000) (FROM \"boss@example.com\")))"},
+	        {"SUBJECT FILTER", "(SUBJECT \"FILTER\")"}, /* a string, not a key */
+	        {"FILTER", "BAD: Search key needs an atom"},
+	        {"FILTER a/b", "BAD: FILTER needs a filter name"},
+	        {"CHARSET UTF-8 FILTER utf8", "cs=UTF-8 (SUBJECT \"\xc3\xa9t\xc3\xa9\")"},
+	        {"CHARSET ISO-8859-1 FILTER utf8",
+	         "BAD: [BADCHARSET (UTF-8 US-ASCII)] FILTER implies CHARSET UTF-8"},
+	};
+	struct arena *a = arena_new(4096);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		test_str_eq(i, run(a, cases[i].in, true), cases[i].want);
+	arena_free(&a);
 }
 
 static void
@@ -224,6 +302,7 @@ int
 main(void)
 {
 	TEST_RUN(test_keys);
+	TEST_RUN(test_filter_keys);
 	TEST_RUN(test_return_and_charset);
 	TEST_RUN(test_errors);
 	TEST_RUN(test_depth_is_bounded);

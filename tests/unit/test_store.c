@@ -684,6 +684,108 @@ test_quota_is_enforced(void)
 	tstore_close(&t);
 }
 
+/* RFC 9208 MAILBOX: CREATE (parents included) and RENAME are refused over
+   the limit and leave nothing behind; setting one limit keeps the others;
+   DELETE always works. */
+static void
+test_mailbox_quota(void)
+{
+	struct tstore t;
+	enum store_error err;
+	struct store_quota q = {.mailboxes_limit = 8};
+
+	tstore_open(&t);
+	test_int_eq(-1, store_quota_set(t.acct, 0, 50, &err), 0);
+	test_int_eq(-1, store_quota_limits_set(t.acct, STORE_QUOTA_MAILBOXES, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.messages_limit, 50);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b/c", 0, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, tstatus(&t, "a").uidvalidity, 0);
+	test_int_eq(-1, store_mailbox_create(t.acct, "a/b", 0, &err), 0);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "a/b", "x/y", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "INBOX", "Old", &err), -1);
+	test_int_eq(-1, err, STORE_ERR_QUOTA);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "a/b", "a/c", &err), 0);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "a/c", &err), 0);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 7);
+	test_int_eq(-1, (int64_t)q.mailboxes_limit, 8);
+	tstore_close(&t);
+}
+
+/* RFC 5464 storage: a subtree is one range, a set is all or none, the
+   entry limit counts after the change, and entries follow their mailbox. */
+static void
+test_metadata(void)
+{
+	struct tstore t;
+	enum store_error err;
+	struct arena *a = arena_new(4096);
+	struct store_metadata_entry *got;
+	size_t n;
+	const struct store_metadata_entry set[] = {
+	        {"/private/f/values/a", (const unsigned char *)"A", 1},
+	        {"/private/f/values/b", (const unsigned char *)"B\0b", 3},
+	        {"/private/f/valuesx", (const unsigned char *)"X", 1},
+	};
+
+	tstore_open(&t);
+	test_int_eq(-1, store_metadata_set(t.acct, "INBOX", set, 3, 3, &err), 0);
+	test_int_eq(
+	        -1,
+	        store_metadata_get(t.acct, "INBOX", "/private/f/values", true, a, &got, &n, &err),
+	        0);
+	test_int_eq(-1, (int64_t)n, 2);
+	test_str_eq(-1, got[1].name, "/private/f/values/b");
+	test_int_eq(-1, (int64_t)got[1].len, 3);
+	test_int_eq(-1, memcmp(got[1].value, "B\0b", 3), 0);
+	test_int_eq(-1,
+	            store_metadata_get(t.acct, "", "/private/f/values/a", false, a, &got, &n, &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 0); /* the server's entries are apart */
+	/* A fourth entry is over the limit: nothing of the set happens. */
+	const struct store_metadata_entry more[] = {
+	        {"/private/f/values/a", NULL, 0},
+	        {"/shared/c", (const unsigned char *)"1", 1},
+	        {"/shared/d", (const unsigned char *)"2", 1},
+	};
+	test_int_eq(-1, store_metadata_set(t.acct, "INBOX", more, 3, 3, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_LIMIT);
+	test_int_eq(-1,
+	            store_metadata_get(t.acct, "INBOX", "/private/f/values/a", false, a, &got, &n,
+	                               &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 1);
+	test_int_eq(-1, store_metadata_set(t.acct, "INBOX", more, 2, 3, &err), 0);
+	test_int_eq(-1, store_metadata_set(t.acct, "Nope", more, 1, 3, &err), -1);
+	test_int_eq(-1, err, STORE_ERR_NOTFOUND);
+	/* INBOX rename: a copy goes with the new mailbox, INBOX keeps its own. */
+	test_int_eq(-1, store_mailbox_rename(t.acct, "INBOX", "Old", &err), 0);
+	test_int_eq(-1, store_metadata_get(t.acct, "Old", "/shared/c", false, a, &got, &n, &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 1);
+	test_int_eq(-1, store_mailbox_rename(t.acct, "Old", "Older", &err), 0);
+	test_int_eq(-1, store_metadata_get(t.acct, "Older", "/shared/c", false, a, &got, &n, &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 1);
+	test_int_eq(-1, store_mailbox_delete(t.acct, "Older", &err), 0);
+	test_int_eq(-1, store_mailbox_create(t.acct, "Older", 0, &err), 0);
+	test_int_eq(-1, store_metadata_get(t.acct, "Older", "/shared/c", false, a, &got, &n, &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 0);
+	test_int_eq(-1, store_metadata_get(t.acct, "INBOX", "/shared/c", false, a, &got, &n, &err),
+	            0);
+	test_int_eq(-1, (int64_t)n, 1);
+	test_int_eq(-1,
+	            store_mailbox_special_use_set(t.acct, "Older", STORE_SPECIAL_IMPORTANT, &err),
+	            0);
+	test_int_eq(-1, (int64_t)tstatus(&t, "Older").special_use, STORE_SPECIAL_IMPORTANT);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 static void
 test_fts_substring_search(void)
 {
@@ -833,6 +935,8 @@ main(void)
 	TEST_RUN(test_keyword_limit);
 	TEST_RUN(test_counters_follow_every_operation);
 	TEST_RUN(test_quota_is_enforced);
+	TEST_RUN(test_mailbox_quota);
+	TEST_RUN(test_metadata);
 	TEST_RUN(test_fts_substring_search);
 	TEST_RUN(test_address_search_before_and_after_indexing);
 	TEST_RUN(test_sort_and_ranges);

@@ -179,14 +179,44 @@ test_version_1_database_is_upgraded(void)
 	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0);
 	store_account_close(&t.acct);
 	test_int_eq(-1, pending_after_indexing(t.dir), 0);
-	tsql(t.dir, "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
-	            " UPDATE account SET schema_version = 1");
+	tsql(t.dir, TSQL_BACK_TO_4 "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
+	                           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 4);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 6);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
 	store_mailbox_close(&mb);
+	tstore_close(&t);
+}
+
+/* A version 4 database gets the quota columns (4 -> 5) counted from its
+   rows, and triggers that keep them from then on. */
+static void
+test_version_4_database_gets_quota_columns(void)
+{
+	struct tstore t;
+	struct store_quota q;
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: a\r\n\r\na\r\n", STORE_FLAG_DELETED);
+	tappend(&t, "INBOX", "Subject: bb\r\n\r\nbb\r\n", 0);
+	indexer_stop(t.store);
+	store_account_close(&t.acct);
+	tsql(t.dir, TSQL_BACK_TO_4);
+	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 6);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
+	test_int_eq(-1, (int64_t)tstatus(&t, "INBOX").deleted_size, 17);
+	test_int_eq(-1, store_mailbox_create(t.acct, "New", 0, &err), 0);
+	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
+	test_int_eq(-1, (int64_t)q.mailboxes_used, 7);
+	tappend(&t, "New", "Subject: c\r\n\r\nc\r\n", STORE_FLAG_DELETED);
+	test_int_eq(-1, (int64_t)tstatus(&t, "New").deleted_size, 17);
+	char report[4096];
+	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
 	tstore_close(&t);
 }
 
@@ -272,5 +302,6 @@ main(void)
 	TEST_RUN(test_check_finds_and_repairs_damage);
 	TEST_RUN(test_search_is_exact_before_and_after_indexing);
 	TEST_RUN(test_version_1_database_is_upgraded);
+	TEST_RUN(test_version_4_database_gets_quota_columns);
 	return TEST_DONE("test_store_faults");
 }

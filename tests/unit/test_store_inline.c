@@ -293,7 +293,8 @@ test_version_2_database_is_upgraded(void)
 	tappend(&t, "INBOX", old, 0);
 	store_account_close(&t.acct);
 	store_close(&t.store);
-	tsql(t.dir, "ALTER TABLE blobs DROP COLUMN data; UPDATE account SET schema_version = 2");
+	tsql(t.dir, TSQL_BACK_TO_4 "ALTER TABLE blobs DROP COLUMN data;"
+	                           " UPDATE account SET schema_version = 2");
 	test_int_eq(-1,
 	            tsql_int(t.dir, "SELECT count(*) FROM pragma_table_info('blobs')"
 	                            " WHERE name = 'data'"),
@@ -302,7 +303,7 @@ test_version_2_database_is_upgraded(void)
 	set.no_fsync = true;
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 4);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 6);
 	test_int_eq(-1, tappend(&t, "INBOX", small, 0), 2);
 	test_int_eq(-1, tblob_files(t.dir), 1);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
