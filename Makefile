@@ -6,7 +6,7 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound opendkim
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -28,7 +28,7 @@ LDFLAGS_MODE :=
 endif
 
 CFLAGS  += $(CFLAGS_COMMON) $(CFLAGS_MODE)
-LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
+LDLIBS  := $(PKG_LIBS) -lspf2 -lopendmarc -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \

@@ -14,6 +14,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_mailauth.h"
 
 #define F(field) offsetof(struct tern_conf, field)
 #define DAY_MS   (86400000ull)
@@ -136,6 +137,16 @@ static const struct config_key keys[] = {
          "user+tag@domain delivers to user@domain; empty: no sub-addressing."},
         {"smtp.subaddress_folder", CONFIG_BOOL, F(smtp.subaddress_folder), "no", 0, 0, NULL,
          "Deliver user+tag@domain into folder \"tag\" when it exists (else INBOX)."},
+        {"mailauth.enabled", CONFIG_BOOL, F(smtp.mailauth), "yes", 0, 0, NULL,
+         "Check SPF, DKIM and DMARC of mail arriving at the MX and prepend Authentication-Results (RFC 8601)."},
+        {"mailauth.failure", CONFIG_ENUM, F(smtp.mailauth_failure), "dmarc", 0, 0,
+         "dmarc|deliver|junk|reject",
+         "What to do with mail failing DMARC: what the sender's p= asks (reject, quarantine into Junk, none), deliver, deliver into Junk, or reject (550 5.7.26)."},
+        {"mailauth.domains", CONFIG_STRING, F(smtp.mailauth_domains), "", 0, 0, NULL,
+         "Per recipient domain actions overriding mailauth.failure, \"DOMAIN:ACTION ...\"."},
+        {"mailauth.public_suffix_list", CONFIG_STRING, F(smtp.mailauth_psl),
+         "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL,
+         "The public suffix list DMARC finds organizational domains with (Debian's publicsuffix); missing: the last two labels."},
         {"submission.enabled", CONFIG_BOOL, F(submission_enabled), "yes", 0, 0, NULL,
          "Run the submission listeners (AUTH required, RFC 6409 and RFC 8314)."},
         {"submission.port", CONFIG_UINT, F(submission_port), "0", 0, 65535, NULL,
@@ -245,6 +256,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 {
 	char *path = xasprintf("%s/tern.conf", data_dir);
 
+	conf->hold_dir = NULL;
 	store_settings_defaults(&conf->store);
 	config_defaults(keys, ARRAY_LEN(keys), conf);
 	int rc = config_load(path, keys, ARRAY_LEN(keys), conf, error_out);
@@ -285,6 +297,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
 	conf->outbound.hostname = conf->hostname;
 	conf->outbound.nameservers = conf->dns_nameservers;
+	conf->smtp.nameservers = conf->dns_nameservers; /* borrowed */
 	conf->outbound.relay_password = "";
 	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
 	                  &conf->tls_client_ca, &conf->lmtp_socket, &conf->relay_password_file};
@@ -304,6 +317,16 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}
+	conf->smtp.hold_dir = conf->hold_dir = conf_path(data_dir, "tmp");
+	struct smtp_mailauth_policy policy = {0};
+	char *perr = NULL;
+	if (smtp_mailauth_policy_parse(conf->smtp.mailauth_domains, &policy, &perr) < 0) {
+		*error_out = xasprintf("%s/tern.conf: %s", data_dir, perr);
+		free(perr);
+		conf_free(conf);
+		return -1;
+	}
+	smtp_mailauth_policy_deinit(&policy);
 	return 0;
 }
 
@@ -332,6 +355,8 @@ void
 conf_free(struct tern_conf *conf)
 {
 	config_free(keys, ARRAY_LEN(keys), conf);
+	free(conf->hold_dir);
+	conf->hold_dir = NULL;
 }
 
 char *

@@ -22,10 +22,13 @@
  * (RFC 2033 section 4.2). 250 is only ever sent for what store_deliver or
  * the queue said is on disk.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -38,6 +41,9 @@
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_trace.h"
 #include "store/store.h"
+
+/* Held message bytes buffered before a write(2). */
+#define HOLD_BUF (64 * 1024)
 
 /* The distinct accounts of a transaction's local recipients. */
 static size_t
@@ -89,6 +95,71 @@ trace_received(struct smtp_session *s, struct buf *b)
 	smtp_trace_received(b, &t);
 }
 
+/* The MX with mailauth.enabled: the message goes to an unnamed file while
+   DKIM hashes it; the trace fields wait beside it. false when there is no
+   room for the file. */
+static bool
+hold_begin(struct smtp_session *s)
+{
+	const struct auth_recipient *only;
+	struct buf b;
+
+	s->hold_fd = open(s->cfg->s.hold_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (s->hold_fd < 0) {
+		log_error(s->base.ops->proto, "event=hold-failed dir=%s err=\"%s\"",
+		          s->cfg->s.hold_dir, strerror(errno));
+		return false;
+	}
+	s->mailauth = smtp_mailauth_new(net_conn_peer(s->base.conn), s->helo, s->tx.sender);
+	buf_init(&b);
+	buf_printf(&b, "Return-Path: <%s>\r\n", s->tx.sender);
+	if (count_accounts(&s->tx, &only) == 1)
+		buf_printf(&b, "Delivered-To: %s\r\n", only->address);
+	s->trace_top = buf_steal(&b);
+	trace_received(s, &b);
+	s->trace_received = buf_steal(&b);
+	buf_deinit(&b);
+	return true;
+}
+
+void
+smtp_message_hold_free(struct smtp_session *s)
+{
+	smtp_mailauth_free(&s->mailauth);
+	if (s->hold_fd >= 0)
+		close(s->hold_fd);
+	s->hold_fd = -1;
+	buf_reset(&s->hold_buf);
+	free(s->trace_top);
+	free(s->trace_received);
+	s->trace_top = s->trace_received = NULL;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes the held bytes out; -1 on a write error. */
+static int
+hold_flush(struct smtp_session *s)
+{
+	if (s->hold_buf.len > 0 && write_all(s->hold_fd, s->hold_buf.data, s->hold_buf.len) < 0)
+		return -1;
+	buf_reset(&s->hold_buf);
+	return 0;
+}
+
 bool
 smtp_message_begin(struct smtp_session *s)
 {
@@ -103,7 +174,9 @@ smtp_message_begin(struct smtp_session *s)
 	s->has_header = false;
 	s->data_error = SMTP_DATA_OK;
 	s->data_size = 0;
-	if (tx->n_rcpts > tx->n_remote) {
+	if (s->role == SMTP_ROLE_MX && s->cfg->s.mailauth && tx->n_rcpts > 0) {
+		ok = hold_begin(s);
+	} else if (tx->n_rcpts > tx->n_remote) {
 		if (store_spool_new(s->srv->store, &s->spool, &err) < 0) {
 			log_error(s->base.ops->proto, "event=spool-failed err=\"%s\"",
 			          store_error_str(err));
@@ -131,6 +204,7 @@ smtp_message_begin(struct smtp_session *s)
 	if (!ok) {
 		store_spool_free(&s->spool);
 		smtp_queue_msg_free(&s->qmsg);
+		smtp_message_hold_free(s);
 		smtp_reply(s, 451, "4.3.0", "Temporary failure, try again later (sid %s)",
 		           s->base.log.sid);
 		return false;
@@ -173,10 +247,24 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 		s->data_error = SMTP_DATA_TOOBIG;
 		store_spool_free(&s->spool);
 		smtp_queue_msg_free(&s->qmsg);
+		smtp_message_hold_free(s);
 		return;
 	}
-	if (s->role == SMTP_ROLE_SUBMISSION && !s->has_header)
+	/* Submission checks From: against the account, the MX's DMARC
+	   evaluates its domain. */
+	if ((s->role == SMTP_ROLE_SUBMISSION || s->mailauth != NULL) && !s->has_header)
 		keep_header(s, data, len);
+	if (s->mailauth != NULL) {
+		smtp_mailauth_write(s->mailauth, data, len);
+		buf_append(&s->hold_buf, data, len);
+		if (s->hold_buf.len >= HOLD_BUF && hold_flush(s) < 0) {
+			log_error(s->base.ops->proto, "event=hold-failed err=\"%s\"",
+			          strerror(errno));
+			s->data_error = SMTP_DATA_TEMP;
+			smtp_message_hold_free(s);
+		}
+		return;
+	}
 	if (s->spool != NULL && store_spool_write(s->spool, data, len, &err) < 0)
 		s->data_error = err == STORE_ERR_TOOBIG ? SMTP_DATA_TOOBIG : SMTP_DATA_TEMP;
 	if (s->qmsg != NULL && s->data_error == SMTP_DATA_OK) {
@@ -211,6 +299,7 @@ struct delivery {
 	const char **from; /* submission: the From: addresses to check, or NULL */
 	size_t n_from;
 	bool check_from;
+	bool to_junk; /* every local copy into Junk (mailauth's verdict) */
 	uint64_t account_id;
 	const char *separator;
 	struct arena *arena;
@@ -340,7 +429,8 @@ rcpt_result(const struct delivery *d, const struct smtp_rcpt *r)
 	for (size_t j = 0; j < r->n_accts; j++)
 		for (size_t i = 0; i < d->n_targets; i++)
 			if (d->targets[i].account_id == r->accts[j].account_id &&
-			    strcmp(d->targets[i].folder, r->accts[j].folder) == 0 &&
+			    strcmp(d->targets[i].folder,
+			           d->to_junk ? "Junk" : r->accts[j].folder) == 0 &&
 			    d->targets[i].err != STORE_ERR_NONE)
 				return d->targets[i].err;
 	return STORE_ERR_NONE;
@@ -428,6 +518,188 @@ delivery_done(struct session *base, void *arg)
 	smtp_cmd_finish(s);
 }
 
+/* ---- the checks of a held message (MX, mailauth.enabled) ---- */
+
+static void delivery_start(struct smtp_session *s, bool to_junk);
+
+struct mailauth_job {
+	/* in */
+	struct smtp_mailauth *m;
+	int hold_fd;
+	char *trace_top, *trace_received;
+	char *nameservers, *authserv_id, *from_domain;
+	unsigned actions; /* 1 << enum smtp_mailauth_action, over the recipient domains */
+	struct store *store;
+	/* out */
+	struct smtp_mailauth_result res;
+	enum smtp_mailauth_action action; /* DELIVER, JUNK or REJECT */
+	struct store_spool *spool;
+	enum store_error err;
+};
+
+static void
+mailauth_job_free(struct mailauth_job *j)
+{
+	smtp_mailauth_free(&j->m);
+	if (j->hold_fd >= 0)
+		close(j->hold_fd);
+	store_spool_free(&j->spool);
+	free(j->trace_top);
+	free(j->trace_received);
+	free(j->nameservers);
+	free(j->authserv_id);
+	free(j->from_domain);
+	free(j->res.header);
+	free(j);
+}
+
+/* How strict an action is: with recipients in several domains the
+   strictest wins, since SMTP has one reply for all of them. */
+static int
+action_rank(enum smtp_mailauth_action a)
+{
+	return a == SMTP_MAILAUTH_REJECT ? 2 : a == SMTP_MAILAUTH_JUNK ? 1 : 0;
+}
+
+/* The spool: trace fields, Authentication-Results (above Received, so a
+   reader finds this server's verdict first: RFC 8601 section 5), then the
+   held message. */
+static int
+mailauth_spool(struct mailauth_job *j)
+{
+	char *chunk = xmalloc(HOLD_BUF);
+	int rc = -1;
+
+	if (store_spool_new(j->store, &j->spool, &j->err) < 0)
+		goto out;
+	if (store_spool_write(j->spool, j->trace_top, strlen(j->trace_top), &j->err) < 0 ||
+	    store_spool_write(j->spool, j->res.header, strlen(j->res.header), &j->err) < 0 ||
+	    store_spool_write(j->spool, j->trace_received, strlen(j->trace_received), &j->err) < 0)
+		goto out;
+	if (lseek(j->hold_fd, 0, SEEK_SET) < 0) {
+		j->err = STORE_ERR_TEMP;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(j->hold_fd, chunk, HOLD_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error("smtp", "event=hold-failed err=\"%s\"", strerror(errno));
+			j->err = STORE_ERR_TEMP;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (store_spool_write(j->spool, chunk, (size_t)n, &j->err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		store_spool_free(&j->spool);
+	free(chunk);
+	return rc;
+}
+
+static void
+mailauth_work(void *arg)
+{
+	struct mailauth_job *j = arg;
+
+	smtp_mailauth_finish(j->m, j->nameservers, j->authserv_id, j->from_domain, &j->res);
+	j->action = SMTP_MAILAUTH_DELIVER;
+	if (j->res.dmarc == SMTP_DMARC_FAIL) {
+		for (unsigned a = 0; a <= SMTP_MAILAUTH_REJECT; a++) {
+			if (!(j->actions & (1u << a)))
+				continue;
+			enum smtp_mailauth_action e = (enum smtp_mailauth_action)a;
+			if (e == SMTP_MAILAUTH_DMARC) /* RFC 7489 section 6.3 p= */
+				e = j->res.dmarc_policy == 'r'   ? SMTP_MAILAUTH_REJECT
+				    : j->res.dmarc_policy == 'q' ? SMTP_MAILAUTH_JUNK
+				                                 : SMTP_MAILAUTH_DELIVER;
+			if (action_rank(e) > action_rank(j->action))
+				j->action = e;
+		}
+	}
+	if (j->action != SMTP_MAILAUTH_REJECT)
+		(void)mailauth_spool(j);
+}
+
+static void
+mailauth_done(struct session *base, void *arg)
+{
+	struct mailauth_job *j = arg;
+	static const char *const words[] = {"dmarc", "deliver", "junk", "reject"};
+
+	if (base == NULL) {
+		mailauth_job_free(j);
+		return;
+	}
+	struct smtp_session *s = (struct smtp_session *)base;
+	log_info(s->base.ops->proto, "event=mailauth %s from-domain=%s action=%s", j->res.summary,
+	         j->res.from_domain[0] ? j->res.from_domain : "-", words[j->action]);
+	if (j->action == SMTP_MAILAUTH_REJECT) {
+		/* RFC 7372 section 3.2: 5.7.26, several authentication checks
+		   failed; RFC 7489 section 6.3 p=reject at the end of data. */
+		smtp_reply(s, 550, "5.7.26",
+		           "Message rejected: it fails the DMARC policy of %s (sid %s)",
+		           j->res.from_domain, s->base.log.sid);
+		metrics_add(METRICS_DELIVERIES_TOTAL, s->base.ops->proto, "failed", NULL,
+		            (int64_t)s->tx.n_rcpts);
+	} else if (j->spool == NULL) {
+		smtp_reply_store_error(s, j->err, NULL);
+	} else {
+		s->spool = j->spool;
+		j->spool = NULL;
+		delivery_start(s, j->action == SMTP_MAILAUTH_JUNK);
+		mailauth_job_free(j);
+		return;
+	}
+	mailauth_job_free(j);
+	smtp_tx_reset(s);
+	smtp_cmd_finish(s);
+}
+
+/* Hands the held message and its checks to the lookup pool. */
+static void
+mailauth_start(struct smtp_session *s)
+{
+	struct smtp_tx *tx = &s->tx;
+
+	if (hold_flush(s) < 0) {
+		log_error(s->base.ops->proto, "event=hold-failed err=\"%s\"", strerror(errno));
+		smtp_reply_store_error(s, STORE_ERR_TEMP, NULL);
+		smtp_tx_reset(s);
+		smtp_cmd_done(s);
+		return;
+	}
+	struct mailauth_job *j = xcalloc(1, sizeof(*j));
+	j->m = s->mailauth;
+	j->hold_fd = s->hold_fd;
+	j->trace_top = s->trace_top;
+	j->trace_received = s->trace_received;
+	s->mailauth = NULL;
+	s->hold_fd = -1;
+	s->trace_top = s->trace_received = NULL;
+	j->nameservers = xstrdup(s->cfg->s.nameservers);
+	j->authserv_id = xstrdup(s->cfg->s.hostname);
+	j->store = s->srv->store;
+	/* RFC 7489 section 6.6.1: the domain of the one author. */
+	size_t n_from = 0;
+	const char **from = smtp_header_from(s->cmd_arena, (const unsigned char *)s->header.data,
+	                                     s->header.len, &n_from);
+	if (n_from >= 1 && strrchr(from[0], '@') != NULL)
+		j->from_domain = xstrdup(strrchr(from[0], '@') + 1);
+	for (size_t i = 0; i < tx->n_rcpts; i++) {
+		const char *at = strrchr(tx->rcpts[i].address, '@');
+		j->actions |= 1u << smtp_mailauth_policy_get(&s->cfg->mailauth_policy,
+		                                             at != NULL ? at + 1 : "");
+	}
+	session_command_wait(&s->base);
+	session_job_submit(&s->base, s->srv->jobs, mailauth_work, mailauth_done, j);
+}
+
 void
 smtp_message_end(struct smtp_session *s)
 {
@@ -448,6 +720,19 @@ smtp_message_end(struct smtp_session *s)
 		smtp_cmd_done(s);
 		return;
 	}
+	if (s->mailauth != NULL) {
+		mailauth_start(s);
+		return;
+	}
+	delivery_start(s, false);
+}
+
+/* The delivery job for the spool and/or queue file; to_junk puts every
+   local copy into Junk (INBOX where there is none). */
+static void
+delivery_start(struct smtp_session *s, bool to_junk)
+{
+	struct smtp_tx *tx = &s->tx;
 	struct delivery *d = xcalloc(1, sizeof(*d));
 	size_t cap = 0;
 	d->arena = arena_new(4096);
@@ -455,12 +740,13 @@ smtp_message_end(struct smtp_session *s)
 	d->auth = s->srv->auth;
 	d->spool = s->spool;
 	d->qmsg = s->qmsg;
+	d->to_junk = to_junk;
 	s->spool = NULL;
 	s->qmsg = NULL;
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		for (size_t j = 0; j < tx->rcpts[i].n_accts; j++)
 			target_get(d, tx->rcpts[i].accts[j].account_id,
-			           tx->rcpts[i].accts[j].folder, &cap);
+			           to_junk ? "Junk" : tx->rcpts[i].accts[j].folder, &cap);
 	if (s->role == SMTP_ROLE_SUBMISSION) {
 		d->check_from = true;
 		d->account_id = s->user.account_id;

@@ -83,10 +83,42 @@ smtp_resolver_free(struct smtp_resolver **rp)
 	free(r);
 }
 
-/* A wire-format name (uncompressed, as unbound hands rdata) to dotted
-   text without the final dot; "" for the root. -1 when malformed. */
-static int
-wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
+int
+smtp_resolver_query(struct smtp_resolver *r, const char *name, int rrtype,
+                    struct ub_result **res_out)
+{
+	*res_out = NULL;
+	if (ub_resolve(r->ctx, name, rrtype, CLASS_IN, res_out) != 0) {
+		*res_out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_dns_txt_join(const unsigned char *rdata, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	/* RFC 1035 section 3.3.14: one or more <character-string>s, each a
+	   length byte and that many bytes; RFC 7208 section 3.3 and RFC 6376
+	   section 3.6.2.2 join them without a separator. */
+	for (size_t i = 0; i < len;) {
+		size_t l = rdata[i++];
+		if (i + l > len || o + l + 1 > cap)
+			return -1;
+		memcpy(out + o, rdata + i, l);
+		o += l;
+		i += l;
+	}
+	if (cap == 0)
+		return -1;
+	out[o] = '\0';
+	return memchr(out, '\0', o) != NULL ? -1 : 0;
+}
+
+int
+smtp_dns_wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;
 
@@ -204,7 +236,8 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 			continue;
 		struct smtp_mx_record *m = &mx[n_mx];
 		m->pref = (unsigned)(d[0] << 8 | d[1]);
-		if (wire_name(d + 2, (size_t)res->len[i] - 2, m->name, sizeof(m->name)) < 0)
+		if (smtp_dns_wire_name(d + 2, (size_t)res->len[i] - 2, m->name, sizeof(m->name)) <
+		    0)
 			continue;
 		if (m->name[0] == '\0') {
 			is_null = true; /* RFC 7505 section 3: "." */

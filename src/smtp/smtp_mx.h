@@ -45,6 +45,20 @@ enum smtp_mx_status smtp_mx_lookup(struct smtp_resolver *r, const char *domain,
                                    struct smtp_mx_host *hosts_out, size_t *n_out, char *why_out,
                                    size_t why_len);
 
+/* One raw query (rrtype and class IN), for the checks of smtp_mailauth.c.
+   0 with *res_out to ub_resolve_free(), -1 when the resolver itself failed
+   (a temporary error). */
+struct ub_result;
+int smtp_resolver_query(struct smtp_resolver *r, const char *name, int rrtype,
+                        struct ub_result **res_out);
+/* A TXT record's rdata (its character-strings joined) as one string into
+   out. -1 when malformed, longer than cap - 1, or holding a NUL byte. */
+int smtp_dns_txt_join(const unsigned char *rdata, size_t len, char *out, size_t cap);
+/* A wire-format name (uncompressed, as unbound hands rdata) to dotted text
+   without the final dot; "" for the root. -1 when malformed or when a label
+   holds a byte that is not a hostname's (letters, digits, '-', '_'). */
+int smtp_dns_wire_name(const unsigned char *p, size_t len, char *out, size_t cap);
+
 /* Sorts MX records by preference and shuffles each run of equal ones with
    rnd (a random number source, e.g. random_r): pure, for the unit test. */
 struct smtp_mx_record {
