@@ -180,6 +180,12 @@ class MailAuthTest(unittest.TestCase):
         self.assertEqual(code, 550)
         self.assertIsNone(self.stored("forged"))
 
+    def test_spf_pass_for_another_domain_does_not_align(self):
+        # The sender's own domain passes SPF; From: names reject.example.
+        code, _ = self.send("alice@good.example", message("ceo@reject.example", "unaligned"))
+        self.assertEqual(code, 550)
+        self.assertIsNone(self.stored("unaligned"))
+
     def test_p_quarantine_goes_to_junk(self):
         self.assertEqual(self.send("x@quarantine.example",
                                    message("x@quarantine.example", "junked"))[0], 250)
