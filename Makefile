@@ -6,7 +6,7 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound opendkim
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound opendkim libcurl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -141,7 +141,8 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
-                $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c)
+                $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c \
+                                      smtp_mta_sts.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_smtp_dns.c: libFuzzer harness for what tern reads out of DNS
- * answers and the mailauth policy text: smtp_dns_txt_join() (TXT rdata for
- * SPF, DKIM keys, DMARC records), smtp_dns_wire_name() (MX and PTR
- * targets, src/smtp/smtp_mx.c) and smtp_mailauth_policy_parse()
- * (mailauth.domains, src/smtp/smtp_mailauth.c). The first byte picks the
- * decoder and, for the first two, the output room; every output is checked
- * against its contract (NUL-terminated within the room, hostname bytes).
+ * answers and policy texts: smtp_dns_txt_join() (TXT rdata for SPF, DKIM
+ * keys, DMARC and MTA-STS records), smtp_dns_wire_name() (MX and PTR
+ * targets, src/smtp/smtp_mx.c), smtp_mailauth_policy_parse()
+ * (mailauth.domains, src/smtp/smtp_mailauth.c), and the MTA-STS TXT
+ * record and policy parsers with MX matching (src/smtp/smtp_mta_sts.c).
+ * The first byte picks the decoder and, for the first two, the output
+ * room; every output is checked against its contract (NUL-terminated
+ * within the room, hostname bytes, bounded fields).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "smtp/smtp_mailauth.h"
+#include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cap = (size_t)(data[0] >> 2) * 8 + 1; /* 1 .. 505 */
 	char *out = malloc(cap);
 
-	switch (data[0] % 3) {
+	switch (data[0] % 5) {
 	case 0:
 		if (smtp_dns_txt_join(in, len, out, cap) == 0) {
 			size_t n = strlen(out);
@@ -48,6 +51,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 		}
 		break;
+	case 3: {
+		char *text = malloc(len + 1);
+		char id[33];
+		memcpy(text, in, len);
+		text[len] = '\0';
+		if (smtp_sts_txt_parse(text, id) == 0 && (id[0] == '\0' || strlen(id) > 32))
+			abort();
+		free(text);
+		break;
+	}
+	case 4: {
+		struct smtp_sts_policy p = {0};
+		if (smtp_sts_policy_parse((const char *)in, len, &p) == 0) {
+			if (p.max_age > SMTP_STS_MAX_AGE || p.n_mx > SMTP_STS_MAX_MX ||
+			    (p.n_mx == 0 && p.mode != SMTP_STS_NONE))
+				abort();
+			for (size_t i = 0; i < p.n_mx; i++)
+				if (!smtp_sts_mx_matches(&p, p.mx[i][0] == '*' ? "x" : p.mx[i]) &&
+				    p.mx[i][0] != '*')
+					abort(); /* a name matches itself */
+		}
+		break;
+	}
 	default: {
 		char *text = malloc(len + 1);
 		memcpy(text, in, len);

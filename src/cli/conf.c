@@ -175,6 +175,12 @@ static const struct config_key keys[] = {
          "Deliveries running at once (threads)."},
         {"delivery.per_domain", CONFIG_UINT, F(outbound.per_domain), "2", 1, 1000, NULL,
          "Connections open at once to one destination domain (or the relayhost)."},
+        {"delivery.mta_sts", CONFIG_BOOL, F(outbound.mta_sts), "yes", 0, 0, NULL,
+         "Apply receivers' MTA-STS policies (RFC 8461): fetched over HTTPS, cached in DIR/mta-sts; enforce mode requires an MX of the policy and TLS with a valid certificate."},
+        {"delivery.mta_sts_port", CONFIG_UINT, F(outbound.mta_sts_port), "443", 1, 65535, NULL,
+         "Port of the MTA-STS policy hosts (https://mta-sts.DOMAIN); only tests use another."},
+        {"delivery.ca_file", CONFIG_STRING, F(delivery_ca_file), "", 0, 0, NULL,
+         "PEM file of CAs trusted beside the system's for remote MX and MTA-STS certificates (relative to the data directory); empty: the system's only."},
         {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
          "Each connect, read and write of a delivery."},
         {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
@@ -299,8 +305,12 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->outbound.nameservers = conf->dns_nameservers;
 	conf->smtp.nameservers = conf->dns_nameservers; /* borrowed */
 	conf->outbound.relay_password = "";
-	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
-	                  &conf->tls_client_ca, &conf->lmtp_socket, &conf->relay_password_file};
+	char **paths[] = {&conf->auth.oauth_hs256_secret_file,
+	                  &conf->auth.oauth_public_keys_file,
+	                  &conf->tls_client_ca,
+	                  &conf->lmtp_socket,
+	                  &conf->relay_password_file,
+	                  &conf->delivery_ca_file};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);
@@ -317,6 +327,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}
+	conf->outbound.ca_file = conf->delivery_ca_file; /* borrowed, made absolute */
 	conf->smtp.hold_dir = conf->hold_dir = conf_path(data_dir, "tmp");
 	struct smtp_mailauth_policy policy = {0};
 	char *perr = NULL;

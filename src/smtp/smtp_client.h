@@ -46,6 +46,11 @@ struct smtp_client_settings {
 	uint64_t timeout_ms;   /* each connect, read and write */
 	bool tls_required;     /* refuse the host unless STARTTLS with a verified
 	                          certificate for server_name works (550 5.7.10) */
+	bool tls_temporary;    /* with tls_required: a host without it fails with
+	                          451 4.7.5 (MTA-STS), not 550 5.7.10 (REQUIRETLS) */
+	bool tls_check;        /* verify the certificate even when not required
+	                          (caps.tls_verified says how it went) */
+	const char *ca_file;   /* CAs trusted beside the system's, or NULL */
 	bool no_starttls;      /* plaintext even where STARTTLS is offered: the
 	                          retry after a failed handshake */
 	const char *auth_user; /* smarthost AUTH; NULL: none */

@@ -34,6 +34,7 @@
 #include "smtp/smtp_client.h"
 #include "smtp/smtp_dkim.h"
 #include "smtp/smtp_dsn.h"
+#include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
 #include "smtp/smtp_queue_item.h"
 
@@ -69,6 +70,8 @@ struct smtp_outbound {
 	size_t n_todo, n_busy, cap;
 	struct domain_count *domains;
 	size_t n_domains;
+	char *sts_dir;
+	struct smtp_sts_settings sts;
 };
 
 uint64_t
@@ -328,6 +331,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
 	        .auth_password = s->relay_password,
 	        .fd_slot = d->fd_slot,
+	        .ca_file = s->ca_file,
 	};
 	struct smtp_client_message m = {
 	        .sender = it->sender,
@@ -342,6 +346,13 @@ deliver_domain(struct delivery *d, const char *domain)
 	        .size = it->size + d->dkim.len,
 	};
 	bool finished = false;
+	/* MTA-STS (RFC 8461) for the recipient domain; a smarthost's would be
+	   the smarthost's domain's (section 3.4), not looked up. */
+	struct smtp_sts_policy sts;
+	bool has_sts = n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
+	               smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts) == 1 &&
+	               sts.mode != SMTP_STS_NONE;
+	bool sts_enforce = has_sts && sts.mode == SMTP_STS_ENFORCE;
 	/* Every host in order before a temporary failure (RFC 5321 section
 	   5.1); a host that answers ends the search, whatever it says. */
 	for (size_t h = 0; h < n_hosts && !finished; h++) {
@@ -349,8 +360,30 @@ deliver_domain(struct delivery *d, const char *domain)
 		struct smtp_reply reply;
 		char key[96];
 		bool reused = false;
-		d->tried = true;
 		last_host = hosts[h].name;
+		if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
+			/* Section 4.1; enforce: not this host (section 5). */
+			log_info("outbound", "event=mta-sts-%s id=%s domain=%s host=%s reason=mx",
+			         sts_enforce ? "refused" : "testing", it->id, domain,
+			         hosts[h].name);
+			if (sts_enforce) {
+				d->tried = true;
+				last = (struct smtp_reply){451, ""};
+				snprintf(
+				        last.text, sizeof(last.text),
+				        "4.7.5 %.150s is not an MX host of the MTA-STS policy of %.150s",
+				        hosts[h].name, domain);
+				continue;
+			}
+		}
+		d->tried = true;
+		/* Enforce: STARTTLS with a certificate valid for the host
+		   (section 4.2), else the next host, and a temporary failure
+		   at the end (section 5: the policy may be updated). Testing:
+		   the certificate is checked and a failure only logged. */
+		cs.tls_required = it->requiretls || sts_enforce;
+		cs.tls_temporary = !it->requiretls;
+		cs.tls_check = has_sts;
 		snprintf(key, sizeof(key), "%s %u %d", hosts[h].ip, port, cs.tls_required);
 		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
 			c = d->cache->c;
@@ -367,6 +400,10 @@ deliver_domain(struct delivery *d, const char *domain)
 			last = reply;
 			continue;
 		}
+		if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
+			log_info("outbound",
+			         "event=mta-sts-testing id=%s domain=%s host=%s reason=tls", it->id,
+			         domain, hosts[h].name);
 		int rc = smtp_client_send(c, &m, rr, n, &reply);
 		bool has_dsn = smtp_client_caps(c)->dsn;
 		if (rc < 0 && reply.code == 0 && reused) {
@@ -777,6 +814,16 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	o->s.relay_user = xstrdup(s->relay_user);
 	o->s.relay_password = xstrdup(s->relay_password);
 	o->s.nameservers = xstrdup(s->nameservers);
+	o->s.ca_file = xstrdup(s->ca_file);
+	o->sts_dir = xasprintf("%s/mta-sts", data_dir);
+	o->sts = (struct smtp_sts_settings){
+	        .cache_dir = o->sts_dir,
+	        .ca_file = o->s.ca_file,
+	        .https_port = (uint16_t)o->s.mta_sts_port,
+	        .timeout_ms = MIN(o->s.timeout_ms, 60000), /* section 3.3: a minute */
+	};
+	if (o->s.mta_sts)
+		smtp_sts_global_init();
 	if (o->s.workers == 0)
 		o->s.workers = 1;
 	if (o->s.per_domain == 0)
@@ -848,5 +895,7 @@ smtp_outbound_stop(struct smtp_outbound **op)
 		explicit_bzero((char *)o->s.relay_password, strlen(o->s.relay_password));
 	free((char *)o->s.relay_password);
 	free((char *)o->s.nameservers);
+	free((char *)o->s.ca_file);
+	free(o->sts_dir);
 	free(o);
 }
