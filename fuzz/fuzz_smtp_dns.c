@@ -5,7 +5,8 @@
  * keys, DMARC and MTA-STS records), smtp_dns_wire_name() (MX and PTR
  * targets, src/smtp/smtp_mx.c), smtp_mailauth_policy_parse()
  * (mailauth.domains, src/smtp/smtp_mailauth.c), and the MTA-STS TXT
- * record and policy parsers with MX matching (src/smtp/smtp_mta_sts.c).
+ * record and policy parsers with MX matching (src/smtp/smtp_mta_sts.c),
+ * and TLSA rdata for DANE (src/smtp/smtp_dane.c).
  * The first byte picks the decoder and, for the first two, the output
  * room; every output is checked against its contract (NUL-terminated
  * within the room, hostname bytes, bounded fields).
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smtp/smtp_dane.h"
 #include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
@@ -31,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cap = (size_t)(data[0] >> 2) * 8 + 1; /* 1 .. 505 */
 	char *out = malloc(cap);
 
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		if (smtp_dns_txt_join(in, len, out, cap) == 0) {
 			size_t n = strlen(out);
@@ -59,6 +61,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (smtp_sts_txt_parse(text, id) == 0 && (id[0] == '\0' || strlen(id) > 32))
 			abort();
 		free(text);
+		break;
+	}
+	case 5: {
+		struct smtp_tlsa *t = malloc(sizeof(*t));
+		int rc = smtp_tlsa_parse(in, len, t);
+		if (rc == 0 && (t->usage < 2 || t->usage > 3 || t->len + 3 != len))
+			abort();
+		free(t);
 		break;
 	}
 	case 4: {

@@ -181,6 +181,8 @@ static const struct config_key keys[] = {
          "Port of the MTA-STS policy hosts (https://mta-sts.DOMAIN); only tests use another."},
         {"delivery.ca_file", CONFIG_STRING, F(delivery_ca_file), "", 0, 0, NULL,
          "PEM file of CAs trusted beside the system's for remote MX and MTA-STS certificates (relative to the data directory); empty: the system's only."},
+        {"delivery.dane", CONFIG_BOOL, F(outbound.dane), "yes", 0, 0, NULL,
+         "DANE (RFC 7672): an MX host with DNSSEC-validated TLSA records gets TLS verified against them, or no mail; needs dns.trust_anchor_file."},
         {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
          "Each connect, read and write of a delivery."},
         {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
@@ -194,6 +196,8 @@ static const struct config_key keys[] = {
          "A message still undelivered after this gets one delay DSN (for NOTIFY=DELAY); 0 = none."},
         {"dns.nameservers", CONFIG_STRING, F(dns_nameservers), "", 0, 0, NULL,
          "Resolvers for MX, SPF, DKIM and DMARC lookups, \"IP[:PORT] ...\"; empty: those of /etc/resolv.conf."},
+        {"dns.trust_anchor_file", CONFIG_STRING, F(dns_trust_anchor_file), "", 0, 0, NULL,
+         "DNSSEC trust anchors (DS or DNSKEY records; Debian's dns-root-data has /usr/share/dns/root.key) for validating answers, as DANE needs; empty: nothing is validated. The resolvers must pass DNSSEC records through."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -310,7 +314,8 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	                  &conf->tls_client_ca,
 	                  &conf->lmtp_socket,
 	                  &conf->relay_password_file,
-	                  &conf->delivery_ca_file};
+	                  &conf->delivery_ca_file,
+	                  &conf->dns_trust_anchor_file};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);
@@ -328,6 +333,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		return -1;
 	}
 	conf->outbound.ca_file = conf->delivery_ca_file; /* borrowed, made absolute */
+	conf->outbound.trust_anchor_file = conf->dns_trust_anchor_file;
 	conf->smtp.hold_dir = conf->hold_dir = conf_path(data_dir, "tmp");
 	struct smtp_mailauth_policy policy = {0};
 	char *perr = NULL;

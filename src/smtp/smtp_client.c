@@ -9,6 +9,7 @@
  * which RSET makes it ready again.
  */
 #include "smtp/smtp_client.h"
+#include "smtp/smtp_dane.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -296,13 +297,18 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ctx == NULL)
 		goto tls_failed;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	bool verify = c->s.tls_required || c->s.tls_check;
-	if (verify) {
+	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
+	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
+	if (is_dane) {
+		/* RFC 7672: the TLSA records are the trust anchors, no CA. */
+		if (SSL_CTX_dane_enable(c->ctx) <= 0)
+			goto tls_failed;
+	} else if (verify) {
 		SSL_CTX_set_default_verify_paths(c->ctx);
 		if (c->s.ca_file != NULL && c->s.ca_file[0] != '\0')
 			SSL_CTX_load_verify_locations(c->ctx, c->s.ca_file, NULL);
 	}
-	if (c->s.tls_required) {
+	if (c->s.tls_required || is_dane) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	} else {
 		/* Opportunistic (RFC 7435): encryption against passive eyes, any
@@ -313,8 +319,25 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		goto tls_failed;
 	SSL_set_tlsext_host_name(c->ssl, c->server_name);
-	if (verify)
+	if (is_dane) {
+		/* The MX name is the reference identifier for DANE-TA(2);
+		   DANE-EE(3) matches the key alone, names unchecked (RFC 7672
+		   section 3.1.1). */
+		if (SSL_dane_enable(c->ssl, c->server_name) <= 0)
+			goto tls_failed;
+		SSL_dane_set_flags(c->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		size_t added = 0;
+		for (size_t i = 0; i < c->s.dane->n; i++) {
+			const struct smtp_tlsa *t = &c->s.dane->tlsa[i];
+			if (SSL_dane_tlsa_add(c->ssl, t->usage, t->selector, t->mtype, t->data,
+			                      t->len) > 0)
+				added++;
+		}
+		if (added == 0)
+			goto tls_failed;
+	} else if (verify) {
 		SSL_set1_host(c->ssl, c->server_name);
+	}
 	if (c->in_end != c->in_start) {
 		/* Bytes after 220 are an injection attempt (RFC 3207 section 5). */
 		reply_set(r, 0, "4.7.0 %s sent data before TLS", c->server_name);

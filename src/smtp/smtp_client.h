@@ -29,6 +29,8 @@
 
 /* A server's reply, or why there was none: code 0 is a local or network
    failure (connect refused, timeout, TLS), text says what. */
+struct smtp_dane;
+
 struct smtp_reply {
 	int code;
 	char text[400]; /* "4.4.1 connection refused", enhanced code kept */
@@ -51,6 +53,9 @@ struct smtp_client_settings {
 	bool tls_check;        /* verify the certificate even when not required
 	                          (caps.tls_verified says how it went) */
 	const char *ca_file;   /* CAs trusted beside the system's, or NULL */
+	/* DANE (RFC 7672): when set with usable records, the certificate must
+	   match them (SSL_dane_*), instead of CAs; TLS is then required. */
+	const struct smtp_dane *dane;
 	bool no_starttls;      /* plaintext even where STARTTLS is offered: the
 	                          retry after a failed handshake */
 	const char *auth_user; /* smarthost AUTH; NULL: none */

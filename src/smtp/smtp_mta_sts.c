@@ -92,12 +92,12 @@ is_mx_pattern(const char *v, size_t len)
 
 	if (len >= 2 && v[0] == '*' && v[1] == '.')
 		i = 2;
-	if (i == len || len > 253)
+	if (i == len || len > 253 || v[i] == '.' || v[len - 1] == '.')
 		return false;
 	for (; i < len; i++)
 		if (!(isalnum((unsigned char)v[i]) || v[i] == '-' || v[i] == '.'))
 			return false;
-	return v[len - 1] != '.' || len > 1;
+	return true;
 }
 
 int
@@ -156,6 +156,8 @@ smtp_sts_policy_parse(const char *text, size_t len, struct smtp_sts_policy *out)
 			p.max_age = age > SMTP_STS_MAX_AGE ? SMTP_STS_MAX_AGE : age;
 			has_age = true;
 		} else if (KEY("mx")) {
+			if (v_len > 1 && v[v_len - 1] == '.')
+				v_len--; /* a root dot is no part of the match */
 			if (!is_mx_pattern(v, v_len))
 				return -1;
 			if (p.n_mx < SMTP_STS_MAX_MX) {

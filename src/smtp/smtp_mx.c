@@ -71,6 +71,18 @@ smtp_resolver_new(const char *nameservers, char **error_out)
 	return r;
 }
 
+int
+smtp_resolver_add_trust_anchors(struct smtp_resolver *r, const char *file, char **error_out)
+{
+	int rc = ub_ctx_add_ta_file(r->ctx, file);
+
+	if (rc != 0) {
+		*error_out = xasprintf("dns.trust_anchor_file %s: %s", file, ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 smtp_resolver_free(struct smtp_resolver **rp)
 {
@@ -184,7 +196,7 @@ rand_u32(void *arg)
 
 /* Appends name's addresses of type (A or AAAA). -1 on a temporary failure. */
 static int
-addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type,
+addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type, bool chain_secure,
           struct smtp_mx_host *hosts, size_t *n)
 {
 	struct ub_result *res = NULL;
@@ -200,6 +212,7 @@ addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type,
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		inet_ntop(type == RR_A ? AF_INET : AF_INET6, res->data[i], h->ip, sizeof(h->ip));
 		h->pref = pref;
+		h->is_secure = chain_secure && res->secure;
 	}
 	ub_resolve_free(res);
 	return rc;
@@ -212,7 +225,7 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 	struct ub_result *res = NULL;
 	struct smtp_mx_record mx[SMTP_MX_MAX_HOSTS];
 	size_t n_mx = 0;
-	bool is_null = false;
+	bool is_null = false, mx_secure;
 
 	*n_out = 0;
 	int err = ub_resolve(r->ctx, domain, RR_MX, CLASS_IN, &res);
@@ -230,6 +243,9 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 		ub_resolve_free(res);
 		return SMTP_MX_NO_DOMAIN;
 	}
+	/* Secure data, or a secure denial that there is any (the implicit MX
+	   is then as secure as the domain's own address records). */
+	mx_secure = res->secure;
 	for (int i = 0; res->havedata && res->data[i] != NULL; i++) {
 		const unsigned char *d = (const unsigned char *)res->data[i];
 		if (res->len[i] < 3 || n_mx == SMTP_MX_MAX_HOSTS)
@@ -259,9 +275,9 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 	smtp_mx_order(mx, n_mx, rand_u32, NULL);
 	bool temp = false;
 	for (size_t i = 0; i < n_mx; i++) {
-		if (addresses(r, mx[i].name, mx[i].pref, RR_A, hosts_out, n_out) < 0)
+		if (addresses(r, mx[i].name, mx[i].pref, RR_A, mx_secure, hosts_out, n_out) < 0)
 			temp = true;
-		if (addresses(r, mx[i].name, mx[i].pref, RR_AAAA, hosts_out, n_out) < 0)
+		if (addresses(r, mx[i].name, mx[i].pref, RR_AAAA, mx_secure, hosts_out, n_out) < 0)
 			temp = true;
 	}
 	if (*n_out == 0) {

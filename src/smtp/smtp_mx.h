@@ -15,6 +15,7 @@
 #ifndef TERN_SMTP_SMTP_MX_H
 #define TERN_SMTP_SMTP_MX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,8 @@ struct smtp_mx_host {
 	char name[256]; /* the MX host name, for SNI, the log and DSNs */
 	char ip[48];    /* numeric */
 	unsigned pref;
+	bool is_secure; /* the MX records (or the implicit MX) and this address
+	                   were DNSSEC-validated: DANE may apply (RFC 7672 2.2) */
 };
 
 enum smtp_mx_status {
@@ -37,6 +40,11 @@ struct smtp_resolver;
 
 /* nameservers: "" for resolv.conf. NULL with a heap *error_out. */
 struct smtp_resolver *smtp_resolver_new(const char *nameservers, char **error_out);
+/* DNSSEC trust anchors (DS or DNSKEY records in zone-file form, e.g.
+   Debian's /usr/share/dns/root.key) from file: answers under them are
+   validated, and only validated ones count as secure. -1 with a heap
+   *error_out. */
+int smtp_resolver_add_trust_anchors(struct smtp_resolver *r, const char *file, char **error_out);
 void smtp_resolver_free(struct smtp_resolver **rp);
 
 /* The hosts to try for domain, in order, into hosts_out (at most

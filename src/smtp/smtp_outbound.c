@@ -32,6 +32,7 @@
 #include "auth/accounts.h"
 #include "smtp/smtp_accounts.h"
 #include "smtp/smtp_client.h"
+#include "smtp/smtp_dane.h"
 #include "smtp/smtp_dkim.h"
 #include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mta_sts.h"
@@ -353,6 +354,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	               smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts) == 1 &&
 	               sts.mode != SMTP_STS_NONE;
 	bool sts_enforce = has_sts && sts.mode == SMTP_STS_ENFORCE;
+	struct smtp_dane *dane = s->dane ? xmalloc(sizeof(*dane)) : NULL; /* 16 KiB */
 	/* Every host in order before a temporary failure (RFC 5321 section
 	   5.1); a host that answers ends the search, whatever it says. */
 	for (size_t h = 0; h < n_hosts && !finished; h++) {
@@ -361,7 +363,28 @@ deliver_domain(struct delivery *d, const char *domain)
 		char key[96];
 		bool reused = false;
 		last_host = hosts[h].name;
-		if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
+		/* DANE (RFC 7672) for a host whose MX and address records were
+		   validated; it takes precedence over MTA-STS (RFC 8461
+		   section 2). A failed or bogus TLSA lookup rules the host out. */
+		int dane_rc = 0;
+		if (s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
+			char dwhy[300];
+			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, port, dane, dwhy,
+			                           sizeof(dwhy));
+			if (dane_rc < 0) {
+				log_info("outbound",
+				         "event=dane-refused id=%s host=%s reason=\"%s\"", it->id,
+				         hosts[h].name, dwhy);
+				d->tried = true;
+				last = (struct smtp_reply){451, ""};
+				snprintf(last.text, sizeof(last.text), "4.7.5 %.300s", dwhy);
+				continue;
+			}
+		}
+		cs.dane = dane_rc > 0 ? dane : NULL;
+		if (dane_rc > 0) {
+			/* verified against TLSA, never plaintext */
+		} else if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
 			/* Section 4.1; enforce: not this host (section 5). */
 			log_info("outbound", "event=mta-sts-%s id=%s domain=%s host=%s reason=mx",
 			         sts_enforce ? "refused" : "testing", it->id, domain,
@@ -381,10 +404,11 @@ deliver_domain(struct delivery *d, const char *domain)
 		   (section 4.2), else the next host, and a temporary failure
 		   at the end (section 5: the policy may be updated). Testing:
 		   the certificate is checked and a failure only logged. */
-		cs.tls_required = it->requiretls || sts_enforce;
+		cs.tls_required = it->requiretls || (sts_enforce && dane_rc == 0) || dane_rc > 0;
 		cs.tls_temporary = !it->requiretls;
-		cs.tls_check = has_sts;
-		snprintf(key, sizeof(key), "%s %u %d", hosts[h].ip, port, cs.tls_required);
+		cs.tls_check = has_sts && dane_rc == 0;
+		snprintf(key, sizeof(key), "%s %u %d %d", hosts[h].ip, port, cs.tls_required,
+		         dane_rc > 0);
 		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
 			c = d->cache->c;
 			d->cache->c = NULL;
@@ -400,7 +424,10 @@ deliver_domain(struct delivery *d, const char *domain)
 			last = reply;
 			continue;
 		}
-		if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
+		if (dane_rc > 0)
+			log_info("outbound", "event=dane-verified id=%s host=%s", it->id,
+			         hosts[h].name);
+		else if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
 			log_info("outbound",
 			         "event=mta-sts-testing id=%s domain=%s host=%s reason=tls", it->id,
 			         domain, hosts[h].name);
@@ -434,6 +461,7 @@ deliver_domain(struct delivery *d, const char *domain)
 		for (size_t i = 0; i < n; i++)
 			outcome(d, who[i], &last, last_host, false);
 	}
+	free(dane);
 	free(rr);
 	free(who);
 }
@@ -628,6 +656,19 @@ out:
 
 /* ---- threads ---- */
 
+/* A delivery thread's resolver: dns.nameservers, and the trust anchors
+   DANE needs validated answers from. */
+static struct smtp_resolver *
+resolver_new(const struct smtp_outbound_settings *s, char **error_out)
+{
+	struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+
+	if (r != NULL && s->trust_anchor_file[0] != '\0' &&
+	    smtp_resolver_add_trust_anchors(r, s->trust_anchor_file, error_out) < 0)
+		smtp_resolver_free(&r);
+	return r;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -662,7 +703,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&o->mu);
 		if (resolver == NULL && o->s.relayhost[0] == '\0') {
 			char *err = NULL;
-			resolver = smtp_resolver_new(o->s.nameservers, &err);
+			resolver = resolver_new(&o->s, &err);
 			if (resolver == NULL) {
 				log_error("outbound", "event=resolver-failed err=\"%s\"", err);
 				free(err);
@@ -815,6 +856,7 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	o->s.relay_password = xstrdup(s->relay_password);
 	o->s.nameservers = xstrdup(s->nameservers);
 	o->s.ca_file = xstrdup(s->ca_file);
+	o->s.trust_anchor_file = xstrdup(s->trust_anchor_file);
 	o->sts_dir = xasprintf("%s/mta-sts", data_dir);
 	o->sts = (struct smtp_sts_settings){
 	        .cache_dir = o->sts_dir,
@@ -830,7 +872,7 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 		o->s.per_domain = 1;
 	if (s->relayhost[0] == '\0') {
 		/* Fail at start, not at the first message, on a bad setting. */
-		struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+		struct smtp_resolver *r = resolver_new(&o->s, error_out);
 		if (r == NULL) {
 			smtp_outbound_stop(&o);
 			return NULL;
@@ -896,6 +938,7 @@ smtp_outbound_stop(struct smtp_outbound **op)
 	free((char *)o->s.relay_password);
 	free((char *)o->s.nameservers);
 	free((char *)o->s.ca_file);
+	free((char *)o->s.trust_anchor_file);
 	free(o->sts_dir);
 	free(o);
 }
