@@ -95,6 +95,34 @@ trace_received(struct smtp_session *s, struct buf *b)
 	smtp_trace_received(b, &t);
 }
 
+/* With one reply for several accounts, a copy for the queue (smtp_session.h
+   redo). Cheap: a file in queue/tmp written as the spool is. */
+static bool
+wants_redo(const struct smtp_session *s)
+{
+	const struct auth_recipient *only;
+
+	return s->role != SMTP_ROLE_LMTP && s->srv->queue != NULL &&
+	       count_accounts(&s->tx, &only) >= 2;
+}
+
+static void
+redo_begin(struct smtp_session *s)
+{
+	s->redo_failed = false;
+	if (wants_redo(s) && smtp_queue_msg_new(s->srv->queue, &s->redo) < 0)
+		s->redo_failed = true;
+}
+
+static void
+redo_write(struct smtp_session *s, const char *data, size_t len)
+{
+	if (s->redo != NULL && smtp_queue_msg_write(s->redo, data, len) < 0) {
+		smtp_queue_msg_free(&s->redo);
+		s->redo_failed = true;
+	}
+}
+
 /* The MX with mailauth.enabled: the message goes to an unnamed file while
    DKIM hashes it; the trace fields wait beside it. false when there is no
    room for the file. */
@@ -177,6 +205,7 @@ smtp_message_begin(struct smtp_session *s)
 	if (s->role == SMTP_ROLE_MX && s->cfg->s.mailauth && tx->n_rcpts > 0) {
 		ok = hold_begin(s);
 	} else if (tx->n_rcpts > tx->n_remote) {
+		redo_begin(s);
 		if (store_spool_new(s->srv->store, &s->spool, &err) < 0) {
 			log_error(s->base.ops->proto, "event=spool-failed err=\"%s\"",
 			          store_error_str(err));
@@ -188,6 +217,7 @@ smtp_message_begin(struct smtp_session *s)
 			trace_received(s, &b);
 			if (store_spool_write(s->spool, b.data, b.len, &err) < 0)
 				ok = false;
+			redo_write(s, b.data, b.len);
 		}
 	}
 	if (ok && tx->n_remote > 0) {
@@ -267,6 +297,8 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 	}
 	if (s->spool != NULL && store_spool_write(s->spool, data, len, &err) < 0)
 		s->data_error = err == STORE_ERR_TOOBIG ? SMTP_DATA_TOOBIG : SMTP_DATA_TEMP;
+	if (s->spool != NULL)
+		redo_write(s, data, len);
 	if (s->qmsg != NULL && s->data_error == SMTP_DATA_OK) {
 		if (smtp_queue_msg_write(s->qmsg, data, len) < 0)
 			s->data_error = SMTP_DATA_TEMP;
@@ -281,7 +313,9 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 
 struct target {
 	uint64_t account_id;
+	const char *address;        /* the account's */
 	const char *folder;         /* "" for INBOX */
+	bool is_requeued;           /* refused, and queued for local redelivery */
 	struct store_account *acct; /* from the thread's cache, unless is_owned */
 	bool is_owned;
 	enum store_error err;
@@ -303,7 +337,12 @@ struct delivery {
 	uint64_t account_id;
 	const char *separator;
 	struct arena *arena;
+	struct smtp_queue_msg *redo; /* smtp_session.h */
+	bool redo_failed;
+	const char *redo_sender, *redo_account;
+	struct smtp_mail_params redo_mail;
 	/* out */
+	char redo_id[40];         /* the local redelivery queued, or "" */
 	const char *from_refused; /* an address not the sender's own */
 	bool from_temp;
 	int queue_rc;
@@ -311,7 +350,7 @@ struct delivery {
 };
 
 static struct target *
-target_get(struct delivery *d, uint64_t id, const char *folder, size_t *cap)
+target_get(struct delivery *d, uint64_t id, const char *address, const char *folder, size_t *cap)
 {
 	for (size_t i = 0; i < d->n_targets; i++)
 		if (d->targets[i].account_id == id && strcmp(d->targets[i].folder, folder) == 0)
@@ -325,6 +364,7 @@ target_get(struct delivery *d, uint64_t id, const char *folder, size_t *cap)
 	}
 	struct target *t = &d->targets[d->n_targets++];
 	t->account_id = id;
+	t->address = arena_strdup(d->arena, address);
 	t->folder = arena_strdup(d->arena, folder);
 	return t;
 }
@@ -378,6 +418,54 @@ deliver_some(struct delivery *d, bool retry_inbox)
 		d->targets[idx[i]].err = v[i].err;
 }
 
+/*
+ * Some accounts took the message and some refused it (quota, a store
+ * error): SMTP has one reply for all, and 250 is owed to those that have
+ * it, so the others are queued for local redelivery (the runner stores
+ * them later, retrying until queue.max_age, then bounces: smtp_outbound.c).
+ * Without the copy (it failed to write) the reply must be 451 instead:
+ * a duplicate for some rather than a loss for others.
+ */
+static void
+requeue_refused(struct delivery *d)
+{
+	size_t stored = 0, refused = 0;
+
+	for (size_t i = 0; i < d->n_targets; i++) {
+		if (d->targets[i].err == STORE_ERR_NONE)
+			stored++;
+		else
+			refused++;
+	}
+	if (stored == 0 || refused == 0 || d->redo == NULL)
+		return;
+	struct smtp_queue_rcpt *qr = arena_zalloc(d->arena, refused * sizeof(*qr));
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_targets; i++) {
+		const struct target *t = &d->targets[i];
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(qr[k].address, t->address) == 0;
+		if (t->err != STORE_ERR_NONE && !dup)
+			qr[n++].address = t->address;
+	}
+	struct smtp_envelope env = {
+	        .sender = d->redo_sender,
+	        .account = d->redo_account,
+	        .mail = &d->redo_mail,
+	        .rcpts = qr,
+	        .n_rcpts = n,
+	        .is_local = true,
+	};
+	if (smtp_queue_msg_commit(d->redo, &env, d->redo_id) < 0) {
+		d->redo_id[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (d->targets[i].err != STORE_ERR_NONE)
+			d->targets[i].is_requeued = true;
+}
+
 static void
 delivery_work(void *arg)
 {
@@ -401,6 +489,7 @@ delivery_work(void *arg)
 		}
 		deliver_some(d, false);
 		deliver_some(d, true); /* a sub-address folder deleted since RCPT */
+		requeue_refused(d);
 		for (size_t i = 0; i < d->n_targets; i++)
 			if (d->targets[i].is_owned)
 				store_account_close(&d->targets[i].acct);
@@ -416,6 +505,7 @@ delivery_free(struct delivery *d)
 {
 	store_spool_free(&d->spool);
 	smtp_queue_msg_free(&d->qmsg);
+	smtp_queue_msg_free(&d->redo);
 	arena_free(&d->arena);
 	free(d);
 }
@@ -431,7 +521,7 @@ rcpt_result(const struct delivery *d, const struct smtp_rcpt *r)
 			if (d->targets[i].account_id == r->accts[j].account_id &&
 			    strcmp(d->targets[i].folder,
 			           d->to_junk ? "Junk" : r->accts[j].folder) == 0 &&
-			    d->targets[i].err != STORE_ERR_NONE)
+			    d->targets[i].err != STORE_ERR_NONE && !d->targets[i].is_requeued)
 				return d->targets[i].err;
 	return STORE_ERR_NONE;
 }
@@ -482,12 +572,27 @@ delivery_done(struct session *base, void *arg)
 				log_info(s->base.ops->proto, "event=rcpt-failed rcpt=%s err=\"%s\"",
 				         smtp_str(s, tx->rcpts[i].address), store_error_str(e));
 		}
+		for (size_t i = 0; d->redo_id[0] != '\0' && i < d->n_targets; i++)
+			if (d->targets[i].is_requeued)
+				log_info(s->base.ops->proto,
+				         "event=rcpt-requeued account=%s err=\"%s\" queue=%s",
+				         d->targets[i].address, store_error_str(d->targets[i].err),
+				         d->redo_id);
 		if (s->role != SMTP_ROLE_LMTP) {
-			/* One reply for all: 250 once any recipient has it, since
-			   a retry would duplicate it for them. */
-			if (ok > 0)
+			/* One reply for all: 250 once every recipient has it (or,
+			   refused by the store while others took it, is queued for
+			   local redelivery: requeue_refused). A refusal that could
+			   not be queued gets 451 for all: the client's retry
+			   duplicates the message for some (RFC 5321 section 6.1
+			   tolerates that), where 250 would lose it for the others. */
+			if (ok == tx->n_rcpts)
 				smtp_reply(s, 250, "2.0.0", "Ok: %s as %s",
 				           tx->n_remote > 0 ? "queued" : "delivered", id);
+			else if (ok > 0)
+				smtp_reply(
+				        s, 451, "4.3.0",
+				        "Not stored for every recipient, try again later (sid %s)",
+				        s->base.log.sid);
 			else
 				smtp_reply_store_error(s, first, NULL);
 		}
@@ -530,6 +635,9 @@ struct mailauth_job {
 	char *nameservers, *authserv_id, *from_domain;
 	unsigned actions; /* 1 << enum smtp_mailauth_action, over the recipient domains */
 	struct store *store;
+	struct smtp_queue *queue; /* for the redo copy, or NULL when none is wanted */
+	struct smtp_queue_msg *redo;
+	bool redo_failed;
 	/* out */
 	struct smtp_mailauth_result res;
 	enum smtp_mailauth_action action; /* DELIVER, JUNK or REJECT */
@@ -544,6 +652,7 @@ mailauth_job_free(struct mailauth_job *j)
 	if (j->hold_fd >= 0)
 		close(j->hold_fd);
 	store_spool_free(&j->spool);
+	smtp_queue_msg_free(&j->redo);
 	free(j->trace_top);
 	free(j->trace_received);
 	free(j->nameservers);
@@ -565,6 +674,16 @@ action_rank(enum smtp_mailauth_action a)
    reader finds this server's verdict first: RFC 8601 section 5), then the
    held message. */
 static int
+spool_put2(struct mailauth_job *j, const char *data, size_t len)
+{
+	if (j->redo != NULL && smtp_queue_msg_write(j->redo, data, len) < 0) {
+		smtp_queue_msg_free(&j->redo);
+		j->redo_failed = true;
+	}
+	return store_spool_write(j->spool, data, len, &j->err);
+}
+
+static int
 mailauth_spool(struct mailauth_job *j)
 {
 	char *chunk = xmalloc(HOLD_BUF);
@@ -572,9 +691,11 @@ mailauth_spool(struct mailauth_job *j)
 
 	if (store_spool_new(j->store, &j->spool, &j->err) < 0)
 		goto out;
-	if (store_spool_write(j->spool, j->trace_top, strlen(j->trace_top), &j->err) < 0 ||
-	    store_spool_write(j->spool, j->res.header, strlen(j->res.header), &j->err) < 0 ||
-	    store_spool_write(j->spool, j->trace_received, strlen(j->trace_received), &j->err) < 0)
+	if (j->queue != NULL && smtp_queue_msg_new(j->queue, &j->redo) < 0)
+		j->redo_failed = true;
+	if (spool_put2(j, j->trace_top, strlen(j->trace_top)) < 0 ||
+	    spool_put2(j, j->res.header, strlen(j->res.header)) < 0 ||
+	    spool_put2(j, j->trace_received, strlen(j->trace_received)) < 0)
 		goto out;
 	if (lseek(j->hold_fd, 0, SEEK_SET) < 0) {
 		j->err = STORE_ERR_TEMP;
@@ -591,13 +712,15 @@ mailauth_spool(struct mailauth_job *j)
 		}
 		if (n == 0)
 			break;
-		if (store_spool_write(j->spool, chunk, (size_t)n, &j->err) < 0)
+		if (spool_put2(j, chunk, (size_t)n) < 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		store_spool_free(&j->spool);
+		smtp_queue_msg_free(&j->redo);
+	}
 	free(chunk);
 	return rc;
 }
@@ -651,7 +774,10 @@ mailauth_done(struct session *base, void *arg)
 		smtp_reply_store_error(s, j->err, NULL);
 	} else {
 		s->spool = j->spool;
+		s->redo = j->redo;
+		s->redo_failed = j->redo_failed;
 		j->spool = NULL;
+		j->redo = NULL;
 		delivery_start(s, j->action == SMTP_MAILAUTH_JUNK);
 		mailauth_job_free(j);
 		return;
@@ -685,6 +811,7 @@ mailauth_start(struct smtp_session *s)
 	j->nameservers = xstrdup(s->cfg->s.nameservers);
 	j->authserv_id = xstrdup(s->cfg->s.hostname);
 	j->store = s->srv->store;
+	j->queue = wants_redo(s) ? s->srv->queue : NULL;
 	/* RFC 7489 section 6.6.1: the domain of the one author. */
 	size_t n_from = 0;
 	const char **from = smtp_header_from(s->cmd_arena, (const unsigned char *)s->header.data,
@@ -741,11 +868,27 @@ delivery_start(struct smtp_session *s, bool to_junk)
 	d->spool = s->spool;
 	d->qmsg = s->qmsg;
 	d->to_junk = to_junk;
+	d->redo = s->redo;
+	d->redo_failed = s->redo_failed;
 	s->spool = NULL;
 	s->qmsg = NULL;
+	s->redo = NULL;
+	if (d->redo != NULL || d->redo_failed) {
+		d->redo_sender = arena_strdup(d->arena, tx->sender);
+		/* A bounce of submitted mail goes to the account's INBOX. */
+		d->redo_account = arena_strdup(
+		        d->arena, s->role == SMTP_ROLE_SUBMISSION ? s->user.address : "");
+		d->redo_mail = (struct smtp_mail_params){
+		        .body = tx->mail.body,
+		        .smtputf8 = tx->mail.smtputf8,
+		        .ret = tx->mail.ret,
+		        .envid = tx->mail.envid ? arena_strdup(d->arena, tx->mail.envid) : NULL,
+		};
+	}
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		for (size_t j = 0; j < tx->rcpts[i].n_accts; j++)
 			target_get(d, tx->rcpts[i].accts[j].account_id,
+			           tx->rcpts[i].accts[j].address,
 			           to_junk ? "Junk" : tx->rcpts[i].accts[j].folder, &cap);
 	if (s->role == SMTP_ROLE_SUBMISSION) {
 		d->check_from = true;

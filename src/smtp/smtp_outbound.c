@@ -37,6 +37,7 @@
 #include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
+#include "smtp/smtp_queue.h"
 #include "smtp/smtp_queue_item.h"
 
 #define SCAN_INTERVAL_S 1
@@ -466,6 +467,127 @@ deliver_domain(struct delivery *d, const char *domain)
 	free(who);
 }
 
+/*
+ * A local redelivery (smtp_envelope.is_local): the message from ID.msg into
+ * each pending recipient's INBOX, through a store spool and store_deliver
+ * as SMTP's DATA does. Refusals the store may get over (quota, a
+ * temporary error) stay pending and are retried with the usual backoff
+ * until queue.max_age, then bounced; an account that no longer exists
+ * fails at once.
+ */
+static void
+deliver_local(struct delivery *d)
+{
+	struct smtp_queue_item *it = d->it;
+	struct store_spool *sp = NULL;
+	enum store_error err = STORE_ERR_TEMP;
+	char *error = NULL, buf[16384];
+	size_t n = 0;
+
+	if (d->o->store == NULL)
+		return;
+	d->tried = true;
+	struct store_delivery_target *t = xcalloc(it->n_rcpts, sizeof(*t));
+	struct smtp_queue_item_rcpt **who = xcalloc(it->n_rcpts, sizeof(*who));
+	struct smtp_reply reply = {451, "4.3.0 the store is unavailable, try again later"};
+	if (*d->db == NULL && auth_db_open(d->o->data_dir, d->db, &error) < 0) {
+		log_error("outbound", "event=local-failed id=%s err=\"%s\"", it->id, error);
+		free(error);
+		goto fail_all;
+	}
+	if (store_spool_new(d->o->store, &sp, &err) < 0 || lseek(d->fd, 0, SEEK_SET) < 0)
+		goto fail_all;
+	for (;;) {
+		ssize_t got = read(d->fd, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || (got > 0 && store_spool_write(sp, buf, (size_t)got, &err) < 0))
+			goto fail_all;
+		if (got == 0)
+			break;
+	}
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		struct auth_account a;
+		enum auth_error aerr;
+		if (r->state != SMTP_RCPT_PENDING)
+			continue;
+		if (auth_account_lookup(*d->db, r->address, &a, &aerr) < 0) {
+			struct smtp_reply gone = {aerr == AUTH_ERR_NOTFOUND ? 550 : 451, ""};
+			snprintf(gone.text, sizeof(gone.text), "%s",
+			         aerr == AUTH_ERR_NOTFOUND ? "5.1.1 no such account any more"
+			                                   : "4.3.0 account lookup failed");
+			outcome(d, r, &gone, "local", true);
+			continue;
+		}
+		uint64_t id = a.id;
+		auth_account_clear(&a);
+		t[n].acct = smtp_account_get(d->o->store, id, &err);
+		t[n].mailbox = "INBOX";
+		if (t[n].acct == NULL) {
+			outcome(d, r, &reply, "local", true);
+			continue;
+		}
+		who[n++] = r;
+	}
+	if (n > 0)
+		store_deliver(sp, t, n);
+	for (size_t i = 0; i < n; i++) {
+		struct smtp_reply rr = {250, "2.0.0 stored"};
+		if (t[i].err == STORE_ERR_TOOBIG)
+			rr = (struct smtp_reply){552, "5.3.4 message too big for the account"};
+		else if (t[i].err == STORE_ERR_QUOTA)
+			rr = (struct smtp_reply){452, "4.2.2 mailbox full"};
+		else if (t[i].err != STORE_ERR_NONE)
+			snprintf(rr.text, sizeof(rr.text), "4.3.0 %s", store_error_str(t[i].err)),
+			        rr.code = 451;
+		outcome(d, who[i], &rr, "local", true);
+	}
+	goto out;
+fail_all:
+	for (size_t i = 0; i < it->n_rcpts; i++)
+		if (it->rcpts[i].state == SMTP_RCPT_PENDING)
+			outcome(d, &it->rcpts[i], &reply, "local", true);
+out:
+	store_spool_free(&sp);
+	free(t);
+	free(who);
+}
+
+static int
+queue_put(void *arg, const void *data, size_t len)
+{
+	return smtp_queue_msg_write(arg, data, len);
+}
+
+/* A bounce for a sender that is not a local account (mail that came in at
+   the MX and was queued for local redelivery): a new queue entry from the
+   null sender to it, delivered like any other (RFC 3461 section 6.2: a
+   DSN's envelope sender is null, so it never bounces itself). */
+static void
+queue_bounce(struct delivery *d, const struct smtp_dsn *dsn)
+{
+	struct smtp_queue *q = NULL;
+	struct smtp_queue_msg *m = NULL;
+	char *error = NULL, id[40];
+	struct smtp_mail_params mp = {.body = SMTP_BODY_8BITMIME};
+	struct smtp_queue_rcpt r = {.address = d->it->sender, .notify = SMTP_NOTIFY_NEVER};
+	struct smtp_envelope env = {
+	        .sender = "", .account = "", .mail = &mp, .rcpts = &r, .n_rcpts = 1};
+
+	if (smtp_queue_open(d->o->data_dir, &q, &error) < 0 || smtp_queue_msg_new(q, &m) < 0 ||
+	    smtp_dsn_write(dsn, queue_put, m) < 0 || smtp_queue_msg_commit(m, &env, id) < 0) {
+		log_error("outbound", "event=bounce-failed id=%s err=\"%s\"", d->it->id,
+		          error != NULL ? error : "cannot queue it");
+	} else {
+		log_info("outbound", "event=bounce id=%s to=%s queue=%s", d->it->id, d->it->sender,
+		         id);
+	}
+	free(error);
+	smtp_queue_msg_free(&m);
+	smtp_queue_close(&q);
+}
+
 static int
 spool_put(void *arg, const void *data, size_t len)
 {
@@ -521,8 +643,12 @@ send_reports(struct delivery *d)
 		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action,
 		                                r->last};
 	}
-	struct store_account *acct = n > 0 && d->o->store != NULL ? sender_account(d) : NULL;
-	if (acct == NULL) {
+	/* Submitted mail: the report goes into the sender's INBOX; mail that
+	   came in at the MX (no account): queued back to the sender. */
+	bool to_account = it->account[0] != '\0';
+	struct store_account *acct =
+	        n > 0 && to_account && d->o->store != NULL ? sender_account(d) : NULL;
+	if (n == 0 || (to_account && acct == NULL)) {
 		free(v);
 		return;
 	}
@@ -538,6 +664,11 @@ send_reports(struct delivery *d)
 	        .rcpts = v,
 	        .n_rcpts = n,
 	};
+	if (!to_account) {
+		queue_bounce(d, &dsn);
+		free(v);
+		return;
+	}
 	struct store_spool *sp = NULL;
 	enum store_error err;
 	struct store_delivery_target t = {.acct = acct, .mailbox = "INBOX"};
@@ -583,11 +714,16 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 		goto out;
 	}
 	it->size = (uint64_t)st.st_size;
-	/* Signed once per attempt, for every destination alike. */
-	smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
+	if (it->is_local) {
+		deliver_local(&d);
+		smtp_queue_item_save(it);
+	} else {
+		/* Signed once per attempt, for every destination alike. */
+		smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
+	}
 	/* Domain by domain (the relayhost takes them all at once). */
 	bool *visited = xcalloc(it->n_rcpts, sizeof(*visited));
-	for (size_t i = 0; i < it->n_rcpts; i++) {
+	for (size_t i = 0; i < it->n_rcpts && !it->is_local; i++) {
 		if (visited[i] || it->rcpts[i].state != SMTP_RCPT_PENDING)
 			continue;
 		const char *domain =

@@ -127,6 +127,12 @@ struct smtp_session {
 	/* the message being received */
 	struct store_spool *spool;   /* local recipients */
 	struct smtp_queue_msg *qmsg; /* remote recipients (submission) */
+	/* SMTP and submission with several local accounts: the spool's bytes
+	   also go here, so that an account refusing the message at DATA while
+	   others took it (one reply for all) is queued for local redelivery
+	   rather than lost. Freed unless needed. */
+	struct smtp_queue_msg *redo;
+	bool redo_failed; /* a write to it failed: a partial failure gets 451 */
 	/* MX with mailauth.enabled: the message is held (an unnamed file in
 	   hold_dir) while DKIM hashes it, and spooled only once the checks
 	   have said where it goes, with Authentication-Results on top. */
