@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,7 @@
 #include "smtp/smtp_client.h"
 #include "smtp/smtp_dane.h"
 #include "smtp/smtp_dkim.h"
+#include "smtp/smtp_downgrade.h"
 #include "smtp/smtp_dsn.h"
 #include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
@@ -187,7 +189,14 @@ struct delivery {
 	struct smtp_queue_item *it;
 	int fd;
 	struct buf dkim; /* DKIM-Signature fields sent before the message */
-	bool tried;      /* a connection was attempted: counts as an attempt */
+	/* The 7-bit copy for servers without 8BITMIME, made on first need:
+	   state 0 not yet, 1 made (fd, size, its own signatures), -1 cannot. */
+	int down_state;
+	int down_fd;
+	uint64_t down_size;
+	struct buf down_dkim;
+	const char *down_why;
+	bool tried; /* a connection was attempted: counts as an attempt */
 };
 
 static const char *
@@ -293,6 +302,54 @@ retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, con
 	plain.no_starttls = true;
 	log_info("outbound", "event=tls-failed host=%s ip=%s action=plaintext", name, ip);
 	return smtp_client_open(ip, port, name, &plain, c_out, reply) == 0;
+}
+
+static int
+fd_put(void *arg, const void *data, size_t len)
+{
+	int fd = *(int *)arg;
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The 7-bit copy of the message (smtp_downgrade.h) in an unnamed file,
+   signed anew (the old signatures cover the 8-bit body). 0, or -1 with
+   d->down_why. Made once per attempt. */
+static int
+downgrade(struct delivery *d)
+{
+	if (d->down_state != 0)
+		return d->down_state > 0 ? 0 : -1;
+	d->down_state = -1;
+	d->down_why = "cannot read the message";
+	if (d->it->size == 0)
+		return -1;
+	void *map = mmap(NULL, d->it->size, PROT_READ, MAP_PRIVATE, d->fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	d->down_fd = memfd_create("tern-7bit", MFD_CLOEXEC);
+	if (d->down_fd >= 0 &&
+	    smtp_downgrade(map, d->it->size, fd_put, &d->down_fd, &d->down_why) == 0) {
+		struct stat st;
+		if (fstat(d->down_fd, &st) == 0) {
+			d->down_size = (uint64_t)st.st_size;
+			d->down_state = 1;
+			smtp_dkim_sign(d->o->data_dir, domain_of(d->it->sender), d->down_fd,
+			               time(NULL), &d->down_dkim);
+		}
+	}
+	munmap(map, d->it->size);
+	return d->down_state > 0 ? 0 : -1;
 }
 
 static void
@@ -432,7 +489,31 @@ deliver_domain(struct delivery *d, const char *domain)
 			log_info("outbound",
 			         "event=mta-sts-testing id=%s domain=%s host=%s reason=tls", it->id,
 			         domain, hosts[h].name);
-		int rc = smtp_client_send(c, &m, rr, n, &reply);
+		struct smtp_client_message sm = m;
+		if (it->body == SMTP_BODY_8BITMIME && !smtp_client_caps(c)->eightbit) {
+			/* RFC 6152 section 3: convert, or do not relay. */
+			if (downgrade(d) < 0) {
+				log_info("outbound",
+				         "event=downgrade-failed id=%s host=%s why=\"%s\"", it->id,
+				         hosts[h].name, d->down_why);
+				last = (struct smtp_reply){554, ""};
+				snprintf(last.text, sizeof(last.text),
+				         "5.6.3 %.100s lacks 8BITMIME and the message cannot be "
+				         "converted: %.100s",
+				         hosts[h].name, d->down_why);
+				if (smtp_client_is_usable(c))
+					cache_put(d->cache, c, key);
+				else
+					smtp_client_close(&c);
+				continue;
+			}
+			sm.body = SMTP_BODY_7BIT;
+			sm.fd = d->down_fd;
+			sm.prefix = d->down_dkim.data;
+			sm.prefix_len = d->down_dkim.len;
+			sm.size = d->down_size + d->down_dkim.len;
+		}
+		int rc = smtp_client_send(c, &sm, rr, n, &reply);
 		bool has_dsn = smtp_client_caps(c)->dsn;
 		if (rc < 0 && reply.code == 0 && reused) {
 			/* The kept connection had gone stale: once more, fresh. */
@@ -692,9 +773,11 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 	                     .db = db,
 	                     .cache = cache,
 	                     .fd_slot = &w->fd,
-	                     .fd = -1};
+	                     .fd = -1,
+	                     .down_fd = -1};
 
 	buf_init(&d.dkim);
+	buf_init(&d.down_dkim);
 	const struct smtp_outbound_settings *s = &o->s;
 	bool limited = false;
 
@@ -785,6 +868,9 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 out:
 	if (d.fd >= 0)
 		close(d.fd);
+	if (d.down_fd >= 0)
+		close(d.down_fd);
+	buf_deinit(&d.down_dkim);
 	free(d.report);
 	buf_deinit(&d.dkim);
 	smtp_queue_item_free(&d.it);
