@@ -95,7 +95,8 @@ trace_received(struct smtp_session *s, struct buf *b)
 	smtp_trace_received(b, &t);
 }
 
-/* With one reply for several accounts, a copy for the queue (smtp_session.h
+/* With one reply for several destinations (accounts, or an account and
+   the remote recipients' queue file), a copy for the queue (smtp_session.h
    redo). Cheap: a file in queue/tmp written as the spool is. */
 static bool
 wants_redo(const struct smtp_session *s)
@@ -103,24 +104,23 @@ wants_redo(const struct smtp_session *s)
 	const struct auth_recipient *only;
 
 	return s->role != SMTP_ROLE_LMTP && s->srv->queue != NULL &&
-	       count_accounts(&s->tx, &only) >= 2;
+	       count_accounts(&s->tx, &only) + (s->tx.n_remote > 0) >= 2;
 }
 
+/* A copy that cannot be made or written is dropped: a partial failure
+   then gets 451 (delivery_done). */
 static void
 redo_begin(struct smtp_session *s)
 {
-	s->redo_failed = false;
-	if (wants_redo(s) && smtp_queue_msg_new(s->srv->queue, &s->redo) < 0)
-		s->redo_failed = true;
+	if (wants_redo(s))
+		(void)smtp_queue_msg_new(s->srv->queue, &s->redo);
 }
 
 static void
 redo_write(struct smtp_session *s, const char *data, size_t len)
 {
-	if (s->redo != NULL && smtp_queue_msg_write(s->redo, data, len) < 0) {
+	if (s->redo != NULL && smtp_queue_msg_write(s->redo, data, len) < 0)
 		smtp_queue_msg_free(&s->redo);
-		s->redo_failed = true;
-	}
 }
 
 /* The MX with mailauth.enabled: the message goes to an unnamed file while
@@ -338,7 +338,6 @@ struct delivery {
 	const char *separator;
 	struct arena *arena;
 	struct smtp_queue_msg *redo; /* smtp_session.h */
-	bool redo_failed;
 	const char *redo_sender, *redo_account;
 	struct smtp_mail_params redo_mail;
 	/* out */
@@ -419,17 +418,16 @@ deliver_some(struct delivery *d, bool retry_inbox)
 }
 
 /*
- * Some accounts took the message and some refused it (quota, a store
- * error): SMTP has one reply for all, and 250 is owed to those that have
- * it, so the others are queued for local redelivery (the runner stores
- * them later, retrying until queue.max_age, then bounces: smtp_outbound.c).
- * Without the copy (it failed to write) the reply must be 451 instead:
- * a duplicate for some rather than a loss for others.
+ * Some accounts (or the remote recipients' queue file) took the message
+ * and some refused it (quota, a store error): SMTP has one reply for all, and 250 is owed to those
+ * that have it, so the others are queued for local redelivery (the runner stores them later,
+ * retrying until queue.max_age, then bounces: smtp_outbound.c). Without the copy (it failed to
+ * write) the reply must be 451 instead: a duplicate for some rather than a loss for others.
  */
 static void
-requeue_refused(struct delivery *d)
+requeue_refused(struct delivery *d, bool remote_queued)
 {
-	size_t stored = 0, refused = 0;
+	size_t stored = remote_queued, refused = 0;
 
 	for (size_t i = 0; i < d->n_targets; i++) {
 		if (d->targets[i].err == STORE_ERR_NONE)
@@ -489,7 +487,6 @@ delivery_work(void *arg)
 		}
 		deliver_some(d, false);
 		deliver_some(d, true); /* a sub-address folder deleted since RCPT */
-		requeue_refused(d);
 		for (size_t i = 0; i < d->n_targets; i++)
 			if (d->targets[i].is_owned)
 				store_account_close(&d->targets[i].acct);
@@ -497,6 +494,7 @@ delivery_work(void *arg)
 	store_spool_free(&d->spool);
 	if (d->qmsg != NULL)
 		d->queue_rc = smtp_queue_msg_commit(d->qmsg, &d->env, d->queue_id);
+	requeue_refused(d, d->qmsg != NULL && d->queue_rc == 0);
 	smtp_queue_msg_free(&d->qmsg);
 }
 
@@ -637,7 +635,6 @@ struct mailauth_job {
 	struct store *store;
 	struct smtp_queue *queue; /* for the redo copy, or NULL when none is wanted */
 	struct smtp_queue_msg *redo;
-	bool redo_failed;
 	/* out */
 	struct smtp_mailauth_result res;
 	enum smtp_mailauth_action action; /* DELIVER, JUNK or REJECT */
@@ -676,10 +673,8 @@ action_rank(enum smtp_mailauth_action a)
 static int
 spool_put2(struct mailauth_job *j, const char *data, size_t len)
 {
-	if (j->redo != NULL && smtp_queue_msg_write(j->redo, data, len) < 0) {
+	if (j->redo != NULL && smtp_queue_msg_write(j->redo, data, len) < 0)
 		smtp_queue_msg_free(&j->redo);
-		j->redo_failed = true;
-	}
 	return store_spool_write(j->spool, data, len, &j->err);
 }
 
@@ -691,8 +686,8 @@ mailauth_spool(struct mailauth_job *j)
 
 	if (store_spool_new(j->store, &j->spool, &j->err) < 0)
 		goto out;
-	if (j->queue != NULL && smtp_queue_msg_new(j->queue, &j->redo) < 0)
-		j->redo_failed = true;
+	if (j->queue != NULL)
+		(void)smtp_queue_msg_new(j->queue, &j->redo);
 	if (spool_put2(j, j->trace_top, strlen(j->trace_top)) < 0 ||
 	    spool_put2(j, j->res.header, strlen(j->res.header)) < 0 ||
 	    spool_put2(j, j->trace_received, strlen(j->trace_received)) < 0)
@@ -775,7 +770,6 @@ mailauth_done(struct session *base, void *arg)
 	} else {
 		s->spool = j->spool;
 		s->redo = j->redo;
-		s->redo_failed = j->redo_failed;
 		j->spool = NULL;
 		j->redo = NULL;
 		delivery_start(s, j->action == SMTP_MAILAUTH_JUNK);
@@ -869,11 +863,10 @@ delivery_start(struct smtp_session *s, bool to_junk)
 	d->qmsg = s->qmsg;
 	d->to_junk = to_junk;
 	d->redo = s->redo;
-	d->redo_failed = s->redo_failed;
 	s->spool = NULL;
 	s->qmsg = NULL;
 	s->redo = NULL;
-	if (d->redo != NULL || d->redo_failed) {
+	if (d->redo != NULL) {
 		d->redo_sender = arena_strdup(d->arena, tx->sender);
 		/* A bounce of submitted mail goes to the account's INBOX. */
 		d->redo_account = arena_strdup(

@@ -261,7 +261,6 @@ smtp_tx_reset(struct smtp_session *s)
 	store_spool_free(&s->spool);
 	smtp_queue_msg_free(&s->qmsg);
 	smtp_queue_msg_free(&s->redo);
-	s->redo_failed = false;
 	smtp_message_hold_free(s);
 	memset(&s->tx, 0, sizeof(s->tx));
 	arena_reset(s->tx_arena);

@@ -132,7 +132,6 @@ struct smtp_session {
 	   others took it (one reply for all) is queued for local redelivery
 	   rather than lost. Freed unless needed. */
 	struct smtp_queue_msg *redo;
-	bool redo_failed; /* a write to it failed: a partial failure gets 451 */
 	/* MX with mailauth.enabled: the message is held (an unnamed file in
 	   hold_dir) while DKIM hashes it, and spooled only once the checks
 	   have said where it goes, with Authentication-Results on top. */
