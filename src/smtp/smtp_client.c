@@ -9,7 +9,6 @@
  * which RSET makes it ready again.
  */
 #include "smtp/smtp_client.h"
-#include "smtp/smtp_dane.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +33,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_dane.h"
 
 #define MAX_REPLY_LINE 4096
 #define IO_CHUNK       16384

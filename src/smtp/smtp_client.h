@@ -3,7 +3,8 @@
  * smtp_client.h: the SMTP client the queue runner delivers with (RFC 5321
  * as a client), blocking, on a delivery thread: one connection to one host,
  * greeting, EHLO, STARTTLS (RFC 3207; opportunistic unless the message asks
- * for REQUIRETLS), AUTH PLAIN/LOGIN for a smarthost (RFC 4954), then
+ * for REQUIRETLS or the runner requires it for MTA-STS, and verified
+ * against TLSA records for DANE, RFC 7672), AUTH PLAIN/LOGIN for a smarthost (RFC 4954), then
  * transactions with PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME and
  * BINARYMIME (RFC 6152, 3030), SMTPUTF8 (RFC 6531), DSN's RET, ENVID,
  * NOTIFY, ORCPT passed on (RFC 3461), REQUIRETLS (RFC 8689) and BDAT

@@ -575,7 +575,8 @@ struct dkim_sig_verdict {
 };
 
 /* RFC 6376 section 6.1 and RFC 8601 section 2.7.1: each signature's
-   result. n_out 0 with *none_out true means the message had none. */
+   result into v (returns how many); with none, *overall_out is the one
+   result for the message (none, temperror, permerror). */
 static size_t
 check_dkim(struct smtp_mailauth *m, struct thread_dns *t, struct dkim_sig_verdict *v,
            const char **overall_out)

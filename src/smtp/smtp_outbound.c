@@ -241,6 +241,7 @@ hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, ui
 			                          ->sin6_addr;
 			snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", host);
 			inet_ntop(p->ai_family, addr, hosts[n].ip, sizeof(hosts[n].ip));
+			hosts[n].is_secure = false; /* getaddrinfo: no DNSSEC, no DANE */
 			hosts[n++].pref = 0;
 		}
 		freeaddrinfo(ai);
