@@ -6,7 +6,8 @@
  * targets, src/smtp/smtp_mx.c), smtp_mailauth_policy_parse()
  * (mailauth.domains, src/smtp/smtp_mailauth.c), and the MTA-STS TXT
  * record and policy parsers with MX matching (src/smtp/smtp_mta_sts.c),
- * and TLSA rdata for DANE (src/smtp/smtp_dane.c).
+ * TLSA rdata for DANE (src/smtp/smtp_dane.c), and the authserv-id of an
+ * arriving Authentication-Results field (smtp_mailauth.c).
  * The first byte picks the decoder and, for the first two, the output
  * room; every output is checked against its contract (NUL-terminated
  * within the room, hostname bytes, bounded fields).
@@ -33,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cap = (size_t)(data[0] >> 2) * 8 + 1; /* 1 .. 505 */
 	char *out = malloc(cap);
 
-	switch (data[0] % 6) {
+	switch (data[0] % 7) {
 	case 0:
 		if (smtp_dns_txt_join(in, len, out, cap) == 0) {
 			size_t n = strlen(out);
@@ -63,6 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(text);
 		break;
 	}
+	case 6:
+		(void)smtp_mailauth_is_our_results((const char *)in, len, "mx.example");
+		break;
 	case 5: {
 		struct smtp_tlsa *t = malloc(sizeof(*t));
 		int rc = smtp_tlsa_parse(in, len, t);

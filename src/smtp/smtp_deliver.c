@@ -636,6 +636,7 @@ struct mailauth_job {
 	struct smtp_queue *queue; /* for the redo copy, or NULL when none is wanted */
 	struct smtp_queue_msg *redo;
 	/* out */
+	size_t n_dropped; /* Authentication-Results fields claiming to be ours */
 	struct smtp_mailauth_result res;
 	enum smtp_mailauth_action action; /* DELIVER, JUNK or REJECT */
 	struct store_spool *spool;
@@ -681,7 +682,10 @@ spool_put2(struct mailauth_job *j, const char *data, size_t len)
 static int
 mailauth_spool(struct mailauth_job *j)
 {
-	char *chunk = xmalloc(HOLD_BUF);
+	char *chunk = xmalloc(HOLD_BUF), *line = NULL;
+	size_t line_cap = 0;
+	struct buf field = {0};
+	FILE *f = NULL;
 	int rc = -1;
 
 	if (store_spool_new(j->store, &j->spool, &j->err) < 0)
@@ -692,26 +696,51 @@ mailauth_spool(struct mailauth_job *j)
 	    spool_put2(j, j->res.header, strlen(j->res.header)) < 0 ||
 	    spool_put2(j, j->trace_received, strlen(j->trace_received)) < 0)
 		goto out;
-	if (lseek(j->hold_fd, 0, SEEK_SET) < 0) {
+	if (lseek(j->hold_fd, 0, SEEK_SET) < 0 || (f = fdopen(dup(j->hold_fd), "r")) == NULL) {
 		j->err = STORE_ERR_TEMP;
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(j->hold_fd, chunk, HOLD_BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			log_error("smtp", "event=hold-failed err=\"%s\"", strerror(errno));
-			j->err = STORE_ERR_TEMP;
-			goto out;
+	/* The header field by field: Authentication-Results fields claiming
+	   our authserv-id came from elsewhere (a forgery, or a stale one of
+	   ours) and are dropped (RFC 8601 section 5). A field is bounded by
+	   smtp.max_message_size. */
+	ssize_t n;
+	buf_init(&field);
+	while ((n = getline(&line, &line_cap, f)) > 0) {
+		bool is_blank = (n == 1 && line[0] == '\n') ||
+		                (n == 2 && line[0] == '\r' && line[1] == '\n');
+		if (field.len > 0 && line[0] != ' ' && line[0] != '\t') {
+			if (smtp_mailauth_is_our_results(field.data, field.len, j->authserv_id))
+				j->n_dropped++;
+			else if (spool_put2(j, field.data, field.len) < 0)
+				goto out;
+			buf_reset(&field);
 		}
-		if (n == 0)
+		if (is_blank) {
+			if (spool_put2(j, line, (size_t)n) < 0)
+				goto out;
 			break;
-		if (spool_put2(j, chunk, (size_t)n) < 0)
+		}
+		buf_append(&field, line, (size_t)n);
+	}
+	if (field.len > 0 && spool_put2(j, field.data, field.len) < 0)
+		goto out; /* a message that is all header */
+	/* The body as it is. */
+	size_t got;
+	while ((got = fread(chunk, 1, HOLD_BUF, f)) > 0)
+		if (spool_put2(j, chunk, got) < 0)
 			goto out;
+	if (ferror(f)) {
+		log_error("smtp", "event=hold-failed err=\"%s\"", strerror(errno));
+		j->err = STORE_ERR_TEMP;
+		goto out;
 	}
 	rc = 0;
 out:
+	buf_deinit(&field);
+	free(line);
+	if (f != NULL)
+		fclose(f);
 	if (rc < 0) {
 		store_spool_free(&j->spool);
 		smtp_queue_msg_free(&j->redo);
@@ -755,8 +784,9 @@ mailauth_done(struct session *base, void *arg)
 		return;
 	}
 	struct smtp_session *s = (struct smtp_session *)base;
-	log_info(s->base.ops->proto, "event=mailauth %s from-domain=%s action=%s", j->res.summary,
-	         j->res.from_domain[0] ? j->res.from_domain : "-", words[j->action]);
+	log_info(s->base.ops->proto, "event=mailauth %s from-domain=%s action=%s dropped=%zu",
+	         j->res.summary, j->res.from_domain[0] ? j->res.from_domain : "-", words[j->action],
+	         j->n_dropped);
 	if (j->action == SMTP_MAILAUTH_REJECT) {
 		/* RFC 7372 section 3.2: 5.7.26, several authentication checks
 		   failed; RFC 7489 section 6.3 p=reject at the end of data. */

@@ -841,3 +841,41 @@ smtp_mailauth_finish(struct smtp_mailauth *m, const char *nameservers, const cha
 	snprintf(out->summary, sizeof(out->summary), "spf=%s dkim=%s dmarc=%s", spf.result,
 	         dkim_word != NULL ? dkim_word : "none", dmarc_words[out->dmarc]);
 }
+
+bool
+smtp_mailauth_is_our_results(const char *field, size_t len, const char *authserv_id)
+{
+	static const char name[] = "Authentication-Results";
+	size_t n = sizeof(name) - 1, i;
+
+	if (len <= n || strncasecmp(field, name, n) != 0)
+		return false;
+	for (i = n; i < len && (field[i] == ' ' || field[i] == '\t'); i++)
+		;
+	if (i == len || field[i] != ':')
+		return false;
+	/* CFWS (RFC 5322 section 3.2.2): blanks, line folds, comments. */
+	int depth = 0;
+	for (i++; i < len; i++) {
+		char c = field[i];
+		if (depth > 0) {
+			if (c == '\\' && i + 1 < len)
+				i++;
+			else if (c == '(')
+				depth++;
+			else if (c == ')')
+				depth--;
+		} else if (c == '(') {
+			depth++;
+		} else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			break;
+		}
+	}
+	size_t start = i;
+	while (i < len && field[i] != ';' && field[i] != ' ' && field[i] != '\t' &&
+	       field[i] != '\r' && field[i] != '\n' && field[i] != '(')
+		i++;
+	size_t id_len = strlen(authserv_id);
+	return i - start == id_len && id_len > 0 &&
+	       strncasecmp(field + start, authserv_id, id_len) == 0;
+}

@@ -97,4 +97,11 @@ void smtp_mailauth_finish(struct smtp_mailauth *m, const char *nameservers, cons
                           const char *from_domain, struct smtp_mailauth_result *out);
 void smtp_mailauth_free(struct smtp_mailauth **mp);
 
+/* True when field (one whole header field, "Name: value" with its folded
+   lines, CRLF or not) is an Authentication-Results field claiming
+   authserv_id (RFC 8601 section 2.2: the first token after CFWS; compared
+   without case). Such fields in arriving mail are forgeries or stale and
+   are removed (section 5). */
+bool smtp_mailauth_is_our_results(const char *field, size_t len, const char *authserv_id);
+
 #endif

@@ -226,13 +226,21 @@ class MailAuthTest(unittest.TestCase):
         self.assertIn("spf=pass smtp.helo=good.example", ar)
         self.assertIn("dmarc=pass", ar)
 
-    def test_forged_results_below_ours(self):
-        msg = (b"Authentication-Results: localhost; dmarc=pass header.from=reject.example\r\n"
+    def test_results_claiming_our_name_are_removed(self):
+        # RFC 8601 section 5: a field with our authserv-id (any case, after
+        # a comment, folded) is a forgery; another server's stays.
+        msg = (b"Authentication-Results: LOCALHOST; dmarc=pass header.from=monitor.example\r\n"
+               b"Authentication-Results: (c) localhost\r\n\t; spf=pass\r\n"
+               b"Authentication-Results: mx.other.example; spf=fail\r\n"
                + message("x@monitor.example", "forged-ar"))
         self.assertEqual(self.send("x@monitor.example", msg)[0], 250)
         raw = self.stored("forged-ar")
         ar, _ = self.results(raw)  # the first one is ours
         self.assertIn("dmarc=fail (p=none) header.from=monitor.example", ar)
+        self.assertEqual(raw.count(b"Authentication-Results:"), 2, raw[:800])
+        self.assertIn(b"Authentication-Results: mx.other.example; spf=fail\r\n", raw)
+        self.assertNotIn(b"dmarc=pass header.from=monitor.example", raw)
+        self.assertRegex(self.server.read_log(), r"event=mailauth .*action=deliver dropped=2")
 
 
 if __name__ == "__main__":

@@ -113,9 +113,35 @@ test_unsigned_message_and_hostile_envelope(void)
 	smtp_mailauth_deinit();
 }
 
+static void
+test_our_results(void)
+{
+	static const struct {
+		const char *field;
+		bool want;
+	} rows[] = {
+	        {"Authentication-Results: mx.example; spf=pass\r\n", true},
+	        {"authentication-results:MX.Example;spf=pass", true},
+	        {"Authentication-Results : (note (nested)) mx.example ; none", true},
+	        {"Authentication-Results:\r\n\tmx.example;\r\n\tdkim=pass", true},
+	        {"Authentication-Results: mx.example.evil; spf=pass", false},
+	        {"Authentication-Results: other.example; spf=pass", false},
+	        {"Authentication-Results: mx.exampl", false},
+	        {"Authentication-Results-Foo: mx.example;", false},
+	        {"X-Authentication-Results: mx.example;", false},
+	        {"Authentication-Results: (unclosed mx.example;", false},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(rows); i++)
+		test_int_eq(i,
+		            smtp_mailauth_is_our_results(rows[i].field, strlen(rows[i].field),
+		                                         "mx.example"),
+		            rows[i].want);
+}
+
 int
 main(void)
 {
+	TEST_RUN(test_our_results);
 	TEST_RUN(test_policy_parse_and_lookup);
 	TEST_RUN(test_txt_join);
 	TEST_RUN(test_wire_name);
