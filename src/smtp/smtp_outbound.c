@@ -364,7 +364,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	size_t n = 0;
 	uint16_t port;
 	int code = 0;
-	char why[400];
+	char why[400] = ""; /* hosts_for writes it only when it finds no host */
 
 	for (size_t i = 0; i < it->n_rcpts; i++) {
 		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
