@@ -6,7 +6,7 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound opendkim libcurl
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -28,7 +28,7 @@ LDFLAGS_MODE :=
 endif
 
 CFLAGS  += $(CFLAGS_COMMON) $(CFLAGS_MODE)
-LDLIBS  := $(PKG_LIBS) -lcrypt -lunistring -pthread
+LDLIBS  := $(PKG_LIBS) -lspf2 -lopendmarc -lcrypt -lunistring -pthread
 LDFLAGS += $(LDFLAGS_MODE)
 
 LIB_SRC   := $(sort $(wildcard src/lib/*.c src/net/*.c src/mail/*.c src/store/*.c \
@@ -143,7 +143,8 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                                       imap_quota_parse.c imap_metadata_parse.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
                 src/net/zstream.c \
-                $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
+                $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c \
+                                      smtp_mta_sts.c smtp_dane.c smtp_downgrade.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -14,6 +14,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_mailauth.h"
 
 #define F(field) offsetof(struct tern_conf, field)
 #define DAY_MS   (86400000ull)
@@ -163,6 +164,16 @@ static const struct config_key keys[] = {
          "user+tag@domain delivers to user@domain; empty: no sub-addressing."},
         {"smtp.subaddress_folder", CONFIG_BOOL, F(smtp.subaddress_folder), "no", 0, 0, NULL,
          "Deliver user+tag@domain into folder \"tag\" when it exists (else INBOX)."},
+        {"mailauth.enabled", CONFIG_BOOL, F(smtp.mailauth), "yes", 0, 0, NULL,
+         "Check SPF, DKIM and DMARC of mail arriving at the MX and prepend Authentication-Results (RFC 8601)."},
+        {"mailauth.failure", CONFIG_ENUM, F(smtp.mailauth_failure), "dmarc", 0, 0,
+         "dmarc|deliver|junk|reject",
+         "What to do with mail failing DMARC: what the sender's p= asks (reject, quarantine into Junk, none), deliver, deliver into Junk, or reject (550 5.7.26)."},
+        {"mailauth.domains", CONFIG_STRING, F(smtp.mailauth_domains), "", 0, 0, NULL,
+         "Per recipient domain actions overriding mailauth.failure, \"DOMAIN:ACTION ...\"."},
+        {"mailauth.public_suffix_list", CONFIG_STRING, F(smtp.mailauth_psl),
+         "/usr/share/publicsuffix/public_suffix_list.dat", 0, 0, NULL,
+         "The public suffix list DMARC finds organizational domains with (RFC 7489 section 3.2; Debian's publicsuffix); missing: each domain is its own."},
         {"submission.enabled", CONFIG_BOOL, F(submission_enabled), "yes", 0, 0, NULL,
          "Run the submission listeners (AUTH required, RFC 6409 and RFC 8314)."},
         {"submission.port", CONFIG_UINT, F(submission_port), "0", 0, 65535, NULL,
@@ -191,6 +202,14 @@ static const struct config_key keys[] = {
          "Deliveries running at once (threads)."},
         {"delivery.per_domain", CONFIG_UINT, F(outbound.per_domain), "2", 1, 1000, NULL,
          "Connections open at once to one destination domain (or the relayhost)."},
+        {"delivery.mta_sts", CONFIG_BOOL, F(outbound.mta_sts), "yes", 0, 0, NULL,
+         "Apply receivers' MTA-STS policies (RFC 8461): fetched over HTTPS, cached in DIR/mta-sts; enforce mode requires an MX of the policy and TLS with a valid certificate."},
+        {"delivery.mta_sts_port", CONFIG_UINT, F(outbound.mta_sts_port), "443", 1, 65535, NULL,
+         "Port of the MTA-STS policy hosts (https://mta-sts.DOMAIN); only tests use another."},
+        {"delivery.ca_file", CONFIG_STRING, F(delivery_ca_file), "", 0, 0, NULL,
+         "PEM file of CAs trusted beside the system's for remote MX and MTA-STS certificates (relative to the data directory); empty: the system's only."},
+        {"delivery.dane", CONFIG_BOOL, F(outbound.dane), "yes", 0, 0, NULL,
+         "DANE (RFC 7672): an MX host with DNSSEC-validated TLSA records gets TLS verified against them, or no mail; needs dns.trust_anchor_file."},
         {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
          "Each connect, read and write of a delivery."},
         {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
@@ -203,7 +222,9 @@ static const struct config_key keys[] = {
          365 * DAY_MS, NULL,
          "A message still undelivered after this gets one delay DSN (for NOTIFY=DELAY); 0 = none."},
         {"dns.nameservers", CONFIG_STRING, F(dns_nameservers), "", 0, 0, NULL,
-         "Resolvers for MX lookups, \"IP[:PORT] ...\"; empty: those of /etc/resolv.conf."},
+         "Resolvers for MX, SPF, DKIM and DMARC lookups, \"IP[:PORT] ...\"; empty: those of /etc/resolv.conf."},
+        {"dns.trust_anchor_file", CONFIG_STRING, F(dns_trust_anchor_file), "", 0, 0, NULL,
+         "DNSSEC trust anchors (DS or DNSKEY records; Debian's dns-root-data has /usr/share/dns/root.key) for validating answers, as DANE needs; empty: nothing is validated. The resolvers must pass DNSSEC records through."},
         {"store.max_message_size", CONFIG_SIZE, F(store.max_message_size), "64m", 1024, 4ull << 30,
          NULL, "Largest message stored (after CRLF normalisation)."},
         {"store.quota_storage", CONFIG_SIZE, F(store.quota_storage), "0", 0, 0, NULL,
@@ -276,6 +297,7 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 {
 	char *path = xasprintf("%s/tern.conf", data_dir);
 
+	conf->hold_dir = NULL;
 	store_settings_defaults(&conf->store);
 	config_defaults(keys, ARRAY_LEN(keys), conf);
 	int rc = config_load(path, keys, ARRAY_LEN(keys), conf, error_out);
@@ -318,9 +340,15 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->auth.hostname = conf->hostname; /* borrowed, not a key of its own */
 	conf->outbound.hostname = conf->hostname;
 	conf->outbound.nameservers = conf->dns_nameservers;
+	conf->smtp.nameservers = conf->dns_nameservers; /* borrowed */
 	conf->outbound.relay_password = "";
-	char **paths[] = {&conf->auth.oauth_hs256_secret_file, &conf->auth.oauth_public_keys_file,
-	                  &conf->tls_client_ca, &conf->lmtp_socket, &conf->relay_password_file};
+	char **paths[] = {&conf->auth.oauth_hs256_secret_file,
+	                  &conf->auth.oauth_public_keys_file,
+	                  &conf->tls_client_ca,
+	                  &conf->lmtp_socket,
+	                  &conf->relay_password_file,
+	                  &conf->delivery_ca_file,
+	                  &conf->dns_trust_anchor_file};
 	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
 		if ((*paths[i])[0] != '\0') {
 			char *abs = conf_path(data_dir, *paths[i]);
@@ -337,6 +365,18 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}
+	conf->outbound.ca_file = conf->delivery_ca_file; /* borrowed, made absolute */
+	conf->outbound.trust_anchor_file = conf->dns_trust_anchor_file;
+	conf->smtp.hold_dir = conf->hold_dir = conf_path(data_dir, "tmp");
+	struct smtp_mailauth_policy policy = {0};
+	char *perr = NULL;
+	if (smtp_mailauth_policy_parse(conf->smtp.mailauth_domains, &policy, &perr) < 0) {
+		*error_out = xasprintf("%s/tern.conf: %s", data_dir, perr);
+		free(perr);
+		conf_free(conf);
+		return -1;
+	}
+	smtp_mailauth_policy_deinit(&policy);
 	return 0;
 }
 
@@ -365,6 +405,8 @@ void
 conf_free(struct tern_conf *conf)
 {
 	config_free(keys, ARRAY_LEN(keys), conf);
+	free(conf->hold_dir);
+	conf->hold_dir = NULL;
 }
 
 char *

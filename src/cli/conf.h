@@ -58,7 +58,10 @@ struct tern_conf {
 	struct store_settings store;
 	bool delivery_enabled;
 	char *relay_password_file;              /* "" = none; made absolute */
+	char *delivery_ca_file;                 /* "" = none; made absolute */
+	char *dns_trust_anchor_file;            /* "" = none; made absolute */
 	char *dns_nameservers;                  /* "" = resolv.conf */
+	char *hold_dir;                         /* DATA_DIR/tmp, for smtp.hold_dir (heap) */
 	struct smtp_outbound_settings outbound; /* hostname, nameservers borrowed */
 };
 

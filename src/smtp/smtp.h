@@ -50,6 +50,13 @@ struct smtp_settings {
 	bool quota_temporary;       /* over quota: 452 4.2.2 (yes) or 552 5.2.2 */
 	char *subaddress_separator; /* "+"; "" turns sub-addressing off */
 	bool subaddress_folder;     /* user+tag@ into folder "tag" when it exists */
+	/* Inbound authentication on the MX (smtp_mailauth.h). */
+	bool mailauth;          /* mailauth.enabled: SPF, DKIM, DMARC, Authentication-Results */
+	int mailauth_failure;   /* enum smtp_mailauth_action: mailauth.failure */
+	char *mailauth_domains; /* mailauth.domains: "DOMAIN:ACTION ..." (checked by conf.c) */
+	char *mailauth_psl;     /* mailauth.public_suffix_list (read once, at start) */
+	char *nameservers;      /* dns.nameservers, "" for resolv.conf */
+	char *hold_dir;         /* DATA_DIR/tmp: messages held while they are checked */
 };
 
 /* The shared state. auth and jobs (auth and recipient lookups) are

@@ -33,6 +33,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_dane.h"
 
 #define MAX_REPLY_LINE 4096
 #define IO_CHUNK       16384
@@ -296,8 +297,18 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ctx == NULL)
 		goto tls_failed;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	if (c->s.tls_required) {
+	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
+	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
+	if (is_dane) {
+		/* RFC 7672: the TLSA records are the trust anchors, no CA. */
+		if (SSL_CTX_dane_enable(c->ctx) <= 0)
+			goto tls_failed;
+	} else if (verify) {
 		SSL_CTX_set_default_verify_paths(c->ctx);
+		if (c->s.ca_file != NULL && c->s.ca_file[0] != '\0')
+			SSL_CTX_load_verify_locations(c->ctx, c->s.ca_file, NULL);
+	}
+	if (c->s.tls_required || is_dane) {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	} else {
 		/* Opportunistic (RFC 7435): encryption against passive eyes, any
@@ -308,8 +319,25 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1)
 		goto tls_failed;
 	SSL_set_tlsext_host_name(c->ssl, c->server_name);
-	if (c->s.tls_required)
+	if (is_dane) {
+		/* The MX name is the reference identifier for DANE-TA(2);
+		   DANE-EE(3) matches the key alone, names unchecked (RFC 7672
+		   section 3.1.1). */
+		if (SSL_dane_enable(c->ssl, c->server_name) <= 0)
+			goto tls_failed;
+		SSL_dane_set_flags(c->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		size_t added = 0;
+		for (size_t i = 0; i < c->s.dane->n; i++) {
+			const struct smtp_tlsa *t = &c->s.dane->tlsa[i];
+			if (SSL_dane_tlsa_add(c->ssl, t->usage, t->selector, t->mtype, t->data,
+			                      t->len) > 0)
+				added++;
+		}
+		if (added == 0)
+			goto tls_failed;
+	} else if (verify) {
 		SSL_set1_host(c->ssl, c->server_name);
+	}
 	if (c->in_end != c->in_start) {
 		/* Bytes after 220 are an injection attempt (RFC 3207 section 5). */
 		reply_set(r, 0, "4.7.0 %s sent data before TLS", c->server_name);
@@ -319,14 +347,18 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (SSL_connect(c->ssl) != 1)
 		goto tls_failed;
 	c->caps.is_tls = true;
-	c->caps.tls_verified = c->s.tls_required && SSL_get_verify_result(c->ssl) == X509_V_OK;
+	c->caps.tls_verified = verify && SSL_get_verify_result(c->ssl) == X509_V_OK;
 	return 0;
 tls_failed:;
 	unsigned long e = ERR_get_error();
 	/* Where TLS is required (RFC 8689 section 4.2.1) this host will not
 	   do: 5xx, so that the message bounces unless another host does. */
-	reply_set(r, c->s.tls_required ? 550 : 0, "%s TLS with %s failed: %s",
-	          c->s.tls_required ? "5.7.10" : "4.7.5", c->server_name,
+	reply_set(r,
+	          !c->s.tls_required   ? 0
+	          : c->s.tls_temporary ? 451
+	                               : 550,
+	          "%s TLS with %s failed: %s",
+	          c->s.tls_required && !c->s.tls_temporary ? "5.7.10" : "4.7.5", c->server_name,
 	          e != 0 ? ERR_reason_error_string(e) : "handshake");
 	ERR_clear_error();
 	c->broken = true;
@@ -471,7 +503,12 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 		}
 	}
 	if (s->tls_required && !c->caps.tls_verified) {
-		reply_set(r, 550, "5.7.10 %s offers no TLS with a valid certificate", server_name);
+		if (s->tls_temporary)
+			reply_set(r, 451, "4.7.5 %s offers no TLS with a valid certificate",
+			          server_name);
+		else
+			reply_set(r, 550, "5.7.10 %s offers no TLS with a valid certificate",
+			          server_name);
 		goto fail;
 	}
 	if (s->auth_user != NULL && s->auth_user[0] != '\0' && authenticate(c, r) < 0)

@@ -3,7 +3,8 @@
  * smtp_client.h: the SMTP client the queue runner delivers with (RFC 5321
  * as a client), blocking, on a delivery thread: one connection to one host,
  * greeting, EHLO, STARTTLS (RFC 3207; opportunistic unless the message asks
- * for REQUIRETLS), AUTH PLAIN/LOGIN for a smarthost (RFC 4954), then
+ * for REQUIRETLS or the runner requires it for MTA-STS, and verified
+ * against TLSA records for DANE, RFC 7672), AUTH PLAIN/LOGIN for a smarthost (RFC 4954), then
  * transactions with PIPELINING (RFC 2920), SIZE (RFC 1870), 8BITMIME and
  * BINARYMIME (RFC 6152, 3030), SMTPUTF8 (RFC 6531), DSN's RET, ENVID,
  * NOTIFY, ORCPT passed on (RFC 3461), REQUIRETLS (RFC 8689) and BDAT
@@ -29,6 +30,8 @@
 
 /* A server's reply, or why there was none: code 0 is a local or network
    failure (connect refused, timeout, TLS), text says what. */
+struct smtp_dane;
+
 struct smtp_reply {
 	int code;
 	char text[400]; /* "4.4.1 connection refused", enhanced code kept */
@@ -46,6 +49,14 @@ struct smtp_client_settings {
 	uint64_t timeout_ms;   /* each connect, read and write */
 	bool tls_required;     /* refuse the host unless STARTTLS with a verified
 	                          certificate for server_name works (550 5.7.10) */
+	bool tls_temporary;    /* with tls_required: a host without it fails with
+	                          451 4.7.5 (MTA-STS), not 550 5.7.10 (REQUIRETLS) */
+	bool tls_check;        /* verify the certificate even when not required
+	                          (caps.tls_verified says how it went) */
+	const char *ca_file;   /* CAs trusted beside the system's, or NULL */
+	/* DANE (RFC 7672): when set with usable records, the certificate must
+	   match them (SSL_dane_*), instead of CAs; TLS is then required. */
+	const struct smtp_dane *dane;
 	bool no_starttls;      /* plaintext even where STARTTLS is offered: the
 	                          retry after a failed handshake */
 	const char *auth_user; /* smarthost AUTH; NULL: none */

@@ -22,10 +22,13 @@
  * (RFC 2033 section 4.2). 250 is only ever sent for what store_deliver or
  * the queue said is on disk.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -38,6 +41,9 @@
 #include "smtp/smtp_session.h"
 #include "smtp/smtp_trace.h"
 #include "store/store.h"
+
+/* Held message bytes buffered before a write(2). */
+#define HOLD_BUF (64 * 1024)
 
 /* The distinct accounts of a transaction's local recipients. */
 static size_t
@@ -89,6 +95,99 @@ trace_received(struct smtp_session *s, struct buf *b)
 	smtp_trace_received(b, &t);
 }
 
+/* With one reply for several destinations (accounts, or an account and
+   the remote recipients' queue file), a copy for the queue (smtp_session.h
+   redo). Cheap: a file in queue/tmp written as the spool is. */
+static bool
+wants_redo(const struct smtp_session *s)
+{
+	const struct auth_recipient *only;
+
+	return s->role != SMTP_ROLE_LMTP && s->srv->queue != NULL &&
+	       count_accounts(&s->tx, &only) + (s->tx.n_remote > 0) >= 2;
+}
+
+/* A copy that cannot be made or written is dropped: a partial failure
+   then gets 451 (delivery_done). */
+static void
+redo_begin(struct smtp_session *s)
+{
+	if (wants_redo(s))
+		(void)smtp_queue_msg_new(s->srv->queue, &s->redo);
+}
+
+static void
+redo_write(struct smtp_session *s, const char *data, size_t len)
+{
+	if (s->redo != NULL && smtp_queue_msg_write(s->redo, data, len) < 0)
+		smtp_queue_msg_free(&s->redo);
+}
+
+/* The MX with mailauth.enabled: the message goes to an unnamed file while
+   DKIM hashes it; the trace fields wait beside it. false when there is no
+   room for the file. */
+static bool
+hold_begin(struct smtp_session *s)
+{
+	const struct auth_recipient *only;
+	struct buf b;
+
+	s->hold_fd = open(s->cfg->s.hold_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (s->hold_fd < 0) {
+		log_error(s->base.ops->proto, "event=hold-failed dir=%s err=\"%s\"",
+		          s->cfg->s.hold_dir, strerror(errno));
+		return false;
+	}
+	s->mailauth = smtp_mailauth_new(net_conn_peer(s->base.conn), s->helo, s->tx.sender);
+	buf_init(&b);
+	buf_printf(&b, "Return-Path: <%s>\r\n", s->tx.sender);
+	if (count_accounts(&s->tx, &only) == 1)
+		buf_printf(&b, "Delivered-To: %s\r\n", only->address);
+	s->trace_top = buf_steal(&b);
+	trace_received(s, &b);
+	s->trace_received = buf_steal(&b);
+	buf_deinit(&b);
+	return true;
+}
+
+void
+smtp_message_hold_free(struct smtp_session *s)
+{
+	smtp_mailauth_free(&s->mailauth);
+	if (s->hold_fd >= 0)
+		close(s->hold_fd);
+	s->hold_fd = -1;
+	buf_reset(&s->hold_buf);
+	free(s->trace_top);
+	free(s->trace_received);
+	s->trace_top = s->trace_received = NULL;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes the held bytes out; -1 on a write error. */
+static int
+hold_flush(struct smtp_session *s)
+{
+	if (s->hold_buf.len > 0 && write_all(s->hold_fd, s->hold_buf.data, s->hold_buf.len) < 0)
+		return -1;
+	buf_reset(&s->hold_buf);
+	return 0;
+}
+
 bool
 smtp_message_begin(struct smtp_session *s)
 {
@@ -103,7 +202,10 @@ smtp_message_begin(struct smtp_session *s)
 	s->has_header = false;
 	s->data_error = SMTP_DATA_OK;
 	s->data_size = 0;
-	if (tx->n_rcpts > tx->n_remote) {
+	if (s->role == SMTP_ROLE_MX && s->cfg->s.mailauth && tx->n_rcpts > 0) {
+		ok = hold_begin(s);
+	} else if (tx->n_rcpts > tx->n_remote) {
+		redo_begin(s);
 		if (store_spool_new(s->srv->store, &s->spool, &err) < 0) {
 			log_error(s->base.ops->proto, "event=spool-failed err=\"%s\"",
 			          store_error_str(err));
@@ -115,6 +217,7 @@ smtp_message_begin(struct smtp_session *s)
 			trace_received(s, &b);
 			if (store_spool_write(s->spool, b.data, b.len, &err) < 0)
 				ok = false;
+			redo_write(s, b.data, b.len);
 		}
 	}
 	if (ok && tx->n_remote > 0) {
@@ -131,6 +234,7 @@ smtp_message_begin(struct smtp_session *s)
 	if (!ok) {
 		store_spool_free(&s->spool);
 		smtp_queue_msg_free(&s->qmsg);
+		smtp_message_hold_free(s);
 		smtp_reply(s, 451, "4.3.0", "Temporary failure, try again later (sid %s)",
 		           s->base.log.sid);
 		return false;
@@ -173,12 +277,28 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 		s->data_error = SMTP_DATA_TOOBIG;
 		store_spool_free(&s->spool);
 		smtp_queue_msg_free(&s->qmsg);
+		smtp_message_hold_free(s);
 		return;
 	}
-	if (s->role == SMTP_ROLE_SUBMISSION && !s->has_header)
+	/* Submission checks From: against the account, the MX's DMARC
+	   evaluates its domain. */
+	if ((s->role == SMTP_ROLE_SUBMISSION || s->mailauth != NULL) && !s->has_header)
 		keep_header(s, data, len);
+	if (s->mailauth != NULL) {
+		smtp_mailauth_write(s->mailauth, data, len);
+		buf_append(&s->hold_buf, data, len);
+		if (s->hold_buf.len >= HOLD_BUF && hold_flush(s) < 0) {
+			log_error(s->base.ops->proto, "event=hold-failed err=\"%s\"",
+			          strerror(errno));
+			s->data_error = SMTP_DATA_TEMP;
+			smtp_message_hold_free(s);
+		}
+		return;
+	}
 	if (s->spool != NULL && store_spool_write(s->spool, data, len, &err) < 0)
 		s->data_error = err == STORE_ERR_TOOBIG ? SMTP_DATA_TOOBIG : SMTP_DATA_TEMP;
+	if (s->spool != NULL)
+		redo_write(s, data, len);
 	if (s->qmsg != NULL && s->data_error == SMTP_DATA_OK) {
 		if (smtp_queue_msg_write(s->qmsg, data, len) < 0)
 			s->data_error = SMTP_DATA_TEMP;
@@ -193,7 +313,9 @@ smtp_message_write(struct smtp_session *s, const char *data, size_t len)
 
 struct target {
 	uint64_t account_id;
+	const char *address;        /* the account's */
 	const char *folder;         /* "" for INBOX */
+	bool is_requeued;           /* refused, and queued for local redelivery */
 	struct store_account *acct; /* from the thread's cache, unless is_owned */
 	bool is_owned;
 	enum store_error err;
@@ -211,10 +333,15 @@ struct delivery {
 	const char **from; /* submission: the From: addresses to check, or NULL */
 	size_t n_from;
 	bool check_from;
+	bool to_junk; /* every local copy into Junk (mailauth's verdict) */
 	uint64_t account_id;
 	const char *separator;
 	struct arena *arena;
+	struct smtp_queue_msg *redo; /* smtp_session.h */
+	const char *redo_sender, *redo_account;
+	struct smtp_mail_params redo_mail;
 	/* out */
+	char redo_id[40];         /* the local redelivery queued, or "" */
 	const char *from_refused; /* an address not the sender's own */
 	bool from_temp;
 	int queue_rc;
@@ -222,7 +349,7 @@ struct delivery {
 };
 
 static struct target *
-target_get(struct delivery *d, uint64_t id, const char *folder, size_t *cap)
+target_get(struct delivery *d, uint64_t id, const char *address, const char *folder, size_t *cap)
 {
 	for (size_t i = 0; i < d->n_targets; i++)
 		if (d->targets[i].account_id == id && strcmp(d->targets[i].folder, folder) == 0)
@@ -236,6 +363,7 @@ target_get(struct delivery *d, uint64_t id, const char *folder, size_t *cap)
 	}
 	struct target *t = &d->targets[d->n_targets++];
 	t->account_id = id;
+	t->address = arena_strdup(d->arena, address);
 	t->folder = arena_strdup(d->arena, folder);
 	return t;
 }
@@ -289,6 +417,53 @@ deliver_some(struct delivery *d, bool retry_inbox)
 		d->targets[idx[i]].err = v[i].err;
 }
 
+/*
+ * Some accounts (or the remote recipients' queue file) took the message
+ * and some refused it (quota, a store error): SMTP has one reply for all, and 250 is owed to those
+ * that have it, so the others are queued for local redelivery (the runner stores them later,
+ * retrying until queue.max_age, then bounces: smtp_outbound.c). Without the copy (it failed to
+ * write) the reply must be 451 instead: a duplicate for some rather than a loss for others.
+ */
+static void
+requeue_refused(struct delivery *d, bool remote_queued)
+{
+	size_t stored = remote_queued, refused = 0;
+
+	for (size_t i = 0; i < d->n_targets; i++) {
+		if (d->targets[i].err == STORE_ERR_NONE)
+			stored++;
+		else
+			refused++;
+	}
+	if (stored == 0 || refused == 0 || d->redo == NULL)
+		return;
+	struct smtp_queue_rcpt *qr = arena_zalloc(d->arena, refused * sizeof(*qr));
+	size_t n = 0;
+	for (size_t i = 0; i < d->n_targets; i++) {
+		const struct target *t = &d->targets[i];
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = strcmp(qr[k].address, t->address) == 0;
+		if (t->err != STORE_ERR_NONE && !dup)
+			qr[n++].address = t->address;
+	}
+	struct smtp_envelope env = {
+	        .sender = d->redo_sender,
+	        .account = d->redo_account,
+	        .mail = &d->redo_mail,
+	        .rcpts = qr,
+	        .n_rcpts = n,
+	        .is_local = true,
+	};
+	if (smtp_queue_msg_commit(d->redo, &env, d->redo_id) < 0) {
+		d->redo_id[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (d->targets[i].err != STORE_ERR_NONE)
+			d->targets[i].is_requeued = true;
+}
+
 static void
 delivery_work(void *arg)
 {
@@ -319,6 +494,7 @@ delivery_work(void *arg)
 	store_spool_free(&d->spool);
 	if (d->qmsg != NULL)
 		d->queue_rc = smtp_queue_msg_commit(d->qmsg, &d->env, d->queue_id);
+	requeue_refused(d, d->qmsg != NULL && d->queue_rc == 0);
 	smtp_queue_msg_free(&d->qmsg);
 }
 
@@ -327,6 +503,7 @@ delivery_free(struct delivery *d)
 {
 	store_spool_free(&d->spool);
 	smtp_queue_msg_free(&d->qmsg);
+	smtp_queue_msg_free(&d->redo);
 	arena_free(&d->arena);
 	free(d);
 }
@@ -340,8 +517,9 @@ rcpt_result(const struct delivery *d, const struct smtp_rcpt *r)
 	for (size_t j = 0; j < r->n_accts; j++)
 		for (size_t i = 0; i < d->n_targets; i++)
 			if (d->targets[i].account_id == r->accts[j].account_id &&
-			    strcmp(d->targets[i].folder, r->accts[j].folder) == 0 &&
-			    d->targets[i].err != STORE_ERR_NONE)
+			    strcmp(d->targets[i].folder,
+			           d->to_junk ? "Junk" : r->accts[j].folder) == 0 &&
+			    d->targets[i].err != STORE_ERR_NONE && !d->targets[i].is_requeued)
 				return d->targets[i].err;
 	return STORE_ERR_NONE;
 }
@@ -392,12 +570,27 @@ delivery_done(struct session *base, void *arg)
 				log_info(s->base.ops->proto, "event=rcpt-failed rcpt=%s err=\"%s\"",
 				         smtp_str(s, tx->rcpts[i].address), store_error_str(e));
 		}
+		for (size_t i = 0; d->redo_id[0] != '\0' && i < d->n_targets; i++)
+			if (d->targets[i].is_requeued)
+				log_info(s->base.ops->proto,
+				         "event=rcpt-requeued account=%s err=\"%s\" queue=%s",
+				         d->targets[i].address, store_error_str(d->targets[i].err),
+				         d->redo_id);
 		if (s->role != SMTP_ROLE_LMTP) {
-			/* One reply for all: 250 once any recipient has it, since
-			   a retry would duplicate it for them. */
-			if (ok > 0)
+			/* One reply for all: 250 once every recipient has it (or,
+			   refused by the store while others took it, is queued for
+			   local redelivery: requeue_refused). A refusal that could
+			   not be queued gets 451 for all: the client's retry
+			   duplicates the message for some (RFC 5321 section 6.1
+			   tolerates that), where 250 would lose it for the others. */
+			if (ok == tx->n_rcpts)
 				smtp_reply(s, 250, "2.0.0", "Ok: %s as %s",
 				           tx->n_remote > 0 ? "queued" : "delivered", id);
+			else if (ok > 0)
+				smtp_reply(
+				        s, 451, "4.3.0",
+				        "Not stored for every recipient, try again later (sid %s)",
+				        s->base.log.sid);
 			else
 				smtp_reply_store_error(s, first, NULL);
 		}
@@ -428,6 +621,236 @@ delivery_done(struct session *base, void *arg)
 	smtp_cmd_finish(s);
 }
 
+/* ---- the checks of a held message (MX, mailauth.enabled) ---- */
+
+static void delivery_start(struct smtp_session *s, bool to_junk);
+
+struct mailauth_job {
+	/* in */
+	struct smtp_mailauth *m;
+	int hold_fd;
+	char *trace_top, *trace_received;
+	char *nameservers, *authserv_id, *from_domain;
+	unsigned actions; /* 1 << enum smtp_mailauth_action, over the recipient domains */
+	struct store *store;
+	struct smtp_queue *queue; /* for the redo copy, or NULL when none is wanted */
+	struct smtp_queue_msg *redo;
+	/* out */
+	size_t n_dropped; /* Authentication-Results fields claiming to be ours */
+	struct smtp_mailauth_result res;
+	enum smtp_mailauth_action action; /* DELIVER, JUNK or REJECT */
+	struct store_spool *spool;
+	enum store_error err;
+};
+
+static void
+mailauth_job_free(struct mailauth_job *j)
+{
+	smtp_mailauth_free(&j->m);
+	if (j->hold_fd >= 0)
+		close(j->hold_fd);
+	store_spool_free(&j->spool);
+	smtp_queue_msg_free(&j->redo);
+	free(j->trace_top);
+	free(j->trace_received);
+	free(j->nameservers);
+	free(j->authserv_id);
+	free(j->from_domain);
+	free(j->res.header);
+	free(j);
+}
+
+/* How strict an action is: with recipients in several domains the
+   strictest wins, since SMTP has one reply for all of them. */
+static int
+action_rank(enum smtp_mailauth_action a)
+{
+	return a == SMTP_MAILAUTH_REJECT ? 2 : a == SMTP_MAILAUTH_JUNK ? 1 : 0;
+}
+
+/* The spool: trace fields, Authentication-Results (above Received, so a
+   reader finds this server's verdict first: RFC 8601 section 5), then the
+   held message. */
+static int
+spool_put2(struct mailauth_job *j, const char *data, size_t len)
+{
+	if (j->redo != NULL && smtp_queue_msg_write(j->redo, data, len) < 0)
+		smtp_queue_msg_free(&j->redo);
+	return store_spool_write(j->spool, data, len, &j->err);
+}
+
+static int
+mailauth_spool(struct mailauth_job *j)
+{
+	char *chunk = xmalloc(HOLD_BUF), *line = NULL;
+	size_t line_cap = 0;
+	struct buf field = {0};
+	FILE *f = NULL;
+	int rc = -1;
+
+	if (store_spool_new(j->store, &j->spool, &j->err) < 0)
+		goto out;
+	if (j->queue != NULL)
+		(void)smtp_queue_msg_new(j->queue, &j->redo);
+	if (spool_put2(j, j->trace_top, strlen(j->trace_top)) < 0 ||
+	    spool_put2(j, j->res.header, strlen(j->res.header)) < 0 ||
+	    spool_put2(j, j->trace_received, strlen(j->trace_received)) < 0)
+		goto out;
+	if (lseek(j->hold_fd, 0, SEEK_SET) < 0 || (f = fdopen(dup(j->hold_fd), "r")) == NULL) {
+		j->err = STORE_ERR_TEMP;
+		goto out;
+	}
+	/* The header field by field: Authentication-Results fields claiming
+	   our authserv-id came from elsewhere (a forgery, or a stale one of
+	   ours) and are dropped (RFC 8601 section 5). A field is bounded by
+	   smtp.max_message_size. */
+	ssize_t n;
+	buf_init(&field);
+	while ((n = getline(&line, &line_cap, f)) > 0) {
+		bool is_blank = (n == 1 && line[0] == '\n') ||
+		                (n == 2 && line[0] == '\r' && line[1] == '\n');
+		if (field.len > 0 && line[0] != ' ' && line[0] != '\t') {
+			if (smtp_mailauth_is_our_results(field.data, field.len, j->authserv_id))
+				j->n_dropped++;
+			else if (spool_put2(j, field.data, field.len) < 0)
+				goto out;
+			buf_reset(&field);
+		}
+		if (is_blank) {
+			if (spool_put2(j, line, (size_t)n) < 0)
+				goto out;
+			break;
+		}
+		buf_append(&field, line, (size_t)n);
+	}
+	if (field.len > 0 && spool_put2(j, field.data, field.len) < 0)
+		goto out; /* a message that is all header */
+	/* The body as it is. */
+	size_t got;
+	while ((got = fread(chunk, 1, HOLD_BUF, f)) > 0)
+		if (spool_put2(j, chunk, got) < 0)
+			goto out;
+	if (ferror(f)) {
+		log_error("smtp", "event=hold-failed err=\"%s\"", strerror(errno));
+		j->err = STORE_ERR_TEMP;
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_deinit(&field);
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	if (rc < 0) {
+		store_spool_free(&j->spool);
+		smtp_queue_msg_free(&j->redo);
+	}
+	free(chunk);
+	return rc;
+}
+
+static void
+mailauth_work(void *arg)
+{
+	struct mailauth_job *j = arg;
+
+	smtp_mailauth_finish(j->m, j->nameservers, j->authserv_id, j->from_domain, &j->res);
+	j->action = SMTP_MAILAUTH_DELIVER;
+	if (j->res.dmarc == SMTP_DMARC_FAIL) {
+		for (unsigned a = 0; a <= SMTP_MAILAUTH_REJECT; a++) {
+			if (!(j->actions & (1u << a)))
+				continue;
+			enum smtp_mailauth_action e = (enum smtp_mailauth_action)a;
+			if (e == SMTP_MAILAUTH_DMARC) /* RFC 7489 section 6.3 p= */
+				e = j->res.dmarc_policy == 'r'   ? SMTP_MAILAUTH_REJECT
+				    : j->res.dmarc_policy == 'q' ? SMTP_MAILAUTH_JUNK
+				                                 : SMTP_MAILAUTH_DELIVER;
+			if (action_rank(e) > action_rank(j->action))
+				j->action = e;
+		}
+	}
+	if (j->action != SMTP_MAILAUTH_REJECT)
+		(void)mailauth_spool(j);
+}
+
+static void
+mailauth_done(struct session *base, void *arg)
+{
+	struct mailauth_job *j = arg;
+	static const char *const words[] = {"dmarc", "deliver", "junk", "reject"};
+
+	if (base == NULL) {
+		mailauth_job_free(j);
+		return;
+	}
+	struct smtp_session *s = (struct smtp_session *)base;
+	log_info(s->base.ops->proto, "event=mailauth %s from-domain=%s action=%s dropped=%zu",
+	         j->res.summary, j->res.from_domain[0] ? j->res.from_domain : "-", words[j->action],
+	         j->n_dropped);
+	if (j->action == SMTP_MAILAUTH_REJECT) {
+		/* RFC 7372 section 3.2: 5.7.26, several authentication checks
+		   failed; RFC 7489 section 6.3 p=reject at the end of data. */
+		smtp_reply(s, 550, "5.7.26",
+		           "Message rejected: it fails the DMARC policy of %s (sid %s)",
+		           j->res.from_domain, s->base.log.sid);
+		metrics_add(METRICS_DELIVERIES_TOTAL, s->base.ops->proto, "failed", NULL,
+		            (int64_t)s->tx.n_rcpts);
+	} else if (j->spool == NULL) {
+		smtp_reply_store_error(s, j->err, NULL);
+	} else {
+		s->spool = j->spool;
+		s->redo = j->redo;
+		j->spool = NULL;
+		j->redo = NULL;
+		delivery_start(s, j->action == SMTP_MAILAUTH_JUNK);
+		mailauth_job_free(j);
+		return;
+	}
+	mailauth_job_free(j);
+	smtp_tx_reset(s);
+	smtp_cmd_finish(s);
+}
+
+/* Hands the held message and its checks to the lookup pool. */
+static void
+mailauth_start(struct smtp_session *s)
+{
+	struct smtp_tx *tx = &s->tx;
+
+	if (hold_flush(s) < 0) {
+		log_error(s->base.ops->proto, "event=hold-failed err=\"%s\"", strerror(errno));
+		smtp_reply_store_error(s, STORE_ERR_TEMP, NULL);
+		smtp_tx_reset(s);
+		smtp_cmd_done(s);
+		return;
+	}
+	struct mailauth_job *j = xcalloc(1, sizeof(*j));
+	j->m = s->mailauth;
+	j->hold_fd = s->hold_fd;
+	j->trace_top = s->trace_top;
+	j->trace_received = s->trace_received;
+	s->mailauth = NULL;
+	s->hold_fd = -1;
+	s->trace_top = s->trace_received = NULL;
+	j->nameservers = xstrdup(s->cfg->s.nameservers);
+	j->authserv_id = xstrdup(s->cfg->s.hostname);
+	j->store = s->srv->store;
+	j->queue = wants_redo(s) ? s->srv->queue : NULL;
+	/* RFC 7489 section 6.6.1: the domain of the one author. */
+	size_t n_from = 0;
+	const char **from = smtp_header_from(s->cmd_arena, (const unsigned char *)s->header.data,
+	                                     s->header.len, &n_from);
+	if (n_from >= 1 && strrchr(from[0], '@') != NULL)
+		j->from_domain = xstrdup(strrchr(from[0], '@') + 1);
+	for (size_t i = 0; i < tx->n_rcpts; i++) {
+		const char *at = strrchr(tx->rcpts[i].address, '@');
+		j->actions |= 1u << smtp_mailauth_policy_get(&s->cfg->mailauth_policy,
+		                                             at != NULL ? at + 1 : "");
+	}
+	session_command_wait(&s->base);
+	session_job_submit(&s->base, s->srv->jobs, mailauth_work, mailauth_done, j);
+}
+
 void
 smtp_message_end(struct smtp_session *s)
 {
@@ -448,6 +871,19 @@ smtp_message_end(struct smtp_session *s)
 		smtp_cmd_done(s);
 		return;
 	}
+	if (s->mailauth != NULL) {
+		mailauth_start(s);
+		return;
+	}
+	delivery_start(s, false);
+}
+
+/* The delivery job for the spool and/or queue file; to_junk puts every
+   local copy into Junk (INBOX where there is none). */
+static void
+delivery_start(struct smtp_session *s, bool to_junk)
+{
+	struct smtp_tx *tx = &s->tx;
 	struct delivery *d = xcalloc(1, sizeof(*d));
 	size_t cap = 0;
 	d->arena = arena_new(4096);
@@ -455,12 +891,28 @@ smtp_message_end(struct smtp_session *s)
 	d->auth = s->srv->auth;
 	d->spool = s->spool;
 	d->qmsg = s->qmsg;
+	d->to_junk = to_junk;
+	d->redo = s->redo;
 	s->spool = NULL;
 	s->qmsg = NULL;
+	s->redo = NULL;
+	if (d->redo != NULL) {
+		d->redo_sender = arena_strdup(d->arena, tx->sender);
+		/* A bounce of submitted mail goes to the account's INBOX. */
+		d->redo_account = arena_strdup(
+		        d->arena, s->role == SMTP_ROLE_SUBMISSION ? s->user.address : "");
+		d->redo_mail = (struct smtp_mail_params){
+		        .body = tx->mail.body,
+		        .smtputf8 = tx->mail.smtputf8,
+		        .ret = tx->mail.ret,
+		        .envid = tx->mail.envid ? arena_strdup(d->arena, tx->mail.envid) : NULL,
+		};
+	}
 	for (size_t i = 0; i < tx->n_rcpts; i++)
 		for (size_t j = 0; j < tx->rcpts[i].n_accts; j++)
 			target_get(d, tx->rcpts[i].accts[j].account_id,
-			           tx->rcpts[i].accts[j].folder, &cap);
+			           tx->rcpts[i].accts[j].address,
+			           to_junk ? "Junk" : tx->rcpts[i].accts[j].folder, &cap);
 	if (s->role == SMTP_ROLE_SUBMISSION) {
 		d->check_from = true;
 		d->account_id = s->user.account_id;

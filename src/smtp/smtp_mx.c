@@ -71,6 +71,18 @@ smtp_resolver_new(const char *nameservers, char **error_out)
 	return r;
 }
 
+int
+smtp_resolver_add_trust_anchors(struct smtp_resolver *r, const char *file, char **error_out)
+{
+	int rc = ub_ctx_add_ta_file(r->ctx, file);
+
+	if (rc != 0) {
+		*error_out = xasprintf("dns.trust_anchor_file %s: %s", file, ub_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 void
 smtp_resolver_free(struct smtp_resolver **rp)
 {
@@ -83,10 +95,42 @@ smtp_resolver_free(struct smtp_resolver **rp)
 	free(r);
 }
 
-/* A wire-format name (uncompressed, as unbound hands rdata) to dotted
-   text without the final dot; "" for the root. -1 when malformed. */
-static int
-wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
+int
+smtp_resolver_query(struct smtp_resolver *r, const char *name, int rrtype,
+                    struct ub_result **res_out)
+{
+	*res_out = NULL;
+	if (ub_resolve(r->ctx, name, rrtype, CLASS_IN, res_out) != 0) {
+		*res_out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+smtp_dns_txt_join(const unsigned char *rdata, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	/* RFC 1035 section 3.3.14: one or more <character-string>s, each a
+	   length byte and that many bytes; RFC 7208 section 3.3 and RFC 6376
+	   section 3.6.2.2 join them without a separator. */
+	for (size_t i = 0; i < len;) {
+		size_t l = rdata[i++];
+		if (i + l > len || o + l + 1 > cap)
+			return -1;
+		memcpy(out + o, rdata + i, l);
+		o += l;
+		i += l;
+	}
+	if (cap == 0)
+		return -1;
+	out[o] = '\0';
+	return memchr(out, '\0', o) != NULL ? -1 : 0;
+}
+
+int
+smtp_dns_wire_name(const unsigned char *p, size_t len, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;
 
@@ -152,7 +196,7 @@ rand_u32(void *arg)
 
 /* Appends name's addresses of type (A or AAAA). -1 on a temporary failure. */
 static int
-addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type,
+addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type, bool chain_secure,
           struct smtp_mx_host *hosts, size_t *n)
 {
 	struct ub_result *res = NULL;
@@ -168,6 +212,7 @@ addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type,
 		snprintf(h->name, sizeof(h->name), "%s", name);
 		inet_ntop(type == RR_A ? AF_INET : AF_INET6, res->data[i], h->ip, sizeof(h->ip));
 		h->pref = pref;
+		h->is_secure = chain_secure && res->secure;
 	}
 	ub_resolve_free(res);
 	return rc;
@@ -180,7 +225,7 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 	struct ub_result *res = NULL;
 	struct smtp_mx_record mx[SMTP_MX_MAX_HOSTS];
 	size_t n_mx = 0;
-	bool is_null = false;
+	bool is_null = false, mx_secure;
 
 	*n_out = 0;
 	int err = ub_resolve(r->ctx, domain, RR_MX, CLASS_IN, &res);
@@ -198,13 +243,17 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 		ub_resolve_free(res);
 		return SMTP_MX_NO_DOMAIN;
 	}
+	/* Secure data, or a secure denial that there is any (the implicit MX
+	   is then as secure as the domain's own address records). */
+	mx_secure = res->secure;
 	for (int i = 0; res->havedata && res->data[i] != NULL; i++) {
 		const unsigned char *d = (const unsigned char *)res->data[i];
 		if (res->len[i] < 3 || n_mx == SMTP_MX_MAX_HOSTS)
 			continue;
 		struct smtp_mx_record *m = &mx[n_mx];
 		m->pref = (unsigned)(d[0] << 8 | d[1]);
-		if (wire_name(d + 2, (size_t)res->len[i] - 2, m->name, sizeof(m->name)) < 0)
+		if (smtp_dns_wire_name(d + 2, (size_t)res->len[i] - 2, m->name, sizeof(m->name)) <
+		    0)
 			continue;
 		if (m->name[0] == '\0') {
 			is_null = true; /* RFC 7505 section 3: "." */
@@ -226,9 +275,9 @@ smtp_mx_lookup(struct smtp_resolver *r, const char *domain, struct smtp_mx_host 
 	smtp_mx_order(mx, n_mx, rand_u32, NULL);
 	bool temp = false;
 	for (size_t i = 0; i < n_mx; i++) {
-		if (addresses(r, mx[i].name, mx[i].pref, RR_A, hosts_out, n_out) < 0)
+		if (addresses(r, mx[i].name, mx[i].pref, RR_A, mx_secure, hosts_out, n_out) < 0)
 			temp = true;
-		if (addresses(r, mx[i].name, mx[i].pref, RR_AAAA, hosts_out, n_out) < 0)
+		if (addresses(r, mx[i].name, mx[i].pref, RR_AAAA, mx_secure, hosts_out, n_out) < 0)
 			temp = true;
 	}
 	if (*n_out == 0) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -33,9 +34,13 @@
 #include "auth/accounts.h"
 #include "smtp/smtp_accounts.h"
 #include "smtp/smtp_client.h"
+#include "smtp/smtp_dane.h"
 #include "smtp/smtp_dkim.h"
+#include "smtp/smtp_downgrade.h"
 #include "smtp/smtp_dsn.h"
+#include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
+#include "smtp/smtp_queue.h"
 #include "smtp/smtp_queue_item.h"
 
 #define SCAN_INTERVAL_S 1
@@ -74,6 +79,8 @@ struct smtp_outbound {
 	struct domain_count *domains;
 	size_t n_domains;
 	int64_t gauge[QUEUE_GAUGES]; /* what tern_queue_messages says now (scheduler only) */
+	char *sts_dir;
+	struct smtp_sts_settings sts;
 };
 
 uint64_t
@@ -187,7 +194,14 @@ struct delivery {
 	struct smtp_queue_item *it;
 	int fd;
 	struct buf dkim; /* DKIM-Signature fields sent before the message */
-	bool tried;      /* a connection was attempted: counts as an attempt */
+	/* The 7-bit copy for servers without 8BITMIME, made on first need:
+	   state 0 not yet, 1 made (fd, size, its own signatures), -1 cannot. */
+	int down_state;
+	int down_fd;
+	uint64_t down_size;
+	struct buf down_dkim;
+	const char *down_why;
+	bool tried; /* a connection was attempted: counts as an attempt */
 };
 
 static const char *
@@ -232,6 +246,7 @@ hosts_for(struct delivery *d, const char *domain, struct smtp_mx_host *hosts, ui
 			                          ->sin6_addr;
 			snprintf(hosts[n].name, sizeof(hosts[n].name), "%s", host);
 			inet_ntop(p->ai_family, addr, hosts[n].ip, sizeof(hosts[n].ip));
+			hosts[n].is_secure = false; /* getaddrinfo: no DNSSEC, no DANE */
 			hosts[n++].pref = 0;
 		}
 		freeaddrinfo(ai);
@@ -300,6 +315,54 @@ retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, con
 	return smtp_client_open(ip, port, name, &plain, c_out, reply) == 0;
 }
 
+static int
+fd_put(void *arg, const void *data, size_t len)
+{
+	int fd = *(int *)arg;
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The 7-bit copy of the message (smtp_downgrade.h) in an unnamed file,
+   signed anew (the old signatures cover the 8-bit body). 0, or -1 with
+   d->down_why. Made once per attempt. */
+static int
+downgrade(struct delivery *d)
+{
+	if (d->down_state != 0)
+		return d->down_state > 0 ? 0 : -1;
+	d->down_state = -1;
+	d->down_why = "cannot read the message";
+	if (d->it->size == 0)
+		return -1;
+	void *map = mmap(NULL, d->it->size, PROT_READ, MAP_PRIVATE, d->fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	d->down_fd = memfd_create("tern-7bit", MFD_CLOEXEC);
+	if (d->down_fd >= 0 &&
+	    smtp_downgrade(map, d->it->size, fd_put, &d->down_fd, &d->down_why) == 0) {
+		struct stat st;
+		if (fstat(d->down_fd, &st) == 0) {
+			d->down_size = (uint64_t)st.st_size;
+			d->down_state = 1;
+			smtp_dkim_sign(d->o->data_dir, domain_of(d->it->sender), d->down_fd,
+			               time(NULL), &d->down_dkim);
+		}
+	}
+	munmap(map, d->it->size);
+	return d->down_state > 0 ? 0 : -1;
+}
+
 static void
 deliver_domain(struct delivery *d, const char *domain)
 {
@@ -311,7 +374,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	size_t n = 0;
 	uint16_t port;
 	int code = 0;
-	char why[400];
+	char why[400] = ""; /* hosts_for writes it only when it finds no host */
 
 	for (size_t i = 0; i < it->n_rcpts; i++) {
 		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
@@ -338,6 +401,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	                s->relayhost[0] != '\0' && s->relay_user[0] != '\0' ? s->relay_user : NULL,
 	        .auth_password = s->relay_password,
 	        .fd_slot = d->fd_slot,
+	        .ca_file = s->ca_file,
 	};
 	struct smtp_client_message m = {
 	        .sender = it->sender,
@@ -352,6 +416,14 @@ deliver_domain(struct delivery *d, const char *domain)
 	        .size = it->size + d->dkim.len,
 	};
 	bool finished = false;
+	/* MTA-STS (RFC 8461) for the recipient domain; a smarthost's would be
+	   the smarthost's domain's (section 3.4), not looked up. */
+	struct smtp_sts_policy sts;
+	bool has_sts = n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
+	               smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts) == 1 &&
+	               sts.mode != SMTP_STS_NONE;
+	bool sts_enforce = has_sts && sts.mode == SMTP_STS_ENFORCE;
+	struct smtp_dane *dane = s->dane ? xmalloc(sizeof(*dane)) : NULL; /* 16 KiB */
 	/* Every host in order before a temporary failure (RFC 5321 section
 	   5.1); a host that answers ends the search, whatever it says. */
 	for (size_t h = 0; h < n_hosts && !finished; h++) {
@@ -359,9 +431,53 @@ deliver_domain(struct delivery *d, const char *domain)
 		struct smtp_reply reply;
 		char key[96];
 		bool reused = false;
-		d->tried = true;
 		last_host = hosts[h].name;
-		snprintf(key, sizeof(key), "%s %u %d", hosts[h].ip, port, cs.tls_required);
+		/* DANE (RFC 7672) for a host whose MX and address records were
+		   validated; it takes precedence over MTA-STS (RFC 8461
+		   section 2). A failed or bogus TLSA lookup rules the host out. */
+		int dane_rc = 0;
+		if (s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
+			char dwhy[300];
+			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, port, dane, dwhy,
+			                           sizeof(dwhy));
+			if (dane_rc < 0) {
+				log_info("outbound",
+				         "event=dane-refused id=%s host=%s reason=\"%s\"", it->id,
+				         hosts[h].name, dwhy);
+				d->tried = true;
+				last = (struct smtp_reply){451, ""};
+				snprintf(last.text, sizeof(last.text), "4.7.5 %.300s", dwhy);
+				continue;
+			}
+		}
+		cs.dane = dane_rc > 0 ? dane : NULL;
+		if (dane_rc > 0) {
+			/* verified against TLSA, never plaintext */
+		} else if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
+			/* Section 4.1; enforce: not this host (section 5). */
+			log_info("outbound", "event=mta-sts-%s id=%s domain=%s host=%s reason=mx",
+			         sts_enforce ? "refused" : "testing", it->id, domain,
+			         hosts[h].name);
+			if (sts_enforce) {
+				d->tried = true;
+				last = (struct smtp_reply){451, ""};
+				snprintf(
+				        last.text, sizeof(last.text),
+				        "4.7.5 %.150s is not an MX host of the MTA-STS policy of %.150s",
+				        hosts[h].name, domain);
+				continue;
+			}
+		}
+		d->tried = true;
+		/* Enforce: STARTTLS with a certificate valid for the host
+		   (section 4.2), else the next host, and a temporary failure
+		   at the end (section 5: the policy may be updated). Testing:
+		   the certificate is checked and a failure only logged. */
+		cs.tls_required = it->requiretls || (sts_enforce && dane_rc == 0) || dane_rc > 0;
+		cs.tls_temporary = !it->requiretls;
+		cs.tls_check = has_sts && dane_rc == 0;
+		snprintf(key, sizeof(key), "%s %u %d %d", hosts[h].ip, port, cs.tls_required,
+		         dane_rc > 0);
 		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
 			c = d->cache->c;
 			d->cache->c = NULL;
@@ -377,7 +493,38 @@ deliver_domain(struct delivery *d, const char *domain)
 			last = reply;
 			continue;
 		}
-		int rc = smtp_client_send(c, &m, rr, n, &reply);
+		if (dane_rc > 0)
+			log_info("outbound", "event=dane-verified id=%s host=%s", it->id,
+			         hosts[h].name);
+		else if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
+			log_info("outbound",
+			         "event=mta-sts-testing id=%s domain=%s host=%s reason=tls", it->id,
+			         domain, hosts[h].name);
+		struct smtp_client_message sm = m;
+		if (it->body == SMTP_BODY_8BITMIME && !smtp_client_caps(c)->eightbit) {
+			/* RFC 6152 section 3: convert, or do not relay. */
+			if (downgrade(d) < 0) {
+				log_info("outbound",
+				         "event=downgrade-failed id=%s host=%s why=\"%s\"", it->id,
+				         hosts[h].name, d->down_why);
+				last = (struct smtp_reply){554, ""};
+				snprintf(last.text, sizeof(last.text),
+				         "5.6.3 %.100s lacks 8BITMIME and the message cannot be "
+				         "converted: %.100s",
+				         hosts[h].name, d->down_why);
+				if (smtp_client_is_usable(c))
+					cache_put(d->cache, c, key);
+				else
+					smtp_client_close(&c);
+				continue;
+			}
+			sm.body = SMTP_BODY_7BIT;
+			sm.fd = d->down_fd;
+			sm.prefix = d->down_dkim.data;
+			sm.prefix_len = d->down_dkim.len;
+			sm.size = d->down_size + d->down_dkim.len;
+		}
+		int rc = smtp_client_send(c, &sm, rr, n, &reply);
 		bool has_dsn = smtp_client_caps(c)->dsn;
 		if (rc < 0 && reply.code == 0 && reused) {
 			/* The kept connection had gone stale: once more, fresh. */
@@ -407,8 +554,130 @@ deliver_domain(struct delivery *d, const char *domain)
 		for (size_t i = 0; i < n; i++)
 			outcome(d, who[i], &last, last_host, false);
 	}
+	free(dane);
 	free(rr);
 	free(who);
+}
+
+/*
+ * A local redelivery (smtp_envelope.is_local): the message from ID.msg into
+ * each pending recipient's INBOX, through a store spool and store_deliver
+ * as SMTP's DATA does. Refusals the store may get over (quota, a
+ * temporary error) stay pending and are retried with the usual backoff
+ * until queue.max_age, then bounced; an account that no longer exists
+ * fails at once.
+ */
+static void
+deliver_local(struct delivery *d)
+{
+	struct smtp_queue_item *it = d->it;
+	struct store_spool *sp = NULL;
+	enum store_error err = STORE_ERR_TEMP;
+	char *error = NULL, buf[16384];
+	size_t n = 0;
+
+	if (d->o->store == NULL)
+		return;
+	d->tried = true;
+	struct store_delivery_target *t = xcalloc(it->n_rcpts, sizeof(*t));
+	struct smtp_queue_item_rcpt **who = xcalloc(it->n_rcpts, sizeof(*who));
+	struct smtp_reply reply = {451, "4.3.0 the store is unavailable, try again later"};
+	if (*d->db == NULL && auth_db_open(d->o->data_dir, d->db, &error) < 0) {
+		log_error("outbound", "event=local-failed id=%s err=\"%s\"", it->id, error);
+		free(error);
+		goto fail_all;
+	}
+	if (store_spool_new(d->o->store, &sp, &err) < 0 || lseek(d->fd, 0, SEEK_SET) < 0)
+		goto fail_all;
+	for (;;) {
+		ssize_t got = read(d->fd, buf, sizeof(buf));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 || (got > 0 && store_spool_write(sp, buf, (size_t)got, &err) < 0))
+			goto fail_all;
+		if (got == 0)
+			break;
+	}
+	for (size_t i = 0; i < it->n_rcpts; i++) {
+		struct smtp_queue_item_rcpt *r = &it->rcpts[i];
+		struct auth_account a;
+		enum auth_error aerr;
+		if (r->state != SMTP_RCPT_PENDING)
+			continue;
+		if (auth_account_lookup(*d->db, r->address, &a, &aerr) < 0) {
+			struct smtp_reply gone = {aerr == AUTH_ERR_NOTFOUND ? 550 : 451, ""};
+			snprintf(gone.text, sizeof(gone.text), "%s",
+			         aerr == AUTH_ERR_NOTFOUND ? "5.1.1 no such account any more"
+			                                   : "4.3.0 account lookup failed");
+			outcome(d, r, &gone, "local", true);
+			continue;
+		}
+		uint64_t id = a.id;
+		auth_account_clear(&a);
+		t[n].acct = smtp_account_get(d->o->store, id, &err);
+		t[n].mailbox = "INBOX";
+		if (t[n].acct == NULL) {
+			outcome(d, r, &reply, "local", true);
+			continue;
+		}
+		who[n++] = r;
+	}
+	if (n > 0)
+		store_deliver(sp, t, n);
+	for (size_t i = 0; i < n; i++) {
+		struct smtp_reply rr = {250, "2.0.0 stored"};
+		if (t[i].err == STORE_ERR_TOOBIG)
+			rr = (struct smtp_reply){552, "5.3.4 message too big for the account"};
+		else if (t[i].err == STORE_ERR_QUOTA)
+			rr = (struct smtp_reply){452, "4.2.2 mailbox full"};
+		else if (t[i].err != STORE_ERR_NONE)
+			snprintf(rr.text, sizeof(rr.text), "4.3.0 %s", store_error_str(t[i].err)),
+			        rr.code = 451;
+		outcome(d, who[i], &rr, "local", true);
+	}
+	goto out;
+fail_all:
+	for (size_t i = 0; i < it->n_rcpts; i++)
+		if (it->rcpts[i].state == SMTP_RCPT_PENDING)
+			outcome(d, &it->rcpts[i], &reply, "local", true);
+out:
+	store_spool_free(&sp);
+	free(t);
+	free(who);
+}
+
+static int
+queue_put(void *arg, const void *data, size_t len)
+{
+	return smtp_queue_msg_write(arg, data, len);
+}
+
+/* A bounce for a sender that is not a local account (mail that came in at
+   the MX and was queued for local redelivery): a new queue entry from the
+   null sender to it, delivered like any other (RFC 3461 section 6.2: a
+   DSN's envelope sender is null, so it never bounces itself). */
+static void
+queue_bounce(struct delivery *d, const struct smtp_dsn *dsn)
+{
+	struct smtp_queue *q = NULL;
+	struct smtp_queue_msg *m = NULL;
+	char *error = NULL, id[40];
+	struct smtp_mail_params mp = {.body = SMTP_BODY_8BITMIME};
+	struct smtp_queue_rcpt r = {.address = d->it->sender, .notify = SMTP_NOTIFY_NEVER};
+	struct smtp_envelope env = {
+	        .sender = "", .account = "", .mail = &mp, .rcpts = &r, .n_rcpts = 1};
+
+	if (smtp_queue_open(d->o->data_dir, &q, &error) < 0 || smtp_queue_msg_new(q, &m) < 0 ||
+	    smtp_dsn_write(dsn, queue_put, m) < 0 || smtp_queue_msg_commit(m, &env, id) < 0) {
+		log_error("outbound", "event=bounce-failed id=%s err=\"%s\"", d->it->id,
+		          error != NULL ? error : "cannot queue it");
+	} else {
+		log_info("outbound", "event=bounce id=%s to=%s queue=%s", d->it->id, d->it->sender,
+		         id);
+	}
+	free(error);
+	smtp_queue_msg_free(&m);
+	smtp_queue_close(&q);
 }
 
 static int
@@ -466,8 +735,12 @@ send_reports(struct delivery *d)
 		v[n++] = (struct smtp_dsn_rcpt){r->address, r->orcpt_type, r->orcpt, action,
 		                                r->last};
 	}
-	struct store_account *acct = n > 0 && d->o->store != NULL ? sender_account(d) : NULL;
-	if (acct == NULL) {
+	/* Submitted mail: the report goes into the sender's INBOX; mail that
+	   came in at the MX (no account): queued back to the sender. */
+	bool to_account = it->account[0] != '\0';
+	struct store_account *acct =
+	        n > 0 && to_account && d->o->store != NULL ? sender_account(d) : NULL;
+	if (n == 0 || (to_account && acct == NULL)) {
 		free(v);
 		return;
 	}
@@ -483,6 +756,11 @@ send_reports(struct delivery *d)
 	        .rcpts = v,
 	        .n_rcpts = n,
 	};
+	if (!to_account) {
+		queue_bounce(d, &dsn);
+		free(v);
+		return;
+	}
 	struct store_spool *sp = NULL;
 	enum store_error err;
 	struct store_delivery_target t = {.acct = acct, .mailbox = "INBOX"};
@@ -506,9 +784,11 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 	                     .db = db,
 	                     .cache = cache,
 	                     .fd_slot = &w->fd,
-	                     .fd = -1};
+	                     .fd = -1,
+	                     .down_fd = -1};
 
 	buf_init(&d.dkim);
+	buf_init(&d.down_dkim);
 	const struct smtp_outbound_settings *s = &o->s;
 	bool limited = false;
 
@@ -528,11 +808,16 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 		goto out;
 	}
 	it->size = (uint64_t)st.st_size;
-	/* Signed once per attempt, for every destination alike. */
-	smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
+	if (it->is_local) {
+		deliver_local(&d);
+		smtp_queue_item_save(it);
+	} else {
+		/* Signed once per attempt, for every destination alike. */
+		smtp_dkim_sign(o->data_dir, domain_of(it->sender), d.fd, time(NULL), &d.dkim);
+	}
 	/* Domain by domain (the relayhost takes them all at once). */
 	bool *visited = xcalloc(it->n_rcpts, sizeof(*visited));
-	for (size_t i = 0; i < it->n_rcpts; i++) {
+	for (size_t i = 0; i < it->n_rcpts && !it->is_local; i++) {
 		if (visited[i] || it->rcpts[i].state != SMTP_RCPT_PENDING)
 			continue;
 		const char *domain =
@@ -595,12 +880,28 @@ deliver(struct worker *w, struct smtp_resolver *resolver, struct auth_db **db,
 out:
 	if (d.fd >= 0)
 		close(d.fd);
+	if (d.down_fd >= 0)
+		close(d.down_fd);
+	buf_deinit(&d.down_dkim);
 	free(d.report);
 	buf_deinit(&d.dkim);
 	smtp_queue_item_free(&d.it);
 }
 
 /* ---- threads ---- */
+
+/* A delivery thread's resolver: dns.nameservers, and the trust anchors
+   DANE needs validated answers from. */
+static struct smtp_resolver *
+resolver_new(const struct smtp_outbound_settings *s, char **error_out)
+{
+	struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+
+	if (r != NULL && s->trust_anchor_file[0] != '\0' &&
+	    smtp_resolver_add_trust_anchors(r, s->trust_anchor_file, error_out) < 0)
+		smtp_resolver_free(&r);
+	return r;
+}
 
 static void *
 worker_main(void *arg)
@@ -636,7 +937,7 @@ worker_main(void *arg)
 		pthread_mutex_unlock(&o->mu);
 		if (resolver == NULL && o->s.relayhost[0] == '\0') {
 			char *err = NULL;
-			resolver = smtp_resolver_new(o->s.nameservers, &err);
+			resolver = resolver_new(&o->s, &err);
 			if (resolver == NULL) {
 				log_error("outbound", "event=resolver-failed err=\"%s\"", err);
 				free(err);
@@ -812,13 +1113,24 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	o->s.relay_user = xstrdup(s->relay_user);
 	o->s.relay_password = xstrdup(s->relay_password);
 	o->s.nameservers = xstrdup(s->nameservers);
+	o->s.ca_file = xstrdup(s->ca_file);
+	o->s.trust_anchor_file = xstrdup(s->trust_anchor_file);
+	o->sts_dir = xasprintf("%s/mta-sts", data_dir);
+	o->sts = (struct smtp_sts_settings){
+	        .cache_dir = o->sts_dir,
+	        .ca_file = o->s.ca_file,
+	        .https_port = (uint16_t)o->s.mta_sts_port,
+	        .timeout_ms = MIN(o->s.timeout_ms, 60000), /* section 3.3: a minute */
+	};
+	if (o->s.mta_sts)
+		smtp_sts_global_init();
 	if (o->s.workers == 0)
 		o->s.workers = 1;
 	if (o->s.per_domain == 0)
 		o->s.per_domain = 1;
 	if (s->relayhost[0] == '\0') {
 		/* Fail at start, not at the first message, on a bad setting. */
-		struct smtp_resolver *r = smtp_resolver_new(s->nameservers, error_out);
+		struct smtp_resolver *r = resolver_new(&o->s, error_out);
 		if (r == NULL) {
 			smtp_outbound_stop(&o);
 			return NULL;
@@ -883,5 +1195,8 @@ smtp_outbound_stop(struct smtp_outbound **op)
 		explicit_bzero((char *)o->s.relay_password, strlen(o->s.relay_password));
 	free((char *)o->s.relay_password);
 	free((char *)o->s.nameservers);
+	free((char *)o->s.ca_file);
+	free((char *)o->s.trust_anchor_file);
+	free(o->sts_dir);
 	free(o);
 }

@@ -36,7 +36,12 @@ struct smtp_outbound_settings {
 	const char *nameservers;    /* "" = resolv.conf */
 	uint64_t workers, per_domain;
 	uint64_t retry_first_ms, retry_max_ms, max_age_ms, timeout_ms;
-	uint64_t delay_warning_ms; /* one "delayed" DSN after this; 0 = none */
+	uint64_t delay_warning_ms;     /* one "delayed" DSN after this; 0 = none */
+	bool mta_sts;                  /* apply receivers' MTA-STS policies (RFC 8461) */
+	uint64_t mta_sts_port;         /* the policy host's HTTPS port: 443; tests use another */
+	const char *ca_file;           /* CAs trusted beside the system's; "" = none */
+	bool dane;                     /* DANE for MX hosts with validated TLSA (RFC 7672) */
+	const char *trust_anchor_file; /* DNSSEC trust anchors; "" = none (nothing validates) */
 };
 
 struct smtp_outbound;

@@ -10,6 +10,7 @@
  *   account alice@example.org
  *   sender alice@example.org          ("" for <>)
  *   size 1234
+ *   local yes                         (only for local redelivery)
  *   body 8BITMIME                     (7BIT, 8BITMIME, BINARYMIME)
  *   smtputf8 no
  *   requiretls no
@@ -189,6 +190,8 @@ envelope_text(struct buf *b, struct arena *a, const struct smtp_envelope *env, u
 	           (long long)time(NULL), smtp_xtext_encode(a, env->account),
 	           env->sender[0] ? smtp_xtext_encode(a, env->sender) : "\"\"",
 	           (unsigned long long)size);
+	if (env->is_local)
+		buf_puts(b, "local yes\n");
 	buf_printf(b, "body %s\nsmtputf8 %s\nrequiretls %s\nret %s\nenvid %s\n", bodies[p->body],
 	           p->smtputf8 ? "yes" : "no", p->requiretls ? "yes" : "no", rets[p->ret],
 	           p->envid != NULL ? smtp_xtext_encode(a, p->envid) : "-");

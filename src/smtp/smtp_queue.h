@@ -52,6 +52,10 @@ struct smtp_envelope {
 	const struct smtp_mail_params *mail;
 	const struct smtp_queue_rcpt *rcpts;
 	size_t n_rcpts;
+	/* The recipients are local accounts (their addresses): what the store
+	   refused for the moment while others of the transaction took it, to
+	   be stored by the runner later ("local yes" in ID.env). */
+	bool is_local;
 };
 
 /* Makes the message durable with its envelope (blocking: a pool thread).

@@ -53,6 +53,7 @@ struct smtp_queue_item {
 	char *sender, *account;
 	enum smtp_body body;
 	bool smtputf8, requiretls;
+	bool is_local; /* local accounts to store into (smtp_envelope.is_local) */
 	enum smtp_ret ret;
 	char *envid; /* or NULL */
 	struct smtp_queue_item_rcpt *rcpts;

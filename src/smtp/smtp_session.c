@@ -36,7 +36,19 @@ config_new(const struct smtp_settings *s, bool tls_available)
 	c->s.domains = xstrdup(s->domains);
 	c->s.default_domain = xstrdup(s->default_domain);
 	c->s.subaddress_separator = xstrdup(s->subaddress_separator);
+	c->s.mailauth_domains = xstrdup(s->mailauth_domains);
+	c->s.mailauth_psl = xstrdup(s->mailauth_psl);
+	c->s.nameservers = xstrdup(s->nameservers);
+	c->s.hold_dir = xstrdup(s->hold_dir);
 	smtp_domains_parse(&c->domains, s->domains, s->default_domain);
+	/* conf.c has checked the syntax: an error here leaves the default
+	   for every domain. */
+	char *err = NULL;
+	c->mailauth_policy.fallback = (enum smtp_mailauth_action)s->mailauth_failure;
+	if (smtp_mailauth_policy_parse(s->mailauth_domains, &c->mailauth_policy, &err) < 0) {
+		log_error("smtp", "event=config-error err=\"%s\"", err);
+		free(err);
+	}
 	c->tls_available = tls_available;
 	return c;
 }
@@ -55,6 +67,11 @@ config_unref(struct smtp_config **cp)
 	free(c->s.domains);
 	free(c->s.default_domain);
 	free(c->s.subaddress_separator);
+	free(c->s.mailauth_domains);
+	free(c->s.mailauth_psl);
+	free(c->s.nameservers);
+	free(c->s.hold_dir);
+	smtp_mailauth_policy_deinit(&c->mailauth_policy);
 	smtp_domains_free(&c->domains);
 	free(c);
 }
@@ -85,6 +102,14 @@ smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->config = config_new(settings, tls_available);
+	/* The libraries' state is read once (the public suffix list): a
+	   reload does not change it. Without it the MX still runs, and
+	   every message gets temperror results. */
+	char *err = NULL;
+	if (smtp_mailauth_init(settings->mailauth_psl, &err) < 0) {
+		log_error("smtp", "event=mailauth-init-failed err=\"%s\"", err);
+		free(err);
+	}
 	for (int r = 0; r < SMTP_ROLE_COUNT; r++) {
 		srv->listeners[r] = (struct smtp_listener){srv, (enum smtp_role)r};
 		srv->services[r] =
@@ -130,6 +155,7 @@ smtp_server_free(struct smtp_server **srvp)
 		return;
 	*srvp = NULL;
 	config_unref(&srv->config);
+	smtp_mailauth_deinit();
 	pthread_mutex_destroy(srv->lock);
 	free(srv->lock);
 	free(srv);
@@ -154,6 +180,8 @@ smtp_open(struct net_conn *conn, void *arg)
 	s->cmd_arena = arena_new(CMD_ARENA_BLOCK);
 	s->tx_arena = arena_new(TX_ARENA_BLOCK);
 	buf_init(&s->header);
+	buf_init(&s->hold_buf);
+	s->hold_fd = -1;
 	net_conn_set_timeout(conn, s->cfg->s.timeout_ms);
 	if (s->role == SMTP_ROLE_SUBMISSION)
 		session_login_deadline(&s->base, s->cfg->s.login_timeout_ms);
@@ -216,6 +244,7 @@ smtp_free(struct session *base)
 	auth_sasl_free(&s->sasl);
 	free(s->decode_buf);
 	buf_deinit(&s->header);
+	buf_deinit(&s->hold_buf);
 	arena_free(&s->cmd_arena);
 	arena_free(&s->tx_arena);
 	config_unref(&s->cfg);
@@ -231,6 +260,8 @@ smtp_tx_reset(struct smtp_session *s)
 {
 	store_spool_free(&s->spool);
 	smtp_queue_msg_free(&s->qmsg);
+	smtp_queue_msg_free(&s->redo);
+	smtp_message_hold_free(s);
 	memset(&s->tx, 0, sizeof(s->tx));
 	arena_reset(s->tx_arena);
 	buf_reset(&s->header);

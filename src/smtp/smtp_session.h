@@ -36,6 +36,7 @@
 #include "session/session.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_address.h"
+#include "smtp/smtp_mailauth.h"
 #include "smtp/smtp_parse.h"
 
 struct arena;
@@ -47,6 +48,7 @@ struct smtp_config {
 	atomic_int refs;
 	struct smtp_settings s; /* strings owned */
 	struct smtp_domains domains;
+	struct smtp_mailauth_policy mailauth_policy;
 	bool tls_available;
 };
 
@@ -125,6 +127,19 @@ struct smtp_session {
 	/* the message being received */
 	struct store_spool *spool;   /* local recipients */
 	struct smtp_queue_msg *qmsg; /* remote recipients (submission) */
+	/* SMTP and submission with several local accounts: the spool's bytes
+	   also go here, so that an account refusing the message at DATA while
+	   others took it (one reply for all) is queued for local redelivery
+	   rather than lost. Freed unless needed. */
+	struct smtp_queue_msg *redo;
+	/* MX with mailauth.enabled: the message is held (an unnamed file in
+	   hold_dir) while DKIM hashes it, and spooled only once the checks
+	   have said where it goes, with Authentication-Results on top. */
+	struct smtp_mailauth *mailauth;
+	int hold_fd;
+	struct buf hold_buf;  /* bytes not yet written to hold_fd */
+	char *trace_top;      /* Return-Path, Delivered-To (heap) */
+	char *trace_received; /* Received (heap) */
 	enum smtp_data_error {
 		SMTP_DATA_OK,
 		SMTP_DATA_TOOBIG,
@@ -199,7 +214,10 @@ bool smtp_message_begin(struct smtp_session *s);
 /* Message bytes as received (dot-unstuffed or a BDAT chunk). */
 void smtp_message_write(struct smtp_session *s, const char *data, size_t len);
 /* The message is complete: deliver it on the store pool, then reply (one
-   reply, or one per recipient in LMTP) and smtp_cmd_finish(). */
+   reply, or one per recipient in LMTP) and smtp_cmd_finish(). A held
+   message is checked first (smtp_mailauth_finish on the lookup pool). */
 void smtp_message_end(struct smtp_session *s);
+/* Drops a held message and its checks (with the transaction). */
+void smtp_message_hold_free(struct smtp_session *s);
 
 #endif

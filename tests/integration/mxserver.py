@@ -1,5 +1,5 @@
 """mxserver.py: a loopback internet for the outbound tests: dnsmasq on
-127.0.0.1 with a test zone (MX, A, null MX), and small SMTP servers on
+127.0.0.1 with a test zone (MX, A, null MX, TXT), and small SMTP servers on
 other loopback addresses (127.0.0.2, .3, ...) that record what they receive
 and answer as each test tells them: EHLO extensions, a reply per recipient,
 a delay before the final reply, AUTH."""
@@ -34,9 +34,9 @@ def free_port(ips):
 
 class DNS:
     """dnsmasq answering only for the zones given: mx = {domain: [(pref, host)]},
-    a = {host: ip}."""
+    a = {host: ip}, txt = {name: text} (split into 255-byte strings)."""
 
-    def __init__(self, tmp, mx, a):
+    def __init__(self, tmp, mx, a, txt=None):
         self.port = free_port(["127.0.0.1"])
         args = [shutil.which("dnsmasq") or "/usr/sbin/dnsmasq", "--keep-in-foreground",
                 "--conf-file=/dev/null", f"--port={self.port}", "--listen-address=127.0.0.1",
@@ -47,6 +47,12 @@ class DNS:
                 args.append(f"--mx-host={domain},{host},{pref}")
         for host, ip in a.items():
             args.append(f"--host-record={host},{ip}")
+        for name, text in (txt or {}).items():
+            parts = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+            # dnsmasq takes the argument as it is (no quotes); a comma
+            # starts the next character-string.
+            assert "," not in text
+            args.append(f"--txt-record={name}," + ",".join(parts))
         self.log = open(os.path.join(tmp, "dnsmasq.log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         time.sleep(0.3)

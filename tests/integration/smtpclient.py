@@ -96,11 +96,13 @@ def mailbox(srv, user, password, name="INBOX"):
 
 def split_trace(raw):
     """(trace header names in order, the message after them) of a delivered
-    message: Return-Path, Delivered-To and Received come first."""
+    message: Return-Path, Delivered-To, Authentication-Results (mail that
+    came in at the MX) and Received come first."""
     names = []
     rest = raw
     while True:
-        for name in (b"Return-Path:", b"Delivered-To:", b"Received:"):
+        for name in (b"Return-Path:", b"Delivered-To:", b"Authentication-Results:",
+                     b"Received:"):
             if rest.startswith(name):
                 end = rest.index(b"\r\n")
                 while rest[end + 2:end + 3] in (b"\t", b" "):

@@ -119,6 +119,55 @@ class OutboundTest(unittest.TestCase):
         self.assertFalse(got[0]["tls"])
         self.assertIn(b"\r\n.dot line\r\n", got[0]["data"])
 
+    def without_8bitmime(self):
+        for mx in self.mx:  # the next MX would take it as it is
+            b = mx.behaviour
+            saved = list(b.extensions)
+            b.extensions = [e for e in saved if e != "8BITMIME"]
+            self.addCleanup(setattr, b, "extensions", saved)
+            mx.drop_connections()  # a kept connection has the old EHLO
+
+    def submit_raw(self, rcpt, data, mail_options):
+        s = smtplib.SMTP("127.0.0.1", self.p["submission"], timeout=10)
+        self.addCleanup(s.close)
+        s.login(self.server.user, self.server.password)
+        s.sendmail(self.server.user, [rcpt], data, mail_options=mail_options)
+        s.quit()
+
+    def test_eight_bit_body_is_downgraded_to_quoted_printable(self):
+        import quopri
+        self.without_8bitmime()
+        body = "Gr\u00fc\u00dfe, caf\u00e9 \u2014 " * 4 + "\r\nline two\r\n"
+        data = (f"From: {self.server.user}\r\nTo: hans@a.example\r\nSubject: eight\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                "Content-Transfer-Encoding: 8bit\r\n\r\n" + body).encode()
+        self.submit_raw("hans@a.example", data, ["BODY=8BITMIME"])
+        got = wait_for(lambda: self.got(self.mx[0], "eight"))
+        self.assertEqual(len(got), 1, self.server.read_log()[-1500:])
+        m = got[0]
+        self.assertNotIn("BODY=8BITMIME", m["mail"])
+        self.assertTrue(all(b < 0x80 for b in m["data"]))
+        head, _, qp = m["data"].partition(b"\r\n\r\n")
+        self.assertIn(b"Content-Transfer-Encoding: quoted-printable", head)
+        self.assertNotIn(b"8bit", head)
+        self.assertTrue(all(len(line) <= 76 for line in qp.split(b"\r\n")))
+        self.assertEqual(quopri.decodestring(qp.replace(b"\r\n", b"\n")).decode(),
+                         body.replace("\r\n", "\n"))
+
+    def test_eight_bit_header_cannot_be_downgraded_and_bounces(self):
+        self.without_8bitmime()
+        data = (f"From: {self.server.user}\r\nTo: ida@a.example\r\n"
+                "Subject: cannot-convert \u00e9\r\n\r\nbody \u00e9\r\n").encode()
+        self.submit_raw("ida@a.example", data, ["BODY=8BITMIME"])
+        self.assertTrue(wait_for(lambda: "rcpt=ida@a.example" in self.server.read_log()))
+        log = self.server.read_log()
+        self.assertRegex(log, r"event=failed \S+ rcpt=ida@a.example .*554 5.6.3")
+        self.assertIn("event=downgrade-failed", log)
+        self.assertEqual(self.got(self.mx[0], "cannot-convert"), [])
+        self.assertEqual(self.got(self.mx[1], "cannot-convert"), [])
+        got = wait_for(lambda: self.bounces("cannot-convert"))
+        self.assertIn(b"Status: 5.6.3", got[0])
+
     def test_falls_back_to_the_next_mx_and_the_implicit_mx(self):
         self.submit(["dave@down.example"], "fallback")
         self.assertTrue(wait_for(lambda: self.got(self.mx[1], "fallback")))

@@ -68,12 +68,13 @@ class SmtpTest(ServerTestCase):
         s.sendmail("sender@example.com", ["Bob@LOCALHOST"], MSG)
         raw = mailbox(self.server, "bob@localhost", self.bob_pw)[-1]
         names, rest = split_trace(raw)
-        self.assertEqual(names, ["Return-Path", "Delivered-To", "Received"])
+        self.assertEqual(names, ["Return-Path", "Delivered-To", "Authentication-Results", "Received"])
         self.assertEqual(rest, MSG)  # smtplib stuffed the dots, tern unstuffed them
         self.assertTrue(raw.startswith(b"Return-Path: <sender@example.com>\r\n"
                                        b"Delivered-To: bob@localhost\r\n"
-                                       b"Received: from client.example ([127.0.0.1])\r\n"
-                                       b"\tby localhost (tern) with ESMTP id "), raw[:200])
+                                       b"Authentication-Results: localhost;\r\n"), raw[:200])
+        self.assertIn(b"\r\nReceived: from client.example ([127.0.0.1])\r\n"
+                      b"\tby localhost (tern) with ESMTP id ", raw)
         self.assertIn(b"\tfor <Bob@LOCALHOST>;\r\n", raw)
 
     def test_bare_lf_is_stored_as_crlf(self):
@@ -193,7 +194,7 @@ class SmtpTest(ServerTestCase):
                          (self.server.user, self.server.password)):
             raw = mailbox(self.server, user, pw)[-1]
             names, rest = split_trace(raw)
-            self.assertEqual(names, ["Return-Path", "Received"], "no Delivered-To for two")
+            self.assertEqual(names, ["Return-Path", "Authentication-Results", "Received"], "no Delivered-To for two")
             self.assertEqual(rest, big)
         inodes = {}
         for path in glob.glob(os.path.join(self.server.dir, "accounts", "*", "blobs", "**"),

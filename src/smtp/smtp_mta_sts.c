@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smtp_mta_sts.c: MTA-STS policies (smtp_mta_sts.h): the TXT and policy
+ * parsers, MX matching, the cache file and the HTTPS fetch on libcurl.
+ *
+ * The cache file DATA_DIR/mta-sts/DOMAIN is one line "tern-mta-sts 1
+ * FETCHED ID" and the policy text as served; written to a temporary name
+ * and renamed, so a reader sees the old file or the new one. Delivery
+ * threads may fetch the same domain at once: the last rename wins, and
+ * both wrote a valid policy.
+ */
+#include "smtp/smtp_mta_sts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <unbound.h>
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "smtp/smtp_mx.h"
+
+#define RR_A           1
+#define RR_TXT         16
+#define RR_AAAA        28
+#define RCODE_SERVFAIL 2
+
+/* ---- parsers ---- */
+
+int
+smtp_sts_txt_parse(const char *txt, char id_out[33])
+{
+	/* sts-text-record = sts-version 1*(sts-field-delim sts-field) [delim] */
+	if (strncmp(txt, "v=STSv1", 7) != 0)
+		return -1;
+	const char *p = txt + 7;
+	bool has_id = false;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != ';')
+			return -1;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break; /* the optional final delimiter */
+		const char *name = p;
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.')
+			p++;
+		if (p == name || *p != '=')
+			return -1;
+		size_t name_len = (size_t)(p - name);
+		const char *value = ++p;
+		while (*p > 0x20 && *p < 0x7f && *p != '=' && *p != ';')
+			p++;
+		size_t value_len = (size_t)(p - value);
+		if (value_len == 0)
+			return -1;
+		if (name_len == 2 && memcmp(name, "id", 2) == 0 && !has_id) {
+			if (value_len > 32)
+				return -1;
+			for (size_t i = 0; i < value_len; i++)
+				if (!isalnum((unsigned char)value[i]))
+					return -1;
+			memcpy(id_out, value, value_len);
+			id_out[value_len] = '\0';
+			has_id = true;
+		}
+	}
+	return has_id ? 0 : -1;
+}
+
+/* An mx pattern: ["*."] Domain, letters, digits, '-' and dots. */
+static bool
+is_mx_pattern(const char *v, size_t len)
+{
+	size_t i = 0;
+
+	if (len >= 2 && v[0] == '*' && v[1] == '.')
+		i = 2;
+	if (i == len || len > 253 || v[i] == '.' || v[len - 1] == '.')
+		return false;
+	for (; i < len; i++)
+		if (!(isalnum((unsigned char)v[i]) || v[i] == '-' || v[i] == '.'))
+			return false;
+	return true;
+}
+
+int
+smtp_sts_policy_parse(const char *text, size_t len, struct smtp_sts_policy *out)
+{
+	bool has_version = false, has_mode = false, has_age = false;
+	struct smtp_sts_policy p = {0};
+
+	for (size_t i = 0; i < len;) {
+		size_t end = i;
+		while (end < len && text[end] != '\n')
+			end++;
+		size_t line_end = end;
+		if (line_end > i && text[line_end - 1] == '\r')
+			line_end--;
+		const char *line = text + i;
+		size_t n = line_end - i;
+		i = end + 1;
+		while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			n--; /* sts-policy-field *WSP */
+		if (n == 0)
+			continue;
+		const char *colon = memchr(line, ':', n);
+		if (colon == NULL)
+			return -1;
+		size_t key_len = (size_t)(colon - line);
+		const char *v = colon + 1;
+		while (v < line + n && (*v == ' ' || *v == '\t'))
+			v++;
+		size_t v_len = (size_t)(line + n - v);
+#define KEY(k) (key_len == sizeof(k) - 1 && memcmp(line, k, key_len) == 0)
+		/* A repeated field other than mx: the first counts (section 3.2). */
+		if (KEY("version") && !has_version) {
+			if (v_len != 5 || memcmp(v, "STSv1", 5) != 0)
+				return -1;
+			has_version = true;
+		} else if (KEY("mode") && !has_mode) {
+			if (v_len == 7 && memcmp(v, "enforce", 7) == 0)
+				p.mode = SMTP_STS_ENFORCE;
+			else if (v_len == 7 && memcmp(v, "testing", 7) == 0)
+				p.mode = SMTP_STS_TESTING;
+			else if (v_len == 4 && memcmp(v, "none", 4) == 0)
+				p.mode = SMTP_STS_NONE;
+			else
+				return -1;
+			has_mode = true;
+		} else if (KEY("max_age") && !has_age) {
+			uint64_t age = 0;
+			if (v_len == 0 || v_len > 10)
+				return -1;
+			for (size_t k = 0; k < v_len; k++) {
+				if (!isdigit((unsigned char)v[k]))
+					return -1;
+				age = age * 10 + (uint64_t)(v[k] - '0');
+			}
+			p.max_age = age > SMTP_STS_MAX_AGE ? SMTP_STS_MAX_AGE : age;
+			has_age = true;
+		} else if (KEY("mx")) {
+			if (v_len > 1 && v[v_len - 1] == '.')
+				v_len--; /* a root dot is no part of the match */
+			if (!is_mx_pattern(v, v_len))
+				return -1;
+			if (p.n_mx < SMTP_STS_MAX_MX) {
+				char *dst = p.mx[p.n_mx++];
+				for (size_t k = 0; k < v_len; k++)
+					dst[k] = (char)tolower((unsigned char)v[k]);
+				dst[v_len] = '\0';
+			}
+		}
+#undef KEY
+		/* Other fields are extensions: ignored. */
+	}
+	if (!has_version || !has_mode || !has_age || (p.n_mx == 0 && p.mode != SMTP_STS_NONE))
+		return -1;
+	memcpy(p.id, out->id, sizeof(p.id));
+	p.fetched = out->fetched;
+	*out = p;
+	return 0;
+}
+
+bool
+smtp_sts_mx_matches(const struct smtp_sts_policy *p, const char *host)
+{
+	size_t hl = strlen(host);
+
+	if (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	for (size_t i = 0; i < p->n_mx; i++) {
+		const char *pat = p->mx[i];
+		if (pat[0] == '*' && pat[1] == '.') {
+			/* Exactly one label before the suffix. */
+			const char *dot = memchr(host, '.', hl);
+			size_t suffix = strlen(pat + 1); /* ".example" */
+			if (dot != NULL && dot != host && (size_t)(host + hl - dot) == suffix &&
+			    strncasecmp(dot, pat + 1, suffix) == 0)
+				return true;
+		} else if (strlen(pat) == hl && strncasecmp(pat, host, hl) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- cache ---- */
+
+static char *
+cache_path(const struct smtp_sts_settings *s, const char *domain)
+{
+	return xasprintf("%s/%s", s->cache_dir, domain);
+}
+
+/* 0 with the cached policy (whatever its age), -1 when there is none. */
+static int
+cache_read(const struct smtp_sts_settings *s, const char *domain, struct smtp_sts_policy *out)
+{
+	char *path = cache_path(s, domain);
+	FILE *f = fopen(path, "re");
+	free(path);
+	if (f == NULL)
+		return -1;
+	char *text = xmalloc(SMTP_STS_MAX_POLICY + 128);
+	size_t len = fread(text, 1, SMTP_STS_MAX_POLICY + 127, f);
+	fclose(f);
+	text[len] = '\0';
+	long long fetched = 0;
+	char id[33] = "";
+	int used = 0;
+	int rc = -1;
+	if (sscanf(text, "tern-mta-sts 1 %lld %32[A-Za-z0-9]\n%n", &fetched, id, &used) == 2 &&
+	    used > 0) {
+		struct smtp_sts_policy p = {.fetched = (int64_t)fetched};
+		memcpy(p.id, id, sizeof(p.id));
+		if (smtp_sts_policy_parse(text + used, len - (size_t)used, &p) == 0) {
+			*out = p;
+			rc = 0;
+		}
+	}
+	free(text);
+	return rc;
+}
+
+static void
+cache_write(const struct smtp_sts_settings *s, const char *domain, const struct smtp_sts_policy *p,
+            const char *text, size_t len)
+{
+	char *path = cache_path(s, domain);
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)gettid());
+	FILE *f;
+
+	(void)mkdir(s->cache_dir, 0700);
+	f = fopen(tmp, "we");
+	if (f == NULL || fprintf(f, "tern-mta-sts 1 %lld %s\n", (long long)p->fetched, p->id) < 0 ||
+	    fwrite(text, 1, len, f) != len || fclose(f) != 0 || rename(tmp, path) < 0) {
+		log_warn("outbound", "event=mta-sts-cache-failed domain=%s err=\"%s\"", domain,
+		         strerror(errno));
+		if (f != NULL)
+			(void)unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+/* ---- DNS ---- */
+
+/* 1 with the id of the one valid record, 0 when there is none (or
+   several, section 3.1), -1 on a temporary failure. */
+static int
+txt_lookup(struct smtp_resolver *r, const char *domain, char id_out[33])
+{
+	char name[300];
+	struct ub_result *res;
+	int found = 0;
+
+	snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+	if (smtp_resolver_query(r, name, RR_TXT, &res) < 0)
+		return -1;
+	if (res->rcode == RCODE_SERVFAIL) {
+		ub_resolve_free(res);
+		return -1;
+	}
+	for (int i = 0; res->havedata && res->data[i] != NULL; i++) {
+		char txt[1024], id[33];
+		if (smtp_dns_txt_join((const unsigned char *)res->data[i], (size_t)res->len[i], txt,
+		                      sizeof(txt)) < 0 ||
+		    strncmp(txt, "v=STSv1", 7) != 0)
+			continue;
+		if (found++ > 0 || smtp_sts_txt_parse(txt, id) < 0) {
+			found = 2; /* several, or the one is invalid: none */
+			continue;
+		}
+		memcpy(id_out, id, 33);
+	}
+	ub_resolve_free(res);
+	return found == 1 ? 1 : 0;
+}
+
+/* The first address of name, numeric, for CURLOPT_RESOLVE. */
+static int
+address_lookup(struct smtp_resolver *r, const char *name, char *out, size_t cap)
+{
+	static const int types[] = {RR_A, RR_AAAA};
+
+	for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+		struct ub_result *res;
+		if (smtp_resolver_query(r, name, types[t], &res) < 0)
+			continue;
+		int want = types[t] == RR_A ? 4 : 16;
+		bool ok = false;
+		for (int i = 0; !ok && res->havedata && res->data[i] != NULL; i++) {
+			if (res->len[i] != want)
+				continue;
+			char ip[48];
+			inet_ntop(want == 4 ? AF_INET : AF_INET6, res->data[i], ip, sizeof(ip));
+			snprintf(out, cap, want == 4 ? "%s" : "[%s]", ip);
+			ok = true;
+		}
+		ub_resolve_free(res);
+		if (ok)
+			return 0;
+	}
+	return -1;
+}
+
+/* ---- HTTPS ---- */
+
+void
+smtp_sts_global_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+struct body {
+	struct buf b;
+	bool too_big;
+};
+
+static size_t
+body_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct body *body = arg;
+
+	if (body->b.len + size * n > SMTP_STS_MAX_POLICY) {
+		body->too_big = true;
+		return 0; /* ends the transfer */
+	}
+	buf_append(&body->b, data, size * n);
+	return size * n;
+}
+
+/* The extra CA file next to the system's (CURLOPT_CAINFO would replace
+   them): loaded into the handshake's store. */
+static CURLcode
+add_ca_file(CURL *curl, void *ssl_ctx, void *arg)
+{
+	const char *ca_file = arg;
+
+	if (SSL_CTX_load_verify_locations(ssl_ctx, ca_file, NULL) != 1)
+		log_warn("outbound", "event=ca-file-failed file=%s", ca_file);
+	return CURLE_OK;
+}
+
+/* Section 3.3: GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt. 0 with
+   the body in *text_out (heap), -1 with why logged. */
+static int
+fetch(struct smtp_resolver *r, const struct smtp_sts_settings *s, const char *domain,
+      char **text_out, size_t *len_out)
+{
+	char host[300], ip[64], url[400], resolve[400], errbuf[CURL_ERROR_SIZE] = "";
+	struct body body = {0};
+	struct curl_slist *rs = NULL;
+	long status = 0;
+	char *ctype = NULL;
+	int rc = -1;
+
+	snprintf(host, sizeof(host), "mta-sts.%s", domain);
+	if (address_lookup(r, host, ip, sizeof(ip)) < 0) {
+		log_warn("outbound",
+		         "event=mta-sts-fetch-failed domain=%s err=\"no address for %s\"", domain,
+		         host);
+		return -1;
+	}
+	snprintf(url, sizeof(url), "https://%s:%u/.well-known/mta-sts.txt", host,
+	         (unsigned)s->https_port);
+	snprintf(resolve, sizeof(resolve), "%s:%u:%s", host, (unsigned)s->https_port, ip);
+	rs = curl_slist_append(NULL, resolve);
+	CURL *curl = curl_easy_init();
+	if (curl == NULL || rs == NULL)
+		goto out;
+	buf_init(&body.b);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_RESOLVE, rs); /* our resolver's answer */
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L); /* no redirects */
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "tern");
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (s->ca_file[0] != '\0') {
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)s->ca_file);
+	}
+	CURLcode cc = curl_easy_perform(curl);
+	if (cc != CURLE_OK) {
+		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"%s\"", domain,
+		         body.too_big ? "policy over 64 KiB"
+		         : errbuf[0]  ? errbuf
+		                      : curl_easy_strerror(cc));
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype);
+	/* Section 3.3: only 200; section 3.2: text/plain, parameters ignored. */
+	if (status != 200 || ctype == NULL || strncasecmp(ctype, "text/plain", 10) != 0 ||
+	    (ctype[10] != '\0' && ctype[10] != ';' && ctype[10] != ' ')) {
+		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"HTTP %ld, %s\"",
+		         domain, status, ctype != NULL ? ctype : "no Content-Type");
+		goto out;
+	}
+	*len_out = body.b.len;
+	*text_out = xstrndup(body.b.len ? body.b.data : "", body.b.len);
+	rc = 0;
+out:
+	buf_deinit(&body.b);
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	curl_slist_free_all(rs);
+	return rc;
+}
+
+/* ---- section 5.1 ---- */
+
+static bool
+is_fresh(const struct smtp_sts_policy *p, int64_t now)
+{
+	return p->fetched <= now && (uint64_t)(now - p->fetched) < p->max_age;
+}
+
+int
+smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s, const char *domain,
+                    struct smtp_sts_policy *out)
+{
+	struct smtp_sts_policy cached;
+	char id[33] = "";
+	int64_t now = (int64_t)time(NULL);
+
+	/* The domain names a file: only hostname bytes, no "..". */
+	for (const char *c = domain; *c; c++)
+		if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '.'))
+			return 0;
+	if (domain[0] == '\0' || domain[0] == '.' || strstr(domain, "..") != NULL ||
+	    strlen(domain) > 253)
+		return 0;
+
+	bool has_cache = cache_read(s, domain, &cached) == 0 && is_fresh(&cached, now);
+	int txt = txt_lookup(r, domain, id);
+	if (txt <= 0 || (has_cache && strcmp(cached.id, id) == 0)) {
+		if (!has_cache)
+			return 0;
+		*out = cached; /* section 3.3: a live policy cannot be had */
+		return 1;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	struct smtp_sts_policy fresh = {.fetched = now};
+	memcpy(fresh.id, id, sizeof(fresh.id));
+	if (fetch(r, s, domain, &text, &len) == 0 && smtp_sts_policy_parse(text, len, &fresh) < 0) {
+		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"not a policy\"",
+		         domain);
+		free(text);
+		text = NULL;
+	}
+	if (text == NULL) {
+		if (!has_cache)
+			return 0;
+		*out = cached;
+		return 1;
+	}
+	cache_write(s, domain, &fresh, text, len);
+	free(text);
+	log_info("outbound", "event=mta-sts-policy domain=%s id=%s mode=%s mx=%zu max_age=%llu",
+	         domain, fresh.id,
+	         fresh.mode == SMTP_STS_ENFORCE   ? "enforce"
+	         : fresh.mode == SMTP_STS_TESTING ? "testing"
+	                                          : "none",
+	         fresh.n_mx, (unsigned long long)fresh.max_age);
+	*out = fresh;
+	return 1;
+}
