@@ -22,7 +22,7 @@ TERN = os.environ.get("TERN_BIN") or os.path.join(
     "build", "tern")
 
 SAN_ENV = dict(os.environ,
-               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=",
+               ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",  # reports to stderr: serve.log
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
 
 OFFSETS = (143, 993, 110, 995, 25, 587, 465, 24, 80, 443)
