@@ -379,7 +379,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL, *query_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct smtp_outbound *outbound = NULL;
@@ -457,6 +457,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		log_warn("server", "event=store-watch-failed err=\"%s\"", store_error_str(serr));
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
+	if (st.conf.query_workers > 0) {
+		query_pool = net_jobs_new(st.conf.query_workers);
+		imap_server_set_query_pool(st.imap, query_pool);
+	}
 	pop3_server_set_store(st.pop3, store, store_pool);
 	http_server_set_store(st.http, store);
 	token_path = write_admin_token(data_dir, st.http);
@@ -511,6 +515,9 @@ out:
 	net_jobs_free(&collect_pool);
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
+	/* Commands still running when the grace passed were cancelled as their
+	   connections went (session_command_offload): this wait is short. */
+	net_jobs_free(&query_pool);
 	if (st.poll_ev != NULL)
 		event_free(st.poll_ev);
 	net_server_free(&st.net);

@@ -39,6 +39,8 @@ static const struct config_key keys[] = {
          "Event-loop threads; 0 = one per core. Read at start only."},
         {"server.shutdown_grace", CONFIG_DURATION, F(shutdown_grace_ms), "10s", 0, DAY_MS, NULL,
          "On SIGTERM, how long running commands get before the process exits."},
+        {"server.query_workers", CONFIG_UINT, F(query_workers), "2", 0, 256, NULL,
+         "Threads that run commands whose cost grows with the mailbox (IMAP SEARCH, SORT, THREAD, COPY, MOVE, EXPUNGE, LIST), off the event loops; 0 = on them. Read at start only."},
         {"server.slow_callback", CONFIG_DURATION, F(slow_callback_ms), "100ms", 0, DAY_MS, NULL,
          "An event-loop callback taking this long is logged with its sid and command; 0 = off."},
         {"tls.cert", CONFIG_STRING, F(tls_cert), "tls/cert.pem", 0, 0, NULL,

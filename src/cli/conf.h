@@ -48,6 +48,7 @@ struct tern_conf {
 	uint64_t http_mta_sts_max_age_ms;
 	uint64_t auth_workers;
 	uint64_t store_writers;
+	uint64_t query_workers; /* 0: IMAP_CMD_OFF_LOOP commands run on the workers */
 	struct net_settings net;
 	struct imap_settings imap;
 	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */

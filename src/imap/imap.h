@@ -40,6 +40,10 @@ const struct session_service *imap_server_service(struct imap_server *srv);
 struct store;
 void imap_server_set_store(struct imap_server *srv, struct store *store,
                            struct net_jobs *store_pool);
+/* The pool that runs the commands whose cost grows with the mailbox
+   (IMAP_CMD_OFF_LOOP in commands.c); NULL (the default) runs them on the
+   worker. Set before the first accept. */
+void imap_server_set_query_pool(struct imap_server *srv, struct net_jobs *pool);
 /* New sessions use the new settings; live ones keep theirs (auth.plaintext,
    decided by the auth service, applies to all at once). */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,

@@ -9,6 +9,7 @@
  */
 #include "imap/session.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,12 @@ imap_server_set_store(struct imap_server *srv, struct store *store, struct net_j
 {
 	srv->store = store;
 	srv->store_pool = store_pool;
+}
+
+void
+imap_server_set_query_pool(struct imap_server *srv, struct net_jobs *pool)
+{
+	srv->query_pool = pool;
 }
 
 void
@@ -223,6 +230,7 @@ imap_free(struct session *base)
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
+	buf_deinit(&s->held);
 	explicit_bzero(&s->user, sizeof(s->user));
 	session_deinit(&s->base);
 	free(s);
@@ -366,6 +374,44 @@ handle_status(struct imap_session *s, enum imap_cmd_status st)
 	session_command_end(&s->base);
 }
 
+/* ---- commands off the loop (IMAP_CMD_OFF_LOOP) ---- */
+
+/* On a pool thread; the worker leaves s alone until off_loop_done. */
+static void
+off_loop_run(struct session *base)
+{
+	struct imap_session *s = (struct imap_session *)base;
+	enum imap_cmd_status st = s->cmd.def->fn(&s->cmd);
+
+	assert(st == IMAP_CMD_DONE); /* the flag's contract (session.h) */
+	(void)st;
+}
+
+/* Back on the worker: the output gathered goes out in one write. */
+static void
+off_loop_done(struct session *base)
+{
+	struct imap_session *s = (struct imap_session *)base;
+	size_t len = s->held.len;
+
+	s->is_holding = false;
+	if (len > 0)
+		net_conn_write_take(s->base.conn, buf_steal(&s->held), len);
+	imap_cmd_finish(&s->cmd);
+}
+
+static void
+run_command(struct imap_session *s, const struct imap_command_def *def)
+{
+	if ((def->flags & IMAP_CMD_OFF_LOOP) && s->srv->query_pool != NULL) {
+		buf_reset(&s->held);
+		s->is_holding = true;
+		session_command_offload(&s->base, s->srv->query_pool, off_loop_run, off_loop_done);
+		return;
+	}
+	handle_status(s, def->fn(&s->cmd));
+}
+
 static void
 dispatch(struct imap_session *s, const struct imap_command *pc)
 {
@@ -411,7 +457,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 		s->bad_in_a_row++;
 	} else {
 		s->bad_in_a_row = 0;
-		handle_status(s, def->fn(cmd));
+		run_command(s, def);
 		return;
 	}
 	handle_status(s, IMAP_CMD_DONE);
