@@ -20,7 +20,9 @@ struct imap_settings {
 	uint64_t max_line;                 /* command text, literals excluded */
 	uint64_t max_literal;              /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
+	uint64_t max_line_before_login;    /* command text, not logged in */
 	uint64_t max_command_literals;     /* in-memory literals of a command */
+	uint64_t max_session_memory;       /* a command's working memory (search sets) */
 	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */

@@ -129,7 +129,7 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 		imap_reply_no(cmd, "[TOOBIG] Message too large");
 		return;
 	case STORE_ERR_LIMIT:
-		imap_reply_no(cmd, "[LIMIT] Too many keywords or names");
+		imap_reply_no(cmd, "[LIMIT] Over a server limit (keywords, names or memory)");
 		return;
 	case STORE_ERR_INUSE:
 		imap_reply_no(cmd, "[INUSE] Mailbox in use, try again");

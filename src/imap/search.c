@@ -91,6 +91,16 @@ is_cancelled(struct eval *e)
 	return true;
 }
 
+/* The sets so far took more than the session may use (search.h). */
+static bool
+is_over_budget(struct eval *e)
+{
+	if (e->in->max_memory == 0 || arena_used(e->a) <= e->in->max_memory)
+		return false;
+	e->err = STORE_ERR_LIMIT;
+	return true;
+}
+
 /* ---- sorted set operations ---- */
 
 static struct uidset
@@ -591,7 +601,7 @@ eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand, bo
 
 	if (cand.n == 0 || !*ok)
 		return cand;
-	if (is_cancelled(e)) {
+	if (is_cancelled(e) || is_over_budget(e)) {
 		*ok = false;
 		return cand;
 	}

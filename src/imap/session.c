@@ -90,7 +90,11 @@ imap_server_new(const struct imap_settings *settings, struct auth_service *auth,
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
-	srv->service = (struct session_service){.open = imap_open, .arg = srv};
+	/* RFC 9051 7.1.5: BYE as a greeting; RFC 5530 3: UNAVAILABLE. */
+	srv->service = (struct session_service){
+	        .open = imap_open,
+	        .arg = srv,
+	        .busy_reply = "* BYE [UNAVAILABLE] Server short of memory, try again later\r\n"};
 	return srv;
 }
 
@@ -149,8 +153,10 @@ imap_open(struct net_conn *conn, void *arg)
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	pthread_mutex_unlock(srv->lock);
+	/* Before login a command is LOGIN, AUTHENTICATE or the like: a few
+	   KiB (issue 17: the per-connection budget before login). */
 	struct imap_parser_limits limits = {
-	        .max_line = s->settings.max_line,
+	        .max_line = MIN(s->settings.max_line, s->settings.max_line_before_login),
 	        .max_literal = s->settings.max_literal,
 	        .max_depth = 32,
 	};
@@ -346,6 +352,11 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	}
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
+	imap_parser_set_limits(s->parser, &(struct imap_parser_limits){
+	                                          .max_line = s->settings.max_line,
+	                                          .max_literal = s->settings.max_literal,
+	                                          .max_depth = 32,
+	                                  });
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);
 	session_count_login(&s->base, true, mech, NULL);
@@ -403,6 +414,12 @@ off_loop_done(struct session *base)
 static void
 run_command(struct imap_session *s, const struct imap_command_def *def)
 {
+	if ((def->flags & IMAP_CMD_OFF_LOOP) && session_memory_is_short(&s->base)) {
+		/* limits.max_memory: what could take much more waits for later. */
+		imap_reply_no(&s->cmd, "[UNAVAILABLE] Server short of memory, try again later");
+		handle_status(s, IMAP_CMD_DONE);
+		return;
+	}
 	if ((def->flags & IMAP_CMD_OFF_LOOP) && s->srv->query_pool != NULL) {
 		buf_reset(&s->held);
 		s->is_holding = true;
@@ -476,7 +493,11 @@ run_line(struct imap_session *s)
 {
 	struct buf *line = &s->base.line;
 
-	switch (session_read_line(&s->base, s->settings.max_line)) {
+	size_t max = s->state == IMAP_STATE_NOT_AUTH
+	                     ? MIN(s->settings.max_line, s->settings.max_line_before_login)
+	                     : s->settings.max_line;
+
+	switch (session_read_line(&s->base, max)) {
 	case SESSION_LINE_MORE:
 		return false;
 	case SESSION_LINE_TOOLONG:

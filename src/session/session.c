@@ -231,6 +231,8 @@ session_set_user(struct session *s, const char *user)
 	pthread_mutex_lock(&all_lock);
 	log_ctx_set_user(&s->log, user, strlen(user));
 	pthread_mutex_unlock(&all_lock);
+	if (s->login_deadline != NULL)
+		net_conn_set_read_limit(s->conn, 0);
 	session_event_free(&s->login_deadline);
 }
 
@@ -254,6 +256,7 @@ session_login_deadline(struct session *s, uint64_t ms)
 	if (s->login_deadline == NULL)
 		s->login_deadline = session_event_new(s, login_deadline_passed);
 	session_event_add(s->login_deadline, ms);
+	net_conn_set_read_limit(s->conn, SESSION_READ_LIMIT_BEFORE_LOGIN);
 }
 
 const struct log_ctx *
@@ -292,13 +295,43 @@ session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn 
 
 /* ---- net callbacks ---- */
 
+/* A connection refused while the server is short of memory: told to come
+   back later, then closed, never handed to its protocol. */
+static void refused_free(struct session *s);
+static const struct session_ops refused_ops = {.proto = "refused", .free = refused_free};
+
+static void
+refused_free(struct session *s)
+{
+	session_deinit(s);
+	free(s);
+}
+
+static struct session *
+refuse(struct net_conn *conn, const struct session_service *svc)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	session_init(s, conn, &refused_ops);
+	const struct log_ctx *prev = session_log_enter(s);
+	log_warn("net", "event=refused reason=memory port=%u", net_conn_local_port(conn));
+	session_log_leave(prev);
+	net_conn_write(conn, svc->busy_reply, strlen(svc->busy_reply));
+	session_close(s);
+	return s;
+}
+
 static void *
 net_accept(struct net_conn *conn, void *arg)
 {
 	const struct session_service *svc = arg;
 	const struct log_ctx *prev = log_ctx_swap(NULL);
-	struct session *s = svc->open(conn, svc->arg);
+	struct session *s;
 
+	if (svc->busy_reply != NULL && net_server_is_memory_short(net_conn_server(conn)))
+		s = refuse(conn, svc);
+	else
+		s = svc->open(conn, svc->arg);
 	log_ctx_swap(prev);
 	return s;
 }
@@ -790,6 +823,12 @@ session_command_offload(struct session *s, struct net_jobs *pool, session_fn *wo
 	s->is_offloaded = true;
 	atomic_store(&s->cancel, false);
 	net_jobs_submit(pool, net_conn_base(s->conn), offload_work, offload_done, o);
+}
+
+bool
+session_memory_is_short(struct session *s)
+{
+	return net_server_is_memory_short(net_conn_server(s->conn));
 }
 
 bool

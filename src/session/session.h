@@ -140,6 +140,10 @@ struct session_service {
 	   struct session, then may greet. Never NULL. */
 	struct session *(*open)(struct net_conn *conn, void *arg);
 	void *arg;
+	/* Sent instead of the greeting, and the connection closed, while the
+	   server is short of memory (limits.max_memory): the protocol's "try
+	   again later". NULL: such connections are accepted anyway. */
+	const char *busy_reply;
 };
 
 /* Sets up s for conn (s zeroed by the caller): a fresh sid, the log context
@@ -153,8 +157,12 @@ void session_set_user(struct session *s, const char *user);
 /* Ends the session through ops->timeout ms from now unless it logs in
    (session_set_user) first. Unlike the read timeout, input does not restart
    it, so a client sending a byte now and then cannot stay unauthenticated.
-   A command in flight when it passes (a login being checked) ends first. */
+   A command in flight when it passes (a login being checked) ends first.
+   Until the login the connection also buffers at most
+   SESSION_READ_LIMIT_BEFORE_LOGIN bytes of input (net's default is 256 KiB):
+   what the client pipelines while its login is checked waits in the kernel. */
 void session_login_deadline(struct session *s, uint64_t ms);
+#define SESSION_READ_LIMIT_BEFORE_LOGIN (16 * 1024)
 
 /* One live session, as `tern sessions` lists it. */
 struct session_info {
@@ -247,6 +255,9 @@ void session_command_finish(struct session *s);
  */
 void session_command_offload(struct session *s, struct net_jobs *pool, session_fn *work,
                              session_fn *done);
+/* Whether the server is over limits.max_memory: big commands should be
+   turned away with a temporary error. */
+bool session_memory_is_short(struct session *s);
 /* Whether an offloaded command should give up (from its pool thread). */
 bool session_is_cancelled(const struct session *s);
 /* Calls fn once the output queue drained (see net_conn_output_full). */
