@@ -44,7 +44,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
-.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-store \
+.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check fuzz-long bench bench-store \
         bench-smtp bench-relay format clean
 
 all: $(BUILD)/tern
@@ -172,6 +172,13 @@ fuzz: fuzz-build
 			-artifact_prefix=build/fuzz/artifacts/$$n- \
 			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
+
+# The campaign (issue 17): every harness for FUZZ_SECONDS (an hour) in turn,
+# one process at a time; inputs that add coverage are merged into
+# fuzz/corpus/<name> to be committed. make fuzz-long FUZZ_SECONDS=180
+fuzz-long: FUZZ_SECONDS = 3600
+fuzz-long: fuzz-build
+	@python3 fuzz/campaign.py --seconds $(FUZZ_SECONDS) --merge
 
 fuzz-check: fuzz-build
 	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \
