@@ -44,7 +44,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
 
 .SECONDARY:
-.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check fuzz-long bench bench-store \
+.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check fuzz-long fuzz-wire bench bench-store \
         bench-smtp bench-relay format clean
 
 all: $(BUILD)/tern
@@ -179,6 +179,14 @@ fuzz: fuzz-build
 fuzz-long: FUZZ_SECONDS = 3600
 fuzz-long: fuzz-build
 	@python3 fuzz/campaign.py --seconds $(FUZZ_SECONDS) --merge
+
+# A live ASan server driven by random well-formed IMAP, POP3 and SMTP
+# sessions (fuzz/wire_fuzz.py); WIRE_SECONDS=600. make check runs 45 s of it
+# (tests/integration/test_wire_fuzz.py).
+WIRE_SECONDS ?= 600
+fuzz-wire: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@python3 fuzz/wire_fuzz.py --seconds $(WIRE_SECONDS) --tern build/asan/tern
 
 fuzz-check: fuzz-build
 	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \
