@@ -41,10 +41,11 @@ WWW_SRC   := $(sort $(wildcard src/http/www/*))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Helper programs the tests run (not tests themselves).
-UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
+UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer \
+             $(BUILD)/tests/fault_shim.so
 
 .SECONDARY:
-.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check fuzz-long fuzz-wire bench bench-store \
+.PHONY: all deps run check check-root tsan unit integration fuzz fuzz-build fuzz-check fuzz-long fuzz-wire bench bench-store \
         bench-smtp bench-relay format clean
 
 all: $(BUILD)/tern
@@ -87,6 +88,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtern.a
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# LD_PRELOAD shim for the fault-injection tests: no sanitizer (the ASan
+# runtime must stay first), whatever the tree.
+$(BUILD)/tests/fault_shim.so: tests/unit/fault_shim.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
 unit-bins: $(UNIT_BIN)
 
 deps:
@@ -111,6 +119,14 @@ check: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@python3 tests/run.py --build build --build-asan build/asan --fuzz build/fuzz \
 		--fuzz-seconds $(FUZZ_CHECK_SECONDS) --tsan build/tsan
+
+# What needs root: the store on a tmpfs that really fills up
+# (tests/integration/test_faults_root.py), against both trees.
+check-root: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+	@TERN_CHECK_ROOT=1 python3 tests/run.py --no-unit --build build --build-asan build/asan \
+		--pattern 'test_faults_root*'
 
 # ThreadSanitizer: a third tree, its unit tests, and the integration tests
 # where several threads touch shared state (tests/run.py TSAN_PATTERNS).
