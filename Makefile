@@ -6,7 +6,8 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound \
+           libseccomp
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

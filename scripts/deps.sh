@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config libssl-dev libevent-dev libsqlite3-dev libgsasl-dev
       libcrypt-dev zlib1g-dev libunistring-dev openssl python3 clang libclang-rt-14-dev
       isync curl offlineimap3 fetchmail swaks libnet-ssleay-perl libio-socket-ssl-perl
-      chromium chromium-driver testssl.sh libunbound-dev dnsmasq-base python3-dkim python3-nacl"
+      chromium chromium-driver testssl.sh libunbound-dev libseccomp-dev dnsmasq-base python3-dkim python3-nacl"
 
 missing=""
 for p in $PKGS; do

@@ -39,6 +39,8 @@ static const struct config_key keys[] = {
          "Event-loop threads; 0 = one per core. Read at start only."},
         {"server.shutdown_grace", CONFIG_DURATION, F(shutdown_grace_ms), "10s", 0, DAY_MS, NULL,
          "On SIGTERM, how long running commands get before the process exits."},
+        {"server.sandbox", CONFIG_BOOL, F(sandbox), "yes", 0, 0, NULL,
+         "After start-up, confine the server: Landlock limits file access to the data directory, log file, certificates and system files read late; a seccomp allow-list limits system calls. Each where the kernel supports it; the log says which took effect. Read at start only."},
         {"server.query_workers", CONFIG_UINT, F(query_workers), "2", 0, 256, NULL,
          "Threads that run commands whose cost grows with the mailbox (IMAP SEARCH, SORT, THREAD, COPY, MOVE, EXPUNGE, LIST), off the event loops; 0 = on them. Read at start only."},
         {"server.slow_callback", CONFIG_DURATION, F(slow_callback_ms), "100ms", 0, DAY_MS, NULL,
