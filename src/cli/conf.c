@@ -42,7 +42,7 @@ static const struct config_key keys[] = {
         {"server.sandbox", CONFIG_BOOL, F(sandbox), "yes", 0, 0, NULL,
          "After start-up, confine the server: Landlock limits file access to the data directory, log file, certificates and system files read late; a seccomp allow-list limits system calls. Each where the kernel supports it; the log says which took effect. Read at start only."},
         {"server.query_workers", CONFIG_UINT, F(query_workers), "2", 0, 256, NULL,
-         "Threads that run commands whose cost grows with the mailbox (IMAP SEARCH, SORT, THREAD, COPY, MOVE, EXPUNGE, LIST), off the event loops; 0 = on them. Read at start only."},
+         "Threads that run commands whose cost grows with the mailbox (IMAP SEARCH, SORT, THREAD, STORE, COPY, MOVE, EXPUNGE, LIST), off the event loops; 0 = on them. Read at start only."},
         {"server.slow_callback", CONFIG_DURATION, F(slow_callback_ms), "100ms", 0, DAY_MS, NULL,
          "An event-loop callback taking this long is logged with its sid and command; 0 = off."},
         {"tls.cert", CONFIG_STRING, F(tls_cert), "tls/cert.pem", 0, 0, NULL,

@@ -51,7 +51,10 @@ static const struct imap_command_def commands[] = {
         {"UNSELECT", imap_cmd_close, SELECTED, 0},
         {"EXPUNGE", imap_cmd_expunge, SELECTED, IMAP_CMD_UID_ALLOWED | OFF_LOOP},
         {"FETCH", imap_cmd_fetch, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
-        {"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED},
+        /* STORE 1:* is one transaction over the whole set: 1.7 s at
+           100,000 messages, so it leaves the loop too. FETCH stays: it
+           yields whenever the client's output queue is full. */
+        {"STORE", imap_cmd_store, SELECTED, IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED | OFF_LOOP},
         {"COPY", imap_cmd_copy, SELECTED, IMAP_CMD_UID_ALLOWED | OFF_LOOP},
         {"MOVE", imap_cmd_move, SELECTED, IMAP_CMD_UID_ALLOWED | OFF_LOOP}, /* RFC 6851 */
         {"SEARCH", imap_cmd_search, SELECTED,

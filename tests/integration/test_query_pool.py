@@ -1,7 +1,7 @@
 """test_query_pool.py: issue 17, "no unbounded work on an event loop".
 
-Commands whose cost grows with the mailbox (SEARCH, SORT, THREAD, COPY,
-MOVE, EXPUNGE, LIST: IMAP_CMD_OFF_LOOP in src/imap/commands.c) run on the
+Commands whose cost grows with the mailbox (SEARCH, SORT, THREAD, STORE,
+COPY, MOVE, EXPUNGE, LIST: IMAP_CMD_OFF_LOOP in src/imap/commands.c) run on the
 query pool while their session waits, so another session on the same worker
 is not stalled. The mailbox has 100,000 messages, written straight into the
 store by build/tests/store_writer (tests/unit/store_writer.c) in a few
@@ -90,15 +90,15 @@ class QueryPoolTest(unittest.TestCase):
         if rc != 0:
             raise AssertionError(f"tern serve exited {rc}:\n{log[-6000:]}")
 
-    def client(self):
+    def client(self, box="INBOX"):
         c = Client(self.server.imap_port, self.server.user, self.server.password)
-        c.cmd("s", "SELECT INBOX")
+        c.cmd("s", f"SELECT {box}")
         return c
 
-    def noops_during(self, text):
+    def noops_during(self, text, other_box):
         """Runs text on one session while another sends NOOPs in a loop;
         returns (the command's seconds, its reply lines, NOOP seconds)."""
-        busy, other = self.client(), self.client()
+        busy, other = self.client(), self.client(other_box)
         result = {}
 
         def run():
@@ -120,8 +120,8 @@ class QueryPoolTest(unittest.TestCase):
         other.close()
         return result["seconds"], result["lines"], noops
 
-    def assert_not_stalled(self, text, expect):
-        seconds, lines, noops = self.noops_during(text)
+    def assert_not_stalled(self, text, expect, other_box="INBOX"):
+        seconds, lines, noops = self.noops_during(text, other_box)
         self.assertIn(expect, lines[-1])
         noops.sort()
         worst, p95 = noops[-1], noops[int(len(noops) * 0.95)]
@@ -144,6 +144,13 @@ class QueryPoolTest(unittest.TestCase):
     def test_sort_and_thread_do_not_stall_the_worker(self):
         self.assert_not_stalled("SORT (SUBJECT) UTF-8 ALL", b"c OK SORT completed")
         self.assert_not_stalled("THREAD REFERENCES UTF-8 ALL", b"c OK THREAD completed")
+
+    def test_store_of_the_whole_mailbox_does_not_stall_the_worker(self):
+        # The other session has another mailbox open: one with INBOX open
+        # would itself receive 100,000 FETCH FLAGS at its next reply.
+        for sign in "+-":
+            self.assert_not_stalled(f"STORE 1:* {sign}FLAGS.SILENT (\\Flagged)",
+                                    b"c OK STORE completed", other_box="Trash")
 
     def test_copy_of_the_whole_mailbox_does_not_stall_the_worker(self):
         c = self.client()
