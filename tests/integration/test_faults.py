@@ -31,7 +31,9 @@ class FaultServer(TernServer):
     """A TernServer whose process has the shim preloaded."""
 
     def start(self, wait=True):
-        self.ctl = os.path.join(self.tmp, "faults")
+        # Inside the data directory: the sandbox (Landlock) lets the server
+        # read nothing else of ours.
+        self.ctl = os.path.join(self.dir, "fault-control")
         self.set_fault("ok")
         env = dict(SAN_ENV, LD_PRELOAD=SHIM, TERN_FAULT_FILE=self.ctl)
         env["ASAN_OPTIONS"] = env["ASAN_OPTIONS"] + ":verify_asan_link_order=0"
