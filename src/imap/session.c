@@ -153,8 +153,9 @@ imap_open(struct net_conn *conn, void *arg)
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	pthread_mutex_unlock(srv->lock);
-	/* Before login a command is LOGIN, AUTHENTICATE or the like: a few
-	   KiB (issue 17: the per-connection budget before login). */
+	/* Before login a command is LOGIN, AUTHENTICATE, ID or the like:
+	   32 KiB at most (issue 17: the per-connection budget before login;
+	   ID's 30 fields of 1024 octets, RFC 2971 section 3.3, are the most). */
 	struct imap_parser_limits limits = {
 	        .max_line = MIN(s->settings.max_line, s->settings.max_line_before_login),
 	        .max_literal = s->settings.max_literal,

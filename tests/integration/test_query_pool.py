@@ -129,10 +129,11 @@ class QueryPoolTest(unittest.TestCase):
               f"p95 {p95 * 1000:.1f} ms, worst {worst * 1000:.1f} ms")
         # On the loop, the NOOP waited for the whole command: one NOOP, as
         # slow as the search. Off it, NOOPs keep flowing at loop speed (a
-        # few ms; the bound leaves room for a loaded 2-core machine).
+        # few ms; the bounds leave room for a loaded, shared 2-core machine,
+        # where one NOOP in hundreds may be preempted).
         self.assertGreater(len(noops), 20)
         self.assertLess(p95, 0.02 * SLOW)
-        self.assertLess(worst, 0.1 * SLOW)
+        self.assertLess(worst, min(0.25 * SLOW, seconds / 3))
         return lines
 
     def test_search_scan_does_not_stall_the_worker(self):
