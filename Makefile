@@ -6,7 +6,8 @@
 BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
-PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound opendkim libcurl
+PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound \
+           opendkim libcurl libseccomp
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -41,11 +42,13 @@ WWW_SRC   := $(sort $(wildcard src/http/www/*))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Helper programs the tests run (not tests themselves).
-UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer
+UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer \
+             $(BUILD)/tests/fault_shim.so
 
 .SECONDARY:
-.PHONY: all deps run check tsan unit integration fuzz fuzz-build fuzz-check bench bench-imap \
-        bench-store bench-smtp bench-relay bench-stress bench-compress format clean
+.PHONY: all deps run check check-root tsan unit integration fuzz fuzz-build fuzz-check fuzz-long \
+        fuzz-wire bench bench-imap bench-store bench-smtp bench-relay bench-stress bench-compress \
+        format clean
 
 all: $(BUILD)/tern $(BUILD)/bench/loadgen
 
@@ -87,6 +90,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libtern.a
 	$(say) LINK $@
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# LD_PRELOAD shim for the fault-injection tests: no sanitizer (the ASan
+# runtime must stay first), whatever the tree.
+$(BUILD)/tests/fault_shim.so: tests/unit/fault_shim.c
+	@mkdir -p $(dir $@)
+	$(say) CC $@
+	$(Q)$(CC) -std=c17 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
+
 unit-bins: $(UNIT_BIN)
 
 deps:
@@ -111,6 +121,14 @@ check: deps
 	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@python3 tests/run.py --build build --build-asan build/asan --fuzz build/fuzz \
 		--fuzz-seconds $(FUZZ_CHECK_SECONDS) --tsan build/tsan
+
+# What needs root: the store on a tmpfs that really fills up
+# (tests/integration/test_faults_root.py), against both trees.
+check-root: deps
+	@$(MAKE) --no-print-directory all unit-bins
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+	@TERN_CHECK_ROOT=1 python3 tests/run.py --no-unit --build build --build-asan build/asan \
+		--pattern 'test_faults_root*'
 
 # ThreadSanitizer: a third tree, its unit tests, and the integration tests
 # where several threads touch shared state (tests/run.py TSAN_PATTERNS).
@@ -175,6 +193,21 @@ fuzz: fuzz-build
 			-artifact_prefix=build/fuzz/artifacts/$$n- \
 			build/fuzz/corpus-$$n fuzz/corpus/$$n || exit 1; \
 	done
+
+# The campaign (issue 17): every harness for FUZZ_SECONDS (an hour) in turn,
+# one process at a time; inputs that add coverage are merged into
+# fuzz/corpus/<name> to be committed. make fuzz-long FUZZ_SECONDS=180
+fuzz-long: FUZZ_SECONDS = 3600
+fuzz-long: fuzz-build
+	@python3 fuzz/campaign.py --seconds $(FUZZ_SECONDS) --merge
+
+# A live ASan server driven by random well-formed IMAP, POP3 and SMTP
+# sessions (fuzz/wire_fuzz.py); WIRE_SECONDS=600. make check runs 45 s of it
+# (tests/integration/test_wire_fuzz.py).
+WIRE_SECONDS ?= 600
+fuzz-wire: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@python3 fuzz/wire_fuzz.py --seconds $(WIRE_SECONDS) --tern build/asan/tern
 
 fuzz-check: fuzz-build
 	@python3 tests/run.py --no-unit --no-integration --fuzz build/fuzz \

@@ -31,7 +31,8 @@ LINE = re.compile(r"^(\S+): (\d+) passed, (\d+) failed$")
 # Integration tests where several sessions, workers or writer threads touch
 # the same account at once: what ThreadSanitizer is run on.
 TSAN_PATTERNS = ("test_imap_consistency.py", "test_store_crash.py", "test_imap_crash.py",
-                 "test_imap_mailbox.py", "test_outbound.py", "test_http.py")
+                 "test_imap_mailbox.py", "test_outbound.py", "test_http.py",
+                 "test_query_pool.py")
 TSAN_OPTIONS = "halt_on_error=0:second_deadlock_stack=1:history_size=4"
 
 

@@ -40,6 +40,7 @@
 #include "lib/version.h"
 #include "net/jobs.h"
 #include "net/net.h"
+#include "net/sandbox.h"
 #include "net/tls.h"
 #include "session/session.h"
 #include "smtp/smtp.h"
@@ -176,6 +177,110 @@ drop_privileges(const char *user, const char *data_dir)
 		return cli_fail("%s is not writable by %s: chown it", data_dir, user);
 	log_info("server", "event=privileges-dropped user=%s uid=%u", user, (unsigned)pw->pw_uid);
 	return 0;
+}
+
+/* What the server reads late, outside its own files: the resolver's and
+   TLS's configuration, shared objects loaded on first use (NSS, gconv,
+   OpenSSL providers), time zones, its own /proc entries, /etc/passwd for
+   server.user. */
+static const char *const system_ro[] = {
+        "/etc/ssl",
+        "/usr/share/ca-certificates",
+        "/etc/resolv.conf",
+        "/etc/hosts",
+        "/etc/nsswitch.conf",
+        "/etc/gai.conf",
+        "/etc/services",
+        "/etc/host.conf",
+        "/etc/localtime",
+        "/usr/share/zoneinfo",
+        "/etc/passwd",
+        "/etc/group",
+        "/usr/lib",
+        "/lib",
+        "/lib64",
+        "/proc",
+        "/dev/urandom",
+        "/etc/krb5.conf",
+        "/etc/gss",
+};
+
+/* The files one tern.conf names (absolute, or relative to the data
+   directory: then inside it, already allowed). */
+static void
+sandbox_conf_paths(const char *data_dir, const struct tern_conf *conf, struct net_sandbox_paths *p,
+                   char **owned, size_t *n_owned)
+{
+	const char *files[] = {conf->tls_cert,
+	                       conf->tls_key,
+	                       conf->tls_client_ca,
+	                       conf->auth.oauth_hs256_secret_file,
+	                       conf->auth.oauth_public_keys_file,
+	                       conf->relay_password_file};
+	size_t n_ro = 0, n_rw = 0;
+
+	p->rw[n_rw++] = data_dir;
+	p->rw[n_rw++] = "/dev/null";
+	if (conf->log_file[0] != '\0') {
+		/* The file and, for SIGUSR1 after logrotate, its directory. */
+		char *log = owned[(*n_owned)++] = conf_path(data_dir, conf->log_file);
+		char *dir = owned[(*n_owned)++] = xstrdup(log);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir)
+			*slash = '\0';
+		p->rw[n_rw++] = dir;
+	}
+	if (conf->lmtp_enabled && conf->lmtp_socket[0] != '\0') {
+		/* Bound after the confinement: its directory (made absolute). */
+		char *dir = owned[(*n_owned)++] = xstrdup(conf->lmtp_socket);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir)
+			*slash = '\0';
+		p->rw[n_rw++] = dir;
+	}
+	for (size_t i = 0; i < ARRAY_LEN(system_ro); i++)
+		p->ro[n_ro++] = system_ro[i];
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		if (files[i] != NULL && files[i][0] != '\0')
+			p->ro[n_ro++] = owned[(*n_owned)++] = conf_path(data_dir, files[i]);
+}
+
+/* Step 1 (before any thread starts: Landlock binds the threads created
+   after it). Returns the ABI in effect, 0 unsupported, -1 failed. */
+static int
+sandbox_files(const char *data_dir, const struct tern_conf *conf)
+{
+	struct net_sandbox_paths paths = {0};
+	char *owned[16];
+	size_t n_owned = 0;
+
+	sandbox_conf_paths(data_dir, conf, &paths, owned, &n_owned);
+	int abi = net_sandbox_landlock(&paths);
+	if (abi < 0)
+		log_warn("server", "event=landlock-failed err=\"%s\"", strerror(errno));
+	for (size_t i = 0; i < n_owned; i++)
+		free(owned[i]);
+	return abi;
+}
+
+/* A test hook (tests/integration/test_sandbox.py): once confined, try to
+   create the file TERN_SANDBOX_PROBE names and say what happened. */
+static void
+sandbox_probe(void)
+{
+	const char *path = getenv("TERN_SANDBOX_PROBE");
+
+	if (path == NULL)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+		log_info("server", "event=sandbox-probe result=created");
+	} else {
+		log_info("server", "event=sandbox-probe result=refused err=\"%s\"",
+		         strerror(errno));
+	}
 }
 
 /* DIR/admin.token: a fresh random token each start, readable by the
@@ -380,7 +485,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL, *query_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct smtp_outbound *outbound = NULL;
@@ -408,6 +513,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
+	int landlock = st.conf.sandbox ? sandbox_files(data_dir, &st.conf) : 0;
 	/* accounts.db is opened lazily by the job threads, after the drop. */
 	if ((auth = auth_service_new(data_dir, &st.conf.auth, &err)) == NULL) {
 		cli_fail("%s", err);
@@ -469,6 +575,10 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		log_warn("server", "event=store-watch-failed err=\"%s\"", store_error_str(serr));
 	store_pool = net_jobs_new(st.conf.store_writers);
 	imap_server_set_store(st.imap, store, store_pool);
+	if (st.conf.query_workers > 0) {
+		query_pool = net_jobs_new(st.conf.query_workers);
+		imap_server_set_query_pool(st.imap, query_pool);
+	}
 	pop3_server_set_store(st.pop3, store, store_pool);
 	http_server_set_store(st.http, store, data_dir);
 	token_path = write_admin_token(data_dir, st.http);
@@ -494,6 +604,17 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	struct timeval poll_tv = {ACCESS_POLL_MS / 1000, (ACCESS_POLL_MS % 1000) * 1000};
 	event_add(st.poll_ev, &poll_tv);
 	on_poll(-1, 0, &st); /* notes where the change log is now */
+	/* Step 2, every thread at once (TSYNC): the pools are running now. */
+	int seccomp = st.conf.sandbox ? net_sandbox_seccomp() : 0;
+	if (seccomp < 0)
+		log_warn("server", "event=seccomp-failed err=\"%s\"", strerror(errno));
+	if (st.conf.sandbox)
+		log_info("server", "event=sandbox landlock=%s%d seccomp=%s",
+		         landlock > 0 ? "abi" : "", landlock > 0 ? landlock : 0,
+		         seccomp > 0 ? "on" : "off");
+	else
+		log_info("server", "event=sandbox landlock=off seccomp=off reason=server.sandbox");
+	sandbox_probe();
 	log_info("server", "event=started version=%s dir=%s%s", TERN_VERSION, data_dir,
 	         started.data != NULL ? started.data : "");
 	st.store = store;
@@ -523,6 +644,9 @@ out:
 	net_jobs_free(&collect_pool);
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
+	/* Commands still running when the grace passed were cancelled as their
+	   connections went (session_command_offload): this wait is short. */
+	net_jobs_free(&query_pool);
 	if (st.poll_ev != NULL)
 		event_free(st.poll_ev);
 	net_server_free(&st.net);

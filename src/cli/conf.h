@@ -49,6 +49,8 @@ struct tern_conf {
 	uint64_t http_mta_sts_max_age_ms;
 	uint64_t auth_workers;
 	uint64_t store_writers;
+	uint64_t query_workers; /* 0: IMAP_CMD_OFF_LOOP commands run on the workers */
+	bool sandbox;           /* Landlock and seccomp after start-up */
 	struct net_settings net;
 	struct imap_settings imap;
 	struct smtp_settings smtp; /* hostname, default_domain borrowed from above */

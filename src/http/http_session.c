@@ -233,7 +233,11 @@ const struct session_service *
 http_server_service(struct http_server *srv)
 {
 	if (srv->service.open == NULL)
-		srv->service = (struct session_service){.open = http_open, .arg = srv};
+		srv->service = (struct session_service){
+		        .open = http_open,
+		        .arg = srv,
+		        .busy_reply = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"
+		                      "Content-Length: 0\r\nConnection: close\r\n\r\n"};
 	return &srv->service;
 }
 

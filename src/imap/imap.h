@@ -20,7 +20,9 @@ struct imap_settings {
 	uint64_t max_line;    /* command text, literals excluded */
 	uint64_t max_literal; /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
+	uint64_t max_line_before_login;    /* command text, not logged in */
 	uint64_t max_command_literals;     /* in-memory literals of a command */
+	uint64_t max_session_memory;       /* a command's working memory (search sets) */
 	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
@@ -48,6 +50,10 @@ const struct session_service *imap_server_service(struct imap_server *srv);
 struct store;
 void imap_server_set_store(struct imap_server *srv, struct store *store,
                            struct net_jobs *store_pool);
+/* The pool that runs the commands whose cost grows with the mailbox
+   (IMAP_CMD_OFF_LOOP in commands.c); NULL (the default) runs them on the
+   worker. Set before the first accept. */
+void imap_server_set_query_pool(struct imap_server *srv, struct net_jobs *pool);
 /* New sessions use the new settings; live ones keep theirs (auth.plaintext,
    decided by the auth service, applies to all at once). */
 void imap_server_reload(struct imap_server *srv, const struct imap_settings *settings,

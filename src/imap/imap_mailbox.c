@@ -27,7 +27,6 @@
 #include "lib/util.h"
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "net/net.h"
 
 bool
 imap_mailbox_arg(struct imap_cmd *cmd, size_t i, const char **name_out)
@@ -131,7 +130,7 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 		imap_reply_no(cmd, "[TOOBIG] Message too large");
 		return;
 	case STORE_ERR_LIMIT:
-		imap_reply_no(cmd, "[LIMIT] Too many keywords or names");
+		imap_reply_no(cmd, "[LIMIT] Over a server limit (keywords, names or memory)");
 		return;
 	case STORE_ERR_INUSE:
 		imap_reply_no(cmd, "[INUSE] Mailbox in use, try again");
@@ -242,7 +241,7 @@ imap_mailbox_announce_keywords(struct imap_session *s, uint64_t keywords, struct
 	struct buf b;
 	buf_init(&b);
 	imap_mailbox_flags_lines(s, &b, true);
-	net_conn_write(s->base.conn, b.data, b.len);
+	imap_session_write(s, b.data, b.len);
 	buf_deinit(&b);
 	return true;
 }
@@ -417,9 +416,9 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		imap_context_after_sync(s, &removes, &adds);
 	/* Removals are numbered as before the sync: before the EXPUNGEs. */
 	if (removes.len > 0)
-		net_conn_write(s->base.conn, removes.data, removes.len);
+		imap_session_write(s, removes.data, removes.len);
 	if (p.expunges.len > 0)
-		net_conn_write(s->base.conn, p.expunges.data, p.expunges.len);
+		imap_session_write(s, p.expunges.data, p.expunges.len);
 	if (p.n_vanished > 0) {
 		qsort(p.vanished, p.n_vanished, sizeof(uint32_t), uid_cmp);
 		imap_reply_untagged(s, "VANISHED %s",
@@ -452,7 +451,7 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 	}
 	/* Additions are numbered as now: after EXISTS (RFC 5267 4.3.3). */
 	if (adds.len > 0)
-		net_conn_write(s->base.conn, adds.data, adds.len);
+		imap_session_write(s, adds.data, adds.len);
 	/* NOTIFY's MessageNew attributes, after any ADDTO (RFC 5465 5.2). */
 	if (p.has_exists && s->notify != NULL) {
 		uint32_t count;
@@ -464,7 +463,7 @@ imap_mailbox_sync(struct imap_session *s, bool allow_expunge)
 		buf_init(&fetches);
 		imap_notify_new_messages(s, snap + k, count - k, &fetches);
 		if (fetches.len > 0)
-			net_conn_write(s->base.conn, fetches.data, fetches.len);
+			imap_session_write(s, fetches.data, fetches.len);
 		buf_deinit(&fetches);
 	}
 out:

@@ -26,7 +26,6 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
-#include "net/net.h"
 
 struct box {
 	char *name;
@@ -464,7 +463,7 @@ imap_notify_flush(struct imap_session *s)
 	if (list)
 		flush_list(s, n, &out); /* may end NOTIFY (overflow): n is gone */
 	if (out.len > 0)
-		net_conn_write(s->base.conn, out.data, out.len);
+		imap_session_write(s, out.data, out.len);
 	buf_deinit(&out);
 	/* SELECTED: the selected mailbox's changes at once, too. */
 	if (imap_notify_pushes_selected(s) && s->mbox != NULL && !s->base.is_busy)
@@ -574,7 +573,7 @@ imap_notify_set(struct imap_cmd *cmd, const struct imap_notify_spec *spec, bool 
 			            (b->events & IMAP_NOTIFY_NEW) || flags, flags, false, &out);
 		}
 		if (out.len > 0)
-			net_conn_write(s->base.conn, out.data, out.len);
+			imap_session_write(s, out.data, out.len);
 		buf_deinit(&out);
 	}
 	return 0;

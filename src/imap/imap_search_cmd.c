@@ -17,6 +17,8 @@ imap_search_input_init(struct imap_search_input *in, struct imap_session *s)
 	        .saved = s->saved_uids,
 	        .n_saved = s->n_saved,
 	        .now = (int64_t)time(NULL),
+	        .cancel = &s->base.cancel,
+	        .max_memory = s->settings.max_session_memory,
 	};
 }
 

@@ -93,6 +93,16 @@ imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink
 }
 
 void
+imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limits *limits)
+{
+	size_t depth = p->limits.max_depth;
+
+	p->limits = *limits;
+	if (p->limits.max_depth == 0 || p->limits.max_depth >= ARRAY_LEN(p->stack))
+		p->limits.max_depth = depth;
+}
+
+void
 imap_parser_free(struct imap_parser **pp)
 {
 	if (*pp == NULL)

@@ -103,6 +103,9 @@ void imap_parser_free(struct imap_parser **pp);
 /* Routes literals through sink (borrowed for the parser's life); without
    one, every literal is kept in memory. */
 void imap_parser_set_sink(struct imap_parser *p, const struct imap_literal_sink *sink);
+/* New limits from the next command on (a session that logged in gets its
+   larger ones). */
+void imap_parser_set_limits(struct imap_parser *p, const struct imap_parser_limits *limits);
 
 /*
  * Consumes input from data (len bytes); *used_out says how many. Strings in

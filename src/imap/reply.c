@@ -35,8 +35,17 @@ write_line(struct imap_session *s, const char *tag, const char *status, const ch
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("imap", "event=send line=%s", log_str(s->cmd_arena, b.data, b.len));
 	buf_append(&b, "\r\n", 2);
-	net_conn_write(s->base.conn, b.data, b.len);
+	imap_session_write(s, b.data, b.len);
 	buf_deinit(&b);
+}
+
+void
+imap_session_write(struct imap_session *s, const void *data, size_t len)
+{
+	if (s->is_holding)
+		buf_append(&s->held, data, len);
+	else
+		net_conn_write(s->base.conn, data, len);
 }
 
 void

@@ -40,10 +40,10 @@
  *                              INTERNALDATE counts
  *   EMAILID, THREADID          store_message_lookup of the candidates
  *
- * Known limits: runs on the session's worker thread (store handles belong
- * to the thread that opened them, store.h), so a scan-backed search (a 1-2
- * character needle, HEADER with an empty string) holds that loop for its
- * duration; a raw header is read up to HEADER_READ_MAX bytes.
+ * Runs on the query pool (IMAP_CMD_OFF_LOOP: SEARCH, SORT, THREAD), so a
+ * scan-backed search (a 1-2 character needle, HEADER with an empty string)
+ * holds a pool thread, not a worker's loop; it polls in->cancel so a stopped
+ * session does not keep it. A raw header is read up to HEADER_READ_MAX bytes.
  */
 #include "imap/search.h"
 
@@ -80,6 +80,26 @@ struct eval {
 	const uint32_t *snap;
 	uint32_t count;
 };
+
+/* The session stopped: give up (search.h). */
+static bool
+is_cancelled(struct eval *e)
+{
+	if (e->in->cancel == NULL || !atomic_load(e->in->cancel))
+		return false;
+	e->err = STORE_ERR_TEMP;
+	return true;
+}
+
+/* The sets so far took more than the session may use (search.h). */
+static bool
+is_over_budget(struct eval *e)
+{
+	if (e->in->max_memory == 0 || arena_used(e->a) <= e->in->max_memory)
+		return false;
+	e->err = STORE_ERR_LIMIT;
+	return true;
+}
 
 /* ---- sorted set operations ---- */
 
@@ -309,7 +329,8 @@ verify_sent(struct eval *e, struct uidset cand, int64_t lo, int64_t hi, bool *ok
 	for (size_t off = 0; off < cand.n; off += LOOKUP_BATCH) {
 		size_t n = MIN(LOOKUP_BATCH, cand.n - off);
 		struct store_message_info *info = arena_alloc(tmp, n * sizeof(*info));
-		if (store_message_lookup(e->in->mbox, cand.v + off, n, STORE_FETCH_ENVELOPE, tmp,
+		if (is_cancelled(e) ||
+		    store_message_lookup(e->in->mbox, cand.v + off, n, STORE_FETCH_ENVELOPE, tmp,
 		                         info, &e->err) < 0) {
 			*ok = false;
 			break;
@@ -455,6 +476,10 @@ verify_header(struct eval *e, const char *field, const char *needle, struct uids
 	struct uidset r = {arena_alloc(e->a, (cand.n + 1) * sizeof(uint32_t)), 0};
 
 	for (size_t i = 0; i < cand.n; i++) {
+		if (is_cancelled(e)) {
+			*ok = false;
+			return r;
+		}
 		int m = header_matches(e, cand.v[i], field, needle);
 		if (m < 0) {
 			*ok = false;
@@ -576,6 +601,10 @@ eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand, bo
 
 	if (cand.n == 0 || !*ok)
 		return cand;
+	if (is_cancelled(e) || is_over_budget(e)) {
+		*ok = false;
+		return cand;
+	}
 	switch (k->type) {
 	case IMAP_SK_ALL:
 	case IMAP_SK_SAVEDATESUPPORTED: /* we keep a save date for every message */

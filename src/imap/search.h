@@ -7,6 +7,8 @@
 #ifndef TERN_IMAP_SEARCH_H
 #define TERN_IMAP_SEARCH_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +23,15 @@ struct imap_search_input {
 	const uint32_t *saved; /* SEARCHRES "$": ascending UIDs (may hold expunged ones) */
 	size_t n_saved;
 	int64_t now; /* OLDER/YOUNGER reference time, seconds */
+	/* When set and true, the search gives up (STORE_ERR_TEMP): polled
+	   before each key and each message read, so a search the client made
+	   long ends soon after its session stops (session_is_cancelled). */
+	const atomic_bool *cancel;
+	/* Bytes the evaluation may take from its arena (imap.max_session_memory;
+	   0: no limit): each key allocates a set as large as its candidates,
+	   so "NOT DRAFT" 500 times over 100,000 messages took 300 MB. Over it
+	   the search fails with STORE_ERR_LIMIT. */
+	size_t max_memory;
 };
 
 /*

@@ -9,6 +9,7 @@
  */
 #include "imap/session.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,7 +117,11 @@ imap_server_new(const struct imap_settings *settings, struct auth_service *auth,
 	srv->auth = auth;
 	srv->jobs = jobs;
 	srv->tls_available = tls_available;
-	srv->service = (struct session_service){.open = imap_open, .arg = srv};
+	/* RFC 9051 7.1.5: BYE as a greeting; RFC 5530 3: UNAVAILABLE. */
+	srv->service = (struct session_service){
+	        .open = imap_open,
+	        .arg = srv,
+	        .busy_reply = "* BYE [UNAVAILABLE] Server short of memory, try again later\r\n"};
 	return srv;
 }
 
@@ -131,6 +136,12 @@ imap_server_set_store(struct imap_server *srv, struct store *store, struct net_j
 {
 	srv->store = store;
 	srv->store_pool = store_pool;
+}
+
+void
+imap_server_set_query_pool(struct imap_server *srv, struct net_jobs *pool)
+{
+	srv->query_pool = pool;
 }
 
 void
@@ -169,8 +180,11 @@ imap_open(struct net_conn *conn, void *arg)
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	pthread_mutex_unlock(srv->lock);
+	/* Before login a command is LOGIN, AUTHENTICATE, ID or the like:
+	   32 KiB at most (issue 17: the per-connection budget before login;
+	   ID's 30 fields of 1024 octets, RFC 2971 section 3.3, are the most). */
 	struct imap_parser_limits limits = {
-	        .max_line = s->settings.max_line,
+	        .max_line = MIN(s->settings.max_line, s->settings.max_line_before_login),
 	        .max_literal = s->settings.max_literal,
 	        .max_depth = 32,
 	        /* RFC 7888 section 5: LITERAL- caps {n+} at 4096 bytes. */
@@ -252,6 +266,7 @@ imap_free(struct session *base)
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
+	buf_deinit(&s->held);
 	explicit_bzero(&s->user, sizeof(s->user));
 	session_deinit(&s->base);
 	free(s);
@@ -367,6 +382,11 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	}
 	s->user = *id;
 	s->state = IMAP_STATE_AUTH;
+	imap_parser_set_limits(s->parser, &(struct imap_parser_limits){
+	                                          .max_line = s->settings.max_line,
+	                                          .max_literal = s->settings.max_literal,
+	                                          .max_depth = 32,
+	                                  });
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);
 	session_count_login(&s->base, true, mech, NULL);
@@ -416,6 +436,50 @@ handle_status(struct imap_session *s, enum imap_cmd_status st)
 	session_command_end(&s->base);
 }
 
+/* ---- commands off the loop (IMAP_CMD_OFF_LOOP) ---- */
+
+/* On a pool thread; the worker leaves s alone until off_loop_done. */
+static void
+off_loop_run(struct session *base)
+{
+	struct imap_session *s = (struct imap_session *)base;
+	enum imap_cmd_status st = s->cmd.def->fn(&s->cmd);
+
+	assert(st == IMAP_CMD_DONE); /* the flag's contract (session.h) */
+	(void)st;
+}
+
+/* Back on the worker: the output gathered goes out in one write. */
+static void
+off_loop_done(struct session *base)
+{
+	struct imap_session *s = (struct imap_session *)base;
+	size_t len = s->held.len;
+
+	s->is_holding = false;
+	if (len > 0)
+		net_conn_write_take(s->base.conn, buf_steal(&s->held), len);
+	imap_cmd_finish(&s->cmd);
+}
+
+static void
+run_command(struct imap_session *s, const struct imap_command_def *def)
+{
+	if ((def->flags & IMAP_CMD_OFF_LOOP) && session_memory_is_short(&s->base)) {
+		/* limits.max_memory: what could take much more waits for later. */
+		imap_reply_no(&s->cmd, "[UNAVAILABLE] Server short of memory, try again later");
+		handle_status(s, IMAP_CMD_DONE);
+		return;
+	}
+	if ((def->flags & IMAP_CMD_OFF_LOOP) && s->srv->query_pool != NULL) {
+		buf_reset(&s->held);
+		s->is_holding = true;
+		session_command_offload(&s->base, s->srv->query_pool, off_loop_run, off_loop_done);
+		return;
+	}
+	handle_status(s, def->fn(&s->cmd));
+}
+
 static void
 dispatch(struct imap_session *s, const struct imap_command *pc)
 {
@@ -461,7 +525,7 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 		s->bad_in_a_row++;
 	} else {
 		s->bad_in_a_row = 0;
-		handle_status(s, def->fn(cmd));
+		run_command(s, def);
 		return;
 	}
 	handle_status(s, IMAP_CMD_DONE);
@@ -480,7 +544,11 @@ run_line(struct imap_session *s)
 {
 	struct buf *line = &s->base.line;
 
-	switch (session_read_line(&s->base, s->settings.max_line)) {
+	size_t max = s->state == IMAP_STATE_NOT_AUTH
+	                     ? MIN(s->settings.max_line, s->settings.max_line_before_login)
+	                     : s->settings.max_line;
+
+	switch (session_read_line(&s->base, max)) {
 	case SESSION_LINE_MORE:
 		return false;
 	case SESSION_LINE_TOOLONG:

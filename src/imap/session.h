@@ -67,6 +67,7 @@ struct imap_server {
 	struct auth_service *auth;
 	struct net_jobs *jobs;       /* auth checks */
 	struct net_jobs *store_pool; /* message commits (fsync) */
+	struct net_jobs *query_pool; /* IMAP_CMD_OFF_LOOP commands, or NULL */
 	bool tls_available;
 	void *lock; /* pthread_mutex_t *, guards the settings copies */
 };
@@ -100,7 +101,9 @@ struct imap_session {
 	enum imap_state state;
 	struct auth_identity user;
 	struct imap_cmd cmd; /* the command being run */
-	bool is_line_mode;   /* cmd reads raw lines (on_line) */
+	bool is_holding;     /* it runs off the loop: output gathers in held */
+	struct buf held;
+	bool is_line_mode; /* cmd reads raw lines (on_line) */
 	uint64_t bad_in_a_row;
 	uint64_t commands;
 	struct auth_sasl *sasl;   /* AUTHENTICATE between steps */
@@ -130,6 +133,9 @@ struct imap_session {
 	const char *delayed_text;
 };
 
+/* Every byte for the client goes through here: to the connection, or, while
+   the command runs off the loop, into s->held, sent when it is back. */
+void imap_session_write(struct imap_session *s, const void *data, size_t len);
 /* Reply writer: adds "* ", the tag and CRLF. */
 void imap_reply_untagged(struct imap_session *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
@@ -183,6 +189,13 @@ enum imap_cmd_flags {
 	   SEARCH by sequence number; their replies carry no mailbox updates. */
 	IMAP_CMD_NO_EXPUNGE = 1 << 0,
 	IMAP_CMD_UID_ALLOWED = 1 << 1, /* may follow "UID" */
+	/* Its cost grows with the mailbox (a scan, a sort, a big COPY): it
+	   runs whole on the query pool while the session waits (issue 17), so
+	   the worker's other sessions are not stalled. Such a handler answers
+	   before it returns (never IMAP_CMD_WAIT), writes only through the
+	   reply writer, touches only its session and store handles, and polls
+	   session_is_cancelled() in loops a client can make long. */
+	IMAP_CMD_OFF_LOOP = 1 << 2,
 };
 
 struct imap_command_def {

@@ -33,6 +33,9 @@ struct net_settings {
 	uint64_t max_connections;        /* total, all listeners */
 	uint64_t max_connections_per_ip; /* per source address */
 	uint64_t max_output;             /* bytes queued before a writer must wait */
+	/* Resident memory of the process over which it is short of memory
+	   (net_server_is_memory_short); 0 = no limit. */
+	uint64_t max_memory;
 };
 
 /* What a protocol gives net. Every callback runs on the connection's worker. */
@@ -94,6 +97,11 @@ void net_server_free(struct net_server **srvp);
  * about.
  */
 void net_server_broadcast(struct net_server *srv, void *msg, void (*release)(void *msg));
+/* Whether the process's resident memory passed net_settings.max_memory at
+   the last look (every 250 ms, and at each reload). Protocols then refuse
+   new connections with a temporary error and turn big commands away. Any
+   thread. */
+bool net_server_is_memory_short(struct net_server *srv);
 /* Number of live connections (for tests and metrics). */
 size_t net_server_connections(struct net_server *srv);
 
@@ -111,6 +119,10 @@ bool net_conn_output_full(struct net_conn *c);
 /* Stops (or resumes) reading: a session busy with a command leaves later
    pipelined input unread until it is done. */
 void net_conn_pause_input(struct net_conn *c, bool paused);
+/* Input bytes buffered before reading stops until the protocol consumes
+   some (256 KiB by default; 0 restores that). A connection not yet logged in
+   needs only a few KiB. */
+void net_conn_set_read_limit(struct net_conn *c, size_t bytes);
 /* Read timeout; 0 disables. */
 void net_conn_set_timeout(struct net_conn *c, uint64_t ms);
 /*

@@ -114,6 +114,8 @@ struct net_server {
 	struct net_iplimit *iplimit;
 	_Atomic size_t total;
 	bool stopping;
+	struct event *memory_ev;  /* samples the resident size (acceptor loop) */
+	atomic_bool memory_short; /* over settings.max_memory at the last sample */
 };
 
 struct net_conn {
@@ -125,6 +127,7 @@ struct net_conn {
 	struct event *close_ev;
 	uint64_t timeout_ms;
 	size_t max_output;
+	size_t read_limit; /* input buffered before reading stops */
 	char peer[INET6_ADDRSTRLEN];
 	uint16_t local_port;
 	unsigned close_polls;
@@ -234,7 +237,7 @@ static void
 conn_setup_bev(struct net_conn *c)
 {
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, NET_READ_HIGH_WATER);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->read_limit);
 	bufferevent_setwatermark(c->bev, EV_WRITE, c->max_output / 4, 0);
 	/* libevent writes at most 16 KiB per call by default: 220 writev(2)
 	   for a 3.5 MB FETCH. Let one call take what the kernel will. */
@@ -281,6 +284,7 @@ conn_adopt(struct net_worker *w, struct pending_fd *p)
 	pthread_mutex_lock(&srv->lock);
 	c->max_output = srv->settings.max_output;
 	pthread_mutex_unlock(&srv->lock);
+	c->read_limit = NET_READ_HIGH_WATER;
 	c->proto = l->spec.protocol;
 	c->close_ev = evtimer_new(w->base, conn_close_cb, c);
 	evutil_make_socket_nonblocking(p->fd);
@@ -412,6 +416,13 @@ net_conn_pause_input(struct net_conn *c, bool paused)
 		if (c->is_compressed)
 			net_compress_kick(c->bev);
 	}
+}
+
+void
+net_conn_set_read_limit(struct net_conn *c, size_t bytes)
+{
+	c->read_limit = bytes ? bytes : NET_READ_HIGH_WATER;
+	bufferevent_setwatermark(c->bev, EV_READ, 0, c->read_limit);
 }
 
 void
@@ -691,6 +702,55 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* ---- the memory budget ---- */
+
+#define MEMORY_SAMPLE_MS 250
+
+/* Resident bytes of the process (/proc/self/statm: pages), or 0. */
+static uint64_t
+resident_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "re");
+	unsigned long long size, resident;
+	int n;
+
+	if (f == NULL)
+		return 0;
+	n = fscanf(f, "%llu %llu", &size, &resident);
+	fclose(f);
+	return n == 2 ? (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static void
+memory_sample(struct net_server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	uint64_t max = srv->settings.max_memory;
+	pthread_mutex_unlock(&srv->lock);
+	uint64_t rss = max > 0 ? resident_bytes() : 0;
+	bool is_short = max > 0 && rss > max;
+
+	if (is_short && !atomic_load(&srv->memory_short))
+		log_warn("net", "event=memory-short resident=%llu limit=%llu",
+		         (unsigned long long)rss, (unsigned long long)max);
+	else if (!is_short && atomic_load(&srv->memory_short))
+		log_info("net", "event=memory-ok resident=%llu limit=%llu", (unsigned long long)rss,
+		         (unsigned long long)max);
+	atomic_store(&srv->memory_short, is_short);
+}
+
+static void
+memory_cb(evutil_socket_t fd, short what, void *arg)
+{
+	memory_sample(arg);
+}
+
+bool
+net_server_is_memory_short(struct net_server *srv)
+{
+	return atomic_load(&srv->memory_short);
+}
+
 /* ---- acceptor ---- */
 
 static void
@@ -850,6 +910,10 @@ net_server_new(const struct net_settings *settings, const struct net_listener_sp
 		w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
 		w->grace_ev = evtimer_new(w->base, worker_grace_cb, w);
 	}
+	srv->memory_ev = event_new(srv->base, -1, EV_PERSIST, memory_cb, srv);
+	struct timeval tv = {0, MEMORY_SAMPLE_MS * 1000};
+	event_add(srv->memory_ev, &tv);
+	memory_sample(srv);
 	return srv;
 }
 
@@ -902,6 +966,7 @@ net_server_reload(struct net_server *srv, const struct net_settings *settings, s
 	}
 	pthread_mutex_unlock(&srv->lock);
 	net_tls_unref(&old);
+	memory_sample(srv); /* a new limit applies now, not at the next tick */
 }
 
 struct event_base *
@@ -952,6 +1017,8 @@ net_server_free(struct net_server **srvp)
 		pthread_mutex_destroy(&w->lock);
 	}
 	free(srv->workers);
+	if (srv->memory_ev != NULL)
+		event_free(srv->memory_ev);
 	net_iplimit_free(&srv->iplimit);
 	net_tls_unref(&srv->tls);
 	event_base_free(srv->base);

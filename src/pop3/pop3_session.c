@@ -171,7 +171,12 @@ const struct session_service *
 pop3_server_service(struct pop3_server *srv)
 {
 	if (srv->service.open == NULL)
-		srv->service = (struct session_service){.open = pop3_open, .arg = srv};
+		/* RFC 3206 4: SYS/TEMP, a temporary system problem. */
+		srv->service = (struct session_service){
+		        .open = pop3_open,
+		        .arg = srv,
+		        .busy_reply =
+		                "-ERR [SYS/TEMP] Server short of memory, try again later\r\n"};
 	return &srv->service;
 }
 

@@ -10,6 +10,7 @@
  */
 #include "session/session.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -32,6 +33,7 @@ struct session_event {
 	struct event *ev;
 	struct session *s;
 	session_fn *fn;
+	bool is_deferred;                  /* fired during an offloaded command */
 	struct session_event *prev, *next; /* the session's events */
 };
 
@@ -229,6 +231,8 @@ session_set_user(struct session *s, const char *user)
 	pthread_mutex_lock(&all_lock);
 	log_ctx_set_user(&s->log, user, strlen(user));
 	pthread_mutex_unlock(&all_lock);
+	if (s->login_deadline != NULL)
+		net_conn_set_read_limit(s->conn, 0);
 	session_event_free(&s->login_deadline);
 }
 
@@ -252,6 +256,7 @@ session_login_deadline(struct session *s, uint64_t ms)
 	if (s->login_deadline == NULL)
 		s->login_deadline = session_event_new(s, login_deadline_passed);
 	session_event_add(s->login_deadline, ms);
+	net_conn_set_read_limit(s->conn, SESSION_READ_LIMIT_BEFORE_LOGIN);
 }
 
 const struct log_ctx *
@@ -290,13 +295,43 @@ session_auth_conn(struct session *s, enum auth_protocol proto, struct auth_conn 
 
 /* ---- net callbacks ---- */
 
+/* A connection refused while the server is short of memory: told to come
+   back later, then closed, never handed to its protocol. */
+static void refused_free(struct session *s);
+static const struct session_ops refused_ops = {.proto = "refused", .free = refused_free};
+
+static void
+refused_free(struct session *s)
+{
+	session_deinit(s);
+	free(s);
+}
+
+static struct session *
+refuse(struct net_conn *conn, const struct session_service *svc)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+
+	session_init(s, conn, &refused_ops);
+	const struct log_ctx *prev = session_log_enter(s);
+	log_warn("net", "event=refused reason=memory port=%u", net_conn_local_port(conn));
+	session_log_leave(prev);
+	net_conn_write(conn, svc->busy_reply, strlen(svc->busy_reply));
+	session_close(s);
+	return s;
+}
+
 static void *
 net_accept(struct net_conn *conn, void *arg)
 {
 	const struct session_service *svc = arg;
 	const struct log_ctx *prev = log_ctx_swap(NULL);
-	struct session *s = svc->open(conn, svc->arg);
+	struct session *s;
 
+	if (svc->busy_reply != NULL && net_server_is_memory_short(net_conn_server(conn)))
+		s = refuse(conn, svc);
+	else
+		s = svc->open(conn, svc->arg);
 	log_ctx_swap(prev);
 	return s;
 }
@@ -308,7 +343,7 @@ net_input(void *arg)
 	const struct log_ctx *prev = session_log_enter(s);
 	uint64_t start = time_mono_ms();
 
-	if (!s->is_closing)
+	if (!s->is_closing && !s->is_offloaded)
 		s->ops->input(s);
 	watchdog_check(s, start, "input");
 	session_log_leave(prev);
@@ -320,7 +355,7 @@ net_drained(void *arg)
 	struct session *s = arg;
 	session_fn *fn = s->on_drain;
 
-	if (fn == NULL || s->is_closing)
+	if (fn == NULL || s->is_closing || s->is_offloaded)
 		return;
 	const struct log_ctx *prev = session_log_enter(s);
 	uint64_t start = time_mono_ms();
@@ -337,7 +372,9 @@ net_timeout(void *arg)
 	const struct log_ctx *prev = session_log_enter(s);
 	uint64_t start = time_mono_ms();
 
-	if (!s->is_closing)
+	if (s->is_offloaded)
+		s->has_timeout = true; /* delivered when the command is back */
+	else if (!s->is_closing)
 		s->ops->timeout(s);
 	watchdog_check(s, start, "timeout");
 	session_log_leave(prev);
@@ -385,7 +422,13 @@ net_closed(void *arg)
 
 	s->is_closing = true;
 	table_remove(s); /* a job finishing from now on finds no session */
-	s->ops->free(s);
+	if (s->is_offloaded) {
+		/* A pool thread is using s: it goes when the command is back. */
+		s->is_gone = true;
+		atomic_store(&s->cancel, true);
+	} else {
+		s->ops->free(s);
+	}
 	session_log_leave(prev);
 }
 
@@ -713,6 +756,87 @@ session_job_submit(struct session *s, struct net_jobs *pool, session_job_work_fn
 	net_jobs_submit(pool, net_conn_base(s->conn), job_work, job_done, j);
 }
 
+/* ---- commands off the loop ---- */
+
+struct offload {
+	struct session *s; /* pinned: net_closed leaves it to offload_done */
+	session_fn *work, *done;
+};
+
+static void
+offload_work(void *arg)
+{
+	struct offload *o = arg;
+	const struct log_ctx *prev = log_ctx_swap(&o->s->log);
+
+	o->work(o->s);
+	log_ctx_swap(prev);
+}
+
+/* On the worker (or, after a shutdown stopped the loops, on the thread
+   freeing the pool): hands the session back to the protocol, or frees it
+   when its connection went meanwhile. */
+static void
+offload_done(void *arg)
+{
+	struct offload *o = arg;
+	struct session *s = o->s;
+	session_fn *done = o->done;
+
+	free(o);
+	s->is_offloaded = false;
+	if (s->is_gone) {
+		struct log_ctx ctx = s->log;
+		const struct log_ctx *prev = log_ctx_swap(&ctx);
+		s->ops->free(s);
+		log_ctx_swap(prev);
+		return;
+	}
+	const struct log_ctx *prev = session_log_enter(s);
+	uint64_t start = time_mono_ms();
+	done(s);
+	/* What fired meanwhile, now that the protocol's state is back. */
+	for (struct session_event *e = s->events; e != NULL; e = e->next)
+		if (e->is_deferred) {
+			e->is_deferred = false;
+			event_active(e->ev, EV_READ, 0);
+		}
+	if (s->has_timeout && !s->is_offloaded && !s->is_closing) {
+		s->has_timeout = false;
+		s->ops->timeout(s);
+	}
+	watchdog_check(s, start, "job-done");
+	session_log_leave(prev);
+}
+
+void
+session_command_offload(struct session *s, struct net_jobs *pool, session_fn *work,
+                        session_fn *done)
+{
+	struct offload *o = xmalloc(sizeof(*o));
+
+	assert(s->is_busy && !s->is_offloaded);
+	o->s = s;
+	o->work = work;
+	o->done = done;
+	session_command_wait(s);
+	s->is_offloaded = true;
+	atomic_store(&s->cancel, false);
+	net_jobs_submit(pool, net_conn_base(s->conn), offload_work, offload_done, o);
+}
+
+bool
+session_memory_is_short(struct session *s)
+{
+	return net_server_is_memory_short(net_conn_server(s->conn));
+}
+
+bool
+session_is_cancelled(const struct session *s)
+{
+	return atomic_load(&s->cancel);
+}
+
 /* ---- events ---- */
 
 static void
@@ -720,6 +844,12 @@ event_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct session_event *e = arg;
 	struct session *s = e->s; /* fn may free e */
+
+	if (s->is_offloaded) {
+		/* The protocol's state is the pool thread's until it is back. */
+		e->is_deferred = true;
+		return;
+	}
 	const struct log_ctx *prev = session_log_enter(s);
 	uint64_t start = time_mono_ms();
 
@@ -783,6 +913,8 @@ session_stop(struct session *s, enum session_stop why)
 {
 	if (s->is_closing)
 		return;
+	if (s->is_offloaded && why != SESSION_STOP_SHUTDOWN)
+		atomic_store(&s->cancel, true); /* revoked or kicked: at once */
 	if (s->is_busy && !s->is_interruptible) {
 		/* A command in flight finishes first; session_command_end
 		   delivers the stop (the first reason given is kept). */

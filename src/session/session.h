@@ -20,6 +20,11 @@
  *   - jobs on a pool (net/jobs.h) that name their session by id: the done
  *     callback gets the session looked up again in its worker's table, or
  *     NULL when it is gone;
+ *   - commands off the loop: a command whose cost grows with the mailbox
+ *     runs whole on a pool thread (session_command_offload) while its worker
+ *     serves the other sessions; meanwhile the core hands the protocol
+ *     nothing (events, timeouts and stops wait, the session's free waits
+ *     for the command), and a stop or a closed connection cancels it;
  *   - stopping: server shutdown and access revocation are delivered when the
  *     session is between commands or in a command waiting for the client
  *     (IDLE, a SASL step), never in the middle of one;
@@ -33,6 +38,7 @@
 #ifndef TERN_SESSION_SESSION_H
 #define TERN_SESSION_SESSION_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,7 +77,9 @@ struct session_ops {
 	/* The connection is gone: release the protocol's state (first what
 	   other threads may still signal, such as store watches), then
 	   session_deinit(), then the struct holding the struct session.
-	   Jobs no longer find the session; net_conn is valid during the call. */
+	   Jobs no longer find the session. Do not use net_conn here: it is
+	   already gone when the connection closed during an offloaded command
+	   (session_command_offload). */
 	void (*free)(struct session *s);
 };
 
@@ -99,7 +107,13 @@ struct session {
 	bool is_interruptible; /* ... but only waits for the client (IDLE) */
 	bool is_closing;
 	bool has_stop; /* a stop arrived during a command */
-	char cmd[16];  /* the last command's name, for the watchdog */
+	/* session_command_offload: the command runs on a pool thread; the
+	   worker touches nothing of the protocol's meanwhile. */
+	bool is_offloaded;
+	bool is_gone;       /* ... and the connection closed: free when it ends */
+	bool has_timeout;   /* ... and the read timeout passed: delivered after */
+	atomic_bool cancel; /* ... and should give up (session_is_cancelled) */
+	char cmd[16];       /* the last command's name, for the watchdog */
 	enum session_stop stop_why;
 	/* reading */
 	struct buf line;      /* the last line read, without CRLF, NUL-terminated */
@@ -126,6 +140,10 @@ struct session_service {
 	   struct session, then may greet. Never NULL. */
 	struct session *(*open)(struct net_conn *conn, void *arg);
 	void *arg;
+	/* Sent instead of the greeting, and the connection closed, while the
+	   server is short of memory (limits.max_memory): the protocol's "try
+	   again later". NULL: such connections are accepted anyway. */
+	const char *busy_reply;
 };
 
 /* Sets up s for conn (s zeroed by the caller): a fresh sid, the log context
@@ -139,8 +157,12 @@ void session_set_user(struct session *s, const char *user);
 /* Ends the session through ops->timeout ms from now unless it logs in
    (session_set_user) first. Unlike the read timeout, input does not restart
    it, so a client sending a byte now and then cannot stay unauthenticated.
-   A command in flight when it passes (a login being checked) ends first. */
+   A command in flight when it passes (a login being checked) ends first.
+   Until the login the connection also buffers at most
+   SESSION_READ_LIMIT_BEFORE_LOGIN bytes of input (net's default is 256 KiB):
+   what the client pipelines while its login is checked waits in the kernel. */
 void session_login_deadline(struct session *s, uint64_t ms);
+#define SESSION_READ_LIMIT_BEFORE_LOGIN (16 * 1024)
 
 /* One live session, as `tern sessions` lists it. */
 struct session_info {
@@ -216,6 +238,28 @@ void session_command_end(struct session *s);
 /* The command ended outside the input loop (job done, timer, drain):
    session_command_end(), then input for what the client pipelined. */
 void session_command_finish(struct session *s);
+/*
+ * Runs the current command's work(s) on pool while its worker serves other
+ * sessions, then done(s) on the worker (input paused throughout, as for
+ * session_command_wait). work runs with the session's log context and may
+ * use the session and its protocol state, but nothing of net (it must not
+ * write to the connection: collect the output and send it in done). Until
+ * done the core delivers nothing to the protocol: event callbacks and the
+ * read timeout run after done, stops when the command ends; when the
+ * connection closes meanwhile, ops->free runs once work has returned,
+ * instead of done (net_conn is gone by then). A stop other than shutdown, or
+ * the connection closing, sets the cancel flag work should poll in its long
+ * loops (session_is_cancelled), so a server stop takes no longer than
+ * server.shutdown_grace whatever the client asked. done must end the command
+ * (session_command_finish).
+ */
+void session_command_offload(struct session *s, struct net_jobs *pool, session_fn *work,
+                             session_fn *done);
+/* Whether the server is over limits.max_memory: big commands should be
+   turned away with a temporary error. */
+bool session_memory_is_short(struct session *s);
+/* Whether an offloaded command should give up (from its pool thread). */
+bool session_is_cancelled(const struct session *s);
 /* Calls fn once the output queue drained (see net_conn_output_full). */
 void session_resume_on_drain(struct session *s, session_fn *fn);
 /* Calls fn after ms (the failed-login delay); the command keeps waiting. */

@@ -113,7 +113,11 @@ smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
 	for (int r = 0; r < SMTP_ROLE_COUNT; r++) {
 		srv->listeners[r] = (struct smtp_listener){srv, (enum smtp_role)r};
 		srv->services[r] =
-		        (struct session_service){.open = smtp_open, .arg = &srv->listeners[r]};
+		        (struct session_service){.open = smtp_open,
+		                                 .arg = &srv->listeners[r],
+		                                 /* RFC 5321 3.8, RFC 3463 4.3.2 */
+		                                 .busy_reply = "421 4.3.2 Server short of memory, "
+		                                               "try again later\r\n"};
 	}
 	return srv;
 }
