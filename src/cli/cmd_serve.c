@@ -216,7 +216,10 @@ sandbox_conf_paths(const char *data_dir, const struct tern_conf *conf, struct ne
 	                       conf->tls_client_ca,
 	                       conf->auth.oauth_hs256_secret_file,
 	                       conf->auth.oauth_public_keys_file,
-	                       conf->relay_password_file};
+	                       conf->relay_password_file,
+	                       conf->delivery_ca_file,
+	                       conf->dns_trust_anchor_file,
+	                       conf->smtp.mailauth_psl};
 	size_t n_ro = 0, n_rw = 0;
 
 	p->rw[n_rw++] = data_dir;
