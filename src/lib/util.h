@@ -46,4 +46,7 @@ void thread_block_signals(void);
 /* Monotonic clock in milliseconds. */
 uint64_t time_mono_ms(void);
 
+/* write(2) until all of data is written (EINTR retried): 0, or -1 with errno. */
+int fd_write_all(int fd, const void *data, size_t len);
+
 #endif

@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
+#include "lib/util.h"
 #include "net/net.h"
 #include "net/tls.h"
 #include "smtp/smtp_accounts.h"
@@ -163,26 +164,11 @@ smtp_message_hold_free(struct smtp_session *s)
 	s->trace_top = s->trace_received = NULL;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes the held bytes out; -1 on a write error. */
 static int
 hold_flush(struct smtp_session *s)
 {
-	if (s->hold_buf.len > 0 && write_all(s->hold_fd, s->hold_buf.data, s->hold_buf.len) < 0)
+	if (s->hold_buf.len > 0 && fd_write_all(s->hold_fd, s->hold_buf.data, s->hold_buf.len) < 0)
 		return -1;
 	buf_reset(&s->hold_buf);
 	return 0;

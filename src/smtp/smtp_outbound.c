@@ -318,19 +318,7 @@ retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, con
 static int
 fd_put(void *arg, const void *data, size_t len)
 {
-	int fd = *(int *)arg;
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_write_all(*(int *)arg, data, len);
 }
 
 /* The 7-bit copy of the message (smtp_downgrade.h) in an unnamed file,

@@ -113,26 +113,9 @@ smtp_queue_msg_new(struct smtp_queue *q, struct smtp_queue_msg **m_out)
 }
 
 static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 flush(struct smtp_queue_msg *m)
 {
-	if (m->used > 0 && write_all(m->fd, m->buf, m->used) < 0) {
+	if (m->used > 0 && fd_write_all(m->fd, m->buf, m->used) < 0) {
 		log_error("queue", "event=write-failed id=%s err=\"%s\"", m->id, strerror(errno));
 		m->failed = true;
 	}
@@ -238,7 +221,7 @@ smtp_queue_msg_commit(struct smtp_queue_msg *m, const struct smtp_envelope *env,
 	envelope_text(&b, a, env, m->size);
 	step = "envelope";
 	fd = open(m->tmp_env, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0 || write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0)
+	if (fd < 0 || fd_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0)
 		goto out;
 	step = "rename";
 	if (rename(m->tmp_msg, msg) < 0 || rename(m->tmp_env, envp) < 0)

@@ -223,23 +223,6 @@ smtp_queue_item_set(struct smtp_queue_item_rcpt *r, enum smtp_rcpt_state state, 
 	r->state = state;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 smtp_queue_item_save(const struct smtp_queue_item *it)
 {
@@ -258,7 +241,7 @@ smtp_queue_item_save(const struct smtp_queue_item *it)
 			buf_printf(&b, "rcpt %zu %s %s\n", i, state_names[it->rcpts[i].state],
 			           it->rcpts[i].last != NULL ? it->rcpts[i].last : "");
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd >= 0 && write_all(fd, b.data, b.len) == 0 && fsync(fd) == 0 &&
+	if (fd >= 0 && fd_write_all(fd, b.data, b.len) == 0 && fsync(fd) == 0 &&
 	    rename(tmp, path) == 0) {
 		int dfd = open(it->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
