@@ -71,7 +71,14 @@ static const char schema_v3[] = "CREATE TABLE aliases("
    kept only where auth.apop is on. */
 static const char schema_v4[] = "ALTER TABLE accounts ADD COLUMN apop TEXT NOT NULL DEFAULT '';";
 
-#define SCHEMA_VERSION 4
+/* Version 5: groups for ACL identifiers ("$name", RFC 4314; groups.h). */
+static const char schema_v5[] = "CREATE TABLE group_members("
+                                "  name TEXT NOT NULL COLLATE NOCASE,"
+                                "  address TEXT NOT NULL,"
+                                "  PRIMARY KEY(name, address)) WITHOUT ROWID;"
+                                "CREATE INDEX group_members_address ON group_members(address);";
+
+#define SCHEMA_VERSION 5
 
 /* Change-log rows older than this are pruned on each write: a server reads
    the log every second, so an hour is plenty. */
@@ -152,6 +159,8 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v3, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v < 4)
 		rc = sqlite3_exec(db, schema_v4, NULL, NULL, msg_out);
+	if (rc == SQLITE_OK && v < 5)
+		rc = sqlite3_exec(db, schema_v5, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
 		                           SCHEMA_VERSION);

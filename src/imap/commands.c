@@ -43,6 +43,11 @@ static const struct imap_command_def commands[] = {
         {"RESETKEY", imap_cmd_resetkey, AUTHED, 0},
         {"URLFETCH", imap_cmd_urlfetch, AUTHED, 0},
         {"NOTIFY", imap_cmd_notify, AUTHED, 0}, /* RFC 5465 */
+        {"GETACL", imap_cmd_getacl, AUTHED, 0}, /* RFC 4314 */
+        {"SETACL", imap_cmd_setacl, AUTHED, 0},
+        {"DELETEACL", imap_cmd_deleteacl, AUTHED, 0},
+        {"LISTRIGHTS", imap_cmd_listrights, AUTHED, 0},
+        {"MYRIGHTS", imap_cmd_myrights, AUTHED, 0},
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

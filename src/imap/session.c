@@ -21,6 +21,7 @@
 #include "imap/imap_append.h"
 #include "imap/imap_catenate.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_notify.h"
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -220,6 +221,7 @@ imap_free(struct session *base)
 	cmd_release(&s->cmd); /* a command waiting for a job or a drain */
 	imap_notify_free(s);
 	imap_mailbox_deselect(s);
+	imap_namespace_free(s);
 	store_account_close(&s->account);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
@@ -337,6 +339,7 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 		return -1;
 	}
 	s->user = *id;
+	imap_namespace_login(s);
 	s->state = IMAP_STATE_AUTH;
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);

@@ -25,6 +25,7 @@
 #include "imap/parser.h"
 #include "lib/util.h"
 #include "session/session.h"
+#include "store/store.h"
 
 struct arena;
 struct event;
@@ -35,6 +36,7 @@ struct store_mailbox;
 struct imap_context;
 struct imap_catenate;
 struct imap_notify;
+struct imap_shared_handle;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -109,6 +111,12 @@ struct imap_session {
 
 	/* authenticated */
 	struct store_account *account;
+	/* Who the session is to other accounts' ACLs (imap_namespace.c):
+	   name is user.address, groups read at login (heap). */
+	struct store_identity identity;
+	char **groups;
+	size_t n_groups;
+	struct imap_shared_handle *shared; /* handles on other accounts, opened on use */
 	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
@@ -117,6 +125,8 @@ struct imap_session {
 
 	/* selected */
 	struct store_mailbox *mbox;
+	struct store_account *mbox_account; /* its owner's handle (s->account or shared) */
+	unsigned mbox_rights;               /* the user's rights on it (RFC 4314) */
 	const char *mbox_name; /* heap */
 	bool is_readonly;
 	uint64_t kw_announced;         /* keywords the client was given in FLAGS */

@@ -133,6 +133,7 @@ info_from_row(sqlite3_stmt *st, struct arena *a, struct store_mailbox_info *out)
 	out->size = (uint64_t)sqlite3_column_int64(st, 11);
 	out->has_children = sqlite3_column_int(st, 12) != 0;
 	out->is_subscribed = sqlite3_column_int(st, 13) != 0;
+	out->rights = STORE_RIGHTS_ALL; /* the owner's; list and status narrow it */
 }
 
 int
@@ -159,9 +160,34 @@ mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mail
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Creates every missing parent of canon ("a/b/c": "a", "a/b"). In a txn. */
+/* The nearest existing parent of canon ("a/b/c": "a/b", else "a"), 0 (the
+   root) when none: where CREATE needs 'k' and what the new mailboxes
+   inherit their ACL from (RFC 4314 section 4). */
 static int
-create_parents(struct db *db, const char *canon)
+nearest_parent(struct db *db, const char *canon, uint64_t *id_out, enum store_error *err_out)
+{
+	char *copy = xstrdup(canon);
+	int rc = 0;
+
+	*id_out = 0;
+	for (char *p = strrchr(copy, '/'); p != NULL; p = strrchr(copy, '/')) {
+		*p = '\0';
+		if (mailbox_id_lookup(db, copy, id_out, err_out) == 0)
+			break;
+		if (*err_out != STORE_ERR_NOTFOUND) {
+			rc = -1;
+			break;
+		}
+		*id_out = 0;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Creates every missing parent of canon ("a/b/c": "a", "a/b"), each with
+   the ACL of acl_from. In a txn. */
+static int
+create_parents(struct db *db, const char *canon, uint64_t acl_from)
 {
 	char *copy = xstrdup(canon);
 	uint64_t id;
@@ -171,7 +197,9 @@ create_parents(struct db *db, const char *canon)
 	for (char *p = strchr(copy, '/'); p != NULL && rc == 0; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mailbox_id_lookup(db, copy, &id, &err) < 0)
-			rc = err == STORE_ERR_NOTFOUND ? mailbox_insert(db, copy, 0, &id) : -1;
+			rc = err == STORE_ERR_NOTFOUND && mailbox_insert(db, copy, 0, &id) == 0
+			             ? acl_inherit(db, acl_from, id)
+			             : -1;
 		*p = '/';
 	}
 	free(copy);
@@ -205,7 +233,12 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 	}
 	if (*err_out != STORE_ERR_NOTFOUND)
 		goto out;
-	if (create_parents(db, canon) < 0 || mailbox_insert(db, canon, special_use, &id) < 0 ||
+	uint64_t parent;
+	if (nearest_parent(db, canon, &parent, err_out) < 0 ||
+	    acl_check(acct, db, parent, STORE_RIGHT_CREATE, NULL, err_out) < 0)
+		goto out;
+	if (create_parents(db, canon, parent) < 0 ||
+	    mailbox_insert(db, canon, special_use, &id) < 0 || acl_inherit(db, parent, id) < 0 ||
 	    db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
@@ -272,7 +305,8 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (mailbox_id_lookup(db, canon, &id, err_out) < 0)
+	if (mailbox_id_lookup(db, canon, &id, err_out) < 0 ||
+	    acl_check(acct, db, id, STORE_RIGHT_DELETE, NULL, err_out) < 0)
 		goto out;
 	if (has_children(db, canon, &children) < 0) {
 		*err_out = db_error(db);
@@ -295,7 +329,7 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 			goto out;
 		}
 	}
-	if (db_commit(db) < 0) {
+	if (acl_delete_mailbox(db, id) < 0 || db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -329,7 +363,11 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 
 	if (mailbox_id_lookup(db, "INBOX", &inbox_id, err_out) < 0)
 		return -1;
-	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0) {
+	uint64_t parent;
+	if (nearest_parent(db, new_canon, &parent, err_out) < 0)
+		return -1;
+	if (create_parents(db, new_canon, parent) < 0 ||
+	    mailbox_insert(db, new_canon, 0, &new_id) < 0 || acl_inherit(db, parent, new_id) < 0) {
 		*err_out = db_error(db);
 		return -1;
 	}
@@ -349,8 +387,8 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon, enum store
 	sqlite3_reset(st);
 	src_uids = xcalloc(n ? n : 1, sizeof(*src_uids));
 	dst_uids = xcalloc(n ? n : 1, sizeof(*dst_uids));
-	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, src_uids, dst_uids, NULL,
-	                NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0)
+	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, STORE_RIGHTS_ALL, src_uids,
+	                dst_uids, NULL, NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0) {
 		*err_out = db_error(db);
@@ -408,13 +446,19 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (mailbox_id_lookup(db, old_canon, &id, err_out) < 0)
+	if (mailbox_id_lookup(db, old_canon, &id, err_out) < 0 ||
+	    acl_check(acct, db, id, STORE_RIGHT_DELETE, NULL, err_out) < 0)
 		goto out;
 	if (mailbox_id_lookup(db, new_canon, &id, err_out) == 0) {
 		*err_out = STORE_ERR_EXISTS;
 		goto out;
 	}
 	if (*err_out != STORE_ERR_NOTFOUND)
+		goto out;
+	/* RFC 4314 section 4: 'x' on the old name, 'k' on the new parent. */
+	uint64_t parent;
+	if (nearest_parent(db, new_canon, &parent, err_out) < 0 ||
+	    acl_check(acct, db, parent, STORE_RIGHT_CREATE, NULL, err_out) < 0)
 		goto out;
 	if (strcmp(old_canon, "INBOX") == 0) {
 		rc = rename_inbox(a, db, new_canon, err_out);
@@ -437,7 +481,7 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 			goto out;
 		}
 	}
-	if (create_parents(db, new_canon) < 0 || db_commit(db) < 0) {
+	if (create_parents(db, new_canon, parent) < 0 || db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -488,6 +532,9 @@ store_mailbox_status(struct store_account *acct, const char *name, struct arena 
 	} else {
 		*err_out = STORE_ERR_TEMP;
 	}
+	if (rc == SQLITE_ROW &&
+	    acl_check(acct, db, out->id, STORE_RIGHT_READ, &out->rights, err_out) < 0)
+		rc = SQLITE_ERROR;
 	db_put(acct->a, db);
 	free(canon);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -530,9 +577,18 @@ store_mailbox_list(struct store_account *acct, struct arena *a,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		*err_out = db_error(db);
+	/* Another user sees only what gives them 'l' (RFC 4314 section 4:
+	   never a NO for what they cannot list). */
+	size_t k = 0;
+	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+		if (acl_check(acct, db, list[i].id, 0, &list[i].rights, err_out) < 0)
+			rc = SQLITE_ERROR;
+		else if (list[i].rights & STORE_RIGHT_LOOKUP)
+			list[k++] = list[i];
+	}
 	db_put(acct->a, db);
 	*list_out = list;
-	*n_out = n;
+	*n_out = k;
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
