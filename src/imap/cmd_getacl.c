@@ -41,7 +41,7 @@ imap_cmd_getacl(struct imap_cmd *cmd)
 		           store_rights_format(STORE_RIGHTS_ALL, rights));
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&b, " %s %s", imap_quote(cmd->arena, v[i].identifier),
-		           imap_quote(cmd->arena, store_rights_format(v[i].rights, rights)));
+		           store_rights_format(v[i].rights, rights));
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 	imap_reply_ok(cmd, "GETACL completed");

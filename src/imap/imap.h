@@ -24,6 +24,9 @@ struct imap_settings {
 	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
+	/* LOGIN "user<sep>mailbox" lands in a mailbox shared with user
+	   (imap.shared_login_separator); "" = off. */
+	char shared_login_separator[8];
 };
 
 struct session_service;

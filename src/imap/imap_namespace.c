@@ -85,6 +85,18 @@ imap_namespace_handle(struct imap_session *s, uint64_t owner_id, struct store_ac
 	return 0;
 }
 
+/* What name means for a session that logged in to one mailbox: INBOX is
+   that mailbox, INBOX/x its child x; nothing else exists. */
+static const char *
+login_box_name(struct imap_session *s, const char *name)
+{
+	if (strcmp(name, "INBOX") == 0)
+		return s->login_box;
+	if (strncmp(name, "INBOX/", 6) == 0)
+		return arena_printf(s->cmd_arena, "%s%s", s->login_box, name + 5);
+	return NULL;
+}
+
 int
 imap_box_resolve(struct imap_session *s, const char *name, struct imap_box *out,
                  enum store_error *err_out)
@@ -92,6 +104,12 @@ imap_box_resolve(struct imap_session *s, const char *name, struct imap_box *out,
 	static const char other[] = IMAP_NS_OTHER "/", shared[] = IMAP_NS_SHARED "/";
 	struct arena *a = s->cmd_arena;
 	uint64_t owner;
+
+	if (s->login_box != NULL && s->state != IMAP_STATE_NOT_AUTH &&
+	    (name = login_box_name(s, name)) == NULL) {
+		*err_out = STORE_ERR_NOTFOUND;
+		return -1;
+	}
 
 	if (strncmp(name, shared, sizeof(shared) - 1) == 0) {
 		out->prefix = shared;
@@ -210,7 +228,50 @@ imap_namespace_list(struct imap_session *s, struct imap_ns_mailbox **list_out, s
 	}
 	free(owners);
 	free(ids);
+	if (s->login_box != NULL) {
+		/* Only the mailbox logged in to, as INBOX, and its children. */
+		size_t len = strlen(s->login_box), k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (strncmp(v[i].name, s->login_box, len) != 0 ||
+			    (v[i].name[len] != '\0' && v[i].name[len] != '/'))
+				continue;
+			v[k] = v[i];
+			v[k].name = arena_printf(s->cmd_arena, "INBOX%s", v[i].name + len);
+			v[k].info.special_use = 0;
+			k++;
+		}
+		n = k;
+	}
 	*list_out = v;
 	*n_out = n;
 	return 0;
+}
+
+int
+imap_namespace_enter(struct imap_session *s)
+{
+	char *want = s->login_box;
+	const char *candidates[3];
+	size_t n = 0;
+
+	/* The state is not AUTH yet: names resolve as written. */
+	s->login_box = NULL;
+	if (strchr(want, '@') != NULL && strchr(want, '/') == NULL)
+		candidates[n++] = arena_printf(s->cmd_arena, IMAP_NS_OTHER "/%s/INBOX", want);
+	candidates[n++] = want;
+	candidates[n++] = arena_printf(s->cmd_arena, IMAP_NS_SHARED "/%s", want);
+	for (size_t i = 0; i < n; i++) {
+		struct imap_box box;
+		enum store_error err;
+		unsigned rights;
+		if (imap_box_resolve(s, candidates[i], &box, &err) == 0 &&
+		    store_mailbox_rights(box.acct, box.name, &rights, &err) == 0 &&
+		    (rights & STORE_RIGHT_READ)) {
+			s->login_box = xasprintf("%s%s", box.prefix, box.name);
+			free(want);
+			return 0;
+		}
+	}
+	free(want);
+	return -1;
 }

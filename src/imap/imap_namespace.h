@@ -55,6 +55,16 @@ struct imap_ns_mailbox {
 int imap_namespace_list(struct imap_session *s, struct imap_ns_mailbox **list_out, size_t *n_out,
                         enum store_error *err_out);
 
+/*
+ * LOGIN "user/mailbox" (imap.shared_login_separator): s->login_box holds
+ * what followed the separator: an address (its owner's INBOX shared with
+ * the user), a full name ("Shared/sales", "Other Users/bob@x/Projects"),
+ * or a name in "Shared/". The first the user may read ('r') becomes what
+ * INBOX means for the session (full name in s->login_box); nothing else
+ * is visible then. 0, or -1 (s->login_box freed) when none is.
+ */
+int imap_namespace_enter(struct imap_session *s);
+
 /* Reads the user's groups and sets s->identity (at login). */
 void imap_namespace_login(struct imap_session *s);
 /* Closes the shared handles and frees the groups (logout). */

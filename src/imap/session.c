@@ -223,6 +223,7 @@ imap_free(struct session *base)
 	imap_mailbox_deselect(s);
 	imap_namespace_free(s);
 	store_account_close(&s->account);
+	free(s->login_box);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	explicit_bzero(&s->user, sizeof(s->user));
@@ -340,6 +341,17 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 	}
 	s->user = *id;
 	imap_namespace_login(s);
+	const char *want = s->login_box != NULL
+	                           ? log_str(s->cmd_arena, s->login_box, strlen(s->login_box))
+	                           : NULL;
+	if (s->login_box != NULL && imap_namespace_enter(s) < 0) {
+		log_info("imap", "event=shared-login-refused user=%s mailbox=%s",
+		         log_str(s->cmd_arena, id->address, strlen(id->address)), want);
+		imap_namespace_free(s);
+		store_account_close(&s->account);
+		explicit_bzero(&s->user, sizeof(s->user));
+		return -2;
+	}
 	s->state = IMAP_STATE_AUTH;
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);

@@ -117,6 +117,10 @@ struct imap_session {
 	char **groups;
 	size_t n_groups;
 	struct imap_shared_handle *shared; /* handles on other accounts, opened on use */
+	/* LOGIN "user/mailbox" (imap.shared_login_separator): before login
+	   the mailbox asked for, after it the full name that INBOX stands for
+	   (imap_namespace_enter); heap, NULL for a normal login. */
+	char *login_box;
 	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
@@ -171,7 +175,9 @@ void imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn);
 /* Switches the command into LINE mode (the next client line goes to fn). */
 void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
-   0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
+   0, or -1 when the store could not be opened (logged; reply UNAVAILABLE),
+   -2 when s->login_box names no mailbox the user may read (the session
+   stays unauthenticated; reply AUTHORIZATIONFAILED). */
 int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
 /* Says BYE and closes after the output drains. */
 void imap_session_bye(struct imap_session *s, const char *text);
