@@ -161,9 +161,11 @@ acl_check(const struct store_account *acct, struct db *db, uint64_t mailbox_id, 
 		*rights_out = rights;
 	if ((rights & need) == need)
 		return 0;
-	/* Section 6: no hint that a mailbox exists to one who may not see it. */
-	*err_out = rights & (STORE_RIGHT_LOOKUP | STORE_RIGHT_READ) ? STORE_ERR_NORIGHTS
-	                                                             : STORE_ERR_NOTFOUND;
+	/* Section 6: no hint that a mailbox exists to one who may not see it.
+	   A parent asked for 'k' (CREATE, RENAME) is not the mailbox named. */
+	*err_out = rights & (STORE_RIGHT_LOOKUP | STORE_RIGHT_READ) || need == STORE_RIGHT_CREATE
+	                   ? STORE_ERR_NORIGHTS
+	                   : STORE_ERR_NOTFOUND;
 	return -1;
 }
 
