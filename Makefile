@@ -141,6 +141,7 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
+                src/store/acl_rights.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
