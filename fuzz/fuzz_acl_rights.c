@@ -41,8 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (*r != 'c' && *r != 'd')
 					*w++ = *r;
 			*w = '\0';
-			if (
-			    store_rights_parse(out, false, &again, &mod2, &bad) != 0 ||
+			if (store_rights_parse(out, false, &again, &mod2, &bad) != 0 ||
 			    again != rights)
 				abort();
 		} else if (bad == '\0' || strchr(s, bad) == NULL) {

@@ -78,7 +78,8 @@ cli_acl(const char *data_dir, int argc, char **argv)
 		return cli_fail("acl: expected get, set, del or create (see tern acl --help)");
 	const char *verb = argv[0], *mailbox = argv[2];
 	if (!((strcmp(verb, "get") == 0 && argc == 3) || (strcmp(verb, "set") == 0 && argc == 5) ||
-	      (strcmp(verb, "del") == 0 && argc == 4) || (strcmp(verb, "create") == 0 && argc == 3)))
+	      (strcmp(verb, "del") == 0 && argc == 4) ||
+	      (strcmp(verb, "create") == 0 && argc == 3)))
 		return cli_fail("acl: bad arguments (see tern acl --help)");
 	unsigned rights = 0;
 	enum store_rights_mod mod = STORE_RIGHTS_REPLACE;

@@ -274,9 +274,10 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	const char *sep = conf->imap_shared_login_separator;
 	if (strlen(sep) >= sizeof(conf->imap.shared_login_separator) || strchr(sep, ' ') != NULL ||
 	    strchr(sep, '@') != NULL) {
-		*error_out = xasprintf("%s/tern.conf: imap.shared_login_separator must be up to %zu "
-		                       "characters, no space or '@'",
-		                       data_dir, sizeof(conf->imap.shared_login_separator) - 1);
+		*error_out =
+		        xasprintf("%s/tern.conf: imap.shared_login_separator must be up to %zu "
+		                  "characters, no space or '@'",
+		                  data_dir, sizeof(conf->imap.shared_login_separator) - 1);
 		config_free(keys, ARRAY_LEN(keys), conf);
 		return -1;
 	}

@@ -22,7 +22,8 @@ imap_cmd_close(struct imap_cmd *cmd)
 	}
 	/* RFC 4314 section 4: without 'e' CLOSE closes, expunging nothing,
 	   and still says OK. */
-	if (expunge && !s->is_readonly && (store_mailbox_my_rights(s->mbox) & STORE_RIGHT_EXPUNGE)) {
+	if (expunge && !s->is_readonly &&
+	    (store_mailbox_my_rights(s->mbox) & STORE_RIGHT_EXPUNGE)) {
 		uint32_t *gone;
 		size_t n;
 		enum store_error err;

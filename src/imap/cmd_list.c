@@ -49,10 +49,8 @@ static const struct {
                 {"SPECIAL-USE", SEL_SPECIAL_USE},
 },
   returns[] = {
-          {"SUBSCRIBED", RET_SUBSCRIBED},
-          {"CHILDREN", RET_CHILDREN},
-          {"SPECIAL-USE", RET_SPECIAL_USE},
-          {"STATUS", RET_STATUS},
+          {"SUBSCRIBED", RET_SUBSCRIBED},   {"CHILDREN", RET_CHILDREN},
+          {"SPECIAL-USE", RET_SPECIAL_USE}, {"STATUS", RET_STATUS},
           {"MYRIGHTS", RET_MYRIGHTS},
 };
 
@@ -187,7 +185,8 @@ emit_namespace_levels(struct list_ctx *c, const char *name, const char **last)
 			continue;
 		*last = levels[i];
 		if (any_pattern(c, levels[i]))
-			imap_reply_untagged(c->cmd->session, "LIST (\\Noselect \\HasChildren) \"/\" %s",
+			imap_reply_untagged(c->cmd->session,
+			                    "LIST (\\Noselect \\HasChildren) \"/\" %s",
 			                    imap_mailbox_wire(c->cmd->session, levels[i]));
 	}
 }

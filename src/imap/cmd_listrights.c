@@ -32,7 +32,7 @@ imap_cmd_listrights(struct imap_cmd *cmd)
 	if (store_mailbox_rights(box.acct, box.name, &rights, &err) < 0 ||
 	    (!(rights & STORE_RIGHT_ADMIN) &&
 	     (err = rights & (STORE_RIGHT_LOOKUP | STORE_RIGHT_READ) ? STORE_ERR_NORIGHTS
-	                                                            : STORE_ERR_NOTFOUND))) {
+	                                                             : STORE_ERR_NOTFOUND))) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}

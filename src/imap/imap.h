@@ -16,9 +16,9 @@ struct net_protocol;
 struct imap_server;
 
 struct imap_settings {
-	uint16_t tls_port; /* the implicit-TLS listener, for error texts; 0 = none */
-	uint64_t max_line;                 /* command text, literals excluded */
-	uint64_t max_literal;              /* one literal (APPEND message size) */
+	uint16_t tls_port;    /* the implicit-TLS listener, for error texts; 0 = none */
+	uint64_t max_line;    /* command text, literals excluded */
+	uint64_t max_literal; /* one literal (APPEND message size) */
 	uint64_t max_literal_before_login; /* all literals of a command, not logged in */
 	uint64_t max_command_literals;     /* in-memory literals of a command */
 	uint64_t login_timeout_ms;         /* idle, and in total, before login */

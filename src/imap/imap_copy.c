@@ -4,7 +4,8 @@
  * RFC 4315 section 3). Check, act, reply: arguments and the set are checked
  * before the one store call; a refused command has changed nothing.
  * COPYUID's two sets list the source UIDs and the new UIDs in the same
- * (ascending source) order, each formatted compactly.
+ * (ascending source) order, each formatted compactly. Between two owners'
+ * accounts imap_copy_across.c does the work.
  */
 #include "imap/imap_copy.h"
 
@@ -42,13 +43,6 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 		imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 		return IMAP_CMD_DONE;
 	}
-	/* The store copies by reference inside one account; between accounts
-	   (a shared mailbox and one's own) it would have to copy bytes. */
-	if (store_account_id(box.acct) != store_account_id(imap_mailbox_account(s))) {
-		imap_reply_no(cmd, "[CANNOT] %s between different owners' mailboxes is not supported",
-		              cmd->name);
-		return IMAP_CMD_DONE;
-	}
 	if (n == 0) {
 		/* Nothing to copy; still say whether the destination exists. */
 		struct store_mailbox_info info;
@@ -62,6 +56,11 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 		imap_reply_ok(cmd, "%s completed", cmd->name);
 		return IMAP_CMD_DONE;
 	}
+
+	/* The store copies by reference inside one account; between accounts
+	   (a shared mailbox and one's own) the bytes are stored again. */
+	if (store_account_id(box.acct) != store_account_id(imap_mailbox_account(s)))
+		return imap_copy_across(cmd, uids, n, box.acct, box.name, move);
 
 	uint32_t uidvalidity;
 	uint32_t *src = arena_alloc(cmd->arena, n * sizeof(uint32_t));

@@ -131,7 +131,7 @@ struct imap_session {
 	struct store_mailbox *mbox;
 	struct store_account *mbox_account; /* its owner's handle (s->account or shared) */
 	unsigned mbox_rights;               /* the user's rights on it (RFC 4314) */
-	const char *mbox_name; /* heap */
+	const char *mbox_name;              /* heap */
 	bool is_readonly;
 	uint64_t kw_announced;         /* keywords the client was given in FLAGS */
 	struct imap_context *contexts; /* SEARCH/SORT RETURN (UPDATE), imap_context.h */

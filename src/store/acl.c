@@ -255,7 +255,8 @@ shares_db(struct store *s)
 	char *msg = NULL;
 	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	            SQLITE_OK ||
-	    (sqlite3_busy_timeout(h, 5000), sqlite3_exec(h, schema, NULL, NULL, &msg)) != SQLITE_OK) {
+	    (sqlite3_busy_timeout(h, 5000), sqlite3_exec(h, schema, NULL, NULL, &msg)) !=
+	            SQLITE_OK) {
 		log_error("store", "event=shares-open-failed file=%s err=\"%s\"", path,
 		          msg != NULL ? msg : (h != NULL ? sqlite3_errmsg(h) : "cannot open"));
 		sqlite3_free(msg);

@@ -194,7 +194,7 @@ struct store_mailbox_info {
 	uint32_t uidvalidity, uidnext;
 	uint64_t highestmodseq;
 	uint32_t messages, unseen, deleted, recent;
-	uint64_t size; /* sum of message sizes (STATUS SIZE, RFC 8438) */
+	uint64_t size;   /* sum of message sizes (STATUS SIZE, RFC 8438) */
 	unsigned rights; /* enum store_right bits of the handle's user (LIST, STATUS) */
 };
 

@@ -253,7 +253,8 @@ void blobs_collect_later(struct account *acct);
 
 /* ---- message_copy.c ---- */
 /* Copies (or moves) uids from src to dst in the caller's write transaction,
-   keeping only the flags dst_rights allow (acl_flag_mask). Fills src_uids/dst_uids (n entries) and the two new modseqs. */
+   keeping only the flags dst_rights allow (acl_flag_mask). Fills
+   src_uids/dst_uids (n entries) and the two new modseqs. */
 int copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
                 uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
                 unsigned dst_rights, uint32_t *src_uids_out, uint32_t *dst_uids_out,

@@ -211,10 +211,30 @@ class RightsMatrixTest(AclBase):
         u.ok("SELECT " + self.other("movable"))
         lines = u.ok("MOVE 1 " + self.other("Dest"))
         self.assertTrue(any("COPYUID" in l for l in lines), lines)
-        # Between two owners the store cannot copy by reference.
-        o.append("movable", MSG)
-        u.ok("NOOP")
-        self.assertIn("[CANNOT]", u.do("COPY 1 INBOX")[-1])
+    def test_copy_and_move_between_owners(self):
+        o, u = self.o, self.u
+        o.ok("CREATE across")
+        o.ok(f"SETACL across {self.user} lrsi")
+        o.append("across", MSG, flags="\\Seen $Work")
+        o.append("across", MSG + b"second\r\n")
+        # Out of the shared mailbox into the user's own: bytes, flags,
+        # keywords travel; the user's quota pays.
+        u.ok("SELECT " + self.other("across"))
+        lines = u.ok("COPY 1:2 INBOX")
+        self.assertRegex(lines[-1], r"OK \[COPYUID \d+ 1:2 1:2\] COPY completed")
+        self.assertIn("[NOPERM]", u.do("MOVE 1 INBOX")[-1])  # no t, e on the source
+        u.ok("SELECT INBOX")
+        lines = u.ok("FETCH 1:2 (FLAGS BODY.PEEK[])")
+        self.assertIn("FLAGS (\\Seen \\Recent $Work)", lines[0])
+        self.assertEqual(lines[-3], "second", lines)
+        # Into the shared mailbox: 'i' there; \Deleted dropped without 't'.
+        u.ok("STORE 1 +FLAGS (\\Deleted)")
+        lines = u.ok("MOVE 1 " + self.other("across"))
+        self.assertTrue(any(l.startswith("* OK [COPYUID ") for l in lines), lines)
+        self.assertIn("* 1 EXPUNGE", lines)
+        o.ok("SELECT across")
+        self.assertEqual(o.ok("FETCH 3 FLAGS")[0], "* 3 FETCH (FLAGS (\\Seen \\Recent))")
+        self.assertEqual(status(u.do("COPY 1 " + self.other("Sent"))), "NO")
 
 
 class SharingTest(AclBase):

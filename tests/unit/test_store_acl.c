@@ -109,29 +109,35 @@ test_rights_combination(void)
 	test_int_eq(-1, store_mailbox_rights(t.acct, "INBOX", &r, &err), 0);
 	test_int_eq(-1, r, STORE_RIGHTS_ALL);
 	test_int_eq(-1, rights_of(&t, &bob, "INBOX"), 0);
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "anyone", STORE_RIGHTS_REPLACE,
-	                              STORE_RIGHT_LOOKUP, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "anyone", STORE_RIGHTS_REPLACE,
+	                          STORE_RIGHT_LOOKUP, &err),
 	            0);
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_REPLACE,
-	                              STORE_RIGHT_READ | STORE_RIGHT_WRITE, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_REPLACE,
+	                          STORE_RIGHT_READ | STORE_RIGHT_WRITE, &err),
 	            0);
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_REPLACE,
-	                              STORE_RIGHT_INSERT | STORE_RIGHT_DELMSG, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_REPLACE,
+	                          STORE_RIGHT_INSERT | STORE_RIGHT_DELMSG, &err),
 	            0);
 	test_str_eq(-1, fmt(rights_of(&t, &bob, "INBOX")), "lrwitd");
 	test_str_eq(-1, fmt(rights_of(&t, &carol, "INBOX")), "l");
 	/* Negative rights take away what any entry gave (section 2). */
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "-bob@example.org", STORE_RIGHTS_REPLACE,
-	                              STORE_RIGHT_WRITE | STORE_RIGHT_LOOKUP, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "-bob@example.org", STORE_RIGHTS_REPLACE,
+	                          STORE_RIGHT_WRITE | STORE_RIGHT_LOOKUP, &err),
 	            0);
 	test_str_eq(-1, fmt(rights_of(&t, &bob, "INBOX")), "ritd");
 	test_str_eq(-1, fmt(rights_of(&t, &carol, "INBOX")), "l");
 	/* +/- modify the existing entry; all removed deletes it. */
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_ADD,
-	                              STORE_RIGHT_SEEN, &err),
-	            0);
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_REMOVE,
-	                              STORE_RIGHT_WRITE, &err),
+	test_int_eq(
+	        -1,
+	        store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_ADD, STORE_RIGHT_SEEN, &err),
+	        0);
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "$team", STORE_RIGHTS_REMOVE, STORE_RIGHT_WRITE,
+	                          &err),
 	            0);
 	struct arena *a = arena_new(1024);
 	struct store_acl_entry *v;
@@ -143,8 +149,9 @@ test_rights_combination(void)
 	test_str_eq(-1, v[1].identifier, "-bob@example.org");
 	test_str_eq(-1, v[2].identifier, "anyone");
 	test_str_eq(-1, v[3].identifier, "bob@example.org");
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "anyone", STORE_RIGHTS_REMOVE,
-	                              STORE_RIGHT_LOOKUP, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "anyone", STORE_RIGHTS_REMOVE,
+	                          STORE_RIGHT_LOOKUP, &err),
 	            0);
 	test_int_eq(-1, store_acl_get(t.acct, "INBOX", a, &v, &n, &err), 0);
 	test_int_eq(-1, n, 3);
@@ -184,8 +191,9 @@ test_checks_through_handle(void)
 	test_int_eq(-1, store_mailbox_create(h, "Mine", 0, &err), -1);
 	test_int_eq(-1, store_mailbox_delete(h, "Trash", &err), -1);
 	/* 'l' only: listed, but not readable. */
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_REPLACE,
-	                              STORE_RIGHT_LOOKUP, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_REPLACE,
+	                          STORE_RIGHT_LOOKUP, &err),
 	            0);
 	test_int_eq(-1, store_mailbox_list(h, a, &list, &n, &err), 0);
 	test_int_eq(-1, n, 1);
@@ -194,8 +202,9 @@ test_checks_through_handle(void)
 	test_int_eq(-1, store_mailbox_open(h, "INBOX", 0, &m, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_NORIGHTS);
 	/* 'r': open, but no flag, expunge or insert. */
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
-	                              STORE_RIGHT_READ, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
+	                          STORE_RIGHT_READ, &err),
 	            0);
 	test_int_eq(-1, store_mailbox_open(h, "INBOX", 0, &m, &err), 0);
 	struct store_flags_change ch = {.op = STORE_FLAGS_ADD, .flags = STORE_FLAG_FLAGGED};
@@ -211,8 +220,9 @@ test_checks_through_handle(void)
 	store_mailbox_close(&m);
 	/* 'w' and 'i': STORE of \Flagged and \Seen changes only \Flagged;
 	   APPEND keeps only the flags the rights allow. */
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
-	                              STORE_RIGHT_WRITE | STORE_RIGHT_INSERT, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
+	                          STORE_RIGHT_WRITE | STORE_RIGHT_INSERT, &err),
 	            0);
 	test_int_eq(-1, store_mailbox_open(h, "INBOX", 0, &m, &err), 0);
 	ch.op = STORE_FLAGS_SET;
@@ -234,8 +244,9 @@ test_checks_through_handle(void)
 	   'x' on it: delete; the ACL goes with it. */
 	test_int_eq(-1, store_mailbox_create(h, "INBOX/sub", 0, &err), -1);
 	test_int_eq(-1, err, STORE_ERR_NORIGHTS);
-	test_int_eq(-1, store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
-	                              STORE_RIGHT_CREATE | STORE_RIGHT_DELETE, &err),
+	test_int_eq(-1,
+	            store_acl_set(t.acct, "INBOX", "bob@example.org", STORE_RIGHTS_ADD,
+	                          STORE_RIGHT_CREATE | STORE_RIGHT_DELETE, &err),
 	            0);
 	test_int_eq(-1, store_mailbox_create(h, "INBOX/sub", 0, &err), 0);
 	unsigned r;
