@@ -105,6 +105,9 @@ cli_acl(const char *data_dir, int argc, char **argv)
 	} else if (strcmp(verb, "create") == 0) {
 		if (store_mailbox_create(acct, mailbox, 0, &err) < 0)
 			rc = cli_fail("acl create %s: %s", mailbox, store_error_str(err));
+		else
+			printf("created %s%s\n", id == STORE_SHARED_ACCOUNT ? "Shared/" : "",
+			       mailbox);
 	} else if (store_acl_set(acct, mailbox, argv[3], mod, rights, &err) < 0) {
 		rc = cli_fail("acl %s %s %s: %s", verb, mailbox, argv[3], store_error_str(err));
 	} else {

@@ -49,6 +49,8 @@ cli_group(const char *data_dir, int argc, char **argv)
 			if (auth_group_member_add(db, group, argv[i], &err) < 0)
 				rc = cli_fail("group add %s %s: %s", group, argv[i],
 				              auth_error_str(err));
+			else
+				printf("$%s %s\n", group, argv[i]);
 	} else if (strcmp(verb, "del") == 0) {
 		for (int i = 2; i <= argc - (argc > 2) && rc == 0; i++)
 			if (auth_group_member_del(db, group, argc > 2 ? argv[i] : NULL, &err) < 0)
@@ -56,6 +58,9 @@ cli_group(const char *data_dir, int argc, char **argv)
 				              argc > 2 ? argv[i] : "",
 				              err == AUTH_ERR_NOTFOUND ? "no such member"
 				                                       : auth_error_str(err));
+			else
+				printf("removed $%s%s%s\n", group, argc > 2 ? " " : "",
+				       argc > 2 ? argv[i] : "");
 	} else if (auth_group_foreach(db, argc == 2 ? group : NULL, print_member, NULL, &err) < 0) {
 		rc = cli_fail("group list: %s", auth_error_str(err));
 	}

@@ -220,6 +220,8 @@ class RightsMatrixTest(AclBase):
         # Out of the shared mailbox into the user's own: bytes, flags,
         # keywords travel; the user's quota pays.
         u.ok("SELECT " + self.other("across"))
+        # Keywords are the owner's: SEARCH finds them by name.
+        self.assertEqual(u.ok("SEARCH KEYWORD $Work")[0], "* SEARCH 1")
         lines = u.ok("COPY 1:2 INBOX")
         self.assertRegex(lines[-1], r"OK \[COPYUID \d+ 1:2 1:2\] COPY completed")
         self.assertIn("[NOPERM]", u.do("MOVE 1 INBOX")[-1])  # no t, e on the source
