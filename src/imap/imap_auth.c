@@ -91,6 +91,8 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
 		return IMAP_CMD_DONE;
 	}
+	free(s->login_box); /* a failed "user/mailbox" LOGIN leaves nothing behind */
+	s->login_box = NULL;
 	log_failure(s, r->user, mech, reason, r->failures);
 	switch (r->status) {
 	case AUTH_DISABLED:

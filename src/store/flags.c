@@ -239,10 +239,11 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	   stays as it was, and only a change of nothing allowed fails. */
 	uint32_t allowed = acl_flag_mask(mbox->rights);
 	bool kw_allowed = (mbox->rights & STORE_RIGHT_WRITE) != 0;
+	bool asked = ch->op == STORE_FLAGS_SET || ch->flags != 0 || ch->n_keywords > 0;
 	bool may = ch->op == STORE_FLAGS_SET
 	                   ? allowed != 0 || kw_allowed
 	                   : (ch->flags & allowed) != 0 || (kw_allowed && ch->n_keywords > 0);
-	if (!may) {
+	if (asked && !may) {
 		*err_out = STORE_ERR_NORIGHTS;
 		return -1;
 	}

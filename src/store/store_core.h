@@ -14,7 +14,8 @@
  *   a submitter takes it alone, the leader inside write_lock)  >
  *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
  *   watchers)  >  acct->kw_lock, acct->pool_lock, acct->retain_lock;
- *   acct->watch_lock (account watchers) is taken alone.
+ *   acct->watch_lock (account watchers) is taken alone; store->shares_lock
+ *   (shares.db, acl.c) alone or inside acct->write_lock.
  */
 #ifndef TERN_STORE_STORE_CORE_H
 #define TERN_STORE_STORE_CORE_H
