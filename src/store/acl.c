@@ -370,7 +370,8 @@ store_shared_owners(struct store *store, const struct store_identity *who, uint6
 		if (step != SQLITE_DONE)
 			goto out;
 	}
-	qsort(ids, n, sizeof(*ids), u64_cmp);
+	if (n > 1)
+		qsort(ids, n, sizeof(*ids), u64_cmp);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || ids[k - 1] != ids[i])
