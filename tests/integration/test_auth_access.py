@@ -272,7 +272,7 @@ class ImportAndMigrationTest(unittest.TestCase):
         db.close()
         self.assertEqual(row[0], 1)
         self.assertTrue(row[1].startswith("$y$") and row[2] != "", row)
-        self.assertIn("event=schema-migrated from=0 to=4", self.srv.read_log())
+        self.assertIn("event=schema-migrated from=0 to=5", self.srv.read_log())
 
 
 class ThrottleTest(ServerTestCase):
