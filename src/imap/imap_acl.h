@@ -12,7 +12,7 @@
 #include "imap/imap_namespace.h"
 
 /* Reads argument i as a mailbox and resolves it; replies and returns false
-   on failure. *wire_out is the name as the client sent it, for replies. */
+   on failure. *name_out is the full (UTF-8) name, for replies. */
 bool imap_acl_mailbox_arg(struct imap_cmd *cmd, size_t i, struct imap_box *box_out,
                           const char **name_out);
 /*
