@@ -76,8 +76,14 @@ static const char schema_v4[] = "ALTER TABLE accounts ADD COLUMN apop TEXT NOT N
    RFC 2221): an imap:// URL, "" for here. */
 static const char schema_v5_referral[] =
         "ALTER TABLE accounts ADD COLUMN referral TEXT NOT NULL DEFAULT '';";
+/* Version 6: groups for ACL identifiers ("$name", RFC 4314; groups.h). */
+static const char schema_v6_groups[] = "CREATE TABLE group_members("
+                                "  name TEXT NOT NULL COLLATE NOCASE,"
+                                "  address TEXT NOT NULL,"
+                                "  PRIMARY KEY(name, address)) WITHOUT ROWID;"
+                                "CREATE INDEX group_members_address ON group_members(address);";
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* Change-log rows older than this are pruned on each write: a server reads
    the log every second, so an hour is plenty. */
@@ -177,6 +183,8 @@ migrate(sqlite3 *db, char **msg_out)
 		rc = sqlite3_exec(db, schema_v4, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v < 5)
 		rc = sqlite3_exec(db, schema_v5_referral, NULL, NULL, msg_out);
+	if (rc == SQLITE_OK && v < 6)
+		rc = sqlite3_exec(db, schema_v6_groups, NULL, NULL, msg_out);
 	if (rc == SQLITE_OK && v > SCHEMA_VERSION) {
 		*msg_out = sqlite3_mprintf("schema version %d is newer than this tern (%d)", v,
 		                           SCHEMA_VERSION);

@@ -18,7 +18,7 @@
  * Schema versions (PRAGMA user_version): 0/1 the foundation's accounts
  * table; 2 adds the credential columns, app_passwords and changes; 3 the
  * aliases table (aliases.h); 4 the APOP secret; 5 the referral column
- * (IMAP LOGIN-REFERRALS, RFC 2221). Opening
+ * (IMAP LOGIN-REFERRALS, RFC 2221); 6 group_members (groups.h). Opening
  * a database migrates it in one transaction.
  */
 #ifndef TERN_AUTH_ACCOUNTS_H

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <sqlite3.h>
 
 #include "auth/auth_internal.h"
 #include "auth/password.h"
@@ -901,4 +902,38 @@ auth_account_id_lookup(struct auth_service *svc, const char *address, uint64_t *
 	}
 	auth_account_clear(&acct);
 	return rc;
+}
+
+int
+auth_account_address_lookup(struct auth_service *svc, uint64_t id, char *out, size_t size)
+{
+	struct auth_db *db = auth_thread_db(svc);
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (db == NULL)
+		return -1;
+	sqlite3 *h = auth_db_sqlite(db);
+	if (sqlite3_prepare_v2(h, "SELECT address FROM accounts WHERE id = ?1", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    (size_t)snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0)) <
+		            size)
+			rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+auth_account_groups(struct auth_service *svc, const char *address, char ***groups_out,
+                    size_t *n_out)
+{
+	struct auth_db *db = auth_thread_db(svc);
+	enum auth_error err;
+
+	if (db == NULL)
+		return -1;
+	return auth_groups_of(db, address, groups_out, n_out, &err);
 }

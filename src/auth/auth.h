@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "auth/accounts.h"
+#include "auth/groups.h"
 
 struct auth_service;
 struct auth_sasl;
@@ -179,6 +180,17 @@ bool auth_ip_is_blocked(struct auth_service *svc, const struct auth_conn *conn);
  * account or IMAP is off for it (or the read failed).
  */
 int auth_account_id_lookup(struct auth_service *svc, const char *address, uint64_t *id_out);
+
+/* The address of account id into out (size bytes), for naming a shared
+   mailbox's owner ("Other Users/<address>/", RFC 2342). One indexed read,
+   on the calling thread's connection, like auth_account_id_lookup. 0, or
+   -1 when there is none (or it does not fit). */
+int auth_account_address_lookup(struct auth_service *svc, uint64_t id, char *out, size_t size);
+/* The groups address belongs to (groups.h; heap, free with
+   auth_groups_free()), read once at login for the ACL's "$group"
+   identifiers. 0, or -1 when accounts.db cannot be read. */
+int auth_account_groups(struct auth_service *svc, const char *address, char ***groups_out,
+                        size_t *n_out);
 
 /* Blocking password check (job thread): LOGIN, USER/PASS. Fills *r. */
 void auth_login(struct auth_service *svc, const struct auth_conn *conn, const char *user,

@@ -30,6 +30,8 @@ extern const char *cli_program;
 int cli_alias(const char *data_dir, int argc, char **argv);
 int cli_queue(const char *data_dir, int argc, char **argv);
 int cli_dkim(const char *data_dir, int argc, char **argv);
+int cli_group(const char *data_dir, int argc, char **argv);
+int cli_acl(const char *data_dir, int argc, char **argv);
 
 /* Prints "tern: message" to stderr; returns 1 (for `return cli_fail(...)`). */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -85,6 +85,10 @@ static const struct config_key keys[] = {
          "Time allowed from connect to login, however the client trickles its bytes."},
         {"imap.idle_timeout", CONFIG_DURATION, F(imap.idle_timeout_ms), "30m", 1000, DAY_MS, NULL,
          "Idle time allowed after login (RFC 9051 section 5.4: at least 30 minutes)."},
+        {"imap.shared_login_separator", CONFIG_STRING, F(imap_shared_login_separator), "/", 0, 0,
+         NULL,
+         "LOGIN as ADDRESS<sep>MAILBOX with ADDRESS's password opens a mailbox shared with "
+         "ADDRESS as its INBOX (for clients that cannot browse namespaces); \"\" = off."},
         {"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
          "Invalid commands in a row before the server says BYE."},
         {"imap.literal_minus", CONFIG_BOOL, F(imap.literal_minus), "no", 0, 0, NULL,
@@ -334,6 +338,18 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->imap.tls_port = conf->imap_enabled ? (uint16_t)conf->imaps_port : 0;
 	snprintf(conf->imap.metadata_admin, sizeof(conf->imap.metadata_admin), "%s",
 	         conf->imap_metadata_admin);
+	const char *sep = conf->imap_shared_login_separator;
+	if (strlen(sep) >= sizeof(conf->imap.shared_login_separator) || strchr(sep, ' ') != NULL ||
+	    strchr(sep, '@') != NULL) {
+		*error_out =
+		        xasprintf("%s/tern.conf: imap.shared_login_separator must be up to %zu "
+		                  "characters, no space or '@'",
+		                  data_dir, sizeof(conf->imap.shared_login_separator) - 1);
+		config_free(keys, ARRAY_LEN(keys), conf);
+		return -1;
+	}
+	snprintf(conf->imap.shared_login_separator, sizeof(conf->imap.shared_login_separator), "%s",
+	         sep);
 	conf->pop3.tls_port = conf->pop3_enabled ? (uint16_t)conf->pop3s_port : 0;
 	conf->pop3.login_delay_s = (conf->pop3_login_delay_ms + 999) / 1000;
 	conf->pop3.expire_days = conf->pop3_expire == 0 ? -1 : 0;

@@ -47,6 +47,7 @@ struct tern_conf {
 	bool http_enabled;
 	uint64_t http_port, https_port; /* 0: port_base + 80 / + 443 */
 	uint64_t http_mta_sts_max_age_ms;
+	char *imap_shared_login_separator; /* copied into imap.shared_login_separator */
 	uint64_t auth_workers;
 	uint64_t store_writers;
 	uint64_t query_workers; /* 0: IMAP_CMD_OFF_LOOP commands run on the workers */

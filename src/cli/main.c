@@ -59,6 +59,24 @@ static const struct cli_command commands[] = {
          "  ALIAS \"@domain\" is the domain's catch-all (off until added).\n"
          "  user+tag@domain reaches user@domain without an alias (smtp.subaddress_*).\n"
          "  See docs/SMTP.md."},
+        {"group", cli_group,
+         "group add|del|list ...\n"
+         "  group add GROUP ADDRESS...    put accounts into GROUP (made on first use)\n"
+         "  group del GROUP [ADDRESS...]  take accounts out, or remove the group\n"
+         "  group list [GROUP]            show memberships\n"
+         "  IMAP ACLs name a group as $GROUP (SETACL box $team lr); a session reads\n"
+         "  its groups at login. See docs/ADMIN.md \"Sharing\"."},
+        {"acl", cli_acl,
+         "acl get|set|del|create OWNER MAILBOX [IDENTIFIER [RIGHTS]]\n"
+         "  acl get OWNER MAILBOX                    show a mailbox's ACL\n"
+         "  acl set OWNER MAILBOX IDENTIFIER RIGHTS  set (+add, -remove) rights\n"
+         "  acl del OWNER MAILBOX IDENTIFIER         remove an entry\n"
+         "  acl create OWNER MAILBOX                 create a mailbox\n"
+         "  OWNER is an account address or --shared (the public \"Shared/\" mailboxes);\n"
+         "  MAILBOX \"\" is the root: new top-level mailboxes inherit its ACL.\n"
+         "  IDENTIFIER: an address, $GROUP, anyone, authenticated; -IDENTIFIER for\n"
+         "  negative rights. RIGHTS: letters of lrswipkxtea (RFC 4314), c = kx, d = te.\n"
+         "  See docs/ADMIN.md \"Sharing\"."},
         {"queue", cli_queue,
          "queue list | show ID [--message] | retry|hold|release|delete ID...|--all\n"
          "  The outbound queue: mail submitted for remote recipients, kept in\n"

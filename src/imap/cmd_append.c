@@ -30,6 +30,7 @@
 #include "imap/imap_catenate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
 
@@ -210,7 +211,12 @@ imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid
 		return IMAP_CMD_DONE;
 	struct append_job *job = xcalloc(1, sizeof(*job));
 	job->arena = arena_new(4096);
-	job->mailbox = arena_strdup(job->arena, name);
+	struct imap_box box;
+	if (imap_box_resolve(s, name, &box, &err) < 0) {
+		imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
+		return IMAP_CMD_DONE;
+	}
+	job->mailbox = arena_strdup(job->arena, box.name);
 	job->replace_uid = replace_uid;
 	job->msgs = arena_zalloc(job->arena, cmd->nargs * sizeof(*job->msgs));
 	for (size_t i = mailbox_arg + 1; i < cmd->nargs;) {
@@ -273,7 +279,7 @@ imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid
 	if (bad_url != NULL) {
 		/* RFC 4469 5: a missing mailbox is reported before a bad URL. */
 		struct store_mailbox_info info;
-		if (store_mailbox_status(s->account, name, cmd->arena, &info, &err) < 0 &&
+		if (store_mailbox_status(box.acct, box.name, cmd->arena, &info, &err) < 0 &&
 		    err == STORE_ERR_NOTFOUND)
 			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 		else
@@ -282,7 +288,10 @@ imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid
 		goto fail;
 	}
 	job->uids = arena_alloc(job->arena, job->n * sizeof(uint32_t));
-	if (store_account_open(s->srv->store, store_account_id(s->account), &job->acct, &err) < 0) {
+	/* The job's own handle (handles belong to one thread), with the
+	   session's identity when the mailbox is another owner's. */
+	if (store_account_open_as(s->srv->store, store_account_id(box.acct), &s->identity,
+	                          &job->acct, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		goto fail;
 	}

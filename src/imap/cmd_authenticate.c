@@ -85,6 +85,9 @@ imap_cmd_authenticate(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->session;
 	struct auth_conn conn;
 
+	/* The shared-mailbox form is LOGIN's alone (cmd_login.c). */
+	free(s->login_box);
+	s->login_box = NULL;
 	/* authenticate = "AUTHENTICATE" SP auth-type [SP initial-resp] *(CRLF base64)
 	   initial-resp = (base64 / "=") */
 	if (cmd->nargs < 1 || cmd->nargs > 2 || cmd->args[0].type != IMAP_ARG_ATOM ||

@@ -2,7 +2,8 @@
 /*
  * cmd_close.c: CLOSE (RFC 9051 section 6.4.1) and UNSELECT (RFC 3691, 9051
  * 6.4.2). CLOSE silently expunges \\Deleted messages of a read-write
- * mailbox (no EXPUNGE responses: the mailbox is no longer selected).
+ * mailbox (no EXPUNGE responses: the mailbox is no longer selected) when
+ * the user has the 'e' right on it.
  */
 #include <strings.h>
 
@@ -19,7 +20,10 @@ imap_cmd_close(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: %s", cmd->def->name);
 		return IMAP_CMD_DONE;
 	}
-	if (expunge && !s->is_readonly) {
+	/* RFC 4314 section 4: without 'e' CLOSE closes, expunging nothing,
+	   and still says OK. */
+	if (expunge && !s->is_readonly &&
+	    (store_mailbox_my_rights(s->mbox) & STORE_RIGHT_EXPUNGE)) {
 		uint32_t *gone;
 		size_t n;
 		enum store_error err;

@@ -12,6 +12,7 @@
 #include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_special_use.h"
+#include "imap/imap_namespace.h"
 #include "lib/arena.h"
 
 /* Parses "(USE (\\Sent ...))"; false with a BAD/NO already sent. */
@@ -67,7 +68,9 @@ imap_cmd_create(struct imap_cmd *cmd)
 		imap_reply_no(cmd, "[ALREADYEXISTS] INBOX always exists");
 		return IMAP_CMD_DONE;
 	}
-	if (store_mailbox_create(cmd->session->account, name, use, &err) < 0) {
+	struct imap_box box;
+	if (imap_box_resolve(cmd->session, name, &box, &err) < 0 ||
+	    store_mailbox_create(box.acct, box.name, use, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}

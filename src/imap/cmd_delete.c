@@ -8,6 +8,7 @@
 #include "imap/commands.h"
 #include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 
 enum imap_cmd_status
 imap_cmd_delete(struct imap_cmd *cmd)
@@ -22,7 +23,9 @@ imap_cmd_delete(struct imap_cmd *cmd)
 	}
 	if (!imap_mailbox_arg(cmd, 0, &name))
 		return IMAP_CMD_DONE;
-	if (store_mailbox_delete(cmd->session->account, name, &err) < 0) {
+	struct imap_box box;
+	if (imap_box_resolve(cmd->session, name, &box, &err) < 0 ||
+	    store_mailbox_delete(box.acct, box.name, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}

@@ -143,7 +143,9 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 
 	const uint32_t *seen_set = NULL;
 	size_t n_seen_set = 0;
-	if (req.sets_seen && !s->is_readonly && n > 0) {
+	/* RFC 4314 section 4: without 's' a BODY[] fetch must not set \Seen. */
+	if (req.sets_seen && !s->is_readonly && n > 0 &&
+	    (store_mailbox_my_rights(s->mbox) & STORE_RIGHT_SEEN)) {
 		struct store_flags_change ch = {.op = STORE_FLAGS_ADD, .flags = STORE_FLAG_SEEN};
 		struct store_flags_result res;
 		if (store_flags_update(s->mbox, uids, n, &ch, cmd->arena, &res, &err) < 0) {

@@ -3,7 +3,11 @@
  * cmd_list.c: LIST (RFC 9051 section 6.3.9) with LIST-EXTENDED (RFC 5258:
  * selection options SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE; return
  * options SUBSCRIBED, CHILDREN, SPECIAL-USE), LIST-STATUS (RFC 5819) and
- * SPECIAL-USE (RFC 6154), and LSUB (RFC 3501 section 6.3.9).
+ * SPECIAL-USE (RFC 6154), LIST-MYRIGHTS (RFC 8440: RETURN (MYRIGHTS)), and
+ * LSUB (RFC 3501 section 6.3.9). The mailboxes are those of every
+ * namespace (imap_namespace.c); the shared namespaces' levels above the
+ * mailboxes ("Other Users", "Other Users/<address>", "Shared") are listed
+ * as \Noselect with children (RFC 2342 section 5).
  *
  * The store gives every mailbox with its attributes in one read; patterns
  * are matched by list_pattern.c ('*' matches anything, '%' anything but
@@ -17,6 +21,7 @@
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_special_use.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_status.h"
 #include "imap/list_pattern.h"
 #include "imap/mutf7.h"
@@ -31,6 +36,7 @@ enum {
 	RET_CHILDREN = 1 << 4,
 	RET_SPECIAL_USE = 1 << 5,
 	RET_STATUS = 1 << 6,
+	RET_MYRIGHTS = 1 << 7,
 };
 
 static const struct {
@@ -44,10 +50,9 @@ static const struct {
                 {"SPECIAL-USE", SEL_SPECIAL_USE},
 },
   returns[] = {
-          {"SUBSCRIBED", RET_SUBSCRIBED},
-          {"CHILDREN", RET_CHILDREN},
-          {"SPECIAL-USE", RET_SPECIAL_USE},
-          {"STATUS", RET_STATUS},
+          {"SUBSCRIBED", RET_SUBSCRIBED},   {"CHILDREN", RET_CHILDREN},
+          {"SPECIAL-USE", RET_SPECIAL_USE}, {"STATUS", RET_STATUS},
+          {"MYRIGHTS", RET_MYRIGHTS},
 };
 
 struct list_ctx {
@@ -132,8 +137,44 @@ emit(struct list_ctx *c, const char *name, const struct store_mailbox_info *box,
 	imap_reply_untagged(s, "%s (%s) \"/\" %s%s", c->lsub ? "LSUB" : "LIST",
 	                    attrs.data ? attrs.data + 1 : "", imap_mailbox_wire(s, name), ext);
 	buf_deinit(&attrs);
-	if ((c->opts & RET_STATUS) && box != NULL)
+	if ((c->opts & RET_STATUS) && box != NULL && (box->rights & STORE_RIGHT_READ))
 		imap_status_reply(s, name, c->status_items, box);
+	/* RFC 8440 section 3: one MYRIGHTS per listed mailbox that exists. */
+	if ((c->opts & RET_MYRIGHTS) && box != NULL) {
+		char rights[16];
+		imap_reply_untagged(s, "MYRIGHTS %s %s", imap_mailbox_wire(s, name),
+		                    store_rights_format(box->rights, rights));
+	}
+}
+
+/* The levels of a shared namespace above name that are not mailboxes:
+   "Other Users", "Other Users/<address>", "Shared". Each once (*last is
+   the deepest one already sent), when the patterns match it. */
+static void
+emit_namespace_levels(struct list_ctx *c, const char *name, const char **last)
+{
+	static const char other[] = IMAP_NS_OTHER "/", shared[] = IMAP_NS_SHARED "/";
+	const char *levels[2];
+	size_t n = 0;
+
+	if (strncmp(name, other, sizeof(other) - 1) == 0) {
+		const char *slash = strchr(name + sizeof(other) - 1, '/');
+		levels[n++] = IMAP_NS_OTHER;
+		if (slash != NULL)
+			levels[n++] = arena_strndup(c->cmd->arena, name, (size_t)(slash - name));
+	} else if (strncmp(name, shared, sizeof(shared) - 1) == 0) {
+		levels[n++] = IMAP_NS_SHARED;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (*last != NULL && strncmp(*last, levels[i], strlen(levels[i])) == 0 &&
+		    ((*last)[strlen(levels[i])] == '\0' || (*last)[strlen(levels[i])] == '/'))
+			continue;
+		*last = levels[i];
+		if (any_pattern(c, levels[i]))
+			imap_reply_untagged(c->cmd->session,
+			                    "LIST (\\Noselect \\HasChildren) \"/\" %s",
+			                    imap_mailbox_wire(c->cmd->session, levels[i]));
+	}
 }
 
 static void
@@ -273,19 +314,28 @@ imap_cmd_list(struct imap_cmd *cmd)
 		}
 		c.patterns[c.npatterns++] = imap_list_pattern_new(cmd->arena, full);
 	}
-	if (store_mailbox_list(s->account, cmd->arena, &c.boxes, &c.nboxes, &err) < 0 ||
+	struct imap_ns_mailbox *all;
+	if (imap_namespace_list(s, &all, &c.nboxes, &err) < 0 ||
 	    ((c.lsub || (c.opts & (SEL_SUBSCRIBED | RET_SUBSCRIBED))) &&
 	     store_subscription_list(s->account, cmd->arena, &c.subs, &c.nsubs, &err) < 0)) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	c.boxes = arena_alloc(cmd->arena, (c.nboxes ? c.nboxes : 1) * sizeof(*c.boxes));
+	for (size_t b = 0; b < c.nboxes; b++) {
+		c.boxes[b] = all[b].info;
+		c.boxes[b].name = all[b].name;
+	}
 	if (c.lsub || (c.opts & SEL_SUBSCRIBED)) {
 		list_subscribed(&c);
 	} else {
+		const char *level = NULL;
 		for (size_t b = 0; b < c.nboxes; b++) {
 			const struct store_mailbox_info *box = &c.boxes[b];
 			if ((c.opts & SEL_SPECIAL_USE) && box->special_use == 0)
 				continue;
+			if (!(c.opts & SEL_SPECIAL_USE))
+				emit_namespace_levels(&c, box->name, &level);
 			if (any_pattern(&c, box->name))
 				emit(&c, box->name, box, false);
 		}

@@ -4,12 +4,16 @@
  * where passwords may not travel in plaintext, and at once while the
  * client's IP is blocked. The check itself (a database lookup and a
  * deliberately slow hash) runs on the job pool; "user*master" logins and app
- * passwords are handled there (auth_login).
+ * passwords are handled there (auth_login). "user/mailbox" (the separator
+ * is imap.shared_login_separator) logs in to a mailbox shared with user
+ * (imap_namespace_enter).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "imap/commands.h"
 #include "imap/imap_auth.h"
+#include "lib/arena.h"
 
 static void
 login_done(struct imap_auth_job *job)
@@ -38,6 +42,16 @@ imap_cmd_login(struct imap_cmd *cmd)
 	if (imap_auth_refuse_blocked(cmd, &job->a.conn, "LOGIN")) {
 		imap_auth_job_free(job);
 		return IMAP_CMD_DONE;
+	}
+	/* "you@example.org/shared-box": the mailbox part is kept for
+	   imap_session_login; the password is checked for the address. */
+	const char *sep = cmd->session->settings.shared_login_separator;
+	const char *at = *sep != '\0' ? strstr(user, sep) : NULL;
+	free(cmd->session->login_box);
+	cmd->session->login_box = NULL;
+	if (at != NULL && at[strlen(sep)] != '\0') {
+		cmd->session->login_box = xstrdup(at + strlen(sep));
+		user = arena_strndup(cmd->arena, user, (size_t)(at - user));
 	}
 	job->a.user = xstrdup(user);
 	job->a.password = xstrdup(password);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_namespace.c: NAMESPACE (RFC 2342, RFC 9051 section 6.3.10). One
- * personal namespace with an empty prefix and '/' as delimiter; no shared
- * or other-users namespaces yet.
+ * cmd_namespace.c: NAMESPACE (RFC 2342, RFC 9051 section 6.3.10): the
+ * personal namespace (empty prefix), other users' ("Other Users/", each
+ * owner's address one level below) and the public one ("Shared/"), all with
+ * '/' as delimiter (imap_namespace.h).
  */
 #include "imap/commands.h"
+#include "imap/imap_namespace.h"
 
 enum imap_cmd_status
 imap_cmd_namespace(struct imap_cmd *cmd)
@@ -13,7 +15,8 @@ imap_cmd_namespace(struct imap_cmd *cmd)
 		imap_reply_bad(cmd, "Expected: NAMESPACE");
 		return IMAP_CMD_DONE;
 	}
-	imap_reply_untagged(cmd->session, "NAMESPACE ((\"\" \"/\")) NIL NIL");
+	imap_reply_untagged(cmd->session, "NAMESPACE ((\"\" \"/\")) ((\"" IMAP_NS_OTHER
+	                                  "/\" \"/\")) ((\"" IMAP_NS_SHARED "/\" \"/\"))");
 	imap_reply_ok(cmd, "NAMESPACE completed");
 	return IMAP_CMD_DONE;
 }

@@ -7,6 +7,7 @@
 #include "imap/commands.h"
 #include "imap/imap_notify.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 
 enum imap_cmd_status
 imap_cmd_rename(struct imap_cmd *cmd)
@@ -21,7 +22,17 @@ imap_cmd_rename(struct imap_cmd *cmd)
 	}
 	if (!imap_mailbox_arg(cmd, 0, &from) || !imap_mailbox_arg(cmd, 1, &to))
 		return IMAP_CMD_DONE;
-	if (store_mailbox_rename(cmd->session->account, from, to, &err) < 0) {
+	struct imap_box a, b;
+	if (imap_box_resolve(cmd->session, from, &a, &err) < 0 ||
+	    imap_box_resolve(cmd->session, to, &b, &err) < 0) {
+		imap_reply_store_error(cmd, err);
+		return IMAP_CMD_DONE;
+	}
+	if (a.acct != b.acct) {
+		imap_reply_no(cmd, "[CANNOT] A mailbox cannot move to another owner's namespace");
+		return IMAP_CMD_DONE;
+	}
+	if (store_mailbox_rename(a.acct, a.name, b.name, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}

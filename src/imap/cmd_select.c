@@ -27,6 +27,7 @@
 #include "imap/imap_fetch.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_metadata.h"
+#include "imap/imap_namespace.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -212,11 +213,28 @@ imap_cmd_select(struct imap_cmd *cmd)
 	}
 	if (mailbox_moved(cmd, name))
 		return IMAP_CMD_DONE;
-	if (store_mailbox_open(s->account, name, readonly ? STORE_OPEN_READONLY : 0, &mbox, &err) <
-	    0) {
+	struct imap_box box;
+	if (imap_box_resolve(s, name, &box, &err) < 0 ||
+	    store_mailbox_open(box.acct, box.name, 0, &mbox, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
+	/* RFC 4314 5.2: read-only without 'i', 'e' and every right to change
+	   a flag (all flags are shared here); the handle is reopened so the
+	   store refuses writes too. */
+	unsigned rights = store_mailbox_my_rights(mbox);
+	if (!readonly && !(rights & (STORE_RIGHT_INSERT | STORE_RIGHT_EXPUNGE | STORE_RIGHT_SEEN |
+	                             STORE_RIGHT_WRITE | STORE_RIGHT_DELMSG)))
+		readonly = true;
+	if (readonly) {
+		store_mailbox_close(&mbox);
+		if (store_mailbox_open(box.acct, box.name, STORE_OPEN_READONLY, &mbox, &err) < 0) {
+			imap_reply_store_error(cmd, err);
+			return IMAP_CMD_DONE;
+		}
+	}
+	s->mbox_account = box.acct;
+	s->mbox_rights = rights;
 	store_mailbox_info_get(mbox, &info);
 	/* EXAMINE reports the messages nobody was shown yet without claiming
 	   them, so a later SELECT (this session's or another's) still gets
@@ -248,7 +266,7 @@ imap_cmd_select(struct imap_cmd *cmd)
 	imap_reply_untagged(s, "OK [MAILBOXID (%s)] Ok", info.objectid);
 	if (s->is_rev2)
 		imap_reply_untagged(s, "LIST () \"/\" %s", imap_mailbox_wire(s, name));
-	imap_mailbox_selected(s, mbox, name, readonly);
+	imap_mailbox_selected(s, mbox, box.acct, name, readonly);
 	const char *ok_text = arena_printf(cmd->arena, "[%s] %s completed",
 	                                   readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
 	enum imap_cmd_status st;

@@ -5,6 +5,7 @@
  */
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_status.h"
 
 enum imap_cmd_status
@@ -24,7 +25,9 @@ imap_cmd_status(struct imap_cmd *cmd)
 	if (!imap_mailbox_arg(cmd, 0, &name) ||
 	    !imap_status_items_parse(cmd, &cmd->args[1], &items))
 		return IMAP_CMD_DONE;
-	if (store_mailbox_status(s->account, name, cmd->arena, &info, &err) < 0) {
+	struct imap_box box;
+	if (imap_box_resolve(s, name, &box, &err) < 0 ||
+	    store_mailbox_status(box.acct, box.name, cmd->arena, &info, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}

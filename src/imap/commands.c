@@ -47,12 +47,16 @@ static const struct imap_command_def commands[] = {
         {"NOTIFY", imap_cmd_notify, AUTHED, 0},                 /* RFC 5465 */
         {"COMPRESS", imap_cmd_compress, AUTHED, 0},             /* RFC 4978 */
         {"UNAUTHENTICATE", imap_cmd_unauthenticate, AUTHED, 0}, /* RFC 8437 */
-        {"NOTIFY", imap_cmd_notify, AUTHED, 0},     /* RFC 5465 */
         {"GETQUOTA", imap_cmd_getquota, AUTHED, 0}, /* RFC 9208 */
         {"GETQUOTAROOT", imap_cmd_getquotaroot, AUTHED, 0},
         {"SETQUOTA", imap_cmd_setquota, AUTHED, 0},
         {"GETMETADATA", imap_cmd_getmetadata, AUTHED, 0}, /* RFC 5464 */
         {"SETMETADATA", imap_cmd_setmetadata, AUTHED, 0},
+        {"GETACL", imap_cmd_getacl, AUTHED, 0}, /* RFC 4314 */
+        {"SETACL", imap_cmd_setacl, AUTHED, 0},
+        {"DELETEACL", imap_cmd_deleteacl, AUTHED, 0},
+        {"LISTRIGHTS", imap_cmd_listrights, AUTHED, 0},
+        {"MYRIGHTS", imap_cmd_myrights, AUTHED, 0},
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

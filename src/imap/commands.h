@@ -20,6 +20,11 @@ imap_cmd_fn imap_cmd_rename;
 imap_cmd_fn imap_cmd_subscribe; /* and UNSUBSCRIBE */
 imap_cmd_fn imap_cmd_list;      /* and LSUB */
 imap_cmd_fn imap_cmd_namespace;
+imap_cmd_fn imap_cmd_getacl; /* RFC 4314 */
+imap_cmd_fn imap_cmd_setacl;
+imap_cmd_fn imap_cmd_deleteacl;
+imap_cmd_fn imap_cmd_listrights;
+imap_cmd_fn imap_cmd_myrights;
 imap_cmd_fn imap_cmd_status;
 imap_cmd_fn imap_cmd_append;
 imap_cmd_fn imap_cmd_idle;

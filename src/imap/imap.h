@@ -34,6 +34,9 @@ struct imap_settings {
 	uint64_t metadata_max_size, metadata_max_entries;
 	bool metadata_private;
 	char metadata_admin[256];
+	/* LOGIN "user<sep>mailbox" lands in a mailbox shared with user
+	   (imap.shared_login_separator); "" = off. */
+	char shared_login_separator[8];
 };
 
 struct session_service;

@@ -89,7 +89,13 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 		return IMAP_CMD_DONE;
 	}
 	if (r->status == AUTH_OK) {
-		if (imap_session_login(s, &r->id, mech) < 0) {
+		int rc = imap_session_login(s, &r->id, mech);
+		if (rc == -2) {
+			session_count_login(&s->base, false, mech, "shared-mailbox");
+			imap_reply_no(cmd, "[AUTHORIZATIONFAILED] No such mailbox shared with you");
+			return IMAP_CMD_DONE;
+		}
+		if (rc < 0) {
 			imap_reply_no(cmd, "[UNAVAILABLE] Mailbox store unavailable (sid %s)",
 			              s->base.log.sid);
 			return IMAP_CMD_DONE;
@@ -97,6 +103,8 @@ imap_auth_conclude(struct imap_cmd *cmd, const struct auth_result *r, const char
 		imap_reply_ok(cmd, "[CAPABILITY %s] Logged in", imap_capability(s));
 		return IMAP_CMD_DONE;
 	}
+	free(s->login_box); /* a failed "user/mailbox" LOGIN leaves nothing behind */
+	s->login_box = NULL;
 	log_failure(s, r->user, mech, reason, r->failures);
 	switch (r->status) {
 	case AUTH_DISABLED:

@@ -4,11 +4,13 @@
  * RFC 4315 section 3). Check, act, reply: arguments and the set are checked
  * before the one store call; a refused command has changed nothing.
  * COPYUID's two sets list the source UIDs and the new UIDs in the same
- * (ascending source) order, each formatted compactly.
+ * (ascending source) order, each formatted compactly. Between two owners'
+ * accounts imap_copy_across.c does the work.
  */
 #include "imap/imap_copy.h"
 
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/seqset.h"
 #include "lib/arena.h"
 #include "store/store.h"
@@ -36,10 +38,15 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 		imap_reply_no(cmd, "[READ-ONLY] Mailbox is read-only");
 		return IMAP_CMD_DONE;
 	}
+	struct imap_box box;
+	if (imap_box_resolve(s, dest, &box, &err) < 0) {
+		imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
+		return IMAP_CMD_DONE;
+	}
 	if (n == 0) {
 		/* Nothing to copy; still say whether the destination exists. */
 		struct store_mailbox_info info;
-		if (store_mailbox_status(s->account, dest, cmd->arena, &info, &err) < 0) {
+		if (store_mailbox_status(box.acct, box.name, cmd->arena, &info, &err) < 0) {
 			if (err == STORE_ERR_NOTFOUND)
 				imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 			else
@@ -50,11 +57,16 @@ imap_copy_run(struct imap_cmd *cmd, bool move)
 		return IMAP_CMD_DONE;
 	}
 
+	/* The store copies by reference inside one account; between accounts
+	   (a shared mailbox and one's own) the bytes are stored again. */
+	if (store_account_id(box.acct) != store_account_id(imap_mailbox_account(s)))
+		return imap_copy_across(cmd, uids, n, box.acct, box.name, move);
+
 	uint32_t uidvalidity;
 	uint32_t *src = arena_alloc(cmd->arena, n * sizeof(uint32_t));
 	uint32_t *dst = arena_alloc(cmd->arena, n * sizeof(uint32_t));
 	size_t copied;
-	if (store_message_copy(s->mbox, uids, n, dest, move, &uidvalidity, src, dst, &copied,
+	if (store_message_copy(s->mbox, uids, n, box.name, move, &uidvalidity, src, dst, &copied,
 	                       &err) < 0) {
 		if (err == STORE_ERR_NOTFOUND)
 			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");

@@ -138,6 +138,9 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 	case STORE_ERR_EXPUNGED:
 		imap_reply_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
 		return;
+	case STORE_ERR_NORIGHTS:
+		imap_reply_no(cmd, "[NOPERM] Not allowed by the mailbox's ACL");
+		return;
 	case STORE_ERR_CORRUPT:
 		log_error("imap", "event=store-corrupt cmd=%s", cmd->name);
 		imap_reply_no(cmd, "[SERVERBUG] Internal error (sid %s)", s->base.log.sid);
@@ -174,7 +177,7 @@ imap_flags_append(struct imap_session *s, struct arena *a, struct buf *b, uint32
 	}
 	if (keywords != 0 && s->account != NULL) {
 		const char **kw;
-		size_t n = store_keyword_names(s->account, keywords, a, &kw);
+		size_t n = store_keyword_names(imap_mailbox_account(s), keywords, a, &kw);
 		for (size_t i = 0; i < n; i++) {
 			if (b->len > start)
 				buf_putc(b, ' ');
@@ -195,11 +198,32 @@ imap_flags_format(struct imap_session *s, uint32_t flags, uint64_t keywords, boo
 	return out;
 }
 
+/* PERMANENTFLAGS for a user with only some of 's', 'w', 't': the flags
+   those rights allow, keywords and \\* with 'w'. */
+static void
+permanent_flags_partial(struct buf *out, unsigned r, const char *keywords)
+{
+	struct buf f;
+
+	buf_init(&f);
+	if (r & STORE_RIGHT_WRITE)
+		buf_puts(&f, " \\Answered \\Flagged \\Draft");
+	if (r & STORE_RIGHT_DELMSG)
+		buf_puts(&f, " \\Deleted");
+	if (r & STORE_RIGHT_SEEN)
+		buf_puts(&f, " \\Seen");
+	if (r & STORE_RIGHT_WRITE)
+		buf_printf(&f, "%s \\*", keywords);
+	buf_printf(out, "* OK [PERMANENTFLAGS (%s)] Flags permitted\r\n",
+	           f.data != NULL ? f.data + 1 : "");
+	buf_deinit(&f);
+}
+
 void
 imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_readonly)
 {
 	const char **kw;
-	size_t n = store_keyword_names(s->account, ~0ull, s->cmd_arena, &kw);
+	size_t n = store_keyword_names(imap_mailbox_account(s), ~0ull, s->cmd_arena, &kw);
 	struct buf names;
 
 	buf_init(&names);
@@ -217,16 +241,21 @@ imap_mailbox_flags_lines(struct imap_session *s, struct buf *out, bool again_rea
 	}
 	const char *list = names.data != NULL ? names.data : "";
 	buf_printf(out, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s)\r\n", list);
-	if (!s->is_readonly)
+	/* RFC 4314 5.1.1: PERMANENTFLAGS says what this user's rights let
+	   them change. */
+	unsigned r = s->mbox_rights;
+	if (!s->is_readonly && r == STORE_RIGHTS_ALL)
 		buf_printf(out,
 		           "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft%s "
 		           "\\*)] Flags permitted\r\n",
 		           list);
+	else if (!s->is_readonly)
+		permanent_flags_partial(out, r, list);
 	else if (!again_readonly)
 		buf_puts(out, "* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n");
 	buf_deinit(&names);
 	/* Keywords are only ever added, as bits in order of first use. */
-	s->kw_announced = store_keyword_mask(s->account, kw, n);
+	s->kw_announced = store_keyword_mask(imap_mailbox_account(s), kw, n);
 }
 
 bool
@@ -282,11 +311,18 @@ imap_mailbox_watch(struct imap_session *s)
 	store_mailbox_watch(s->mbox, store_wake, s->wake);
 }
 
+struct store_account *
+imap_mailbox_account(struct imap_session *s)
+{
+	return s->mbox_account != NULL ? s->mbox_account : s->account;
+}
+
 void
-imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
-                      bool readonly)
+imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox,
+                      struct store_account *owner, const char *name, bool readonly)
 {
 	s->mbox = mbox;
+	s->mbox_account = owner;
 	s->mbox_name = xstrdup(name);
 	s->is_readonly = readonly;
 	s->state = IMAP_STATE_SELECTED;
@@ -301,6 +337,7 @@ imap_mailbox_deselect(struct imap_session *s)
 		store_mailbox_watch(s->mbox, NULL, NULL);
 		store_mailbox_close(&s->mbox);
 	}
+	s->mbox_account = NULL;
 	free((void *)s->mbox_name);
 	s->mbox_name = NULL;
 	free(s->saved_uids);

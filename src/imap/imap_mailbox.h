@@ -66,9 +66,13 @@ bool imap_mailbox_announce_keywords(struct imap_session *s, uint64_t keywords, s
 
 /* Closes the selected mailbox (if any) and returns to AUTHENTICATED. */
 void imap_mailbox_deselect(struct imap_session *s);
-/* Makes mbox the selected mailbox (SELECT/EXAMINE did the replies). */
-void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox, const char *name,
-                           bool readonly);
+/* Makes mbox, opened through owner's handle, the selected mailbox
+   (SELECT/EXAMINE did the replies). */
+void imap_mailbox_selected(struct imap_session *s, struct store_mailbox *mbox,
+                           struct store_account *owner, const char *name, bool readonly);
+/* The handle of the selected mailbox's account (its keywords, COPY's
+   destinations), the session's own when nothing is selected. */
+struct store_account *imap_mailbox_account(struct imap_session *s);
 
 /*
  * Sends what other sessions changed since the last sync: EXPUNGE (or

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "imap/imap_filters.h"
+#include "imap/imap_mailbox.h"
 #include "lib/arena.h"
 #include "lib/sorted.h"
 
@@ -13,7 +14,7 @@ imap_search_input_init(struct imap_search_input *in, struct imap_session *s)
 {
 	*in = (struct imap_search_input){
 	        .mbox = s->mbox,
-	        .acct = s->account,
+	        .acct = imap_mailbox_account(s), /* the keywords are the owner's */
 	        .saved = s->saved_uids,
 	        .n_saved = s->n_saved,
 	        .now = (int64_t)time(NULL),

@@ -22,6 +22,7 @@
 #include "imap/imap_append.h"
 #include "imap/imap_catenate.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_notify.h"
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -263,7 +264,9 @@ imap_free(struct session *base)
 	cmd_release(&s->cmd); /* a command waiting for a job or a drain */
 	imap_notify_free(s);
 	imap_mailbox_deselect(s);
+	imap_namespace_free(s);
 	store_account_close(&s->account);
+	free(s->login_box);
 	imap_parser_free(&s->parser);
 	arena_free(&s->cmd_arena);
 	buf_deinit(&s->held);
@@ -381,6 +384,18 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 		return -1;
 	}
 	s->user = *id;
+	imap_namespace_login(s);
+	const char *want = s->login_box != NULL
+	                           ? log_str(s->cmd_arena, s->login_box, strlen(s->login_box))
+	                           : NULL;
+	if (s->login_box != NULL && imap_namespace_enter(s) < 0) {
+		log_info("imap", "event=shared-login-refused user=%s mailbox=%s",
+		         log_str(s->cmd_arena, id->address, strlen(id->address)), want);
+		imap_namespace_free(s);
+		store_account_close(&s->account);
+		explicit_bzero(&s->user, sizeof(s->user));
+		return -2;
+	}
 	s->state = IMAP_STATE_AUTH;
 	imap_parser_set_limits(s->parser, &(struct imap_parser_limits){
 	                                          .max_line = s->settings.max_line,
@@ -410,7 +425,11 @@ imap_session_unauthenticate(struct imap_session *s)
 	   freed; the selection goes without EXPUNGEs (section 3). */
 	imap_notify_free(s);      /* NOTIFY's store handles and watches */
 	imap_mailbox_deselect(s); /* view, wake-up, SEARCHRES $, UPDATE contexts */
+	imap_namespace_free(s);   /* other accounts' handles, groups */
 	store_account_close(&s->account);
+	free(s->login_box);
+	s->login_box = NULL;
+	memset(&s->identity, 0, sizeof(s->identity));
 	auth_sasl_free(&s->sasl);
 	explicit_bzero(&s->user, sizeof(s->user));
 	s->utf8_names = s->utf8_accept = s->is_rev2 = s->condstore = s->qresync =

@@ -25,6 +25,7 @@
 #include "imap/parser.h"
 #include "lib/util.h"
 #include "session/session.h"
+#include "store/store.h"
 
 struct arena;
 struct event;
@@ -35,6 +36,7 @@ struct store_mailbox;
 struct imap_context;
 struct imap_catenate;
 struct imap_notify;
+struct imap_shared_handle;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTH = 1 << 0,
@@ -112,6 +114,16 @@ struct imap_session {
 
 	/* authenticated */
 	struct store_account *account;
+	/* Who the session is to other accounts' ACLs (imap_namespace.c):
+	   name is user.address, groups read at login (heap). */
+	struct store_identity identity;
+	char **groups;
+	size_t n_groups;
+	struct imap_shared_handle *shared; /* handles on other accounts, opened on use */
+	/* LOGIN "user/mailbox" (imap.shared_login_separator): before login
+	   the mailbox asked for, after it the full name that INBOX stands for
+	   (imap_namespace_enter); heap, NULL for a normal login. */
+	char *login_box;
 	bool utf8_names;            /* ENABLE IMAP4rev2 or UTF8=ACCEPT: names travel as UTF-8 */
 	bool utf8_accept;           /* ENABLE UTF8=ACCEPT: SEARCH takes no CHARSET (RFC 6855 3) */
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
@@ -121,7 +133,9 @@ struct imap_session {
 
 	/* selected */
 	struct store_mailbox *mbox;
-	const char *mbox_name; /* heap */
+	struct store_account *mbox_account; /* its owner's handle (s->account or shared) */
+	unsigned mbox_rights;               /* the user's rights on it (RFC 4314) */
+	const char *mbox_name;              /* heap */
 	bool is_readonly;
 	uint64_t kw_announced;         /* keywords the client was given in FLAGS */
 	struct imap_context *contexts; /* SEARCH/SORT RETURN (UPDATE), imap_context.h */
@@ -171,7 +185,9 @@ void imap_cmd_resume_on_drain(struct imap_cmd *cmd, imap_resume_fn *fn);
 /* Switches the command into LINE mode (the next client line goes to fn). */
 void imap_cmd_read_line(struct imap_cmd *cmd, imap_line_fn *fn);
 /* Opens the account's store and moves to AUTHENTICATED; logs it. Returns
-   0, or -1 when the store could not be opened (logged; reply UNAVAILABLE). */
+   0, or -1 when the store could not be opened (logged; reply UNAVAILABLE),
+   -2 when s->login_box names no mailbox the user may read (the session
+   stays unauthenticated; reply AUTHORIZATIONFAILED). */
 int imap_session_login(struct imap_session *s, const struct auth_identity *id, const char *mech);
 /* Back to NOT AUTHENTICATED (UNAUTHENTICATE, RFC 8437): closes the mailbox
    and the account and forgets the user and every ENABLE. */

@@ -14,6 +14,7 @@
 #include "lib/arena.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/hash.h"
 #include "lib/util.h"
@@ -87,6 +88,41 @@ store_account_open(struct store *store, uint64_t account_id, struct store_accoun
 	return 0;
 }
 
+int
+store_account_open_as(struct store *store, uint64_t owner_id, const struct store_identity *who,
+                      struct store_account **acct_out, enum store_error *err_out)
+{
+	if (store_account_open(store, owner_id, acct_out, err_out) < 0)
+		return -1;
+	if (who->account_id == owner_id)
+		return 0;
+	/* One heap block: the struct, the group pointers, then the strings. */
+	size_t size = sizeof(struct store_identity) + who->n_groups * sizeof(char *) +
+	              strlen(who->name) + 1;
+	for (size_t i = 0; i < who->n_groups; i++)
+		size += strlen(who->groups[i]) + 1;
+	struct store_identity *copy = xmalloc(size);
+	const char **groups = (const char **)(copy + 1);
+	char *p = (char *)(groups + who->n_groups);
+	copy->account_id = who->account_id;
+	copy->n_groups = who->n_groups;
+	copy->groups = groups;
+	copy->name = p;
+	p = stpcpy(p, who->name) + 1;
+	for (size_t i = 0; i < who->n_groups; i++) {
+		groups[i] = p;
+		p = stpcpy(p, who->groups[i]) + 1;
+	}
+	(*acct_out)->who = copy;
+	return 0;
+}
+
+bool
+store_account_is_owner(const struct store_account *acct)
+{
+	return acct->who == NULL;
+}
+
 struct account *
 account_lookup(struct store *s, uint64_t account_id)
 {
@@ -125,6 +161,7 @@ store_account_close(struct store_account **acctp)
 	*acctp = NULL;
 	store_account_watch(h, NULL, NULL);
 	account_unref(h->a);
+	free((void *)h->who);
 	free(h);
 }
 

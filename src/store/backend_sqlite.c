@@ -129,7 +129,7 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 	}
 	free(path);
 	if (is_new || schema_check(db) < 0)
-		rc = schema_create(db, &s->set);
+		rc = schema_create(db, &s->set, a->id != STORE_SHARED_ACCOUNT);
 	if (rc == 0)
 		rc = keywords_load(a, db);
 	if (rc == 0)

@@ -253,6 +253,10 @@ remove_messages(struct store_mailbox *mbox, const uint32_t *uids, size_t n, bool
 		*err_out = STORE_ERR_PERM;
 		return -1;
 	}
+	if (!(mbox->rights & STORE_RIGHT_EXPUNGE)) { /* 'e' (RFC 4314 section 4) */
+		*err_out = STORE_ERR_NORIGHTS;
+		return -1;
+	}
 	if (db_get(acct, &db, err_out) < 0)
 		return -1;
 	pthread_mutex_lock(&acct->write_lock);

@@ -235,6 +235,18 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 		*err_out = STORE_ERR_PERM;
 		return -1;
 	}
+	/* RFC 4314 section 4: each flag needs its right; what is not allowed
+	   stays as it was, and only a change of nothing allowed fails. */
+	uint32_t allowed = acl_flag_mask(mbox->rights);
+	bool kw_allowed = (mbox->rights & STORE_RIGHT_WRITE) != 0;
+	bool asked = ch->op == STORE_FLAGS_SET || ch->flags != 0 || ch->n_keywords > 0;
+	bool may = ch->op == STORE_FLAGS_SET
+	                   ? allowed != 0 || kw_allowed
+	                   : (ch->flags & allowed) != 0 || (kw_allowed && ch->n_keywords > 0);
+	if (asked && !may) {
+		*err_out = STORE_ERR_NORIGHTS;
+		return -1;
+	}
 	if (n == 0)
 		return 0;
 	sorted = xmalloc(n * sizeof(*sorted));
@@ -250,7 +262,9 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	pthread_mutex_lock(&acct->write_lock);
 	if (db_begin(db, true) < 0)
 		goto db_fail;
-	if (ch->op == STORE_FLAGS_REMOVE) {
+	if (!kw_allowed) {
+		kwmask = 0; /* keywords stay; none is created */
+	} else if (ch->op == STORE_FLAGS_REMOVE) {
 		kwmask = store_keyword_mask(&h, ch->keywords, ch->n_keywords);
 	} else {
 		/* The name table changes under kw_lock (a reload from another
@@ -312,6 +326,9 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 			kw = old_kw & ~kwmask;
 			break;
 		}
+		flags = (old_flags & ~allowed) | (flags & allowed);
+		if (!kw_allowed)
+			kw = old_kw;
 		if (flags == old_flags && kw == old_kw)
 			continue; /* no change, no new modseq (RFC 7162 3.1.3) */
 		st = db_stmt(db, set_sql);

@@ -134,6 +134,7 @@ info_from_row(sqlite3_stmt *st, struct arena *a, struct store_mailbox_info *out)
 	out->has_children = sqlite3_column_int(st, 12) != 0;
 	out->is_subscribed = sqlite3_column_int(st, 13) != 0;
 	out->deleted_size = (uint64_t)sqlite3_column_int64(st, 14);
+	out->rights = STORE_RIGHTS_ALL; /* the owner's; list and status narrow it */
 }
 
 int
@@ -160,9 +161,34 @@ mailbox_info_read(struct db *db, uint64_t id, struct arena *a, struct store_mail
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Creates every missing parent of canon ("a/b/c": "a", "a/b"). In a txn. */
+/* The nearest existing parent of canon ("a/b/c": "a/b", else "a"), 0 (the
+   root) when none: where CREATE needs 'k' and what the new mailboxes
+   inherit their ACL from (RFC 4314 section 4). */
 static int
-create_parents(struct db *db, const char *canon)
+nearest_parent(struct db *db, const char *canon, uint64_t *id_out, enum store_error *err_out)
+{
+	char *copy = xstrdup(canon);
+	int rc = 0;
+
+	*id_out = 0;
+	for (char *p = strrchr(copy, '/'); p != NULL; p = strrchr(copy, '/')) {
+		*p = '\0';
+		if (mailbox_id_lookup(db, copy, id_out, err_out) == 0)
+			break;
+		if (*err_out != STORE_ERR_NOTFOUND) {
+			rc = -1;
+			break;
+		}
+		*id_out = 0;
+	}
+	free(copy);
+	return rc;
+}
+
+/* Creates every missing parent of canon ("a/b/c": "a", "a/b"), each with
+   the ACL of acl_from. In a txn. */
+static int
+create_parents(struct db *db, const char *canon, uint64_t acl_from)
 {
 	char *copy = xstrdup(canon);
 	uint64_t id;
@@ -172,7 +198,9 @@ create_parents(struct db *db, const char *canon)
 	for (char *p = strchr(copy, '/'); p != NULL && rc == 0; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		if (mailbox_id_lookup(db, copy, &id, &err) < 0)
-			rc = err == STORE_ERR_NOTFOUND ? mailbox_insert(db, copy, 0, &id) : -1;
+			rc = err == STORE_ERR_NOTFOUND && mailbox_insert(db, copy, 0, &id) == 0
+			             ? acl_inherit(db, acl_from, id)
+			             : -1;
 		*p = '/';
 	}
 	free(copy);
@@ -207,8 +235,16 @@ store_mailbox_create(struct store_account *acct, const char *name, unsigned spec
 	}
 	if (*err_out != STORE_ERR_NOTFOUND)
 		goto out;
-	if (quota_usage(db, &before) < 0 || create_parents(db, canon) < 0 ||
-	    mailbox_insert(db, canon, special_use, &id) < 0) {
+	uint64_t parent;
+	if (quota_usage(db, &before) < 0) {
+		*err_out = db_error(db);
+		goto out;
+	}
+	if (nearest_parent(db, canon, &parent, err_out) < 0 ||
+	    acl_check(acct, db, parent, STORE_RIGHT_CREATE, NULL, err_out) < 0)
+		goto out;
+	if (create_parents(db, canon, parent) < 0 ||
+	    mailbox_insert(db, canon, special_use, &id) < 0 || acl_inherit(db, parent, id) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -284,7 +320,8 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (mailbox_id_lookup(db, canon, &id, err_out) < 0)
+	if (mailbox_id_lookup(db, canon, &id, err_out) < 0 ||
+	    acl_check(acct, db, id, STORE_RIGHT_DELETE, NULL, err_out) < 0)
 		goto out;
 	if (has_children(db, canon, &children) < 0) {
 		*err_out = db_error(db);
@@ -307,7 +344,7 @@ store_mailbox_delete(struct store_account *acct, const char *name, enum store_er
 			goto out;
 		}
 	}
-	if (db_commit(db) < 0) {
+	if (acl_delete_mailbox(db, id) < 0 || db_commit(db) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -346,7 +383,11 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon,
 	   5464 section 4.1). */
 	static const char meta_sql[] = "INSERT INTO metadata(mailbox_id, name, value)"
 	                               " SELECT ?, name, value FROM metadata WHERE mailbox_id = ?";
-	if (create_parents(db, new_canon) < 0 || mailbox_insert(db, new_canon, 0, &new_id) < 0 ||
+	uint64_t parent;
+	if (nearest_parent(db, new_canon, &parent, err_out) < 0)
+		return -1;
+	if (create_parents(db, new_canon, parent) < 0 ||
+	    mailbox_insert(db, new_canon, 0, &new_id) < 0 || acl_inherit(db, parent, new_id) < 0 ||
 	    (st = db_stmt(db, meta_sql)) == NULL) {
 		*err_out = db_error(db);
 		return -1;
@@ -373,8 +414,8 @@ rename_inbox(struct account *a, struct db *db, const char *new_canon,
 	sqlite3_reset(st);
 	src_uids = xcalloc(n ? n : 1, sizeof(*src_uids));
 	dst_uids = xcalloc(n ? n : 1, sizeof(*dst_uids));
-	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, src_uids, dst_uids, NULL,
-	                NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0 ||
+	if (copy_in_txn(a, db, NULL, inbox_id, new_id, uids, n, true, STORE_RIGHTS_ALL, src_uids,
+	                dst_uids, NULL, NULL, &n_copied, &src_modseq, &dst_modseq, err_out) < 0 ||
 	    quota_enforce(db, before, err_out) < 0)
 		goto out;
 	if (db_commit(db) < 0) {
@@ -434,7 +475,8 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (mailbox_id_lookup(db, old_canon, &id, err_out) < 0)
+	if (mailbox_id_lookup(db, old_canon, &id, err_out) < 0 ||
+	    acl_check(acct, db, id, STORE_RIGHT_DELETE, NULL, err_out) < 0)
 		goto out;
 	if (mailbox_id_lookup(db, new_canon, &id, err_out) == 0) {
 		*err_out = STORE_ERR_EXISTS;
@@ -448,6 +490,11 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 		*err_out = db_error(db);
 		goto out;
 	}
+	/* RFC 4314 section 4: 'x' on the old name, 'k' on the new parent. */
+	uint64_t parent;
+	if (nearest_parent(db, new_canon, &parent, err_out) < 0 ||
+	    acl_check(acct, db, parent, STORE_RIGHT_CREATE, NULL, err_out) < 0)
+		goto out;
 	if (strcmp(old_canon, "INBOX") == 0) {
 		rc = rename_inbox(a, db, new_canon, &before, err_out);
 		goto out;
@@ -469,7 +516,7 @@ store_mailbox_rename(struct store_account *acct, const char *old_name, const cha
 			goto out;
 		}
 	}
-	if (create_parents(db, new_canon) < 0) {
+	if (create_parents(db, new_canon, parent) < 0) {
 		*err_out = db_error(db);
 		goto out;
 	}
@@ -526,6 +573,9 @@ store_mailbox_status(struct store_account *acct, const char *name, struct arena 
 	} else {
 		*err_out = STORE_ERR_TEMP;
 	}
+	if (rc == SQLITE_ROW &&
+	    acl_check(acct, db, out->id, STORE_RIGHT_READ, &out->rights, err_out) < 0)
+		rc = SQLITE_ERROR;
 	db_put(acct->a, db);
 	free(canon);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -568,9 +618,18 @@ store_mailbox_list(struct store_account *acct, struct arena *a,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		*err_out = db_error(db);
+	/* Another user sees only what gives them 'l' (RFC 4314 section 4:
+	   never a NO for what they cannot list). */
+	size_t k = 0;
+	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
+		if (acl_check(acct, db, list[i].id, 0, &list[i].rights, err_out) < 0)
+			rc = SQLITE_ERROR;
+		else if (list[i].rights & STORE_RIGHT_LOOKUP)
+			list[k++] = list[i];
+	}
 	db_put(acct->a, db);
 	*list_out = list;
-	*n_out = n;
+	*n_out = k;
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

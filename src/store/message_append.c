@@ -347,7 +347,12 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 	int64_t now = (int64_t)time(NULL);
 	sqlite3_stmt *st;
 
-	if (mailbox_id_lookup(db, r->canon, &r->box_id, &r->err) < 0)
+	/* APPEND needs 'i'; each flag is kept only with its right (RFC 4314
+	   section 4: never a failure for a flag). */
+	struct store_account as = {.a = a, .who = r->who};
+	unsigned rights;
+	if (mailbox_id_lookup(db, r->canon, &r->box_id, &r->err) < 0 ||
+	    acl_check(&as, db, r->box_id, STORE_RIGHT_INSERT, &rights, &r->err) < 0)
 		return -1;
 	st = db_stmt(db, box_sql);
 	if (st == NULL)
@@ -379,7 +384,9 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 		const struct store_append *m = &r->msgs[i];
 		int64_t blob_id, email_id;
 
-		if (keywords_mask_make(a, db, m->keywords, m->n_keywords, &r->kws[i], &r->err) < 0)
+		r->kws[i] = 0;
+		if ((rights & STORE_RIGHT_WRITE) &&
+		    keywords_mask_make(a, db, m->keywords, m->n_keywords, &r->kws[i], &r->err) < 0)
 			return -1;
 		blob_id = blob_row(a, db, &r->p[i], &r->err);
 		if (blob_id < 0)
@@ -388,7 +395,7 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 		if (email_id < 0)
 			goto db_fail;
 		r->uids[i] = uidnext++;
-		r->flags[i] = m->flags & STORE_FLAGS_ALL;
+		r->flags[i] = m->flags & acl_flag_mask(rights);
 		st = db_stmt(db, ins_sql);
 		if (st == NULL)
 			goto db_fail;
@@ -485,6 +492,7 @@ store_message_append(struct store_account *acct, const char *mailbox,
 		goto out;
 	}
 	r.canon = canon;
+	r.who = acct->who;
 	r.uids = xcalloc(n, sizeof(*r.uids));
 	r.flags = xcalloc(n, sizeof(*r.flags));
 	r.kws = xcalloc(n, sizeof(*r.kws));

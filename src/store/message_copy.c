@@ -27,16 +27,16 @@ cmp_u32(const void *x, const void *y)
 int
 copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
             uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
-            uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out, uint64_t *kw_out,
-            size_t *n_out, uint64_t *src_modseq_out, uint64_t *dst_modseq_out,
-            enum store_error *err_out)
+            unsigned dst_rights, uint32_t *src_uids_out, uint32_t *dst_uids_out,
+            uint32_t *flags_out, uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out,
+            uint64_t *dst_modseq_out, enum store_error *err_out)
 {
 	static const char next_sql[] = "SELECT uidnext FROM mailboxes WHERE id = ?";
 	static const char copy_sql[] =
 	        "INSERT INTO messages(mailbox_id, uid, blob_id, size, flags, keywords, modseq,"
 	        " internal_date, save_date, email_id, thread_id)"
-	        " SELECT ?1, ?2, blob_id, size, flags, keywords, ?3, internal_date, ?4, email_id,"
-	        " thread_id FROM messages WHERE mailbox_id = ?5 AND uid = ?6"
+	        " SELECT ?1, ?2, blob_id, size, flags & ?7, keywords & ?8, ?3, internal_date, ?4,"
+	        " email_id, thread_id FROM messages WHERE mailbox_id = ?5 AND uid = ?6"
 	        " RETURNING flags, keywords";
 	static const char set_next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
 	sqlite3_stmt *st;
@@ -79,6 +79,9 @@ copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *ori
 		sqlite3_bind_int64(st, 4, now);
 		sqlite3_bind_int64(st, 5, (int64_t)src_id);
 		sqlite3_bind_int64(st, 6, uids[i]);
+		/* RFC 4314 section 4: only the flags the user may set go along. */
+		sqlite3_bind_int64(st, 7, acl_flag_mask(dst_rights));
+		sqlite3_bind_int64(st, 8, dst_rights & STORE_RIGHT_WRITE ? -1 : 0);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			if (flags_out != NULL)
@@ -145,6 +148,14 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 		*err_out = STORE_ERR_PERM;
 		return -1;
 	}
+	/* MOVE takes the messages out: 't' and 'e' on the source (RFC 6851
+	   section 3.3 asks for what COPY + STORE \Deleted + EXPUNGE would). */
+	if (move && (src->rights & (STORE_RIGHT_DELMSG | STORE_RIGHT_EXPUNGE)) !=
+	                    (STORE_RIGHT_DELMSG | STORE_RIGHT_EXPUNGE)) {
+		free(canon);
+		*err_out = STORE_ERR_NORIGHTS;
+		return -1;
+	}
 	sorted = xmalloc((n ? n : 1) * sizeof(*sorted));
 	if (n > 0)
 		memcpy(sorted, uids, n * sizeof(*sorted));
@@ -157,12 +168,15 @@ store_message_copy(struct store_mailbox *src, const uint32_t *uids, size_t n, co
 	pthread_mutex_lock(&acct->write_lock);
 	if (db_begin(db, true) < 0)
 		goto db_fail;
-	if (mailbox_id_lookup(db, canon, &dst_id, err_out) < 0)
+	unsigned dst_rights;
+	struct store_account as = {.a = acct, .who = src->who};
+	if (mailbox_id_lookup(db, canon, &dst_id, err_out) < 0 ||
+	    acl_check(&as, db, dst_id, STORE_RIGHT_INSERT, &dst_rights, err_out) < 0)
 		goto out;
 	if (quota_usage(db, &before) < 0)
 		goto db_fail;
-	if (copy_in_txn(acct, db, src, src->id, dst_id, sorted, n, move, src_uids_out, dst_uids_out,
-	                flags, kws, &k, &src_modseq, &dst_modseq, err_out) < 0)
+	if (copy_in_txn(acct, db, src, src->id, dst_id, sorted, n, move, dst_rights, src_uids_out,
+	                dst_uids_out, flags, kws, &k, &src_modseq, &dst_modseq, err_out) < 0)
 		goto out;
 	if (quota_enforce(db, &before, err_out) < 0)
 		goto out;

@@ -20,14 +20,17 @@
  * mailboxes.deleted_size (STATUS DELETED-STORAGE), kept by the message
  * triggers, which the upgrade replaces. 6 adds the metadata table (IMAP
  * METADATA, RFC 5464: metadata.c).
+ * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
+ * database gets the empty table.
  */
 #include "store/store_int.h"
 
 #include <time.h>
 
 #include "lib/log.h"
+#include "lib/util.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -78,6 +81,12 @@
 	"CREATE TABLE metadata(mailbox_id INTEGER NOT NULL, name TEXT NOT NULL,"                   \
 	" value BLOB NOT NULL, PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
 
+/* RFC 4314 ACLs: rights bits per mailbox (0: the account's root) and
+   identifier. */
+#define ACL_SQL                                                                                    \
+	"CREATE TABLE IF NOT EXISTS acl(mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL,"    \
+	" rights INTEGER NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
 
@@ -121,7 +130,7 @@ static const char schema_sql[] =
         " subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
         " to_addr TEXT, to_display TEXT, cc_addr TEXT,"
         " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
-        "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;" BLOB_DATA_SQL
+        "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;" BLOB_DATA_SQL ACL_SQL
         "CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
         "CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
         " tokenize='trigram case_sensitive 0');" FTS_PENDING_SQL
@@ -218,6 +227,20 @@ schema_upgrade_5_metadata(struct db *db)
 	return 0;
 }
 
+/* Version 6 -> 7: the (empty) acl table. */
+static int
+schema_upgrade_6_acl(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, ACL_SQL "UPDATE account SET schema_version = 7") < 0 || db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=6");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -270,13 +293,15 @@ schema_check(struct db *db)
 		version = 5;
 	if (version == 5 && schema_upgrade_5_metadata(db) == 0)
 		version = 6;
+	if (version == 6 && schema_upgrade_6_acl(db) == 0)
+		version = 7;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;
 }
 
 int
-schema_create(struct db *db, const struct store_settings *set)
+schema_create(struct db *db, const struct store_settings *set, bool with_mailboxes)
 {
 	static const char ins_sql[] =
 	        "INSERT INTO account(id, schema_version, last_uidvalidity, next_email_id,"
@@ -300,7 +325,9 @@ schema_create(struct db *db, const struct store_settings *set)
 	sqlite3_bind_int64(st, 5, (int64_t)set->quota_mailboxes);
 	if (db_step_done(db, st) < 0)
 		goto fail;
-	for (size_t i = 0; i < sizeof(default_mailboxes) / sizeof(default_mailboxes[0]); i++) {
+	/* The shared account starts empty: its mailboxes are what the
+	   administrators make (docs/ADMIN.md "Sharing"). */
+	for (size_t i = 0; with_mailboxes && i < ARRAY_LEN(default_mailboxes); i++) {
 		if (mailbox_insert(db, default_mailboxes[i], default_special[i], &id) < 0)
 			goto fail;
 	}

@@ -36,6 +36,7 @@ store_error_str(enum store_error err)
 	        [STORE_ERR_INUSE] = "in use",
 	        [STORE_ERR_EXPUNGED] = "message expunged",
 	        [STORE_ERR_CORRUPT] = "message data missing or corrupt",
+	        [STORE_ERR_NORIGHTS] = "no rights",
 	};
 
 	if ((size_t)err < ARRAY_LEN(names) && names[err] != NULL)
@@ -115,6 +116,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 	s->set.backend = backend->name;
 	s->accounts = hash_new(HASH_KEYS_U64, 0);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->shares_lock, NULL);
 	pthread_cond_init(&s->idx_cond, NULL);
 	watch_init(s);
 	if (backend->store_open(s, err_out) < 0) {
@@ -134,6 +136,8 @@ store_close(struct store **storep)
 		return;
 	watch_deinit(s);
 	s->backend->store_close(s);
+	acl_shares_close(s);
+	pthread_mutex_destroy(&s->shares_lock);
 	struct hash_entry e;
 	for (size_t pos = 0; hash_next(s->accounts, &pos, &e);)
 		log_error("store", "event=close-leak account=%llu", (unsigned long long)e.u64);

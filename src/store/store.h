@@ -52,6 +52,7 @@ enum store_error {
 	STORE_ERR_INUSE,       /* locked by another user of the account ([INUSE]) */
 	STORE_ERR_EXPUNGED,    /* message was expunged meanwhile ([EXPUNGEISSUED]) */
 	STORE_ERR_CORRUPT,     /* blob missing or not matching its hash ([SERVERBUG]) */
+	STORE_ERR_NORIGHTS,    /* the ACL does not give the right ([NOPERM], RFC 4314) */
 };
 
 /* A short English phrase for logs ("temporary failure"); never NULL. */
@@ -122,6 +123,38 @@ void store_account_close(struct store_account **acctp);
 uint64_t store_account_id(const struct store_account *acct);
 
 /*
+ * Who is acting on an account that may not be theirs (RFC 4314 sharing):
+ * the login identity, matched against the ACL identifiers "anyone",
+ * "authenticated", name (the login address) and "$group" for each group.
+ * Plain data; store_account_open_as() copies it.
+ */
+struct store_identity {
+	uint64_t account_id;
+	const char *name;          /* login address, lowercased */
+	const char *const *groups; /* group names without '$' */
+	size_t n_groups;
+};
+
+/*
+ * Opens account owner_id on behalf of who (another account's user). The
+ * handle works like one from store_account_open(), sharing its views, but
+ * every call through it (and through the mailboxes it opens) first checks
+ * who's rights in the owner's ACL (store_mailbox_rights()): without the
+ * right a call fails with _NORIGHTS, or _NOTFOUND when who may not even
+ * see the mailbox (RFC 4314 section 6). When who->account_id is owner_id
+ * this is store_account_open(). The shared account is owner
+ * STORE_SHARED_ACCOUNT.
+ */
+int store_account_open_as(struct store *store, uint64_t owner_id, const struct store_identity *who,
+                          struct store_account **acct_out, enum store_error *err_out);
+/* Whether the handle is its owner's (full rights, no ACL checks). */
+bool store_account_is_owner(const struct store_account *acct);
+
+/* The server-owned account holding the public ("Shared/") mailboxes: made
+   empty (no INBOX) on first open; auth never gives out id 0. */
+#define STORE_SHARED_ACCOUNT 0
+
+/*
  * Full-text indexing runs in the background after appends (search is exact
  * meanwhile), and so does the cleanup after expunges and mailbox deletes
  * (the removed messages' bytes and index entries; they are invisible
@@ -167,6 +200,7 @@ struct store_mailbox_info {
 	uint32_t messages, unseen, deleted, recent;
 	uint64_t size;         /* sum of message sizes (STATUS SIZE, RFC 8438) */
 	uint64_t deleted_size; /* of the \Deleted ones (STATUS DELETED-STORAGE, RFC 9208) */
+	unsigned rights;       /* enum store_right bits of the handle's user (LIST, STATUS) */
 };
 
 /*
@@ -682,6 +716,94 @@ size_t store_metadata_changes(struct store_account *acct, uint64_t *seq, struct 
    /private/specialuse). -1 with _NOTFOUND, _TEMP. */
 int store_mailbox_special_use_set(struct store_account *acct, const char *mailbox, unsigned bits,
                                   enum store_error *err_out);
+
+/* ---- Access control (RFC 4314) -------------------------------------- */
+
+/* The rights of RFC 4314 section 2.1, one bit each ('c' and 'd' are the
+   virtual rights of section 2.1.1: c = k+x, d = e+t, as in its examples). */
+enum store_right {
+	STORE_RIGHT_LOOKUP = 1 << 0,  /* l: LIST */
+	STORE_RIGHT_READ = 1 << 1,    /* r: SELECT, STATUS */
+	STORE_RIGHT_SEEN = 1 << 2,    /* s: \Seen */
+	STORE_RIGHT_WRITE = 1 << 3,   /* w: other flags and keywords */
+	STORE_RIGHT_INSERT = 1 << 4,  /* i: APPEND, COPY into */
+	STORE_RIGHT_POST = 1 << 5,    /* p: submission to the mailbox (not used) */
+	STORE_RIGHT_CREATE = 1 << 6,  /* k: CREATE children, RENAME into */
+	STORE_RIGHT_DELETE = 1 << 7,  /* x: DELETE, RENAME from */
+	STORE_RIGHT_DELMSG = 1 << 8,  /* t: \Deleted */
+	STORE_RIGHT_EXPUNGE = 1 << 9, /* e: EXPUNGE */
+	STORE_RIGHT_ADMIN = 1 << 10,  /* a: SETACL, GETACL, LISTRIGHTS */
+};
+#define STORE_RIGHTS_ALL 0x7ffu
+/* "lrswipkxtea": every right's letter in bit order. */
+#define STORE_RIGHTS_LETTERS "lrswipkxtea"
+
+enum store_rights_mod { STORE_RIGHTS_REPLACE, STORE_RIGHTS_ADD, STORE_RIGHTS_REMOVE };
+
+/*
+ * Parses an RFC 4314 rights string ("lrs", "+cd", "-w"; mod-rights when
+ * allow_mod). 'c' and 'd' expand to their members. Returns 0 with the
+ * bits and the modifier, or -1 with *bad_out the offending character
+ * (an upper-case, unknown right or a digit: RFC 4314 3.1 says BAD).
+ * Pure: no store needed (fuzz/fuzz_acl_rights.c).
+ */
+int store_rights_parse(const char *s, bool allow_mod, unsigned *rights_out,
+                       enum store_rights_mod *mod_out, char *bad_out);
+/* The letters of rights, with 'c'/'d' added when a member is there
+   (section 2.1.1), into out (at least 16 bytes). Returns out. */
+char *store_rights_format(unsigned rights, char out[16]);
+/*
+ * True for an identifier the store may keep: "anyone", "authenticated",
+ * "$name" (a group), or a login name; each may start with '-' (negative
+ * rights). 1..255 bytes of UTF-8, no controls, no spaces. Pure.
+ */
+bool store_acl_identifier_is_valid(const char *identifier);
+
+/* One ACL entry. */
+struct store_acl_entry {
+	const char *identifier; /* as stored ("-fred" for negative rights) */
+	unsigned rights;
+};
+
+/*
+ * The ACL of mailbox name (GETACL), sorted by identifier; in a. Needs 'a'
+ * through a non-owner handle. The owner's implicit rights are not an
+ * entry. -1 with _NOTFOUND, _NORIGHTS, _TEMP.
+ */
+int store_acl_get(struct store_account *acct, const char *name, struct arena *a,
+                  struct store_acl_entry **entries_out, size_t *n_out, enum store_error *err_out);
+/*
+ * SETACL / DELETEACL: applies mod with rights to identifier's entry of
+ * name; an entry left with no rights is removed (so REPLACE with 0 is
+ * DELETEACL). name "" is the account's root: what new top-level
+ * mailboxes inherit (an ACL on the shared account's root decides who may
+ * create public mailboxes). Needs 'a' through a non-owner handle. Also
+ * updates the store's index of who shares with whom
+ * (store_shared_owners()). -1 with _NOTFOUND, _NORIGHTS, _BADNAME, _TEMP.
+ */
+int store_acl_set(struct store_account *acct, const char *name, const char *identifier,
+                  enum store_rights_mod mod, unsigned rights, enum store_error *err_out);
+/*
+ * The one place rights are decided: what acct's user may do on mailbox
+ * name. The owner (store_account_open) has every right on every mailbox
+ * (RFC 4314 section 2: implicit rights); anyone else has the union of the
+ * entries matching them minus the union of the matching negative ones.
+ * Every store call through a non-owner handle checks with it. name "":
+ * the root. -1 with _NOTFOUND (no such mailbox), _TEMP.
+ */
+int store_mailbox_rights(struct store_account *acct, const char *name, unsigned *rights_out,
+                         enum store_error *err_out);
+/* The rights the handle's user had when mbox was opened (RFC 4314 5.1.1
+   lets a server keep them for the selection). */
+unsigned store_mailbox_my_rights(const struct store_mailbox *mbox);
+/*
+ * Accounts that share at least one mailbox with an identity who matches
+ * (an entry for who->name, "anyone", "authenticated" or one of its
+ * groups), excluding who's own, ascending; heap (free()). The index is
+ * DATA_DIR/shares.db, kept by store_acl_set(). 0, or -1 with _TEMP.
+ */
+int store_shared_owners(struct store *store, const struct store_identity *who, uint64_t **ids_out,
+                        size_t *n_out, enum store_error *err_out);
 
 /* ---- Quota ---------------------------------------------------------- */
 

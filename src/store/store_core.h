@@ -14,7 +14,8 @@
  *   a submitter takes it alone, the leader inside write_lock)  >
  *   acct->views_lock (view list, LRU)  >  view->lock (one view's arrays,
  *   watchers)  >  acct->kw_lock, acct->pool_lock, acct->retain_lock;
- *   acct->watch_lock (account watchers) is taken alone.
+ *   acct->watch_lock (account watchers) is taken alone; store->shares_lock
+ *   (shares.db, acl.c) alone or inside acct->write_lock.
  */
 #ifndef TERN_STORE_STORE_CORE_H
 #define TERN_STORE_STORE_CORE_H
@@ -39,6 +40,11 @@ struct store {
 	const struct store_backend *backend;
 	pthread_mutex_t lock;
 	struct hash *accounts; /* id -> struct account, under lock */
+
+	/* DATA_DIR/shares.db (acl.c): who shares with whom; opened on first
+	   use, one connection under shares_lock. */
+	pthread_mutex_t shares_lock;
+	struct sqlite3 *shares;
 
 	/* The background FTS indexer (indexer.c): account ids to index,
 	   under lock. */
@@ -165,6 +171,9 @@ struct account {
 
 struct store_account {
 	struct account *a;
+	/* A non-owner's handle (store_account_open_as): whose rights every
+	   call checks (acl.c); NULL for the owner. Heap, with its strings. */
+	const struct store_identity *who;
 	/* store_account_watch: the mailbox list changed (under watch_lock) */
 	store_wake_fn *wake;
 	void *wake_arg;
@@ -228,6 +237,10 @@ struct store_mailbox {
 	struct store_mailbox *wnext, *wprev;
 	uint32_t recent_lo, recent_hi; /* claimed [lo, hi) */
 	uint32_t flags_hint; /* view index of the last flags_get: FETCH 1:* asks in order */
+	unsigned rights;     /* enum store_right bits, as of the open (acl.c) */
+	/* The opening handle's identity (borrowed: the handle outlives its
+	   mailboxes), for the rights of COPY's destination; NULL: owner. */
+	const struct store_identity *who;
 };
 
 /* ---- commit.c: the group-commit queue's locks (the queue is store_int.h's) ---- */
@@ -264,6 +277,10 @@ bool retain_find(struct store_mailbox *mbox, uint32_t uid, struct retained *out)
 bool retain_blob_is_pinned(struct account *a, int64_t blob_id);
 /* Whether pins went since the last call (blobs may wait for collection). */
 bool retain_collect_pending(struct account *a);
+
+/* ---- acl.c ---- */
+/* Closes shares.db (store_close). */
+void acl_shares_close(struct store *s);
 
 /* ---- mailbox_name.c ---- */
 /* Canonical form of a valid name ("inbox/x" -> "INBOX/x"), heap; NULL if invalid. */

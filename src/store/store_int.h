@@ -67,6 +67,8 @@ struct prepared {
    a leader thread (maybe another caller's) commits it. */
 struct append_req {
 	const char *canon; /* canonical mailbox name */
+	/* Whose rights the append needs (a non-owner's handle), NULL: owner. */
+	const struct store_identity *who;
 	const struct store_append *msgs;
 	struct prepared *p;
 	size_t n;
@@ -171,7 +173,7 @@ void indexer_stop(struct store *s);
 void indexer_hold(struct store *s, bool hold);
 
 /* ---- schema.c ---- */
-int schema_create(struct db *db, const struct store_settings *set);
+int schema_create(struct db *db, const struct store_settings *set, bool with_mailboxes);
 int schema_check(struct db *db);
 
 /* ---- blob.c ---- */
@@ -191,6 +193,24 @@ int blob_link(const char *blob_dir, const char *hex, const char *src, bool no_fs
 bool blob_exists(const char *blob_dir, const char *hex);
 int blob_unlink(const char *blob_dir, const char *hex);
 
+/* ---- acl.c: the rights check (store.h "Access control") ---- */
+/*
+ * The check every non-owner call makes: needs all of need on mailbox_id
+ * (0: the root) of the handle's account, read with db. 0 when allowed
+ * (always for the owner); -1 with _NORIGHTS, or _NOTFOUND when the user
+ * may not even look the mailbox up, or _TEMP. *rights_out (may be NULL)
+ * gets the user's rights.
+ */
+int acl_check(const struct store_account *acct, struct db *db, uint64_t mailbox_id, unsigned need,
+              unsigned *rights_out, enum store_error *err_out);
+/* Copies the ACL of parent_id onto new mailbox id (CREATE inherits it,
+   RFC 4314 section 4). In the caller's transaction. */
+int acl_inherit(struct db *db, uint64_t parent_id, uint64_t id);
+/* The system flags rights lets a user set (RFC 4314 section 4): \Seen
+   with 's', \Deleted with 't', the others (and keywords) with 'w'. */
+uint32_t acl_flag_mask(unsigned rights);
+/* Removes mailbox id's ACL (DELETE). In the caller's transaction. */
+int acl_delete_mailbox(struct db *db, uint64_t id);
 /* ---- mailbox.c ---- */
 /* Finds the mailbox row; -1 with _NOTFOUND or _TEMP. */
 int mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out,
@@ -236,13 +256,14 @@ void blobs_collect(struct account *acct, struct db *db);
 void blobs_collect_later(struct account *acct);
 
 /* ---- message_copy.c ---- */
-/* Copies (or moves) uids from src to dst in the caller's write transaction.
-   Fills src_uids/dst_uids (n entries) and the two new modseqs. */
+/* Copies (or moves) uids from src to dst in the caller's write transaction,
+   keeping only the flags dst_rights allow (acl_flag_mask). Fills
+   src_uids/dst_uids (n entries) and the two new modseqs. */
 int copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *origin,
                 uint64_t src_id, uint64_t dst_id, const uint32_t *uids, size_t n, bool move,
-                uint32_t *src_uids_out, uint32_t *dst_uids_out, uint32_t *flags_out,
-                uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out, uint64_t *dst_modseq_out,
-                enum store_error *err_out);
+                unsigned dst_rights, uint32_t *src_uids_out, uint32_t *dst_uids_out,
+                uint32_t *flags_out, uint64_t *kw_out, size_t *n_out, uint64_t *src_modseq_out,
+                uint64_t *dst_modseq_out, enum store_error *err_out);
 
 /* ---- quota.c ---- */
 /* Usage before a change; the limits are read again at quota_enforce(). */

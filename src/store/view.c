@@ -326,8 +326,21 @@ store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
 	struct view *v;
 	uint64_t id;
 
+	unsigned rights = STORE_RIGHTS_ALL;
+
 	if (canon == NULL) {
 		*err_out = STORE_ERR_NOTFOUND;
+		return -1;
+	}
+	/* SELECT, EXAMINE need 'r' (RFC 4314 section 4); the rights stay
+	   with the handle for its flag and expunge calls. */
+	if (acct->who != NULL && store_mailbox_rights(acct, canon, &rights, err_out) < 0) {
+		free(canon);
+		return -1;
+	}
+	if (!(rights & STORE_RIGHT_READ)) {
+		*err_out = rights & STORE_RIGHT_LOOKUP ? STORE_ERR_NORIGHTS : STORE_ERR_NOTFOUND;
+		free(canon);
 		return -1;
 	}
 	if (a->store->backend->mailbox_lookup(a, canon, &id, err_out) < 0 ||
@@ -342,6 +355,8 @@ store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
 	m->view = v;
 	m->id = id;
 	m->open_flags = flags;
+	m->rights = rights;
+	m->who = acct->who;
 	pthread_mutex_lock(&v->lock);
 	m->buf = v->buf;
 	m->buf->refs++;

@@ -265,13 +265,16 @@ class ImportAndMigrationTest(unittest.TestCase):
         self.assertTrue(login_line(self.srv.imaps_port, "old@localhost", "secret")
                         .startswith("a1 OK "))
         db = sqlite3.connect(os.path.join(d, "accounts.db"))
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 5)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 6)
         self.assertEqual(db.execute("SELECT count(*) FROM aliases").fetchone()[0], 0)
+        self.assertEqual(db.execute("SELECT count(*) FROM group_members").fetchone()[0], 0)
+        self.assertEqual(db.execute("SELECT count(*) FROM accounts WHERE referral != ''")
+                         .fetchone()[0], 0)
         row = db.execute("SELECT id, password, scram_sha256 FROM accounts").fetchone()
         db.close()
         self.assertEqual(row[0], 1)
         self.assertTrue(row[1].startswith("$y$") and row[2] != "", row)
-        self.assertIn("event=schema-migrated from=0 to=5", self.srv.read_log())
+        self.assertIn("event=schema-migrated from=0 to=6", self.srv.read_log())
 
 
 class ThrottleTest(ServerTestCase):

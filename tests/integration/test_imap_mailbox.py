@@ -271,7 +271,7 @@ class MailboxTest(ServerTestCase):
         self.assertIn("MESSAGES 1", self.s.ok("STATUS INBOX (MESSAGES)")[0])
 
     def test_namespace_and_capability_after_login(self):
-        self.assertEqual(self.s.ok("NAMESPACE")[0], '* NAMESPACE (("" "/")) NIL NIL')
+        self.assertEqual(self.s.ok("NAMESPACE")[0], '* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))')
         caps = self.s.ok("CAPABILITY")[0]
         for c in ("ENABLE", "IDLE", "LIST-EXTENDED", "SPECIAL-USE", "UIDPLUS", "MULTIAPPEND",
                   "APPENDLIMIT=", "NAMESPACE", "UNSELECT", "LIST-STATUS", "STATUS=SIZE"):

@@ -182,7 +182,7 @@ test_version_1_database_is_upgraded(void)
 	tsql(t.dir, TSQL_BACK_TO_4 "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
 	                           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 6);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 7);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
