@@ -60,24 +60,16 @@ across_work(void *arg)
 	                               &job->uidvalidity, job->uids, &job->err);
 }
 
+/* The replies for a finished job; the caller finishes the command. */
 static void
-across_done(struct session *base, void *arg)
+across_reply(struct imap_session *s, struct across_job *job)
 {
-	struct across_job *job = arg;
-
-	if (base == NULL) {
-		job_free(job);
-		return;
-	}
-	struct imap_session *s = (struct imap_session *)base;
 	struct imap_cmd *cmd = &s->cmd;
 	if (job->rc < 0) {
 		if (job->err == STORE_ERR_NOTFOUND)
 			imap_reply_no(cmd, "[TRYCREATE] Mailbox does not exist");
 		else
 			imap_reply_store_error(cmd, job->err);
-		imap_cmd_finish(cmd);
-		job_free(job);
 		return;
 	}
 	const char *code = arena_printf(cmd->arena, "COPYUID %u %s %s", job->uidvalidity,
@@ -96,7 +88,18 @@ across_done(struct session *base, void *arg)
 	} else {
 		imap_reply_ok(cmd, "[%s] %s completed", code, cmd->name);
 	}
-	imap_cmd_finish(cmd);
+}
+
+static void
+across_done(struct session *base, void *arg)
+{
+	struct across_job *job = arg;
+
+	if (base != NULL) {
+		struct imap_session *s = (struct imap_session *)base;
+		across_reply(s, job);
+		imap_cmd_finish(&s->cmd);
+	}
 	job_free(job);
 }
 
@@ -174,6 +177,13 @@ imap_copy_across(struct imap_cmd *cmd, const uint32_t *uids, size_t n,
 	if (store_account_open_as(s->srv->store, store_account_id(dest_acct), &s->identity,
 	                          &job->acct, &err) < 0) {
 		imap_reply_store_error(cmd, err);
+		job_free(job);
+		return IMAP_CMD_DONE;
+	}
+	if (s->is_holding) {
+		/* Already on a pool thread (IMAP_CMD_OFF_LOOP): no second hop. */
+		across_work(job);
+		across_reply(s, job);
 		job_free(job);
 		return IMAP_CMD_DONE;
 	}
