@@ -170,6 +170,24 @@ imap_server_free(struct imap_server **srvp)
 
 static const struct session_ops imap_session_ops;
 
+
+/* The parser's limits before and after login. Before, a command is
+   LOGIN, AUTHENTICATE, ID or the like: 32 KiB at most (issue 17: the
+   per-connection budget before login; ID's 30 fields of 1024 octets, RFC
+   2971 section 3.3, are the most). */
+static void
+parser_limits(const struct imap_session *s, bool logged_in, struct imap_parser_limits *out)
+{
+	*out = (struct imap_parser_limits){
+	        .max_line = logged_in ? s->settings.max_line
+	                              : MIN(s->settings.max_line, s->settings.max_line_before_login),
+	        .max_literal = s->settings.max_literal,
+	        .max_depth = 32,
+	        /* RFC 7888 section 5: LITERAL- caps {n+} at 4096 bytes. */
+	        .max_nonsync_literal = s->settings.literal_minus ? 4096 : 0,
+	};
+}
+
 static struct session *
 imap_open(struct net_conn *conn, void *arg)
 {
@@ -181,16 +199,8 @@ imap_open(struct net_conn *conn, void *arg)
 	pthread_mutex_lock(srv->lock);
 	s->settings = srv->settings;
 	pthread_mutex_unlock(srv->lock);
-	/* Before login a command is LOGIN, AUTHENTICATE, ID or the like:
-	   32 KiB at most (issue 17: the per-connection budget before login;
-	   ID's 30 fields of 1024 octets, RFC 2971 section 3.3, are the most). */
-	struct imap_parser_limits limits = {
-	        .max_line = MIN(s->settings.max_line, s->settings.max_line_before_login),
-	        .max_literal = s->settings.max_literal,
-	        .max_depth = 32,
-	        /* RFC 7888 section 5: LITERAL- caps {n+} at 4096 bytes. */
-	        .max_nonsync_literal = s->settings.literal_minus ? 4096 : 0,
-	};
+	struct imap_parser_limits limits;
+	parser_limits(s, false, &limits);
 	s->parser = imap_parser_new(&limits);
 	s->literal_sink = (struct imap_literal_sink){literal_begin, literal_write, s};
 	imap_parser_set_sink(s->parser, &s->literal_sink);
@@ -397,11 +407,9 @@ imap_session_login(struct imap_session *s, const struct auth_identity *id, const
 		return -2;
 	}
 	s->state = IMAP_STATE_AUTH;
-	imap_parser_set_limits(s->parser, &(struct imap_parser_limits){
-	                                          .max_line = s->settings.max_line,
-	                                          .max_literal = s->settings.max_literal,
-	                                          .max_depth = 32,
-	                                  });
+	struct imap_parser_limits limits;
+	parser_limits(s, true, &limits);
+	imap_parser_set_limits(s->parser, &limits);
 	session_set_user(&s->base, id->address);
 	net_conn_set_timeout(s->base.conn, s->settings.idle_timeout_ms);
 	session_count_login(&s->base, true, mech, NULL);
@@ -438,6 +446,9 @@ imap_session_unauthenticate(struct imap_session *s)
 	/* Not logged in again: the log context forgets the user, and the
 	   login timeout and deadline apply as on a new connection. */
 	session_set_user(&s->base, "");
+	struct imap_parser_limits limits;
+	parser_limits(s, false, &limits);
+	imap_parser_set_limits(s->parser, &limits);
 	net_conn_set_timeout(s->base.conn, s->settings.login_timeout_ms);
 	session_login_deadline(&s->base, s->settings.login_timeout_ms);
 }
