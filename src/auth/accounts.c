@@ -26,8 +26,11 @@ struct auth_db {
 	sqlite3 *db;
 };
 
+/* temp_store=MEMORY: a big UPDATE's statement journal stays in memory, not
+   a file in /tmp, which the server's sandbox (Landlock) does not allow. */
 static const char pragmas[] = "PRAGMA journal_mode=WAL;"
-                              "PRAGMA synchronous=FULL;";
+                              "PRAGMA synchronous=FULL;"
+                              "PRAGMA temp_store=MEMORY;";
 
 /* Version 1: what the foundation created (user_version was left at 0). */
 static const char schema_v1[] = "CREATE TABLE IF NOT EXISTS accounts("

@@ -244,7 +244,7 @@ static sqlite3 *
 shares_db(struct store *s)
 {
 	static const char schema[] =
-	        "PRAGMA journal_mode=WAL;"
+	        "PRAGMA journal_mode=WAL; PRAGMA temp_store=MEMORY;" /* no /tmp: sandbox */
 	        "CREATE TABLE IF NOT EXISTS shares(owner INTEGER NOT NULL, identifier TEXT NOT NULL,"
 	        " PRIMARY KEY (identifier, owner)) WITHOUT ROWID;";
 
