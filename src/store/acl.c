@@ -107,24 +107,6 @@ acl_check(const struct store_account *acct, struct db *db, uint64_t mailbox_id, 
 	return -1;
 }
 
-/* The id of name, "" being the root (0). */
-static int
-box_id(struct db *db, const char *name, uint64_t *id_out, enum store_error *err_out)
-{
-	if (*name == '\0') {
-		*id_out = 0;
-		return 0;
-	}
-	char *canon = mailbox_name_canon(name);
-	if (canon == NULL) {
-		*err_out = STORE_ERR_NOTFOUND;
-		return -1;
-	}
-	int rc = mailbox_id_lookup(db, canon, id_out, err_out);
-	free(canon);
-	return rc;
-}
-
 int
 store_mailbox_rights(struct store_account *acct, const char *name, unsigned *rights_out,
                      enum store_error *err_out)
@@ -135,7 +117,7 @@ store_mailbox_rights(struct store_account *acct, const char *name, unsigned *rig
 
 	if (db_get(acct->a, &db, err_out) < 0)
 		return -1;
-	rc = box_id(db, name, &id, err_out);
+	rc = mailbox_name_id(db, name, &id, err_out);
 	if (rc == 0)
 		rc = acl_check(acct, db, id, 0, rights_out, err_out);
 	db_put(acct->a, db);
@@ -202,7 +184,7 @@ store_acl_get(struct store_account *acct, const char *name, struct arena *a,
 
 	if (db_get(acct->a, &db, err_out) < 0)
 		return -1;
-	if (box_id(db, name, &id, err_out) < 0 ||
+	if (mailbox_name_id(db, name, &id, err_out) < 0 ||
 	    acl_check(acct, db, id, STORE_RIGHT_ADMIN, NULL, err_out) < 0)
 		goto out;
 	sqlite3_stmt *st = db_stmt(db, sql);
@@ -418,7 +400,7 @@ store_acl_set(struct store_account *acct, const char *name, const char *identifi
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (box_id(db, name, &id, err_out) < 0 ||
+	if (mailbox_name_id(db, name, &id, err_out) < 0 ||
 	    acl_check(acct, db, id, STORE_RIGHT_ADMIN, NULL, err_out) < 0)
 		goto out;
 	sqlite3_stmt *st = db_stmt(db, get_sql);

@@ -29,6 +29,23 @@
 	" EXISTS(SELECT 1 FROM subscriptions s WHERE s.name = m.name), m.deleted_size"
 
 int
+mailbox_name_id(struct db *db, const char *name, uint64_t *id_out, enum store_error *err_out)
+{
+	if (name == NULL || name[0] == '\0') {
+		*id_out = 0;
+		return 0;
+	}
+	char *canon = mailbox_name_canon(name);
+	if (canon == NULL) {
+		*err_out = STORE_ERR_NOTFOUND;
+		return -1;
+	}
+	int rc = mailbox_id_lookup(db, canon, id_out, err_out);
+	free(canon);
+	return rc;
+}
+
+int
 mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out, enum store_error *err_out)
 {
 	static const char sql[] = "SELECT id FROM mailboxes WHERE name = ?";

@@ -18,24 +18,6 @@
 
 #include "lib/arena.h"
 
-/* "" or NULL: the server (0); else the mailbox's id, or -1 (NOTFOUND). */
-static int
-target_id(struct db *db, const char *mailbox, uint64_t *id_out, enum store_error *err_out)
-{
-	if (mailbox == NULL || mailbox[0] == '\0') {
-		*id_out = 0;
-		return 0;
-	}
-	char *canon = mailbox_name_canon(mailbox);
-	if (canon == NULL) {
-		*err_out = STORE_ERR_NOTFOUND;
-		return -1;
-	}
-	int rc = mailbox_id_lookup(db, canon, id_out, err_out);
-	free(canon);
-	return rc;
-}
-
 int
 store_metadata_get(struct store_account *acct, const char *mailbox, const char *name, bool subtree,
                    struct arena *a, struct store_metadata_entry **out, size_t *n_out,
@@ -57,7 +39,7 @@ store_metadata_get(struct store_account *acct, const char *mailbox, const char *
 	*n_out = 0;
 	if (db_get(acct->a, &db, err_out) < 0)
 		return -1;
-	if (target_id(db, mailbox, &id, err_out) < 0)
+	if (mailbox_name_id(db, mailbox, &id, err_out) < 0)
 		goto out;
 	sqlite3_stmt *st = db_stmt(db, subtree ? tree_sql : one_sql);
 	if (st == NULL) {
@@ -135,7 +117,7 @@ store_metadata_set(struct store_account *acct, const char *mailbox,
 		*err_out = STORE_ERR_TEMP;
 		goto out;
 	}
-	if (target_id(db, mailbox, &id, err_out) < 0)
+	if (mailbox_name_id(db, mailbox, &id, err_out) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = db_stmt(db, entries[i].value != NULL ? put_sql : del_sql);

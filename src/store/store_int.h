@@ -215,6 +215,10 @@ int acl_delete_mailbox(struct db *db, uint64_t id);
 /* Finds the mailbox row; -1 with _NOTFOUND or _TEMP. */
 int mailbox_id_lookup(struct db *db, const char *canon, uint64_t *id_out,
                       enum store_error *err_out);
+/* The id of mailbox name as a user wrote it, "" or NULL naming the
+   account itself (0: the ACL root, the METADATA server entries); -1 with
+   _NOTFOUND or _TEMP. */
+int mailbox_name_id(struct db *db, const char *name, uint64_t *id_out, enum store_error *err_out);
 /* Bumps highestmodseq in the current transaction; returns the new value
    (the old one + 1, backend.h) or 0. */
 uint64_t mailbox_modseq_next(struct db *db, uint64_t mailbox_id);
