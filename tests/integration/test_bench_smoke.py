@@ -32,6 +32,10 @@ class BenchSmokeTest(unittest.TestCase):
             self.skipTest(f"bench smoke runs on the release tree only, not {tree}")
         if os.geteuid() != 0:
             self.skipTest("bench/run needs root (packages, Postfix's master)")
+        if not os.environ.get("IMAPTEST") and not os.path.isdir(
+                os.path.join(os.path.dirname(ROOT), "shared", "imaptest")):
+            self.skipTest("no ImapTest: ../shared/imaptest is not beside the clone and "
+                          "IMAPTEST is unset (as test_imaptest.py)")
         proc = subprocess.run([RUN, "--smoke", "--tern", TERN], capture_output=True, text=True,
                               timeout=600)
         if proc.returncode == 77:
