@@ -103,8 +103,13 @@ imap_reply_store_error(struct imap_cmd *cmd, enum store_error err)
 	switch (err) {
 	case STORE_ERR_NONE:
 	case STORE_ERR_TEMP:
-		log_error("imap", "event=store-error cmd=%s err=\"%s\"", cmd->name,
-		          store_error_str(err));
+		if (session_is_cancelled(&s->base))
+			/* Its connection went or the server stops: SQLite was
+			   interrupted (store/db.c), nobody reads this reply. */
+			log_info("imap", "event=cancelled cmd=%s", cmd->name);
+		else
+			log_error("imap", "event=store-error cmd=%s err=\"%s\"", cmd->name,
+			          store_error_str(err));
 		imap_reply_no(cmd, "[UNAVAILABLE] Temporary failure, try again (sid %s)",
 		              s->base.log.sid);
 		return;

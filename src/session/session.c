@@ -23,6 +23,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include "lib/cancel.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "net/jobs.h"
@@ -769,7 +770,11 @@ offload_work(void *arg)
 	struct offload *o = arg;
 	const struct log_ctx *prev = log_ctx_swap(&o->s->log);
 
+	/* Whatever the command calls polls s->cancel: SQLite statements
+	   below are interrupted when it is set (store/db.c). */
+	cancel_scope_set(&o->s->cancel);
 	o->work(o->s);
+	cancel_scope_set(NULL);
 	log_ctx_swap(prev);
 }
 
