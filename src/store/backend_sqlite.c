@@ -85,11 +85,7 @@ sqlite_account_close(struct account *a)
 		pthread_mutex_unlock(&a->write_lock);
 		db_put(a, db);
 	}
-	while ((db = a->idle) != NULL) {
-		a->idle = db->next;
-		db_close(db);
-	}
-	a->n_idle = 0;
+	db_pool_close_all(a);
 	if (a->blob_dirfd >= 0)
 		close(a->blob_dirfd);
 	a->blob_dirfd = -1;
@@ -138,7 +134,8 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 		db_close(db);
 		goto fail;
 	}
-	a->n_out++; /* opened here, not by db_get(): the pool takes it */
+	db_set_baseline(db, -1); /* a new registry entry: no view yet */
+	a->n_out++;              /* opened here, not by db_get(): the pool takes it */
 	db_put(a, db);
 	/* Reads open "ab/ab12..." relative to this: two path components to
 	   look up per message instead of the whole data directory path. */
@@ -272,14 +269,19 @@ sqlite_account_trim(struct account *a, uint64_t idle_ms, int64_t ref_ns)
 	if (n == 0 || !empty)
 		return n > 0;
 	pthread_mutex_lock(&a->pool_lock);
-	if (a->idle == NULL && a->n_out == 0) {
-		files_print(a, &a->print);
-		a->print_valid = true;
-		a->print_settled = a->print.db.mtime_ns < ref_ns - 1000000000 &&
-		                   a->print.wal.mtime_ns < ref_ns - 1000000000;
-	}
+	if (a->idle == NULL && a->n_out == 0)
+		sqlite_account_unpooled(a, ref_ns);
 	pthread_mutex_unlock(&a->pool_lock);
 	return true;
+}
+
+void
+sqlite_account_unpooled(struct account *a, int64_t ref_ns)
+{
+	files_print(a, &a->print);
+	a->print_valid = true;
+	a->print_settled = a->print.db.mtime_ns < ref_ns - 1000000000 &&
+	                   a->print.wal.mtime_ns < ref_ns - 1000000000;
 }
 
 /*

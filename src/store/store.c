@@ -51,6 +51,7 @@ store_settings_defaults(struct store_settings *s)
 	s->max_message_size = 64ull << 20;
 	s->view_cache_bytes = 64ull << 20;
 	s->pool_idle = 4;
+	s->max_idle_dbs = 64;
 	s->pool_idle_ms = 30000;
 	s->max_index_text = 1u << 20;
 	s->inline_max = 64u << 10;
@@ -106,6 +107,8 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.view_cache_bytes = 64ull << 20;
 		if (s->set.pool_idle == 0)
 			s->set.pool_idle = 4;
+		if (s->set.max_idle_dbs == 0)
+			s->set.max_idle_dbs = 64;
 		if (s->set.pool_idle_ms == 0)
 			s->set.pool_idle_ms = 30000;
 		if (s->set.max_index_text == 0)
@@ -116,6 +119,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 	s->set.backend = backend->name;
 	s->accounts = hash_new(HASH_KEYS_U64, 0);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->idle_lock, NULL);
 	pthread_mutex_init(&s->shares_lock, NULL);
 	pthread_cond_init(&s->idx_cond, NULL);
 	watch_init(s);
@@ -143,6 +147,7 @@ store_close(struct store **storep)
 		log_error("store", "event=close-leak account=%llu", (unsigned long long)e.u64);
 	hash_free(&s->accounts);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->idle_lock);
 	pthread_cond_destroy(&s->idx_cond);
 	free(s->data_dir);
 	free(s->tmp_dir);

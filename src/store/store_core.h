@@ -41,6 +41,13 @@ struct store {
 	pthread_mutex_t lock;
 	struct hash *accounts; /* id -> struct account, under lock */
 
+	/* Every account's idle pooled connections, most recently used first
+	   (db.c): past set.max_idle_dbs the oldest is closed. Under idle_lock,
+	   taken after an account's pool_lock, never before it (but tried). */
+	pthread_mutex_t idle_lock;
+	struct db *idle_head, *idle_tail;
+	unsigned n_idle_dbs;
+
 	/* DATA_DIR/shares.db (acl.c): who shares with whom; opened on first
 	   use, one connection under shares_lock. */
 	pthread_mutex_t shares_lock;
@@ -115,8 +122,9 @@ struct account {
 	uint64_t commits, committed_reqs; /* transactions and requests, for tests */
 
 	pthread_mutex_t views_lock;
-	struct view *views; /* most recently used first */
-	size_t views_bytes; /* of views no session holds */
+	struct view *views;        /* most recently used first */
+	_Atomic int views_loading; /* view_acquire()s reading a view not listed yet */
+	size_t views_bytes;        /* of views no session holds */
 
 	pthread_mutex_t kw_lock;
 	char *keywords[KEYWORDS_MAX];

@@ -37,7 +37,8 @@
 struct db {
 	sqlite3 *h;
 	struct db *next;
-	struct account *acct; /* pool connections: whose commits to announce */
+	struct db *lru_prev, *lru_next; /* store's idle list, while pooled */
+	struct account *acct;           /* pool connections: whose commits to announce */
 	int64_t data_version;
 	bool has_data_version;
 	uint64_t last_used_ms; /* time_mono_ms() of its last db_put(); 0 = never used */
@@ -130,9 +131,20 @@ int spool_sync(struct store_spool *sp, enum store_error *err_out);
 int spool_link(struct store_spool *sp, const char *blob_dir, bool *created_out,
                enum store_error *err_out);
 
+/* ---- backend_sqlite.c ---- */
+/* acct's last connection just closed (pool_lock held): takes its files'
+   print, trusted if every mtime in it is a second older than ref_ns
+   (CLOCK_REALTIME), so account_poll can compare prints instead. */
+void sqlite_account_unpooled(struct account *acct, int64_t ref_ns);
+
 /* ---- db.c ---- */
 int db_get(struct account *acct, struct db **db_out, enum store_error *err_out);
 void db_put(struct account *acct, struct db *db);
+/* Takes version (-1: asks it now) as db's data_version baseline, as if
+   polled: only where no view of the account exists or is loading. */
+void db_set_baseline(struct db *db, int64_t version);
+/* Closes every kept connection of acct (it is closing). */
+void db_pool_close_all(struct account *acct);
 /* Closes the account's kept connections unused for idle_ms; how many. In
  *empty_out whether it then has none at all, kept or taken. */
 unsigned db_pool_trim(struct account *acct, uint64_t idle_ms, bool *empty_out);

@@ -213,13 +213,18 @@ view_acquire(struct account *acct, uint64_t mailbox_id, struct view **view_out,
 	v = view_find_locked(acct, mailbox_id); /* loaded meanwhile? */
 	pthread_mutex_unlock(&acct->views_lock);
 	if (v == NULL) {
+		/* Until it is on the list, db_get() must know a load is
+		   under way (its data_version baseline). */
+		atomic_fetch_add(&acct->views_loading, 1);
 		if (view_load(acct, mailbox_id, &v, err_out) < 0) {
+			atomic_fetch_sub(&acct->views_loading, 1);
 			pthread_mutex_unlock(&acct->write_lock);
 			return -1;
 		}
 		pthread_mutex_lock(&acct->views_lock);
 		view_push_front_locked(acct, v);
 		v->refs = 1;
+		atomic_fetch_sub(&acct->views_loading, 1);
 		pthread_mutex_unlock(&acct->views_lock);
 		pthread_mutex_unlock(&acct->write_lock);
 		*view_out = v;
