@@ -47,10 +47,13 @@ class BenchSmokeTest(unittest.TestCase):
             self.assertTrue(any(n.startswith(w) for n in names), f"no row for {w}:\n" +
                             "\n".join(table))
         self.assertNotIn("Failed:", proc.stdout)
-        # Both servers answered every ImapTest run without an error.
+        # tern answered every ImapTest run without an error (Dovecot's own
+        # occasional false reports are the anchor's, not ours).
         for line in table:
             if "ImapTest errors" in line:
-                self.assertTrue(line.rstrip().endswith("| ok |"), line)
+                cells = [c.strip() for c in line.split("|")]
+                self.assertEqual(cells[3], "0", line)
+                self.assertIn(cells[5], ("ok", "ok (anchor's own)"), line)
 
 
 if __name__ == "__main__":
