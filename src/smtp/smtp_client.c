@@ -293,12 +293,17 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 		return -1;
 	if (r->code != 220)
 		return -1;
+	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
+	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
+	struct smtp_client_tls *out = c->s.tls_out;
+	if (out != NULL) {
+		out->checked = verify;
+		out->dane = is_dane;
+	}
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ctx == NULL)
 		goto tls_failed;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
-	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
 	if (is_dane) {
 		/* RFC 7672: the TLSA records are the trust anchors, no CA. */
 		if (SSL_CTX_dane_enable(c->ctx) <= 0)
@@ -347,10 +352,30 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (SSL_connect(c->ssl) != 1)
 		goto tls_failed;
 	c->caps.is_tls = true;
-	c->caps.tls_verified = verify && SSL_get_verify_result(c->ssl) == X509_V_OK;
+	long verify_result = SSL_get_verify_result(c->ssl);
+	c->caps.tls_verified = verify && verify_result == X509_V_OK;
+	if (out != NULL) {
+		out->established = true;
+		out->verified = c->caps.tls_verified;
+		if (verify && verify_result != X509_V_OK) {
+			out->verify_error = verify_result;
+			snprintf(out->error, sizeof(out->error), "%s",
+			         X509_verify_cert_error_string(verify_result));
+		}
+	}
 	return 0;
 tls_failed:;
 	unsigned long e = ERR_get_error();
+	if (out != NULL) {
+		/* A refused certificate ends the handshake: the check's
+		   verdict says why, better than the handshake's alert. */
+		long v = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+		out->verify_error = verify ? v : X509_V_OK;
+		snprintf(out->error, sizeof(out->error), "%s",
+		         out->verify_error != X509_V_OK ? X509_verify_cert_error_string(v)
+		         : e != 0                       ? ERR_reason_error_string(e)
+		                                        : "handshake failed");
+	}
 	/* Where TLS is required (RFC 8689 section 4.2.1) this host will not
 	   do: 5xx, so that the message bounces unless another host does. */
 	reply_set(r,
@@ -491,6 +516,10 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 		goto fail;
 	if (hello(c, r) < 0)
 		goto fail;
+	if (s->tls_out != NULL) {
+		s->tls_out->reached = true;
+		s->tls_out->offered = c->caps.starttls;
+	}
 	if (c->caps.starttls && !s->no_starttls) {
 		if (start_tls(c, r) < 0) {
 			/* A refused STARTTLS leaves a usable plaintext session; a
