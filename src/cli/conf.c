@@ -223,7 +223,7 @@ static const struct config_key keys[] = {
         {"delivery.mta_sts_port", CONFIG_UINT, F(outbound.mta_sts_port), "443", 1, 65535, NULL,
          "Port of the MTA-STS policy hosts (https://mta-sts.DOMAIN); only tests use another."},
         {"delivery.ca_file", CONFIG_STRING, F(delivery_ca_file), "", 0, 0, NULL,
-         "PEM file of CAs trusted beside the system's for remote MX and MTA-STS certificates (relative to the data directory); empty: the system's only."},
+         "PEM file of CAs trusted beside the system's for remote MX, MTA-STS and TLS-RPT HTTPS certificates (relative to the data directory); empty: the system's only."},
         {"delivery.dane", CONFIG_BOOL, F(outbound.dane), "yes", 0, 0, NULL,
          "DANE (RFC 7672): an MX host with DNSSEC-validated TLSA records gets TLS verified against them, or no mail; needs dns.trust_anchor_file."},
         {"delivery.tlsrpt", CONFIG_BOOL, F(outbound.tlsrpt), "no", 0, 0, NULL,
