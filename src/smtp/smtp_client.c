@@ -330,6 +330,11 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 		   section 3.1.1). */
 		if (SSL_dane_enable(c->ssl, c->server_name) <= 0)
 			goto tls_failed;
+		/* Records found at the CNAME-expanded name: either name may
+		   be the certificate's (section 2.2.3). */
+		if (c->s.dane->expanded[0] != '\0' &&
+		    SSL_add1_host(c->ssl, c->s.dane->expanded) != 1)
+			goto tls_failed;
 		SSL_dane_set_flags(c->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 		size_t added = 0;
 		for (size_t i = 0; i < c->s.dane->n; i++) {
@@ -525,11 +530,16 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 			/* A refused STARTTLS leaves a usable plaintext session; a
 			   failed handshake does not (the runner tries again
 			   without STARTTLS, RFC 7435's fallback). */
-			if (c->broken || s->tls_required)
+			if (c->broken || s->tls_required || s->tls_mandatory)
 				goto fail;
 		} else if (hello(c, r) < 0) {
 			goto fail;
 		}
+	}
+	if (s->tls_mandatory && !c->caps.is_tls) {
+		reply_set(r, 451, "4.7.5 %s offers no TLS, which its TLSA records promise",
+		          server_name);
+		goto fail;
 	}
 	if (s->tls_required && !c->caps.tls_verified) {
 		if (s->tls_temporary)

@@ -64,6 +64,9 @@ struct smtp_client_settings {
 	                          certificate for server_name works (550 5.7.10) */
 	bool tls_temporary;    /* with tls_required: a host without it fails with
 	                          451 4.7.5 (MTA-STS), not 550 5.7.10 (REQUIRETLS) */
+	bool tls_mandatory;    /* TLS or not this host (451 4.7.5), any certificate:
+	                          DANE with only unusable TLSA records (RFC 7672
+	                          section 2.2) */
 	bool tls_check;        /* verify the certificate even when not required
 	                          (caps.tls_verified says how it went) */
 	const char *ca_file;   /* CAs trusted beside the system's, or NULL */

@@ -315,7 +315,8 @@ static bool
 retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, const char *ip,
             uint16_t port, const char *name, struct smtp_client **c_out)
 {
-	if (cs->tls_required || reply->code != 0 || strncmp(reply->text, "4.7.5 ", 6) != 0)
+	if (cs->tls_required || cs->tls_mandatory || reply->code != 0 ||
+	    strncmp(reply->text, "4.7.5 ", 6) != 0)
 		return false;
 	struct smtp_client_settings plain = *cs;
 	plain.no_starttls = true;
@@ -549,10 +550,10 @@ deliver_domain(struct delivery *d, const char *domain)
 		   validated; it takes precedence over MTA-STS (RFC 8461
 		   section 2). A failed or bogus TLSA lookup rules the host out. */
 		int dane_rc = 0;
+		char dwhy[300] = "";
 		if (s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
-			char dwhy[300];
-			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, port, dane, dwhy,
-			                           sizeof(dwhy));
+			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, hosts[h].expanded,
+			                           port, dane, dwhy, sizeof(dwhy));
 			if (dane_rc < 0) {
 				log_info("outbound",
 				         "event=dane-refused id=%s host=%s reason=\"%s\"", it->id,
@@ -568,14 +569,21 @@ deliver_domain(struct delivery *d, const char *domain)
 				continue;
 			}
 		}
-		cs.dane = dane_rc > 0 ? dane : NULL;
+		/* Section 2.2: TLSA records none of which is usable still
+		   say the server does TLS: mandatory, unauthenticated (and
+		   MTA-STS, where the domain has it, still checks). */
+		cs.dane = dane_rc == 1 ? dane : NULL;
+		cs.tls_mandatory = dane_rc == 2;
+		if (dane_rc == 2)
+			log_info("outbound", "event=dane-unusable id=%s host=%s reason=\"%s\"",
+			         it->id, hosts[h].name, dwhy);
 		const struct rpt_policy *pol = &domain_pol;
-		if (report && dane_rc > 0) {
-			rpt_tlsa(&host_pol, dane, hosts[h].name);
+		if (report && (dane_rc == 1 || (dane_rc == 2 && !has_sts))) {
+			rpt_tlsa(&host_pol, dane_rc == 1 ? dane : NULL, hosts[h].name);
 			pol = &host_pol;
 		}
 		domain_pol.mx_mismatch = false;
-		if (dane_rc > 0) {
+		if (dane_rc == 1) {
 			/* verified against TLSA, never plaintext */
 		} else if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
 			/* Section 4.1; enforce: not this host (section 5). */
@@ -600,11 +608,11 @@ deliver_domain(struct delivery *d, const char *domain)
 		   (section 4.2), else the next host, and a temporary failure
 		   at the end (section 5: the policy may be updated). Testing:
 		   the certificate is checked and a failure only logged. */
-		cs.tls_required = it->requiretls || (sts_enforce && dane_rc == 0) || dane_rc > 0;
+		cs.tls_required = it->requiretls || (sts_enforce && dane_rc != 1) || dane_rc == 1;
 		cs.tls_temporary = !it->requiretls;
-		cs.tls_check = has_sts && dane_rc == 0;
+		cs.tls_check = has_sts && dane_rc != 1;
 		snprintf(key, sizeof(key), "%s %u %d %d", hosts[h].ip, port, cs.tls_required,
-		         dane_rc > 0);
+		         dane_rc);
 		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
 			c = d->cache->c;
 			d->cache->c = NULL;
@@ -625,7 +633,7 @@ deliver_domain(struct delivery *d, const char *domain)
 			continue;
 		}
 		rpt_session(d, domain, pol, &hosts[h], &tls);
-		if (dane_rc > 0)
+		if (dane_rc == 1)
 			log_info("outbound", "event=dane-verified id=%s host=%s", it->id,
 			         hosts[h].name);
 		else if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
