@@ -259,6 +259,78 @@ cache_write(const struct smtp_sts_settings *s, const char *domain, const struct 
 	free(path);
 }
 
+/* ---- the fetch hold-off (section 3.3) ---- */
+
+/* "Implementers SHOULD limit further attempts to a period of five minutes
+   or longer per version ID": after a failed fetch, DATA_DIR/mta-sts/
+   DOMAIN_failed holds "ID TIME FAILURE", and no fetch for that id is
+   made before TIME + FETCH_HOLDOFF_S. A file, not memory, so every
+   delivery thread and a restarted server see it. '_' is no byte a
+   validated domain has: the name cannot be another domain's cache file. */
+#define FETCH_HOLDOFF_S 300
+
+static char *
+holdoff_path(const struct smtp_sts_settings *s, const char *domain)
+{
+	return xasprintf("%s/%s_failed", s->cache_dir, domain);
+}
+
+/* True when a fetch of id failed less than FETCH_HOLDOFF_S ago, with the
+   failure it had in *failure_out. */
+static bool
+is_held_off(const struct smtp_sts_settings *s, const char *domain, const char *id, int64_t now,
+            enum smtp_sts_failure *failure_out)
+{
+	char *path = holdoff_path(s, domain);
+	FILE *f = fopen(path, "re");
+	char held[33];
+	long long when;
+	int failure;
+	bool held_off = false;
+
+	free(path);
+	if (f == NULL)
+		return false;
+	if (fscanf(f, "%32s %lld %d", held, &when, &failure) == 3 && strcmp(held, id) == 0 &&
+	    when <= now && now - when < FETCH_HOLDOFF_S && failure > SMTP_STS_OK &&
+	    failure <= SMTP_STS_WEBPKI_INVALID) {
+		*failure_out = (enum smtp_sts_failure)failure;
+		held_off = true;
+	}
+	fclose(f);
+	return held_off;
+}
+
+static void
+holdoff_write(const struct smtp_sts_settings *s, const char *domain, const char *id, int64_t now,
+              enum smtp_sts_failure failure)
+{
+	char *path = holdoff_path(s, domain);
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)gettid());
+	FILE *f;
+
+	(void)mkdir(s->cache_dir, 0700);
+	f = fopen(tmp, "we");
+	if (f == NULL || fprintf(f, "%s %lld %d\n", id, (long long)now, (int)failure) < 0 ||
+	    fclose(f) != 0 || rename(tmp, path) < 0) {
+		log_warn("outbound", "event=mta-sts-cache-failed domain=%s err=\"%s\"", domain,
+		         strerror(errno));
+		if (f != NULL)
+			(void)unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+static void
+holdoff_clear(const struct smtp_sts_settings *s, const char *domain)
+{
+	char *path = holdoff_path(s, domain);
+
+	(void)unlink(path);
+	free(path);
+}
+
 /* ---- DNS ---- */
 
 /* 1 with the id of the one valid record, 0 when there is none (or
@@ -408,6 +480,13 @@ smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s, 
 	size_t len = 0;
 	struct smtp_sts_policy fresh = {.fetched = now};
 	memcpy(fresh.id, id, sizeof(fresh.id));
+	if (is_held_off(s, domain, id, now, failure_out)) {
+		log_info("outbound", "event=mta-sts-fetch-held domain=%s id=%s", domain, id);
+		if (!has_cache)
+			return 0;
+		*out = cached; /* as after a failed fetch */
+		return 1;
+	}
 	if (fetch(r, s, domain, &text, &len, failure_out) == 0 &&
 	    smtp_sts_policy_parse(text, len, &fresh) < 0) {
 		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"not a policy\"",
@@ -417,11 +496,13 @@ smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s, 
 		text = NULL;
 	}
 	if (text == NULL) {
+		holdoff_write(s, domain, id, now, *failure_out);
 		if (!has_cache)
 			return 0;
 		*out = cached;
 		return 1;
 	}
+	holdoff_clear(s, domain);
 	cache_write(s, domain, &fresh, text, len);
 	free(text);
 	log_info("outbound", "event=mta-sts-policy domain=%s id=%s mode=%s mx=%zu max_age=%llu",

@@ -73,8 +73,11 @@ enum smtp_sts_failure {
  * within max_age whose id the TXT record still names, or (a new id, no
  * cache, an expired one) a fresh fetch, saved to the cache; when the TXT
  * record is gone or the fetch fails, a cached policy within max_age still
- * applies (section 3.3). 1 with *out, 0 when no policy applies (mode none
- * counts as one: the caller sees SMTP_STS_NONE). Failures are logged;
+ * applies (section 3.3). After a failed fetch the same id is not fetched again
+ * for five minutes (section 3.3's rate limit; DATA_DIR/mta-sts/
+ * DOMAIN_failed): meanwhile the cached policy applies, or none. 1 with
+ * *out, 0 when no policy applies (mode none counts as one: the caller
+ * sees SMTP_STS_NONE). Failures are logged;
  * *failure_out says why a fetch failed (SMTP_STS_OK when none did), also
  * when a cached policy applies instead.
  */
