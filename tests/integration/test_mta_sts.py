@@ -5,7 +5,8 @@ delivery.ca_file), and the test MX servers on 127.0.0.2 (a certificate
 valid for its name) and 127.0.0.3 (one for another name) receive. Enforce
 delivers only over verified TLS to an MX the policy names, testing
 delivers anyway and logs, the policy is cached in DIR/mta-sts and used
-from there while the TXT id stays the same."""
+from there while the TXT id stays the same, and a failed fetch is not
+repeated for five minutes (section 3.3)."""
 import http.server
 import os
 import re
