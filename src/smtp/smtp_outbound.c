@@ -508,8 +508,13 @@ deliver_domain(struct delivery *d, const char *domain)
 	   the smarthost's domain's (section 3.4), not looked up. */
 	struct smtp_sts_policy sts;
 	enum smtp_sts_failure sts_failure = SMTP_STS_OK;
+	/* RFC 8460 section 5.3: a TLS-RPT report goes out "despite any
+	   TLS-related failures" (the report may be what tells the domain its
+	   TLS is broken): no MTA-STS, no DANE, opportunistic TLS, and its
+	   sessions are not counted. */
+	bool policies = !it->is_tlsrpt;
 	bool has_sts =
-	        n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
+	        policies && n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
 	        smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts, &sts_failure) == 1 &&
 	        sts.mode != SMTP_STS_NONE;
 	bool sts_enforce = has_sts && sts.mode == SMTP_STS_ENFORCE;
@@ -522,7 +527,7 @@ deliver_domain(struct delivery *d, const char *domain)
 	buf_init(&domain_pol.mx_host);
 	buf_init(&host_pol.string);
 	buf_init(&host_pol.mx_host);
-	bool report = d->o->tlsrpt != NULL && s->relayhost[0] == '\0';
+	bool report = d->o->tlsrpt != NULL && s->relayhost[0] == '\0' && policies;
 	if (report && has_sts)
 		rpt_sts(&domain_pol, &sts);
 	else if (report && n_hosts > 0 && !has_sts && sts_failure != SMTP_STS_OK) {
@@ -551,7 +556,7 @@ deliver_domain(struct delivery *d, const char *domain)
 		   section 2). A failed or bogus TLSA lookup rules the host out. */
 		int dane_rc = 0;
 		char dwhy[300] = "";
-		if (s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
+		if (policies && s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
 			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, hosts[h].expanded,
 			                           port, dane, dwhy, sizeof(dwhy));
 			if (dane_rc < 0) {

@@ -184,8 +184,12 @@ send_mail(const struct smtp_tlsrpt_settings *s, const struct smtp_tlsrpt_rows *r
 	   bounce to a no-reply address. */
 	struct smtp_mail_params mp = {.body = SMTP_BODY_7BIT};
 	struct smtp_queue_rcpt rcpt = {.address = to, .notify = SMTP_NOTIFY_NEVER};
-	struct smtp_envelope env = {
-	        .sender = s->from, .account = "", .mail = &mp, .rcpts = &rcpt, .n_rcpts = 1};
+	struct smtp_envelope env = {.sender = s->from,
+	                            .account = "",
+	                            .mail = &mp,
+	                            .rcpts = &rcpt,
+	                            .n_rcpts = 1,
+	                            .is_tlsrpt = true};
 	if (smtp_queue_open(s->data_dir, &q, &error) < 0 || smtp_queue_msg_new(q, &qm) < 0 ||
 	    smtp_queue_msg_write(qm, m.data, m.len) < 0 ||
 	    smtp_queue_msg_commit(qm, &env, qid) < 0) {
