@@ -76,8 +76,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				p++; /* past the NUL; at the end, the final "" */
 		}
 		struct smtp_tlsrpt_row rows[2] = {
-		        {f[0], f[1], f[2], "", "", "", "", 3},
-		        {f[0], f[1], f[2], f[3], f[4], f[5], f[6], 1},
+		        {f[0], f[1], f[2], "", "", "", "", "", 3},
+		        {f[0], f[1], f[2], f[3], f[7], f[4], f[5], f[6], 1},
 		};
 		struct smtp_tlsrpt_report r = {
 		        .organization = f[7],

@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -522,8 +524,16 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 	if (hello(c, r) < 0)
 		goto fail;
 	if (s->tls_out != NULL) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
 		s->tls_out->reached = true;
 		s->tls_out->offered = c->caps.starttls;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			inet_ntop(ss.ss_family,
+			          ss.ss_family == AF_INET
+			                  ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+			                  : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+			          s->tls_out->local_ip, sizeof(s->tls_out->local_ip));
 	}
 	if (c->caps.starttls && !s->no_starttls) {
 		if (start_tls(c, r) < 0) {

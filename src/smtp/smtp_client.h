@@ -48,6 +48,7 @@ smtp_reply_is_permanent(const struct smtp_reply *r)
    section 4.4): filled when the settings point at one. */
 struct smtp_client_tls {
 	bool reached;      /* the server answered EHLO: a session to report */
+	char local_ip[48]; /* our end of the connection: sending-mta-ip */
 	bool offered;      /* it listed STARTTLS */
 	bool established;  /* the handshake completed */
 	bool checked;      /* the certificate was checked (CAs or TLSA) */

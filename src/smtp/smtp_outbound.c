@@ -408,7 +408,8 @@ rpt_tlsa(struct rpt_policy *p, const struct smtp_dane *dane, const char *host)
 /* Counts one session (or one refusal before any) of domain. */
 static void
 rpt_count(struct delivery *d, const char *domain, const struct rpt_policy *p,
-          enum smtp_tlsrpt_result result, const struct smtp_mx_host *host, const char *code)
+          enum smtp_tlsrpt_result result, const struct smtp_mx_host *host, const char *local_ip,
+          const char *code)
 {
 	if (d->o->tlsrpt == NULL)
 		return;
@@ -418,6 +419,7 @@ rpt_count(struct delivery *d, const char *domain, const struct rpt_policy *p,
 	        .policy_string = p->string.len > 0 ? p->string.data : "",
 	        .mx_host = p->mx_host.len > 0 ? p->mx_host.data : "",
 	        .result = smtp_tlsrpt_result_name(result),
+	        .sending_ip = failed && local_ip != NULL ? local_ip : "",
 	        .receiving_mx = failed && host != NULL ? host->name : "",
 	        .receiving_ip = failed && host != NULL ? host->ip : "",
 	        .failure_code = failed && code != NULL ? code : "",
@@ -448,7 +450,7 @@ rpt_session(struct delivery *d, const char *domain, const struct rpt_policy *p,
 		r = SMTP_TLSRPT_VALIDATION_FAILURE; /* testing: delivered anyway */
 		code = "MX host not in the MTA-STS policy";
 	}
-	rpt_count(d, domain, p, r, host, code);
+	rpt_count(d, domain, p, r, host, t->local_ip, code);
 }
 
 static void
@@ -539,7 +541,7 @@ deliver_domain(struct delivery *d, const char *domain)
 		          : sts_failure == SMTP_STS_WEBPKI_INVALID
 		                  ? SMTP_TLSRPT_STS_WEBPKI_INVALID
 		                  : SMTP_TLSRPT_STS_POLICY_FETCH_ERROR,
-		          NULL, NULL);
+		          NULL, NULL, NULL);
 		buf_deinit(&failed.string);
 		buf_deinit(&failed.mx_host);
 	}
@@ -566,7 +568,7 @@ deliver_domain(struct delivery *d, const char *domain)
 				if (report) {
 					rpt_tlsa(&host_pol, NULL, hosts[h].name);
 					rpt_count(d, domain, &host_pol, SMTP_TLSRPT_DNSSEC_INVALID,
-					          &hosts[h], dwhy);
+					          &hosts[h], NULL, dwhy);
 				}
 				d->tried = true;
 				last = (struct smtp_reply){451, ""};
@@ -598,7 +600,7 @@ deliver_domain(struct delivery *d, const char *domain)
 			domain_pol.mx_mismatch = true;
 			if (sts_enforce) {
 				rpt_count(d, domain, &domain_pol, SMTP_TLSRPT_VALIDATION_FAILURE,
-				          &hosts[h], "MX host not in the MTA-STS policy");
+				          &hosts[h], NULL, "MX host not in the MTA-STS policy");
 				d->tried = true;
 				last = (struct smtp_reply){451, ""};
 				snprintf(

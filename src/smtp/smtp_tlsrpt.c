@@ -355,6 +355,10 @@ smtp_tlsrpt_json(const struct smtp_tlsrpt_report *r, struct buf *out)
 			first_failure = false;
 			buf_puts(out, "{\"result-type\":");
 			smtp_tlsrpt_json_string(out, f->result);
+			if (f->sending_ip[0] != '\0') {
+				buf_puts(out, ",\"sending-mta-ip\":");
+				smtp_tlsrpt_json_string(out, f->sending_ip);
+			}
 			if (f->receiving_mx[0] != '\0') {
 				buf_puts(out, ",\"receiving-mx-hostname\":");
 				smtp_tlsrpt_json_string(out, f->receiving_mx);

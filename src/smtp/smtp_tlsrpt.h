@@ -80,6 +80,7 @@ struct smtp_tlsrpt_row {
 	const char *policy_string; /* lines of the policy; "" = none */
 	const char *mx_host;       /* MX patterns (sts) or host (tlsa); "" = none */
 	const char *result;        /* smtp_tlsrpt_result_name(); "" = success */
+	const char *sending_ip;    /* sending-mta-ip; "" = not known */
 	const char *receiving_mx;  /* "" = not known */
 	const char *receiving_ip;
 	const char *failure_code; /* failure-reason-code; "" = none */

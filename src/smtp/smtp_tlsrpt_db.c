@@ -30,12 +30,14 @@ static const char schema[] = "PRAGMA journal_mode=WAL;"
                              "  policy_string TEXT NOT NULL,"
                              "  mx_host TEXT NOT NULL,"
                              "  result TEXT NOT NULL,"
+                             "  sending_ip TEXT NOT NULL,"
                              "  receiving_mx TEXT NOT NULL,"
                              "  receiving_ip TEXT NOT NULL,"
                              "  failure_code TEXT NOT NULL,"
                              "  count INTEGER NOT NULL,"
                              "  PRIMARY KEY(day, domain, policy_type, policy_string, mx_host,"
-                             "              result, receiving_mx, receiving_ip, failure_code));";
+                             "              result, sending_ip, receiving_mx, receiving_ip,"
+                             "              failure_code));";
 
 int
 smtp_tlsrpt_db_open(const char *data_dir, struct smtp_tlsrpt_db **db_out, char **error_out)
@@ -85,19 +87,20 @@ int
 smtp_tlsrpt_db_add(struct smtp_tlsrpt_db *db, int64_t day, const char *domain,
                    const struct smtp_tlsrpt_row *row)
 {
-	static const char sql[] = "INSERT INTO sessions VALUES(?,?,?,?,?,?,?,?,?,?)"
+	static const char sql[] = "INSERT INTO sessions VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 	                          " ON CONFLICT DO UPDATE SET count = count + excluded.count";
 	sqlite3_stmt *st = NULL;
 	const char *text[] = {
-	        domain,      row->policy_type,  row->policy_string, row->mx_host,
-	        row->result, row->receiving_mx, row->receiving_ip,  row->failure_code};
+	        domain,           row->policy_type, row->policy_string, row->mx_host,
+	        row->result,      row->sending_ip,  row->receiving_mx,  row->receiving_ip,
+	        row->failure_code};
 	int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, day);
 		for (size_t i = 0; i < ARRAY_LEN(text); i++)
 			sqlite3_bind_text(st, (int)i + 2, text[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)row->count);
+		sqlite3_bind_int64(st, 11, (sqlite3_int64)row->count);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
@@ -118,6 +121,7 @@ smtp_tlsrpt_rows_free(struct smtp_tlsrpt_rows *r)
 		free((char *)w->policy_string);
 		free((char *)w->mx_host);
 		free((char *)w->result);
+		free((char *)w->sending_ip);
 		free((char *)w->receiving_mx);
 		free((char *)w->receiving_ip);
 		free((char *)w->failure_code);
@@ -140,7 +144,8 @@ smtp_tlsrpt_db_read(struct smtp_tlsrpt_db *db, int64_t before, bool take,
                     struct smtp_tlsrpt_rows **out, size_t *n_out)
 {
 	static const char sql[] = "SELECT day, domain, policy_type, policy_string, mx_host, result,"
-	                          " receiving_mx, receiving_ip, failure_code, count FROM sessions"
+	                          " sending_ip, receiving_mx, receiving_ip, failure_code, count"
+	                          " FROM sessions"
 	                          " WHERE day < ? ORDER BY day, domain, policy_type, policy_string,"
 	                          " mx_host, result";
 	sqlite3_stmt *st = NULL;
@@ -174,10 +179,11 @@ smtp_tlsrpt_db_read(struct smtp_tlsrpt_db *db, int64_t before, bool take,
 		        .policy_string = column(st, 3),
 		        .mx_host = column(st, 4),
 		        .result = column(st, 5),
-		        .receiving_mx = column(st, 6),
-		        .receiving_ip = column(st, 7),
-		        .failure_code = column(st, 8),
-		        .count = (uint64_t)sqlite3_column_int64(st, 9),
+		        .sending_ip = column(st, 6),
+		        .receiving_mx = column(st, 7),
+		        .receiving_ip = column(st, 8),
+		        .failure_code = column(st, 9),
+		        .count = (uint64_t)sqlite3_column_int64(st, 10),
 		};
 	}
 	sqlite3_finalize(st);

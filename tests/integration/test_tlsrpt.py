@@ -221,6 +221,7 @@ class TlsRptTest(unittest.TestCase):
         self.assertEqual(fail["result-type"], "certificate-host-mismatch")
         self.assertEqual(fail["receiving-mx-hostname"], "mx-bad.rpt.example")
         self.assertEqual(fail["receiving-ip"], "127.0.0.3")
+        self.assertEqual(fail["sending-mta-ip"], "127.0.0.1")
         self.assertEqual(fail["failed-session-count"], 1)
 
         # By HTTPS POST (sent by the CLI itself).

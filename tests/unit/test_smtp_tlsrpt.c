@@ -141,12 +141,12 @@ test_json(void)
 	static const char sts[] =
 	        "version: STSv1\nmode: enforce\nmx: *.example.org\nmax_age: 86400";
 	const struct smtp_tlsrpt_row rows[] = {
-	        {"sts", sts, "*.example.org", "", "", "", "", 5},
-	        {"sts", sts, "*.example.org", "certificate-expired", "mx1.example.org", "192.0.2.1",
-	         "certificate has expired", 2},
-	        {"no-policy-found", "", "", "starttls-not-supported", "mx2.example.org",
+	        {"sts", sts, "*.example.org", "", "", "", "", "", 5},
+	        {"sts", sts, "*.example.org", "certificate-expired", "198.51.100.1",
+	         "mx1.example.org", "192.0.2.1", "certificate has expired", 2},
+	        {"no-policy-found", "", "", "starttls-not-supported", "", "mx2.example.org",
 	         "192.0.2.2", "", 1},
-	        {"sts", sts, "*.example.org", "validation-failure", "mx\"3\".example.org",
+	        {"sts", sts, "*.example.org", "validation-failure", "", "mx\"3\".example.org",
 	         "192.0.2.3", "caf\xc3\xa9\n", 3},
 	};
 	struct smtp_tlsrpt_report r = {
@@ -174,6 +174,7 @@ test_json(void)
 	        "\"example.org\",\"mx-host\":[\"*.example.org\"]},\"summary\":{"
 	        "\"total-successful-session-count\":5,\"total-failure-session-count\":5},"
 	        "\"failure-details\":[{\"result-type\":\"certificate-expired\","
+	        "\"sending-mta-ip\":\"198.51.100.1\","
 	        "\"receiving-mx-hostname\":\"mx1.example.org\",\"receiving-ip\":\"192.0.2.1\","
 	        "\"failed-session-count\":2,\"failure-reason-code\":\"certificate has expired\"},"
 	        "{\"result-type\":\"validation-failure\",\"receiving-mx-hostname\":"
@@ -200,8 +201,9 @@ test_db(void)
 		return;
 	test_int_eq(-1, smtp_tlsrpt_day(1796083200 + 3600), 1796083200);
 	test_int_eq(-1, smtp_tlsrpt_day(1796083200), 1796083200);
-	struct smtp_tlsrpt_row ok = {"sts", "p", "m", "", "", "", "", 1};
-	struct smtp_tlsrpt_row bad = {"sts", "p", "m", "certificate-expired", "mx", "ip", "x", 1};
+	struct smtp_tlsrpt_row ok = {"sts", "p", "m", "", "", "", "", "", 1};
+	struct smtp_tlsrpt_row bad = {"sts", "p", "m", "certificate-expired", "me", "mx",
+	                              "ip",  "x", 1};
 	int64_t d1 = 1796083200, d2 = d1 + 86400;
 	for (int i = 0; i < 3; i++)
 		test_int_eq(i, smtp_tlsrpt_db_add(db, d1, "a.example", &ok), 0);
