@@ -311,12 +311,13 @@ holdoff_write(const struct smtp_sts_settings *s, const char *domain, const char 
 
 	(void)mkdir(s->cache_dir, 0700);
 	f = fopen(tmp, "we");
-	if (f == NULL || fprintf(f, "%s %lld %d\n", id, (long long)now, (int)failure) < 0 ||
-	    fclose(f) != 0 || rename(tmp, path) < 0) {
+	bool ok = f != NULL && fprintf(f, "%s %lld %d\n", id, (long long)now, (int)failure) >= 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
 		log_warn("outbound", "event=mta-sts-cache-failed domain=%s err=\"%s\"", domain,
 		         strerror(errno));
-		if (f != NULL)
-			(void)unlink(tmp);
+		(void)unlink(tmp);
 	}
 	free(tmp);
 	free(path);

@@ -155,7 +155,9 @@ send_mail(const struct smtp_tlsrpt_settings *s, const struct smtp_tlsrpt_rows *r
 	buf_init(&m);
 	smtp_trace_date(now, date, sizeof(date));
 	snprintf(boundary, sizeof(boundary), "tlsrpt.%.40s", report_id);
-	*strchr(boundary, '@') = '.'; /* a boundary is no msg-id */
+	char *at = strchr(boundary, '@');
+	if (at != NULL)
+		*at = '.'; /* a boundary is no msg-id */
 	int64_t end = rows->day + 86399 < now ? rows->day + 86399 : now;
 	buf_printf(&m,
 	           "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\nMessage-ID: <%s>\r\n"
