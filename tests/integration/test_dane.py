@@ -165,7 +165,7 @@ class DaneTest(unittest.TestCase):
                   MX(IPS[2], p, "mxpkixplain.dane.example", *certs["other"])]
         cls.mx[2].behaviour.extensions.remove("STARTTLS")
         cls.server.add_config(
-            f"[delivery]\nmx_port = {p}\ntimeout = 5s\n"
+            f"[delivery]\nmx_port = {p}\ntimeout = 5s\ntlsrpt = yes\n"
             f"[dns]\nnameservers = 127.0.0.1:{cls.zone.port}\n"
             f"trust_anchor_file = {cls.zone.trust_anchor}\n"
             "[queue]\nretry_first = 1s\nretry_max = 2s\n")
@@ -221,6 +221,10 @@ class DaneTest(unittest.TestCase):
             self.server.read_log())), self.server.read_log()[-2000:])
         self.assertEqual(self.got(self.mx[1], "dane-bad"), [])
         self.assertNotIn("action=plaintext", self.server.read_log())
+        # TLS-RPT (RFC 8460 section 4.4) counts it under the host's TLSA policy.
+        self.assertRegex(tern("tlsrpt", "show", data_dir=self.server.dir).stdout,
+                         r"bad\.dane\.example tlsa tlsa-invalid \d+ mx=mxbad\.dane\.example "
+                         r"ip=127\.0\.0\.3")
 
     def test_host_without_tlsa_is_opportunistic(self):
         self.submit("erin@plain.dane.example", "dane-none")

@@ -117,7 +117,7 @@ class MtaStsTest(unittest.TestCase):
         cls.web = PolicyServer(IPS[2], cls.port, *leaves["web"])
         cls.server.add_config(
             f"[delivery]\nmx_port = {cls.port}\nmta_sts_port = {cls.port}\n"
-            f"ca_file = {ca}\ntimeout = 5s\n"
+            f"ca_file = {ca}\ntimeout = 5s\ntlsrpt = yes\n"
             f"[dns]\nnameservers = 127.0.0.1:{cls.dns.port}\n"
             "[queue]\nretry_first = 1s\nretry_max = 2s\n")
         cls.server.start()
@@ -216,6 +216,10 @@ class MtaStsTest(unittest.TestCase):
                                         r"id=20261202T1", self.server.read_log())), 2)
         with open(os.path.join(self.server.dir, "mta-sts", "down.example_failed")) as f:
             self.assertTrue(f.read().startswith("20261202T1 "))
+        # TLS-RPT (RFC 8460 section 4.4): each delivery meets the failure.
+        shown = tern("tlsrpt", "show", data_dir=self.server.dir).stdout
+        self.assertRegex(shown, r"down\.example sts sts-policy-fetch-error 3\n")
+        self.assertRegex(shown, r"down\.example no-policy-found success \d+\n")
 
 
 if __name__ == "__main__":
