@@ -22,9 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <openssl/ssl.h>
 #include <unbound.h>
 
 #include "lib/buf.h"
