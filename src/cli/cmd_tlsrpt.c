@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -116,6 +117,17 @@ cli_tlsrpt(const char *data_dir, int argc, char **argv)
 		if (strcmp(argv[i], is_show ? "--json" : "--today") != 0)
 			return cli_fail("tlsrpt %s: unknown option '%s'", argv[0], argv[i]);
 		flag = true;
+	}
+	/* Nothing counted yet: say so rather than create the database (the
+	   CLI may run as another user than the server). */
+	char *path = xasprintf("%s/tlsrpt.db", data_dir);
+	struct stat st;
+	bool exists = stat(path, &st) == 0;
+	free(path);
+	if (!exists) {
+		if (is_send)
+			printf("0 reports sent\n");
+		return 0;
 	}
 	struct tern_conf conf;
 	struct smtp_tlsrpt_db *db = NULL;
