@@ -162,7 +162,8 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/pop3/pop3_parse.c src/http/http_parse.c \
                 src/net/zstream.c src/store/acl_rights.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c \
-                                      smtp_mta_sts.c smtp_dane.c smtp_downgrade.c)
+                                      smtp_mta_sts.c smtp_dane.c smtp_downgrade.c \
+                                      smtp_https.c smtp_tlsrpt.c)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build/fuzz/obj/%.o)
 FUZZ_CFLAGS := -std=c17 -D_GNU_SOURCE -Isrc -g -O1 $(PKG_CFLAGS) -MMD -MP \
                -fsanitize=address,undefined -fno-sanitize-recover=undefined

@@ -30,6 +30,7 @@ extern const char *cli_program;
 int cli_alias(const char *data_dir, int argc, char **argv);
 int cli_queue(const char *data_dir, int argc, char **argv);
 int cli_dkim(const char *data_dir, int argc, char **argv);
+int cli_tlsrpt(const char *data_dir, int argc, char **argv);
 int cli_group(const char *data_dir, int argc, char **argv);
 int cli_acl(const char *data_dir, int argc, char **argv);
 

@@ -223,9 +223,17 @@ static const struct config_key keys[] = {
         {"delivery.mta_sts_port", CONFIG_UINT, F(outbound.mta_sts_port), "443", 1, 65535, NULL,
          "Port of the MTA-STS policy hosts (https://mta-sts.DOMAIN); only tests use another."},
         {"delivery.ca_file", CONFIG_STRING, F(delivery_ca_file), "", 0, 0, NULL,
-         "PEM file of CAs trusted beside the system's for remote MX and MTA-STS certificates (relative to the data directory); empty: the system's only."},
+         "PEM file of CAs trusted beside the system's for remote MX, MTA-STS and TLS-RPT HTTPS certificates (relative to the data directory); empty: the system's only."},
         {"delivery.dane", CONFIG_BOOL, F(outbound.dane), "yes", 0, 0, NULL,
          "DANE (RFC 7672): an MX host with DNSSEC-validated TLSA records gets TLS verified against them, or no mail; needs dns.trust_anchor_file."},
+        {"delivery.tlsrpt", CONFIG_BOOL, F(outbound.tlsrpt), "no", 0, 0, NULL,
+         "TLS-RPT (RFC 8460): count each MX session's TLS outcome per recipient domain in DIR/tlsrpt.db and send each day's report to the domains that publish a _smtp._tls record (by mail and HTTPS POST), within the hour after the day ends (UTC). Off by default: reports name this server's MX sessions to others."},
+        {"delivery.tlsrpt_organization", CONFIG_STRING, F(outbound.tlsrpt_organization), "", 0, 0,
+         NULL, "organization-name of the TLS-RPT reports; empty: server.domain."},
+        {"delivery.tlsrpt_contact", CONFIG_STRING, F(outbound.tlsrpt_contact), "", 0, 0, NULL,
+         "contact-info of the TLS-RPT reports; empty: postmaster@DOMAIN (server.domain)."},
+        {"delivery.tlsrpt_from", CONFIG_STRING, F(outbound.tlsrpt_from), "", 0, 0, NULL,
+         "Sender (From: and envelope) of TLS-RPT report mail, DKIM-signed with its domain's keys; empty: noreply-tlsrpt@DOMAIN (server.domain)."},
         {"delivery.timeout", CONFIG_DURATION, F(outbound.timeout_ms), "2m", 1000, DAY_MS, NULL,
          "Each connect, read and write of a delivery."},
         {"queue.retry_first", CONFIG_DURATION, F(outbound.retry_first_ms), "5m", 1000, DAY_MS, NULL,
@@ -373,6 +381,21 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 	conf->outbound.nameservers = conf->dns_nameservers;
 	conf->smtp.nameservers = conf->dns_nameservers; /* borrowed */
 	conf->outbound.relay_password = "";
+	/* The TLS-RPT identity defaults to the mail domain (RFC 8460 section
+	   4.1: who reports; section 5.3: who sends). */
+	struct {
+		const char **field;
+		const char *local; /* NULL: the domain itself */
+	} ids[] = {{&conf->outbound.tlsrpt_organization, NULL},
+	           {&conf->outbound.tlsrpt_contact, "postmaster"},
+	           {&conf->outbound.tlsrpt_from, "noreply-tlsrpt"}};
+	for (size_t i = 0; i < ARRAY_LEN(ids); i++) {
+		if ((*ids[i].field)[0] != '\0')
+			continue;
+		free((char *)*ids[i].field);
+		*ids[i].field = ids[i].local != NULL ? xasprintf("%s@%s", ids[i].local, conf->domain)
+		                                     : xstrdup(conf->domain);
+	}
 	char **paths[] = {&conf->auth.oauth_hs256_secret_file,
 	                  &conf->auth.oauth_public_keys_file,
 	                  &conf->tls_client_ca,

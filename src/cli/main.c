@@ -93,6 +93,16 @@ static const struct cli_command commands[] = {
          "  default, selector \"tern\"; \"tern-ed25519\" for ed25519) and print the\n"
          "  TXT record to publish. Mail from DOMAIN is signed with every key it has\n"
          "  from the next delivery on. list shows the keys."},
+        {"tlsrpt", cli_tlsrpt,
+         "tlsrpt show [--json] | send [--today]\n"
+         "  TLS-RPT (RFC 8460; delivery.tlsrpt): show lists the TLS sessions counted\n"
+         "  in DIR/tlsrpt.db per day, recipient domain, policy (sts, tlsa,\n"
+         "  no-policy-found) and result (success or the RFC's failure type), with\n"
+         "  --json the report each day and domain would get. send sends the reports\n"
+         "  of past days now (the server does so within the hour after a day ends);\n"
+         "  --today includes today so far. Each goes where the domain's\n"
+         "  _smtp._tls TXT record says: mailto (queued, the running server delivers\n"
+         "  it) and https (POSTed now). Sent sessions leave the database."},
         {"check", cli_check,
          "check [--repair] [--account ID]\n"
          "  Verify the mail store: counters, blob references, blob files against\n"

@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -293,12 +295,17 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 		return -1;
 	if (r->code != 220)
 		return -1;
+	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
+	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
+	struct smtp_client_tls *out = c->s.tls_out;
+	if (out != NULL) {
+		out->checked = verify;
+		out->dane = is_dane;
+	}
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (c->ctx == NULL)
 		goto tls_failed;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	bool is_dane = c->s.dane != NULL && c->s.dane->n > 0;
-	bool verify = c->s.tls_required || c->s.tls_check || is_dane;
 	if (is_dane) {
 		/* RFC 7672: the TLSA records are the trust anchors, no CA. */
 		if (SSL_CTX_dane_enable(c->ctx) <= 0)
@@ -325,6 +332,11 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 		   section 3.1.1). */
 		if (SSL_dane_enable(c->ssl, c->server_name) <= 0)
 			goto tls_failed;
+		/* Records found at the CNAME-expanded name: either name may
+		   be the certificate's (section 2.2.3). */
+		if (c->s.dane->expanded[0] != '\0' &&
+		    SSL_add1_host(c->ssl, c->s.dane->expanded) != 1)
+			goto tls_failed;
 		SSL_dane_set_flags(c->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
 		size_t added = 0;
 		for (size_t i = 0; i < c->s.dane->n; i++) {
@@ -347,10 +359,30 @@ start_tls(struct smtp_client *c, struct smtp_reply *r)
 	if (SSL_connect(c->ssl) != 1)
 		goto tls_failed;
 	c->caps.is_tls = true;
-	c->caps.tls_verified = verify && SSL_get_verify_result(c->ssl) == X509_V_OK;
+	long verify_result = SSL_get_verify_result(c->ssl);
+	c->caps.tls_verified = verify && verify_result == X509_V_OK;
+	if (out != NULL) {
+		out->established = true;
+		out->verified = c->caps.tls_verified;
+		if (verify && verify_result != X509_V_OK) {
+			out->verify_error = verify_result;
+			snprintf(out->error, sizeof(out->error), "%s",
+			         X509_verify_cert_error_string(verify_result));
+		}
+	}
 	return 0;
 tls_failed:;
 	unsigned long e = ERR_get_error();
+	if (out != NULL) {
+		/* A refused certificate ends the handshake: the check's
+		   verdict says why, better than the handshake's alert. */
+		long v = c->ssl != NULL ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+		out->verify_error = verify ? v : X509_V_OK;
+		snprintf(out->error, sizeof(out->error), "%s",
+		         out->verify_error != X509_V_OK ? X509_verify_cert_error_string(v)
+		         : e != 0                       ? ERR_reason_error_string(e)
+		                                        : "handshake failed");
+	}
 	/* Where TLS is required (RFC 8689 section 4.2.1) this host will not
 	   do: 5xx, so that the message bounces unless another host does. */
 	reply_set(r,
@@ -491,16 +523,33 @@ smtp_client_open(const char *ip, uint16_t port, const char *server_name,
 		goto fail;
 	if (hello(c, r) < 0)
 		goto fail;
+	if (s->tls_out != NULL) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		s->tls_out->reached = true;
+		s->tls_out->offered = c->caps.starttls;
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+			inet_ntop(ss.ss_family,
+			          ss.ss_family == AF_INET
+			                  ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+			                  : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+			          s->tls_out->local_ip, sizeof(s->tls_out->local_ip));
+	}
 	if (c->caps.starttls && !s->no_starttls) {
 		if (start_tls(c, r) < 0) {
 			/* A refused STARTTLS leaves a usable plaintext session; a
 			   failed handshake does not (the runner tries again
 			   without STARTTLS, RFC 7435's fallback). */
-			if (c->broken || s->tls_required)
+			if (c->broken || s->tls_required || s->tls_mandatory)
 				goto fail;
 		} else if (hello(c, r) < 0) {
 			goto fail;
 		}
+	}
+	if (s->tls_mandatory && !c->caps.is_tls) {
+		reply_set(r, 451, "4.7.5 %s offers no TLS, which its TLSA records promise",
+		          server_name);
+		goto fail;
 	}
 	if (s->tls_required && !c->caps.tls_verified) {
 		if (s->tls_temporary)

@@ -44,6 +44,20 @@ smtp_reply_is_permanent(const struct smtp_reply *r)
 	return r->code >= 500 && r->code < 600;
 }
 
+/* How TLS went while smtp_client_open ran, for TLS-RPT (RFC 8460
+   section 4.4): filled when the settings point at one. */
+struct smtp_client_tls {
+	bool reached;      /* the server answered EHLO: a session to report */
+	char local_ip[48]; /* our end of the connection: sending-mta-ip */
+	bool offered;      /* it listed STARTTLS */
+	bool established;  /* the handshake completed */
+	bool checked;      /* the certificate was checked (CAs or TLSA) */
+	bool verified;     /* and passed */
+	bool dane;         /* checked against TLSA records */
+	long verify_error; /* X509_V_ERR_* of a failed check, 0 when none */
+	char error[160];   /* what failed, for failure-reason-code; "" none */
+};
+
 struct smtp_client_settings {
 	const char *helo_name; /* our hostname for EHLO */
 	uint64_t timeout_ms;   /* each connect, read and write */
@@ -51,6 +65,9 @@ struct smtp_client_settings {
 	                          certificate for server_name works (550 5.7.10) */
 	bool tls_temporary;    /* with tls_required: a host without it fails with
 	                          451 4.7.5 (MTA-STS), not 550 5.7.10 (REQUIRETLS) */
+	bool tls_mandatory;    /* TLS or not this host (451 4.7.5), any certificate:
+	                          DANE with only unusable TLSA records (RFC 7672
+	                          section 2.2) */
 	bool tls_check;        /* verify the certificate even when not required
 	                          (caps.tls_verified says how it went) */
 	const char *ca_file;   /* CAs trusted beside the system's, or NULL */
@@ -64,6 +81,7 @@ struct smtp_client_settings {
 	/* Or NULL: holds the socket while it is open, so that another thread
 	   may shutdown(2) it to end a blocked read at once (server stop). */
 	_Atomic int *fd_slot;
+	struct smtp_client_tls *tls_out; /* or NULL */
 };
 
 /* What the server said it supports (EHLO). */

@@ -37,12 +37,14 @@ smtp_tlsa_parse(const unsigned char *rdata, size_t len, struct smtp_tlsa *out)
 	return 0;
 }
 
-int
-smtp_dane_lookup(struct smtp_resolver *r, const char *host, uint16_t port, struct smtp_dane *out,
-                 char *why, size_t why_len)
+/* One base domain's TLSA RRset: smtp_dane_lookup's answers. */
+static int
+lookup(struct smtp_resolver *r, const char *host, uint16_t port, struct smtp_dane *out, char *why,
+       size_t why_len)
 {
 	char name[300];
 	struct ub_result *res;
+	bool any = false;
 
 	out->n = 0;
 	snprintf(name, sizeof(name), "_%u._tcp.%s", (unsigned)port, host);
@@ -60,10 +62,34 @@ smtp_dane_lookup(struct smtp_resolver *r, const char *host, uint16_t port, struc
 		ub_resolve_free(res); /* unsigned or none: no DANE (section 2.2) */
 		return 0;
 	}
-	for (int i = 0; res->data[i] != NULL && out->n < SMTP_DANE_MAX_TLSA; i++)
-		if (smtp_tlsa_parse((const unsigned char *)res->data[i], (size_t)res->len[i],
-		                    &out->tlsa[out->n]) == 0)
+	for (int i = 0; res->data[i] != NULL && out->n < SMTP_DANE_MAX_TLSA; i++) {
+		int rc = smtp_tlsa_parse((const unsigned char *)res->data[i], (size_t)res->len[i],
+		                         &out->tlsa[out->n]);
+		if (rc == 0)
 			out->n++;
+		any |= rc == 1;
+	}
 	ub_resolve_free(res);
-	return out->n > 0 ? 1 : 0;
+	if (out->n == 0 && any)
+		snprintf(why, why_len, "TLSA records for %s: none usable for SMTP", name);
+	return out->n > 0 ? 1 : any ? 2 : 0;
+}
+
+int
+smtp_dane_lookup(struct smtp_resolver *r, const char *host, const char *expanded, uint16_t port,
+                 struct smtp_dane *out, char *why, size_t why_len)
+{
+	out->expanded[0] = '\0';
+	/* Section 2.2.3: the CNAME-expanded name first (its records, when it
+	   has any, are the server's own), then the name the MX named. The
+	   address answer, CNAMEs included, was secure, or we would not be
+	   asked. */
+	if (expanded[0] != '\0') {
+		int rc = lookup(r, expanded, port, out, why, why_len);
+		if (rc != 0) {
+			snprintf(out->expanded, sizeof(out->expanded), "%s", expanded);
+			return rc;
+		}
+	}
+	return lookup(r, host, port, out, why, why_len);
 }

@@ -29,7 +29,9 @@ struct smtp_tlsa {
 
 struct smtp_dane {
 	struct smtp_tlsa tlsa[SMTP_DANE_MAX_TLSA];
-	size_t n; /* usable records */
+	size_t n;           /* usable records */
+	char expanded[256]; /* the CNAME-expanded name the records are at, a
+	                       second reference identifier; "" = the host's */
 };
 
 /* One TLSA rdata (RFC 6698 section 2.1). 0 with *out when it is usable
@@ -38,13 +40,18 @@ int smtp_tlsa_parse(const unsigned char *rdata, size_t len, struct smtp_tlsa *ou
 
 struct smtp_resolver;
 
-/* The usable TLSA records of host at port: 1 with out->n > 0 when DANE
-   applies (a validated answer with usable records), 0 when it does not
-   (none, not signed, or only unusable ones), -1 when the host must not be
-   used (a bogus answer or a failed lookup: section 2.2 says an attacker
-   may be hiding the records). Only ask for hosts whose MX and address
-   records were secure (smtp_mx_host.is_secure). */
-int smtp_dane_lookup(struct smtp_resolver *r, const char *host, uint16_t port,
+/* The usable TLSA records of host at port (section 2.2.3: when host is an
+   alias, expanded names its CNAME target, "" otherwise; the records at
+   the expanded name are used when there are any, else the host's own):
+   1 with out->n > 0 when DANE applies (a validated answer with usable
+   records); 2 when validated records exist but none is usable (PKIX-TA
+   and PKIX-EE only, section 3.1.3, or unknown parameters): TLS is then
+   mandatory but not authenticated (section 2.2); 0 when DANE does not
+   apply (no records, not signed); -1 when the host must not be used (a
+   bogus answer or a failed lookup: section 2.2 says an attacker may be
+   hiding the records). Only ask for hosts whose MX and address records
+   were secure (smtp_mx_host.is_secure). */
+int smtp_dane_lookup(struct smtp_resolver *r, const char *host, const char *expanded, uint16_t port,
                      struct smtp_dane *out, char *why, size_t why_len);
 
 #endif

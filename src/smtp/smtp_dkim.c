@@ -37,9 +37,22 @@
 #define MAX_KEYS   4
 
 const char *const smtp_dkim_signed_fields[] = {
-        "from",       "to",           "cc",           "subject",
-        "date",       "message-id",   "reply-to",     "in-reply-to",
-        "references", "mime-version", "content-type", "content-transfer-encoding",
+        "from",
+        "to",
+        "cc",
+        "subject",
+        "date",
+        "message-id",
+        "reply-to",
+        "in-reply-to",
+        "references",
+        "mime-version",
+        "content-type",
+        "content-transfer-encoding",
+        /* TLS-RPT report mail (RFC 8460 section 5.3): which domain the
+           report is about and who sends it, signed with the rest. */
+        "tls-report-domain",
+        "tls-report-submitter",
         NULL,
 };
 

@@ -22,19 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <openssl/ssl.h>
 #include <unbound.h>
 
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "smtp/smtp_https.h"
 #include "smtp/smtp_mx.h"
 
-#define RR_A           1
 #define RR_TXT         16
-#define RR_AAAA        28
 #define RCODE_SERVFAIL 2
 
 /* ---- parsers ---- */
@@ -260,6 +257,79 @@ cache_write(const struct smtp_sts_settings *s, const char *domain, const struct 
 	free(path);
 }
 
+/* ---- the fetch hold-off (section 3.3) ---- */
+
+/* "Implementers SHOULD limit further attempts to a period of five minutes
+   or longer per version ID": after a failed fetch, DATA_DIR/mta-sts/
+   DOMAIN_failed holds "ID TIME FAILURE", and no fetch for that id is
+   made before TIME + FETCH_HOLDOFF_S. A file, not memory, so every
+   delivery thread and a restarted server see it. '_' is no byte a
+   validated domain has: the name cannot be another domain's cache file. */
+#define FETCH_HOLDOFF_S 300
+
+static char *
+holdoff_path(const struct smtp_sts_settings *s, const char *domain)
+{
+	return xasprintf("%s/%s_failed", s->cache_dir, domain);
+}
+
+/* True when a fetch of id failed less than FETCH_HOLDOFF_S ago, with the
+   failure it had in *failure_out. */
+static bool
+is_held_off(const struct smtp_sts_settings *s, const char *domain, const char *id, int64_t now,
+            enum smtp_sts_failure *failure_out)
+{
+	char *path = holdoff_path(s, domain);
+	FILE *f = fopen(path, "re");
+	char held[33];
+	long long when;
+	int failure;
+	bool held_off = false;
+
+	free(path);
+	if (f == NULL)
+		return false;
+	if (fscanf(f, "%32s %lld %d", held, &when, &failure) == 3 && strcmp(held, id) == 0 &&
+	    when <= now && now - when < FETCH_HOLDOFF_S && failure > SMTP_STS_OK &&
+	    failure <= SMTP_STS_WEBPKI_INVALID) {
+		*failure_out = (enum smtp_sts_failure)failure;
+		held_off = true;
+	}
+	fclose(f);
+	return held_off;
+}
+
+static void
+holdoff_write(const struct smtp_sts_settings *s, const char *domain, const char *id, int64_t now,
+              enum smtp_sts_failure failure)
+{
+	char *path = holdoff_path(s, domain);
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)gettid());
+	FILE *f;
+
+	(void)mkdir(s->cache_dir, 0700);
+	f = fopen(tmp, "we");
+	bool ok = f != NULL && fprintf(f, "%s %lld %d\n", id, (long long)now, (int)failure) >= 0;
+	if (f != NULL && fclose(f) != 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
+		log_warn("outbound", "event=mta-sts-cache-failed domain=%s err=\"%s\"", domain,
+		         strerror(errno));
+		(void)unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+static void
+holdoff_clear(const struct smtp_sts_settings *s, const char *domain)
+{
+	char *path = holdoff_path(s, domain);
+
+	(void)unlink(path);
+	free(path);
+}
+
 /* ---- DNS ---- */
 
 /* 1 with the id of the one valid record, 0 when there is none (or
@@ -294,40 +364,7 @@ txt_lookup(struct smtp_resolver *r, const char *domain, char id_out[33])
 	return found == 1 ? 1 : 0;
 }
 
-/* The first address of name, numeric, for CURLOPT_RESOLVE. */
-static int
-address_lookup(struct smtp_resolver *r, const char *name, char *out, size_t cap)
-{
-	static const int types[] = {RR_A, RR_AAAA};
-
-	for (size_t t = 0; t < ARRAY_LEN(types); t++) {
-		struct ub_result *res;
-		if (smtp_resolver_query(r, name, types[t], &res) < 0)
-			continue;
-		int want = types[t] == RR_A ? 4 : 16;
-		bool ok = false;
-		for (int i = 0; !ok && res->havedata && res->data[i] != NULL; i++) {
-			if (res->len[i] != want)
-				continue;
-			char ip[48];
-			inet_ntop(want == 4 ? AF_INET : AF_INET6, res->data[i], ip, sizeof(ip));
-			snprintf(out, cap, want == 4 ? "%s" : "[%s]", ip);
-			ok = true;
-		}
-		ub_resolve_free(res);
-		if (ok)
-			return 0;
-	}
-	return -1;
-}
-
 /* ---- HTTPS ---- */
-
-void
-smtp_sts_global_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 struct body {
 	struct buf b;
@@ -347,73 +384,46 @@ body_write(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* The extra CA file next to the system's (CURLOPT_CAINFO would replace
-   them): loaded into the handshake's store. */
-static CURLcode
-add_ca_file(CURL *curl, void *ssl_ctx, void *arg)
-{
-	const char *ca_file = arg;
-
-	if (SSL_CTX_load_verify_locations(ssl_ctx, ca_file, NULL) != 1)
-		log_warn("outbound", "event=ca-file-failed file=%s", ca_file);
-	return CURLE_OK;
-}
-
 /* Section 3.3: GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt. 0 with
-   the body in *text_out (heap), -1 with why logged. */
+   the body in *text_out (heap), -1 with why logged and *failure_out set
+   (a certificate that does not verify is RFC 8460's sts-webpki-invalid). */
 static int
 fetch(struct smtp_resolver *r, const struct smtp_sts_settings *s, const char *domain,
-      char **text_out, size_t *len_out)
+      char **text_out, size_t *len_out, enum smtp_sts_failure *failure_out)
 {
-	char host[300], ip[64], url[400], resolve[400], errbuf[CURL_ERROR_SIZE] = "";
+	char host[300], url[400];
 	struct body body = {0};
-	struct curl_slist *rs = NULL;
+	struct smtp_https h;
+	const char *why = NULL;
 	long status = 0;
 	char *ctype = NULL;
 	int rc = -1;
 
+	*failure_out = SMTP_STS_FETCH_ERROR;
 	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	if (address_lookup(r, host, ip, sizeof(ip)) < 0) {
-		log_warn("outbound",
-		         "event=mta-sts-fetch-failed domain=%s err=\"no address for %s\"", domain,
-		         host);
-		return -1;
+	buf_init(&body.b);
+	if (smtp_https_init(&h, r, host, s->https_port, s->ca_file, s->timeout_ms, &why) < 0) {
+		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"%s: %s\"", domain,
+		         host, why);
+		goto out;
 	}
 	snprintf(url, sizeof(url), "https://%s:%u/.well-known/mta-sts.txt", host,
 	         (unsigned)s->https_port);
-	snprintf(resolve, sizeof(resolve), "%s:%u:%s", host, (unsigned)s->https_port, ip);
-	rs = curl_slist_append(NULL, resolve);
-	CURL *curl = curl_easy_init();
-	if (curl == NULL || rs == NULL)
-		goto out;
-	buf_init(&body.b);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_RESOLVE, rs); /* our resolver's answer */
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L); /* no redirects */
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)s->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_USERAGENT, "tern");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-	if (s->ca_file[0] != '\0') {
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, add_ca_file);
-		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)s->ca_file);
-	}
-	CURLcode cc = curl_easy_perform(curl);
+	curl_easy_setopt(h.curl, CURLOPT_URL, url);
+	curl_easy_setopt(h.curl, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(h.curl, CURLOPT_WRITEDATA, &body);
+	CURLcode cc = curl_easy_perform(h.curl);
 	if (cc != CURLE_OK) {
+		if (cc == CURLE_PEER_FAILED_VERIFICATION)
+			*failure_out = SMTP_STS_WEBPKI_INVALID;
 		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"%s\"", domain,
 		         body.too_big ? "policy over 64 KiB"
-		         : errbuf[0]  ? errbuf
+		         : h.error[0] ? h.error
 		                      : curl_easy_strerror(cc));
 		goto out;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ctype);
+	curl_easy_getinfo(h.curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(h.curl, CURLINFO_CONTENT_TYPE, &ctype);
 	/* Section 3.3: only 200; section 3.2: text/plain, parameters ignored. */
 	if (status != 200 || ctype == NULL || strncasecmp(ctype, "text/plain", 10) != 0 ||
 	    (ctype[10] != '\0' && ctype[10] != ';' && ctype[10] != ' ')) {
@@ -423,12 +433,11 @@ fetch(struct smtp_resolver *r, const struct smtp_sts_settings *s, const char *do
 	}
 	*len_out = body.b.len;
 	*text_out = xstrndup(body.b.len ? body.b.data : "", body.b.len);
+	*failure_out = SMTP_STS_OK;
 	rc = 0;
 out:
 	buf_deinit(&body.b);
-	if (curl != NULL)
-		curl_easy_cleanup(curl);
-	curl_slist_free_all(rs);
+	smtp_https_deinit(&h);
 	return rc;
 }
 
@@ -442,11 +451,13 @@ is_fresh(const struct smtp_sts_policy *p, int64_t now)
 
 int
 smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s, const char *domain,
-                    struct smtp_sts_policy *out)
+                    struct smtp_sts_policy *out, enum smtp_sts_failure *failure_out)
 {
 	struct smtp_sts_policy cached;
 	char id[33] = "";
 	int64_t now = (int64_t)time(NULL);
+
+	*failure_out = SMTP_STS_OK;
 
 	/* The domain names a file: only hostname bytes, no "..". */
 	for (const char *c = domain; *c; c++)
@@ -468,18 +479,29 @@ smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s, 
 	size_t len = 0;
 	struct smtp_sts_policy fresh = {.fetched = now};
 	memcpy(fresh.id, id, sizeof(fresh.id));
-	if (fetch(r, s, domain, &text, &len) == 0 && smtp_sts_policy_parse(text, len, &fresh) < 0) {
+	if (is_held_off(s, domain, id, now, failure_out)) {
+		log_info("outbound", "event=mta-sts-fetch-held domain=%s id=%s", domain, id);
+		if (!has_cache)
+			return 0;
+		*out = cached; /* as after a failed fetch */
+		return 1;
+	}
+	if (fetch(r, s, domain, &text, &len, failure_out) == 0 &&
+	    smtp_sts_policy_parse(text, len, &fresh) < 0) {
 		log_warn("outbound", "event=mta-sts-fetch-failed domain=%s err=\"not a policy\"",
 		         domain);
+		*failure_out = SMTP_STS_POLICY_INVALID;
 		free(text);
 		text = NULL;
 	}
 	if (text == NULL) {
+		holdoff_write(s, domain, id, now, *failure_out);
 		if (!has_cache)
 			return 0;
 		*out = cached;
 		return 1;
 	}
+	holdoff_clear(s, domain);
 	cache_write(s, domain, &fresh, text, len);
 	free(text);
 	log_info("outbound", "event=mta-sts-policy domain=%s id=%s mode=%s mx=%zu max_age=%llu",

@@ -58,18 +58,31 @@ struct smtp_sts_settings {
 	uint64_t timeout_ms;   /* the whole fetch */
 };
 
+/* Why a policy the TXT record announced could not be had: RFC 8460
+   section 4.4's sts-policy-fetch-error, sts-policy-invalid and
+   sts-webpki-invalid, for TLS-RPT. */
+enum smtp_sts_failure {
+	SMTP_STS_OK,
+	SMTP_STS_FETCH_ERROR,
+	SMTP_STS_POLICY_INVALID,
+	SMTP_STS_WEBPKI_INVALID,
+};
+
 /*
  * The policy that applies to domain now (section 5.1): a cached one
  * within max_age whose id the TXT record still names, or (a new id, no
  * cache, an expired one) a fresh fetch, saved to the cache; when the TXT
  * record is gone or the fetch fails, a cached policy within max_age still
- * applies (section 3.3). 1 with *out, 0 when no policy applies (mode none
- * counts as one: the caller sees SMTP_STS_NONE). Failures are logged.
+ * applies (section 3.3). After a failed fetch the same id is not fetched again
+ * for five minutes (section 3.3's rate limit; DATA_DIR/mta-sts/
+ * DOMAIN_failed): meanwhile the cached policy applies, or none. 1 with
+ * *out, 0 when no policy applies (mode none counts as one: the caller
+ * sees SMTP_STS_NONE). Failures are logged;
+ * *failure_out says why a fetch failed (SMTP_STS_OK when none did), also
+ * when a cached policy applies instead.
  */
 int smtp_sts_policy_get(struct smtp_resolver *r, const struct smtp_sts_settings *s,
-                        const char *domain, struct smtp_sts_policy *out);
-
-/* libcurl's global state: once per process before any thread fetches. */
-void smtp_sts_global_init(void);
+                        const char *domain, struct smtp_sts_policy *out,
+                        enum smtp_sts_failure *failure_out);
 
 #endif

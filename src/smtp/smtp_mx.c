@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <arpa/inet.h>
 #include <openssl/rand.h>
@@ -213,6 +214,17 @@ addresses(struct smtp_resolver *r, const char *name, unsigned pref, int type, bo
 		inet_ntop(type == RR_A ? AF_INET : AF_INET6, res->data[i], h->ip, sizeof(h->ip));
 		h->pref = pref;
 		h->is_secure = chain_secure && res->secure;
+		h->expanded[0] = '\0';
+		if (res->canonname != NULL) {
+			/* The end of the CNAME chain, without the root's dot. */
+			size_t len = strlen(res->canonname);
+			if (len > 0 && res->canonname[len - 1] == '.')
+				len--;
+			if (len < sizeof(h->expanded) &&
+			    (strlen(name) != len || strncasecmp(res->canonname, name, len) != 0))
+				snprintf(h->expanded, sizeof(h->expanded), "%.*s", (int)len,
+				         res->canonname);
+		}
 	}
 	ub_resolve_free(res);
 	return rc;

@@ -25,8 +25,11 @@ struct smtp_mx_host {
 	char name[256]; /* the MX host name, for SNI, the log and DSNs */
 	char ip[48];    /* numeric */
 	unsigned pref;
-	bool is_secure; /* the MX records (or the implicit MX) and this address
-	                   were DNSSEC-validated: DANE may apply (RFC 7672 2.2) */
+	bool is_secure;     /* the MX records (or the implicit MX) and this address
+	                       were DNSSEC-validated: DANE may apply (RFC 7672 2.2) */
+	char expanded[256]; /* the name's CNAME target the address came from
+	                       ("" when none): where DANE looks first (RFC 7672
+	                       section 2.2.3) */
 };
 
 enum smtp_mx_status {

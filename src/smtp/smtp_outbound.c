@@ -38,10 +38,14 @@
 #include "smtp/smtp_dkim.h"
 #include "smtp/smtp_downgrade.h"
 #include "smtp/smtp_dsn.h"
+#include "smtp/smtp_https.h"
 #include "smtp/smtp_mta_sts.h"
 #include "smtp/smtp_mx.h"
 #include "smtp/smtp_queue.h"
 #include "smtp/smtp_queue_item.h"
+#include "smtp/smtp_tlsrpt.h"
+#include "smtp/smtp_tlsrpt_db.h"
+#include "smtp/smtp_tlsrpt_send.h"
 
 #define SCAN_INTERVAL_S 1
 
@@ -81,6 +85,10 @@ struct smtp_outbound {
 	int64_t gauge[QUEUE_GAUGES]; /* what tern_queue_messages says now (scheduler only) */
 	char *sts_dir;
 	struct smtp_sts_settings sts;
+	struct smtp_tlsrpt_db *tlsrpt; /* NULL: TLS-RPT off */
+	struct smtp_tlsrpt_settings rpt;
+	pthread_t rpt_thread;
+	pthread_cond_t wake_rpt;
 };
 
 uint64_t
@@ -307,10 +315,12 @@ static bool
 retry_plain(const struct smtp_client_settings *cs, struct smtp_reply *reply, const char *ip,
             uint16_t port, const char *name, struct smtp_client **c_out)
 {
-	if (cs->tls_required || reply->code != 0 || strncmp(reply->text, "4.7.5 ", 6) != 0)
+	if (cs->tls_required || cs->tls_mandatory || reply->code != 0 ||
+	    strncmp(reply->text, "4.7.5 ", 6) != 0)
 		return false;
 	struct smtp_client_settings plain = *cs;
 	plain.no_starttls = true;
+	plain.tls_out = NULL; /* the same session, counted already */
 	log_info("outbound", "event=tls-failed host=%s ip=%s action=plaintext", name, ip);
 	return smtp_client_open(ip, port, name, &plain, c_out, reply) == 0;
 }
@@ -349,6 +359,98 @@ downgrade(struct delivery *d)
 	}
 	munmap(map, d->it->size);
 	return d->down_state > 0 ? 0 : -1;
+}
+
+/* ---- TLS-RPT (RFC 8460) ---- */
+
+/* The policy a host is tried under (section 4.3), as the report names it. */
+struct rpt_policy {
+	enum smtp_tlsrpt_policy type;
+	struct buf string, mx_host; /* '\n'-joined lines */
+	bool mx_mismatch;           /* the host is not in the MTA-STS policy */
+};
+
+/* Section 4.3: "policy-string" is the policy as published, one array
+   entry per line; the cache keeps what matters, so the lines are made
+   again from it in the order of RFC 8461 section 3.2. */
+static void
+rpt_sts(struct rpt_policy *p, const struct smtp_sts_policy *sts)
+{
+	buf_reset(&p->string);
+	buf_reset(&p->mx_host);
+	p->type = SMTP_TLSRPT_STS;
+	buf_printf(&p->string, "version: STSv1\nmode: %s",
+	           sts->mode == SMTP_STS_ENFORCE ? "enforce" : "testing");
+	for (size_t i = 0; i < sts->n_mx; i++) {
+		buf_printf(&p->string, "\nmx: %s", sts->mx[i]);
+		buf_printf(&p->mx_host, "%s%s", i > 0 ? "\n" : "", sts->mx[i]);
+	}
+	buf_printf(&p->string, "\nmax_age: %llu", (unsigned long long)sts->max_age);
+}
+
+/* A DANE host: its TLSA records in presentation form ("3 1 1 HEX"). */
+static void
+rpt_tlsa(struct rpt_policy *p, const struct smtp_dane *dane, const char *host)
+{
+	buf_reset(&p->string);
+	buf_reset(&p->mx_host);
+	p->type = SMTP_TLSRPT_TLSA;
+	for (size_t i = 0; dane != NULL && i < dane->n; i++) {
+		const struct smtp_tlsa *t = &dane->tlsa[i];
+		buf_printf(&p->string, "%s%u %u %u ", i > 0 ? "\n" : "", t->usage, t->selector,
+		           t->mtype);
+		for (size_t j = 0; j < t->len; j++)
+			buf_printf(&p->string, "%02X", t->data[j]);
+	}
+	buf_puts(&p->mx_host, host);
+}
+
+/* Counts one session (or one refusal before any) of domain. */
+static void
+rpt_count(struct delivery *d, const char *domain, const struct rpt_policy *p,
+          enum smtp_tlsrpt_result result, const struct smtp_mx_host *host, const char *local_ip,
+          const char *code)
+{
+	if (d->o->tlsrpt == NULL)
+		return;
+	bool failed = result != SMTP_TLSRPT_SUCCESS;
+	struct smtp_tlsrpt_row row = {
+	        .policy_type = smtp_tlsrpt_policy_name(p->type),
+	        .policy_string = p->string.len > 0 ? p->string.data : "",
+	        .mx_host = p->mx_host.len > 0 ? p->mx_host.data : "",
+	        .result = smtp_tlsrpt_result_name(result),
+	        .sending_ip = failed && local_ip != NULL ? local_ip : "",
+	        .receiving_mx = failed && host != NULL ? host->name : "",
+	        .receiving_ip = failed && host != NULL ? host->ip : "",
+	        .failure_code = failed && code != NULL ? code : "",
+	        .count = 1,
+	};
+	smtp_tlsrpt_db_add(d->o->tlsrpt, smtp_tlsrpt_day(time(NULL)), domain, &row);
+}
+
+/* The session smtp_client_open just made (or failed to make), once:
+   nothing when the server never answered EHLO (no TLS to speak of) or the
+   connection was a kept one. */
+static void
+rpt_session(struct delivery *d, const char *domain, const struct rpt_policy *p,
+            const struct smtp_mx_host *host, struct smtp_client_tls *t)
+{
+	if (!t->reached)
+		return;
+	t->reached = false;
+	enum smtp_tlsrpt_result r = SMTP_TLSRPT_SUCCESS;
+	const char *code = t->error;
+	if (!t->offered) {
+		r = SMTP_TLSRPT_STARTTLS_NOT_SUPPORTED;
+	} else if (!t->established || (t->checked && !t->verified)) {
+		r = t->verify_error != 0 || t->dane
+		            ? smtp_tlsrpt_verify_result(t->verify_error, t->dane)
+		            : SMTP_TLSRPT_VALIDATION_FAILURE;
+	} else if (p->mx_mismatch) {
+		r = SMTP_TLSRPT_VALIDATION_FAILURE; /* testing: delivered anyway */
+		code = "MX host not in the MTA-STS policy";
+	}
+	rpt_count(d, domain, p, r, host, t->local_ip, code);
 }
 
 static void
@@ -407,11 +509,42 @@ deliver_domain(struct delivery *d, const char *domain)
 	/* MTA-STS (RFC 8461) for the recipient domain; a smarthost's would be
 	   the smarthost's domain's (section 3.4), not looked up. */
 	struct smtp_sts_policy sts;
-	bool has_sts = n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
-	               smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts) == 1 &&
-	               sts.mode != SMTP_STS_NONE;
+	enum smtp_sts_failure sts_failure = SMTP_STS_OK;
+	/* RFC 8460 section 5.3: a TLS-RPT report goes out "despite any
+	   TLS-related failures" (the report may be what tells the domain its
+	   TLS is broken): no MTA-STS, no DANE, opportunistic TLS, and its
+	   sessions are not counted. */
+	bool policies = !it->is_tlsrpt;
+	bool has_sts =
+	        policies && n_hosts > 0 && s->mta_sts && s->relayhost[0] == '\0' &&
+	        smtp_sts_policy_get(d->resolver, &d->o->sts, domain, &sts, &sts_failure) == 1 &&
+	        sts.mode != SMTP_STS_NONE;
 	bool sts_enforce = has_sts && sts.mode == SMTP_STS_ENFORCE;
 	struct smtp_dane *dane = s->dane ? xmalloc(sizeof(*dane)) : NULL; /* 16 KiB */
+	/* TLS-RPT: the policy of the domain, or per host for DANE. A policy
+	   the TXT record announced but that could not be had is reported
+	   once (section 4.4), and the hosts count under no policy. */
+	struct rpt_policy domain_pol = {.type = SMTP_TLSRPT_NO_POLICY}, host_pol = {0};
+	buf_init(&domain_pol.string);
+	buf_init(&domain_pol.mx_host);
+	buf_init(&host_pol.string);
+	buf_init(&host_pol.mx_host);
+	bool report = d->o->tlsrpt != NULL && s->relayhost[0] == '\0' && policies;
+	if (report && has_sts)
+		rpt_sts(&domain_pol, &sts);
+	else if (report && n_hosts > 0 && !has_sts && sts_failure != SMTP_STS_OK) {
+		struct rpt_policy failed = {.type = SMTP_TLSRPT_STS};
+		buf_init(&failed.string);
+		buf_init(&failed.mx_host);
+		rpt_count(d, domain, &failed,
+		          sts_failure == SMTP_STS_POLICY_INVALID ? SMTP_TLSRPT_STS_POLICY_INVALID
+		          : sts_failure == SMTP_STS_WEBPKI_INVALID
+		                  ? SMTP_TLSRPT_STS_WEBPKI_INVALID
+		                  : SMTP_TLSRPT_STS_POLICY_FETCH_ERROR,
+		          NULL, NULL, NULL);
+		buf_deinit(&failed.string);
+		buf_deinit(&failed.mx_host);
+	}
 	/* Every host in order before a temporary failure (RFC 5321 section
 	   5.1); a host that answers ends the search, whatever it says. */
 	for (size_t h = 0; h < n_hosts && !finished; h++) {
@@ -424,29 +557,50 @@ deliver_domain(struct delivery *d, const char *domain)
 		   validated; it takes precedence over MTA-STS (RFC 8461
 		   section 2). A failed or bogus TLSA lookup rules the host out. */
 		int dane_rc = 0;
-		if (s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
-			char dwhy[300];
-			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, port, dane, dwhy,
-			                           sizeof(dwhy));
+		char dwhy[300] = "";
+		if (policies && s->dane && hosts[h].is_secure && s->relayhost[0] == '\0') {
+			dane_rc = smtp_dane_lookup(d->resolver, hosts[h].name, hosts[h].expanded,
+			                           port, dane, dwhy, sizeof(dwhy));
 			if (dane_rc < 0) {
 				log_info("outbound",
 				         "event=dane-refused id=%s host=%s reason=\"%s\"", it->id,
 				         hosts[h].name, dwhy);
+				if (report) {
+					rpt_tlsa(&host_pol, NULL, hosts[h].name);
+					rpt_count(d, domain, &host_pol, SMTP_TLSRPT_DNSSEC_INVALID,
+					          &hosts[h], NULL, dwhy);
+				}
 				d->tried = true;
 				last = (struct smtp_reply){451, ""};
 				snprintf(last.text, sizeof(last.text), "4.7.5 %.300s", dwhy);
 				continue;
 			}
 		}
-		cs.dane = dane_rc > 0 ? dane : NULL;
-		if (dane_rc > 0) {
+		/* Section 2.2: TLSA records none of which is usable still
+		   say the server does TLS: mandatory, unauthenticated (and
+		   MTA-STS, where the domain has it, still checks). */
+		cs.dane = dane_rc == 1 ? dane : NULL;
+		cs.tls_mandatory = dane_rc == 2;
+		if (dane_rc == 2)
+			log_info("outbound", "event=dane-unusable id=%s host=%s reason=\"%s\"",
+			         it->id, hosts[h].name, dwhy);
+		const struct rpt_policy *pol = &domain_pol;
+		if (report && (dane_rc == 1 || (dane_rc == 2 && !has_sts))) {
+			rpt_tlsa(&host_pol, dane_rc == 1 ? dane : NULL, hosts[h].name);
+			pol = &host_pol;
+		}
+		domain_pol.mx_mismatch = false;
+		if (dane_rc == 1) {
 			/* verified against TLSA, never plaintext */
 		} else if (has_sts && !smtp_sts_mx_matches(&sts, hosts[h].name)) {
 			/* Section 4.1; enforce: not this host (section 5). */
 			log_info("outbound", "event=mta-sts-%s id=%s domain=%s host=%s reason=mx",
 			         sts_enforce ? "refused" : "testing", it->id, domain,
 			         hosts[h].name);
+			domain_pol.mx_mismatch = true;
 			if (sts_enforce) {
+				rpt_count(d, domain, &domain_pol, SMTP_TLSRPT_VALIDATION_FAILURE,
+				          &hosts[h], NULL, "MX host not in the MTA-STS policy");
 				d->tried = true;
 				last = (struct smtp_reply){451, ""};
 				snprintf(
@@ -461,27 +615,32 @@ deliver_domain(struct delivery *d, const char *domain)
 		   (section 4.2), else the next host, and a temporary failure
 		   at the end (section 5: the policy may be updated). Testing:
 		   the certificate is checked and a failure only logged. */
-		cs.tls_required = it->requiretls || (sts_enforce && dane_rc == 0) || dane_rc > 0;
+		cs.tls_required = it->requiretls || (sts_enforce && dane_rc != 1) || dane_rc == 1;
 		cs.tls_temporary = !it->requiretls;
-		cs.tls_check = has_sts && dane_rc == 0;
+		cs.tls_check = has_sts && dane_rc != 1;
 		snprintf(key, sizeof(key), "%s %u %d %d", hosts[h].ip, port, cs.tls_required,
-		         dane_rc > 0);
+		         dane_rc);
 		if (d->cache->c != NULL && strcmp(d->cache->key, key) == 0) {
 			c = d->cache->c;
 			d->cache->c = NULL;
 			reused = true;
 		}
+		struct smtp_client_tls tls;
+		cs.tls_out = report ? &tls : NULL;
 	again:
+		tls = (struct smtp_client_tls){0};
 		if (c == NULL &&
 		    smtp_client_open(hosts[h].ip, port, hosts[h].name, &cs, &c, &reply) < 0 &&
-		    !retry_plain(&cs, &reply, hosts[h].ip, port, hosts[h].name, &c)) {
+		    (rpt_session(d, domain, pol, &hosts[h], &tls),
+		     !retry_plain(&cs, &reply, hosts[h].ip, port, hosts[h].name, &c))) {
 			log_info("outbound",
 			         "event=host-failed id=%s host=%s ip=%s reply=\"%d %s\"", it->id,
 			         hosts[h].name, hosts[h].ip, reply.code, reply.text);
 			last = reply;
 			continue;
 		}
-		if (dane_rc > 0)
+		rpt_session(d, domain, pol, &hosts[h], &tls);
+		if (dane_rc == 1)
 			log_info("outbound", "event=dane-verified id=%s host=%s", it->id,
 			         hosts[h].name);
 		else if (has_sts && !sts_enforce && !smtp_client_caps(c)->tls_verified)
@@ -542,6 +701,10 @@ deliver_domain(struct delivery *d, const char *domain)
 		for (size_t i = 0; i < n; i++)
 			outcome(d, who[i], &last, last_host, false);
 	}
+	buf_deinit(&domain_pol.string);
+	buf_deinit(&domain_pol.mx_host);
+	buf_deinit(&host_pol.string);
+	buf_deinit(&host_pol.mx_host);
 	free(dane);
 	free(rr);
 	free(who);
@@ -1086,6 +1249,43 @@ scheduler_main(void *arg)
 	return NULL;
 }
 
+/* Sends the reports of the days before today (RFC 8460 section 4.1: one
+   report per day), at start and then once an hour: the reports of a day
+   go out within the hour after it ends, and a domain whose DNS failed
+   for the moment is tried an hour later, not every minute. */
+#define RPT_INTERVAL_S 3600
+
+static void *
+rpt_main(void *arg)
+{
+	struct smtp_outbound *o = arg;
+	struct smtp_resolver *resolver = NULL;
+
+	thread_block_signals();
+	pthread_mutex_lock(&o->mu);
+	while (!o->stopping) {
+		pthread_mutex_unlock(&o->mu);
+		char *err = NULL;
+		if (resolver == NULL && (resolver = resolver_new(&o->s, &err)) == NULL) {
+			log_error("outbound", "event=resolver-failed err=\"%s\"", err);
+			free(err);
+		}
+		int64_t now = time(NULL);
+		if (resolver != NULL)
+			smtp_tlsrpt_send(o->tlsrpt, resolver, &o->rpt, smtp_tlsrpt_day(now), now);
+		pthread_mutex_lock(&o->mu);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += RPT_INTERVAL_S;
+		while (!o->stopping &&
+		       pthread_cond_timedwait(&o->wake_rpt, &o->mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&o->mu);
+	smtp_resolver_free(&resolver);
+	return NULL;
+}
+
 struct smtp_outbound *
 smtp_outbound_start(const char *data_dir, struct store *store,
                     const struct smtp_outbound_settings *s, char **error_out)
@@ -1103,6 +1303,24 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	o->s.nameservers = xstrdup(s->nameservers);
 	o->s.ca_file = xstrdup(s->ca_file);
 	o->s.trust_anchor_file = xstrdup(s->trust_anchor_file);
+	o->s.tlsrpt_organization = xstrdup(s->tlsrpt_organization);
+	o->s.tlsrpt_contact = xstrdup(s->tlsrpt_contact);
+	o->s.tlsrpt_from = xstrdup(s->tlsrpt_from);
+	o->rpt = (struct smtp_tlsrpt_settings){
+	        .data_dir = o->data_dir,
+	        .organization = o->s.tlsrpt_organization,
+	        .contact = o->s.tlsrpt_contact,
+	        .from = o->s.tlsrpt_from,
+	        .submitter = o->s.hostname,
+	        .ca_file = o->s.ca_file,
+	        .timeout_ms = MIN(o->s.timeout_ms, 60000),
+	};
+	/* A relayhost takes everything: no MX sessions to report on. */
+	if (o->s.tlsrpt && s->relayhost[0] == '\0' &&
+	    smtp_tlsrpt_db_open(data_dir, &o->tlsrpt, error_out) < 0) {
+		smtp_outbound_stop(&o);
+		return NULL;
+	}
 	o->sts_dir = xasprintf("%s/mta-sts", data_dir);
 	o->sts = (struct smtp_sts_settings){
 	        .cache_dir = o->sts_dir,
@@ -1110,8 +1328,8 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	        .https_port = (uint16_t)o->s.mta_sts_port,
 	        .timeout_ms = MIN(o->s.timeout_ms, 60000), /* section 3.3: a minute */
 	};
-	if (o->s.mta_sts)
-		smtp_sts_global_init();
+	if (o->s.mta_sts || o->s.tlsrpt)
+		smtp_https_global_init();
 	if (o->s.workers == 0)
 		o->s.workers = 1;
 	if (o->s.per_domain == 0)
@@ -1128,6 +1346,7 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 	pthread_mutex_init(&o->mu, NULL);
 	pthread_cond_init(&o->wake_scheduler, NULL);
 	pthread_cond_init(&o->wake_workers, NULL);
+	pthread_cond_init(&o->wake_rpt, NULL);
 	o->workers = xcalloc(o->s.workers, sizeof(*o->workers));
 	for (; o->n_workers < o->s.workers; o->n_workers++) {
 		struct worker *w = &o->workers[o->n_workers];
@@ -1136,6 +1355,8 @@ smtp_outbound_start(const char *data_dir, struct store *store,
 		pthread_create(&w->thread, NULL, worker_main, w);
 	}
 	pthread_create(&o->scheduler, NULL, scheduler_main, o);
+	if (o->tlsrpt != NULL)
+		pthread_create(&o->rpt_thread, NULL, rpt_main, o);
 	log_info("outbound", "event=started workers=%zu via=%s", o->n_workers,
 	         s->relayhost[0] != '\0' ? s->relayhost : "mx");
 	return o;
@@ -1154,8 +1375,11 @@ smtp_outbound_stop(struct smtp_outbound **op)
 		o->stopping = true;
 		pthread_cond_broadcast(&o->wake_workers);
 		pthread_cond_signal(&o->wake_scheduler);
+		pthread_cond_signal(&o->wake_rpt);
 		pthread_mutex_unlock(&o->mu);
 		pthread_join(o->scheduler, NULL);
+		if (o->tlsrpt != NULL)
+			pthread_join(o->rpt_thread, NULL); /* a report being sent finishes */
 		/* A delivery blocked on a slow server ends now, not after
 		   delivery.timeout: its recipients stay pending for the next
 		   start. */
@@ -1169,7 +1393,12 @@ smtp_outbound_stop(struct smtp_outbound **op)
 		pthread_mutex_destroy(&o->mu);
 		pthread_cond_destroy(&o->wake_scheduler);
 		pthread_cond_destroy(&o->wake_workers);
+		pthread_cond_destroy(&o->wake_rpt);
 	}
+	smtp_tlsrpt_db_close(&o->tlsrpt);
+	free((char *)o->s.tlsrpt_organization);
+	free((char *)o->s.tlsrpt_contact);
+	free((char *)o->s.tlsrpt_from);
 	free(o->workers);
 	free(o->todo);
 	free(o->busy);

@@ -18,6 +18,10 @@
  * pending after delay_warning gets one "delayed" report for the
  * recipients whose NOTIFY has DELAY.
  *
+ * With tlsrpt on, each session's TLS outcome under its policy (MTA-STS,
+ * DANE or none) is counted (smtp_tlsrpt_db.h) and a report thread sends
+ * the reports of past days (smtp_tlsrpt_send.h), checking once an hour.
+ *
  * Threads of its own, not the event loops: delivery blocks (DNS, the
  * remote server's pace) and touches nothing the sessions share.
  */
@@ -42,6 +46,12 @@ struct smtp_outbound_settings {
 	const char *ca_file;           /* CAs trusted beside the system's; "" = none */
 	bool dane;                     /* DANE for MX hosts with validated TLSA (RFC 7672) */
 	const char *trust_anchor_file; /* DNSSEC trust anchors; "" = none (nothing validates) */
+	/* TLS-RPT (RFC 8460): count every MX session's TLS outcome in
+	   DATA_DIR/tlsrpt.db and send each day's reports once it is over. */
+	bool tlsrpt;
+	const char *tlsrpt_organization; /* organization-name */
+	const char *tlsrpt_contact;      /* contact-info */
+	const char *tlsrpt_from;         /* sender of the report mail */
 };
 
 struct smtp_outbound;

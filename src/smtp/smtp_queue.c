@@ -11,6 +11,7 @@
  *   sender alice@example.org          ("" for <>)
  *   size 1234
  *   local yes                         (only for local redelivery)
+ *   tlsrpt yes                        (only for a TLS-RPT report)
  *   body 8BITMIME                     (7BIT, 8BITMIME, BINARYMIME)
  *   smtputf8 no
  *   requiretls no
@@ -175,6 +176,8 @@ envelope_text(struct buf *b, struct arena *a, const struct smtp_envelope *env, u
 	           (unsigned long long)size);
 	if (env->is_local)
 		buf_puts(b, "local yes\n");
+	if (env->is_tlsrpt)
+		buf_puts(b, "tlsrpt yes\n");
 	buf_printf(b, "body %s\nsmtputf8 %s\nrequiretls %s\nret %s\nenvid %s\n", bodies[p->body],
 	           p->smtputf8 ? "yes" : "no", p->requiretls ? "yes" : "no", rets[p->ret],
 	           p->envid != NULL ? smtp_xtext_encode(a, p->envid) : "-");

@@ -56,6 +56,10 @@ struct smtp_envelope {
 	   refused for the moment while others of the transaction took it, to
 	   be stored by the runner later ("local yes" in ID.env). */
 	bool is_local;
+	/* A TLS-RPT report (smtp_tlsrpt_send.h): delivered whatever the TLS
+	   policies of its destination say, and not counted in the next
+	   report (RFC 8460 section 5.3). "tlsrpt yes" in ID.env. */
+	bool is_tlsrpt;
 };
 
 /* Makes the message durable with its envelope (blocking: a pool thread).

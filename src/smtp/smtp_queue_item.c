@@ -111,6 +111,8 @@ read_env(struct smtp_queue_item *it)
 			it->requiretls = strcmp(v, "yes") == 0;
 		else if (strcmp(line, "local") == 0)
 			it->is_local = strcmp(v, "yes") == 0;
+		else if (strcmp(line, "tlsrpt") == 0)
+			it->is_tlsrpt = strcmp(v, "yes") == 0;
 		else if (strcmp(line, "ret") == 0)
 			it->ret = strcmp(v, "FULL") == 0   ? SMTP_RET_FULL
 			          : strcmp(v, "HDRS") == 0 ? SMTP_RET_HDRS

@@ -53,7 +53,8 @@ struct smtp_queue_item {
 	char *sender, *account;
 	enum smtp_body body;
 	bool smtputf8, requiretls;
-	bool is_local; /* local accounts to store into (smtp_envelope.is_local) */
+	bool is_local;  /* local accounts to store into (smtp_envelope.is_local) */
+	bool is_tlsrpt; /* a TLS-RPT report (smtp_envelope.is_tlsrpt) */
 	enum smtp_ret ret;
 	char *envid; /* or NULL */
 	struct smtp_queue_item_rcpt *rcpts;

@@ -5,7 +5,11 @@ trust anchor (dns.trust_anchor_file). Test MX servers on 127.0.0.2 (a
 certificate matching its TLSA records) and 127.0.0.3 (one that does not)
 receive: DANE-EE(3) and DANE-TA(2) records that match deliver over TLS, a
 mismatch defers the message (451 4.7.5), a host without TLSA records gets
-opportunistic TLS."""
+opportunistic TLS. Edge cases: PKIX-TA(0)/PKIX-EE(1) records only are
+unusable for SMTP (RFC 7672 section 3.1.3) but still make TLS mandatory
+(section 2.2; 127.0.0.4 offers no STARTTLS); an MX name that is a CNAME
+has its TLSA records looked up at the expanded name first, then at the
+name itself (section 2.2.3)."""
 import hashlib
 import os
 import re
@@ -21,7 +25,7 @@ from smtpclient import ports
 from test_mta_sts import openssl
 from test_outbound import message, wait_for
 
-IPS = ["127.0.0.2", "127.0.0.3"]
+IPS = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
 
 
 def der(cert):
@@ -137,15 +141,31 @@ class DaneTest(unittest.TestCase):
             "mxbad IN A 127.0.0.3\n"
             f"_{p}._tcp.mxbad IN TLSA 3 1 1 {ee}\n"
             "mxplain IN A 127.0.0.3\n"
+            "mxpkix IN A 127.0.0.2\n"
+            f"_{p}._tcp.mxpkix IN TLSA 1 1 1 {ee}\n"
+            "mxpkixplain IN A 127.0.0.4\n"
+            f"_{p}._tcp.mxpkixplain IN TLSA 0 0 1 {ta}\n"
+            "alias IN CNAME mx.dane.example.\n"
+            "alias2 IN CNAME mx.dane.example.\n"
+            f"_{p}._tcp.alias2 IN TLSA 3 1 1 {'00' * 32}\n"
+            "alias3 IN CNAME mxplain.dane.example.\n"
+            f"_{p}._tcp.alias3 IN TLSA 3 1 1 {ee}\n"
+            "pkix IN MX 10 mxpkix.dane.example.\n"
+            "pkixplain IN MX 10 mxpkixplain.dane.example.\n"
+            "cname IN MX 10 alias.dane.example.\n"
+            "cname2 IN MX 10 alias2.dane.example.\n"
+            "cname3 IN MX 10 alias3.dane.example.\n"
             "good IN MX 10 mx.dane.example.\n"
             "ta IN MX 10 mxta.dane.example.\n"
             "bad IN MX 10 mxbad.dane.example.\n"
             "plain IN MX 10 mxplain.dane.example.\n")
         cls.zone = SignedZone(cls.server.tmp, records)
         cls.mx = [MX(IPS[0], p, "mx.dane.example", chain, key),
-                  MX(IPS[1], p, "mxbad.dane.example", *certs["other"])]
+                  MX(IPS[1], p, "mxbad.dane.example", *certs["other"]),
+                  MX(IPS[2], p, "mxpkixplain.dane.example", *certs["other"])]
+        cls.mx[2].behaviour.extensions.remove("STARTTLS")
         cls.server.add_config(
-            f"[delivery]\nmx_port = {p}\ntimeout = 5s\n"
+            f"[delivery]\nmx_port = {p}\ntimeout = 5s\ntlsrpt = yes\n"
             f"[dns]\nnameservers = 127.0.0.1:{cls.zone.port}\n"
             f"trust_anchor_file = {cls.zone.trust_anchor}\n"
             "[queue]\nretry_first = 1s\nretry_max = 2s\n")
@@ -201,12 +221,59 @@ class DaneTest(unittest.TestCase):
             self.server.read_log())), self.server.read_log()[-2000:])
         self.assertEqual(self.got(self.mx[1], "dane-bad"), [])
         self.assertNotIn("action=plaintext", self.server.read_log())
+        # TLS-RPT (RFC 8460 section 4.4) counts it under the host's TLSA policy.
+        self.assertRegex(tern("tlsrpt", "show", data_dir=self.server.dir).stdout,
+                         r"bad\.dane\.example tlsa tlsa-invalid \d+ mx=mxbad\.dane\.example "
+                         r"ip=127\.0\.0\.3")
 
     def test_host_without_tlsa_is_opportunistic(self):
         self.submit("erin@plain.dane.example", "dane-none")
         got = wait_for(lambda: self.got(self.mx[1], "dane-none"))
         self.assertEqual(len(got), 1)
         self.assertTrue(got[0]["tls"])  # any certificate will do
+
+    def test_pkix_only_records_make_tls_mandatory_unauthenticated(self):
+        self.submit("frank@pkix.dane.example", "dane-pkix")
+        got = wait_for(lambda: self.got(self.mx[0], "dane-pkix"))
+        self.assertEqual(len(got), 1)
+        self.assertTrue(got[0]["tls"])  # the name does not match: not checked
+        self.assertRegex(self.server.read_log(),
+                         r"event=dane-unusable \S+ host=mxpkix.dane.example reason=\"TLSA "
+                         r"records for \S+ none usable for SMTP\"")
+
+    def test_pkix_only_records_refuse_plaintext(self):
+        self.addCleanup(self.drop_queue)
+        self.submit("gina@pkixplain.dane.example", "dane-pkixplain")
+        self.assertTrue(wait_for(lambda: re.search(
+            r"event=deferred \S+ rcpt=gina@pkixplain.dane.example .*4\.7\.5 "
+            r"mxpkixplain.dane.example offers no TLS", self.server.read_log())),
+            self.server.read_log()[-2000:])
+        self.assertEqual(self.got(self.mx[2], "dane-pkixplain"), [])
+
+    def test_cname_target_records_are_used(self):
+        self.submit("hank@cname.dane.example", "dane-cname")
+        got = wait_for(lambda: self.got(self.mx[0], "dane-cname"))
+        self.assertEqual(len(got), 1)
+        self.assertRegex(self.server.read_log(),
+                         r"event=dane-verified \S+ host=alias.dane.example")
+
+    def test_cname_target_records_come_first(self):
+        # alias2's own record matches nothing; its target's matches.
+        self.submit("ida@cname2.dane.example", "dane-cname2")
+        got = wait_for(lambda: self.got(self.mx[0], "dane-cname2"))
+        self.assertEqual(len(got), 1)
+        self.assertRegex(self.server.read_log(),
+                         r"event=dane-verified \S+ host=alias2.dane.example")
+
+    def test_cname_without_target_records_uses_the_alias_records(self):
+        # mxplain has no TLSA records: alias3's own apply, and its server's
+        # certificate does not match them.
+        self.addCleanup(self.drop_queue)
+        self.submit("jack@cname3.dane.example", "dane-cname3")
+        self.assertTrue(wait_for(lambda: re.search(
+            r"event=deferred \S+ rcpt=jack@cname3.dane.example .*4\.7\.5",
+            self.server.read_log())), self.server.read_log()[-2000:])
+        self.assertEqual(self.got(self.mx[1], "dane-cname3"), [])
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ delivery.ca_file), and the test MX servers on 127.0.0.2 (a certificate
 valid for its name) and 127.0.0.3 (one for another name) receive. Enforce
 delivers only over verified TLS to an MX the policy names, testing
 delivers anyway and logs, the policy is cached in DIR/mta-sts and used
-from there while the TXT id stays the same."""
+from there while the TXT id stays the same, and a failed fetch is not
+repeated for five minutes (section 3.3)."""
 import http.server
 import os
 import re
@@ -26,6 +27,7 @@ ZONE_MX = {
     "badcert.example": [(10, "mx.badcert.example")],
     "wrongmx.example": [(10, "mx1.sts.example")],
     "testing.example": [(10, "mx.badcert.example")],
+    "down.example": [(10, "mx1.sts.example")],
 }
 ZONE_A = {"mx1.sts.example": "127.0.0.2", "mx.badcert.example": "127.0.0.3"}
 POLICIES = {
@@ -47,7 +49,7 @@ def make_certs(tmp):
             "-days", "2", "-subj", "/CN=tern test CA")
     leaves = {}
     for label, names in (("mx1", ["mx1.sts.example"]), ("wrong", ["wrong.example"]),
-                         ("web", ["mta-sts." + d for d in POLICIES])):
+                         ("web", ["mta-sts." + d for d in [*POLICIES, "down.example"]])):
         key, csr, cert = (os.path.join(tmp, f"{label}.{ext}") for ext in ("key", "csr", "pem"))
         ext = os.path.join(tmp, f"{label}.ext")
         with open(ext, "w") as f:
@@ -106,15 +108,16 @@ class MtaStsTest(unittest.TestCase):
         cls.port = free_port(IPS)
         cls.server = TernServer()
         ca, leaves = make_certs(cls.server.tmp)
-        txt = {f"_mta-sts.{d}": "v=STSv1; id=20261202T1" for d in POLICIES}
-        a = dict(ZONE_A, **{f"mta-sts.{d}": "127.0.0.4" for d in POLICIES})
+        # down.example announces a policy its host does not serve (404).
+        txt = {f"_mta-sts.{d}": "v=STSv1; id=20261202T1" for d in [*POLICIES, "down.example"]}
+        a = dict(ZONE_A, **{f"mta-sts.{d}": "127.0.0.4" for d in [*POLICIES, "down.example"]})
         cls.dns = DNS(cls.server.tmp, ZONE_MX, a, txt)
         cls.mx = [MX(IPS[0], cls.port, "mx1.sts.example", *leaves["mx1"]),
                   MX(IPS[1], cls.port, "mx.badcert.example", *leaves["wrong"])]
         cls.web = PolicyServer(IPS[2], cls.port, *leaves["web"])
         cls.server.add_config(
             f"[delivery]\nmx_port = {cls.port}\nmta_sts_port = {cls.port}\n"
-            f"ca_file = {ca}\ntimeout = 5s\n"
+            f"ca_file = {ca}\ntimeout = 5s\ntlsrpt = yes\n"
             f"[dns]\nnameservers = 127.0.0.1:{cls.dns.port}\n"
             "[queue]\nretry_first = 1s\nretry_max = 2s\n")
         cls.server.start()
@@ -199,6 +202,24 @@ class MtaStsTest(unittest.TestCase):
         self.assertRegex(self.server.read_log(),
                          r"event=mta-sts-testing \S+ domain=testing.example "
                          r"host=mx.badcert.example reason=tls")
+
+    def test_failed_fetch_is_held_off(self):
+        # RFC 8461 section 3.3: after a failed fetch, not again for five
+        # minutes per id; without a cached policy, delivery goes on as
+        # without MTA-STS.
+        for i in range(3):
+            self.submit(f"gus{i}@down.example", f"sts-down-{i}")
+            self.assertTrue(wait_for(lambda: self.got(self.mx[0], f"sts-down-{i}")),
+                            self.server.read_log()[-2000:])
+        self.assertEqual(self.web.requests.get("down.example"), 1)
+        self.assertEqual(len(re.findall(r"event=mta-sts-fetch-held domain=down.example "
+                                        r"id=20261202T1", self.server.read_log())), 2)
+        with open(os.path.join(self.server.dir, "mta-sts", "down.example_failed")) as f:
+            self.assertTrue(f.read().startswith("20261202T1 "))
+        # TLS-RPT (RFC 8460 section 4.4): each delivery meets the failure.
+        shown = tern("tlsrpt", "show", data_dir=self.server.dir).stdout
+        self.assertRegex(shown, r"down\.example sts sts-policy-fetch-error 3\n")
+        self.assertRegex(shown, r"down\.example no-policy-found success \d+\n")
 
 
 if __name__ == "__main__":

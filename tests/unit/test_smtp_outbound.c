@@ -83,7 +83,7 @@ queue_one(const char *dir, char id_out[40])
 	         "b+x@a.example"},
 	        {"carol@b.example", 0, NULL, NULL},
 	};
-	struct smtp_envelope env = {"alice@local", "alice@local", &mp, r, 2, false};
+	struct smtp_envelope env = {"alice@local", "alice@local", &mp, r, 2, false, false};
 
 	if (smtp_queue_open(dir, &q, &err) < 0 || smtp_queue_msg_new(q, &m) < 0)
 		abort();
