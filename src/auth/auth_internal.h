@@ -11,6 +11,7 @@
 #include <gsasl.h>
 
 #include "auth/auth.h"
+#include "auth/gssapi_map.h"
 #include "auth/jwt.h"
 
 /* An immutable snapshot of the settings; an exchange holds a reference for
@@ -26,6 +27,10 @@ struct auth_policy {
 	struct auth_jwt_keys *jwt_keys;
 	struct auth_jwt_policy jwt;
 	char *oauth_url;
+	bool gssapi_ready; /* the keytab is readable */
+	char *gssapi_hostname;
+	char *gssapi_service[AUTH_PROTO_COUNT];
+	struct auth_gssapi_map *gssapi_map;
 };
 
 struct auth_policy *auth_policy_get(struct auth_service *svc);
