@@ -7,12 +7,14 @@
  * GSSAPI (RFC 4752) and GS2-KRB5 (RFC 5801) on the GSS-API library; its
  * callback lands in sasl_gsasl_callback(). For the Kerberos two, GNU SASL
  * accepts the security context with the key of SERVICE@HOSTNAME
- * (auth.gssapi_service_*, auth.gssapi_hostname) from the keytab and gives
+ * (auth.gssapi_service_*, auth.gssapi_hostname) from the keytab and hands
  * us the authenticated principal, which gssapi_map.c turns into an
- * account; they offer no security layer (RFC 4752 section 3.3: the layer
- * byte must say "none"; the protocols run over TLS) and no channel
- * binding (GS2-KRB5-PLUS is not offered). Their GNU SASL session starts at
- * the first step, on the job thread: GS2's start reads the keytab. Implemented here:
+ * account. They offer no security layer (RFC 4752 sections 3.2 and 3.3:
+ * the client must choose "none"; the protocols run over TLS) and no
+ * channel binding (GS2-KRB5-PLUS is not offered). Their GNU SASL session
+ * starts at the first step, on the job thread (GS2's start reads the
+ * keytab), after the first token was checked to be a Kerberos AP-REQ.
+ * Implemented here:
  *
  *   SCRAM-SHA-1/-256[-PLUS] (RFC 5802, RFC 7677), from the stored StoredKey
  *     and ServerKey; channel bindings tls-exporter (RFC 9266, TLS 1.3) and

@@ -447,6 +447,19 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (services_changed(st, &conf))
 		log_warn("server",
 		         "event=reload-partial reason=\"listeners change only on restart\"");
+	/* KRB5_KTNAME was set at start (auth_gssapi_environment), and the
+	   sandbox lets only the files named then be read: other paths wait for
+	   a restart (their contents are re-read). */
+	char **kept[] = {&conf.auth.gssapi_keytab, &conf.auth.gssapi_map};
+	const char *started[] = {st->conf.auth.gssapi_keytab, st->conf.auth.gssapi_map};
+	for (size_t i = 0; i < ARRAY_LEN(kept); i++) {
+		if (strcmp(*kept[i], started[i]) == 0)
+			continue;
+		log_warn("server", "event=reload-partial reason=\"%s changes only on restart\"",
+		         i == 0 ? "auth.gssapi_keytab" : "auth.gssapi_map");
+		free(*kept[i]);
+		*kept[i] = xstrdup(started[i]);
+	}
 	if (auth_service_reload(st->auth, &conf.auth, &err) < 0) {
 		log_error("server", "event=reload-failed err=\"%s\"", err);
 		free(err);
