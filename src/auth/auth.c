@@ -324,6 +324,7 @@ auth_service_new(const char *data_dir, const struct auth_config *cfg, char **err
 		auth_service_free(&svc);
 		return NULL;
 	}
+	sasl_kerberos_warm_up(svc);
 	return svc;
 }
 

@@ -156,7 +156,10 @@ struct auth_result {
 };
 
 /* Process-wide. data_dir holds accounts.db. NULL with heap *error_out (an
-   unreadable OAuth key file, an unknown mechanism name). */
+   unreadable OAuth key file, an unknown mechanism name, a bad
+   auth.gssapi_realms or map file). With a keytab, call it before any thread
+   starts (it initialises the GSS-API libraries) and after
+   auth_gssapi_environment(). */
 struct auth_service *auth_service_new(const char *data_dir, const struct auth_config *cfg,
                                       char **error_out);
 /* New settings for new logins; on error (-1, heap *error_out) the old stay. */

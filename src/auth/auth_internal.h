@@ -36,6 +36,10 @@ struct auth_policy {
 struct auth_policy *auth_policy_get(struct auth_service *svc);
 /* Whether mechanism m can work on conn under p (keys, TLS, certificate). */
 bool auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn, enum auth_mech m);
+/* At start, before any thread (sasl.c): starts one GS2-KRB5 exchange, so
+   the GSS-API switch under GNU SASL (libgssglue) loads its mechanisms on
+   one thread, not racing on the first logins. */
+void sasl_kerberos_warm_up(struct auth_service *svc);
 /* GNU SASL's callback (sasl.c). */
 int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop);
 void auth_policy_unref(struct auth_policy **pp);

@@ -91,6 +91,26 @@ uses_gsasl(enum auth_mech m)
    has our hook. */
 static _Thread_local struct auth_sasl *sasl_starting;
 
+void
+sasl_kerberos_warm_up(struct auth_service *svc)
+{
+	struct auth_sasl s = {.svc = svc, .mech = AUTH_MECH_GS2_KRB5};
+	Gsasl_session *gs;
+
+	s.pol = auth_policy_get(svc);
+	if (s.pol->gssapi_ready &&
+	    (s.pol->mech_enabled[AUTH_MECH_GSSAPI] || s.pol->mech_enabled[AUTH_MECH_GS2_KRB5])) {
+		sasl_starting = &s;
+		int rc = gsasl_server_start(auth_gsasl(svc), "GS2-KRB5", &gs);
+		sasl_starting = NULL;
+		if (rc == GSASL_OK)
+			gsasl_finish(gs);
+		else
+			log_warn("auth", "event=gssapi-unavailable err=\"%s\"", gsasl_strerror(rc));
+	}
+	auth_policy_unref(&s.pol);
+}
+
 static int
 gsasl_start(struct auth_sasl *s)
 {
