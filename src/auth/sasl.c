@@ -395,6 +395,36 @@ kerberos_trouble(struct auth_sasl *s, int rc, struct auth_result *r)
 }
 
 /*
+ * gsasl_step64() on our base64: GNU SASL 2.2's own keeps the mechanism's
+ * output when a step fails (GS2 sends its AP-REP with the callback's
+ * refusal), so the bytes are stepped here and every output freed. *out_b64
+ * (heap) is set on OK and NEEDS_MORE only. The decoded input (a PLAIN
+ * password) is wiped after the step.
+ */
+static int
+step_b64(struct auth_sasl *s, const char *in_b64, char **out_b64)
+{
+	size_t inlen = 0, outlen = 0;
+	char *out = NULL;
+	unsigned char *in = NULL;
+
+	*out_b64 = NULL;
+	if (in_b64[0] != '\0' &&
+	    (in = sasl_base64_decode(s->arena, in_b64, strlen(in_b64), false, &inlen)) == NULL)
+		return GSASL_BASE64_ERROR;
+	int rc = gsasl_step(s->gs, in != NULL ? (const char *)in : "", inlen, &out, &outlen);
+	if (in != NULL)
+		explicit_bzero(in, inlen);
+	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE)
+		*out_b64 = b64_heap(out != NULL ? out : "", outlen);
+	if (out != NULL) {
+		explicit_bzero(out, outlen);
+		gsasl_free(out);
+	}
+	return rc;
+}
+
+/*
  * The client's first Kerberos token must be an AP-REQ (sasl_parse.h),
  * after a GS2 header without channel binding for GS2-KRB5: anything else
  * could start a context that takes more rounds, and the GSS-API library
@@ -462,9 +492,8 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		   section 4 allows one; smtplib and Outlook send it), but GNU
 		   SASL asks for the name first whatever came: let it ask, then
 		   give it the name. */
-		int rc0 = gsasl_step64(s->gs, "", &out);
-		if (out != NULL)
-			gsasl_free(out);
+		int rc0 = step_b64(s, "", &out);
+		free(out);
 		out = NULL;
 		if (rc0 != GSASL_NEEDS_MORE) {
 			s->r = NULL;
@@ -472,7 +501,7 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 			return;
 		}
 	}
-	int rc = gsasl_step64(s->gs, in_b64 != NULL ? in_b64 : "", &out);
+	int rc = step_b64(s, in_b64 != NULL ? in_b64 : "", &out);
 	s->r = NULL;
 	if (rc == GSASL_NEEDS_MORE && kerberos_first &&
 	    !kerberos_context_complete(s, out != NULL ? out : "")) {
@@ -513,7 +542,7 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		r->out_b64 = xstrdup(out);
 	if (out != NULL) {
 		explicit_bzero(out, strlen(out));
-		gsasl_free(out);
+		free(out);
 	}
 }
 
