@@ -80,12 +80,11 @@ static const char schema_v4[] = "ALTER TABLE accounts ADD COLUMN apop TEXT NOT N
 static const char schema_v5_referral[] =
         "ALTER TABLE accounts ADD COLUMN referral TEXT NOT NULL DEFAULT '';";
 /* Version 6: groups for ACL identifiers ("$name", RFC 4314; groups.h). */
-static const char schema_v6_groups[] =
-        "CREATE TABLE group_members("
-        "  name TEXT NOT NULL COLLATE NOCASE,"
-        "  address TEXT NOT NULL,"
-        "  PRIMARY KEY(name, address)) WITHOUT ROWID;"
-        "CREATE INDEX group_members_address ON group_members(address);";
+static const char schema_v6_groups[] = "CREATE TABLE group_members("
+                                "  name TEXT NOT NULL COLLATE NOCASE,"
+                                "  address TEXT NOT NULL,"
+                                "  PRIMARY KEY(name, address)) WITHOUT ROWID;"
+                                "CREATE INDEX group_members_address ON group_members(address);";
 
 #define SCHEMA_VERSION 6
 

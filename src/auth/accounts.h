@@ -159,8 +159,7 @@ void auth_protocols_str(unsigned mask, char *out, size_t len);
  * protocols in mask (0 = all), and stores its hash: what `tern user
  * app-password add` and the admin API both call. *plain_out gets the
  * password, shown once (heap: wipe and free it). -1 with _INVALID (a name
- * that is not 1-63 letters, digits, '.', '_', '-'), _EXISTS (name in use), _NOTFOUND (no account),
- * _TEMP.
+ * that is not 1-63 letters, digits, '.', '_', '-'), _EXISTS (name in use), _NOTFOUND (no account), _TEMP.
  */
 int auth_app_password_create(struct auth_db *db, const char *address, const char *name,
                              unsigned protocols, char **plain_out, enum auth_error *err_out);

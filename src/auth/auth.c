@@ -75,13 +75,22 @@ static const char *const mech_names[AUTH_MECH_COUNT] = {
 };
 
 /* Advertised strongest first; clients that take the first they know get
-   the best one. */
+   the best one. Kerberos after SCRAM: such a client may have no ticket. */
 static const enum auth_mech mech_order[AUTH_MECH_COUNT] = {
-        AUTH_MECH_GS2_KRB5,      AUTH_MECH_GSSAPI,           AUTH_MECH_SCRAM_SHA_256_PLUS,
-        AUTH_MECH_SCRAM_SHA_256, AUTH_MECH_SCRAM_SHA_1_PLUS, AUTH_MECH_SCRAM_SHA_1,
-        AUTH_MECH_OAUTHBEARER,   AUTH_MECH_XOAUTH2,          AUTH_MECH_EXTERNAL,
-        AUTH_MECH_DIGEST_MD5,    AUTH_MECH_CRAM_MD5,         AUTH_MECH_PLAIN,
-        AUTH_MECH_LOGIN,         AUTH_MECH_ANONYMOUS,
+        AUTH_MECH_SCRAM_SHA_256_PLUS,
+        AUTH_MECH_SCRAM_SHA_256,
+        AUTH_MECH_SCRAM_SHA_1_PLUS,
+        AUTH_MECH_SCRAM_SHA_1,
+        AUTH_MECH_GS2_KRB5,
+        AUTH_MECH_GSSAPI,
+        AUTH_MECH_OAUTHBEARER,
+        AUTH_MECH_XOAUTH2,
+        AUTH_MECH_EXTERNAL,
+        AUTH_MECH_DIGEST_MD5,
+        AUTH_MECH_CRAM_MD5,
+        AUTH_MECH_PLAIN,
+        AUTH_MECH_LOGIN,
+        AUTH_MECH_ANONYMOUS,
 };
 
 const char *

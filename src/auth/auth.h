@@ -21,9 +21,10 @@
  *   AUTH_TEMP       NO [UNAVAILABLE]           -ERR [SYS/TEMP] 454 4.7.0
  *
  * Mechanisms (docs/AUTH.md): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, EXTERNAL,
- * ANONYMOUS, GSSAPI and GS2-KRB5 (Kerberos) through GNU SASL; SCRAM-SHA-1(-PLUS),
- * SCRAM-SHA-256(-PLUS), OAUTHBEARER and XOAUTH2 here (sasl.c), because GNU SASL 2.2 knows no
- * tls-server-end-point binding and cannot take a JWT.
+ * ANONYMOUS, GSSAPI and GS2-KRB5 (Kerberos) through GNU SASL;
+ * SCRAM-SHA-1(-PLUS), SCRAM-SHA-256(-PLUS), OAUTHBEARER and XOAUTH2 here
+ * (sasl.c), because GNU SASL 2.2 knows no tls-server-end-point binding and
+ * cannot take a JWT.
  */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H

@@ -320,7 +320,8 @@ validate_gssapi(struct auth_sasl *s, Gsasl_session *gs)
 			auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "bad-name", s->login);
 			return GSASL_AUTHENTICATION_ERROR;
 		}
-		if (strcmp(s->target, s->login) == 0)
+		/* Naming oneself, by address or by principal, is no switch. */
+		if (strcmp(s->target, s->login) == 0 || strcmp(authzid, principal) == 0)
 			s->target[0] = '\0';
 	} else {
 		s->target = xstrdup("");

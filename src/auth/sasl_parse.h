@@ -4,9 +4,10 @@
  * (RFC 4648 sections 4 and 5), SCRAM messages (RFC 5802 section 7), the
  * OAUTHBEARER (RFC 7628 section 3.1) and XOAUTH2 initial responses, the
  * GS2 header (RFC 5801 section 4), the shape of Kerberos context tokens
- * (RFC 4121 section 4.1), and the flat JSON objects of a JWT (RFC 7519). Bytes in, structs out: no
- * sockets, no database, no crypto. Input is hostile; every function bounds its work by the input
- * length and allocates only from the arena it is given.
+ * (RFC 4121 section 4.1), and the flat JSON objects of a JWT (RFC 7519).
+ * Bytes in, structs out: no sockets, no database, no crypto. Input is
+ * hostile; every function bounds its work by the input length and
+ * allocates only from the arena it is given.
  */
 #ifndef TERN_AUTH_SASL_PARSE_H
 #define TERN_AUTH_SASL_PARSE_H

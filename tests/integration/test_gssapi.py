@@ -280,6 +280,12 @@ gssapi_map = gssapi.map
         ccache = self.kdc.kinit("ops/robot")
         self.imap_ok(kerberos.GssapiClient("imap", ccache))
 
+    def test_naming_oneself_is_no_switch(self):
+        for authzid in ("alice@localhost", "alice@TERN.TEST"):
+            self.imap_ok(kerberos.GssapiClient("imap", self.alice, authzid=authzid))
+            self.imap_ok(kerberos.Gs2Client("imap", self.alice, authzid=authzid),
+                         mech="GS2-KRB5")
+
     def test_master_user_acts_as_another_account(self):
         ccache = self.kdc.kinit("boss")
         self.imap_ok(kerberos.GssapiClient("imap", ccache, authzid="alice@localhost"))
