@@ -13,6 +13,7 @@ AP-REQ, a principal asking to act as another account.
 import base64
 import os
 import shutil
+import signal
 import socket
 import time
 import unittest
@@ -157,6 +158,7 @@ class GssapiTest(unittest.TestCase):
         k.add_user("alice/admin")    # an instance: needs a map line
         k.add_user("ops/robot")      # mapped by the file to alice
         k.add_user("boss")           # a master user
+        k.add_user("dave")           # mapped by a line added at a reload
         k.add_user("bob", realm=kerberos.OTHER)
         cls.server = TernServer()
         cls.keytab = os.path.join(cls.server.tmp, "tern.keytab")
@@ -285,6 +287,21 @@ gssapi_map = gssapi.map
             self.imap_ok(kerberos.GssapiClient("imap", self.alice, authzid=authzid))
             self.imap_ok(kerberos.Gs2Client("imap", self.alice, authzid=authzid),
                          mech="GS2-KRB5")
+
+    def test_map_file_is_read_again_on_sighup(self):
+        ccache = self.kdc.kinit("dave")
+        r, line = imap_login(self.server, "GSSAPI", kerberos.GssapiClient("imap", ccache))
+        self.refused(line)  # dave@localhost has no account
+        r.close()
+        with open(os.path.join(self.server.dir, "gssapi.map"), "a") as f:
+            f.write("dave@TERN.TEST other@localhost\n")
+        reloads = self.server.read_log().count("event=reloaded")
+        self.server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.server.read_log().count("event=reloaded") == reloads:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.imap_ok(kerberos.GssapiClient("imap", ccache), who="other@localhost")
 
     def test_master_user_acts_as_another_account(self):
         ccache = self.kdc.kinit("boss")
