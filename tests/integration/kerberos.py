@@ -188,9 +188,10 @@ class GssapiClient:
     server's 4-octet offer (layers, max size) unwrapped and answered with
     "no security layer" and the authorization identity."""
 
-    def __init__(self, service, ccache, authzid="", host=HOST):
-        flags = [gssapi.RequirementFlag.mutual_authentication,
-                 gssapi.RequirementFlag.integrity]
+    def __init__(self, service, ccache, authzid="", host=HOST, mutual=True):
+        flags = [gssapi.RequirementFlag.integrity]
+        if mutual:  # the server's AP-REP comes first, then the offer
+            flags.append(gssapi.RequirementFlag.mutual_authentication)
         self.ctx = _context(service, ccache, flags, host=host)
         self.authzid = authzid.encode()
         self.offer = None

@@ -256,6 +256,10 @@ gssapi_map = gssapi.map
         client = kerberos.GssapiClient("imap", self.alice)
         self.imap_ok(client)
         self.assertEqual(client.offer[0] & 1, 1)  # "no security layer" offered
+        # Without mutual authentication the first answer is the offer.
+        client = kerberos.GssapiClient("imap", self.alice, mutual=False)
+        self.imap_ok(client)
+        self.assertEqual(client.offer[0] & 1, 1)
 
     def test_imap_gs2_krb5(self):
         self.imap_ok(kerberos.Gs2Client("imap", self.alice), mech="GS2-KRB5")
