@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config libssl-dev libevent-dev libsqlite3-dev libgsasl
       libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix libcurl4-openssl-dev
       ldnsutils nsd
       isync curl offlineimap3 fetchmail swaks libnet-ssleay-perl libio-socket-ssl-perl
-      chromium chromium-driver testssl.sh libunbound-dev libseccomp-dev dnsmasq-base python3-dkim python3-nacl"
+      chromium chromium-driver testssl.sh libunbound-dev libseccomp-dev dnsmasq-base python3-dkim python3-nacl
+      libgssapi-krb5-2 krb5-kdc krb5-admin-server krb5-user python3-gssapi"
 
 missing=""
 for p in $PKGS; do

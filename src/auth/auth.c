@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <gsasl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -69,15 +70,19 @@ static const char *const mech_names[AUTH_MECH_COUNT] = {
         [AUTH_MECH_ANONYMOUS] = "ANONYMOUS",
         [AUTH_MECH_OAUTHBEARER] = "OAUTHBEARER",
         [AUTH_MECH_XOAUTH2] = "XOAUTH2",
+        [AUTH_MECH_GSSAPI] = "GSSAPI",
+        [AUTH_MECH_GS2_KRB5] = "GS2-KRB5",
 };
 
 /* Advertised strongest first; clients that take the first they know get
-   the best one. */
+   the best one. Kerberos after SCRAM: such a client may have no ticket. */
 static const enum auth_mech mech_order[AUTH_MECH_COUNT] = {
         AUTH_MECH_SCRAM_SHA_256_PLUS,
         AUTH_MECH_SCRAM_SHA_256,
         AUTH_MECH_SCRAM_SHA_1_PLUS,
         AUTH_MECH_SCRAM_SHA_1,
+        AUTH_MECH_GS2_KRB5,
+        AUTH_MECH_GSSAPI,
         AUTH_MECH_OAUTHBEARER,
         AUTH_MECH_XOAUTH2,
         AUTH_MECH_EXTERNAL,
@@ -120,6 +125,10 @@ policy_free(struct auth_policy *p)
 	free((char *)p->jwt.audience);
 	free((char *)p->jwt.claim);
 	free(p->oauth_url);
+	free(p->gssapi_hostname);
+	for (int i = 0; i < AUTH_PROTO_COUNT; i++)
+		free(p->gssapi_service[i]);
+	auth_gssapi_map_free(&p->gssapi_map);
 	free(p);
 }
 
@@ -143,6 +152,45 @@ auth_policy_get(struct auth_service *svc)
 	atomic_fetch_add(&p->refs, 1);
 	pthread_mutex_unlock(&svc->lock);
 	return p;
+}
+
+/* Whether path is a keytab this process can read (MIT's format: 0x05, then
+   version 1 or 2). Logged when not, so a typo does not just hide GSSAPI. */
+static bool
+keytab_readable(const char *path)
+{
+	unsigned char head[2];
+
+	if (path[0] == '\0')
+		return false;
+	FILE *f = fopen(path, "rbe");
+	size_t n = f != NULL ? fread(head, 1, sizeof(head), f) : 0;
+	int saved = errno;
+	if (f != NULL)
+		fclose(f);
+	if (n == 2 && head[0] == 0x05 && (head[1] == 0x01 || head[1] == 0x02))
+		return true;
+	log_warn("auth", "event=gssapi-off keytab=%s err=\"%s\"", path,
+	         f == NULL ? strerror(saved) : "not a keytab");
+	return false;
+}
+
+void
+auth_gssapi_environment(const char *data_dir, const struct auth_config *cfg)
+{
+	if (cfg->gssapi_keytab[0] == '\0')
+		return;
+	char *kt = xasprintf("FILE:%s", cfg->gssapi_keytab);
+	setenv("KRB5_KTNAME", kt, 1);
+	free(kt);
+	/* The acceptor's replay cache (RFC 4120 section 3.2.3): MIT's default
+	   lives in /var/tmp, outside what the sandbox lets us write. */
+	if (getenv("KRB5RCACHENAME") == NULL && getenv("KRB5RCACHETYPE") == NULL &&
+	    getenv("KRB5RCACHEDIR") == NULL) {
+		char *rc = xasprintf("file2:%s/krb5.rcache2", data_dir);
+		setenv("KRB5RCACHENAME", rc, 1);
+		free(rc);
+	}
 }
 
 static struct auth_policy *
@@ -195,6 +243,16 @@ policy_new(const struct auth_config *cfg, char **error_out)
 			return NULL;
 		}
 	}
+	p->gssapi_hostname =
+	        xstrdup(cfg->gssapi_hostname[0] != '\0' ? cfg->gssapi_hostname : cfg->hostname);
+	for (int i = 0; i < AUTH_PROTO_COUNT; i++)
+		p->gssapi_service[i] = xstrdup(cfg->gssapi_service[i]);
+	p->gssapi_map = auth_gssapi_map_new(cfg->gssapi_realms, cfg->gssapi_map, error_out);
+	if (p->gssapi_map == NULL) {
+		policy_free(p);
+		return NULL;
+	}
+	p->gssapi_ready = keytab_readable(cfg->gssapi_keytab);
 	return p;
 }
 
@@ -275,6 +333,7 @@ auth_service_new(const char *data_dir, const struct auth_config *cfg, char **err
 		auth_service_free(&svc);
 		return NULL;
 	}
+	sasl_kerberos_warm_up(svc);
 	return svc;
 }
 
@@ -358,6 +417,9 @@ auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn, enu
 	case AUTH_MECH_OAUTHBEARER:
 	case AUTH_MECH_XOAUTH2:
 		return auth_jwt_keys_count(p->jwt_keys) > 0;
+	case AUTH_MECH_GSSAPI:
+	case AUTH_MECH_GS2_KRB5:
+		return p->gssapi_ready && p->gssapi_service[conn->proto][0] != '\0';
 	default:
 		return true;
 	}

@@ -21,9 +21,10 @@
  *   AUTH_TEMP       NO [UNAVAILABLE]           -ERR [SYS/TEMP] 454 4.7.0
  *
  * Mechanisms (docs/AUTH.md): PLAIN, LOGIN, CRAM-MD5, DIGEST-MD5, EXTERNAL,
- * ANONYMOUS through GNU SASL; SCRAM-SHA-1(-PLUS), SCRAM-SHA-256(-PLUS),
- * OAUTHBEARER and XOAUTH2 here (sasl.c), because GNU SASL 2.2 knows no
- * tls-server-end-point binding and cannot take a JWT.
+ * ANONYMOUS, GSSAPI and GS2-KRB5 (Kerberos) through GNU SASL;
+ * SCRAM-SHA-1(-PLUS), SCRAM-SHA-256(-PLUS), OAUTHBEARER and XOAUTH2 here
+ * (sasl.c), because GNU SASL 2.2 knows no tls-server-end-point binding and
+ * cannot take a JWT.
  */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H
@@ -69,6 +70,14 @@ struct auth_config {
 	char *oauth_hs256_secret_file, *oauth_public_keys_file; /* absolute paths */
 	char *oauth_configuration_url; /* "openid-configuration" in the error JSON */
 	uint64_t oauth_leeway_ms;
+	/* GSSAPI, GS2-KRB5: offered while the keytab (absolute; "" = off) is
+	   readable. The process must export it as KRB5_KTNAME before the first
+	   Kerberos call (auth_gssapi_environment). */
+	char *gssapi_keytab;
+	char *gssapi_hostname;                  /* "" = hostname */
+	char *gssapi_service[AUTH_PROTO_COUNT]; /* "imap", "pop", "smtp" */
+	char *gssapi_realms;                    /* "REALM=domain ..." */
+	char *gssapi_map;                       /* absolute; "" = none */
 };
 
 enum auth_mech {
@@ -84,6 +93,8 @@ enum auth_mech {
 	AUTH_MECH_ANONYMOUS,
 	AUTH_MECH_OAUTHBEARER,
 	AUTH_MECH_XOAUTH2,
+	AUTH_MECH_GSSAPI,
+	AUTH_MECH_GS2_KRB5,
 	AUTH_MECH_COUNT,
 };
 
@@ -146,7 +157,10 @@ struct auth_result {
 };
 
 /* Process-wide. data_dir holds accounts.db. NULL with heap *error_out (an
-   unreadable OAuth key file, an unknown mechanism name). */
+   unreadable OAuth key file, an unknown mechanism name, a bad
+   auth.gssapi_realms or map file). With a keytab, call it before any thread
+   starts (it initialises the GSS-API libraries) and after
+   auth_gssapi_environment(). */
 struct auth_service *auth_service_new(const char *data_dir, const struct auth_config *cfg,
                                       char **error_out);
 /* New settings for new logins; on error (-1, heap *error_out) the old stay. */
@@ -158,6 +172,14 @@ bool auth_plaintext_allowed(const struct auth_settings *s, bool is_tls, bool is_
 /* The same under the service's current settings: a SIGHUP that changes
    auth.plaintext applies at once, to connections already open too. */
 bool auth_service_plaintext_allowed(struct auth_service *svc, bool is_tls, bool is_loopback);
+/*
+ * Points the Kerberos library at cfg's keytab (KRB5_KTNAME) and, unless
+ * the environment already names one, a replay cache in data_dir
+ * (KRB5RCACHENAME, where the sandbox lets it write). Changes the process
+ * environment: call once at start, before any thread. No-op without a
+ * keytab.
+ */
+void auth_gssapi_environment(const char *data_dir, const struct auth_config *cfg);
 /* Whether POP3 APOP is offered now (auth.apop, as of the last reload). */
 bool auth_service_apop_offered(struct auth_service *svc);
 

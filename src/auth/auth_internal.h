@@ -11,6 +11,7 @@
 #include <gsasl.h>
 
 #include "auth/auth.h"
+#include "auth/gssapi_map.h"
 #include "auth/jwt.h"
 
 /* An immutable snapshot of the settings; an exchange holds a reference for
@@ -26,11 +27,19 @@ struct auth_policy {
 	struct auth_jwt_keys *jwt_keys;
 	struct auth_jwt_policy jwt;
 	char *oauth_url;
+	bool gssapi_ready; /* the keytab is readable */
+	char *gssapi_hostname;
+	char *gssapi_service[AUTH_PROTO_COUNT];
+	struct auth_gssapi_map *gssapi_map;
 };
 
 struct auth_policy *auth_policy_get(struct auth_service *svc);
 /* Whether mechanism m can work on conn under p (keys, TLS, certificate). */
 bool auth_mech_offered(const struct auth_policy *p, const struct auth_conn *conn, enum auth_mech m);
+/* At start, before any thread (sasl.c): starts one GS2-KRB5 exchange, so
+   the GSS-API switch under GNU SASL (libgssglue) loads its mechanisms on
+   one thread, not racing on the first logins. */
+void sasl_kerberos_warm_up(struct auth_service *svc);
 /* GNU SASL's callback (sasl.c). */
 int sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop);
 void auth_policy_unref(struct auth_policy **pp);

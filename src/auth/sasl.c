@@ -3,8 +3,18 @@
  * sasl.c: SASL exchanges (RFC 4422), one struct auth_sasl per AUTHENTICATE.
  *
  * GNU SASL runs PLAIN, LOGIN (both through auth_check_plain()), DIGEST-MD5
- * (with the stored H(A1)), EXTERNAL and ANONYMOUS; its callback lands in
- * sasl_gsasl_callback(). Implemented here:
+ * (with the stored H(A1)), EXTERNAL, ANONYMOUS, and the Kerberos mechanisms
+ * GSSAPI (RFC 4752) and GS2-KRB5 (RFC 5801) on the GSS-API library; its
+ * callback lands in sasl_gsasl_callback(). For the Kerberos two, GNU SASL
+ * accepts the security context with the key of SERVICE@HOSTNAME
+ * (auth.gssapi_service_*, auth.gssapi_hostname) from the keytab and hands
+ * us the authenticated principal, which gssapi_map.c turns into an
+ * account. They offer no security layer (RFC 4752 sections 3.2 and 3.3:
+ * the client must choose "none"; the protocols run over TLS) and no
+ * channel binding (GS2-KRB5-PLUS is not offered). Their GNU SASL session
+ * starts at the first step, on the job thread (GS2's start reads the
+ * keytab), after the first token was checked to be a Kerberos AP-REQ.
+ * Implemented here:
  *
  *   SCRAM-SHA-1/-256[-PLUS] (RFC 5802, RFC 7677), from the stored StoredKey
  *     and ServerKey; channel bindings tls-exporter (RFC 9266, TLS 1.3) and
@@ -64,10 +74,65 @@ struct auth_sasl {
 };
 
 static bool
+is_kerberos(enum auth_mech m)
+{
+	return m == AUTH_MECH_GSSAPI || m == AUTH_MECH_GS2_KRB5;
+}
+
+static bool
 uses_gsasl(enum auth_mech m)
 {
 	return m == AUTH_MECH_PLAIN || m == AUTH_MECH_LOGIN || m == AUTH_MECH_DIGEST_MD5 ||
-	       m == AUTH_MECH_EXTERNAL || m == AUTH_MECH_ANONYMOUS;
+	       m == AUTH_MECH_EXTERNAL || m == AUTH_MECH_ANONYMOUS || is_kerberos(m);
+}
+
+/* The exchange whose GNU SASL session this thread is starting: GS2 asks
+   for SERVICE and HOSTNAME inside gsasl_server_start(), before the session
+   has our hook. */
+static _Thread_local struct auth_sasl *sasl_starting;
+
+void
+sasl_kerberos_warm_up(struct auth_service *svc)
+{
+	struct auth_sasl s = {.svc = svc, .mech = AUTH_MECH_GS2_KRB5};
+	Gsasl_session *gs;
+
+	s.pol = auth_policy_get(svc);
+	if (s.pol->gssapi_ready &&
+	    (s.pol->mech_enabled[AUTH_MECH_GSSAPI] || s.pol->mech_enabled[AUTH_MECH_GS2_KRB5])) {
+		sasl_starting = &s;
+		int rc = gsasl_server_start(auth_gsasl(svc), "GS2-KRB5", &gs);
+		sasl_starting = NULL;
+		if (rc == GSASL_OK)
+			gsasl_finish(gs);
+		else
+			log_warn("auth", "event=gssapi-unavailable err=\"%s\"", gsasl_strerror(rc));
+	}
+	auth_policy_unref(&s.pol);
+}
+
+static int
+gsasl_start(struct auth_sasl *s)
+{
+	sasl_starting = s;
+	int rc = gsasl_server_start(auth_gsasl(s->svc), auth_mech_name(s->mech), &s->gs);
+	sasl_starting = NULL;
+	if (rc != GSASL_OK) {
+		s->gs = NULL;
+		return rc;
+	}
+	gsasl_session_hook_set(s->gs, s);
+	if (is_kerberos(s->mech)) {
+		gsasl_property_set(s->gs, GSASL_SERVICE, s->pol->gssapi_service[s->conn.proto]);
+		gsasl_property_set(s->gs, GSASL_HOSTNAME, s->pol->gssapi_hostname);
+	} else {
+		gsasl_property_set(s->gs, GSASL_SERVICE, auth_protocol_name(s->conn.proto));
+		gsasl_property_set(s->gs, GSASL_HOSTNAME, s->pol->hostname);
+	}
+	gsasl_property_set(s->gs, GSASL_REALM, s->pol->realm);
+	/* No security layer: IMAP, POP3 and SMTP run over TLS instead. */
+	gsasl_property_set(s->gs, GSASL_QOPS, "qop-auth");
+	return GSASL_OK;
 }
 
 struct auth_sasl *
@@ -87,19 +152,8 @@ auth_sasl_new(struct auth_service *svc, const struct auth_conn *conn, const char
 	s->conn = *conn;
 	s->mech = (enum auth_mech)m;
 	s->arena = arena_new(2048);
-	if (uses_gsasl(s->mech)) {
-		if (gsasl_server_start(auth_gsasl(svc), auth_mech_name(s->mech), &s->gs) !=
-		    GSASL_OK) {
-			auth_sasl_free(&s);
-			return NULL;
-		}
-		gsasl_session_hook_set(s->gs, s);
-		gsasl_property_set(s->gs, GSASL_SERVICE, auth_protocol_name(conn->proto));
-		gsasl_property_set(s->gs, GSASL_HOSTNAME, pol->hostname);
-		gsasl_property_set(s->gs, GSASL_REALM, pol->realm);
-		/* No security layer: IMAP, POP3 and SMTP run over TLS instead. */
-		gsasl_property_set(s->gs, GSASL_QOPS, "qop-auth");
-	}
+	if (uses_gsasl(s->mech) && !is_kerberos(s->mech) && gsasl_start(s) != GSASL_OK)
+		auth_sasl_free(&s);
 	return s;
 }
 
@@ -234,14 +288,72 @@ digest_hashed_password(struct auth_sasl *s, Gsasl_session *gs)
 	return GSASL_OK;
 }
 
+/*
+ * GSSAPI and GS2-KRB5: the GSS-API library authenticated the principal
+ * (GSSAPI_DISPLAY_NAME); the client may ask to act as AUTHZID (RFC 4752
+ * section 3.1, RFC 5801 section 4's gs2-authzid), which only a master user
+ * may. The principal maps to an account or fails as a wrong password does.
+ */
+static int
+validate_gssapi(struct auth_sasl *s, Gsasl_session *gs)
+{
+	const char *principal = gsasl_property_fast(gs, GSASL_GSSAPI_DISPLAY_NAME);
+	const char *authzid = gsasl_property_fast(gs, GSASL_AUTHZID);
+	struct auth_result *r = s->r;
+
+	s->decided = true;
+	set_user(r, principal);
+	char *address =
+	        principal != NULL ? auth_gssapi_map_principal(s->pol->gssapi_map, principal) : NULL;
+	if (address == NULL || (s->login = auth_name_prep(address)) == NULL) {
+		log_info("auth", "event=gssapi-unmapped ip=%s principal=%s", s->conn.ip,
+		         principal != NULL ? log_str(s->arena, principal, strlen(principal)) : "-");
+		free(address);
+		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "unmapped-principal", NULL);
+		return GSASL_AUTHENTICATION_ERROR;
+	}
+	free(address);
+	set_user(r, s->login);
+	if (authzid != NULL && authzid[0] != '\0') {
+		s->target = auth_name_prep(authzid);
+		if (s->target == NULL) {
+			auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "bad-name", s->login);
+			return GSASL_AUTHENTICATION_ERROR;
+		}
+		/* Naming oneself, by address or by principal, is no switch. */
+		if (strcmp(s->target, s->login) == 0 || strcmp(authzid, principal) == 0)
+			s->target[0] = '\0';
+	} else {
+		s->target = xstrdup("");
+	}
+	if (auth_check_blocked(s->svc, &s->conn, s->login, r))
+		return GSASL_AUTHENTICATION_ERROR;
+	int rc = load_account(s, s->login);
+	if (rc < 0)
+		temp_failure(r);
+	else if (rc > 0)
+		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "unknown-user", s->login);
+	else if (auth_authorize(s->svc, s->pol, &s->conn, &s->acct, s->target, r) == AUTH_OK)
+		auth_result_succeed(s->svc, r);
+	return r->status == AUTH_OK ? GSASL_OK : GSASL_AUTHENTICATION_ERROR;
+}
+
 int
 sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
 {
 	struct auth_sasl *s = gsasl_session_hook_get(gs);
 
+	if (s == NULL)
+		s = sasl_starting;
+	if (s != NULL && is_kerberos(s->mech) && prop == GSASL_SERVICE)
+		return gsasl_property_set(gs, prop, s->pol->gssapi_service[s->conn.proto]);
+	if (s != NULL && is_kerberos(s->mech) && prop == GSASL_HOSTNAME)
+		return gsasl_property_set(gs, prop, s->pol->gssapi_hostname);
 	if (s == NULL || s->r == NULL)
 		return GSASL_NO_CALLBACK;
 	switch (prop) {
+	case GSASL_VALIDATE_GSSAPI:
+		return validate_gssapi(s, gs);
 	case GSASL_VALIDATE_SIMPLE: {
 		const char *authid = gsasl_property_fast(gs, GSASL_AUTHID);
 		const char *authzid = gsasl_property_fast(gs, GSASL_AUTHZID);
@@ -271,10 +383,108 @@ sasl_gsasl_callback(Gsasl *ctx, Gsasl_session *gs, Gsasl_property prop)
 	}
 }
 
+/* Our side of Kerberos failed (no key for the service principal, an
+   unreadable keytab): the client is not to blame, the administrator must
+   hear of it. */
+static void
+kerberos_trouble(struct auth_sasl *s, int rc, struct auth_result *r)
+{
+	log_error("auth", "event=gssapi-unavailable service=%s@%s err=\"%s\"",
+	          s->pol->gssapi_service[s->conn.proto], s->pol->gssapi_hostname,
+	          gsasl_strerror(rc));
+	temp_failure(r);
+}
+
+/*
+ * gsasl_step64() on our base64: GNU SASL 2.2's own keeps the mechanism's
+ * output when a step fails (GS2 sends its AP-REP with the callback's
+ * refusal), so the bytes are stepped here and every output freed. *out_b64
+ * (heap) is set on OK and NEEDS_MORE only. The decoded input (a PLAIN
+ * password) is wiped after the step.
+ */
+static int
+step_b64(struct auth_sasl *s, const char *in_b64, char **out_b64)
+{
+	size_t inlen = 0, outlen = 0;
+	char *out = NULL;
+	unsigned char *in = NULL;
+
+	*out_b64 = NULL;
+	if (in_b64[0] != '\0' &&
+	    (in = sasl_base64_decode(s->arena, in_b64, strlen(in_b64), false, &inlen)) == NULL)
+		return GSASL_BASE64_ERROR;
+	int rc = gsasl_step(s->gs, in != NULL ? (const char *)in : "", inlen, &out, &outlen);
+	if (in != NULL)
+		explicit_bzero(in, inlen);
+	if (rc == GSASL_OK || rc == GSASL_NEEDS_MORE)
+		*out_b64 = b64_heap(out != NULL ? out : "", outlen);
+	if (out != NULL) {
+		explicit_bzero(out, outlen);
+		gsasl_free(out);
+	}
+	return rc;
+}
+
+/*
+ * The client's first Kerberos token must be an AP-REQ (sasl_parse.h),
+ * after a GS2 header without channel binding for GS2-KRB5: anything else
+ * could start a context that takes more rounds, and the GSS-API library
+ * under GNU SASL (libgssglue) crashes deleting a context whose later
+ * round failed.
+ */
+static bool
+kerberos_first_token_ok(struct auth_sasl *s, const char *in_b64)
+{
+	size_t len;
+	const unsigned char *msg =
+	        sasl_base64_decode(s->arena, in_b64, strlen(in_b64), false, &len);
+
+	if (msg == NULL)
+		return false;
+	if (s->mech == AUTH_MECH_GSSAPI)
+		return sasl_krb5_is_ap_req(msg, len, true);
+	struct sasl_gs2_first g;
+	const char *err;
+	return sasl_gs2_parse_first(s->arena, msg, len, &g, &err) == 0 && !g.nonstd &&
+	       g.cbflag != 'p' && sasl_krb5_is_ap_req(g.token, g.token_len, false);
+}
+
+/* After the first token the acceptor's context must be complete (RFC 4121:
+   one AP-REQ, one AP-REP): GS2-KRB5 is then done or failed, GSSAPI sends
+   the AP-REP or the wrapped offer. */
+static bool
+kerberos_context_complete(struct auth_sasl *s, const char *out_b64)
+{
+	size_t len;
+	const unsigned char *tok;
+
+	if (s->mech == AUTH_MECH_GS2_KRB5)
+		return false;
+	tok = sasl_base64_decode(s->arena, out_b64, strlen(out_b64), false, &len);
+	return tok != NULL && sasl_krb5_completes(tok, len);
+}
+
 static void
 lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 {
 	char *out = NULL;
+	bool kerberos_first = false;
+
+	if (is_kerberos(s->mech) && s->step == 0 && in_b64 != NULL && in_b64[0] != '\0') {
+		if (!kerberos_first_token_ok(s, in_b64)) {
+			auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", NULL);
+			return;
+		}
+		s->step = 1;
+		kerberos_first = true;
+	}
+	if (s->gs == NULL) {
+		int rc = gsasl_start(s);
+		if (rc != GSASL_OK) {
+			kerberos_trouble(s, rc, r);
+			return;
+		}
+	}
 
 	s->r = r;
 	s->decided = false;
@@ -283,9 +493,8 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		   section 4 allows one; smtplib and Outlook send it), but GNU
 		   SASL asks for the name first whatever came: let it ask, then
 		   give it the name. */
-		int rc0 = gsasl_step64(s->gs, "", &out);
-		if (out != NULL)
-			gsasl_free(out);
+		int rc0 = step_b64(s, "", &out);
+		free(out);
 		out = NULL;
 		if (rc0 != GSASL_NEEDS_MORE) {
 			s->r = NULL;
@@ -293,9 +502,14 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 			return;
 		}
 	}
-	int rc = gsasl_step64(s->gs, in_b64 != NULL ? in_b64 : "", &out);
+	int rc = step_b64(s, in_b64 != NULL ? in_b64 : "", &out);
 	s->r = NULL;
-	if (rc == GSASL_NEEDS_MORE) {
+	if (rc == GSASL_NEEDS_MORE && kerberos_first &&
+	    !kerberos_context_complete(s, out != NULL ? out : "")) {
+		log_info("auth", "event=gssapi-rejected ip=%s err=context-not-complete",
+		         s->conn.ip);
+		auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", NULL);
+	} else if (rc == GSASL_NEEDS_MORE) {
 		r->status = AUTH_CONTINUE;
 		r->out_b64 = xstrdup(out != NULL ? out : "");
 	} else if (rc == GSASL_OK && s->mech == AUTH_MECH_DIGEST_MD5 && s->has_account &&
@@ -311,6 +525,17 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 	} else if (rc == GSASL_AUTHENTICATION_ERROR || rc == GSASL_NO_PASSWORD ||
 	           rc == GSASL_NO_CALLBACK) {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "bad-credentials", s->login);
+	} else if (is_kerberos(s->mech) && rc == GSASL_GSSAPI_ACQUIRE_CRED_ERROR) {
+		kerberos_trouble(s, rc, r);
+	} else if (is_kerberos(s->mech) && (rc == GSASL_GSSAPI_ACCEPT_SEC_CONTEXT_ERROR ||
+	                                    rc == GSASL_GSSAPI_UNWRAP_ERROR ||
+	                                    rc == GSASL_GSSAPI_UNSUPPORTED_PROTECTION_ERROR)) {
+		/* A ticket the keytab cannot open (another service or realm,
+		   expired, replayed) or a bad final message: the client could
+		   not prove who it is. */
+		log_info("auth", "event=gssapi-rejected ip=%s err=%s", s->conn.ip,
+		         gsasl_strerror_name(rc));
+		auth_result_fail(s->svc, &s->conn, r, AUTH_FAILED, "bad-credentials", NULL);
 	} else {
 		auth_result_fail(s->svc, &s->conn, r, AUTH_MALFORMED, "malformed", s->login);
 	}
@@ -318,7 +543,7 @@ lib_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 		r->out_b64 = xstrdup(out);
 	if (out != NULL) {
 		explicit_bzero(out, strlen(out));
-		gsasl_free(out);
+		free(out);
 	}
 }
 
@@ -616,7 +841,7 @@ auth_sasl_step(struct auth_sasl *s, const char *in_b64, struct auth_result *r)
 	const char *msg = NULL;
 
 	memset(r, 0, sizeof(*r));
-	if (s->gs != NULL) {
+	if (uses_gsasl(s->mech)) {
 		lib_step(s, in_b64, r);
 		return;
 	}

@@ -229,6 +229,110 @@ sasl_scram_parse_first(struct arena *a, const char *msg, size_t len, struct sasl
 }
 
 int
+sasl_gs2_parse_first(struct arena *a, const unsigned char *msg, size_t len,
+                     struct sasl_gs2_first *out, const char **error_out)
+{
+	/* The header ends at its third comma at the latest ("F,n,a=x,"). */
+	size_t hlen = len < 512 ? len : 512;
+	const char *p = (const char *)msg, *end = p + hlen, *f;
+	size_t flen;
+
+	memset(out, 0, sizeof(*out));
+	*error_out = "Malformed GS2 header";
+	if (len == 0 || len > SASL_MAX_MESSAGE)
+		return -1;
+	if (!next_field(&p, end, &f, &flen) || p > end)
+		return -1;
+	if (flen == 1 && f[0] == 'F') {
+		out->nonstd = true;
+		if (!next_field(&p, end, &f, &flen) || p > end)
+			return -1;
+	}
+	/* gs2-cb-flag = ("p=" cb-name) / "n" / "y" */
+	if (flen == 1 && (f[0] == 'n' || f[0] == 'y')) {
+		out->cbflag = f[0];
+	} else if (flen > 2 && f[0] == 'p' && f[1] == '=') {
+		for (size_t i = 2; i < flen; i++) {
+			char c = f[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '.' || c == '-'))
+				return -1;
+		}
+		out->cbflag = 'p';
+		out->cbname = arena_strndup(a, f + 2, flen - 2);
+	} else {
+		return -1;
+	}
+	/* [gs2-authzid] "," with gs2-authzid = "a=" saslname */
+	if (!next_field(&p, end, &f, &flen) || p > end)
+		return -1;
+	if (flen > 0 && (flen < 3 || f[0] != 'a' || f[1] != '=' || has_nul(f, flen) ||
+	                 (out->authzid = sasl_saslname_decode(a, f + 2, flen - 2)) == NULL))
+		return -1;
+	out->header_len = (size_t)(p - (const char *)msg);
+	out->token = msg + out->header_len;
+	out->token_len = len - out->header_len;
+	return 0;
+}
+
+/* 1.2.840.113554.1.2.2 (RFC 1964 section 1), and the one Windows sends. */
+static const unsigned char krb5_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+static const unsigned char krb5_ms_oid[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
+
+/* RFC 2743 section 3.1: 0x60, a DER length covering the rest exactly, the
+   mechanism OID (Kerberos'); the inner token in *inner. */
+static bool
+krb5_unframe(const unsigned char *tok, size_t len, const unsigned char **inner, size_t *inner_len)
+{
+	size_t i = 2, n;
+
+	if (len < 2 || tok[0] != 0x60)
+		return false;
+	if (tok[1] < 0x80) {
+		n = tok[1];
+	} else {
+		size_t octets = tok[1] & 0x7f;
+		if (octets == 0 || octets > 3 || len < 2 + octets)
+			return false;
+		n = 0;
+		for (size_t k = 0; k < octets; k++)
+			n = n << 8 | tok[2 + k];
+		i = 2 + octets;
+	}
+	if (n != len - i || len - i < 2 + sizeof(krb5_oid) || tok[i] != 0x06 ||
+	    tok[i + 1] != sizeof(krb5_oid) ||
+	    (memcmp(tok + i + 2, krb5_oid, sizeof(krb5_oid)) != 0 &&
+	     memcmp(tok + i + 2, krb5_ms_oid, sizeof(krb5_ms_oid)) != 0))
+		return false;
+	i += 2 + sizeof(krb5_oid);
+	*inner = tok + i;
+	*inner_len = len - i;
+	return true;
+}
+
+bool
+sasl_krb5_is_ap_req(const unsigned char *tok, size_t len, bool framed)
+{
+	if (framed && !krb5_unframe(tok, len, &tok, &len))
+		return false;
+	return len > 3 && tok[0] == 0x01 && tok[1] == 0x00 && tok[2] == 0x6e;
+}
+
+bool
+sasl_krb5_completes(const unsigned char *tok, size_t len)
+{
+	const unsigned char *in;
+	size_t n;
+
+	if (len >= 2 && tok[0] == 0x05 && tok[1] == 0x04)
+		return true;
+	if (!krb5_unframe(tok, len, &in, &n) || n < 3)
+		return false;
+	return (in[0] == 0x02 && in[1] == 0x00 && in[2] == 0x6f) ||
+	       (in[0] == 0x02 && in[1] == 0x01);
+}
+
+int
 sasl_scram_parse_final(struct arena *a, const char *msg, size_t len, struct sasl_scram_final *out,
                        const char **error_out)
 {

@@ -2,10 +2,12 @@
 /*
  * sasl_parse.h: pure decoders for what SASL clients send: strict base64
  * (RFC 4648 sections 4 and 5), SCRAM messages (RFC 5802 section 7), the
- * OAUTHBEARER (RFC 7628 section 3.1) and XOAUTH2 initial responses, and the
- * flat JSON objects of a JWT (RFC 7519). Bytes in, structs out: no sockets,
- * no database, no crypto. Input is hostile; every function bounds its work
- * by the input length and allocates only from the arena it is given.
+ * OAUTHBEARER (RFC 7628 section 3.1) and XOAUTH2 initial responses, the
+ * GS2 header (RFC 5801 section 4), the shape of Kerberos context tokens
+ * (RFC 4121 section 4.1), and the flat JSON objects of a JWT (RFC 7519).
+ * Bytes in, structs out: no sockets, no database, no crypto. Input is
+ * hostile; every function bounds its work by the input length and
+ * allocates only from the arena it is given.
  */
 #ifndef TERN_AUTH_SASL_PARSE_H
 #define TERN_AUTH_SASL_PARSE_H
@@ -68,6 +70,40 @@ int sasl_oauthbearer_parse(struct arena *a, const char *msg, size_t len, struct 
                            const char **error_out);
 int sasl_xoauth2_parse(struct arena *a, const char *msg, size_t len, struct sasl_oauth *out,
                        const char **error_out);
+
+/*
+ * GS2's first client message (RFC 5801 section 4):
+ *   gs2-header = [gs2-nonstd-flag ","] gs2-cb-flag "," [gs2-authzid] ","
+ * then the mechanism's initial context token without its RFC 2743 section
+ * 3.1 header. The token is binary and may hold NULs; the header may not.
+ */
+struct sasl_gs2_first {
+	bool nonstd;                /* "F," */
+	char cbflag;                /* 'n', 'y' or 'p' */
+	const char *cbname;         /* for 'p' */
+	const char *authzid;        /* decoded saslname, NULL when absent */
+	size_t header_len;          /* the gs2-header's bytes */
+	const unsigned char *token; /* into msg */
+	size_t token_len;
+};
+int sasl_gs2_parse_first(struct arena *a, const unsigned char *msg, size_t len,
+                         struct sasl_gs2_first *out, const char **error_out);
+
+/*
+ * The Kerberos V5 mechanism's tokens (RFC 4121 section 4.1). An
+ * initiator's first token is an AP-REQ: TOK_ID 01 00, then a DER
+ * [APPLICATION 14]; in SASL GSSAPI inside the RFC 2743 section 3.1 framing
+ * (0x60, DER length, the mechanism's OID), in GS2 bare. Anything else (an
+ * IAKERB or garbage token) is refused before the GSS-API library sees it.
+ */
+bool sasl_krb5_is_ap_req(const unsigned char *tok, size_t len, bool framed);
+/* Whether the acceptor's first answer means its context is complete: a
+   framed AP-REP (TOK_ID 02 00, [APPLICATION 15]) for mutual
+   authentication, or (RFC 4752 section 3.1, no mutual authentication)
+   already the wrapped security-layer offer: an RFC 4121 Wrap token (05 04)
+   or RFC 1964's framed one (02 01). A DCE-style AP-REP, which asks for
+   another round, is not. */
+bool sasl_krb5_completes(const unsigned char *tok, size_t len);
 
 /* A JSON object's top-level members that JWT validation needs: strings,
    integers and arrays of strings; anything else is skipped (but must be

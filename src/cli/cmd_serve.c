@@ -202,11 +202,15 @@ static const char *const system_ro[] = {
         "/proc",
         "/dev/urandom",
         "/etc/krb5.conf",
+        "/etc/krb5.conf.d",
         "/etc/gss",
+        "/etc/gssapi_mech.conf", /* libgssglue, GNU SASL's GSS-API */
 };
 
 /* The files one tern.conf names (absolute, or relative to the data
-   directory: then inside it, already allowed). */
+   directory: then inside it, already allowed), and those the environment
+   names for Kerberos. */
+#define SANDBOX_OWNED 24
 static void
 sandbox_conf_paths(const char *data_dir, const struct tern_conf *conf, struct net_sandbox_paths *p,
                    char **owned, size_t *n_owned)
@@ -216,6 +220,8 @@ sandbox_conf_paths(const char *data_dir, const struct tern_conf *conf, struct ne
 	                       conf->tls_client_ca,
 	                       conf->auth.oauth_hs256_secret_file,
 	                       conf->auth.oauth_public_keys_file,
+	                       conf->auth.gssapi_keytab,
+	                       conf->auth.gssapi_map,
 	                       conf->relay_password_file,
 	                       conf->delivery_ca_file,
 	                       conf->dns_trust_anchor_file,
@@ -246,6 +252,19 @@ sandbox_conf_paths(const char *data_dir, const struct tern_conf *conf, struct ne
 	for (size_t i = 0; i < ARRAY_LEN(files); i++)
 		if (files[i] != NULL && files[i][0] != '\0')
 			p->ro[n_ro++] = owned[(*n_owned)++] = conf_path(data_dir, files[i]);
+	/* Kerberos reads its profile late, at the first login: the files the
+	   environment names instead of /etc's (KRB5_CONFIG is a ':' list). */
+	const char *mech_conf = getenv("GSSAPI_MECH_CONF");
+	if (mech_conf != NULL && mech_conf[0] != '\0')
+		p->ro[n_ro++] = mech_conf;
+	const char *krb5_config = getenv("KRB5_CONFIG");
+	while (krb5_config != NULL && *krb5_config != '\0' && n_ro < ARRAY_LEN(p->ro) - 1 &&
+	       *n_owned < SANDBOX_OWNED) {
+		size_t len = strcspn(krb5_config, ":");
+		if (len > 0)
+			p->ro[n_ro++] = owned[(*n_owned)++] = xstrndup(krb5_config, len);
+		krb5_config += len + (krb5_config[len] == ':');
+	}
 }
 
 /* Step 1 (before any thread starts: Landlock binds the threads created
@@ -254,7 +273,7 @@ static int
 sandbox_files(const char *data_dir, const struct tern_conf *conf)
 {
 	struct net_sandbox_paths paths = {0};
-	char *owned[16];
+	char *owned[SANDBOX_OWNED];
 	size_t n_owned = 0;
 
 	sandbox_conf_paths(data_dir, conf, &paths, owned, &n_owned);
@@ -428,6 +447,19 @@ on_reload(evutil_socket_t sig, short what, void *arg)
 	if (services_changed(st, &conf))
 		log_warn("server",
 		         "event=reload-partial reason=\"listeners change only on restart\"");
+	/* KRB5_KTNAME was set at start (auth_gssapi_environment), and the
+	   sandbox lets only the files named then be read: other paths wait for
+	   a restart (their contents are re-read). */
+	char **kept[] = {&conf.auth.gssapi_keytab, &conf.auth.gssapi_map};
+	const char *started[] = {st->conf.auth.gssapi_keytab, st->conf.auth.gssapi_map};
+	for (size_t i = 0; i < ARRAY_LEN(kept); i++) {
+		if (strcmp(*kept[i], started[i]) == 0)
+			continue;
+		log_warn("server", "event=reload-partial reason=\"%s changes only on restart\"",
+		         i == 0 ? "auth.gssapi_keytab" : "auth.gssapi_map");
+		free(*kept[i]);
+		*kept[i] = xstrdup(started[i]);
+	}
 	if (auth_service_reload(st->auth, &conf.auth, &err) < 0) {
 		log_error("server", "event=reload-failed err=\"%s\"", err);
 		free(err);
@@ -516,6 +548,7 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
+	auth_gssapi_environment(data_dir, &st.conf.auth);
 	int landlock = st.conf.sandbox ? sandbox_files(data_dir, &st.conf) : 0;
 	/* accounts.db is opened lazily by the job threads, after the drop. */
 	if ((auth = auth_service_new(data_dir, &st.conf.auth, &err)) == NULL) {

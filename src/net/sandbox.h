@@ -29,7 +29,7 @@
 
 struct net_sandbox_paths {
 	const char *rw[8]; /* NULL-terminated; directories or files */
-	const char *ro[32];
+	const char *ro[40];
 };
 
 /*
