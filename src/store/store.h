@@ -482,6 +482,7 @@ enum store_fetch_fields {
 	STORE_FETCH_STRUCTURE = 1 << 1, /* bodystructure, body, parts, header_size */
 	STORE_FETCH_SORT = 1 << 2,      /* subject ... references */
 	STORE_FETCH_PARTS = 1 << 3,     /* parts only (where sections lie): BODY[1], TEXT */
+	STORE_FETCH_PREVIEW = 1 << 4,   /* preview */
 };
 
 /* One message's metadata. Strings and parts in the caller's arena. */
@@ -506,6 +507,9 @@ struct store_message_info {
 	size_t parts_len;
 	const char *subject, *base_subject, *from_addr, *from_display, *to_addr, *to_display,
 	        *cc_addr, *message_id, *in_reply_to, *references;
+	/* RFC 8970 PREVIEW as made at delivery; NULL when the message was
+	   stored before previews were kept: store_message_preview_make(). */
+	const char *preview;
 };
 
 /*
@@ -562,6 +566,17 @@ int store_reader_read(struct store_reader *r, uint64_t offset, uint64_t len, str
  * bytes are in memory: then copy them with store_reader_read().
  */
 int store_reader_fd(const struct store_reader *r);
+
+/*
+ * The RFC 8970 PREVIEW of a message whose info (store_message_lookup with
+ * STORE_FETCH_PREVIEW) has none because it was stored before previews were
+ * kept: made from the first MiB of its bytes and cached for the next FETCH
+ * when the account's writer is free (never waiting for it). *preview_out in
+ * a, never NULL. -1 with _EXPUNGED, _CORRUPT, _TEMP (as store_reader_open).
+ */
+int store_message_preview_make(struct store_mailbox *mbox, const struct store_message_info *info,
+                               struct arena *a, const char **preview_out,
+                               enum store_error *err_out);
 
 /*
  * Appends bytes [offset, offset+len) of the message uid to out (clamped to
