@@ -2,7 +2,7 @@
 /*
  * imap_fetch.c: writes FETCH responses (RFC 9051 sections 6.4.5, 7.5.2;
  * RFC 3516 BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514
- * SAVEDATE), one message at a time, with bounded memory.
+ * SAVEDATE; RFC 8970 PREVIEW), one message at a time, with bounded memory.
  *
  * Flow: metadata from the store cache (store_message_lookup, nothing
  * reparsed) for a batch of messages in one read transaction, and only when
@@ -33,6 +33,11 @@
  * Dovecot answers it); an unknown Content-Transfer-Encoding fails the
  * command with NO [UNKNOWN-CTE].
  *
+ * PREVIEW is cached at delivery; a message stored before that has none
+ * until its first PREVIEW without LAZY makes it (store_message_preview_make,
+ * a bounded read). PREVIEW (LAZY) never makes one: it answers NIL, which
+ * RFC 8970 section 3.2 allows only with LAZY.
+ *
  * Expunged by another session: until this session is sent the EXPUNGE,
  * its snapshot still numbers the message, and the store keeps the row as it
  * was and the immutable bytes (RFC 2180 4.1.1, as Dovecot and Cyrus do), so
@@ -52,6 +57,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sorted.h"
+#include "mail/imap_string.h"
 #include "mail/message.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -322,6 +328,28 @@ batch_info(struct imap_session *s, struct fetch *f, size_t i, enum store_error *
 	return &f->infos[i - f->batch_start];
 }
 
+/* "PREVIEW <nstring>" (RFC 8970 section 3.1). 0, or -1 with *err_out. */
+static int
+add_preview(struct imap_session *s, struct fetch *f, const struct store_message_info *info,
+            const struct imap_fetch_item *it, enum store_error *err_out)
+{
+	const char *preview = info->preview;
+
+	buf_puts(&f->text, "PREVIEW ");
+	if (preview == NULL && it->is_lazy) {
+		buf_puts(&f->text, "NIL");
+		return 0;
+	}
+	if (preview == NULL &&
+	    store_message_preview_make(s->mbox, info, f->msg_arena, &preview, err_out) < 0)
+		return -1;
+	/* Valid UTF-8 without NUL: quoted where the session takes UTF-8 in
+	   quoted strings, else a literal. Cannot fail. */
+	(void)mail_imap_string_append(&f->text, preview, strlen(preview),
+	                              s->utf8_names ? MAIL_IMAP_STRING_UTF8 : 0);
+	return 0;
+}
+
 /* "* seq FETCH (...)" for uids[i]. 1: pieces ready; 0: expunged, skip; -1: failed. */
 static int
 prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
@@ -468,6 +496,19 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			break;
 		case IMAP_FETCH_SECTION:
 			add_section(f, info, it, &mark);
+			break;
+		case IMAP_FETCH_PREVIEW:
+			if (add_preview(s, f, info, it, &err) < 0) {
+				if (err == STORE_ERR_EXPUNGED)
+					return 0;
+				log_error("imap", "event=fetch-preview-failed uid=%u err=\"%s\"",
+				          uid, store_error_str(err));
+				f->fail_status = "NO";
+				f->fail_text = arena_printf(
+				        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+				        s->base.log.sid);
+				rc = -1;
+			}
 			break;
 		case IMAP_FETCH_BINARY:
 		case IMAP_FETCH_BINARY_SIZE:
