@@ -22,8 +22,9 @@
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
  * database gets the empty table. 8 adds blobs.preview, the RFC 8970 PREVIEW
- * made at delivery; the rows of an older database keep NULL there and get
- * theirs on first FETCH PREVIEW (message_preview.c).
+ * made at delivery; the rows of an older database keep NULL there (index
+ * blobs_no_preview) until the indexer thread or a FETCH PREVIEW makes
+ * theirs (message_preview.c).
  */
 #include "store/store_int.h"
 
@@ -33,6 +34,11 @@
 #include "lib/util.h"
 
 #define SCHEMA_VERSION 8
+
+/* Blobs without a preview: stored before schema 8, until the indexer
+   thread has made theirs (new rows have one, so they are not in it). */
+#define PREVIEW_INDEX_SQL                                                                          \
+	"CREATE INDEX IF NOT EXISTS blobs_no_preview ON blobs(id) WHERE preview IS NULL;"
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -133,6 +139,7 @@ static const char schema_sql[] =
         " to_addr TEXT, to_display TEXT, cc_addr TEXT,"
         " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB, preview TEXT);"
         "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;" BLOB_DATA_SQL ACL_SQL
+                PREVIEW_INDEX_SQL
         "CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
         "CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
         " tokenize='trigram case_sensitive 0');" FTS_PENDING_SQL
@@ -243,8 +250,8 @@ schema_upgrade_6_acl(struct db *db)
 	return 0;
 }
 
-/* Version 7 -> 8: blobs.preview, NULL (not made yet) in every old row. */
-#define PREVIEW_COLUMN_SQL "ALTER TABLE blobs ADD COLUMN preview TEXT;"
+/* Version 7 -> 8 (PREVIEW_INDEX_SQL is with the schema). */
+#define PREVIEW_COLUMN_SQL "ALTER TABLE blobs ADD COLUMN preview TEXT;" PREVIEW_INDEX_SQL
 
 static int
 schema_upgrade_7_preview(struct db *db)

@@ -4,14 +4,17 @@ messages stored by APPEND and by `tern deliver`: the part chosen
 (multipart/alternative, HTML only), transfer encodings and charsets, empty
 and encrypted bodies (an empty string, never NIL without LAZY: section
 3.2), the 256-character limit, the syntax errors, and messages stored
-before previews were kept (blobs.preview NULL): LAZY answers NIL, a FETCH
-without LAZY makes the preview and caches it in index.db."""
+before previews were kept (an index.db of schema 7): LAZY answers NIL
+until the indexer thread has made theirs, a FETCH without LAZY makes it at
+once."""
 import imaplib
 import itertools
 import os
 import re
 import sqlite3
 import subprocess
+import time
+import unittest
 
 import harness
 from harness import ServerTestCase
@@ -148,31 +151,61 @@ class PreviewTest(ServerTestCase):
         self.assertEqual(self.preview(c, "*", lazy=True), "Delivered body, \u017c\u00f3\u0142w")
         c.close()
 
-    def index_db(self):
-        shown = harness.tern("user", "show", self.server.user, data_dir=self.server.dir).stdout
-        account = re.search(r"^id:\s+(\d+)", shown, re.M).group(1)
-        return os.path.join(self.server.dir, "accounts", account, "index.db")
 
-    def test_message_stored_before_previews(self):
-        old = b"Subject: old\r\n\r\nStored before schema 8\r\n"
-        c, _ = self.connect([old, ALTERNATIVE])
-        # What a row upgraded from schema 7 holds: no preview.
-        db = sqlite3.connect(self.index_db(), isolation_level=None, timeout=30)
-        db.execute("UPDATE blobs SET preview = NULL")
-        self.assertEqual(c.run("a", "FETCH 1:2 (PREVIEW (LAZY))")[:2],
-                         [b"* 1 FETCH (PREVIEW NIL)", b"* 2 FETCH (PREVIEW NIL)"])
-        self.assertEqual(self.preview(c, 1), "Stored before schema 8")
-        # Made once, then cached: LAZY has it now, the other is still NIL.
-        cached = db.execute("SELECT preview FROM blobs WHERE preview IS NOT NULL").fetchall()
-        self.assertEqual(cached, [("Stored before schema 8",)])
-        self.assertEqual(c.run("b", "FETCH 1:2 (PREVIEW (LAZY))")[:2],
-                         [b'* 1 FETCH (PREVIEW "Stored before schema 8")',
-                          b"* 2 FETCH (PREVIEW NIL)"])
-        self.assertEqual(self.preview(c, 2), "the plain text")
-        db.close()
-        c.close()
+class PreviewUpgradeTest(unittest.TestCase):
+    """An index.db of schema 7 (no previews) opened by this version."""
+
+    def test_messages_stored_before_previews(self):
+        srv = harness.TernServer("[auth]\nfail_delay = 0\n").start()
+        try:
+            m = imaplib.IMAP4("127.0.0.1", srv.imap_port)
+            m.login(srv.user, srv.password)
+            for body in (b"Subject: old\r\n\r\nStored before schema 8\r\n", ALTERNATIVE,
+                         HTML_ONLY):
+                self.assertEqual(m.append("INBOX", None, None, body)[0], "OK")
+            m.logout()
+            self.assertEqual(srv.stop(), 0)
+            shown = harness.tern("user", "show", srv.user, data_dir=srv.dir).stdout
+            account = re.search(r"^id:\s+(\d+)", shown, re.M).group(1)
+            path = os.path.join(srv.dir, "accounts", account, "index.db")
+            db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            db.execute("DROP INDEX blobs_no_preview")
+            db.execute("ALTER TABLE blobs DROP COLUMN preview")
+            db.execute("UPDATE account SET schema_version = 7")
+            db.close()
+            srv.start()
+            c = Conn(srv.imap_port)
+            c.line()
+            c.cmd("l", f"LOGIN {srv.user} {srv.password}")
+            c.cmd("e", "ENABLE UTF8=ACCEPT")
+            c.cmd("s", "SELECT INBOX")
+            # LAZY: NIL until made (section 3.2), never something else.
+            lines = c.run("a", "FETCH 2 (PREVIEW (LAZY))")
+            self.assertIn(literal_or_quoted(lines[0]), (None, "the plain text"))
+            # Without LAZY it is made now.
+            lines = c.run("b", "FETCH 1 PREVIEW")
+            self.assertEqual(literal_or_quoted(lines[0]), "Stored before schema 8")
+            # The indexer thread makes the others in the background.
+            deadline = time.monotonic() + 30
+            while True:
+                got = [literal_or_quoted(r) for r in c.run("c", "FETCH 1:3 (PREVIEW (LAZY))")[:3]]
+                if None not in got or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(got, ["Stored before schema 8", "the plain text",
+                                   "Caf\u00e9 & cr\u00e8me"])
+            c.close()
+            db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.assertEqual(db.execute("SELECT count(*) FROM blobs WHERE preview IS NULL")
+                             .fetchone()[0], 0)
+            self.assertEqual(db.execute("SELECT schema_version FROM account").fetchone()[0], 8)
+            db.close()
+        finally:
+            rc = srv.stop()
+            log = srv.read_log()
+            srv.cleanup()
+        self.assertEqual(rc, 0, log[-4000:])
 
 
 if __name__ == "__main__":
-    import unittest
     unittest.main()
