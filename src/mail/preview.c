@@ -14,7 +14,8 @@
  *     and must not guess from what is beside them.
  *   - The text: transfer-decoded and converted to UTF-8 with the same code
  *     as the full-text index (text.c). HTML goes through libxml2's HTML
- *     parser (error-tolerant, entities resolved); text of <head>, <script>,
+ *     SAX parser (error-tolerant, entities resolved, no tree built, stopped
+ *     once the preview is full); text of <head>, <script>,
  *     <style>, <template> and <blockquote> (quoted replies) is left out and
  *     block elements separate words. In plain text, lines quoting an
  *     earlier message ("> ...") are left out.
@@ -24,13 +25,15 @@
  *     never cut inside a UTF-8 sequence.
  *
  * Input is hostile and may be huge: only a bounded prefix of the part is
- * decoded (PLAIN_IN, HTML_IN bytes), so a 50 MB body costs no more than a
- * small one.
+ * read (PLAIN_IN, HTML_IN bytes), so a 50 MB body costs no more than a
+ * small one, and it is decoded and parsed a piece at a time until the
+ * preview is full, so a long one costs about what its first lines do.
  */
 #include "mail/preview.h"
 
 #include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
+#include <libxml/parser.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
@@ -45,6 +48,9 @@
    quote that is skipped; HTML mail often opens with kilobytes of <style>. */
 #define PLAIN_IN (32 * 1024)
 #define HTML_IN  (128 * 1024)
+/* ... decoded this much (to the next line end) at a time, as long as the
+   preview is not full. */
+#define PIECE (8 * 1024)
 
 struct sink {
 	struct buf b;
@@ -114,15 +120,6 @@ plain_put(struct sink *s, const char *text, size_t len)
 	}
 }
 
-static bool
-name_is(const xmlNode *n, const char *const *names)
-{
-	for (size_t i = 0; names[i] != NULL; i++)
-		if (strcasecmp((const char *)n->name, names[i]) == 0)
-			return true;
-	return false;
-}
-
 /* Elements whose text a reader does not see in the message body. */
 static const char *const hidden_elements[] = {"head",     "script",     "style", "template",
                                               "noframes", "blockquote", NULL};
@@ -132,38 +129,66 @@ static const char *const block_elements[] = {
         "h3",      "h4",      "h5",    "h6", "header", "hr",  "li", "main",   "nav",    "ol", "p",
         "pre",     "section", "table", "td", "th",     "tr",  "ul", "center", NULL};
 
-/* Walks the document without recursion (libxml2 bounds the depth, but a
-   loop needs no bound at all). */
-static void
-html_walk(struct sink *s, xmlNode *n)
-{
-	while (n != NULL && !s->is_full) {
-		bool descend = false;
+/* The SAX state of one HTML text: no tree is built, and the parse stops
+   as soon as the preview is full (a newsletter's first lines). */
+struct html_walk {
+	struct sink *s;
+	htmlParserCtxtPtr ctxt;
+	unsigned hidden; /* depth inside a hidden element */
+};
 
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-			if (n->content != NULL)
-				sink_put(s, n->content, strlen((const char *)n->content));
-		} else if (n->type == XML_ELEMENT_NODE && !name_is(n, hidden_elements)) {
-			if (name_is(n, block_elements))
-				sink_space(s);
-			descend = true;
-		}
-		if (descend && n->children != NULL) {
-			n = n->children;
-			continue;
-		}
-		for (;;) {
-			if (n->type == XML_ELEMENT_NODE && name_is(n, block_elements))
-				sink_space(s);
-			if (n->next != NULL) {
-				n = n->next;
-				break;
-			}
-			n = n->parent;
-			if (n == NULL || n->type != XML_ELEMENT_NODE)
-				return; /* back at the document */
-		}
-	}
+static bool
+name_in(const xmlChar *name, const char *const *names)
+{
+	for (size_t i = 0; names[i] != NULL; i++)
+		if (strcasecmp((const char *)name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+html_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+	struct html_walk *w = ctx;
+
+	(void)atts;
+	/* Every element inside a hidden one counts, so that its end tag
+	   (libxml2 reports implied and void ones too) finds the depth right. */
+	if (w->hidden > 0 || name_in(name, hidden_elements))
+		w->hidden++;
+	else if (name_in(name, block_elements))
+		sink_space(w->s);
+}
+
+static void
+html_end(void *ctx, const xmlChar *name)
+{
+	struct html_walk *w = ctx;
+
+	if (w->hidden > 0)
+		w->hidden--;
+	else if (name_in(name, block_elements))
+		sink_space(w->s);
+}
+
+static void
+html_text(void *ctx, const xmlChar *text, int len)
+{
+	struct html_walk *w = ctx;
+
+	if (w->hidden > 0 || len <= 0)
+		return;
+	sink_put(w->s, text, (size_t)len);
+	if (w->s->is_full)
+		xmlStopParser(w->ctxt);
+}
+
+/* Parse errors are the norm in mail HTML: nothing to report. */
+static void
+html_quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
 }
 
 static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
@@ -174,22 +199,47 @@ libxml_init(void)
 	xmlInitParser(); /* once, before threads parse at the same time */
 }
 
-static void
-html_put(struct sink *s, const char *text, size_t len)
+/* Starts a parse whose text goes to s; false when libxml2 cannot. */
+static bool
+html_begin(struct html_walk *w, struct sink *s)
 {
 	/* The text is UTF-8 already (converted from the part's charset): a
 	   <meta charset> inside must not make libxml2 convert it again. */
 	const int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 	                    HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_NODEFDTD;
+	htmlSAXHandler sax;
 
-	if (len == 0)
-		return;
 	pthread_once(&libxml_once, libxml_init);
-	htmlDocPtr doc = htmlReadMemory(text, (int)len, NULL, "UTF-8", options);
-	if (doc == NULL)
-		return;
-	html_walk(s, xmlDocGetRootElement(doc));
-	xmlFreeDoc(doc);
+	memset(&sax, 0, sizeof(sax));
+	sax.startElement = html_start;
+	sax.endElement = html_end;
+	sax.characters = html_text;
+	sax.cdataBlock = html_text;
+	sax.warning = html_quiet;
+	sax.error = html_quiet;
+	sax.fatalError = html_quiet;
+	*w = (struct html_walk){.s = s};
+	w->ctxt = htmlCreatePushParserCtxt(&sax, w, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
+	if (w->ctxt == NULL)
+		return false;
+	htmlCtxtUseOptions(w->ctxt, options);
+	return true;
+}
+
+/* The next piece of the text (any cut: the push parser keeps state). */
+static void
+html_feed(struct html_walk *w, const char *text, size_t len)
+{
+	if (len > 0 && len <= INT32_MAX && !w->s->is_full)
+		htmlParseChunk(w->ctxt, text, (int)len, 0);
+}
+
+static void
+html_finish(struct html_walk *w)
+{
+	if (!w->s->is_full)
+		htmlParseChunk(w->ctxt, NULL, 0, 1);
+	htmlFreeParserCtxt(w->ctxt);
 }
 
 static const char *
@@ -207,10 +257,15 @@ mail_preview_from_text(struct arena *a, const char *text, size_t len, bool is_ht
 	struct sink s = {.chars = 0};
 
 	buf_init(&s.b);
-	if (is_html)
-		html_put(&s, text, len);
-	else
+	if (is_html) {
+		struct html_walk w;
+		if (html_begin(&w, &s)) {
+			html_feed(&w, text, len);
+			html_finish(&w);
+		}
+	} else {
 		plain_put(&s, text, len);
+	}
 	return sink_finish(a, &s);
 }
 
@@ -314,6 +369,27 @@ utf8_trim_partial(const unsigned char *s, size_t len)
 	return len;
 }
 
+/* Decodes in[0..len) (a piece of the part, whole lines) and converts it to
+   UTF-8 into text (emptied first); is_cut: the part goes on past it. */
+static void
+piece_text(const struct mail_mime_part *part, const char *encoding, const unsigned char *in,
+           size_t len, bool is_cut, struct buf *decoded, struct buf *text)
+{
+	const unsigned char *d = in;
+	size_t d_len = len;
+
+	buf_reset(decoded);
+	buf_reset(text);
+	if (!mail_cte_is_identity(encoding) && mail_decode_cte(encoding, in, len, decoded) == 0) {
+		d = (const unsigned char *)(decoded->data != NULL ? decoded->data : "");
+		d_len = decoded->len;
+	}
+	if (is_cut)
+		d_len = utf8_trim_partial(d, d_len);
+	if (part->charset == NULL || mail_charset_to_utf8(part->charset, d, d_len, text) < 0)
+		mail_utf8_append_guess(text, d, d_len);
+}
+
 const char *
 mail_preview_make(struct arena *a, const unsigned char *msg, const struct mail_mime_part *root)
 {
@@ -324,30 +400,41 @@ mail_preview_make(struct arena *a, const unsigned char *msg, const struct mail_m
 		return "";
 
 	struct arena *tmp = arena_new(256);
+	struct sink s = {.chars = 0};
+	struct html_walk w;
 	struct buf decoded, text;
-	size_t in_len = part->body_len < (is_html ? HTML_IN : PLAIN_IN)
-	                        ? part->body_len
-	                        : (is_html ? HTML_IN : PLAIN_IN);
-	bool is_cut = in_len < part->body_len;
-	const unsigned char *d = msg + part->body_off;
-	size_t d_len = in_len;
+	const unsigned char *body = msg + part->body_off;
+	size_t max_in = is_html ? HTML_IN : PLAIN_IN;
+	size_t in_len = part->body_len < max_in ? part->body_len : max_in;
+	const char *encoding = mail_mime_encoding(tmp, part);
 
+	buf_init(&s.b);
 	buf_init(&decoded);
 	buf_init(&text);
-	const char *encoding = mail_mime_encoding(tmp, part);
-	if (!mail_cte_is_identity(encoding) &&
-	    mail_decode_cte(encoding, d, in_len, &decoded) == 0) {
-		d = (const unsigned char *)(decoded.data != NULL ? decoded.data : "");
-		d_len = decoded.len;
+	if (!is_html || html_begin(&w, &s)) {
+		/* Piece by piece, whole lines (both transfer encodings and
+		   the stateful charsets restart at a line end), until the
+		   preview is full: the usual message decodes one piece. */
+		for (size_t off = 0; off < in_len && !s.is_full;) {
+			size_t n = in_len - off;
+			if (n > PIECE) {
+				const unsigned char *nl =
+				        memchr(body + off + PIECE, '\n', in_len - off - PIECE);
+				n = nl != NULL ? (size_t)(nl - (body + off)) + 1 : in_len - off;
+			}
+			bool is_cut = off + n == in_len && in_len < part->body_len;
+			piece_text(part, encoding, body + off, n, is_cut, &decoded, &text);
+			if (is_html)
+				html_feed(&w, text.data != NULL ? text.data : "", text.len);
+			else
+				plain_put(&s, text.data != NULL ? text.data : "", text.len);
+			off += n;
+		}
+		if (is_html)
+			html_finish(&w);
 	}
-	if (is_cut)
-		d_len = utf8_trim_partial(d, d_len);
-	if (part->charset == NULL || mail_charset_to_utf8(part->charset, d, d_len, &text) < 0)
-		mail_utf8_append_guess(&text, d, d_len);
-	const char *r =
-	        mail_preview_from_text(a, text.data != NULL ? text.data : "", text.len, is_html);
 	buf_deinit(&text);
 	buf_deinit(&decoded);
 	arena_free(&tmp);
-	return r;
+	return sink_finish(a, &s);
 }

@@ -44,6 +44,35 @@ preview_of(struct arena *a, const unsigned char *msg, size_t len)
 	return mail_preview_make(a, msg, root);
 }
 
+/*
+ * A preview is a cache: its write needs no fsync of its own. With WAL and
+ * synchronous=NORMAL a commit is consistent at once and reaches the disk
+ * with the next durable commit or checkpoint; lost in a crash, the preview
+ * is made again. One fsync per message made an uncached FETCH 1:200
+ * PREVIEW take 570 ms. Returns the level to give back to cache_sync_end.
+ */
+static int
+cache_sync_begin(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA synchronous");
+	int level = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		level = sqlite3_column_int(st, 0);
+	if (st != NULL)
+		sqlite3_reset(st);
+	if (level == 2 && db_exec(db, "PRAGMA synchronous=NORMAL") < 0)
+		level = -1;
+	return level;
+}
+
+static void
+cache_sync_end(struct db *db, int level)
+{
+	if (level == 2)
+		(void)db_exec(db, "PRAGMA synchronous=FULL");
+}
+
 /* Writes preview into the blob row of info if it has none yet. */
 static void
 preview_cache(struct store_mailbox *mbox, const struct store_message_info *info,
@@ -64,6 +93,7 @@ preview_cache(struct store_mailbox *mbox, const struct store_message_info *info,
 		pthread_mutex_unlock(&a->write_lock);
 		return;
 	}
+	int level = cache_sync_begin(db);
 	if (db_begin(db, true) == 0 && (st = db_stmt(db, sql)) != NULL) {
 		sqlite3_bind_text(st, 1, preview, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)(info->storage_ref >> 1));
@@ -76,6 +106,7 @@ preview_cache(struct store_mailbox *mbox, const struct store_message_info *info,
 		         (unsigned long long)a->id, info->uid);
 		db_rollback(db);
 	}
+	cache_sync_end(db, level);
 	db_put(a, db);
 	pthread_mutex_unlock(&a->write_lock);
 }
@@ -186,6 +217,7 @@ preview_backfill_batch(struct account *a, struct db *db, unsigned max)
 	}
 
 	pthread_mutex_lock(&a->write_lock);
+	int level = n > 0 ? cache_sync_begin(db) : -1;
 	if (n == 0) {
 		a->preview_pending = false;
 		rc = 0;
@@ -208,6 +240,7 @@ preview_backfill_batch(struct account *a, struct db *db, unsigned max)
 			db_rollback(db);
 		}
 	}
+	cache_sync_end(db, level);
 	pthread_mutex_unlock(&a->write_lock);
 out:
 	arena_free(&tmp);

@@ -243,6 +243,23 @@ class MultisearchSharedTest(ServerTestCase):
                                        "Unlisted"])
 
 
+class MultisearchOnLoopTest(ServerTestCase):
+    """server.query_workers = 0: no pool, the same answers from the loop."""
+    CONFIG = "[auth]\nfail_delay = 0\n[server]\nquery_workers = 0\n"
+
+    def test_same_answers_without_a_pool(self):
+        addr, pw = new_account(self.server, "onloop@localhost")
+        s = Session(self.server, addr, pw)
+        for name in ("A", "A/B", "C"):
+            s.ok(f"CREATE {name}")
+            s.append(name, msg("hit"))
+        got = results(s.ok("ESEARCH IN (subtree A mailboxes C) RETURN (COUNT) SUBJECT hit"))
+        self.assertEqual([(k, v[1]) for k, v in got.items()],
+                         [("A", "COUNT 1"), ("A/B", "COUNT 1"), ("C", "COUNT 1")])
+        self.assertEqual(status(s.do("ESEARCH IN (selected) ALL")), "BAD")
+        s.close()
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
