@@ -163,6 +163,10 @@ class PreviewUpgradeTest(unittest.TestCase):
             for body in (b"Subject: old\r\n\r\nStored before schema 8\r\n", ALTERNATIVE,
                          HTML_ONLY):
                 self.assertEqual(m.append("INBOX", None, None, body)[0], "OK")
+            # More than one FETCH turn makes (imap_fetch.c MADE_PER_TURN).
+            for i in range(40):
+                body = b"Subject: n\r\n\r\nnumber %d\r\n" % i
+                self.assertEqual(m.append("Archive", None, None, body)[0], "OK")
             m.logout()
             self.assertEqual(srv.stop(), 0)
             shown = harness.tern("user", "show", srv.user, data_dir=srv.dir).stdout
@@ -178,6 +182,11 @@ class PreviewUpgradeTest(unittest.TestCase):
             c.line()
             c.cmd("l", f"LOGIN {srv.user} {srv.password}")
             c.cmd("e", "ENABLE UTF8=ACCEPT")
+            c.cmd("s", "SELECT Archive")
+            lines = c.run("n", "FETCH 1:* PREVIEW")
+            self.assertEqual(lines[-1], b"n OK FETCH completed")
+            self.assertEqual([literal_or_quoted(r) for r in lines[:-1]],
+                             [f"number {i}" for i in range(40)])
             c.cmd("s", "SELECT INBOX")
             # LAZY: NIL until made (section 3.2), never something else.
             lines = c.run("a", "FETCH 2 (PREVIEW (LAZY))")
