@@ -34,7 +34,10 @@
  * so the selected mailbox is searched through the session's own handle (its
  * snapshot and "$"), other mailboxes through read-only handles opened and
  * closed in the trip. Each mailbox's search has its own arena; the session's
- * cancel flag stops the search between and inside mailboxes.
+ * cancel flag stops the search between and inside mailboxes. A text key
+ * (BODY, TEXT, HEADER) is answered once for the whole account and shared
+ * among its mailboxes (text_lookup), as each per-mailbox query would run
+ * the phrase over the account's whole index.
  */
 #include "imap/imap_multisearch.h"
 
@@ -64,6 +67,16 @@ struct target {
 	bool is_explicit; /* named by the source: 'r' is enough (section 2.2) */
 };
 
+/* One text key's account-wide answer (store_search_text_account). */
+struct text_hits {
+	uint64_t account_id;
+	enum store_text_field field;
+	const char *needle;
+	bool is_offered; /* false: the store searches mailbox by mailbox */
+	struct store_text_hit *hits;
+	size_t n;
+};
+
 struct multisearch {
 	struct imap_esearch_source src;
 	struct imap_search_program prog;
@@ -72,6 +85,11 @@ struct multisearch {
 	bool is_listed;
 	bool is_failed, is_cancelled;
 	enum store_error err;
+	/* The text keys' answers so far, in texts_arena (the command's
+	   lifetime, freed by on_free: account-wide hits can be many). */
+	struct arena *texts_arena;
+	struct text_hits *texts;
+	size_t n_texts;
 };
 
 static void
@@ -214,6 +232,69 @@ targets_list(struct imap_session *s, struct multisearch *m, enum store_error *er
 	return 0;
 }
 
+/*
+ * The search input's text_lookup (search.h): a text key is answered for
+ * the whole account once, on its first mailbox, and each mailbox takes its
+ * own hits from that, so 50 folders cost one index query instead of 50
+ * that each run the phrase over the whole account. The answer is as of the
+ * first mailbox's search, within this one command.
+ */
+static int
+text_lookup(void *ctx, const struct imap_search_input *in, enum store_text_field field,
+            const char *needle, struct arena *a, uint32_t **uids_out, size_t *n_out,
+            enum store_error *err_out)
+{
+	struct multisearch *m = ctx;
+	uint64_t account_id = store_account_id(in->acct);
+	struct text_hits *t = NULL;
+
+	for (size_t i = 0; i < m->n_texts && t == NULL; i++)
+		if (m->texts[i].account_id == account_id && m->texts[i].field == field &&
+		    strcmp(m->texts[i].needle, needle) == 0)
+			t = &m->texts[i];
+	if (t == NULL) {
+		/* Keys in a program are few: one more entry each. */
+		struct text_hits *bigger =
+		        arena_alloc(m->texts_arena, (m->n_texts + 1) * sizeof(*bigger));
+		if (m->n_texts > 0)
+			memcpy(bigger, m->texts, m->n_texts * sizeof(*bigger));
+		m->texts = bigger;
+		t = &m->texts[m->n_texts];
+		*t = (struct text_hits){.account_id = account_id,
+		                        .field = field,
+		                        .needle = arena_strdup(m->texts_arena, needle)};
+		int rc = store_search_text_account(in->acct, field, needle, m->texts_arena,
+		                                   &t->hits, &t->n, err_out);
+		if (rc < 0)
+			return -1;
+		t->is_offered = rc == 0;
+		m->n_texts++;
+	}
+	if (!t->is_offered)
+		return store_search_text(in->mbox, field, needle, a, uids_out, n_out, err_out);
+
+	/* The mailbox's run of hits (sorted by mailbox, then uid). */
+	struct store_mailbox_info info;
+	store_mailbox_info_get(in->mbox, &info);
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->hits[mid].mailbox_id < info.id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < t->n && t->hits[end].mailbox_id == info.id)
+		end++;
+	uint32_t *uids = arena_alloc(a, (end - lo + 1) * sizeof(*uids));
+	for (size_t i = lo; i < end; i++)
+		uids[i - lo] = t->hits[i].uid;
+	*uids_out = uids;
+	*n_out = end - lo;
+	return 0;
+}
+
 /* Searches one mailbox; its response (if any) goes to the session's output.
    -1 with *err_out when the store failed (not for a mailbox to skip). */
 static int
@@ -254,6 +335,10 @@ search_one(struct imap_session *s, struct multisearch *m, const struct target *t
 	if (!is_selected) {
 		in.saved = NULL; /* "$" is the selected mailbox's (cmd_esearch.c) */
 		in.n_saved = 0;
+	}
+	if (m->n_targets > 1) {
+		in.text_lookup = text_lookup;
+		in.text_ctx = m;
 	}
 	struct arena *a = arena_new(4096);
 	uint32_t *uids;
@@ -377,6 +462,14 @@ trip_done(struct session *base)
 	imap_cmd_finish(cmd);
 }
 
+static void
+multisearch_release(struct imap_cmd *cmd)
+{
+	struct multisearch *m = cmd->data;
+
+	arena_free(&m->texts_arena);
+}
+
 enum imap_cmd_status
 imap_multisearch_run(struct imap_cmd *cmd, const struct imap_esearch_source *src,
                      const struct imap_search_program *prog)
@@ -386,7 +479,9 @@ imap_multisearch_run(struct imap_cmd *cmd, const struct imap_esearch_source *src
 
 	m->src = *src;
 	m->prog = *prog;
+	m->texts_arena = arena_new(16 * 1024);
 	cmd->data = m;
+	cmd->on_free = multisearch_release;
 	if (s->srv->query_pool != NULL) {
 		trip_start(s);
 		return IMAP_CMD_WAIT;

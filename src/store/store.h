@@ -637,6 +637,25 @@ int store_search_text(struct store_mailbox *mbox, enum store_text_field field, c
                       struct arena *a, uint32_t **uids_out, size_t *n_out,
                       enum store_error *err_out);
 
+/* One match of store_search_text_account(). */
+struct store_text_hit {
+	uint64_t mailbox_id; /* as store_mailbox_info_get() gives it */
+	uint32_t uid;
+};
+
+/*
+ * store_search_text() over every mailbox of the account at once, for a
+ * search of many mailboxes (MULTISEARCH): one index query instead of one
+ * per mailbox, each of which runs the phrase over the whole account's
+ * index. Hits sorted by mailbox id, then uid, in a. Offered for BODY,
+ * TEXT and HEADERS needles the index answers (3 characters or more),
+ * through the owner's handle only: returns 1 (nothing done) otherwise, and
+ * the caller searches mailbox by mailbox. 0, or -1 with _TEMP.
+ */
+int store_search_text_account(struct store_account *acct, enum store_text_field field,
+                              const char *needle, struct arena *a, struct store_text_hit **hits_out,
+                              size_t *n_out, enum store_error *err_out);
+
 enum store_column {
 	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */
 	STORE_COL_SENT_DATE,     /* SENTBEFORE/SENTON/SENTSINCE */

@@ -85,7 +85,8 @@ class MultisearchTest(ServerTestCase):
         boxes = {}
         for i in range(50):
             # Folder i holds i % 4 matching messages among others.
-            boxes[f"F{i:02d}"] = ([msg("other")] * (i % 3) + [msg("match", "bob@x.org")] * (i % 4))
+            boxes[f"F{i:02d}"] = ([msg("other")] * (i % 3) +
+                                  [msg("match", "bob@x.org", "the quick brown fox")] * (i % 4))
         self.fill(boxes)
         lines = self.s.ok("ESEARCH IN (personal) RETURN (MIN MAX COUNT ALL) FROM bob@x.org")
         got = results(lines)
@@ -102,6 +103,16 @@ class MultisearchTest(ServerTestCase):
                           f"MIN {uids[0]} MAX {uids[-1]} ALL {rng} COUNT {len(uids)}")
         self.assertEqual(len(want), 37)  # i % 4 != 0
         self.assertEqual(got, want)
+        # A text key: one account-wide index query shared by the folders
+        # (imap_multisearch.c text_lookup), the same answers; texts still
+        # waiting for the indexer included.
+        got = results(self.s.ok('ESEARCH IN (personal) RETURN (MIN MAX COUNT ALL) '
+                                'BODY "quick brown"'))
+        self.assertEqual(got, want)
+        got = results(self.s.ok('ESEARCH IN (personal) RETURN (MIN MAX COUNT ALL) '
+                                'TEXT "Quick Brown" FROM bob'))
+        self.assertEqual(got, want)
+        self.assertEqual(results(self.s.ok('ESEARCH IN (personal) BODY "no such phrase"')), {})
         # COUNT alone: still nothing for folders without matches.
         got = results(self.s.ok("ESEARCH IN (personal) RETURN (COUNT) FROM bob@x.org"))
         self.assertEqual(sorted(got), sorted(want))
@@ -228,6 +239,9 @@ class MultisearchSharedTest(ServerTestCase):
             f'ESEARCH IN (mailboxes ("{self.other("Unlisted")}" "{self.other("Listed")}" '
             f'"{self.other("Private")}")) ALL'))
         self.assertEqual(list(got), [self.other("Unlisted")])
+        # Text keys in another's mailboxes are searched mailbox by mailbox.
+        got = results(self.u.ok(f'ESEARCH IN (subtree "{self.other()}" personal) BODY "body"'))
+        self.assertEqual(list(got), [self.other("Projects"), self.other("Projects/Old"), "INBOX"])
         got = results(self.u.ok(f'ESEARCH IN (subtree-one "{self.other("Projects")}") ALL'))
         self.assertEqual(list(got), [self.other("Projects"), self.other("Projects/Old")])
         # The owner's UIDVALIDITY, as STATUS gives it.
