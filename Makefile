@@ -7,7 +7,7 @@ BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
 PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound \
-           opendkim libcurl libseccomp
+           opendkim libcurl libseccomp libxml-2.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -158,7 +158,8 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
 FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                 $(addprefix src/imap/,parser.c imap_fetch_parse.c search_parse.c seqset.c \
                                       mutf7.c imap_flags.c list_pattern.c thread.c \
-                                      imap_quota_parse.c imap_metadata_parse.c) \
+                                      imap_quota_parse.c imap_metadata_parse.c \
+                                      imap_esearch_source.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/auth/gssapi_map.c src/pop3/pop3_parse.c \
                 src/http/http_parse.c src/net/zstream.c src/store/acl_rights.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c \

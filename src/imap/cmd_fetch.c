@@ -11,6 +11,7 @@
  * fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" /
  *         fetch-att / "(" fetch-att *(SP fetch-att) ")") [fetch-modifiers]
  * fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")"
+ * (a lone fetch-att "PREVIEW (LAZY)", RFC 8970, is two arguments here)
  *
  * A sequence number beyond the mailbox is BAD; a UID that is not there is
  * ignored. FETCH by sequence number is IMAP_CMD_NO_EXPUNGE (commands.c): no
@@ -89,17 +90,25 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 	size_t n;
 	enum store_error err;
 
-	if (cmd->nargs < 2 || cmd->nargs > 3 || cmd->args[0].type != IMAP_ARG_ATOM ||
+	size_t n_att = cmd->nargs >= 2 ? imap_fetch_att_nargs(cmd->args + 1, cmd->nargs - 1) : 1;
+	/* "PREVIEW (LAZY)" unparenthesised is one attribute of two arguments. */
+	struct imap_arg att_list = {.type = IMAP_ARG_LIST, .count = 2};
+	if (n_att == 2)
+		att_list.list = arena_memdup(cmd->arena, cmd->args + 1, 2 * sizeof(*cmd->args));
+	bool has_modifiers = cmd->nargs == 2 + n_att;
+
+	if (cmd->nargs < 2 || cmd->nargs > 2 + n_att || cmd->args[0].type != IMAP_ARG_ATOM ||
 	    !imap_seqset_parse(cmd->arena, cmd->args[0].str, &set)) {
 		imap_reply_bad(cmd, "Expected: %s <sequence set> <attributes> [(<modifiers>)]",
 		               cmd->name);
 		return IMAP_CMD_DONE;
 	}
-	if (!imap_fetch_request_parse(cmd->arena, &cmd->args[1], &req, &error)) {
+	if (!imap_fetch_request_parse(cmd->arena, n_att == 2 ? &att_list : &cmd->args[1], &req,
+	                              &error)) {
 		imap_reply_bad(cmd, "%s", error);
 		return IMAP_CMD_DONE;
 	}
-	if (cmd->nargs == 3 && !parse_modifiers(&cmd->args[2], &since, &vanished)) {
+	if (has_modifiers && !parse_modifiers(&cmd->args[1 + n_att], &since, &vanished)) {
 		imap_reply_bad(cmd, "Expected: (CHANGEDSINCE <modseq>)");
 		return IMAP_CMD_DONE;
 	}
@@ -116,9 +125,9 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 
 	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE are CONDSTORE enabling; from
 	   now on flag updates carry MODSEQ. CHANGEDSINCE implies MODSEQ. */
-	if (req.has_modseq || cmd->nargs == 3)
+	if (req.has_modseq || has_modifiers)
 		imap_condstore_enable(s);
-	if (cmd->nargs == 3) {
+	if (has_modifiers) {
 		uint32_t *changed;
 		size_t n_changed;
 		if (store_changed_since(s->mbox, since, cmd->arena, &changed, &n_changed, &err) <

@@ -20,8 +20,6 @@
  * so it survives renumbering; expunged UIDs in it simply match nothing.
  * Parsing is search_parse.c, evaluation search.c.
  */
-#include <stdlib.h>
-#include <string.h>
 #include <strings.h>
 #include <time.h>
 
@@ -37,47 +35,6 @@
 #include "imap/seqset.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
-
-static void
-save_result(struct imap_session *s, const uint32_t *uids, size_t n)
-{
-	free(s->saved_uids);
-	s->saved_uids = NULL;
-	s->n_saved = n;
-	if (n > 0) {
-		s->saved_uids = xmalloc(n * sizeof(uint32_t));
-		memcpy(s->saved_uids, uids, n * sizeof(uint32_t));
-	}
-}
-
-/* RFC 5182 section 2.4 (RFC 9051 6.4.4.1 table 4): SAVE with only MIN
-   and/or MAX saves those; with ALL or COUNT everything found; with PARTIAL
-   (and no ALL or COUNT) the messages of the partial range (RFC 9394 3.2). */
-static void
-save_for_options(struct imap_session *s, const struct imap_search_program *prog, unsigned ret,
-                 const uint32_t *uids, size_t n)
-{
-	uint32_t pick[2];
-	size_t np = 0;
-
-	if ((ret & IMAP_SEARCH_RET_PARTIAL) &&
-	    !(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))) {
-		size_t first, len;
-		imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
-		save_result(s, uids + first, len);
-		return;
-	}
-	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
-	    !(ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) || n == 0) {
-		save_result(s, uids, n);
-		return;
-	}
-	if (ret & IMAP_SEARCH_RET_MIN)
-		pick[np++] = uids[0];
-	if ((ret & IMAP_SEARCH_RET_MAX) && (np == 0 || uids[n - 1] != pick[0]))
-		pick[np++] = uids[n - 1];
-	save_result(s, pick, np);
-}
 
 /* "* SEARCH 2 3 5" (RFC 3501 7.2.5) with "(MODSEQ n)" (RFC 7162 3.1.6). */
 static void
@@ -135,7 +92,7 @@ imap_cmd_search(struct imap_cmd *cmd)
 		break;
 	case IMAP_SEARCH_UNDEFINED_FILTER:
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)
-			save_result(s, NULL, 0);
+			imap_search_save(s, NULL, 0);
 		imap_reply_no(cmd, "[UNDEFINED-FILTER %s] No such filter", error);
 		return IMAP_CMD_DONE;
 	case IMAP_SEARCH_BAD:
@@ -144,7 +101,7 @@ imap_cmd_search(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	case IMAP_SEARCH_BADCHARSET:
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)
-			save_result(s, NULL, 0);
+			imap_search_save(s, NULL, 0);
 		imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		return IMAP_CMD_DONE;
 	}
@@ -161,7 +118,7 @@ imap_cmd_search(struct imap_cmd *cmd)
 	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
 		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$". */
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)
-			save_result(s, NULL, 0);
+			imap_search_save(s, NULL, 0);
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
@@ -174,7 +131,7 @@ imap_cmd_search(struct imap_cmd *cmd)
 			imap_esearch_reply(cmd, &prog, uids, n);
 		}
 		if (ret & IMAP_SEARCH_RET_SAVE)
-			save_for_options(s, &prog, ret, uids, n);
+			imap_search_save_for_options(s, &prog, ret, uids, n);
 		if (ret & IMAP_SEARCH_RET_UPDATE)
 			(void)imap_context_add(cmd, &prog, NULL, 0, uids, n);
 	} else {

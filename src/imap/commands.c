@@ -76,6 +76,9 @@ static const struct imap_command_def commands[] = {
         {"SORT", imap_cmd_sort, SELECTED, IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE | OFF_LOOP},
         {"THREAD", imap_cmd_thread, SELECTED,
          IMAP_CMD_UID_ALLOWED | IMAP_CMD_NO_EXPUNGE | OFF_LOOP},
+        /* RFC 7377: authenticated or selected; runs on the query pool by
+           itself, a few mailboxes per trip, so its responses stream. */
+        {"ESEARCH", imap_cmd_esearch, AUTHED, IMAP_CMD_UID_ALLOWED},
         {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0},          /* RFC 5267 */
         {"REPLACE", imap_cmd_replace, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 8508 */
         {"UID", NULL, SELECTED, 0},

@@ -35,6 +35,7 @@ imap_cmd_fn imap_cmd_store;
 imap_cmd_fn imap_cmd_copy;
 imap_cmd_fn imap_cmd_move;
 imap_cmd_fn imap_cmd_search;
+imap_cmd_fn imap_cmd_esearch;
 imap_cmd_fn imap_cmd_sort;
 imap_cmd_fn imap_cmd_thread;
 imap_cmd_fn imap_cmd_cancelupdate;

@@ -36,35 +36,30 @@ imap_esearch_partial(int32_t lo, int32_t hi, size_t n, size_t *first_out, size_t
 }
 
 void
-imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
-                   const uint32_t *uids, size_t n)
+imap_esearch_append_result(struct buf *b, struct arena *a, struct store_mailbox *mbox,
+                           const struct imap_search_program *prog, const uint32_t *nums,
+                           const uint32_t *uids, size_t n)
 {
-	struct imap_session *s = cmd->session;
 	unsigned ret = prog->ret;
-	const uint32_t *nums = imap_esearch_numbers(s, cmd->is_uid, uids, n, cmd->arena);
-	struct buf b;
 
-	buf_init(&b);
-	buf_printf(&b, "ESEARCH (TAG %s)%s", imap_quote(cmd->arena, cmd->tag),
-	           cmd->is_uid ? " UID" : "");
 	if (n > 0 && (ret & IMAP_SEARCH_RET_MIN))
-		buf_printf(&b, " MIN %u", nums[0]);
+		buf_printf(b, " MIN %u", nums[0]);
 	if (n > 0 && (ret & IMAP_SEARCH_RET_MAX))
-		buf_printf(&b, " MAX %u", nums[n - 1]);
+		buf_printf(b, " MAX %u", nums[n - 1]);
 	if (n > 0 && (ret & IMAP_SEARCH_RET_ALL))
-		buf_printf(&b, " ALL %s", imap_seqset_format(cmd->arena, nums, n));
+		buf_printf(b, " ALL %s", imap_seqset_format(a, nums, n));
 	if (ret & IMAP_SEARCH_RET_COUNT)
-		buf_printf(&b, " COUNT %zu", n);
+		buf_printf(b, " COUNT %zu", n);
 	if (ret & IMAP_SEARCH_RET_PARTIAL) {
 		size_t first, len;
 		imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
 		/* The range as asked; "-1:-100" reads from the end. */
 		if (prog->partial_lo < 0)
-			buf_printf(&b, " PARTIAL (%d:%d ", prog->partial_hi, prog->partial_lo);
+			buf_printf(b, " PARTIAL (%d:%d ", prog->partial_hi, prog->partial_lo);
 		else
-			buf_printf(&b, " PARTIAL (%d:%d ", prog->partial_lo, prog->partial_hi);
-		buf_puts(&b, len > 0 ? imap_seqset_format(cmd->arena, nums + first, len) : "NIL");
-		buf_putc(&b, ')');
+			buf_printf(b, " PARTIAL (%d:%d ", prog->partial_lo, prog->partial_hi);
+		buf_puts(b, len > 0 ? imap_seqset_format(a, nums + first, len) : "NIL");
+		buf_putc(b, ')');
 	}
 	if (prog->has_modseq && n > 0) {
 		uint64_t m;
@@ -78,13 +73,27 @@ imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
 				pick[np++] = uids[0];
 			if (ret & IMAP_SEARCH_RET_MAX)
 				pick[np++] = uids[n - 1];
-			m = imap_search_max_modseq(s->mbox, pick, np);
+			m = imap_search_max_modseq(mbox, pick, np);
 		} else {
-			m = imap_search_max_modseq(s->mbox, uids, n);
+			m = imap_search_max_modseq(mbox, uids, n);
 		}
 		if (m > 0)
-			buf_printf(&b, " MODSEQ %llu", (unsigned long long)m);
+			buf_printf(b, " MODSEQ %llu", (unsigned long long)m);
 	}
+}
+
+void
+imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
+                   const uint32_t *uids, size_t n)
+{
+	struct imap_session *s = cmd->session;
+	const uint32_t *nums = imap_esearch_numbers(s, cmd->is_uid, uids, n, cmd->arena);
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "ESEARCH (TAG %s)%s", imap_quote(cmd->arena, cmd->tag),
+	           cmd->is_uid ? " UID" : "");
+	imap_esearch_append_result(&b, cmd->arena, s->mbox, prog, nums, uids, n);
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 }

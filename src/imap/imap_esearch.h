@@ -24,6 +24,19 @@
 void imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
                         const uint32_t *uids, size_t n);
 
+/*
+ * Appends the result part of an ESEARCH response, after its correlators,
+ * to b: " MIN n MAX n ALL set COUNT n PARTIAL (..) MODSEQ n" as prog's
+ * RETURN options ask. nums are what the client sees (UIDs or sequence
+ * numbers) for uids of mbox, n of each, in the requested order. Strings
+ * from a. Shared by SEARCH/SORT (imap_esearch_reply) and MULTISEARCH.
+ */
+struct buf;
+struct store_mailbox;
+void imap_esearch_append_result(struct buf *b, struct arena *a, struct store_mailbox *mbox,
+                                const struct imap_search_program *prog, const uint32_t *nums,
+                                const uint32_t *uids, size_t n);
+
 /* The numbers the client sees for uids (in their order): UIDs, or sequence
    numbers in the session's snapshot. In the arena. */
 const uint32_t *imap_esearch_numbers(struct imap_session *s, bool is_uid, const uint32_t *uids,

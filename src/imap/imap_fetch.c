@@ -2,7 +2,7 @@
 /*
  * imap_fetch.c: writes FETCH responses (RFC 9051 sections 6.4.5, 7.5.2;
  * RFC 3516 BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514
- * SAVEDATE), one message at a time, with bounded memory.
+ * SAVEDATE; RFC 8970 PREVIEW), one message at a time, with bounded memory.
  *
  * Flow: metadata from the store cache (store_message_lookup, nothing
  * reparsed) for a batch of messages in one read transaction, and only when
@@ -33,6 +33,14 @@
  * Dovecot answers it); an unknown Content-Transfer-Encoding fails the
  * command with NO [UNKNOWN-CTE].
  *
+ * PREVIEW is cached at delivery; a message stored before that has none
+ * until its first PREVIEW without LAZY makes it (store_message_preview_make,
+ * a bounded read), or the store's indexer thread does. PREVIEW (LAZY) never
+ * makes one: it answers NIL, which RFC 8970 section 3.2 allows only with
+ * LAZY. After MADE_PER_TURN made here the pump gives the worker back for a
+ * turn (session_delay 0), so a FETCH 1:* PREVIEW of 10,000 old messages
+ * does not hold the other sessions for seconds.
+ *
  * Expunged by another session: until this session is sent the EXPUNGE,
  * its snapshot still numbers the message, and the store keeps the row as it
  * was and the immutable bytes (RFC 2180 4.1.1, as Dovecot and Cyrus do), so
@@ -52,8 +60,10 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/sorted.h"
+#include "mail/imap_string.h"
 #include "mail/message.h"
 #include "net/net.h"
+#include "session/session.h"
 #include "store/store.h"
 
 #define CHUNK       (64 * 1024) /* bytes of one piece copied per step */
@@ -61,6 +71,10 @@
 #define BATCH       64          /* messages per metadata lookup */
 #define BATCH_TEXTS 16          /* ... when ENVELOPE, BODYSTRUCTURE etc. are copied too */
 #define MSG_ARENA   8192
+/* Previews made from the bytes (messages stored before they were kept:
+   a read of up to 1 MiB and a parse each) before the pump lets the
+   worker's other sessions in for a turn. */
+#define MADE_PER_TURN 16
 
 /* What a message's response is made of, in order. */
 enum piece_kind {
@@ -97,6 +111,7 @@ struct fetch {
 	uint64_t kw_mask;  /* keywords last formatted, and their names */
 	struct buf kw_names;
 	bool skipped_expunged;
+	unsigned n_made;                     /* previews made since the last turn */
 	const char *fail_status, *fail_text; /* a tagged reply other than OK */
 	const char *ok_text;                 /* the tagged OK's text, or NULL */
 };
@@ -322,6 +337,30 @@ batch_info(struct imap_session *s, struct fetch *f, size_t i, enum store_error *
 	return &f->infos[i - f->batch_start];
 }
 
+/* "PREVIEW <nstring>" (RFC 8970 section 3.1). 0, or -1 with *err_out. */
+static int
+add_preview(struct imap_session *s, struct fetch *f, const struct store_message_info *info,
+            const struct imap_fetch_item *it, enum store_error *err_out)
+{
+	const char *preview = info->preview;
+
+	buf_puts(&f->text, "PREVIEW ");
+	if (preview == NULL && it->is_lazy) {
+		buf_puts(&f->text, "NIL");
+		return 0;
+	}
+	if (preview == NULL) {
+		f->n_made++;
+		if (store_message_preview_make(s->mbox, info, f->msg_arena, &preview, err_out) < 0)
+			return -1;
+	}
+	/* Valid UTF-8 without NUL: quoted where the session takes UTF-8 in
+	   quoted strings, else a literal. Cannot fail. */
+	(void)mail_imap_string_append(&f->text, preview, strlen(preview),
+	                              s->utf8_names ? MAIL_IMAP_STRING_UTF8 : 0);
+	return 0;
+}
+
 /* "* seq FETCH (...)" for uids[i]. 1: pieces ready; 0: expunged, skip; -1: failed. */
 static int
 prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
@@ -469,6 +508,19 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		case IMAP_FETCH_SECTION:
 			add_section(f, info, it, &mark);
 			break;
+		case IMAP_FETCH_PREVIEW:
+			if (add_preview(s, f, info, it, &err) < 0) {
+				if (err == STORE_ERR_EXPUNGED)
+					return 0;
+				log_error("imap", "event=fetch-preview-failed uid=%u err=\"%s\"",
+				          uid, store_error_str(err));
+				f->fail_status = "NO";
+				f->fail_text = arena_printf(
+				        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+				        s->base.log.sid);
+				rc = -1;
+			}
+			break;
 		case IMAP_FETCH_BINARY:
 		case IMAP_FETCH_BINARY_SIZE:
 			if (add_binary(f, info, it, &mark) < 0) {
@@ -560,6 +612,18 @@ end_message(struct fetch *f)
 	arena_reset(f->msg_arena);
 }
 
+static enum imap_cmd_status fetch_pump(struct imap_cmd *cmd);
+
+/* The next turn, after the other sessions' (MADE_PER_TURN). */
+static void
+fetch_resume(struct session *base)
+{
+	struct imap_session *s = (struct imap_session *)base;
+
+	if (fetch_pump(&s->cmd) == IMAP_CMD_DONE)
+		imap_cmd_finish(&s->cmd);
+}
+
 static enum imap_cmd_status
 fetch_pump(struct imap_cmd *cmd)
 {
@@ -590,6 +654,12 @@ fetch_pump(struct imap_cmd *cmd)
 		end_message(f);
 		if (f->fail_status != NULL || f->next == f->n)
 			break;
+		if (f->n_made >= MADE_PER_TURN) {
+			f->n_made = 0;
+			flush_out(s, f);
+			session_delay(&s->base, 0, fetch_resume);
+			return IMAP_CMD_WAIT;
+		}
 		int rc = prepare_message(cmd, f, f->next++);
 		if (rc == 0) {
 			f->skipped_expunged = true;

@@ -11,7 +11,9 @@
  *	               "BINARY" [".PEEK"] section-binary [partial] /
  *	               "BINARY.SIZE" section-binary
  *	               (+ RFC822, RFC822.HEADER, RFC822.TEXT of RFC 3501, MODSEQ,
- *	               EMAILID, THREADID, SAVEDATE)
+ *	               EMAILID, THREADID, SAVEDATE, and RFC 8970 section 6:
+ *	               "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"],
+ *	               preview-mod = "LAZY")
  *	section      = "[" [section-spec] "]"
  *	section-spec = section-msgtext / (section-part ["." section-text])
  *	section-part = nz-number *("." nz-number)
@@ -52,6 +54,7 @@ static const struct {
         {"EMAILID", IMAP_FETCH_EMAILID},
         {"THREADID", IMAP_FETCH_THREADID},
         {"SAVEDATE", IMAP_FETCH_SAVEDATE},
+        {"PREVIEW", IMAP_FETCH_PREVIEW},
 };
 
 /* Parses a decimal number at *p (no sign, no leading zeros unless "0"),
@@ -320,6 +323,26 @@ imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_item 
 	return false;
 }
 
+/* "(" preview-mod *(SP preview-mod) ")" after PREVIEW. RFC 8970 section 3.2
+   defines LAZY only; anything else is a syntax error. */
+static bool
+parse_preview_mods(const struct imap_arg *list, struct imap_fetch_item *it, const char **error_out)
+{
+	if (list->count == 0) {
+		*error_out = "Expected PREVIEW modifiers";
+		return false;
+	}
+	for (size_t i = 0; i < list->count; i++) {
+		if (list->list[i].type != IMAP_ARG_ATOM ||
+		    strcasecmp(list->list[i].str, "LAZY") != 0) {
+			*error_out = "Unknown PREVIEW modifier";
+			return false;
+		}
+		it->is_lazy = true;
+	}
+	return true;
+}
+
 static bool
 add_item(struct arena *a, const char *atom, struct imap_fetch_request *req, const char **error_out)
 {
@@ -341,6 +364,9 @@ add_item(struct arena *a, const char *atom, struct imap_fetch_request *req, cons
 		break;
 	case IMAP_FETCH_ENVELOPE:
 		req->store_fields |= STORE_FETCH_ENVELOPE;
+		break;
+	case IMAP_FETCH_PREVIEW:
+		req->store_fields |= STORE_FETCH_PREVIEW;
 		break;
 	case IMAP_FETCH_BODY:
 	case IMAP_FETCH_BODYSTRUCTURE:
@@ -402,8 +428,28 @@ imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
 		/* A macro "must be used by itself" (RFC 9051 6.4.5). */
 		if (!add_item(a, arg->list[i].str, out, error_out))
 			return false;
+		struct imap_fetch_item *it = &out->items[out->n - 1];
+		if (it->kind == IMAP_FETCH_PREVIEW && i + 1 < arg->count &&
+		    arg->list[i + 1].type == IMAP_ARG_LIST) {
+			if (!parse_preview_mods(&arg->list[++i], it, error_out))
+				return false;
+		}
 	}
 	return true;
+}
+
+size_t
+imap_fetch_att_nargs(const struct imap_arg *args, size_t nargs)
+{
+	if (nargs < 2 || args[0].type != IMAP_ARG_ATOM || strcasecmp(args[0].str, "PREVIEW") != 0 ||
+	    args[1].type != IMAP_ARG_LIST || args[1].count == 0)
+		return 1;
+	/* Only preview modifiers: CHANGEDSINCE and VANISHED are not one. */
+	for (size_t i = 0; i < args[1].count; i++)
+		if (args[1].list[i].type != IMAP_ARG_ATOM ||
+		    strcasecmp(args[1].list[i].str, "LAZY") != 0)
+			return 1;
+	return 2;
 }
 
 /* Does the field starting at line (its name up to ':') match a name? */

@@ -2,7 +2,8 @@
 /*
  * imap_fetch_parse.h: the FETCH attribute syntax (RFC 9051 sections 6.4.5,
  * 6.4.5.1 and the fetch-att grammar of section 9; RFC 3501 RFC822*; RFC 3516
- * BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514 SAVEDATE) and
+ * BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514 SAVEDATE;
+ * RFC 8970 PREVIEW) and
  * HEADER.FIELDS subsetting. Pure: strings in, structs out, nothing about
  * sessions or the store, so each rule has a unit test
  * (tests/unit/test_imap_fetch_parse.c).
@@ -35,6 +36,7 @@ enum imap_fetch_kind {
 	IMAP_FETCH_SECTION,     /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER, RFC822.TEXT */
 	IMAP_FETCH_BINARY,      /* BINARY[..], BINARY.PEEK[..] (RFC 3516) */
 	IMAP_FETCH_BINARY_SIZE, /* BINARY.SIZE[..] */
+	IMAP_FETCH_PREVIEW,     /* RFC 8970 */
 };
 
 /* The non-numeric end of a section (section-msgtext / "MIME"). */
@@ -60,6 +62,7 @@ struct imap_fetch_item {
 	size_t n_fields;
 	bool has_partial; /* <offset.length> */
 	uint64_t partial_offset, partial_length;
+	bool is_lazy; /* PREVIEW (LAZY): NIL when not made yet (RFC 8970 3.2) */
 };
 
 struct imap_fetch_request {
@@ -88,6 +91,14 @@ bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_
  */
 bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
                               struct imap_fetch_request *out, const char **error_out);
+
+/*
+ * How many of FETCH's arguments after the sequence set are attributes: 2
+ * for a lone "PREVIEW (LAZY)" (fetch-att of RFC 8970 section 6, which
+ * otherwise reads like fetch-modifiers), else 1. Give the 2 to
+ * imap_fetch_request_parse() as one list.
+ */
+size_t imap_fetch_att_nargs(const struct imap_arg *args, size_t nargs);
 
 /*
  * HEADER.FIELDS / HEADER.FIELDS.NOT subsetting: appends to out the fields

@@ -26,6 +26,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "mail/imap_string.h"
 
 struct box {
 	char *name;
@@ -642,6 +643,21 @@ fetch_one(struct imap_session *s, const struct imap_fetch_request *req, struct a
 		case IMAP_FETCH_EMAILID:
 			buf_printf(out, "EMAILID (%s)", info.email_id);
 			break;
+		case IMAP_FETCH_PREVIEW: {
+			/* New messages have theirs; RFC 8970 3.2: NIL only for LAZY. */
+			const char *preview = info.preview;
+			if (preview == NULL && !it->is_lazy &&
+			    store_message_preview_make(s->mbox, &info, a, &preview, &err) < 0)
+				preview = "";
+			buf_puts(out, "PREVIEW ");
+			if (preview == NULL)
+				buf_puts(out, "NIL");
+			else
+				(void)mail_imap_string_append(out, preview, strlen(preview),
+				                              s->utf8_names ? MAIL_IMAP_STRING_UTF8
+				                                            : 0);
+			break;
+		}
 		case IMAP_FETCH_THREADID:
 			buf_printf(out, "THREADID (%s)", info.thread_id);
 			break;

@@ -2,8 +2,11 @@
 /* imap_search_cmd.c: see imap_search_cmd.h. */
 #include "imap/imap_search_cmd.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "imap/imap_esearch.h"
 #include "imap/imap_filters.h"
 #include "imap/imap_mailbox.h"
 #include "lib/arena.h"
@@ -74,4 +77,43 @@ imap_search_result(struct imap_session *s, const struct imap_search_key *root,
 	*uids_out = sorted;
 	*n_out = k;
 	return 0;
+}
+
+void
+imap_search_save(struct imap_session *s, const uint32_t *uids, size_t n)
+{
+	free(s->saved_uids);
+	s->saved_uids = NULL;
+	s->n_saved = n;
+	if (n > 0) {
+		s->saved_uids = xmalloc(n * sizeof(uint32_t));
+		memcpy(s->saved_uids, uids, n * sizeof(uint32_t));
+	}
+}
+
+/* RFC 5182 section 2.4 (RFC 9051 6.4.4.1 table 4). */
+void
+imap_search_save_for_options(struct imap_session *s, const struct imap_search_program *prog,
+                             unsigned ret, const uint32_t *uids, size_t n)
+{
+	uint32_t pick[2];
+	size_t np = 0;
+
+	if ((ret & IMAP_SEARCH_RET_PARTIAL) &&
+	    !(ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT))) {
+		size_t first, len;
+		imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
+		imap_search_save(s, uids + first, len);
+		return;
+	}
+	if ((ret & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT)) ||
+	    !(ret & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) || n == 0) {
+		imap_search_save(s, uids, n);
+		return;
+	}
+	if (ret & IMAP_SEARCH_RET_MIN)
+		pick[np++] = uids[0];
+	if ((ret & IMAP_SEARCH_RET_MAX) && (np == 0 || uids[n - 1] != pick[0]))
+		pick[np++] = uids[n - 1];
+	imap_search_save(s, pick, np);
 }

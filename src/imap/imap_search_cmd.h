@@ -2,9 +2,9 @@
 /*
  * imap_search_cmd.h: what SEARCH, SORT and THREAD share around the search
  * engine: the session's search input, SORT/THREAD's "charset keys..."
- * arguments with their BAD and NO [BADCHARSET] replies, and a program's
+ * arguments with their BAD and NO [BADCHARSET] replies, a program's
  * result in the requested order (SEARCH and SORT, and their UPDATE
- * contexts).
+ * contexts), and the saved result "$" (SEARCH and ESEARCH).
  */
 #ifndef TERN_IMAP_SEARCH_CMD_H
 #define TERN_IMAP_SEARCH_CMD_H
@@ -35,5 +35,14 @@ struct store_sort;
 int imap_search_result(struct imap_session *s, const struct imap_search_key *root,
                        const struct store_sort *keys, size_t n_keys, struct arena *a,
                        uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+
+/* Replaces the saved result "$" (SEARCHRES, RFC 5182) with uids (n,
+   ascending; NULL, 0: empty, as a failed SEARCH with SAVE leaves it). */
+void imap_search_save(struct imap_session *s, const uint32_t *uids, size_t n);
+/* Saves what RETURN (ret) with SAVE keeps of the result uids: with only MIN
+   and/or MAX those, with ALL or COUNT everything, with PARTIAL (and no ALL
+   or COUNT) the partial range (RFC 5182 2.4, RFC 9394 3.2). */
+void imap_search_save_for_options(struct imap_session *s, const struct imap_search_program *prog,
+                                  unsigned ret, const uint32_t *uids, size_t n);
 
 #endif

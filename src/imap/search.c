@@ -491,6 +491,18 @@ verify_header(struct eval *e, const char *field, const char *needle, struct uids
 	return r;
 }
 
+/* store_search_text() for the input's mailbox, or its text_lookup. */
+static int
+search_text(struct eval *e, enum store_text_field field, const char *needle, struct uidset *out)
+{
+	const struct imap_search_input *in = e->in;
+
+	if (in->text_lookup != NULL)
+		return in->text_lookup(in->text_ctx, in, field, needle, e->a, &out->v, &out->n,
+		                       &e->err);
+	return store_search_text(in->mbox, field, needle, e->a, &out->v, &out->n, &e->err);
+}
+
 static struct uidset
 eval_header(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
@@ -499,8 +511,7 @@ eval_header(struct eval *e, const struct imap_search_key *k, struct uidset cand,
 	/* Presence test: the index cannot help, every candidate is read. */
 	if (k->str[0] == '\0')
 		return verify_header(e, k->field, "", cand, ok);
-	if (store_search_text(e->in->mbox, STORE_TEXT_HEADERS, k->str, e->a, &idx.v, &idx.n,
-	                      &e->err) < 0) {
+	if (search_text(e, STORE_TEXT_HEADERS, k->str, &idx) < 0) {
 		*ok = false;
 		return idx;
 	}
@@ -523,8 +534,7 @@ eval_text(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 	};
 	struct uidset r;
 
-	if (store_search_text(e->in->mbox, fields[k->text], k->str, e->a, &r.v, &r.n, &e->err) <
-	    0) {
+	if (search_text(e, fields[k->text], k->str, &r) < 0) {
 		*ok = false;
 		return r;
 	}

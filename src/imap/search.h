@@ -32,6 +32,14 @@ struct imap_search_input {
 	   so "NOT DRAFT" 500 times over 100,000 messages took 300 MB. Over it
 	   the search fails with STORE_ERR_LIMIT. */
 	size_t max_memory;
+	/* Where store_search_text() answers come from when set (MULTISEARCH
+	   shares one account-wide query among its mailboxes,
+	   imap_multisearch.c): same contract, text_ctx its first argument.
+	   NULL: the store, for mbox. */
+	int (*text_lookup)(void *text_ctx, const struct imap_search_input *in,
+	                   enum store_text_field field, const char *needle, struct arena *a,
+	                   uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+	void *text_ctx;
 };
 
 /*

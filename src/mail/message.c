@@ -3,7 +3,7 @@
  * message.c: mail_parse(), the one entry point the store calls at delivery.
  * It runs the MIME parser once and derives from the tree everything later
  * commands read: ENVELOPE, BODY, BODYSTRUCTURE, the part table, the sort
- * keys and the indexed text. The work is in the files named below; this
+ * keys, the indexed text and the PREVIEW text. The work is in the files named below; this
  * file only wires them.
  */
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "mail/message.h"
 #include "mail/mime.h"
 #include "mail/parts.h"
+#include "mail/preview.h"
 #include "mail/sortkeys.h"
 #include "mail/text.h"
 
@@ -54,4 +55,5 @@ mail_parse(struct arena *a, const unsigned char *msg, size_t len, size_t max_tex
 	out->parts = mail_parts_serialise(a, root, &out->parts_len); /* parts.c */
 	mail_sortkeys_fill(a, &env, out);                            /* sortkeys.c */
 	mail_text_extract(a, msg, root, max_text, &out->header_text, &out->body_text); /* text.c */
+	out->preview = mail_preview_make(a, msg, root); /* preview.c */
 }

@@ -55,6 +55,10 @@ struct mail_parsed {
 	 */
 	const char *header_text;
 	const char *body_text;
+
+	/* RFC 8970 PREVIEW: at most 256 characters of UTF-8, "" when the
+	   message has no text to show (mail_preview_make, preview.c). */
+	const char *preview;
 };
 
 /* Parses msg (CRLF line ends). Cannot fail: bad input gives a best effort. */

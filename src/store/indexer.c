@@ -18,6 +18,11 @@
  * invariants). Collection goes before indexing, so texts of removed
  * messages are not indexed only to be deleted again.
  *
+ * Previews. Messages stored before schema 8 have no RFC 8970 preview
+ * (blobs.preview NULL); after the other work this thread makes theirs,
+ * PREVIEW_BATCH at a time (preview_backfill_batch(), message_preview.c),
+ * so PREVIEW (LAZY), which answers NIL for them meanwhile, gets them too.
+ *
  * Nothing depends on this thread for correctness: store_search_text()
  * matches pending texts by scanning them (search.c), so SEARCH is exact at
  * any moment, and it joins messages, so an uncollected text matches
@@ -53,6 +58,9 @@
    appending clients) cost the foreground a third of its FETCH/STORE rate
    on two cores (ImapTest own_msgs); SEARCH scans what is pending meanwhile. */
 #define INDEX_DELAY_MS 1000
+/* Old messages given their preview per write (each read and parsed up to
+   1 MiB first, without the lock). */
+#define PREVIEW_BATCH 16
 /* The pause between two batches. A writer blocked on the write lock is
    woken when a batch unlocks, but this thread, still running, would take
    the free lock again first: an APPEND waited 1.9 s behind a 10,000-blob
@@ -194,6 +202,10 @@ index_account(struct store *s, uint64_t id)
 	a = h->a;
 	if (db_get(a, &db, &err) == 0) {
 		while (wait_unless_held(s) && background_batch(a, db) > 0)
+			let_writers_in();
+		/* Last: previews of old messages are for LAZY clients only (a
+		   FETCH PREVIEW without LAZY makes its own). */
+		while (wait_unless_held(s) && preview_backfill_batch(a, db, PREVIEW_BATCH) > 0)
 			let_writers_in();
 		db_put(a, db);
 	}

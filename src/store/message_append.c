@@ -188,8 +188,8 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 	static const char ins_sql[] =
 	        "INSERT INTO blobs(hash, size, header_size, envelope, bodystructure, body, parts,"
 	        " sent_date, subject, base_subject, from_addr, from_display, to_addr, to_display,"
-	        " cc_addr, message_id, in_reply_to, refs_hdr, data)"
-	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	        " cc_addr, message_id, in_reply_to, refs_hdr, data, preview)"
+	        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char text_sql[] = "INSERT INTO texts(id, header, body) VALUES (?, ?, ?)";
 	static const char pending_sql[] = "INSERT INTO fts_pending(id) VALUES (?)";
 	const struct mail_parsed *m = &p->parsed;
@@ -248,6 +248,7 @@ blob_row(struct account *a, struct db *db, struct prepared *p, enum store_error 
 		sqlite3_bind_blob64(st, 19, "", 0, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 19);
+	bind_text_or_empty(st, 20, m->preview);
 	if (db_step_done(db, st) < 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(db->h);

@@ -64,7 +64,7 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
 	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"                \
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"          \
-	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id"                                \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id, b.preview"                     \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
 /* The same columns, NULL for the cached strings: SQLite loads every result
    column, and the strings (often on overflow pages) are most of a row. */
@@ -72,9 +72,10 @@ format_id(char out[24], char prefix, uint64_t account, uint64_t n)
 	"SELECT m.uid, m.size, m.flags, m.keywords, m.modseq, m.internal_date,"                    \
 	" m.save_date, m.email_id, m.thread_id, b.hash, b.header_size, b.sent_date,"               \
 	" NULL, NULL, NULL, b.parts, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"              \
-	" NULL, NULL, typeof(b.data) = 'blob', b.id"                                               \
+	" NULL, NULL, typeof(b.data) = 'blob', b.id, NULL"                                         \
 	" FROM messages m JOIN blobs b ON b.id = m.blob_id"
-#define LOOKUP_STRINGS (STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT)
+#define LOOKUP_STRINGS                                                                             \
+	(STORE_FETCH_ENVELOPE | STORE_FETCH_STRUCTURE | STORE_FETCH_SORT | STORE_FETCH_PREVIEW)
 
 /* One row of LOOKUP_COLUMNS into m (zeroed by the caller). */
 static void
@@ -122,6 +123,9 @@ info_fill(sqlite3_stmt *st, const struct account *acct, unsigned fields, struct 
 		m->in_reply_to = col_text(st, 24, a);
 		m->references = col_text(st, 25, a);
 	}
+	/* NULL: not made yet (stored before schema 8), see store.h. */
+	if ((fields & STORE_FETCH_PREVIEW) && sqlite3_column_type(st, 28) != SQLITE_NULL)
+		m->preview = col_text(st, 28, a);
 }
 
 /* True when uids are strictly ascending and dense enough that one range
@@ -175,7 +179,7 @@ lookup_range(struct db *db, struct store_mailbox *mbox, const uint32_t *uids, si
 	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, b.hash, b.header_size, b.sent_date,"           \
 	" b.envelope, b.bodystructure, b.body, b.parts, b.subject, b.base_subject,"                \
 	" b.from_addr, b.from_display, b.to_addr, b.to_display, b.cc_addr, b.message_id,"          \
-	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id"                                \
+	" b.in_reply_to, b.refs_hdr, typeof(b.data) = 'blob', b.id, b.preview"                     \
 	" FROM blobs b WHERE b.id = ?10"
 
 /* Fills the entries a lookup found no row for from the messages retained

@@ -21,7 +21,10 @@
  * triggers, which the upgrade replaces. 6 adds the metadata table (IMAP
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
- * database gets the empty table.
+ * database gets the empty table. 8 adds blobs.preview, the RFC 8970 PREVIEW
+ * made at delivery; the rows of an older database keep NULL there (index
+ * blobs_no_preview) until the indexer thread or a FETCH PREVIEW makes
+ * theirs (message_preview.c).
  */
 #include "store/store_int.h"
 
@@ -30,7 +33,12 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
+
+/* Blobs without a preview: stored before schema 8, until the indexer
+   thread has made theirs (new rows have one, so they are not in it). */
+#define PREVIEW_INDEX_SQL                                                                          \
+	"CREATE INDEX IF NOT EXISTS blobs_no_preview ON blobs(id) WHERE preview IS NULL;"
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -129,8 +137,9 @@ static const char schema_sql[] =
         " sent_date INTEGER NOT NULL DEFAULT 0,"
         " subject TEXT, base_subject TEXT, from_addr TEXT, from_display TEXT,"
         " to_addr TEXT, to_display TEXT, cc_addr TEXT,"
-        " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB);"
+        " message_id TEXT, in_reply_to TEXT, refs_hdr TEXT, data BLOB, preview TEXT);"
         "CREATE INDEX blobs_unreferenced ON blobs(refs) WHERE refs = 0;" BLOB_DATA_SQL ACL_SQL
+                PREVIEW_INDEX_SQL
         "CREATE TABLE texts(id INTEGER PRIMARY KEY, header TEXT NOT NULL, body TEXT NOT NULL);"
         "CREATE VIRTUAL TABLE fts USING fts5(header, body, content='texts', content_rowid='id',"
         " tokenize='trigram case_sensitive 0');" FTS_PENDING_SQL
@@ -241,6 +250,23 @@ schema_upgrade_6_acl(struct db *db)
 	return 0;
 }
 
+/* Version 7 -> 8 (PREVIEW_INDEX_SQL is with the schema). */
+#define PREVIEW_COLUMN_SQL "ALTER TABLE blobs ADD COLUMN preview TEXT;" PREVIEW_INDEX_SQL
+
+static int
+schema_upgrade_7_preview(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, PREVIEW_COLUMN_SQL "UPDATE account SET schema_version = 8") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=7");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -295,6 +321,8 @@ schema_check(struct db *db)
 		version = 6;
 	if (version == 6 && schema_upgrade_6_acl(db) == 0)
 		version = 7;
+	if (version == 7 && schema_upgrade_7_preview(db) == 0)
+		version = 8;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

@@ -261,6 +261,93 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 	return rc;
 }
 
+static int
+hit_cmp(const void *x, const void *y)
+{
+	const struct store_text_hit *a = x, *b = y;
+
+	if (a->mailbox_id != b->mailbox_id)
+		return a->mailbox_id < b->mailbox_id ? -1 : 1;
+	return a->uid < b->uid ? -1 : a->uid > b->uid;
+}
+
+int
+store_search_text_account(struct store_account *acct, enum store_text_field field,
+                          const char *needle, struct arena *a, struct store_text_hit **hits_out,
+                          size_t *n_out, enum store_error *err_out)
+{
+	/* store_search_text's index lookups without the mailbox: ?1 FTS
+	   query, ?2 needle for the texts the indexer has not reached. */
+#define ALL_SQL(expr)                                                                              \
+	"SELECT m.mailbox_id, m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"       \
+	" WHERE fts MATCH ?1"                                                                      \
+	" UNION ALL SELECT m.mailbox_id, m.uid FROM fts_pending p"                                 \
+	" CROSS JOIN messages m ON m.blob_id = p.id JOIN texts t ON t.id = p.id WHERE " expr
+	static const char all_body[] = ALL_SQL("tern_icontains(t.body, ?2)");
+	static const char all_text[] =
+	        ALL_SQL("(tern_icontains(t.header, ?2) OR tern_icontains(t.body, ?2))");
+	static const char all_headers[] = ALL_SQL("tern_icontains(t.header, ?2)");
+#undef ALL_SQL
+	const char *sql, *query;
+	struct db *db;
+	sqlite3_stmt *st;
+	int step;
+
+	/* A non-owner may not read every mailbox: theirs go one by one, as
+	   do needles the trigram index cannot answer. */
+	if (acct->who != NULL || u8_mbsnlen((const uint8_t *)needle, strlen(needle)) < 3)
+		return 1;
+	switch (field) {
+	case STORE_TEXT_BODY:
+		sql = all_body;
+		query = fts_phrase(a, "body", needle);
+		break;
+	case STORE_TEXT_TEXT:
+		sql = all_text;
+		query = fts_phrase(a, NULL, needle);
+		break;
+	case STORE_TEXT_HEADERS:
+		sql = all_headers;
+		query = fts_phrase(a, "header", needle);
+		break;
+	default:
+		return 1;
+	}
+	if (db_get(acct->a, &db, err_out) < 0)
+		return -1;
+	st = db_stmt(db, sql);
+	size_t n = 0, cap = 64;
+	struct store_text_hit *v = arena_alloc(a, cap * sizeof(*v));
+	if (st == NULL) {
+		step = SQLITE_ERROR;
+	} else {
+		sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, needle, -1, SQLITE_STATIC);
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				struct store_text_hit *bigger =
+				        arena_alloc(a, 2 * cap * sizeof(*v));
+				memcpy(bigger, v, n * sizeof(*v));
+				v = bigger;
+				cap *= 2;
+			}
+			v[n].mailbox_id = (uint64_t)sqlite3_column_int64(st, 0);
+			v[n].uid = (uint32_t)sqlite3_column_int64(st, 1);
+			n++;
+		}
+		sqlite3_reset(st);
+	}
+	if (step != SQLITE_DONE)
+		*err_out = db_error(db);
+	db_put(acct->a, db);
+	if (step != SQLITE_DONE)
+		return -1;
+	qsort(v, n, sizeof(*v), hit_cmp);
+	*hits_out = v;
+	*n_out = n;
+	return 0;
+}
+
 int
 store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t min, int64_t max,
                    struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)

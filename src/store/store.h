@@ -484,6 +484,7 @@ enum store_fetch_fields {
 	STORE_FETCH_STRUCTURE = 1 << 1, /* bodystructure, body, parts, header_size */
 	STORE_FETCH_SORT = 1 << 2,      /* subject ... references */
 	STORE_FETCH_PARTS = 1 << 3,     /* parts only (where sections lie): BODY[1], TEXT */
+	STORE_FETCH_PREVIEW = 1 << 4,   /* preview */
 };
 
 /* One message's metadata. Strings and parts in the caller's arena. */
@@ -508,6 +509,9 @@ struct store_message_info {
 	size_t parts_len;
 	const char *subject, *base_subject, *from_addr, *from_display, *to_addr, *to_display,
 	        *cc_addr, *message_id, *in_reply_to, *references;
+	/* RFC 8970 PREVIEW as made at delivery; NULL when the message was
+	   stored before previews were kept: store_message_preview_make(). */
+	const char *preview;
 };
 
 /*
@@ -564,6 +568,17 @@ int store_reader_read(struct store_reader *r, uint64_t offset, uint64_t len, str
  * bytes are in memory: then copy them with store_reader_read().
  */
 int store_reader_fd(const struct store_reader *r);
+
+/*
+ * The RFC 8970 PREVIEW of a message whose info (store_message_lookup with
+ * STORE_FETCH_PREVIEW) has none because it was stored before previews were
+ * kept: made from the first MiB of its bytes and cached for the next FETCH
+ * when the account's writer is free (never waiting for it). *preview_out in
+ * a, never NULL. -1 with _EXPUNGED, _CORRUPT, _TEMP (as store_reader_open).
+ */
+int store_message_preview_make(struct store_mailbox *mbox, const struct store_message_info *info,
+                               struct arena *a, const char **preview_out,
+                               enum store_error *err_out);
 
 /*
  * Appends bytes [offset, offset+len) of the message uid to out (clamped to
@@ -623,6 +638,25 @@ enum store_text_field {
 int store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
                       struct arena *a, uint32_t **uids_out, size_t *n_out,
                       enum store_error *err_out);
+
+/* One match of store_search_text_account(). */
+struct store_text_hit {
+	uint64_t mailbox_id; /* as store_mailbox_info_get() gives it */
+	uint32_t uid;
+};
+
+/*
+ * store_search_text() over every mailbox of the account at once, for a
+ * search of many mailboxes (MULTISEARCH): one index query instead of one
+ * per mailbox, each of which runs the phrase over the whole account's
+ * index. Hits sorted by mailbox id, then uid, in a. Offered for BODY,
+ * TEXT and HEADERS needles the index answers (3 characters or more),
+ * through the owner's handle only: returns 1 (nothing done) otherwise, and
+ * the caller searches mailbox by mailbox. 0, or -1 with _TEMP.
+ */
+int store_search_text_account(struct store_account *acct, enum store_text_field field,
+                              const char *needle, struct arena *a, struct store_text_hit **hits_out,
+                              size_t *n_out, enum store_error *err_out);
 
 enum store_column {
 	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */

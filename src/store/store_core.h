@@ -175,6 +175,9 @@ struct account {
 	   and how many it (or anyone) collected, for tests. Under write_lock. */
 	bool collect_pending;
 	uint64_t blobs_collected;
+	/* Messages stored before previews were kept (RFC 8970) wait for the
+	   indexer thread to make theirs (message_preview.c). Under write_lock. */
+	bool preview_pending;
 };
 
 struct store_account {

@@ -178,6 +178,12 @@ void indexer_kick(struct account *a);
 /* Moves up to max texts from fts_pending into fts in one transaction; the
    caller holds write_lock. Returns how many, or -1. */
 int indexer_batch(struct account *a, struct db *db, unsigned max);
+/* ---- message_preview.c ---- */
+/* Makes the previews of up to max blobs that have none (stored before
+   schema 8), reading and parsing without the write lock and taking it only
+   to write them. Returns how many (0: none left, preview_pending cleared),
+   or -1. No transaction open on db. */
+int preview_backfill_batch(struct account *a, struct db *db, unsigned max);
 /* Stops the indexer thread (store_close); queued work stays pending. */
 void indexer_stop(struct store *s);
 /* Tests only: while held, the indexer thread starts no work (what is

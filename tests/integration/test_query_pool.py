@@ -1,8 +1,8 @@
 """test_query_pool.py: issue 17, "no unbounded work on an event loop".
 
 Commands whose cost grows with the mailbox (SEARCH, SORT, THREAD, STORE,
-COPY, MOVE, EXPUNGE, LIST: IMAP_CMD_OFF_LOOP in src/imap/commands.c) run on the
-query pool while their session waits, so another session on the same worker
+COPY, MOVE, EXPUNGE, LIST: IMAP_CMD_OFF_LOOP in src/imap/commands.c; ESEARCH
+in trips of its own) run on the query pool while their session waits, so another session on the same worker
 is not stalled. The mailbox has 100,000 messages, written straight into the
 store by build/tests/store_writer (tests/unit/store_writer.c) in a few
 seconds. One worker thread, so both sessions share its loop. Before the pool,
@@ -141,6 +141,14 @@ class QueryPoolTest(unittest.TestCase):
         found = [l for l in lines if l.startswith(b"* SEARCH")][0].split()
         self.assertEqual(len(found) - 2, MESSAGES)
         self.assertNotIn("cmd=SEARCH", self.server.read_log())  # no slow callback
+
+    def test_multisearch_does_not_stall_the_worker(self):
+        # ESEARCH (RFC 7377) takes its trips to the pool by itself
+        # (imap_multisearch.c); INBOX is the selected mailbox here.
+        lines = self.assert_not_stalled('ESEARCH IN (personal) RETURN (COUNT) HEADER Subject ""',
+                                        b"c OK ESEARCH completed")
+        self.assertRegex(lines[0], rb'^\* ESEARCH \(TAG "c" MAILBOX "INBOX" UIDVALIDITY \d+\) '
+                         rb'UID COUNT %d\r\n$' % MESSAGES)
 
     def test_sort_and_thread_do_not_stall_the_worker(self):
         self.assert_not_stalled("SORT (SUBJECT) UTF-8 ALL", b"c OK SORT completed")

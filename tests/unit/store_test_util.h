@@ -86,7 +86,9 @@ tsql(const char *dir, const char *stmt)
 	"DROP TRIGGER messages_flags; DROP TRIGGER mailboxes_insert;"                                      \
 	"DROP TRIGGER mailboxes_delete; ALTER TABLE account DROP COLUMN mailboxes_used;"                   \
 	"ALTER TABLE account DROP COLUMN mailboxes_limit;"                                                 \
-	"ALTER TABLE mailboxes DROP COLUMN deleted_size; UPDATE account SET schema_version = 4;"
+	"ALTER TABLE mailboxes DROP COLUMN deleted_size; DROP INDEX blobs_no_preview;"                     \
+	"ALTER TABLE blobs DROP COLUMN preview;"                                                           \
+	"UPDATE account SET schema_version = 4;"
 
 /* The first column of the first row of stmt, or -1. */
 static inline int64_t

@@ -46,6 +46,8 @@ test_items(void)
 	        {"bodystructure", "BODYSTRUCTURE|5|0||WHOLE|"},
 	        {"MODSEQ", "MODSEQ|7|0||WHOLE|"},
 	        {"SAVEDATE", "SAVEDATE|10|0||WHOLE|"},
+	        {"preview", "PREVIEW|14|0||WHOLE|"},
+	        {"PREVIEW.LAZY", "ERR"},
 	        {"RFC822", "RFC822|11|1||WHOLE|"},
 	        {"rfc822.header", "RFC822.HEADER|11|0||HEADER|"},
 	        {"RFC822.TEXT", "RFC822.TEXT|11|1||TEXT|"},
@@ -151,6 +153,52 @@ test_requests(void)
 	arena_free(&a);
 }
 
+/* RFC 8970 section 6: "PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]. */
+static void
+test_preview_modifiers(void)
+{
+	struct arena *a = arena_new(1024);
+	struct imap_fetch_request req;
+	const char *error;
+	struct imap_arg lazy[] = {atom("lazy")}, lazy2[] = {atom("LAZY"), atom("LAZY")},
+	                foo[] = {atom("FOO")}, since[] = {atom("CHANGEDSINCE"), atom("1")};
+	struct imap_arg mods = {.type = IMAP_ARG_LIST, .list = lazy, .count = 1};
+	struct imap_arg items[] = {atom("UID"), atom("PREVIEW"), mods, atom("FLAGS")};
+	struct imap_arg list = {.type = IMAP_ARG_LIST, .list = items, .count = 4};
+
+	test_assert(0, imap_fetch_request_parse(a, &list, &req, &error));
+	test_int_eq(0, req.n, 3);
+	test_assert(0, req.items[1].kind == IMAP_FETCH_PREVIEW && req.items[1].is_lazy);
+	test_assert(0, (req.store_fields & STORE_FETCH_PREVIEW) && !req.needs_content);
+	list.count = 2; /* no modifiers */
+	test_assert(1, imap_fetch_request_parse(a, &list, &req, &error));
+	test_assert(1, req.items[1].kind == IMAP_FETCH_PREVIEW && !req.items[1].is_lazy);
+	items[2] = (struct imap_arg){.type = IMAP_ARG_LIST, .list = lazy2, .count = 2};
+	list.count = 3;
+	test_assert(2, imap_fetch_request_parse(a, &list, &req, &error));
+	items[2] = (struct imap_arg){.type = IMAP_ARG_LIST, .list = foo, .count = 1};
+	test_assert(3, !imap_fetch_request_parse(a, &list, &req, &error));
+	test_str_eq(3, error, "Unknown PREVIEW modifier");
+	items[2] = (struct imap_arg){.type = IMAP_ARG_LIST, .list = foo, .count = 0};
+	test_assert(4, !imap_fetch_request_parse(a, &list, &req, &error));
+	/* A list after another attribute is still an error. */
+	items[1] = atom("FLAGS");
+	items[2] = mods;
+	test_assert(5, !imap_fetch_request_parse(a, &list, &req, &error));
+
+	/* The lone attribute: PREVIEW (LAZY) is two arguments, PREVIEW
+	   (CHANGEDSINCE 1) one attribute and fetch-modifiers. */
+	struct imap_arg args[] = {atom("PREVIEW"), mods};
+	test_int_eq(6, (int64_t)imap_fetch_att_nargs(args, 2), 2);
+	test_int_eq(7, (int64_t)imap_fetch_att_nargs(args, 1), 1);
+	args[1] = (struct imap_arg){.type = IMAP_ARG_LIST, .list = since, .count = 2};
+	test_int_eq(8, (int64_t)imap_fetch_att_nargs(args, 2), 1);
+	args[0] = atom("FLAGS");
+	args[1] = mods;
+	test_int_eq(9, (int64_t)imap_fetch_att_nargs(args, 2), 1);
+	arena_free(&a);
+}
+
 static void
 test_header_filter(void)
 {
@@ -195,6 +243,7 @@ main(void)
 {
 	TEST_RUN(test_items);
 	TEST_RUN(test_requests);
+	TEST_RUN(test_preview_modifiers);
 	TEST_RUN(test_header_filter);
 	return TEST_DONE("test_imap_fetch_parse");
 }

@@ -841,6 +841,89 @@ test_fts_substring_search(void)
 	tstore_close(&t);
 }
 
+/* store_search_text_account(): per mailbox the same uids as
+   store_search_text(), sorted by mailbox and uid, before and after the
+   indexer has the texts; 1 where it offers nothing. */
+static void
+test_fts_account_wide_search(void)
+{
+	static const struct {
+		enum store_text_field field;
+		const char *needle;
+	} cases[] = {
+	        {STORE_TEXT_BODY, "second LINE"},
+	        {STORE_TEXT_BODY, "\xc3\xbc"
+	                          "ber"},
+	        {STORE_TEXT_TEXT, "hello THERE"},
+	        {STORE_TEXT_HEADERS, "carol@"},
+	        {STORE_TEXT_BODY, "quote\"d"},
+	        {STORE_TEXT_BODY, "nothing like this"},
+	};
+	const char *const boxes[] = {"INBOX", "Sent"};
+	struct tstore t;
+	struct arena *a = arena_new(4096);
+	enum store_error err;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", msg1, 0);
+	tappend(&t, "INBOX", msg2, 0);
+	tappend(&t, "Sent", "Subject: x\r\n\r\nsome quote\"d text, O\r\n", 0);
+	tappend(&t, "Sent", msg1, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) /* the same once the indexer has them */
+			test_int_eq(-1, store_account_index_flush(t.acct, &err), 0);
+		for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+			struct store_text_hit *hits;
+			size_t n_hits, seen = 0;
+			test_int_eq(i,
+			            store_search_text_account(t.acct, cases[i].field,
+			                                      cases[i].needle, a, &hits, &n_hits,
+			                                      &err),
+			            0);
+			for (size_t k = 1; k < n_hits; k++)
+				test_assert(i,
+				            hits[k - 1].mailbox_id < hits[k].mailbox_id ||
+				                    (hits[k - 1].mailbox_id == hits[k].mailbox_id &&
+				                     hits[k - 1].uid < hits[k].uid));
+			for (size_t b = 0; b < ARRAY_LEN(boxes); b++) {
+				struct store_mailbox *mb;
+				struct store_mailbox_info info;
+				uint32_t *uids;
+				size_t n, k = 0;
+				test_int_eq(i, store_mailbox_open(t.acct, boxes[b], 0, &mb, &err),
+				            0);
+				store_mailbox_info_get(mb, &info);
+				test_int_eq(i,
+				            store_search_text(mb, cases[i].field, cases[i].needle,
+				                              a, &uids, &n, &err),
+				            0);
+				for (size_t h = 0; h < n_hits; h++) {
+					if (hits[h].mailbox_id != info.id)
+						continue;
+					test_assert(i, k < n && hits[h].uid == uids[k]);
+					k++;
+				}
+				test_int_eq(i, (int64_t)k, (int64_t)n);
+				seen += n;
+				store_mailbox_close(&mb);
+			}
+			test_int_eq(i, (int64_t)seen, (int64_t)n_hits);
+		}
+	}
+	struct store_text_hit *hits;
+	size_t n_hits;
+	test_int_eq(
+	        -1,
+	        store_search_text_account(t.acct, STORE_TEXT_BODY, "ok", a, &hits, &n_hits, &err),
+	        1); /* short: the trigram index cannot answer */
+	test_int_eq(-1,
+	            store_search_text_account(t.acct, STORE_TEXT_SUBJECT, "hello", a, &hits,
+	                                      &n_hits, &err),
+	            1);
+	arena_free(&a);
+	tstore_close(&t);
+}
+
 /* An address written with comments inside it is found by its parsed
    form, whether the header index has the message yet or not (the index
    only narrows, and must not narrow it away: ImapTest search-addresses). */
@@ -938,6 +1021,7 @@ main(void)
 	TEST_RUN(test_mailbox_quota);
 	TEST_RUN(test_metadata);
 	TEST_RUN(test_fts_substring_search);
+	TEST_RUN(test_fts_account_wide_search);
 	TEST_RUN(test_address_search_before_and_after_indexing);
 	TEST_RUN(test_sort_and_ranges);
 	return TEST_DONE("test_store");

@@ -182,7 +182,7 @@ test_version_1_database_is_upgraded(void)
 	tsql(t.dir, TSQL_BACK_TO_4 "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
 	                           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 7);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
@@ -206,7 +206,7 @@ test_version_4_database_gets_quota_columns(void)
 	store_account_close(&t.acct);
 	tsql(t.dir, TSQL_BACK_TO_4);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 7);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
 	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
 	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
 	test_int_eq(-1, (int64_t)tstatus(&t, "INBOX").deleted_size, 17);
@@ -217,6 +217,60 @@ test_version_4_database_gets_quota_columns(void)
 	test_int_eq(-1, (int64_t)tstatus(&t, "New").deleted_size, 17);
 	char report[4096];
 	test_int_eq(-1, tcheck(&t, false, report, sizeof(report)), 0);
+	tstore_close(&t);
+}
+
+/* A version 7 database gets blobs.preview (7 -> 8) with NULL in its old
+   rows; store_message_preview_make() makes one from the bytes and caches it,
+   the indexer thread's preview_backfill_batch() makes the others, and new
+   messages get theirs at append. */
+static void
+test_version_7_database_gets_previews_on_demand(void)
+{
+	struct tstore t;
+	struct store_mailbox *mb;
+	struct store_message_info info[3];
+	uint32_t uids[] = {1, 2, 3};
+	struct arena *a = arena_new(4096);
+	const char *preview = NULL;
+	enum store_error err;
+	struct db *db;
+
+	tstore_open(&t);
+	tappend(&t, "INBOX", "Subject: old\r\n\r\nold  text\r\n", 0);
+	tappend(&t, "INBOX", "Subject: old2\r\nContent-Type: text/html\r\n\r\n<p>older</p>\r\n", 0);
+	/* Stopped, the thread leaves the backfill to this test. */
+	indexer_stop(t.store);
+	store_account_close(&t.acct);
+	tsql(t.dir, "DROP INDEX blobs_no_preview; ALTER TABLE blobs DROP COLUMN preview;"
+	            " UPDATE account SET schema_version = 7");
+	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
+	test_assert(-1, t.acct->a->preview_pending);
+	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, store_message_lookup(mb, uids, 3, STORE_FETCH_PREVIEW, a, info, &err), 0);
+	test_assert(-1, info[0].preview == NULL && info[1].preview == NULL);
+	test_str_eq(-1, info[2].preview, "new text");
+	test_int_eq(-1, store_message_preview_make(mb, &info[0], a, &preview, &err), 0);
+	test_str_eq(-1, preview, "old text");
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE preview = 'old text'"),
+	            1);
+	/* The background: the one left, then nothing and the flag down. */
+	test_int_eq(-1, db_get(t.acct->a, &db, &err), 0);
+	test_int_eq(-1, preview_backfill_batch(t.acct->a, db, 16), 1);
+	test_int_eq(-1, preview_backfill_batch(t.acct->a, db, 16), 0);
+	db_put(t.acct->a, db);
+	test_assert(-1, !t.acct->a->preview_pending);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE preview IS NULL"), 0);
+	test_int_eq(-1, store_message_lookup(mb, uids, 3, STORE_FETCH_PREVIEW, a, info, &err), 0);
+	test_str_eq(-1, info[0].preview, "old text");
+	test_str_eq(-1, info[1].preview, "older");
+	/* Without STORE_FETCH_PREVIEW nothing is copied. */
+	test_int_eq(-1, store_message_lookup(mb, uids, 3, STORE_FETCH_BASIC, a, info, &err), 0);
+	test_assert(-1, info[2].preview == NULL);
+	store_mailbox_close(&mb);
+	arena_free(&a);
 	tstore_close(&t);
 }
 
@@ -303,5 +357,6 @@ main(void)
 	TEST_RUN(test_search_is_exact_before_and_after_indexing);
 	TEST_RUN(test_version_1_database_is_upgraded);
 	TEST_RUN(test_version_4_database_gets_quota_columns);
+	TEST_RUN(test_version_7_database_gets_previews_on_demand);
 	return TEST_DONE("test_store_faults");
 }
