@@ -354,7 +354,8 @@ main(int argc, char **argv)
 
 			arena_reset(a);
 			t0 = now_ms();
-			store_search_text(mb, q2[i].f, q2[i].needle, a, &uids, &n, &err);
+			store_search_text(mb, q2[i].f, q2[i].needle, COLLATION_DEFAULT, a, &uids,
+			                  &n, &err);
 			t1 = now_ms();
 			printf("search needle=\"%s\" hits=%zu ms=%.1f\n", q2[i].needle, n, t1 - t0);
 		}

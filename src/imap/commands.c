@@ -57,6 +57,7 @@ static const struct imap_command_def commands[] = {
         {"DELETEACL", imap_cmd_deleteacl, AUTHED, 0},
         {"LISTRIGHTS", imap_cmd_listrights, AUTHED, 0},
         {"MYRIGHTS", imap_cmd_myrights, AUTHED, 0},
+        {"COMPARATOR", imap_cmd_comparator, AUTHED, 0}, /* RFC 5255 4.7 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

@@ -32,6 +32,9 @@ struct imap_search_input {
 	   so "NOT DRAFT" 500 times over 100,000 messages took 300 MB. Over it
 	   the search fails with STORE_ERR_LIMIT. */
 	size_t max_memory;
+	/* The session's comparator (RFC 5255 4.2): BCC BODY CC FROM SUBJECT
+	   TEXT TO HEADER match with its substring operation. */
+	enum collation collation;
 };
 
 /*

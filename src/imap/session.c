@@ -442,6 +442,7 @@ imap_session_unauthenticate(struct imap_session *s)
 	explicit_bzero(&s->user, sizeof(s->user));
 	s->utf8_names = s->utf8_accept = s->is_rev2 = s->condstore = s->qresync =
 	        false; /* ENABLE */
+	s->comparator = COLLATION_DEFAULT;
 	s->state = IMAP_STATE_NOT_AUTH;
 	/* Not logged in again: the log context forgets the user, and the
 	   login timeout and deadline apply as on a new connection. */

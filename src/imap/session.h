@@ -129,6 +129,9 @@ struct imap_session {
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
 	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	/* COMPARATOR (RFC 5255 4.7): how SEARCH, SORT and THREAD compare
+	   strings; COLLATION_DEFAULT (0) until the client picks another. */
+	enum collation comparator;
 	struct imap_notify *notify; /* NOTIFY SET (imap_notify.h), or NULL */
 
 	/* selected */

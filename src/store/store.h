@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/collation.h"
+
 struct arena;
 struct buf;
 
@@ -613,13 +615,15 @@ enum store_text_field {
 };
 
 /*
- * Case-insensitive substring search (IMAP SEARCH BODY/TEXT/SUBJECT/...).
- * Needles of 3 characters or more are FTS5 trigram index lookups; shorter
- * ones scan the cached text of the mailbox (correct, O(mailbox)). Result:
+ * Substring search (IMAP SEARCH BODY/TEXT/SUBJECT/...) under the
+ * collation's substring operation (RFC 5255 4.6; i;unicode-casemap is the
+ * case-insensitive one of RFC 9051). Needles of 3 characters or more are
+ * FTS5 trigram index lookups; shorter ones scan the cached text of the
+ * mailbox (O(mailbox)). search.c says what the index cannot see. Result:
  * ascending uids in a. An empty needle matches every message.
  */
 int store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
-                      struct arena *a, uint32_t **uids_out, size_t *n_out,
+                      enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
                       enum store_error *err_out);
 
 enum store_column {
@@ -652,9 +656,12 @@ struct store_sort {
 	bool reverse;
 };
 
-/* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */
+/* Sorts the whole mailbox by keys (ties by uid), strings ordered by the
+   collation (RFC 5255 4.6: strings it rejects last); uids_out in a,
+   n_out = messages. */
 int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
-                    struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+                    enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
+                    enum store_error *err_out);
 
 /* ---- URLAUTH access keys -------------------------------------------- */
 

@@ -828,10 +828,10 @@ test_fts_substring_search(void)
 		uint32_t *uids, got = 0;
 		size_t n;
 
-		test_int_eq(
-		        i,
-		        store_search_text(mb, cases[i].field, cases[i].needle, a, &uids, &n, &err),
-		        0);
+		test_int_eq(i,
+		            store_search_text(mb, cases[i].field, cases[i].needle,
+		                              COLLATION_DEFAULT, a, &uids, &n, &err),
+		            0);
 		for (size_t k = 0; k < n; k++)
 			got |= 1u << uids[k];
 		test_int_eq(i, got, cases[i].want);
@@ -875,8 +875,8 @@ test_address_search_before_and_after_indexing(void)
 			uint32_t *uids;
 			size_t n = 99;
 			test_int_eq(pass * 10 + (int)i,
-			            store_search_text(mb, cases[i].field, cases[i].needle, a, &uids,
-			                              &n, &err),
+			            store_search_text(mb, cases[i].field, cases[i].needle,
+			                              COLLATION_DEFAULT, a, &uids, &n, &err),
 			            0);
 			test_int_eq(pass * 10 + (int)i, n, cases[i].want);
 		}
@@ -902,10 +902,12 @@ test_sort_and_ranges(void)
 	tappend(&t, "INBOX", "Subject: c\r\nFrom: x@x\r\n\r\n12345\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	struct store_sort by_subject = {STORE_SORT_SUBJECT, false};
-	test_int_eq(-1, store_sort_uids(mb, &by_subject, 1, a, &uids, &n, &err), 0);
+	test_int_eq(-1, store_sort_uids(mb, &by_subject, 1, COLLATION_DEFAULT, a, &uids, &n, &err),
+	            0);
 	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 213);
 	struct store_sort by_size_rev = {STORE_SORT_SIZE, true};
-	test_int_eq(-1, store_sort_uids(mb, &by_size_rev, 1, a, &uids, &n, &err), 0);
+	test_int_eq(-1, store_sort_uids(mb, &by_size_rev, 1, COLLATION_DEFAULT, a, &uids, &n, &err),
+	            0);
 	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 132);
 	test_int_eq(-1, store_search_range(mb, STORE_COL_SIZE, 0, 30, a, &uids, &n, &err), 0);
 	test_int_eq(-1, n, 1);
