@@ -20,15 +20,18 @@
  * The index folds case more loosely than i;ascii-casemap and i;octet, so
  * for them its hits are candidates that tern_contains() then checks. For
  * i;unicode-casemap (titlecase + NFKD) and an ASCII needle its hits are
- * the answer as they were before comparators (SQLite folds neither "İ"
- * nor "ı" to "i", and keeps accents). A non-ASCII needle under it is
- * looked up by the ASCII runs of its key ("Émile" by "MILE"), else by the
- * needle itself, and each hit checked; the cached fields are scanned whole
- * instead, so SUBJECT/FROM/TO/CC are exact. What the index cannot see:
- * body text whose letters are compatibility forms (fullwidth "Ｍ",
- * superscript "²") of the needle's, or a needle without ASCII runs whose
- * letters the index folds differently from titlecase ("ışık" against
- * "IŞIK"): 3+ character needles miss such texts, shorter ones scan.
+ * the answer (SQLite folds neither "İ" nor "ı" to "i", and keeps
+ * accents, so it finds nothing the comparator would not). A non-ASCII
+ * needle under it is looked up by its ASCII runs ("Émile" by "mile",
+ * fts_ascii_runs()), else by the needle itself, and each hit checked.
+ * The cached fields are scanned whole under it, so SUBJECT/FROM/TO/CC
+ * are exact. What the index cannot see, so BODY/TEXT/HEADER needles of 3+
+ * characters miss (shorter ones scan and are exact): text whose letters
+ * have ASCII keys the index does not fold to ("ızmir" for "izmir",
+ * fullwidth "Ｍ" for "M"), an accent on the text's letter matching the
+ * needle's last ("café" for "cafe": RFC 5051 keys "CAFE\u0301"), and,
+ * for a needle without ASCII runs, letters the index folds apart from
+ * titlecase ("IŞIK" for "ışık").
  * Needles are SQL values and quoted FTS phrases: no injection possible.
  */
 #include "store/store_int.h"
@@ -174,36 +177,34 @@ cmp_u32(const void *x, const void *y)
 
 /*
  * The index query for a non-ASCII needle under i;unicode-casemap: the
- * phrases (in col) of the runs of 3+ ASCII characters of its key, all
- * required; NULL when it has none.
+ * phrases (in col) of its runs of 3+ ASCII characters, all required; NULL
+ * when it has none. A run's last character is left out when a non-ASCII
+ * one follows it: that may be a combining mark, and "e" + U+0301 in the
+ * needle is "é" in the text ("cafe\u0301" is looked up by "caf").
  */
 static const char *
-fts_key_runs(struct arena *a, const char *col, const char *needle)
+fts_ascii_runs(struct arena *a, const char *col, const char *needle)
 {
-	struct buf key, q;
+	struct buf q;
 	const char *r = NULL;
 
-	buf_init(&key);
 	buf_init(&q);
-	if (collation_key(COLLATION_UNICODE_CASEMAP, needle, strlen(needle), &key)) {
-		buf_putc(&key, '\0');
-		for (const char *p = key.data; *p != '\0';) {
-			size_t n = 0;
-			while (p[n] != '\0' && (unsigned char)p[n] < 0x80)
-				n++;
-			if (n >= 3) {
-				if (q.len > 0)
-					buf_puts(&q, " AND ");
-				buf_puts(&q, fts_phrase(a, col, arena_strndup(a, p, n)));
-			}
-			p += n;
-			while ((unsigned char)*p >= 0x80)
-				p++;
+	for (const char *p = needle; *p != '\0';) {
+		size_t n = 0;
+		while (p[n] != '\0' && (unsigned char)p[n] < 0x80)
+			n++;
+		size_t use = p[n] != '\0' && n > 0 ? n - 1 : n;
+		if (use >= 3) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, fts_phrase(a, col, arena_strndup(a, p, use)));
 		}
+		p += n;
+		while ((unsigned char)*p >= 0x80)
+			p++;
 	}
 	if (q.len > 0)
 		r = arena_strdup(a, q.data);
-	buf_deinit(&key);
 	buf_deinit(&q);
 	return r;
 }
@@ -300,11 +301,11 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 	}
 	if (field <= STORE_TEXT_HEADERS) {
 		if (coll == COLLATION_UNICODE_CASEMAP && !index_exact)
-			query = fts_key_runs(a, cols[field], needle);
+			query = fts_ascii_runs(a, cols[field], needle);
 		if (query == NULL)
 			query = fts_phrase(a, cols[field], needle);
-	} else if (coll == COLLATION_UNICODE_CASEMAP && !index_exact) {
-		query = NULL; /* the index might miss: scan the cached field */
+	} else if (coll == COLLATION_UNICODE_CASEMAP) {
+		query = NULL; /* the index might miss ("ı" for "i"): scan the field */
 	} else if (sql == f_subject) {
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
 	} else {
