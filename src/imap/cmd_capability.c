@@ -20,7 +20,8 @@
    both. */
 #define CAPS_BASE                                                                                  \
 	"IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"   \
-	" LOGIN-REFERRALS"
+	" LOGIN-REFERRALS"                                                                         \
+	" LANGUAGE"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \
