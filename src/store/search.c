@@ -24,8 +24,9 @@
  * accents, so it finds nothing the comparator would not). A non-ASCII
  * needle under it is looked up by its ASCII runs ("Émile" by "mile",
  * fts_ascii_runs()), else by the needle itself, and each hit checked.
- * The cached fields are scanned whole under it, so SUBJECT/FROM/TO/CC
- * are exact. What the index cannot see, so BODY/TEXT/HEADER needles of 3+
+ * SUBJECT/FROM/TO/CC check the cached field of every candidate; an ASCII
+ * needle narrows them by trigrams that allow for the letters the index
+ * does not fold (fts_casemap_trigrams()), a non-ASCII one scans the field. What the index cannot see, so BODY/TEXT/HEADER needles of 3+
  * characters miss (shorter ones scan and are exact): text whose letters
  * have ASCII keys the index does not fold to ("ızmir" for "izmir",
  * fullwidth "Ｍ" for "M"), an accent on the text's letter matching the
@@ -167,6 +168,64 @@ fts_address_pieces(struct arena *a, const char *needle)
 	return r;
 }
 
+/*
+ * The narrowing query for an ASCII needle of a cached field under
+ * i;unicode-casemap, which the index must not make miss anything: the
+ * trigrams of each piece of the needle (between '@', '.' and blanks), all
+ * required, each an OR of its spellings with the letters whose RFC 5051
+ * keys are ASCII letters the index does not fold to them (dotless "ı" for
+ * i, long "ſ" for s, Kelvin "K" for k); trigrams with the needle's last
+ * character are left out, since an accent on the text's letter there
+ * still matches ("cafe" is in "café"'s key "CAFE\u0301"). NULL when no
+ * trigram is left: the field is scanned. Other compatibility forms
+ * (fullwidth letters) are not looked for: those texts are missed.
+ */
+static const char *
+fts_casemap_trigrams(struct arena *a, const char *needle)
+{
+	static const char *const alt[128] = {
+	        ['i'] = "ı", ['I'] = "ı", ['s'] = "ſ", ['S'] = "ſ", ['k'] = "K", ['K'] = "K",
+	};
+	size_t len = strlen(needle);
+	struct buf q;
+	const char *r = NULL;
+
+	buf_init(&q);
+	for (size_t i = 0; i + 3 < len; i++) {
+		const char *t = needle + i;
+		if (strcspn(t, "@. \t") < 3)
+			continue;
+		if (q.len > 0)
+			buf_puts(&q, " AND ");
+		buf_puts(&q, "{header} : (");
+		/* every spelling: bit j of m picks position j's alternative */
+		for (unsigned m = 0; m < 8; m++) {
+			struct buf spelling;
+			bool ok = true;
+			buf_init(&spelling);
+			for (unsigned j = 0; j < 3 && ok; j++) {
+				const char *x = alt[(unsigned char)t[j] & 0x7f];
+				if (m & (1u << j)) {
+					ok = x != NULL;
+					if (ok)
+						buf_puts(&spelling, x);
+				} else {
+					buf_putc(&spelling, t[j]);
+				}
+			}
+			if (ok)
+				buf_printf(&q, "%s%s", m > 0 ? " OR " : "",
+				           fts_phrase(a, NULL, spelling.data));
+			buf_deinit(&spelling);
+		}
+		buf_putc(&q, ')');
+	}
+	if (q.len > 0)
+		r = arena_strdup(a, q.data);
+	buf_deinit(&q);
+	return r;
+}
+
 static int
 cmp_u32(const void *x, const void *y)
 {
@@ -305,7 +364,8 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 		if (query == NULL)
 			query = fts_phrase(a, cols[field], needle);
 	} else if (coll == COLLATION_UNICODE_CASEMAP) {
-		query = NULL; /* the index might miss ("ı" for "i"): scan the field */
+		/* the index might miss ("ı" for "i"): narrow only where it cannot */
+		query = index_exact ? fts_casemap_trigrams(a, needle) : NULL;
 	} else if (sql == f_subject) {
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
 	} else {
