@@ -19,20 +19,20 @@
  *
  * The index folds case more loosely than i;ascii-casemap and i;octet, so
  * for them its hits are candidates that tern_contains() then checks. For
- * i;unicode-casemap (titlecase + NFKD) and an ASCII needle its hits are
- * the answer (SQLite folds neither "İ" nor "ı" to "i", and keeps
- * accents, so it finds nothing the comparator would not). A non-ASCII
- * needle under it is looked up by its ASCII runs ("Émile" by "mile",
- * fts_ascii_runs()), else by the needle itself, and each hit checked.
- * SUBJECT/FROM/TO/CC check the cached field of every candidate; an ASCII
- * needle narrows them by trigrams that allow for the letters the index
- * does not fold (fts_casemap_trigrams()), a non-ASCII one scans the field. What the index cannot see, so BODY/TEXT/HEADER needles of 3+
- * characters miss (shorter ones scan and are exact): text whose letters
- * have ASCII keys the index does not fold to ("ızmir" for "izmir",
- * fullwidth "Ｍ" for "M"), an accent on the text's letter matching the
- * needle's last ("café" for "cafe": RFC 5051 keys "CAFE\u0301"), and,
- * for a needle without ASCII runs, letters the index folds apart from
- * titlecase ("IŞIK" for "ışık").
+ * i;unicode-casemap (titlecase + NFKD) and an ASCII needle its hits on
+ * BODY/TEXT/HEADER are the answer (SQLite folds neither "İ" nor "ı" to
+ * "i", and keeps accents, so it finds nothing the comparator would not).
+ * A non-ASCII needle under it is looked up by its ASCII runs ("Émile" by
+ * "mile", fts_ascii_runs()), else by the needle itself, and each hit
+ * checked. SUBJECT/FROM/TO/CC check the cached field of every candidate;
+ * an ASCII needle narrows them by trigrams that allow for the letters the
+ * index does not fold (fts_casemap_trigrams()), a non-ASCII one scans.
+ * What the index cannot see, so 3+ character needles miss it (shorter
+ * ones scan and are exact): letters in compatibility forms (fullwidth
+ * "Ｍ" for "M"); for BODY/TEXT/HEADER also "ızmir" for "izmir", an accent
+ * on the text's letter matching the needle's last ("café" for "cafe":
+ * RFC 5051 keys "CAFE\u0301"), and, for a needle without ASCII runs,
+ * letters the index folds apart from titlecase ("IŞIK" for "ışık").
  * Needles are SQL values and quoted FTS phrases: no injection possible.
  */
 #include "store/store_int.h"
