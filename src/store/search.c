@@ -25,8 +25,9 @@
  * A non-ASCII needle under it is looked up by its ASCII runs ("Émile" by
  * "mile", fts_ascii_runs()), else by the needle itself, and each hit
  * checked. SUBJECT/FROM/TO/CC check the cached field of every candidate;
- * an ASCII needle narrows them by trigrams that allow for the letters the
- * index does not fold (fts_casemap_trigrams()), a non-ASCII one scans.
+ * an ASCII needle narrows them by phrases and trigrams that allow for the
+ * letters the index does not fold (fts_casemap_pieces()), a non-ASCII one
+ * scans.
  * What the index cannot see, so 3+ character needles miss it (shorter
  * ones scan and are exact): letters in compatibility forms (fullwidth
  * "Ｍ" for "M"); for BODY/TEXT/HEADER also "ızmir" for "izmir", an accent
@@ -170,55 +171,65 @@ fts_address_pieces(struct arena *a, const char *needle)
 
 /*
  * The narrowing query for an ASCII needle of a cached field under
- * i;unicode-casemap, which the index must not make miss anything: the
- * trigrams of each piece of the needle (between '@', '.' and blanks), all
- * required, each an OR of its spellings with the letters whose RFC 5051
- * keys are ASCII letters the index does not fold to them (dotless "ı" for
- * i, long "ſ" for s, Kelvin "K" for k); trigrams with the needle's last
- * character are left out, since an accent on the text's letter there
- * still matches ("cafe" is in "café"'s key "CAFE\u0301"). NULL when no
- * trigram is left: the field is scanned. Other compatibility forms
+ * i;unicode-casemap, which the index must not make miss anything. The
+ * needle's last character is left out, since an accent on the text's
+ * letter there still matches ("cafe" is in "café"'s key "CAFE\u0301");
+ * the rest is cut into pieces at seps (an address's '@', '.' and blanks:
+ * the cached address is the parsed one), and all pieces are required.
+ * A piece without the letters whose RFC 5051 keys are ASCII letters the
+ * index does not fold to them (dotless "ı" for i, long "ſ" for s, Kelvin
+ * "K" for k) is one phrase; a piece with them is its trigrams, each an
+ * OR of its spellings. Pieces under 3 characters are left out; NULL when
+ * none is left: the field is scanned. Other compatibility forms
  * (fullwidth letters) are not looked for: those texts are missed.
  */
 static const char *
-fts_casemap_trigrams(struct arena *a, const char *needle)
+fts_casemap_pieces(struct arena *a, const char *needle, const char *seps)
 {
 	static const char *const alt[128] = {
 	        ['i'] = "ı", ['I'] = "ı", ['s'] = "ſ", ['S'] = "ſ", ['k'] = "K", ['K'] = "K",
 	};
-	size_t len = strlen(needle);
+	size_t len = strlen(needle) > 0 ? strlen(needle) - 1 : 0;
 	struct buf q;
 	const char *r = NULL;
 
 	buf_init(&q);
-	for (size_t i = 0; i + 3 < len; i++) {
-		const char *t = needle + i;
-		if (strcspn(t, "@. \t") < 3)
+	for (size_t at = 0; at < len;) {
+		size_t n = strcspn(needle + at, seps);
+		const char *p = needle + at;
+		n = MIN(n, len - at);
+		at += n + 1;
+		if (n < 3)
 			continue;
-		if (q.len > 0)
-			buf_puts(&q, " AND ");
-		buf_puts(&q, "{header} : (");
-		/* every spelling: bit j of m picks position j's alternative */
-		for (unsigned m = 0; m < 8; m++) {
-			struct buf spelling;
-			bool ok = true;
-			buf_init(&spelling);
-			for (unsigned j = 0; j < 3 && ok; j++) {
-				const char *x = alt[(unsigned char)t[j] & 0x7f];
-				if (m & (1u << j)) {
-					ok = x != NULL;
-					if (ok)
-						buf_puts(&spelling, x);
-				} else {
-					buf_putc(&spelling, t[j]);
-				}
-			}
-			if (ok)
-				buf_printf(&q, "%s%s", m > 0 ? " OR " : "",
-				           fts_phrase(a, NULL, spelling.data));
-			buf_deinit(&spelling);
+		if (strcspn(p, "iIsSkK") >= n) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, fts_phrase(a, "header", arena_strndup(a, p, n)));
+			continue;
 		}
-		buf_putc(&q, ')');
+		for (size_t i = 0; i + 3 <= n; i++) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, "{header} : (");
+			/* every spelling: bit j of m picks position j's alternative */
+			for (unsigned m = 0; m < 8; m++) {
+				char spelling[16]; /* UNSAFE: 3 letters of at most 3 bytes */
+				size_t w = 0;
+				bool ok = true;
+				for (unsigned j = 0; j < 3 && ok; j++) {
+					const char *x = alt[(unsigned char)p[i + j] & 0x7f];
+					if (!(m & (1u << j)))
+						spelling[w++] = p[i + j];
+					else if ((ok = x != NULL))
+						w += (size_t)sprintf(spelling + w, "%s", x);
+				}
+				spelling[w] = '\0';
+				if (ok)
+					buf_printf(&q, "%s%s", m > 0 ? " OR " : "",
+					           fts_phrase(a, NULL, spelling));
+			}
+			buf_putc(&q, ')');
+		}
 	}
 	if (q.len > 0)
 		r = arena_strdup(a, q.data);
@@ -365,7 +376,8 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 			query = fts_phrase(a, cols[field], needle);
 	} else if (coll == COLLATION_UNICODE_CASEMAP) {
 		/* the index might miss ("ı" for "i"): narrow only where it cannot */
-		query = index_exact ? fts_casemap_trigrams(a, needle) : NULL;
+		query = index_exact ? fts_casemap_pieces(a, needle, sql == f_subject ? "" : "@. \t")
+		                    : NULL;
 	} else if (sql == f_subject) {
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
 	} else {
