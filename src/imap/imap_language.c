@@ -27,8 +27,8 @@ extern const struct imap_language imap_language_ru;
 /* The longest range worth matching: our tags are far shorter. */
 #define RANGE_MAX 64
 
-static const struct imap_language i_default = {"i-default", "English", NULL, 0, NULL, NULL};
-static const struct imap_language en = {"en", "English", NULL, 0, NULL, NULL};
+static const struct imap_language i_default = {"i-default", NULL, 0, NULL, NULL};
+static const struct imap_language en = {"en", NULL, 0, NULL, NULL};
 static const struct imap_language *const languages[] = {
         &i_default,
         &en,

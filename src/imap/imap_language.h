@@ -20,8 +20,7 @@ struct imap_language_text {
 };
 
 struct imap_language {
-	const char *tag;  /* RFC 5646 tag, as LANGUAGE lists it: "pl" */
-	const char *name; /* the language's own name: "polski" */
+	const char *tag; /* RFC 5646 tag, as LANGUAGE lists it: "pl" */
 	/* sorted by english (strcmp), so lookups are a binary search */
 	const struct imap_language_text *texts;
 	size_t n_texts;

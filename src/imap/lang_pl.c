@@ -387,7 +387,6 @@ static const struct imap_language_text texts[] = {
 
 const struct imap_language imap_language_pl = {
         .tag = "pl",
-        .name = "polski",
         .texts = texts,
         .n_texts = ARRAY_LEN(texts),
         .other_users = "Inni użytkownicy",

@@ -391,7 +391,6 @@ static const struct imap_language_text texts[] = {
 
 const struct imap_language imap_language_ru = {
         .tag = "ru",
-        .name = "русский",
         .texts = texts,
         .n_texts = ARRAY_LEN(texts),
         .other_users = "Другие пользователи",
