@@ -99,8 +99,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += len + (nl != NULL);
 	}
 	buf_init(&b);
-	imap_thread_format(a, data[0] & 1 ? IMAP_THREAD_REFERENCES : IMAP_THREAD_ORDEREDSUBJECT, m,
-	                   n, &b);
+	imap_thread_format(a, data[0] & 1 ? IMAP_THREAD_REFERENCES : IMAP_THREAD_ORDEREDSUBJECT,
+	                   (enum collation)((data[0] >> 1) % COLLATION_COUNT), m, n, &b);
 	check_output(&b, n);
 	buf_deinit(&b);
 	arena_free(&a);

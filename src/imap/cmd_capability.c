@@ -20,7 +20,8 @@
    both. */
 #define CAPS_BASE                                                                                  \
 	"IMAP4rev1 IMAP4rev2 SASL-IR %s ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS CHILDREN"   \
-	" LOGIN-REFERRALS"
+	" LOGIN-REFERRALS"                                                                         \
+	" LANGUAGE"
 
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \
@@ -30,7 +31,8 @@
 	" CONDSTORE QRESYNC ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL CATENATE"                    \
 	" URLAUTH URLAUTH=BINARY NOTIFY COMPRESS=DEFLATE UNAUTHENTICATE REPLACE"                   \
 	" QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE QUOTA=RES-MAILBOX METADATA METADATA-SERVER FILTERS"      \
-	" ACL RIGHTS=texk LIST-MYRIGHTS PREVIEW MULTISEARCH"
+	" ACL RIGHTS=texk LIST-MYRIGHTS PREVIEW MULTISEARCH"                                       \
+	" I18NLEVEL=2"
 
 const char *
 imap_capability(struct imap_session *s)

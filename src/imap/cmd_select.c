@@ -267,7 +267,7 @@ imap_cmd_select(struct imap_cmd *cmd)
 	if (s->is_rev2)
 		imap_reply_untagged(s, "LIST () \"/\" %s", imap_mailbox_wire(s, name));
 	imap_mailbox_selected(s, mbox, box.acct, name, readonly);
-	const char *ok_text = arena_printf(cmd->arena, "[%s] %s completed",
+	const char *ok_text = arena_printf(cmd->arena, imap_reply_text(s, "[%s] %s completed"),
 	                                   readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
 	enum imap_cmd_status st;
 	if (q.is_set && q.uidvalidity == info.uidvalidity && report_changes(cmd, &q, ok_text, &st))

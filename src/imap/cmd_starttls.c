@@ -28,6 +28,9 @@ imap_cmd_starttls(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	imap_reply_ok(cmd, "Begin TLS negotiation now");
+	/* RFC 5255 section 7: a LANGUAGE sent in the clear may be an
+	   attacker's; the client must send it again under TLS. */
+	s->language = NULL;
 	if (net_conn_starttls(s->base.conn) < 0) {
 		log_error("imap", "event=starttls-failed");
 		imap_session_bye(s, "TLS could not start");

@@ -81,7 +81,7 @@ imap_cmd_thread(struct imap_cmd *cmd)
 	buf_puts(&b, "THREAD");
 	if (nm > 0)
 		buf_putc(&b, ' ');
-	imap_thread_format(cmd->arena, alg, msgs, nm, &b);
+	imap_thread_format(cmd->arena, alg, s->comparator, msgs, nm, &b);
 	imap_reply_untagged(s, "%s", b.data);
 	buf_deinit(&b);
 	imap_reply_ok(cmd, "%s completed", cmd->name);

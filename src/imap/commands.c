@@ -22,6 +22,7 @@ static const struct imap_command_def commands[] = {
         {"NOOP", imap_cmd_noop, ANY, 0},
         {"LOGOUT", imap_cmd_logout, ANY, 0},
         {"ID", imap_cmd_id, ANY, 0}, /* RFC 2971 */
+        {"LANGUAGE", imap_cmd_language, ANY, 0}, /* RFC 5255 3.2 */
         /* 6.2: not authenticated */
         {"STARTTLS", imap_cmd_starttls, IMAP_STATE_NOT_AUTH, 0},
         {"LOGIN", imap_cmd_login, IMAP_STATE_NOT_AUTH, 0},
@@ -57,6 +58,7 @@ static const struct imap_command_def commands[] = {
         {"DELETEACL", imap_cmd_deleteacl, AUTHED, 0},
         {"LISTRIGHTS", imap_cmd_listrights, AUTHED, 0},
         {"MYRIGHTS", imap_cmd_myrights, AUTHED, 0},
+        {"COMPARATOR", imap_cmd_comparator, AUTHED, 0}, /* RFC 5255 4.7 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},

@@ -45,6 +45,8 @@ imap_cmd_fn imap_cmd_urlfetch;
 imap_cmd_fn imap_cmd_notify;
 imap_cmd_fn imap_cmd_compress;
 imap_cmd_fn imap_cmd_unauthenticate;
+imap_cmd_fn imap_cmd_comparator;
+imap_cmd_fn imap_cmd_language;
 imap_cmd_fn imap_cmd_replace;
 imap_cmd_fn imap_cmd_getquota;
 imap_cmd_fn imap_cmd_getquotaroot;

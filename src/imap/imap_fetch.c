@@ -379,9 +379,10 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			log_error("imap", "event=fetch-lookup-failed uid=%u err=\"%s\"", uid,
 			          store_error_str(err));
 			f->fail_status = "NO";
-			f->fail_text =
-			        arena_printf(cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
-			                     s->base.log.sid);
+			f->fail_text = arena_printf(
+			        cmd->arena,
+			        imap_reply_text(s, "[UNAVAILABLE] Temporary failure (sid %s)"),
+			        s->base.log.sid);
 			return -1;
 		}
 	}
@@ -412,12 +413,17 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 			f->fail_status = "NO";
 			f->fail_text =
 			        err == STORE_ERR_CORRUPT
-			                ? arena_printf(cmd->arena,
-			                               "[SERVERBUG] Internal error (sid %s)",
-			                               s->base.log.sid)
-			                : arena_printf(cmd->arena,
-			                               "[UNAVAILABLE] Temporary failure (sid %s)",
-			                               s->base.log.sid);
+			                ? arena_printf(
+			                          cmd->arena,
+			                          imap_reply_text(
+			                                  s, "[SERVERBUG] Internal error (sid %s)"),
+			                          s->base.log.sid)
+			                : arena_printf(
+			                          cmd->arena,
+			                          imap_reply_text(
+			                                  s,
+			                                  "[UNAVAILABLE] Temporary failure (sid %s)"),
+			                          s->base.log.sid);
 			return -1;
 		}
 		if (store_reader_size(f->reader) < size)

@@ -263,15 +263,16 @@ text_lookup(void *ctx, const struct imap_search_input *in, enum store_text_field
 		*t = (struct text_hits){.account_id = account_id,
 		                        .field = field,
 		                        .needle = arena_strdup(m->texts_arena, needle)};
-		int rc = store_search_text_account(in->acct, field, needle, m->texts_arena,
-		                                   &t->hits, &t->n, err_out);
+		int rc = store_search_text_account(in->acct, field, needle, in->collation,
+		                                   m->texts_arena, &t->hits, &t->n, err_out);
 		if (rc < 0)
 			return -1;
 		t->is_offered = rc == 0;
 		m->n_texts++;
 	}
 	if (!t->is_offered)
-		return store_search_text(in->mbox, field, needle, a, uids_out, n_out, err_out);
+		return store_search_text(in->mbox, field, needle, in->collation, a, uids_out, n_out,
+		                         err_out);
 
 	/* The mailbox's run of hits (sorted by mailbox, then uid). */
 	struct store_mailbox_info info;

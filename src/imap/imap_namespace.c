@@ -20,7 +20,10 @@
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "imap/imap_language.h"
+#include "imap/mutf7.h"
 #include "lib/arena.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -274,4 +277,35 @@ imap_namespace_enter(struct imap_session *s)
 	}
 	free(want);
 	return -1;
+}
+
+/* ("Other Users/" "/" "TRANSLATION" ("...")): the translated prefix keeps
+   the delimiter, and is modified UTF-7 (RFC 5255 3.5) unless names travel
+   as UTF-8 in this session (RFC 6855, RFC 9051). */
+static void
+namespace_put(struct imap_session *s, struct buf *b, const char *prefix, const char *translated)
+{
+	buf_printf(b, "((\"%s/\" \"/\"", prefix);
+	if (translated != NULL) {
+		const char *t = arena_printf(s->cmd_arena, "%s/", translated);
+		if (!s->utf8_names)
+			t = imap_mutf7_encode(s->cmd_arena, t);
+		buf_printf(b, " \"TRANSLATION\" (%s)", imap_quote_utf8(s->cmd_arena, t, true));
+	}
+	buf_puts(b, "))");
+}
+
+void
+imap_namespace_reply(struct imap_session *s)
+{
+	const struct imap_language *l = s->language;
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "NAMESPACE ((\"\" \"/\")) ");
+	namespace_put(s, &b, IMAP_NS_OTHER, l != NULL ? l->other_users : NULL);
+	buf_putc(&b, ' ');
+	namespace_put(s, &b, IMAP_NS_SHARED, l != NULL ? l->shared : NULL);
+	imap_reply_untagged(s, "%s", b.data);
+	buf_deinit(&b);
 }

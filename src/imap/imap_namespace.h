@@ -20,6 +20,11 @@
 #define IMAP_NS_OTHER  "Other Users"
 #define IMAP_NS_SHARED "Shared"
 
+/* Sends "* NAMESPACE", with RFC 5255 3.4's TRANSLATION of the other users'
+   and shared prefixes when the session's language has one (NAMESPACE,
+   LANGUAGE). */
+void imap_namespace_reply(struct imap_session *s);
+
 /* A mailbox name resolved to its owner. */
 struct imap_box {
 	struct store_account *acct; /* borrowed from the session until logout */

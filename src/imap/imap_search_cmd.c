@@ -23,6 +23,7 @@ imap_search_input_init(struct imap_search_input *in, struct imap_session *s)
 	        .now = (int64_t)time(NULL),
 	        .cancel = &s->base.cancel,
 	        .max_memory = s->settings.max_session_memory,
+	        .collation = s->comparator,
 	};
 }
 
@@ -69,7 +70,8 @@ imap_search_result(struct imap_session *s, const struct imap_search_key *root,
 	}
 	/* The store orders the whole mailbox as it is now; keep what the
 	   search found in the snapshot, by binary search: O(n log m). */
-	if (store_sort_uids(s->mbox, keys, n_keys, a, &sorted, &n_sorted, err_out) < 0)
+	if (store_sort_uids(s->mbox, keys, n_keys, s->comparator, a, &sorted, &n_sorted, err_out) <
+	    0)
 		return -1;
 	for (size_t i = 0; i < n_sorted; i++)
 		if (sorted_u32_contains(match, n_match, sorted[i]))

@@ -27,7 +27,7 @@
  *   BCC, HEADER f s            header index candidates (every message for an
  *                              empty s), checked in the raw header: fields
  *                              named f, RFC 2047 decoded and unfolded,
- *                              case-insensitive substring (Unicode folding)
+ *                              substring under the session's comparator
  *   dates, sizes, MODSEQ,      store_search_range on cached columns. The
  *   OLDER/YOUNGER              internal and save dates are whole UTC days
  *                              ("disregarding time and timezone": we keep
@@ -50,10 +50,10 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/collation.h"
 #include "lib/util.h"
 #include "mail/header.h"
 #include "mail/imap_string.h"
@@ -419,25 +419,6 @@ eval_date(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 	return eval_range(e, cols[k->date], min, max, cand, ok);
 }
 
-/* Case-insensitive substring with Unicode case folding (as the store's
-   tern_icontains), an empty needle always matching. */
-static bool
-icontains(const char *hay, const char *needle)
-{
-	size_t hn = strlen(hay), nn = strlen(needle), fh = 0, fn = 0;
-	bool found = false;
-
-	if (nn == 0)
-		return true;
-	uint8_t *h2 = u8_casefold((const uint8_t *)hay, hn, NULL, NULL, NULL, &fh);
-	uint8_t *n2 = u8_casefold((const uint8_t *)needle, nn, NULL, NULL, NULL, &fn);
-	if (h2 != NULL && n2 != NULL)
-		found = fn == 0 || memmem(h2, fh, n2, fn) != NULL;
-	free(h2);
-	free(n2);
-	return found;
-}
-
 /* Whether uid's raw header has a field named field containing needle.
    -1: the store failed (a message expunged meanwhile is simply no match). */
 static int
@@ -463,7 +444,7 @@ header_matches(struct eval *e, uint32_t uid, const char *field, const char *need
 		if (!mail_header_field_is(&f, field))
 			continue;
 		const char *v = mail_rfc2047_decode(tmp, f.value, f.value_len);
-		found = icontains(v, needle);
+		found = collation_contains(e->in->collation, v, strlen(v), needle, strlen(needle));
 	}
 	arena_free(&tmp);
 	buf_deinit(&raw);
@@ -500,7 +481,8 @@ search_text(struct eval *e, enum store_text_field field, const char *needle, str
 	if (in->text_lookup != NULL)
 		return in->text_lookup(in->text_ctx, in, field, needle, e->a, &out->v, &out->n,
 		                       &e->err);
-	return store_search_text(in->mbox, field, needle, e->a, &out->v, &out->n, &e->err);
+	return store_search_text(in->mbox, field, needle, in->collation, e->a, &out->v, &out->n,
+	                         &e->err);
 }
 
 static struct uidset

@@ -40,6 +40,9 @@ struct imap_search_input {
 	                   enum store_text_field field, const char *needle, struct arena *a,
 	                   uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 	void *text_ctx;
+	/* The session's comparator (RFC 5255 4.2): BCC BODY CC FROM SUBJECT
+	   TEXT TO HEADER match with its substring operation. */
+	enum collation collation;
 };
 
 /*

@@ -442,6 +442,7 @@ imap_session_unauthenticate(struct imap_session *s)
 	explicit_bzero(&s->user, sizeof(s->user));
 	s->utf8_names = s->utf8_accept = s->is_rev2 = s->condstore = s->qresync =
 	        false; /* ENABLE */
+	s->comparator = COLLATION_DEFAULT;
 	s->state = IMAP_STATE_NOT_AUTH;
 	/* Not logged in again: the log context forgets the user, and the
 	   login timeout and deadline apply as on a new connection. */
@@ -546,12 +547,13 @@ dispatch(struct imap_session *s, const struct imap_command *pc)
 		               log_str(s->cmd_arena, pc->name, strlen(pc->name)));
 		s->bad_in_a_row++;
 	} else if ((def->states & s->state) == 0) {
-		const char *why = "in this state";
+		/* Whole sentences, so each translates as one (LANGUAGE). */
 		if (s->state == IMAP_STATE_NOT_AUTH && (def->states & IMAP_STATE_AUTHED))
-			why = "before login";
+			imap_reply_bad(cmd, "%s not allowed before login", def->name);
 		else if (s->state == IMAP_STATE_AUTH && def->states == IMAP_STATE_SELECTED)
-			why = "without a selected mailbox";
-		imap_reply_bad(cmd, "%s not allowed %s", def->name, why);
+			imap_reply_bad(cmd, "%s not allowed without a selected mailbox", def->name);
+		else
+			imap_reply_bad(cmd, "%s not allowed in this state", def->name);
 		s->bad_in_a_row++;
 	} else {
 		s->bad_in_a_row = 0;
@@ -636,7 +638,7 @@ session_run(struct imap_session *s)
 			cmd->arena = s->cmd_arena;
 			cmd->tag = pc.tag;
 			if (toobig)
-				imap_reply_bad(cmd, "[TOOBIG] %s", error);
+				imap_reply_bad(cmd, "[TOOBIG] %s", imap_reply_text(s, error));
 			else
 				imap_reply_bad(cmd, "%s", error);
 			s->commands++;

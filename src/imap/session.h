@@ -28,6 +28,7 @@
 #include "store/store.h"
 
 struct arena;
+struct imap_language;
 struct event;
 struct net_conn;
 struct store;
@@ -106,6 +107,9 @@ struct imap_session {
 	bool is_holding;     /* it runs off the loop: output gathers in held */
 	struct buf held;
 	bool is_line_mode; /* cmd reads raw lines (on_line) */
+	/* LANGUAGE (RFC 5255 3): the replies' language; NULL is i-default
+	   (English), and STARTTLS returns to it (section 7). */
+	const struct imap_language *language;
 	uint64_t bad_in_a_row;
 	uint64_t commands;
 	struct auth_sasl *sasl;   /* AUTHENTICATE between steps */
@@ -129,6 +133,9 @@ struct imap_session {
 	bool is_rev2;               /* ENABLE IMAP4rev2 */
 	bool condstore;             /* CONDSTORE enabled (RFC 7162) */
 	bool qresync;               /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	/* COMPARATOR (RFC 5255 4.7): how SEARCH, SORT and THREAD compare
+	   strings; COLLATION_DEFAULT (0) until the client picks another. */
+	enum collation comparator;
 	struct imap_notify *notify; /* NOTIFY SET (imap_notify.h), or NULL */
 
 	/* selected */
@@ -150,7 +157,9 @@ struct imap_session {
 /* Every byte for the client goes through here: to the connection, or, while
    the command runs off the loop, into s->held, sent when it is back. */
 void imap_session_write(struct imap_session *s, const void *data, size_t len);
-/* Reply writer: adds "* ", the tag and CRLF. */
+/* Reply writer: adds "* ", the tag and CRLF. Texts of tagged replies and
+   of untagged OK/NO/BAD/BYE are formats looked up in s->language (the
+   English source text is the key, reply.c). */
 void imap_reply_untagged(struct imap_session *s, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
         PRINTF_LIKE(3, 4);
@@ -161,6 +170,10 @@ void imap_reply_tagged(struct imap_cmd *cmd, const char *status, const char *fmt
    (and literal8 NULs): "* " data CRLF. */
 void imap_reply_untagged_data(struct imap_session *s, const char *data, size_t len);
 void imap_reply_continue(struct imap_session *s, const char *text);
+/* english in the session's language (english itself when untranslated):
+   for a reply text built before it is written, e.g. with arena_printf(). */
+const char *imap_reply_text(const struct imap_session *s, const char *english)
+        __attribute__((format_arg(2)));
 /* Returns s as an IMAP string (quoted, or a literal when it must), from a. */
 const char *imap_quote(struct arena *a, const char *s);
 /* The same, but 8-bit UTF-8 may be quoted (UTF8=ACCEPT, RFC 6855 section 3). */

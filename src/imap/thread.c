@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unicase.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -282,14 +281,17 @@ emit(const struct tree *t, struct buf *b)
 
 /* ---- algorithms ---- */
 
+/* Base subjects are the same when their keys under the comparator are
+   (RFC 5255 4.2: it applies to both algorithms' subject comparisons). */
 static const char *
-fold(struct arena *a, const char *s)
+subject_key(struct arena *a, enum collation coll, const char *s)
 {
-	size_t n = 0;
-	uint8_t *f = u8_casefold((const uint8_t *)s, strlen(s), NULL, NULL, NULL, &n);
-	const char *r = f != NULL ? arena_strndup(a, (const char *)f, n) : s;
+	struct buf key;
 
-	free(f);
+	buf_init(&key);
+	collation_sort_key(coll, s, strlen(s), &key);
+	const char *r = arena_strndup(a, key.len > 0 ? key.data : "", key.len);
+	buf_deinit(&key);
 	return r;
 }
 
@@ -543,7 +545,7 @@ thread_references(struct tree *t, const uint32_t *nodes, const struct imap_threa
 }
 
 void
-imap_thread_format(struct arena *a, enum imap_thread_algorithm alg,
+imap_thread_format(struct arena *a, enum imap_thread_algorithm alg, enum collation coll,
                    const struct imap_thread_msg *msgs, size_t n, struct buf *out)
 {
 	struct tree t = {.a = a};
@@ -556,7 +558,8 @@ imap_thread_format(struct arena *a, enum imap_thread_algorithm alg,
 		nd->num = msgs[i].num;
 		nd->seq = msgs[i].seq;
 		nd->date = msgs[i].date;
-		nd->subject = fold(a, msgs[i].base_subject != NULL ? msgs[i].base_subject : "");
+		nd->subject = subject_key(a, coll,
+		                          msgs[i].base_subject != NULL ? msgs[i].base_subject : "");
 		nd->is_reply = subject_is_reply(msgs[i].subject != NULL ? msgs[i].subject : "");
 		nodes[i] = x;
 	}

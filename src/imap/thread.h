@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/collation.h"
+
 struct arena;
 struct buf;
 
@@ -32,10 +34,11 @@ struct imap_thread_msg {
 
 /*
  * Appends the thread-lists of msgs[0..n) for alg to out: "(1 2)(3 (4)(5))",
- * nothing when n is 0. Scratch memory comes from a. Deep or looping
- * References from hostile mail are handled without recursion.
+ * nothing when n is 0; base subjects are compared under coll. Scratch
+ * memory comes from a. Deep or looping References from hostile mail are
+ * handled without recursion.
  */
-void imap_thread_format(struct arena *a, enum imap_thread_algorithm alg,
+void imap_thread_format(struct arena *a, enum imap_thread_algorithm alg, enum collation coll,
                         const struct imap_thread_msg *msgs, size_t n, struct buf *out);
 
 #endif

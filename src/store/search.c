@@ -3,27 +3,48 @@
  * search.c: what SEARCH and SORT (RFC 9051 6.4.4, RFC 5256, RFC 5957) can
  * get from the index: substring text search, column ranges, sort orders.
  * The IMAP engine combines these uid sets with flags from the view.
+ * Strings compare under the session's comparator (RFC 5255 section 4,
+ * lib/collation.h): tern_contains(hay, needle, collation) for substrings,
+ * tern_sortkey(s, collation) for ORDER BY.
  *
  * Text: an FTS5 table with the trigram tokenizer (case_sensitive 0, so
- * Unicode case folding) over decoded headers and text parts of each blob.
- * The index is filled in the background (indexer.c): texts still in
- * fts_pending are scanned with tern_icontains() in the same statement, so
+ * Unicode simple case folding) over decoded headers and text parts of each
+ * blob. The index is filled in the background (indexer.c): texts still in
+ * fts_pending are scanned with tern_contains() in the same statement, so
  * the answer is exact whatever the indexer's progress.
  * A needle of 3+ characters is a phrase query, i.e. an index lookup of its
  * trigrams; SUBJECT/FROM/TO/CC use the header index to narrow, then check
  * the cached field. Shorter needles cannot use trigrams and scan the cached
- * text of the mailbox with tern_icontains() (Unicode case folding too).
+ * text of the mailbox with tern_contains().
+ *
+ * The index folds case more loosely than i;ascii-casemap and i;octet, so
+ * for them its hits are candidates that tern_contains() then checks. For
+ * i;unicode-casemap (titlecase + NFKD) and an ASCII needle its hits on
+ * BODY/TEXT/HEADER are the answer (SQLite folds neither "İ" nor "ı" to
+ * "i", and keeps accents, so it finds nothing the comparator would not).
+ * A non-ASCII needle under it is looked up by its ASCII runs ("Émile" by
+ * "mile", fts_ascii_runs()), else by the needle itself, and each hit
+ * checked. SUBJECT/FROM/TO/CC check the cached field of every candidate;
+ * an ASCII needle narrows them by phrases and trigrams that allow for the
+ * letters the index does not fold (fts_casemap_pieces()), a non-ASCII one
+ * scans.
+ * What the index cannot see, so 3+ character needles miss it (shorter
+ * ones scan and are exact): letters in compatibility forms (fullwidth
+ * "Ｍ" for "M"); for BODY/TEXT/HEADER also "ızmir" for "izmir", an accent
+ * on the text's letter matching the needle's last ("café" for "cafe":
+ * RFC 5051 keys "CAFE\u0301"), and, for a needle without ASCII runs,
+ * letters the index folds apart from titlecase ("IŞIK" for "ışık").
  * Needles are SQL values and quoted FTS phrases: no injection possible.
  */
 #include "store/store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unicase.h>
 #include <unistr.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
+#include "lib/collation.h"
 #include "lib/util.h"
 
 static bool
@@ -35,64 +56,61 @@ ascii_only(const char *s, size_t n)
 	return true;
 }
 
-static char
-lc(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
-}
-
 static bool
-ascii_icontains(const char *hay, size_t hn, const char *needle, size_t nn)
+arg_collation(sqlite3_value *v, enum collation *out)
 {
-	if (nn == 0)
-		return true;
-	for (size_t i = 0; i + nn <= hn; i++) {
-		size_t k = 0;
+	int c = sqlite3_value_int(v);
 
-		while (k < nn && lc(hay[i + k]) == lc(needle[k]))
-			k++;
-		if (k == nn)
-			return true;
-	}
-	return false;
+	if (c < 0 || c >= COLLATION_COUNT)
+		return false;
+	*out = (enum collation)c;
+	return true;
 }
 
-/* tern_icontains(hay, needle): case-insensitive (Unicode folding) substring. */
+/* tern_contains(hay, needle, collation): the collation's substring test. */
 static void
-fn_icontains(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+fn_contains(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *hay = (const char *)sqlite3_value_text(argv[0]);
 	const char *needle = (const char *)sqlite3_value_text(argv[1]);
-	size_t hn, nn, fh = 0, fn = 0;
-	uint8_t *h2, *n2;
-	bool found = false;
+	enum collation c;
 
 	(void)argc;
-	if (hay == NULL || needle == NULL) {
+	if (hay == NULL || needle == NULL || !arg_collation(argv[2], &c)) {
 		sqlite3_result_int(ctx, 0);
 		return;
 	}
-	hn = (size_t)sqlite3_value_bytes(argv[0]);
-	nn = (size_t)sqlite3_value_bytes(argv[1]);
-	if (ascii_only(needle, nn) && ascii_only(hay, hn)) {
-		sqlite3_result_int(ctx, ascii_icontains(hay, hn, needle, nn));
+	sqlite3_result_int(ctx, collation_contains(c, hay, (size_t)sqlite3_value_bytes(argv[0]),
+	                                           needle, (size_t)sqlite3_value_bytes(argv[1])));
+}
+
+/* tern_sortkey(s, collation): a BLOB that sorts (memcmp) as the collation
+   orders s; NULL stays NULL (sorts first, as before). */
+static void
+fn_sortkey(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	enum collation c;
+	struct buf key;
+
+	(void)argc;
+	if (s == NULL || !arg_collation(argv[1], &c)) {
+		sqlite3_result_null(ctx);
 		return;
 	}
-	h2 = u8_casefold((const uint8_t *)hay, hn, NULL, NULL, NULL, &fh);
-	n2 = u8_casefold((const uint8_t *)needle, nn, NULL, NULL, NULL, &fn);
-	if (h2 != NULL && n2 != NULL)
-		found = fn == 0 || memmem(h2, fh, n2, fn) != NULL;
-	free(h2);
-	free(n2);
-	sqlite3_result_int(ctx, found);
+	buf_init(&key);
+	collation_sort_key(c, s, (size_t)sqlite3_value_bytes(argv[0]), &key);
+	sqlite3_result_blob(ctx, key.len > 0 ? key.data : "", (int)key.len, SQLITE_TRANSIENT);
+	buf_deinit(&key);
 }
 
 void
 search_register(sqlite3 *h)
 {
-	sqlite3_create_function(h, "tern_icontains", 2,
-	                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-	                        fn_icontains, NULL, NULL);
+	int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+
+	sqlite3_create_function(h, "tern_contains", 3, flags, NULL, fn_contains, NULL, NULL);
+	sqlite3_create_function(h, "tern_sortkey", 2, flags, NULL, fn_sortkey, NULL, NULL);
 }
 
 /* "{col} : "needle"" with quotes doubled; col NULL for every column. */
@@ -151,6 +169,74 @@ fts_address_pieces(struct arena *a, const char *needle)
 	return r;
 }
 
+/*
+ * The narrowing query for an ASCII needle of a cached field under
+ * i;unicode-casemap, which the index must not make miss anything. The
+ * needle's last character is left out, since an accent on the text's
+ * letter there still matches ("cafe" is in "café"'s key "CAFE\u0301");
+ * the rest is cut into pieces at seps (an address's '@', '.' and blanks:
+ * the cached address is the parsed one), and all pieces are required.
+ * A piece without the letters whose RFC 5051 keys are ASCII letters the
+ * index does not fold to them (dotless "ı" for i, long "ſ" for s, Kelvin
+ * "K" for k) is one phrase; a piece with them is its trigrams, each an
+ * OR of its spellings. Pieces under 3 characters are left out; NULL when
+ * none is left: the field is scanned. Other compatibility forms
+ * (fullwidth letters) are not looked for: those texts are missed.
+ */
+static const char *
+fts_casemap_pieces(struct arena *a, const char *needle, const char *seps)
+{
+	static const char *const alt[128] = {
+	        ['i'] = "ı", ['I'] = "ı", ['s'] = "ſ", ['S'] = "ſ", ['k'] = "K", ['K'] = "K",
+	};
+	size_t len = strlen(needle) > 0 ? strlen(needle) - 1 : 0;
+	struct buf q;
+	const char *r = NULL;
+
+	buf_init(&q);
+	for (size_t at = 0; at < len;) {
+		size_t n = strcspn(needle + at, seps);
+		const char *p = needle + at;
+		n = MIN(n, len - at);
+		at += n + 1;
+		if (n < 3)
+			continue;
+		if (strcspn(p, "iIsSkK") >= n) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, fts_phrase(a, "header", arena_strndup(a, p, n)));
+			continue;
+		}
+		for (size_t i = 0; i + 3 <= n; i++) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, "{header} : (");
+			/* every spelling: bit j of m picks position j's alternative */
+			for (unsigned m = 0; m < 8; m++) {
+				char spelling[16]; /* UNSAFE: 3 letters of at most 3 bytes */
+				size_t w = 0;
+				bool ok = true;
+				for (unsigned j = 0; j < 3 && ok; j++) {
+					const char *x = alt[(unsigned char)p[i + j] & 0x7f];
+					if (!(m & (1u << j)))
+						spelling[w++] = p[i + j];
+					else if ((ok = x != NULL))
+						w += (size_t)sprintf(spelling + w, "%s", x);
+				}
+				spelling[w] = '\0';
+				if (ok)
+					buf_printf(&q, "%s%s", m > 0 ? " OR " : "",
+					           fts_phrase(a, NULL, spelling));
+			}
+			buf_putc(&q, ')');
+		}
+	}
+	if (q.len > 0)
+		r = arena_strdup(a, q.data);
+	buf_deinit(&q);
+	return r;
+}
+
 static int
 cmp_u32(const void *x, const void *y)
 {
@@ -159,40 +245,85 @@ cmp_u32(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/*
+ * The index query for a non-ASCII needle under i;unicode-casemap: the
+ * phrases (in col) of its runs of 3+ ASCII characters, all required; NULL
+ * when it has none. A run's last character is left out when a non-ASCII
+ * one follows it: that may be a combining mark, and "e" + U+0301 in the
+ * needle is "é" in the text ("cafe\u0301" is looked up by "caf").
+ */
+static const char *
+fts_ascii_runs(struct arena *a, const char *col, const char *needle)
+{
+	struct buf q;
+	const char *r = NULL;
+
+	buf_init(&q);
+	for (const char *p = needle; *p != '\0';) {
+		size_t n = 0;
+		while (p[n] != '\0' && (unsigned char)p[n] < 0x80)
+			n++;
+		size_t use = p[n] != '\0' && n > 0 ? n - 1 : n;
+		if (use >= 3) {
+			if (q.len > 0)
+				buf_puts(&q, " AND ");
+			buf_puts(&q, fts_phrase(a, col, arena_strndup(a, p, use)));
+		}
+		p += n;
+		while ((unsigned char)*p >= 0x80)
+			p++;
+	}
+	if (q.len > 0)
+		r = arena_strdup(a, q.data);
+	buf_deinit(&q);
+	return r;
+}
+
 int
 store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
-                  struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                  enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
+                  enum store_error *err_out)
 {
 	/* Index lookups: ?1 mailbox, ?2 FTS query, plus a scan of the texts
-	   the indexer has not reached yet (?3 needle): a text is in exactly
-	   one of the two at any snapshot. CROSS JOIN keeps the FTS table
-	   (and the small pending table) outermost: the other order would run
-	   the MATCH once per row. */
-#define FTS_SQL(expr)                                                                              \
-	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"                     \
+	   the indexer has not reached yet (?3 needle, ?4 collation): a text
+	   is in exactly one of the two at any snapshot. CROSS JOIN keeps the
+	   FTS table (and the small pending table) outermost: the other order
+	   would run the MATCH once per row. The _checked forms also test
+	   each hit (the index folds more loosely than the comparator). */
+#define FTS_SQL(check, expr)                                                                       \
+	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid" check               \
 	" WHERE fts MATCH ?2 AND m.mailbox_id = ?1"                                                \
 	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
 	" JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " expr
-	static const char fts_body[] = FTS_SQL("tern_icontains(t.body, ?3)");
-	static const char fts_text[] =
-	        FTS_SQL("(tern_icontains(t.header, ?3) OR tern_icontains(t.body, ?3))");
-	static const char fts_headers[] = FTS_SQL("tern_icontains(t.header, ?3)");
-#undef FTS_SQL
-	/* Scans of the cached text: ?1 mailbox, ?3 needle. */
+#define CHECK(expr) " JOIN texts t ON t.id = m.blob_id AND " expr
+#define BODY        "tern_contains(t.body, ?3, ?4)"
+#define TEXT        "(tern_contains(t.header, ?3, ?4) OR tern_contains(t.body, ?3, ?4))"
+#define HEADERS     "tern_contains(t.header, ?3, ?4)"
+	static const char fts_body[] = FTS_SQL("", BODY);
+	static const char fts_text[] = FTS_SQL("", TEXT);
+	static const char fts_headers[] = FTS_SQL("", HEADERS);
+	static const char fts_body_checked[] = FTS_SQL(CHECK(BODY), BODY);
+	static const char fts_text_checked[] = FTS_SQL(CHECK(TEXT), TEXT);
+	static const char fts_headers_checked[] = FTS_SQL(CHECK(HEADERS), HEADERS);
+	/* Scans of the cached text: ?1 mailbox, ?3 needle, ?4 collation. */
 	static const char scan_body[] =
 	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-	        " WHERE m.mailbox_id = ?1 AND tern_icontains(t.body, ?3)";
+	        " WHERE m.mailbox_id = ?1 AND " BODY;
 	static const char scan_text[] =
 	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-	        " WHERE m.mailbox_id = ?1 AND (tern_icontains(t.header, ?3)"
-	        " OR tern_icontains(t.body, ?3))";
+	        " WHERE m.mailbox_id = ?1 AND " TEXT;
 	static const char scan_headers[] =
 	        "SELECT m.uid FROM messages m JOIN texts t ON t.id = m.blob_id"
-	        " WHERE m.mailbox_id = ?1 AND tern_icontains(t.header, ?3)";
+	        " WHERE m.mailbox_id = ?1 AND " HEADERS;
+#undef FTS_SQL
+#undef CHECK
+#undef BODY
+#undef TEXT
+#undef HEADERS
 	/* Cached fields, narrowed by the header index (?2) when it can. */
 #define FIELD_SQL(expr)                                                                            \
 	"SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"                            \
-	" WHERE m.mailbox_id = ?1 AND tern_icontains(" expr ", ?3)"                                \
+	" WHERE m.mailbox_id = ?1 AND tern_contains(" expr ", ?3, ?4)"                             \
 	" AND (?2 IS NULL OR m.blob_id IN (SELECT rowid FROM fts WHERE fts MATCH ?2)"              \
 	" OR m.blob_id IN (SELECT id FROM fts_pending))"
 	static const char f_subject[] = FIELD_SQL("b.subject");
@@ -201,7 +332,14 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 	static const char f_cc[] = FIELD_SQL("b.cc_addr");
 	static const char all_sql[] = "SELECT uid FROM messages WHERE mailbox_id = ?1";
 #undef FIELD_SQL
+	static const char *const cols[] = {
+	        [STORE_TEXT_BODY] = "body",
+	        [STORE_TEXT_TEXT] = NULL,
+	        [STORE_TEXT_HEADERS] = "header",
+	};
 	size_t chars = u8_mbsnlen((const uint8_t *)needle, strlen(needle));
+	/* Whether the index's hits are the answer (see the top). */
+	bool index_exact = coll == COLLATION_UNICODE_CASEMAP && ascii_only(needle, strlen(needle));
 	bool indexed = chars >= 3;
 	const char *sql, *query = NULL;
 	struct db *db;
@@ -210,16 +348,13 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 
 	switch (field) {
 	case STORE_TEXT_BODY:
-		sql = indexed ? fts_body : scan_body;
-		query = fts_phrase(a, "body", needle);
+		sql = !indexed ? scan_body : index_exact ? fts_body : fts_body_checked;
 		break;
 	case STORE_TEXT_TEXT:
-		sql = indexed ? fts_text : scan_text;
-		query = fts_phrase(a, NULL, needle);
+		sql = !indexed ? scan_text : index_exact ? fts_text : fts_text_checked;
 		break;
 	case STORE_TEXT_HEADERS:
-		sql = indexed ? fts_headers : scan_headers;
-		query = fts_phrase(a, "header", needle);
+		sql = !indexed ? scan_headers : index_exact ? fts_headers : fts_headers_checked;
 		break;
 	case STORE_TEXT_SUBJECT:
 		sql = f_subject;
@@ -234,10 +369,20 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 		sql = f_cc;
 		break;
 	}
-	if (sql == f_subject)
+	if (field <= STORE_TEXT_HEADERS) {
+		if (coll == COLLATION_UNICODE_CASEMAP && !index_exact)
+			query = fts_ascii_runs(a, cols[field], needle);
+		if (query == NULL)
+			query = fts_phrase(a, cols[field], needle);
+	} else if (coll == COLLATION_UNICODE_CASEMAP) {
+		/* the index might miss ("ı" for "i"): narrow only where it cannot */
+		query = index_exact ? fts_casemap_pieces(a, needle, sql == f_subject ? "" : "@. \t")
+		                    : NULL;
+	} else if (sql == f_subject) {
 		query = indexed ? fts_phrase(a, "header", needle) : NULL;
-	else if (sql == f_from || sql == f_to || sql == f_cc)
+	} else {
 		query = fts_address_pieces(a, needle);
+	}
 	if (needle[0] == '\0')
 		sql = all_sql;
 
@@ -250,6 +395,7 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 			if (query != NULL)
 				sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
 			sqlite3_bind_text(st, 3, needle, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 4, (int)coll);
 		}
 		rc = db_collect_uids(db, st, a, uids_out, n_out);
 	}
@@ -273,20 +419,23 @@ hit_cmp(const void *x, const void *y)
 
 int
 store_search_text_account(struct store_account *acct, enum store_text_field field,
-                          const char *needle, struct arena *a, struct store_text_hit **hits_out,
-                          size_t *n_out, enum store_error *err_out)
+                          const char *needle, enum collation coll, struct arena *a,
+                          struct store_text_hit **hits_out, size_t *n_out,
+                          enum store_error *err_out)
 {
 	/* store_search_text's index lookups without the mailbox: ?1 FTS
-	   query, ?2 needle for the texts the indexer has not reached. */
+	   query, ?2 needle for the texts the indexer has not reached, ?3 the
+	   collation. Only where the index's hits are the answer (an ASCII
+	   needle under i;unicode-casemap): the checked forms stay per mailbox. */
 #define ALL_SQL(expr)                                                                              \
 	"SELECT m.mailbox_id, m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"       \
 	" WHERE fts MATCH ?1"                                                                      \
 	" UNION ALL SELECT m.mailbox_id, m.uid FROM fts_pending p"                                 \
 	" CROSS JOIN messages m ON m.blob_id = p.id JOIN texts t ON t.id = p.id WHERE " expr
-	static const char all_body[] = ALL_SQL("tern_icontains(t.body, ?2)");
+	static const char all_body[] = ALL_SQL("tern_contains(t.body, ?2, ?3)");
 	static const char all_text[] =
-	        ALL_SQL("(tern_icontains(t.header, ?2) OR tern_icontains(t.body, ?2))");
-	static const char all_headers[] = ALL_SQL("tern_icontains(t.header, ?2)");
+	        ALL_SQL("(tern_contains(t.header, ?2, ?3) OR tern_contains(t.body, ?2, ?3))");
+	static const char all_headers[] = ALL_SQL("tern_contains(t.header, ?2, ?3)");
 #undef ALL_SQL
 	const char *sql, *query;
 	struct db *db;
@@ -295,7 +444,8 @@ store_search_text_account(struct store_account *acct, enum store_text_field fiel
 
 	/* A non-owner may not read every mailbox: theirs go one by one, as
 	   do needles the trigram index cannot answer. */
-	if (acct->who != NULL || u8_mbsnlen((const uint8_t *)needle, strlen(needle)) < 3)
+	if (acct->who != NULL || u8_mbsnlen((const uint8_t *)needle, strlen(needle)) < 3 ||
+	    coll != COLLATION_UNICODE_CASEMAP || !ascii_only(needle, strlen(needle)))
 		return 1;
 	switch (field) {
 	case STORE_TEXT_BODY:
@@ -323,6 +473,7 @@ store_search_text_account(struct store_account *acct, enum store_text_field fiel
 	} else {
 		sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, needle, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, (int)coll);
 		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n == cap) {
 				struct store_text_hit *bigger =
@@ -388,17 +539,19 @@ store_search_range(struct store_mailbox *mbox, enum store_column col, int64_t mi
 
 int
 store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
-                struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out)
+                enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
+                enum store_error *err_out)
 {
-	/* Strings compare as i;ascii-casemap (RFC 5256 section 2.3, RFC 4790
-	   9.2): ASCII letters mapped to upper case, then octets. SQLite's
-	   upper() maps only ASCII, which is the point; NOCASE maps to lower
-	   case and would put "[" and "_" before the letters. FROM, TO and CC
-	   compare the first address's mailbox part only (BASE.6.4.SORT,
-	   "addr-mailbox"); the cached key is mailbox@host, which SEARCH FROM
-	   uses too. */
-#define CASEMAP(col)      "upper(" col ")"
-#define MAILBOX_PART(col) "upper(substr(" col ", 1, instr(" col " || '@', '@') - 1))"
+	/* Strings compare under the comparator (RFC 5255 4.2; RFC 5256 2.3
+	   made it i;ascii-casemap before): tern_sortkey() gives each row's
+	   key once, and the sorter compares the BLOBs with memcmp(). A
+	   key of i;ascii-casemap maps ASCII letters to upper case, so "["
+	   and "_" sort after the letters (NOCASE would map to lower case).
+	   FROM, TO and CC compare the first address's mailbox part only
+	   (BASE.6.4.SORT, "addr-mailbox"); the cached key is mailbox@host,
+	   which SEARCH FROM uses too. ?2 is the collation. */
+#define CASEMAP(col)      "tern_sortkey(" col ", ?2)"
+#define MAILBOX_PART(col) CASEMAP("substr(" col ", 1, instr(" col " || '@', '@') - 1)")
 	static const char *const exprs[] = {
 	        [STORE_SORT_ARRIVAL] = "m.internal_date",
 	        [STORE_SORT_CC] = MAILBOX_PART("b.cc_addr"),
@@ -437,6 +590,7 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 	}
 	if (sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
+		sqlite3_bind_int(st, 2, (int)coll);
 		rc = db_collect_uids(db, st, a, uids_out, n_out);
 	}
 	if (rc < 0)

@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/collation.h"
+
 struct arena;
 struct buf;
 
@@ -630,13 +632,15 @@ enum store_text_field {
 };
 
 /*
- * Case-insensitive substring search (IMAP SEARCH BODY/TEXT/SUBJECT/...).
- * Needles of 3 characters or more are FTS5 trigram index lookups; shorter
- * ones scan the cached text of the mailbox (correct, O(mailbox)). Result:
+ * Substring search (IMAP SEARCH BODY/TEXT/SUBJECT/...) under the
+ * collation's substring operation (RFC 5255 4.6; i;unicode-casemap is the
+ * case-insensitive one of RFC 9051). Needles of 3 characters or more are
+ * FTS5 trigram index lookups; shorter ones scan the cached text of the
+ * mailbox (O(mailbox)). search.c says what the index cannot see. Result:
  * ascending uids in a. An empty needle matches every message.
  */
 int store_search_text(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
-                      struct arena *a, uint32_t **uids_out, size_t *n_out,
+                      enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
                       enum store_error *err_out);
 
 /* One match of store_search_text_account(). */
@@ -650,13 +654,15 @@ struct store_text_hit {
  * search of many mailboxes (MULTISEARCH): one index query instead of one
  * per mailbox, each of which runs the phrase over the whole account's
  * index. Hits sorted by mailbox id, then uid, in a. Offered for BODY,
- * TEXT and HEADERS needles the index answers (3 characters or more),
+ * TEXT and HEADERS needles the index answers alone (3 characters or more,
+ * ASCII, under i;unicode-casemap),
  * through the owner's handle only: returns 1 (nothing done) otherwise, and
  * the caller searches mailbox by mailbox. 0, or -1 with _TEMP.
  */
 int store_search_text_account(struct store_account *acct, enum store_text_field field,
-                              const char *needle, struct arena *a, struct store_text_hit **hits_out,
-                              size_t *n_out, enum store_error *err_out);
+                              const char *needle, enum collation coll, struct arena *a,
+                              struct store_text_hit **hits_out, size_t *n_out,
+                              enum store_error *err_out);
 
 enum store_column {
 	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */
@@ -688,9 +694,12 @@ struct store_sort {
 	bool reverse;
 };
 
-/* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */
+/* Sorts the whole mailbox by keys (ties by uid), strings ordered by the
+   collation (RFC 5255 4.6: strings it rejects last); uids_out in a,
+   n_out = messages. */
 int store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_t n_keys,
-                    struct arena *a, uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
+                    enum collation coll, struct arena *a, uint32_t **uids_out, size_t *n_out,
+                    enum store_error *err_out);
 
 /* ---- URLAUTH access keys -------------------------------------------- */
 

@@ -168,7 +168,7 @@ int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t *
                     size_t *n_out);
 
 /* ---- search.c ---- */
-/* Registers tern_icontains() on a new connection. */
+/* Registers tern_contains() and tern_sortkey() on a new connection. */
 void search_register(sqlite3 *h);
 
 /* ---- indexer.c ---- */

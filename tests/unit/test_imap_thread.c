@@ -33,7 +33,7 @@ run(struct arena *a, enum imap_thread_algorithm alg, const struct spec *sp, size
 		m[i].references = sp[i].refs ? mail_msgids(a, sp[i].refs, false, true) : NULL;
 	}
 	buf_init(&b);
-	imap_thread_format(a, alg, m, n, &b);
+	imap_thread_format(a, alg, COLLATION_DEFAULT, m, n, &b);
 	const char *r = arena_strdup(a, b.data ? b.data : "");
 	buf_deinit(&b);
 	return r;
@@ -197,7 +197,7 @@ test_references_deep_chains(void)
 			m[i].references = k > 0 ? arena_printf(a, "<%d@x>", k - 1) : NULL;
 		}
 		buf_init(&b);
-		imap_thread_format(a, REFS, m, N, &b);
+		imap_thread_format(a, REFS, COLLATION_DEFAULT, m, N, &b);
 		uint64_t ms = time_mono_ms() - start;
 		/* one thread: "(1 2 3 ... N)" or "(N N-1 ... 1)" */
 		test_assert(order, b.len > 2 && b.data[0] == '(' && b.data[b.len - 1] == ')');

@@ -82,7 +82,8 @@ search_count(struct store_mailbox *mb, const char *needle)
 	uint32_t *uids;
 	size_t n = 0;
 
-	if (store_search_text(mb, STORE_TEXT_BODY, needle, a, &uids, &n, &err) < 0)
+	if (store_search_text(mb, STORE_TEXT_BODY, needle, COLLATION_DEFAULT, a, &uids, &n, &err) <
+	    0)
 		n = (size_t)-1;
 	arena_free(&a);
 	return n;

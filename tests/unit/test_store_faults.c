@@ -103,7 +103,7 @@ search_bits(struct store_mailbox *mb, enum store_text_field f, const char *needl
 	uint32_t *uids, got = 0;
 	size_t n = 0;
 
-	if (store_search_text(mb, f, needle, a, &uids, &n, &err) < 0)
+	if (store_search_text(mb, f, needle, COLLATION_DEFAULT, a, &uids, &n, &err) < 0)
 		got = 1u << 31;
 	for (size_t k = 0; k < n; k++)
 		got |= 1u << uids[k];
