@@ -19,6 +19,7 @@
 
 struct arena;
 struct buf;
+struct imap_annotate_fetch;
 
 enum imap_fetch_kind {
 	IMAP_FETCH_FLAGS,
@@ -35,6 +36,7 @@ enum imap_fetch_kind {
 	IMAP_FETCH_SECTION,     /* BODY[..], BODY.PEEK[..], RFC822, RFC822.HEADER, RFC822.TEXT */
 	IMAP_FETCH_BINARY,      /* BINARY[..], BINARY.PEEK[..] (RFC 3516) */
 	IMAP_FETCH_BINARY_SIZE, /* BINARY.SIZE[..] */
+	IMAP_FETCH_ANNOTATION,  /* ANNOTATION (entries attribs) (RFC 5257) */
 };
 
 /* The non-numeric end of a section (section-msgtext / "MIME"). */
@@ -60,6 +62,7 @@ struct imap_fetch_item {
 	size_t n_fields;
 	bool has_partial; /* <offset.length> */
 	uint64_t partial_offset, partial_length;
+	struct imap_annotate_fetch *annotate; /* IMAP_FETCH_ANNOTATION */
 };
 
 struct imap_fetch_request {
@@ -83,7 +86,8 @@ bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_
 
 /*
  * Parses FETCH's second argument: a macro (ALL, FAST, FULL), one attribute
- * atom, or a parenthesised list of attributes. Returns true, or false with
+ * atom, or a parenthesised list of attributes; in the list, the atom
+ * ANNOTATION takes the list after it (RFC 5257, imap_annotate.h). Returns true, or false with
  * *error_out static (the client is told BAD). Everything in a.
  */
 bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "imap/imap_fetch_parse.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_metadata.h"
@@ -674,6 +675,15 @@ fetch_one(struct imap_session *s, const struct imap_fetch_request *req, struct a
 			}
 			buf_deinit(&data);
 			break;
+		case IMAP_FETCH_ANNOTATION: {
+			struct store_annotation *v = NULL;
+			size_t nv = 0;
+			if (store_annotation_get(s->mbox, uid, s->user.address, a, &v, &nv, &err) <
+			    0)
+				nv = 0; /* a new message has none yet anyway */
+			imap_annotate_fetch_append(a, out, it->annotate, v, nv);
+			break;
+		}
 		}
 	}
 	buf_puts(out, ")\r\n");

@@ -21,7 +21,9 @@
  * triggers, which the upgrade replaces. 6 adds the metadata table (IMAP
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
- * database gets the empty table.
+ * database gets the empty table. 8 adds annotations, the per-message
+ * annotations of RFC 5257 (annotation.c), with the trigger that removes a
+ * message's annotations with its row.
  */
 #include "store/store_int.h"
 
@@ -30,7 +32,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -86,6 +88,16 @@
 #define ACL_SQL                                                                                    \
 	"CREATE TABLE IF NOT EXISTS acl(mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL,"    \
 	" rights INTEGER NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+
+/* RFC 5257 message annotations: owner '' holds value.shared, an address
+   that user's value.priv. A message's go with its row (expunge, MOVE's
+   source, DELETE of the mailbox). */
+#define ANNOTATIONS_SQL                                                                             \
+	"CREATE TABLE IF NOT EXISTS annotations(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL," \
+	" entry TEXT NOT NULL, owner TEXT NOT NULL, value BLOB NOT NULL,"                           \
+	" PRIMARY KEY (mailbox_id, uid, entry, owner)) WITHOUT ROWID;"                              \
+	"CREATE TRIGGER IF NOT EXISTS messages_annotations AFTER DELETE ON messages BEGIN"          \
+	" DELETE FROM annotations WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid; END;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -155,7 +167,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        COUNTER_TRIGGERS_SQL METADATA_SQL;
+        COUNTER_TRIGGERS_SQL METADATA_SQL ANNOTATIONS_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -241,6 +253,21 @@ schema_upgrade_6_acl(struct db *db)
 	return 0;
 }
 
+/* Version 7 -> 8: the (empty) annotations table and its trigger. */
+static int
+schema_upgrade_7_annotations(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, ANNOTATIONS_SQL "UPDATE account SET schema_version = 8") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=7");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -295,6 +322,8 @@ schema_check(struct db *db)
 		version = 6;
 	if (version == 6 && schema_upgrade_6_acl(db) == 0)
 		version = 7;
+	if (version == 7 && schema_upgrade_7_annotations(db) == 0)
+		version = 8;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

@@ -44,7 +44,7 @@ class AclBase(ServerTestCase):
 class RfcExamplesTest(AclBase):
     def test_capability_and_namespace(self):
         caps = self.o.ok("CAPABILITY")[0].split()
-        for c in ("ACL", "RIGHTS=texk", "LIST-MYRIGHTS", "NAMESPACE"):
+        for c in ("ACL", "RIGHTS=texkn", "LIST-MYRIGHTS", "NAMESPACE"):
             self.assertIn(c, caps)
         self.assertEqual(self.o.ok("NAMESPACE")[0],
                          '* NAMESPACE (("" "/")) (("Other Users/" "/")) (("Shared/" "/"))')
@@ -57,7 +57,7 @@ class RfcExamplesTest(AclBase):
         o.ok("SETACL INBOX/Drafts Chris lrswi")
         o.ok("SETACL INBOX/Drafts Chris +cda")
         self.assertEqual(o.ok("GETACL INBOX/Drafts")[0],
-                         f'* ACL "INBOX/Drafts" "{self.owner}" lrswipkxteacd "chris" lrswikxteacd')
+                         f'* ACL "INBOX/Drafts" "{self.owner}" lrswipkxteancd "chris" lrswikxteacd')
         self.assertEqual(o.do("SETACL INBOX/Drafts John lrQswicda")[-1].split(" ", 1)[1],
                          "BAD Uppercase rights are not allowed")
         self.assertEqual(o.do("SETACL INBOX/Drafts John lrqswicda")[-1].split(" ", 1)[1],
@@ -80,10 +80,10 @@ class RfcExamplesTest(AclBase):
     def test_listrights_and_myrights(self):
         o = self.o
         self.assertEqual(o.ok("LISTRIGHTS INBOX Smith")[0],
-                         '* LISTRIGHTS "INBOX" "Smith" "" l r s w i p k x t e a c d')
+                         '* LISTRIGHTS "INBOX" "Smith" "" l r s w i p k x t e a n c d')
         self.assertEqual(o.ok(f"LISTRIGHTS INBOX {self.owner}")[0],
-                         f'* LISTRIGHTS "INBOX" "{self.owner}" lrswipkxteacd')
-        self.assertEqual(o.ok("MYRIGHTS INBOX")[0], '* MYRIGHTS "INBOX" lrswipkxteacd')
+                         f'* LISTRIGHTS "INBOX" "{self.owner}" lrswipkxteancd')
+        self.assertEqual(o.ok("MYRIGHTS INBOX")[0], '* MYRIGHTS "INBOX" lrswipkxteancd')
 
     def test_list_myrights(self):
         o = self.o
@@ -94,7 +94,7 @@ class RfcExamplesTest(AclBase):
         self.assertEqual(lines[i + 1], f'* MYRIGHTS "Other Users/{self.owner}/Sent" lr')
         self.assertIn('* LIST (\\Noselect \\HasChildren) "/" "Other Users"', lines)
         self.assertIn(f'* LIST (\\Noselect \\HasChildren) "/" "Other Users/{self.owner}"', lines)
-        self.assertEqual(lines[1], '* MYRIGHTS "INBOX" lrswipkxteacd')
+        self.assertEqual(lines[1], '* MYRIGHTS "INBOX" lrswipkxteancd')
         # imaplib sees the same.
         c = imaplib.IMAP4_SSL("127.0.0.1", self.server.imaps_port,
                               ssl_context=__import__("harness").client_ssl_context())
