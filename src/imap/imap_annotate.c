@@ -12,6 +12,7 @@
 #include "imap/imap_annotate.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "imap/imap_condstore.h"
 #include "imap/imap_mailbox.h"
@@ -33,6 +34,60 @@ imap_annotate_select_code(struct imap_session *s)
 	else
 		imap_reply_untagged(s, "OK [ANNOTATIONS %llu] Largest annotation value",
 		                    (unsigned long long)s->settings.annotation_max_size);
+}
+
+/* Section 3.1 and 4.4.1: settable entries, values within the size limit.
+   Replies NO and returns false otherwise. */
+static bool
+changes_allowed(struct imap_cmd *cmd, const struct store_annotation *changes, size_t n)
+{
+	struct imap_session *s = cmd->session;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!imap_annotate_entry_is_settable(changes[i].entry)) {
+			imap_reply_no(cmd, "[CANNOT] Entry %s cannot be set (RFC 5257 section 3.1)",
+			              changes[i].entry);
+			return false;
+		}
+		if (changes[i].value != NULL && changes[i].len > s->settings.annotation_max_size) {
+			imap_reply_no(cmd,
+			              "[ANNOTATE TOOBIG] Largest annotation value is %llu octets",
+			              (unsigned long long)s->settings.annotation_max_size);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+imap_annotate_append_take(struct imap_cmd *cmd, const struct imap_arg *list, struct arena *a,
+                          struct store_append *m)
+{
+	struct imap_session *s = cmd->session;
+	struct store_annotation *v;
+	const char *error;
+	size_t n, stored = 0;
+
+	if (!imap_annotate_store_parse(a, list, &v, &n, &error)) {
+		imap_reply_bad(cmd, "%s", error);
+		return false;
+	}
+	if (!changes_allowed(cmd, v, n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		stored += v[i].value != NULL;
+		if (v[i].value != NULL)
+			v[i].value = arena_memdup(a, v[i].value, v[i].len + 1);
+	}
+	if (stored > s->settings.annotation_max_entries) {
+		imap_reply_no(cmd, "[ANNOTATE TOOMANY] At most %llu annotations per message",
+		              (unsigned long long)s->settings.annotation_max_entries);
+		return false;
+	}
+	m->annotations = v;
+	m->n_annotations = n;
+	m->annotation_user = arena_strdup(a, s->user.address);
+	return true;
 }
 
 void
@@ -116,4 +171,38 @@ imap_annotate_store(struct imap_cmd *cmd, const struct imap_arg *args, size_t na
 		return;
 	}
 	imap_reply_ok(cmd, "%s completed", cmd->name);
+}
+
+bool
+imap_annotate_sort_key_parse(struct imap_cmd *cmd, const struct imap_arg *list, size_t *i,
+                             struct store_sort *out)
+{
+	const struct imap_arg *e, *at;
+	unsigned bits;
+
+	if (*i + 2 >= list->count)
+		return false;
+	e = &list->list[*i + 1];
+	at = &list->list[*i + 2];
+	if (e->type == IMAP_ARG_LIST || e->stream != NULL || strlen(e->str) != e->len ||
+	    at->type == IMAP_ARG_LIST || !imap_annotate_attr_parse(at->str, &bits) ||
+	    (bits != IMAP_ANNOTATE_VALUE_PRIV && bits != IMAP_ANNOTATE_VALUE_SHARED))
+		return false;
+	out->entry = imap_annotate_entry_check(cmd->arena, e->str, e->len, false);
+	if (out->entry == NULL)
+		return false;
+	out->key = STORE_SORT_ANNOTATION;
+	out->is_shared = bits == IMAP_ANNOTATE_VALUE_SHARED;
+	out->user = cmd->session->user.address;
+	*i += 2;
+	return true;
+}
+
+bool
+imap_annotate_sort_is_changing(const struct store_sort *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].key == STORE_SORT_ANNOTATION)
+			return true;
+	return false;
 }

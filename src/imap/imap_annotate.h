@@ -23,6 +23,8 @@ struct buf;
 struct imap_cmd;
 struct imap_session;
 struct store_annotation;
+struct store_append;
+struct store_sort;
 
 /* Longest entry name accepted: names are keys, not data. */
 #define IMAP_ANNOTATE_ENTRY_MAX 1024
@@ -124,5 +126,25 @@ void imap_annotate_select_code(struct imap_session *s);
 void imap_annotate_store(struct imap_cmd *cmd, const struct imap_arg *args, size_t nargs,
                          const uint32_t *uids, size_t n, bool has_unchanged,
                          uint64_t unchanged_since);
+
+/*
+ * APPEND's "ANNOTATION" (section 4.6): list is the list after the atom.
+ * Checks it as STORE does (syntax BAD; unsettable entry, TOOBIG, TOOMANY
+ * NO) and fills m's annotations, copied into a (the append job's arena,
+ * which outlives the command's). Replies and returns false on an error.
+ */
+bool imap_annotate_append_take(struct imap_cmd *cmd, const struct imap_arg *list, struct arena *a,
+                               struct store_append *m);
+
+/*
+ * SORT's "ANNOTATION" SP entry SP att-sort (section 4.3; att-sort =
+ * "value.priv" / "value.shared"): list->list[*i] is the atom; on success
+ * *i is at the last argument used and *out holds the key (the session's
+ * user for value.priv). False: BAD.
+ */
+bool imap_annotate_sort_key_parse(struct imap_cmd *cmd, const struct imap_arg *list, size_t *i,
+                                  struct store_sort *out);
+/* Whether some key orders by an annotation (which changes in place). */
+bool imap_annotate_sort_is_changing(const struct store_sort *keys, size_t n);
 
 #endif

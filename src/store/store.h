@@ -427,6 +427,12 @@ struct store_append {
 	/* When set, the message comes from the spool and data/len are ignored
 	   (each spool at most once per call). The caller frees it after. */
 	struct store_spool *spool;
+	/* APPEND ANNOTATION (RFC 5257 section 4.6): stored with the message;
+	   value.priv as annotation_user's. value.shared needs 'n' (else the
+	   append fails with _NORIGHTS), value.priv 'r'. */
+	const struct store_annotation *annotations;
+	size_t n_annotations;
+	const char *annotation_user;
 };
 
 /*
@@ -645,11 +651,16 @@ enum store_sort_key {
 	STORE_SORT_TO,
 	STORE_SORT_DISPLAYFROM, /* RFC 5957 */
 	STORE_SORT_DISPLAYTO,
+	STORE_SORT_ANNOTATION, /* RFC 5257 4.3: entry's value (none: "") */
 };
 
 struct store_sort {
 	enum store_sort_key key;
 	bool reverse;
+	/* STORE_SORT_ANNOTATION: the entry, and value.shared or user's value.priv */
+	const char *entry;
+	bool is_shared;
+	const char *user;
 };
 
 /* Sorts the whole mailbox by keys (ties by uid); uids_out in a, n_out = messages. */

@@ -305,6 +305,95 @@ class SharedTest(AnnotateBase):
                       u.do('STORE 1 ANNOTATION (/comment (value.priv "x"))')[-1])
 
 
+class SearchSortAppendTest(AnnotateBase):
+    def test_search_annotation(self):
+        s = self.s
+        s.ok("SELECT INBOX")
+        s.ok('STORE 1 ANNOTATION (/comment (value.priv "Call Bob back"))')
+        s.ok('STORE 2 ANNOTATION (/comment (value.shared "bob was here")'
+             ' /altsubject (value.priv "x"))')
+        s.ok('STORE 3 ANNOTATION (/vendor/tern/tag (value.shared "BOB"))')
+        # Section 4.3: entry-match, att-search, substring, case-insensitive.
+        self.assertEqual(s.ok('SEARCH ANNOTATION /comment value "bob"')[0], "* SEARCH 1 2")
+        self.assertEqual(s.ok('SEARCH ANNOTATION /comment value.priv "bob"')[0], "* SEARCH 1")
+        self.assertEqual(s.ok('SEARCH ANNOTATION /comment value.shared "BOB"')[0], "* SEARCH 2")
+        self.assertEqual(s.ok('SEARCH ANNOTATION * value.shared "bob"')[0], "* SEARCH 2 3")
+        self.assertEqual(s.ok('SEARCH ANNOTATION /% value.shared "bob"')[0], "* SEARCH 2")
+        self.assertEqual(s.ok('SEARCH NOT ANNOTATION * value ""')[0], "* SEARCH")
+        self.assertEqual(s.ok('UID SEARCH ANNOTATION /altsubject value "x" SMALLER 100000')[0],
+                         "* SEARCH 2")
+        self.assertEqual(s.ok('SEARCH RETURN (COUNT) ANNOTATION /comment value "bob"')[0],
+                         '* ESEARCH (TAG "t%d") COUNT 2' % s.n)
+        for bad in ('SEARCH ANNOTATION /comment size "1"', 'SEARCH ANNOTATION /comment value',
+                    'SEARCH ANNOTATION comment value "x"', 'SEARCH ANNOTATION'):
+            self.assertEqual(status(s.do(bad)), "BAD", bad)
+
+    def test_sort_annotation(self):
+        s = self.s
+        s.ok("SELECT INBOX")
+        s.ok('STORE 1 ANNOTATION (/altsubject (value.shared "beta"))')
+        s.ok('STORE 2 ANNOTATION (/altsubject (value.shared "Alpha") /comment (value.priv "z"))')
+        s.ok('STORE 3 ANNOTATION (/comment (value.priv "a"))')
+        # No value sorts as "" (first); i;ascii-casemap; ties by arrival.
+        self.assertEqual(s.ok("SORT (ANNOTATION /altsubject value.shared) UTF-8 ALL")[0],
+                         "* SORT 3 2 1")
+        self.assertEqual(s.ok("SORT (REVERSE ANNOTATION /altsubject value.shared) UTF-8 ALL")[0],
+                         "* SORT 1 2 3")
+        self.assertEqual(s.ok("UID SORT (ANNOTATION /comment value.priv ARRIVAL) UTF-8 ALL")[0],
+                         "* SORT 1 3 2")
+        lines = s.ok("SORT RETURN (UPDATE) (ANNOTATION /comment value.priv) UTF-8 ALL")
+        self.assertTrue(lines[0].startswith('* NO [NOUPDATE "t'), lines)
+        for bad in ("SORT (ANNOTATION /comment value) UTF-8 ALL",
+                    "SORT (ANNOTATION /comment) UTF-8 ALL",
+                    "SORT (ANNOTATION /c* value.priv) UTF-8 ALL"):
+            self.assertEqual(status(s.do(bad)), "BAD", bad)
+
+    def test_append_annotation(self):
+        s = self.s
+        tag = s.tag()
+        s.send(f'{tag} APPEND INBOX (\\Seen) ANNOTATION (/comment (value.priv "on arrival"'
+               f' value.shared {{4+}}\r\nboth) /altsubject (value.shared NIL))'
+               f' {{{len(MSG)}+}}\r\n'.encode() + MSG + b"\r\n")
+        self.assertIn("OK [APPENDUID", s.until_tagged(tag)[-1])
+        s.ok("SELECT INBOX")
+        self.assertEqual(s.ok("FETCH 4 (FLAGS ANNOTATION (* value))")[0],
+                         '* 4 FETCH (FLAGS (\\Seen \\Recent) ANNOTATION (/comment'
+                         ' (value.priv "on arrival" value.shared "both")))')
+        big = "x" * 1025
+        tag = s.tag()
+        s.send(f'{tag} APPEND INBOX ANNOTATION (/comment (value.priv "{big}"))'
+               f' {{{len(MSG)}+}}\r\n'.encode() + MSG + b"\r\n")
+        self.assertIn("NO [ANNOTATE TOOBIG]", s.until_tagged(tag)[-1])
+        tag = s.tag()
+        s.send(f'{tag} APPEND INBOX ANNOTATION (/flags (value.priv "1"))'
+               f' {{{len(MSG)}+}}\r\n'.encode() + MSG + b"\r\n")
+        self.assertIn("NO [CANNOT]", s.until_tagged(tag)[-1])
+        tag = s.tag()
+        s.send(f'{tag} APPEND INBOX ANNOTATION (/comment (size.priv "1"))'
+               f' {{{len(MSG)}+}}\r\n'.encode() + MSG + b"\r\n")
+        self.assertIn(f"{tag} BAD", s.until_tagged(tag)[-1])
+        self.assertIn("* 4 EXISTS", s.ok("NOOP") + s.ok("SELECT INBOX"))
+
+    def test_append_shared_needs_n(self):
+        o = self.s
+        user, upw = new_account(self.server, f"{self._testMethodName[5:25]}.u@localhost")
+        o.ok(f"SETACL Drafts {user} lri")
+        u = self.session(user, upw)
+        box = f'"Other Users/{self.addr}/Drafts"'
+        for ann, want in (('/comment (value.shared "s")', "NO [NOPERM]"),
+                          ('/comment (value.priv "p")', "OK [APPENDUID")):
+            tag = u.tag()
+            u.send(f"{tag} APPEND {box} ANNOTATION ({ann}) {{{len(MSG)}+}}\r\n".encode()
+                   + MSG + b"\r\n")
+            self.assertIn(want, u.until_tagged(tag)[-1], ann)
+        u.ok(f"SELECT {box}")
+        self.assertEqual(u.ok("FETCH 1:* (ANNOTATION (/comment value))")[0],
+                         '* 1 FETCH (ANNOTATION (/comment (value.priv "p" value.shared NIL)))')
+        o.ok("SELECT Drafts")
+        self.assertEqual(o.ok("FETCH 1:* (ANNOTATION (/comment value))")[0],
+                         '* 1 FETCH (ANNOTATION (/comment (value.priv NIL value.shared NIL)))')
+
+
 class ImaplibTest(AnnotateBase):
     def test_imaplib_flow(self):
         c = imaplib.IMAP4_SSL("127.0.0.1", self.server.imaps_port,
