@@ -47,8 +47,9 @@ struct imap_annotate_fetch {
 
 /*
  * Checks an entry (section 7: a slash-separated path starting with '/',
- * no "//", no trailing '/', printable ASCII; '*' and '%' only when
- * is_match, for an entry-match). Returns its lowercase copy in a (entry
+ * no "//", no trailing '/', printable ASCII and space, as METADATA's
+ * names; '*' and '%' only when is_match, for an entry-match, which may
+ * also start with them: "*" names every entry). Returns its lowercase copy in a (entry
  * names are matched case-insensitively, as METADATA's are), or NULL: the
  * command is BAD.
  */

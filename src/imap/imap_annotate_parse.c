@@ -29,7 +29,7 @@ imap_annotate_entry_check(struct arena *a, const char *name, size_t len, bool is
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
-		if (c <= 0x20 || c >= 0x7f || ((c == '*' || c == '%') && !is_match))
+		if (c < 0x20 || c >= 0x7f || ((c == '*' || c == '%') && !is_match))
 			return NULL;
 		if (c == '/' && i + 1 < len && name[i + 1] == '/')
 			return NULL;
@@ -264,7 +264,7 @@ static void
 append_entry_name(struct buf *out, const char *entry)
 {
 	for (const char *p = entry; *p != '\0'; p++) {
-		if (strchr("(){\"\\]%*", *p) != NULL) {
+		if (strchr(" (){\"\\]%*", *p) != NULL) {
 			mail_imap_string_append(out, entry, strlen(entry), 0);
 			return;
 		}
