@@ -22,8 +22,9 @@
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
  * database gets the empty table. 8 adds annotations, the per-message
- * annotations of RFC 5257 (annotation.c), with the trigger that removes a
- * message's annotations with its row.
+ * annotations of RFC 5257 (annotation.c), and seen, the \Seen state of
+ * users other than the owner (seen.c), each with the trigger that removes
+ * a message's rows with its row.
  */
 #include "store/store_int.h"
 
@@ -99,6 +100,15 @@
 	"CREATE TRIGGER IF NOT EXISTS messages_annotations AFTER DELETE ON messages BEGIN"          \
 	" DELETE FROM annotations WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid; END;"
 
+/* Per-user \Seen (RFC 4314 section 4; seen.c): a row per message a user
+   other than the owner has seen. */
+#define SEEN_SQL                                                                                   \
+	"CREATE TABLE IF NOT EXISTS seen(mailbox_id INTEGER NOT NULL, user TEXT NOT NULL,"         \
+	" uid INTEGER NOT NULL, PRIMARY KEY (mailbox_id, user, uid)) WITHOUT ROWID;"               \
+	"CREATE INDEX IF NOT EXISTS seen_uid ON seen(mailbox_id, uid);"                            \
+	"CREATE TRIGGER IF NOT EXISTS messages_seen AFTER DELETE ON messages BEGIN"                \
+	" DELETE FROM seen WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid; END;"
+
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
 
@@ -167,7 +177,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        COUNTER_TRIGGERS_SQL METADATA_SQL ANNOTATIONS_SQL;
+        COUNTER_TRIGGERS_SQL METADATA_SQL ANNOTATIONS_SQL SEEN_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -253,13 +263,13 @@ schema_upgrade_6_acl(struct db *db)
 	return 0;
 }
 
-/* Version 7 -> 8: the (empty) annotations table and its trigger. */
+/* Version 7 -> 8: the (empty) annotations and seen tables, their triggers. */
 static int
-schema_upgrade_7_annotations(struct db *db)
+schema_upgrade_7_annotations_seen(struct db *db)
 {
 	if (db_begin(db, true) < 0)
 		return -1;
-	if (db_exec(db, ANNOTATIONS_SQL "UPDATE account SET schema_version = 8") < 0 ||
+	if (db_exec(db, ANNOTATIONS_SQL SEEN_SQL "UPDATE account SET schema_version = 8") < 0 ||
 	    db_commit(db) < 0) {
 		log_error("store", "event=schema-upgrade-failed from=7");
 		db_rollback(db);
@@ -322,7 +332,7 @@ schema_check(struct db *db)
 		version = 6;
 	if (version == 6 && schema_upgrade_6_acl(db) == 0)
 		version = 7;
-	if (version == 7 && schema_upgrade_7_annotations(db) == 0)
+	if (version == 7 && schema_upgrade_7_annotations_seen(db) == 0)
 		version = 8;
 	if (version != SCHEMA_VERSION)
 		return -1;
