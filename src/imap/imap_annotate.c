@@ -19,8 +19,6 @@
 #include "imap/seqset.h"
 #include "imap/session.h"
 #include "lib/arena.h"
-#include "lib/buf.h"
-#include "lib/sorted.h"
 #include "lib/util.h"
 #include "store/store.h"
 
@@ -108,19 +106,8 @@ imap_annotate_store(struct imap_cmd *cmd, const struct imap_arg *args, size_t na
 		                          : error);
 		return;
 	}
-	for (size_t i = 0; i < n_changes; i++) {
-		if (!imap_annotate_entry_is_settable(changes[i].entry)) {
-			imap_reply_no(cmd, "[CANNOT] Entry %s cannot be set (RFC 5257 section 3.1)",
-			              changes[i].entry);
-			return;
-		}
-		if (changes[i].value != NULL && changes[i].len > s->settings.annotation_max_size) {
-			imap_reply_no(cmd,
-			              "[ANNOTATE TOOBIG] Largest annotation value is %llu octets",
-			              (unsigned long long)s->settings.annotation_max_size);
-			return;
-		}
-	}
+	if (!changes_allowed(cmd, changes, n_changes))
+		return;
 	if (s->is_readonly) {
 		imap_reply_no(cmd, "[READ-ONLY] Mailbox is read-only");
 		return;

@@ -87,8 +87,9 @@ bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_
 /*
  * Parses FETCH's second argument: a macro (ALL, FAST, FULL), one attribute
  * atom, or a parenthesised list of attributes; in the list, the atom
- * ANNOTATION takes the list after it (RFC 5257, imap_annotate.h). Returns true, or false with
- * *error_out static (the client is told BAD). Everything in a.
+ * ANNOTATION takes the list after it (RFC 5257, imap_annotate.h). Returns
+ * true, or false with *error_out static (the client is told BAD).
+ * Everything in a.
  */
 bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
                               struct imap_fetch_request *out, const char **error_out);
