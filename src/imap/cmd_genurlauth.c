@@ -8,6 +8,8 @@
  *
  * A rump is an absolute URL of the current user's, ending in ";URLAUTH=
  * <access>"; the message it names need not exist yet (its mailbox must).
+ * Its mailbox may be one shared with the user ("Other Users/...",
+ * "Shared/..."), keyed in the owner's store and only with 'r' there.
  * All are checked before any answer.
  */
 #include <string.h>
