@@ -416,6 +416,8 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 			r->modseq = q->modseq;
 	if (r->modseq == 0 && (r->modseq = mailbox_modseq_next(db, r->box_id)) == 0)
 		goto db_fail;
+	/* Another user's \Seen is their own (seen.c): not the row's. */
+	bool own_seen = r->who != NULL && !seen_is_shared(db, r->box_id);
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct store_append *m = &r->msgs[i];
@@ -433,6 +435,9 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 			goto db_fail;
 		r->uids[i] = uidnext++;
 		r->flags[i] = m->flags & acl_flag_mask(rights);
+		bool seen_by_user = own_seen && (r->flags[i] & STORE_FLAG_SEEN);
+		if (seen_by_user)
+			r->flags[i] &= ~(uint32_t)STORE_FLAG_SEEN;
 		st = db_stmt(db, ins_sql);
 		if (st == NULL)
 			goto db_fail;
@@ -452,6 +457,8 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 		if (m->n_annotations > 0 &&
 		    append_annotations(db, r->box_id, r->uids[i], m, rights, &r->err) < 0)
 			return -1;
+		if (seen_by_user && seen_write(db, r->box_id, r->who->name, r->uids[i], true) < 0)
+			goto db_fail;
 	}
 	st = db_stmt(db, next_sql);
 	if (st == NULL)

@@ -242,3 +242,33 @@ seen_set_update(struct store_mailbox *m, const uint32_t *uids, const bool *seen,
 	}
 	pthread_mutex_unlock(&m->view->lock);
 }
+
+void
+seen_appended(struct account *a, struct db *db, const struct append_req *r)
+{
+	static const char sql[] =
+	        "SELECT 1 FROM seen WHERE mailbox_id = ? AND user = ? AND uid = ?";
+	struct view *v;
+
+	if (r->who == NULL || (v = view_lookup(a, r->box_id)) == NULL)
+		return;
+	pthread_mutex_lock(&v->lock);
+	struct seen_user *su = v->seen_users;
+	while (su != NULL && strcmp(su->user, r->who->name) != 0)
+		su = su->next;
+	for (size_t i = 0; su != NULL && i < r->n; i++) {
+		/* Read under the view lock: a read of the committed rows, no
+		   write lock of SQLite's, so no lock of ours waits on it. */
+		sqlite3_stmt *st = db_stmt(db, sql);
+		if (st == NULL)
+			break;
+		sqlite3_bind_int64(st, 1, (int64_t)r->box_id);
+		sqlite3_bind_text(st, 2, su->user, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, r->uids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			set_add(su, r->uids[i]);
+		sqlite3_reset(st);
+	}
+	pthread_mutex_unlock(&v->lock);
+	view_release(v);
+}

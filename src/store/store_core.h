@@ -272,6 +272,9 @@ uint32_t seen_overlay_locked(const struct store_mailbox *m, uint32_t uid, uint32
 int seen_write(struct db *db, uint64_t mailbox_id, const char *user, uint32_t uid, bool seen);
 /* After the commit of seen_write()s: the set follows (write_lock held). */
 void seen_set_update(struct store_mailbox *m, const uint32_t *uids, const bool *seen, size_t n);
+/* After the commit of an append by another user (r->who): the \Seen it
+   wrote for them joins their set, if a view holds one. write_lock held. */
+void seen_appended(struct account *a, struct db *db, const struct append_req *r);
 /* How many messages of mailbox_id user has seen; -1 on a database error. */
 int64_t seen_count(struct db *db, uint64_t mailbox_id, const char *user);
 /* Whether mailbox_id shares \Seen among its users (METADATA

@@ -2,8 +2,8 @@
 each user other than the owner has their own \\Seen on "Other Users/" and
 "Shared/" mailboxes, with two and three users at once: FETCH FLAGS, STORE,
 FETCH BODY[]'s implicit \\Seen, SEARCH SEEN/UNSEEN, STATUS UNSEEN,
-LIST-STATUS, SELECT's [UNSEEN n], other sessions of the same user told at
-once, the owner's \\Seen and counters untouched, the state gone with the
+LIST-STATUS, SELECT's [UNSEEN n], APPEND with \\Seen, other sessions of the
+same user told at once, the owner's \\Seen and counters untouched, the state gone with the
 message, and the mailbox METADATA /shared/vendor/tern/sharedseen "true"
 that keeps one \\Seen for everybody."""
 import re
@@ -109,6 +109,18 @@ class SharedSeenTest(ServerTestCase):
         a2.sock.settimeout(10)
         a2.send(b"DONE\r\n")
         self.assertIn("i1 OK", a2.until_tagged("i1")[-1])
+
+    def test_append_with_seen_is_the_users(self):
+        o, u = self.o, self.login(0)
+        u.ok(f"SELECT {self.box}")
+        lines = u.append(self.box, MSG, flags="\\Seen \\Flagged") + u.ok("NOOP")
+        self.assertIn("OK [APPENDUID", " ".join(lines))
+        self.assertIn("* 4 EXISTS", lines)
+        self.assertEqual(flags_of(u.ok("FETCH 4 (FLAGS)")), {4: "\\Flagged \\Seen"})
+        o.ok("SELECT Team")
+        self.assertEqual(flags_of(o.ok("FETCH 4 (FLAGS)")), {4: "\\Flagged"})
+        self.assertIn("UNSEEN 4", o.ok("STATUS Team (UNSEEN)")[0])
+        self.assertIn("UNSEEN 3", u.ok(f"STATUS {self.box} (UNSEEN)")[0])
 
     def test_seen_state_goes_with_the_message(self):
         o, u = self.o, self.login(0)
