@@ -227,7 +227,10 @@ class RightsMatrixTest(AclBase):
         self.assertIn("[NOPERM]", u.do("MOVE 1 INBOX")[-1])  # no t, e on the source
         u.ok("SELECT INBOX")
         lines = u.ok("FETCH 1:2 (FLAGS BODY.PEEK[])")
-        self.assertIn("FLAGS (\\Seen \\Recent $Work)", lines[0])
+        # The flags as the user saw them: the owner's \Seen is not theirs
+        # (per-user \Seen, RFC 4314 section 4).
+        self.assertIn("FLAGS (\\Recent $Work)", lines[0])
+        u.ok("STORE 1 +FLAGS.SILENT (\\Seen)")
         self.assertEqual(lines[-3], "second", lines)
         # Into the shared mailbox: 'i' there; \Deleted dropped without 't'.
         u.ok("STORE 1 +FLAGS (\\Deleted)")
@@ -235,7 +238,11 @@ class RightsMatrixTest(AclBase):
         self.assertTrue(any(l.startswith("* OK [COPYUID ") for l in lines), lines)
         self.assertIn("* 1 EXPUNGE", lines)
         o.ok("SELECT across")
-        self.assertEqual(o.ok("FETCH 3 FLAGS")[0], "* 3 FETCH (FLAGS (\\Seen \\Recent))")
+        # The user's \Seen went along as theirs; the owner's is untouched.
+        self.assertEqual(o.ok("FETCH 3 FLAGS")[0], "* 3 FETCH (FLAGS (\\Recent))")
+        u.ok("SELECT " + self.other("across"))
+        self.assertIn("* 3 FETCH (FLAGS (\\Seen))", u.ok("FETCH 3 FLAGS"))
+        u.ok("SELECT INBOX")
         self.assertEqual(status(u.do("COPY 1 " + self.other("Sent"))), "NO")
 
 
