@@ -104,6 +104,14 @@ static const struct config_key keys[] = {
          NULL,
          "METADATA entries per mailbox, and on the server, per account (at least 10): more is NO "
          "[METADATA TOOMANY]."},
+        {"imap.annotation_max_size", CONFIG_SIZE, F(imap.annotation_max_size), "64k", 1024,
+         16ull << 20, NULL,
+         "Largest message annotation value (ANNOTATE, RFC 5257; at least 1024): larger is NO "
+         "[ANNOTATE TOOBIG]; SELECT announces it as [ANNOTATIONS n]."},
+        {"imap.annotation_max_entries", CONFIG_UINT, F(imap.annotation_max_entries), "100", 4,
+         1000000, NULL,
+         "Annotations per message a user sees (each entry's value.shared and that user's "
+         "value.priv count one each; at least 4): more is NO [ANNOTATE TOOMANY]."},
         {"imap.metadata_private", CONFIG_BOOL, F(imap.metadata_private), "yes", 0, 0, NULL,
          "Users may set /private METADATA entries; no: NO [METADATA NOPRIVATE]."},
         {"imap.metadata_admin", CONFIG_STRING, F(imap_metadata_admin), "", 0, 0, NULL,

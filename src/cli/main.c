@@ -75,7 +75,7 @@ static const struct cli_command commands[] = {
          "  OWNER is an account address or --shared (the public \"Shared/\" mailboxes);\n"
          "  MAILBOX \"\" is the root: new top-level mailboxes inherit its ACL.\n"
          "  IDENTIFIER: an address, $GROUP, anyone, authenticated; -IDENTIFIER for\n"
-         "  negative rights. RIGHTS: letters of lrswipkxtea (RFC 4314), c = kx, d = te.\n"
+         "  negative rights. RIGHTS: letters of lrswipkxtean (RFC 4314; n: RFC 5257), c = kx, d = te.\n"
          "  See docs/ADMIN.md \"Sharing\"."},
         {"queue", cli_queue,
          "queue list | show ID [--message] | retry|hold|release|delete ID...|--all\n"

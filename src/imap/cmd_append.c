@@ -10,7 +10,8 @@
  * that leaves meanwhile frees nothing under it.
  *
  * append = "APPEND" SP mailbox 1*append-message
- * append-message = [SP flag-list] [SP date-time] SP append-data
+ * append-message = [SP flag-list] [SP date-time] *(SP append-ext) SP append-data
+ * append-ext =/ "ANNOTATION" SP "(" entry-att *(SP entry-att) ")" (RFC 5257 4.6)
  * append-data = literal / "CATENATE" SP "(" cat-part *(SP cat-part) ")"
  *
  * A CATENATE message (RFC 4469) was assembled into its spool as it came
@@ -28,6 +29,7 @@
 #include "imap/commands.h"
 #include "imap/imap_append.h"
 #include "imap/imap_catenate.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_namespace.h"
@@ -245,6 +247,12 @@ imap_append_start(struct imap_cmd *cmd, size_t mailbox_arg, uint32_t replace_uid
 			}
 			m->internal_date = t;
 			i++;
+		}
+		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
+		    strcasecmp(cmd->args[i].str, "ANNOTATION") == 0) {
+			if (!imap_annotate_append_take(cmd, &cmd->args[i + 1], job->arena, m))
+				goto fail;
+			i += 2;
 		}
 		if (i + 1 < cmd->nargs && cmd->args[i].type == IMAP_ARG_ATOM &&
 		    strcasecmp(cmd->args[i].str, "CATENATE") == 0) {

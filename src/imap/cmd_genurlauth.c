@@ -8,6 +8,8 @@
  *
  * A rump is an absolute URL of the current user's, ending in ";URLAUTH=
  * <access>"; the message it names need not exist yet (its mailbox must).
+ * Its mailbox may be one shared with the user ("Other Users/...",
+ * "Shared/..."), keyed in the owner's store and only with 'r' there.
  * All are checked before any answer.
  */
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_mailbox.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_url.h"
 #include "imap/imap_urlauth.h"
 #include "lib/arena.h"
@@ -58,7 +61,19 @@ imap_cmd_genurlauth(struct imap_cmd *cmd)
 			              imap_quote(cmd->arena, rump));
 			goto out;
 		}
-		if (store_mailbox_access_key(s->account, u.mailbox, false, key, &err) < 0) {
+		/* A mailbox shared with the user ("Other Users/", "Shared/")
+		   is keyed in its owner's store, and only with 'r' there. */
+		struct imap_box box;
+		unsigned rights = STORE_RIGHT_READ;
+		if (imap_box_resolve(s, u.mailbox, &box, &err) < 0 ||
+		    (box.acct != s->account &&
+		     store_mailbox_rights(box.acct, box.name, &rights, &err) < 0) ||
+		    !(rights & STORE_RIGHT_READ)) {
+			imap_reply_no(cmd, "[BADURL %s] No such mailbox",
+			              imap_quote(cmd->arena, rump));
+			goto out;
+		}
+		if (store_mailbox_access_key(box.acct, box.name, false, key, &err) < 0) {
 			if (err == STORE_ERR_NOTFOUND)
 				imap_reply_no(cmd, "[BADURL %s] No such mailbox",
 				              imap_quote(cmd->arena, rump));

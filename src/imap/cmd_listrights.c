@@ -41,7 +41,7 @@ imap_cmd_listrights(struct imap_cmd *cmd)
 		imap_reply_untagged(s, "LISTRIGHTS %s %s " STORE_RIGHTS_LETTERS "cd",
 		                    imap_mailbox_wire(s, name), imap_quote(cmd->arena, raw));
 	else
-		imap_reply_untagged(s, "LISTRIGHTS %s %s \"\" l r s w i p k x t e a c d",
+		imap_reply_untagged(s, "LISTRIGHTS %s %s \"\" l r s w i p k x t e a n c d",
 		                    imap_mailbox_wire(s, name), imap_quote(cmd->arena, raw));
 	imap_reply_ok(cmd, "LISTRIGHTS completed");
 	return IMAP_CMD_DONE;

@@ -23,6 +23,7 @@
 
 #include "auth/accounts.h"
 #include "imap/commands.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_condstore.h"
 #include "imap/imap_fetch.h"
 #include "imap/imap_mailbox.h"
@@ -109,6 +110,9 @@ parse_params(struct imap_cmd *cmd, const struct imap_arg *params, bool *condstor
 			return false;
 		if (strcasecmp(p->str, "CONDSTORE") == 0) {
 			*condstore = true;
+		} else if (strcasecmp(p->str, "ANNOTATE") == 0) {
+			/* RFC 5257 4.1: asks for annotation changes as they
+			   happen; every session is told (FETCH FLAGS MODSEQ). */
 		} else if (strcasecmp(p->str, "QRESYNC") == 0 && !q->is_set &&
 		           i + 1 < params->count) {
 			if (!parse_qresync(cmd, &params->list[++i], q))
@@ -264,6 +268,7 @@ imap_cmd_select(struct imap_cmd *cmd)
 	imap_reply_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 	                    (unsigned long long)info.highestmodseq);
 	imap_reply_untagged(s, "OK [MAILBOXID (%s)] Ok", info.objectid);
+	imap_annotate_select_code(s);
 	if (s->is_rev2)
 		imap_reply_untagged(s, "LIST () \"/\" %s", imap_mailbox_wire(s, name));
 	imap_mailbox_selected(s, mbox, box.acct, name, readonly);

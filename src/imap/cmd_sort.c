@@ -6,6 +6,7 @@
  * sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
  * sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
  * sort-criterion = ["REVERSE" SP] sort-key
+ * sort-key =/ "ANNOTATION" SP entry SP att-sort   (RFC 5257 section 4.3)
  * search-criteria = charset 1*(SP search-key)
  *
  * The store orders the whole mailbox by the cached sort keys (SQL over
@@ -24,6 +25,7 @@
 #include <time.h>
 
 #include "imap/commands.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_condstore.h"
 #include "imap/imap_context.h"
 #include "imap/imap_esearch.h"
@@ -66,6 +68,13 @@ parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_s
 			if (reverse)
 				return false;
 			reverse = true;
+			continue;
+		}
+		if (strcasecmp(a->str, "ANNOTATION") == 0) {
+			if (!imap_annotate_sort_key_parse(cmd, list, &i, &keys[n]))
+				return false;
+			keys[n++].reverse = reverse;
+			reverse = false;
 			continue;
 		}
 		while (j < ARRAY_LEN(names) && strcasecmp(a->str, names[j].name) != 0)
@@ -136,6 +145,13 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	cmd->nargs = nargs;
 	if (!imap_search_keys_arg(cmd, 1, &prog))
 		return IMAP_CMD_DONE;
+	if ((ret.ret & IMAP_SEARCH_RET_UPDATE) && imap_annotate_sort_is_changing(keys, n_keys)) {
+		/* An annotation order changes without the message changing
+		   place: no context keeps it (RFC 5267 4.2 allows refusing). */
+		imap_reply_untagged(s, "NO [NOUPDATE %s] Annotation order is not kept",
+		                    imap_quote(cmd->arena, cmd->tag));
+		ret.ret &= ~(unsigned)IMAP_SEARCH_RET_UPDATE;
+	}
 	if ((ret.ret & IMAP_SEARCH_RET_UPDATE) && imap_context_tag_in_use(s, cmd->tag)) {
 		imap_reply_bad(cmd, "Tag already names a search context");
 		return IMAP_CMD_DONE;

@@ -15,12 +15,14 @@
  * with MODSEQ even under .SILENT (RFC 7162 3.1.3), and the messages that
  * failed the test are listed in OK [MODIFIED set] (sequence numbers, or
  * UIDs for UID STORE). Read-only mailbox (EXAMINE): NO, nothing changed.
+ * STORE ANNOTATION (RFC 5257 section 4.4) goes to imap_annotate.c.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "imap/commands.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_condstore.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
@@ -76,6 +78,12 @@ imap_cmd_store(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	const char *att = cmd->args[i].type == IMAP_ARG_ATOM ? cmd->args[i].str : "";
+	if (strcasecmp(att, "ANNOTATION") == 0) {
+		if (imap_mailbox_resolve_set(cmd, &set, &uids, &n))
+			imap_annotate_store(cmd, &cmd->args[i + 1], cmd->nargs - i - 1, uids, n,
+			                    has_unchanged, ch.unchanged_since);
+		return IMAP_CMD_DONE;
+	}
 	ch.op = STORE_FLAGS_SET;
 	if (*att == '+' || *att == '-')
 		ch.op = *att++ == '+' ? STORE_FLAGS_ADD : STORE_FLAGS_REMOVE;

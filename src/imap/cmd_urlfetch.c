@@ -11,7 +11,9 @@
  *                 "(" ["BODYPARTSTRUCTURE" SP body] [SP ("BINARY" / "BODY") SP literal] ")"))
  *
  * A URL that does not verify, has expired, or names nothing gives NIL, as
- * the RFC wants: the client learns nothing about why. The content is
+ * the RFC wants: the client learns nothing about why. A URL of the
+ * session's own user may name a mailbox shared with them ("Other Users/",
+ * "Shared/"): it is read through their rights there ('r', RFC 4314). The content is
  * built in memory, one URL at a time (a known limit: BURL will stream).
  */
 #include <string.h>
@@ -47,9 +49,11 @@ answer(struct imap_cmd *cmd, const char *url, unsigned opts, bool extended, stru
 	buf_printf(out, " %s ", imap_quote(cmd->arena, url));
 	buf_init(&content);
 	bool want_content = !extended || (opts & (OPT_BINARY | OPT_BODY));
+	const char *mailbox;
 	bool ok = imap_url_parse(cmd->arena, url, &u, &error) &&
-	          imap_urlauth_check(s, cmd->arena, url, &u, &acct, &opened) == 0;
+	          imap_urlauth_check(s, cmd->arena, url, &u, &acct, &mailbox, &opened) == 0;
 	if (ok) {
+		u.mailbox = mailbox; /* in the account that holds it */
 		/* Without content, BODYPARTSTRUCTURE alone still checks the
 		   URL names something: the fetch goes to a buffer, dropped. */
 		ok = imap_url_fetch(acct, &u, (opts & OPT_BINARY) != 0, collect, &content,

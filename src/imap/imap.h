@@ -34,6 +34,8 @@ struct imap_settings {
 	uint64_t metadata_max_size, metadata_max_entries;
 	bool metadata_private;
 	char metadata_admin[256];
+	/* ANNOTATE (RFC 5257): largest value, entries per message a user sees. */
+	uint64_t annotation_max_size, annotation_max_entries;
 	/* LOGIN "user<sep>mailbox" lands in a mailbox shared with user
 	   (imap.shared_login_separator); "" = off. */
 	char shared_login_separator[8];

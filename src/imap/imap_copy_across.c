@@ -158,7 +158,14 @@ imap_copy_across(struct imap_cmd *cmd, const uint32_t *uids, size_t n,
 		struct store_append *m = &job->msgs[job->n];
 		m->data = arena_memdup(job->arena, b.data, b.len);
 		m->len = b.len;
-		m->flags = info[i].flags;
+		/* The flags as this user sees them: on a mailbox another account
+		   owns, \Seen is the user's own (store seen.c). */
+		uint32_t flags;
+		uint64_t kw_mask, modseq;
+		m->flags = store_mailbox_flags_get(s->mbox, info[i].uid, &flags, &kw_mask, &modseq,
+		                                   &err) == 0
+		                   ? flags
+		                   : info[i].flags;
 		m->internal_date = info[i].internal_date;
 		const char **kw;
 		m->n_keywords = store_keyword_names(imap_mailbox_account(s), info[i].keywords,

@@ -2,7 +2,8 @@
 /*
  * imap_fetch.c: writes FETCH responses (RFC 9051 sections 6.4.5, 7.5.2;
  * RFC 3516 BINARY; RFC 7162 MODSEQ; RFC 8474 EMAILID/THREADID; RFC 8514
- * SAVEDATE; RFC 8970 PREVIEW), one message at a time, with bounded memory.
+ * SAVEDATE; RFC 8970 PREVIEW; RFC 5257 ANNOTATION), one message at a time,
+ * with bounded memory.
  *
  * Flow: metadata from the store cache (store_message_lookup, nothing
  * reparsed) for a batch of messages in one read transaction, and only when
@@ -53,6 +54,7 @@
 
 #include <string.h>
 
+#include "imap/imap_annotate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_section.h"
@@ -183,6 +185,25 @@ static void
 literal_header(struct buf *text, uint64_t len, bool literal8)
 {
 	buf_printf(text, " %s{%llu}\r\n", literal8 ? "~" : "", (unsigned long long)len);
+}
+
+/* ANNOTATION (RFC 5257 section 4.2): the values this session's user sees,
+   read from the owner's store for this message. -1 when it cannot be read. */
+static int
+add_annotation(struct imap_session *s, struct fetch *f, uint32_t uid,
+               const struct imap_fetch_item *it)
+{
+	struct store_annotation *v;
+	size_t n;
+	enum store_error err;
+
+	if (store_annotation_get(s->mbox, uid, s->user.address, f->msg_arena, &v, &n, &err) < 0) {
+		log_error("imap", "event=fetch-annotation-failed uid=%u err=\"%s\"", uid,
+		          store_error_str(err));
+		return -1;
+	}
+	imap_annotate_fetch_append(f->msg_arena, &f->text, it->annotate, v, n);
+	return 0;
 }
 
 /*
@@ -527,6 +548,15 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 				rc = -1;
 			}
 			break;
+		case IMAP_FETCH_ANNOTATION:
+			if (add_annotation(s, f, uid, it) < 0) {
+				f->fail_status = "NO";
+				f->fail_text = arena_printf(
+				        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
+				        s->base.log.sid);
+				rc = -1;
+			}
+			break;
 		case IMAP_FETCH_BINARY:
 		case IMAP_FETCH_BINARY_SIZE:
 			if (add_binary(f, info, it, &mark) < 0) {
@@ -687,13 +717,15 @@ fetch_pump(struct imap_cmd *cmd)
 	return IMAP_CMD_DONE;
 }
 
-/* True when some item needs more than the view has (FLAGS, UID, MODSEQ). */
+/* True when some item needs more than the view has (FLAGS, UID, MODSEQ)
+   or reads its own table (ANNOTATION). */
 static bool
 needs_meta(const struct imap_fetch_request *req)
 {
 	for (size_t i = 0; i < req->n; i++) {
 		enum imap_fetch_kind k = req->items[i].kind;
-		if (k != IMAP_FETCH_FLAGS && k != IMAP_FETCH_UID && k != IMAP_FETCH_MODSEQ)
+		if (k != IMAP_FETCH_FLAGS && k != IMAP_FETCH_UID && k != IMAP_FETCH_MODSEQ &&
+		    k != IMAP_FETCH_ANNOTATION)
 			return true;
 	}
 	return false;

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "imap/imap_annotate.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "mail/imap_string.h"
@@ -387,6 +388,23 @@ add_item(struct arena *a, const char *atom, struct imap_fetch_request *req, cons
 	return true;
 }
 
+/* RFC 5257: "ANNOTATION" SP "(" entries SP attribs ")". */
+static bool
+add_annotation(struct arena *a, const struct imap_arg *arg, struct imap_fetch_request *req,
+               const char **error_out)
+{
+	struct imap_fetch_item *it = &req->items[req->n];
+
+	memset(it, 0, sizeof(*it));
+	it->kind = IMAP_FETCH_ANNOTATION;
+	it->name = "ANNOTATION";
+	it->annotate = arena_alloc(a, sizeof(*it->annotate));
+	if (!imap_annotate_fetch_parse(a, arg, it->annotate, error_out))
+		return false;
+	req->n++;
+	return true;
+}
+
 bool
 imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
                          struct imap_fetch_request *out, const char **error_out)
@@ -424,6 +442,11 @@ imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
 		if (arg->list[i].type != IMAP_ARG_ATOM) {
 			*error_out = "Expected fetch attributes";
 			return false;
+		}
+		if (strcasecmp(arg->list[i].str, "ANNOTATION") == 0 && i + 1 < arg->count) {
+			if (!add_annotation(a, &arg->list[++i], out, error_out))
+				return false;
+			continue;
 		}
 		/* A macro "must be used by itself" (RFC 9051 6.4.5). */
 		if (!add_item(a, arg->list[i].str, out, error_out))

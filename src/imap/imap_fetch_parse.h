@@ -20,6 +20,7 @@
 
 struct arena;
 struct buf;
+struct imap_annotate_fetch;
 
 enum imap_fetch_kind {
 	IMAP_FETCH_FLAGS,
@@ -37,6 +38,7 @@ enum imap_fetch_kind {
 	IMAP_FETCH_BINARY,      /* BINARY[..], BINARY.PEEK[..] (RFC 3516) */
 	IMAP_FETCH_BINARY_SIZE, /* BINARY.SIZE[..] */
 	IMAP_FETCH_PREVIEW,     /* RFC 8970 */
+	IMAP_FETCH_ANNOTATION,  /* ANNOTATION (entries attribs) (RFC 5257) */
 };
 
 /* The non-numeric end of a section (section-msgtext / "MIME"). */
@@ -63,6 +65,7 @@ struct imap_fetch_item {
 	bool has_partial; /* <offset.length> */
 	uint64_t partial_offset, partial_length;
 	bool is_lazy; /* PREVIEW (LAZY): NIL when not made yet (RFC 8970 3.2) */
+	struct imap_annotate_fetch *annotate; /* IMAP_FETCH_ANNOTATION */
 };
 
 struct imap_fetch_request {
@@ -86,8 +89,10 @@ bool imap_fetch_item_parse(struct arena *a, const char *atom, struct imap_fetch_
 
 /*
  * Parses FETCH's second argument: a macro (ALL, FAST, FULL), one attribute
- * atom, or a parenthesised list of attributes. Returns true, or false with
- * *error_out static (the client is told BAD). Everything in a.
+ * atom, or a parenthesised list of attributes; in the list, the atom
+ * ANNOTATION takes the list after it (RFC 5257, imap_annotate.h). Returns
+ * true, or false with *error_out static (the client is told BAD).
+ * Everything in a.
  */
 bool imap_fetch_request_parse(struct arena *a, const struct imap_arg *arg,
                               struct imap_fetch_request *out, const char **error_out);

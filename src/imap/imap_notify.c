@@ -17,9 +17,11 @@
 #include <strings.h>
 
 #include "imap/imap_fetch_parse.h"
+#include "imap/imap_annotate.h"
 #include "imap/imap_flags.h"
 #include "imap/imap_mailbox.h"
 #include "imap/imap_metadata.h"
+#include "imap/imap_namespace.h"
 #include "imap/imap_section.h"
 #include "imap/session.h"
 #include "lib/arena.h"
@@ -238,62 +240,147 @@ known_find(const struct imap_notify *n, uint64_t id)
 	return bsearch(&key, n->known, n->n_known, sizeof(*n->known), known_cmp);
 }
 
+/* A candidate for the watched set: a personal mailbox of the list, or
+   one another account shares with the user (its full name). */
+struct candidate {
+	const char *name;
+	bool is_shared;
+};
+
+static bool
+is_shared_name(const char *name)
+{
+	return strncmp(name, IMAP_NS_OTHER "/", strlen(IMAP_NS_OTHER) + 1) == 0 ||
+	       strncmp(name, IMAP_NS_SHARED "/", strlen(IMAP_NS_SHARED) + 1) == 0;
+}
+
+/*
+ * The mailboxes other accounts share with the user ("Other Users/...",
+ * "Shared/...": imap_namespace_list, which lists only those with 'l'),
+ * and those a MAILBOXES group names, when some group could name them
+ * (PERSONAL and INBOXES are the user's own namespace, RFC 5465 6). In a.
+ */
+static size_t
+shared_candidates(struct imap_session *s, const struct imap_notify *n, struct arena *a,
+                  struct candidate **out)
+{
+	struct imap_ns_mailbox *all;
+	size_t n_all, k = 0;
+	enum store_error err;
+	bool any = false;
+
+	*out = NULL;
+	for (size_t g = 0; g < n->n_groups; g++)
+		any |= n->groups[g].filter == IMAP_NOTIFY_SUBSCRIBED ||
+		       n->groups[g].filter == IMAP_NOTIFY_SUBTREE ||
+		       n->groups[g].filter == IMAP_NOTIFY_MAILBOXES;
+	if (!any || s->login_box != NULL || imap_namespace_list(s, &all, &n_all, &err) < 0)
+		return 0;
+	size_t n_named = 0;
+	for (size_t g = 0; g < n->n_groups; g++)
+		if (n->groups[g].filter == IMAP_NOTIFY_MAILBOXES)
+			n_named += n->groups[g].n_names;
+	*out = arena_alloc(a, (n_all + n_named + 1) * sizeof(**out));
+	for (size_t i = 0; i < n_all; i++)
+		if (is_shared_name(all[i].name))
+			(*out)[k++] = (struct candidate){arena_strdup(a, all[i].name), true};
+	/* A mailbox named outright needs no 'l' to be watched: the client
+	   knows it, and 'r' (checked at the open) is what message events
+	   need. SUBTREE and SUBSCRIBED only reach what 'l' lists. */
+	for (size_t g = 0; g < n->n_groups; g++) {
+		const struct imap_notify_group *gr = &n->groups[g];
+		for (size_t j = 0; gr->filter == IMAP_NOTIFY_MAILBOXES && j < gr->n_names; j++) {
+			bool known = !is_shared_name(gr->names[j]);
+			for (size_t m = 0; m < k && !known; m++)
+				known = strcmp((*out)[m].name, gr->names[j]) == 0;
+			if (!known)
+				(*out)[k++] = (struct candidate){gr->names[j], true};
+		}
+	}
+	return k;
+}
+
+/* A read-only handle on c, through its owner's ACL when shared: without
+   'r' there is none, so no message events (RFC 5465 6 with RFC 4314). */
+static int
+open_candidate(struct imap_session *s, const struct candidate *c, struct store_mailbox **out)
+{
+	struct imap_box box;
+	enum store_error err;
+
+	if (!c->is_shared) {
+		if (store_mailbox_open(s->account, c->name, STORE_OPEN_READONLY, out, &err) == 0)
+			return 0;
+	} else if (imap_box_resolve(s, c->name, &box, &err) == 0 &&
+	           store_mailbox_open(box.acct, box.name, STORE_OPEN_READONLY, out, &err) == 0) {
+		return 0;
+	}
+	if (err != STORE_ERR_NOTFOUND && err != STORE_ERR_NORIGHTS)
+		log_error("imap", "event=notify-open-failed err=\"%s\"", store_error_str(err));
+	return -1;
+}
+
 /*
  * The watched set for the list as it is now: every mailbox but the
- * selected one that a group names for a message event. Handles of boxes
- * still watched are kept (and what the client was told of them); one that
- * cannot be opened now (deleted meanwhile) is left out. -1 with
- * *overflow_out when there would be more than IMAP_NOTIFY_MAX_MAILBOXES.
+ * selected one that a group names for a message event, the shared ones
+ * included. Handles of boxes still watched are kept (and what the client
+ * was told of them); one that cannot be opened now (deleted meanwhile, or
+ * without 'r') is left out. -1 with *overflow_out when there would be more
+ * than IMAP_NOTIFY_MAX_MAILBOXES.
  */
 static int
 rebuild_boxes(struct imap_session *s, struct imap_notify *n, const struct store_mailbox_info *list,
               size_t nl, const char *const *subs, size_t n_subs, bool *overflow_out)
 {
-	size_t want = 0, nn = 0;
-	enum store_error err;
+	struct arena *a = arena_new(4096);
+	struct candidate *shared;
+	size_t ns = shared_candidates(s, n, a, &shared), want = 0, nn = 0;
+	struct candidate *cand = arena_alloc(a, (nl + ns + 1) * sizeof(*cand));
 
 	*overflow_out = false;
 	for (size_t i = 0; i < nl; i++)
-		if (events_for(n, list[i].name, subs, n_subs) != 0 &&
-		    (s->mbox_name == NULL || strcmp(list[i].name, s->mbox_name) != 0))
+		cand[i] = (struct candidate){list[i].name, false};
+	for (size_t i = 0; i < ns; i++)
+		cand[nl + i] = shared[i];
+	size_t nc = nl + ns;
+	for (size_t i = 0; i < nc; i++)
+		if (events_for(n, cand[i].name, subs, n_subs) != 0 &&
+		    (s->mbox_name == NULL || strcmp(cand[i].name, s->mbox_name) != 0))
 			want++;
 	if (want > IMAP_NOTIFY_MAX_MAILBOXES) {
 		*overflow_out = true;
+		arena_free(&a);
 		return -1;
 	}
 	struct box *next = xcalloc(want + 1, sizeof(*next));
-	for (size_t i = 0; i < nl; i++) {
-		unsigned ev = events_for(n, list[i].name, subs, n_subs);
-		if (ev == 0 || (s->mbox_name != NULL && strcmp(list[i].name, s->mbox_name) == 0))
+	for (size_t i = 0; i < nc; i++) {
+		unsigned ev = events_for(n, cand[i].name, subs, n_subs);
+		if (ev == 0 || (s->mbox_name != NULL && strcmp(cand[i].name, s->mbox_name) == 0))
 			continue;
 		struct box *b = &next[nn];
 		b->events = ev;
 		for (size_t k = 0; k < n->n_boxes && b->mbox == NULL; k++) {
 			if (n->boxes[k].mbox != NULL &&
-			    strcmp(n->boxes[k].name, list[i].name) == 0) {
+			    strcmp(n->boxes[k].name, cand[i].name) == 0) {
 				b->mbox = n->boxes[k].mbox; /* moved: kept open */
 				b->last = n->boxes[k].last;
 				n->boxes[k].mbox = NULL;
 			}
 		}
 		if (b->mbox == NULL) {
-			if (store_mailbox_open(s->account, list[i].name, STORE_OPEN_READONLY,
-			                       &b->mbox, &err) < 0) {
-				if (err != STORE_ERR_NOTFOUND)
-					log_error("imap", "event=notify-open-failed err=\"%s\"",
-					          store_error_str(err));
+			if (open_candidate(s, &cand[i], &b->mbox) < 0)
 				continue;
-			}
 			store_mailbox_info_get(b->mbox, &b->last);
 			b->last.name = NULL;
 			store_mailbox_watch(b->mbox, store_wake, n->box_wake);
 		}
-		b->name = xstrdup(list[i].name);
+		b->name = xstrdup(cand[i].name);
 		nn++;
 	}
 	boxes_free(n);
 	n->boxes = next;
 	n->n_boxes = nn;
+	arena_free(&a);
 	return 0;
 }
 
@@ -690,6 +777,15 @@ fetch_one(struct imap_session *s, const struct imap_fetch_request *req, struct a
 			}
 			buf_deinit(&data);
 			break;
+		case IMAP_FETCH_ANNOTATION: {
+			struct store_annotation *v = NULL;
+			size_t nv = 0;
+			if (store_annotation_get(s->mbox, uid, s->user.address, a, &v, &nv, &err) <
+			    0)
+				nv = 0; /* a new message has none yet anyway */
+			imap_annotate_fetch_append(a, out, it->annotate, v, nv);
+			break;
+		}
 		}
 	}
 	buf_puts(out, ")\r\n");

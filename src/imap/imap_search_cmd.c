@@ -18,6 +18,7 @@ imap_search_input_init(struct imap_search_input *in, struct imap_session *s)
 	*in = (struct imap_search_input){
 	        .mbox = s->mbox,
 	        .acct = imap_mailbox_account(s), /* the keywords are the owner's */
+	        .user = s->user.address,
 	        .saved = s->saved_uids,
 	        .n_saved = s->n_saved,
 	        .now = (int64_t)time(NULL),

@@ -167,8 +167,12 @@ imap_url_parse(struct arena *a, const char *url, struct imap_url *out, const cha
 	if (*p != '/')
 		return false;
 	p++;
-	/* imailbox-ref */
-	e = field_end(p);
+	/* imailbox-ref: enc-mailbox may hold '/' (bchar, RFC 5092 section
+	   11: "Other Users/bob/Team"); it ends at the first ';', less the
+	   '/' of a following "/;UID=". */
+	e = p + strcspn(p, ";");
+	if (e > p && e[-1] == '/' && *e == ';')
+		e--;
 	out->mailbox = pct_decode(a, p, (size_t)(e - p));
 	if (out->mailbox == NULL || *out->mailbox == '\0' || !imap_utf8_is_valid(out->mailbox))
 		return false;

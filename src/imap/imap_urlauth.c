@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "imap/imap_namespace.h"
 #include "lib/arena.h"
 #include "lib/log.h"
 
@@ -54,7 +55,8 @@ access_allows(const struct imap_session *s, const char *access)
 
 int
 imap_urlauth_check(struct imap_session *s, struct arena *a, const char *url,
-                   const struct imap_url *u, struct store_account **acct_out, bool *opened_out)
+                   const struct imap_url *u, struct store_account **acct_out,
+                   const char **mailbox_out, bool *opened_out)
 {
 	const char *owner = imap_urlauth_owner(a, u), *why = NULL;
 	unsigned char key[32];
@@ -70,9 +72,16 @@ imap_urlauth_check(struct imap_session *s, struct arena *a, const char *url,
 		why = "expired";
 	else if (!access_allows(s, u->access))
 		why = "access";
+	*mailbox_out = u->mailbox;
 	if (why == NULL) {
+		struct imap_box box;
 		if (strcasecmp(owner, s->user.address) == 0) {
-			*acct_out = s->account;
+			if (imap_box_resolve(s, u->mailbox, &box, &err) < 0) {
+				why = "no-mailbox";
+			} else {
+				*acct_out = box.acct;
+				*mailbox_out = box.name;
+			}
 		} else if (auth_account_id_lookup(s->srv->auth, owner, &id) < 0 ||
 		           store_account_open(s->srv->store, id, acct_out, &err) < 0) {
 			why = "no-owner";
@@ -81,7 +90,7 @@ imap_urlauth_check(struct imap_session *s, struct arena *a, const char *url,
 		}
 	}
 	if (why == NULL) {
-		if (store_mailbox_access_key(*acct_out, u->mailbox, false, key, &err) < 0) {
+		if (store_mailbox_access_key(*acct_out, *mailbox_out, false, key, &err) < 0) {
 			why = "no-mailbox";
 		} else {
 			imap_urlauth_token(key, url, u->rump_len, want);

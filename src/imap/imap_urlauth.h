@@ -38,11 +38,16 @@ const char *imap_urlauth_owner(struct arena *a, const struct imap_url *u);
 /*
  * For URLFETCH: whether this session may use u (url parsed; a full URL: verifier
  * right under the owner's key, not expired, access naming the session's
- * user or anyone authenticated). Returns the owner's account in *acct_out,
- * the session's own or, with *opened_out, a handle to close. Returns 0, or
- * -1 when it may not (URLFETCH answers NIL; the reason is logged at debug).
+ * user or anyone authenticated). Returns the account holding the mailbox in
+ * *acct_out and its name there in *mailbox_out: for a URL of the session's
+ * own user, the mailbox as its namespaces resolve it ("Other Users/...",
+ * "Shared/...": the owner's account through the session's identity, so
+ * the fetch needs 'r' there, RFC 4314), else the URL owner's account (a
+ * handle to close, with *opened_out). Returns 0, or -1 when it may not
+ * (URLFETCH answers NIL; the reason is logged at debug).
  */
 int imap_urlauth_check(struct imap_session *s, struct arena *a, const char *url,
-                       const struct imap_url *u, struct store_account **acct_out, bool *opened_out);
+                       const struct imap_url *u, struct store_account **acct_out,
+                       const char **mailbox_out, bool *opened_out);
 
 #endif

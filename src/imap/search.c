@@ -39,6 +39,9 @@
  *                              cached ENVELOPE date; without a Date: the
  *                              INTERNALDATE counts
  *   EMAILID, THREADID          store_message_lookup of the candidates
+ *   ANNOTATION (RFC 5257 4.3)  store_annotation_get of each candidate: the
+ *                              values the user sees whose entry matches,
+ *                              case-insensitive substring as for HEADER
  *
  * Runs on the query pool (IMAP_CMD_OFF_LOOP: SEARCH, SORT, THREAD), so a
  * scan-backed search (a 1-2 character needle, HEADER with an empty string)
@@ -51,6 +54,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/imap_annotate.h"
+#include "imap/list_pattern.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/collation.h"
@@ -183,6 +188,7 @@ cost(const struct imap_search_key *k)
 		return 2;
 	case IMAP_SK_EMAILID:
 	case IMAP_SK_THREADID:
+	case IMAP_SK_ANNOTATION:
 		return 3;
 	case IMAP_SK_HEADER:
 		return 4;
@@ -561,6 +567,42 @@ eval_objectid(struct eval *e, const struct imap_search_key *k, struct uidset can
 }
 
 static struct uidset
+eval_annotation(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
+{
+	struct uidset r = {arena_alloc(e->a, (cand.n + 1) * sizeof(uint32_t)), 0};
+	struct imap_list_pattern *pat = imap_list_pattern_new(e->a, k->field);
+	struct arena *tmp = arena_new(16 * 1024);
+
+	for (size_t i = 0; i < cand.n; i++) {
+		struct store_annotation *v;
+		size_t n;
+		bool hit = false;
+		if (is_cancelled(e)) {
+			*ok = false;
+			break;
+		}
+		if (store_annotation_get(e->in->mbox, cand.v[i], e->in->user, tmp, &v, &n,
+		                         &e->err) < 0) {
+			*ok = false;
+			break;
+		}
+		for (size_t j = 0; j < n && !hit; j++) {
+			unsigned attr = v[j].is_shared ? IMAP_ANNOTATE_VALUE_SHARED
+			                               : IMAP_ANNOTATE_VALUE_PRIV;
+			hit = ((unsigned)k->num & attr) &&
+			      imap_list_pattern_matches(pat, v[j].entry) &&
+			      collation_contains(e->in->collation, (const char *)v[j].value,
+			                         v[j].len, k->str, strlen(k->str));
+		}
+		if (hit)
+			r.v[r.n++] = cand.v[i];
+		arena_reset(tmp);
+	}
+	arena_free(&tmp);
+	return r;
+}
+
+static struct uidset
 eval_and(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
 	const struct imap_search_key *order[16], **keys = order;
@@ -646,6 +688,8 @@ eval_key(struct eval *e, const struct imap_search_key *k, struct uidset cand, bo
 	case IMAP_SK_EMAILID:
 	case IMAP_SK_THREADID:
 		return eval_objectid(e, k, cand, ok);
+	case IMAP_SK_ANNOTATION:
+		return eval_annotation(e, k, cand, ok);
 	}
 	return cand;
 }

@@ -20,6 +20,7 @@ struct arena;
 struct imap_search_input {
 	struct store_mailbox *mbox;
 	struct store_account *acct;
+	const char *user;      /* whose value.priv ANNOTATION searches (RFC 5257) */
 	const uint32_t *saved; /* SEARCHRES "$": ascending UIDs (may hold expunged ones) */
 	size_t n_saved;
 	int64_t now; /* OLDER/YOUNGER reference time, seconds */

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "imap/imap_annotate.h"
 #include "imap/imap_flags.h"
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -320,6 +321,30 @@ static const struct {
 };
 
 /* header-fld-name = astring; field-name of RFC 5322: printable ASCII but ':'. */
+/* "ANNOTATION" SP entry-match SP att-search SP value (RFC 5257 section
+   4.3; att-search = "value" / "value.priv" / "value.shared"). */
+static struct imap_search_key *
+parse_annotation(struct ctx *c)
+{
+	struct imap_search_key *k = new_key(c, IMAP_SK_ANNOTATION);
+	const struct imap_arg *e = next_arg(c), *at;
+	unsigned bits;
+
+	if (e == NULL || e->type == IMAP_ARG_LIST || strlen(e->str) != e->len ||
+	    (k->field = imap_annotate_entry_check(c->a, e->str, e->len, true)) == NULL) {
+		fail(c, "ANNOTATION needs an entry");
+		return NULL;
+	}
+	at = next_arg(c);
+	if (at == NULL || at->type == IMAP_ARG_LIST || !imap_annotate_attr_parse(at->str, &bits) ||
+	    (bits & ~(unsigned)(IMAP_ANNOTATE_VALUE_PRIV | IMAP_ANNOTATE_VALUE_SHARED)) != 0) {
+		fail(c, "ANNOTATION needs value, value.priv or value.shared");
+		return NULL;
+	}
+	k->num = bits;
+	return arg_string(c, &k->str) ? k : NULL;
+}
+
 static bool
 valid_field_name(const char *s)
 {
@@ -439,6 +464,8 @@ parse_named(struct ctx *c, const char *name)
 		}
 		return k;
 	}
+	if (strcasecmp(name, "ANNOTATION") == 0)
+		return parse_annotation(c);
 	if (strcasecmp(name, "FILTER") == 0 && c->filters != NULL)
 		return parse_filter(c);
 	if (strcasecmp(name, "UID") == 0) {
@@ -825,6 +852,16 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 	case IMAP_SK_THREADID:
 		buf_printf(b, "(%s %s)", k->type == IMAP_SK_EMAILID ? "EMAILID" : "THREADID",
 		           k->str);
+		break;
+	case IMAP_SK_ANNOTATION:
+		buf_puts(b, "(ANNOTATION ");
+		dump_string(b, k->field);
+		buf_printf(b, " %s ",
+		           k->num == IMAP_ANNOTATE_VALUE_PRIV     ? "value.priv"
+		           : k->num == IMAP_ANNOTATE_VALUE_SHARED ? "value.shared"
+		                                                  : "value");
+		dump_string(b, k->str);
+		buf_putc(b, ')');
 		break;
 	}
 }

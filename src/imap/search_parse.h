@@ -53,6 +53,7 @@ enum imap_search_type {
 	IMAP_SK_SAVEDATESUPPORTED,
 	IMAP_SK_EMAILID, /* str, exact */
 	IMAP_SK_THREADID,
+	IMAP_SK_ANNOTATION, /* RFC 5257: field entry-match, num attributes, str needle */
 };
 
 enum imap_search_text {

@@ -651,14 +651,17 @@ store_mailbox_sync(struct store_mailbox *mbox, const struct store_sync_fns *fns,
 				   however often it changed. */
 				at = view_index_locked(v, e->uid);
 				if (at >= 0 && v->modseqs[at] == e->modseq)
-					fns->flags(ctx, (uint32_t)at + 1, e->uid, v->flags[at],
+					fns->flags(ctx, (uint32_t)at + 1, e->uid,
+					           seen_overlay_locked(mbox, e->uid, v->flags[at]),
 					           v->keywords ? v->keywords[at] : 0,
 					           v->modseqs[at]);
 			}
 		} else {
 			for (uint32_t i = 0; i < cc && cur->uids[i] <= old_max; i++)
 				if (v->modseqs[i] > mbox->modseq)
-					fns->flags(ctx, i + 1, cur->uids[i], v->flags[i],
+					fns->flags(ctx, i + 1, cur->uids[i],
+					           seen_overlay_locked(mbox, cur->uids[i],
+					                               v->flags[i]),
 					           v->keywords ? v->keywords[i] : 0, v->modseqs[i]);
 		}
 	}

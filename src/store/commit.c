@@ -189,9 +189,11 @@ lead(struct account *a)
 	if (n_ok > 0)
 		publish(a, db, batch);
 	for (struct append_req *r = batch; r != NULL; r = r->next) {
-		if (r->rc == 0)
+		if (r->rc == 0) {
 			append_committed(a, r);
-		else if (!r->keep_created)
+			if (db != NULL)
+				seen_appended(a, db, r);
+		} else if (!r->keep_created)
 			append_discard(a, db, r);
 	}
 	/* The indexer's queue is bounded: past the limit the writer helps. */

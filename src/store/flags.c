@@ -11,6 +11,8 @@
  * back, and when a name or bit is not in it (another process numbered
  * one). Keyword syntax is the protocol layer's business; the store refuses
  * only what could corrupt it (empty, control characters, over 128 bytes).
+ * A user other than the owner changes their own \Seen (seen.c), the
+ * owner's and everybody else's staying as they were.
  */
 #include "store/store_int.h"
 
@@ -227,7 +229,7 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	uint32_t *sorted = NULL, *new_flags = NULL;
 	uint64_t *new_kw = NULL, kwmask = 0, modseq;
 	struct db *db = NULL;
-	bool added_keywords = false;
+	bool added_keywords = false, *new_seen = NULL;
 	int rc = -1;
 
 	memset(res_out, 0, sizeof(*res_out));
@@ -256,6 +258,7 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	res_out->failed = arena_alloc(a, n * sizeof(uint32_t));
 	new_flags = xmalloc(n * sizeof(*new_flags));
 	new_kw = xmalloc(n * sizeof(*new_kw));
+	new_seen = xmalloc(n * sizeof(*new_seen));
 
 	if (db_get(acct, &db, err_out) < 0)
 		goto out_free;
@@ -312,25 +315,43 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 			res_out->failed[res_out->n_failed++] = sorted[i];
 			continue;
 		}
+		/* Another user's \Seen is their own (seen.c): the change works
+		   on the flags as they see them; \Seen goes to the seen table,
+		   the rest to the row. */
+		uint32_t user_old = old_flags;
+		if (mbox->seen != NULL) {
+			pthread_mutex_lock(&mbox->view->lock);
+			user_old = seen_overlay_locked(mbox, sorted[i], old_flags);
+			pthread_mutex_unlock(&mbox->view->lock);
+		}
 		switch (ch->op) {
 		case STORE_FLAGS_SET:
 			flags = ch->flags & STORE_FLAGS_ALL;
 			kw = kwmask;
 			break;
 		case STORE_FLAGS_ADD:
-			flags = old_flags | (ch->flags & STORE_FLAGS_ALL);
+			flags = user_old | (ch->flags & STORE_FLAGS_ALL);
 			kw = old_kw | kwmask;
 			break;
 		default:
-			flags = old_flags & ~ch->flags;
+			flags = user_old & ~ch->flags;
 			kw = old_kw & ~kwmask;
 			break;
 		}
-		flags = (old_flags & ~allowed) | (flags & allowed);
+		flags = (user_old & ~allowed) | (flags & allowed);
 		if (!kw_allowed)
 			kw = old_kw;
-		if (flags == old_flags && kw == old_kw)
+		if (flags == user_old && kw == old_kw)
 			continue; /* no change, no new modseq (RFC 7162 3.1.3) */
+		new_seen[res_out->n_changed] = (flags & STORE_FLAG_SEEN) != 0;
+		if (mbox->seen != NULL) {
+			if ((flags ^ user_old) & STORE_FLAG_SEEN &&
+			    seen_write(db, mbox->id, mbox->seen->user, sorted[i],
+			               (flags & STORE_FLAG_SEEN) != 0) < 0)
+				goto db_fail;
+			flags = (flags & ~(uint32_t)STORE_FLAG_SEEN) |
+			        (old_flags & STORE_FLAG_SEEN);
+		}
 		st = db_stmt(db, set_sql);
 		if (st == NULL)
 			goto db_fail;
@@ -356,6 +377,7 @@ store_flags_update(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
 	   learns that this modseq was taken. */
 	if (res_out->n_changed > 0)
 		res_out->modseq = modseq;
+	seen_set_update(mbox, res_out->changed, new_seen, res_out->n_changed);
 	changes_flags(acct, mbox->id, mbox, res_out->changed, new_flags, new_kw, res_out->n_changed,
 	              modseq);
 	rc = 0;
@@ -375,5 +397,6 @@ out_free:
 	free(sorted);
 	free(new_flags);
 	free(new_kw);
+	free(new_seen);
 	return rc;
 }

@@ -557,6 +557,18 @@ out_free:
 	return rc;
 }
 
+/* UNSEEN as another user sees it: their own \Seen (seen.c), unless the
+   mailbox shares it. A count over that user's rows, not the stored counter. */
+static void
+user_unseen(const struct store_account *acct, struct db *db, struct store_mailbox_info *out)
+{
+	if (acct->who == NULL || seen_is_shared(db, out->id))
+		return;
+	int64_t n = seen_count(db, out->id, acct->who->name);
+	if (n >= 0)
+		out->unseen = n >= (int64_t)out->messages ? 0 : out->messages - (uint32_t)n;
+}
+
 int
 store_mailbox_status(struct store_account *acct, const char *name, struct arena *a,
                      struct store_mailbox_info *out, enum store_error *err_out)
@@ -593,6 +605,8 @@ store_mailbox_status(struct store_account *acct, const char *name, struct arena 
 	if (rc == SQLITE_ROW &&
 	    acl_check(acct, db, out->id, STORE_RIGHT_READ, &out->rights, err_out) < 0)
 		rc = SQLITE_ERROR;
+	if (rc == SQLITE_ROW)
+		user_unseen(acct, db, out);
 	db_put(acct->a, db);
 	free(canon);
 	return rc == SQLITE_ROW ? 0 : -1;
@@ -641,8 +655,10 @@ store_mailbox_list(struct store_account *acct, struct arena *a,
 	for (size_t i = 0; rc == SQLITE_DONE && i < n; i++) {
 		if (acl_check(acct, db, list[i].id, 0, &list[i].rights, err_out) < 0)
 			rc = SQLITE_ERROR;
-		else if (list[i].rights & STORE_RIGHT_LOOKUP)
+		else if (list[i].rights & STORE_RIGHT_LOOKUP) {
+			user_unseen(acct, db, &list[i]);
 			list[k++] = list[i];
+		}
 	}
 	db_put(acct->a, db);
 	*list_out = list;

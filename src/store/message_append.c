@@ -335,6 +335,43 @@ thread_id_for(struct db *db, const struct mail_parsed *m, int64_t email_id)
 	return thread;
 }
 
+/* A new message's annotations (APPEND ANNOTATION, RFC 5257 section 4.6),
+   with the rights of section 5 on the destination. */
+static int
+append_annotations(struct db *db, uint64_t box_id, uint32_t uid, const struct store_append *m,
+                   unsigned rights, enum store_error *err_out)
+{
+	static const char sql[] =
+	        "INSERT OR REPLACE INTO annotations(mailbox_id, uid, entry, owner,"
+	        " value) VALUES (?, ?, ?, ?, ?)";
+
+	for (size_t k = 0; k < m->n_annotations; k++) {
+		const struct store_annotation *x = &m->annotations[k];
+		if (!(rights & (x->is_shared ? STORE_RIGHT_ANNOTATE : STORE_RIGHT_READ))) {
+			*err_out = STORE_ERR_NORIGHTS;
+			return -1;
+		}
+		if (x->value == NULL)
+			continue; /* NIL: nothing to store */
+		sqlite3_stmt *st = db_stmt(db, sql);
+		if (st == NULL) {
+			*err_out = STORE_ERR_TEMP;
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, (int64_t)box_id);
+		sqlite3_bind_int64(st, 2, uid);
+		sqlite3_bind_text(st, 3, x->entry, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, x->is_shared ? "" : m->annotation_user, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 5, x->len > 0 ? (const void *)x->value : "", (int)x->len,
+		                  SQLITE_STATIC);
+		if (db_step_done(db, st) < 0) {
+			*err_out = db_error(db);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 append_rows(struct account *a, struct db *db, struct append_req *r, struct append_req *batch)
 {
@@ -380,6 +417,8 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 			r->modseq = q->modseq;
 	if (r->modseq == 0 && (r->modseq = mailbox_modseq_next(db, r->box_id)) == 0)
 		goto db_fail;
+	/* Another user's \Seen is their own (seen.c): not the row's. */
+	bool own_seen = r->who != NULL && !seen_is_shared(db, r->box_id);
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct store_append *m = &r->msgs[i];
@@ -397,6 +436,9 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 			goto db_fail;
 		r->uids[i] = uidnext++;
 		r->flags[i] = m->flags & acl_flag_mask(rights);
+		bool seen_by_user = own_seen && (r->flags[i] & STORE_FLAG_SEEN);
+		if (seen_by_user)
+			r->flags[i] &= ~(uint32_t)STORE_FLAG_SEEN;
 		st = db_stmt(db, ins_sql);
 		if (st == NULL)
 			goto db_fail;
@@ -412,6 +454,11 @@ append_rows(struct account *a, struct db *db, struct append_req *r, struct appen
 		sqlite3_bind_int64(st, 10, email_id);
 		sqlite3_bind_int64(st, 11, thread_id_for(db, &r->p[i].parsed, email_id));
 		if (db_step_done(db, st) < 0)
+			goto db_fail;
+		if (m->n_annotations > 0 &&
+		    append_annotations(db, r->box_id, r->uids[i], m, rights, &r->err) < 0)
+			return -1;
+		if (seen_by_user && seen_write(db, r->box_id, r->who->name, r->uids[i], true) < 0)
 			goto db_fail;
 	}
 	st = db_stmt(db, next_sql);

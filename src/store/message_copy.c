@@ -7,6 +7,8 @@
  * is new (RFC 8514). MOVE expunges the source rows in the same transaction,
  * so a crash leaves either both mailboxes as before or both as after.
  * Quota counts copies (each row's size), and is checked before COMMIT.
+ * A message's annotations (RFC 5257 section 4.5: COPY keeps them, every
+ * user's value.priv too) are copied with its row.
  */
 #include "store/store_int.h"
 
@@ -39,6 +41,10 @@ copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *ori
 	        " email_id, thread_id FROM messages WHERE mailbox_id = ?5 AND uid = ?6"
 	        " RETURNING flags, keywords";
 	static const char set_next_sql[] = "UPDATE mailboxes SET uidnext = ? WHERE id = ?";
+	static const char annot_sql[] =
+	        "INSERT INTO annotations(mailbox_id, uid, entry, owner, value)"
+	        " SELECT ?1, ?2, entry, owner, value FROM annotations"
+	        " WHERE mailbox_id = ?3 AND uid = ?4";
 	sqlite3_stmt *st;
 	uint32_t uidnext;
 	uint64_t dst_modseq, src_modseq = 0;
@@ -95,6 +101,15 @@ copy_in_txn(struct account *acct, struct db *db, const struct store_mailbox *ori
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
+			goto db_fail;
+		st = db_stmt(db, annot_sql);
+		if (st == NULL)
+			goto db_fail;
+		sqlite3_bind_int64(st, 1, (int64_t)dst_id);
+		sqlite3_bind_int64(st, 2, uidnext);
+		sqlite3_bind_int64(st, 3, (int64_t)src_id);
+		sqlite3_bind_int64(st, 4, uids[i]);
+		if (db_step_done(db, st) < 0)
 			goto db_fail;
 		src_uids_out[k] = uids[i];
 		dst_uids_out[k] = uidnext++;

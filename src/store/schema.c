@@ -25,6 +25,9 @@
  * made at delivery; the rows of an older database keep NULL there (index
  * blobs_no_preview) until the indexer thread or a FETCH PREVIEW makes
  * theirs (message_preview.c).
+ * 9 adds annotations, the per-message annotations of RFC 5257
+ * (annotation.c), and seen, the \Seen state of users other than the owner
+ * (seen.c), each with the trigger that removes a message's rows with its row.
  */
 #include "store/store_int.h"
 
@@ -33,7 +36,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /* Blobs without a preview: stored before schema 8, until the indexer
    thread has made theirs (new rows have one, so they are not in it). */
@@ -94,6 +97,25 @@
 #define ACL_SQL                                                                                    \
 	"CREATE TABLE IF NOT EXISTS acl(mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL,"    \
 	" rights INTEGER NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+
+/* RFC 5257 message annotations: owner '' holds value.shared, an address
+   that user's value.priv. A message's go with its row (expunge, MOVE's
+   source, DELETE of the mailbox). */
+#define ANNOTATIONS_SQL                                                                             \
+	"CREATE TABLE IF NOT EXISTS annotations(mailbox_id INTEGER NOT NULL, uid INTEGER NOT NULL," \
+	" entry TEXT NOT NULL, owner TEXT NOT NULL, value BLOB NOT NULL,"                           \
+	" PRIMARY KEY (mailbox_id, uid, entry, owner)) WITHOUT ROWID;"                              \
+	"CREATE TRIGGER IF NOT EXISTS messages_annotations AFTER DELETE ON messages BEGIN"          \
+	" DELETE FROM annotations WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid; END;"
+
+/* Per-user \Seen (RFC 4314 section 4; seen.c): a row per message a user
+   other than the owner has seen. */
+#define SEEN_SQL                                                                                   \
+	"CREATE TABLE IF NOT EXISTS seen(mailbox_id INTEGER NOT NULL, user TEXT NOT NULL,"         \
+	" uid INTEGER NOT NULL, PRIMARY KEY (mailbox_id, user, uid)) WITHOUT ROWID;"               \
+	"CREATE INDEX IF NOT EXISTS seen_uid ON seen(mailbox_id, uid);"                            \
+	"CREATE TRIGGER IF NOT EXISTS messages_seen AFTER DELETE ON messages BEGIN"                \
+	" DELETE FROM seen WHERE mailbox_id = OLD.mailbox_id AND uid = OLD.uid; END;"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -164,7 +186,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        COUNTER_TRIGGERS_SQL METADATA_SQL;
+        COUNTER_TRIGGERS_SQL METADATA_SQL ANNOTATIONS_SQL SEEN_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -267,6 +289,21 @@ schema_upgrade_7_preview(struct db *db)
 	return 0;
 }
 
+/* Version 8 -> 9: the (empty) annotations and seen tables, their triggers. */
+static int
+schema_upgrade_8_annotations_seen(struct db *db)
+{
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, ANNOTATIONS_SQL SEEN_SQL "UPDATE account SET schema_version = 9") < 0 ||
+	    db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=8");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -323,6 +360,8 @@ schema_check(struct db *db)
 		version = 7;
 	if (version == 7 && schema_upgrade_7_preview(db) == 0)
 		version = 8;
+	if (version == 8 && schema_upgrade_8_annotations_seen(db) == 0)
+		version = 9;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

@@ -563,13 +563,17 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 	        [STORE_SORT_TO] = MAILBOX_PART("b.to_addr"),
 	        [STORE_SORT_DISPLAYFROM] = CASEMAP("b.from_display"),
 	        [STORE_SORT_DISPLAYTO] = CASEMAP("b.to_display"),
+	        /* RFC 5257 4.3: the annotation's value as a string; a
+	           message without one sorts as the empty string. Its entry
+	           and owner are bound (?3, ?4 for the first such key...). */
+	        [STORE_SORT_ANNOTATION] = NULL,
 	};
 #undef CASEMAP
 #undef MAILBOX_PART
 	struct buf sql;
 	struct db *db;
 	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int rc = -1, param = 3; /* ?1 mailbox, ?2 collation */
 
 	buf_init(&sql);
 	buf_puts(&sql, "SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"
@@ -580,7 +584,17 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 			*err_out = STORE_ERR_PERM;
 			return -1;
 		}
-		/* Only our own fixed expressions go into the text. */
+		/* Only our own fixed expressions go into the text; an
+		   annotation's entry and owner are parameters. */
+		if (keys[i].key == STORE_SORT_ANNOTATION) {
+			buf_printf(&sql,
+			           "upper(coalesce((SELECT CAST(value AS TEXT) FROM annotations a"
+			           " WHERE a.mailbox_id = m.mailbox_id AND a.uid = m.uid"
+			           " AND a.entry = ?%d AND a.owner = ?%d), ''))%s, ",
+			           param, param + 1, keys[i].reverse ? " DESC" : "");
+			param += 2;
+			continue;
+		}
 		buf_printf(&sql, "%s%s, ", exprs[keys[i].key], keys[i].reverse ? " DESC" : "");
 	}
 	buf_puts(&sql, "m.uid");
@@ -591,6 +605,15 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 	if (sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 		sqlite3_bind_int(st, 2, (int)coll);
+		param = 3;
+		for (size_t i = 0; i < n_keys; i++) {
+			if (keys[i].key != STORE_SORT_ANNOTATION)
+				continue;
+			sqlite3_bind_text(st, param, keys[i].entry, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, param + 1, keys[i].is_shared ? "" : keys[i].user, -1,
+			                  SQLITE_STATIC);
+			param += 2;
+		}
 		rc = db_collect_uids(db, st, a, uids_out, n_out);
 	}
 	if (rc < 0)

@@ -431,6 +431,12 @@ struct store_append {
 	/* When set, the message comes from the spool and data/len are ignored
 	   (each spool at most once per call). The caller frees it after. */
 	struct store_spool *spool;
+	/* APPEND ANNOTATION (RFC 5257 section 4.6): stored with the message;
+	   value.priv as annotation_user's. value.shared needs 'n' (else the
+	   append fails with _NORIGHTS), value.priv 'r'. */
+	const struct store_annotation *annotations;
+	size_t n_annotations;
+	const char *annotation_user;
 };
 
 /*
@@ -687,11 +693,16 @@ enum store_sort_key {
 	STORE_SORT_TO,
 	STORE_SORT_DISPLAYFROM, /* RFC 5957 */
 	STORE_SORT_DISPLAYTO,
+	STORE_SORT_ANNOTATION, /* RFC 5257 4.3: entry's value (none: "") */
 };
 
 struct store_sort {
 	enum store_sort_key key;
 	bool reverse;
+	/* STORE_SORT_ANNOTATION: the entry, and value.shared or user's value.priv */
+	const char *entry;
+	bool is_shared;
+	const char *user;
 };
 
 /* Sorts the whole mailbox by keys (ties by uid), strings ordered by the
@@ -762,26 +773,63 @@ size_t store_metadata_changes(struct store_account *acct, uint64_t *seq, struct 
 int store_mailbox_special_use_set(struct store_account *acct, const char *mailbox, unsigned bits,
                                   enum store_error *err_out);
 
+/* ---- Message annotations (RFC 5257) --------------------------------- */
+
+/* One annotation of a message: entry as checked by the caller (lowercase,
+   "/comment", "/1.2/comment"), value.shared or the user's value.priv. */
+struct store_annotation {
+	uint32_t uid;
+	const char *entry;
+	bool is_shared;
+	const unsigned char *value; /* NULL in a change: remove it */
+	size_t len;
+};
+
+/*
+ * The annotations of uid that user sees: every value.shared and user's own
+ * value.priv, sorted by entry (priv before shared); array and strings in a.
+ * Returns 0 (*n_out may be 0), or -1 with _TEMP.
+ */
+int store_annotation_get(struct store_mailbox *mbox, uint32_t uid, const char *user,
+                         struct arena *a, struct store_annotation **out, size_t *n_out,
+                         enum store_error *err_out);
+/*
+ * Applies changes (their uid ignored) to each of uids in one transaction
+ * (RFC 5257 section 4.4): value.priv needs 'r', value.shared 'n' (section
+ * 5), else -1 with _NORIGHTS and nothing changed; a read-only handle gets
+ * _PERM. A message whose value changed gets a new modseq (RFC 5257 section
+ * 6, RFC 7162 3.1), shown to other sessions as a flag change; with
+ * unchanged_since a message whose modseq is above it is left alone and
+ * listed in res_out->failed. max_entries (0 = none) bounds the entries
+ * user sees on one message after the change: -1 with _LIMIT. res_out as
+ * store_flags_update(), its arrays in a. Also -1 with _TEMP.
+ */
+int store_annotation_set(struct store_mailbox *mbox, const uint32_t *uids, size_t n,
+                         const char *user, const struct store_annotation *changes, size_t n_changes,
+                         uint64_t unchanged_since, size_t max_entries, struct arena *a,
+                         struct store_flags_result *res_out, enum store_error *err_out);
+
 /* ---- Access control (RFC 4314) -------------------------------------- */
 
 /* The rights of RFC 4314 section 2.1, one bit each ('c' and 'd' are the
    virtual rights of section 2.1.1: c = k+x, d = e+t, as in its examples). */
 enum store_right {
-	STORE_RIGHT_LOOKUP = 1 << 0,  /* l: LIST */
-	STORE_RIGHT_READ = 1 << 1,    /* r: SELECT, STATUS */
-	STORE_RIGHT_SEEN = 1 << 2,    /* s: \Seen */
-	STORE_RIGHT_WRITE = 1 << 3,   /* w: other flags and keywords */
-	STORE_RIGHT_INSERT = 1 << 4,  /* i: APPEND, COPY into */
-	STORE_RIGHT_POST = 1 << 5,    /* p: submission to the mailbox (not used) */
-	STORE_RIGHT_CREATE = 1 << 6,  /* k: CREATE children, RENAME into */
-	STORE_RIGHT_DELETE = 1 << 7,  /* x: DELETE, RENAME from */
-	STORE_RIGHT_DELMSG = 1 << 8,  /* t: \Deleted */
-	STORE_RIGHT_EXPUNGE = 1 << 9, /* e: EXPUNGE */
-	STORE_RIGHT_ADMIN = 1 << 10,  /* a: SETACL, GETACL, LISTRIGHTS */
+	STORE_RIGHT_LOOKUP = 1 << 0,    /* l: LIST */
+	STORE_RIGHT_READ = 1 << 1,      /* r: SELECT, STATUS */
+	STORE_RIGHT_SEEN = 1 << 2,      /* s: \Seen */
+	STORE_RIGHT_WRITE = 1 << 3,     /* w: other flags and keywords */
+	STORE_RIGHT_INSERT = 1 << 4,    /* i: APPEND, COPY into */
+	STORE_RIGHT_POST = 1 << 5,      /* p: submission to the mailbox (not used) */
+	STORE_RIGHT_CREATE = 1 << 6,    /* k: CREATE children, RENAME into */
+	STORE_RIGHT_DELETE = 1 << 7,    /* x: DELETE, RENAME from */
+	STORE_RIGHT_DELMSG = 1 << 8,    /* t: \Deleted */
+	STORE_RIGHT_EXPUNGE = 1 << 9,   /* e: EXPUNGE */
+	STORE_RIGHT_ADMIN = 1 << 10,    /* a: SETACL, GETACL, LISTRIGHTS */
+	STORE_RIGHT_ANNOTATE = 1 << 11, /* n: shared message annotations (RFC 5257 section 5) */
 };
-#define STORE_RIGHTS_ALL 0x7ffu
-/* "lrswipkxtea": every right's letter in bit order. */
-#define STORE_RIGHTS_LETTERS "lrswipkxtea"
+#define STORE_RIGHTS_ALL 0xfffu
+/* "lrswipkxtean": every right's letter in bit order. */
+#define STORE_RIGHTS_LETTERS "lrswipkxtean"
 
 enum store_rights_mod { STORE_RIGHTS_REPLACE, STORE_RIGHTS_ADD, STORE_RIGHTS_REMOVE };
 

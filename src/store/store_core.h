@@ -233,6 +233,20 @@ struct view {
 	uint64_t journal_lost; /* highest modseq pushed out of the ring */
 	struct store_mailbox *watchers;
 	struct retain_queue retain; /* expunged messages old snapshots still number */
+	/* The \Seen sets of users other than the owner who have it open
+	   (seen.c), under the lock. */
+	struct seen_user *seen_users;
+};
+
+/* One user's \Seen in a view (seen.c): the uids they have seen, shared by
+   that user's handles; changed under the account's write_lock and the
+   view lock, read under the view lock. */
+struct seen_user {
+	struct seen_user *next;
+	char *user;
+	uint32_t *uids; /* ascending */
+	size_t n, cap;
+	int refs; /* handles */
 };
 
 struct store_mailbox {
@@ -252,7 +266,31 @@ struct store_mailbox {
 	/* The opening handle's identity (borrowed: the handle outlives its
 	   mailboxes), for the rights of COPY's destination; NULL: owner. */
 	const struct store_identity *who;
+	/* The user's own \Seen (seen.c) when who is set and the mailbox does
+	   not share \Seen; NULL: the messages' own flag. */
+	struct seen_user *seen;
 };
+
+/* ---- seen.c: per-user \Seen on another owner's mailbox ---- */
+/* Gives a non-owner handle its user's \Seen set, loading it once per view
+   (the mailbox's /shared/vendor/tern/sharedseen "true" keeps \Seen
+   shared: no set). 0, or -1 with _TEMP. */
+int seen_attach(struct store_mailbox *m, enum store_error *err_out);
+void seen_detach(struct store_mailbox *m);
+/* flags with \Seen as m's user sees it; view lock held. */
+uint32_t seen_overlay_locked(const struct store_mailbox *m, uint32_t uid, uint32_t flags);
+/* Records uid seen or not for user, in the caller's write transaction. */
+int seen_write(struct db *db, uint64_t mailbox_id, const char *user, uint32_t uid, bool seen);
+/* After the commit of seen_write()s: the set follows (write_lock held). */
+void seen_set_update(struct store_mailbox *m, const uint32_t *uids, const bool *seen, size_t n);
+/* After the commit of an append by another user (r->who): the \Seen it
+   wrote for them joins their set, if a view holds one. write_lock held. */
+void seen_appended(struct account *a, struct db *db, const struct append_req *r);
+/* How many messages of mailbox_id user has seen; -1 on a database error. */
+int64_t seen_count(struct db *db, uint64_t mailbox_id, const char *user);
+/* Whether mailbox_id shares \Seen among its users (METADATA
+   /shared/vendor/tern/sharedseen "true"). */
+bool seen_is_shared(struct db *db, uint64_t mailbox_id);
 
 /* ---- commit.c: the group-commit queue's locks (the queue is store_int.h's) ---- */
 void commit_init(struct account *a);

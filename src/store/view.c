@@ -368,6 +368,11 @@ store_mailbox_open(struct store_account *acct, const char *name, unsigned flags,
 	m->count = v->count;
 	m->modseq = v->highestmodseq;
 	pthread_mutex_unlock(&v->lock);
+	/* Another user's \Seen is their own (seen.c). */
+	if (seen_attach(m, err_out) < 0) {
+		store_mailbox_close(&m);
+		return -1;
+	}
 	*mbox_out = m;
 	return 0;
 }
@@ -382,6 +387,7 @@ store_mailbox_close(struct store_mailbox **mboxp)
 		return;
 	v = m->view;
 	store_mailbox_watch(m, NULL, NULL);
+	seen_detach(m);
 	pthread_mutex_lock(&v->lock);
 	uidbuf_unref(m->buf);
 	pthread_mutex_unlock(&v->lock);
@@ -466,7 +472,7 @@ store_mailbox_flags_get(struct store_mailbox *mbox, uint32_t uid, uint32_t *flag
 		i = view_index_locked(v, uid);
 	if (i >= 0) {
 		mbox->flags_hint = (uint32_t)i;
-		*flags_out = v->flags[i];
+		*flags_out = seen_overlay_locked(mbox, uid, v->flags[i]);
 		*keywords_out = v->keywords ? v->keywords[i] : 0;
 		*modseq_out = v->modseqs[i];
 	}

@@ -47,6 +47,11 @@ test_urls(void)
 	         "box=INBOX uidv=7 uid=20 sec=1.2.MIME partial=0.100"},
 	        {"/a%20b%26c/;UID=1/;PARTIAL=5", "box=a b&c uidv=0 uid=1 partial=5.-1"},
 	        {"/Caf%C3%A9/;UID=1", "box=Caf\xc3\xa9 uidv=0 uid=1"},
+	        /* enc-mailbox holds '/' (bchar): hierarchical and shared names */
+	        {"/INBOX/Sub/;UID=2", "box=INBOX/Sub uidv=0 uid=2"},
+	        {"/Other%20Users/bob%40x.org/Team;UIDVALIDITY=9/;UID=4",
+	         "box=Other Users/bob@x.org/Team uidv=9 uid=4"},
+	        {"/Shared/news/;UID=1/;SECTION=1", "box=Shared/news uidv=0 uid=1 sec=1"},
 	        {"imap://fred@example.org/INBOX/;UID=3",
 	         "user=fred host=example.org box=INBOX uidv=0 uid=3"},
 	        {"imap://fred;AUTH=*@example.org:143/INBOX/;UID=3",

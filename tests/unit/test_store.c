@@ -994,11 +994,11 @@ test_sort_and_ranges(void)
 	tappend(&t, "INBOX", "Subject: a\r\nFrom: y@x\r\n\r\n1\r\n", 0);
 	tappend(&t, "INBOX", "Subject: c\r\nFrom: x@x\r\n\r\n12345\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
-	struct store_sort by_subject = {STORE_SORT_SUBJECT, false};
+	struct store_sort by_subject = {.key = STORE_SORT_SUBJECT};
 	test_int_eq(-1, store_sort_uids(mb, &by_subject, 1, COLLATION_DEFAULT, a, &uids, &n, &err),
 	            0);
 	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 213);
-	struct store_sort by_size_rev = {STORE_SORT_SIZE, true};
+	struct store_sort by_size_rev = {.key = STORE_SORT_SIZE, .reverse = true};
 	test_int_eq(-1, store_sort_uids(mb, &by_size_rev, 1, COLLATION_DEFAULT, a, &uids, &n, &err),
 	            0);
 	test_int_eq(-1, n == 3 ? uids[0] * 100 + uids[1] * 10 + uids[2] : 0, 132);
