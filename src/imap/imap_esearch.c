@@ -66,6 +66,17 @@ imap_esearch_reply(struct imap_cmd *cmd, const struct imap_search_program *prog,
 		buf_puts(&b, len > 0 ? imap_seqset_format(cmd->arena, nums + first, len) : "NIL");
 		buf_putc(&b, ')');
 	}
+	if ((ret & IMAP_SEARCH_RET_RELEVANCY) && prog->relevancy != NULL) {
+		/* score-list (RFC 6203 section 7): one score per message the
+		   reply lists, in its order; with PARTIAL those of the range. */
+		size_t first = 0, len = n;
+		if (ret & IMAP_SEARCH_RET_PARTIAL)
+			imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
+		buf_puts(&b, " RELEVANCY (");
+		for (size_t i = 0; i < len; i++)
+			buf_printf(&b, i > 0 ? " %u" : "%u", prog->relevancy[first + i]);
+		buf_putc(&b, ')');
+	}
 	if (prog->has_modseq && n > 0) {
 		uint64_t m;
 		if (!(ret &

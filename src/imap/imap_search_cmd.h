@@ -36,4 +36,16 @@ int imap_search_result(struct imap_session *s, const struct imap_search_key *roo
                        const struct store_sort *keys, size_t n_keys, struct arena *a,
                        uint32_t **uids_out, size_t *n_out, enum store_error *err_out);
 
+/*
+ * The same, with each result's relevancy (RFC 6203) in *scores_out when
+ * not NULL, in the result's order. A RELEVANCY key first orders by score,
+ * highest first (REVERSE: lowest), the other keys breaking ties; a
+ * RELEVANCY key after another key only breaks that key's ties, which the
+ * store's order does not tell apart: there it changes nothing.
+ */
+int imap_search_result_scored(struct imap_session *s, const struct imap_search_key *root,
+                              const struct store_sort *keys, size_t n_keys, struct arena *a,
+                              uint32_t **uids_out, uint8_t **scores_out, size_t *n_out,
+                              enum store_error *err_out);
+
 #endif

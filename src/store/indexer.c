@@ -10,6 +10,8 @@
  * was most of the CPU and most of the WAL pages of an append. This thread
  * moves pending texts into `fts` in batches of INDEX_BATCH per transaction,
  * so the index work is shared by many messages and runs off the append path.
+ * The same transaction adds the batch's words to fuzzy search's vocabulary
+ * (fuzzy.c), so a text is either pending or in both indexes.
  *
  * Collection. An expunge (or a mailbox delete) only drops rows and marks
  * the account collect_pending; this thread then deletes the zero-reference
@@ -69,6 +71,8 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 	                              " SELECT t.id, t.header, t.body FROM fts_pending p"
 	                              " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
 	static const char del_sql[] = "DELETE FROM fts_pending WHERE id <= ?";
+	static const char words_sql[] = "SELECT t.header, t.body FROM fts_pending p"
+	                                " JOIN texts t ON t.id = p.id WHERE p.id <= ?1";
 	sqlite3_stmt *st;
 	int64_t n = 0, last = 0;
 
@@ -88,6 +92,10 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 		a->fts_backlog = 0;
 		return 0;
 	}
+	/* The words of the batch join fuzzy search's vocabulary (fuzzy.c)
+	   in the same transaction: a text leaves fts_pending with both. */
+	if (fuzzy_vocab_add_texts(db, words_sql, last) < 0)
+		goto fail;
 	for (int i = 0; i < 2; i++) {
 		st = db_stmt(db, i == 0 ? ins_sql : del_sql);
 		if (st == NULL)

@@ -22,6 +22,9 @@
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
  * database gets the empty table.
+ * 8 adds the vocabulary of fuzzy search (RFC 6203, fuzzy.c): fuzzy_words,
+ * each distinct word of the indexed texts, and fuzzy_vocab, a trigram index
+ * of them; the upgrade fills it from the texts already indexed.
  */
 #include "store/store_int.h"
 
@@ -30,7 +33,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 
 /* Inline message bytes, one row per inline blob (blobs.data = X''). */
 #define BLOB_DATA_SQL                                                                              \
@@ -86,6 +89,14 @@
 #define ACL_SQL                                                                                    \
 	"CREATE TABLE IF NOT EXISTS acl(mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL,"    \
 	" rights INTEGER NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
+
+/* Fuzzy search's vocabulary (fuzzy.c): each word once, and its trigrams
+   (the word between blanks, so " he" marks a word that starts "he"). No
+   positions: every query is one trigram. */
+#define FUZZY_VOCAB_SQL                                                                            \
+	"CREATE TABLE fuzzy_words(id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);"             \
+	"CREATE VIRTUAL TABLE fuzzy_vocab USING fts5(word, content='', detail=none,"               \
+	" tokenize='trigram case_sensitive 1');"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -155,7 +166,7 @@ static const char schema_sql[] =
         " modseq INTEGER NOT NULL, PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
         "CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);"
 
-        COUNTER_TRIGGERS_SQL METADATA_SQL;
+        COUNTER_TRIGGERS_SQL METADATA_SQL FUZZY_VOCAB_SQL;
 
 static const char *const default_mailboxes[] = {"INBOX", "Drafts", "Sent",
                                                 "Trash", "Junk",   "Archive"};
@@ -241,6 +252,25 @@ schema_upgrade_6_acl(struct db *db)
 	return 0;
 }
 
+/* Version 7 -> 8: the fuzzy vocabulary, with the words of every text
+   already indexed (pending ones get theirs when the indexer moves them). */
+static int
+schema_upgrade_7_fuzzy(struct db *db)
+{
+	static const char texts_sql[] =
+	        "SELECT header, body FROM texts WHERE id NOT IN (SELECT id FROM fts_pending)";
+
+	if (db_begin(db, true) < 0)
+		return -1;
+	if (db_exec(db, FUZZY_VOCAB_SQL) < 0 || fuzzy_vocab_add_texts(db, texts_sql, 0) < 0 ||
+	    db_exec(db, "UPDATE account SET schema_version = 8") < 0 || db_commit(db) < 0) {
+		log_error("store", "event=schema-upgrade-failed from=7");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
 /* Version 1 -> 2: the empty queue of texts to index. */
 static int
 schema_upgrade_1(struct db *db)
@@ -295,6 +325,8 @@ schema_check(struct db *db)
 		version = 6;
 	if (version == 6 && schema_upgrade_6_acl(db) == 0)
 		version = 7;
+	if (version == 7 && schema_upgrade_7_fuzzy(db) == 0)
+		version = 8;
 	if (version != SCHEMA_VERSION)
 		return -1;
 	return 0;

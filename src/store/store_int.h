@@ -159,6 +159,14 @@ int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t *
 /* Registers tern_icontains() on a new connection. */
 void search_register(sqlite3 *h);
 
+/* ---- fuzzy.c ---- */
+/*
+ * Adds the words of the texts texts_sql selects (columns header, body; ?1
+ * bound to arg when the statement has a parameter) to the fuzzy
+ * vocabulary, inside the caller's write transaction. Returns 0 or -1.
+ */
+int fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg);
+
 /* ---- indexer.c ---- */
 /* Queues the account (by id) for the background indexer. Call with neither
    store->lock nor the write lock held. */

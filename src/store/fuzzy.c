@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzzy.c: fuzzy full-text search (SEARCH=FUZZY, RFC 6203): which messages
+ * hold words like the needle's, and how relevant each is (section 4).
+ *
+ * Vocabulary. Each distinct word of the account's indexed texts (words.h:
+ * case-folded runs of letters and digits, 3 to 32 characters) is a row of
+ * fuzzy_words, and fuzzy_vocab is a trigram index of them (schema 8). The
+ * indexer adds a batch's words in the transaction that moves the batch
+ * into fts (fuzzy_vocab_add_texts), so a text is either pending or in both.
+ * Words are never removed: a word whose messages are gone only costs a
+ * lookup that finds nothing.
+ *
+ * Search, for each needle word (at most FUZZY_TERMS of them):
+ *   1. variants: the word itself (an exact substring, so "meet" finds
+ *      "meetings"), the vocabulary words sharing a trigram with it (the
+ *      word between blanks: " he", "hel", "elo", "lo " for "helo"), for a
+ *      short word those with its first letter and about its length, and the
+ *      words of the mailbox's pending texts, each kept when its similarity
+ *      (mail_word_similarity: edits, swaps included) is FUZZY_WORD_MIN or
+ *      more; the best FUZZY_VARIANTS. Pending texts are read before the
+ *      vocabulary, so a text the indexer moves meanwhile is seen in one;
+ *   2. messages: store_search_text() of each variant in the asked field,
+ *      the exact search with its index, its pending scan and its field
+ *      checks, so fuzzy finds at least what exact SEARCH finds;
+ *   3. a message's word score is its best variant's similarity.
+ * A message matches when the mean of its word scores (0 for a word none of
+ * whose variants it holds) is FUZZY_MATCH_MIN or more: half the words of
+ * "IMAP break" are enough ("broken IMAP"). Its relevancy maps that mean
+ * onto 1..100 (section 4: "SHOULD use the full 1-100 range"): 100 is every
+ * word as typed, a typo or a missing word costs in proportion.
+ *
+ * Needles are SQL values and quoted FTS phrases of letters, digits and
+ * blanks: no injection possible. The work is bounded: FUZZY_TERMS words,
+ * FUZZY_VARIANTS lookups each, FUZZY_CANDIDATES vocabulary rows per word.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistr.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/hash.h"
+#include "lib/util.h"
+#include "mail/words.h"
+
+/* Needle words looked at; more are ignored (RFC 6203 section 8: "very long
+   search keys might cause excessive memory or CPU usage"). */
+#define FUZZY_TERMS 8
+/* Index lookups per needle word: the word and its closest variants. */
+#define FUZZY_VARIANTS 8
+/* Vocabulary words compared per needle word: those sharing one common
+   trigram ("ing") can be many; the comparison is cheap, the rows are not. */
+#define FUZZY_CANDIDATES 50000
+/* Words of up to this many characters also look at the vocabulary words
+   with their first letter (offer_vocabulary). */
+#define FUZZY_SHORT 6
+/* Least similarity (mail_word_similarity) of a variant: one edit in a
+   three-letter word (67), three in an eight-letter one (63). */
+#define FUZZY_WORD_MIN 60
+/* Least mean word score of a match. */
+#define FUZZY_MATCH_MIN 50
+
+int
+fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg)
+{
+	static const char word_sql[] = "INSERT OR IGNORE INTO fuzzy_words(word) VALUES (?)";
+	static const char vocab_sql[] = "INSERT INTO fuzzy_vocab(rowid, word) VALUES (?, ?)";
+	struct hash *seen = hash_new(HASH_KEYS_STR, 4096);
+	struct arena *a = arena_new(64 * 1024);
+	sqlite3_stmt *st = db_stmt(db, texts_sql);
+	char word[MAIL_WORD_BUF];
+	size_t len, pos = 0;
+	struct hash_entry e;
+	int rc = 0;
+
+	if (st == NULL) {
+		rc = -1;
+		goto out;
+	}
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, arg);
+	/* The batch's distinct words first: a text repeats its words, and a
+	   batch its texts', so each reaches SQLite once. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int col = 0; col < 2; col++) {
+			struct mail_word_iter it;
+			const char *text = (const char *)sqlite3_column_text(st, col);
+			if (text == NULL)
+				continue;
+			mail_word_iter_init(&it, text, (size_t)sqlite3_column_bytes(st, col));
+			while (mail_word_iter_next(&it, word, &len)) {
+				if (hash_str_find(seen, word) != NULL)
+					continue;
+				char *copy = arena_strndup(a, word, len);
+				hash_str_set(seen, copy, copy);
+			}
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "fuzzy-words");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	while (rc == 0 && hash_next(seen, &pos, &e)) {
+		sqlite3_stmt *w = db_stmt(db, word_sql), *v;
+		if (w == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_text(w, 1, e.str, -1, SQLITE_STATIC);
+		if (db_step_done(db, w) < 0) {
+			rc = -1;
+			break;
+		}
+		if (sqlite3_changes(db->h) == 0)
+			continue; /* known already */
+		/* Between blanks, so the first and last letters make trigrams
+		   too (" he", "lo "): a short word needs them to be found. */
+		char *padded = arena_printf(a, " %s ", e.str);
+		v = db_stmt(db, vocab_sql);
+		if (v == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(v, 1, sqlite3_last_insert_rowid(db->h));
+		sqlite3_bind_text(v, 2, padded, -1, SQLITE_STATIC);
+		if (db_step_done(db, v) < 0)
+			rc = -1;
+	}
+out:
+	hash_free(&seen);
+	arena_free(&a);
+	return rc;
+}
+
+struct variant {
+	const char *word;
+	unsigned score;
+};
+
+struct term {
+	const char *word; /* folded needle word */
+	struct variant v[FUZZY_VARIANTS];
+	size_t n;
+};
+
+/* Keeps word among t's variants if it is close enough and among the best. */
+static void
+term_offer(struct arena *a, struct term *t, const char *word)
+{
+	unsigned s = mail_word_similarity(t->word, word);
+	size_t worst = 0;
+
+	if (s < FUZZY_WORD_MIN)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].word, word) == 0)
+			return;
+		if (t->v[i].score < t->v[worst].score)
+			worst = i;
+	}
+	if (t->n < FUZZY_VARIANTS) {
+		t->v[t->n++] = (struct variant){arena_strdup(a, word), s};
+	} else if (s > t->v[worst].score) {
+		t->v[worst] = (struct variant){arena_strdup(a, word), s};
+	}
+}
+
+/* The words of the mailbox's texts the indexer has not reached, offered to
+   every term (bounded by INDEX_BACKLOG_MAX texts). */
+static int
+offer_pending(struct db *db, struct store_mailbox *mbox, struct arena *a, struct term *terms,
+              size_t n_terms)
+{
+	static const char sql[] = "SELECT t.header, t.body FROM fts_pending p"
+	                          " CROSS JOIN messages m ON m.blob_id = p.id"
+	                          " JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1";
+	sqlite3_stmt *st = db_stmt(db, sql);
+	char word[MAIL_WORD_BUF];
+	size_t len;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int col = 0; col < 2; col++) {
+			struct mail_word_iter it;
+			const char *text = (const char *)sqlite3_column_text(st, col);
+			if (text == NULL)
+				continue;
+			mail_word_iter_init(&it, text, (size_t)sqlite3_column_bytes(st, col));
+			while (mail_word_iter_next(&it, word, &len))
+				for (size_t i = 0; i < n_terms; i++)
+					term_offer(a, &terms[i], word);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "fuzzy-pending");
+		return -1;
+	}
+	return 0;
+}
+
+/* '" he" OR "hel" OR "elo" OR "lo "': the trigrams of " word ". */
+static const char *
+trigram_query(struct arena *a, const char *word)
+{
+	const char *padded = arena_printf(a, " %s ", word);
+	const uint8_t *p = (const uint8_t *)padded;
+	size_t len = strlen(padded);
+	size_t starts[MAIL_WORD_BUF + 2], n = 0;
+	struct buf b;
+
+	for (size_t off = 0; off < len; n++) {
+		starts[n] = off;
+		ucs4_t c;
+		off += (size_t)u8_mbtouc(&c, p + off, len - off);
+	}
+	starts[n] = len;
+	buf_init(&b);
+	for (size_t i = 0; i + 3 <= n; i++) {
+		if (b.len > 0)
+			buf_puts(&b, " OR ");
+		buf_printf(&b, "\"%.*s\"", (int)(starts[i + 3] - starts[i]), padded + starts[i]);
+	}
+	const char *q = b.len > 0 ? arena_strdup(a, b.data) : NULL;
+	buf_deinit(&b);
+	return q;
+}
+
+/* Offers t each word the bound statement st gives, then resets it. */
+static int
+offer_rows(struct db *db, struct arena *a, struct term *t, sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *w = (const char *)sqlite3_column_text(st, 0);
+		if (w != NULL)
+			term_offer(a, t, w);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, "fuzzy-vocab");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The vocabulary words that may be close to t's word, offered to it: those
+ * sharing a trigram with it and, for a word of up to FUZZY_SHORT
+ * characters, those of about its length with its first letter. A swap in a
+ * short word leaves no trigram in common ("wrok" and "work" share none),
+ * so trigrams alone miss what the similarity would forgive.
+ */
+static int
+offer_vocabulary(struct db *db, struct arena *a, struct term *t)
+{
+	static const char tri_sql[] = "SELECT w.word FROM fuzzy_vocab v CROSS JOIN fuzzy_words w"
+	                              " ON w.id = v.rowid WHERE fuzzy_vocab MATCH ?1 LIMIT ?2";
+	static const char short_sql[] =
+	        "SELECT word FROM fuzzy_words WHERE word >= ?1 AND word < ?2"
+	        " AND length(word) BETWEEN ?3 - 1 AND ?3 + 1 LIMIT ?4";
+	size_t len = strlen(t->word), chars = u8_mbsnlen((const uint8_t *)t->word, len);
+	const char *q = trigram_query(a, t->word);
+	sqlite3_stmt *st;
+
+	if (q != NULL) {
+		if ((st = db_stmt(db, tri_sql)) == NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, FUZZY_CANDIDATES);
+		if (offer_rows(db, a, t, st) < 0)
+			return -1;
+	}
+	if (chars > FUZZY_SHORT)
+		return 0;
+	/* [first letter, first letter + 0xff): the words it starts, a range
+	   of the index on fuzzy_words.word (bytes; no UTF-8 byte is 0xff). */
+	ucs4_t c;
+	int n = u8_mbtouc(&c, (const uint8_t *)t->word, len);
+	char *hi = arena_printf(a, "%.*s\xff", n, t->word);
+	if ((st = db_stmt(db, short_sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, t->word, n, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, (int)chars);
+	sqlite3_bind_int(st, 4, FUZZY_CANDIDATES);
+	return offer_rows(db, a, t, st);
+}
+
+/* Messages with a score each, ascending by uid; heap arrays. */
+struct scored {
+	uint32_t *uid;
+	uint16_t *score;
+	size_t n;
+};
+
+static void
+scored_free(struct scored *s)
+{
+	free(s->uid);
+	free(s->score);
+	*s = (struct scored){0};
+}
+
+/*
+ * x united with uids (ascending), each of these scored score; a message in
+ * both keeps the higher score (keep_max) or the sum of both. One merge
+ * walk. x is freed and replaced.
+ */
+static void
+scored_merge(struct scored *x, const uint32_t *uids, const uint16_t *scores, uint16_t score,
+             size_t n, bool keep_max)
+{
+	struct scored r = {xmalloc((x->n + n + 1) * sizeof(uint32_t)),
+	                   xmalloc((x->n + n + 1) * sizeof(uint16_t)), 0};
+	size_t i = 0, j = 0;
+
+	while (i < x->n || j < n) {
+		uint16_t sj = j < n ? (scores != NULL ? scores[j] : score) : 0;
+		if (j >= n || (i < x->n && x->uid[i] < uids[j])) {
+			r.uid[r.n] = x->uid[i];
+			r.score[r.n++] = x->score[i++];
+		} else if (i >= x->n || uids[j] < x->uid[i]) {
+			r.uid[r.n] = uids[j++];
+			r.score[r.n++] = sj;
+		} else {
+			r.uid[r.n] = uids[j++];
+			r.score[r.n++] =
+			        keep_max ? MAX(x->score[i], sj) : (uint16_t)(x->score[i] + sj);
+			i++;
+		}
+	}
+	scored_free(x);
+	*x = r;
+}
+
+static int
+cmp_variant(const void *x, const void *y)
+{
+	const struct variant *a = x, *b = y;
+
+	return (int)b->score - (int)a->score;
+}
+
+/* The needle's words, folded, at most FUZZY_TERMS, each once. */
+static size_t
+needle_terms(struct arena *a, const char *needle, struct term *terms)
+{
+	struct mail_word_iter it;
+	char word[MAIL_WORD_BUF];
+	size_t len, n = 0;
+
+	mail_word_iter_init(&it, needle, strlen(needle));
+	while (n < FUZZY_TERMS && mail_word_iter_next(&it, word, &len)) {
+		size_t i = 0;
+		while (i < n && strcmp(terms[i].word, word) != 0)
+			i++;
+		if (i < n)
+			continue;
+		terms[n] = (struct term){.word = arena_strndup(a, word, len)};
+		terms[n].v[0] = (struct variant){terms[n].word, 100};
+		terms[n].n = 1;
+		n++;
+	}
+	return n;
+}
+
+int
+store_search_fuzzy(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
+                   struct arena *a, uint32_t **uids_out, uint8_t **scores_out, size_t *n_out,
+                   enum store_error *err_out)
+{
+	struct term terms[FUZZY_TERMS];
+	size_t n_terms = needle_terms(a, needle, terms);
+	size_t n = 0;
+	struct db *db;
+	int rc = 0;
+
+	/* No word to be fuzzy about ("a", "%"): the exact search, all of it
+	   equally relevant. */
+	if (n_terms == 0) {
+		if (store_search_text(mbox, field, needle, a, uids_out, n_out, err_out) < 0)
+			return -1;
+		*scores_out = arena_alloc(a, *n_out + 1);
+		memset(*scores_out, 100, *n_out);
+		return 0;
+	}
+	if (db_get(mbox->acct, &db, err_out) < 0)
+		return -1;
+	rc = offer_pending(db, mbox, a, terms, n_terms);
+	for (size_t i = 0; rc == 0 && i < n_terms; i++)
+		rc = offer_vocabulary(db, a, &terms[i]);
+	if (rc < 0)
+		*err_out = db_error(db);
+	db_put(mbox->acct, db);
+	if (rc < 0)
+		return -1;
+
+	/* Per word, its best variant per message; over the words, the sum. */
+	struct scored sum = {0};
+	for (size_t i = 0; i < n_terms; i++) {
+		struct scored word = {0};
+		qsort(terms[i].v, terms[i].n, sizeof(terms[i].v[0]), cmp_variant);
+		for (size_t j = 0; j < terms[i].n; j++) {
+			uint32_t *uids;
+			size_t k;
+			if (store_search_text(mbox, field, terms[i].v[j].word, a, &uids, &k,
+			                      err_out) < 0) {
+				scored_free(&word);
+				scored_free(&sum);
+				return -1;
+			}
+			scored_merge(&word, uids, NULL, (uint16_t)terms[i].v[j].score, k, true);
+		}
+		scored_merge(&sum, word.uid, word.score, 0, word.n, false);
+		scored_free(&word);
+	}
+	*uids_out = arena_alloc(a, (sum.n + 1) * sizeof(uint32_t));
+	*scores_out = arena_alloc(a, sum.n + 1);
+	for (size_t i = 0; i < sum.n; i++) {
+		unsigned mean = sum.score[i] / (unsigned)n_terms;
+		if (mean < FUZZY_MATCH_MIN)
+			continue;
+		(*uids_out)[n] = sum.uid[i];
+		(*scores_out)[n] =
+		        (uint8_t)(1 + (mean - FUZZY_MATCH_MIN) * 99 / (100 - FUZZY_MATCH_MIN));
+		n++;
+	}
+	scored_free(&sum);
+	*n_out = n;
+	return 0;
+}
