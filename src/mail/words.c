@@ -2,8 +2,10 @@
 /*
  * words.c: see words.h. The tokenizer walks code points with libunistring
  * (u8_mbtouc: an invalid sequence is U+FFFD, which is no letter and so ends
- * a word) and folds each word with u8_casefold, so "Straße" and "STRASSE"
- * are one word. The distance is the optimal string alignment variant of
+ * a word) and lower-cases each word with u8_tolower: the full-text index
+ * folds case the same simple way (FTS5 "case_sensitive 0"), so every
+ * vocabulary word is one an index lookup finds ("Straße" is "straße", not
+ * "strasse", which the index would not find; the two are a variant apart). The distance is the optimal string alignment variant of
  * Damerau-Levenshtein over code points, computed only in the diagonal band
  * the allowed edits leave (Ukkonen's cut-off), so a long word costs no more
  * than a short one.
@@ -75,25 +77,24 @@ mail_word_iter_next(struct mail_word_iter *it, char out[MAIL_WORD_BUF], size_t *
 			*len_out = bytes;
 			return true;
 		}
-		size_t folded_len = MAIL_WORD_BUF - 1;
-		uint8_t *folded =
-		        u8_casefold(start, bytes, NULL, NULL, (uint8_t *)out, &folded_len);
-		if (folded == NULL)
+		size_t lower_len = MAIL_WORD_BUF - 1;
+		uint8_t *lower = u8_tolower(start, bytes, NULL, NULL, (uint8_t *)out, &lower_len);
+		if (lower == NULL)
 			continue;
-		if (folded != (uint8_t *)out) {
+		if (lower != (uint8_t *)out) {
 			/* Did not fit (cannot happen for MAIL_WORD_MAX characters,
 			   see MAIL_WORD_BUF): drop the word rather than cut it. */
-			free(folded);
+			free(lower);
 			continue;
 		}
-		out[folded_len] = '\0';
-		*len_out = folded_len;
+		out[lower_len] = '\0';
+		*len_out = lower_len;
 		return true;
 	}
 	return false;
 }
 
-/* The code points of a folded word, at most max; their count. */
+/* The code points of a word, at most max; their count. */
 static size_t
 code_points(const char *s, ucs4_t *out, size_t max)
 {
@@ -110,8 +111,8 @@ code_points(const char *s, ucs4_t *out, size_t max)
 	return n;
 }
 
-/* Longest word compared, in code points (a folded MAIL_WORD_MAX word can
-   be longer than MAIL_WORD_MAX: "ß" folds to "ss"). */
+/* Longest word compared, in code points (a lower-cased MAIL_WORD_MAX word
+   can be longer than MAIL_WORD_MAX: "İ" becomes "i" and a dot above). */
 #define CMP_MAX (MAIL_WORD_MAX * 3)
 
 /*

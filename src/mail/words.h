@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * words.h: words of message text for fuzzy search (SEARCH=FUZZY, RFC 6203):
- * a tokenizer that cuts UTF-8 text into case-folded words, and the
+ * a tokenizer that cuts UTF-8 text into lower-case words, and the
  * similarity of two words, which tolerates typos and inflections.
  *
  * Pure: bytes in, words out; no store. The store builds its vocabulary of
@@ -20,8 +20,8 @@
 /* Nor words longer than this (characters): they are hashes, base64 runs,
    URLs, and would fill the vocabulary with what nobody types. */
 #define MAIL_WORD_MAX 32
-/* A folded word's bytes: MAIL_WORD_MAX characters, each at most 4 bytes,
-   and folding can triple a character (U+0390 becomes three). */
+/* A lower-cased word's bytes: MAIL_WORD_MAX characters, each at most 4
+   bytes, and lower-casing can make one three (it never does more). */
 #define MAIL_WORD_BUF (MAIL_WORD_MAX * 4 * 3 + 1)
 
 struct mail_word_iter {
@@ -33,13 +33,13 @@ void mail_word_iter_init(struct mail_word_iter *it, const char *text, size_t len
 
 /*
  * The next word: a run of letters and digits (Unicode), not all digits, of
- * MAIL_WORD_MIN..MAIL_WORD_MAX characters, case-folded (Unicode full case
- * folding) into out, NUL-terminated, *len_out bytes. False at the end.
+ * MAIL_WORD_MIN..MAIL_WORD_MAX characters, in lower case (Unicode) in out,
+ * NUL-terminated, *len_out bytes. False at the end.
  */
 bool mail_word_iter_next(struct mail_word_iter *it, char out[MAIL_WORD_BUF], size_t *len_out);
 
 /*
- * How close word is to needle (both folded words, as the iterator gives):
+ * How close word is to needle (both lower-case words, as the iterator gives):
  * 100 when equal, 0 when too far apart, else 100 * (1 - d / max length) for
  * their optimal-string-alignment distance d (insertions, deletions,
  * substitutions, swaps of two neighbours). A needle of up to 4 characters

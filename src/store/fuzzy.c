@@ -4,7 +4,7 @@
  * hold words like the needle's, and how relevant each is (section 4).
  *
  * Vocabulary. Each distinct word of the account's indexed texts (words.h:
- * case-folded runs of letters and digits, 3 to 32 characters) is a row of
+ * lower-case runs of letters and digits, 3 to 32 characters) is a row of
  * fuzzy_words, and fuzzy_vocab is a trigram index of them (schema 8). The
  * indexer adds a batch's words in the transaction that moves the batch
  * into fts (fuzzy_vocab_add_texts), so a text is either pending or in both.
@@ -144,7 +144,7 @@ struct variant {
 };
 
 struct term {
-	const char *word; /* folded needle word */
+	const char *word; /* needle word, lower case */
 	struct variant v[FUZZY_VARIANTS];
 	size_t n;
 };
@@ -352,7 +352,7 @@ cmp_variant(const void *x, const void *y)
 	return (int)b->score - (int)a->score;
 }
 
-/* The needle's words, folded, at most FUZZY_TERMS, each once. */
+/* The needle's words, lower case, at most FUZZY_TERMS, each once. */
 static size_t
 needle_terms(struct arena *a, const char *needle, struct term *terms)
 {

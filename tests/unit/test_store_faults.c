@@ -182,7 +182,7 @@ test_version_1_database_is_upgraded(void)
 	tsql(t.dir, TSQL_BACK_TO_4 "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
 	                           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 7);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
@@ -206,7 +206,7 @@ test_version_4_database_gets_quota_columns(void)
 	store_account_close(&t.acct);
 	tsql(t.dir, TSQL_BACK_TO_4);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 7);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
 	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
 	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
 	test_int_eq(-1, (int64_t)tstatus(&t, "INBOX").deleted_size, 17);
