@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (chars < MAIL_WORD_MIN)
 			abort();
 		size_t lower_len = 0;
-		uint8_t *lower = u8_tolower((const uint8_t *)word, len, NULL, NULL, NULL, &lower_len);
+		uint8_t *lower =
+		        u8_tolower((const uint8_t *)word, len, NULL, NULL, NULL, &lower_len);
 		if (lower == NULL || lower_len != len || memcmp(lower, word, len) != 0)
 			abort();
 		free(lower);

@@ -5,10 +5,10 @@
  * a word) and lower-cases each word with u8_tolower: the full-text index
  * folds case the same simple way (FTS5 "case_sensitive 0"), so every
  * vocabulary word is one an index lookup finds ("Straße" is "straße", not
- * "strasse", which the index would not find; the two are a variant apart). The distance is the optimal string alignment variant of
- * Damerau-Levenshtein over code points, computed only in the diagonal band
- * the allowed edits leave (Ukkonen's cut-off), so a long word costs no more
- * than a short one.
+ * "strasse", which the index would not find; the two are a variant apart). The distance is the
+ * optimal string alignment variant of Damerau-Levenshtein over code points, computed only in the
+ * diagonal band the allowed edits leave (Ukkonen's cut-off), so a long word costs no more than a
+ * short one.
  */
 #include "mail/words.h"
 
@@ -170,13 +170,17 @@ mail_word_similarity(const char *needle, const char *word)
 	m = code_points(word, b, CMP_MAX);
 	if (n == 0 || m == 0)
 		return 0;
+	unsigned prefix = 0;
+	size_t shorter = MIN(n, m), extra = MAX(n, m) - shorter;
+	if (shorter >= 4 && extra <= 4 && memcmp(a, b, shorter * sizeof(a[0])) == 0)
+		prefix = 100 - 10 * (unsigned)extra;
 	max = n <= 4 ? 1 : n <= 7 ? 2 : 3;
 	if ((n > m ? n - m : m - n) > max)
-		return 0;
+		return prefix;
 	d = osa_distance(a, n, b, m, max);
 	if (d > max)
-		return 0;
+		return prefix;
 	if (d == 0)
 		return 100; /* equal code points, different bytes: cannot happen for valid UTF-8 */
-	return 100 - (unsigned)(100 * d / MAX(n, m));
+	return MAX(prefix, 100 - (unsigned)(100 * d / MAX(n, m)));
 }

@@ -46,6 +46,7 @@ db_open_file(const char *path, bool no_fsync, struct db **db_out)
 	sqlite3_busy_timeout(h, 10000);
 	sqlite3_extended_result_codes(h, 1);
 	search_register(h);
+	fuzzy_register(h);
 	if (db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
 	    db_exec(db, no_fsync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL") < 0 ||
 	    db_exec(db, "PRAGMA temp_store=MEMORY") < 0 ||

@@ -11,7 +11,7 @@
  * moves pending texts into `fts` in batches of INDEX_BATCH per transaction,
  * so the index work is shared by many messages and runs off the append path.
  * The same transaction adds the batch's words to fuzzy search's vocabulary
- * (fuzzy.c), so a text is either pending or in both indexes.
+ * and word index (fuzzy.c), so a text is either pending or in every index.
  *
  * Collection. An expunge (or a mailbox delete) only drops rows and marks
  * the account collect_pending; this thread then deletes the zero-reference
@@ -70,6 +70,9 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 	static const char ins_sql[] = "INSERT INTO fts(rowid, header, body)"
 	                              " SELECT t.id, t.header, t.body FROM fts_pending p"
 	                              " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
+	static const char words_ins_sql[] = "INSERT INTO fuzzy_index(rowid, header, body)"
+	                                    " SELECT t.id, t.header, t.body FROM fts_pending p"
+	                                    " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
 	static const char del_sql[] = "DELETE FROM fts_pending WHERE id <= ?";
 	static const char words_sql[] = "SELECT t.header, t.body FROM fts_pending p"
 	                                " JOIN texts t ON t.id = p.id WHERE p.id <= ?1";
@@ -92,12 +95,14 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 		a->fts_backlog = 0;
 		return 0;
 	}
-	/* The words of the batch join fuzzy search's vocabulary (fuzzy.c)
-	   in the same transaction: a text leaves fts_pending with both. */
+	/* The words of the batch join fuzzy search's vocabulary and word
+	   index (fuzzy.c) in the same transaction: a text leaves fts_pending
+	   for all three. */
 	if (fuzzy_vocab_add_texts(db, words_sql, last) < 0)
 		goto fail;
-	for (int i = 0; i < 2; i++) {
-		st = db_stmt(db, i == 0 ? ins_sql : del_sql);
+	static const char *const steps[] = {ins_sql, words_ins_sql, del_sql};
+	for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+		st = db_stmt(db, steps[i]);
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, last);

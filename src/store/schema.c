@@ -22,9 +22,10 @@
  * METADATA, RFC 5464: metadata.c).
  * 7 adds acl, the access control lists of RFC 4314 (acl.c); an older
  * database gets the empty table.
- * 8 adds the vocabulary of fuzzy search (RFC 6203, fuzzy.c): fuzzy_words,
- * each distinct word of the indexed texts, and fuzzy_vocab, a trigram index
- * of them; the upgrade fills it from the texts already indexed.
+ * 8 adds fuzzy search's tables (RFC 6203, fuzzy.c): fuzzy_words, each
+ * distinct word of the indexed texts, fuzzy_vocab, a trigram index of
+ * them, and fuzzy_index, the texts by word; the upgrade fills them from
+ * the texts already indexed.
  */
 #include "store/store_int.h"
 
@@ -90,13 +91,17 @@
 	"CREATE TABLE IF NOT EXISTS acl(mailbox_id INTEGER NOT NULL, identifier TEXT NOT NULL,"    \
 	" rights INTEGER NOT NULL, PRIMARY KEY (mailbox_id, identifier)) WITHOUT ROWID;"
 
-/* Fuzzy search's vocabulary (fuzzy.c): each word once, and its trigrams
-   (the word between blanks, so " he" marks a word that starts "he"). No
-   positions: every query is one trigram. */
+/* Fuzzy search (fuzzy.c): its vocabulary, each word once, with a trigram
+   index of the words (each between blanks, so " he" marks a word that
+   starts "he"; no positions: every query is one trigram), and an index of
+   the texts by whole word (no positions either: a word, not a phrase, is
+   what it looks up; columns kept for BODY and TEXT). */
 #define FUZZY_VOCAB_SQL                                                                            \
 	"CREATE TABLE fuzzy_words(id INTEGER PRIMARY KEY, word TEXT NOT NULL UNIQUE);"             \
 	"CREATE VIRTUAL TABLE fuzzy_vocab USING fts5(word, content='', detail=none,"               \
-	" tokenize='trigram case_sensitive 1');"
+	" tokenize='trigram case_sensitive 1');"                                                   \
+	"CREATE VIRTUAL TABLE fuzzy_index USING fts5(header, body, content='texts',"               \
+	" content_rowid='id', detail=column, tokenize='unicode61 remove_diacritics 0');"
 
 /* Texts committed but not yet in fts (indexer.c moves them in batches). */
 #define FTS_PENDING_SQL "CREATE TABLE fts_pending(id INTEGER PRIMARY KEY);"
@@ -263,6 +268,8 @@ schema_upgrade_7_fuzzy(struct db *db)
 	if (db_begin(db, true) < 0)
 		return -1;
 	if (db_exec(db, FUZZY_VOCAB_SQL) < 0 || fuzzy_vocab_add_texts(db, texts_sql, 0) < 0 ||
+	    db_exec(db, "INSERT INTO fuzzy_index(rowid, header, body) SELECT id, header, body"
+	                " FROM texts WHERE id NOT IN (SELECT id FROM fts_pending)") < 0 ||
 	    db_exec(db, "UPDATE account SET schema_version = 8") < 0 || db_commit(db) < 0) {
 		log_error("store", "event=schema-upgrade-failed from=7");
 		db_rollback(db);

@@ -626,10 +626,11 @@ int store_search_text(struct store_mailbox *mbox, enum store_text_field field, c
  * Fuzzy search (SEARCH=FUZZY, RFC 6203): the messages holding words like
  * needle's in field, typos and inflections allowed ("recieve" finds
  * "receive", "meetings" finds "meeting"), each with its relevancy 1..100
- * (100: every word as typed). A needle without a word of 3+ letters is the
- * exact search, every match 100. Messages the indexer has not reached are
- * found too. Result: ascending uids and their scores (same order), in a.
- * Returns 0, or -1 with *err_out. See fuzzy.c for the scoring.
+ * (100: every word as typed). Words, not substrings, are matched; a
+ * needle without a word of 3+ letters is the exact search, every match
+ * 100. Messages the indexer has not reached are found too. Result:
+ * ascending uids and their scores (same order), in a. Returns 0, or -1
+ * with *err_out. See fuzzy.c for the scoring.
  */
 int store_search_fuzzy(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
                        struct arena *a, uint32_t **uids_out, uint8_t **scores_out, size_t *n_out,

@@ -166,6 +166,8 @@ void search_register(sqlite3 *h);
  * vocabulary, inside the caller's write transaction. Returns 0 or -1.
  */
 int fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg);
+/* Registers tern_has_word() on a new connection. */
+void fuzzy_register(sqlite3 *h);
 
 /* ---- indexer.c ---- */
 /* Queues the account (by id) for the background indexer. Call with neither

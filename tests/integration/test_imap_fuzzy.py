@@ -140,11 +140,15 @@ class FuzzySearchTest(ServerTestCase):
         r = self.conn()
         self.assertEqual(self.search(r, 'SUBJECT "meetings"'), [])
         self.assertEqual(self.search(r, 'FUZZY SUBJECT "meetings"'), [1])
-        # "meeting" inside "meetings" (message 2) as the exact search does
+        # "meetings" (message 2) is "meeting" and a letter
         self.assertEqual(self.search(r, 'FUZZY BODY "meeting"'), [1, 2])
+        self.assertEqual(self.search(r, 'FUZZY BODY "meet"'), [1, 2])
+        self.assertEqual(self.search(r, 'BODY "meet"'), [1, 2])
         self.assertEqual(self.search(r, 'FUZZY BODY "tomato"'), [7])
 
-    def test_fuzzy_finds_what_exact_finds(self):
+    def test_fuzzy_finds_what_exact_finds_for_words(self):
+        # FUZZY matches words (and words like them), not substrings: a
+        # needle of whole words finds at least the exact matches
         r = self.conn()
         for args in ['BODY "budget"', 'TEXT "IMAP"', 'SUBJECT "Lunch"', 'BODY "the"',
                      'TEXT "work"', 'BODY "a"', 'FROM "user@example.com"']:
@@ -232,9 +236,13 @@ class FuzzySearchTest(ServerTestCase):
         self.assertEqual(scores[5], 100)
         self.assertLess(scores[1], 100)
         # two words: both present beats one
-        scores = self.scored(r, 'FUZZY TEXT "budget meeting"')
+        scores = self.scored(r, 'FUZZY TEXT "budget meetings"')
         self.assertEqual(scores[2], 100)
-        self.assertLess(scores[1], scores[2])
+        self.assertLess(scores.get(1, 0), scores[2])
+        # an inflection scores below the word as typed
+        scores = self.scored(r, 'FUZZY BODY "meeting"')
+        self.assertEqual(scores[1], 100)
+        self.assertLess(scores[2], 100)
         # the full range: a match on half the words is near the bottom
         scores = self.scored(r, 'FUZZY TEXT "imap gardening"')
         self.assertEqual(set(scores), {3, 7, 8})

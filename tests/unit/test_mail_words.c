@@ -41,14 +41,16 @@ test_words_are_cut_and_folded(void)
 		const char *in, *want;
 	} cases[] = {
 	        {"Hello, World!", "hello|world"},
-	        {"a an the", "the"},                        /* under 3 letters: left out */
-	        {"2024 1234567 x86 mp3", "x86|mp3"},        /* digits only: left out */
+	        {"a an the", "the"},                 /* under 3 letters: left out */
+	        {"2024 1234567 x86 mp3", "x86|mp3"}, /* digits only: left out */
 	        {"needleword42 was here", "needleword42|was|here"},
 	        {"e-mail user@example.com", "mail|user|example|com"},
 	        {"Straße STRASSE", "straße|strasse"},       /* lower case, as FTS5 folds */
 	        {"Привет МИР", "привет|мир"},               /* Cyrillic letters */
 	        {"Zażółć gęślą jaźń", "zażółć|gęślą|jaźń"}, /* Polish */
-	        {"caf\xc3\xa9\xff" "bar", "café|bar"},      /* invalid UTF-8 separates */
+	        {"caf\xc3\xa9\xff"
+	         "bar",
+	         "café|bar"}, /* invalid UTF-8 separates */
 	        {"abcdefghijklmnopqrstuvwxyzabcdef ok", "abcdefghijklmnopqrstuvwxyzabcdef"},
 	        {"abcdefghijklmnopqrstuvwxyzabcdefg end", "end"}, /* over 32 letters */
 	        {"", ""},
@@ -71,27 +73,31 @@ test_similarity(void)
 		unsigned want;
 	} cases[] = {
 	        {"receive", "receive", 100},
-	        {"recieve", "receive", 86},   /* a swap is one edit */
-	        {"meetings", "meeting", 88},  /* inflection: one deletion */
-	        {"meeting", "meetings", 88},
+	        {"recieve", "receive", 86},  /* a swap is one edit */
+	        {"meetings", "meeting", 90}, /* inflection: one letter more */
+	        {"meeting", "meetings", 90},
 	        {"helo", "hello", 80},
 	        {"helo", "help", 75},
 	        {"wrok", "work", 75},
 	        {"gardnening", "gardening", 90},
-	        {"recieve", "deceive", 72},   /* two edits in seven letters: allowed */
-	        {"recieve", "deceived", 0},   /* three: too far */
+	        {"recieve", "deceive", 72}, /* two edits in seven letters: allowed */
+	        {"recieve", "deceived", 0}, /* three: too far */
 	        {"helo", "halo", 75},
-	        {"helo", "shell", 0},         /* two edits in four letters: too far */
+	        {"helo", "shell", 0}, /* two edits in four letters: too far */
 	        {"cat", "dog", 0},
 	        {"budget", "gadget", 67},
-	        {"budget", "xylophone", 0},   /* lengths alone rule it out */
-	        {"zażółć", "zazółć", 84},     /* code points, not bytes */
+	        {"budget", "xylophone", 0}, /* lengths alone rule it out */
+	        {"zażółć", "zazółć", 84},   /* code points, not bytes */
 	        {"мир", "мор", 67},
+	        {"meet", "meetings", 60}, /* inflection: the word starts the other */
+	        {"meetings", "meet", 60},
+	        {"report", "reporting", 70},
+	        {"report", "reportingly", 0}, /* five letters more: too far */
+	        {"the", "there", 0},          /* three letters do not make a stem */
 	};
 
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-		test_int_eq(i, mail_word_similarity(cases[i].needle, cases[i].word),
-		            cases[i].want);
+		test_int_eq(i, mail_word_similarity(cases[i].needle, cases[i].word), cases[i].want);
 }
 
 /* The full optimal-string-alignment programme, no band, ASCII only. */
@@ -142,10 +148,13 @@ test_similarity_matches_full_distance(void)
 		unsigned max = n <= 4 ? 1 : n <= 7 ? 2 : 3;
 		unsigned d = reference_distance(a, b);
 		unsigned want = d == 0 ? 100 : d > max ? 0 : 100 - 100 * d / (unsigned)MAX(n, m);
+		size_t shorter = MIN(n, m), extra = MAX(n, m) - shorter;
+		if (d > 0 && shorter >= 4 && extra <= 4 && memcmp(a, b, shorter) == 0)
+			want = MAX(want, 100 - 10 * (unsigned)extra);
 		unsigned got = mail_word_similarity(a, b);
 		if (got != want) {
-			test_fail_(round, "%s ~ %s: got %u, wanted %u (distance %u)", a, b, got, want,
-			           d);
+			test_fail_(round, "%s ~ %s: got %u, wanted %u (distance %u)", a, b, got,
+			           want, d);
 			return;
 		}
 	}
