@@ -88,7 +88,9 @@ imap_search_result_scored(struct imap_session *s, const struct imap_search_key *
 	bool by_relevancy = n_keys > 0 && keys[0].key == STORE_SORT_RELEVANCY;
 
 	imap_search_input_init(&in, s);
-	if (imap_search_eval_scored(&in, root, a, &match, &match_scores, &n_match, err_out) < 0)
+	if (imap_search_eval_scored(&in, root, a, &match,
+	                            scores_out != NULL || by_relevancy ? &match_scores : NULL,
+	                            &n_match, err_out) < 0)
 		return -1;
 	if (n_keys == 0) {
 		*uids_out = match;
@@ -101,11 +103,13 @@ imap_search_result_scored(struct imap_session *s, const struct imap_search_key *
 	   search found in the snapshot, by binary search: O(n log m). */
 	if (store_sort_uids(s->mbox, keys, n_keys, a, &sorted, &n_sorted, err_out) < 0)
 		return -1;
-	scores = arena_alloc(a, n_match + 1);
+	if (match_scores != NULL)
+		scores = arena_alloc(a, n_match + 1);
 	for (size_t i = 0; i < n_sorted; i++) {
 		size_t at = sorted_u32_lower_bound(match, n_match, sorted[i]);
 		if (at < n_match && match[at] == sorted[i]) {
-			scores[k] = match_scores[at];
+			if (scores != NULL)
+				scores[k] = match_scores[at];
 			sorted[k++] = sorted[i];
 		}
 	}

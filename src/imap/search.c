@@ -576,7 +576,6 @@ eval_fuzzy_text(struct eval *e, const struct imap_search_key *k, struct uidset c
 static struct uidset
 eval_text(struct eval *e, const struct imap_search_key *k, struct uidset cand, bool *ok)
 {
-	const enum store_text_field *fields = text_fields;
 	static const char *const header_names[] = {
 	        [IMAP_SEARCH_FROM] = "From",
 	        [IMAP_SEARCH_TO] = "To",
@@ -586,8 +585,8 @@ eval_text(struct eval *e, const struct imap_search_key *k, struct uidset cand, b
 
 	if (e->fuzzy > 0)
 		return eval_fuzzy_text(e, k, cand, ok);
-	if (store_search_text(e->in->mbox, fields[k->text], k->str, e->a, &r.v, &r.n, &e->err) <
-	    0) {
+	if (store_search_text(e->in->mbox, text_fields[k->text], k->str, e->a, &r.v, &r.n,
+	                      &e->err) < 0) {
 		*ok = false;
 		return r;
 	}

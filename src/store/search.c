@@ -337,7 +337,7 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 	for (size_t i = 0; i < n_keys; i++) {
 		if (keys[i].key == STORE_SORT_RELEVANCY)
 			continue; /* the caller's (store.h) */
-		if ((size_t)keys[i].key >= ARRAY_LEN(exprs) || exprs[keys[i].key] == NULL) {
+		if ((size_t)keys[i].key >= ARRAY_LEN(exprs)) {
 			buf_deinit(&sql);
 			*err_out = STORE_ERR_PERM;
 			return -1;

@@ -310,3 +310,12 @@ class FuzzySearchTest(ServerTestCase):
         time.sleep(2.5)
         self.assertEqual(self.search(r, 'FUZZY BODY "forcast"'), [1])
         self.assertEqual(self.search(r, 'FUZZY BODY "wharehouse"'), [1])
+
+    def test_thread_and_update_take_fuzzy(self):
+        r = self.conn()
+        lines = r.cmd("t", 'THREAD ORDEREDSUBJECT UTF-8 FUZZY BODY "recieve"')
+        self.assertEqual(lines, ["* THREAD (1)(5)", "t OK THREAD completed"])
+        # a SORT context by relevancy (RFC 5267): kept, and cancelled
+        lines = r.cmd("u", 'SORT RETURN (UPDATE ALL) (RELEVANCY) UTF-8 FUZZY BODY "recieve"')
+        self.assertEqual(lines, ['* ESEARCH (TAG "u") ALL 5,1', "u OK SORT completed"])
+        self.assertEqual(r.cmd("c", 'CANCELUPDATE "u"'), ["c OK CANCELUPDATE completed"])
