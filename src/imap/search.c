@@ -742,8 +742,13 @@ relevancy_of(struct eval *e, const uint32_t *uids, size_t n)
 	uint8_t *r = arena_alloc(e->a, n + 1);
 	size_t j = 0;
 
-	if (e->n_notes > 0)
-		qsort(e->notes, e->n_notes, sizeof(*e->notes), cmp_note);
+	/* One FUZZY key notes in uid order; only several need sorting. */
+	for (size_t i = 1; i < e->n_notes; i++) {
+		if (e->notes[i - 1].uid > e->notes[i].uid) {
+			qsort(e->notes, e->n_notes, sizeof(*e->notes), cmp_note);
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		unsigned sum = 0, count = 0;
 		while (j < e->n_notes && e->notes[j].uid < uids[i])

@@ -404,7 +404,9 @@ fuzzy_register(sqlite3 *h)
  * a: a lookup of the word index (?2) for indexed texts, tern_has_word for
  * pending ones (?3); a cached field (subject, addresses) is checked too,
  * the index naming only the messages whose header has the word. CROSS
- * JOIN keeps the index (or the small pending table) outermost.
+ * JOINs keep the index (or the small pending table) outermost: left free,
+ * the planner scanned all of blobs for the pending side (0.4 s at 100,000
+ * messages for a word in no message).
  */
 static int
 word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field field,
@@ -414,13 +416,15 @@ word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field fie
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
 	" WHERE fuzzy_index MATCH ?2 AND m.mailbox_id = ?1"                                        \
 	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
-	" JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
+	" CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
 #define FIELD_SQL(col)                                                                             \
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
-	" JOIN blobs b ON b.id = m.blob_id WHERE fuzzy_index MATCH ?2 AND m.mailbox_id = ?1"       \
+	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE fuzzy_index MATCH ?2"                       \
+	" AND m.mailbox_id = ?1"                                                                   \
 	" AND tern_has_word(" col ", ?3)"                                                          \
 	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
-	" JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1 AND tern_has_word(" col ", ?3)"
+	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1"                          \
+	" AND tern_has_word(" col ", ?3)"
 	static const char *const sqls[] = {
 	        [STORE_TEXT_BODY] = TEXT_SQL("tern_has_word(t.body, ?3)"),
 	        [STORE_TEXT_TEXT] =
@@ -447,7 +451,13 @@ word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field fie
 	sqlite3_bind_text(st, 3, word, -1, SQLITE_STATIC);
 	if (db_collect_uids(db, st, a, uids_out, n_out) < 0)
 		return -1;
-	qsort(*uids_out, *n_out, sizeof(uint32_t), cmp_u32);
+	/* Index order is text order, which is mostly uid order: check first. */
+	for (size_t i = 1; i < *n_out; i++) {
+		if ((*uids_out)[i - 1] > (*uids_out)[i]) {
+			qsort(*uids_out, *n_out, sizeof(uint32_t), cmp_u32);
+			break;
+		}
+	}
 	return 0;
 }
 
