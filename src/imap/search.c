@@ -118,7 +118,10 @@ is_cancelled(struct eval *e)
 static bool
 is_over_budget(struct eval *e)
 {
-	if (e->in->max_memory == 0 || arena_used(e->a) <= e->in->max_memory)
+	/* The relevancy notes too: 256 FUZZY keys over 100,000 messages
+	   would note 200 MB. */
+	if (e->in->max_memory == 0 ||
+	    arena_used(e->a) + e->cap_notes * sizeof(*e->notes) <= e->in->max_memory)
 		return false;
 	e->err = STORE_ERR_LIMIT;
 	return true;
