@@ -13,7 +13,10 @@
  * messages); a word's lookup reads one list without positions (2 ms). The
  * indexer fills all three in the transaction that moves a batch into fts
  * (fuzzy_vocab_add_texts), so a text is either pending or in every index;
- * the collector deletes a text from fuzzy_index with fts (expunge.c).
+ * the collector deletes a text from fuzzy_index with fts (expunge.c). An
+ * upgraded database queues its indexed texts in fuzzy_backlog, which the
+ * indexer works off after everything else (fuzzy_backlog_batch); searches
+ * treat those texts as pending meanwhile.
  * Words are never removed from the vocabulary: a word whose messages are
  * gone only costs a lookup that finds nothing.
  *
@@ -52,6 +55,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/hash.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "mail/words.h"
 
@@ -147,6 +151,53 @@ out:
 	return rc;
 }
 
+int
+fuzzy_backlog_batch(struct account *a, struct db *db, unsigned max)
+{
+	static const char last_sql[] =
+	        "SELECT count(*), max(id) FROM (SELECT id FROM fuzzy_backlog ORDER BY id LIMIT ?)";
+	static const char words_sql[] = "SELECT t.header, t.body FROM fuzzy_backlog q"
+	                                " JOIN texts t ON t.id = q.id WHERE q.id <= ?1";
+	static const char ins_sql[] = "INSERT INTO fuzzy_index(rowid, header, body)"
+	                              " SELECT t.id, t.header, t.body FROM fuzzy_backlog q"
+	                              " JOIN texts t ON t.id = q.id WHERE q.id <= ?";
+	static const char del_sql[] = "DELETE FROM fuzzy_backlog WHERE id <= ?";
+	sqlite3_stmt *st;
+	int64_t n = 0, last = 0;
+
+	if (db_begin(db, true) < 0)
+		return -1;
+	if ((st = db_stmt(db, last_sql)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, max);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (n == 0) {
+		db_rollback(db);
+		a->fuzzy_backlog = false;
+		return 0;
+	}
+	if (fuzzy_vocab_add_texts(db, words_sql, last) < 0)
+		goto fail;
+	for (int i = 0; i < 2; i++) {
+		if ((st = db_stmt(db, i == 0 ? ins_sql : del_sql)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, last);
+		if (db_step_done(db, st) < 0)
+			goto fail;
+	}
+	if (db_exec(db, "COMMIT") < 0)
+		goto fail;
+	return (int)n;
+fail:
+	log_error("store", "event=fuzzy-backlog-failed account=%llu", (unsigned long long)a->id);
+	db_rollback(db);
+	return -1;
+}
+
 struct variant {
 	const char *word;
 	unsigned score;
@@ -180,15 +231,20 @@ term_offer(struct arena *a, struct term *t, const char *word)
 	}
 }
 
+/* The texts not in the vocabulary and the word index: those the indexer
+   has not moved yet, and those of an upgraded database it has not added. */
+#define UNINDEXED_SQL "(SELECT id FROM fts_pending UNION ALL SELECT id FROM fuzzy_backlog)"
+
 /* The words of the mailbox's texts the indexer has not reached, offered to
-   every term (bounded by INDEX_BACKLOG_MAX texts). */
+   every term (bounded by INDEX_BACKLOG_MAX texts, but for an upgrade's
+   backlog, which the indexer works off in the background). */
 static int
 offer_pending(struct db *db, struct store_mailbox *mbox, struct arena *a, struct term *terms,
               size_t n_terms)
 {
-	static const char sql[] = "SELECT t.header, t.body FROM fts_pending p"
+	static const char sql[] = "SELECT t.header, t.body FROM " UNINDEXED_SQL " p"
 	                          " CROSS JOIN messages m ON m.blob_id = p.id"
-	                          " JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1";
+	                          " CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
 	char word[MAIL_WORD_BUF];
 	size_t len;
@@ -415,15 +471,15 @@ word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field fie
 #define TEXT_SQL(pending)                                                                          \
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
 	" WHERE fuzzy_index MATCH ?2 AND m.mailbox_id = ?1"                                        \
-	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
-	" CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
+	" UNION ALL SELECT m.uid FROM " UNINDEXED_SQL " p CROSS JOIN messages m"                   \
+	" ON m.blob_id = p.id CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
 #define FIELD_SQL(col)                                                                             \
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
 	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE fuzzy_index MATCH ?2"                       \
 	" AND m.mailbox_id = ?1"                                                                   \
 	" AND tern_has_word(" col ", ?3)"                                                          \
-	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
-	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1"                          \
+	" UNION ALL SELECT m.uid FROM " UNINDEXED_SQL " p CROSS JOIN messages m"                   \
+	" ON m.blob_id = p.id CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1"      \
 	" AND tern_has_word(" col ", ?3)"
 	static const char *const sqls[] = {
 	        [STORE_TEXT_BODY] = TEXT_SQL("tern_has_word(t.body, ?3)"),

@@ -120,7 +120,8 @@ fail:
 }
 
 /* One transaction of background work under the write lock: a collection
-   batch while one is pending, else an index batch. Returns how many blobs
+   batch while one is pending, else an index batch, else one of fuzzy
+   search's upgrade backlog. Returns how many blobs
    or texts it handled (0: nothing left), or -1. */
 static int
 background_batch(struct account *a, struct db *db)
@@ -143,6 +144,9 @@ background_batch(struct account *a, struct db *db)
 		}
 	}
 	n = indexer_batch(a, db, INDEX_BATCH);
+	/* Last, an upgrade's backlog of fuzzy search (fuzzy.c). */
+	if (n == 0 && a->fuzzy_backlog)
+		n = fuzzy_backlog_batch(a, db, INDEX_BATCH);
 	pthread_mutex_unlock(&a->write_lock);
 	return n;
 }

@@ -166,6 +166,10 @@ void search_register(sqlite3 *h);
  * vocabulary, inside the caller's write transaction. Returns 0 or -1.
  */
 int fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg);
+/* Adds up to max texts of fuzzy_backlog (an upgrade's) to the vocabulary
+   and the word index in one transaction; the caller holds write_lock.
+   Returns how many (0: none left, a->fuzzy_backlog cleared), or -1. */
+int fuzzy_backlog_batch(struct account *a, struct db *db, unsigned max);
 /* Registers tern_has_word() on a new connection. */
 void fuzzy_register(sqlite3 *h);
 

@@ -83,7 +83,7 @@ tsql(const char *dir, const char *stmt)
    triggers go too: the upgrade makes them again. */
 #define TSQL_BACK_TO_4                                                                                     \
 	"DROP TABLE metadata; DROP TABLE acl; DROP TABLE fuzzy_vocab; DROP TABLE fuzzy_words;"             \
-	"DROP TABLE fuzzy_index;"                                                                          \
+	"DROP TABLE fuzzy_index; DROP TABLE fuzzy_backlog;"                                               \
 	"DROP TRIGGER messages_insert; DROP TRIGGER messages_delete;"                                     \
 	"DROP TRIGGER messages_flags; DROP TRIGGER mailboxes_insert;"                                      \
 	"DROP TRIGGER mailboxes_delete; ALTER TABLE account DROP COLUMN mailboxes_used;"                   \

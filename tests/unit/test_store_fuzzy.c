@@ -17,6 +17,8 @@ static const char *const bodies[] = {
         "e", /* uid 5 */
 };
 
+static int word_index_check(const char *dir);
+
 static void
 fill(struct tstore *t)
 {
@@ -109,7 +111,9 @@ test_pending_and_indexed_agree(void)
 	tstore_close(&t);
 }
 
-/* A version 7 database (no vocabulary) gets one from its indexed texts. */
+/* A version 7 database (no vocabulary) queues its indexed texts for the
+   indexer, answers the same meanwhile, and gets its vocabulary and word
+   index in the background. */
 static void
 test_version_7_database_gets_vocabulary(void)
 {
@@ -122,12 +126,38 @@ test_version_7_database_gets_vocabulary(void)
 	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0);
 	store_account_close(&t.acct);
 	tsql(t.dir, "DROP TABLE fuzzy_vocab; DROP TABLE fuzzy_words; DROP TABLE fuzzy_index;"
-	            " UPDATE account SET schema_version = 7");
+	            " DROP TABLE fuzzy_backlog; UPDATE account SET schema_version = 7;"
+	            " INSERT INTO fts(fts, rowid, header, body) SELECT 'delete', id, header, body"
+	            " FROM texts WHERE id = (SELECT max(id) FROM texts);"
+	            " INSERT INTO fts_pending(id) SELECT max(id) FROM texts");
+	/* the last text (uid 5) is pending at the upgrade: not in the backlog */
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 8);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fuzzy_backlog"), 4);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fuzzy_words"), 0);
+	check_cases(&t, 2);
+	/* uid 4 goes while its text waits in the backlog: its collection
+	   must not delete from the word index what was never added */
+	struct store_mailbox *mb;
+	struct arena *a = arena_new(4096);
+	uint32_t uid4 = 4, *gone;
+	size_t n;
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	test_int_eq(-1, store_message_remove(mb, &uid4, 1, a, &gone, &n, &err), 0);
+	/* the indexer is stopped: the flush does its work */
+	test_int_eq(-1, store_account_index_flush(t.acct, &err), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fuzzy_backlog"), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fts_pending"), 0);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM texts"), 4);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM fuzzy_words WHERE word = 'recieve'"),
 	            1);
-	check_cases(&t, 2);
+	test_int_eq(-1, word_index_check(t.dir), 0);
+	tsql(t.dir, "INSERT INTO fts(fts, rank) VALUES ('integrity-check', 1)");
+	test_str_eq(-1, fuzzy(a, mb, STORE_TEXT_BODY, "recieve"), "1:72 3:100");
+	test_str_eq(-1, fuzzy(a, mb, STORE_TEXT_BODY, "tomato"), "");
+	test_str_eq(-1, fuzzy(a, mb, STORE_TEXT_BODY, "STRAẞE"), "5:100");
+	store_mailbox_close(&mb);
+	arena_free(&a);
 	tstore_close(&t);
 }
 
