@@ -16,7 +16,7 @@
  * the collector deletes a text from fuzzy_index with fts (expunge.c). An
  * upgraded database queues its indexed texts in fuzzy_backlog, which the
  * indexer works off after everything else (fuzzy_backlog_batch); searches
- * treat those texts as pending meanwhile.
+ * look those texts up in fts meanwhile (word_lookup).
  * Words are never removed from the vocabulary: a word whose messages are
  * gone only costs a lookup that finds nothing.
  *
@@ -231,18 +231,16 @@ term_offer(struct arena *a, struct term *t, const char *word)
 	}
 }
 
-/* The texts not in the vocabulary and the word index: those the indexer
-   has not moved yet, and those of an upgraded database it has not added. */
-#define UNINDEXED_SQL "(SELECT id FROM fts_pending UNION ALL SELECT id FROM fuzzy_backlog)"
-
 /* The words of the mailbox's texts the indexer has not reached, offered to
-   every term (bounded by INDEX_BACKLOG_MAX texts, but for an upgrade's
-   backlog, which the indexer works off in the background). */
+   every term (bounded by INDEX_BACKLOG_MAX texts). An upgrade's backlog
+   is not read: a million texts are too many to cut into words per search;
+   until the indexer has added them, their words are variants only when
+   another text has them too (the needle's own words always are). */
 static int
 offer_pending(struct db *db, struct store_mailbox *mbox, struct arena *a, struct term *terms,
               size_t n_terms)
 {
-	static const char sql[] = "SELECT t.header, t.body FROM " UNINDEXED_SQL " p"
+	static const char sql[] = "SELECT t.header, t.body FROM fts_pending p"
 	                          " CROSS JOIN messages m ON m.blob_id = p.id"
 	                          " CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1";
 	sqlite3_stmt *st = db_stmt(db, sql);
@@ -459,40 +457,57 @@ fuzzy_register(sqlite3 *h)
  * The uids of the mailbox's messages holding word in field, ascending, in
  * a: a lookup of the word index (?2) for indexed texts, tern_has_word for
  * pending ones (?3); a cached field (subject, addresses) is checked too,
- * the index naming only the messages whose header has the word. CROSS
- * JOINs keep the index (or the small pending table) outermost: left free,
- * the planner scanned all of blobs for the pending side (0.4 s at 100,000
+ * the index naming only the messages whose header has the word. With
+ * in_backlog, the texts of an upgrade's backlog (in fts, not yet in the
+ * word index) are looked up in fts, the same ?2 being a phrase there: a
+ * substring, slower, until the indexer has added them. CROSS JOINs keep
+ * the index (or the small pending table) outermost: left free, the
+ * planner scanned all of blobs for the pending side (0.4 s at 100,000
  * messages for a word in no message).
  */
 static int
 word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field field,
-            const char *word, struct arena *a, uint32_t **uids_out, size_t *n_out)
+            const char *word, bool in_backlog, struct arena *a, uint32_t **uids_out, size_t *n_out)
 {
 #define TEXT_SQL(pending)                                                                          \
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
 	" WHERE fuzzy_index MATCH ?2 AND m.mailbox_id = ?1"                                        \
-	" UNION ALL SELECT m.uid FROM " UNINDEXED_SQL " p CROSS JOIN messages m"                   \
-	" ON m.blob_id = p.id CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
+	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
+	" CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " pending
 #define FIELD_SQL(col)                                                                             \
 	"SELECT m.uid FROM fuzzy_index f CROSS JOIN messages m ON m.blob_id = f.rowid"             \
 	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE fuzzy_index MATCH ?2"                       \
-	" AND m.mailbox_id = ?1"                                                                   \
-	" AND tern_has_word(" col ", ?3)"                                                          \
-	" UNION ALL SELECT m.uid FROM " UNINDEXED_SQL " p CROSS JOIN messages m"                   \
-	" ON m.blob_id = p.id CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1"      \
+	" AND m.mailbox_id = ?1 AND tern_has_word(" col ", ?3)"                                    \
+	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
+	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE m.mailbox_id = ?1"                          \
 	" AND tern_has_word(" col ", ?3)"
-	static const char *const sqls[] = {
-	        [STORE_TEXT_BODY] = TEXT_SQL("tern_has_word(t.body, ?3)"),
-	        [STORE_TEXT_TEXT] =
-	                TEXT_SQL("(tern_has_word(t.header, ?3) OR tern_has_word(t.body, ?3))"),
-	        [STORE_TEXT_HEADERS] = TEXT_SQL("tern_has_word(t.header, ?3)"),
-	        [STORE_TEXT_SUBJECT] = FIELD_SQL("b.subject"),
-	        [STORE_TEXT_FROM] = FIELD_SQL("b.from_addr || ' ' || b.from_display"),
-	        [STORE_TEXT_TO] = FIELD_SQL("b.to_addr || ' ' || b.to_display"),
-	        [STORE_TEXT_CC] = FIELD_SQL("b.cc_addr"),
-	};
+#define BACKLOG_SQL(check)                                                                         \
+	" UNION ALL SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"          \
+	" CROSS JOIN blobs b ON b.id = m.blob_id WHERE fts MATCH ?2 AND m.mailbox_id = ?1"         \
+	" AND m.blob_id IN (SELECT id FROM fuzzy_backlog)" check
+#define FIELDS(sql, backlog)                                                                       \
+	{                                                                                          \
+		[STORE_TEXT_BODY] = TEXT_SQL("tern_has_word(t.body, ?3)") backlog(""),             \
+		[STORE_TEXT_TEXT] = TEXT_SQL("(tern_has_word(t.header, ?3)"                        \
+		                             " OR tern_has_word(t.body, ?3))") backlog(""),        \
+		[STORE_TEXT_HEADERS] = TEXT_SQL("tern_has_word(t.header, ?3)") backlog(""),        \
+		[STORE_TEXT_SUBJECT] =                                                             \
+		        FIELD_SQL("b.subject") backlog(" AND tern_has_word(b.subject, ?3)"),       \
+		[STORE_TEXT_FROM] = FIELD_SQL("b.from_addr || ' ' || b.from_display")              \
+		        backlog(" AND tern_has_word(b.from_addr || ' ' || b.from_display, ?3)"),   \
+		[STORE_TEXT_TO] = FIELD_SQL("b.to_addr || ' ' || b.to_display")                    \
+		        backlog(" AND tern_has_word(b.to_addr || ' ' || b.to_display, ?3)"),       \
+		[STORE_TEXT_CC] =                                                                  \
+		        FIELD_SQL("b.cc_addr") backlog(" AND tern_has_word(b.cc_addr, ?3)"),       \
+	}
+#define NO_BACKLOG(check) ""
+	static const char *const sqls[] = FIELDS(sqls, NO_BACKLOG);
+	static const char *const backlog_sqls[] = FIELDS(backlog_sqls, BACKLOG_SQL);
 #undef TEXT_SQL
 #undef FIELD_SQL
+#undef BACKLOG_SQL
+#undef FIELDS
+#undef NO_BACKLOG
 	const char *query = arena_printf(a, "%s\"%s\"",
 	                                 field == STORE_TEXT_BODY   ? "{body} : "
 	                                 : field == STORE_TEXT_TEXT ? ""
@@ -500,7 +515,8 @@ word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field fie
 	                                 word);
 	sqlite3_stmt *st;
 
-	if ((size_t)field >= ARRAY_LEN(sqls) || (st = db_stmt(db, sqls[field])) == NULL)
+	if ((size_t)field >= ARRAY_LEN(sqls) ||
+	    (st = db_stmt(db, (in_backlog ? backlog_sqls : sqls)[field])) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, (int64_t)mbox->id);
 	sqlite3_bind_text(st, 2, query, -1, SQLITE_STATIC);
@@ -514,6 +530,23 @@ word_lookup(struct db *db, struct store_mailbox *mbox, enum store_text_field fie
 			break;
 		}
 	}
+	return 0;
+}
+
+/* Whether an upgrade's backlog still waits for the indexer. */
+static int
+backlog_exists(struct db *db, bool *exists_out)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM fuzzy_backlog)";
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW) {
+		if (st != NULL)
+			sqlite3_reset(st);
+		return -1;
+	}
+	*exists_out = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -562,7 +595,12 @@ store_search_fuzzy(struct store_mailbox *mbox, enum store_text_field field, cons
 	}
 	if (db_get(mbox->acct, &db, err_out) < 0)
 		return -1;
-	rc = offer_pending(db, mbox, a, terms, n_terms);
+	/* Once empty, the backlog stays so (only an upgrade fills it): a
+	   search that saw it empty needs no lookups in it. */
+	bool in_backlog = false;
+	rc = backlog_exists(db, &in_backlog);
+	if (rc == 0)
+		rc = offer_pending(db, mbox, a, terms, n_terms);
 	for (size_t i = 0; rc == 0 && i < n_terms; i++)
 		rc = offer_vocabulary(db, a, &terms[i]);
 
@@ -574,7 +612,8 @@ store_search_fuzzy(struct store_mailbox *mbox, enum store_text_field field, cons
 		for (size_t j = 0; rc == 0 && j < terms[i].n; j++) {
 			uint32_t *uids;
 			size_t k;
-			rc = word_lookup(db, mbox, field, terms[i].v[j].word, a, &uids, &k);
+			rc = word_lookup(db, mbox, field, terms[i].v[j].word, in_backlog, a, &uids,
+			                 &k);
 			if (rc == 0)
 				scored_merge(&word, uids, NULL, (uint16_t)terms[i].v[j].score, k,
 				             true);
