@@ -93,8 +93,7 @@ fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg)
 		rc = -1;
 		goto out;
 	}
-	if (sqlite3_bind_parameter_count(st) > 0)
-		sqlite3_bind_int64(st, 1, arg);
+	sqlite3_bind_int64(st, 1, arg);
 	/* The batch's distinct words first: a text repeats its words, and a
 	   batch its texts', so each reaches SQLite once. */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

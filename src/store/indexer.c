@@ -121,8 +121,8 @@ fail:
 
 /* One transaction of background work under the write lock: a collection
    batch while one is pending, else an index batch, else one of fuzzy
-   search's upgrade backlog. Returns how many blobs
-   or texts it handled (0: nothing left), or -1. */
+   search's upgrade backlog. Returns how many blobs or texts it handled
+   (0: nothing left), or -1. */
 static int
 background_batch(struct account *a, struct db *db)
 {

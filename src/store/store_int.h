@@ -162,8 +162,8 @@ void search_register(sqlite3 *h);
 /* ---- fuzzy.c ---- */
 /*
  * Adds the words of the texts texts_sql selects (columns header, body; ?1
- * bound to arg when the statement has a parameter) to the fuzzy
- * vocabulary, inside the caller's write transaction. Returns 0 or -1.
+ * bound to arg) to the fuzzy vocabulary, inside the caller's write
+ * transaction. Returns 0 or -1.
  */
 int fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg);
 /* Adds up to max texts of fuzzy_backlog (an upgrade's) to the vocabulary
