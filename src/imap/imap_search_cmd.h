@@ -38,10 +38,11 @@ int imap_search_result(struct imap_session *s, const struct imap_search_key *roo
 
 /*
  * The same, with each result's relevancy (RFC 6203) in *scores_out when
- * not NULL, in the result's order. A RELEVANCY key first orders by score,
- * highest first (REVERSE: lowest), the other keys breaking ties; a
- * RELEVANCY key after another key only breaks that key's ties, which the
- * store's order does not tell apart: there it changes nothing.
+ * not NULL, in the result's order. A RELEVANCY key orders by score,
+ * highest first (REVERSE: lowest), where it stands among the keys: the
+ * keys before it decide first, those after it break its ties. Not first,
+ * it costs two more sorts of the mailbox (the groups the keys before it
+ * leave equal).
  */
 int imap_search_result_scored(struct imap_session *s, const struct imap_search_key *root,
                               const struct store_sort *keys, size_t n_keys, struct arena *a,

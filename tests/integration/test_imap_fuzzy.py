@@ -69,7 +69,9 @@ class FuzzySearchTest(ServerTestCase):
         m.create("F")
         for i, (subject, sender, body) in enumerate(MESSAGES):
             flags = "(\\Flagged)" if i == 6 else "()"
-            typ, _ = m.append("F", flags, None, render(i, subject, sender, body))
+            # one INTERNALDATE for all: ARRIVAL ties every message
+            typ, _ = m.append("F", flags, '"01-Jan-2024 12:00:00 +0000"',
+                              render(i, subject, sender, body))
             assert typ == "OK"
         m.logout()
         # The texts wait a second in fts_pending, then the indexer moves
@@ -208,6 +210,18 @@ class FuzzySearchTest(ServerTestCase):
         self.assertEqual(self.search(r, '(RELEVANCY REVERSE DATE) UTF-8 FUZZY TEXT "IMAP"',
                                      "SORT"), [8, 3])
         self.assertEqual(self.search(r, '(RELEVANCY) UTF-8 FUZZY TEXT "IMAP"', "SORT"), [3, 8])
+        # RELEVANCY after another key: within that key's ties only
+        self.assertEqual(self.search(r, '(ARRIVAL RELEVANCY) UTF-8 FUZZY BODY "recieve"',
+                                     "SORT"), [5, 1])
+        self.assertEqual(self.search(r, '(ARRIVAL REVERSE RELEVANCY) UTF-8 FUZZY BODY '
+                                        '"recieve"', "SORT"), [1, 5])
+        self.assertEqual(self.search(r, '(DATE RELEVANCY) UTF-8 FUZZY BODY "recieve"', "SORT"),
+                         [1, 5])
+        self.assertEqual(self.search(r, '(REVERSE DATE RELEVANCY) UTF-8 FUZZY BODY "recieve"',
+                                     "SORT"), [5, 1])
+        # and keys after it break its ties
+        self.assertEqual(self.search(r, '(ARRIVAL RELEVANCY REVERSE DATE) UTF-8 FUZZY TEXT '
+                                        '"IMAP"', "SORT"), [8, 3])
 
     def test_rfc_example_c2_esort_relevancy(self):
         r = self.conn()
