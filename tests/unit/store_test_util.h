@@ -78,7 +78,7 @@ tsql(const char *dir, const char *stmt)
 }
 
 /* What a version 4 index.db lacks (schema.c, 4 -> 5: the quota columns;
-   5 -> 6: the metadata table),
+   5 -> 6: the metadata table; 6 -> 7: acl; 7 -> 8: fuzzy search's tables),
    for tests that turn a database back into an older one. The counter
    triggers go too: the upgrade makes them again. */
 #define TSQL_BACK_TO_4                                                                                     \
