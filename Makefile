@@ -47,7 +47,7 @@ UNIT_BIN  += $(BUILD)/tests/crash_store_writer $(BUILD)/tests/store_writer \
 
 .SECONDARY:
 .PHONY: all deps run check check-root tsan unit integration fuzz fuzz-build fuzz-check fuzz-long \
-        fuzz-wire bench bench-imap bench-store bench-smtp bench-relay bench-stress bench-compress \
+        fuzz-wire bench bench-imap bench-store bench-fuzzy bench-smtp bench-relay bench-stress bench-compress \
         format clean
 
 all: $(BUILD)/tern $(BUILD)/bench/loadgen
@@ -261,6 +261,10 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libtern.a
 
 bench-store: $(BUILD)/bench/store_bench
 	./$(BUILD)/bench/store_bench $(BENCH_ARGS)
+
+# SEARCH=FUZZY figures (bench/fuzzy_bench.c): make bench-fuzzy BENCH_ARGS="-n 100000"
+bench-fuzzy: $(BUILD)/bench/fuzzy_bench
+	./$(BUILD)/bench/fuzzy_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build

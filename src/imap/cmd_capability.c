@@ -26,7 +26,7 @@
 /* After login: the mailbox extensions. */
 #define CAPS_AUTHED                                                                                \
 	" LIST-EXTENDED LIST-STATUS SPECIAL-USE CREATE-SPECIAL-USE STATUS=SIZE MULTIAPPEND "       \
-	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE"                                                \
+	"UTF8=ACCEPT OBJECTID MOVE BINARY SAVEDATE SEARCH=FUZZY"                                   \
 	" ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"      \
 	" CONDSTORE QRESYNC ESORT CONTEXT=SEARCH CONTEXT=SORT PARTIAL CATENATE"                    \
 	" URLAUTH URLAUTH=BINARY NOTIFY COMPRESS=DEFLATE UNAUTHENTICATE REPLACE"                   \

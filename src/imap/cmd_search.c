@@ -2,7 +2,8 @@
 /*
  * cmd_search.c: SEARCH and UID SEARCH (RFC 9051 section 6.4.4, RFC 3501
  * 6.4.4), with ESEARCH result options (RFC 4731), SEARCHRES (RFC 5182: RETURN
- * (SAVE) and "$") and the MODSEQ key's reply data (RFC 7162 3.1.5, 3.1.6).
+ * (SAVE) and "$"), the MODSEQ key's reply data (RFC 7162 3.1.5, 3.1.6) and
+ * RETURN (RELEVANCY) with FUZZY keys (RFC 6203 section 4).
  *
  * search = "SEARCH" [search-return-opts] SP search-program
  *
@@ -115,7 +116,9 @@ imap_cmd_search(struct imap_cmd *cmd)
 		imap_condstore_enable(s);
 	struct imap_search_input in;
 	imap_search_input_init(&in, s);
-	if (imap_search_eval(&in, prog.root, cmd->arena, &uids, &n, &err) < 0) {
+	uint8_t *scores = NULL;
+	if (imap_search_eval_scored(&in, prog.root, cmd->arena, &uids,
+	                            prog.has_fuzzy ? &scores : NULL, &n, &err) < 0) {
 		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$". */
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)
 			imap_search_save(s, NULL, 0);
@@ -128,6 +131,7 @@ imap_cmd_search(struct imap_cmd *cmd)
 		/* SAVE alone suppresses the ESEARCH response (RFC 9051 6.4.4). */
 		if (ret != IMAP_SEARCH_RET_SAVE) {
 			prog.ret = ret;
+			prog.relevancy = scores;
 			imap_esearch_reply(cmd, &prog, uids, n);
 		}
 		if (ret & IMAP_SEARCH_RET_SAVE)

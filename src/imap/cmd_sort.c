@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd_sort.c: SORT and UID SORT (RFC 5256 BASE.6.4.SORT) with DISPLAYFROM
- * and DISPLAYTO (RFC 5957), and the MODSEQ reply data (RFC 7162 3.1.9).
+ * and DISPLAYTO (RFC 5957), RELEVANCY with FUZZY keys (RFC 6203 section 6)
+ * and the MODSEQ reply data (RFC 7162 3.1.9).
  *
  * sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria
  * sort-criteria = "(" sort-criterion *(SP sort-criterion) ")"
@@ -54,6 +55,7 @@ parse_criteria(struct imap_cmd *cmd, const struct imap_arg *list, struct store_s
 	        {"TO", STORE_SORT_TO},
 	        {"DISPLAYFROM", STORE_SORT_DISPLAYFROM},
 	        {"DISPLAYTO", STORE_SORT_DISPLAYTO},
+	        {"RELEVANCY", STORE_SORT_RELEVANCY},
 	};
 	struct store_sort *keys = arena_zalloc(cmd->arena, (list->count + 1) * sizeof(*keys));
 	size_t n = 0;
@@ -152,6 +154,15 @@ imap_cmd_sort(struct imap_cmd *cmd)
 		                    imap_quote(cmd->arena, cmd->tag));
 		ret.ret &= ~(unsigned)IMAP_SEARCH_RET_UPDATE;
 	}
+	/* RFC 6203 section 6: RELEVANCY, as a sort key or a return option,
+	   "MUST NOT be used unless a FUZZY search key is also given". */
+	bool by_relevancy = ret.ret & IMAP_SEARCH_RET_RELEVANCY;
+	for (size_t i = 0; i < n_keys; i++)
+		by_relevancy |= keys[i].key == STORE_SORT_RELEVANCY;
+	if (by_relevancy && !prog.has_fuzzy) {
+		imap_reply_bad(cmd, "RELEVANCY needs a FUZZY search key");
+		return IMAP_CMD_DONE;
+	}
 	if ((ret.ret & IMAP_SEARCH_RET_UPDATE) && imap_context_tag_in_use(s, cmd->tag)) {
 		imap_reply_bad(cmd, "Tag already names a search context");
 		return IMAP_CMD_DONE;
@@ -159,7 +170,9 @@ imap_cmd_sort(struct imap_cmd *cmd)
 	if (prog.has_modseq)
 		imap_condstore_enable(s);
 
-	if (imap_search_result(s, prog.root, keys, n_keys, cmd->arena, &sorted, &n, &err) < 0) {
+	uint8_t *scores = NULL;
+	if (imap_search_result_scored(s, prog.root, keys, n_keys, cmd->arena, &sorted,
+	                              prog.has_fuzzy ? &scores : NULL, &n, &err) < 0) {
 		imap_reply_store_error(cmd, err);
 		return IMAP_CMD_DONE;
 	}
@@ -169,6 +182,7 @@ imap_cmd_sort(struct imap_cmd *cmd)
 		prog.ret = ret.ret;
 		prog.partial_lo = ret.partial_lo;
 		prog.partial_hi = ret.partial_hi;
+		prog.relevancy = scores;
 		if (prog.ret != IMAP_SEARCH_RET_SAVE)
 			imap_esearch_reply(cmd, &prog, sorted, n);
 		if (prog.ret & IMAP_SEARCH_RET_SAVE)

@@ -61,6 +61,17 @@ imap_esearch_append_result(struct buf *b, struct arena *a, struct store_mailbox 
 		buf_puts(b, len > 0 ? imap_seqset_format(a, nums + first, len) : "NIL");
 		buf_putc(b, ')');
 	}
+	if ((ret & IMAP_SEARCH_RET_RELEVANCY) && prog->relevancy != NULL) {
+		/* score-list (RFC 6203 section 7): one score per message the
+		   reply lists, in its order; with PARTIAL those of the range. */
+		size_t first = 0, len = n;
+		if (ret & IMAP_SEARCH_RET_PARTIAL)
+			imap_esearch_partial(prog->partial_lo, prog->partial_hi, n, &first, &len);
+		buf_puts(b, " RELEVANCY (");
+		for (size_t i = 0; i < len; i++)
+			buf_printf(b, i > 0 ? " %u" : "%u", prog->relevancy[first + i]);
+		buf_putc(b, ')');
+	}
 	if (prog->has_modseq && n > 0) {
 		uint64_t m;
 		if (!(ret &

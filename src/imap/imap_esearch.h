@@ -2,9 +2,10 @@
 /*
  * imap_esearch.h: the ESEARCH response (RFC 4731 section 3.1) of SEARCH
  * and, with ESORT (RFC 5267 section 3), of SORT: MIN, MAX, ALL, COUNT, the
- * MODSEQ of RFC 7162 3.1.5 and PARTIAL of RFC 9394. Numbers are sequence
- * numbers, or UIDs for a UID command; a list in sort order is written with
- * ranges only where numbers ascend (RFC 5267 3.2).
+ * MODSEQ of RFC 7162 3.1.5, PARTIAL of RFC 9394 and RELEVANCY of RFC 6203
+ * section 4 (prog->relevancy). Numbers are sequence numbers, or UIDs for a
+ * UID command; a list in sort order is written with ranges only where
+ * numbers ascend (RFC 5267 3.2).
  */
 #ifndef TERN_IMAP_ESEARCH_H
 #define TERN_IMAP_ESEARCH_H

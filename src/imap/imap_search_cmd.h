@@ -44,5 +44,17 @@ void imap_search_save(struct imap_session *s, const uint32_t *uids, size_t n);
    or COUNT) the partial range (RFC 5182 2.4, RFC 9394 3.2). */
 void imap_search_save_for_options(struct imap_session *s, const struct imap_search_program *prog,
                                   unsigned ret, const uint32_t *uids, size_t n);
+/*
+ * The same, with each result's relevancy (RFC 6203) in *scores_out when
+ * not NULL, in the result's order. A RELEVANCY key orders by score,
+ * highest first (REVERSE: lowest), where it stands among the keys: the
+ * keys before it decide first, those after it break its ties. Not first,
+ * it costs two more sorts of the mailbox (the groups the keys before it
+ * leave equal).
+ */
+int imap_search_result_scored(struct imap_session *s, const struct imap_search_key *root,
+                              const struct store_sort *keys, size_t n_keys, struct arena *a,
+                              uint32_t **uids_out, uint8_t **scores_out, size_t *n_out,
+                              enum store_error *err_out);
 
 #endif

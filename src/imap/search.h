@@ -54,6 +54,15 @@ int imap_search_eval(const struct imap_search_input *in, const struct imap_searc
                      struct arena *a, uint32_t **uids_out, size_t *n_out,
                      enum store_error *err_out);
 
+/*
+ * imap_search_eval, and in *scores_out (when not NULL; in a) each result's
+ * relevancy 1..100 (RFC 6203 section 4), in the order of *uids_out: the
+ * mean score of the FUZZY keys that matched it, 1 when none did.
+ */
+int imap_search_eval_scored(const struct imap_search_input *in, const struct imap_search_key *root,
+                            struct arena *a, uint32_t **uids_out, uint8_t **scores_out,
+                            size_t *n_out, enum store_error *err_out);
+
 /* The highest modseq of uids (0 for none): RFC 7162 3.1.6 "(MODSEQ n)". */
 uint64_t imap_search_max_modseq(struct store_mailbox *mbox, const uint32_t *uids, size_t n);
 

@@ -3,9 +3,10 @@
  * search_parse.c: SEARCH program parser (RFC 9051 section 6.4.4, grammar
  * "search", "search-program", "search-key" and "search-return-opts" of
  * section 9; RFC 3501 6.4.4 for RECENT, NEW, OLD; RFC 4731 section 3.1 and
- * RFC 5182 section 2 for RETURN; RFC 5032, 7162 3.1.5, 8514 4 and 8474 6
- * for their keys). Pure: the command parser's argument tree in, a key tree
- * out, all in the command arena.
+ * RFC 5182 section 2 for RETURN; RFC 5032, 7162 3.1.5, 8514 4, 8474 6 and
+ * 6203 3 for their keys; RELEVANCY of RFC 6203 section 4). Pure: the
+ * command parser's argument tree in, a key tree out, all in the command
+ * arena.
  *
  * Input is hostile: nesting (NOT NOT ..., OR OR ..., parentheses) is
  * bounded by IMAP_SEARCH_MAX_DEPTH, numbers by their grammar's range, and
@@ -466,6 +467,16 @@ parse_named(struct ctx *c, const char *name)
 	}
 	if (strcasecmp(name, "ANNOTATION") == 0)
 		return parse_annotation(c);
+	if (strcasecmp(name, "FUZZY") == 0) {
+		/* "FUZZY" SP search-key (RFC 6203 section 7) */
+		k = new_key(c, IMAP_SK_FUZZY);
+		if (c->i >= c->nargs) {
+			fail(c, "FUZZY needs a search key");
+			return NULL;
+		}
+		c->prog->has_fuzzy = true;
+		return (k->child = parse_key(c)) != NULL ? k : NULL;
+	}
 	if (strcasecmp(name, "FILTER") == 0 && c->filters != NULL)
 		return parse_filter(c);
 	if (strcasecmp(name, "UID") == 0) {
@@ -608,10 +619,15 @@ imap_search_parse_return(const struct imap_arg *list, struct imap_search_program
 		const char *name;
 		unsigned bit;
 	} opts[] = {
-	        {"MIN", IMAP_SEARCH_RET_MIN},       {"MAX", IMAP_SEARCH_RET_MAX},
-	        {"ALL", IMAP_SEARCH_RET_ALL},       {"COUNT", IMAP_SEARCH_RET_COUNT},
-	        {"SAVE", IMAP_SEARCH_RET_SAVE},     {"PARTIAL", IMAP_SEARCH_RET_PARTIAL},
-	        {"UPDATE", IMAP_SEARCH_RET_UPDATE}, {"CONTEXT", IMAP_SEARCH_RET_CONTEXT},
+	        {"MIN", IMAP_SEARCH_RET_MIN},
+	        {"MAX", IMAP_SEARCH_RET_MAX},
+	        {"ALL", IMAP_SEARCH_RET_ALL},
+	        {"COUNT", IMAP_SEARCH_RET_COUNT},
+	        {"SAVE", IMAP_SEARCH_RET_SAVE},
+	        {"PARTIAL", IMAP_SEARCH_RET_PARTIAL},
+	        {"UPDATE", IMAP_SEARCH_RET_UPDATE},
+	        {"CONTEXT", IMAP_SEARCH_RET_CONTEXT},
+	        {"RELEVANCY", IMAP_SEARCH_RET_RELEVANCY},
 	};
 	unsigned ret = 0;
 
@@ -706,7 +722,15 @@ imap_search_parse(struct arena *a, const struct imap_arg *args, size_t nargs, bo
 		*error_out = "Missing search key";
 		return IMAP_SEARCH_BAD;
 	}
-	return imap_search_parse_keys(a, args + i, nargs - i, charset, filters, out, error_out);
+	enum imap_search_status st =
+	        imap_search_parse_keys(a, args + i, nargs - i, charset, filters, out, error_out);
+	/* RFC 6203 section 4: "The RELEVANCY return option MUST NOT be used
+	   unless a FUZZY search key is also given." */
+	if (st == IMAP_SEARCH_OK && (out->ret & IMAP_SEARCH_RET_RELEVANCY) && !out->has_fuzzy) {
+		*error_out = "RELEVANCY needs a FUZZY search key";
+		return IMAP_SEARCH_BAD;
+	}
+	return st;
 }
 
 /* ---- dump ---- */
@@ -781,9 +805,11 @@ imap_search_dump(struct buf *b, const struct imap_search_key *k)
 	case IMAP_SK_AND:
 	case IMAP_SK_OR:
 	case IMAP_SK_NOT:
-		buf_puts(b, k->type == IMAP_SK_AND  ? "(AND"
-		            : k->type == IMAP_SK_OR ? "(OR"
-		                                    : "(NOT");
+	case IMAP_SK_FUZZY:
+		buf_puts(b, k->type == IMAP_SK_AND   ? "(AND"
+		            : k->type == IMAP_SK_OR  ? "(OR"
+		            : k->type == IMAP_SK_NOT ? "(NOT"
+		                                     : "(FUZZY");
 		for (const struct imap_search_key *ch = k->child; ch != NULL; ch = ch->next) {
 			buf_putc(b, ' ');
 			imap_search_dump(b, ch);

@@ -4,9 +4,9 @@
  * (RFC 9051 section 6.4.4 and the "search-key" grammar of section 9, the
  * RFC 3501 keys RECENT/NEW/OLD, OLDER/YOUNGER of RFC 5032, MODSEQ of RFC
  * 7162, SAVEDBEFORE/SAVEDON/SAVEDSINCE/SAVEDATESUPPORTED of RFC 8514,
- * EMAILID/THREADID of RFC 8474, FILTER of RFC 5466) and the RETURN options
- * of RFC 4731/5182,
- * RFC 5267 (CONTEXT, UPDATE) and RFC 9394 (PARTIAL).
+ * EMAILID/THREADID of RFC 8474, FILTER of RFC 5466, FUZZY of RFC 6203) and
+ * the RETURN options of RFC 4731/5182, RFC 5267 (CONTEXT, UPDATE), RFC 9394
+ * (PARTIAL) and RFC 6203 (RELEVANCY).
  *
  * Pure: parser arguments in, a tree in the caller's arena out; no store, no
  * session. search.c evaluates the tree. Strings are converted to UTF-8 from
@@ -54,6 +54,7 @@ enum imap_search_type {
 	IMAP_SK_EMAILID, /* str, exact */
 	IMAP_SK_THREADID,
 	IMAP_SK_ANNOTATION, /* RFC 5257: field entry-match, num attributes, str needle */
+	IMAP_SK_FUZZY, /* children: one, matched fuzzily (RFC 6203 section 3) */
 };
 
 enum imap_search_text {
@@ -88,9 +89,10 @@ enum imap_search_return {
 	IMAP_SEARCH_RET_ALL = 1 << 2,
 	IMAP_SEARCH_RET_COUNT = 1 << 3,
 	IMAP_SEARCH_RET_SAVE = 1 << 4,
-	IMAP_SEARCH_RET_PARTIAL = 1 << 5, /* RFC 9394: partial_lo..partial_hi */
-	IMAP_SEARCH_RET_UPDATE = 1 << 6,  /* RFC 5267 4.3: ADDTO/REMOVEFROM later */
-	IMAP_SEARCH_RET_CONTEXT = 1 << 7, /* RFC 5267 4.2: a hint, ignored */
+	IMAP_SEARCH_RET_PARTIAL = 1 << 5,   /* RFC 9394: partial_lo..partial_hi */
+	IMAP_SEARCH_RET_UPDATE = 1 << 6,    /* RFC 5267 4.3: ADDTO/REMOVEFROM later */
+	IMAP_SEARCH_RET_CONTEXT = 1 << 7,   /* RFC 5267 4.2: a hint, ignored */
+	IMAP_SEARCH_RET_RELEVANCY = 1 << 8, /* RFC 6203 4: the FUZZY scores */
 };
 
 struct imap_search_program {
@@ -104,6 +106,10 @@ struct imap_search_program {
 	struct imap_search_key *root;
 	bool has_modseq; /* a MODSEQ key: replies carry the highest modseq */
 	bool uses_saved; /* "$" somewhere */
+	bool has_fuzzy;  /* a FUZZY key: RELEVANCY may be asked for */
+	/* RELEVANCY: each result's score 1..100, in the result's order; set
+	   by the command after evaluation (imap_search_eval_scored). */
+	const uint8_t *relevancy;
 };
 
 enum imap_search_status {

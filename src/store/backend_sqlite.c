@@ -55,13 +55,15 @@ sqlite_store_close(struct store *s)
 
 /* Counts the texts a previous run (or another process) committed but did
    not index, and notes blobs it left uncollected (index blobs_unreferenced:
-   one probe) and blobs without a preview (blobs_no_preview: one probe). */
+   one probe), blobs without a preview (blobs_no_preview: one probe) and an
+   upgrade's fuzzy backlog (fuzzy.c). */
 static int
 backlog_load(struct account *a, struct db *db)
 {
 	static const char sql[] = "SELECT (SELECT count(*) FROM fts_pending),"
 	                          " EXISTS (SELECT 1 FROM blobs WHERE refs = 0),"
-	                          " EXISTS (SELECT 1 FROM blobs WHERE preview IS NULL)";
+	                          " EXISTS (SELECT 1 FROM blobs WHERE preview IS NULL),"
+	                          " EXISTS (SELECT 1 FROM fuzzy_backlog)";
 	sqlite3_stmt *st = db_stmt(db, sql);
 
 	if (st == NULL || sqlite3_step(st) != SQLITE_ROW)
@@ -69,6 +71,7 @@ backlog_load(struct account *a, struct db *db)
 	a->fts_backlog = sqlite3_column_int64(st, 0);
 	a->collect_pending |= sqlite3_column_int(st, 1) != 0;
 	a->preview_pending |= sqlite3_column_int(st, 2) != 0; /* index blobs_no_preview */
+	a->fuzzy_backlog = sqlite3_column_int(st, 3) != 0;
 	sqlite3_reset(st);
 	return 0;
 }
@@ -159,7 +162,7 @@ sqlite_account_opened(struct account *a)
 	   Under the write lock: the account is shared already, and a writer
 	   may be changing both. */
 	pthread_mutex_lock(&a->write_lock);
-	kick = a->fts_backlog > 0 || a->collect_pending || a->preview_pending;
+	kick = a->fts_backlog > 0 || a->collect_pending || a->preview_pending || a->fuzzy_backlog;
 	pthread_mutex_unlock(&a->write_lock);
 	if (kick)
 		indexer_kick(a);
@@ -180,7 +183,8 @@ sqlite_account_changed(struct account *a)
 		return;
 	if (pthread_mutex_trylock(&a->write_lock) == 0) {
 		kick = backlog_load(a, db) == 0 &&
-		       (a->fts_backlog > 0 || a->collect_pending || a->preview_pending);
+		       (a->fts_backlog > 0 || a->collect_pending || a->preview_pending ||
+		        a->fuzzy_backlog);
 		pthread_mutex_unlock(&a->write_lock);
 	}
 	db_put(a, db);

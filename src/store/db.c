@@ -73,6 +73,7 @@ db_open_file(const char *path, bool no_fsync, struct db **db_out)
 	sqlite3_extended_result_codes(h, 1);
 	sqlite3_progress_handler(h, PROGRESS_OPS, is_cancelled, NULL);
 	search_register(h);
+	fuzzy_register(h);
 	if (db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
 	    db_exec(db, no_fsync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL") < 0 ||
 	    db_exec(db, "PRAGMA temp_store=MEMORY") < 0 ||

@@ -61,15 +61,23 @@ blobs_collect_batch(struct account *acct, struct db *db, unsigned max)
 {
 	static const char list_sql[] = "SELECT id, hash, typeof(data) = 'null' FROM blobs"
 	                               " WHERE refs = 0";
-	/* A text still pending was never in fts: an FTS5 'delete' of it
-	   would damage the index. */
+	/* A text still pending was never in fts (nor in fuzzy_index, fuzzy
+	   search's word index, nor was one of its upgrade backlog): an FTS5
+	   'delete' of it would damage them. */
 	static const char fts_sql[] = "INSERT INTO fts(fts, rowid, header, body)"
 	                              " SELECT 'delete', id, header, body FROM texts WHERE id = ?1"
 	                              " AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE id = ?1)";
+	static const char words_sql[] =
+	        "INSERT INTO fuzzy_index(fuzzy_index, rowid, header, body)"
+	        " SELECT 'delete', id, header, body FROM texts WHERE id = ?1"
+	        " AND NOT EXISTS (SELECT 1 FROM fts_pending WHERE id = ?1)"
+	        " AND NOT EXISTS (SELECT 1 FROM fuzzy_backlog WHERE id = ?1)";
+	static const char backlog_sql[] = "DELETE FROM fuzzy_backlog WHERE id = ?";
 	static const char pending_sql[] = "DELETE FROM fts_pending WHERE id = ?";
 	static const char text_sql[] = "DELETE FROM texts WHERE id = ?";
 	static const char blob_sql[] = "DELETE FROM blobs WHERE id = ?";
-	const char *const dels[] = {fts_sql, pending_sql, text_sql, blob_sql};
+	const char *const dels[] = {fts_sql,     words_sql, backlog_sql,
+	                            pending_sql, text_sql,  blob_sql};
 	char(*hashes)[65] = xmalloc((max ? max : 1) * sizeof(*hashes));
 	int64_t *ids = xmalloc((max ? max : 1) * sizeof(*ids));
 	int64_t pending_gone = 0;

@@ -10,6 +10,8 @@
  * was most of the CPU and most of the WAL pages of an append. This thread
  * moves pending texts into `fts` in batches of INDEX_BATCH per transaction,
  * so the index work is shared by many messages and runs off the append path.
+ * The same transaction adds the batch's words to fuzzy search's vocabulary
+ * and word index (fuzzy.c), so a text is either pending or in every index.
  *
  * Collection. An expunge (or a mailbox delete) only drops rows and marks
  * the account collect_pending; this thread then deletes the zero-reference
@@ -76,7 +78,12 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 	static const char ins_sql[] = "INSERT INTO fts(rowid, header, body)"
 	                              " SELECT t.id, t.header, t.body FROM fts_pending p"
 	                              " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
+	static const char words_ins_sql[] = "INSERT INTO fuzzy_index(rowid, header, body)"
+	                                    " SELECT t.id, t.header, t.body FROM fts_pending p"
+	                                    " JOIN texts t ON t.id = p.id WHERE p.id <= ?";
 	static const char del_sql[] = "DELETE FROM fts_pending WHERE id <= ?";
+	static const char words_sql[] = "SELECT t.header, t.body FROM fts_pending p"
+	                                " JOIN texts t ON t.id = p.id WHERE p.id <= ?1";
 	sqlite3_stmt *st;
 	int64_t n = 0, last = 0;
 
@@ -96,8 +103,14 @@ indexer_batch(struct account *a, struct db *db, unsigned max)
 		a->fts_backlog = 0;
 		return 0;
 	}
-	for (int i = 0; i < 2; i++) {
-		st = db_stmt(db, i == 0 ? ins_sql : del_sql);
+	/* The words of the batch join fuzzy search's vocabulary and word
+	   index (fuzzy.c) in the same transaction: a text leaves fts_pending
+	   for all three. */
+	if (fuzzy_vocab_add_texts(db, words_sql, last) < 0)
+		goto fail;
+	static const char *const steps[] = {ins_sql, words_ins_sql, del_sql};
+	for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+		st = db_stmt(db, steps[i]);
 		if (st == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, last);
@@ -115,8 +128,9 @@ fail:
 }
 
 /* One transaction of background work under the write lock: a collection
-   batch while one is pending, else an index batch. Returns how many blobs
-   or texts it handled (0: nothing left), or -1. */
+   batch while one is pending, else an index batch, else one of fuzzy
+   search's upgrade backlog. Returns how many blobs or texts it handled
+   (0: nothing left), or -1. */
 static int
 background_batch(struct account *a, struct db *db)
 {
@@ -138,6 +152,9 @@ background_batch(struct account *a, struct db *db)
 		}
 	}
 	n = indexer_batch(a, db, INDEX_BATCH);
+	/* Last, an upgrade's backlog of fuzzy search (fuzzy.c). */
+	if (n == 0 && a->fuzzy_backlog)
+		n = fuzzy_backlog_batch(a, db, INDEX_BATCH);
 	pthread_mutex_unlock(&a->write_lock);
 	return n;
 }

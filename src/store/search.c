@@ -579,6 +579,8 @@ store_sort_uids(struct store_mailbox *mbox, const struct store_sort *keys, size_
 	buf_puts(&sql, "SELECT m.uid FROM messages m JOIN blobs b ON b.id = m.blob_id"
 	               " WHERE m.mailbox_id = ?1 ORDER BY ");
 	for (size_t i = 0; i < n_keys; i++) {
+		if (keys[i].key == STORE_SORT_RELEVANCY)
+			continue; /* the caller's (store.h) */
 		if ((size_t)keys[i].key >= ARRAY_LEN(exprs)) {
 			buf_deinit(&sql);
 			*err_out = STORE_ERR_PERM;

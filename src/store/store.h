@@ -670,6 +670,20 @@ int store_search_text_account(struct store_account *acct, enum store_text_field 
                               struct store_text_hit **hits_out, size_t *n_out,
                               enum store_error *err_out);
 
+/*
+ * Fuzzy search (SEARCH=FUZZY, RFC 6203): the messages holding words like
+ * needle's in field, typos and inflections allowed ("recieve" finds
+ * "receive", "meetings" finds "meeting"), each with its relevancy 1..100
+ * (100: every word as typed). Words, not substrings, are matched; a
+ * needle without a word of 3+ letters is the exact search, every match
+ * 100. Messages the indexer has not reached are found too. Result:
+ * ascending uids and their scores (same order), in a. Returns 0, or -1
+ * with *err_out. See fuzzy.c for the scoring.
+ */
+int store_search_fuzzy(struct store_mailbox *mbox, enum store_text_field field, const char *needle,
+                       struct arena *a, uint32_t **uids_out, uint8_t **scores_out, size_t *n_out,
+                       enum store_error *err_out);
+
 enum store_column {
 	STORE_COL_INTERNAL_DATE, /* BEFORE/ON/SINCE: seconds */
 	STORE_COL_SENT_DATE,     /* SENTBEFORE/SENTON/SENTSINCE */
@@ -694,6 +708,9 @@ enum store_sort_key {
 	STORE_SORT_DISPLAYFROM, /* RFC 5957 */
 	STORE_SORT_DISPLAYTO,
 	STORE_SORT_ANNOTATION, /* RFC 5257 4.3: entry's value (none: "") */
+	/* RFC 6203 section 6: the FUZZY scores, which only the caller has;
+	   store_sort_uids passes over it. */
+	STORE_SORT_RELEVANCY,
 };
 
 struct store_sort {

@@ -171,6 +171,9 @@ struct account {
 	bool print_valid;    /* taken, and no connection opened since */
 	bool print_settled;  /* every mtime in it older than the poll before it */
 	int64_t fts_backlog; /* rows in fts_pending, under write_lock */
+	/* Texts of a schema 7 database not yet in fuzzy search's indexes
+	   (fuzzy_backlog, fuzzy.c), under write_lock. */
+	bool fuzzy_backlog;
 	/* Zero-reference blobs may be left for the indexer thread (expunge.c);
 	   and how many it (or anyone) collected, for tests. Under write_lock. */
 	bool collect_pending;

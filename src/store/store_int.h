@@ -171,6 +171,20 @@ int db_collect_uids(struct db *db, sqlite3_stmt *st, struct arena *a, uint32_t *
 /* Registers tern_contains() and tern_sortkey() on a new connection. */
 void search_register(sqlite3 *h);
 
+/* ---- fuzzy.c ---- */
+/*
+ * Adds the words of the texts texts_sql selects (columns header, body; ?1
+ * bound to arg) to the fuzzy vocabulary, inside the caller's write
+ * transaction. Returns 0 or -1.
+ */
+int fuzzy_vocab_add_texts(struct db *db, const char *texts_sql, int64_t arg);
+/* Adds up to max texts of fuzzy_backlog (an upgrade's) to the vocabulary
+   and the word index in one transaction; the caller holds write_lock.
+   Returns how many (0: none left, a->fuzzy_backlog cleared), or -1. */
+int fuzzy_backlog_batch(struct account *a, struct db *db, unsigned max);
+/* Registers tern_has_word() on a new connection. */
+void fuzzy_register(sqlite3 *h);
+
 /* ---- indexer.c ---- */
 /* Queues the account (by id) for the background indexer. Call with neither
    store->lock nor the write lock held. */

@@ -175,6 +175,8 @@ class PreviewUpgradeTest(unittest.TestCase):
             db = sqlite3.connect(path, isolation_level=None, timeout=30)
             db.execute("DROP INDEX blobs_no_preview")
             db.execute("ALTER TABLE blobs DROP COLUMN preview")
+            for table in ("fuzzy_vocab", "fuzzy_words", "fuzzy_index", "fuzzy_backlog"):
+                db.execute(f"DROP TABLE {table}")  # schema 10's, after 7
             db.execute("UPDATE account SET schema_version = 7")
             db.close()
             srv.start()

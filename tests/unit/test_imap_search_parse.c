@@ -182,6 +182,12 @@ test_keys(void)
 	        {"(SEEN)", "SEEN"},
 	        {"OR OR 1 2 3", "(OR (OR (SEQ 1) (SEQ 2)) (SEQ 3))"},
 	        {"((FLAGGED))", "FLAGGED"},
+	        /* RFC 6203 section 3 */
+	        {"FUZZY (SUBJECT \"IMAP break\")", "(FUZZY (SUBJECT \"IMAP break\"))"},
+	        {"FUZZY SUBJECT work FROM user@example.com",
+	         "(AND (FUZZY (SUBJECT \"work\")) (FROM \"user@example.com\"))"},
+	        {"fuzzy NOT FUZZY SEEN", "(FUZZY (NOT (FUZZY SEEN)))"},
+	        {"OR FUZZY BODY x FLAGGED", "(OR (FUZZY (BODY \"x\")) FLAGGED)"},
 	};
 	struct arena *a = arena_new(4096);
 
@@ -223,6 +229,11 @@ test_return_and_charset(void)
 	        {"RETURN (PARTIAL -1:3) ALL", "BAD: PARTIAL needs a range like 1:100 or -1:-100"},
 	        {"RETURN (PARTIAL 1:3 ALL) ALL", "BAD: RETURN may not have both PARTIAL and ALL"},
 	        {"RETURN (MIN MIN) ALL", "BAD: RETURN option given twice"},
+	        /* RFC 6203 section 4 */
+	        {"RETURN (RELEVANCY ALL) FUZZY TEXT \"Helo\"", "ret=260 (FUZZY (TEXT \"Helo\"))"},
+	        {"RETURN (RELEVANCY) NOT FUZZY SEEN", "ret=256 (NOT (FUZZY SEEN))"},
+	        {"RETURN (RELEVANCY) TEXT \"Helo\"", "BAD: RELEVANCY needs a FUZZY search key"},
+	        {"RETURN (RELEVANCY RELEVANCY) FUZZY ALL", "BAD: RETURN option given twice"},
 	};
 	struct arena *a = arena_new(4096);
 
@@ -269,6 +280,10 @@ test_errors(void)
 	        {"MODSEQ \"x\" all 5", "BAD: MODSEQ entry name must be \"/flags/<flag>\""},
 	        {"EMAILID a.b", "BAD: Invalid object id"},
 	        {"THREADID", "BAD: Search key needs an atom"},
+	        {"FUZZY", "BAD: FUZZY needs a search key"},
+	        {"FUZZY ()", "BAD: Empty search key list"},
+	        {"FUZZY BOGUS", "BAD: Unknown search key"},
+	        {"(FUZZY)", "BAD: FUZZY needs a search key"},
 	};
 	struct arena *a = arena_new(4096);
 

@@ -182,7 +182,7 @@ test_version_1_database_is_upgraded(void)
 	tsql(t.dir, TSQL_BACK_TO_4 "DROP TABLE fts_pending; ALTER TABLE blobs DROP COLUMN data;"
 	                           " UPDATE account SET schema_version = 1");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 9);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 10);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
 	test_int_eq(-1, search_bits(mb, STORE_TEXT_BODY, "text"), (1 << 1) | (1 << 2));
@@ -206,7 +206,7 @@ test_version_4_database_gets_quota_columns(void)
 	store_account_close(&t.acct);
 	tsql(t.dir, TSQL_BACK_TO_4);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 9);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 10);
 	test_int_eq(-1, store_quota_get(t.acct, &q, &err), 0);
 	test_int_eq(-1, (int64_t)q.mailboxes_used, 6);
 	test_int_eq(-1, (int64_t)tstatus(&t, "INBOX").deleted_size, 17);
@@ -242,10 +242,13 @@ test_version_7_database_gets_previews_on_demand(void)
 	/* Stopped, the thread leaves the backfill to this test. */
 	indexer_stop(t.store);
 	store_account_close(&t.acct);
+	/* A version 7 database: without 8's preview and 10's fuzzy tables
+	   (9's annotations and seen are made IF NOT EXISTS). */
 	tsql(t.dir, "DROP INDEX blobs_no_preview; ALTER TABLE blobs DROP COLUMN preview;"
-	            " UPDATE account SET schema_version = 7");
+	            " DROP TABLE fuzzy_vocab; DROP TABLE fuzzy_words; DROP TABLE fuzzy_index;"
+	            " DROP TABLE fuzzy_backlog; UPDATE account SET schema_version = 7");
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 9);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 10);
 	test_assert(-1, t.acct->a->preview_pending);
 	tappend(&t, "INBOX", "Subject: new\r\n\r\nnew text\r\n", 0);
 	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);

@@ -303,7 +303,7 @@ test_version_2_database_is_upgraded(void)
 	set.no_fsync = true;
 	test_int_eq(-1, store_open(t.dir, &set, &t.store, &err), 0);
 	test_int_eq(-1, store_account_open(t.store, 7, &t.acct, &err), 0);
-	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 9);
+	test_int_eq(-1, tsql_int(t.dir, "SELECT schema_version FROM account"), 10);
 	test_int_eq(-1, tappend(&t, "INBOX", small, 0), 2);
 	test_int_eq(-1, tblob_files(t.dir), 1);
 	test_int_eq(-1, tsql_int(t.dir, "SELECT count(*) FROM blobs WHERE data IS NOT NULL"), 1);
