@@ -7,7 +7,7 @@ BUILD   ?= build
 SAN     ?= 0
 CC      ?= cc
 PKGS    := openssl libevent libevent_openssl libevent_pthreads sqlite3 libgsasl zlib libunbound \
-           opendkim libcurl libseccomp
+           opendkim libcurl libseccomp libxml-2.0
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -4,7 +4,7 @@
 set -e
 
 PKGS="build-essential pkg-config libssl-dev libevent-dev libsqlite3-dev libgsasl-dev
-      libcrypt-dev zlib1g-dev libunistring-dev openssl python3 clang libclang-rt-14-dev
+      libcrypt-dev zlib1g-dev libunistring-dev libxml2-dev openssl python3 clang libclang-rt-14-dev
       libspf2-dev libopendkim-dev libopendmarc-dev publicsuffix libcurl4-openssl-dev
       ldnsutils nsd
       isync curl offlineimap3 fetchmail swaks libnet-ssleay-perl libio-socket-ssl-perl
