@@ -240,21 +240,21 @@ imap_convert_run(struct imap_cmd *cmd, const struct imap_convert_request *req, c
 	buf_init(&c.part);
 	buf_init(&c.out);
 	buf_init(&c.line);
-	for (size_t i = 0; i < n && !store_failed; i += BATCH) {
-		size_t k = MIN(n - i, (size_t)BATCH);
-		if (session_is_cancelled(&s->base))
-			break;
-		arena_reset(batch);
-		if (store_message_lookup(s->mbox, uids + i, k, STORE_FETCH_PARTS, batch, infos,
-		                         &err) < 0) {
-			store_failed = true;
-			break;
-		}
-		for (size_t j = 0; j < k; j++) {
-			if (convert_message(&c, &infos[j], &err) < 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (i % BATCH == 0) {
+			arena_reset(batch);
+			if (store_message_lookup(s->mbox, uids + i, MIN(n - i, (size_t)BATCH),
+			                         STORE_FETCH_PARTS, batch, infos, &err) < 0) {
 				store_failed = true;
 				break;
 			}
+		}
+		/* A big part takes a while: look between messages. */
+		if (session_is_cancelled(&s->base))
+			break;
+		if (convert_message(&c, &infos[i % BATCH], &err) < 0) {
+			store_failed = true;
+			break;
 		}
 	}
 	if (store_failed && err == STORE_ERR_TEMP) {
