@@ -91,6 +91,11 @@ static const struct config_key keys[] = {
          "ADDRESS as its INBOX (for clients that cannot browse namespaces); \"\" = off."},
         {"imap.max_bad_commands", CONFIG_UINT, F(imap.max_bad_commands), "20", 1, 100000, NULL,
          "Invalid commands in a row before the server says BYE."},
+        {"imap.convert_max_messages", CONFIG_UINT, F(imap.convert_max_messages), "100", 1, 1000000,
+         NULL,
+         "Messages one CONVERT may convert (RFC 5259 section 8.5); more is NO [MAXCONVERTMESSAGES n]."},
+        {"imap.convert_max_parts", CONFIG_UINT, F(imap.convert_max_parts), "10", 1, 64, NULL,
+         "Body parts of a message one CONVERT may convert (RFC 5259 section 8.5); more is NO [MAXCONVERTPARTS n]."},
         {"imap.literal_minus", CONFIG_BOOL, F(imap.literal_minus), "no", 0, 0, NULL,
          "Advertise LITERAL- instead of LITERAL+: non-synchronising literals over 4096 bytes "
          "get BAD [TOOBIG] (RFC 7888 section 5)."},

@@ -15,21 +15,12 @@
 #include "imap/imap_convert_parse.h"
 #include "imap/session.h"
 
-/* Messages and parts one CONVERT may name (RFC 5259 section 9:
-   [MAXCONVERTMESSAGES n], [MAXCONVERTPARTS n] beyond). A conversion works
-   on the whole part in memory: these keep one command's work, and the
-   output it holds until it is back on the loop, a few parts' worth. */
-#define IMAP_CONVERT_MAX_MESSAGES 100
-#define IMAP_CONVERT_MAX_PARTS    10
-
 /*
- * Answers cmd with req for uids (ascending, from the session's snapshot),
- * then sends the tagged reply: OK when every part converted; else NO with
- * the code of the first that did not, its data item answered NIL
- * ([UNKNOWN-CVT] no such conversion, [BADPARAMS] a parameter not
- * honoured, [CONVERSION-FAILED] data that would not convert, [LIMIT] past
- * imap.max_session_memory, [TEMPFAIL] a store failure worth a retry).
- * Returns IMAP_CMD_DONE.
+ * Answers cmd with req for uids (ascending, from the session's snapshot):
+ * a CONVERTED response per message, each item's value or its error phrase,
+ * then the tagged reply (OK when some item was answered with a value).
+ * cmd_convert.c has checked the request against imap.convert_max_messages
+ * and _parts. Returns IMAP_CMD_DONE.
  */
 enum imap_cmd_status imap_convert_run(struct imap_cmd *cmd, const struct imap_convert_request *req,
                                       const uint32_t *uids, size_t n);

@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * imap_convert_parse.h: the CONVERT data item syntax (RFC 5259): a body
- * part, the media type to convert it to and the conversion parameters,
+ * imap_convert_parse.h: the arguments of CONVERT and UID CONVERT (RFC 5259
+ * sections 6, 8 and 10): one conversion, given by its convert-params, and
+ * the data items to answer with it,
  *
- *   BINARY[<part> (<"type/subtype"> [(<"name"> <"value"> ...)])]<<partial>>
- *   BINARY.SIZE[<part> (<"type/subtype"> [(<params>)])]
- *   UID
+ *   convert-params = "(" (quoted-to-mime-type / "NIL") [SP "(" name SP value
+ *                    *(SP name SP value) ")"] ")"
+ *   data items     = convert-att / "(" convert-att *(SP convert-att) ")"
+ *   convert-att    = "UID" / "BINARY" section-convert [partial] /
+ *                    "BINARY.SIZE" section-convert /
+ *                    "BODYPARTSTRUCTURE" section-convert /
+ *                    "AVAILABLECONVERSIONS" section-convert /
+ *                    "BODY[HEADER]" / "BODY[" section-part ".HEADER]" /
+ *                    "BODY[" section-part ".MIME]"
+ *   section-convert = "[" [section-part] "]"
  *
- * plus the CONVERSIONS arguments' media types. Pure: strings in, structs
- * out (tests/unit/test_imap_convert_parse.c, fuzz/fuzz_imap_convert.c). The
- * command parser (parser.c) hands over a data item as one atom, its "[...]"
- * with spaces, parentheses and quotes as sent.
+ * in either order (docs/IMAP.md "CONVERT details" says why), plus the
+ * CONVERSIONS arguments' media types. Pure: parsed arguments in, structs
+ * out (tests/unit/test_imap_convert_parse.c, fuzz/fuzz_imap_convert.c).
  */
 #ifndef TERN_IMAP_CONVERT_PARSE_H
 #define TERN_IMAP_CONVERT_PARSE_H
@@ -27,56 +34,81 @@ struct arena;
 /* Longest media type or parameter name or value a client may send: far
    beyond any IANA registration (RFC 6838 section 4.2 caps names at 127). */
 #define IMAP_CONVERT_MAX_TOKEN 256
-/* Parameters in one item: the RFC's few, with room for others we refuse
-   one by one. */
+/* Parameters of one conversion: the few we know, with room for others we
+   answer BADPARAMETERS to. */
 #define IMAP_CONVERT_MAX_PARAMS 16
+/* Data items of one command: the limit on converted parts
+   (imap.convert_max_parts) is what a client meets first. */
+#define IMAP_CONVERT_MAX_ITEMS 64
 
 enum imap_convert_kind {
-	IMAP_CONVERT_BINARY,      /* the converted bytes */
-	IMAP_CONVERT_BINARY_SIZE, /* their size */
+	IMAP_CONVERT_BINARY,               /* the converted bytes */
+	IMAP_CONVERT_BINARY_SIZE,          /* their size */
+	IMAP_CONVERT_BODYPARTSTRUCTURE,    /* their body structure (RFC 5259 8.2) */
+	IMAP_CONVERT_AVAILABLECONVERSIONS, /* the target types the part can become (8.4) */
+	IMAP_CONVERT_HEADER,               /* BODY[HEADER], BODY[n.HEADER]: encoded words */
+	IMAP_CONVERT_MIME,                 /* BODY[n.MIME] */
 	IMAP_CONVERT_UID,
 };
 
 struct imap_convert_param {
-	const char *name, *value; /* name lower case */
+	const char *name, *value; /* name lower case, value as sent */
 };
 
-struct imap_convert_item {
-	enum imap_convert_kind kind;
-	/* The name the response uses, partial origin excluded, in canonical
-	   form: BINARY[1.2 ("text/plain" ("charset" "utf-8"))]. */
-	const char *name;
-	uint32_t *path; /* part numbers: "1.2" = {1, 2}; none for the message */
-	size_t path_len;
+/* The one conversion of a command. */
+struct imap_convert_params {
+	bool is_default; /* NIL: the server picks the target (RFC 5259 section 6) */
+	/* type and subtype lower case (NULL when is_default); charset and
+	   encoding from the parameters, NULL when not given. */
 	struct mail_convert_target target;
 	struct imap_convert_param *params;
 	size_t n_params;
 	/* The first parameter this server cannot honour (an unknown name, a
-	   second value for one), or NULL: the item is then not converted. */
+	   second value for one), or NULL: every item is then answered
+	   BADPARAMETERS. */
 	const char *bad_param;
-	bool has_partial;
+};
+
+struct imap_convert_item {
+	enum imap_convert_kind kind;
+	/* The name the response uses, partial origin excluded:
+	   "BINARY[1.2]", "BODYPARTSTRUCTURE[]", "BODY[1.MIME]". */
+	const char *name;
+	uint32_t *path; /* part numbers: "1.2" = {1, 2}; none for the message */
+	size_t path_len;
+	bool has_partial; /* BINARY only */
 	uint64_t partial_offset, partial_length;
 };
 
 struct imap_convert_request {
+	struct imap_convert_params params;
 	struct imap_convert_item *items;
 	size_t n;
-	size_t n_parts; /* BINARY and BINARY.SIZE items */
+	/* Distinct sections converted (BINARY, BINARY.SIZE and
+	   BODYPARTSTRUCTURE of one part count once; AVAILABLECONVERSIONS
+	   converts nothing): what MAXCONVERTPARTS bounds. */
+	size_t n_parts;
 };
 
 /*
- * Parses one data item from its atom, case-insensitively for the keywords.
- * Returns true, or false with *error_out static (BAD). Everything in a.
+ * Parses one data item from its atom, case-insensitively. Returns true, or
+ * false with *error_out static (BAD). Everything in a.
  */
 bool imap_convert_item_parse(struct arena *a, const char *atom, struct imap_convert_item *out,
                              const char **error_out);
 
+/* Parses convert-params from a list argument. Returns true, or false with
+ *error_out static. Everything in a. */
+bool imap_convert_params_parse(struct arena *a, const struct imap_arg *arg,
+                               struct imap_convert_params *out, const char **error_out);
+
 /*
- * Parses CONVERT's data item argument: one item atom or a parenthesised
- * list of them, at least one converting a part. Returns true, or false with
- * *error_out static. Everything in a.
+ * Parses CONVERT's two arguments after the set, convert-params and the
+ * data items in either order, and checks them together (a header item
+ * takes the default conversion only, RFC 5259 section 6). Returns true, or
+ * false with *error_out static. Everything in a.
  */
-bool imap_convert_request_parse(struct arena *a, const struct imap_arg *arg,
+bool imap_convert_request_parse(struct arena *a, const struct imap_arg *args, size_t nargs,
                                 struct imap_convert_request *out, const char **error_out);
 
 /*

@@ -24,6 +24,7 @@
  */
 #include "mail/convert.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -71,6 +72,61 @@ mail_convert_pairs(size_t *n_out)
 {
 	*n_out = sizeof(pairs) / sizeof(pairs[0]);
 	return pairs;
+}
+
+void
+mail_convert_source_of(struct arena *a, const unsigned char *entity, size_t len,
+                       struct mail_convert_source *out)
+{
+	struct mail_mime_part *p = mail_mime_parse(a, entity, len);
+	bool typed = p->c.type != NULL && p->c.subtype != NULL && !p->is_demoted;
+
+	out->type = arena_strdup(a, typed ? p->c.type : "text");
+	out->subtype = arena_strdup(a, typed ? p->c.subtype : "plain");
+	for (char *c = (char *)out->type; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	for (char *c = (char *)out->subtype; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	out->is_leaf = p->kind == MAIL_MIME_LEAF;
+}
+
+bool
+mail_convert_default_target(const struct mail_convert_source *src, const char **type_out,
+                            const char **subtype_out)
+{
+	if (!src->is_leaf || strcmp(src->type, "text") != 0)
+		return false;
+	*type_out = "text";
+	*subtype_out = "plain";
+	return true;
+}
+
+size_t
+mail_convert_targets(struct arena *a, const struct mail_convert_source *src, const char **out,
+                     size_t max)
+{
+	static const char *const subtypes[] = {"plain", "html"};
+	size_t n = 0;
+
+	if (!src->is_leaf)
+		return 0;
+	for (size_t i = 0; i < sizeof(subtypes) / sizeof(subtypes[0]) && n < max; i++) {
+		struct mail_convert_target t = {.type = "text", .subtype = subtypes[i]};
+		if (mail_convert_is_supported(src->type, src->subtype, &t))
+			out[n++] = subtypes[i][0] == 'p' ? "text/plain" : "text/html";
+	}
+	/* Any other text type converts to itself (charset, encoding). */
+	struct mail_convert_target self = {.type = src->type, .subtype = src->subtype};
+	if (n < max && strcmp(src->subtype, "plain") != 0 && strcmp(src->subtype, "html") != 0 &&
+	    mail_convert_is_supported(src->type, src->subtype, &self)) {
+		size_t tn = strlen(src->type), sn = strlen(src->subtype);
+		char *s = arena_alloc(a, tn + sn + 2);
+		memcpy(s, src->type, tn);
+		s[tn] = '/';
+		memcpy(s + tn + 1, src->subtype, sn + 1);
+		out[n++] = s;
+	}
+	return n;
 }
 
 const char *

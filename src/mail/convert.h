@@ -60,6 +60,38 @@ int mail_convert_entity(struct arena *a, const unsigned char *entity, size_t len
                         const struct mail_convert_target *target, size_t max_out, struct buf *out,
                         enum mail_convert_error *err_out);
 
+/* A part's media type as mail_convert_entity() reads it (none, or one
+   read as text: text/plain), lower case; is_leaf false for a multipart or
+   message/rfc822. */
+struct mail_convert_source {
+	const char *type, *subtype;
+	bool is_leaf;
+};
+void mail_convert_source_of(struct arena *a, const unsigned char *entity, size_t len,
+                            struct mail_convert_source *out);
+
+/* The target the default conversion (RFC 5259 section 6: NIL) picks for a
+   part: text/plain for any text leaf (text/html by its text); false when
+   there is none (not text). Static strings. */
+bool mail_convert_default_target(const struct mail_convert_source *src, const char **type_out,
+                                 const char **subtype_out);
+
+/* The target media types ("type/subtype", static or in a) a part of src's
+   type converts to, for AVAILABLECONVERSIONS (RFC 5259 section 8.4): at
+   most max of them into out; returns how many. */
+size_t mail_convert_targets(struct arena *a, const struct mail_convert_source *src,
+                            const char **out, size_t max);
+
+/*
+ * Header conversion for CONVERT BODY[HEADER] and BODY[n.MIME] (RFC 5259
+ * section 6): hdr[0..len) with each RFC 2047 encoded word in another
+ * charset decoded and encoded again in charset (B encoding, split into
+ * words of at most 75 characters, RFC 2047 section 2); a word that will not
+ * decode, or has a character charset lacks, is kept as it was. Appends to
+ * out; -1 (nothing appended) when iconv does not know charset.
+ */
+int mail_convert_header(const unsigned char *hdr, size_t len, const char *charset, struct buf *out);
+
 /* The error as the short word docs and logs use ("unsupported", ...). */
 const char *mail_convert_error_name(enum mail_convert_error err);
 

@@ -281,6 +281,112 @@ test_convert_entity(void)
 	buf_deinit(&out);
 }
 
+static void
+test_source_and_targets(void)
+{
+	static const struct {
+		const char *entity, *type;
+		bool is_leaf;
+		const char *dflt;    /* the default conversion's target, or NULL */
+		const char *targets; /* AVAILABLECONVERSIONS, space-separated */
+	} cases[] = {
+	        {"Content-Type: Text/HTML; charset=utf-8\r\n\r\n<p>x</p>", "text/html", true,
+	         "text/plain", "text/plain text/html"},
+	        {"Subject: none\r\n\r\nbody", "text/plain", true, "text/plain",
+	         "text/plain text/html"},
+	        {"Content-Type: text/enriched\r\n\r\nx", "text/enriched", true, "text/plain",
+	         "text/plain text/enriched"},
+	        {"Content-Type: image/png\r\n\r\nxx", "image/png", true, NULL, ""},
+	        {"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n",
+	         "multipart/mixed", false, NULL, ""},
+	        {"Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nx", "message/rfc822",
+	         false, NULL, ""},
+	};
+	struct arena *a = arena_new(1024);
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct mail_convert_source src;
+		mail_convert_source_of(a, (const unsigned char *)cases[i].entity,
+		                       strlen(cases[i].entity), &src);
+		test_str_eq(i, arena_printf(a, "%s/%s", src.type, src.subtype), cases[i].type);
+		test_int_eq(i, src.is_leaf, cases[i].is_leaf);
+		const char *t, *st;
+		bool has = mail_convert_default_target(&src, &t, &st);
+		test_int_eq(i, has, cases[i].dflt != NULL);
+		if (has)
+			test_str_eq(i, arena_printf(a, "%s/%s", t, st), cases[i].dflt);
+		const char *list[8];
+		size_t n = mail_convert_targets(a, &src, list, 8);
+		struct buf b;
+		buf_init(&b);
+		for (size_t k = 0; k < n; k++)
+			buf_printf(&b, "%s%s", k > 0 ? " " : "", list[k]);
+		test_str_eq(i, b.data != NULL ? b.data : "", cases[i].targets);
+		buf_deinit(&b);
+	}
+	arena_free(&a);
+}
+
+static const char *
+header(const char *in, const char *charset, int *rc)
+{
+	static struct buf b;
+	buf_deinit(&b);
+	buf_init(&b);
+	*rc = mail_convert_header((const unsigned char *)in, strlen(in), charset, &b);
+	return b.data != NULL ? b.data : "";
+}
+
+static void
+test_convert_header(void)
+{
+	static const struct {
+		const char *in, *charset, *want;
+	} cases[] = {
+	        /* ISO-8859-2 "Paweł" to UTF-8; the rest as it is. */
+	        {"From: =?iso-8859-2?q?Pawe=B3?= <p@x>\r\nTo: b\r\n\r\n", "utf-8",
+	         "From: =?utf-8?B?UGF3ZcWC?= <p@x>\r\nTo: b\r\n\r\n"},
+	        /* And back (a Q word into a B word). */
+	        {"Subject: =?UTF-8?Q?Pawe=C5=82?=\r\n", "iso-8859-2",
+	         "Subject: =?iso-8859-2?B?UGF3ZbM=?=\r\n"},
+	        /* Already in the target charset: kept, case aside. */
+	        {"Subject: =?UTF-8?q?caf=C3=A9?=\r\n", "utf-8",
+	         "Subject: =?UTF-8?q?caf=C3=A9?=\r\n"},
+	        /* An unknown charset, a character the target lacks, not a word. */
+	        {"X: =?x-unknown?q?abc?=\r\n", "utf-8", "X: =?x-unknown?q?abc?=\r\n"},
+	        {"X: =?utf-8?q?=E2=9C=93?=\r\n", "iso-8859-1", "X: =?utf-8?q?=E2=9C=93?=\r\n"},
+	        {"X: =?utf-8?q?a b?= =? =?\r\n", "koi8-r", "X: =?utf-8?q?a b?= =? =?\r\n"},
+	        {"X: a=?b", "utf-8", "X: a=?b"},
+	        /* The RFC 2231 language suffix is no part of the charset name. */
+	        {"X: =?iso-8859-1*fr?q?caf=E9?=\r\n", "utf-8", "X: =?utf-8?B?Y2Fmw6k=?=\r\n"},
+	};
+	int rc;
+
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		test_str_eq(i, header(cases[i].in, cases[i].charset, &rc), cases[i].want);
+		test_int_eq(i, rc, 0);
+	}
+	/* A long word is split into words of at most 75 characters, between
+	   characters, folded. */
+	const char *subj =
+	        "Subject: =?koi8-r?B?"
+	        "89/F29gg1sUgxd2jINzUycggzdHHy8nIIMbSwc7D1drTy8nIIMLVzM/LLCDEwSDX2dDFyiDewcA=?=\r\n";
+	const char *out = header(subj, "utf-8", &rc);
+	test_int_eq(100, rc, 0);
+	size_t words = 0;
+	for (const char *w = strstr(out, "=?"); w != NULL; w = strstr(w + 2, "=?")) {
+		const char *e = strstr(w + 2, "?=");
+		test_assert(100, e != NULL && (size_t)(e + 2 - w) <= 75);
+		words++;
+		w = e;
+	}
+	test_assert(100, words >= 2);
+	test_assert(100, strstr(out, "?=\r\n =?utf-8?B?") != NULL);
+	/* An unknown target charset. */
+	header("X: y\r\n", "no-such-charset-x", &rc);
+	test_int_eq(101, rc, -1);
+}
+
 int
 main(void)
 {
@@ -289,5 +395,7 @@ main(void)
 	TEST_RUN(test_encoders);
 	TEST_RUN(test_charset_from_utf8);
 	TEST_RUN(test_convert_entity);
+	TEST_RUN(test_source_and_targets);
+	TEST_RUN(test_convert_header);
 	return TEST_DONE("test_mail_convert");
 }
