@@ -7,7 +7,9 @@
  * a CR; then the raw input is converted as a MIME entity to a target the
  * first byte picks (text/plain or text/html, a charset, an encoding), and a
  * success must stay within max_out and, in UTF-8 without an encoding, be
- * valid UTF-8.
+ * valid UTF-8. Last, the raw input goes through the header conversion
+ * (mail_convert_header, convert_header.c) to the charset the first byte
+ * picks: it must succeed, and leave input without "=?" as it was.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +67,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	arena_free(&a);
+
+	const char *hcs = charsets[1 + (pick >> 2) % 4];
+	buf_reset(&out);
+	if (mail_convert_header(data + 1, size - 1, hcs, &out) < 0)
+		abort();
+	if (memmem(data + 1, size - 1, "=?", 2) == NULL &&
+	    (out.len != size - 1 || (out.len > 0 && memcmp(out.data, data + 1, out.len) != 0)))
+		abort();
 	buf_deinit(&out);
 	buf_deinit(&in);
 	return 0;

@@ -80,7 +80,7 @@ static const struct config_key keys[] = {
          "Literal bytes one command may hold in memory; APPEND messages stream to disk instead."},
         {"imap.max_session_memory", CONFIG_SIZE, F(imap.max_session_memory), "64m", 0, 16ull << 30,
          NULL,
-         "Working memory a session's command may take (SEARCH, SORT and THREAD sets, CONVERT conversions, beside its literals); more is NO [LIMIT]; 0 = no limit."},
+         "Working memory a session's command may take (SEARCH, SORT and THREAD sets, CONVERT conversions, beside its literals); more is NO [LIMIT] (CONVERT: an error for the item); 0 = no limit."},
         {"imap.login_timeout", CONFIG_DURATION, F(imap.login_timeout_ms), "60s", 1000, DAY_MS, NULL,
          "Time allowed from connect to login, however the client trickles its bytes."},
         {"imap.idle_timeout", CONFIG_DURATION, F(imap.idle_timeout_ms), "30m", 1000, DAY_MS, NULL,

@@ -228,20 +228,19 @@ convert_header(struct convert *c, const struct store_message_info *info,
 		r->to = "message/rfc822";
 		return 0;
 	}
+	buf_reset(&c->part);
+	r->src.type = "message";
+	r->src.subtype = "rfc822";
 	if (c->budget > 0 && len > c->budget / 4) {
-		r->outcome = OUT_PART_TOO_BIG;
+		r->outcome = OUT_PART_TOO_BIG; /* a header of megabytes */
+		r->to = "message/rfc822";
 		return 0;
 	}
-	buf_reset(&c->part);
 	if (store_reader_read(c->reader, off, len, &c->part, err_out) < 0)
 		return -2;
-	if (it->kind == IMAP_CONVERT_MIME) {
-		/* The MIME header alone parses as the part's type. */
+	/* The MIME header alone parses as the part's type. */
+	if (it->kind == IMAP_CONVERT_MIME)
 		mail_convert_source_of(c->msg_arena, part_bytes(c), c->part.len, &r->src);
-	} else {
-		r->src.type = "message";
-		r->src.subtype = "rfc822";
-	}
 	r->to = media_type(c->msg_arena, r->src.type, r->src.subtype);
 	if (c->params->bad_param != NULL) {
 		r->outcome = OUT_BAD_PARAM;
