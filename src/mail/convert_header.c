@@ -12,7 +12,8 @@
  * again in B encoding. RFC 2047 section 2 limits a word to 75 characters,
  * so a long one becomes several, split between characters and folded
  * ("CRLF SP": blanks between encoded words are not part of the text,
- * section 6.2). A word already in the target charset, and every byte
+ * section 6.2); when the first would end its line past 76 characters,
+ * the blank before it becomes a fold too. A word already in the target charset, and every byte
  * outside encoded words, is copied as it is. RFC 2231 parameter values are
  * not touched (docs/IMAP.md).
  */
@@ -26,6 +27,7 @@
 #include "mail/rfc2047.h"
 
 #define MAX_WORD 75 /* RFC 2047 section 2 */
+#define MAX_LINE 76 /* the same: a line holding encoded words */
 
 /* Length of the encoded word at p (p[0..2) == "=?"), or 0 when it is not
    one; *cs and *cs_len its charset. */
@@ -60,12 +62,12 @@ char_len(const unsigned char *u, size_t left)
 	return n <= left ? n : 1;
 }
 
-/* Writes the UTF-8 text u[0..len) as encoded words in charset into out;
-   false (out as it was) when a character is not in charset. */
+/* Writes the UTF-8 text u[0..len) as encoded words in charset into out
+   (empty); false when a character is not in charset. */
 static bool
 encode_words(const unsigned char *u, size_t len, const char *charset, struct buf *out)
 {
-	size_t cs_len = strlen(charset), start = 0, mark = out->len;
+	size_t cs_len = strlen(charset), start = 0;
 	/* Bytes of charset text one word holds: base64 makes 4 of 3. */
 	size_t room = MAX_WORD > cs_len + 7 ? (MAX_WORD - cs_len - 7) / 4 * 3 : 0;
 	struct buf chunk, ok;
@@ -93,7 +95,7 @@ encode_words(const unsigned char *u, size_t len, const char *charset, struct buf
 		}
 		if (!good)
 			break;
-		if (out->len > mark)
+		if (out->len > 0)
 			buf_puts(out, "\r\n ");
 		buf_printf(out, "=?%s?B?", charset);
 		/* mail_base64_encode breaks lines for a body: not in a word. */
@@ -106,18 +108,38 @@ encode_words(const unsigned char *u, size_t len, const char *charset, struct buf
 		buf_puts(out, "?=");
 		start = fit;
 	}
-	if (!good)
-		out->len = mark;
 	buf_deinit(&ok);
 	buf_deinit(&chunk);
 	return good;
+}
+
+/* When the first of words would end its line past MAX_LINE and out ends
+   in a blank, folds there (RFC 5322 section 2.2.3: CRLF before the
+   blank), so the word starts a line of its own. */
+static void
+fold_before(struct buf *out, const struct buf *words)
+{
+	const char *nl = words->len > 0 ? memchr(words->data, '\r', words->len) : NULL;
+	size_t first = nl != NULL ? (size_t)(nl - words->data) : words->len;
+	size_t col = 0;
+
+	while (col < out->len && out->data[out->len - 1 - col] != '\n')
+		col++;
+	if (col + first <= MAX_LINE || col < 2)
+		return;
+	char blank = out->data[out->len - 1];
+	if (blank != ' ' && blank != '\t')
+		return;
+	out->len--;
+	buf_puts(out, "\r\n");
+	buf_putc(out, blank);
 }
 
 int
 mail_convert_header(const unsigned char *hdr, size_t len, const char *charset, struct buf *out)
 {
 	const unsigned char *p = hdr, *end = hdr + len;
-	struct buf probe, utf8;
+	struct buf probe, utf8, words;
 	bool unencodable;
 
 	buf_init(&probe);
@@ -128,6 +150,7 @@ mail_convert_header(const unsigned char *hdr, size_t len, const char *charset, s
 	}
 	buf_deinit(&probe);
 	buf_init(&utf8);
+	buf_init(&words);
 	while (p < end) {
 		const unsigned char *w = p;
 		while (w + 1 < end && !(w[0] == '=' && w[1] == '?'))
@@ -151,12 +174,19 @@ mail_convert_header(const unsigned char *hdr, size_t len, const char *charset, s
 		buf_reset(&utf8);
 		mail_rfc2047_decode_buf(w, n, &utf8);
 		bool decoded = utf8.len != n || memcmp(utf8.data, w, n) != 0;
+		buf_reset(&words);
 		if ((name_len == strlen(charset) &&
 		     strncasecmp((const char *)cs, charset, name_len) == 0) ||
 		    !decoded ||
-		    !encode_words((const unsigned char *)utf8.data, utf8.len, charset, out))
+		    !encode_words((const unsigned char *)utf8.data, utf8.len, charset, &words)) {
 			buf_append(out, w, n);
+			continue;
+		}
+		fold_before(out, &words);
+		if (words.len > 0)
+			buf_append(out, words.data, words.len);
 	}
+	buf_deinit(&words);
 	buf_deinit(&utf8);
 	return 0;
 }

@@ -446,6 +446,10 @@ class ConvertHeaderTest(ServerTestCase):
         # RFC 2047 section 2: no encoded word over 75 characters.
         for word in re.findall(rb"=\?[^?]+\?[BbQq]\?[^?]*\?=", raw):
             self.assertLessEqual(len(word), 75, word)
+        # Section 2: a line with encoded words at most 76 (folded before one).
+        for line in raw.split(b"\r\n"):
+            self.assertLessEqual(len(line), 76, line)
+        self.assertIn(b"Subject:\r\n =?utf-8?B?", raw)
 
     def test_header_to_another_charset(self):
         got, _ = self.header('(NIL ("CHARSET" "iso-8859-2"))', "BODY[1.MIME]")
