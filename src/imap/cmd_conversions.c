@@ -3,7 +3,10 @@
  * cmd_conversions.c: CONVERSIONS (RFC 5259 section 5.1), the discovery of
  * the conversions CONVERT can make, answered with one CONVERSION response
  * (5.2) per source and target media type matching the arguments, each with
- * the conversion parameters the server honours for it.
+ * the conversion parameters the server honours for it. A concrete source
+ * type is answered with what mail_convert_targets() says it converts to
+ * (the list AVAILABLECONVERSIONS gives), a wildcard one from the table of
+ * pairs (mail_convert_pairs).
  *
  * conversions = "CONVERSIONS" SP source SP target
  * source, target = astring: "type/subtype", "type/ *" or "*"
@@ -12,6 +15,7 @@
 
 #include "imap/commands.h"
 #include "imap/imap_convert_parse.h"
+#include "lib/arena.h"
 #include "lib/util.h"
 #include "mail/convert.h"
 
@@ -46,6 +50,25 @@ imap_cmd_conversions(struct imap_cmd *cmd)
 	    !imap_args_end(cmd, 2)) {
 		imap_reply_bad(cmd,
 		               "Expected: CONVERSIONS <source media type> <target media type>");
+		return IMAP_CMD_DONE;
+	}
+	if (strcmp(ft, "*") != 0 && strcmp(fs, "*") != 0) {
+		/* A concrete source: every target it converts to, as
+		   AVAILABLECONVERSIONS names them (text/csv too). */
+		struct mail_convert_source src = {.type = ft, .subtype = fs, .is_leaf = true};
+		const char *targets[8];
+		n = mail_convert_targets(cmd->arena, &src, targets, ARRAY_LEN(targets));
+		for (size_t i = 0; i < n; i++) {
+			const char *slash = strchr(targets[i], '/');
+			const char *to_type =
+			        arena_strndup(cmd->arena, targets[i], (size_t)(slash - targets[i]));
+			if (matches(tt, to_type) && matches(ts, slash + 1))
+				imap_reply_untagged(cmd->session,
+				                    "CONVERSION \"%s/%s\" \"%s\" (\"charset\" "
+				                    "\"content-transfer-encoding\")",
+				                    ft, fs, targets[i]);
+		}
+		imap_reply_ok(cmd, "CONVERSIONS completed");
 		return IMAP_CMD_DONE;
 	}
 	const struct mail_convert_pair *pairs = mail_convert_pairs(&n);

@@ -409,6 +409,15 @@ class ConvertTest(ServerTestCase):
         self.assertEqual(lines, ["e OK CONVERSIONS completed"])
         lines = [l.decode() for l in self.c.run("g", 'CONVERSIONS "*" "text/plain"')]
         self.assertEqual(len(lines), 4, lines)
+        # A concrete source not in the table: what AVAILABLECONVERSIONS says.
+        lines = [l.decode() for l in self.c.run("i", 'CONVERSIONS "Text/CSV" "text/*"')]
+        self.assertEqual(lines, ['* CONVERSION "text/csv" "text/plain" '
+                                 '("charset" "content-transfer-encoding")',
+                                 '* CONVERSION "text/csv" "text/csv" '
+                                 '("charset" "content-transfer-encoding")',
+                                 "i OK CONVERSIONS completed"])
+        lines = [l.decode() for l in self.c.run("j", 'CONVERSIONS "image/png" "*"')]
+        self.assertEqual(lines, ["j OK CONVERSIONS completed"])
         lines = [l.decode() for l in self.c.run("h", 'CONVERSIONS "text" "*"')]
         self.assertTrue(lines[-1].startswith("h BAD "), lines)
 
