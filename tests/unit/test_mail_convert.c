@@ -382,6 +382,18 @@ test_convert_header(void)
 	}
 	test_assert(100, words >= 2);
 	test_assert(100, strstr(out, "?=\r\n =?utf-8?B?") != NULL);
+	/* The first word would pass column 76: the blank before it folds. */
+	test_assert(100, strncmp(out, "Subject:\r\n =?utf-8?B?", 21) == 0);
+	for (const char *l = out; *l != '\0';) {
+		const char *e = strstr(l, "\r\n");
+		test_assert(100, e != NULL && e - l <= 76);
+		l = e != NULL ? e + 2 : l + strlen(l);
+	}
+	/* No blank to fold at: the word stays where it is. */
+	out = header("X-Very-Long-Field-Name-That-Goes-On:=?iso-8859-1?q?caf=E9_caf=E9_caf=E9_"
+	             "caf=E9?=\r\n",
+	             "utf-8", &rc);
+	test_assert(102, strncmp(out, "X-Very-Long-Field-Name-That-Goes-On:=?utf-8?B?", 46) == 0);
 	/* An unknown target charset. */
 	header("X: y\r\n", "no-such-charset-x", &rc);
 	test_int_eq(101, rc, -1);
