@@ -96,15 +96,6 @@ is_header(const struct imap_convert_item *it)
 	return it->kind == IMAP_CONVERT_HEADER || it->kind == IMAP_CONVERT_MIME;
 }
 
-static bool
-same_section(const struct imap_convert_item *x, const struct imap_convert_item *y)
-{
-	if ((is_header(x) || is_header(y)) && x->kind != y->kind)
-		return false;
-	return x->path_len == y->path_len &&
-	       (x->path_len == 0 || memcmp(x->path, y->path, x->path_len * sizeof(*x->path)) == 0);
-}
-
 static const char *
 media_type(struct arena *a, const char *type, const char *subtype)
 {
@@ -268,7 +259,7 @@ result_for(struct convert *c, const struct store_message_info *info,
            const struct imap_convert_item *it, enum store_error *err_out)
 {
 	for (size_t i = 0; i < c->n_results; i++)
-		if (same_section(c->results[i].item, it))
+		if (imap_convert_same_section(c->results[i].item, it))
 			return &c->results[i];
 	struct result *r = &c->results[c->n_results++];
 	buf_reset(&r->out);

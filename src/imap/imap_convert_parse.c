@@ -251,9 +251,8 @@ same_path(const struct imap_convert_item *x, const struct imap_convert_item *y)
 	       (x->path_len == 0 || memcmp(x->path, y->path, x->path_len * sizeof(*x->path)) == 0);
 }
 
-/* Whether two items convert the same section (counted once). */
-static bool
-same_section(const struct imap_convert_item *x, const struct imap_convert_item *y)
+bool
+imap_convert_same_section(const struct imap_convert_item *x, const struct imap_convert_item *y)
 {
 	bool xh = x->kind == IMAP_CONVERT_HEADER || x->kind == IMAP_CONVERT_MIME;
 	bool yh = y->kind == IMAP_CONVERT_HEADER || y->kind == IMAP_CONVERT_MIME;
@@ -327,7 +326,7 @@ imap_convert_request_parse(struct arena *a, const struct imap_arg *args, size_t 
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = out->items[k].kind != IMAP_CONVERT_UID &&
 			       out->items[k].kind != IMAP_CONVERT_AVAILABLECONVERSIONS &&
-			       same_section(&out->items[k], it);
+			       imap_convert_same_section(&out->items[k], it);
 		if (!seen)
 			out->n_parts++;
 	}

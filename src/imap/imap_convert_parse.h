@@ -111,6 +111,11 @@ bool imap_convert_params_parse(struct arena *a, const struct imap_arg *arg,
 bool imap_convert_request_parse(struct arena *a, const struct imap_arg *args, size_t nargs,
                                 struct imap_convert_request *out, const char **error_out);
 
+/* Whether x and y convert the same section (one conversion serves both):
+   BINARY, BINARY.SIZE and BODYPARTSTRUCTURE of one part do. */
+bool imap_convert_same_section(const struct imap_convert_item *x,
+                               const struct imap_convert_item *y);
+
 /*
  * Splits a media type "type/subtype" (RFC 2045 section 5.1 tokens) into
  * lower-case halves in a; "*" is allowed for either half when wildcard
