@@ -160,7 +160,7 @@ FUZZ_LIB_SRC := $(sort $(wildcard src/lib/*.c src/mail/*.c)) \
                                       mutf7.c imap_flags.c list_pattern.c thread.c \
                                       imap_quota_parse.c imap_metadata_parse.c \
                                       imap_esearch_source.c imap_language.c lang_pl.c lang_ru.c \
-                                      imap_annotate_parse.c) \
+                                      imap_annotate_parse.c imap_convert_parse.c) \
                 src/auth/sasl_parse.c src/auth/jwt.c src/auth/gssapi_map.c src/pop3/pop3_parse.c \
                 src/http/http_parse.c src/net/zstream.c src/store/acl_rights.c \
                 $(addprefix src/smtp/,smtp_parse.c smtp_address.c smtp_mx.c smtp_mailauth.c \

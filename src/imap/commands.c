@@ -59,6 +59,7 @@ static const struct imap_command_def commands[] = {
         {"LISTRIGHTS", imap_cmd_listrights, AUTHED, 0},
         {"MYRIGHTS", imap_cmd_myrights, AUTHED, 0},
         {"COMPARATOR", imap_cmd_comparator, AUTHED, 0}, /* RFC 5255 4.7 */
+        {"CONVERSIONS", imap_cmd_conversions, AUTHED, 0}, /* RFC 5259 */
         /* 6.4: selected */
         {"CHECK", imap_cmd_noop, SELECTED, 0}, /* RFC 3501 6.4.1: NOOP for us */
         {"CLOSE", imap_cmd_close, SELECTED, 0},
@@ -83,6 +84,9 @@ static const struct imap_command_def commands[] = {
         {"ESEARCH", imap_cmd_esearch, AUTHED, IMAP_CMD_UID_ALLOWED},
         {"CANCELUPDATE", imap_cmd_cancelupdate, SELECTED, 0},          /* RFC 5267 */
         {"REPLACE", imap_cmd_replace, SELECTED, IMAP_CMD_UID_ALLOWED}, /* RFC 8508 */
+        /* RFC 5259: a conversion holds a part in memory and takes time. */
+        {"CONVERT", imap_cmd_convert, SELECTED,
+         IMAP_CMD_NO_EXPUNGE | IMAP_CMD_UID_ALLOWED | OFF_LOOP},
         {"UID", NULL, SELECTED, 0},
 };
 

@@ -53,5 +53,7 @@ imap_cmd_fn imap_cmd_getquotaroot;
 imap_cmd_fn imap_cmd_setquota;
 imap_cmd_fn imap_cmd_getmetadata;
 imap_cmd_fn imap_cmd_setmetadata;
+imap_cmd_fn imap_cmd_convert; /* RFC 5259 */
+imap_cmd_fn imap_cmd_conversions;
 
 #endif

@@ -26,8 +26,12 @@ struct imap_settings {
 	uint64_t login_timeout_ms;         /* idle, and in total, before login */
 	uint64_t idle_timeout_ms;          /* authenticated; RFC 9051 5.4: at least 30 min */
 	uint64_t max_bad_commands;         /* in a row, then BYE */
-	bool literal_minus;                /* LITERAL- instead of LITERAL+ (RFC 7888 5) */
-	bool user_setquota;                /* users may SETQUOTA their own root (RFC 9208 4.1.3) */
+	/* CONVERT (RFC 5259 section 8.5): messages, and parts of a message,
+	   one command may convert; more is NO [MAXCONVERTMESSAGES n],
+	   [MAXCONVERTPARTS n]. */
+	uint64_t convert_max_messages, convert_max_parts;
+	bool literal_minus; /* LITERAL- instead of LITERAL+ (RFC 7888 5) */
+	bool user_setquota; /* users may SETQUOTA their own root (RFC 9208 4.1.3) */
 	/* METADATA (RFC 5464): largest value, entries per mailbox (and on the
 	   server), whether /private entries may be set, the /shared/admin URI
 	   ("" = none). */

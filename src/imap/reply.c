@@ -108,9 +108,10 @@ imap_reply_untagged_data(struct imap_session *s, const char *data, size_t len)
 {
 	if (log_enabled(LOG_LEVEL_DEBUG))
 		log_debug("imap", "event=send line=%s", log_str(s->cmd_arena, data, len));
-	net_conn_write(s->base.conn, "* ", 2);
-	net_conn_write(s->base.conn, data, len);
-	net_conn_write(s->base.conn, "\r\n", 2);
+	/* Through imap_session_write: off the loop it must gather in held. */
+	imap_session_write(s, "* ", 2);
+	imap_session_write(s, data, len);
+	imap_session_write(s, "\r\n", 2);
 }
 
 void

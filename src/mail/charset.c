@@ -180,3 +180,51 @@ mail_charset_to_utf8(const char *charset, const unsigned char *in, size_t len, s
 	}
 	return 0;
 }
+
+int
+mail_charset_from_utf8(const char *charset, const unsigned char *in, size_t len, struct buf *out,
+                       bool *unencodable_out)
+{
+	*unencodable_out = false;
+	if (strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0) {
+		if (len > 0)
+			buf_append(out, in, len);
+		return 0;
+	}
+	if (!charset_name_ok(charset))
+		return -1;
+	iconv_t cd = iconv_open(charset, "UTF-8");
+	if (cd == (iconv_t)-1)
+		return -1;
+
+	char tmp[4096];
+	char *ip = (char *)(uintptr_t)in;
+	size_t ileft = len, start_len = out->len;
+	int rc = 0;
+
+	while (ileft > 0) {
+		char *op = tmp;
+		size_t oleft = sizeof(tmp);
+		size_t r = iconv(cd, &ip, &ileft, &op, &oleft);
+		buf_append(out, tmp, sizeof(tmp) - oleft);
+		if (r != (size_t)-1)
+			break;
+		if (errno != E2BIG) {
+			*unencodable_out = true;
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0) {
+		char *op = tmp;
+		size_t oleft = sizeof(tmp);
+		if (iconv(cd, NULL, NULL, &op, &oleft) != (size_t)-1)
+			buf_append(out, tmp, sizeof(tmp) - oleft);
+	} else {
+		out->len = start_len;
+		if (out->data != NULL)
+			out->data[out->len] = '\0';
+	}
+	iconv_close(cd);
+	return rc;
+}

@@ -28,4 +28,14 @@ void mail_utf8_append_guess(struct buf *out, const unsigned char *in, size_t len
  */
 int mail_charset_to_utf8(const char *charset, const unsigned char *in, size_t len, struct buf *out);
 
+/*
+ * The other way, for CONVERT (RFC 5259): converts UTF-8 in[0..len) to
+ * charset, appending to out (which may then hold NULs: UTF-16). Returns 0;
+ * -1 with *unencodable_out false when iconv does not know the charset (or
+ * its name is not a plausible one), true when in has a character charset
+ * cannot represent (nothing is substituted: the conversion failed).
+ */
+int mail_charset_from_utf8(const char *charset, const unsigned char *in, size_t len,
+                           struct buf *out, bool *unencodable_out);
+
 #endif

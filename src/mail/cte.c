@@ -9,6 +9,7 @@
  */
 #include "mail/cte.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -156,4 +157,61 @@ mail_decode_cte(const char *encoding, const unsigned char *in, size_t len, struc
 		return 0;
 	}
 	return -1;
+}
+
+void
+mail_base64_encode(const unsigned char *in, size_t len, struct buf *out)
+{
+	static const char alphabet[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	/* 57 input bytes make one line of 76 characters. */
+	for (size_t at = 0; at < len; at += 57) {
+		size_t n = len - at < 57 ? len - at : 57;
+		for (size_t i = 0; i < n; i += 3) {
+			const unsigned char *p = in + at + i;
+			size_t k = n - i < 3 ? n - i : 3;
+			unsigned int v = (unsigned)p[0] << 16 | (k > 1 ? (unsigned)p[1] << 8 : 0) |
+			                 (k > 2 ? p[2] : 0);
+			char q[4] = {alphabet[v >> 18 & 63], alphabet[v >> 12 & 63],
+			             k > 1 ? alphabet[v >> 6 & 63] : '=',
+			             k > 2 ? alphabet[v & 63] : '='};
+			buf_append(out, q, 4);
+		}
+		buf_append(out, "\r\n", 2);
+	}
+}
+
+void
+mail_qp_encode(const unsigned char *in, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t col = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = in[i];
+		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
+			buf_append(out, "\r\n", 2);
+			col = 0;
+			i++;
+			continue;
+		}
+		bool at_line_end =
+		        i + 1 == len || (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
+		bool literal = (c >= 33 && c <= 126 && c != '=') ||
+		               ((c == ' ' || c == '\t') && !at_line_end);
+		size_t w = literal ? 1 : 3;
+		/* Room for a soft break "=" within 76 (section 6.7 rule 5). */
+		if (col + w > 75) {
+			buf_append(out, "=\r\n", 3);
+			col = 0;
+		}
+		if (literal) {
+			buf_putc(out, (char)c);
+		} else {
+			char e[3] = {'=', hex[c >> 4], hex[c & 15]};
+			buf_append(out, e, 3);
+		}
+		col += w;
+	}
 }
