@@ -209,7 +209,7 @@ class PreviewUpgradeTest(unittest.TestCase):
             db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.assertEqual(db.execute("SELECT count(*) FROM blobs WHERE preview IS NULL")
                              .fetchone()[0], 0)
-            self.assertEqual(db.execute("SELECT schema_version FROM account").fetchone()[0], 8)
+            self.assertEqual(db.execute("SELECT schema_version FROM account").fetchone()[0], 10)
             db.close()
         finally:
             rc = srv.stop()
