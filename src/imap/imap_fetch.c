@@ -382,6 +382,16 @@ add_preview(struct imap_session *s, struct fetch *f, const struct store_message_
 	return 0;
 }
 
+/* The FETCH ends NO [UNAVAILABLE] (a store failure: try again). */
+static void
+fail_temporarily(struct imap_session *s, struct fetch *f, struct imap_cmd *cmd)
+{
+	f->fail_status = "NO";
+	f->fail_text = arena_printf(cmd->arena,
+	                            imap_reply_text(s, "[UNAVAILABLE] Temporary failure (sid %s)"),
+	                            s->base.log.sid);
+}
+
 /* "* seq FETCH (...)" for uids[i]. 1: pieces ready; 0: expunged, skip; -1: failed. */
 static int
 prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
@@ -399,11 +409,7 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 		if (info == NULL) {
 			log_error("imap", "event=fetch-lookup-failed uid=%u err=\"%s\"", uid,
 			          store_error_str(err));
-			f->fail_status = "NO";
-			f->fail_text = arena_printf(
-			        cmd->arena,
-			        imap_reply_text(s, "[UNAVAILABLE] Temporary failure (sid %s)"),
-			        s->base.log.sid);
+			fail_temporarily(s, f, cmd);
 			return -1;
 		}
 	}
@@ -431,20 +437,12 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 				return 0;
 			log_error("imap", "event=fetch-open-failed uid=%u err=\"%s\"", uid,
 			          store_error_str(err));
-			f->fail_status = "NO";
-			f->fail_text =
-			        err == STORE_ERR_CORRUPT
-			                ? arena_printf(
-			                          cmd->arena,
-			                          imap_reply_text(
-			                                  s, "[SERVERBUG] Internal error (sid %s)"),
-			                          s->base.log.sid)
-			                : arena_printf(
-			                          cmd->arena,
-			                          imap_reply_text(
-			                                  s,
-			                                  "[UNAVAILABLE] Temporary failure (sid %s)"),
-			                          s->base.log.sid);
+			fail_temporarily(s, f, cmd);
+			if (err == STORE_ERR_CORRUPT)
+				f->fail_text = arena_printf(
+				        cmd->arena,
+				        imap_reply_text(s, "[SERVERBUG] Internal error (sid %s)"),
+				        s->base.log.sid);
 			return -1;
 		}
 		if (store_reader_size(f->reader) < size)
@@ -541,19 +539,13 @@ prepare_message(struct imap_cmd *cmd, struct fetch *f, size_t i)
 					return 0;
 				log_error("imap", "event=fetch-preview-failed uid=%u err=\"%s\"",
 				          uid, store_error_str(err));
-				f->fail_status = "NO";
-				f->fail_text = arena_printf(
-				        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
-				        s->base.log.sid);
+				fail_temporarily(s, f, cmd);
 				rc = -1;
 			}
 			break;
 		case IMAP_FETCH_ANNOTATION:
 			if (add_annotation(s, f, uid, it) < 0) {
-				f->fail_status = "NO";
-				f->fail_text = arena_printf(
-				        cmd->arena, "[UNAVAILABLE] Temporary failure (sid %s)",
-				        s->base.log.sid);
+				fail_temporarily(s, f, cmd);
 				rc = -1;
 			}
 			break;
