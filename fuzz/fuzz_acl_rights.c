@@ -27,14 +27,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int allow_mod = 0; allow_mod < 2; allow_mod++) {
 		unsigned rights = 0, again = 0;
 		enum store_rights_mod mod, mod2;
-		char bad = 0, out[16];
+		char bad = 0, out[sizeof(STORE_RIGHTS_LETTERS) + 2];
 		if (store_rights_parse(s, allow_mod, &rights, &mod, &bad) == 0) {
 			if (rights & ~STORE_RIGHTS_ALL)
 				abort();
 			store_rights_format(rights, out);
 			/* The virtual 'c' and 'd' are for old clients; new ones
 			   ignore them (RFC 4314 2.1.1), so the rest round-trips. */
-			if (strlen(out) > 13)
+			/* every letter of STORE_RIGHTS_LETTERS, plus 'c' and 'd' */
+			if (strlen(out) > sizeof(STORE_RIGHTS_LETTERS) - 1 + 2)
 				abort();
 			char *w = out;
 			for (const char *r = out; *r != '\0'; r++)
