@@ -91,9 +91,6 @@ sqlite_account_close(struct account *a)
 		db_put(a, db);
 	}
 	db_pool_close_all(a);
-	if (a->blob_dirfd >= 0)
-		close(a->blob_dirfd);
-	a->blob_dirfd = -1;
 	pthread_mutex_destroy(&a->pool_lock);
 	free(a->dir);
 	free(a->blob_dir);
@@ -114,7 +111,6 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 
 	a->dir = xasprintf("%s/accounts/%llu", s->data_dir, (unsigned long long)a->id);
 	a->blob_dir = xasprintf("%s/blobs", a->dir);
-	a->blob_dirfd = -1;
 	pthread_mutex_init(&a->pool_lock, NULL);
 	if ((mkdir(a->dir, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(a->blob_dir, 0700) < 0 && errno != EEXIST)) {
@@ -142,9 +138,6 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 	db_set_baseline(db, -1); /* a new registry entry: no view yet */
 	a->n_out++;              /* opened here, not by db_get(): the pool takes it */
 	db_put(a, db);
-	/* Reads open "ab/ab12..." relative to this: two path components to
-	   look up per message instead of the whole data directory path. */
-	a->blob_dirfd = open(a->blob_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	return 0;
 fail:
 	sqlite_account_close(a);

@@ -461,7 +461,6 @@ check_account(struct store *s, uint64_t account_id, bool repair, FILE *report)
 	fake.store = s;
 	fake.id = account_id;
 	fake.blob_dir = c.blob_dir;
-	fake.blob_dirfd = -1;
 
 	if (db_begin(c.db, true) < 0)
 		goto out;

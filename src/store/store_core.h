@@ -154,7 +154,6 @@ struct account {
 
 	/* The SQLite backend's (store_int.h). */
 	char *dir, *blob_dir;
-	int blob_dirfd; /* open on blob_dir for openat(2) by reads, or -1 */
 	pthread_mutex_t pool_lock;
 	struct db *idle;
 	unsigned n_idle;
