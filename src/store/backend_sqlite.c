@@ -322,7 +322,7 @@ sqlite_account_poll(struct account *a, bool *changed_out)
 	if (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		int64_t v = sqlite3_column_int64(st, 0);
 
-		*changed_out = !db->has_data_version || db->data_version != v;
+		*changed_out = !db->has_data_version || db->is_fresh || db->data_version != v;
 		db->data_version = v;
 		db->has_data_version = true;
 		rc = 0;

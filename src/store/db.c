@@ -273,16 +273,23 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 			return -1;
 		}
 		free(path);
-		/* A baseline for data_version, sound only while the account
-		   has no view, listed or being loaded: one loaded later reads
-		   what this baseline already covers. With views, a commit from
-		   elsewhere before now may not be in them, so the first poll
-		   must say "changed" (account_poll). */
+		/* A baseline for data_version, so the connection may close
+		   early (is_closable_early). Sound where no view exists or is
+		   loading: one loaded later reads what the baseline covers.
+		   With views, a commit from elsewhere before now may not be in
+		   them: a catch-up must read it, so one is asked for the watch's
+		   next sweep; on the watch thread itself the caller is a poll,
+		   which says "changed" for a fresh connection (account_poll),
+		   or a catch-up, which reads everything after this. */
 		int64_t v = data_version(db);
+		bool has_views;
 		pthread_mutex_lock(&acct->views_lock);
-		if (acct->views == NULL && atomic_load(&acct->views_loading) == 0)
-			db_set_baseline(db, v);
+		has_views = acct->views != NULL || atomic_load(&acct->views_loading) > 0;
 		pthread_mutex_unlock(&acct->views_lock);
+		db_set_baseline(db, v);
+		db->is_fresh = true;
+		if (has_views && !store_thread_is_watch)
+			atomic_store(&acct->needs_catch_up, true);
 	}
 	db->next = NULL;
 	db->acct = acct;
@@ -302,6 +309,7 @@ db_put(struct account *acct, struct db *db)
 	if (!store_thread_is_watch)
 		db->last_used_ms = time_mono_ms();
 	db->acct = acct; /* also one account_open made itself */
+	db->is_fresh = false;
 	pthread_mutex_lock(&acct->pool_lock);
 	acct->n_out--;
 	if (acct->n_idle < acct->store->set.pool_idle) {

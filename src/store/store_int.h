@@ -41,6 +41,7 @@ struct db {
 	struct account *acct;           /* pool connections: whose commits to announce */
 	int64_t data_version;
 	bool has_data_version;
+	bool is_fresh; /* opened since its last db_put(): a poll on it says "changed" */
 	uint64_t last_used_ms; /* time_mono_ms() of its last db_put(); 0 = never used */
 	unsigned n_stmts;
 	struct {
