@@ -17,7 +17,8 @@
  * process (tern check, a delivery). db_commit() of a pool connection
  * announces the commit to other processes (watch_committed()).
  *
- * Kept connections are also bounded in all (store.max_idle_dbs): past it
+ * Kept connections are also bounded in all (store.max_idle_connections,
+ * store_settings.max_idle_dbs): past it
  * the least recently used one, of whichever account, is closed when another
  * is put back, if nobody else committed since it last looked (so the
  * files' print taken in its place is as good as a poll). Without that bound
@@ -147,9 +148,10 @@ lru_link(struct store *s, struct db *db, bool at_tail)
 	s->n_idle_dbs++;
 }
 
-/* Takes db off acct's kept ones; pool_lock held. */
+/* Takes db off acct's own list of kept ones (at most store.pool_idle);
+   pool_lock held. */
 static void
-pool_remove(struct account *acct, struct db *db)
+stack_remove(struct account *acct, struct db *db)
 {
 	struct db **pp = &acct->idle;
 
@@ -157,6 +159,13 @@ pool_remove(struct account *acct, struct db *db)
 		pp = &(*pp)->next;
 	*pp = db->next;
 	acct->n_idle--;
+}
+
+/* Takes db off acct's kept ones and the store's list; pool_lock held. */
+static void
+pool_remove(struct account *acct, struct db *db)
+{
+	stack_remove(acct, db);
 	pthread_mutex_lock(&acct->store->idle_lock);
 	lru_unlink(acct->store, db);
 	pthread_mutex_unlock(&acct->store->idle_lock);
@@ -191,8 +200,8 @@ db_set_baseline(struct db *db, int64_t version)
    committed since its data_version was last taken, the views are as
    current as the files are now, so the print taken in its place tells
    the watch's next poll all it needs (account_poll). One that cannot say
-   (no baseline) stays until idle_close, when a sweep that just polled
-   trims it. */
+   (its data_version moved, or could not be read) stays until idle_close,
+   when a sweep that just polled trims it. */
 static bool
 is_closable_early(struct db *db)
 {
@@ -225,11 +234,7 @@ pool_enforce_budget(struct store *s)
 			pthread_mutex_unlock(&owner->pool_lock);
 			continue;
 		}
-		struct db **pp = &owner->idle;
-		while (*pp != db)
-			pp = &(*pp)->next;
-		*pp = db->next;
-		owner->n_idle--;
+		stack_remove(owner, db);
 		lru_unlink(s, db);
 		if (owner->idle == NULL && owner->n_out == 0)
 			sqlite_account_unpooled(owner, time_real_ns());
