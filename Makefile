@@ -185,7 +185,10 @@ build/fuzz/%: fuzz/%.c build/fuzz/libfuzz.a
 	$(say) LINK $@
 	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libfuzz.a $(LDLIBS)
 
-fuzz-build: deps $(FUZZ_BIN)
+# deps first, then the build (under -j a prerequisite list runs in parallel,
+# and the compilers need the headers deps installs).
+fuzz-build: deps
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
 
 fuzz: fuzz-build
 	@for f in $(FUZZ_BIN); do \
@@ -219,7 +222,8 @@ fuzz-check: fuzz-build
 # Every workload against tern and Dovecot/Postfix in one run, one table, written
 # into docs/PERFORMANCE.md (bench/run; as root, installs what it needs):
 # BENCH_RUN_ARGS="--quick" (about 5 minutes) or "--smoke" (under a minute).
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bench/run $(BENCH_RUN_ARGS)
 
 # The event-driven load generator bench/run drives the idle fleet and POP3

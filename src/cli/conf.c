@@ -354,7 +354,10 @@ conf_load(const char *data_dir, struct tern_conf *conf, char **error_out)
 {
 	char *path = xasprintf("%s/tern.conf", data_dir);
 
-	conf->hold_dir = NULL;
+	/* Zeroed first: not every field has a key (conf->http's ports are set
+	   only for the protocols that are on, conf_http_settings()), and the
+	   callers' structs live on the stack. */
+	*conf = (struct tern_conf){0};
 	store_settings_defaults(&conf->store);
 	config_defaults(keys, ARRAY_LEN(keys), conf);
 	int rc = config_load(path, keys, ARRAY_LEN(keys), conf, error_out);

@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "cli/conf.h"
 #include "lib/config.h"
 #include "lib/util.h"
 #include "test.h"
@@ -119,6 +120,34 @@ test_missing_file_is_an_error(void)
 	config_free(keys, ARRAY_LEN(keys), &s);
 }
 
+/* conf_load() over a struct full of garbage (the callers' live on the
+   stack): a protocol that is off is left out of what autoconfiguration and
+   `tern dns-records` advertise, whatever the bytes were before. */
+static void
+test_conf_load_starts_from_zero(void)
+{
+	char dir[] = "/tmp/tern-test-conf-XXXXXX";
+	if (mkdtemp(dir) == NULL)
+		abort();
+	char *path = xasprintf("%s/tern.conf", dir);
+	FILE *f = fopen(path, "w");
+	fputs("[server]\nport_base = 20000\n[pop3]\nenabled = no\n", f);
+	fclose(f);
+
+	struct tern_conf conf;
+	char *err = NULL;
+	memset(&conf, 0x5a, sizeof(conf));
+	test_int_eq(0, conf_load(dir, &conf, &err), 0);
+	struct http_settings h = conf_http_settings(&conf);
+	test_int_eq(1, h.pop3s_port, 0);
+	test_int_eq(2, h.pop3_port, 0);
+	test_int_eq(3, h.imaps_port, 20993);
+	conf_free(&conf);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -126,5 +155,6 @@ main(void)
 	TEST_RUN(test_sections_and_values);
 	TEST_RUN(test_errors_name_file_and_line);
 	TEST_RUN(test_missing_file_is_an_error);
+	TEST_RUN(test_conf_load_starts_from_zero);
 	return TEST_DONE("test_config");
 }
