@@ -130,7 +130,10 @@ struct account {
 	char *keywords[KEYWORDS_MAX];
 	unsigned n_keywords;
 
-	_Atomic bool needs_catch_up; /* a catch-up failed: the watch retries (watch.c) */
+	/* The watch's next sweep catches the views up (watch.c): a catch-up
+	   failed, or a connection that may have seen a commit no view has
+	   went (db.c). */
+	_Atomic bool needs_catch_up;
 
 	/* retain.c, under retain_lock: blob id -> count of retained messages
 	   naming it (their rows and files stay); the rows the last expunge
