@@ -56,6 +56,7 @@ store_settings_defaults(struct store_settings *s)
 	s->max_index_text = 1u << 20;
 	s->inline_max = 64u << 10;
 	s->watch_sweep_ms = 5000;
+	s->linger_bytes = 64ull << 20;
 }
 
 /* Every backend this binary has, by name. */
@@ -115,6 +116,8 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 			s->set.max_index_text = 1u << 20;
 		if (s->set.watch_sweep_ms == 0)
 			s->set.watch_sweep_ms = 5000;
+		if (s->set.linger_bytes == 0)
+			s->set.linger_bytes = 64ull << 20;
 	}
 	s->set.backend = backend->name;
 	s->accounts = hash_new(HASH_KEYS_U64, 0);
@@ -140,6 +143,7 @@ store_close(struct store **storep)
 		return;
 	watch_deinit(s);
 	s->backend->store_close(s);
+	account_linger_drop_all(s);
 	acl_shares_close(s);
 	pthread_mutex_destroy(&s->shares_lock);
 	struct hash_entry e;

@@ -80,6 +80,9 @@ struct store_settings {
 	bool no_fsync;             /* tests and benchmarks only: skip every fsync */
 	const char *backend;       /* "sqlite" (NULL: the default, sqlite) */
 	unsigned watch_sweep_ms;   /* store_watch_start()'s safety-net sweep; 0 = 5000 */
+	uint64_t linger_ms;        /* an account whose last handle closed keeps its views
+	                              this long (account.c); 0 = not at all */
+	uint64_t linger_bytes;     /* ... all such accounts' views together; 0 = 64 MiB */
 };
 
 /* Fills s with the defaults above (inline_max: 64 KiB). */

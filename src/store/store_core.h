@@ -40,6 +40,10 @@ struct store {
 	const struct store_backend *backend;
 	pthread_mutex_t lock;
 	struct hash *accounts; /* id -> struct account, under lock */
+	/* Accounts no handle has open that keep their views (account.c),
+	   most recently closed first, and what their views take; under lock. */
+	struct account *linger_head, *linger_tail;
+	size_t linger_bytes;
 
 	/* Every account's idle pooled connections, most recently used first
 	   (db.c): past set.max_idle_dbs the oldest is closed. Under idle_lock,
@@ -109,6 +113,13 @@ struct account {
 	struct store *store;
 	uint64_t id;
 	int refs; /* under store->lock */
+	/* Lingering (account.c), under store->lock: when its time is up
+	   (time_mono_ms; 0 = a handle opened it since), whether it is on the
+	   store's list, and what it was charged there. */
+	uint64_t linger_until_ms;
+	bool lingering;
+	size_t linger_charged;
+	struct account *linger_prev, *linger_next;
 
 	pthread_mutex_t write_lock;
 
@@ -304,8 +315,10 @@ void commit_deinit(struct account *a);
 /* ---- account.c ---- */
 /* The open account id with a reference taken, or NULL if not open here. */
 struct account *account_lookup(struct store *s, uint64_t account_id);
-/* Drops a reference; the last one frees the account. */
+/* Drops a reference; the last one frees the account, or lets it linger. */
 void account_unref(struct account *a);
+/* Frees every lingering account (store_close). */
+void account_linger_drop_all(struct store *s);
 /* The mailbox list or subscriptions changed by origin's call: wakes the
    other handles watching (store_account_watch). No store lock held. */
 void account_list_changed(struct account *a, const struct store_account *origin);

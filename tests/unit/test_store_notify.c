@@ -637,6 +637,116 @@ test_idle_connections_are_bounded_in_all(void)
 	tstore_close(&t);
 }
 
+/* Whether account id is in the registry (open or lingering), and how many
+   messages its first view holds (-1: no view). */
+static bool
+is_registered(struct tstore *t, uint64_t id, long *view_count)
+{
+	struct account *a = account_lookup(t->store, id);
+
+	if (a == NULL)
+		return false;
+	pthread_mutex_lock(&a->views_lock);
+	*view_count = a->views != NULL ? (long)a->views->count : -1;
+	pthread_mutex_unlock(&a->views_lock);
+	account_unref(a);
+	return true;
+}
+
+/* store.account_linger: an account whose last handle closed keeps its
+   views until its time is up, the watch keeps them current meanwhile (a
+   commit from another process reaches a view nobody holds), the next open
+   finds them loaded, and the watch's sweep frees the account once its time
+   is up. */
+static void
+test_closed_account_lingers_with_current_views(void)
+{
+	struct store_settings set;
+	struct store_account *acct;
+	struct store_mailbox *mb;
+	enum store_error err;
+	struct tstore t;
+	long count = 0;
+
+	store_settings_defaults(&set);
+	set.linger_ms = 1500;
+	set.watch_sweep_ms = 100;
+	tstore_open_with(&t, &set);
+	tappend(&t, "INBOX", "Subject: a\r\n\r\nbody\r\n", 0);
+	test_int_eq(-1, store_mailbox_open(t.acct, "INBOX", 0, &mb, &err), 0);
+	store_mailbox_close(&mb);
+	test_int_eq(-1, store_watch_start(t.store, &err), 0);
+	store_account_close(&t.acct);
+	test_assert(-1, is_registered(&t, 7, &count));
+	test_int_eq(-1, count, 1);
+
+	/* Changed by another process while nobody has it open. */
+	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
+	for (int i = 0; i < 300 && is_registered(&t, 7, &count) && count != 2; i++)
+		usleep(10000);
+	test_int_eq(-1, count, 2);
+
+	/* Opened again: the same account, its view already loaded. */
+	test_int_eq(-1, store_account_open(t.store, 7, &acct, &err), 0);
+	test_assert(-1, is_registered(&t, 7, &count));
+	test_int_eq(-1, count, 2);
+	store_account_close(&acct);
+
+	/* Its time up, the sweep lets it go. */
+	for (int i = 0; i < 400 && is_registered(&t, 7, &count); i++)
+		usleep(10000);
+	test_assert(-1, !is_registered(&t, 7, &count));
+	tstore_close(&t);
+}
+
+/* store.account_linger_memory: past it the least recently closed
+   lingering account goes; one whose views alone exceed it does not
+   linger; with account_linger 0 nothing lingers. */
+static void
+test_lingering_accounts_are_bounded(void)
+{
+	struct store_settings set;
+	struct tstore t;
+	long count;
+
+	store_settings_defaults(&set);
+	set.linger_ms = 60000;
+	tstore_open_with(&t, &set);
+	use_account(&t, 8);
+	struct account *a = account_lookup(t.store, 8);
+	test_assert(-1, a != NULL);
+	size_t charged = a->linger_charged;
+	account_unref(a);
+	test_assert(-1, charged > 0);
+
+	/* Room for one: 9 closing sends 8 away. */
+	t.store->set.linger_bytes = charged + charged / 2;
+	use_account(&t, 9);
+	test_assert(-1, !is_registered(&t, 8, &count));
+	test_assert(-1, is_registered(&t, 9, &count));
+
+	/* Room for none: 10 does not stay, 9 does. */
+	t.store->set.linger_bytes = charged / 2;
+	use_account(&t, 10);
+	test_assert(-1, !is_registered(&t, 10, &count));
+	test_assert(-1, is_registered(&t, 9, &count));
+
+	/* An account without views (a delivery's) never lingers. */
+	struct store_account *h;
+	enum store_error err;
+	t.store->set.linger_bytes = 64ull << 20;
+	test_int_eq(-1, store_account_open(t.store, 11, &h, &err), 0);
+	store_account_close(&h);
+	test_assert(-1, !is_registered(&t, 11, &count));
+	tstore_close(&t); /* frees 9: no close-leak */
+
+	store_settings_defaults(&set); /* linger_ms 0 */
+	tstore_open_with(&t, &set);
+	use_account(&t, 8);
+	test_assert(-1, !is_registered(&t, 8, &count));
+	tstore_close(&t);
+}
+
 /* One listener per data directory: a socket file a dead listener left is
    replaced; a second store that wants to listen only sweeps, sends like
    any writer, and leaves the listener's socket alone when it closes. */
@@ -860,6 +970,8 @@ main(int argc, char **argv)
 	TEST_RUN(test_sweep_finds_what_nobody_said);
 	TEST_RUN(test_idle_account_closes_connections);
 	TEST_RUN(test_idle_connections_are_bounded_in_all);
+	TEST_RUN(test_closed_account_lingers_with_current_views);
+	TEST_RUN(test_lingering_accounts_are_bounded);
 	TEST_RUN(test_one_listener_per_directory);
 	TEST_RUN(test_own_write_after_anothers_catches_up);
 	TEST_RUN(test_list_change_from_another_process_wakes_account_watch);
