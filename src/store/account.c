@@ -95,12 +95,26 @@ linger_charge(struct account *a)
 	return bytes;
 }
 
+/* Takes a off the list and out of the registry onto *gone (chained
+   through linger_next, freed by the caller outside the lock); one somebody
+   holds just then stays registered, its time up: its last drop frees it. */
+static void
+linger_evict_locked(struct store *s, struct account *a, struct account **gone)
+{
+	linger_unlink_locked(s, a);
+	if (a->refs > 0) {
+		a->linger_until_ms = 1;
+		return;
+	}
+	hash_u64_remove(s->accounts, a->id);
+	a->linger_next = *gone;
+	*gone = a;
+}
+
 /* Whether a, whose last reference just went, stays in the registry: one
    on the list until its time is up; one not on it goes on if its time and
    the budget allow, and the least recently closed past the budget leave
-   (those nobody references come back as a chain through linger_next for
-   the caller to free outside the lock; a referenced one's last drop frees
-   it). */
+   (linger_evict_locked). */
 static bool
 linger_admit_locked(struct store *s, struct account *a, size_t charge, struct account **gone)
 {
@@ -127,18 +141,8 @@ linger_admit_locked(struct store *s, struct account *a, size_t charge, struct ac
 		s->linger_tail = a;
 	s->linger_head = a;
 	s->linger_bytes += charge;
-	while (s->linger_bytes > s->set.linger_bytes) {
-		struct account *old = s->linger_tail;
-
-		linger_unlink_locked(s, old);
-		if (old->refs > 0) {
-			old->linger_until_ms = 1; /* up: its last drop frees it */
-			continue;
-		}
-		hash_u64_remove(s->accounts, old->id);
-		old->linger_next = *gone;
-		*gone = old;
-	}
+	while (s->linger_bytes > s->set.linger_bytes)
+		linger_evict_locked(s, s->linger_tail, gone);
 	return true; /* a alone fits: never its own victim */
 }
 
@@ -159,16 +163,9 @@ account_linger_drop_all(struct store *s)
 	struct account *gone = NULL;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->linger_head != NULL) {
-		struct account *a = s->linger_head;
-
-		linger_unlink_locked(s, a);
-		if (a->refs > 0)
-			continue; /* store_close's caller leaked a handle: logged there */
-		hash_u64_remove(s->accounts, a->id);
-		a->linger_next = gone;
-		gone = a;
-	}
+	/* One still held is a handle store_close's caller leaked: logged there. */
+	while (s->linger_head != NULL)
+		linger_evict_locked(s, s->linger_head, &gone);
 	pthread_mutex_unlock(&s->lock);
 	free_chain(gone);
 }

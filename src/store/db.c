@@ -206,7 +206,7 @@ db_set_baseline(struct db *db, int64_t version)
    the indexer), which fed the views already, but possibly another
    process's. */
 static bool
-is_closable_early(struct db *db)
+no_commit_since_baseline(struct db *db)
 {
 	return db->has_data_version && data_version(db) == db->data_version;
 }
@@ -238,7 +238,7 @@ pool_enforce_budget(struct store *s)
 		looked++;
 		if (pthread_mutex_trylock(&owner->pool_lock) != 0)
 			continue;
-		if (!is_closable_early(db))
+		if (!no_commit_since_baseline(db))
 			atomic_store(&owner->needs_catch_up, true);
 		stack_remove(owner, db);
 		lru_unlink(s, db);
@@ -285,8 +285,9 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 		}
 		free(path);
 		/* A baseline for data_version, so the connection may close
-		   early (is_closable_early). Sound where no view exists or is
-		   loading: one loaded later reads what the baseline covers.
+		   without a catch-up (no_commit_since_baseline). Sound where no
+		   view exists or is loading: one loaded later reads what the
+		   baseline covers.
 		   With views, a commit from elsewhere before now may not be in
 		   them: a catch-up must read it, so one is asked for the watch's
 		   next sweep; on the watch thread itself the caller is a poll,

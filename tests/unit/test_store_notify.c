@@ -623,7 +623,7 @@ test_idle_connections_are_bounded_in_all(void)
 	/* Changed elsewhere while 7's connection is kept, a second before
 	   account 8 takes the place: the connection goes all the same, and
 	   the change is found (a connection whose data_version moved asks
-	   for a catch-up, is_closable_early()). */
+	   for a catch-up, no_commit_since_baseline()). */
 	use_account(&t, 7); /* the most recently used again */
 	test_int_eq(-1, run_elsewhere(&t, "append", "INBOX", "1", NULL), 0);
 	usleep(1200000); /* the print would be settled: only data_version knows */
