@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "auth/auth_internal.h"
+#include "auth/login_cache.h"
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "lib/arena.h"
@@ -45,6 +46,7 @@ struct auth_service {
 	pthread_mutex_t lock; /* guards policy */
 	struct auth_policy *policy;
 	struct auth_throttle *throttle;
+	struct auth_login_cache *login_cache;
 	unsigned char decoy_key[AUTH_DECOY_KEY_LEN];
 	/* The change feed; polls are serialised by the caller. */
 	uint64_t changes_seq;
@@ -329,6 +331,12 @@ auth_service_new(const char *data_dir, const struct auth_config *cfg, char **err
 	struct auth_throttle_settings ts;
 	throttle_settings(cfg, &ts);
 	svc->throttle = auth_throttle_new(&ts);
+	svc->login_cache = auth_login_cache_new(cfg->cache_size, cfg->cache_ttl_ms);
+	if (svc->login_cache == NULL) {
+		*error_out = xstrdup("auth: no random key for the login cache (RAND_bytes)");
+		auth_service_free(&svc);
+		return NULL;
+	}
 	if (auth_decoy_key_load(data_dir, svc->decoy_key, error_out) < 0) {
 		auth_service_free(&svc);
 		return NULL;
@@ -352,6 +360,7 @@ auth_service_reload(struct auth_service *svc, const struct auth_config *cfg, cha
 	struct auth_throttle_settings ts;
 	throttle_settings(cfg, &ts);
 	auth_throttle_configure(svc->throttle, &ts);
+	auth_login_cache_configure(svc->login_cache, cfg->cache_size, cfg->cache_ttl_ms);
 	return 0;
 }
 
@@ -368,6 +377,7 @@ auth_service_free(struct auth_service **svcp)
 	gsasl_done(svc->gsasl);
 	auth_policy_unref(&svc->policy);
 	auth_throttle_free(&svc->throttle);
+	auth_login_cache_free(&svc->login_cache);
 	pthread_mutex_destroy(&svc->lock);
 	explicit_bzero(svc->decoy_key, sizeof(svc->decoy_key));
 	free(svc->data_dir);
@@ -659,6 +669,21 @@ upgrade_credentials(struct auth_service *svc, const struct auth_policy *pol,
 	auth_credentials_clear(&c);
 }
 
+/* The account's own password, remembered for a while after it was right
+   (login_cache.h): a reconnecting client skips the slow hash. */
+static bool
+password_matches(struct auth_service *svc, const struct auth_account *a, const char *pw)
+{
+	uint64_t now = time_mono_ms();
+
+	if (auth_login_cache_check(svc->login_cache, a->address, a->password, pw, now))
+		return true;
+	if (!auth_password_verify(a->password, pw))
+		return false;
+	auth_login_cache_put(svc->login_cache, a->address, a->password, pw, now);
+	return true;
+}
+
 void
 auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
                  const struct auth_conn *conn, const char *authzid, const char *authcid,
@@ -691,7 +716,7 @@ auth_check_plain(struct auth_service *svc, const struct auth_policy *pol,
 			r->reason = "temporary";
 		}
 	} else {
-		bool ok = pw != NULL && auth_password_verify(acct.password, pw);
+		bool ok = pw != NULL && password_matches(svc, &acct, pw);
 		struct auth_app_password *apps = NULL;
 		size_t napps = 0;
 		const struct auth_app_password *app = NULL;

@@ -59,6 +59,7 @@ struct auth_config {
 	struct auth_settings s;
 	uint64_t max_fail_delay_ms, block_after_ip, block_after_account, block_time_ms,
 	        fail_window_ms;
+	uint64_t cache_size, cache_ttl_ms; /* the login cache (login_cache.h); 0 = off */
 	char *mechanisms;       /* space- or comma-separated */
 	char *master_users;     /* addresses allowed to log in as anyone */
 	char *master_separator; /* "user*master" */

@@ -302,6 +302,10 @@ static const struct config_key keys[] = {
          "How long a blocked IP or account is refused."},
         {"auth.fail_window", CONFIG_DURATION, F(auth.fail_window_ms), "15m", 1000, DAY_MS, NULL,
          "Failures are forgotten after this long without another."},
+        {"auth.cache_size", CONFIG_UINT, F(auth.cache_size), "100000", 0, 10000000, NULL,
+         "Accounts whose last successful password login is remembered, so the next one costs an HMAC instead of a password hash; 0 = off (docs/AUTH.md)."},
+        {"auth.cache_ttl", CONFIG_DURATION, F(auth.cache_ttl_ms), "1h", 0, DAY_MS, NULL,
+         "How long a remembered login stays valid; 0 = off. A password change ends it at once."},
         {"auth.mechanisms", CONFIG_STRING, F(auth.mechanisms),
          "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-1-PLUS SCRAM-SHA-256 SCRAM-SHA-256-PLUS "
          "OAUTHBEARER XOAUTH2 GSSAPI GS2-KRB5",

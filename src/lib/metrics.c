@@ -83,6 +83,11 @@ static const struct {
                                   {"kind"},
                                   "Blocks started by failed logins, for an IP or an account "
                                   "(auth.block_after_ip, auth.block_after_account)."},
+        [METRICS_LOGIN_CACHE] = {"tern_auth_cache_total",
+                                 COUNTER,
+                                 {"result"},
+                                 "Password checks of the login cache (auth.cache_size): "
+                                 "hit (no hash computed) or miss."},
 };
 
 struct series {

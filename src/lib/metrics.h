@@ -29,6 +29,7 @@ enum metrics_family {
 	METRICS_OUTBOUND_TOTAL,   /* counter {result}: the queue runner's recipients */
 	METRICS_QUEUE_MESSAGES,   /* gauge {state}: messages in the outbound queue */
 	METRICS_BLOCKS_TOTAL,     /* counter {kind}: IPs and accounts blocked by throttling */
+	METRICS_LOGIN_CACHE,      /* counter {result}: password checks of the login cache */
 	METRICS_FAMILIES
 };
 

@@ -7,6 +7,7 @@ import base64
 import imaplib
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import time
@@ -275,6 +276,72 @@ class ImportAndMigrationTest(unittest.TestCase):
         self.assertEqual(row[0], 1)
         self.assertTrue(row[1].startswith("$y$") and row[2] != "", row)
         self.assertIn("event=schema-migrated from=0 to=6", self.srv.read_log())
+
+
+def cache_counts(server):
+    """tern_auth_cache_total's hit and miss counts from /metrics."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", server.base + 80, timeout=10)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    got = dict(re.findall(r'^tern_auth_cache_total\{result="(\w+)"\} (\d+)$', text, re.M))
+    return int(got.get("hit", 0)), int(got.get("miss", 0))
+
+
+class LoginCacheTest(ServerTestCase):
+    """The login cache (docs/AUTH.md): a repeated login skips the hash, and
+    nothing it remembers outlives a password change, a switch turned off or
+    a SIGHUP that turns it off."""
+    CONFIG = "[auth]\nfail_delay = 0\nmax_fail_delay = 0\n"
+
+    def test_repeat_login_hits_and_a_password_change_ends_it(self):
+        d, port = self.server.dir, self.server.imaps_port
+        add_user(d, "cached@example.org", "first-pw")
+        hit0, miss0 = cache_counts(self.server)
+        for _ in range(3):
+            self.assertTrue(login_line(port, "cached@example.org", "first-pw").startswith("a1 OK "))
+        hit1, miss1 = cache_counts(self.server)
+        self.assertEqual((hit1 - hit0, miss1 - miss0), (2, 1))
+        # A wrong password is never answered from the cache.
+        self.assertEqual(login_line(port, "cached@example.org", "first-pW"),
+                         "a1 NO [AUTHENTICATIONFAILED] Authentication failed")
+        # Another process changes the password: the old one fails at once.
+        tern("user", "passwd", "cached@example.org", "--password-stdin", data_dir=d,
+             input="second-pw\n")
+        self.assertEqual(login_line(port, "cached@example.org", "first-pw"),
+                         "a1 NO [AUTHENTICATIONFAILED] Authentication failed")
+        self.assertTrue(login_line(port, "cached@example.org", "second-pw").startswith("a1 OK "))
+        # POP3 and SMTP logins use it too: the same password, a hit.
+        import poplib
+        hit2, _ = cache_counts(self.server)
+        pop = poplib.POP3_SSL("127.0.0.1", self.server.base + 995,
+                              context=client_ssl_context())
+        pop.user("cached@example.org")
+        pop.pass_("second-pw")
+        pop.quit()
+        self.assertEqual(cache_counts(self.server)[0], hit2 + 1)
+        # A cached login is still refused when the protocol is switched off.
+        tern("user", "set", "cached@example.org", "imap=off", data_dir=d)
+        self.assertEqual(login_line(port, "cached@example.org", "second-pw"),
+                         "a1 NO [CONTACTADMIN] IMAP access is disabled for this account")
+        tern("user", "set", "cached@example.org", "imap=on", data_dir=d)
+
+    def test_sighup_turning_it_off_forgets(self):
+        d, port = self.server.dir, self.server.imaps_port
+        add_user(d, "hup@example.org", "hup-pw")
+        self.assertTrue(login_line(port, "hup@example.org", "hup-pw").startswith("a1 OK "))
+        self.server.add_config("[auth]\ncache_size = 0")
+        reloads = self.server.read_log().count("event=reloaded")
+        self.server.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while self.server.read_log().count("event=reloaded") == reloads:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        hit0, miss0 = cache_counts(self.server)
+        self.assertTrue(login_line(port, "hup@example.org", "hup-pw").startswith("a1 OK "))
+        self.assertTrue(login_line(port, "hup@example.org", "hup-pw").startswith("a1 OK "))
+        self.assertEqual(cache_counts(self.server), (hit0, miss0))
 
 
 class ThrottleTest(ServerTestCase):

@@ -372,6 +372,9 @@ class MetricsFamiliesTest(ServerTestCase):
         small.login("small@localhost", "small-pw-1")
         small.append("INBOX", None, None, b"Subject: s\r\n\r\nhi\r\n")
         small.logout()
+        small = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
+        small.login("small@localhost", "small-pw-1")  # the login cache's hit
+        small.logout()
         # An account blocked after three wrong passwords; the fourth try is throttled.
         for _ in range(4):
             bad = imaplib.IMAP4("127.0.0.1", self.server.imap_port)
@@ -399,6 +402,9 @@ class MetricsFamiliesTest(ServerTestCase):
         self.assertGreaterEqual(self.metric(text, "tern_tls_sessions_total",
                                             version="TLSv1.3"), 2)  # IMAPS, submission
         self.assertEqual(self.metric(text, "tern_throttle_blocks_total", kind="account"), 1)
+        # The login cache: each first login verified the hash, small's second hit.
+        self.assertGreaterEqual(self.metric(text, "tern_auth_cache_total", result="miss"), 1)
+        self.assertGreaterEqual(self.metric(text, "tern_auth_cache_total", result="hit"), 1)
         self.assertGreaterEqual(self.metric(text, "tern_throttled_total", proto="imap"), 1)
         self.assertGreaterEqual(self.metric(text, "tern_http_requests_total", route="metrics",
                                             code="200"), 1)

@@ -10,6 +10,7 @@
 
 #include "auth/accounts.h"
 #include "auth/jwt.h"
+#include "auth/login_cache.h"
 #include "auth/password.h"
 #include "auth/sasl_parse.h"
 #include "auth/throttle.h"
@@ -554,6 +555,50 @@ test_throttle_tables_stay_bounded(void)
 	auth_throttle_free(&t);
 }
 
+/* A remembered login hits only with the same address, stored hash and
+   password, within the TTL; a new hash (a password change) misses. */
+static void
+test_login_cache_hits_only_what_was_proven(void)
+{
+	struct auth_login_cache *c = auth_login_cache_new(2, 1000);
+	const char *h = "$y$j9T$salt$hash", *h2 = "$y$j9T$salt2$hash2";
+
+	test_assert(-1, c != NULL);
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", h, "pw", 0));
+	auth_login_cache_put(c, "a@x.org", h, "pw", 0);
+	test_assert(-1, auth_login_cache_check(c, "a@x.org", h, "pw", 999));
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", h, "pW", 999));
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", h2, "pw", 999)); /* passwd */
+	test_assert(-1, !auth_login_cache_check(c, "b@x.org", h, "pw", 999));
+	/* The separators: ("a@x.org", h + "p", "w") is not ("a@x.org", h, "pw"). */
+	char *hp = xasprintf("%sp", h);
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", hp, "w", 999));
+	free(hp);
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", h, "pw", 1000)); /* expired */
+	test_int_eq(-1, auth_login_cache_count(c), 0);
+
+	/* Bounded: a full table sweeps expired entries, else remembers nothing. */
+	auth_login_cache_put(c, "a@x.org", h, "pw", 2000);
+	auth_login_cache_put(c, "b@x.org", h, "pw", 2500);
+	auth_login_cache_put(c, "c@x.org", h, "pw", 2600);
+	test_int_eq(-1, auth_login_cache_count(c), 2);
+	test_assert(-1, !auth_login_cache_check(c, "c@x.org", h, "pw", 2600));
+	auth_login_cache_put(c, "c@x.org", h, "pw", 3000); /* a@ expired: swept */
+	test_assert(-1, auth_login_cache_check(c, "c@x.org", h, "pw", 3000));
+	test_assert(-1, auth_login_cache_check(c, "b@x.org", h, "pw", 3000));
+
+	/* A shorter TTL drops what is held; 0 turns the cache off. */
+	auth_login_cache_configure(c, 2, 500);
+	test_int_eq(-1, auth_login_cache_count(c), 0);
+	auth_login_cache_put(c, "a@x.org", h, "pw", 4000);
+	test_assert(-1, auth_login_cache_check(c, "a@x.org", h, "pw", 4499));
+	auth_login_cache_configure(c, 2, 0);
+	auth_login_cache_put(c, "a@x.org", h, "pw", 5000);
+	test_assert(-1, !auth_login_cache_check(c, "a@x.org", h, "pw", 5000));
+	auth_login_cache_free(&c);
+	test_assert(-1, c == NULL);
+}
+
 static void
 test_foundation_schema_migrates(void)
 {
@@ -621,6 +666,7 @@ main(void)
 	TEST_RUN(test_app_password_create_and_protocol_lists);
 	TEST_RUN(test_throttle_delays_and_blocks);
 	TEST_RUN(test_throttle_tables_stay_bounded);
+	TEST_RUN(test_login_cache_hits_only_what_was_proven);
 	TEST_RUN(test_foundation_schema_migrates);
 	return TEST_DONE("test_auth");
 }
