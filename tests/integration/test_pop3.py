@@ -195,6 +195,27 @@ class Pop3CommandsTest(Pop3Base):
         p.quit()
         self.login().quit()  # free again
 
+    def test_quit_frees_the_maildrop_before_its_reply(self):
+        # A client that logs in again as soon as it has read QUIT's +OK,
+        # its first connection not yet closed (fetchmail's keep-then-check
+        # raced this), gets the maildrop: RFC 1939 section 6 releases the
+        # lock in the UPDATE state, before the connection goes.
+        self.fill(1)
+        for i in range(60):
+            r = RawPop(self.pop3s_port, tls=True) if i % 2 else RawPop(self.pop3_port)
+            r.line()
+            r.send(f"USER {self.server.user}\r\n")
+            r.line()
+            r.send(f"PASS {self.server.password}\r\n")
+            self.assertTrue(r.line().startswith(b"+OK"))
+            r.send("RETR 1\r\n")  # read: QUIT marks it \Seen, a longer UPDATE
+            self.assertTrue(r.line().startswith(b"+OK"))
+            r.multi()
+            r.send("QUIT\r\n")
+            self.assertTrue(r.line().startswith(b"+OK"))
+            self.login().quit()
+            r.sock.close()
+
     def test_apop_is_not_offered_by_default(self):
         r = RawPop(self.pop3_port)
         self.assertEqual(r.line(), b"+OK tern POP3 ready")
