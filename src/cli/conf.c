@@ -274,7 +274,7 @@ static const struct config_key keys[] = {
          "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
         {"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024, 1ull << 40,
          NULL, "Memory per account for mailbox views no session uses (LRU)."},
-        {"store.max_idle_connections", CONFIG_UINT, F(store.max_idle_dbs), "64", 1, 1u << 20,
+        {"store.max_idle_connections", CONFIG_UINT, F(store.max_idle_dbs), "256", 1, 1u << 20,
          NULL,
          "Database connections kept open unused, all accounts together (~200 KiB each); past it the least recently used closes at once instead of after idle_close."},
         {"store.account_linger", CONFIG_DURATION, F(store.linger_ms), "2m", 0, DAY_MS, NULL,

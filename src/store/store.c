@@ -51,7 +51,7 @@ store_settings_defaults(struct store_settings *s)
 	s->max_message_size = 64ull << 20;
 	s->view_cache_bytes = 64ull << 20;
 	s->pool_idle = 4;
-	s->max_idle_dbs = 64;
+	s->max_idle_dbs = 256;
 	s->pool_idle_ms = 30000;
 	s->max_index_text = 1u << 20;
 	s->inline_max = 64u << 10;
@@ -109,7 +109,7 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 		if (s->set.pool_idle == 0)
 			s->set.pool_idle = 4;
 		if (s->set.max_idle_dbs == 0)
-			s->set.max_idle_dbs = 64;
+			s->set.max_idle_dbs = 256;
 		if (s->set.pool_idle_ms == 0)
 			s->set.pool_idle_ms = 30000;
 		if (s->set.max_index_text == 0)

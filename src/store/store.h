@@ -70,7 +70,7 @@ struct store_settings {
 	uint64_t view_cache_bytes; /* per account, unused shared views kept; 0 = 64 MiB */
 	unsigned pool_idle;        /* idle SQLite connections kept per account; 0 = 4 */
 	unsigned max_idle_dbs;     /* ... and in all, the least recently used closed first;
-	                              0 = 64 */
+	                              0 = 256 */
 	uint64_t pool_idle_ms;     /* an idle connection unused this long is closed by the
 	                              watch's sweep (an idle account then costs a few KiB);
 	                              0 = 30 s */
