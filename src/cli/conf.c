@@ -282,6 +282,8 @@ static const struct config_key keys[] = {
         {"store.account_linger_memory", CONFIG_SIZE, F(store.linger_bytes), "64m", 1024 * 1024,
          1ull << 40, NULL,
          "Memory for the views of all lingering accounts together; past it the least recently closed account goes."},
+        {"store.sqlite_memory", CONFIG_SIZE, F(store.sqlite_memory), "64m", 0, 1ull << 40, NULL,
+         "Memory for SQLite in all (page caches, schemas, statements): past it the page caches recycle pages instead of growing; 0 = no bound."},
         {"store.idle_close", CONFIG_DURATION, F(store.pool_idle_ms), "30s", 1000, DAY_MS, NULL,
          "An account's database connection unused this long is closed (an account whose sessions only IDLE then costs a few KiB)."},
         {"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,

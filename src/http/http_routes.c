@@ -13,6 +13,7 @@
 #include "http/http_session.h"
 #include "lib/metrics.h"
 #include "net/net.h"
+#include "store/store.h"
 
 static const struct http_route routes[] = {
         {"/.well-known/autoconfig/mail/config-v1.1.xml", "GET", http_autoconfig_get, "autoconfig"},
@@ -74,6 +75,19 @@ http_metrics_get(struct http_session *s)
 	}
 	buf_init(&b);
 	metrics_render(&b);
+	if (s->srv->store != NULL) {
+		uint64_t used, limit;
+		store_sqlite_memory(&used, &limit);
+		buf_printf(&b,
+		           "# HELP tern_sqlite_memory_bytes SQLite's heap in use (page caches, "
+		           "schemas, statements).\n# TYPE tern_sqlite_memory_bytes gauge\n"
+		           "tern_sqlite_memory_bytes %llu\n"
+		           "# HELP tern_sqlite_memory_limit_bytes store.sqlite_memory: past it "
+		           "SQLite's page caches recycle pages (0: no bound).\n"
+		           "# TYPE tern_sqlite_memory_limit_bytes gauge\n"
+		           "tern_sqlite_memory_limit_bytes %llu\n",
+		           (unsigned long long)used, (unsigned long long)limit);
+	}
 	http_usage_render(s, &b);
 	http_header_add(s, "Cache-Control: no-store");
 	http_respond(s, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);

@@ -36,6 +36,13 @@ sqlite_store_open(struct store *s, enum store_error *err_out)
 		*err_out = STORE_ERR_TEMP;
 		return -1;
 	}
+	/* Every connection keeps up to 8 MiB of pages (db.c), and 256 kept
+	   connections (store.max_idle_connections) could hold 2 GiB; the soft
+	   limit makes their page caches recycle pages past it instead, the
+	   hottest staying. Process-wide, as is SQLite's heap (one store per
+	   process); enforced without SQLITE_ENABLE_MEMORY_MANAGEMENT through
+	   the page cache, SQLite's largest user of memory. */
+	sqlite3_soft_heap_limit64((sqlite3_int64)s->set.sqlite_memory);
 	path = xasprintf("%s/accounts", s->data_dir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 		log_error("store", "event=open-failed dir=%s err=\"%s\"", path, strerror(errno));
@@ -45,6 +52,13 @@ sqlite_store_open(struct store *s, enum store_error *err_out)
 	}
 	free(path);
 	return 0;
+}
+
+void
+store_sqlite_memory(uint64_t *used_out, uint64_t *limit_out)
+{
+	*used_out = (uint64_t)sqlite3_memory_used();
+	*limit_out = (uint64_t)sqlite3_soft_heap_limit64(-1);
 }
 
 static void
@@ -175,9 +189,8 @@ sqlite_account_changed(struct account *a)
 	if (db_get(a, &db, &err) < 0)
 		return;
 	if (pthread_mutex_trylock(&a->write_lock) == 0) {
-		kick = backlog_load(a, db) == 0 &&
-		       (a->fts_backlog > 0 || a->collect_pending || a->preview_pending ||
-		        a->fuzzy_backlog);
+		kick = backlog_load(a, db) == 0 && (a->fts_backlog > 0 || a->collect_pending ||
+		                                    a->preview_pending || a->fuzzy_backlog);
 		pthread_mutex_unlock(&a->write_lock);
 	}
 	db_put(a, db);

@@ -57,6 +57,7 @@ store_settings_defaults(struct store_settings *s)
 	s->inline_max = 64u << 10;
 	s->watch_sweep_ms = 5000;
 	s->linger_bytes = 64ull << 20;
+	s->sqlite_memory = 64ull << 20;
 }
 
 /* Every backend this binary has, by name. */

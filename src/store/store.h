@@ -83,10 +83,15 @@ struct store_settings {
 	uint64_t linger_ms;        /* an account whose last handle closed keeps its views
 	                              this long (account.c); 0 = not at all */
 	uint64_t linger_bytes;     /* ... all such accounts' views together; 0 = 64 MiB */
+	uint64_t sqlite_memory;    /* SQLite's heap in all, past which its page caches
+	                              recycle pages instead of growing (soft); 0 = no bound */
 };
 
 /* Fills s with the defaults above (inline_max: 64 KiB). */
 void store_settings_defaults(struct store_settings *s);
+/* SQLite's heap in use now, and the soft limit on it (store.sqlite_memory;
+   0 = none), process-wide: for /metrics. */
+void store_sqlite_memory(uint64_t *used_out, uint64_t *limit_out);
 
 /*
  * Opens the store rooted at data_dir (creating what the backend needs

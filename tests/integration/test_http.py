@@ -333,7 +333,8 @@ class MetricsFamiliesTest(ServerTestCase):
         cls.CONFIG = ("[auth]\nfail_delay = 50ms\nblock_after_ip = 0\n"
                       "block_after_account = 3\n"
                       f"[delivery]\nrelayhost = 127.0.0.1:{closed}\ntimeout = 2s\n"
-                      "[http]\nusage_interval = 1s\nmetrics_top = 2\n")
+                      "[http]\nusage_interval = 1s\nmetrics_top = 2\n"
+                      "[store]\nsqlite_memory = 48m\n")
         super().setUpClass()
 
     def scrape(self):
@@ -405,6 +406,9 @@ class MetricsFamiliesTest(ServerTestCase):
         # The login cache: each first login verified the hash, small's second hit.
         self.assertGreaterEqual(self.metric(text, "tern_auth_cache_total", result="miss"), 1)
         self.assertGreaterEqual(self.metric(text, "tern_auth_cache_total", result="hit"), 1)
+        # store.sqlite_memory reaches SQLite as its soft heap limit.
+        self.assertEqual(self.plain(text, "tern_sqlite_memory_limit_bytes"), 48 << 20)
+        self.assertGreater(self.plain(text, "tern_sqlite_memory_bytes"), 0)
         self.assertGreaterEqual(self.metric(text, "tern_throttled_total", proto="imap"), 1)
         self.assertGreaterEqual(self.metric(text, "tern_http_requests_total", route="metrics",
                                             code="200"), 1)
