@@ -28,9 +28,9 @@
  * between them, pinned the pages those connections freed: 57 KiB resident
  * per idle IMAP session; 27 KiB with a bound of 64, 18 with 8. The default
  * is 256 all the same: reopening is what a tight bound costs, a schema read
- * and every statement prepared again (~2-4 ms of CPU), and ImapTest's mix
- * over 100 accounts ran 2.5x faster with room for all of them (646 vs 1,644
- * commands/s); 10,000 idle sessions cost ~25 KiB each with it.
+ * and every statement prepared again, and ImapTest's mix over 100 accounts
+ * ran 2.5x faster with room for all of them (646 vs 1,644 commands/s);
+ * 10,000 idle sessions cost 20 KiB each with it (16.5 with 64).
  */
 #include "store/store_int.h"
 
