@@ -17,7 +17,6 @@
 #include "lib/log.h"
 #include "lib/version.h"
 #include "net/net.h"
-#include "pop3/pop3_lock.h"
 #include "pop3/pop3_session.h"
 
 bool
@@ -231,10 +230,7 @@ update_done(struct session *base, void *arg)
 		/* The maildrop is let go before the reply, not when the
 		   connection is freed: a client that reconnects as soon as it
 		   reads +OK (fetchmail does) must not find it IN-USE. */
-		if (s->holds_lock) {
-			pop3_lock_release(s->id.account_id);
-			s->holds_lock = false;
-		}
+		pop3_session_unlock(s);
 		if (job->rc < 0) {
 			log_error("pop3", "event=update-failed err=\"%s\"",
 			          store_error_str(job->err));

@@ -213,14 +213,22 @@ pop3_notify(struct session *base, void *msg)
 	session_stop(&s->base, SESSION_STOP_REVOKED);
 }
 
+void
+pop3_session_unlock(struct pop3_session *s)
+{
+	if (s->holds_lock) {
+		pop3_lock_release(s->id.account_id);
+		s->holds_lock = false;
+	}
+}
+
 static void
 pop3_free(struct session *base)
 {
 	struct pop3_session *s = (struct pop3_session *)base;
 
 	log_info("pop3", "event=disconnect cmds=%llu", (unsigned long long)s->commands);
-	if (s->holds_lock)
-		pop3_lock_release(s->id.account_id);
+	pop3_session_unlock(s);
 	store_reader_free(&s->reader);
 	auth_sasl_free(&s->sasl);
 	pop3_maildrop_close(&s->md);

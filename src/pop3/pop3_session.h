@@ -92,6 +92,10 @@ pop3_cmd_fn pop3_cmd_capa, pop3_cmd_stls, pop3_cmd_utf8, pop3_cmd_lang;
    message not marked deleted. Replies -ERR and returns false otherwise. */
 bool pop3_message_arg(struct pop3_session *s, const char *arg, uint32_t *index_out);
 
+/* Lets go of the maildrop lock if the session holds it: at QUIT's UPDATE,
+   before its reply, and when the session is freed. */
+void pop3_session_unlock(struct pop3_session *s);
+
 /* After a successful authentication: claims the maildrop (IN-USE,
    LOGIN-DELAY), opens it on the store pool, and replies. Always waits. */
 void pop3_login(struct pop3_session *s, const struct auth_identity *id, const char *mech);

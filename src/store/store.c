@@ -102,23 +102,25 @@ store_open(const char *data_dir, const struct store_settings *settings, struct s
 	s->tmp_dir = tmp;
 	store_settings_defaults(&s->set);
 	if (settings != NULL) {
+		/* A zero where 0 has no meaning of its own takes the default. */
+		struct store_settings def = s->set;
 		s->set = *settings;
 		if (s->set.max_message_size == 0)
-			s->set.max_message_size = 64ull << 20;
+			s->set.max_message_size = def.max_message_size;
 		if (s->set.view_cache_bytes == 0)
-			s->set.view_cache_bytes = 64ull << 20;
+			s->set.view_cache_bytes = def.view_cache_bytes;
 		if (s->set.pool_idle == 0)
-			s->set.pool_idle = 4;
+			s->set.pool_idle = def.pool_idle;
 		if (s->set.max_idle_dbs == 0)
-			s->set.max_idle_dbs = 256;
+			s->set.max_idle_dbs = def.max_idle_dbs;
 		if (s->set.pool_idle_ms == 0)
-			s->set.pool_idle_ms = 30000;
+			s->set.pool_idle_ms = def.pool_idle_ms;
 		if (s->set.max_index_text == 0)
-			s->set.max_index_text = 1u << 20;
+			s->set.max_index_text = def.max_index_text;
 		if (s->set.watch_sweep_ms == 0)
-			s->set.watch_sweep_ms = 5000;
+			s->set.watch_sweep_ms = def.watch_sweep_ms;
 		if (s->set.linger_bytes == 0)
-			s->set.linger_bytes = 64ull << 20;
+			s->set.linger_bytes = def.linger_bytes;
 	}
 	s->set.backend = backend->name;
 	s->accounts = hash_new(HASH_KEYS_U64, 0);
