@@ -272,6 +272,8 @@ static const struct config_key keys[] = {
          "Mailbox-count quota given to new accounts (RFC 9208 MAILBOX); 0 = none."},
         {"store.inline_max", CONFIG_SIZE, F(store.inline_max), "64k", 0, 16ull << 20, NULL,
          "Messages up to this size are stored inside index.db (one fsync per APPEND), larger ones as files; 0 = all files."},
+        {"store.spool_memory", CONFIG_SIZE, F(store.spool_memory), "64m", 0, 1ull << 40, NULL,
+         "Arriving messages small enough to be stored inline are held in memory, this much in all; past it, and with 0, each one over 4 KiB goes through a temporary file."},
         {"store.view_cache", CONFIG_SIZE, F(store.view_cache_bytes), "64m", 1024 * 1024, 1ull << 40,
          NULL, "Memory per account for mailbox views no session uses (LRU)."},
         {"store.max_idle_connections", CONFIG_UINT, F(store.max_idle_dbs), "256", 1, 1u << 20,

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spool.c: one message as it arrives (IMAP APPEND literal, SMTP DATA, LMTP,
- * `tern deliver` stdin), streamed to a file so it is never held whole in
- * memory. Each write is normalised (bare LF becomes CRLF, mail_crlf_*),
- * hashed (SHA-256, the blob's name) and written through a fixed buffer of
- * SPOOL_BUF bytes with write(2), no fsync: a message that is never committed
- * costs no disk flush.
+ * `tern deliver` stdin), streamed to a file so a large one is never held
+ * whole in memory. Each write is normalised (bare LF becomes CRLF,
+ * mail_crlf_*), hashed (SHA-256, the blob's name) and written through a
+ * buffer of SPOOL_BUF bytes with write(2), no fsync: a message that is
+ * never committed costs no disk flush.
  *
  * The file is an O_TMPFILE in DATA_DIR/tmp, on the accounts' file system, so
  * a committed file blob is the spool file itself, hard-linked into blobs/
@@ -19,12 +19,17 @@
  * tmp/spool.XXXXXX is used from the start. Names left by a crash are
  * removed by the server at start and by `tern check --repair`.
  *
- * The file is created only when the message outgrows the buffer (or must
- * become a blob file): most mail is a few KiB and is stored inline, and a
- * file per message costs more than the rest of its spooling (ext4 inode
- * allocation: ~90 us per file once many are created and deleted, against
- * ~8 us for the normalising, hashing and writing). Such a message is never
- * written before its commit puts it into the index.
+ * The file is created only when the message outgrows memory (or must
+ * become a blob file): most mail is stored inline (up to store.inline_max,
+ * 64 KiB), and a file per message costs more than the rest of its spooling
+ * (ext4 inode allocation: ~90 us per file once many are created and
+ * deleted, against ~8 us for the normalising, hashing and writing; under an
+ * IMAP fill of 8-64 KiB messages the O_TMPFILE opens were 70% of the event
+ * loop's time). So the buffer keeps growing while the message can still be
+ * stored inline and store.spool_memory, shared by all spools, has room;
+ * past either, the bytes so far go to the file and the buffer is SPOOL_BUF
+ * again. Such a message is never written before its commit puts it into
+ * the index.
  *
  * States: writing (store_spool_write) -> sealed (spool_seal: hash final,
  * buffer flushed if there is a file, read-only from then on; the commit
@@ -59,7 +64,8 @@
 
 /* Normalised bytes buffered before a write(2). Input is fed in slices of a
    quarter of it and flushed past half, and CRLF at most doubles a slice, so
-   the buffer never holds more than SPOOL_BUF bytes. */
+   a buffer that is flushed never holds more than SPOOL_BUF bytes (one kept
+   in memory grows to the message, at most store.inline_max and a slice). */
 #define SPOOL_BUF (8u << 10)
 
 struct store_spool {
@@ -70,6 +76,7 @@ struct store_spool {
 	struct mail_crlf crlf;
 	struct buf out;        /* normalised, not yet written (all of it while fd < 0) */
 	uint64_t size;         /* normalised bytes so far (written + buffered) */
+	uint64_t held;         /* what the buffer takes of store.spool_memory */
 	enum store_error fail; /* sticky: TOOBIG or TEMP */
 	bool has_nul, is_sealed, is_synced;
 	pthread_mutex_t sync_lock;
@@ -150,7 +157,42 @@ spool_file_write(struct store_spool *sp, const char *p, size_t left)
 	return 0;
 }
 
-/* Hashes the buffered bytes, writes them and empties the buffer. */
+/* Gives back what the buffer held of store.spool_memory. */
+static void
+spool_memory_release(struct store_spool *sp)
+{
+	if (sp->held > 0)
+		__atomic_sub_fetch(&sp->store->spool_memory_used, sp->held, __ATOMIC_RELAXED);
+	sp->held = 0;
+}
+
+/* Whether the buffer, past half of SPOOL_BUF, may keep growing instead of
+   being flushed: while there is no file and the message can still be
+   stored inline, if store.spool_memory has room for it plus the next
+   slice (which CRLF at most doubles), taken in SPOOL_BUF steps. */
+static bool
+spool_keep_in_memory(struct store_spool *sp)
+{
+	struct store *store = sp->store;
+	uint64_t need = sp->out.len + SPOOL_BUF / 2, step;
+
+	if (sp->fd >= 0 || sp->size > store->set.inline_max)
+		return false;
+	if (need <= SPOOL_BUF + sp->held)
+		return true;
+	step = need - SPOOL_BUF - sp->held;
+	step = (step + SPOOL_BUF - 1) / SPOOL_BUF * SPOOL_BUF;
+	if (__atomic_add_fetch(&store->spool_memory_used, step, __ATOMIC_RELAXED) >
+	    store->set.spool_memory) {
+		__atomic_sub_fetch(&store->spool_memory_used, step, __ATOMIC_RELAXED);
+		return false;
+	}
+	sp->held += step;
+	return true;
+}
+
+/* Hashes the buffered bytes, writes them and empties the buffer (back to
+   SPOOL_BUF if it had grown in memory). */
 static int
 spool_flush(struct store_spool *sp)
 {
@@ -161,6 +203,12 @@ spool_flush(struct store_spool *sp)
 	if (spool_file_write(sp, sp->out.data, sp->out.len) < 0)
 		return -1;
 	buf_reset(&sp->out);
+	if (sp->held > 0) {
+		buf_deinit(&sp->out);
+		buf_init(&sp->out);
+		buf_reserve(&sp->out, SPOOL_BUF);
+		spool_memory_release(sp);
+	}
 	return 0;
 }
 
@@ -186,7 +234,8 @@ store_spool_write(struct store_spool *sp, const void *data, size_t len, enum sto
 			sp->fail = STORE_ERR_TOOBIG;
 			break;
 		}
-		if (sp->out.len >= SPOOL_BUF / 2 && spool_flush(sp) < 0) {
+		if (sp->out.len >= SPOOL_BUF / 2 && !spool_keep_in_memory(sp) &&
+		    spool_flush(sp) < 0) {
 			sp->fail = STORE_ERR_TEMP;
 			break;
 		}
@@ -228,6 +277,7 @@ store_spool_free(struct store_spool **spp)
 	EVP_MD_CTX_free(sp->sha);
 	pthread_mutex_destroy(&sp->sync_lock);
 	buf_deinit(&sp->out);
+	spool_memory_release(sp);
 	free(sp);
 	*spp = NULL;
 }

@@ -85,9 +85,12 @@ struct store_settings {
 	uint64_t linger_bytes;     /* ... all such accounts' views together; 0 = 64 MiB */
 	uint64_t sqlite_memory;    /* SQLite's heap in all, past which its page caches
 	                              recycle pages instead of growing (soft); 0 = no bound */
+	uint64_t spool_memory;     /* arriving messages that will be stored inline are held
+	                              in memory, this much in all; past it (and with 0) each
+	                              one over 4 KiB spools to a file */
 };
 
-/* Fills s with the defaults above (inline_max: 64 KiB). */
+/* Fills s with the defaults above (inline_max: 64 KiB, spool_memory: 64 MiB). */
 void store_settings_defaults(struct store_settings *s);
 /* SQLite's heap in use now, and the soft limit on it (store.sqlite_memory;
    0 = none), process-wide: for /metrics. */

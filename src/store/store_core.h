@@ -37,6 +37,9 @@ struct store {
 	char *data_dir;
 	char *tmp_dir; /* DATA_DIR/tmp: spools (spool.c) */
 	struct store_settings set;
+	/* Bytes that spools of inline-sized messages hold in memory beyond
+	   their first buffer, against set.spool_memory (spool.c); atomic. */
+	uint64_t spool_memory_used;
 	const struct store_backend *backend;
 	pthread_mutex_t lock;
 	struct hash *accounts; /* id -> struct account, under lock */

@@ -170,8 +170,8 @@ class DeliverTest(ServerTestCase):
         try:
             with open(tmp, "w") as f:
                 f.write("not a directory")
-            # Larger than the spool's buffer, so it needs its file.
-            rc, err = self.deliver(message("tempfail", body_lines=2000), "erin@example.org")
+            # Larger than store.inline_max (64k), so it needs its file.
+            rc, err = self.deliver(message("tempfail", body_lines=5000), "erin@example.org")
         finally:
             os.unlink(tmp)
             os.rename(tmp + ".away", tmp)

@@ -356,37 +356,74 @@ test_injected_failures_leave_store_consistent(void)
 	free(m2);
 }
 
-/* A message that fits the spool's buffer and is stored inline is never
-   written to a file: a write fault does not touch it. One that outgrew
-   the buffer has its last bytes written at the seal: a fault there fails
-   the append cleanly, and sticks. */
+/* A message that will be stored inline stays in memory while
+   store.spool_memory has room, so it is never written to a file: a write
+   fault does not touch it, even past the first buffer. */
 static void
-test_small_message_is_not_written_and_seal_failure_fails(void)
+test_inline_message_is_not_written(void)
 {
 	struct tstore t;
 	struct store_append ap = {0};
 	enum store_error err;
 	const char *small = "Subject: small\r\n\r\nfits the buffer\r\n";
-	char *m = long_message(300); /* ~8 KiB: flushed once while written */
+	char *m = long_message(300); /* ~8 KiB: past the first buffer */
 
 	tstore_open(&t);
-	ap.spool = tspool(t.store, small, strlen(small), 0, &err);
+	test_assert(-1, strlen(m) > 4096 && strlen(m) < 60000);
+	for (int i = 0; i < 2; i++) {
+		ap.spool = tspool(t.store, i == 0 ? small : m, strlen(i == 0 ? small : m), 0, &err);
+		store_fault_set(STORE_FAULT_WRITE, 1);
+		test_int_eq(i, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), 0);
+		store_fault_set(STORE_FAULT_NONE, 0);
+		store_spool_free(&ap.spool);
+	}
+	test_int_eq(-1, tstatus(&t, "INBOX").messages, 2);
+	free(m);
+	tstore_close(&t);
+}
+
+/* With no spool_memory left, a message that outgrew the buffer goes to a
+   file and has its last bytes written at the seal: a fault there fails the
+   append cleanly, and sticks. spool_memory is shared: one spool holding it
+   sends the next to a file; once freed, memory again. */
+static void
+test_spool_memory_full_writes_and_seal_failure_fails(void)
+{
+	struct tstore t;
+	struct store_settings set;
+	struct store_append ap = {0};
+	struct store_spool *holder;
+	enum store_error err;
+	char *m = long_message(300);
+
+	store_settings_defaults(&set);
+	set.spool_memory = 8u << 10; /* the first ~8 KiB message takes it all */
+	tstore_open_with(&t, &set);
+	holder = tspool(t.store, m, strlen(m), 0, &err);
+	for (int round = 0; round < 2; round++) {
+		ap.spool = tspool(t.store, m, strlen(m), 0, &err);
+		store_fault_set(STORE_FAULT_WRITE, 1);
+		test_int_eq(round, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err),
+		            -1);
+		test_int_eq(round, err, STORE_ERR_TEMP);
+		store_fault_set(STORE_FAULT_NONE, 0);
+		/* The failure sticks to the spool. */
+		test_int_eq(round, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err),
+		            -1);
+		test_int_eq(round, err, STORE_ERR_TEMP);
+		store_spool_free(&ap.spool);
+		/* No spool ever gets memory with 0. */
+		t.store->set.spool_memory = 0;
+		store_spool_free(&holder);
+	}
+	t.store->set.spool_memory = 8u << 10;
+	ap.spool = tspool(t.store, m, strlen(m), 0, &err);
 	store_fault_set(STORE_FAULT_WRITE, 1);
 	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), 0);
 	store_fault_set(STORE_FAULT_NONE, 0);
 	store_spool_free(&ap.spool);
-
-	ap.spool = tspool(t.store, m, strlen(m), 0, &err);
-	test_assert(-1, strlen(m) > 4096 && strlen(m) < 60000);
-	store_fault_set(STORE_FAULT_WRITE, 1);
-	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
-	test_int_eq(-1, err, STORE_ERR_TEMP);
-	store_fault_set(STORE_FAULT_NONE, 0);
-	/* The failure sticks to the spool. */
-	test_int_eq(-1, store_message_append(t.acct, "INBOX", &ap, 1, NULL, NULL, &err), -1);
-	test_int_eq(-1, err, STORE_ERR_TEMP);
-	store_spool_free(&ap.spool);
 	test_int_eq(-1, tstatus(&t, "INBOX").messages, 1);
+	test_int_eq(-1, (long long)t.store->spool_memory_used, 0);
 	free(m);
 	tstore_close(&t);
 }
@@ -423,7 +460,8 @@ main(void)
 	TEST_RUN(test_spool_leaves_no_file);
 	TEST_RUN(test_spool_links_after_a_link_went);
 	TEST_RUN(test_injected_failures_leave_store_consistent);
-	TEST_RUN(test_small_message_is_not_written_and_seal_failure_fails);
+	TEST_RUN(test_inline_message_is_not_written);
+	TEST_RUN(test_spool_memory_full_writes_and_seal_failure_fails);
 	TEST_RUN(test_check_removes_leftover_spools);
 	return TEST_DONE("test_store_spool");
 }
