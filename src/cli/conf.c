@@ -286,6 +286,8 @@ static const struct config_key keys[] = {
          "Memory for the views of all lingering accounts together; past it the least recently closed account goes."},
         {"store.sqlite_memory", CONFIG_SIZE, F(store.sqlite_memory), "64m", 0, 1ull << 40, NULL,
          "Memory for SQLite in all (page caches, schemas, statements): past it the page caches recycle pages instead of growing; 0 = no bound."},
+        {"store.sqlite_mmap", CONFIG_SIZE, F(store.sqlite_mmap), "256m", 0, 1ull << 40, NULL,
+         "How much of each index.db a database connection maps into memory: pages read through the map are not copied, but count in the server's resident size; 0 = read them into the page caches instead."},
         {"store.idle_close", CONFIG_DURATION, F(store.pool_idle_ms), "30s", 1000, DAY_MS, NULL,
          "An account's database connection unused this long is closed (an account whose sessions only IDLE then costs a few KiB)."},
         {"auth.plaintext", CONFIG_ENUM, F(auth.s.plaintext), "loopback", 0, 0,

@@ -134,7 +134,7 @@ sqlite_account_open(struct account *a, enum store_error *err_out)
 	}
 	path = xasprintf("%s/index.db", a->dir);
 	is_new = stat(path, &st) < 0;
-	if (db_open_file(path, s->set.no_fsync, &db) < 0) {
+	if (db_open_file(path, s->set.no_fsync, s->set.sqlite_mmap, &db) < 0) {
 		free(path);
 		goto fail;
 	}

@@ -437,7 +437,7 @@ check_account(struct store *s, uint64_t account_id, bool repair, FILE *report)
 	int rc = -1;
 
 	c.blob_dir = xasprintf("%s/blobs", dir);
-	if (stat(path, &sb) < 0 || db_open_file(path, false, &c.db) < 0) {
+	if (stat(path, &sb) < 0 || db_open_file(path, false, s->set.sqlite_mmap, &c.db) < 0) {
 		if (report != NULL)
 			fprintf(report, "account=%llu problem=no-database\n",
 			        (unsigned long long)account_id);
@@ -533,7 +533,7 @@ check_collect(struct store *s, uint64_t account_id, unsigned *removed_out)
 		rc = errno == ENOENT ? 0 : -1; /* an account not yet used */
 		goto out;
 	}
-	if (db_open_file(path, false, &c.db) < 0)
+	if (db_open_file(path, false, s->set.sqlite_mmap, &c.db) < 0)
 		goto out;
 	/* Read-only first: the write lock is held only for the few
 	   candidates, not for a scan of the whole directory. */

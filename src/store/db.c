@@ -59,8 +59,9 @@ is_cancelled(void *unused)
 }
 
 int
-db_open_file(const char *path, bool no_fsync, struct db **db_out)
+db_open_file(const char *path, bool no_fsync, uint64_t mmap_bytes, struct db **db_out)
 {
+	char mmap_sql[64];
 	sqlite3 *h = NULL;
 	struct db *db;
 	int rc;
@@ -80,11 +81,12 @@ db_open_file(const char *path, bool no_fsync, struct db **db_out)
 	sqlite3_progress_handler(h, PROGRESS_OPS, is_cancelled, NULL);
 	search_register(h);
 	fuzzy_register(h);
+	snprintf(mmap_sql, sizeof(mmap_sql), "PRAGMA mmap_size=%llu",
+	         (unsigned long long)mmap_bytes);
 	if (db_exec(db, "PRAGMA journal_mode=WAL") < 0 ||
 	    db_exec(db, no_fsync ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL") < 0 ||
 	    db_exec(db, "PRAGMA temp_store=MEMORY") < 0 ||
-	    db_exec(db, "PRAGMA cache_size=-8192") < 0 ||
-	    db_exec(db, "PRAGMA mmap_size=268435456") < 0) {
+	    db_exec(db, "PRAGMA cache_size=-8192") < 0 || db_exec(db, mmap_sql) < 0) {
 		db_close(db);
 		return -1;
 	}
@@ -279,7 +281,8 @@ db_get(struct account *acct, struct db **db_out, enum store_error *err_out)
 	pthread_mutex_unlock(&acct->pool_lock);
 	if (db == NULL) {
 		path = xasprintf("%s/index.db", acct->dir);
-		if (db_open_file(path, acct->store->set.no_fsync, &db) < 0) {
+		if (db_open_file(path, acct->store->set.no_fsync, acct->store->set.sqlite_mmap,
+		                 &db) < 0) {
 			free(path);
 			pthread_mutex_lock(&acct->pool_lock);
 			acct->n_out--;

@@ -150,7 +150,9 @@ void db_pool_close_all(struct account *acct);
  *empty_out whether it then has none at all, kept or taken. */
 unsigned db_pool_trim(struct account *acct, uint64_t idle_ms, bool *empty_out);
 void db_close(struct db *db);
-int db_open_file(const char *path, bool no_fsync, struct db **db_out);
+/* Opens path (WAL, synchronous=FULL unless no_fsync), mapping up to
+   mmap_bytes of it (PRAGMA mmap_size; 0 = read with pread only). */
+int db_open_file(const char *path, bool no_fsync, uint64_t mmap_bytes, struct db **db_out);
 /* A reset statement for sql (static text), prepared once per connection. */
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 int db_exec(struct db *db, const char *sql);

@@ -180,5 +180,43 @@ class ServerBudgetTest(unittest.TestCase):
         c.close()
 
 
+def index_db_mapped(pid):
+    with open(f"/proc/{pid}/maps") as f:
+        return any(line.rstrip().endswith("/index.db") for line in f)
+
+
+class SqliteMmapTest(unittest.TestCase):
+    """store.sqlite_mmap: with the default the connections map index.db
+    (PRAGMA mmap_size), with 0 they read it into their page caches and
+    nothing of it is mapped; both answer the same."""
+
+    def session(self, config):
+        server = TernServer("[auth]\nfail_delay = 0\n" + config)
+        fill(server, 2000)
+        server.start()
+        try:
+            c = Client(server.imap_port, server.user, server.password)
+            c.cmd("s", "SELECT INBOX")
+            fetched = c.cmd("f", "FETCH 1:* (FLAGS ENVELOPE)")
+            found = c.cmd("t", "SEARCH BODY nomatchanywhere")
+            mapped = index_db_mapped(server.proc.pid)
+            c.close()
+        finally:
+            rc = server.stop()
+            log = server.read_log()
+            server.cleanup()
+            if rc != 0:
+                raise AssertionError(f"tern serve exited {rc}:\n{log[-6000:]}")
+        return mapped, sum(1 for x in fetched if b" FETCH (" in x), found
+
+    def test_zero_maps_nothing_of_index_db(self):
+        mapped, fetched, found = self.session("")
+        self.assertTrue(mapped)
+        self.assertEqual(fetched, 2000)
+        mapped0, fetched0, found0 = self.session("[store]\nsqlite_mmap = 0\n")
+        self.assertFalse(mapped0)
+        self.assertEqual((fetched0, found0), (fetched, found))
+
+
 if __name__ == "__main__":
     unittest.main()
