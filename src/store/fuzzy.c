@@ -155,11 +155,12 @@ fuzzy_backlog_batch(struct account *a, struct db *db, unsigned max)
 {
 	static const char last_sql[] =
 	        "SELECT count(*), max(id) FROM (SELECT id FROM fuzzy_backlog ORDER BY id LIMIT ?)";
+	/* CROSS JOIN: the backlog outermost, as in indexer_batch(). */
 	static const char words_sql[] = "SELECT t.header, t.body FROM fuzzy_backlog q"
-	                                " JOIN texts t ON t.id = q.id WHERE q.id <= ?1";
+	                                " CROSS JOIN texts t ON t.id = q.id WHERE q.id <= ?1";
 	static const char ins_sql[] = "INSERT INTO fuzzy_index(rowid, header, body)"
 	                              " SELECT t.id, t.header, t.body FROM fuzzy_backlog q"
-	                              " JOIN texts t ON t.id = q.id WHERE q.id <= ?";
+	                              " CROSS JOIN texts t ON t.id = q.id WHERE q.id <= ?";
 	static const char del_sql[] = "DELETE FROM fuzzy_backlog WHERE id <= ?";
 	sqlite3_stmt *st;
 	int64_t n = 0, last = 0;
