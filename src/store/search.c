@@ -288,13 +288,15 @@ store_search_text(struct store_mailbox *mbox, enum store_text_field field, const
 	   the indexer has not reached yet (?3 needle, ?4 collation): a text
 	   is in exactly one of the two at any snapshot. CROSS JOIN keeps the
 	   FTS table (and the small pending table) outermost: the other order
-	   would run the MATCH once per row. The _checked forms also test
-	   each hit (the index folds more loosely than the comparator). */
+	   would run the MATCH once per row, and texts outermost (which a plain
+	   JOIN let SQLite choose for the account-wide form) ran the needle
+	   over every text of the account. The _checked forms also test each
+	   hit (the index folds more loosely than the comparator). */
 #define FTS_SQL(check, expr)                                                                       \
 	"SELECT m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid" check               \
 	" WHERE fts MATCH ?2 AND m.mailbox_id = ?1"                                                \
 	" UNION ALL SELECT m.uid FROM fts_pending p CROSS JOIN messages m ON m.blob_id = p.id"     \
-	" JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " expr
+	" CROSS JOIN texts t ON t.id = p.id WHERE m.mailbox_id = ?1 AND " expr
 #define CHECK(expr) " JOIN texts t ON t.id = m.blob_id AND " expr
 #define BODY        "tern_contains(t.body, ?3, ?4)"
 #define TEXT        "(tern_contains(t.header, ?3, ?4) OR tern_contains(t.body, ?3, ?4))"
@@ -431,7 +433,7 @@ store_search_text_account(struct store_account *acct, enum store_text_field fiel
 	"SELECT m.mailbox_id, m.uid FROM fts CROSS JOIN messages m ON m.blob_id = fts.rowid"       \
 	" WHERE fts MATCH ?1"                                                                      \
 	" UNION ALL SELECT m.mailbox_id, m.uid FROM fts_pending p"                                 \
-	" CROSS JOIN messages m ON m.blob_id = p.id JOIN texts t ON t.id = p.id WHERE " expr
+	" CROSS JOIN messages m ON m.blob_id = p.id CROSS JOIN texts t ON t.id = p.id WHERE " expr
 	static const char all_body[] = ALL_SQL("tern_contains(t.body, ?2, ?3)");
 	static const char all_text[] =
 	        ALL_SQL("(tern_contains(t.header, ?2, ?3) OR tern_contains(t.body, ?2, ?3))");
