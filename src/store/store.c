@@ -58,7 +58,7 @@ store_settings_defaults(struct store_settings *s)
 	s->watch_sweep_ms = 5000;
 	s->linger_bytes = 64ull << 20;
 	s->sqlite_memory = 64ull << 20;
-	s->sqlite_mmap = 256ull << 20;
+	s->sqlite_mmap = 0;
 	s->spool_memory = 64ull << 20;
 }
 

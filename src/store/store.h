@@ -86,7 +86,8 @@ struct store_settings {
 	uint64_t sqlite_memory;    /* SQLite's heap in all, past which its page caches
 	                              recycle pages instead of growing (soft); 0 = no bound */
 	uint64_t sqlite_mmap;      /* how much of its index.db a connection maps (PRAGMA
-	                              mmap_size); 0 = none, pages are read with pread */
+	                              mmap_size); 0 (the default) = none, pages are read
+	                              into the page cache with pread */
 	uint64_t spool_memory;     /* arriving messages that will be stored inline are held
 	                              in memory, this much in all; past it (and with 0) each
 	                              one over 4 KiB spools to a file */

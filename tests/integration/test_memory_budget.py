@@ -186,9 +186,9 @@ def index_db_mapped(pid):
 
 
 class SqliteMmapTest(unittest.TestCase):
-    """store.sqlite_mmap: with the default the connections map index.db
-    (PRAGMA mmap_size), with 0 they read it into their page caches and
-    nothing of it is mapped; both answer the same."""
+    """store.sqlite_mmap: by default (0) the connections read index.db into
+    their page caches and nothing of it is mapped; with a size they map it
+    (PRAGMA mmap_size); both answer the same."""
 
     def session(self, config):
         server = TernServer("[auth]\nfail_delay = 0\n" + config)
@@ -209,13 +209,13 @@ class SqliteMmapTest(unittest.TestCase):
                 raise AssertionError(f"tern serve exited {rc}:\n{log[-6000:]}")
         return mapped, sum(1 for x in fetched if b" FETCH (" in x), found
 
-    def test_zero_maps_nothing_of_index_db(self):
+    def test_default_maps_nothing_of_index_db_a_size_maps_it(self):
         mapped, fetched, found = self.session("")
-        self.assertTrue(mapped)
+        self.assertFalse(mapped)
         self.assertEqual(fetched, 2000)
-        mapped0, fetched0, found0 = self.session("[store]\nsqlite_mmap = 0\n")
-        self.assertFalse(mapped0)
-        self.assertEqual((fetched0, found0), (fetched, found))
+        mapped256, fetched256, found256 = self.session("[store]\nsqlite_mmap = 256m\n")
+        self.assertTrue(mapped256)
+        self.assertEqual((fetched256, found256), (fetched, found))
 
 
 if __name__ == "__main__":
