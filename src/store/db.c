@@ -7,9 +7,10 @@
  * busy account holds at most one per worker thread, and pool_idle are kept
  * for the next call. Kept ones unused for pool_idle_ms are closed by the
  * watch's sweep (db_pool_trim): a connection costs ~200 KiB (schema,
- * statements, page cache, maps), an account whose sessions only IDLE then
- * costs its views. Connections are opened SQLITE_OPEN_NOMUTEX since one
- * thread at a time uses each; prepared statements are cached per connection.
+ * statements, page cache; maps with store.sqlite_mmap), an account whose
+ * sessions only IDLE then costs its views. Connections are opened
+ * SQLITE_OPEN_NOMUTEX since one thread at a time uses each; prepared
+ * statements are cached per connection.
  *
  * WAL with synchronous=FULL: a commit is on disk when COMMIT returns, which
  * is what "reply only after commit" needs. Writers of one account are
