@@ -9,13 +9,16 @@ where better is "higher", "lower" or "zero" (an error count: both must be
 not a figure. Account use, so the workloads do not see each other's mail:
 u1..u100 ImapTest's mixes, u101 resync, u102 webmail, u103 big mailbox,
 u111.. POP3, u151..u170 delivery, u1001.. the idle fleet (one message
-delivered to each), u<provider_first>.. a provider's day.
+delivered to each), u<provider_first>.. a provider's day (the last account
+its LMTP probe's).
 """
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import imaptest_runs
@@ -464,9 +467,76 @@ def pop3(ctx):
 
 # ---- a provider's day (ImapTest profile mode) ----
 
+class LmtpProbe:
+    """Delivers one message every 0.25 s over LMTP to rcpt, a connection
+    each (LHLO, MAIL, RCPT, DATA), checking every reply, while something
+    else loads the server: the time from connect to the final reply, taken
+    by a client that waits for nothing else. ImapTest's own "LMTP latency"
+    is measured inside its event loop, which also runs all its simulated
+    users' timers, and was 23-26 ms on both servers where this probe saw
+    2-4 (docs/PERFORMANCE.md)."""
+
+    def __init__(self, port, rcpt, skip_s):
+        self.port, self.rcpt, self.skip_s = port, rcpt.encode(), skip_s
+        self.msgs = [b"\r\n".join(b"." + line if line.startswith(b".") else line
+                                   for line in m.rstrip(b"\r\n").split(b"\r\n")) + b"\r\n.\r\n"
+                     for m in mailgen.make_messages(50, seed=23)]
+        self.ms, self.error, self.stopping = [], None, threading.Event()
+
+    def _deliver(self, msg):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=60) as s:
+            f = s.makefile("rb")
+
+            def expect(code, line=None):
+                if line is not None:
+                    s.sendall(line)
+                while True:
+                    reply = f.readline()
+                    if reply[3:4] != b"-":
+                        break
+                if not reply.startswith(code):
+                    raise WorkloadError(f"LMTP probe: {reply!r} where {code.decode()} was due")
+
+            expect(b"220")
+            expect(b"250", b"LHLO probe\r\n")
+            expect(b"250", b"MAIL FROM:<probe@example.org>\r\n")
+            expect(b"250", b"RCPT TO:<%s>\r\n" % self.rcpt)
+            expect(b"354", b"DATA\r\n")
+            expect(b"250", msg)
+            s.sendall(b"QUIT\r\n")
+
+    def _run(self):
+        started, i = time.monotonic(), 0
+        try:
+            while not self.stopping.wait(0.25):
+                t0 = time.monotonic()
+                self._deliver(self.msgs[i % len(self.msgs)])
+                if t0 - started >= self.skip_s:
+                    self.ms.append((time.monotonic() - t0) * 1000)
+                i += 1
+        except (OSError, WorkloadError) as e:
+            self.error = e
+
+    def __enter__(self):
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+        if exc[0] is None and self.error is not None:
+            raise WorkloadError(str(self.error))
+        if exc[0] is None and not self.ms:
+            raise WorkloadError("LMTP probe: no delivery measured")
+
+
 def provider_day(ctx):
     rows = []
     users, secs = ctx.size.provider_users, ctx.size.provider_secs
+    # The account past both profiles' users (pop3-profile.conf's ten follow
+    # profile.conf's), made for this by bench/run.
+    probe_rcpt = f"u{ctx.provider_first + users + 10}@{D}"
     for pop3 in (False, True):
         first = ctx.provider_first + (users if pop3 else 0)
         count = 10 if pop3 else users  # pop3-profile.conf's own total_user_count
@@ -479,7 +549,9 @@ def provider_day(ctx):
             conf = imaptest_runs.profile_conf(ctx.tmp, "pop3-profile" if pop3 else "profile",
                                               server, count, first, ctx.size.provider_rampup,
                                               pop3)
-            return imaptest_runs.run_profile(ctx.imaptest, server, conf, ctx.mbox, secs)
+            with LmtpProbe(server.lmtp_port, probe_rcpt, ctx.size.provider_rampup) as probe:
+                got = imaptest_runs.run_profile(ctx.imaptest, server, conf, ctx.mbox, secs)
+            return got + (probe.ms,)
 
         t, d = both(ctx, run)
         name = (f"a provider's day ({'pop3-profile.conf' if pop3 else 'profile.conf'}, "
@@ -490,6 +562,10 @@ def provider_day(ctx):
             if t[1].get(kind) or d[1].get(kind):
                 rows.append((name, f"{kind} latency (ms/cmd)", t[1].get(kind, 0),
                              d[1].get(kind, 0), "lower"))
+        rows.append((name, "LMTP probe, connect to final reply, p50 (ms)",
+                     statistics.median(t[4]), statistics.median(d[4]), "lower"))
+        rows.append((name, "LMTP probe, connect to final reply, p99 (ms)", pct(t[4], 0.99),
+                     pct(d[4], 0.99), "lower"))
         rows.append((name, "ImapTest errors", len(t[2]), len(d[2]), "zero"))
         rows.append((name, "peak memory (MiB PSS)", t[3] / 1024, d[3] / 1024, "lower"))
         ctx.errors += [f"{name} tern: {e}" for e in t[2][:3]] + \

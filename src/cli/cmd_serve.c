@@ -520,7 +520,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 	int rc = 1;
 	struct net_tls *tls = NULL;
 	struct auth_service *auth = NULL;
-	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL, *query_pool = NULL;
+	struct net_jobs *jobs = NULL, *store_pool = NULL, *collect_pool = NULL, *query_pool = NULL,
+	                *lookup_pool = NULL;
 	struct store *store = NULL;
 	struct smtp_queue *queue = NULL;
 	struct smtp_outbound *outbound = NULL;
@@ -622,7 +623,8 @@ cli_serve(const char *data_dir, int argc, char **argv)
 		cli_fail("%s", err);
 		goto out;
 	}
-	smtp_server_set_store(st.smtp, store, store_pool, queue);
+	lookup_pool = net_jobs_new(st.conf.smtp_lookup_workers);
+	smtp_server_set_store(st.smtp, store, store_pool, lookup_pool, queue);
 	if (st.conf.delivery_enabled &&
 	    (outbound = start_outbound(data_dir, store, &st.conf)) == NULL)
 		goto out;
@@ -680,6 +682,7 @@ out:
 	net_jobs_free(&collect_pool);
 	net_jobs_free(&jobs); /* may finish a poll: before the net is freed */
 	net_jobs_free(&store_pool);
+	net_jobs_free(&lookup_pool);
 	/* Commands still running when the grace passed were cancelled as their
 	   connections went (session_command_offload): this wait is short. */
 	net_jobs_free(&query_pool);

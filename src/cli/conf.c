@@ -193,6 +193,10 @@ static const struct config_key keys[] = {
          "user+tag@domain delivers to user@domain; empty: no sub-addressing."},
         {"smtp.subaddress_folder", CONFIG_BOOL, F(smtp.subaddress_folder), "no", 0, 0, NULL,
          "Deliver user+tag@domain into folder \"tag\" when it exists (else INBOX)."},
+        {"smtp.lookup_workers", CONFIG_UINT, F(smtp_lookup_workers), "2", 1, 256, NULL,
+         "Threads that resolve MAIL's and RCPT's addresses (account, quota) for SMTP, submission "
+         "and LMTP, apart from auth.workers' password checks: a login storm does not hold up "
+         "deliveries. Read at start only."},
         {"mailauth.enabled", CONFIG_BOOL, F(smtp.mailauth), "yes", 0, 0, NULL,
          "Check SPF, DKIM and DMARC of mail arriving at the MX and prepend Authentication-Results (RFC 8601)."},
         {"mailauth.failure", CONFIG_ENUM, F(smtp.mailauth_failure), "dmarc", 0, 0,

@@ -50,6 +50,7 @@ struct tern_conf {
 	char *imap_shared_login_separator; /* copied into imap.shared_login_separator */
 	uint64_t auth_workers;
 	uint64_t store_writers;
+	uint64_t smtp_lookup_workers;
 	uint64_t query_workers; /* 0: IMAP_CMD_OFF_LOOP commands run on the workers */
 	bool sandbox;           /* Landlock and seccomp after start-up */
 	struct net_settings net;

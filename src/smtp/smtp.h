@@ -66,9 +66,12 @@ struct smtp_server *smtp_server_new(const struct smtp_settings *settings, struct
 const struct session_service *smtp_server_service(struct smtp_server *srv, enum smtp_role role);
 /* Set before the first accept (borrowed): the store, its pool of writers
    (store.writers threads: store_deliver and the queue's fsyncs, shared with
-   IMAP APPEND) and the outbound queue. */
+   IMAP APPEND), the pool that resolves MAIL's and RCPT's addresses
+   (smtp.lookup_workers threads; NULL: the auth pool, jobs) and the outbound
+   queue. */
 void smtp_server_set_store(struct smtp_server *srv, struct store *store,
-                           struct net_jobs *store_pool, struct smtp_queue *queue);
+                           struct net_jobs *store_pool, struct net_jobs *lookup_pool,
+                           struct smtp_queue *queue);
 /* New sessions use the new settings; live ones keep theirs (auth.plaintext,
    decided by the auth service, applies to all at once). */
 void smtp_server_reload(struct smtp_server *srv, const struct smtp_settings *settings,

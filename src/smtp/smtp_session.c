@@ -130,10 +130,11 @@ smtp_server_service(struct smtp_server *srv, enum smtp_role role)
 
 void
 smtp_server_set_store(struct smtp_server *srv, struct store *store, struct net_jobs *store_pool,
-                      struct smtp_queue *queue)
+                      struct net_jobs *lookup_pool, struct smtp_queue *queue)
 {
 	srv->store = store;
 	srv->store_pool = store_pool;
+	srv->lookup_pool = lookup_pool;
 	srv->queue = queue;
 }
 

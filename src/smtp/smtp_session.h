@@ -63,7 +63,8 @@ struct smtp_server {
 	struct auth_service *auth;
 	struct net_jobs *jobs;
 	struct net_jobs *store_pool;
-	void *lock; /* pthread_mutex_t *, guards config */
+	struct net_jobs *lookup_pool; /* MAIL's and RCPT's lookups; NULL: jobs */
+	void *lock;                   /* pthread_mutex_t *, guards config */
 	struct smtp_config *config;
 };
 

@@ -1,8 +1,12 @@
 """LMTP (RFC 2033) on N+24 and on a Unix socket: LHLO, one reply per
 recipient after DATA and after the last BDAT, over quota for one
-recipient only, and messages read back byte for byte."""
+recipient only, and messages read back byte for byte; a RCPT is not
+queued behind a login storm's password checks."""
 import os
+import selectors
 import smtplib
+import socket
+import time
 import unittest
 
 from harness import ServerTestCase
@@ -96,6 +100,49 @@ class LmtpTest(ServerTestCase):
         r.send(b"BDAT %d LAST\r\n" % len(MSG) + MSG)
         self.assertEqual([r.reply()[0] for _ in range(2)], [250, 250])
         self.assertEqual(r.cmd("NOOP")[0], 250)
+
+
+class LmtpBesideLoginsTest(ServerTestCase):
+    """RCPT's account lookup runs on its own pool (smtp.lookup_workers), not
+    behind the yescrypt checks of the auth pool: with one auth thread and no
+    login cache, 30 LOGINs sent at once take 30 hashes in a row, and a RCPT
+    sent after them is answered before most of them."""
+    CONFIG = ("[auth]\nfail_delay = 200ms\nworkers = 1\ncache_size = 0\n"
+              "[smtp]\nlookup_workers = 1\n")
+    LOGINS = 30
+
+    def test_rcpt_does_not_wait_for_password_checks(self):
+        pw = add_user(self.server, "dan@localhost")
+        lmtp = RawSMTP(ports(self.server)["lmtp"])
+        self.addCleanup(lmtp.close)
+        lmtp.reply()
+        self.assertEqual(lmtp.cmd("LHLO mta.example")[0], 250)
+        self.assertEqual(lmtp.cmd("MAIL FROM:<a@example.com>")[0], 250)
+        imaps = []
+        for _ in range(self.LOGINS):
+            c = socket.create_connection(("127.0.0.1", self.server.imap_port))
+            self.addCleanup(c.close)
+            self.assertTrue(c.recv(4096).startswith(b"* OK"))
+            imaps.append(c)
+        sel = selectors.DefaultSelector()
+        t0 = time.monotonic()
+        for c in imaps:
+            c.sendall(b"a LOGIN dan@localhost %s\r\n" % pw.encode())
+            sel.register(c, selectors.EVENT_READ)
+        lmtp.send("RCPT TO:<dan@localhost>\r\n")
+        self.assertEqual(lmtp.reply()[0], 250)
+        rcpt_s = time.monotonic() - t0
+        done, last_s = 0, 0.0
+        while done < self.LOGINS:
+            for key, _ in sel.select(timeout=60):
+                self.assertIn(b"a OK", key.fileobj.recv(4096))
+                sel.unregister(key.fileobj)
+                done += 1
+            last_s = time.monotonic() - t0
+        sel.close()
+        # Queued behind the checks, the RCPT would come after (nearly) all.
+        self.assertLess(rcpt_s, last_s / 3,
+                        f"RCPT {rcpt_s * 1000:.0f} ms, the last LOGIN {last_s * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
