@@ -59,16 +59,15 @@ struct smtp_settings {
 	char *hold_dir;         /* DATA_DIR/tmp: messages held while they are checked */
 };
 
-/* The shared state. auth and jobs (auth and recipient lookups) are
-   borrowed for the server's life. */
+/* The shared state. auth and jobs (AUTH's password checks, mailauth's
+   DNS queries) are borrowed for the server's life. */
 struct smtp_server *smtp_server_new(const struct smtp_settings *settings, struct auth_service *auth,
                                     struct net_jobs *jobs, bool tls_available);
 const struct session_service *smtp_server_service(struct smtp_server *srv, enum smtp_role role);
 /* Set before the first accept (borrowed): the store, its pool of writers
    (store.writers threads: store_deliver and the queue's fsyncs, shared with
    IMAP APPEND), the pool that resolves MAIL's and RCPT's addresses
-   (smtp.lookup_workers threads; NULL: the auth pool, jobs) and the outbound
-   queue. */
+   (smtp.lookup_workers threads) and the outbound queue. */
 void smtp_server_set_store(struct smtp_server *srv, struct store *store,
                            struct net_jobs *store_pool, struct net_jobs *lookup_pool,
                            struct smtp_queue *queue);

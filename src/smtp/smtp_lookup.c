@@ -86,11 +86,10 @@ smtp_lookup_submit(struct smtp_session *s, struct smtp_lookup *l)
 	l->separator = xstrdup(s->cfg->s.subaddress_separator);
 	l->use_folder = s->cfg->s.subaddress_folder;
 	session_command_wait(&s->base);
-	/* Not on the auth pool when there is another: a lookup is a few reads,
-	   a password check there 12 ms of yescrypt, and a RCPT queued behind 30
-	   logins' checks waited 355 ms (test_lmtp.LmtpBesideLoginsTest). */
-	session_job_submit(&s->base, s->srv->lookup_pool ? s->srv->lookup_pool : s->srv->jobs,
-	                   lookup_work, lookup_done, l);
+	/* Not on the auth pool: a lookup is a few reads, a password check there
+	   12 ms of yescrypt, and a RCPT queued behind 30 logins' checks waited
+	   355 ms (test_lmtp.LmtpBesideLoginsTest). */
+	session_job_submit(&s->base, s->srv->lookup_pool, lookup_work, lookup_done, l);
 }
 
 struct smtp_lookup *

@@ -63,7 +63,7 @@ struct smtp_server {
 	struct auth_service *auth;
 	struct net_jobs *jobs;
 	struct net_jobs *store_pool;
-	struct net_jobs *lookup_pool; /* MAIL's and RCPT's lookups; NULL: jobs */
+	struct net_jobs *lookup_pool; /* MAIL's and RCPT's lookups */
 	void *lock;                   /* pthread_mutex_t *, guards config */
 	struct smtp_config *config;
 };

@@ -134,7 +134,9 @@ class LmtpBesideLoginsTest(ServerTestCase):
         rcpt_s = time.monotonic() - t0
         done, last_s = 0, 0.0
         while done < self.LOGINS:
-            for key, _ in sel.select(timeout=60):
+            ready = sel.select(timeout=60)
+            self.assertTrue(ready, f"{self.LOGINS - done} LOGINs unanswered after 60 s")
+            for key, _ in ready:
                 self.assertIn(b"a OK", key.fileobj.recv(4096))
                 sel.unregister(key.fileobj)
                 done += 1
